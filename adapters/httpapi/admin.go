@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// listCompanies handles GET /admin/companies (superadmins).
+func (a *API) listCompanies(c echo.Context) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	cs, next, err := a.admin.Companies(c.Request().Context(), actor(c), page)
+	if err != nil {
+		return err
+	}
+	out := make([]companySummaryJSON, len(cs))
+	for i, s := range cs {
+		out[i] = companySummaryJSON{companyJSON: toCompany(s.Company), Members: s.Members, Accounts: s.Accounts, Posts: s.Posts}
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+// updateCompany handles PUT /admin/companies/:id (superadmins).
+func (a *API) updateCompany(c echo.Context) error {
+	var in struct {
+		Plan   *domain.Plan          `json:"plan"`
+		Status *domain.CompanyStatus `json:"status"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	co, err := a.admin.UpdateCompany(c.Request().Context(), actor(c), domain.CompanyID(c.Param("id")),
+		domain.CompanyChange{Plan: in.Plan, Status: in.Status})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toCompany(co))
+}
+
+// pageOf reads limit and cursor, or returns CodeInvalid.
+func pageOf(c echo.Context) (ports.Page, error) {
+	raw := c.QueryParam("limit")
+	limit, err := strconv.Atoi(raw)
+	if raw != "" && err != nil {
+		return ports.Page{}, domain.InvalidField("limit", "must be a whole number between 1 and 200")
+	}
+	return app.Page(limit, c.QueryParam("cursor"), raw != "")
+}

@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+)
+
+// register handles POST /auth/register.
+func (a *API) register(c echo.Context) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Name     string `json:"name"`
+		Company  string `json:"company"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, co, issued, err := a.auth.Register(c.Request().Context(), app.Registration(in), c.RealIP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"token": issued.Secret, "expires_at": rfc3339(issued.Token.ExpiresAt),
+		"user": toUser(u), "company": toCompany(co)})
+}
+
+// login handles POST /auth/login.
+func (a *API) login(c echo.Context) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, issued, err := a.auth.Login(c.Request().Context(), in.Email, in.Password, c.RealIP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"token": issued.Secret, "expires_at": rfc3339(issued.Token.ExpiresAt), "user": toUser(u)})
+}
+
+// logout handles POST /auth/logout: the token it was called with stops working.
+func (a *API) logout(c echo.Context) error {
+	if err := a.auth.Logout(c.Request().Context(), session(c)); err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+// me handles GET /auth/me.
+func (a *API) me(c echo.Context) error {
+	u, ms, err := a.auth.Me(c.Request().Context(), session(c).User.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]membershipJSON, len(ms))
+	for i, m := range ms {
+		out[i] = membershipJSON{CompanyID: m.CompanyID, CompanyName: m.CompanyName, Role: m.Role}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"user": toUser(u), "memberships": out})
+}
+
+// createToken handles POST /auth/tokens.
+func (a *API) createToken(c echo.Context) error {
+	var in struct {
+		Name      string  `json:"name"`
+		ExpiresAt *string `json:"expires_at"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	var expires time.Time
+	if in.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339, *in.ExpiresAt)
+		if err != nil {
+			return domain.InvalidField("expires_at", "must be an RFC 3339 time such as 2027-01-31T12:00:00Z")
+		}
+		expires = t
+	}
+	issued, err := a.auth.CreateToken(c.Request().Context(), session(c).User.ID, in.Name, expires)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toToken(issued.Token, issued.Secret))
+}
+
+// listTokens handles GET /auth/tokens: the caller's personal tokens, without secrets.
+func (a *API) listTokens(c echo.Context) error {
+	ts, err := a.auth.Tokens(c.Request().Context(), session(c).User.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]tokenJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toToken(t, "")
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+// deleteToken handles DELETE /auth/tokens/:id.
+func (a *API) deleteToken(c echo.Context) error {
+	if err := a.auth.RevokeToken(c.Request().Context(), session(c).User.ID, domain.TokenID(c.Param("id"))); err != nil {
+		return err
+	}
+	return noContent(c)
+}

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+)
+
+const (
+	sessionKey = "herald.session"
+	actorKey   = "herald.actor"
+)
+
+// authenticate resolves the bearer token, or the web app's session cookie, to a session.
+func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		secret := ""
+		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+			scheme, token, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				return domain.Errorf(domain.CodeUnauthenticated, "Use Authorization: Bearer <token>.")
+			}
+			secret = strings.TrimSpace(token)
+		} else if ck, err := c.Cookie(app.SessionCookie); err == nil {
+			secret = ck.Value
+		}
+		s, err := a.auth.Authenticate(c.Request().Context(), secret)
+		if err != nil {
+			if domain.CodeOf(err) == domain.CodeUnauthenticated {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="herald"`)
+			}
+			return err
+		}
+		c.Set(sessionKey, s)
+		return next(c)
+	}
+}
+
+// inCompany resolves X-Company-ID to the actor, as API.md says.
+func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		actor, err := a.auth.Actor(c.Request().Context(), session(c).User, strings.TrimSpace(c.Request().Header.Get("X-Company-ID")))
+		if err != nil {
+			return err
+		}
+		c.Set(actorKey, actor)
+		return next(c)
+	}
+}
+
+func session(c echo.Context) domain.Session {
+	s, _ := c.Get(sessionKey).(domain.Session)
+	return s
+}
+
+// actor returns the company actor, or for routes outside a company the user alone.
+func actor(c echo.Context) domain.Actor {
+	if a, ok := c.Get(actorKey).(domain.Actor); ok {
+		return a
+	}
+	u := session(c).User
+	return domain.Actor{UserID: u.ID, IsSuperadmin: u.IsSuperadmin}
+}
+
+func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }

@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// The wire shapes of API.md. This is the one mapping from domain values to JSON.
+
+type userJSON struct {
+	ID           domain.UserID `json:"id"`
+	Email        string        `json:"email"`
+	Name         string        `json:"name"`
+	IsSuperadmin bool          `json:"is_superadmin"`
+}
+
+func toUser(u domain.User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, IsSuperadmin: u.IsSuperadmin}
+}
+
+type companyJSON struct {
+	ID        domain.CompanyID `json:"id"`
+	Name      string           `json:"name"`
+	Plan      domain.Plan      `json:"plan"`
+	Status    string           `json:"status"`
+	CreatedAt string           `json:"created_at"`
+}
+
+func toCompany(c domain.Company) companyJSON {
+	return companyJSON{ID: c.ID, Name: c.Name, Plan: c.Plan, Status: string(c.Status), CreatedAt: rfc3339(c.CreatedAt)}
+}
+
+type companySummaryJSON struct {
+	companyJSON
+	Members  int `json:"members"`
+	Accounts int `json:"accounts"`
+	Posts    int `json:"posts"`
+}
+
+type membershipJSON struct {
+	CompanyID   domain.CompanyID `json:"company_id"`
+	CompanyName string           `json:"company_name"`
+	Role        domain.Role      `json:"role"`
+}
+
+// memberJSON is a member, or an invitation (user_id and joined_at null, status "invited").
+type memberJSON struct {
+	UserID   *domain.UserID `json:"user_id"`
+	Email    string         `json:"email"`
+	Name     string         `json:"name"`
+	Role     domain.Role    `json:"role"`
+	JoinedAt *string        `json:"joined_at"`
+	Status   string         `json:"status"`
+}
+
+func toMember(m domain.Member) memberJSON {
+	id, joined := m.User.ID, rfc3339(m.JoinedAt)
+	return memberJSON{UserID: &id, Email: m.User.Email, Name: m.User.Name, Role: m.Role, JoinedAt: &joined, Status: "active"}
+}
+
+func toInvitation(inv domain.Invitation) memberJSON {
+	return memberJSON{Email: inv.Email, Role: inv.Role, Status: "invited"}
+}
+
+type tokenJSON struct {
+	ID        domain.TokenID `json:"id"`
+	Name      string         `json:"name"`
+	Token     string         `json:"token,omitempty"`
+	ExpiresAt string         `json:"expires_at"`
+	CreatedAt string         `json:"created_at"`
+}
+
+func toToken(t domain.Token, secret string) tokenJSON {
+	return tokenJSON{ID: t.ID, Name: t.Name, Token: secret, ExpiresAt: rfc3339(t.ExpiresAt), CreatedAt: rfc3339(t.CreatedAt)}
+}
+
+type list[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newList[T any](items []T, next string) list[T] {
+	if items == nil {
+		items = []T{}
+	}
+	l := list[T]{Items: items}
+	if next != "" {
+		l.NextCursor = &next
+	}
+	return l
+}
+
+// rfc3339 writes t in UTC, as API.md requires of every time.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

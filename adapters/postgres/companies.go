@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// companies implements ports.Companies on q.
+type companies struct{ q sqlx.ExtContext }
+
+var _ ports.Companies = companies{}
+
+const companyColumns = `id, name, plan, status, settings, created_at`
+
+type companyRow struct {
+	ID        string    `db:"id"`
+	Name      string    `db:"name"`
+	Plan      string    `db:"plan"`
+	Status    string    `db:"status"`
+	Settings  []byte    `db:"settings"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+func (r companyRow) toCompany() domain.Company {
+	settings := map[string]string{}
+	_ = json.Unmarshal(r.Settings, &settings) // the column is written only by Create, from a map
+	return domain.Company{ID: domain.CompanyID(r.ID), Name: r.Name, Plan: domain.Plan(r.Plan),
+		Status: domain.CompanyStatus(r.Status), Settings: settings, CreatedAt: r.CreatedAt.UTC()}
+}
+
+// Create implements ports.Companies.
+func (s companies) Create(ctx context.Context, c *domain.Company) error {
+	settings, err := json.Marshal(c.Settings)
+	if err != nil {
+		return fmt.Errorf("postgres: company settings: %w", err)
+	}
+	err = sqlx.GetContext(ctx, s.q, &c.ID, `
+		INSERT INTO companies (name, plan, status, settings, created_at)
+		VALUES ($1, $2, $3, $4, $5)
+		RETURNING id`, c.Name, c.Plan, c.Status, settings, c.CreatedAt)
+	return translateIf(err, "company")
+}
+
+// Get implements ports.Companies.
+func (s companies) Get(ctx context.Context, id domain.CompanyID) (domain.Company, error) {
+	return s.get(ctx, id, "")
+}
+
+// Lock implements ports.Companies.
+func (s companies) Lock(ctx context.Context, id domain.CompanyID) (domain.Company, error) {
+	return s.get(ctx, id, "FOR UPDATE")
+}
+
+func (s companies) get(ctx context.Context, id domain.CompanyID, lock string) (domain.Company, error) {
+	var r companyRow
+	if err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+companyColumns+` FROM companies WHERE id = $1 `+lock, id); err != nil {
+		return domain.Company{}, translate(err, "company")
+	}
+	return r.toCompany(), nil
+}
+
+// Update implements ports.Companies.
+func (s companies) Update(ctx context.Context, c domain.Company) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE companies SET plan = $2, status = $3, updated_at = now()
+		WHERE id = $1`, c.ID, c.Plan, c.Status)
+	if err != nil {
+		return translate(err, "company")
+	}
+	return oneRow(res, "company")
+}
+
+// List implements ports.Companies: keyset pagination on (created_at, id).
+func (s companies) List(ctx context.Context, p ports.Page) ([]domain.CompanySummary, string, error) {
+	after, afterID, err := decodeCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	// Social accounts and posts get their tables with the issues that bring them; until
+	// then no company has any, and the counts say so truthfully.
+	var rows []struct {
+		companyRow
+		Members  int `db:"members"`
+		Accounts int `db:"accounts"`
+		Posts    int `db:"posts"`
+	}
+	err = sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT c.id, c.name, c.plan, c.status, c.settings, c.created_at,
+		       (SELECT count(*) FROM memberships m WHERE m.company_id = c.id) AS members,
+		       0 AS accounts, 0 AS posts
+		FROM companies c
+		WHERE ($1::timestamptz IS NULL OR (c.created_at, c.id) > ($1, $2::uuid))
+		ORDER BY c.created_at, c.id
+		LIMIT $3`, after, afterID, p.Limit+1)
+	if err != nil {
+		return nil, "", translate(err, "company")
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(last.CreatedAt, last.ID)
+	}
+	out := make([]domain.CompanySummary, len(rows))
+	for i, r := range rows {
+		out[i] = domain.CompanySummary{Company: r.toCompany(), Members: r.Members, Accounts: r.Accounts, Posts: r.Posts}
+	}
+	return out, next, nil
+}
+
+// encodeCursor and decodeCursor turn a keyset position into an opaque string and back.
+func encodeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + id))
+}
+
+func decodeCursor(cursor string) (*time.Time, *string, error) {
+	if cursor == "" {
+		return nil, nil, nil
+	}
+	bad := domain.InvalidField("cursor", "is not a cursor this list gave out")
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, nil, bad
+	}
+	at, id, ok := strings.Cut(string(raw), "|")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || !isUUID(id) {
+		return nil, nil, bad
+	}
+	return &t, &id, nil
+}
+
+// isUUID reports whether s has the textual shape of a UUID.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
+			return false
+		}
+	}
+	return true
+}
+
+// translateIf is translate for a possibly nil error.
+func translateIf(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	return translate(err, what)
+}

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// DB is Herald's PostgreSQL store: one pgx pool, seen by database/sql and sqlx.
+type DB struct {
+	pool *pgxpool.Pool
+	sql  *sql.DB
+	x    *sqlx.DB
+}
+
+var _ ports.Store = (*DB)(nil)
+
+// Open connects to databaseURL with a pool of at most maxConns connections (0: pgx's
+// default) and checks the connection. It returns an error when the URL is malformed or the
+// server cannot be reached.
+func Open(ctx context.Context, databaseURL string, maxConns int32) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: ping: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	return &DB{pool: pool, sql: sqlDB, x: sqlx.NewDb(sqlDB, "pgx")}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() {
+	_ = db.sql.Close()
+	db.pool.Close()
+}
+
+// Pool returns the pgx pool, for River and health checks.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// SQL returns the database/sql view of the pool, for River's database/sql driver.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// InTx implements ports.Store. A failed commit is reported; on error or panic the
+// transaction is rolled back.
+func (db *DB) InTx(ctx context.Context, fn func(ports.Tx) error) error {
+	tx, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+
+	if err := fn(txn{q: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// Read implements ports.Store.
+func (db *DB) Read(ctx context.Context, fn func(ports.Tx) error) error {
+	return fn(txn{q: db.x})
+}
+
+// txn binds every store to q, the pool or an open transaction.
+type txn struct{ q sqlx.ExtContext }
+
+func (t txn) Companies() ports.Companies     { return companies{q: t.q} }
+func (t txn) Users() ports.Users             { return users{q: t.q} }
+func (t txn) Memberships() ports.Memberships { return memberships{q: t.q} }
+func (t txn) Invitations() ports.Invitations { return invitations{q: t.q} }
+func (t txn) Tokens() ports.Tokens           { return tokens{q: t.q} }
+func (t txn) Attempts() ports.Attempts       { return attempts{q: t.q} }
+func (t txn) Audit() ports.Audit             { return audit{q: t.q} }
+
+// translate is the only place in Herald that knows PostgreSQL's error codes.
+func translate(err error, what string) error {
+	var pg *pgconn.PgError
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &domain.Error{Code: domain.CodeNotFound, Message: "That " + what + " does not exist.", Err: err}
+	case errors.As(err, &pg) && pg.Code == "23505": // unique_violation
+		return &domain.Error{Code: domain.CodeConflict, Message: "That " + what + " already exists.", Err: err}
+	case errors.As(err, &pg) && pg.Code == "23503": // foreign_key_violation
+		return &domain.Error{Code: domain.CodeNotFound, Message: "Something this " + what + " refers to does not exist.", Err: err}
+	case errors.As(err, &pg) && (pg.Code == "22P02" || pg.Code == "22021"): // invalid text representation, bad encoding
+		return &domain.Error{Code: domain.CodeNotFound, Message: "That " + what + " does not exist.", Err: err}
+	}
+	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// oneRow returns CodeNotFound when res changed no row.
+func oneRow(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("postgres: %s: rows affected: %w", what, err)
+	}
+	if n == 0 {
+		return domain.Errorf(domain.CodeNotFound, "That %s does not exist.", what)
+	}
+	return nil
+}

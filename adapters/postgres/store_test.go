@@ -1,0 +1,346 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/adapters/postgres"
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+var seq atomic.Int64
+
+// fixture creates a company with one owner, committed, so parallel tests stay apart.
+type fixture struct {
+	company domain.Company
+	owner   domain.User
+}
+
+func newFixture(t *testing.T, db *postgres.DB) fixture {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	n := seq.Add(1)
+	c, err := domain.NewCompany(fmt.Sprintf("Acme %d", n), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := domain.NewUser(fmt.Sprintf("owner-%d-%d@example.com", n, now.UnixNano()), "Owner", "long enough password", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Companies().Create(ctx, &c); err != nil {
+			return err
+		}
+		if err := tx.Users().Create(ctx, &u, "hash"); err != nil {
+			return err
+		}
+		return tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: domain.RoleOwner, JoinedAt: now})
+	})
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	return fixture{company: c, owner: u}
+}
+
+func newUser(t *testing.T, db *postgres.DB) domain.User {
+	t.Helper()
+	u, _ := domain.NewUser(fmt.Sprintf("user-%d-%d@example.com", seq.Add(1), time.Now().UnixNano()), "Someone", "long enough password", time.Now())
+	if err := db.InTx(context.Background(), func(tx ports.Tx) error { return tx.Users().Create(context.Background(), &u, "hash") }); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func wantCode(t *testing.T, what string, err error, want domain.Code) {
+	t.Helper()
+	if got := domain.CodeOf(err); got != want {
+		t.Errorf("%s: code %q, want %q (err = %v)", what, got, want, err)
+	}
+}
+
+func TestMigrate_UpDownUp(t *testing.T) {
+	t.Parallel()
+	ctx, url := context.Background(), pgtest.EmptyURL(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, step := range []struct {
+		dir        postgres.Direction
+		herald     uint
+		riverAbove int
+	}{{postgres.Up, 1, 0}, {postgres.Up, 1, 0}, {postgres.Down, 0, 0}, {postgres.Up, 1, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, 1, 0}} {
+		v, err := postgres.Migrate(ctx, url, step.dir, log)
+		if err != nil {
+			t.Fatalf("Migrate(%s): %v", step.dir, err)
+		}
+		if v.Herald != step.herald || v.HeraldDirty || v.River <= step.riverAbove {
+			t.Errorf("Migrate(%s) = %+v, want herald %d and river > %d", step.dir, v, step.herald, step.riverAbove)
+		}
+	}
+}
+
+func TestInTx_RollsBackOnErrorAndPanic(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	f := newFixture(t, db)
+	boom := errors.New("boom")
+
+	err := db.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Companies().Update(ctx, domain.Company{ID: f.company.ID, Plan: domain.PlanPro, Status: domain.CompanyActive}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx error = %v, want boom", err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = db.InTx(ctx, func(tx ports.Tx) error {
+			_ = tx.Companies().Update(ctx, domain.Company{ID: f.company.ID, Plan: domain.PlanBusiness, Status: domain.CompanyActive})
+			panic("worker died")
+		})
+	}()
+	var got domain.Company
+	_ = db.Read(ctx, func(tx ports.Tx) error { got, err = tx.Companies().Get(ctx, f.company.ID); return err })
+	if got.Plan != domain.PlanFree {
+		t.Errorf("plan after rolled-back updates = %s, want free", got.Plan)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	f := newFixture(t, db)
+
+	t.Run("DuplicateEmailIsConflict", func(t *testing.T) {
+		t.Parallel()
+		u := domain.User{Email: f.owner.Email, Name: "Again", CreatedAt: time.Now()}
+		err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Users().Create(ctx, &u, "h") })
+		wantCode(t, "Create(duplicate)", err, domain.CodeConflict)
+		if domain.FieldsOf(err)["email"] == "" {
+			t.Errorf("duplicate email error has no email field: %v", err)
+		}
+	})
+	t.Run("ByEmailReturnsHash", func(t *testing.T) {
+		t.Parallel()
+		var hash string
+		var got domain.User
+		err := db.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			got, hash, err = tx.Users().ByEmail(ctx, f.owner.Email)
+			return err
+		})
+		if err != nil || got.ID != f.owner.ID || hash != "hash" {
+			t.Errorf("ByEmail = %+v, %q, %v", got, hash, err)
+		}
+	})
+	t.Run("MalformedAndUnknownIDsAreNotFound", func(t *testing.T) {
+		t.Parallel()
+		for _, id := range []domain.UserID{"not-a-uuid", "00000000-0000-0000-0000-000000000000", "'; DROP TABLE users; --", "\u00e9\u00e8"} {
+			err := db.Read(ctx, func(tx ports.Tx) error { _, err := tx.Users().Get(ctx, id); return err })
+			wantCode(t, "Get("+string(id)+")", err, domain.CodeNotFound)
+		}
+	})
+}
+
+func TestCompanies_ListPagesInStableOrder(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	for i := 0; i < 3; i++ {
+		newFixture(t, db)
+	}
+	var all []domain.CompanySummary
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 1000 {
+			t.Fatal("pagination does not end")
+		}
+		var page []domain.CompanySummary
+		var next string
+		err := db.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			page, next, err = tx.Companies().List(ctx, ports.Page{Limit: 2, Cursor: cursor})
+			return err
+		})
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		all = append(all, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	seen := map[domain.CompanyID]bool{}
+	for i, c := range all {
+		if seen[c.ID] {
+			t.Fatalf("company %s listed twice", c.ID)
+		}
+		seen[c.ID] = true
+		if i > 0 && c.CreatedAt.Before(all[i-1].CreatedAt) {
+			t.Errorf("list not ordered by creation at %d", i)
+		}
+		if c.Members < 1 {
+			t.Errorf("company %s has %d members, want >= 1", c.ID, c.Members)
+		}
+	}
+	if len(all) < 3 {
+		t.Errorf("listed %d companies, want >= 3", len(all))
+	}
+	err := db.Read(ctx, func(tx ports.Tx) error {
+		_, _, err := tx.Companies().List(ctx, ports.Page{Limit: 2, Cursor: "garbage!"})
+		return err
+	})
+	wantCode(t, "List(bad cursor)", err, domain.CodeInvalid)
+}
+
+func TestMemberships_StayInTheirCompany(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	acme, rival := newFixture(t, db), newFixture(t, db)
+	m := db.InTx
+
+	t.Run("AddTwiceIsConflict", func(t *testing.T) {
+		err := m(ctx, func(tx ports.Tx) error {
+			return tx.Memberships().Add(ctx, domain.Membership{CompanyID: acme.company.ID, UserID: acme.owner.ID, Role: domain.RoleViewer, JoinedAt: time.Now()})
+		})
+		wantCode(t, "Add(existing)", err, domain.CodeConflict)
+	})
+	t.Run("OtherCompanysMemberIsNotFound", func(t *testing.T) {
+		err := m(ctx, func(tx ports.Tx) error {
+			_, err := tx.Memberships().Get(ctx, rival.company.ID, acme.owner.ID)
+			return err
+		})
+		wantCode(t, "Get(rival, acme owner)", err, domain.CodeNotFound)
+		err = m(ctx, func(tx ports.Tx) error {
+			return tx.Memberships().SetRole(ctx, rival.company.ID, acme.owner.ID, domain.RoleViewer)
+		})
+		wantCode(t, "SetRole(rival, acme owner)", err, domain.CodeNotFound)
+		err = m(ctx, func(tx ports.Tx) error { return tx.Memberships().Remove(ctx, rival.company.ID, acme.owner.ID) })
+		wantCode(t, "Remove(rival, acme owner)", err, domain.CodeNotFound)
+		var members []domain.Member
+		_ = db.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			members, err = tx.Memberships().Members(ctx, rival.company.ID)
+			return err
+		})
+		if len(members) != 1 || members[0].User.ID != rival.owner.ID {
+			t.Errorf("rival's members = %+v, want only its owner", members)
+		}
+	})
+	t.Run("ForUserListsEveryCompany", func(t *testing.T) {
+		u := newUser(t, db)
+		_ = m(ctx, func(tx ports.Tx) error {
+			_ = tx.Memberships().Add(ctx, domain.Membership{CompanyID: acme.company.ID, UserID: u.ID, Role: domain.RoleEditor, JoinedAt: time.Now()})
+			return tx.Memberships().Add(ctx, domain.Membership{CompanyID: rival.company.ID, UserID: u.ID, Role: domain.RoleViewer, JoinedAt: time.Now()})
+		})
+		var ms []domain.Membership
+		_ = db.Read(ctx, func(tx ports.Tx) error { var err error; ms, err = tx.Memberships().ForUser(ctx, u.ID); return err })
+		if len(ms) != 2 || ms[0].CompanyName == "" {
+			t.Errorf("ForUser = %+v, want two memberships with names", ms)
+		}
+	})
+}
+
+func TestInvitations_ScopedAndTakenOnce(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	acme, rival := newFixture(t, db), newFixture(t, db)
+	email := fmt.Sprintf("newbie-%d@example.com", time.Now().UnixNano())
+	for _, f := range []fixture{acme, rival} {
+		inv := domain.Invitation{CompanyID: f.company.ID, Email: email, Role: domain.RoleViewer, InvitedBy: f.owner.ID, CreatedAt: time.Now()}
+		if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Create(ctx, &inv) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := domain.Invitation{CompanyID: acme.company.ID, Email: email, Role: domain.RoleEditor, InvitedBy: acme.owner.ID, CreatedAt: time.Now()}
+	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Create(ctx, &again) }); err != nil || again.Role != domain.RoleEditor {
+		t.Fatalf("renewing an invitation: %v, role %s", err, again.Role)
+	}
+	err := db.InTx(ctx, func(tx ports.Tx) error {
+		return tx.Invitations().Delete(ctx, rival.company.ID, "someone-else@example.com")
+	})
+	wantCode(t, "Delete(unknown email)", err, domain.CodeNotFound)
+
+	var list []domain.Invitation
+	_ = db.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		list, err = tx.Invitations().List(ctx, acme.company.ID)
+		return err
+	})
+	if len(list) != 1 || list[0].Role != domain.RoleEditor {
+		t.Errorf("acme's invitations = %+v, want one editor invitation", list)
+	}
+	var taken []domain.Invitation
+	_ = db.InTx(ctx, func(tx ports.Tx) error { var err error; taken, err = tx.Invitations().Take(ctx, email); return err })
+	if len(taken) != 2 {
+		t.Errorf("Take = %d invitations, want 2", len(taken))
+	}
+	_ = db.InTx(ctx, func(tx ports.Tx) error { var err error; taken, err = tx.Invitations().Take(ctx, email); return err })
+	if len(taken) != 0 {
+		t.Errorf("second Take = %d invitations, want 0", len(taken))
+	}
+}
+
+func TestTokens_ExpiredAndForeignAreNotFound(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	f := newFixture(t, db)
+	other := newUser(t, db)
+	now := time.Now()
+	hash := []byte(strings.Repeat("x", 16) + fmt.Sprintf("%016d", now.UnixNano()%1e16))
+	tok := domain.Token{UserID: f.owner.ID, Kind: domain.TokenSession, Name: "login", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Tokens().Create(ctx, &tok, hash) }); err != nil {
+		t.Fatal(err)
+	}
+	var s domain.Session
+	err := db.Read(ctx, func(tx ports.Tx) error { var err error; s, err = tx.Tokens().Lookup(ctx, hash, now); return err })
+	if err != nil || s.User.ID != f.owner.ID || s.Token.ID != tok.ID {
+		t.Fatalf("Lookup = %+v, %v", s, err)
+	}
+	err = db.Read(ctx, func(tx ports.Tx) error { _, err := tx.Tokens().Lookup(ctx, hash, now.Add(2*time.Hour)); return err })
+	wantCode(t, "Lookup(after expiry)", err, domain.CodeNotFound)
+	err = db.InTx(ctx, func(tx ports.Tx) error { return tx.Tokens().Delete(ctx, other.ID, tok.ID) })
+	wantCode(t, "Delete(someone else's token)", err, domain.CodeNotFound)
+	if n, err := db.DeleteExpired(ctx, now.Add(2*time.Hour)); err != nil || n < 1 {
+		t.Errorf("DeleteExpired = %d, %v; want >= 1", n, err)
+	}
+}
+
+func TestAttempts_CountPerWindow(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	key := fmt.Sprintf("test:%d", time.Now().UnixNano())
+	at := time.Date(2026, 11, 24, 10, 7, 0, 0, time.UTC)
+	for want := 1; want <= 3; want++ {
+		var n int
+		var reset time.Time
+		err := db.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			n, reset, err = tx.Attempts().Hit(ctx, key, 15*time.Minute, at)
+			return err
+		})
+		if err != nil || n != want || !reset.Equal(time.Date(2026, 11, 24, 10, 15, 0, 0, time.UTC)) {
+			t.Errorf("Hit #%d = %d, %v, %v", want, n, reset, err)
+		}
+	}
+	var n int
+	_ = db.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		n, _, err = tx.Attempts().Hit(ctx, key, 15*time.Minute, at.Add(15*time.Minute))
+		return err
+	})
+	if n != 1 {
+		t.Errorf("Hit in the next window = %d, want 1", n)
+	}
+}

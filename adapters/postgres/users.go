@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// users implements ports.Users on q.
+type users struct{ q sqlx.ExtContext }
+
+var _ ports.Users = users{}
+
+const userColumns = `id, email, name, is_superadmin, created_at`
+
+type userRow struct {
+	ID           string    `db:"id"`
+	Email        string    `db:"email"`
+	Name         string    `db:"name"`
+	IsSuperadmin bool      `db:"is_superadmin"`
+	CreatedAt    time.Time `db:"created_at"`
+}
+
+func (r userRow) toUser() domain.User {
+	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, Name: r.Name, IsSuperadmin: r.IsSuperadmin, CreatedAt: r.CreatedAt.UTC()}
+}
+
+// Create implements ports.Users.
+func (s users) Create(ctx context.Context, u *domain.User, passwordHash string) error {
+	err := sqlx.GetContext(ctx, s.q, &u.ID, `
+		INSERT INTO users (email, name, password_hash, is_superadmin, created_at)
+		VALUES ($1, $2, $3, $4, $5)
+		RETURNING id`, u.Email, u.Name, passwordHash, u.IsSuperadmin, u.CreatedAt)
+	if domain.CodeOf(translateIf(err, "user")) == domain.CodeConflict {
+		return &domain.Error{Code: domain.CodeConflict, Message: "An account with this email already exists.",
+			Fields: map[string]string{"email": "is already registered"}, Err: err}
+	}
+	return translateIf(err, "user")
+}
+
+// Get implements ports.Users.
+func (s users) Get(ctx context.Context, id domain.UserID) (domain.User, error) {
+	var r userRow
+	if err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+userColumns+` FROM users WHERE id = $1`, id); err != nil {
+		return domain.User{}, translate(err, "user")
+	}
+	return r.toUser(), nil
+}
+
+// ByEmail implements ports.Users.
+func (s users) ByEmail(ctx context.Context, email string) (domain.User, string, error) {
+	var r struct {
+		userRow
+		PasswordHash string `db:"password_hash"`
+	}
+	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1`, email)
+	if err != nil {
+		return domain.User{}, "", translate(err, "user")
+	}
+	return r.toUser(), r.PasswordHash, nil
+}
+
+// SetSuperadmin implements ports.Users; other instances reload roles through the notification.
+func (s users) SetSuperadmin(ctx context.Context, id domain.UserID) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET is_superadmin = true, updated_at = now() WHERE id = $1`, id)
+	if err != nil {
+		return translate(err, "user")
+	}
+	if err := oneRow(res, "user"); err != nil {
+		return err
+	}
+	return notifyAuthz(ctx, s.q, "")
+}

@@ -1,0 +1,124 @@
+// Package queue runs Herald's background work on River, inside PostgreSQL: the client,
+// job args and workers. Workers call functions handed in by cmd/herald; the package
+// imports domain, ports and app, never another adapter.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+)
+
+// Queue is the River client that works Herald's jobs.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+	db     *sql.DB
+}
+
+// Config is what the queue needs from the wiring.
+type Config struct {
+	DB       *sql.DB       // the app's pool seen by database/sql: jobs join its transactions
+	Listener *pgxpool.Pool // a small pool River takes one LISTEN connection from
+	Log      *slog.Logger
+	// Cleanup deletes expired sessions, tokens and throttle windows, returning how many rows went.
+	Cleanup func(ctx context.Context, now time.Time) (int64, error)
+	// SoftStop is how long Stop lets running jobs finish before cancelling them.
+	SoftStop time.Duration
+}
+
+// New returns a queue whose client is not yet started. It returns an error when River
+// rejects the configuration.
+func New(cfg Config) (*Queue, error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &cleanupWorker{cleanup: cfg.Cleanup, log: cfg.Log})
+	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener), &river.Config{
+		Logger:          cfg.Log,
+		Queues:          map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:         workers,
+		SoftStopTimeout: cfg.SoftStop,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "cleanup_expired", RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: new client: %w", err)
+	}
+	return &Queue{client: client, db: cfg.DB}, nil
+}
+
+// Start starts fetching and working jobs; it returns an error when River cannot start.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("queue: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching and waits for running jobs until ctx ends, then cancels them.
+func (q *Queue) Stop(ctx context.Context) error {
+	if err := q.client.Stop(ctx); err != nil {
+		cancelCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err2 := q.client.StopAndCancel(cancelCtx); err2 != nil {
+			return fmt.Errorf("queue: stop: %w (then cancel: %v)", err, err2)
+		}
+		return fmt.Errorf("queue: stop: %w", err)
+	}
+	return nil
+}
+
+// Client returns the River client, for tests that drive or wait on jobs.
+func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
+
+// Depth returns the number of jobs in each state that is still waiting or running, for
+// the readiness check and the metrics. It returns an error when River's table is unreachable.
+func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
+	rows, err := q.db.QueryContext(ctx, `
+		SELECT state::text, count(*) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'retryable', 'running', 'pending')
+		GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("queue: depth: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{"available": 0, "scheduled": 0, "retryable": 0, "running": 0, "pending": 0}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("queue: depth: %w", err)
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}
+
+// CleanupArgs is the periodic job that removes expired credentials and throttle windows.
+type CleanupArgs struct{}
+
+// Kind implements river.JobArgs.
+func (CleanupArgs) Kind() string { return "cleanup_expired" }
+
+type cleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	cleanup func(context.Context, time.Time) (int64, error)
+	log     *slog.Logger
+}
+
+// Work deletes what expired; a failure is retried by River with backoff.
+func (w *cleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
+	n, err := w.cleanup(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("queue: cleanup: %w", err)
+	}
+	w.log.InfoContext(ctx, "removed expired credentials and throttle windows", "rows", n)
+	return nil
+}

@@ -1,0 +1,434 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// TokenPrefix starts every secret Herald issues, so leaked tokens are easy to spot and scan for.
+const TokenPrefix = "hrd_"
+
+// Limits throttle sign-in and sign-up attempts in fixed windows shared by all instances.
+type Limits struct {
+	Window   time.Duration
+	PerIP    int // login and registration attempts per client address
+	PerEmail int // login attempts per email address
+}
+
+// DefaultLimits allow a person a few typos and stop guessing quickly.
+var DefaultLimits = Limits{Window: 15 * time.Minute, PerIP: 50, PerEmail: 10}
+
+// Auth holds the use cases of accounts of people: registering, signing in and out, tokens.
+type Auth struct {
+	store  ports.Store
+	authz  ports.Authorizer
+	hasher ports.PasswordHasher
+	limits Limits
+	now    func() time.Time
+	log    *slog.Logger
+	// dummyHash is verified when an email is unknown, so answers take the same time.
+	dummyHash string
+}
+
+// NewAuth returns the account use cases; now is time.Now outside tests. It returns an error
+// when the hasher fails.
+func NewAuth(store ports.Store, authz ports.Authorizer, hasher ports.PasswordHasher, limits Limits, now func() time.Time, log *slog.Logger) (*Auth, error) {
+	dummy, err := hasher.Hash("herald-timing-equalizer")
+	if err != nil {
+		return nil, fmt.Errorf("app: dummy hash: %w", err)
+	}
+	return &Auth{store: store, authz: authz, hasher: hasher, limits: limits, now: now, log: log, dummyHash: dummy}, nil
+}
+
+// Registration is what a new person gives to sign up.
+type Registration struct {
+	Email, Password, Name, Company string
+}
+
+// Issued is a freshly issued credential: Secret is shown once and never stored.
+type Issued struct {
+	Secret string
+	Token  domain.Token
+}
+
+// Register creates a user who owns a new company, joins the companies that invited their
+// email, and signs them in. ip is the client's address for throttling.
+// Errors: CodeInvalid (fields), CodeConflict (email registered), CodeRateLimited.
+func (a *Auth) Register(ctx context.Context, r Registration, ip string) (domain.User, domain.Company, Issued, error) {
+	now := a.now()
+	if err := a.throttle(ctx, now, "register-ip:"+ip, a.limits.PerIP); err != nil {
+		return domain.User{}, domain.Company{}, Issued{}, err
+	}
+	u, uerr := domain.NewUser(r.Email, r.Name, r.Password, now)
+	c, cerr := domain.NewCompany(r.Company, now)
+	if err := joinViolations(uerr, cerr); err != nil {
+		return domain.User{}, domain.Company{}, Issued{}, err
+	}
+	hash, err := a.hasher.Hash(r.Password)
+	if err != nil {
+		return domain.User{}, domain.Company{}, Issued{}, fmt.Errorf("app: hash password: %w", err)
+	}
+	var issued Issued
+	var joined []domain.CompanyID
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Users().Create(ctx, &u, hash); err != nil {
+			return err
+		}
+		if err := tx.Companies().Create(ctx, &c); err != nil {
+			return err
+		}
+		joined = append(joined, c.ID)
+		if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: domain.RoleOwner, JoinedAt: now}); err != nil {
+			return err
+		}
+		invites, err := tx.Invitations().Take(ctx, u.Email)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invites {
+			if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: inv.CompanyID, UserID: u.ID, Role: inv.Role, JoinedAt: now}); err != nil {
+				return err
+			}
+			joined = append(joined, inv.CompanyID)
+			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: inv.CompanyID, ActorID: u.ID, Action: "member.joined",
+				Subject: string(u.ID), Details: map[string]string{"role": string(inv.Role), "invitation": string(inv.ID)}, At: now}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: u.ID, Action: "user.registered", Subject: string(u.ID), At: now}); err != nil {
+			return err
+		}
+		issued, err = issue(ctx, tx, domain.Token{UserID: u.ID, Kind: domain.TokenSession, Name: "login", CreatedAt: now, ExpiresAt: now.Add(domain.SessionLifetime)})
+		return err
+	})
+	if err != nil {
+		return domain.User{}, domain.Company{}, Issued{}, err
+	}
+	a.reload(ctx, joined...)
+	return u, c, issued, nil
+}
+
+// Login checks email and password and starts a session. Unknown emails and wrong passwords
+// get the same answer after the same work. Errors: CodeUnauthenticated, CodeRateLimited.
+func (a *Auth) Login(ctx context.Context, email, password, ip string) (domain.User, Issued, error) {
+	now := a.now()
+	email = domain.NormalizeEmail(email)
+	if err := a.throttle(ctx, now, "login-ip:"+ip, a.limits.PerIP); err != nil {
+		return domain.User{}, Issued{}, err
+	}
+	if err := a.throttle(ctx, now, "login-email:"+email, a.limits.PerEmail); err != nil {
+		return domain.User{}, Issued{}, err
+	}
+	wrong := domain.Errorf(domain.CodeUnauthenticated, "The email or password is not right.")
+	if len(password) > domain.MaxPasswordBytes {
+		password = password[:domain.MaxPasswordBytes] // still hashed, so the timing does not tell
+	}
+	var u domain.User
+	var hash string
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		u, hash, err = tx.Users().ByEmail(ctx, email)
+		return err
+	})
+	switch domain.CodeOf(err) {
+	case "":
+	case domain.CodeNotFound:
+		_, _ = a.hasher.Verify(a.dummyHash, password)
+		return domain.User{}, Issued{}, wrong
+	default:
+		return domain.User{}, Issued{}, err
+	}
+	ok, err := a.hasher.Verify(hash, password)
+	if err != nil {
+		return domain.User{}, Issued{}, fmt.Errorf("app: verify password of %s: %w", u.ID, err)
+	}
+	if !ok {
+		return domain.User{}, Issued{}, wrong
+	}
+	var issued Issued
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		issued, err = issue(ctx, tx, domain.Token{UserID: u.ID, Kind: domain.TokenSession, Name: "login", CreatedAt: now, ExpiresAt: now.Add(domain.SessionLifetime)})
+		return err
+	})
+	return u, issued, err
+}
+
+// Authenticate returns the session a bearer secret belongs to.
+// Errors: CodeUnauthenticated for unknown, malformed or expired secrets.
+func (a *Auth) Authenticate(ctx context.Context, secret string) (domain.Session, error) {
+	unauth := domain.Errorf(domain.CodeUnauthenticated, "Sign in first: the token is missing, unknown or expired.")
+	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
+		return domain.Session{}, unauth
+	}
+	var s domain.Session
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		s, err = tx.Tokens().Lookup(ctx, hashSecret(secret), a.now())
+		return err
+	})
+	if domain.CodeOf(err) == domain.CodeNotFound {
+		return domain.Session{}, unauth
+	}
+	return s, err
+}
+
+// Logout ends the session or revokes the token it was called with. Errors: CodeNotFound
+// when it is already gone.
+func (a *Auth) Logout(ctx context.Context, s domain.Session) error {
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		return tx.Tokens().Delete(ctx, s.User.ID, s.Token.ID)
+	})
+}
+
+// Me returns the user and the companies they belong to.
+func (a *Auth) Me(ctx context.Context, user domain.UserID) (domain.User, []domain.Membership, error) {
+	var u domain.User
+	var ms []domain.Membership
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		if u, err = tx.Users().Get(ctx, user); err != nil {
+			return err
+		}
+		ms, err = tx.Memberships().ForUser(ctx, user)
+		return err
+	})
+	return u, ms, err
+}
+
+// CreateToken issues a personal API token for the user. Errors: CodeInvalid (name, expiry).
+func (a *Auth) CreateToken(ctx context.Context, user domain.UserID, name string, expires time.Time) (Issued, error) {
+	now := a.now()
+	t, err := domain.NewPersonalToken(user, name, expires, now)
+	if err != nil {
+		return Issued{}, err
+	}
+	var issued Issued
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		if issued, err = issue(ctx, tx, t); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: user, Action: "token.created", Subject: string(issued.Token.ID),
+			Details: map[string]string{"name": t.Name}, At: now})
+	})
+	return issued, err
+}
+
+// Actor resolves which company a request acts in, as API.md says: the named company when
+// the user belongs to it; without one, the user's only company. Errors: CodeNotFound (not
+// a member, or no such company), CodeBadRequest (several companies and none named).
+func (a *Auth) Actor(ctx context.Context, u domain.User, company string) (domain.Actor, error) {
+	actor := domain.Actor{UserID: u.ID, IsSuperadmin: u.IsSuperadmin}
+	if company != "" {
+		var m domain.Membership
+		err := a.store.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			m, err = tx.Memberships().Get(ctx, domain.CompanyID(company), u.ID)
+			return err
+		})
+		if domain.CodeOf(err) == domain.CodeNotFound {
+			return domain.Actor{}, domain.Errorf(domain.CodeNotFound, "That company does not exist or you are not a member of it.")
+		}
+		if err != nil {
+			return domain.Actor{}, err
+		}
+		actor.CompanyID, actor.Role = m.CompanyID, m.Role
+		return actor, nil
+	}
+	var ms []domain.Membership
+	if err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		ms, err = tx.Memberships().ForUser(ctx, u.ID)
+		return err
+	}); err != nil {
+		return domain.Actor{}, err
+	}
+	switch len(ms) {
+	case 0:
+		return domain.Actor{}, domain.Errorf(domain.CodeNotFound, "You are not a member of any company.")
+	case 1:
+		actor.CompanyID, actor.Role = ms[0].CompanyID, ms[0].Role
+		return actor, nil
+	}
+	return domain.Actor{}, domain.Errorf(domain.CodeBadRequest, "You belong to %d companies: name one in the X-Company-ID header.", len(ms))
+}
+
+// EnsureSuperadmin makes the person with email a superadmin, creating them with password
+// when they have no account. It is for the operator's command line, so it takes no actor.
+// Errors: CodeInvalid (email, or password for a new person).
+func (a *Auth) EnsureSuperadmin(ctx context.Context, email, name, password string) (domain.User, bool, error) {
+	now := a.now()
+	email = domain.NormalizeEmail(email)
+	v := domain.Violations{}
+	domain.CheckEmail(v, "email", email)
+	if err := v.Err(); err != nil {
+		return domain.User{}, false, err
+	}
+	var u domain.User
+	created := false
+	err := a.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		u, _, err = tx.Users().ByEmail(ctx, email)
+		switch domain.CodeOf(err) {
+		case domain.CodeNotFound:
+			if u, err = domain.NewUser(email, name, password, now); err != nil {
+				return err
+			}
+			hash, err := a.hasher.Hash(password)
+			if err != nil {
+				return fmt.Errorf("app: hash password: %w", err)
+			}
+			u.IsSuperadmin, created = true, true
+			if err := tx.Users().Create(ctx, &u, hash); err != nil {
+				return err
+			}
+		case "":
+			if err := tx.Users().SetSuperadmin(ctx, u.ID); err != nil {
+				return err
+			}
+			u.IsSuperadmin = true
+		default:
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{Action: "superadmin.granted", Subject: string(u.ID), At: now})
+	})
+	if err != nil {
+		return domain.User{}, false, err
+	}
+	a.reload(ctx, "")
+	return u, created, nil
+}
+
+// throttle counts an attempt under key and returns CodeRateLimited past limit.
+func (a *Auth) throttle(ctx context.Context, now time.Time, key string, limit int) error {
+	var n int
+	var reset time.Time
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		n, reset, err = tx.Attempts().Hit(ctx, key, a.limits.Window, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n > limit {
+		wait := reset.Sub(now).Round(time.Second)
+		if wait < time.Second {
+			wait = time.Second
+		}
+		return &domain.Error{Code: domain.CodeRateLimited, RetryAfter: wait,
+			Message: fmt.Sprintf("Too many attempts. Try again in %s.", wait)}
+	}
+	return nil
+}
+
+// reload tells this instance's authorizer about committed membership changes; other
+// instances hear of them through the database. A failure is logged: the periodic full
+// reload repairs it.
+func (a *Auth) reload(ctx context.Context, companies ...domain.CompanyID) {
+	reloadAll(ctx, a.authz, a.log, companies...)
+}
+
+func reloadAll(ctx context.Context, authz ports.Authorizer, log *slog.Logger, companies ...domain.CompanyID) {
+	for _, c := range companies {
+		if err := authz.Reload(ctx, c); err != nil {
+			log.ErrorContext(ctx, "reload roles", "company", c, "err", err)
+		}
+	}
+}
+
+// issue creates a token with a new random secret and returns the secret once.
+func issue(ctx context.Context, tx ports.Tx, t domain.Token) (Issued, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return Issued{}, fmt.Errorf("app: token secret: %w", err)
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	if err := tx.Tokens().Create(ctx, &t, hashSecret(secret)); err != nil {
+		return Issued{}, err
+	}
+	return Issued{Secret: secret, Token: t}, nil
+}
+
+// hashSecret returns the SHA-256 of a token secret: secrets are 256 random bits, so a fast
+// hash is enough and lets lookups use an index.
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// joinViolations merges the field problems of several validation errors into one, or
+// returns the first error that is not a validation error.
+func joinViolations(errs ...error) error {
+	v := domain.Violations{}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		fields := domain.FieldsOf(err)
+		if domain.CodeOf(err) != domain.CodeInvalid || fields == nil {
+			return err
+		}
+		for k, m := range fields {
+			v.Add(k, m)
+		}
+	}
+	return v.Err()
+}
+
+// SessionCookie names the cookie that carries a web session's secret, for the web app and
+// for API requests made from it.
+const SessionCookie = "herald_session"
+
+// Tokens returns the user's unexpired personal API tokens, without their secrets.
+func (a *Auth) Tokens(ctx context.Context, user domain.UserID) ([]domain.Token, error) {
+	var ts []domain.Token
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		ts, err = tx.Tokens().List(ctx, user, a.now())
+		return err
+	})
+	return ts, err
+}
+
+// RevokeToken deletes one of the user's tokens. Errors: CodeNotFound (also another user's).
+func (a *Auth) RevokeToken(ctx context.Context, user domain.UserID, id domain.TokenID) error {
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Tokens().Delete(ctx, user, id); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: user, Action: "token.revoked", Subject: string(id), At: a.now()})
+	})
+}
+
+// CreateCompany creates another company owned by the user, for people who run several.
+// Errors: CodeInvalid (name).
+func (a *Auth) CreateCompany(ctx context.Context, user domain.UserID, name string) (domain.Company, error) {
+	now := a.now()
+	c, err := domain.NewCompany(name, now)
+	if err != nil {
+		return domain.Company{}, err
+	}
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Companies().Create(ctx, &c); err != nil {
+			return err
+		}
+		if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: user, Role: domain.RoleOwner, JoinedAt: now}); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: user, Action: "company.created", Subject: string(c.ID), At: now})
+	})
+	if err != nil {
+		return domain.Company{}, err
+	}
+	a.reload(ctx, c.ID)
+	return c, nil
+}

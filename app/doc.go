@@ -1,0 +1,5 @@
+// Package app holds Herald's use cases, one service per area (Auth, Teams, Admin). Every
+// use case that touches a company takes the acting domain.Actor and checks permission
+// first, runs its writes in one Store.InTx, and returns domain values or *domain.Error.
+// It imports domain and ports only.
+package app

@@ -1,0 +1,116 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Code classifies an error for whoever shows it: the JSON API and the web app each
+// turn a Code into an HTTP status in exactly one function.
+type Code string
+
+// The codes every Herald error carries.
+const (
+	CodeBadRequest      Code = "bad_request" // the request itself is malformed or ambiguous
+	CodeInvalid         Code = "invalid"     // input breaks a rule; Fields says which
+	CodeNotFound        Code = "not_found"   // absent, or another company's
+	CodeConflict        Code = "conflict"    // valid input, wrong state or duplicate
+	CodeForbidden       Code = "forbidden"
+	CodeUnauthenticated Code = "unauthenticated"
+	CodeRateLimited     Code = "rate_limited"
+	CodeUnavailable     Code = "unavailable" // a dependency is down or not configured
+	CodeInternal        Code = "internal"    // everything unclassified; details only in the log
+)
+
+// Error is Herald's error. Message is written for the person using Herald; Err is the
+// cause, kept for the log and never shown. RetryAfter is set with CodeRateLimited.
+type Error struct {
+	Code       Code
+	Message    string
+	Fields     map[string]string
+	RetryAfter time.Duration
+	Err        error
+}
+
+// Error returns "code: message: cause" for logs.
+func (e *Error) Error() string {
+	s := string(e.Code) + ": " + e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with code and a message for the user.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns err's code: "" for nil, CodeInternal for anything Herald did not classify.
+func CodeOf(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// MessageOf returns the user-facing message of err, or a generic one for unclassified errors,
+// so internal details never reach a person.
+func MessageOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != CodeInternal && e.Message != "" {
+		return e.Message
+	}
+	return "Something went wrong on our side. It has been logged; please try again."
+}
+
+// FieldsOf returns the field problems carried by err, or nil.
+func FieldsOf(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// Violations maps a field to its first problem, so a form shows all problems at once.
+type Violations map[string]string
+
+// Add records problem for field unless the field already has one.
+func (v Violations) Add(field, problem string) {
+	if _, ok := v[field]; !ok {
+		v[field] = problem
+	}
+}
+
+// Err returns nil when v is empty, otherwise a CodeInvalid *Error carrying the fields.
+func (v Violations) Err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeInvalid, Message: "Please correct the highlighted fields.", Fields: map[string]string(v)}
+}
+
+// SortedFields returns the field names of fields in a stable order.
+func SortedFields(fields map[string]string) []string {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// InvalidField is the one-field shorthand for a CodeInvalid error.
+func InvalidField(field, problem string) *Error {
+	return &Error{Code: CodeInvalid, Message: "Please correct the highlighted fields.", Fields: map[string]string{field: problem}}
+}

@@ -1,0 +1,66 @@
+package domain
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MinPasswordRunes and MaxPasswordBytes bound passwords; the upper bound keeps hashing cheap
+// to refuse.
+const (
+	MinPasswordRunes = 12
+	MaxPasswordBytes = 1024
+)
+
+// User is a person who can sign in and belong to several companies.
+type User struct {
+	ID           UserID
+	Email        string
+	Name         string
+	IsSuperadmin bool
+	CreatedAt    time.Time
+}
+
+// NormalizeEmail returns email trimmed and lower-cased: emails are case-insensitive.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// CheckEmail adds a problem for field when email is not one plain address.
+func CheckEmail(v Violations, field, email string) {
+	switch {
+	case email == "":
+		v.Add(field, "is required")
+	case len(email) > 254:
+		v.Add(field, "is too long")
+	default:
+		a, err := mail.ParseAddress(email)
+		if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
+			v.Add(field, "is not a valid email address")
+		}
+	}
+}
+
+// CheckPassword adds a problem for field when password is too short or too long.
+func CheckPassword(v Violations, field, password string) {
+	switch {
+	case utf8.RuneCountInString(password) < MinPasswordRunes:
+		v.Add(field, "must be at least 12 characters")
+	case len(password) > MaxPasswordBytes:
+		v.Add(field, "is too long (at most 1024 bytes)")
+	}
+}
+
+// NewUser returns a user with a normalized email, or CodeInvalid naming every bad field.
+// The password is checked here but never stored in User.
+func NewUser(email, name, password string, now time.Time) (User, error) {
+	u := User{Email: NormalizeEmail(email), Name: strings.TrimSpace(name), CreatedAt: now.UTC()}
+	v := Violations{}
+	CheckEmail(v, "email", u.Email)
+	checkName(v, "name", u.Name)
+	CheckPassword(v, "password", password)
+	if err := v.Err(); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}

@@ -1,0 +1,118 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// Store runs units of work against Herald's database.
+type Store interface {
+	// InTx runs fn in one transaction and commits when fn returns nil. Everything done
+	// through tx commits or rolls back together; fn's error is returned unchanged.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Read runs fn outside a transaction, for reads that need no consistent snapshot.
+	Read(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is an open unit of work, seen through the stores the app uses.
+type Tx interface {
+	Companies() Companies
+	Users() Users
+	Memberships() Memberships
+	Invitations() Invitations
+	Tokens() Tokens
+	Attempts() Attempts
+	Audit() Audit
+}
+
+// Page asks for one page of a list: Limit items after the opaque Cursor ("" for the first).
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Companies keeps tenants.
+type Companies interface {
+	// Create stores c and sets its ID.
+	Create(ctx context.Context, c *domain.Company) error
+	// Get returns the company, or CodeNotFound.
+	Get(ctx context.Context, id domain.CompanyID) (domain.Company, error)
+	// Lock is Get plus a row lock held until the transaction ends; membership changes take
+	// it so two of them cannot race past the last-owner rule.
+	Lock(ctx context.Context, id domain.CompanyID) (domain.Company, error)
+	// Update writes c's plan and status, or returns CodeNotFound.
+	Update(ctx context.Context, c domain.Company) error
+	// List returns one page of every company with its counts, oldest first, and the cursor of
+	// the next page ("" on the last). A malformed cursor is CodeInvalid.
+	List(ctx context.Context, p Page) ([]domain.CompanySummary, string, error)
+}
+
+// Users keeps people and their password hashes.
+type Users interface {
+	// Create stores u with its password hash and sets u.ID; an email in use is CodeConflict.
+	Create(ctx context.Context, u *domain.User, passwordHash string) error
+	// Get returns the user, or CodeNotFound.
+	Get(ctx context.Context, id domain.UserID) (domain.User, error)
+	// ByEmail returns the user with that (normalized) email and their password hash, or CodeNotFound.
+	ByEmail(ctx context.Context, email string) (domain.User, string, error)
+	// SetSuperadmin grants the superadmin flag, or returns CodeNotFound.
+	SetSuperadmin(ctx context.Context, id domain.UserID) error
+}
+
+// Memberships keeps who belongs to which company with which role. Every change made
+// through it also tells the other Herald instances that the company's roles changed.
+type Memberships interface {
+	// Add stores m; a user already in the company is CodeConflict.
+	Add(ctx context.Context, m domain.Membership) error
+	// Get returns the user's membership in company, or CodeNotFound.
+	Get(ctx context.Context, company domain.CompanyID, user domain.UserID) (domain.Membership, error)
+	// ForUser returns every company the user belongs to, by company name.
+	ForUser(ctx context.Context, user domain.UserID) ([]domain.Membership, error)
+	// Members returns the company's members, oldest first.
+	Members(ctx context.Context, company domain.CompanyID) ([]domain.Member, error)
+	// Owners counts the company's owners.
+	Owners(ctx context.Context, company domain.CompanyID) (int, error)
+	// SetRole changes the member's role, or returns CodeNotFound.
+	SetRole(ctx context.Context, company domain.CompanyID, user domain.UserID, role domain.Role) error
+	// Remove deletes the membership, or returns CodeNotFound.
+	Remove(ctx context.Context, company domain.CompanyID, user domain.UserID) error
+}
+
+// Invitations keeps invitations for people who have no account yet.
+type Invitations interface {
+	// Create stores inv (or renews the company's invitation for that email) and sets its ID.
+	Create(ctx context.Context, inv *domain.Invitation) error
+	// List returns the company's open invitations, oldest first.
+	List(ctx context.Context, company domain.CompanyID) ([]domain.Invitation, error)
+	// Take deletes and returns every invitation for email, in every company.
+	Take(ctx context.Context, email string) ([]domain.Invitation, error)
+	// Delete removes the company's invitation for email, or returns CodeNotFound.
+	Delete(ctx context.Context, company domain.CompanyID, email string) error
+}
+
+// Tokens keeps sessions and personal API tokens by the hash of their secret.
+type Tokens interface {
+	// Create stores t with the hash of its secret and sets t.ID.
+	Create(ctx context.Context, t *domain.Token, hash []byte) error
+	// Lookup returns the unexpired token with that hash and its user, or CodeNotFound.
+	Lookup(ctx context.Context, hash []byte, now time.Time) (domain.Session, error)
+	// Delete removes the user's token id, or returns CodeNotFound.
+	Delete(ctx context.Context, user domain.UserID, id domain.TokenID) error
+	// List returns the user's unexpired personal tokens, newest first.
+	List(ctx context.Context, user domain.UserID, now time.Time) ([]domain.Token, error)
+}
+
+// Attempts counts attempts per key in fixed windows, shared by every instance.
+type Attempts interface {
+	// Hit counts one attempt for key in the window that contains now, and returns the count
+	// so far and when the window ends.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error)
+}
+
+// Audit keeps the audit log.
+type Audit interface {
+	// Record appends e.
+	Record(ctx context.Context, e domain.AuditEntry) error
+}
