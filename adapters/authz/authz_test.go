@@ -1,0 +1,163 @@
+package authz_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/domain"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// expected is the permission matrix, written out on purpose instead of read from policy.csv.
+var expected = map[domain.Role]map[domain.Resource]string{
+	domain.RoleOwner:  {"posts": "rw", "schedule": "rw", "accounts": "rw", "analytics": "rw", "ai": "rw", "members": "rw", "webhooks": "rw", "company": "rw"},
+	domain.RoleAdmin:  {"posts": "rw", "schedule": "rw", "accounts": "rw", "analytics": "rw", "ai": "rw", "members": "rw", "webhooks": "rw", "company": "r"},
+	domain.RoleEditor: {"posts": "rw", "schedule": "rw", "accounts": "r", "analytics": "r", "ai": "rw", "members": "r", "webhooks": "", "company": "r"},
+	domain.RoleViewer: {"posts": "r", "schedule": "r", "accounts": "r", "analytics": "r", "ai": "", "members": "r", "webhooks": "", "company": "r"},
+}
+
+type world struct {
+	pool    *pgxpool.Pool
+	company domain.CompanyID
+	other   domain.CompanyID
+	users   map[domain.Role]domain.UserID
+	super   domain.UserID
+}
+
+// setup inserts two companies, one member per role in the first, and a superadmin.
+func setup(t *testing.T) world {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.DB(t).Pool()
+	w := world{pool: pool, users: map[domain.Role]domain.UserID{}}
+	q := func(sql string, args ...any) string {
+		var id string
+		if err := pool.QueryRow(ctx, sql, args...).Scan(&id); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return id
+	}
+	w.company = domain.CompanyID(q(`INSERT INTO companies (name) VALUES ('Acme') RETURNING id`))
+	w.other = domain.CompanyID(q(`INSERT INTO companies (name) VALUES ('Rival') RETURNING id`))
+	for _, r := range domain.Roles {
+		u := q(`INSERT INTO users (email, name, password_hash) VALUES (gen_random_uuid() || '@example.com', 'x', 'h') RETURNING id`)
+		q(`INSERT INTO memberships (company_id, user_id, role) VALUES ($1, $2, $3) RETURNING role`, w.company, u, r)
+		w.users[r] = domain.UserID(u)
+	}
+	w.super = domain.UserID(q(`INSERT INTO users (email, name, password_hash, is_superadmin) VALUES (gen_random_uuid() || '@example.com', 'x', 'h', true) RETURNING id`))
+	return w
+}
+
+func newEnforcer(t *testing.T, pool *pgxpool.Pool) *authz.Enforcer {
+	t.Helper()
+	e, err := authz.New(context.Background(), pool, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestCan_EveryRoleResourceAction(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	e := newEnforcer(t, w.pool)
+	ctx := context.Background()
+	for role, perms := range expected {
+		for _, res := range domain.CompanyResources {
+			for _, act := range domain.Actions {
+				want := (act == domain.ActionRead && len(perms[res]) > 0) || (act == domain.ActionWrite && perms[res] == "rw")
+				err := e.Can(ctx, domain.Actor{UserID: w.users[role], CompanyID: w.company, Role: role}, res, act)
+				if got := err == nil; got != want {
+					t.Errorf("%s %s %s: allowed = %v, want %v (err %v)", role, act, res, got, want, err)
+				}
+				if err != nil && domain.CodeOf(err) != domain.CodeForbidden {
+					t.Errorf("%s %s %s: code %s, want forbidden", role, act, res, domain.CodeOf(err))
+				}
+				// The same person in a company they do not belong to may do nothing, whatever role they claim.
+				if err := e.Can(ctx, domain.Actor{UserID: w.users[role], CompanyID: w.other, Role: domain.RoleOwner}, res, act); domain.CodeOf(err) != domain.CodeForbidden {
+					t.Errorf("%s of Acme %s %s in Rival: %v, want forbidden", role, act, res, err)
+				}
+			}
+		}
+		if err := e.Can(ctx, domain.Actor{UserID: w.users[role], CompanyID: w.company}, domain.ResourceTenants, domain.ActionRead); domain.CodeOf(err) != domain.CodeForbidden {
+			t.Errorf("%s reads tenants: %v, want forbidden", role, err)
+		}
+	}
+	for _, act := range domain.Actions {
+		if err := e.Can(ctx, domain.Actor{UserID: w.super}, domain.ResourceTenants, act); err != nil {
+			t.Errorf("superadmin %s tenants: %v", act, err)
+		}
+	}
+	if err := e.Can(ctx, domain.Actor{UserID: w.super, CompanyID: w.company}, domain.ResourcePosts, domain.ActionRead); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("superadmin without membership reads posts: %v, want forbidden", err)
+	}
+	if err := e.Can(ctx, domain.Actor{UserID: w.users[domain.RoleOwner]}, domain.ResourcePosts, domain.ActionRead); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("company resource without a company: %v, want forbidden", err)
+	}
+}
+
+func TestReload_SeesMembershipChangesAtOnce(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	e := newEnforcer(t, w.pool)
+	ctx := context.Background()
+	editor := domain.Actor{UserID: w.users[domain.RoleEditor], CompanyID: w.company}
+	if err := e.Can(ctx, editor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		t.Fatalf("editor writes posts before the change: %v", err)
+	}
+	if _, err := w.pool.Exec(ctx, `UPDATE memberships SET role = 'viewer' WHERE company_id = $1 AND user_id = $2`, w.company, editor.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Reload(ctx, w.company); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Can(ctx, editor, domain.ResourcePosts, domain.ActionWrite); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("demoted editor writes posts after Reload: %v, want forbidden", err)
+	}
+}
+
+func TestListen_SecondInstanceFollowsNotifications(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	other := newEnforcer(t, w.pool)
+	done := make(chan error, 1)
+	go func() { done <- other.Listen(ctx) }()
+
+	viewer := domain.Actor{UserID: w.users[domain.RoleViewer], CompanyID: w.company}
+	// Keep promoting until the listener is connected and has applied it: the first
+	// notification may be sent before LISTEN runs, which the backlog reload covers too.
+	deadline := time.Now().Add(10 * time.Second)
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE memberships SET role = 'admin' WHERE company_id = $1 AND user_id = $2`, w.company, viewer.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, authz.Channel, string(w.company)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for other.Can(ctx, viewer, domain.ResourceMembers, domain.ActionWrite) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the second instance never saw the promotion")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Listen returned %v after cancel, want nil", err)
+	}
+}

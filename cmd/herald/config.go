@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is Herald's configuration, read from the environment once at start.
+type Config struct {
+	DatabaseURL     string         // DATABASE_URL; empty: start the embedded cluster
+	Addr            string         // HERALD_ADDR
+	BaseURL         *url.URL       // HERALD_BASE_URL
+	DataDir         string         // HERALD_DATA_DIR
+	LogFormat       string         // HERALD_LOG_FORMAT: auto, text or json
+	LogLevel        string         // HERALD_LOG_LEVEL
+	TrustedProxies  []netip.Prefix // HERALD_TRUSTED_PROXIES
+	DBMaxConns      int32          // HERALD_DB_MAX_CONNS
+	ShutdownTimeout time.Duration  // HERALD_SHUTDOWN_TIMEOUT
+}
+
+// LoadConfig reads every variable through getenv and reports all problems at once, one
+// line each, so an operator fixes them in one go.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	or := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		Addr:        or("HERALD_ADDR", "127.0.0.1:8080"),
+		DataDir:     or("HERALD_DATA_DIR", "./data"),
+		LogFormat:   or("HERALD_LOG_FORMAT", "auto"),
+		LogLevel:    or("HERALD_LOG_LEVEL", "info"),
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("DATABASE_URL", "must be a postgres:// URL, such as postgres://herald:secret@localhost:5432/herald")
+		}
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		bad("HERALD_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080 (got %q)", c.Addr)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		bad("HERALD_ADDR", "has an invalid port %q", port)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	base := or("HERALD_BASE_URL", "http://"+net.JoinHostPort(host, port))
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("HERALD_BASE_URL", "must be an absolute http(s) URL, such as https://herald.example.com (got %q)", base)
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.BaseURL = u
+	}
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		bad("HERALD_LOG_FORMAT", "must be auto, text or json (got %q)", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("HERALD_LOG_LEVEL", "must be debug, info, warn or error (got %q)", c.LogLevel)
+	}
+	for _, s := range strings.Split(getenv("HERALD_TRUSTED_PROXIES"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			bad("HERALD_TRUSTED_PROXIES", "%q is not an IP address or CIDR range", s)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	n, err := strconv.Atoi(or("HERALD_DB_MAX_CONNS", "20"))
+	if err != nil || n < 2 || n > 1000 {
+		bad("HERALD_DB_MAX_CONNS", "must be a whole number from 2 to 1000")
+	}
+	c.DBMaxConns = int32(n)
+	d, err := time.ParseDuration(or("HERALD_SHUTDOWN_TIMEOUT", "30s"))
+	if err != nil || d <= 0 {
+		bad("HERALD_SHUTDOWN_TIMEOUT", "must be a positive duration such as 30s")
+	}
+	c.ShutdownTimeout = d
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies must be marked Secure: Herald is reached over TLS.
+func (c Config) SecureCookies() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+
+func TestLoadConfig_Defaults(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(env(nil))
+	if err != nil {
+		t.Fatalf("LoadConfig(empty) error: %v", err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.BaseURL.String() != "http://127.0.0.1:8080" ||
+		c.DBMaxConns != 20 || c.ShutdownTimeout != 30*time.Second || c.DatabaseURL != "" || c.SecureCookies() {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	_, err := LoadConfig(env(map[string]string{
+		"DATABASE_URL":            "mysql://x",
+		"HERALD_ADDR":             "nonsense",
+		"HERALD_BASE_URL":         "ftp://x",
+		"HERALD_LOG_FORMAT":       "xml",
+		"HERALD_LOG_LEVEL":        "loud",
+		"HERALD_TRUSTED_PROXIES":  "10.0.0.0/8, banana",
+		"HERALD_DB_MAX_CONNS":     "1",
+		"HERALD_SHUTDOWN_TIMEOUT": "-1s",
+	}))
+	if err == nil {
+		t.Fatal("LoadConfig(bad) = nil error")
+	}
+	for _, name := range []string{"DATABASE_URL", "HERALD_ADDR", "HERALD_BASE_URL", "HERALD_LOG_FORMAT", "HERALD_LOG_LEVEL",
+		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT"} {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestLoadConfig_HTTPSBaseURLMakesCookiesSecure(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(env(map[string]string{"HERALD_BASE_URL": "https://herald.example.com/", "HERALD_ADDR": ":9000",
+		"HERALD_TRUSTED_PROXIES": "10.0.0.0/8,192.168.1.10"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SecureCookies() || c.BaseURL.String() != "https://herald.example.com" || len(c.TrustedProxies) != 2 {
+		t.Errorf("config = %+v", c)
+	}
+}

@@ -1,0 +1,271 @@
+// Command herald runs Herald: the web app, the JSON API and the background workers in one
+// process (serve), its database migrations (migrate) and operator tasks (admin). It is the
+// only package that knows every adapter.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/crypto"
+	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/postgres"
+	"github.com/heraldhq/herald/adapters/postgres/cluster"
+	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/ui"
+)
+
+const usage = `Herald publishes a company's social-media posts on time.
+
+Usage:
+  herald serve                                  run the web app, the API and the workers
+  herald migrate up|down|down-all|version       change or show the database schema
+  herald admin create-superadmin --email EMAIL [--name NAME] [--password-stdin]
+  herald healthcheck                            exit 0 when the local server answers /healthz
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "herald:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrateCmd(ctx, cfg, log, args[1:], stdout)
+	case "admin":
+		return adminCmd(ctx, cfg, log, args[1:], stdin, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+}
+
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	m := &Main{Config: cfg, Log: log}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	log.Info("Herald is running", "url", m.URL(), "embedded_database", m.cluster != nil)
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-m.serveErr:
+		log.Error("server stopped", "err", err)
+	}
+	return m.Close()
+}
+
+// Main is a running Herald: its database, queue, authorizer and HTTP server. Tests start one
+// on 127.0.0.1:0.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	// Limits throttle sign-in; zero means app.DefaultLimits.
+	Limits app.Limits
+
+	cluster  *cluster.Cluster
+	db       *postgres.DB
+	listener *pgxpool.Pool
+	queue    *queue.Queue
+	authz    *authz.Enforcer
+	echo     *echo.Echo
+	ln       net.Listener
+	stop     context.CancelFunc
+	serveErr chan error
+	done     chan struct{}
+
+	// Auth, Teams and Admin are the app services, exposed for tests.
+	Auth  *app.Auth
+	Teams *app.Teams
+	Admin *app.Admin
+}
+
+// Run starts everything and returns once Herald accepts requests; the HTTP server then runs
+// in the background. It returns an error when any part cannot start.
+func (m *Main) Run(ctx context.Context) error {
+	m.serveErr, m.done = make(chan error, 1), make(chan struct{})
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop = stop
+	url, err := m.database(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := postgres.Migrate(ctx, url, postgres.Up, m.Log); err != nil {
+		return err
+	}
+	if m.db, err = postgres.Open(ctx, url, m.Config.DBMaxConns); err != nil {
+		return err
+	}
+	lcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("listener pool: %w", err)
+	}
+	lcfg.MinConns, lcfg.MaxConns = 0, 2
+	if m.listener, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
+		return fmt.Errorf("listener pool: %w", err)
+	}
+	if m.authz, err = authz.New(ctx, m.db.Pool(), m.Log); err != nil {
+		return err
+	}
+	go func() {
+		if err := m.authz.Listen(bg); err != nil && bg.Err() == nil {
+			m.Log.Error("role sync stopped", "err", err)
+		}
+	}()
+	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2}); err != nil {
+		return err
+	}
+	if err := m.queue.Start(bg); err != nil {
+		return err
+	}
+
+	now := time.Now
+	if m.Limits == (app.Limits{}) {
+		m.Limits = app.DefaultLimits
+	}
+	if m.Auth, err = app.NewAuth(m.db, m.authz, crypto.DefaultArgon2id, m.Limits, now, m.Log); err != nil {
+		return err
+	}
+	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
+	m.Admin = app.NewAdmin(m.db, m.authz, now)
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	if err != nil {
+		return err
+	}
+	met := newMetrics(m.db.Pool(), m.queue.Depth)
+	m.echo = newServer(m.Config, m.Log, httpapi.New(m.Auth, m.Teams, m.Admin), web, met, m.ready)
+	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
+	m.echo.Server.ReadTimeout = 60 * time.Second
+	m.echo.Server.IdleTimeout = 120 * time.Second
+
+	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.echo.Listener = m.ln
+	go func() {
+		defer close(m.done)
+		if err := m.echo.Start(""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr <- err
+		}
+	}()
+	return nil
+}
+
+// database returns DATABASE_URL, or starts the embedded cluster under the data folder.
+func (m *Main) database(ctx context.Context) (string, error) {
+	if m.Config.DatabaseURL != "" {
+		return m.Config.DatabaseURL, nil
+	}
+	c, err := cluster.Start(ctx, cluster.Options{DataDir: m.Config.DataDir, Logger: m.Log})
+	if err != nil {
+		return "", err
+	}
+	m.cluster = c
+	return c.URL(), nil
+}
+
+// ready reports whether the database and the queue answer.
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.db.Pool().Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if _, err := m.queue.Depth(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// URL returns the address Herald serves on, such as http://127.0.0.1:8080.
+func (m *Main) URL() string {
+	if m.ln == nil {
+		return ""
+	}
+	return "http://" + m.ln.Addr().String()
+}
+
+// Close shuts down in order: stop taking requests and finish running ones, let running
+// jobs finish, stop role sync, close the pools, stop the embedded cluster. It returns the
+// first error met, after trying every step.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if m.echo != nil && m.ln != nil {
+		if err := m.echo.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		<-m.done
+	}
+	if m.queue != nil {
+		if err := m.queue.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.stop != nil {
+		m.stop()
+	}
+	if m.listener != nil {
+		m.listener.Close()
+	}
+	if m.db != nil {
+		m.db.Close()
+	}
+	if m.cluster != nil {
+		if err := m.cluster.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// healthcheck asks the local server for /healthz: the container's health probe, which has
+// no shell or curl to run.
+func healthcheck(ctx context.Context, cfg Config) error {
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", res.Status)
+	}
+	return nil
+}

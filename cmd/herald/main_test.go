@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/app"
+)
+
+// startHerald runs a real Herald on a free port against this test binary's database and
+// stops it when the test ends. Requests from 127.0.0.1 may name their client address in
+// X-Forwarded-For, so throttling tests can act as distinct clients.
+func startHerald(t *testing.T, limits app.Limits) *Main {
+	t.Helper()
+	cfg, err := LoadConfig(func(k string) string {
+		return map[string]string{"DATABASE_URL": pgtest.URL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	if limits == (app.Limits{}) {
+		limits = app.Limits{Window: time.Minute, PerIP: 1_000_000, PerEmail: 1_000_000}
+	}
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits}
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatalf("Run: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return m
+}
+
+// testWriter sends log lines to the test's log, so they show only for failing tests.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+var unique atomic.Int64
+
+// uniqueEmail returns an address no other test uses.
+func uniqueEmail(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d@example.com", prefix, time.Now().UnixNano(), unique.Add(1))
+}
+
+// client is an API caller with an optional bearer token and company.
+type client struct {
+	t       *testing.T
+	base    string
+	token   string
+	company string
+	ip      string
+	http    *http.Client
+}
+
+func newClient(t *testing.T, m *Main) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: m.URL(), http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *client) with(token, company string) *client {
+	cp := *c
+	cp.token, cp.company = token, company
+	return &cp
+}
+
+// do sends body (a value to encode, a []byte sent as is, or nil) and decodes the answer.
+func (c *client) do(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		js, _ := json.Marshal(b)
+		r = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.company != "" {
+		req.Header.Set("X-Company-ID", c.company)
+	}
+	if c.ip != "" {
+		req.Header.Set("X-Forwarded-For", c.ip)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			c.t.Fatalf("%s %s: answer is not JSON: %v\n%s", method, path, err, raw)
+		}
+	}
+	if res.StatusCode >= 500 {
+		c.t.Errorf("%s %s answered %d: %s", method, path, res.StatusCode, raw)
+	}
+	return res.StatusCode, res.Header, out
+}
+
+// account is a registered person with their first company.
+type account struct {
+	token, userID, companyID, email string
+}
+
+func register(t *testing.T, c *client, name string) account {
+	t.Helper()
+	email := uniqueEmail(name)
+	st, _, body := c.do("POST", "/api/v1/auth/register", map[string]string{
+		"email": email, "password": "correct horse battery", "name": name, "company": name + " Inc"})
+	if st != http.StatusCreated {
+		t.Fatalf("register %s: %d %v", name, st, body)
+	}
+	return account{token: body["token"].(string), userID: body["user"].(map[string]any)["id"].(string),
+		companyID: body["company"].(map[string]any)["id"].(string), email: email}
+}
+
+func field(body map[string]any, path ...string) any {
+	var v any = body
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// problemFields returns the field names of a 422 problem's errors.
+func problemFields(body map[string]any) map[string]string {
+	out := map[string]string{}
+	errs, _ := body["errors"].([]any)
+	for _, e := range errs {
+		m := e.(map[string]any)
+		out[m["field"].(string)] = m["message"].(string)
+	}
+	return out
+}

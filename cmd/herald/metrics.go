@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics holds Herald's Prometheus registry: HTTP requests by route and status, the
+// database pool and River's queue depth.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(pool *pgxpool.Pool, depth func(context.Context) (map[string]int, error)) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_http_requests_total", Help: "HTTP requests answered, by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_http_request_duration_seconds", Help: "HTTP request latency, by method and route.",
+			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		poolCollector{pool: pool}, depthCollector{depth: depth})
+	return m
+}
+
+// middleware counts every request under its route pattern (never the raw path, which would
+// let clients blow up the label set).
+func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err) // write the error answer now, so its status is the one counted
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		method := c.Request().Method
+		m.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
+		m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
+
+var (
+	poolDesc = map[string]*prometheus.Desc{
+		"total":    prometheus.NewDesc("herald_db_pool_connections", "Database pool connections by state.", []string{"state"}, nil),
+		"max":      prometheus.NewDesc("herald_db_pool_max_connections", "Database pool size limit.", nil, nil),
+		"acquires": prometheus.NewDesc("herald_db_pool_acquires_total", "Connections acquired from the pool.", nil, nil),
+		"waits":    prometheus.NewDesc("herald_db_pool_empty_acquires_total", "Acquires that had to wait for a connection.", nil, nil),
+	}
+	depthDesc = prometheus.NewDesc("herald_queue_jobs", "River jobs waiting or running, by state.", []string{"state"}, nil)
+)
+
+type poolCollector struct{ pool *pgxpool.Pool }
+
+func (p poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range poolDesc {
+		ch <- d
+	}
+}
+
+func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := p.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolDesc["total"], prometheus.GaugeValue, float64(s.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(poolDesc["total"], prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolDesc["total"], prometheus.GaugeValue, float64(s.ConstructingConns()), "constructing")
+	ch <- prometheus.MustNewConstMetric(poolDesc["max"], prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(poolDesc["acquires"], prometheus.CounterValue, float64(s.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolDesc["waits"], prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+}
+
+type depthCollector struct {
+	depth func(context.Context) (map[string]int, error)
+}
+
+func (d depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- depthDesc }
+
+func (d depthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := d.depth(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(depthDesc, err)
+		return
+	}
+	for state, n := range counts {
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(n), state)
+	}
+}

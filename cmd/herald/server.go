@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/ui"
+)
+
+// contentSecurityPolicy allows nothing inline: htmx and Herald's script come from /static.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+
+// maxBody is the largest request body Herald reads.
+const maxBody = "10M"
+
+// newServer returns Echo with the middleware every request goes through, the JSON API under
+// /api/v1, the web app at the root and the operations endpoints.
+func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, met *metrics, ready func(context.Context) error) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(cfg.TrustedProxies) > 0 {
+		var opts []echo.TrustOption
+		for _, p := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(netipToIPNet(p)))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))...)
+	}
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if isAPI(c.Request()) {
+			httpapi.HandleError(err, c, log)
+			return
+		}
+		web.HandleError(err, c)
+	}
+
+	e.Use(requestID, met.middleware, accessLog(log), recoverPanics(log))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            hstsAge(cfg),
+		ContentSecurityPolicy: contentSecurityPolicy,
+		ReferrerPolicy:        "strict-origin-when-cross-origin",
+	}))
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        csrfNotNeeded,
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		ContextKey:     "csrf",
+		CookieName:     "_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   cfg.SecureCookies(),
+		CookieSameSite: http.SameSiteLaxMode,
+	}))
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "err", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database or queue unreachable"})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(met.reg, promhttp.HandlerOpts{})))
+
+	api.Register(e.Group("/api/v1"))
+	web.Register(e)
+	return e
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// csrfNotNeeded skips the CSRF check where no browser credential is involved: API calls
+// with a bearer token or without the session cookie cannot be forged by another site.
+func csrfNotNeeded(c echo.Context) bool {
+	r := c.Request()
+	if !isAPI(r) {
+		return false
+	}
+	if r.Header.Get(echo.HeaderAuthorization) != "" {
+		return true
+	}
+	_, err := r.Cookie(app.SessionCookie)
+	return errors.Is(err, http.ErrNoCookie)
+}
+
+func hstsAge(cfg Config) int {
+	if cfg.SecureCookies() {
+		return 365 * 24 * 3600
+	}
+	return 0
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// requestID keeps a well-formed incoming X-Request-ID (from a proxy) and makes one
+// otherwise, so a client cannot inject text into the logs.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !requestIDPattern.MatchString(id) {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.SetRequest(c.Request().WithContext(withRequestID(c.Request().Context(), id)))
+		return next(c)
+	}
+}
+
+// recoverPanics turns a panic into a 500 answer and a log line with the stack and request id.
+func recoverPanics(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		StackSize: 8 << 10,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack), "path", c.Path())
+			return fmt.Errorf("recovered panic: %w", err)
+		},
+	})
+}
+
+// accessLog writes one line per request.
+func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			r := c.Request()
+			level := slog.LevelInfo
+			if c.Response().Status >= 500 {
+				level = slog.LevelError
+			}
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/static/") {
+				level = slog.LevelDebug
+			}
+			log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", c.Path(),
+				"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
+			return nil
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package domain
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+func TestCheckRoleChange(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		actor    Role
+		from, to Role
+		owners   int
+		want     Code
+	}{
+		{"AdminAddsEditor", RoleAdmin, "", RoleEditor, 1, ""},
+		{"AdminCannotAddOwner", RoleAdmin, "", RoleOwner, 1, CodeForbidden},
+		{"OwnerAddsOwner", RoleOwner, "", RoleOwner, 1, ""},
+		{"AdminCannotDemoteOwner", RoleAdmin, RoleOwner, RoleAdmin, 2, CodeForbidden},
+		{"AdminCannotRemoveOwner", RoleAdmin, RoleOwner, "", 2, CodeForbidden},
+		{"OwnerDemotesOneOfTwoOwners", RoleOwner, RoleOwner, RoleAdmin, 2, ""},
+		{"LastOwnerCannotBeDemoted", RoleOwner, RoleOwner, RoleAdmin, 1, CodeConflict},
+		{"LastOwnerCannotBeRemoved", RoleOwner, RoleOwner, "", 1, CodeConflict},
+		{"OwnerStaysOwner", RoleOwner, RoleOwner, RoleOwner, 1, ""},
+		{"AdminPromotesViewer", RoleAdmin, RoleViewer, RoleAdmin, 1, ""},
+		{"AdminRemovesEditor", RoleAdmin, RoleEditor, "", 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckRoleChange(tc.actor, tc.from, tc.to, tc.owners)
+			if got := CodeOf(err); got != tc.want {
+				t.Errorf("CheckRoleChange(%s, %s->%s, owners=%d) = %q, want %q", tc.actor, tc.from, tc.to, tc.owners, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewUser_ReportsEveryField(t *testing.T) {
+	t.Parallel()
+	_, err := NewUser("not an email", "", "short", now)
+	fields := FieldsOf(err)
+	if CodeOf(err) != CodeInvalid || fields["email"] == "" || fields["name"] == "" || fields["password"] == "" {
+		t.Fatalf("NewUser(bad) = %v, fields %v", err, fields)
+	}
+	u, err := NewUser("  Ada@Example.COM ", " Ada Lovelace ", "twelve chars", now)
+	if err != nil || u.Email != "ada@example.com" || u.Name != "Ada Lovelace" {
+		t.Errorf("NewUser(good) = %+v, %v", u, err)
+	}
+	for _, bad := range []string{"a@b", "Ada <ada@example.com>", "ada@exa mple.com", strings.Repeat("a", 250) + "@example.com", "@example.com"} {
+		if _, err := NewUser(bad, "A", "twelve chars", now); FieldsOf(err)["email"] == "" {
+			t.Errorf("NewUser(email %q) accepted", bad)
+		}
+	}
+	if _, err := NewUser("a@example.com", "A", strings.Repeat("x", MaxPasswordBytes+1), now); FieldsOf(err)["password"] == "" {
+		t.Error("NewUser accepted a password over the byte limit")
+	}
+	if _, err := NewUser("a@example.com", "Zoë 🚀 Ünïcode", "pässwörd 12 ✓", now); err != nil {
+		t.Errorf("NewUser(unicode) = %v", err)
+	}
+}
+
+func TestNewCompany(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{{"Acme", true}, {"  ", false}, {strings.Repeat("é", 200), true}, {strings.Repeat("é", 201), false}, {"Two\nlines", false}, {"Nul\x00", false}, {"bad \xff utf8", false}} {
+		c, err := NewCompany(tc.name, now)
+		if (err == nil) != tc.ok {
+			t.Errorf("NewCompany(%q) error = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+		if err == nil && (c.Plan != PlanFree || c.Status != CompanyActive) {
+			t.Errorf("NewCompany(%q) = %+v, want free and active", tc.name, c)
+		}
+	}
+}
+
+func TestCompanyChange_Apply(t *testing.T) {
+	t.Parallel()
+	pro, suspended, bogus, weird := PlanPro, CompanySuspended, Plan("gold"), CompanyStatus("deleted")
+	c := Company{Plan: PlanFree, Status: CompanyActive}
+	if err := (CompanyChange{Plan: &pro, Status: &suspended}).Apply(&c); err != nil || c.Plan != PlanPro || c.Status != CompanySuspended {
+		t.Errorf("Apply(pro, suspended) = %+v, %v", c, err)
+	}
+	err := CompanyChange{Plan: &bogus, Status: &weird}.Apply(&c)
+	if f := FieldsOf(err); f["plan"] == "" || f["status"] == "" || c.Plan != PlanPro {
+		t.Errorf("Apply(bad) = %v and changed %+v", err, c)
+	}
+	if err := (CompanyChange{}).Apply(&c); CodeOf(err) != CodeInvalid {
+		t.Errorf("Apply(nothing) = %v, want invalid", err)
+	}
+}
+
+func TestNewPersonalToken(t *testing.T) {
+	t.Parallel()
+	tok, err := NewPersonalToken("u", " CI ", time.Time{}, now)
+	if err != nil || tok.Name != "CI" || !tok.ExpiresAt.Equal(now.Add(365*24*time.Hour)) || tok.Kind != TokenPersonal {
+		t.Errorf("NewPersonalToken(default expiry) = %+v, %v", tok, err)
+	}
+	for _, tc := range []struct {
+		name    string
+		expires time.Time
+		field   string
+	}{{"", now.Add(time.Hour), "name"}, {"x", now.Add(-time.Second), "expires_at"}, {"x", now.Add(400 * 24 * time.Hour), "expires_at"}, {strings.Repeat("n", 101), now.Add(time.Hour), "name"}} {
+		if _, err := NewPersonalToken("u", tc.name, tc.expires, now); FieldsOf(err)[tc.field] == "" {
+			t.Errorf("NewPersonalToken(%q, %v) error = %v, want a problem with %s", tc.name, tc.expires, err, tc.field)
+		}
+	}
+}
+
+func TestCodeOf_And_MessageOf(t *testing.T) {
+	t.Parallel()
+	wrapped := errors.Join(errors.New("ctx"), Errorf(CodeConflict, "Taken."))
+	if CodeOf(nil) != "" || CodeOf(errors.New("x")) != CodeInternal || CodeOf(wrapped) != CodeConflict {
+		t.Error("CodeOf does not see through wrapping or misclassifies")
+	}
+	internal := &Error{Code: CodeInternal, Message: "pq: secret detail"}
+	if strings.Contains(MessageOf(internal), "secret") || strings.Contains(MessageOf(errors.New("dial tcp 10.0.0.1")), "10.0.0.1") {
+		t.Error("MessageOf leaks internal detail")
+	}
+	if MessageOf(wrapped) != "Taken." {
+		t.Errorf("MessageOf(conflict) = %q", MessageOf(wrapped))
+	}
+}

@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+)
+
+const (
+	sessionKey     = "ui.session"
+	actorKey       = "ui.actor"
+	membershipsKey = "ui.memberships"
+	companyCookie  = "herald_company"
+)
+
+// signedIn resolves the session cookie and the current company; without a valid session
+// it returns CodeUnauthenticated, which errors.go turns into the login page.
+func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		ck, err := c.Cookie(app.SessionCookie)
+		if err != nil {
+			return domain.Errorf(domain.CodeUnauthenticated, "Please sign in.")
+		}
+		s, err := h.Auth.Authenticate(ctx, ck.Value)
+		if err != nil {
+			return err
+		}
+		c.Set(sessionKey, s)
+		_, ms, err := h.Auth.Me(ctx, s.User.ID)
+		if err != nil {
+			return err
+		}
+		c.Set(membershipsKey, ms)
+		actor := domain.Actor{UserID: s.User.ID, IsSuperadmin: s.User.IsSuperadmin}
+		want := ""
+		if ck, err := c.Cookie(companyCookie); err == nil {
+			want = ck.Value
+		}
+		for _, m := range ms {
+			if string(m.CompanyID) == want {
+				actor.CompanyID, actor.Role = m.CompanyID, m.Role
+			}
+		}
+		if actor.CompanyID == "" && len(ms) > 0 {
+			actor.CompanyID, actor.Role = ms[0].CompanyID, ms[0].Role
+			h.setCompany(c, actor.CompanyID)
+		}
+		c.Set(actorKey, actor)
+		return next(c)
+	}
+}
+
+func actorOf(c echo.Context) domain.Actor {
+	a, _ := c.Get(actorKey).(domain.Actor)
+	return a
+}
+
+func sessionOf(c echo.Context) domain.Session {
+	s, _ := c.Get(sessionKey).(domain.Session)
+	return s
+}
+
+func (h *Handler) setCompany(c echo.Context, id domain.CompanyID) {
+	c.SetCookie(&http.Cookie{Name: companyCookie, Value: string(id), Path: "/", HttpOnly: true, Secure: h.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+}
+
+func (h *Handler) startSession(c echo.Context, issued app.Issued) {
+	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Value: issued.Secret, Path: "/", HttpOnly: true, Secure: h.SecureCookies,
+		SameSite: http.SameSiteLaxMode, Expires: issued.Token.ExpiresAt})
+}
+
+// registerForm handles GET /register.
+func (h *Handler) registerForm(c echo.Context) error {
+	return h.page(c, http.StatusOK, pageRegister, newForm(nil))
+}
+
+// register handles POST /register: a new person and their company; 422 with the form on
+// bad input, values kept (never the password).
+func (h *Handler) register(c echo.Context) error {
+	r := app.Registration{Email: c.FormValue("email"), Password: c.FormValue("password"), Name: c.FormValue("name"), Company: c.FormValue("company")}
+	f := newForm(map[string]string{"email": r.Email, "name": r.Name, "company": r.Company})
+	u, co, issued, err := h.Auth.Register(c.Request().Context(), r, c.RealIP())
+	switch domain.CodeOf(err) {
+	case "":
+		h.startSession(c, issued)
+		h.setCompany(c, co.ID)
+		h.flash(c, "Welcome to Herald, "+u.Name+"!")
+		return redirect(c, "/")
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeRateLimited:
+		return h.formError(c, pageRegister, f, err)
+	}
+	return err
+}
+
+// loginForm handles GET /login.
+func (h *Handler) loginForm(c echo.Context) error {
+	return h.page(c, http.StatusOK, pageLogin, newForm(nil))
+}
+
+// login handles POST /login.
+func (h *Handler) login(c echo.Context) error {
+	email := c.FormValue("email")
+	f := newForm(map[string]string{"email": email})
+	_, issued, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
+	switch domain.CodeOf(err) {
+	case "":
+		h.startSession(c, issued)
+		return redirect(c, "/")
+	case domain.CodeUnauthenticated, domain.CodeRateLimited:
+		return h.formError(c, pageLogin, f, err)
+	}
+	return err
+}
+
+// formError re-renders a form with its problems: 422 for bad input, 401/409/429 keep their
+// meaning (with Retry-After for 429).
+func (h *Handler) formError(c echo.Context, page string, f form, err error) error {
+	st := http.StatusUnprocessableEntity
+	var de *domain.Error
+	switch domain.CodeOf(err) {
+	case domain.CodeUnauthenticated:
+		st = http.StatusUnauthorized
+	case domain.CodeConflict:
+		st = http.StatusConflict
+	case domain.CodeRateLimited:
+		st = http.StatusTooManyRequests
+		if errors.As(err, &de) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
+		}
+	}
+	return h.page(c, st, page, f.withError(err))
+}
+
+// logout handles POST /logout.
+func (h *Handler) logout(c echo.Context) error {
+	if err := h.Auth.Logout(c.Request().Context(), sessionOf(c)); err != nil && domain.CodeOf(err) != domain.CodeNotFound {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
+	h.flash(c, "You are signed out.")
+	return redirect(c, "/login")
+}
+
+// home handles GET /: the current company at a glance.
+func (h *Handler) home(c echo.Context) error {
+	return h.page(c, http.StatusOK, pageHome, newForm(nil))
+}
+
+// createCompany handles POST /companies: another company owned by the user, made current.
+func (h *Handler) createCompany(c echo.Context) error {
+	name := c.FormValue("name")
+	co, err := h.Auth.CreateCompany(c.Request().Context(), sessionOf(c).User.ID, name)
+	if domain.CodeOf(err) == domain.CodeInvalid {
+		return h.page(c, http.StatusUnprocessableEntity, pageHome, newForm(map[string]string{"name": name}).withError(err))
+	}
+	if err != nil {
+		return err
+	}
+	h.setCompany(c, co.ID)
+	h.flash(c, "Created "+co.Name+".")
+	return redirect(c, "/")
+}
+
+// switchCompany handles POST /company/switch; a company the user is not in is not found.
+func (h *Handler) switchCompany(c echo.Context) error {
+	id := domain.CompanyID(c.FormValue("company_id"))
+	ms, _ := c.Get(membershipsKey).([]domain.Membership)
+	for _, m := range ms {
+		if m.CompanyID == id {
+			h.setCompany(c, id)
+			return redirect(c, "/")
+		}
+	}
+	return domain.Errorf(domain.CodeNotFound, "That company does not exist or you are not a member of it.")
+}

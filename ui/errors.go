@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// status is the only place that turns a domain code into an HTTP status for pages.
+func status(err error) int {
+	var he *echo.HTTPError
+	if domain.CodeOf(err) == domain.CodeInternal && errors.As(err, &he) {
+		return he.Code
+	}
+	switch domain.CodeOf(err) {
+	case domain.CodeBadRequest:
+		return http.StatusBadRequest
+	case domain.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case domain.CodeNotFound:
+		return http.StatusNotFound
+	case domain.CodeConflict:
+		return http.StatusConflict
+	case domain.CodeForbidden:
+		return http.StatusForbidden
+	case domain.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case domain.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case domain.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// errorPage is what the error template shows.
+type errorPage struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+// HandleError renders err as a page (or, for htmx, an alert in #alerts). Unauthenticated
+// requests go to the login page; internal errors are logged with the request id and shown
+// without detail.
+func (h *Handler) HandleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	st := status(err)
+	if st == http.StatusUnauthorized {
+		if c.Request().Header.Get(hxRequest) == "true" {
+			c.Response().Header().Set(hxRedirect, "/login")
+			_ = c.NoContent(http.StatusNoContent)
+			return
+		}
+		_ = c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
+	msg := domain.MessageOf(err)
+	if domain.CodeOf(err) == domain.CodeInternal && st < 500 {
+		msg = pageMessage(st)
+	}
+	if st >= 500 {
+		h.Log.ErrorContext(c.Request().Context(), "page failed", "err", err, "path", c.Path(),
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		msg = "Something went wrong on our side. It has been logged (request " + c.Response().Header().Get(echo.HeaderXRequestID) + "); please try again."
+	}
+	p := errorPage{Status: st, Title: http.StatusText(st), Message: msg}
+	var rerr error
+	if isPartialRequest(c.Request()) {
+		c.Response().Header().Set(hxRetarget, "#alerts")
+		c.Response().Header().Set(hxReswap, "innerHTML")
+		rerr = h.fragment(c, st, partAlert, p)
+	} else {
+		rerr = h.page(c, st, pageError, p)
+	}
+	if rerr != nil {
+		h.Log.ErrorContext(c.Request().Context(), "render error page", "err", rerr)
+		_ = c.String(st, msg)
+	}
+}
+
+func pageMessage(st int) string {
+	switch st {
+	case http.StatusNotFound:
+		return "There is nothing at this address."
+	case http.StatusForbidden, http.StatusBadRequest:
+		return "The form expired or came from another site. Go back, reload the page and try again."
+	case http.StatusRequestEntityTooLarge:
+		return "What you sent is too large."
+	case http.StatusMethodNotAllowed:
+		return "This address does not accept that."
+	}
+	return http.StatusText(st)
+}

@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// htmx request and response headers.
+const (
+	hxRequest        = "HX-Request"
+	hxBoosted        = "HX-Boosted"
+	hxHistoryRestore = "HX-History-Restore-Request"
+	hxRedirect       = "HX-Redirect"
+	hxRetarget       = "HX-Retarget"
+	hxReswap         = "HX-Reswap"
+)
+
+// view is what every template gets: the page's data plus who is looking.
+type view struct {
+	Data        any
+	CSRF        string
+	Session     *domain.Session
+	Actor       domain.Actor
+	Memberships []domain.Membership
+	CompanyName string
+	Flash       string
+	Path        string
+}
+
+// CanManageMembers is a display hint for hiding controls; the app checks for real.
+func (v view) CanManageMembers() bool {
+	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
+}
+
+// page writes a whole page, or only its "content" block when htmx swaps part of the page.
+func (h *Handler) page(c echo.Context, status int, name string, data any) error {
+	block := "layout"
+	if isPartialRequest(c.Request()) {
+		block = "content"
+	}
+	return h.execute(c, status, name, block, data)
+}
+
+// fragment writes one named partial, such as "team/_members".
+func (h *Handler) fragment(c echo.Context, status int, partial string, data any) error {
+	return h.execute(c, status, partial, partial, data)
+}
+
+// isPartialRequest reports whether htmx will swap the answer into part of the page.
+// Boosted links and history restores replace the whole page and need the layout.
+func isPartialRequest(r *http.Request) bool {
+	return r.Header.Get(hxRequest) == "true" && r.Header.Get(hxBoosted) != "true" && r.Header.Get(hxHistoryRestore) != "true"
+}
+
+// execute renders into a buffer first, so a template error becomes a clean error page
+// instead of half a page.
+func (h *Handler) execute(c echo.Context, status int, set, block string, data any) error {
+	t, ok := h.templates[set]
+	if !ok {
+		return fmt.Errorf("ui: no template set %q", set)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, block, h.view(c, data)); err != nil {
+		return fmt.Errorf("ui: render %s/%s: %w", set, block, err)
+	}
+	c.Response().Header().Add("Vary", hxRequest)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (h *Handler) view(c echo.Context, data any) view {
+	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c)}
+	v.CSRF, _ = c.Get("csrf").(string)
+	if s, ok := c.Get(sessionKey).(domain.Session); ok {
+		v.Session = &s
+	}
+	if a, ok := c.Get(actorKey).(domain.Actor); ok {
+		v.Actor = a
+	}
+	if ms, ok := c.Get(membershipsKey).([]domain.Membership); ok {
+		v.Memberships = ms
+		for _, m := range ms {
+			if m.CompanyID == v.Actor.CompanyID {
+				v.CompanyName = m.CompanyName
+			}
+		}
+	}
+	return v
+}
+
+const flashCookie = "herald_flash"
+
+// flash keeps a message for the next page, after a redirect.
+func (h *Handler) flash(c echo.Context, msg string) {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: encodeFlash(msg), Path: "/", HttpOnly: true, Secure: h.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: 60})
+	c.Set(flashCookie, msg)
+}
+
+// takeFlash reads and clears the message.
+func (h *Handler) takeFlash(c echo.Context) string {
+	if msg, ok := c.Get(flashCookie).(string); ok {
+		return msg // set in this request (rendered without a redirect)
+	}
+	ck, err := c.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
+	return decodeFlash(ck.Value)
+}
+
+// redirect answers a form post: 303 for plain requests, HX-Redirect-free for boosted ones
+// (htmx follows the 303 itself and swaps the page).
+func redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,128 @@
+// Package ui is Herald's web app: HTMX pages rendered by Echo with html/template, all
+// templates and static assets embedded. Handlers parse, call one app method and render;
+// render.go decides page or fragment, errors.go maps errors to pages. It imports domain,
+// ports and app, never an adapter.
+package ui
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+)
+
+//go:embed all:templates static
+var files embed.FS
+
+// Config is what the web app needs from the wiring.
+type Config struct {
+	Auth          *app.Auth
+	Teams         *app.Teams
+	Admin         *app.Admin
+	Log           *slog.Logger
+	SecureCookies bool
+}
+
+// Handler serves the web app.
+type Handler struct {
+	Config
+	templates map[string]*template.Template
+	static    fs.FS
+}
+
+// The pages and partials handlers render; templates_test.go checks each one is parsed.
+const (
+	pageRegister = "auth/register"
+	pageLogin    = "auth/login"
+	pageHome     = "home/index"
+	pageTeam     = "team/show"
+	pageTokens   = "tokens/index"
+	pageTenants  = "admin/tenants"
+	pageError    = "errors/error"
+	partAlert    = "shared/_alert"
+	partMembers  = "team/_members"
+)
+
+var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError}
+var partials = []string{partAlert, partMembers}
+
+var funcs = template.FuncMap{
+	"roles": func() []domain.Role { return domain.Roles },
+	"plans": func() []domain.Plan { return domain.Plans },
+	"date":  func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
+}
+
+// New parses every page with the layout and all partials, so a broken template stops the
+// start instead of a request. It returns an error naming the template that failed.
+func New(cfg Config) (*Handler, error) {
+	h := &Handler{Config: cfg, templates: map[string]*template.Template{}}
+	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/*/_*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: templates: %w", err)
+	}
+	for _, p := range pages {
+		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+p+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ui: template %s: %w", p, err)
+		}
+		h.templates[p] = t
+	}
+	for _, p := range partials {
+		if base.Lookup(p) == nil {
+			return nil, fmt.Errorf("ui: partial %s is not defined", p)
+		}
+		h.templates[p] = base
+	}
+	h.static, _ = fs.Sub(files, "static")
+	return h, nil
+}
+
+// Register adds every page route and the static files.
+func (h *Handler) Register(e *echo.Echo) {
+	e.GET("/static/*", h.serveStatic)
+	e.GET("/register", h.registerForm)
+	e.POST("/register", h.register)
+	e.GET("/login", h.loginForm)
+	e.POST("/login", h.login)
+
+	g := e.Group("", h.signedIn)
+	g.POST("/logout", h.logout)
+	g.GET("/", h.home)
+	g.POST("/companies", h.createCompany)
+	g.POST("/company/switch", h.switchCompany)
+	g.GET("/team", h.team)
+	g.POST("/team/members", h.addMember)
+	g.POST("/team/members/:user_id/role", h.changeRole)
+	g.POST("/team/members/:user_id/remove", h.removeMember)
+	g.POST("/team/invitations/cancel", h.cancelInvitation)
+	g.GET("/tokens", h.tokens)
+	g.POST("/tokens", h.createToken)
+	g.POST("/tokens/:id/revoke", h.revokeToken)
+	g.GET("/admin/tenants", h.tenants)
+	g.POST("/admin/tenants/:id", h.updateTenant)
+}
+
+// serveStatic serves embedded assets: vendor files carry their version in the name and are
+// cached for a year; Herald's own files are revalidated.
+func (h *Handler) serveStatic(c echo.Context) error {
+	name := path.Clean(strings.TrimPrefix(c.Param("*"), "/"))
+	if strings.HasPrefix(name, "vendor/") {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Response().Header().Set("Cache-Control", "public, max-age=300, must-revalidate")
+	}
+	f, err := fs.Stat(h.static, name)
+	if err != nil || f.IsDir() || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".sh") {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	return echo.StaticFileHandler(name, h.static)(c)
+}
