@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/heraldhq/herald/app"
+)
+
+// TestBrowser_RegisterLoginSwitchAddMember drives Debian's Chromium through the web app with
+// JavaScript on (htmx boosting, the auto-submitting company switcher) and saves a screenshot
+// under test-output/. .ci/run installs Chromium when it is missing.
+func TestBrowser_RegisterLoginSwitchAddMember(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does this)")
+	}
+	m := startHerald(t, app.Limits{})
+	colleague := strings.ToLower(uniqueEmail("colleague"))
+	if _, _, _, err := m.Auth.Register(context.Background(), app.Registration{Email: colleague, Password: "correct horse battery", Name: "Colleague", Company: "Elsewhere"}, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	email := strings.ToLower(uniqueEmail("vera"))
+	type css = chromedp.CSS
+	type xpath = chromedp.Search
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	step("register",
+		chromedp.Navigate(m.URL()+"/register"),
+		chromedp.SendKeys(css("#name"), "Vera"),
+		chromedp.SendKeys(css("#email"), email),
+		chromedp.SendKeys(css("#password"), "correct horse battery"),
+		chromedp.SendKeys(css("#company"), "Vera Media"),
+		chromedp.Submit(css("#company")),
+		chromedp.WaitVisible(css("#company-name")))
+	step("sign out and in",
+		chromedp.Submit(css(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(css(`form[action="/login"]`)),
+		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
+		chromedp.SendKeys(css(`form[action="/login"] #password`), "correct horse battery"),
+		chromedp.Submit(css(`form[action="/login"] #password`)),
+		chromedp.WaitVisible(css("#company-name")))
+	step("create a second company",
+		chromedp.Click(css("details summary")),
+		chromedp.SendKeys(css("#new-company"), "Vera Labs"),
+		chromedp.Submit(css("#new-company")),
+		chromedp.WaitVisible(xpath(`//h1[@id="company-name" and text()="Vera Labs"]`)))
+	option, err := chromedp.Run(ctx, chromedp.AttributeValue(xpath(`//select[@id="company-select"]/option[text()="Vera Media"]`), "value"))
+	if err != nil {
+		t.Fatalf("switcher option: %v", err)
+	}
+	// The switcher submits itself on change (app.js).
+	step("switch company",
+		chromedp.SetValue(css("#company-select"), option.Value),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#company-select").dispatchEvent(new Event("change", {bubbles: true}))`),
+		chromedp.WaitVisible(xpath(`//h1[@id="company-name" and text()="Vera Media"]`)))
+	heading, err := chromedp.Run(ctx, chromedp.Text(css("#company-name")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("add a member",
+		chromedp.Navigate(m.URL()+"/team"),
+		chromedp.SendKeys(css("#member-email"), colleague),
+		chromedp.SetValue(css("#member-role"), "editor"),
+		chromedp.Submit(css("#member-email")),
+		chromedp.WaitVisible(xpath(`//div[@id="alerts"]//div[contains(., "was added as editor")]`)))
+	members, err := chromedp.Run(ctx, chromedp.Text(css("#members")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heading != "Vera Media" || !strings.Contains(members, colleague) {
+		t.Errorf("after the flow: company %q, members %q", heading, members)
+	}
+	dir := filepath.Join("..", "..", "test-output", "browser")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "team.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
