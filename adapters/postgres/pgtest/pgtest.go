@@ -1,6 +1,7 @@
 // Package pgtest gives each test binary its own fresh, migrated PostgreSQL database, cloned
 // from a template migrated once per set of migrations. The server is TEST_DATABASE_URL, else
-// 127.0.0.1:5432 as user postgres, else Herald's embedded cluster. It fails the test loudly
+// 127.0.0.1:5432 as user postgres, else Herald's embedded cluster
+// (TEST_DATABASE_URL=embedded forces the last). It fails the test loudly
 // when no server can be reached: tests never skip for want of a database.
 package pgtest
 
@@ -90,7 +91,11 @@ func setup(ctx context.Context) (string, *postgres.DB, error) {
 
 // adminURL picks the server: TEST_DATABASE_URL, the local server, or the embedded cluster.
 func adminURL(ctx context.Context) (string, error) {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+	switch u := os.Getenv("TEST_DATABASE_URL"); u {
+	case "embedded":
+		return embeddedURL(ctx)
+	case "":
+	default:
 		return u, nil
 	}
 	local := "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
