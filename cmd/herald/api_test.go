@@ -423,3 +423,39 @@ func TestOperations(t *testing.T) {
 		t.Errorf("healthcheck against a running server: %v", err)
 	}
 }
+
+func TestAPI_TwoOwnersDemotingEachOtherLeaveAnOwner(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	for round := 0; round < 5; round++ {
+		a, b := register(t, c, "olive"), register(t, c, "pete")
+		if st, _, _ := c.with(a.token, a.companyID).do("POST", "/api/v1/members", map[string]string{"email": b.email, "role": "owner"}); st != 201 {
+			t.Fatalf("make b an owner = %d", st)
+		}
+		results := make(chan int, 2)
+		for _, pair := range [][2]account{{a, b}, {b, a}} {
+			go func(actor, target account) {
+				st, _, _ := c.with(actor.token, a.companyID).do("PUT", "/api/v1/members/"+target.userID, map[string]string{"role": "admin"})
+				results <- st
+			}(pair[0], pair[1])
+		}
+		r1, r2 := <-results, <-results
+		if (r1 == 200) == (r2 == 200) {
+			t.Errorf("round %d: answers %d and %d, want exactly one 200", round, r1, r2)
+		}
+		_, _, body := c.with(a.token, a.companyID).do("GET", "/api/v1/members", nil)
+		if body == nil {
+			_, _, body = c.with(b.token, a.companyID).do("GET", "/api/v1/members", nil)
+		}
+		owners := 0
+		for _, it := range body["items"].([]any) {
+			if it.(map[string]any)["role"] == "owner" {
+				owners++
+			}
+		}
+		if owners != 1 {
+			t.Errorf("round %d: %d owners left, want 1", round, owners)
+		}
+	}
+}
