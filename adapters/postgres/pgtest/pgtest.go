@@ -22,16 +22,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/migrations"
 )
 
 const (
-	clonePrefix = "herald_t_"
-	staleAfter  = 2 * time.Hour
+	clonePrefix  = "herald_t_"
+	staleAfter   = 2 * time.Hour
 	templateLock = 0x48524c4454 // serializes template creation across test binaries
 )
 
