@@ -21,7 +21,7 @@ import (
 // startHerald runs a real Herald on a free port against this test binary's database and
 // stops it when the test ends. Requests from 127.0.0.1 may name their client address in
 // X-Forwarded-For, so throttling tests can act as distinct clients.
-func startHerald(t *testing.T, limits app.Limits) *Main {
+func startHerald(t testing.TB, limits app.Limits) *Main {
 	t.Helper()
 	cfg, err := LoadConfig(func(k string) string {
 		return map[string]string{"DATABASE_URL": pgtest.URL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s"}[k]
@@ -47,7 +47,7 @@ func startHerald(t *testing.T, limits app.Limits) *Main {
 }
 
 // testWriter sends log lines to the test's log, so they show only for failing tests.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
@@ -63,7 +63,7 @@ func uniqueEmail(prefix string) string {
 
 // client is an API caller with an optional bearer token and company.
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	token   string
 	company string
@@ -71,7 +71,7 @@ type client struct {
 	http    *http.Client
 }
 
-func newClient(t *testing.T, m *Main) *client {
+func newClient(t testing.TB, m *Main) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, base: m.URL(), http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -137,7 +137,7 @@ type account struct {
 	token, userID, companyID, email string
 }
 
-func register(t *testing.T, c *client, name string) account {
+func register(t testing.TB, c *client, name string) account {
 	t.Helper()
 	email := uniqueEmail(name)
 	st, _, body := c.do("POST", "/api/v1/auth/register", map[string]string{

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+)
+
+func TestRun_MigrateAndCreateSuperadmin(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": pgtest.URL(t)}[k] }
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "version"}, getenv, nil, &out, &errs); err != nil {
+		t.Fatalf("migrate version: %v", err)
+	}
+	if !strings.Contains(out.String(), "herald schema version 1") {
+		t.Errorf("migrate version printed %q", out.String())
+	}
+
+	out.Reset()
+	email := uniqueEmail("super")
+	err := run(context.Background(), []string{"admin", "create-superadmin", "--email", email, "--password-stdin"}, getenv,
+		strings.NewReader("a long enough password\n"), &out, &errs)
+	if err != nil || !strings.Contains(out.String(), "Created superadmin") {
+		t.Fatalf("create-superadmin = %v, printed %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"admin", "create-superadmin", "--email", email}, getenv, nil, &out, &errs); err != nil ||
+		!strings.Contains(out.String(), "is now a superadmin") {
+		t.Errorf("create-superadmin again = %v, printed %q", err, out.String())
+	}
+	err = run(context.Background(), []string{"admin", "create-superadmin", "--email", uniqueEmail("weak"), "--password-stdin"}, getenv,
+		strings.NewReader("short\n"), &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "password") {
+		t.Errorf("create-superadmin with a short password = %v, want a password problem", err)
+	}
+	for _, args := range [][]string{{"nonsense"}, {"migrate"}, {"migrate", "sideways"}, {"admin", "create-superadmin"}} {
+		if err := run(context.Background(), args, getenv, nil, io.Discard, io.Discard); err == nil {
+			t.Errorf("run %v = nil error", args)
+		}
+	}
+}
+
+func TestRecoverPanics_AnswersAProblemAndLogs(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	log := newLogger(&logs, "json", "info")
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { httpapi.HandleError(err, c, log) }
+	e.Use(requestID, recoverPanics(log))
+	e.GET("/api/v1/boom", func(echo.Context) error { panic(errors.New("nil map somewhere")) })
+
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/boom", nil))
+	id := rec.Header().Get(echo.HeaderXRequestID)
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "nil map") || !strings.Contains(rec.Body.String(), `"status":500`) {
+		t.Errorf("panic answer = %d %s", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(logs.String(), "nil map somewhere") || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+		t.Errorf("panic log lacks the cause or request id %s:\n%s", id, logs.String())
+	}
+}
+
+func TestRequestID_RejectsInjectedValues(t *testing.T) {
+	t.Parallel()
+	e := echo.New()
+	e.Use(requestID)
+	e.GET("/", func(c echo.Context) error { return c.NoContent(204) })
+	for in, keep := range map[string]bool{"abc-123.proxy": true, "bad id\nlevel=ERROR": false, strings.Repeat("x", 65): false} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set(echo.HeaderXRequestID, in)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if got := rec.Header().Get(echo.HeaderXRequestID); (got == in) != keep || got == "" {
+			t.Errorf("request id %q became %q, keep = %v", in, got, keep)
+		}
+	}
+}
