@@ -262,3 +262,18 @@ func TestUI_TokensAndTenants(t *testing.T) {
 		t.Errorf("suspend: alerts %q", doc.Find("#alerts").Text())
 	}
 }
+
+func TestUI_LoginThrottleShowsWhenToRetry(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{Window: time.Hour, PerIP: 1_000_000, PerEmail: 2})
+	b := newBrowser(t, m)
+	email := uniqueEmail("wendy")
+	var res *http.Response
+	var doc *goquery.Document
+	for i := 0; i < 3; i++ {
+		res, doc = b.submit("/login", `form[action="/login"]`, map[string]string{"email": email, "password": "guess guess guess"})
+	}
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || !strings.Contains(doc.Find("#login-error").Text(), "Too many attempts") {
+		t.Errorf("third login = %d, Retry-After %q, message %q", res.StatusCode, res.Header.Get("Retry-After"), doc.Find("#login-error").Text())
+	}
+}
