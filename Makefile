@@ -1,6 +1,6 @@
 # Herald's everyday commands. `make test` is the one CI runs (.ci/run).
 GO ?= go
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: run test lint bench build
 

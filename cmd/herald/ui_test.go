@@ -175,7 +175,7 @@ func TestUI_Team(t *testing.T) {
 			piaCompany, _ = s.Attr("value")
 		}
 	})
-	res, doc = viewer.submit("/", "#company-switcher", map[string]string{"company_id": piaCompany})
+	_, doc = viewer.submit("/", "#company-switcher", map[string]string{"company_id": piaCompany})
 	if doc.Find("#company-name").Text() != "Pia Co" {
 		t.Fatalf("switch company: at %q", doc.Find("h1").Text())
 	}
