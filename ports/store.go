@@ -25,6 +25,7 @@ type Tx interface {
 	Tokens() Tokens
 	Attempts() Attempts
 	Audit() Audit
+	IdempotencyKeys() IdempotencyKeys
 }
 
 // Page asks for one page of a list: Limit items after the opaque Cursor ("" for the first).
@@ -115,4 +116,24 @@ type Attempts interface {
 type Audit interface {
 	// Record appends e.
 	Record(ctx context.Context, e domain.AuditEntry) error
+}
+
+// StoredAnswer is the first answer given to a request made with an Idempotency-Key.
+// Status is 0 while that request is still running.
+type StoredAnswer struct {
+	Fingerprint []byte
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// IdempotencyKeys remembers answers to requests made with an Idempotency-Key, per user.
+type IdempotencyKeys interface {
+	// Claim records key for the user as running with fingerprint, unless a claim newer than
+	// since exists; it returns claimed true, or the existing claim.
+	Claim(ctx context.Context, user domain.UserID, key string, fingerprint []byte, now, since time.Time) (StoredAnswer, bool, error)
+	// Complete stores the answer of the claimed request.
+	Complete(ctx context.Context, user domain.UserID, key string, a StoredAnswer) error
+	// Release forgets the claim, so the request may be tried again (after a server fault).
+	Release(ctx context.Context, user domain.UserID, key string) error
 }

@@ -21,14 +21,9 @@ import (
 // optional.
 func decode(c echo.Context, v any) error {
 	req := c.Request()
-	body, err := io.ReadAll(req.Body)
+	body, err := readBody(req)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		var he *echo.HTTPError
-		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		return domain.Errorf(domain.CodeBadRequest, "The request body could not be read.")
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -44,6 +39,20 @@ func decode(c echo.Context, v any) error {
 		return domain.Errorf(domain.CodeBadRequest, "The request body holds more than one JSON value.")
 	}
 	return nil
+}
+
+// readBody reads the whole body: 413 past the body limit, 400 when it cannot be read.
+func readBody(req *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		var he *echo.HTTPError
+		if errors.As(err, &tooLarge) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		return nil, domain.Errorf(domain.CodeBadRequest, "The request body could not be read.")
+	}
+	return body, nil
 }
 
 func decodeError(err error) error {

@@ -11,11 +11,12 @@ type API struct {
 	auth  *app.Auth
 	teams *app.Teams
 	admin *app.Admin
+	idem  *app.Idempotency
 }
 
 // New returns the API over the given services.
-func New(auth *app.Auth, teams *app.Teams, admin *app.Admin) *API {
-	return &API{auth: auth, teams: teams, admin: admin}
+func New(auth *app.Auth, teams *app.Teams, admin *app.Admin, idem *app.Idempotency) *API {
+	return &API{auth: auth, teams: teams, admin: admin, idem: idem}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -23,7 +24,7 @@ func (a *API) Register(g *echo.Group) {
 	g.POST("/auth/register", a.register)
 	g.POST("/auth/login", a.login)
 
-	user := g.Group("", a.authenticate)
+	user := g.Group("", a.authenticate, a.idempotent)
 	user.POST("/auth/logout", a.logout)
 	user.GET("/auth/me", a.me)
 	user.POST("/auth/tokens", a.createToken)

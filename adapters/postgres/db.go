@@ -88,13 +88,14 @@ func (db *DB) Read(ctx context.Context, fn func(ports.Tx) error) error {
 // txn binds every store to q, the pool or an open transaction.
 type txn struct{ q sqlx.ExtContext }
 
-func (t txn) Companies() ports.Companies     { return companies{q: t.q} }
-func (t txn) Users() ports.Users             { return users{q: t.q} }
-func (t txn) Memberships() ports.Memberships { return memberships{q: t.q} }
-func (t txn) Invitations() ports.Invitations { return invitations{q: t.q} }
-func (t txn) Tokens() ports.Tokens           { return tokens{q: t.q} }
-func (t txn) Attempts() ports.Attempts       { return attempts{q: t.q} }
-func (t txn) Audit() ports.Audit             { return audit{q: t.q} }
+func (t txn) Companies() ports.Companies             { return companies{q: t.q} }
+func (t txn) Users() ports.Users                     { return users{q: t.q} }
+func (t txn) Memberships() ports.Memberships         { return memberships{q: t.q} }
+func (t txn) Invitations() ports.Invitations         { return invitations{q: t.q} }
+func (t txn) Tokens() ports.Tokens                   { return tokens{q: t.q} }
+func (t txn) Attempts() ports.Attempts               { return attempts{q: t.q} }
+func (t txn) Audit() ports.Audit                     { return audit{q: t.q} }
+func (t txn) IdempotencyKeys() ports.IdempotencyKeys { return idempotencyKeys{q: t.q} }
 
 // translate is the only place in Herald that knows PostgreSQL's error codes.
 func translate(err error, what string) error {

@@ -77,7 +77,7 @@ func TestMigrate_UpDownUp(t *testing.T) {
 		dir        postgres.Direction
 		herald     uint
 		riverAbove int
-	}{{postgres.Up, 1, 0}, {postgres.Up, 1, 0}, {postgres.Down, 0, 0}, {postgres.Up, 1, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, 1, 0}} {
+	}{{postgres.Up, 2, 0}, {postgres.Up, 2, 0}, {postgres.Down, 1, 0}, {postgres.Up, 2, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, 2, 0}} {
 		v, err := postgres.Migrate(ctx, url, step.dir, log)
 		if err != nil {
 			t.Fatalf("Migrate(%s): %v", step.dir, err)
@@ -342,5 +342,41 @@ func TestAttempts_CountPerWindow(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("Hit in the next window = %d, want 1", n)
+	}
+}
+
+func TestIdempotencyKeys_ClaimOnceWithinTheWindow(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	u := newUser(t, db)
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	claim := func(at time.Time, fp string) (ports.StoredAnswer, bool) {
+		t.Helper()
+		var a ports.StoredAnswer
+		var ok bool
+		err := db.InTx(ctx, func(tx ports.Tx) error {
+			var err error
+			a, ok, err = tx.IdempotencyKeys().Claim(ctx, u.ID, "k1", []byte(fp), at, at.Add(-24*time.Hour))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, ok
+	}
+	if _, ok := claim(t0, "a"); !ok {
+		t.Fatal("first claim refused")
+	}
+	if a, ok := claim(t0.Add(time.Minute), "a"); ok || a.Status != 0 || string(a.Fingerprint) != "a" {
+		t.Errorf("second claim while running = %+v, %v; want the running claim", a, ok)
+	}
+	_ = db.InTx(ctx, func(tx ports.Tx) error {
+		return tx.IdempotencyKeys().Complete(ctx, u.ID, "k1", ports.StoredAnswer{Status: 201, ContentType: "application/json", Body: []byte(`{}`)})
+	})
+	if a, ok := claim(t0.Add(time.Hour), "a"); ok || a.Status != 201 || string(a.Body) != "{}" {
+		t.Errorf("claim after completion = %+v, %v; want the stored answer", a, ok)
+	}
+	if _, ok := claim(t0.Add(25*time.Hour), "b"); !ok {
+		t.Error("a claim older than the window was not taken over")
 	}
 }

@@ -459,3 +459,45 @@ func TestAPI_TwoOwnersDemotingEachOtherLeaveAnOwner(t *testing.T) {
 		}
 	}
 }
+
+func TestAPI_IdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner, other := register(t, c, "xena"), register(t, c, "yuri")
+	oc := c.with(owner.token, owner.companyID)
+	invite := map[string]string{"email": uniqueEmail("zed"), "role": "viewer"}
+
+	st1, _, first := oc.do("POST", "/api/v1/members", invite, "Idempotency-Key", "invite-zed-1")
+	st2, h2, second := oc.do("POST", "/api/v1/members", invite, "Idempotency-Key", "invite-zed-1")
+	if st1 != 201 || st2 != 201 || h2.Get("Idempotent-Replayed") != "true" || first["email"] != second["email"] {
+		t.Fatalf("repeat with the same key = %d then %d (replayed %q): %v / %v", st1, st2, h2.Get("Idempotent-Replayed"), first, second)
+	}
+	// Without the key the same request is a new one.
+	if st, _, _ := oc.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "a"}, "Idempotency-Key", "tok"); st != 201 {
+		t.Fatalf("token with key = %d", st)
+	}
+	_, _, tok1 := oc.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "a"}, "Idempotency-Key", "tok")
+	_, _, list := oc.do("GET", "/api/v1/auth/tokens", nil)
+	if n := len(list["items"].([]any)); n != 1 || tok1["token"] == nil {
+		t.Errorf("two POSTs with one key made %d tokens, want 1 (replay %v)", n, tok1)
+	}
+	if st, _, body := oc.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "b"}, "Idempotency-Key", "tok"); st != 422 || problemFields(body)["Idempotency-Key"] == "" {
+		t.Errorf("same key, different body = %d %v, want 422", st, body)
+	}
+	// Keys belong to their user: another user's same key runs their own request.
+	if st, h, _ := c.with(other.token, "").do("POST", "/api/v1/auth/tokens", map[string]string{"name": "a"}, "Idempotency-Key", "tok"); st != 201 || h.Get("Idempotent-Replayed") != "" {
+		t.Errorf("another user's request with the same key = %d replayed %q", st, h.Get("Idempotent-Replayed"))
+	}
+	// Errors are replayed too: the first answer stands.
+	bad := map[string]string{"email": "nope", "role": "viewer"}
+	if st, _, _ := oc.do("POST", "/api/v1/members", bad, "Idempotency-Key", "bad-1"); st != 422 {
+		t.Errorf("bad member = %d", st)
+	}
+	if st, h, _ := oc.do("POST", "/api/v1/members", bad, "Idempotency-Key", "bad-1"); st != 422 || h.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("repeat of a refused request = %d replayed %q", st, h.Get("Idempotent-Replayed"))
+	}
+	if st, _, _ := oc.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "a"}, "Idempotency-Key", strings.Repeat("k", 256)); st != 400 {
+		t.Errorf("oversized key = %d, want 400", st)
+	}
+}

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/ports"
+)
+
+// idempotent replays the first answer to an authenticated POST repeated with the same
+// Idempotency-Key and request (method, path, company and body) within 24 hours. Answers
+// that are server faults are not kept, so a retry runs again.
+func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key := c.Request().Header.Get("Idempotency-Key")
+		if key == "" || c.Request().Method != http.MethodPost {
+			return next(c)
+		}
+		req := c.Request()
+		body, err := readBody(req)
+		if err != nil {
+			return err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		h := sha256.New()
+		for _, part := range []string{req.Method, req.URL.Path, req.Header.Get("X-Company-ID")} {
+			h.Write([]byte(part))
+			h.Write([]byte{0})
+		}
+		h.Write(body)
+		user := session(c).User.ID
+		ctx := req.Context()
+		prior, err := a.idem.Begin(ctx, user, key, h.Sum(nil))
+		if err != nil {
+			return err
+		}
+		if prior != nil {
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+			return c.Blob(prior.Status, prior.ContentType, prior.Body)
+		}
+		rec := &recorder{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = rec
+		if err := next(c); err != nil {
+			c.Error(err) // write the answer now, so it is recorded
+		}
+		st := c.Response().Status
+		bg := context.WithoutCancel(ctx)
+		if st >= 500 {
+			return a.idem.Abandon(bg, user, key)
+		}
+		return a.idem.Finish(bg, user, key, ports.StoredAnswer{Status: st, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: rec.body.Bytes()})
+	}
+}
+
+// recorder keeps a copy of the answer body.
+type recorder struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}

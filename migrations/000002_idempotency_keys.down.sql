@@ -1,0 +1,2 @@
+-- Undoes 000002.
+DROP TABLE IF EXISTS idempotency_keys;
