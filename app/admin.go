@@ -42,9 +42,9 @@ func (a *Admin) Companies(ctx context.Context, actor domain.Actor, page ports.Pa
 	return out, next, err
 }
 
-// UpdateCompany changes a company's plan or status. Errors: CodeForbidden, CodeNotFound,
-// CodeInvalid.
-func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain.CompanyID, ch domain.CompanyChange) (domain.Company, error) {
+// UpdateCompany changes a company's plan or status; ifMatch, when not 0, is the version the
+// caller last saw. Errors: CodeForbidden, CodeNotFound, CodeInvalid, CodeStale.
+func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain.CompanyID, ch domain.CompanyChange, ifMatch int) (domain.Company, error) {
 	if err := a.authz.Can(ctx, actor, domain.ResourceTenants, domain.ActionWrite); err != nil {
 		return domain.Company{}, err
 	}
@@ -54,6 +54,9 @@ func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain
 		if c, err = tx.Companies().Lock(ctx, id); err != nil {
 			return err
 		}
+		if err := domain.CheckVersion(ifMatch, c.Version); err != nil {
+			return err
+		}
 		before := c
 		if err := ch.Apply(&c); err != nil {
 			return err
@@ -61,6 +64,7 @@ func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain
 		if err := tx.Companies().Update(ctx, c); err != nil {
 			return err
 		}
+		c.Version++
 		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, Action: "company.updated",
 			Subject: string(c.ID), At: a.now(), Details: map[string]string{
 				"plan": string(before.Plan) + "->" + string(c.Plan), "status": string(before.Status) + "->" + string(c.Status)}})

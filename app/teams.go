@@ -84,7 +84,7 @@ func (t *Teams) AddMember(ctx context.Context, actor domain.Actor, email string,
 			if err := tx.Memberships().Add(ctx, m); err != nil {
 				return err
 			}
-			added.Member = &domain.Member{User: u, Role: r, JoinedAt: now}
+			added.Member = &domain.Member{User: u, Role: r, JoinedAt: now, Version: 1}
 			return t.audit(ctx, tx, actor, "member.added", string(u.ID), map[string]string{"role": string(r)})
 		case domain.CodeNotFound:
 			inv := domain.Invitation{CompanyID: actor.CompanyID, Email: email, Role: r, InvitedBy: actor.UserID, CreatedAt: now}
@@ -104,10 +104,11 @@ func (t *Teams) AddMember(ctx context.Context, actor domain.Actor, email string,
 	return added, nil
 }
 
-// ChangeRole gives a member a new role. Only owners grant or take away the owner role, and
-// the last owner cannot be demoted. Errors: CodeForbidden, CodeNotFound (not a member of
-// the actor's company), CodeInvalid (role), CodeConflict (last owner).
-func (t *Teams) ChangeRole(ctx context.Context, actor domain.Actor, user domain.UserID, role string) (domain.Member, error) {
+// ChangeRole gives a member a new role; ifMatch, when not 0, is the membership version the
+// caller last saw. Only owners grant or take away the owner role, and the last owner cannot
+// be demoted. Errors: CodeForbidden, CodeNotFound (not a member of the actor's company),
+// CodeInvalid (role), CodeConflict (last owner), CodeStale (ifMatch is not current).
+func (t *Teams) ChangeRole(ctx context.Context, actor domain.Actor, user domain.UserID, role string, ifMatch int) (domain.Member, error) {
 	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
 		return domain.Member{}, err
 	}
@@ -125,6 +126,9 @@ func (t *Teams) ChangeRole(ctx context.Context, actor domain.Actor, user domain.
 		if err != nil {
 			return err
 		}
+		if err := domain.CheckVersion(ifMatch, target.Version); err != nil {
+			return err
+		}
 		if err := domain.CheckRoleChange(me.Role, target.Role, r, owners); err != nil {
 			return err
 		}
@@ -135,7 +139,7 @@ func (t *Teams) ChangeRole(ctx context.Context, actor domain.Actor, user domain.
 		if err != nil {
 			return err
 		}
-		out = domain.Member{User: u, Role: r, JoinedAt: target.JoinedAt}
+		out = domain.Member{User: u, Role: r, JoinedAt: target.JoinedAt, Version: target.Version + 1}
 		return t.audit(ctx, tx, actor, "member.role_changed", string(user), map[string]string{"from": string(target.Role), "to": string(r)})
 	})
 	if err != nil {

@@ -51,6 +51,7 @@ type Company struct {
 	Plan      Plan
 	Status    CompanyStatus
 	Settings  map[string]string
+	Version   int // bumped by every change
 	CreatedAt time.Time
 }
 

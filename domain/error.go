@@ -21,6 +21,7 @@ const (
 	CodeUnauthenticated Code = "unauthenticated"
 	CodeRateLimited     Code = "rate_limited"
 	CodeUnavailable     Code = "unavailable" // a dependency is down or not configured
+	CodeStale           Code = "stale"       // the caller's version (If-Match) is not the current one
 	CodeInternal        Code = "internal"    // everything unclassified; details only in the log
 )
 

@@ -74,6 +74,7 @@ type Membership struct {
 	UserID      UserID
 	Role        Role
 	JoinedAt    time.Time
+	Version     int
 }
 
 // Member is a company's view of one of its people.
@@ -81,6 +82,7 @@ type Member struct {
 	User     User
 	Role     Role
 	JoinedAt time.Time
+	Version  int // bumped by every role change
 }
 
 // Invitation asks the person with Email to join a company once they register.
@@ -91,6 +93,14 @@ type Invitation struct {
 	Role      Role
 	InvitedBy UserID
 	CreatedAt time.Time
+}
+
+// CheckVersion returns CodeStale when want (from If-Match; 0 means none) is not current.
+func CheckVersion(want, current int) error {
+	if want != 0 && want != current {
+		return Errorf(CodeStale, "This was changed by someone else (now version %d); reload and try again.", current)
+	}
+	return nil
 }
 
 // Actor is who is acting, and in which company: every use case takes one. CompanyID is

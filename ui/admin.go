@@ -46,7 +46,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		s := domain.CompanyStatus(v)
 		ch.Status = &s
 	}
-	co, err := h.Admin.UpdateCompany(c.Request().Context(), actorOf(c), domain.CompanyID(c.Param("id")), ch)
+	co, err := h.Admin.UpdateCompany(c.Request().Context(), actorOf(c), domain.CompanyID(c.Param("id")), ch, 0)
 	if err != nil {
 		return err
 	}

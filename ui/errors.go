@@ -30,6 +30,8 @@ func status(err error) int {
 		return http.StatusUnauthorized
 	case domain.CodeRateLimited:
 		return http.StatusTooManyRequests
+	case domain.CodeStale:
+		return http.StatusPreconditionFailed
 	case domain.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	}

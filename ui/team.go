@@ -48,7 +48,7 @@ func (h *Handler) addMember(c echo.Context) error {
 
 // changeRole handles POST /team/members/:user_id/role.
 func (h *Handler) changeRole(c echo.Context) error {
-	m, err := h.Teams.ChangeRole(c.Request().Context(), actorOf(c), domain.UserID(c.Param("user_id")), c.FormValue("role"))
+	m, err := h.Teams.ChangeRole(c.Request().Context(), actorOf(c), domain.UserID(c.Param("user_id")), c.FormValue("role"), 0)
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, m.User.Name+" is now "+string(m.Role)+".")

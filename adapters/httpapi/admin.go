@@ -37,11 +37,16 @@ func (a *API) updateCompany(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	co, err := a.admin.UpdateCompany(c.Request().Context(), actor(c), domain.CompanyID(c.Param("id")),
-		domain.CompanyChange{Plan: in.Plan, Status: in.Status})
+	want, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
+	co, err := a.admin.UpdateCompany(c.Request().Context(), actor(c), domain.CompanyID(c.Param("id")),
+		domain.CompanyChange{Plan: in.Plan, Status: in.Status}, want)
+	if err != nil {
+		return err
+	}
+	setETag(c, co.Version)
 	return c.JSON(http.StatusOK, toCompany(co))
 }
 

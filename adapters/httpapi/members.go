@@ -38,6 +38,7 @@ func (a *API) addMember(c echo.Context) error {
 		return err
 	}
 	if added.Member != nil {
+		setETag(c, added.Member.Version)
 		return c.JSON(http.StatusCreated, toMember(*added.Member))
 	}
 	return c.JSON(http.StatusCreated, toInvitation(*added.Invitation))
@@ -51,10 +52,15 @@ func (a *API) changeRole(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	m, err := a.teams.ChangeRole(c.Request().Context(), actor(c), domain.UserID(c.Param("user_id")), in.Role)
+	want, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
+	m, err := a.teams.ChangeRole(c.Request().Context(), actor(c), domain.UserID(c.Param("user_id")), in.Role, want)
+	if err != nil {
+		return err
+	}
+	setETag(c, m.Version)
 	return c.JSON(http.StatusOK, toMember(m))
 }
 

@@ -42,6 +42,8 @@ func status(code domain.Code) int {
 		return http.StatusUnauthorized
 	case domain.CodeRateLimited:
 		return http.StatusTooManyRequests
+	case domain.CodeStale:
+		return http.StatusPreconditionFailed
 	case domain.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	}

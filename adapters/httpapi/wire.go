@@ -24,11 +24,12 @@ type companyJSON struct {
 	Name      string           `json:"name"`
 	Plan      domain.Plan      `json:"plan"`
 	Status    string           `json:"status"`
+	Version   int              `json:"version"`
 	CreatedAt string           `json:"created_at"`
 }
 
 func toCompany(c domain.Company) companyJSON {
-	return companyJSON{ID: c.ID, Name: c.Name, Plan: c.Plan, Status: string(c.Status), CreatedAt: rfc3339(c.CreatedAt)}
+	return companyJSON{ID: c.ID, Name: c.Name, Plan: c.Plan, Status: string(c.Status), Version: c.Version, CreatedAt: rfc3339(c.CreatedAt)}
 }
 
 type companySummaryJSON struct {
@@ -52,11 +53,12 @@ type memberJSON struct {
 	Role     domain.Role    `json:"role"`
 	JoinedAt *string        `json:"joined_at"`
 	Status   string         `json:"status"`
+	Version  int            `json:"version,omitempty"`
 }
 
 func toMember(m domain.Member) memberJSON {
 	id, joined := m.User.ID, rfc3339(m.JoinedAt)
-	return memberJSON{UserID: &id, Email: m.User.Email, Name: m.User.Name, Role: m.Role, JoinedAt: &joined, Status: "active"}
+	return memberJSON{UserID: &id, Email: m.User.Email, Name: m.User.Name, Role: m.Role, JoinedAt: &joined, Status: "active", Version: m.Version}
 }
 
 func toInvitation(inv domain.Invitation) memberJSON {

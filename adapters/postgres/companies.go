@@ -19,7 +19,7 @@ type companies struct{ q sqlx.ExtContext }
 
 var _ ports.Companies = companies{}
 
-const companyColumns = `id, name, plan, status, settings, created_at`
+const companyColumns = `id, name, plan, status, settings, version, created_at`
 
 type companyRow struct {
 	ID        string    `db:"id"`
@@ -27,6 +27,7 @@ type companyRow struct {
 	Plan      string    `db:"plan"`
 	Status    string    `db:"status"`
 	Settings  []byte    `db:"settings"`
+	Version   int       `db:"version"`
 	CreatedAt time.Time `db:"created_at"`
 }
 
@@ -34,7 +35,7 @@ func (r companyRow) toCompany() domain.Company {
 	settings := map[string]string{}
 	_ = json.Unmarshal(r.Settings, &settings) // the column is written only by Create, from a map
 	return domain.Company{ID: domain.CompanyID(r.ID), Name: r.Name, Plan: domain.Plan(r.Plan),
-		Status: domain.CompanyStatus(r.Status), Settings: settings, CreatedAt: r.CreatedAt.UTC()}
+		Status: domain.CompanyStatus(r.Status), Settings: settings, Version: r.Version, CreatedAt: r.CreatedAt.UTC()}
 }
 
 // Create implements ports.Companies.
@@ -71,7 +72,7 @@ func (s companies) get(ctx context.Context, id domain.CompanyID, lock string) (d
 // Update implements ports.Companies.
 func (s companies) Update(ctx context.Context, c domain.Company) error {
 	res, err := s.q.ExecContext(ctx, `
-		UPDATE companies SET plan = $2, status = $3, updated_at = now()
+		UPDATE companies SET plan = $2, status = $3, version = version + 1, updated_at = now()
 		WHERE id = $1`, c.ID, c.Plan, c.Status)
 	if err != nil {
 		return translate(err, "company")
@@ -94,7 +95,7 @@ func (s companies) List(ctx context.Context, p ports.Page) ([]domain.CompanySumm
 		Posts    int `db:"posts"`
 	}
 	err = sqlx.SelectContext(ctx, s.q, &rows, `
-		SELECT c.id, c.name, c.plan, c.status, c.settings, c.created_at,
+		SELECT c.id, c.name, c.plan, c.status, c.settings, c.version, c.created_at,
 		       (SELECT count(*) FROM memberships m WHERE m.company_id = c.id) AS members,
 		       0 AS accounts, 0 AS posts
 		FROM companies c

@@ -26,11 +26,12 @@ type membershipRow struct {
 	UserID      string    `db:"user_id"`
 	Role        string    `db:"role"`
 	JoinedAt    time.Time `db:"joined_at"`
+	Version     int       `db:"version"`
 }
 
 func (r membershipRow) toMembership() domain.Membership {
 	return domain.Membership{CompanyID: domain.CompanyID(r.CompanyID), CompanyName: r.CompanyName,
-		UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC()}
+		UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
 }
 
 func notifyAuthz(ctx context.Context, q sqlx.ExtContext, company domain.CompanyID) error {
@@ -56,7 +57,7 @@ func (s memberships) Add(ctx context.Context, m domain.Membership) error {
 }
 
 const membershipSelect = `
-	SELECT m.company_id, c.name AS company_name, m.user_id, m.role, m.joined_at
+	SELECT m.company_id, c.name AS company_name, m.user_id, m.role, m.joined_at, m.version
 	FROM memberships m JOIN companies c ON c.id = m.company_id`
 
 // Get implements ports.Memberships.
@@ -89,9 +90,10 @@ func (s memberships) Members(ctx context.Context, company domain.CompanyID) ([]d
 		userRow
 		Role     string    `db:"role"`
 		JoinedAt time.Time `db:"joined_at"`
+		Version  int       `db:"version"`
 	}
 	err := sqlx.SelectContext(ctx, s.q, &rows, `
-		SELECT u.id, u.email, u.name, u.is_superadmin, u.created_at, m.role, m.joined_at
+		SELECT u.id, u.email, u.name, u.is_superadmin, u.created_at, m.role, m.joined_at, m.version
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.company_id = $1
 		ORDER BY m.joined_at, u.id`, company)
@@ -100,7 +102,7 @@ func (s memberships) Members(ctx context.Context, company domain.CompanyID) ([]d
 	}
 	out := make([]domain.Member, len(rows))
 	for i, r := range rows {
-		out[i] = domain.Member{User: r.toUser(), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC()}
+		out[i] = domain.Member{User: r.toUser(), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
 	}
 	return out, nil
 }
@@ -117,7 +119,7 @@ func (s memberships) Owners(ctx context.Context, company domain.CompanyID) (int,
 
 // SetRole implements ports.Memberships.
 func (s memberships) SetRole(ctx context.Context, company domain.CompanyID, user domain.UserID, role domain.Role) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE memberships SET role = $3 WHERE company_id = $1 AND user_id = $2`, company, user, role)
+	res, err := s.q.ExecContext(ctx, `UPDATE memberships SET role = $3, version = version + 1 WHERE company_id = $1 AND user_id = $2`, company, user, role)
 	if err != nil {
 		return translate(err, "member")
 	}

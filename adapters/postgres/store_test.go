@@ -77,7 +77,7 @@ func TestMigrate_UpDownUp(t *testing.T) {
 		dir        postgres.Direction
 		herald     uint
 		riverAbove int
-	}{{postgres.Up, 2, 0}, {postgres.Up, 2, 0}, {postgres.Down, 1, 0}, {postgres.Up, 2, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, 2, 0}} {
+	}{{postgres.Up, 3, 0}, {postgres.Up, 3, 0}, {postgres.Down, 2, 0}, {postgres.Up, 3, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, 3, 0}} {
 		v, err := postgres.Migrate(ctx, url, step.dir, log)
 		if err != nil {
 			t.Fatalf("Migrate(%s): %v", step.dir, err)

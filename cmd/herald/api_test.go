@@ -501,3 +501,46 @@ func TestAPI_IdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 		t.Errorf("oversized key = %d, want 400", st)
 	}
 }
+
+func TestAPI_IfMatchGuardsConcurrentEdits(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner, member := register(t, c, "abby"), register(t, c, "ben")
+	oc := c.with(owner.token, owner.companyID)
+	st, h, body := oc.do("POST", "/api/v1/members", map[string]string{"email": member.email, "role": "viewer"})
+	if st != 201 || body["version"] != float64(1) || h.Get("ETag") != `"1"` {
+		t.Fatalf("add = %d %v ETag %q", st, body, h.Get("ETag"))
+	}
+	path := "/api/v1/members/" + member.userID
+	st, h, body = oc.do("PUT", path, map[string]string{"role": "editor"}, "If-Match", `"1"`)
+	if st != 200 || body["version"] != float64(2) || h.Get("ETag") != `"2"` {
+		t.Fatalf("PUT with the current version = %d %v ETag %q", st, body, h.Get("ETag"))
+	}
+	for _, stale := range []string{`"1"`, `W/"1"`, `"banana"`} {
+		if st, _, body := oc.do("PUT", path, map[string]string{"role": "admin"}, "If-Match", stale); st != 412 || body["status"] != float64(412) {
+			t.Errorf("PUT with If-Match %s = %d %v, want 412", stale, st, body)
+		}
+	}
+	_, _, list := oc.do("GET", "/api/v1/members", nil)
+	for _, it := range list["items"].([]any) {
+		if it.(map[string]any)["user_id"] == member.userID && it.(map[string]any)["role"] != "editor" {
+			t.Errorf("a refused PUT changed the role: %v", it)
+		}
+	}
+	if st, _, _ := oc.do("PUT", path, map[string]string{"role": "admin"}, "If-Match", "*"); st != 200 {
+		t.Errorf("PUT with If-Match * = %d, want 200", st)
+	}
+
+	root := register(t, c, "carl")
+	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	rc := c.with(root.token, "")
+	if st, h, _ := rc.do("PUT", "/api/v1/admin/companies/"+owner.companyID, map[string]string{"plan": "pro"}, "If-Match", `"1"`); st != 200 || h.Get("ETag") != `"2"` {
+		t.Errorf("company PUT with the current version = %d ETag %q", st, h.Get("ETag"))
+	}
+	if st, _, _ := rc.do("PUT", "/api/v1/admin/companies/"+owner.companyID, map[string]string{"plan": "business"}, "If-Match", `"1"`); st != 412 {
+		t.Errorf("company PUT with a stale version = %d, want 412", st)
+	}
+}

@@ -23,7 +23,7 @@ func TestRun_MigrateAndCreateSuperadmin(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate", "version"}, getenv, nil, &out, &errs); err != nil {
 		t.Fatalf("migrate version: %v", err)
 	}
-	if !strings.Contains(out.String(), "herald schema version 2") {
+	if !strings.Contains(out.String(), "herald schema version 3") {
 		t.Errorf("migrate version printed %q", out.String())
 	}
 
