@@ -74,11 +74,11 @@ func TestAPI_LoginIsThrottledPerEmailAndPerIP(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{Window: time.Hour, PerIP: 5, PerEmail: 3})
 	c := newClient(t, m)
-	c.ip = "203.0.113.7"
+	c.ip = uniqueIP()
 	a := register(t, c, "carol")
 
 	other := newClient(t, m)
-	other.ip = "198.51.100.9"
+	other.ip = uniqueIP()
 	for i := 1; i <= 4; i++ {
 		st, h, body := other.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "wrong guess number " + string(rune('0'+i))})
 		switch {
@@ -94,7 +94,7 @@ func TestAPI_LoginIsThrottledPerEmailAndPerIP(t *testing.T) {
 	}
 
 	spray := newClient(t, m)
-	spray.ip = "192.0.2.44"
+	spray.ip = uniqueIP()
 	var last int
 	for i := 0; i < 6; i++ {
 		last, _, _ = spray.do("POST", "/api/v1/auth/login", map[string]string{"email": uniqueEmail("spray"), "password": "whatever it is"})

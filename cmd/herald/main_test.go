@@ -61,6 +61,13 @@ func uniqueEmail(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d@example.com", prefix, time.Now().UnixNano(), unique.Add(1))
 }
 
+// uniqueIP returns a documentation-range address (198.18.0.0/15) no other test or run uses,
+// so throttling counters never carry over between tests sharing a database.
+func uniqueIP() string {
+	n := time.Now().UnixNano()/1000 + unique.Add(1)
+	return fmt.Sprintf("198.%d.%d.%d", 18+n%2, (n/2)%256, (n/512)%254+1)
+}
+
 // client is an API caller with an optional bearer token and company.
 type client struct {
 	t       testing.TB
