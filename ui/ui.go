@@ -94,7 +94,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/login", h.loginForm)
 	e.POST("/login", h.login)
 
-	g := e.Group("", h.signedIn)
+	// Signed-in routes get the guard one by one: an Echo group with middleware at "/" would
+	// also catch unknown paths and send them to the sign-in page instead of a 404.
+	g := signedInRoutes{e: e, mw: h.signedIn}
 	g.POST("/logout", h.logout)
 	g.GET("/", h.home)
 	g.POST("/companies", h.createCompany)
@@ -126,3 +128,12 @@ func (h *Handler) serveStatic(c echo.Context) error {
 	}
 	return echo.StaticFileHandler(name, h.static)(c)
 }
+
+// signedInRoutes registers routes behind the sign-in guard.
+type signedInRoutes struct {
+	e  *echo.Echo
+	mw echo.MiddlewareFunc
+}
+
+func (r signedInRoutes) GET(path string, h echo.HandlerFunc)  { r.e.GET(path, h, r.mw) }
+func (r signedInRoutes) POST(path string, h echo.HandlerFunc) { r.e.POST(path, h, r.mw) }

@@ -221,6 +221,9 @@ func TestUI_CSRFAndFragments(t *testing.T) {
 	if res, _ := b.get("/static/vendor/htmx-2.0.11.min.js"); res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
 		t.Errorf("vendored htmx = %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
+	if res, doc := newBrowser(t, m).get("/no-such-page"); res.StatusCode != 404 || !strings.Contains(doc.Find("main").Text(), "nothing at this address") {
+		t.Errorf("unknown page while signed out = %d at %s, want the 404 page", res.StatusCode, res.Request.URL.Path)
+	}
 	for _, p := range []string{"/static/VERSIONS.md", "/static/../ui.go", "/static/nothing.js"} {
 		if res, _ := b.get(p); res.StatusCode != 404 {
 			t.Errorf("GET %s = %d, want 404", p, res.StatusCode)
