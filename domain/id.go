@@ -12,3 +12,9 @@ type TokenID string
 
 // InvitationID identifies a pending invitation to join a company.
 type InvitationID string
+
+// AccountID identifies a connected social account of a company.
+type AccountID string
+
+// PostID identifies a post.
+type PostID string

@@ -20,6 +20,7 @@ type User struct {
 	Email        string
 	Name         string
 	IsSuperadmin bool
+	TimeZone     string // IANA name times are shown in; "" until chosen (the browser's is used)
 	CreatedAt    time.Time
 }
 

@@ -26,6 +26,11 @@ type Tx interface {
 	Attempts() Attempts
 	Audit() Audit
 	IdempotencyKeys() IdempotencyKeys
+	Posts() Posts
+	Accounts() Accounts
+	OAuthStates() OAuthStates
+	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
+	Jobs() Jobs
 }
 
 // Page asks for one page of a list: Limit items after the opaque Cursor ("" for the first).
@@ -60,6 +65,8 @@ type Users interface {
 	ByEmail(ctx context.Context, email string) (domain.User, string, error)
 	// SetSuperadmin grants the superadmin flag, or returns CodeNotFound.
 	SetSuperadmin(ctx context.Context, id domain.UserID) error
+	// SetTimeZone stores the IANA zone the user's times are shown in, or returns CodeNotFound.
+	SetTimeZone(ctx context.Context, id domain.UserID, zone string) error
 }
 
 // Memberships keeps who belongs to which company with which role. Every change made

@@ -21,7 +21,15 @@ type DB struct {
 	pool *pgxpool.Pool
 	sql  *sql.DB
 	x    *sqlx.DB
+	jobs JobsFunc
 }
+
+// JobsFunc returns the job queue bound to tx, or enqueueing at once when tx is nil. The
+// wiring hands in the queue adapter's; the store itself knows nothing of River.
+type JobsFunc func(tx *sql.Tx) ports.Jobs
+
+// SetJobs makes Tx.Jobs enqueue through f. Call it once, before serving.
+func (db *DB) SetJobs(f JobsFunc) { db.jobs = f }
 
 var _ ports.Store = (*DB)(nil)
 
@@ -71,7 +79,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ports.Tx) error) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
-	if err := fn(txn{q: tx}); err != nil {
+	if err := fn(txn{q: tx, tx: tx.Tx, jobs: db.jobs}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -82,11 +90,15 @@ func (db *DB) InTx(ctx context.Context, fn func(ports.Tx) error) error {
 
 // Read implements ports.Store.
 func (db *DB) Read(ctx context.Context, fn func(ports.Tx) error) error {
-	return fn(txn{q: db.x})
+	return fn(txn{q: db.x, jobs: db.jobs})
 }
 
-// txn binds every store to q, the pool or an open transaction.
-type txn struct{ q sqlx.ExtContext }
+// txn binds every store to q, the pool or an open transaction (then tx is that transaction).
+type txn struct {
+	q    sqlx.ExtContext
+	tx   *sql.Tx
+	jobs JobsFunc
+}
 
 func (t txn) Companies() ports.Companies             { return companies{q: t.q} }
 func (t txn) Users() ports.Users                     { return users{q: t.q} }
@@ -96,6 +108,30 @@ func (t txn) Tokens() ports.Tokens                   { return tokens{q: t.q} }
 func (t txn) Attempts() ports.Attempts               { return attempts{q: t.q} }
 func (t txn) Audit() ports.Audit                     { return audit{q: t.q} }
 func (t txn) IdempotencyKeys() ports.IdempotencyKeys { return idempotencyKeys{q: t.q} }
+func (t txn) Posts() ports.Posts                     { return posts{q: t.q} }
+func (t txn) Accounts() ports.Accounts               { return accounts{q: t.q} }
+func (t txn) OAuthStates() ports.OAuthStates         { return oauthStates{q: t.q} }
+
+// Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
+// is an error, never silently skipped.
+func (t txn) Jobs() ports.Jobs {
+	if t.jobs == nil {
+		return noJobs{}
+	}
+	return t.jobs(t.tx)
+}
+
+type noJobs struct{}
+
+var errNoQueue = &domain.Error{Code: domain.CodeUnavailable, Message: "Background jobs are not running in this process."}
+
+func (noJobs) PublishPost(context.Context, domain.CompanyID, domain.PostID, int, time.Time) error {
+	return errNoQueue
+}
+
+func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, int, []domain.AccountID) error {
+	return errNoQueue
+}
 
 // translate is the only place in Herald that knows PostgreSQL's error codes.
 func translate(err error, what string) error {

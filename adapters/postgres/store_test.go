@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/migrations"
 	"github.com/heraldhq/herald/ports"
 )
 
@@ -73,11 +75,16 @@ func TestMigrate_UpDownUp(t *testing.T) {
 	t.Parallel()
 	ctx, url := context.Background(), pgtest.EmptyURL(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ups, err := fs.Glob(migrations.FS, "*.up.sql")
+	if err != nil || len(ups) < 4 {
+		t.Fatalf("migrations: %v %v", ups, err)
+	}
+	latest := uint(len(ups))
 	for _, step := range []struct {
 		dir        postgres.Direction
 		herald     uint
 		riverAbove int
-	}{{postgres.Up, 3, 0}, {postgres.Up, 3, 0}, {postgres.Down, 2, 0}, {postgres.Up, 3, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, 3, 0}} {
+	}{{postgres.Up, latest, 0}, {postgres.Up, latest, 0}, {postgres.Down, latest - 1, 0}, {postgres.Up, latest, 0}, {postgres.DownAll, 0, -1}, {postgres.Up, latest, 0}} {
 		v, err := postgres.Migrate(ctx, url, step.dir, log)
 		if err != nil {
 			t.Fatalf("Migrate(%s): %v", step.dir, err)

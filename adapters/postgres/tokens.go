@@ -85,7 +85,7 @@ func (s tokens) List(ctx context.Context, user domain.UserID, now time.Time) ([]
 	return out, nil
 }
 
-// DeleteExpired removes tokens, login-attempt windows and idempotency keys that ended before now, and reports
+// DeleteExpired removes tokens, login-attempt windows, idempotency keys and connect flows that ended before now, and reports
 // how many rows went. The maintenance job calls it.
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
@@ -93,6 +93,7 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 		`DELETE FROM api_tokens WHERE expires_at <= $1`,
 		`DELETE FROM login_attempts WHERE window_start < $1::timestamptz - interval '1 day'`,
 		`DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - interval '1 day'`,
+		`DELETE FROM oauth_states WHERE expires_at <= $1`,
 	} {
 		res, err := db.x.ExecContext(ctx, q, now)
 		if err != nil {

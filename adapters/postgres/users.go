@@ -15,18 +15,19 @@ type users struct{ q sqlx.ExtContext }
 
 var _ ports.Users = users{}
 
-const userColumns = `id, email, name, is_superadmin, created_at`
+const userColumns = `id, email, name, is_superadmin, time_zone, created_at`
 
 type userRow struct {
 	ID           string    `db:"id"`
 	Email        string    `db:"email"`
 	Name         string    `db:"name"`
 	IsSuperadmin bool      `db:"is_superadmin"`
+	TimeZone     string    `db:"time_zone"`
 	CreatedAt    time.Time `db:"created_at"`
 }
 
 func (r userRow) toUser() domain.User {
-	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, Name: r.Name, IsSuperadmin: r.IsSuperadmin, CreatedAt: r.CreatedAt.UTC()}
+	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, Name: r.Name, IsSuperadmin: r.IsSuperadmin, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.UTC()}
 }
 
 // Create implements ports.Users.
@@ -74,4 +75,13 @@ func (s users) SetSuperadmin(ctx context.Context, id domain.UserID) error {
 		return err
 	}
 	return notifyAuthz(ctx, s.q, "")
+}
+
+// SetTimeZone implements ports.Users.
+func (s users) SetTimeZone(ctx context.Context, id domain.UserID, zone string) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET time_zone = $2, updated_at = now() WHERE id = $1`, id, zone)
+	if err != nil {
+		return translate(err, "user")
+	}
+	return oneRow(res, "user")
 }

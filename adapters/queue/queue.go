@@ -13,6 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/heraldhq/herald/app"
 )
 
 // Queue is the River client that works Herald's jobs.
@@ -30,18 +33,48 @@ type Config struct {
 	Cleanup func(ctx context.Context, now time.Time) (int64, error)
 	// SoftStop is how long Stop lets running jobs finish before cancelling them.
 	SoftStop time.Duration
+	// Publishing works the publish jobs; nil leaves the publish queue unworked (an
+	// insert-only client, for commands).
+	Publishing *app.Publishing
+	Tuning     Tuning
 }
+
+// Tuning is how hard the publish queue works; BENCHMARKS.md says how these were chosen.
+type Tuning struct {
+	PublishWorkers int           // jobs of the publish queue run at once by this process
+	FetchCooldown  time.Duration // least time between two fetches of the publish queue
+	PollInterval   time.Duration // how often the publish queue looks for jobs that came due
+	TargetTimeout  time.Duration // one publish-target job
+}
+
+// DefaultTuning serves a due post within about 100 ms of its time and keeps 200 platform
+// calls in flight per process.
+var DefaultTuning = Tuning{PublishWorkers: 200, FetchCooldown: 20 * time.Millisecond, PollInterval: 100 * time.Millisecond, TargetTimeout: 3 * time.Minute}
 
 // New returns a queue whose client is not yet started. It returns an error when River
 // rejects the configuration.
 func New(cfg Config) (*Queue, error) {
+	t := cfg.Tuning
+	if t == (Tuning{}) {
+		t = DefaultTuning
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &cleanupWorker{cleanup: cfg.Cleanup, log: cfg.Log})
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+	if cfg.Publishing != nil {
+		river.AddWorker(workers, &publishPostWorker{publishing: cfg.Publishing})
+		river.AddWorker(workers, &publishTargetWorker{publishing: cfg.Publishing, timeout: t.TargetTimeout})
+		queues[QueuePublish] = river.QueueConfig{MaxWorkers: t.PublishWorkers, FetchCooldown: t.FetchCooldown, FetchPollInterval: t.PollInterval}
+	}
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener), &river.Config{
 		Logger:          cfg.Log,
-		Queues:          map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Queues:          queues,
 		Workers:         workers,
+		Middleware:      []rivertype.Middleware{&dueOnTime{}},
 		SoftStopTimeout: cfg.SoftStop,
+		// A publish-target job that died with its process is re-run after this; it finds
+		// its attempt open and reconciles instead of publishing again.
+		RescueStuckJobsAfter: t.TargetTimeout + 2*time.Minute,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },

@@ -22,6 +22,9 @@ type Config struct {
 	TrustedProxies  []netip.Prefix // HERALD_TRUSTED_PROXIES
 	DBMaxConns      int32          // HERALD_DB_MAX_CONNS
 	ShutdownTimeout time.Duration  // HERALD_SHUTDOWN_TIMEOUT
+	Production      bool           // HERALD_ENV=production: no generated keys, no sandbox unless asked
+	EncryptionKeys  string         // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
+	Sandbox         string         // HERALD_SANDBOX: auto, on or off
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -101,6 +104,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("HERALD_SHUTDOWN_TIMEOUT", "must be a positive duration such as 30s")
 	}
 	c.ShutdownTimeout = d
+	switch env := or("HERALD_ENV", "development"); env {
+	case "development":
+	case "production":
+		c.Production = true
+	default:
+		bad("HERALD_ENV", "must be development or production (got %q)", env)
+	}
+	c.EncryptionKeys = strings.TrimSpace(getenv("HERALD_ENCRYPTION_KEYS"))
+	switch c.Sandbox = or("HERALD_SANDBOX", "auto"); c.Sandbox {
+	case "auto", "on", "off":
+	default:
+		bad("HERALD_SANDBOX", "must be auto, on or off (got %q)", c.Sandbox)
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))
 	}

@@ -26,6 +26,8 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 	"github.com/heraldhq/herald/ui"
 )
 
@@ -107,10 +109,21 @@ type Main struct {
 	serveErr chan error
 	done     chan struct{}
 
-	// Auth, Teams and Admin are the app services, exposed for tests.
-	Auth  *app.Auth
-	Teams *app.Teams
-	Admin *app.Admin
+	// Publishing tunes retries; zero means app.DefaultPublishing.
+	Publishing app.PublishingConfig
+	// Tuning sets how hard the publish queue works; zero means queue.DefaultTuning.
+	Tuning queue.Tuning
+	// Platforms replaces the configured platforms when not nil (tests and benchmarks).
+	Platforms []ports.Platform
+
+	// The app services, exposed for tests and the bench command.
+	Auth      *app.Auth
+	Teams     *app.Teams
+	Admin     *app.Admin
+	Accounts  *app.Accounts
+	Posts     *app.Posts
+	Publisher *app.Publishing
+	KeyRing   *crypto.KeyRing
 }
 
 // Run starts everything and returns once Herald accepts requests; the HTTP server then runs
@@ -145,15 +158,19 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("role sync stopped", "err", err)
 		}
 	}()
-	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
-		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2}); err != nil {
+	now := time.Now
+	if err := m.services(now); err != nil {
 		return err
 	}
+	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Tuning: m.Tuning}); err != nil {
+		return err
+	}
+	m.db.SetJobs(m.queue.Jobs)
 	if err := m.queue.Start(bg); err != nil {
 		return err
 	}
 
-	now := time.Now
 	if m.Limits == (app.Limits{}) {
 		m.Limits = app.DefaultLimits
 	}
@@ -182,6 +199,40 @@ func (m *Main) Run(ctx context.Context) error {
 			m.serveErr <- err
 		}
 	}()
+	return nil
+}
+
+// services builds the publishing side: the key ring, the platforms, and the account, post
+// and publishing use cases.
+func (m *Main) services(now func() time.Time) error {
+	ring, generated, err := crypto.LoadKeyRing(m.Config.EncryptionKeys, m.Config.DataDir, m.Config.Production)
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		m.Log.Warn("HERALD_ENCRYPTION_KEYS is not set: generated a development key; keep this file, or set the variable in production",
+			"file", generated)
+	}
+	m.KeyRing = ring
+	platforms := m.Platforms
+	if platforms == nil {
+		platforms = m.configuredPlatforms(now)
+	}
+	callback := func(p domain.Platform) string {
+		return m.Config.BaseURL.String() + "/api/v1/accounts/callback/" + string(p)
+	}
+	m.Accounts = app.NewAccounts(m.db, m.authz, ring, platforms, callback, now, m.Log)
+	m.Posts = app.NewPosts(m.db, m.authz, now, m.Log)
+	pub := m.Publishing
+	if pub == (app.PublishingConfig{}) {
+		pub = app.DefaultPublishing
+	}
+	m.Publisher = app.NewPublishing(m.db, m.Accounts, pub, now, m.Log)
+	return nil
+}
+
+// configuredPlatforms returns the platforms whose credentials are configured.
+func (m *Main) configuredPlatforms(now func() time.Time) []ports.Platform {
 	return nil
 }
 

@@ -1,0 +1,257 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// posts implements ports.Posts on q.
+type posts struct{ q sqlx.ExtContext }
+
+var _ ports.Posts = posts{}
+
+const postColumns = `id, company_id, created_by, content, media_urls, status, status_reason, scheduled_for, version, created_at, updated_at`
+
+type postRow struct {
+	ID           string         `db:"id"`
+	CompanyID    string         `db:"company_id"`
+	CreatedBy    sql.NullString `db:"created_by"`
+	Content      string         `db:"content"`
+	MediaURLs    []byte         `db:"media_urls"`
+	Status       string         `db:"status"`
+	StatusReason string         `db:"status_reason"`
+	ScheduledFor sql.NullTime   `db:"scheduled_for"`
+	Version      int            `db:"version"`
+	CreatedAt    time.Time      `db:"created_at"`
+	UpdatedAt    time.Time      `db:"updated_at"`
+}
+
+type targetRow struct {
+	PostID      string       `db:"post_id"`
+	AccountID   string       `db:"account_id"`
+	Platform    string       `db:"platform"`
+	Variant     string       `db:"variant"`
+	Status      string       `db:"status"`
+	ExternalID  string       `db:"external_id"`
+	ExternalURL string       `db:"external_url"`
+	Reason      string       `db:"reason"`
+	Attempts    int          `db:"attempts"`
+	AttemptOpen bool         `db:"attempt_open"`
+	PublishedAt sql.NullTime `db:"published_at"`
+}
+
+func (r postRow) toPost(targets []targetRow) domain.Post {
+	var media []string
+	_ = json.Unmarshal(r.MediaURLs, &media) // written only by this file, from a []string
+	p := domain.Post{ID: domain.PostID(r.ID), CompanyID: domain.CompanyID(r.CompanyID), CreatedBy: domain.UserID(r.CreatedBy.String),
+		Content: r.Content, MediaURLs: media, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	for _, t := range targets {
+		var published time.Time
+		if t.PublishedAt.Valid {
+			published = t.PublishedAt.Time.UTC()
+		}
+		p.Targets = append(p.Targets, domain.RestoreTarget(
+			domain.Target{AccountID: domain.AccountID(t.AccountID), Platform: domain.Platform(t.Platform), Variant: t.Variant},
+			domain.TargetStatus(t.Status), t.ExternalID, t.ExternalURL, t.Reason, t.Attempts, t.AttemptOpen, published))
+	}
+	var at time.Time
+	if r.ScheduledFor.Valid {
+		at = r.ScheduledFor.Time.UTC()
+	}
+	return domain.RestorePost(p, domain.PostStatus(r.Status), r.StatusReason, at, r.Version)
+}
+
+func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
+
+func nullUser(id domain.UserID) sql.NullString {
+	return sql.NullString{String: string(id), Valid: id != ""}
+}
+
+// Create implements ports.Posts.
+func (s posts) Create(ctx context.Context, p *domain.Post) error {
+	media, err := json.Marshal(orEmpty(p.MediaURLs))
+	if err != nil {
+		return fmt.Errorf("postgres: post media: %w", err)
+	}
+	err = sqlx.GetContext(ctx, s.q, &p.ID, `
+		INSERT INTO posts (company_id, created_by, content, media_urls, status, status_reason, scheduled_for, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		RETURNING id`, p.CompanyID, nullUser(p.CreatedBy), p.Content, media, p.Status(), p.Reason(),
+		nullTime(p.ScheduledFor()), p.Version(), p.CreatedAt, p.UpdatedAt)
+	if err != nil {
+		return translate(err, "post")
+	}
+	return s.insertTargets(ctx, *p)
+}
+
+func (s posts) insertTargets(ctx context.Context, p domain.Post) error {
+	for i, t := range p.Targets {
+		_, err := s.q.ExecContext(ctx, `
+			INSERT INTO post_targets (company_id, post_id, account_id, position, platform, variant, status,
+			                          external_id, external_url, reason, attempts, attempt_open, published_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			p.CompanyID, p.ID, t.AccountID, i, t.Platform, t.Variant, t.Status(),
+			t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(), t.AttemptOpen(), nullTime(t.PublishedAt()))
+		if err != nil {
+			return translate(err, "account")
+		}
+	}
+	return nil
+}
+
+// Get implements ports.Posts.
+func (s posts) Get(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error) {
+	return s.get(ctx, company, id, "")
+}
+
+// Lock implements ports.Posts.
+func (s posts) Lock(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error) {
+	return s.get(ctx, company, id, "FOR UPDATE")
+}
+
+func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.PostID, lock string) (domain.Post, error) {
+	var r postRow
+	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+postColumns+` FROM posts WHERE company_id = $1 AND id = $2 `+lock, company, id)
+	if err != nil {
+		return domain.Post{}, translate(err, "post")
+	}
+	var ts []targetRow
+	err = sqlx.SelectContext(ctx, s.q, &ts, `SELECT `+targetColumns+` FROM post_targets
+		WHERE company_id = $1 AND post_id = $2 ORDER BY position`, company, id)
+	if err != nil {
+		return domain.Post{}, translate(err, "post")
+	}
+	return r.toPost(ts), nil
+}
+
+const targetColumns = `post_id, account_id, platform, variant, status, external_id, external_url, reason, attempts, attempt_open, published_at`
+
+// Update implements ports.Posts.
+func (s posts) Update(ctx context.Context, p *domain.Post) error {
+	media, err := json.Marshal(orEmpty(p.MediaURLs))
+	if err != nil {
+		return fmt.Errorf("postgres: post media: %w", err)
+	}
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE posts SET content = $3, media_urls = $4, status = $5, status_reason = $6, scheduled_for = $7,
+		                 version = $8, updated_at = $9
+		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Content, media, p.Status(), p.Reason(),
+		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt)
+	if err != nil {
+		return translate(err, "post")
+	}
+	if err := oneRow(res, "post"); err != nil {
+		return err
+	}
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM post_targets WHERE company_id = $1 AND post_id = $2`, p.CompanyID, p.ID); err != nil {
+		return translate(err, "post")
+	}
+	return s.insertTargets(ctx, *p)
+}
+
+// SetStatus implements ports.Posts.
+func (s posts) SetStatus(ctx context.Context, p domain.Post) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE posts SET status = $3, status_reason = $4, updated_at = $5
+		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Status(), p.Reason(), p.UpdatedAt)
+	if err != nil {
+		return translate(err, "post")
+	}
+	return oneRow(res, "post")
+}
+
+// SaveTarget implements ports.Posts.
+func (s posts) SaveTarget(ctx context.Context, company domain.CompanyID, post domain.PostID, t domain.Target) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE post_targets SET status = $4, external_id = $5, external_url = $6, reason = $7, attempts = $8,
+		                        attempt_open = $9, published_at = $10, updated_at = now()
+		WHERE company_id = $1 AND post_id = $2 AND account_id = $3`,
+		company, post, t.AccountID, t.Status(), t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(),
+		t.AttemptOpen(), nullTime(t.PublishedAt()))
+	if err != nil {
+		return translate(err, "post")
+	}
+	return oneRow(res, "post target")
+}
+
+// Delete implements ports.Posts.
+func (s posts) Delete(ctx context.Context, company domain.CompanyID, id domain.PostID) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM posts WHERE company_id = $1 AND id = $2`, company, id)
+	if err != nil {
+		return translate(err, "post")
+	}
+	return oneRow(res, "post")
+}
+
+// List implements ports.Posts: keyset pagination on (created_at, id), newest first.
+func (s posts) List(ctx context.Context, company domain.CompanyID, f ports.PostFilter, p ports.Page) ([]domain.Post, string, error) {
+	before, beforeID, err := decodeCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var rows []postRow
+	err = sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT `+postColumns+` FROM posts p
+		WHERE p.company_id = $1
+		  AND ($2 = '' OR p.status = $2)
+		  AND ($3 = '' OR EXISTS (SELECT 1 FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id AND t.platform = $3))
+		  AND ($4::timestamptz IS NULL OR coalesce(p.scheduled_for, p.created_at) >= $4)
+		  AND ($5::timestamptz IS NULL OR coalesce(p.scheduled_for, p.created_at) < $5)
+		  AND ($6::timestamptz IS NULL OR (p.created_at, p.id) < ($6, $7::uuid))
+		ORDER BY p.created_at DESC, p.id DESC
+		LIMIT $8`, company, f.Status, f.Platform, nullTime(f.From), nullTime(f.To), before, beforeID, p.Limit+1)
+	if err != nil {
+		return nil, "", translate(err, "post")
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(last.CreatedAt, last.ID)
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var ts []targetRow
+	if len(ids) > 0 {
+		err = sqlx.SelectContext(ctx, s.q, &ts, `SELECT `+targetColumns+` FROM post_targets
+			WHERE company_id = $1 AND post_id = ANY($2::uuid[]) ORDER BY post_id, position`, company, ids)
+		if err != nil {
+			return nil, "", translate(err, "post")
+		}
+	}
+	byPost := map[string][]targetRow{}
+	for _, t := range ts {
+		byPost[t.PostID] = append(byPost[t.PostID], t)
+	}
+	out := make([]domain.Post, len(rows))
+	for i, r := range rows {
+		out[i] = r.toPost(byPost[r.ID])
+	}
+	return out, next, nil
+}
+
+// Unfinished implements ports.Posts.
+func (s posts) Unfinished(ctx context.Context, company domain.CompanyID, account domain.AccountID) ([]domain.PostID, error) {
+	var ids []domain.PostID
+	err := sqlx.SelectContext(ctx, s.q, &ids, `
+		SELECT DISTINCT p.id FROM posts p JOIN post_targets t ON t.company_id = p.company_id AND t.post_id = p.id
+		WHERE p.company_id = $1 AND t.account_id = $2 AND p.status IN ('scheduled', 'publishing')
+		  AND t.status IN ('pending', 'publishing')`, company, account)
+	return ids, translateIf(err, "post")
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,470 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// ConnectFlowLifetime is how long a started connect flow waits for the platform's redirect.
+const ConnectFlowLifetime = 10 * time.Minute
+
+// refreshMargin is how long before its expiry a token is refreshed, so a publish never
+// starts with a token about to expire.
+const refreshMargin = 5 * time.Minute
+
+// Accounts holds the use cases of connected social accounts: connecting through a
+// platform's consent page, listing, disconnecting, and keeping their tokens fresh.
+type Accounts struct {
+	store     ports.Store
+	authz     ports.Authorizer
+	cipher    ports.TokenCipher
+	platforms map[domain.Platform]ports.Platform
+	callback  func(domain.Platform) string // the redirect URL registered with each platform
+	now       func() time.Time
+	log       *slog.Logger
+}
+
+// NewAccounts returns the account use cases for the configured platforms. callback gives
+// the absolute address of the OAuth redirect target for a platform.
+func NewAccounts(store ports.Store, authz ports.Authorizer, cipher ports.TokenCipher, platforms []ports.Platform,
+	callback func(domain.Platform) string, now func() time.Time, log *slog.Logger) *Accounts {
+	byName := make(map[domain.Platform]ports.Platform, len(platforms))
+	for _, p := range platforms {
+		byName[p.Platform()] = p
+	}
+	return &Accounts{store: store, authz: authz, cipher: cipher, platforms: byName, callback: callback, now: now, log: log}
+}
+
+// Platforms returns the platforms that can be connected here, in display order.
+func (a *Accounts) Platforms() []domain.Platform {
+	var out []domain.Platform
+	for _, p := range domain.Platforms {
+		if _, ok := a.platforms[p]; ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (a *Accounts) platform(name string) (ports.Platform, error) {
+	p, err := domain.ParsePlatform(name)
+	if err != nil {
+		return nil, err
+	}
+	impl, ok := a.platforms[p]
+	if !ok {
+		return nil, domain.Errorf(domain.CodeNotFound, "%s is not set up on this Herald: its client id and secret are not configured.", p.Title())
+	}
+	return impl, nil
+}
+
+// List returns the actor's company's accounts that are not disconnected.
+// Errors: CodeForbidden.
+func (a *Accounts) List(ctx context.Context, actor domain.Actor) ([]domain.Account, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAccounts, domain.ActionRead); err != nil {
+		return nil, err
+	}
+	var out []domain.Account
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		out, err = tx.Accounts().List(ctx, actor.CompanyID)
+		return err
+	})
+	return out, err
+}
+
+// Connect starts connecting an account of platform to the actor's company and returns the
+// platform's consent page address. The state and PKCE verifier stay server-side, single
+// use, for ConnectFlowLifetime; returnTo is the web app path to go back to afterwards.
+// Errors: CodeForbidden; CodeNotFound (unknown or unconfigured platform).
+func (a *Accounts) Connect(ctx context.Context, actor domain.Actor, platform, returnTo string) (string, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAccounts, domain.ActionWrite); err != nil {
+		return "", err
+	}
+	impl, err := a.platform(platform)
+	if err != nil {
+		return "", err
+	}
+	state := rand.Text() + rand.Text() // 52 base32 characters, 260 random bits
+	verifier := newVerifier()
+	sealed, err := a.cipher.Seal([]byte(verifier), stateAAD(state))
+	if err != nil {
+		return "", fmt.Errorf("app: seal verifier: %w", err)
+	}
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		return tx.OAuthStates().Save(ctx, ports.OAuthState{Hash: hashState(state), CompanyID: actor.CompanyID, UserID: actor.UserID,
+			Platform: impl.Platform(), Verifier: sealed, ReturnTo: safeReturn(returnTo), ExpiresAt: a.now().Add(ConnectFlowLifetime)})
+	})
+	if err != nil {
+		return "", err
+	}
+	return impl.AuthCodeURL(state, verifier, a.callback(impl.Platform())), nil
+}
+
+// newVerifier returns a PKCE code verifier: 32 random octets, base64url (RFC 7636 4.1).
+func newVerifier() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashState(state string) []byte {
+	h := sha256.Sum256([]byte(state))
+	return h[:]
+}
+
+func stateAAD(state string) []byte { return []byte("herald/v1|oauth_state|" + string(hashState(state))) }
+
+// safeReturn keeps only paths inside the web app, so the callback cannot be made to
+// redirect elsewhere.
+func safeReturn(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return "/accounts"
+	}
+	return p
+}
+
+// Connected is the outcome of a connect flow: the accounts it created or refreshed, and
+// where the person goes next.
+type Connected struct {
+	Accounts []domain.Account
+	ReturnTo string
+}
+
+// Callback finishes a connect flow for the signed-in user with the platform's redirect
+// parameters. The state is taken once; the user must be the one who started the flow and
+// still allowed to connect accounts in that company. Reconnecting an account updates it.
+// Errors: CodeNotFound (unknown platform); CodeInvalid (unknown, used or expired state, or
+// the platform refused the code); CodeForbidden (consent denied, or not allowed).
+func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, state, code, errCode, errDescription string) (Connected, error) {
+	impl, err := a.platform(platform)
+	if err != nil {
+		return Connected{ReturnTo: "/accounts"}, err
+	}
+	var st ports.OAuthState
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		st, err = tx.OAuthStates().Take(ctx, hashState(state), a.now())
+		return err
+	})
+	if state == "" || domain.CodeOf(err) == domain.CodeNotFound {
+		return Connected{ReturnTo: "/accounts"}, domain.Errorf(domain.CodeInvalid,
+			"This connection link is unknown, was already used or expired (they last %d minutes). Start connecting again.", int(ConnectFlowLifetime.Minutes()))
+	}
+	if err != nil {
+		return Connected{ReturnTo: "/accounts"}, err
+	}
+	out := Connected{ReturnTo: st.ReturnTo}
+	if st.Platform != impl.Platform() || st.UserID != user {
+		return out, domain.Errorf(domain.CodeInvalid, "This connection link was started by someone else or for another platform. Start connecting again.")
+	}
+	if errCode != "" {
+		if errCode == "access_denied" {
+			return out, domain.Errorf(domain.CodeForbidden, "%s was not connected: permission was not given on %s's page.", impl.Platform().Title(), impl.Platform().Title())
+		}
+		return out, domain.Errorf(domain.CodeInvalid, "%s refused the connection: %s.", impl.Platform().Title(), firstNonEmpty(errDescription, errCode))
+	}
+	if code == "" {
+		return out, domain.Errorf(domain.CodeInvalid, "%s sent no authorization code back. Start connecting again.", impl.Platform().Title())
+	}
+	actor, err := a.actorIn(ctx, user, st.CompanyID)
+	if err != nil {
+		return out, err
+	}
+	if err := a.authz.Can(ctx, actor, domain.ResourceAccounts, domain.ActionWrite); err != nil {
+		return out, err
+	}
+	verifier, err := a.cipher.Open(st.Verifier, stateAAD(state))
+	if err != nil {
+		return out, fmt.Errorf("app: open verifier: %w", err)
+	}
+	ids, err := impl.Exchange(ctx, code, string(verifier), a.callback(impl.Platform()))
+	if err != nil {
+		return out, err
+	}
+	if len(ids) == 0 {
+		return out, domain.Errorf(domain.CodeInvalid, "%s gave access to no account that Herald can publish to.", impl.Platform().Title())
+	}
+	now := a.now()
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		out.Accounts = out.Accounts[:0]
+		for _, id := range ids {
+			acct := domain.Account{CompanyID: st.CompanyID, Platform: impl.Platform(), ExternalID: id.ExternalID,
+				DisplayName: id.DisplayName, TokenExpiresAt: id.Credentials.Expiry, ConnectedAt: now}
+			sealed, err := a.seal(acct, id.Credentials)
+			if err != nil {
+				return err
+			}
+			if err := tx.Accounts().Connect(ctx, &acct, sealed); err != nil {
+				return err
+			}
+			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: st.CompanyID, ActorID: user, Action: "account.connected",
+				Subject: string(acct.ID), Details: map[string]string{"platform": string(acct.Platform), "name": acct.DisplayName}, At: now}); err != nil {
+				return err
+			}
+			out.Accounts = append(out.Accounts, acct)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// actorIn returns the user as an actor in company, or CodeForbidden when they no longer
+// belong to it.
+func (a *Accounts) actorIn(ctx context.Context, user domain.UserID, company domain.CompanyID) (domain.Actor, error) {
+	var actor domain.Actor
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		u, err := tx.Users().Get(ctx, user)
+		if err != nil {
+			return err
+		}
+		m, err := tx.Memberships().Get(ctx, company, user)
+		if domain.CodeOf(err) == domain.CodeNotFound && !u.IsSuperadmin {
+			return domain.Errorf(domain.CodeForbidden, "You no longer belong to the company this connection was started for.")
+		}
+		actor = domain.Actor{UserID: user, CompanyID: company, Role: m.Role, IsSuperadmin: u.IsSuperadmin}
+		if domain.CodeOf(err) == domain.CodeNotFound {
+			return nil
+		}
+		return err
+	})
+	return actor, err
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// Disconnect disconnects the account: its tokens are erased, and its targets that are not
+// yet published fail with a reason saying so.
+// Errors: CodeForbidden; CodeNotFound (also another company's account).
+func (a *Accounts) Disconnect(ctx context.Context, actor domain.Actor, id domain.AccountID) error {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAccounts, domain.ActionWrite); err != nil {
+		return err
+	}
+	now := a.now()
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		acct, _, err := tx.Accounts().Credentials(ctx, actor.CompanyID, id, true)
+		if err != nil {
+			return err
+		}
+		if acct.Status == domain.AccountDisconnected {
+			return domain.Errorf(domain.CodeNotFound, "That account does not exist.")
+		}
+		reason := fmt.Sprintf("The %s account %s was disconnected.", acct.Platform.Title(), acct.DisplayName)
+		if err := tx.Accounts().SetStatus(ctx, actor.CompanyID, id, domain.AccountDisconnected, reason); err != nil {
+			return err
+		}
+		if err := tx.Accounts().Erase(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		if err := failTargetsOf(ctx, tx, actor.CompanyID, id, reason, now); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "account.disconnected",
+			Subject: string(id), Details: map[string]string{"platform": string(acct.Platform), "name": acct.DisplayName}, At: now})
+	})
+}
+
+// failTargetsOf fails every unfinished target on account, in every post of the company.
+func failTargetsOf(ctx context.Context, tx ports.Tx, company domain.CompanyID, account domain.AccountID, reason string, now time.Time) error {
+	ids, err := tx.Posts().Unfinished(ctx, company, account)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		post, err := tx.Posts().Lock(ctx, company, id)
+		if err != nil {
+			return err
+		}
+		if !post.FailTarget(account, reason, now) {
+			continue
+		}
+		if err := tx.Posts().Update(ctx, &post); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seal encrypts c for the account's row; the additional data ties each ciphertext to its
+// company, platform, account and field.
+func (a *Accounts) seal(acct domain.Account, c domain.Credentials) (ports.Sealed, error) {
+	access, err := a.cipher.Seal([]byte(c.AccessToken), tokenAAD(acct, "access"))
+	if err != nil {
+		return ports.Sealed{}, fmt.Errorf("app: seal token: %w", err)
+	}
+	out := ports.Sealed{Access: access}
+	if c.RefreshToken != "" {
+		if out.Refresh, err = a.cipher.Seal([]byte(c.RefreshToken), tokenAAD(acct, "refresh")); err != nil {
+			return ports.Sealed{}, fmt.Errorf("app: seal token: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (a *Accounts) open(acct domain.Account, s ports.Sealed) (domain.Credentials, error) {
+	if len(s.Access) == 0 {
+		return domain.Credentials{}, domain.Errorf(domain.CodeUnauthenticated, "The %s account %s has no token; reconnect it.", acct.Platform.Title(), acct.DisplayName)
+	}
+	access, err := a.cipher.Open(s.Access, tokenAAD(acct, "access"))
+	if err != nil {
+		return domain.Credentials{}, fmt.Errorf("app: open token of account %s: %w", acct.ID, err)
+	}
+	c := domain.Credentials{AccessToken: string(access), Expiry: acct.TokenExpiresAt}
+	if len(s.Refresh) > 0 {
+		refresh, err := a.cipher.Open(s.Refresh, tokenAAD(acct, "refresh"))
+		if err != nil {
+			return domain.Credentials{}, fmt.Errorf("app: open refresh token of account %s: %w", acct.ID, err)
+		}
+		c.RefreshToken = string(refresh)
+	}
+	return c, nil
+}
+
+func tokenAAD(a domain.Account, field string) []byte {
+	return []byte("herald/v1|social_account|" + string(a.CompanyID) + "|" + string(a.Platform) + "|" + a.ExternalID + "|" + field)
+}
+
+// credentials returns fresh credentials for the account, refreshing them when they expire
+// within refreshMargin, or when force is set and the stored access token is still the
+// rejected one. Refresh is single-flight per account: the row stays locked while the
+// platform answers, and the new token is saved before it is used. A definite refusal
+// (CodeUnauthenticated) moves the account to reauth_required.
+func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, rejected string) (domain.Account, domain.Credentials, error) {
+	var acct domain.Account
+	var creds domain.Credentials
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var sealed ports.Sealed
+		var err error
+		if acct, sealed, err = tx.Accounts().Credentials(ctx, company, id, false); err != nil {
+			return err
+		}
+		creds, err = a.open(acct, sealed)
+		return err
+	})
+	if err != nil || acct.Status != domain.AccountActive {
+		return acct, creds, err
+	}
+	if creds.Fresh(a.now(), refreshMargin) && (rejected == "" || creds.AccessToken != rejected) {
+		return acct, creds, nil
+	}
+	impl, ok := a.platforms[acct.Platform]
+	if !ok {
+		return acct, creds, domain.Errorf(domain.CodeUnavailable, "%s is not configured on this Herald any more.", acct.Platform.Title())
+	}
+	var refused error
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		locked, sealed, err := tx.Accounts().Credentials(ctx, company, id, true)
+		if err != nil {
+			return err
+		}
+		acct = locked
+		if creds, err = a.open(acct, sealed); err != nil {
+			return err
+		}
+		if acct.Status != domain.AccountActive {
+			return nil
+		}
+		if creds.Fresh(a.now(), refreshMargin) && (rejected == "" || creds.AccessToken != rejected) {
+			return nil // another worker refreshed while we waited for the lock
+		}
+		if creds.RefreshToken == "" {
+			refused = domain.Errorf(domain.CodeUnauthenticated, "%s's token expired and it gave no way to renew it.", acct.Platform.Title())
+		} else {
+			rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			fresh, err := impl.Refresh(rctx, creds)
+			cancel()
+			if domain.CodeOf(err) == domain.CodeUnauthenticated {
+				refused = err
+			} else if err != nil {
+				return err
+			} else {
+				if fresh.RefreshToken == "" {
+					fresh.RefreshToken = creds.RefreshToken // an empty refresh token never replaces a stored one
+				}
+				s, err := a.seal(acct, fresh)
+				if err != nil {
+					return err
+				}
+				if err := tx.Accounts().SaveCredentials(ctx, company, id, s, fresh.Expiry); err != nil {
+					return err
+				}
+				acct.TokenExpiresAt, creds = fresh.Expiry, fresh
+				return nil
+			}
+		}
+		reason := fmt.Sprintf("%s no longer accepts Herald's access (%s). Reconnect the account.", acct.Platform.Title(), domain.MessageOf(refused))
+		acct.Status, acct.StatusReason = domain.AccountReauthRequired, reason
+		return tx.Accounts().SetStatus(ctx, company, id, domain.AccountReauthRequired, reason)
+	})
+	if err != nil {
+		return acct, creds, err
+	}
+	if refused != nil {
+		return acct, creds, &domain.Error{Code: domain.CodeUnauthenticated, Message: acct.StatusReason, Err: refused}
+	}
+	return acct, creds, nil
+}
+
+// RotateKeys re-encrypts every account token sealed under a key other than the cipher's
+// active one, and returns how many accounts it rewrote. It is the operator's command
+// after adding a new key in front of HERALD_ENCRYPTION_KEYS.
+func (a *Accounts) RotateKeys(ctx context.Context) (int, error) {
+	n := 0
+	after := domain.AccountID("")
+	for {
+		var page []ports.SealedAccount
+		if err := a.store.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			page, err = tx.Accounts().SealedAfter(ctx, after, 200)
+			return err
+		}); err != nil {
+			return n, err
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		for _, row := range page {
+			after = row.Account.ID
+			if !a.cipher.Stale(row.Sealed.Access) && (len(row.Sealed.Refresh) == 0 || !a.cipher.Stale(row.Sealed.Refresh)) {
+				continue
+			}
+			if len(row.Sealed.Access) == 0 {
+				continue
+			}
+			err := a.store.InTx(ctx, func(tx ports.Tx) error {
+				acct, sealed, err := tx.Accounts().Credentials(ctx, row.Account.CompanyID, row.Account.ID, true)
+				if err != nil {
+					return err
+				}
+				creds, err := a.open(acct, sealed)
+				if err != nil {
+					return err
+				}
+				s, err := a.seal(acct, creds)
+				if err != nil {
+					return err
+				}
+				return tx.Accounts().SaveCredentials(ctx, acct.CompanyID, acct.ID, s, acct.TokenExpiresAt)
+			})
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// Posts holds the use cases of writing and scheduling posts. Scheduling enqueues the
+// publish job in the same transaction that schedules the post, so a post is scheduled if
+// and only if its job exists; every edit bumps the post's version, which makes an
+// enqueued job stale.
+type Posts struct {
+	store ports.Store
+	authz ports.Authorizer
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewPosts returns the post use cases; now is time.Now outside tests.
+func NewPosts(store ports.Store, authz ports.Authorizer, now func() time.Time, log *slog.Logger) *Posts {
+	return &Posts{store: store, authz: authz, now: now, log: log}
+}
+
+// List returns one page of the actor's company's posts matching f, newest first.
+// Errors: CodeForbidden; CodeInvalid (cursor).
+func (s *Posts) List(ctx context.Context, actor domain.Actor, f ports.PostFilter, page ports.Page) ([]domain.Post, string, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionRead); err != nil {
+		return nil, "", err
+	}
+	var out []domain.Post
+	var next string
+	err := s.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		out, next, err = tx.Posts().List(ctx, actor.CompanyID, f, page)
+		return err
+	})
+	return out, next, err
+}
+
+// Get returns the actor's company's post.
+// Errors: CodeForbidden; CodeNotFound (also another company's post).
+func (s *Posts) Get(ctx context.Context, actor domain.Actor, id domain.PostID) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionRead); err != nil {
+		return domain.Post{}, err
+	}
+	var p domain.Post
+	err := s.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		p, err = tx.Posts().Get(ctx, actor.CompanyID, id)
+		return err
+	})
+	return p, err
+}
+
+// Create stores a draft written by the actor.
+// Errors: CodeForbidden; CodeInvalid naming every bad field.
+func (s *Posts) Create(ctx context.Context, actor domain.Actor, in domain.PostInput) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		return domain.Post{}, err
+	}
+	var p domain.Post
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		if p, err = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now()); err != nil {
+			return err
+		}
+		if err := tx.Posts().Create(ctx, &p); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "post.created", p)
+	})
+	return p, err
+}
+
+// Update replaces the post's content, media, accounts and variants; ifMatch, when not 0,
+// is the version the caller last saw. A scheduled post stays scheduled at its time, after
+// its new content passed every platform's rules; its old publish job becomes stale.
+// Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (publishing or published);
+// CodeInvalid.
+func (s *Posts) Update(ctx context.Context, actor domain.Actor, id domain.PostID, in domain.PostInput, ifMatch int) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		return domain.Post{}, err
+	}
+	var p domain.Post
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+			return err
+		}
+		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		if err := p.Edit(in, accounts, s.now()); err != nil {
+			return err
+		}
+		if p.Status() == domain.PostScheduled {
+			if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
+				return err
+			}
+			if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
+				return err
+			}
+		}
+		if err := tx.Posts().Update(ctx, &p); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "post.updated", p)
+	})
+	return p, err
+}
+
+// Delete removes the post; its publish job, if any, becomes stale.
+// Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (while publishing).
+func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) error {
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx ports.Tx) error {
+		p, err := tx.Posts().Lock(ctx, actor.CompanyID, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+			return err
+		}
+		if err := p.CheckDelete(); err != nil {
+			return err
+		}
+		if err := tx.Posts().Delete(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "post.deleted", p)
+	})
+}
+
+// Schedule schedules the post for at (zero: now) and enqueues its publish job in the same
+// transaction. Every target is checked against its platform's rules first.
+// Errors: CodeForbidden (role, or a suspended company); CodeNotFound; CodeStale;
+// CodeConflict (publishing or published); CodeInvalid (time in the past, a rule broken,
+// an account that needs reconnecting).
+func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, ifMatch int) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourceSchedule, domain.ActionWrite); err != nil {
+		return domain.Post{}, err
+	}
+	var p domain.Post
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+			return err
+		}
+		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		if err := p.Schedule(at, s.now()); err != nil {
+			return err
+		}
+		if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
+			return err
+		}
+		if err := tx.Posts().Update(ctx, &p); err != nil {
+			return err
+		}
+		if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "post.scheduled", p)
+	})
+	return p, err
+}
+
+// checkPublishable returns why p cannot go out: a suspended company, an account that is
+// gone or needs reconnecting, or a platform rule broken.
+func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.Actor, p domain.Post, accounts []domain.Account) error {
+	c, err := tx.Companies().Get(ctx, actor.CompanyID)
+	if err != nil {
+		return err
+	}
+	if c.Status != domain.CompanyActive {
+		return domain.Errorf(domain.CodeForbidden, "This company is suspended: its posts cannot be scheduled or published. Contact the operator of this Herald.")
+	}
+	v := domain.Violations{}
+	byID := map[domain.AccountID]domain.Account{}
+	for _, a := range accounts {
+		byID[a.ID] = a
+	}
+	for _, t := range p.Targets {
+		a, ok := byID[t.AccountID]
+		switch {
+		case !ok:
+			v.Add("targets."+string(t.AccountID), "this account was disconnected; remove it from the post or connect it again")
+		case a.Status == domain.AccountReauthRequired:
+			v.Add("targets."+string(t.AccountID), a.DisplayName+" ("+a.Platform.Title()+") must be reconnected before Herald can publish to it")
+		}
+	}
+	if err := joinViolations(v.Err(), p.CheckRules(accounts)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Unschedule takes a scheduled post back to draft; its publish job becomes stale.
+// Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (not scheduled).
+func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourceSchedule, domain.ActionWrite); err != nil {
+		return domain.Post{}, err
+	}
+	var p domain.Post
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+			return err
+		}
+		if err := p.Unschedule(s.now()); err != nil {
+			return err
+		}
+		if err := tx.Posts().Update(ctx, &p); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "post.unscheduled", p)
+	})
+	return p, err
+}
+
+func (s *Posts) audit(ctx context.Context, tx ports.Tx, actor domain.Actor, action string, p domain.Post) error {
+	d := map[string]string{"status": string(p.Status())}
+	if !p.ScheduledFor().IsZero() {
+		d["scheduled_for"] = p.ScheduledFor().Format(time.RFC3339)
+	}
+	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: action,
+		Subject: string(p.ID), Details: d, At: s.now()})
+}

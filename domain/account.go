@@ -1,0 +1,58 @@
+package domain
+
+import "time"
+
+// AccountStatus says whether Herald can publish to an account.
+type AccountStatus string
+
+// The statuses of a connected account.
+const (
+	AccountActive         AccountStatus = "active"
+	AccountReauthRequired AccountStatus = "reauth_required" // the platform refused its token: a person must reconnect
+	AccountDisconnected   AccountStatus = "disconnected"
+)
+
+// Account is a social account a company connected: a LinkedIn member or organization, an
+// Instagram professional account, a Facebook Page, a TikTok creator, or a sandbox user.
+type Account struct {
+	ID             AccountID
+	CompanyID      CompanyID
+	Platform       Platform
+	ExternalID     string // the platform's id of the account
+	DisplayName    string
+	Status         AccountStatus
+	StatusReason   string    // why it is not active, for a person
+	TokenExpiresAt time.Time // zero when the platform's token does not expire
+	ConnectedAt    time.Time
+	UpdatedAt      time.Time
+}
+
+// Credentials are an account's OAuth tokens in the clear. They exist only in memory, for
+// the length of one call; storage keeps them encrypted.
+type Credentials struct {
+	AccessToken  string
+	RefreshToken string
+	Expiry       time.Time // zero: does not expire
+	Scopes       []string
+}
+
+// Fresh reports whether the access token is usable for another margin after now.
+func (c Credentials) Fresh(now time.Time, margin time.Duration) bool {
+	return c.AccessToken != "" && (c.Expiry.IsZero() || c.Expiry.After(now.Add(margin)))
+}
+
+// Identity is one account a platform login gave access to, with its tokens.
+type Identity struct {
+	ExternalID  string
+	DisplayName string
+	Credentials Credentials
+}
+
+// Metrics are a published post's engagement numbers, mapped onto Herald's names.
+type Metrics struct {
+	Likes       int64
+	Comments    int64
+	Shares      int64
+	Reach       int64
+	Impressions int64
+}

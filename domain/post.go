@@ -1,0 +1,510 @@
+package domain
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// PostStatus says where a post is on its way to the platforms.
+type PostStatus string
+
+// The statuses a post moves through. Only Post's methods change a post's status.
+const (
+	PostDraft              PostStatus = "draft"
+	PostScheduled          PostStatus = "scheduled"
+	PostPublishing         PostStatus = "publishing"
+	PostPublished          PostStatus = "published"
+	PostPartiallyPublished PostStatus = "partially_published"
+	PostFailed             PostStatus = "failed"
+)
+
+// PostStatuses lists every post status, in the order of a post's life.
+var PostStatuses = []PostStatus{PostDraft, PostScheduled, PostPublishing, PostPublished, PostPartiallyPublished, PostFailed}
+
+// ParsePostStatus returns the status named s, or CodeInvalid naming field.
+func ParsePostStatus(field, s string) (PostStatus, error) {
+	for _, st := range PostStatuses {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", InvalidField(field, "must be one of draft, scheduled, publishing, published, partially_published, failed")
+}
+
+// TargetStatus says where one post is on one account.
+type TargetStatus string
+
+// The statuses of a target. Published, failed and unknown are final.
+const (
+	TargetPending    TargetStatus = "pending"
+	TargetPublishing TargetStatus = "publishing"
+	TargetPublished  TargetStatus = "published"
+	TargetFailed     TargetStatus = "failed"
+	// TargetUnknown: an attempt was interrupted and the platform cannot say whether the post
+	// exists. It is never re-sent blindly; a person decides.
+	TargetUnknown TargetStatus = "unknown"
+)
+
+// Limits of a post, Herald's own; each platform's rules are checked separately.
+const (
+	MaxContentRunes = 70_000
+	MaxMediaURLs    = 20
+	MaxURLBytes     = 2048
+	MaxTargets      = 50
+	// SchedulePastTolerance is how far in the past a schedule time may be and still mean
+	// "now" (a form submitted a little late); earlier is a mistake.
+	SchedulePastTolerance = 5 * time.Minute
+)
+
+// PostInput is what a person writes: the post's editable fields.
+type PostInput struct {
+	Content    string
+	MediaURLs  []string
+	AccountIDs []AccountID
+	Variants   map[AccountID]string // content for one account instead of Content
+}
+
+// Target is a post on one account. Its status changes only through its methods.
+type Target struct {
+	AccountID AccountID
+	Platform  Platform
+	Variant   string // overrides the post's content on this account when not empty
+
+	status      TargetStatus
+	externalID  string
+	externalURL string
+	reason      string // the last error, for a person
+	attempts    int
+	attemptOpen bool // an attempt was recorded and its result was not (yet)
+	publishedAt time.Time
+}
+
+// Status returns where the target is.
+func (t Target) Status() TargetStatus { return t.status }
+
+// ExternalID returns the platform's id of the published post, if any.
+func (t Target) ExternalID() string { return t.externalID }
+
+// ExternalURL returns the public address of the published post, if known.
+func (t Target) ExternalURL() string { return t.externalURL }
+
+// Reason returns the last error or explanation, for a person.
+func (t Target) Reason() string { return t.reason }
+
+// Attempts returns how many times publishing was attempted.
+func (t Target) Attempts() int { return t.attempts }
+
+// AttemptOpen reports whether an attempt was recorded without its result: the worker that
+// made it stopped between asking the platform and recording the answer.
+func (t Target) AttemptOpen() bool { return t.attemptOpen }
+
+// PublishedAt returns when the platform accepted the post; zero until then.
+func (t Target) PublishedAt() time.Time { return t.publishedAt }
+
+// Final reports whether the target will not change on its own any more.
+func (t Target) Final() bool {
+	return t.status == TargetPublished || t.status == TargetFailed || t.status == TargetUnknown
+}
+
+// StartAttempt records the intent to call the platform. It returns CodeConflict when the
+// target is final or an earlier attempt is still open (that one must be reconciled first).
+func (t *Target) StartAttempt() error {
+	if t.Final() {
+		return Errorf(CodeConflict, "This target is already %s.", t.status)
+	}
+	if t.attemptOpen {
+		return Errorf(CodeConflict, "An earlier attempt has no recorded result yet.")
+	}
+	t.status, t.attemptOpen = TargetPublishing, true
+	t.attempts++
+	return nil
+}
+
+// Succeed records that the platform published the post.
+func (t *Target) Succeed(externalID, externalURL string, at time.Time) error {
+	if t.Final() {
+		return Errorf(CodeConflict, "This target is already %s.", t.status)
+	}
+	t.status, t.attemptOpen = TargetPublished, false
+	t.externalID, t.externalURL, t.publishedAt, t.reason = externalID, externalURL, at.UTC(), ""
+	return nil
+}
+
+// Retry records an attempt that failed in a way worth trying again.
+func (t *Target) Retry(reason string) error {
+	if t.Final() {
+		return Errorf(CodeConflict, "This target is already %s.", t.status)
+	}
+	t.status, t.attemptOpen, t.reason = TargetPublishing, false, reason
+	return nil
+}
+
+// Fail records that the target will not be published, and why.
+func (t *Target) Fail(reason string) error {
+	if t.Final() {
+		return Errorf(CodeConflict, "This target is already %s.", t.status)
+	}
+	t.status, t.attemptOpen, t.reason = TargetFailed, false, reason
+	return nil
+}
+
+// MarkUnknown records that nobody can tell whether the platform has the post.
+func (t *Target) MarkUnknown(reason string) error {
+	if t.Final() {
+		return Errorf(CodeConflict, "This target is already %s.", t.status)
+	}
+	t.status, t.attemptOpen, t.reason = TargetUnknown, false, reason
+	return nil
+}
+
+// RestoreTarget rebuilds a target read from storage. Only adapters/postgres calls it.
+func RestoreTarget(t Target, status TargetStatus, externalID, externalURL, reason string, attempts int, open bool, publishedAt time.Time) Target {
+	t.status, t.externalID, t.externalURL, t.reason = status, externalID, externalURL, reason
+	t.attempts, t.attemptOpen, t.publishedAt = attempts, open, publishedAt
+	return t
+}
+
+// Post is content a company publishes to one or more of its connected accounts.
+// Status, schedule and version change only through methods, so every Post obeys the rules.
+type Post struct {
+	ID        PostID
+	CompanyID CompanyID
+	CreatedBy UserID
+	Content   string
+	MediaURLs []string
+	Targets   []Target
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	status       PostStatus
+	reason       string    // why the post failed as a whole, for a person
+	scheduledFor time.Time // zero while a draft
+	version      int       // bumped whenever an enqueued publish job must become stale
+}
+
+// NewPost returns a draft, or CodeInvalid naming every bad field. accounts are the
+// company's accounts the input may name.
+func NewPost(company CompanyID, author UserID, in PostInput, accounts []Account, now time.Time) (Post, error) {
+	p := Post{CompanyID: company, CreatedBy: author, CreatedAt: now.UTC(), UpdatedAt: now.UTC(), status: PostDraft, version: 1}
+	if err := p.apply(in, accounts); err != nil {
+		return Post{}, err
+	}
+	return p, nil
+}
+
+// Edit replaces the editable fields. A draft or scheduled post stays so (a scheduled one
+// needs a new publish job: the version changes); a failed one becomes a draft again.
+// Errors: CodeConflict once publishing started or succeeded anywhere; CodeInvalid.
+func (p *Post) Edit(in PostInput, accounts []Account, now time.Time) error {
+	switch p.status {
+	case PostDraft, PostScheduled:
+	case PostFailed:
+		p.status, p.scheduledFor, p.reason = PostDraft, time.Time{}, ""
+	default:
+		return Errorf(CodeConflict, "A %s post cannot be edited.", humanStatus(p.status))
+	}
+	if err := p.apply(in, accounts); err != nil {
+		return err
+	}
+	p.version++
+	p.UpdatedAt = now.UTC()
+	return nil
+}
+
+func (p *Post) apply(in PostInput, accounts []Account) error {
+	v := Violations{}
+	content := strings.TrimSpace(strings.ReplaceAll(in.Content, "\r\n", "\n"))
+	if n := utf8.RuneCountInString(content); n > MaxContentRunes {
+		v.Add("content", fmt.Sprintf("is %s characters long; Herald keeps at most %s", thousands(n), thousands(MaxContentRunes)))
+	}
+	if !utf8.ValidString(content) {
+		v.Add("content", "is not valid UTF-8 text")
+	}
+	media := make([]string, 0, len(in.MediaURLs))
+	for i, raw := range in.MediaURLs {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		if problem := checkMediaURL(raw); problem != "" {
+			v.Add(fmt.Sprintf("media_urls[%d]", i), problem)
+			continue
+		}
+		media = append(media, raw)
+	}
+	if len(media) > MaxMediaURLs {
+		v.Add("media_urls", fmt.Sprintf("has %d items; at most %d", len(media), MaxMediaURLs))
+	}
+	if content == "" && len(media) == 0 {
+		v.Add("content", "write something or attach media")
+	}
+	byID := make(map[AccountID]Account, len(accounts))
+	for _, a := range accounts {
+		byID[a.ID] = a
+	}
+	var targets []Target
+	seen := map[AccountID]bool{}
+	for i, id := range in.AccountIDs {
+		field := fmt.Sprintf("account_ids[%d]", i)
+		a, ok := byID[id]
+		switch {
+		case seen[id]:
+			v.Add(field, "names the same account twice")
+			continue
+		case !ok:
+			v.Add(field, "is not one of this company's connected accounts")
+			continue
+		case a.Status == AccountDisconnected:
+			v.Add(field, fmt.Sprintf("%s (%s) is disconnected", a.DisplayName, a.Platform.Title()))
+			continue
+		}
+		seen[id] = true
+		targets = append(targets, Target{AccountID: id, Platform: a.Platform, Variant: strings.TrimSpace(in.Variants[id]), status: TargetPending})
+	}
+	if len(in.AccountIDs) == 0 {
+		v.Add("account_ids", "choose at least one account")
+	}
+	if len(in.AccountIDs) > MaxTargets {
+		v.Add("account_ids", fmt.Sprintf("names %d accounts; at most %d", len(in.AccountIDs), MaxTargets))
+	}
+	for id, text := range in.Variants {
+		field := fmt.Sprintf("variants.%s.content", id)
+		if !seen[id] {
+			if strings.TrimSpace(text) != "" {
+				v.Add(field, "is for an account this post does not go to")
+			}
+			continue
+		}
+		if n := utf8.RuneCountInString(text); n > MaxContentRunes {
+			v.Add(field, fmt.Sprintf("is %s characters long; Herald keeps at most %s", thousands(n), thousands(MaxContentRunes)))
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p.Content, p.MediaURLs, p.Targets = content, media, targets
+	return nil
+}
+
+func (p *Post) target(id AccountID) *Target {
+	for i := range p.Targets {
+		if p.Targets[i].AccountID == id {
+			return &p.Targets[i]
+		}
+	}
+	return nil
+}
+
+// Target returns the post's target on account id, and whether there is one.
+func (p *Post) Target(id AccountID) (*Target, bool) {
+	t := p.target(id)
+	return t, t != nil
+}
+
+func checkMediaURL(raw string) string {
+	if len(raw) > MaxURLBytes {
+		return fmt.Sprintf("is longer than %d bytes", MaxURLBytes)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "must be an http or https address the platforms can fetch"
+	}
+	return ""
+}
+
+// TextFor returns what is published on the target: its variant, or the post's content.
+func (p Post) TextFor(t Target) string {
+	if t.Variant != "" {
+		return t.Variant
+	}
+	return p.Content
+}
+
+// CheckRules checks every target against its platform's rules and returns CodeInvalid
+// with one field per broken target ("targets.<account id>"), or nil.
+func (p Post) CheckRules(accounts []Account) error {
+	names := map[AccountID]string{}
+	for _, a := range accounts {
+		names[a.ID] = a.DisplayName
+	}
+	v := Violations{}
+	for _, t := range p.Targets {
+		problems := CheckRules(t.Platform, p.TextFor(t), p.MediaURLs)
+		if len(problems) == 0 {
+			continue
+		}
+		what := "the post"
+		if t.Variant != "" {
+			what = "the variant"
+		}
+		v.Add("targets."+string(t.AccountID), fmt.Sprintf("%s for %s (%s) %s", what, names[t.AccountID], t.Platform.Title(), strings.Join(problems, "; ")))
+	}
+	return v.Err()
+}
+
+// Schedule sets the post to be published at at (now when at is zero or a little in the
+// past). A failed post is tried again on every target that did not publish.
+// Errors: CodeConflict once publishing started or succeeded; CodeInvalid for a time in the past.
+func (p *Post) Schedule(at, now time.Time) error {
+	switch p.status {
+	case PostDraft, PostScheduled:
+	case PostFailed:
+		for i := range p.Targets {
+			p.Targets[i] = Target{AccountID: p.Targets[i].AccountID, Platform: p.Targets[i].Platform, Variant: p.Targets[i].Variant, status: TargetPending}
+		}
+	default:
+		return Errorf(CodeConflict, "A %s post cannot be scheduled again.", humanStatus(p.status))
+	}
+	if len(p.Targets) == 0 {
+		return InvalidField("account_ids", "choose at least one account")
+	}
+	if at.IsZero() {
+		at = now
+	}
+	if at.Before(now.Add(-SchedulePastTolerance)) {
+		return InvalidField("scheduled_for", "is in the past")
+	}
+	if at.Before(now) {
+		at = now
+	}
+	p.status, p.scheduledFor, p.reason = PostScheduled, at.UTC(), ""
+	p.version++
+	p.UpdatedAt = now.UTC()
+	return nil
+}
+
+// Unschedule takes a scheduled post back to draft; its publish job becomes stale.
+// Errors: CodeConflict when the post is not scheduled.
+func (p *Post) Unschedule(now time.Time) error {
+	if p.status != PostScheduled {
+		return Errorf(CodeConflict, "Only a scheduled post can be unscheduled; this one is %s.", humanStatus(p.status))
+	}
+	p.status, p.scheduledFor = PostDraft, time.Time{}
+	p.version++
+	p.UpdatedAt = now.UTC()
+	return nil
+}
+
+// CheckDelete returns CodeConflict while the post is being published.
+func (p Post) CheckDelete() error {
+	if p.status == PostPublishing {
+		return Errorf(CodeConflict, "This post is being published; wait until it finishes, then delete it.")
+	}
+	return nil
+}
+
+// StartPublishing claims a scheduled post for the publish job of version v. It returns
+// false (and changes nothing) when the job is stale: the post was edited, rescheduled,
+// unscheduled or already claimed since the job was enqueued.
+func (p *Post) StartPublishing(v int, now time.Time) bool {
+	if p.status != PostScheduled || p.version != v {
+		return false
+	}
+	p.status = PostPublishing
+	p.UpdatedAt = now.UTC()
+	return true
+}
+
+// FailAll fails a scheduled or publishing post and every unfinished target with reason
+// (a suspended company, a deleted account). Finished targets keep their result.
+func (p *Post) FailAll(reason string, now time.Time) {
+	for i := range p.Targets {
+		if !p.Targets[i].Final() {
+			_ = p.Targets[i].Fail(reason)
+		}
+	}
+	p.reason = reason
+	p.status = DerivePostStatus(p.Targets)
+	p.UpdatedAt = now.UTC()
+}
+
+// FailTarget fails the post's unfinished target on account with reason (its account was
+// disconnected) and reports whether anything changed. A scheduled post whose targets are
+// then all final is finished: its status is derived and its publish job becomes stale.
+func (p *Post) FailTarget(account AccountID, reason string, now time.Time) bool {
+	t := p.target(account)
+	if t == nil || t.Final() || (p.status != PostScheduled && p.status != PostPublishing && p.status != PostDraft) {
+		return false
+	}
+	_ = t.Fail(reason)
+	p.UpdatedAt = now.UTC()
+	for _, o := range p.Targets {
+		if !o.Final() {
+			return true
+		}
+	}
+	if p.status == PostScheduled || p.status == PostPublishing {
+		p.status, p.reason = DerivePostStatus(p.Targets), reason
+		p.version++
+	}
+	return true
+}
+
+// Settle derives a publishing post's status from its targets once all are final, and
+// reports whether it changed.
+func (p *Post) Settle(now time.Time) bool {
+	if p.status != PostPublishing {
+		return false
+	}
+	for _, t := range p.Targets {
+		if !t.Final() {
+			return false
+		}
+	}
+	p.status = DerivePostStatus(p.Targets)
+	p.UpdatedAt = now.UTC()
+	return true
+}
+
+// DerivePostStatus is a finished post's status: published when every target published,
+// partially published when some did, failed when none did.
+func DerivePostStatus(targets []Target) PostStatus {
+	published := 0
+	for _, t := range targets {
+		if t.status == TargetPublished {
+			published++
+		}
+	}
+	switch {
+	case published == len(targets) && published > 0:
+		return PostPublished
+	case published > 0:
+		return PostPartiallyPublished
+	}
+	return PostFailed
+}
+
+// Status returns where the post is in its life.
+func (p Post) Status() PostStatus { return p.status }
+
+// Reason returns why the post failed as a whole, if it did.
+func (p Post) Reason() string { return p.reason }
+
+// ScheduledFor returns when the post is (or was) due; zero for a draft.
+func (p Post) ScheduledFor() time.Time { return p.scheduledFor }
+
+// Version returns the number a publish job must carry to act on this post.
+func (p Post) Version() int { return p.version }
+
+// Platforms returns the platforms the post goes to, each once, in target order.
+func (p Post) Platforms() []Platform {
+	var out []Platform
+	for _, t := range p.Targets {
+		if !slices.Contains(out, t.Platform) {
+			out = append(out, t.Platform)
+		}
+	}
+	return out
+}
+
+// RestorePost rebuilds a post read from storage. Only adapters/postgres calls it.
+func RestorePost(p Post, status PostStatus, reason string, scheduledFor time.Time, version int) Post {
+	p.status, p.reason, p.scheduledFor, p.version = status, reason, scheduledFor, version
+	return p
+}
+
+func humanStatus(s PostStatus) string { return strings.ReplaceAll(string(s), "_", " ") }

@@ -1,0 +1,165 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// PostFilter narrows a list of posts; zero fields do not filter.
+type PostFilter struct {
+	Status   domain.PostStatus
+	Platform domain.Platform
+	From, To time.Time // the post's time (scheduled, else created) is in [From, To)
+}
+
+// Posts keeps posts and their targets. Every method is scoped to one company: another
+// company's post is reported as domain.CodeNotFound, never returned or changed.
+type Posts interface {
+	// Create stores a new post with its targets and sets p.ID.
+	Create(ctx context.Context, p *domain.Post) error
+	// Get returns the post with its targets, or CodeNotFound.
+	Get(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error)
+	// Lock is Get plus a row lock on the post held until the transaction ends.
+	Lock(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error)
+	// Update writes every field of p and replaces its targets, or returns CodeNotFound.
+	Update(ctx context.Context, p *domain.Post) error
+	// SetStatus writes p's status, reason and update time only.
+	SetStatus(ctx context.Context, p domain.Post) error
+	// SaveTarget writes the state of one of the post's targets, or returns CodeNotFound.
+	SaveTarget(ctx context.Context, company domain.CompanyID, post domain.PostID, t domain.Target) error
+	// Delete removes the post and its targets, or returns CodeNotFound.
+	Delete(ctx context.Context, company domain.CompanyID, id domain.PostID) error
+	// List returns one page of the company's posts matching f, newest first, and the
+	// cursor of the next page ("" on the last). A malformed cursor is CodeInvalid.
+	List(ctx context.Context, company domain.CompanyID, f PostFilter, p Page) ([]domain.Post, string, error)
+	// Unfinished returns the ids of the company's scheduled or publishing posts with a
+	// target on account that is not final.
+	Unfinished(ctx context.Context, company domain.CompanyID, account domain.AccountID) ([]domain.PostID, error)
+}
+
+// Sealed are an account's tokens, encrypted by a TokenCipher.
+type Sealed struct {
+	Access  []byte
+	Refresh []byte // empty when the platform gave none
+}
+
+// SealedAccount is one account's sealed tokens with what their additional data is made of,
+// for re-encryption under a new key.
+type SealedAccount struct {
+	Account domain.Account
+	Sealed  Sealed
+}
+
+// Accounts keeps connected social accounts and their encrypted tokens, per company.
+type Accounts interface {
+	// Connect stores the account, or updates the company's account with the same platform
+	// and external id (reconnecting never duplicates), and sets a.ID and a.ConnectedAt. The
+	// account becomes active. An empty sealed refresh token keeps the stored one.
+	Connect(ctx context.Context, a *domain.Account, s Sealed) error
+	// Get returns the account, or CodeNotFound.
+	Get(ctx context.Context, company domain.CompanyID, id domain.AccountID) (domain.Account, error)
+	// List returns the company's accounts that are not disconnected, by platform and name.
+	List(ctx context.Context, company domain.CompanyID) ([]domain.Account, error)
+	// Credentials returns the account and its sealed tokens; with lock, the row stays locked
+	// until the transaction ends (one refresher per account). CodeNotFound when absent.
+	Credentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, lock bool) (domain.Account, Sealed, error)
+	// SaveCredentials replaces the sealed tokens and their expiry.
+	SaveCredentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, s Sealed, expires time.Time) error
+	// Erase deletes the account's tokens (a disconnected account keeps no secret).
+	Erase(ctx context.Context, company domain.CompanyID, id domain.AccountID) error
+	// SetStatus changes the account's status and its reason, or returns CodeNotFound.
+	SetStatus(ctx context.Context, company domain.CompanyID, id domain.AccountID, status domain.AccountStatus, reason string) error
+	// SealedAfter returns up to limit accounts of every company with ids after after, by id,
+	// for re-encryption. It is the one cross-company read, for the operator's key rotation.
+	SealedAfter(ctx context.Context, after domain.AccountID, limit int) ([]SealedAccount, error)
+}
+
+// OAuthState is a connect flow waiting for the platform's redirect. It is kept server-side
+// under the hash of its state parameter, taken once, and expires.
+type OAuthState struct {
+	Hash      []byte
+	CompanyID domain.CompanyID
+	UserID    domain.UserID
+	Platform  domain.Platform
+	Verifier  []byte // the PKCE verifier, sealed
+	ReturnTo  string // the web app's path to go back to
+	ExpiresAt time.Time
+}
+
+// OAuthStates keeps connect flows in progress.
+type OAuthStates interface {
+	// Save stores s.
+	Save(ctx context.Context, s OAuthState) error
+	// Take deletes and returns the unexpired state with that hash, or CodeNotFound.
+	Take(ctx context.Context, hash []byte, now time.Time) (OAuthState, error)
+}
+
+// Jobs enqueues background work on the caller's transaction: a job exists if and only
+// if that transaction commits.
+type Jobs interface {
+	// PublishPost enqueues publishing version v of the post at at.
+	PublishPost(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, at time.Time) error
+	// PublishTargets enqueues publishing version v of the post to each account, now.
+	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
+}
+
+// TokenCipher encrypts secrets at rest (AES-256-GCM under a key ring). aad binds a
+// ciphertext to its row: opened with other aad, it fails.
+type TokenCipher interface {
+	// Seal encrypts plaintext under the active key.
+	Seal(plaintext, aad []byte) ([]byte, error)
+	// Open decrypts a ciphertext sealed under any key of the ring; a wrong key, aad or a
+	// damaged ciphertext is an error.
+	Open(ciphertext, aad []byte) ([]byte, error)
+	// Stale reports whether ciphertext was sealed under a key other than the active one.
+	Stale(ciphertext []byte) bool
+}
+
+// Publication is what a platform is asked to publish for one target.
+type Publication struct {
+	// Reference is Herald's name of this target (post and account ids). Platforms that
+	// keep a client reference store it; reconciliation looks for it.
+	Reference string
+	Text      string
+	MediaURLs []string
+}
+
+// Published is the platform's answer to a successful publish.
+type Published struct {
+	ExternalID string
+	URL        string
+	At         time.Time
+}
+
+// ErrLookupUnsupported is what Platform.Lookup returns when the platform cannot tell
+// whether a post exists.
+var ErrLookupUnsupported = errors.New("platform cannot look up posts")
+
+// Platform connects accounts of one social network and publishes to them. Its errors are
+// classified with domain codes: CodeRateLimited (with RetryAfter) and CodeUnavailable are
+// worth retrying, as is any unclassified error (network, timeout); CodeUnauthenticated
+// means the token is expired or revoked; CodeInvalid, CodeForbidden and CodeConflict
+// (duplicate content) are permanent. Messages are written for a person.
+type Platform interface {
+	// Platform names the network.
+	Platform() domain.Platform
+	// AuthCodeURL returns the consent page's address for state, with the PKCE challenge of
+	// verifier where the platform takes one.
+	AuthCodeURL(state, verifier, redirectURL string) string
+	// Exchange trades the code from the consent redirect for the accounts it gives access to.
+	Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error)
+	// Refresh returns new credentials for c. CodeUnauthenticated means the grant is gone
+	// and a person must reconnect; anything else may be retried.
+	Refresh(ctx context.Context, c domain.Credentials) (domain.Credentials, error)
+	// Publish publishes p on the account.
+	Publish(ctx context.Context, c domain.Credentials, account domain.Account, p Publication) (Published, error)
+	// Lookup looks for p among the account's posts, after an attempt whose result was lost.
+	// It returns found false when the platform has no such post, ErrLookupUnsupported when
+	// the platform cannot tell.
+	Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p Publication) (Published, bool, error)
+	// Metrics returns the published post's numbers now.
+	Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error)
+}
