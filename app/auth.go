@@ -204,6 +204,28 @@ func (a *Auth) Me(ctx context.Context, user domain.UserID) (domain.User, []domai
 	return u, ms, err
 }
 
+// SetTimeZone stores the IANA time zone (such as "Europe/Berlin") the user's times are
+// shown in; "" goes back to the browser's. Errors: CodeInvalid (unknown zone).
+func (a *Auth) SetTimeZone(ctx context.Context, user domain.UserID, zone string) error {
+	zone = strings.TrimSpace(zone)
+	if _, err := LoadZone(zone); err != nil {
+		return err
+	}
+	return a.store.InTx(ctx, func(tx ports.Tx) error { return tx.Users().SetTimeZone(ctx, user, zone) })
+}
+
+// LoadZone returns the named IANA time zone ("" is UTC), or CodeInvalid for field time_zone.
+func LoadZone(zone string) (*time.Location, error) {
+	if zone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil || len(zone) > 64 || strings.HasPrefix(zone, "/") || strings.Contains(zone, "..") {
+		return nil, domain.InvalidField("time_zone", "is not a time zone Herald knows, such as Europe/Berlin or America/New_York")
+	}
+	return loc, nil
+}
+
 // CreateToken issues a personal API token for the user. Errors: CodeInvalid (name, expiry).
 func (a *Auth) CreateToken(ctx context.Context, user domain.UserID, name string, expires time.Time) (Issued, error) {
 	now := a.now()
