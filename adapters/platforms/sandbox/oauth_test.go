@@ -116,6 +116,8 @@ func TestConsent_BadRequestIs400(t *testing.T) {
 		{"ProtocolRelativeRedirect", func(q url.Values) { q.Set("redirect_uri", "//evil.example/cb") }, "address on Herald"},
 		{"BackslashRedirect", func(q url.Values) { q.Set("redirect_uri", `/\evil.example/cb`) }, "address on Herald"},
 		{"OtherSchemeRedirect", func(q url.Values) { q.Set("redirect_uri", "https://herald.test/cb") }, "address on Herald"},
+		{"PathWithoutSlashRedirect", func(q url.Values) { q.Set("redirect_uri", "callback") }, "address on Herald"},
+		{"JavaScriptRedirect", func(q url.Values) { q.Set("redirect_uri", "javascript:alert(1)") }, "address on Herald"},
 		{"NoState", func(q url.Values) { q.Del("state") }, "no state"},
 		{"RepeatedState", func(q url.Values) { q.Add("state", "other") }, "state appears more than once"},
 		{"PlainChallengeMethod", func(q url.Values) { q.Set("code_challenge_method", "plain") }, "S256"},
@@ -171,7 +173,7 @@ func TestConsent_BadHandleOrDecisionIsRefused(t *testing.T) {
 
 	t.Run("DecisionInTheQueryIsIgnored", func(t *testing.T) {
 		t.Parallel()
-		rec := f.do(t, http.MethodPost, u.RequestURI()+"&decision=allow&handle=mallory", url.Values{})
+		rec := f.do(t, http.MethodPost, u.RequestURI()+"&decision=allow", url.Values{"handle": {uniqueHandle()}})
 		if rec.Code == http.StatusFound {
 			t.Errorf("POST with the decision only in the query = 302 to %q, want a refusal", rec.Header().Get("Location"))
 		}

@@ -81,8 +81,7 @@ func wait(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		<-t.C
-		return nil
+		return ctx.Err()
 	}
 }
 

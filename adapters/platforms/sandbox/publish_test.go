@@ -213,7 +213,17 @@ func TestPublish_StopsWhenTheContextEnds(t *testing.T) {
 	defer cancel()
 
 	ref := uniqueReference()
-	_, err := f.s.Publish(ctx, c, account, ports.Publication{Reference: ref, Text: "x"})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.s.Publish(ctx, c, account, ports.Publication{Reference: ref, Text: "x"})
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish with a 1 h latency still waiting 10 s after its context ended")
+	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Publish after the deadline = %v, want context.DeadlineExceeded", err)
 	}
