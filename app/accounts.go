@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -122,7 +123,9 @@ func hashState(state string) []byte {
 	return h[:]
 }
 
-func stateAAD(state string) []byte { return []byte("herald/v1|oauth_state|" + string(hashState(state))) }
+func stateAAD(state string) []byte {
+	return []byte("herald/v1|oauth_state|" + string(hashState(state)))
+}
 
 // safeReturn keeps only paths inside the web app, so the callback cannot be made to
 // redirect elsewhere.
@@ -132,6 +135,10 @@ func safeReturn(p string) string {
 	}
 	return p
 }
+
+// ErrConnectExpired is the cause of Callback's error when the state is unknown, used or
+// expired.
+var ErrConnectExpired = errors.New("connect flow unknown, used or expired")
 
 // Connected is the outcome of a connect flow: the accounts it created or refreshed, and
 // where the person goes next.
@@ -156,8 +163,8 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 		return err
 	})
 	if state == "" || domain.CodeOf(err) == domain.CodeNotFound {
-		return Connected{ReturnTo: "/accounts"}, domain.Errorf(domain.CodeInvalid,
-			"This connection link is unknown, was already used or expired (they last %d minutes). Start connecting again.", int(ConnectFlowLifetime.Minutes()))
+		return Connected{ReturnTo: "/accounts"}, &domain.Error{Code: domain.CodeInvalid, Err: ErrConnectExpired, Message: fmt.Sprintf(
+			"This connection link is unknown, was already used or expired (they last %d minutes). Start connecting again.", int(ConnectFlowLifetime.Minutes()))}
 	}
 	if err != nil {
 		return Connected{ReturnTo: "/accounts"}, err

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"log/slog"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/app"
@@ -8,21 +10,37 @@ import (
 
 // API is the JSON API's handlers over the app services.
 type API struct {
-	auth  *app.Auth
-	teams *app.Teams
-	admin *app.Admin
-	idem  *app.Idempotency
+	auth     *app.Auth
+	teams    *app.Teams
+	admin    *app.Admin
+	idem     *app.Idempotency
+	accounts *app.Accounts
+	posts    *app.Posts
+	log      *slog.Logger
+}
+
+// Services are the app services the API calls.
+type Services struct {
+	Auth        *app.Auth
+	Teams       *app.Teams
+	Admin       *app.Admin
+	Idempotency *app.Idempotency
+	Accounts    *app.Accounts
+	Posts       *app.Posts
+	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
-func New(auth *app.Auth, teams *app.Teams, admin *app.Admin, idem *app.Idempotency) *API {
-	return &API{auth: auth, teams: teams, admin: admin, idem: idem}
+func New(s Services) *API {
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
 func (a *API) Register(g *echo.Group) {
 	g.POST("/auth/register", a.register)
 	g.POST("/auth/login", a.login)
+	// The platforms' consent pages send the browser here; it signs in by its cookie.
+	g.GET("/accounts/callback/:platform", a.accountCallback)
 
 	user := g.Group("", a.authenticate, a.idempotent)
 	user.POST("/auth/logout", a.logout)
@@ -38,4 +56,14 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/members", a.addMember)
 	company.PUT("/members/:user_id", a.changeRole)
 	company.DELETE("/members/:user_id", a.removeMember)
+	company.GET("/accounts", a.listAccounts)
+	company.POST("/accounts/connect/:platform", a.connectAccount)
+	company.DELETE("/accounts/:id", a.disconnectAccount)
+	company.GET("/posts", a.listPosts)
+	company.POST("/posts", a.createPost)
+	company.GET("/posts/:id", a.getPost)
+	company.PUT("/posts/:id", a.updatePost)
+	company.DELETE("/posts/:id", a.deletePost)
+	company.POST("/posts/:id/schedule", a.schedulePost)
+	company.DELETE("/posts/:id/schedule", a.unschedulePost)
 }

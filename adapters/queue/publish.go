@@ -135,7 +135,9 @@ func (j jobs) PublishTargets(ctx context.Context, company domain.CompanyID, post
 // scheduler, which promotes scheduled jobs only every 5 seconds (STACK-NOTES 1.2).
 // Snoozed and retried jobs still go through the scheduler. TestDueOnTime guards this
 // undocumented behaviour of River's fetch query.
-type dueOnTime struct{ river.JobInsertMiddlewareDefaults }
+type dueOnTime struct {
+	river.JobInsertMiddlewareDefaults
+}
 
 // InsertMany implements rivertype.JobInsertMiddleware.
 func (*dueOnTime) InsertMany(ctx context.Context, params []*rivertype.JobInsertParams, doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {

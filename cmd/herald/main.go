@@ -185,7 +185,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	met := newMetrics(m.db.Pool(), m.queue.Depth)
-	m.echo = newServer(m.Config, m.Log, httpapi.New(m.Auth, m.Teams, m.Admin, app.NewIdempotency(m.db, now)), web, met, m.ready)
+	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, Log: m.Log}), web, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second

@@ -23,10 +23,9 @@ import (
 // X-Forwarded-For, so throttling tests can act as distinct clients.
 func startHerald(t testing.TB, limits app.Limits) *Main {
 	t.Helper()
-	dataDir := t.TempDir()
-	cfg, err := LoadConfig(func(k string) string {
-		return map[string]string{"DATABASE_URL": pgtest.URL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s", "HERALD_DATA_DIR": dataDir}[k]
-	})
+	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
+		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms"}
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

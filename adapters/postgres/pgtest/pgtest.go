@@ -251,3 +251,50 @@ func EmptyURL(t testing.TB) string {
 	})
 	return withDatabase(admin, name)
 }
+
+// FreshURL returns the URL of a new migrated database of the test's own, dropped when the
+// test ends: for tests that run River workers, which would otherwise work the jobs other
+// tests of the binary leave in the shared database.
+func FreshURL(t testing.TB) string {
+	t.Helper()
+	URL(t) // the template exists once the shared database does
+	ctx := context.Background()
+	admin, err := adminURL(ctx)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	tpl, err := templateName()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	name := clonePrefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + randomHex(6)
+	if err := createFrom(ctx, conn, name, tpl); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+			c.Close(context.Background())
+		}
+	})
+	return withDatabase(admin, name)
+}
+
+// Fresh returns a store on a new database of the test's own (see FreshURL), closed when
+// the test ends.
+func Fresh(t testing.TB) *postgres.DB {
+	t.Helper()
+	u := FreshURL(t)
+	db, err := postgres.Open(context.Background(), u, 20)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}

@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+)
+
+type accountJSON struct {
+	ID             domain.AccountID     `json:"id"`
+	Platform       domain.Platform      `json:"platform"`
+	ExternalID     string               `json:"external_id"`
+	DisplayName    string               `json:"display_name"`
+	Status         domain.AccountStatus `json:"status"`
+	StatusReason   *string              `json:"status_reason"`
+	TokenExpiresAt *string              `json:"token_expires_at"`
+	ConnectedAt    string               `json:"connected_at"`
+}
+
+func toAccount(a domain.Account) accountJSON {
+	return accountJSON{ID: a.ID, Platform: a.Platform, ExternalID: a.ExternalID, DisplayName: a.DisplayName, Status: a.Status,
+		StatusReason: optional(a.StatusReason), TokenExpiresAt: optionalTime(a.TokenExpiresAt), ConnectedAt: rfc3339(a.ConnectedAt)}
+}
+
+// listAccounts handles GET /accounts.
+func (a *API) listAccounts(c echo.Context) error {
+	as, err := a.accounts.List(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	out := make([]accountJSON, len(as))
+	for i, acct := range as {
+		out[i] = toAccount(acct)
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+// connectAccount handles POST /accounts/connect/:platform: the consent page's address.
+func (a *API) connectAccount(c echo.Context) error {
+	var in struct {
+		ReturnTo string `json:"return_to"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, err := a.accounts.Connect(c.Request().Context(), actor(c), c.Param("platform"), in.ReturnTo)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"authorize_url": u})
+}
+
+// disconnectAccount handles DELETE /accounts/:id.
+func (a *API) disconnectAccount(c echo.Context) error {
+	if err := a.accounts.Disconnect(c.Request().Context(), actor(c), domain.AccountID(c.Param("id"))); err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+// accountCallback handles GET /accounts/callback/:platform, where the platform's consent
+// page sends the browser. It always answers with a redirect into the web app: the accounts
+// page (or where the flow started) with ?connected=N, or ?connect_error=<kind> that the
+// page turns into a sentence. Platform text is never echoed into the address.
+func (a *API) accountCallback(c echo.Context) error {
+	ctx := c.Request().Context()
+	ck, err := c.Cookie(app.SessionCookie)
+	if err != nil {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	s, err := a.auth.Authenticate(ctx, ck.Value)
+	if err != nil {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	q := c.QueryParams()
+	done, err := a.accounts.Callback(ctx, s.User.ID, c.Param("platform"), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	v := url.Values{}
+	switch {
+	case err == nil:
+		v.Set("connected", strconv.Itoa(len(done.Accounts)))
+	case errors.Is(err, app.ErrConnectExpired):
+		v.Set("connect_error", "expired")
+	case q.Get("error") == "access_denied" && domain.CodeOf(err) == domain.CodeForbidden:
+		v.Set("connect_error", "denied")
+	case domain.CodeOf(err) == domain.CodeForbidden:
+		v.Set("connect_error", "forbidden")
+	case domain.CodeOf(err) == domain.CodeInvalid:
+		v.Set("connect_error", "refused")
+	case domain.CodeOf(err) == domain.CodeNotFound || domain.CodeOf(err) == domain.CodeUnavailable || domain.CodeOf(err) == domain.CodeRateLimited:
+		v.Set("connect_error", "unavailable")
+	default:
+		v.Set("connect_error", "failed")
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "connecting an account failed", "platform", c.Param("platform"), "err", err)
+	}
+	back := done.ReturnTo
+	if back == "" {
+		back = "/accounts"
+	}
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	return c.Redirect(http.StatusSeeOther, back+sep+v.Encode())
+}

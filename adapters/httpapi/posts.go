@@ -1,0 +1,254 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+type targetJSON struct {
+	AccountID   domain.AccountID    `json:"account_id"`
+	Platform    domain.Platform     `json:"platform"`
+	Status      domain.TargetStatus `json:"status"`
+	Content     string              `json:"content"`
+	ExternalID  *string             `json:"external_id"`
+	ExternalURL *string             `json:"external_url"`
+	Error       *string             `json:"error"`
+	Attempts    int                 `json:"attempts"`
+	PublishedAt *string             `json:"published_at"`
+}
+
+type variantJSON struct {
+	Content string `json:"content"`
+}
+
+type postJSON struct {
+	ID           domain.PostID                    `json:"id"`
+	Content      string                           `json:"content"`
+	MediaURLs    []string                         `json:"media_urls"`
+	Status       domain.PostStatus                `json:"status"`
+	StatusReason *string                          `json:"status_reason"`
+	ScheduledFor *string                          `json:"scheduled_for"`
+	Version      int                              `json:"version"`
+	CreatedBy    *domain.UserID                   `json:"created_by"`
+	CreatedAt    string                           `json:"created_at"`
+	UpdatedAt    string                           `json:"updated_at"`
+	Variants     map[domain.AccountID]variantJSON `json:"variants"`
+	Targets      []targetJSON                     `json:"targets"`
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	return optional(rfc3339(t))
+}
+
+func toPost(p domain.Post) postJSON {
+	out := postJSON{ID: p.ID, Content: p.Content, MediaURLs: orEmpty(p.MediaURLs), Status: p.Status(), StatusReason: optional(p.Reason()),
+		ScheduledFor: optionalTime(p.ScheduledFor()), Version: p.Version(), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
+		Variants: map[domain.AccountID]variantJSON{}, Targets: make([]targetJSON, 0, len(p.Targets))}
+	if p.CreatedBy != "" {
+		id := p.CreatedBy
+		out.CreatedBy = &id
+	}
+	for _, t := range p.Targets {
+		if t.Variant != "" {
+			out.Variants[t.AccountID] = variantJSON{Content: t.Variant}
+		}
+		out.Targets = append(out.Targets, targetJSON{AccountID: t.AccountID, Platform: t.Platform, Status: t.Status(), Content: p.TextFor(t),
+			ExternalID: optional(t.ExternalID()), ExternalURL: optional(t.ExternalURL()), Error: optional(t.Reason()),
+			Attempts: t.Attempts(), PublishedAt: optionalTime(t.PublishedAt())})
+	}
+	return out
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// postInput is the body of POST and PUT /posts.
+type postInput struct {
+	Content    string                           `json:"content"`
+	MediaURLs  []string                         `json:"media_urls"`
+	AccountIDs []domain.AccountID               `json:"account_ids"`
+	Variants   map[domain.AccountID]variantJSON `json:"variants"`
+}
+
+func (in postInput) toDomain() domain.PostInput {
+	out := domain.PostInput{Content: in.Content, MediaURLs: in.MediaURLs, AccountIDs: in.AccountIDs, Variants: map[domain.AccountID]string{}}
+	for id, v := range in.Variants {
+		out.Variants[id] = v.Content
+	}
+	return out
+}
+
+// listPosts handles GET /posts.
+func (a *API) listPosts(c echo.Context) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	f, err := postFilter(c)
+	if err != nil {
+		return err
+	}
+	ps, next, err := a.posts.List(c.Request().Context(), actor(c), f, page)
+	if err != nil {
+		return err
+	}
+	out := make([]postJSON, len(ps))
+	for i, p := range ps {
+		out[i] = toPost(p)
+	}
+	return c.JSON(http.StatusOK, newList(out, next))
+}
+
+// postFilter reads status, platform, from and to, naming every bad one.
+func postFilter(c echo.Context) (ports.PostFilter, error) {
+	var f ports.PostFilter
+	v := domain.Violations{}
+	if s := c.QueryParam("status"); s != "" {
+		st, err := domain.ParsePostStatus("status", s)
+		if err != nil {
+			v.Add("status", domain.FieldsOf(err)["status"])
+		}
+		f.Status = st
+	}
+	if s := c.QueryParam("platform"); s != "" {
+		p, err := domain.ParsePlatform(s)
+		if err != nil {
+			v.Add("platform", "must be one of linkedin, instagram, facebook, tiktok, sandbox")
+		}
+		f.Platform = p
+	}
+	for _, q := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if s := c.QueryParam(q.name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				v.Add(q.name, "must be an RFC 3339 time such as 2026-11-24T15:04:05Z")
+			}
+			*q.to = t
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		v.Add("to", "must be after from")
+	}
+	return f, v.Err()
+}
+
+// createPost handles POST /posts.
+func (a *API) createPost(c echo.Context) error {
+	var in postInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	p, err := a.posts.Create(c.Request().Context(), actor(c), in.toDomain())
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusCreated, p)
+}
+
+func (a *API) postAnswer(c echo.Context, status int, p domain.Post) error {
+	setETag(c, p.Version())
+	if status == http.StatusCreated {
+		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/posts/"+string(p.ID))
+	}
+	return c.JSON(status, toPost(p))
+}
+
+// getPost handles GET /posts/:id.
+func (a *API) getPost(c echo.Context) error {
+	p, err := a.posts.Get(c.Request().Context(), actor(c), domain.PostID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}
+
+// updatePost handles PUT /posts/:id.
+func (a *API) updatePost(c echo.Context) error {
+	var in postInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.posts.Update(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), in.toDomain(), want)
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}
+
+// deletePost handles DELETE /posts/:id.
+func (a *API) deletePost(c echo.Context) error {
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	if err := a.posts.Delete(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), want); err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+// schedulePost handles POST /posts/:id/schedule; no scheduled_for means now.
+func (a *API) schedulePost(c echo.Context) error {
+	var in struct {
+		ScheduledFor *string `json:"scheduled_for"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	var at time.Time
+	if in.ScheduledFor != nil && *in.ScheduledFor != "" {
+		t, err := time.Parse(time.RFC3339, *in.ScheduledFor)
+		if err != nil {
+			return domain.InvalidField("scheduled_for", "must be an RFC 3339 time such as 2026-11-24T15:04:05Z")
+		}
+		at = t
+	}
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.posts.Schedule(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), at, want)
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}
+
+// unschedulePost handles DELETE /posts/:id/schedule.
+func (a *API) unschedulePost(c echo.Context) error {
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.posts.Unschedule(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), want)
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}

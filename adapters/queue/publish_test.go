@@ -1,0 +1,496 @@
+package queue_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+func TestSchedule_JobAndPostCommitOrRollBackTogether(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	p := h.draft("atomic")
+	boom := errors.New("a failure after the job insert")
+	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+		post, err := tx.Posts().Lock(h.ctx, p.CompanyID, p.ID)
+		if err != nil {
+			return err
+		}
+		if err := post.Schedule(time.Now().Add(time.Hour), time.Now()); err != nil {
+			return err
+		}
+		if err := tx.Posts().Update(h.ctx, &post); err != nil {
+			return err
+		}
+		if err := tx.Jobs().PublishPost(h.ctx, post.CompanyID, post.ID, post.Version(), post.ScheduledFor()); err != nil {
+			return err
+		}
+		if n := jobCount(h, "publish_post", string(p.ID)); n != 0 {
+			t.Errorf("the job is visible outside its transaction (%d)", n)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v", err)
+	}
+	if got := h.get(p.ID); got.Status() != domain.PostDraft || got.Version() != p.Version() {
+		t.Errorf("post after rollback: %s v%d", got.Status(), got.Version())
+	}
+	if n := jobCount(h, "publish_post", string(p.ID)); n != 0 {
+		t.Errorf("job rows after rollback = %d, want 0", n)
+	}
+
+	// A schedule that fails validation after locking leaves no job either.
+	long := h.draft(strings.Repeat("x", 5001))
+	if _, err := h.posts.Schedule(h.ctx, h.owner, long.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Fatalf("schedule a post that breaks the sandbox's rules: %v", err)
+	}
+	if n := jobCount(h, "publish_post", string(long.ID)); n != 0 {
+		t.Errorf("job rows after a refused schedule = %d", n)
+	}
+
+	// And a successful one has exactly one job, for its version, due at its time.
+	at := time.Now().Add(time.Hour).Truncate(time.Second)
+	s, err := h.posts.Schedule(h.ctx, h.owner, p.ID, at, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	var state string
+	var due time.Time
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT (args->>'version')::int, state::text, scheduled_at FROM river_job
+		WHERE kind = 'publish_post' AND args->>'post_id' = $1`, string(p.ID)).Scan(&version, &state, &due); err != nil {
+		t.Fatal(err)
+	}
+	if version != s.Version() || !due.Equal(at) {
+		t.Errorf("job version %d due %s, want %d at %s", version, due, s.Version(), at)
+	}
+	// The insert middleware keeps due-time publish jobs available (fetched once due),
+	// instead of waiting for River's 5-second scheduler.
+	if state != "available" {
+		t.Errorf("job state = %s, want available", state)
+	}
+}
+
+func TestPublishPost_StaleVersionsDoNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	p := h.draft("v1")
+	s1, err := h.posts.Schedule(h.ctx, h.owner, p.ID, time.Now().Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := h.posts.Update(h.ctx, h.owner, p.ID, domain.PostInput{Content: "v2", AccountIDs: []domain.AccountID{h.account.ID}}, s1.Version())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Status() != domain.PostScheduled || s2.Version() <= s1.Version() {
+		t.Fatalf("edit of a scheduled post: %s v%d", s2.Status(), s2.Version())
+	}
+	if n := jobCount(h, "publish_post", string(p.ID)); n != 2 {
+		t.Errorf("publish_post jobs = %d, want the stale one and the new one", n)
+	}
+	if err := h.pub.PublishPost(h.ctx, p.CompanyID, p.ID, s1.Version()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.get(p.ID); got.Status() != domain.PostScheduled || jobCount(h, "publish_target", string(p.ID)) != 0 {
+		t.Fatalf("the stale job acted: %s", got.Status())
+	}
+	u, err := h.posts.Unschedule(h.ctx, h.owner, p.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.pub.PublishPost(h.ctx, p.CompanyID, p.ID, s2.Version()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.get(p.ID); got.Status() != domain.PostDraft || got.Version() != u.Version() {
+		t.Errorf("a job of an unscheduled post acted: %s", got.Status())
+	}
+	// A target job of an old version does nothing either.
+	if err := h.pub.PublishTarget(h.ctx, app.TargetJob{Company: p.CompanyID, Post: p.ID, Account: h.account.ID, Version: s2.Version()}); err != nil {
+		t.Fatal(err)
+	}
+	if h.fake.calls.Load() != 0 {
+		t.Errorf("a stale target job called the platform %d times", h.fake.calls.Load())
+	}
+	// Deleted posts: the job finds nothing and succeeds.
+	if err := h.posts.Delete(h.ctx, h.owner, p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.pub.PublishPost(h.ctx, p.CompanyID, p.ID, u.Version()); err != nil {
+		t.Errorf("job of a deleted post: %v", err)
+	}
+}
+
+func TestPublishTarget_ErrorClasses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+
+	t.Run("transient then success", func(t *testing.T) {
+		_, j := h.claim("transient")
+		h.fake.mu.Lock()
+		h.fake.script = func(n int, r string) error {
+			if r == ref(j) && h.fake.published(r) == 0 && n%2 == 1 {
+				return domain.Errorf(domain.CodeUnavailable, "Sandbox is having a moment (503).")
+			}
+			return nil
+		}
+		h.fake.mu.Unlock()
+		var retry *app.Retry
+		for i := 0; i < 3; i++ {
+			err := h.pub.PublishTarget(h.ctx, j)
+			if err == nil {
+				break
+			}
+			if !errors.As(err, &retry) || retry.After < 700*time.Millisecond {
+				t.Fatalf("PublishTarget = %v, want a retry after the backoff", err)
+			}
+			if tg := h.get(j.Post).Targets[0]; tg.AttemptOpen() || tg.Status() != domain.TargetPublishing || !strings.Contains(tg.Reason(), "503") {
+				t.Fatalf("after a transient error: %s open=%v %q", tg.Status(), tg.AttemptOpen(), tg.Reason())
+			}
+		}
+		p := h.get(j.Post)
+		if p.Status() != domain.PostPublished || p.Targets[0].ExternalID() != "ext-"+ref(j) || p.Targets[0].Attempts() < 2 {
+			t.Errorf("post %s target %s attempts %d", p.Status(), p.Targets[0].ExternalID(), p.Targets[0].Attempts())
+		}
+		if h.fake.published(ref(j)) != 1 {
+			t.Errorf("published %d times", h.fake.published(ref(j)))
+		}
+	})
+
+	t.Run("rate limited honours Retry-After", func(t *testing.T) {
+		_, j := h.claim("rate limited")
+		h.fake.mu.Lock()
+		h.fake.script = func(n int, r string) error {
+			if r == ref(j) {
+				return &domain.Error{Code: domain.CodeRateLimited, Message: "Sandbox: slow down.", RetryAfter: 42 * time.Second}
+			}
+			return nil
+		}
+		h.fake.mu.Unlock()
+		var retry *app.Retry
+		if err := h.pub.PublishTarget(h.ctx, j); !errors.As(err, &retry) || retry.After < 42*time.Second {
+			t.Fatalf("PublishTarget = %v, want a retry after 42s", err)
+		}
+		// Out of attempts (3), the target fails with the last reason.
+		for i := 0; i < 2; i++ {
+			_ = h.pub.PublishTarget(h.ctx, j)
+		}
+		p := h.get(j.Post)
+		if p.Status() != domain.PostFailed || !strings.Contains(p.Targets[0].Reason(), "Gave up after 3 attempts") || !strings.Contains(p.Targets[0].Reason(), "slow down") {
+			t.Errorf("after 3 attempts: %s %q", p.Status(), p.Targets[0].Reason())
+		}
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil || h.get(j.Post).Targets[0].Attempts() != 3 {
+			t.Errorf("a failed target was attempted again: %v", err)
+		}
+	})
+
+	t.Run("permanent fails at once", func(t *testing.T) {
+		_, j := h.claim("permanent")
+		h.fake.mu.Lock()
+		h.fake.script = func(n int, r string) error {
+			if r == ref(j) {
+				return domain.Errorf(domain.CodeInvalid, "Sandbox rejected this post: images must be JPEG.")
+			}
+			return nil
+		}
+		h.fake.mu.Unlock()
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatalf("PublishTarget = %v", err)
+		}
+		p := h.get(j.Post)
+		if p.Status() != domain.PostFailed || p.Targets[0].Reason() != "Sandbox rejected this post: images must be JPEG." || p.Targets[0].Attempts() != 1 {
+			t.Errorf("post %s, target %q after %d attempts", p.Status(), p.Targets[0].Reason(), p.Targets[0].Attempts())
+		}
+	})
+}
+
+func TestPublishTarget_AuthRefreshesOnceThenAsksToReconnect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	_, j := h.claim("auth")
+	// The network revokes the access token: one refresh fixes it.
+	h.fake.mu.Lock()
+	h.fake.access = "revoked-and-replaced"
+	h.fake.mu.Unlock()
+	if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+		t.Fatalf("PublishTarget = %v", err)
+	}
+	if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.refreshes.Load() != 1 {
+		t.Fatalf("post %s after %d refreshes", p.Status(), h.fake.refreshes.Load())
+	}
+	// The rotated tokens were saved: the next publish needs no refresh.
+	_, j2 := h.claim("auth 2")
+	if err := h.pub.PublishTarget(h.ctx, j2); err != nil || h.fake.refreshes.Load() != 1 {
+		t.Fatalf("second publish: %v, refreshes %d", err, h.fake.refreshes.Load())
+	}
+	// Now the grant is gone: the refresh is refused, the account needs a person.
+	_, j3 := h.claim("auth 3")
+	h.fake.mu.Lock()
+	h.fake.access, h.fake.refresh = "gone", "gone"
+	h.fake.mu.Unlock()
+	if err := h.pub.PublishTarget(h.ctx, j3); err != nil {
+		t.Fatalf("PublishTarget = %v", err)
+	}
+	p := h.get(j3.Post)
+	if p.Status() != domain.PostFailed || !strings.Contains(p.Targets[0].Reason(), "Reconnect") {
+		t.Errorf("post %s, reason %q", p.Status(), p.Targets[0].Reason())
+	}
+	a, err := h.accounts.List(h.ctx, h.owner)
+	if err != nil || len(a) != 1 || a[0].Status != domain.AccountReauthRequired || !strings.Contains(a[0].StatusReason, "invalid_grant") {
+		t.Errorf("account after a refused refresh: %+v %v", a, err)
+	}
+	// A new post to that account is refused at schedule time, clearly.
+	q := h.draft("after reauth")
+	if _, err := h.posts.Schedule(h.ctx, h.owner, q.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeInvalid ||
+		!strings.Contains(domain.FieldsOf(err)["targets."+string(h.account.ID)], "reconnected") {
+		t.Errorf("schedule to a reauth_required account: %v %v", err, domain.FieldsOf(err))
+	}
+	// Reconnecting makes it active again, with the same id (no duplicate).
+	h.fake.mu.Lock()
+	h.fake.access, h.fake.refresh = "at-new", "rt-new"
+	h.fake.mu.Unlock()
+	if again := h.connect(h.owner); again.ID != h.account.ID || again.Status != domain.AccountActive {
+		t.Errorf("reconnect: %+v", again)
+	}
+}
+
+func TestPublishTarget_RefreshIsSingleFlightUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	var jobs []app.TargetJob
+	for i := range 8 {
+		_, j := h.claim(fmt.Sprintf("concurrent %d", i))
+		jobs = append(jobs, j)
+	}
+	// The stored access token stops working; refresh tokens rotate, so a second refresh
+	// with the old refresh token would be refused (and disconnect the account).
+	h.fake.mu.Lock()
+	h.fake.access = "rotated-away"
+	h.fake.mu.Unlock()
+	h.fake.refreshDelay = 200 * time.Millisecond
+	var wg sync.WaitGroup
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h.pub.PublishTarget(h.ctx, j)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+		if p := h.get(jobs[i].Post); p.Status() != domain.PostPublished {
+			t.Errorf("post %d: %s %q", i, p.Status(), p.Targets[0].Reason())
+		}
+	}
+	if n := h.fake.refreshes.Load(); n != 1 {
+		t.Errorf("refreshes = %d, want 1", n)
+	}
+}
+
+func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+
+	t.Run("answer lost after the platform published", func(t *testing.T) {
+		_, j := h.claim("lost answer")
+		h.fake.mu.Lock()
+		h.fake.script = func(n int, r string) error {
+			if r == ref(j) && h.fake.published(r) == 0 {
+				h.fake.record(r) // the platform published...
+				return errNetwork // ...and the answer never arrived
+			}
+			return nil
+		}
+		h.fake.mu.Unlock()
+		var retry *app.Retry
+		if err := h.pub.PublishTarget(h.ctx, j); !errors.As(err, &retry) {
+			t.Fatalf("PublishTarget = %v, want a retry", err)
+		}
+		if tg := h.get(j.Post).Targets[0]; !tg.AttemptOpen() {
+			t.Fatal("an ambiguous failure closed the attempt")
+		}
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		p := h.get(j.Post)
+		if p.Status() != domain.PostPublished || p.Targets[0].ExternalID() != "ext-"+ref(j) || h.fake.published(ref(j)) != 1 {
+			t.Errorf("post %s, external %q, published %d times", p.Status(), p.Targets[0].ExternalID(), h.fake.published(ref(j)))
+		}
+	})
+
+	// The worker died after recording its attempt: the open attempt is all that is left.
+	crash := func(t *testing.T, content string, platformGotIt bool) app.TargetJob {
+		_, j := h.claim(content)
+		err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+			p, err := tx.Posts().Lock(h.ctx, j.Company, j.Post)
+			if err != nil {
+				return err
+			}
+			tg, _ := p.Target(j.Account)
+			if err := tg.StartAttempt(); err != nil {
+				return err
+			}
+			return tx.Posts().SaveTarget(h.ctx, j.Company, j.Post, *tg)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if platformGotIt {
+			h.fake.record(ref(j))
+		}
+		return j
+	}
+
+	t.Run("crash after the platform published", func(t *testing.T) {
+		j := crash(t, "crash published", true)
+		before := h.fake.calls.Load()
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.published(ref(j)) != 1 || h.fake.calls.Load() != before {
+			t.Errorf("post %s, published %d times, %d new calls", p.Status(), h.fake.published(ref(j)), h.fake.calls.Load()-before)
+		}
+	})
+
+	t.Run("crash before the platform got it", func(t *testing.T) {
+		j := crash(t, "crash not published", false)
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		p := h.get(j.Post)
+		if p.Status() != domain.PostPublished || h.fake.published(ref(j)) != 1 || p.Targets[0].Attempts() != 2 {
+			t.Errorf("post %s, published %d times, attempts %d", p.Status(), h.fake.published(ref(j)), p.Targets[0].Attempts())
+		}
+	})
+
+	t.Run("crash on a platform that cannot look up posts", func(t *testing.T) {
+		h2 := newHarness(t, app.PublishingConfig{}, false)
+		h2.fake.lookup = false
+		_, j := h2.claim("no lookup")
+		_ = h2.db.InTx(h2.ctx, func(tx ports.Tx) error {
+			p, _ := tx.Posts().Lock(h2.ctx, j.Company, j.Post)
+			tg, _ := p.Target(j.Account)
+			_ = tg.StartAttempt()
+			return tx.Posts().SaveTarget(h2.ctx, j.Company, j.Post, *tg)
+		})
+		if err := h2.pub.PublishTarget(h2.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		p := h2.get(j.Post)
+		if p.Targets[0].Status() != domain.TargetUnknown || p.Status() != domain.PostFailed || h2.fake.calls.Load() != 0 {
+			t.Errorf("target %s, post %s, %d calls", p.Targets[0].Status(), p.Status(), h2.fake.calls.Load())
+		}
+		if !strings.Contains(p.Targets[0].Reason(), "cannot tell whether the post exists") {
+			t.Errorf("reason %q", p.Targets[0].Reason())
+		}
+	})
+}
+
+func TestPublish_SuspendedCompanyAndDisconnectedAccount(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	p := h.draft("suspended")
+	s, err := h.posts.Schedule(h.ctx, h.owner, p.ID, time.Now().Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setStatus := func(st domain.CompanyStatus) {
+		t.Helper()
+		if _, err := h.db.SQL().ExecContext(h.ctx, `UPDATE companies SET status = $2 WHERE id = $1`, string(h.owner.CompanyID), string(st)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStatus(domain.CompanySuspended)
+	if err := h.pub.PublishPost(h.ctx, p.CompanyID, p.ID, s.Version()); err != nil {
+		t.Fatal(err)
+	}
+	got := h.get(p.ID)
+	if got.Status() != domain.PostFailed || !strings.Contains(got.Targets[0].Reason(), "suspended") || h.fake.calls.Load() != 0 {
+		t.Errorf("suspended: post %s, reason %q, calls %d", got.Status(), got.Targets[0].Reason(), h.fake.calls.Load())
+	}
+	q := h.draft("not while suspended")
+	if _, err := h.posts.Schedule(h.ctx, h.owner, q.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("schedule while suspended: %v", err)
+	}
+	setStatus(domain.CompanyActive)
+
+	r := h.draft("disconnect me")
+	if _, err := h.posts.Schedule(h.ctx, h.owner, r.ID, time.Now().Add(time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.accounts.Disconnect(h.ctx, h.owner, h.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	got = h.get(r.ID)
+	if got.Status() != domain.PostFailed || !strings.Contains(got.Targets[0].Reason(), "disconnected") {
+		t.Errorf("after disconnect: post %s, reason %q", got.Status(), got.Targets[0].Reason())
+	}
+	if err := h.accounts.Disconnect(h.ctx, h.owner, h.account.ID); domain.CodeOf(err) != domain.CodeNotFound {
+		t.Errorf("disconnect twice: %v", err)
+	}
+	var access []byte
+	var refresh []byte
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT access_token, refresh_token FROM social_accounts WHERE id = $1`, string(h.account.ID)).Scan(&access, &refresh); err != nil {
+		t.Fatal(err)
+	}
+	if len(access) != 0 || refresh != nil {
+		t.Errorf("a disconnected account keeps tokens: %d and %d bytes", len(access), len(refresh))
+	}
+}
+
+// TestPublish_ThousandDuePostsPublishExactlyOnce runs River for real: 1,000 posts due at
+// the same moment, each published exactly once, every target and post settled.
+func TestPublish_ThousandDuePostsPublishExactlyOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, true)
+	const n = 1000
+	due := time.Now().Add(2 * time.Second)
+	ids := make([]domain.PostID, 0, n)
+	for i := range n {
+		p := h.draft(fmt.Sprintf("post %d", i))
+		if _, err := h.posts.Schedule(h.ctx, h.owner, p.ID, due, 0); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	// Some transient failures along the way must not make duplicates.
+	h.fake.mu.Lock()
+	h.fake.script = func(call int, r string) error {
+		if call%97 == 0 {
+			return domain.Errorf(domain.CodeUnavailable, "flaky")
+		}
+		return nil
+	}
+	h.fake.mu.Unlock()
+	waitFor(t, "every post published", 90*time.Second, func() (bool, error) {
+		var done int
+		err := h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM posts WHERE company_id = $1 AND status = 'published'`, string(h.owner.CompanyID)).Scan(&done)
+		return done == n, err
+	})
+	refs, total := h.fake.total()
+	if refs != n || total != n {
+		t.Errorf("network has %d posts for %d references, want %d each once", total, refs, n)
+	}
+	for _, id := range ids {
+		if c := h.fake.published(string(id) + "/" + string(h.account.ID)); c != 1 {
+			t.Fatalf("post %s published %d times", id, c)
+		}
+	}
+	var early int
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM post_targets WHERE company_id = $1 AND published_at < $2`,
+		string(h.owner.CompanyID), due).Scan(&early); err != nil || early != 0 {
+		t.Errorf("%d targets published before their time (%v)", early, err)
+	}
+}
