@@ -99,21 +99,12 @@ func (h *Handler) calendar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	byDay := map[string][]calendarPost{}
-	for _, p := range posts {
-		at := p.ScheduledFor()
-		if at.IsZero() {
-			at = p.CreatedAt
-		}
-		key := at.In(loc).Format(time.DateOnly)
-		byDay[key] = append(byDay[key], calendarPost{Post: p, At: at})
-	}
+	byDay := placePosts(posts, loc)
 	var week []calendarDay
-	for d := start; d.Before(end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
+	for _, d := range days(start, end) {
 		cd := calendarDay{Date: d, IsToday: d.Equal(today), WeekLink: calendarLink("week", d),
 			Outside: view == "month" && d.Month() != day.Month()}
 		cd.Posts = byDay[d.Format(time.DateOnly)]
-		slices.SortFunc(cd.Posts, func(a, b calendarPost) int { return a.At.Compare(b.At) })
 		if view == "month" && len(cd.Posts) > monthCellPosts {
 			cd.Hidden = len(cd.Posts) - monthCellPosts
 			cd.Posts = cd.Posts[:monthCellPosts]
@@ -161,6 +152,33 @@ func (h *Handler) calendarPosts(c echo.Context, start, end time.Time, page *cale
 	}
 	page.Count = len(out)
 	return out, nil
+}
+
+// days returns the local midnights from start up to end. Each is built from the calendar
+// date, not by adding 24 hours, so days across a daylight saving change stay aligned.
+func days(start, end time.Time) []time.Time {
+	var out []time.Time
+	for d := start; d.Before(end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, d.Location()) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// placePosts groups posts by their local day in loc ("2006-01-02"), each day in time order.
+func placePosts(posts []domain.Post, loc *time.Location) map[string][]calendarPost {
+	byDay := map[string][]calendarPost{}
+	for _, p := range posts {
+		at := p.ScheduledFor()
+		if at.IsZero() {
+			at = p.CreatedAt
+		}
+		key := at.In(loc).Format(time.DateOnly)
+		byDay[key] = append(byDay[key], calendarPost{Post: p, At: at})
+	}
+	for _, ps := range byDay {
+		slices.SortFunc(ps, func(a, b calendarPost) int { return a.At.Compare(b.At) })
+	}
+	return byDay
 }
 
 // startOfWeek returns the Monday midnight of d's week, in d's zone.

@@ -157,6 +157,13 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 // polling, with the final fragment and the post's summary swapped out of band.
 func (h *Handler) postStatus(c echo.Context) error {
 	p, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")))
+	if domain.CodeOf(err) == domain.CodeNotFound && isPartialRequest(c.Request()) {
+		// Deleted while someone watched it: say so once, and stop the poll.
+		c.Response().Header().Set(hxRetarget, "#alerts")
+		c.Response().Header().Set(hxReswap, "innerHTML")
+		return h.fragment(c, statusStopPolling, partAlert, errorPage{Status: http.StatusNotFound, Title: "Gone",
+			Message: "This post no longer exists; someone deleted it."})
+	}
 	if err != nil {
 		return err
 	}
