@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -137,12 +138,13 @@ func (j jobs) PublishTargets(ctx context.Context, company domain.CompanyID, post
 // undocumented behaviour of River's fetch query.
 type dueOnTime struct {
 	river.JobInsertMiddlewareDefaults
+	queues []string
 }
 
 // InsertMany implements rivertype.JobInsertMiddleware.
-func (*dueOnTime) InsertMany(ctx context.Context, params []*rivertype.JobInsertParams, doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
+func (m *dueOnTime) InsertMany(ctx context.Context, params []*rivertype.JobInsertParams, doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
 	for _, p := range params {
-		if p.State == rivertype.JobStateScheduled && p.Queue == QueuePublish {
+		if p.State == rivertype.JobStateScheduled && slices.Contains(m.queues, p.Queue) {
 			p.State = rivertype.JobStateAvailable
 		}
 	}

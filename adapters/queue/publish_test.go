@@ -308,7 +308,7 @@ func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
 		h.fake.mu.Lock()
 		h.fake.script = func(n int, r string) error {
 			if r == ref(j) && h.fake.published(r) == 0 {
-				h.fake.record(r) // the platform published...
+				h.fake.record(r)  // the platform published...
 				return errNetwork // ...and the answer never arrived
 			}
 			return nil

@@ -70,7 +70,7 @@ func New(cfg Config) (*Queue, error) {
 		Logger:          cfg.Log,
 		Queues:          queues,
 		Workers:         workers,
-		Middleware:      []rivertype.Middleware{&dueOnTime{}},
+		Middleware:      []rivertype.Middleware{&dueOnTime{queues: []string{QueuePublish}}},
 		SoftStopTimeout: cfg.SoftStop,
 		// A publish-target job that died with its process is re-run after this; it finds
 		// its attempt open and reconciles instead of publishing again.

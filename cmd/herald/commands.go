@@ -133,3 +133,51 @@ func formatFields(fields map[string]string) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// keysCmd runs `herald keys generate [--id ID]` and `herald keys rotate`.
+func keysCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: herald keys generate [--id ID] | herald keys rotate")
+	}
+	switch args[0] {
+	case "generate":
+		fs := flag.NewFlagSet("keys generate", flag.ContinueOnError)
+		fs.SetOutput(out)
+		id := fs.String("id", "k"+time.Now().UTC().Format("20060102"), "the new key's id")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		spec, err := crypto.GenerateKeySpec(*id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s\n\nPut it first in HERALD_ENCRYPTION_KEYS, keep the old keys after it, restart, then run `herald keys rotate`.\n", spec)
+		return nil
+	case "rotate":
+		ring, generated, err := crypto.LoadKeyRing(cfg.EncryptionKeys, cfg.DataDir, cfg.Production)
+		if err != nil {
+			return err
+		}
+		if generated != "" {
+			log.Warn("HERALD_ENCRYPTION_KEYS is not set: generated a development key", "file", generated)
+		}
+		return withDatabase(ctx, cfg, log, func(url string) error {
+			if _, err := postgres.Migrate(ctx, url, postgres.Up, log); err != nil {
+				return err
+			}
+			db, err := postgres.Open(ctx, url, 4)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			accounts := app.NewAccounts(db, nil, ring, nil, nil, time.Now, log)
+			n, err := accounts.RotateKeys(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "re-encrypted the tokens of %d accounts under key %q\n", n, ring.ActiveID())
+			return nil
+		})
+	}
+	return fmt.Errorf("unknown keys command %q: use generate or rotate", args[0])
+}

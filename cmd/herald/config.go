@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 )
 
 // Config is Herald's configuration, read from the environment once at start.
@@ -25,6 +27,7 @@ type Config struct {
 	Production      bool           // HERALD_ENV=production: no generated keys, no sandbox unless asked
 	EncryptionKeys  string         // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
 	Sandbox         string         // HERALD_SANDBOX: auto, on or off
+	SandboxConfig   sandbox.Config // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -117,6 +120,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	default:
 		bad("HERALD_SANDBOX", "must be auto, on or off (got %q)", c.Sandbox)
 	}
+	sb, err := sandbox.ParseConfig(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.SandboxConfig = sb
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))
 	}
@@ -125,3 +133,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 // SecureCookies reports whether cookies must be marked Secure: Herald is reached over TLS.
 func (c Config) SecureCookies() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }
+
+// SandboxEnabled reports whether the sandbox platform is offered: always with
+// HERALD_SANDBOX=on, never with off, and with auto (the default) outside production or
+// when no real platform is configured.
+func (c Config) SandboxEnabled(realPlatforms int) bool {
+	switch c.Sandbox {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return !c.Production || realPlatforms == 0
+}

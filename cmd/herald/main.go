@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
@@ -38,6 +39,8 @@ Usage:
   herald serve                                  run the web app, the API and the workers
   herald migrate up|down|down-all|version       change or show the database schema
   herald admin create-superadmin --email EMAIL [--name NAME] [--password-stdin]
+  herald keys generate|rotate                   print a new encryption key; re-encrypt tokens under the first key
+  herald bench publish [flags]                  measure publishing on time (see BENCHMARKS.md)
   herald healthcheck                            exit 0 when the local server answers /healthz
 
 Configuration comes from the environment; see README.md.
@@ -69,6 +72,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, cfg, log, args[1:], stdout)
 	case "admin":
 		return adminCmd(ctx, cfg, log, args[1:], stdin, stdout)
+	case "bench":
+		return benchCmd(ctx, cfg, log, args[1:], stdout)
+	case "keys":
+		return keysCmd(ctx, cfg, log, args[1:], stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
 	}
@@ -125,6 +132,8 @@ type Main struct {
 	Posts     *app.Posts
 	Publisher *app.Publishing
 	KeyRing   *crypto.KeyRing
+
+	sandbox *sandbox.Sandbox
 }
 
 // Run starts everything and returns once Herald accepts requests; the HTTP server then runs
@@ -133,6 +142,16 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serveErr, m.done = make(chan error, 1), make(chan struct{})
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
+	var err error
+	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	if m.Config.BaseURL.Port() == "0" { // a port chosen by the system: use the one we got
+		base := *m.Config.BaseURL
+		_, port, _ := net.SplitHostPort(m.ln.Addr().String())
+		base.Host = net.JoinHostPort(base.Hostname(), port)
+		m.Config.BaseURL = &base
+	}
 	url, err := m.database(ctx)
 	if err != nil {
 		return err
@@ -191,8 +210,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
 
-	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	if m.sandbox != nil {
+		m.sandbox.Register(m.echo, superadminOnly(m.Auth))
 	}
 	m.echo.Listener = m.ln
 	go func() {
@@ -233,9 +252,17 @@ func (m *Main) services(now func() time.Time) error {
 	return nil
 }
 
-// configuredPlatforms returns the platforms whose credentials are configured.
+// configuredPlatforms returns the platforms whose credentials are configured, and the
+// sandbox (see Config.SandboxEnabled).
 func (m *Main) configuredPlatforms(now func() time.Time) []ports.Platform {
-	return nil
+	var out []ports.Platform
+	if m.Config.SandboxEnabled(len(out)) {
+		cfg := m.Config.SandboxConfig
+		cfg.BaseURL, cfg.Now = m.Config.BaseURL.String(), now
+		m.sandbox = sandbox.New(m.db.SQL(), cfg)
+		out = append(out, m.sandbox)
+	}
+	return out
 }
 
 // database returns DATABASE_URL, or starts the embedded cluster under the data folder.
@@ -277,6 +304,9 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if m.echo == nil && m.ln != nil {
+		_ = m.ln.Close() // Run failed before serving
+	}
 	if m.echo != nil && m.ln != nil {
 		if err := m.echo.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))

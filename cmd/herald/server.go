@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ui"
 )
 
@@ -159,6 +160,22 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", c.Path(),
 				"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
 			return nil
+		}
+	}
+}
+
+// superadminOnly lets signed-in superadmins through; everyone else gets the 404 of a page
+// that does not exist (operator pages are not advertised).
+func superadminOnly(auth *app.Auth) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ck, err := c.Cookie(app.SessionCookie)
+			if err == nil {
+				if s, err := auth.Authenticate(c.Request().Context(), ck.Value); err == nil && s.User.IsSuperadmin {
+					return next(c)
+				}
+			}
+			return domain.Errorf(domain.CodeNotFound, "This page does not exist.")
 		}
 	}
 }

@@ -1,0 +1,186 @@
+package sandbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// Publish publishes p as the account's sandbox user after Config.Latency. It returns
+// CodeUnauthenticated for an unknown or expired access token, CodeForbidden for another
+// user's token, CodeInvalid for a post the sandbox's rules refuse, ctx's error when ctx ends
+// first, and, in the configured fractions, an injected failure: transient (CodeUnavailable,
+// or CodeRateLimited with RetryAfter one second, in turn) or permanent (CodeInvalid).
+// Publishing the same reference twice makes two posts: the sandbox never deduplicates.
+func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
+	userID, err := s.authenticate(ctx, c, account)
+	if err != nil {
+		return ports.Published{}, err
+	}
+	if err := wait(ctx, s.cfg.Latency); err != nil {
+		return ports.Published{}, fmt.Errorf("sandbox: publish: %w", err)
+	}
+	if problems := domain.CheckRules(domain.Sandbox, p.Text, p.MediaURLs); len(problems) > 0 {
+		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "The sandbox rejected this post: it %s.", strings.Join(problems, "; it "))
+	}
+	if err := s.injectedFailure(); err != nil {
+		return ports.Published{}, err
+	}
+
+	media := p.MediaURLs
+	if media == nil {
+		media = []string{} // nil would be NULL
+	}
+	now := s.now()
+	var id string
+	err = s.db.QueryRowContext(ctx, `
+		INSERT INTO sandbox_posts (user_id, reference, text, media_urls, published_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		userID, p.Reference, p.Text, media, now).Scan(&id)
+	if err != nil {
+		return ports.Published{}, fmt.Errorf("sandbox: publish: insert: %w", err)
+	}
+	return ports.Published{ExternalID: id, URL: s.postURL(id), At: now}, nil
+}
+
+// injectedFailure draws whether this publish fails on purpose, and how.
+func (s *Sandbox) injectedFailure() error {
+	if s.cfg.TransientRate <= 0 && s.cfg.PermanentRate <= 0 {
+		return nil
+	}
+	r := rand.Float64()
+	switch {
+	case r < s.cfg.TransientRate:
+		if s.transients.Add(1)%2 == 1 {
+			return domain.Errorf(domain.CodeUnavailable, "The sandbox is having a moment (503); try again shortly.")
+		}
+		return &domain.Error{Code: domain.CodeRateLimited, RetryAfter: time.Second,
+			Message: "The sandbox is rate limiting (429); try again in a second."}
+	case r < s.cfg.TransientRate+s.cfg.PermanentRate:
+		return domain.Errorf(domain.CodeInvalid, "The sandbox rejected this post (an injected permanent failure).")
+	}
+	return nil
+}
+
+// wait returns after d, or ctx's error if ctx ends first.
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		<-t.C
+		return nil
+	}
+}
+
+// Lookup returns the account's earliest sandbox post with p's reference and found true, or
+// found false when there is none. Token errors are Publish's; an empty reference is
+// CodeInvalid, since nothing could be matched by it.
+func (s *Sandbox) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
+	userID, err := s.authenticate(ctx, c, account)
+	if err != nil {
+		return ports.Published{}, false, err
+	}
+	if p.Reference == "" {
+		return ports.Published{}, false, domain.Errorf(domain.CodeInvalid, "The sandbox looks posts up by their reference, and this one has none.")
+	}
+	var row struct {
+		ID          string    `db:"id"`
+		PublishedAt time.Time `db:"published_at"`
+	}
+	err = s.db.GetContext(ctx, &row, `
+		SELECT id, published_at FROM sandbox_posts
+		WHERE user_id = $1 AND reference = $2
+		ORDER BY published_at, id LIMIT 1`, userID, p.Reference)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ports.Published{}, false, nil
+	}
+	if err != nil {
+		return ports.Published{}, false, fmt.Errorf("sandbox: lookup: %w", err)
+	}
+	return ports.Published{ExternalID: row.ID, URL: s.postURL(row.ID), At: row.PublishedAt.UTC()}, true, nil
+}
+
+// Metrics returns the numbers of the account's post externalID now: they grow with the
+// post's age, never decrease, and are the same for the same post and age. Token errors are
+// Publish's; a post the account does not have is CodeNotFound.
+func (s *Sandbox) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
+	userID, err := s.authenticate(ctx, c, account)
+	if err != nil {
+		return domain.Metrics{}, err
+	}
+	notFound := domain.Errorf(domain.CodeNotFound, "The sandbox has no post %q on this account.", externalID)
+	if !isUUID(externalID) {
+		return domain.Metrics{}, notFound
+	}
+	var published time.Time
+	err = s.db.GetContext(ctx, &published,
+		`SELECT published_at FROM sandbox_posts WHERE id = $1 AND user_id = $2`, externalID, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Metrics{}, notFound
+	}
+	if err != nil {
+		return domain.Metrics{}, fmt.Errorf("sandbox: metrics: %w", err)
+	}
+	return metricsAt(externalID, published, s.now()), nil
+}
+
+// metricsAt returns the numbers of post id, published at published, as seen at now.
+// Impressions approach a ceiling along ceiling*age/(age+half), with the ceiling and the
+// half-time drawn from the id's hash; the other numbers are fixed fractions of impressions.
+// All arithmetic is on integers, so a later now never gives a smaller number.
+func metricsAt(id string, published, now time.Time) domain.Metrics {
+	age := int64(now.Sub(published) / time.Second)
+	if age <= 0 {
+		return domain.Metrics{}
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	x := h.Sum64()
+	ceiling := int64(1_000 + x%9_000)    // impressions the post tends to
+	half := int64(1_800 + (x>>16)%5_400) // seconds to reach half of them
+	impressions := ceiling * age / (age + half)
+	permille := func(shift, lo, span uint64) int64 { return impressions * int64(lo+(x>>shift)%span) / 1000 }
+	return domain.Metrics{
+		Impressions: impressions,
+		Reach:       permille(28, 600, 300), // 60-90% of impressions are distinct people
+		Likes:       permille(40, 20, 60),
+		Comments:    permille(48, 2, 8),
+		Shares:      permille(56, 1, 4),
+	}
+}
+
+// isUUID reports whether s is a UUID in its canonical text form, so a malformed id never
+// reaches PostgreSQL as a cast error.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

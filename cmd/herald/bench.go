@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/adapters/postgres/cluster"
+	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// benchOptions are the flags of `herald bench publish`.
+type benchOptions struct {
+	Posts, Companies, Idle, Setup int
+	Latency                       time.Duration
+	Tuning                        queue.Tuning
+	DBConns                       int
+}
+
+// benchCmd runs `herald bench publish`: see BENCHMARKS.md.
+func benchCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "publish" {
+		return errors.New("usage: herald bench publish [--posts N] [--companies M] [--latency L] [--workers W] [--fetch-cooldown D] [--poll D] [--idle K]")
+	}
+	fs := flag.NewFlagSet("bench publish", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var o benchOptions
+	fs.IntVar(&o.Posts, "posts", 10_000, "posts due at the same instant")
+	fs.IntVar(&o.Companies, "companies", 100, "companies the posts are spread over, one sandbox account each")
+	fs.DurationVar(&o.Latency, "latency", 50*time.Millisecond, "the sandbox platform's answer time")
+	fs.IntVar(&o.Tuning.PublishWorkers, "workers", queue.DefaultTuning.PublishWorkers, "publish queue workers")
+	fs.DurationVar(&o.Tuning.FetchCooldown, "fetch-cooldown", queue.DefaultTuning.FetchCooldown, "least time between fetches")
+	fs.DurationVar(&o.Tuning.PollInterval, "poll", queue.DefaultTuning.PollInterval, "fetch poll interval")
+	fs.IntVar(&o.Idle, "idle", 100, "posts due one by one on an idle system, for the start lag of a single post")
+	fs.IntVar(&o.Setup, "setup-workers", 8, "goroutines creating and scheduling posts")
+	fs.IntVar(&o.DBConns, "db-conns", int(cfg.DBMaxConns), "database connections")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if o.Posts < 1 || o.Companies < 1 || o.Companies > o.Posts || o.Tuning.PublishWorkers < 1 {
+		return errors.New("bench publish: need posts >= companies >= 1 and workers >= 1")
+	}
+	o.Tuning.TargetTimeout = queue.DefaultTuning.TargetTimeout
+	fmt.Fprintf(out, "herald bench publish --posts %d --companies %d --latency %s --workers %d --fetch-cooldown %s --poll %s --idle %d --db-conns %d\n",
+		o.Posts, o.Companies, o.Latency, o.Tuning.PublishWorkers, o.Tuning.FetchCooldown, o.Tuning.PollInterval, o.Idle, o.DBConns)
+	fmt.Fprintf(out, "machine: %d CPUs, %s, %s/%s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return scratchDatabase(ctx, cfg, log, func(dbURL string) error { return benchPublish(ctx, cfg, dbURL, o, out) })
+}
+
+// scratchDatabase runs fn on a new database that is dropped afterwards: on the server of
+// DATABASE_URL, or in an embedded cluster in a temporary folder.
+func scratchDatabase(ctx context.Context, cfg Config, log *slog.Logger, fn func(url string) error) error {
+	server := cfg.DatabaseURL
+	if server == "" {
+		dir, err := os.MkdirTemp("", "herald-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c, err := cluster.Start(ctx, cluster.Options{DataDir: dir, Logger: log, NoSync: true})
+		if err != nil {
+			return err
+		}
+		defer c.Stop(context.WithoutCancel(ctx)) //nolint:errcheck // the measurement matters more
+		server = c.URL()
+	}
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return fmt.Errorf("bench: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	name := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("bench: create database: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`) //nolint:errcheck
+	u, err := url.Parse(server)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + name
+	return fn(u.String())
+}
+
+func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "herald-bench-data-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.DatabaseURL, cfg.Addr, cfg.DataDir, cfg.DBMaxConns = dbURL, "127.0.0.1:0", dir, int32(o.DBConns)
+	cfg.EncryptionKeys, cfg.Sandbox = "", "on"
+	cfg.SandboxConfig.Latency, cfg.SandboxConfig.TransientRate, cfg.SandboxConfig.PermanentRate = o.Latency, 0, 0
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Tuning: o.Tuning, Limits: app.Limits{Window: time.Minute, PerIP: 1 << 30, PerEmail: 1 << 30}}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			m.Close()
+		}
+	}()
+
+	start := time.Now()
+	actors, err := benchCompanies(ctx, m, o.Companies)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "setup: %d companies with a sandbox account each in %s\n", len(actors), time.Since(start).Round(time.Millisecond))
+
+	// 1. A single post on an idle system: Idle posts due 300 ms apart, one at a time.
+	if o.Idle > 0 {
+		ids, err := benchDrafts(ctx, m, actors[:1], o.Idle, o.Setup)
+		if err != nil {
+			return err
+		}
+		first := time.Now().Add(2 * time.Second)
+		for i, id := range ids {
+			if _, err := m.Posts.Schedule(ctx, actors[0].actor, id, first.Add(time.Duration(i)*300*time.Millisecond), 0); err != nil {
+				return err
+			}
+		}
+		if err := waitPublished(ctx, m, len(ids)); err != nil {
+			return err
+		}
+		p50, p99, worst, err := startLag(ctx, m, "")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\nidle: %d posts due one at a time\n  start lag p50 %s  p99 %s  max %s  (target: p99 <= 500ms)\n", len(ids), p50, p99, worst)
+		if err := benchReset(ctx, m); err != nil {
+			return err
+		}
+	}
+
+	// 2. The burst: Posts posts across every company, due at the same instant.
+	start = time.Now()
+	ids, err := benchDrafts(ctx, m, actors, o.Posts, o.Setup)
+	if err != nil {
+		return err
+	}
+	created := time.Since(start)
+	due := time.Now().Add(3*time.Second + time.Duration(o.Posts)*400*time.Microsecond).Truncate(time.Millisecond)
+	start = time.Now()
+	if err := parallel(len(ids), o.Setup, func(i int) error {
+		_, err := m.Posts.Schedule(ctx, actors[i%len(actors)].actor, ids[i], due, 0)
+		return err
+	}); err != nil {
+		return err
+	}
+	if time.Now().After(due) {
+		return fmt.Errorf("bench: scheduling %d posts took %s, past their due time; run with fewer posts", o.Posts, time.Since(start))
+	}
+	fmt.Fprintf(out, "\nburst: %d posts created in %s and scheduled in %s, all due at %s\n", o.Posts, created.Round(time.Millisecond),
+		time.Since(start).Round(time.Millisecond), due.Format("15:04:05.000"))
+	if err := waitPublished(ctx, m, o.Posts); err != nil {
+		return err
+	}
+	p50, p99, worst, err := startLag(ctx, m, "")
+	if err != nil {
+		return err
+	}
+	var drainSec float64
+	var targets, refs, sent, notPublished int
+	if err := m.db.SQL().QueryRowContext(ctx, `SELECT count(*), extract(epoch FROM max(published_at) - $1::timestamptz) FROM post_targets`, due).Scan(&targets, &drainSec); err != nil {
+		return err
+	}
+	if err := m.db.SQL().QueryRowContext(ctx, `SELECT count(DISTINCT reference), count(*) FROM sandbox_posts`).Scan(&refs, &sent); err != nil {
+		return err
+	}
+	if err := m.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE status <> 'published'`).Scan(&notPublished); err != nil {
+		return err
+	}
+	drain := time.Duration(drainSec * float64(time.Second))
+	rate := float64(o.Posts) / drain.Seconds()
+	fmt.Fprintf(out, "  start lag (publish_post job start - due)  p50 %s  p99 %s  max %s  (target: p99 <= 2s)\n", p50, p99, worst)
+	fmt.Fprintf(out, "  drain (last target published - due)       %s  (target: <= 3s)\n", drain.Round(time.Millisecond))
+	fmt.Fprintf(out, "  throughput                                %.0f posts/s\n", rate)
+	fmt.Fprintf(out, "  exactly once: %d targets, %d sent to the sandbox for %d distinct targets, %d posts not published\n", targets, sent, refs, notPublished)
+	if sent != o.Posts || refs != o.Posts || notPublished != 0 {
+		return fmt.Errorf("bench: NOT exactly once: %d posts, %d sent, %d distinct, %d not published", o.Posts, sent, refs, notPublished)
+	}
+	// 3. Bare River with the same queue settings and latency, as the limit.
+	if err := m.queue.Stop(ctx); err != nil {
+		return err
+	}
+	bare, err := queue.Bare(ctx, m.db.SQL(), m.listener, o.Tuning, o.Posts, o.Latency, m.Log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nbare River: %d no-op jobs of %s, same queue settings\n  start lag p50 %s  p99 %s  max %s\n  drain %s, %.0f jobs/s\n",
+		bare.Jobs, o.Latency, bare.LagP50.Round(time.Millisecond), bare.LagP99.Round(time.Millisecond), bare.Lag.Round(time.Millisecond),
+		bare.Drain.Round(time.Millisecond), bare.JobsPerSecond)
+	fmt.Fprintf(out, "\nHerald / bare River throughput: %.2f  (target: >= 0.50)\n", rate/bare.JobsPerSecond)
+	closed = true
+	return m.Close()
+}
+
+type benchActor struct {
+	actor   domain.Actor
+	account domain.AccountID
+}
+
+// benchCompanies makes n companies, each with an owner and a connected sandbox account,
+// through the same connect flow people use.
+func benchCompanies(ctx context.Context, m *Main, n int) ([]benchActor, error) {
+	out := make([]benchActor, n)
+	err := parallel(n, 8, func(i int) error {
+		var actor domain.Actor
+		err := m.db.InTx(ctx, func(tx ports.Tx) error {
+			c, err := domain.NewCompany(fmt.Sprintf("Bench %d", i), time.Now())
+			if err != nil {
+				return err
+			}
+			if err := tx.Companies().Create(ctx, &c); err != nil {
+				return err
+			}
+			u := domain.User{Email: fmt.Sprintf("bench-%d-%d@example.com", i, time.Now().UnixNano()), Name: "Bench", CreatedAt: time.Now()}
+			if err := tx.Users().Create(ctx, &u, "unusable"); err != nil {
+				return err
+			}
+			actor = domain.Actor{UserID: u.ID, CompanyID: c.ID, Role: domain.RoleOwner}
+			return tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: domain.RoleOwner, JoinedAt: time.Now()})
+		})
+		if err != nil {
+			return err
+		}
+		if err := m.authz.Reload(ctx, actor.CompanyID); err != nil {
+			return err
+		}
+		authorize, err := m.Accounts.Connect(ctx, actor, "sandbox", "/accounts")
+		if err != nil {
+			return err
+		}
+		redirect, err := m.sandbox.Consent(ctx, authorize, fmt.Sprintf("bench-%d", i))
+		if err != nil {
+			return err
+		}
+		r, err := url.Parse(redirect)
+		if err != nil {
+			return err
+		}
+		done, err := m.Accounts.Callback(ctx, actor.UserID, "sandbox", r.Query().Get("state"), r.Query().Get("code"), "", "")
+		if err != nil {
+			return err
+		}
+		out[i] = benchActor{actor: actor, account: done.Accounts[0].ID}
+		return nil
+	})
+	return out, err
+}
+
+// benchDrafts creates n drafts spread over the actors, and returns their ids in order.
+func benchDrafts(ctx context.Context, m *Main, actors []benchActor, n, workers int) ([]domain.PostID, error) {
+	ids := make([]domain.PostID, n)
+	err := parallel(n, workers, func(i int) error {
+		a := actors[i%len(actors)]
+		p, err := m.Posts.Create(ctx, a.actor, domain.PostInput{Content: fmt.Sprintf("Benchmark post %d #herald", i), AccountIDs: []domain.AccountID{a.account}})
+		ids[i] = p.ID
+		return err
+	})
+	return ids, err
+}
+
+// parallel runs fn(0..n-1) on workers goroutines and returns the first error.
+func parallel(n, workers int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// waitPublished waits until n posts are final, for at most 10 minutes.
+func waitPublished(ctx context.Context, m *Main, n int) error {
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		var done int
+		if err := m.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE status IN ('published', 'partially_published', 'failed')`).Scan(&done); err != nil {
+			return err
+		}
+		if done >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: only %d of %d posts finished in 10 minutes", done, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// startLag reads the start lag of every publish_post job: when River started it minus the
+// post's due time (its scheduled_at), from River's own rows.
+func startLag(ctx context.Context, m *Main, _ string) (p50, p99, worst time.Duration, err error) {
+	var a, b, c float64
+	err = m.db.SQL().QueryRowContext(ctx, `
+		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)),
+		       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)),
+		       max(extract(epoch FROM attempted_at - scheduled_at))
+		FROM river_job WHERE kind = 'publish_post'`).Scan(&a, &b, &c)
+	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Millisecond) }
+	return d(a), d(b), d(c), err
+}
+
+// benchReset forgets the idle run's posts and jobs before the burst.
+func benchReset(ctx context.Context, m *Main) error {
+	for _, q := range []string{`DELETE FROM river_job WHERE kind IN ('publish_post', 'publish_target')`, `DELETE FROM posts`, `DELETE FROM sandbox_posts`} {
+		if _, err := m.db.SQL().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("bench: reset: %w", err)
+		}
+	}
+	return nil
+}
