@@ -205,7 +205,8 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 		f.Version = p.Version()
 		f = f.withError(err)
 		f.Message = "The post was saved as a draft but not scheduled: " + strings.TrimSuffix(f.Message, ".") + "."
-		if isPartialRequest(c.Request()) || c.Request().Header.Get(hxRequest) == "true" {
+		if c.Request().Header.Get(hxRequest) == "true" {
+			// The form now edits the saved draft; the address bar should say so.
 			c.Response().Header().Set(hxPushURL, postPath(p.ID)+"/edit")
 		}
 		return h.renderCompose(c, status(err), &p, f)

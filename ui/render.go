@@ -36,22 +36,30 @@ type view struct {
 	CompanyName string
 	Flash       string
 	Path        string
-	Zone        *time.Location // where times are shown; never nil
+	Zone        *time.Location // where times are shown
+}
+
+// zone is the zone times are shown in; UTC when none was resolved.
+func (v view) zone() *time.Location {
+	if v.Zone == nil {
+		return time.UTC
+	}
+	return v.Zone
 }
 
 // ZoneName is the IANA name of the zone times are shown in, such as "Europe/Berlin".
-func (v view) ZoneName() string { return v.Zone.String() }
+func (v view) ZoneName() string { return v.zone().String() }
 
 // Time writes t in the viewer's zone ("Mon 23 Nov 2026, 15:04"), or "" for the zero time.
 func (v view) Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(v.Zone).Format("Mon 2 Jan 2006, 15:04")
+	return t.In(v.zone()).Format("Mon 2 Jan 2006, 15:04")
 }
 
 // Clock writes only the time of day of t in the viewer's zone ("15:04").
-func (v view) Clock(t time.Time) string { return t.In(v.Zone).Format("15:04") }
+func (v view) Clock(t time.Time) string { return t.In(v.zone()).Format("15:04") }
 
 // CanWritePosts is a display hint for hiding write and schedule controls; the app checks
 // for real.

@@ -176,7 +176,12 @@ func TestTemplates_PostPageShowsTargetsAndPollsOnlyWhileUnfinished(t *testing.T)
 		t.Error("a published post offers edit, or no delete")
 	}
 
-	doc = render(t, pagePost, postPage{Post: samplePost(t, domain.PostFailed, at), Names: names}, berlin, domain.RoleViewer)
+	failed := samplePost(t, domain.PostFailed, at)
+	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleEditor)
+	if doc.Find(`form[action="/posts/p1/retry"] #retry`).Length() != 1 || doc.Find("#edit-post").Length() != 1 || doc.Find("#unschedule").Length() != 0 {
+		t.Errorf("failed post actions for an editor: %q", doc.Find("#post-actions").Text())
+	}
+	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleViewer)
 	if n := doc.Find("#post-actions, #schedule-form, #retry, #edit-post, #delete-post").Length(); n != 0 {
 		t.Errorf("a viewer sees %d write controls", n)
 	}
