@@ -33,11 +33,13 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(sessionKey, s)
-		_, ms, err := h.Auth.Me(ctx, s.User.ID)
+		u, ms, err := h.Auth.Me(ctx, s.User.ID)
 		if err != nil {
 			return err
 		}
 		c.Set(membershipsKey, ms)
+		c.Set(userZoneKey, u.TimeZone)
+		c.Set(zoneKey, displayZone(c, u.TimeZone))
 		actor := domain.Actor{UserID: s.User.ID, IsSuperadmin: s.User.IsSuperadmin}
 		want := ""
 		if ck, err := c.Cookie(companyCookie); err == nil {

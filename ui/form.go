@@ -2,6 +2,11 @@ package ui
 
 import (
 	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/domain"
 )
@@ -38,3 +43,175 @@ func decodeFlash(s string) string {
 	}
 	return string(b)
 }
+
+// composeForm is the compose form as submitted: everything typed is kept, so a form with
+// problems comes back exactly as it was sent.
+type composeForm struct {
+	Content  string
+	Media    string                      // one URL per line, as typed
+	Selected map[domain.AccountID]bool   // the ticked accounts
+	Order    []domain.AccountID          // the ticked accounts in form order: account_ids[i] is Order[i]
+	Variants map[domain.AccountID]string // per-account text as typed, also for accounts no longer ticked
+	When     string                      // the datetime-local value, in the viewer's zone
+	Version  int                         // the version the editor started from (If-Match)
+	Action   string                      // "draft", "schedule" or "publish"
+	Errors   map[string]string           // problems beside fields: content, media, accounts, account.<id>, variant.<id>, scheduled_for
+	Others   []string                    // problems that belong to no field on the page
+	Message  string
+}
+
+// The compose form's buttons.
+const (
+	actionDraft    = "draft"
+	actionSchedule = "schedule"
+	actionPublish  = "publish"
+)
+
+// parseCompose reads the compose form. Variant fields are named variant_<account id>.
+func parseCompose(c echo.Context) (composeForm, error) {
+	vals, err := c.FormParams()
+	if err != nil {
+		return composeForm{}, domain.Errorf(domain.CodeBadRequest, "The form could not be read.")
+	}
+	f := composeForm{Content: vals.Get("content"), Media: vals.Get("media_urls"), When: strings.TrimSpace(vals.Get("scheduled_for")),
+		Action: vals.Get("action"), Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+	f.Version, _ = strconv.Atoi(vals.Get("version"))
+	for _, id := range vals["account_ids"] {
+		aid := domain.AccountID(id)
+		if !f.Selected[aid] {
+			f.Selected[aid] = true
+			f.Order = append(f.Order, aid)
+		}
+	}
+	for k, v := range vals {
+		if id, ok := strings.CutPrefix(k, "variant_"); ok && len(v) > 0 {
+			f.Variants[domain.AccountID(id)] = v[0]
+		}
+	}
+	switch f.Action {
+	case actionSchedule, actionPublish:
+	default:
+		f.Action = actionDraft
+	}
+	return f, nil
+}
+
+// composeFromPost fills the form with a stored post, for editing.
+func composeFromPost(p domain.Post, loc *time.Location) composeForm {
+	f := composeForm{Content: p.Content, Media: strings.Join(p.MediaURLs, "\n"), Version: p.Version(),
+		Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+	for _, t := range p.Targets {
+		f.Selected[t.AccountID] = true
+		f.Order = append(f.Order, t.AccountID)
+		f.Variants[t.AccountID] = t.Variant
+	}
+	if p.Status() == domain.PostScheduled {
+		f.When = p.ScheduledFor().In(loc).Format(datetimeLocal)
+	}
+	return f
+}
+
+// datetimeLocal is the value format of <input type="datetime-local">.
+const datetimeLocal = "2006-01-02T15:04"
+
+// scheduledAt returns the time the form asks for: zero for "publish now", the typed local
+// time in loc for "schedule", or CodeInvalid for scheduled_for.
+func (f composeForm) scheduledAt(loc *time.Location) (time.Time, error) {
+	if f.Action != actionSchedule {
+		return time.Time{}, nil
+	}
+	return parseLocal(f.When, loc)
+}
+
+// parseLocal reads a datetime-local value as a time in loc.
+func parseLocal(s string, loc *time.Location) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, domain.InvalidField("scheduled_for", "choose the date and time to publish at")
+	}
+	for _, layout := range []string{datetimeLocal, "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, domain.InvalidField("scheduled_for", "is not a date and time such as 2026-11-23 09:30")
+}
+
+// input is what the form asks the app to store. Variants of accounts that are no longer
+// ticked stay in the form but are not sent.
+func (f composeForm) input() domain.PostInput {
+	in := domain.PostInput{Content: f.Content, AccountIDs: f.Order, Variants: map[domain.AccountID]string{}}
+	for _, line := range strings.Split(strings.ReplaceAll(f.Media, "\r\n", "\n"), "\n") {
+		in.MediaURLs = append(in.MediaURLs, strings.TrimSpace(line)) // blank lines too: media_urls[i] is line i+1
+	}
+	for id, v := range f.Variants {
+		if f.Selected[id] && strings.TrimSpace(v) != "" {
+			in.Variants[id] = v
+		}
+	}
+	return in
+}
+
+// mediaURLs returns the non-blank lines of the media field.
+func (f composeForm) mediaURLs() []string {
+	var out []string
+	for _, u := range f.input().MediaURLs {
+		if u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// withError places err's problems beside the fields they are about: account_ids[i] and
+// targets.<id> beside the account, variants.<id>.content beside its text, media_urls[i]
+// as a line number under the media field.
+func (f composeForm) withError(err error) composeForm {
+	f.Message = domain.MessageOf(err)
+	fields := domain.FieldsOf(err)
+	add := func(key, msg string) {
+		if prev, ok := f.Errors[key]; ok {
+			msg = prev + "; " + msg
+		}
+		f.Errors[key] = msg
+	}
+	for _, k := range domain.SortedFields(fields) {
+		msg := fields[k]
+		switch {
+		case k == "content", k == "scheduled_for":
+			add(k, msg)
+		case k == "media_urls":
+			add("media", msg)
+		case strings.HasPrefix(k, "media_urls["):
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(k, "media_urls["), "]"))
+			add("media", "line "+strconv.Itoa(n+1)+" "+msg)
+		case k == "account_ids", k == "targets":
+			add("accounts", msg)
+		case strings.HasPrefix(k, "account_ids["):
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(k, "account_ids["), "]"))
+			if n >= 0 && n < len(f.Order) {
+				add("account."+string(f.Order[n]), msg)
+			} else {
+				add("accounts", msg)
+			}
+		case strings.HasPrefix(k, "targets."):
+			add("account."+strings.TrimPrefix(k, "targets."), msg)
+		case strings.HasPrefix(k, "variants.") && strings.HasSuffix(k, ".content"):
+			add("variant."+strings.TrimSuffix(strings.TrimPrefix(k, "variants."), ".content"), msg)
+		default:
+			f.Others = append(f.Others, msg)
+		}
+	}
+	return f
+}
+
+// AccountError returns the problem shown beside the account's checkbox.
+func (f composeForm) AccountError(id domain.AccountID) string { return f.Errors["account."+string(id)] }
+
+// VariantError returns the problem shown beside the account's own text.
+func (f composeForm) VariantError(id domain.AccountID) string { return f.Errors["variant."+string(id)] }
+
+// Variant returns the account's own text as typed.
+func (f composeForm) Variant(id domain.AccountID) string { return f.Variants[id] }
+
+// IsSelected reports whether the account is ticked.
+func (f composeForm) IsSelected(id domain.AccountID) bool { return f.Selected[id] }

@@ -19,7 +19,12 @@ const (
 	hxRedirect       = "HX-Redirect"
 	hxRetarget       = "HX-Retarget"
 	hxReswap         = "HX-Reswap"
+	hxPushURL        = "HX-Push-Url"
 )
+
+// statusStopPolling is the status that makes htmx stop an hx-trigger="every ..." poll; the
+// body is still swapped.
+const statusStopPolling = 286
 
 // view is what every template gets: the page's data plus who is looking.
 type view struct {
@@ -31,6 +36,40 @@ type view struct {
 	CompanyName string
 	Flash       string
 	Path        string
+	Zone        *time.Location // where times are shown
+}
+
+// zone is the zone times are shown in; UTC when none was resolved.
+func (v view) zone() *time.Location {
+	if v.Zone == nil {
+		return time.UTC
+	}
+	return v.Zone
+}
+
+// ZoneName is the IANA name of the zone times are shown in, such as "Europe/Berlin".
+func (v view) ZoneName() string { return v.zone().String() }
+
+// Time writes t in the viewer's zone ("Mon 23 Nov 2026, 15:04"), or "" for the zero time.
+func (v view) Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(v.zone()).Format("Mon 2 Jan 2006, 15:04")
+}
+
+// Clock writes only the time of day of t in the viewer's zone ("15:04").
+func (v view) Clock(t time.Time) string { return t.In(v.zone()).Format("15:04") }
+
+// CanWritePosts is a display hint for hiding write and schedule controls; the app checks
+// for real.
+func (v view) CanWritePosts() bool {
+	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin || v.Actor.Role == domain.RoleEditor
+}
+
+// CanManageAccounts is a display hint for hiding connect and disconnect buttons.
+func (v view) CanManageAccounts() bool {
+	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
 }
 
 // CanManageMembers is a display hint for hiding controls; the app checks for real.
@@ -75,7 +114,7 @@ func (h *Handler) execute(c echo.Context, status int, set, block string, data an
 }
 
 func (h *Handler) view(c echo.Context, data any) view {
-	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c)}
+	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c)}
 	v.CSRF, _ = c.Get("csrf").(string)
 	if s, ok := c.Get(sessionKey).(domain.Session); ok {
 		v.Session = &s

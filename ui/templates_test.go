@@ -1,9 +1,17 @@
 package ui
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/heraldhq/herald/domain"
 )
 
 // TestNew_EveryNamedTemplateExists fails when a page or partial a handler names is missing,
@@ -23,5 +31,189 @@ func TestNew_EveryNamedTemplateExists(t *testing.T) {
 		if h.templates[p] == nil || h.templates[p].Lookup(p) == nil {
 			t.Errorf("partial %s is not defined", p)
 		}
+	}
+}
+
+// render executes a page (with the layout) or a partial with data, as a signed-in editor in
+// zone, and parses the result.
+func render(t *testing.T, name string, data any, zone *time.Location, role domain.Role) *goquery.Document {
+	t.Helper()
+	h, err := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	block := "layout"
+	if strings.Contains(name, "/_") {
+		block = name
+	}
+	v := view{Data: data, CSRF: "tok", Zone: zone, Path: "/posts", CompanyName: "Acme",
+		Session: &domain.Session{User: domain.User{ID: "u1", Name: "Ann", Email: "ann@example.com"}},
+		Actor:   domain.Actor{UserID: "u1", CompanyID: "c1", Role: role}}
+	var buf bytes.Buffer
+	if err := h.templates[name].ExecuteTemplate(&buf, block, v); err != nil {
+		t.Fatalf("render %s: %v", name, err)
+	}
+	doc, err := goquery.NewDocumentFromReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func samplePost(t *testing.T, status domain.PostStatus, at time.Time) domain.Post {
+	t.Helper()
+	accounts := []domain.Account{{ID: "a1", Platform: domain.LinkedIn, DisplayName: "Acme on LinkedIn", Status: domain.AccountActive},
+		{ID: "a2", Platform: domain.Instagram, DisplayName: "acme.gram", Status: domain.AccountActive}}
+	p, err := domain.NewPost("c1", "u1", domain.PostInput{Content: "Hello <b>world</b> #launch", AccountIDs: []domain.AccountID{"a1", "a2"},
+		Variants: map[domain.AccountID]string{"a2": "Insta text"}}, accounts, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ID = "p1"
+	return domain.RestorePost(p, status, "", at, 3)
+}
+
+func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
+	t.Parallel()
+	f := composeForm{Content: "</textarea><script>alert(1)</script>", Media: "https://x.test/a.mp4\nnot a url",
+		Selected: map[domain.AccountID]bool{"a1": true}, Order: []domain.AccountID{"a1"}, Variants: map[domain.AccountID]string{"a2": "kept for later"},
+		When: "2026-11-23T09:30", Errors: map[string]string{}}
+	f = f.withError(&domain.Error{Code: domain.CodeInvalid, Message: "Please correct the highlighted fields.", Fields: map[string]string{
+		"content": "is too long", "media_urls[1]": "must be an http or https address", "account_ids[0]": "is disconnected",
+		"variants.a2.content": "is too long", "scheduled_for": "is in the past", "something_else": "odd"}})
+	accounts := []domain.Account{{ID: "a1", Platform: domain.TikTok, DisplayName: "Acme Tok"}, {ID: "a2", Platform: domain.Sandbox, DisplayName: "Sandy"}}
+	counts, warnings := checkCompose(f, accounts)
+	page := composePage{Form: f, Groups: []accountGroup{{Platform: domain.TikTok, Accounts: accounts[:1]}, {Platform: domain.Sandbox, Accounts: accounts[1:]}},
+		Rules: platformRulesBlob, Counters: counts, Warnings: warnings}
+	doc := render(t, pageCompose, page, time.UTC, domain.RoleEditor)
+
+	var blob struct {
+		Platforms  map[string]platformRules `json:"platforms"`
+		MediaKinds map[string]string        `json:"media_kinds"`
+	}
+	raw := doc.Find(`script#platform-rules[type="application/json"]`).Text()
+	if err := json.Unmarshal([]byte(raw), &blob); err != nil {
+		t.Fatalf("rules blob is not JSON: %v\n%s", err, raw)
+	}
+	if got, want := blob.Platforms["instagram"].MaxRunes, domain.PlatformRules[domain.Instagram].MaxRunes; got != want {
+		t.Errorf("instagram max_runes in blob = %d, want %d", got, want)
+	}
+	if !blob.Platforms["tiktok"].VideoRequired || blob.MediaKinds[".mp4"] != "video" || blob.MediaKinds[".png"] != "image" {
+		t.Errorf("blob lacks tiktok's video rule or media kinds: %+v", blob)
+	}
+	if got := doc.Find("#content").Text(); got != f.Content {
+		t.Errorf("content not kept verbatim: %q", got)
+	}
+	if n := doc.Find("script:not([src])").Length(); n != 1 {
+		t.Errorf("typed markup became a script: %d inline script elements, want only the rules", n)
+	}
+	checks := map[string]string{
+		"#content-error":        "too long",
+		"#media-error":          "line 2 must be an http",
+		"#account-a1-error":     "is disconnected",
+		"#variant-a2-error":     "too long",
+		"#scheduled-for-error":  "in the past",
+		"#compose-error":        "odd",
+		"#rule-warnings li":     "TikTok allows 1",
+		"#platform-counters li": "TikTok",
+		"#variant-a2":           "kept for later",
+	}
+	for sel, want := range checks {
+		if got := doc.Find(sel).Text(); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want it to contain %q", sel, got, want)
+		}
+	}
+	if v, _ := doc.Find("#scheduled_for").Attr("value"); v != "2026-11-23T09:30" {
+		t.Errorf("scheduled_for value = %q", v)
+	}
+	if _, ok := doc.Find(`input[value="a1"]`).Attr("checked"); !ok {
+		t.Error("the ticked account is not ticked again")
+	}
+	if _, ok := doc.Find(`input[value="a2"]`).Attr("checked"); ok {
+		t.Error("an account that was not ticked is ticked")
+	}
+}
+
+func TestTemplates_PostPageShowsTargetsAndPollsOnlyWhileUnfinished(t *testing.T) {
+	t.Parallel()
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	scheduled := samplePost(t, domain.PostScheduled, at)
+	names := accountNames{"a1": {ID: "a1", DisplayName: "Acme on LinkedIn"}}
+
+	doc := render(t, pagePost, postPage{Post: scheduled, Names: names}, berlin, domain.RoleEditor)
+	poll := doc.Find("#post-targets")
+	if poll.AttrOr("hx-get", "") != "/posts/p1/status" || poll.AttrOr("hx-trigger", "") != "every 1s" {
+		t.Errorf("scheduled post does not poll: hx-get %q hx-trigger %q", poll.AttrOr("hx-get", ""), poll.AttrOr("hx-trigger", ""))
+	}
+	if got := doc.Find("#post-time").Text(); got != "Mon 23 Nov 2026, 15:05" {
+		t.Errorf("time in Berlin = %q", got)
+	}
+	if !strings.Contains(doc.Find("#post-summary").Text(), "Europe/Berlin") {
+		t.Error("the zone is not named next to the time")
+	}
+	if doc.Find("#post-content").Text() != "Hello <b>world</b> #launch" || doc.Find("#post-content b").Length() != 0 {
+		t.Errorf("content not shown as text: %q", doc.Find("#post-content").Text())
+	}
+	if !strings.Contains(doc.Find("#post-targets").Text(), "Disconnected account") || !strings.Contains(doc.Find("#post-targets").Text(), "Acme on LinkedIn") {
+		t.Errorf("targets: %q", doc.Find("#post-targets").Text())
+	}
+	for _, id := range []string{"#unschedule", "#edit-post", "#delete-post", "#schedule-form"} {
+		if doc.Find(id).Length() != 1 {
+			t.Errorf("editor on a scheduled post misses %s", id)
+		}
+	}
+
+	published := samplePost(t, domain.PostPublished, at)
+	doc = render(t, partStatus, postPage{Post: published, Names: names, OOB: true}, berlin, domain.RoleEditor)
+	if _, ok := doc.Find("#post-targets").Attr("hx-trigger"); ok {
+		t.Error("a published post still polls")
+	}
+	if doc.Find(`#post-summary[hx-swap-oob="true"]`).Length() != 1 {
+		t.Error("the status answer lacks the out-of-band summary")
+	}
+	if doc.Find("#edit-post").Length() != 0 || doc.Find("#delete-post").Length() != 1 {
+		t.Error("a published post offers edit, or no delete")
+	}
+
+	failed := samplePost(t, domain.PostFailed, at)
+	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleEditor)
+	if doc.Find(`form[action="/posts/p1/retry"] #retry`).Length() != 1 || doc.Find("#edit-post").Length() != 1 || doc.Find("#unschedule").Length() != 0 {
+		t.Errorf("failed post actions for an editor: %q", doc.Find("#post-actions").Text())
+	}
+	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleViewer)
+	if n := doc.Find("#post-actions, #schedule-form, #retry, #edit-post, #delete-post").Length(); n != 0 {
+		t.Errorf("a viewer sees %d write controls", n)
+	}
+}
+
+func TestTemplates_OtherPagesRender(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	post := samplePost(t, domain.PostFailed, at)
+	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Statuses: domain.PostStatuses, Platforms: domain.Platforms, Older: "/posts?cursor=x"}, time.UTC, domain.RoleEditor)
+	if doc.Find("#posts li").Length() != 1 || doc.Find("#older-posts").Length() != 1 || !strings.Contains(doc.Find("#posts").Text(), "Instagram · pending") {
+		t.Errorf("posts list: %q", doc.Find("main").Text())
+	}
+	doc = render(t, pagePosts, postsPage{Statuses: domain.PostStatuses, Platforms: domain.Platforms}, time.UTC, domain.RoleOwner)
+	if doc.Find("#no-posts #connect-first").Length() != 1 {
+		t.Error("empty list without accounts does not invite to connect one")
+	}
+	doc = render(t, pageAccounts, accountsPage{Accounts: []domain.Account{{ID: "a1", Platform: domain.Sandbox, DisplayName: "Sandy", Status: domain.AccountReauthRequired,
+		StatusReason: "Token revoked.", TokenExpiresAt: at}}, Platforms: []domain.Platform{domain.Sandbox}, ReturnTo: "/accounts",
+		Notice: notice{Text: connectErrors["denied"], Error: true}}, time.UTC, domain.RoleAdmin)
+	if !strings.Contains(doc.Find("#accounts").Text(), "Token revoked.") || doc.Find(`form[action="/accounts/connect/sandbox"] input[name="return_to"]`).AttrOr("value", "") != "/accounts" ||
+		doc.Find(`form[action="/accounts/a1/disconnect"][hx-confirm]`).Length() != 1 || !strings.Contains(doc.Find("#connect-notice").Text(), "did not allow") {
+		t.Errorf("accounts page: %q", doc.Find("main").Text())
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, berlin), Posts: []calendarPost{{Post: post, At: at}}}
+	doc = render(t, pageCalendar, calendarPage{View: "month", Title: "November 2026", Weeks: [][]calendarDay{{day, day, day, day, day, day, day}}}, berlin, domain.RoleViewer)
+	if got := doc.Find(`.cal-day[data-date="2026-11-23"] time`).First().Text(); got != "15:05" {
+		t.Errorf("calendar time in Berlin = %q", got)
+	}
+	doc = render(t, pageProfile, profilePage{Zones: commonZones, Form: newForm(map[string]string{"time_zone": "Asia/Tokyo"})}, time.UTC, domain.RoleViewer)
+	if doc.Find(`#time-zone option[selected]`).AttrOr("value", "") != "Asia/Tokyo" {
+		t.Error("profile does not select the zone")
 	}
 }

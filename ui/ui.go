@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,8 @@ type Config struct {
 	Auth          *app.Auth
 	Teams         *app.Teams
 	Admin         *app.Admin
+	Posts         *app.Posts
+	Accounts      *app.Accounts
 	Log           *slog.Logger
 	SecureCookies bool
 }
@@ -48,17 +51,56 @@ const (
 	pageTokens   = "tokens/index"
 	pageTenants  = "admin/tenants"
 	pageError    = "errors/error"
+	pageAccounts = "accounts/index"
+	pagePosts    = "posts/index"
+	pageCompose  = "posts/compose"
+	pagePost     = "posts/show"
+	pageCalendar = "calendar/show"
+	pageProfile  = "profile/show"
 	partAlert    = "shared/_alert"
 	partMembers  = "team/_members"
+	partNotice   = "shared/_notice"
+	partConnect  = "accounts/_connect"
+	partStatus   = "posts/_status"
+	partSummary  = "posts/_summary"
+	partBadges   = "posts/_badges"
 )
 
-var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError}
-var partials = []string{partAlert, partMembers}
+var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError,
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges}
 
 var funcs = template.FuncMap{
 	"roles": func() []domain.Role { return domain.Roles },
 	"plans": func() []domain.Plan { return domain.Plans },
 	"date":  func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
+	// excerpt returns the first n characters of s on one line, with an ellipsis when cut.
+	"excerpt": func(s string, n int) string {
+		s = strings.Join(strings.Fields(s), " ")
+		if r := []rune(s); len(r) > n {
+			return strings.TrimSpace(string(r[:n])) + "…"
+		}
+		return s
+	},
+	// human writes a status for people: "partially_published" is "partially published".
+	"human":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+	"thousands": thousands,
+	"hasPrefix": strings.HasPrefix,
+	"mediaKind": domain.KindOfMedia,
+}
+
+// thousands writes n with comma separators, as the domain's messages do.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
 }
 
 // New parses every page with the layout and all partials, so a broken template stops the
@@ -111,6 +153,23 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/tokens/:id/revoke", h.revokeToken)
 	g.GET("/admin/tenants", h.tenants)
 	g.POST("/admin/tenants/:id", h.updateTenant)
+	g.GET("/profile", h.profile)
+	g.POST("/profile", h.updateProfile)
+	g.GET("/accounts", h.accounts)
+	g.POST("/accounts/connect/:platform", h.connectAccount)
+	g.POST("/accounts/:id/disconnect", h.disconnectAccount)
+	g.GET("/posts", h.posts)
+	g.GET("/posts/new", h.newPost)
+	g.POST("/posts", h.createPost)
+	g.GET("/posts/:id", h.showPost)
+	g.POST("/posts/:id", h.updatePost)
+	g.GET("/posts/:id/edit", h.editPost)
+	g.GET("/posts/:id/status", h.postStatus)
+	g.POST("/posts/:id/schedule", h.schedulePost)
+	g.POST("/posts/:id/unschedule", h.unschedulePost)
+	g.POST("/posts/:id/retry", h.retryPost)
+	g.POST("/posts/:id/delete", h.deletePost)
+	g.GET("/calendar", h.calendar)
 }
 
 // serveStatic serves embedded assets: vendor files carry their version in the name and are

@@ -1,6 +1,19 @@
 // Herald's only script besides htmx. Loaded from /static (the CSP forbids inline scripts).
+// Every page works without it; it adds conveniences on top.
 (function () {
   "use strict";
+
+  // The browser's time zone goes to the server in the herald_tz cookie, so times are shown
+  // in it until the person picks one on their profile page.
+  try {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var m = document.cookie.match(/(?:^|;\s*)herald_tz=([^;]*)/);
+    if (tz && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(tz) && (!m || m[1] !== tz)) {
+      document.cookie = "herald_tz=" + tz + "; Path=/; Max-Age=31536000; SameSite=Lax" +
+        (location.protocol === "https:" ? "; Secure" : "");
+    }
+  } catch (e) { /* no Intl: the server shows UTC */ }
+
   // A <select data-autosubmit> submits its form as soon as a choice is made (the company
   // switcher); the form also has a submit button for people without JavaScript.
   document.addEventListener("change", function (e) {
@@ -14,4 +27,148 @@
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { e.preventDefault(); e.stopImmediatePropagation(); }
   }, true);
+
+  // Compose: a live character count per platform and the platform rules each ticked account
+  // would break, recomputed while typing from the rules the page embeds as JSON. The
+  // server checks the same rules with domain.CheckRules when the form is sent.
+  var word = /[\p{L}\p{Nd}\p{Mn}_]/u;
+
+  // countRunes counts Unicode code points, as the platforms (and Go's utf8) do.
+  function countRunes(s) { return Array.from(s).length; }
+
+  // hashtags mirrors domain.Hashtags: '#' at the start or after a non-word character,
+  // followed by letters, digits, combining marks or underscores.
+  function hashtags(text) {
+    var r = Array.from(text), tags = [];
+    for (var i = 0; i < r.length; i++) {
+      if (r[i] !== "#" || (i > 0 && word.test(r[i - 1]))) { continue; }
+      var j = i + 1;
+      while (j < r.length && word.test(r[j])) { j++; }
+      if (j > i + 1) { tags.push(r.slice(i + 1, j).join("")); }
+      i = j - 1;
+    }
+    return tags;
+  }
+
+  // mediaKind mirrors domain.KindOfMedia: the extension of the address's path.
+  function mediaKind(rules, raw) {
+    var p;
+    try { p = decodeURIComponent(new URL(raw).pathname); } catch (e) { p = raw.split(/[?#]/)[0]; }
+    var slash = p.lastIndexOf("/"), dot = p.lastIndexOf(".");
+    if (dot <= slash) { return "unknown"; }
+    return rules.media_kinds[p.slice(dot).toLowerCase()] || "unknown";
+  }
+
+  function thousands(n) { return n.toLocaleString("en-US"); }
+
+  // check mirrors domain.CheckRules and returns every rule broken, as sentences.
+  function check(rules, platform, text, media) {
+    var r = rules.platforms[platform];
+    if (!r) { return ["Herald cannot publish to " + platform]; }
+    var problems = [], name = r.name, n = countRunes(text), tags = hashtags(text).length;
+    if (r.max_runes > 0 && n > r.max_runes) {
+      problems.push("is " + thousands(n) + " characters long; " + name + " allows " + thousands(r.max_runes));
+    }
+    if (r.max_hashtags > 0 && tags > r.max_hashtags) {
+      problems.push("has " + tags + " hashtags; " + name + " allows " + r.max_hashtags);
+    }
+    if (text.trim() === "" && media.length === 0) { problems.push("is empty: write something or attach media"); }
+    if (r.media_required && media.length === 0) {
+      problems.push(r.video_required ? "needs a video: " + name + " does not publish text alone"
+        : "needs at least one image or video: " + name + " does not publish text alone");
+    }
+    if (r.max_media > 0 && media.length > r.max_media) {
+      problems.push("has " + media.length + " media items; " + name + " allows " + r.max_media);
+    }
+    media.forEach(function (m, i) {
+      var kind = mediaKind(rules, m);
+      if (r.video_required && i === 0 && kind !== "video") {
+        problems.push("needs a video (.mp4, .mov, .m4v or .webm); " + name + " publishes videos only");
+      } else if (kind === "video" && !r.allows_video) {
+        problems.push("media " + (i + 1) + " is a video; " + name + " takes images only");
+      } else if (kind === "image" && !r.allows_images) {
+        problems.push("media " + (i + 1) + " is an image; " + name + " takes videos only");
+      }
+    });
+    return problems;
+  }
+
+  function text(tag, s, cls) {
+    var el = document.createElement(tag);
+    el.textContent = s;
+    if (cls) { el.className = cls; }
+    return el;
+  }
+
+  function updateCompose(form) {
+    var blob = document.getElementById("platform-rules");
+    if (!blob) { return; }
+    var rules;
+    try { rules = JSON.parse(blob.textContent); } catch (e) { return; }
+    var content = (form.querySelector("[data-compose-text]") || {value: ""}).value.trim();
+    var mediaField = form.querySelector("[data-compose-media]");
+    var media = (mediaField ? mediaField.value : "").split("\n")
+      .map(function (l) { return l.trim(); }).filter(function (l) { return l !== ""; });
+    var counters = form.querySelector("#platform-counters");
+    var warnings = form.querySelector("#rule-warnings");
+    var ok = form.querySelector("#rules-ok");
+    var seen = {}, anyTicked = false;
+    if (counters) { counters.replaceChildren(); }
+    if (warnings) { warnings.replaceChildren(); }
+
+    form.querySelectorAll("input[name='account_ids']").forEach(function (box) {
+      var id = box.value, platform = box.getAttribute("data-platform"), r = rules.platforms[platform];
+      var details = form.querySelector("[data-variant-for='" + id + "']");
+      var variantField = form.querySelector("[data-variant='" + id + "']");
+      var variant = variantField ? variantField.value.trim() : "";
+      var counter = form.querySelector("[data-counter-for='" + id + "']");
+      if (details) { details.hidden = !box.checked; }
+      if (counter && r) {
+        var vn = countRunes(variant);
+        counter.textContent = variant === "" ? "Empty: the post's text is published."
+          : thousands(vn) + (r.max_runes ? " / " + thousands(r.max_runes) : "") + " characters on " + r.name;
+        counter.classList.toggle("over", variant !== "" && r.max_runes > 0 && vn > r.max_runes);
+      }
+      if (!box.checked) { return; }
+      anyTicked = true;
+      if (counters && r && !seen[platform]) {
+        seen[platform] = true;
+        var n = countRunes(content);
+        var li = text("li", r.name + " " + thousands(n) + (r.max_runes ? " / " + thousands(r.max_runes) : ""));
+        li.setAttribute("data-platform", platform);
+        if (r.max_runes > 0 && n > r.max_runes) { li.className = "over"; }
+        counters.appendChild(li);
+      }
+      var problems = check(rules, platform, variant !== "" ? variant : content, media);
+      if (warnings && problems.length > 0) {
+        var item = document.createElement("li");
+        item.setAttribute("data-account", id);
+        item.appendChild(text("strong", box.getAttribute("data-name") + " (" + (r ? r.name : platform) + ")"));
+        item.appendChild(document.createTextNode(": the text " + problems.join("; ")));
+        warnings.appendChild(item);
+      }
+    });
+    if (ok) {
+      ok.hidden = warnings && warnings.children.length > 0;
+      ok.textContent = anyTicked ? "The post fits every chosen platform." : "Choose accounts to see their platforms' limits.";
+    }
+  }
+
+  function composeOf(el) { return el && el.closest ? el.closest("form#compose") : null; }
+  document.addEventListener("input", function (e) {
+    var f = composeOf(e.target);
+    if (f) { updateCompose(f); }
+  });
+  document.addEventListener("change", function (e) {
+    var f = composeOf(e.target);
+    if (f) { updateCompose(f); }
+  });
+  // On first load and whenever htmx swaps a compose form in (boosted navigation, a 422).
+  function init(root) {
+    var f = root && root.querySelector ? root.querySelector("form#compose") : null;
+    if (!f && root && root.matches && root.matches("form#compose")) { f = root; }
+    if (f) { updateCompose(f); }
+  }
+  init(document);
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

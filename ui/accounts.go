@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// accountsPage lists the company's connected accounts and the platforms that can be
+// connected.
+type accountsPage struct {
+	Accounts  []domain.Account
+	Platforms []domain.Platform
+	Notice    notice
+	ReturnTo  string
+}
+
+// notice is a message about the outcome of a connect flow, chosen from the redirect's
+// query; never text taken from the query itself.
+type notice struct {
+	Text  string
+	Error bool
+}
+
+// connectErrors are the sentences for the codes the OAuth callback sends back in
+// ?connect_error=.
+var connectErrors = map[string]string{
+	"denied":      "You did not allow Herald to use that account, so nothing was connected.",
+	"expired":     "The connection link expired or was already used, so nothing was connected. Please start connecting again.",
+	"refused":     "The platform refused the connection, so nothing was connected. Please try again, or check the account's settings on the platform.",
+	"forbidden":   "Your role in this company does not allow connecting accounts (or you no longer belong to it), so nothing was connected.",
+	"unavailable": "The platform could not be reached, so nothing was connected. Please try again in a few minutes.",
+	"failed":      "Something went wrong while connecting, so nothing was connected. Please try again.",
+}
+
+// connectNotice reads ?connected=<n> and ?connect_error=<code> as the callback leaves them.
+func connectNotice(c echo.Context) notice {
+	if code := c.QueryParam("connect_error"); code != "" {
+		msg, ok := connectErrors[code]
+		if !ok {
+			msg = connectErrors["failed"]
+		}
+		return notice{Text: msg, Error: true}
+	}
+	if n, err := strconv.Atoi(c.QueryParam("connected")); err == nil && n > 0 {
+		if n == 1 {
+			return notice{Text: "One account was connected. Herald can publish to it now."}
+		}
+		return notice{Text: strconv.Itoa(n) + " accounts were connected. Herald can publish to them now."}
+	}
+	if c.QueryParam("connected") != "" {
+		return notice{Text: "The platform gave access to no account Herald can publish to, so nothing was connected.", Error: true}
+	}
+	return notice{}
+}
+
+// accounts handles GET /accounts.
+func (h *Handler) accounts(c echo.Context) error {
+	as, err := h.Accounts.List(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	return h.page(c, http.StatusOK, pageAccounts, accountsPage{Accounts: as, Platforms: h.Accounts.Platforms(),
+		Notice: connectNotice(c), ReturnTo: "/accounts"})
+}
+
+// connectAccount handles POST /accounts/connect/:platform: it starts the platform's consent
+// flow and sends the browser there (303, or HX-Redirect for htmx, which cannot follow a
+// redirect to another site). The callback brings the browser back to return_to.
+func (h *Handler) connectAccount(c echo.Context) error {
+	to, err := h.Accounts.Connect(c.Request().Context(), actorOf(c), c.Param("platform"), returnPath(c.FormValue("return_to")))
+	if err != nil {
+		return err
+	}
+	if c.Request().Header.Get(hxRequest) == "true" {
+		c.Response().Header().Set(hxRedirect, to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// returnPath keeps a return_to that is a path of this web app (no scheme, host or query),
+// and "/accounts" otherwise.
+func returnPath(p string) string {
+	u, err := url.Parse(p)
+	if err != nil || p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") ||
+		u.Scheme != "" || u.Host != "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(p, "..") {
+		return "/accounts"
+	}
+	return u.Path
+}
+
+// disconnectAccount handles POST /accounts/:id/disconnect.
+func (h *Handler) disconnectAccount(c echo.Context) error {
+	if err := h.Accounts.Disconnect(c.Request().Context(), actorOf(c), domain.AccountID(c.Param("id"))); err != nil {
+		return err
+	}
+	h.flash(c, "The account was disconnected and its tokens erased. Posts that were still to go out to it will not be published there.")
+	return redirect(c, "/accounts")
+}

@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// composePage is the compose and edit page's data.
+type composePage struct {
+	Post      *domain.Post // nil while writing a new post
+	Form      composeForm
+	Groups    []accountGroup
+	Counters  []platformCount // the post's text against each ticked platform's limit
+	Warnings  []ruleWarning   // every platform rule the ticked accounts would break
+	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
+	Platforms []domain.Platform
+	Notice    notice
+}
+
+// Action is where the form posts to.
+func (p composePage) Action() string {
+	if p.Post != nil {
+		return "/posts/" + string(p.Post.ID)
+	}
+	return "/posts"
+}
+
+// ReturnTo is where connecting an account from this page comes back to.
+func (p composePage) ReturnTo() string {
+	if p.Post != nil {
+		return "/posts/" + string(p.Post.ID) + "/edit"
+	}
+	return "/posts/new"
+}
+
+// accountGroup is one platform's accounts in the picker.
+type accountGroup struct {
+	Platform domain.Platform
+	Accounts []domain.Account
+}
+
+// platformCount is the length of a text against a platform's limit.
+type platformCount struct {
+	Platform domain.Platform
+	Count    int
+	Max      int
+}
+
+// Over reports whether the text is too long for the platform.
+func (c platformCount) Over() bool { return c.Max > 0 && c.Count > c.Max }
+
+// ruleWarning is what one ticked account's platform would refuse.
+type ruleWarning struct {
+	Account  domain.Account
+	Problems []string
+}
+
+// rulesBlob is the platform rules as JSON for static/app.js: the page embeds it in a
+// <script type="application/json">, which html/template escapes as data.
+type rulesBlob struct {
+	Platforms  map[domain.Platform]platformRules `json:"platforms"`
+	MediaKinds map[string]domain.MediaKind       `json:"media_kinds"`
+}
+
+type platformRules struct {
+	Name          string `json:"name"`
+	MaxRunes      int    `json:"max_runes"`
+	MaxHashtags   int    `json:"max_hashtags"`
+	MaxMedia      int    `json:"max_media"`
+	MediaRequired bool   `json:"media_required"`
+	VideoRequired bool   `json:"video_required"`
+	AllowsVideo   bool   `json:"allows_video"`
+	AllowsImages  bool   `json:"allows_images"`
+}
+
+// mediaExtensions are the file extensions offered to domain.KindOfMedia when building the
+// blob; the domain decides which of them are images or videos.
+var mediaExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".heic", ".bmp", ".tif", ".tiff", ".svg",
+	".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpeg", ".mpg", ".3gp"}
+
+var platformRulesBlob = func() rulesBlob {
+	b := rulesBlob{Platforms: map[domain.Platform]platformRules{}, MediaKinds: map[string]domain.MediaKind{}}
+	for p, r := range domain.PlatformRules {
+		b.Platforms[p] = platformRules{Name: p.Title(), MaxRunes: r.MaxRunes, MaxHashtags: r.MaxHashtags, MaxMedia: r.MaxMedia,
+			MediaRequired: r.MediaRequired, VideoRequired: r.VideoRequired, AllowsVideo: r.AllowsVideo, AllowsImages: r.AllowsImages}
+	}
+	for _, ext := range mediaExtensions {
+		if k := domain.KindOfMedia("https://example.com/media" + ext); k != domain.MediaUnknown {
+			b.MediaKinds[ext] = k
+		}
+	}
+	return b
+}()
+
+// newPost handles GET /posts/new.
+func (h *Handler) newPost(c echo.Context) error {
+	if !(view{Actor: actorOf(c)}).CanWritePosts() {
+		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to write posts in this company.")
+	}
+	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+	return h.renderCompose(c, http.StatusOK, nil, f)
+}
+
+// editPost handles GET /posts/:id/edit; only drafts, scheduled and failed posts can be edited.
+func (h *Handler) editPost(c echo.Context) error {
+	p, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	if !editable(p) {
+		return domain.Errorf(domain.CodeConflict, "A %s post cannot be edited.", humanStatus(p.Status()))
+	}
+	if !(view{Actor: actorOf(c)}).CanWritePosts() {
+		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to change posts in this company.")
+	}
+	return h.renderCompose(c, http.StatusOK, &p, composeFromPost(p, zoneOf(c)))
+}
+
+// editable reports whether the post may still be edited.
+func editable(p domain.Post) bool {
+	switch p.Status() {
+	case domain.PostDraft, domain.PostScheduled, domain.PostFailed:
+		return true
+	}
+	return false
+}
+
+// createPost handles POST /posts: it saves a draft, then schedules or publishes it when
+// that button was pressed. Problems come back beside the fields (422), nothing typed lost.
+func (h *Handler) createPost(c echo.Context) error {
+	f, err := parseCompose(c)
+	if err != nil {
+		return err
+	}
+	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
+	at, err := f.scheduledAt(loc)
+	if err != nil {
+		return h.renderCompose(c, http.StatusUnprocessableEntity, nil, f.withError(err))
+	}
+	p, err := h.Posts.Create(ctx, actor, f.input())
+	switch domain.CodeOf(err) {
+	case "":
+	case domain.CodeInvalid, domain.CodeConflict:
+		return h.renderCompose(c, status(err), nil, f.withError(err))
+	default:
+		return err
+	}
+	return h.finishCompose(c, p, f, at, "The draft was saved")
+}
+
+// updatePost handles POST /posts/:id, the edit form, with the version it was opened at.
+func (h *Handler) updatePost(c echo.Context) error {
+	f, err := parseCompose(c)
+	if err != nil {
+		return err
+	}
+	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
+	id := domain.PostID(c.Param("id"))
+	current, err := h.Posts.Get(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	at, err := f.scheduledAt(loc)
+	if err != nil {
+		return h.renderCompose(c, http.StatusUnprocessableEntity, &current, f.withError(err))
+	}
+	p, err := h.Posts.Update(ctx, actor, id, f.input(), f.Version)
+	switch domain.CodeOf(err) {
+	case "":
+	case domain.CodeStale:
+		f = f.withError(err)
+		f.Message = "Someone else changed this post while you were editing it. Your text is kept below; open the post in another tab to see their version, copy what you need, then reload this page to edit the current version."
+		return h.renderCompose(c, http.StatusPreconditionFailed, &current, f)
+	case domain.CodeInvalid, domain.CodeConflict:
+		return h.renderCompose(c, status(err), &current, f.withError(err))
+	default:
+		return err
+	}
+	saved := "The changes were saved"
+	if p.Status() == domain.PostScheduled {
+		saved += "; the post stays scheduled for " + (view{Zone: loc}).Time(p.ScheduledFor()) + " (" + loc.String() + ")"
+	}
+	return h.finishCompose(c, p, f, at, saved)
+}
+
+// finishCompose schedules the saved post when asked to, then goes to the post's page. When
+// scheduling fails the post stays saved and the form comes back as its edit form.
+func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at time.Time, saved string) error {
+	if f.Action == actionDraft {
+		h.flash(c, saved+".")
+		return redirect(c, postPath(p.ID))
+	}
+	scheduled, err := h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
+	switch domain.CodeOf(err) {
+	case "":
+		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
+		return redirect(c, postPath(p.ID))
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale:
+		f.Version = p.Version()
+		f = f.withError(err)
+		f.Message = "The post was saved as a draft but not scheduled: " + strings.TrimSuffix(f.Message, ".") + "."
+		if c.Request().Header.Get(hxRequest) == "true" {
+			// The form now edits the saved draft; the address bar should say so.
+			c.Response().Header().Set(hxPushURL, postPath(p.ID)+"/edit")
+		}
+		return h.renderCompose(c, status(err), &p, f)
+	}
+	return err
+}
+
+// scheduledMessage says when the post goes out, in the viewer's zone.
+func scheduledMessage(p domain.Post, now bool, loc *time.Location) string {
+	if now {
+		return "The post is on its way: Herald is publishing it now."
+	}
+	return "The post is scheduled for " + (view{Zone: loc}).Time(p.ScheduledFor()) + " (" + loc.String() + ")."
+}
+
+func postPath(id domain.PostID) string { return "/posts/" + string(id) }
+
+// renderCompose shows the compose form with the company's accounts and the rules the
+// ticked ones would break.
+func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f composeForm) error {
+	as, err := h.Accounts.List(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	page := composePage{Post: p, Form: f, Rules: platformRulesBlob, Platforms: h.Accounts.Platforms(), Notice: connectNotice(c)}
+	known := map[domain.AccountID]bool{}
+	for _, a := range as {
+		known[a.ID] = true
+		if n := len(page.Groups); n == 0 || page.Groups[n-1].Platform != a.Platform {
+			page.Groups = append(page.Groups, accountGroup{Platform: a.Platform})
+		}
+		g := &page.Groups[len(page.Groups)-1]
+		g.Accounts = append(g.Accounts, a)
+	}
+	slices.SortStableFunc(page.Groups, func(a, b accountGroup) int {
+		return slices.Index(domain.Platforms, a.Platform) - slices.Index(domain.Platforms, b.Platform)
+	})
+	for k, msg := range page.Form.Errors {
+		if id, ok := strings.CutPrefix(k, "account."); ok && !known[domain.AccountID(id)] {
+			page.Form.Others = append(page.Form.Others, msg)
+			delete(page.Form.Errors, k)
+		}
+	}
+	for _, id := range f.Order {
+		if !known[id] {
+			page.Form.Others = append(page.Form.Others, "This post was also meant for an account that has since been disconnected; saving removes it from the post.")
+			break
+		}
+	}
+	page.Counters, page.Warnings = checkCompose(f, as)
+	return h.page(c, status, pageCompose, page)
+}
+
+// checkCompose counts the text for every ticked platform and lists the rules each ticked
+// account would break, as domain.CheckRules sees them.
+func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []ruleWarning) {
+	content := strings.TrimSpace(strings.ReplaceAll(f.Content, "\r\n", "\n"))
+	media := f.mediaURLs()
+	var counts []platformCount
+	var warnings []ruleWarning
+	for _, a := range accounts {
+		if !f.Selected[a.ID] {
+			continue
+		}
+		if !slices.ContainsFunc(counts, func(c platformCount) bool { return c.Platform == a.Platform }) {
+			counts = append(counts, platformCount{Platform: a.Platform, Count: domain.CountRunes(content), Max: domain.PlatformRules[a.Platform].MaxRunes})
+		}
+		text := content
+		if v := strings.TrimSpace(f.Variants[a.ID]); v != "" {
+			text = v
+		}
+		if problems := domain.CheckRules(a.Platform, text, media); len(problems) > 0 {
+			warnings = append(warnings, ruleWarning{Account: a, Problems: problems})
+		}
+	}
+	slices.SortStableFunc(counts, func(a, b platformCount) int {
+		return slices.Index(domain.Platforms, a.Platform) - slices.Index(domain.Platforms, b.Platform)
+	})
+	return counts, warnings
+}
+
+func humanStatus[S ~string](s S) string { return strings.ReplaceAll(string(s), "_", " ") }

@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// postsPageSize is how many posts the list shows at once.
+const postsPageSize = 25
+
+// postsPage is one page of the posts list.
+type postsPage struct {
+	Posts       []domain.Post
+	Names       accountNames
+	Status      domain.PostStatus // "" for all
+	Platform    domain.Platform   // "" for all
+	Statuses    []domain.PostStatus
+	Platforms   []domain.Platform
+	Older       string // the next page's address, "" on the last
+	HasAccounts bool
+	Filtered    bool
+}
+
+// StatusLink is the list's address for one status tab, keeping the platform filter.
+func (p postsPage) StatusLink(s domain.PostStatus) string {
+	return postsLink(s, p.Platform, "")
+}
+
+func postsLink(s domain.PostStatus, pl domain.Platform, cursor string) string {
+	q := url.Values{}
+	if s != "" {
+		q.Set("status", string(s))
+	}
+	if pl != "" {
+		q.Set("platform", string(pl))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if len(q) == 0 {
+		return "/posts"
+	}
+	return "/posts?" + q.Encode()
+}
+
+// accountNames names the company's accounts for pages that show targets; an account that
+// was disconnected is no longer listed and shows as such.
+type accountNames map[domain.AccountID]domain.Account
+
+// Name returns the account's display name.
+func (n accountNames) Name(id domain.AccountID) string {
+	if a, ok := n[id]; ok {
+		return a.DisplayName
+	}
+	return "Disconnected account"
+}
+
+func (h *Handler) accountNames(c echo.Context) (accountNames, []domain.Account, error) {
+	as, err := h.Accounts.List(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	names := accountNames{}
+	for _, a := range as {
+		names[a.ID] = a
+	}
+	return names, as, nil
+}
+
+// posts handles GET /posts with optional status, platform and cursor. Unknown filter
+// values show every post rather than an error.
+func (h *Handler) posts(c echo.Context) error {
+	var f ports.PostFilter
+	if s, err := domain.ParsePostStatus("status", c.QueryParam("status")); err == nil {
+		f.Status = s
+	}
+	if pl, err := domain.ParsePlatform(c.QueryParam("platform")); err == nil {
+		f.Platform = pl
+	}
+	page, err := app.Page(postsPageSize, c.QueryParam("cursor"), true)
+	if err != nil {
+		return err
+	}
+	ps, next, err := h.Posts.List(c.Request().Context(), actorOf(c), f, page)
+	if err != nil {
+		return err
+	}
+	names, as, err := h.accountNames(c)
+	if err != nil {
+		return err
+	}
+	p := postsPage{Posts: ps, Names: names, Status: f.Status, Platform: f.Platform, Statuses: domain.PostStatuses,
+		Platforms: domain.Platforms, HasAccounts: len(as) > 0, Filtered: f != (ports.PostFilter{}) || c.QueryParam("cursor") != ""}
+	if next != "" {
+		p.Older = postsLink(f.Status, f.Platform, next)
+	}
+	return h.page(c, http.StatusOK, pagePosts, p)
+}
+
+// postPage is one post with its targets, and the problems that keep a draft from being
+// scheduled.
+type postPage struct {
+	Post     domain.Post
+	Names    accountNames
+	Problems []string
+	OOB      bool // the summary is sent out of band with a status poll's answer
+	When     string
+	Errors   map[string]string
+	Message  string
+}
+
+// Polling reports whether the page keeps asking for the targets' status.
+func (p postPage) Polling() bool {
+	return p.Post.Status() == domain.PostScheduled || p.Post.Status() == domain.PostPublishing
+}
+
+// CanEdit reports whether the post can still be edited.
+func (p postPage) CanEdit() bool { return editable(p.Post) }
+
+// CanDelete reports whether the post can be deleted now.
+func (p postPage) CanDelete() bool { return p.Post.Status() != domain.PostPublishing }
+
+// showPost handles GET /posts/:id.
+func (h *Handler) showPost(c echo.Context) error {
+	p, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	return h.renderPost(c, http.StatusOK, postPage{Post: p})
+}
+
+func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
+	names, as, err := h.accountNames(c)
+	if err != nil {
+		return err
+	}
+	pp.Names = names
+	if pp.Post.Status() == domain.PostDraft || pp.Post.Status() == domain.PostFailed {
+		fields := domain.FieldsOf(pp.Post.CheckRules(as))
+		for _, k := range domain.SortedFields(fields) {
+			pp.Problems = append(pp.Problems, fields[k])
+		}
+	}
+	return h.page(c, status, pagePost, pp)
+}
+
+// postStatus handles GET /posts/:id/status, the targets fragment a scheduled or publishing
+// post polls every second. Once the post is final the answer is 286, which stops htmx
+// polling, with the final fragment and the post's summary swapped out of band.
+func (h *Handler) postStatus(c echo.Context) error {
+	p, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")))
+	if domain.CodeOf(err) == domain.CodeNotFound && isPartialRequest(c.Request()) {
+		// Deleted while someone watched it: say so once, and stop the poll.
+		c.Response().Header().Set(hxRetarget, "#alerts")
+		c.Response().Header().Set(hxReswap, "innerHTML")
+		return h.fragment(c, statusStopPolling, partAlert, errorPage{Status: http.StatusNotFound, Title: "Gone",
+			Message: "This post no longer exists; someone deleted it."})
+	}
+	if err != nil {
+		return err
+	}
+	names, _, err := h.accountNames(c)
+	if err != nil {
+		return err
+	}
+	pp := postPage{Post: p, Names: names, OOB: true}
+	st := http.StatusOK
+	if !pp.Polling() {
+		st = statusStopPolling
+	}
+	return h.fragment(c, st, partStatus, pp)
+}
+
+// schedulePost handles POST /posts/:id/schedule from the post page: the typed time in the
+// viewer's zone, or now with action=publish.
+func (h *Handler) schedulePost(c echo.Context) error {
+	return h.schedule(c, c.FormValue("action") == actionPublish)
+}
+
+// retryPost handles POST /posts/:id/retry: a failed post is scheduled again, now, on the
+// targets that did not publish.
+func (h *Handler) retryPost(c echo.Context) error { return h.schedule(c, true) }
+
+// schedule schedules the post at the form's time or now; problems come back on the post
+// page (422, 409 or 412) with the typed time kept.
+func (h *Handler) schedule(c echo.Context, now bool) error {
+	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
+	id := domain.PostID(c.Param("id"))
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	when := c.FormValue("scheduled_for")
+	var at time.Time
+	var err error
+	if !now {
+		at, err = parseLocal(when, loc)
+	}
+	var p domain.Post
+	if err == nil {
+		p, err = h.Posts.Schedule(ctx, actor, id, at, version)
+	}
+	switch domain.CodeOf(err) {
+	case "":
+		h.flash(c, scheduledMessage(p, now, loc))
+		return redirect(c, postPath(id))
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
+		current, gerr := h.Posts.Get(ctx, actor, id)
+		if gerr != nil {
+			return gerr
+		}
+		f := composeForm{Errors: map[string]string{}}.withError(err)
+		pp := postPage{Post: current, When: when, Errors: f.Errors, Message: f.Message}
+		for _, k := range domain.SortedFields(f.Errors) {
+			if k != "scheduled_for" {
+				pp.Problems = append(pp.Problems, f.Errors[k])
+			}
+		}
+		pp.Problems = append(pp.Problems, f.Others...)
+		return h.renderPost(c, status(err), pp)
+	}
+	return err
+}
+
+// unschedulePost handles POST /posts/:id/unschedule: the post goes back to draft.
+func (h *Handler) unschedulePost(c echo.Context) error {
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	p, err := h.Posts.Unschedule(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")), version)
+	if err != nil {
+		return err
+	}
+	h.flash(c, "The post is no longer scheduled; it is a draft again.")
+	return redirect(c, postPath(p.ID))
+}
+
+// deletePost handles POST /posts/:id/delete.
+func (h *Handler) deletePost(c echo.Context) error {
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	if err := h.Posts.Delete(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")), version); err != nil {
+		return err
+	}
+	h.flash(c, "The post was deleted.")
+	return redirect(c, "/posts")
+}
