@@ -147,9 +147,10 @@ type Connected struct {
 	ReturnTo string
 }
 
-// Callback finishes a connect flow for the signed-in user with the platform's redirect
-// parameters. The state is taken once; the user must be the one who started the flow and
-// still allowed to connect accounts in that company. Reconnecting an account updates it.
+// Callback finishes a connect flow with the platform's redirect parameters. The state is
+// secret and taken once; it names who started the flow, who must still be allowed to
+// connect accounts in that company. user, when not empty (a signed-in browser), must be
+// that person. Reconnecting an account updates it.
 // Errors: CodeNotFound (unknown platform); CodeInvalid (unknown, used or expired state, or
 // the platform refused the code); CodeForbidden (consent denied, or not allowed).
 func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, state, code, errCode, errDescription string) (Connected, error) {
@@ -170,7 +171,7 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 		return Connected{ReturnTo: "/accounts"}, err
 	}
 	out := Connected{ReturnTo: st.ReturnTo}
-	if st.Platform != impl.Platform() || st.UserID != user {
+	if st.Platform != impl.Platform() || (user != "" && st.UserID != user) {
 		return out, domain.Errorf(domain.CodeInvalid, "This connection link was started by someone else or for another platform. Start connecting again.")
 	}
 	if errCode != "" {
@@ -182,6 +183,7 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 	if code == "" {
 		return out, domain.Errorf(domain.CodeInvalid, "%s sent no authorization code back. Start connecting again.", impl.Platform().Title())
 	}
+	user = st.UserID
 	actor, err := a.actorIn(ctx, user, st.CompanyID)
 	if err != nil {
 		return out, err

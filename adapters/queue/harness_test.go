@@ -236,27 +236,6 @@ func (h *harness) newCompany(name string, role domain.Role) domain.Actor {
 	return actor
 }
 
-// addMember adds a new person with role to actor's company.
-func (h *harness) addMember(company domain.CompanyID, role domain.Role) domain.Actor {
-	h.t.Helper()
-	var actor domain.Actor
-	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
-		u := domain.User{Email: fmt.Sprintf("m%d-%d@example.com", time.Now().UnixNano(), seq.Add(1)), Name: "Member", CreatedAt: time.Now()}
-		if err := tx.Users().Create(h.ctx, &u, "not-a-real-hash"); err != nil {
-			return err
-		}
-		actor = domain.Actor{UserID: u.ID, CompanyID: company, Role: role}
-		return tx.Memberships().Add(h.ctx, domain.Membership{CompanyID: company, UserID: u.ID, Role: role, JoinedAt: time.Now()})
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.authz.Reload(h.ctx, company); err != nil {
-		h.t.Fatal(err)
-	}
-	return actor
-}
-
 // connect runs the whole connect flow for actor and returns the account.
 func (h *harness) connect(actor domain.Actor) domain.Account {
 	h.t.Helper()

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/app"
+)
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// connectSandboxAPI connects a sandbox account through the API's connect flow, the sandbox
+// consent page and the callback, as a script with an API token would, and returns the
+// account's id.
+func connectSandboxAPI(t *testing.T, c *client, handle string) string {
+	t.Helper()
+	st, _, body := c.do("POST", "/api/v1/accounts/connect/sandbox", nil)
+	if st != http.StatusOK {
+		t.Fatalf("connect = %d %v", st, body)
+	}
+	authorize := body["authorize_url"].(string)
+	if !strings.HasPrefix(authorize, c.base+"/sandbox/oauth/authorize?") || !strings.Contains(authorize, "code_challenge_method=S256") {
+		t.Fatalf("authorize_url = %s", authorize)
+	}
+	res, err := c.http.Get(authorize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfInput.FindSubmatch(page)
+	if res.StatusCode != 200 || m == nil {
+		t.Fatalf("consent page = %d\n%s", res.StatusCode, page)
+	}
+	res, err = c.http.PostForm(authorize, url.Values{"decision": {"allow"}, "handle": {handle}, "_csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	callback := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.Contains(callback, "/api/v1/accounts/callback/sandbox?") {
+		t.Fatalf("consent = %d to %q", res.StatusCode, callback)
+	}
+	res, err = c.http.Get(callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/accounts?connected=1" {
+		t.Fatalf("callback = %d to %q", res.StatusCode, loc)
+	}
+	// The state is single use: the same callback again is refused.
+	res, err = c.http.Get(callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); loc != "/accounts?connect_error=expired" {
+		t.Errorf("callback replayed: to %q", loc)
+	}
+	st, _, body = c.do("GET", "/api/v1/accounts", nil)
+	for _, it := range body["items"].([]any) {
+		a := it.(map[string]any)
+		if a["external_id"] != nil && a["display_name"] == handle {
+			if st != 200 || a["platform"] != "sandbox" || a["status"] != "active" || a["token_expires_at"] == nil {
+				t.Errorf("account = %v", a)
+			}
+			for _, k := range []string{"access_token", "refresh_token", "token"} {
+				if _, leaked := a[k]; leaked {
+					t.Errorf("account answer has %s", k)
+				}
+			}
+			return a["id"].(string)
+		}
+	}
+	t.Fatalf("connected account %q not listed: %v", handle, body)
+	return ""
+}
+
+func TestAPI_PostsLifecycle(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner := register(t, c, "poster")
+	oc := c.with(owner.token, owner.companyID)
+	acct := connectSandboxAPI(t, oc, "poster-sandbox")
+
+	st, h, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "Hello from the API 👋", "account_ids": []string{acct},
+		"media_urls": []string{"https://cdn.example.com/a.jpg"}, "variants": map[string]any{acct: map[string]string{"content": "Hello, sandbox"}}})
+	if st != 201 || p["status"] != "draft" || p["version"] != float64(1) || h.Get("ETag") != `"1"` || h.Get("Location") != "/api/v1/posts/"+p["id"].(string) {
+		t.Fatalf("create = %d %v %v", st, p, h)
+	}
+	id := p["id"].(string)
+	targets := p["targets"].([]any)
+	if len(targets) != 1 || targets[0].(map[string]any)["content"] != "Hello, sandbox" || p["created_by"] != owner.userID || p["scheduled_for"] != nil {
+		t.Errorf("created post = %v", p)
+	}
+	if st, _, got := oc.do("GET", "/api/v1/posts/"+id, nil); st != 200 || got["content"] != "Hello from the API 👋" {
+		t.Errorf("get = %d %v", st, got)
+	}
+	// Update with a stale If-Match: 412; with the right one: 200 and version 2.
+	upd := map[string]any{"content": "Edited", "account_ids": []string{acct}}
+	if st, _, _ := oc.do("PUT", "/api/v1/posts/"+id, upd, "If-Match", `"7"`); st != 412 {
+		t.Errorf("stale update = %d, want 412", st)
+	}
+	st, h, p = oc.do("PUT", "/api/v1/posts/"+id, upd, "If-Match", `"1"`)
+	if st != 200 || p["version"] != float64(2) || h.Get("ETag") != `"2"` || p["content"] != "Edited" {
+		t.Fatalf("update = %d %v", st, p)
+	}
+	// Schedule for later, list it with filters, unschedule, then publish now.
+	at := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	st, _, p = oc.do("POST", "/api/v1/posts/"+id+"/schedule", map[string]string{"scheduled_for": at.In(time.FixedZone("X", 5*3600)).Format(time.RFC3339)})
+	if st != 200 || p["status"] != "scheduled" || p["scheduled_for"] != at.Format(time.RFC3339) {
+		t.Fatalf("schedule = %d %v", st, p)
+	}
+	from, to := url.QueryEscape(at.Add(-time.Minute).Format(time.RFC3339)), url.QueryEscape(at.Add(time.Minute).Format(time.RFC3339))
+	for q, want := range map[string]int{"status=scheduled": 1, "status=draft": 0, "platform=sandbox": 1, "platform=linkedin": 0,
+		"from=" + from + "&to=" + to: 1, "from=" + to: 0} {
+		st, _, l := oc.do("GET", "/api/v1/posts?"+q, nil)
+		if st != 200 || len(l["items"].([]any)) != want {
+			t.Errorf("list ?%s = %d with %d items, want %d", q, st, len(l["items"].([]any)), want)
+		}
+	}
+	if st, _, p = oc.do("DELETE", "/api/v1/posts/"+id+"/schedule", nil); st != 200 || p["status"] != "draft" || p["scheduled_for"] != nil {
+		t.Fatalf("unschedule = %d %v", st, p)
+	}
+	if st, _, p = oc.do("POST", "/api/v1/posts/"+id+"/schedule", nil); st != 200 || p["status"] != "scheduled" {
+		t.Fatalf("publish now = %d %v", st, p)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for p["status"] != "published" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		_, _, p = oc.do("GET", "/api/v1/posts/"+id, nil)
+	}
+	tg := p["targets"].([]any)[0].(map[string]any)
+	if p["status"] != "published" || tg["status"] != "published" || tg["attempts"] != float64(1) || tg["published_at"] == nil ||
+		!strings.HasPrefix(tg["external_url"].(string), m.URL()+"/sandbox/posts/") {
+		t.Fatalf("after publishing: %v", p)
+	}
+	// Published: no edit, no reschedule; deleting it from Herald is allowed.
+	if st, _, _ := oc.do("PUT", "/api/v1/posts/"+id, upd); st != 409 {
+		t.Errorf("edit a published post = %d, want 409", st)
+	}
+	if st, _, _ := oc.do("POST", "/api/v1/posts/"+id+"/schedule", nil); st != 409 {
+		t.Errorf("schedule a published post = %d, want 409", st)
+	}
+	if st, _, _ := oc.do("DELETE", "/api/v1/posts/"+id, nil); st != 204 {
+		t.Errorf("delete = %d", st)
+	}
+	if st, _, _ := oc.do("GET", "/api/v1/posts/"+id, nil); st != 404 {
+		t.Errorf("get deleted = %d", st)
+	}
+	// Disconnect: gone from the list; a second time 404.
+	if st, _, _ := oc.do("DELETE", "/api/v1/accounts/"+acct, nil); st != 204 {
+		t.Errorf("disconnect = %d", st)
+	}
+	if st, _, _ := oc.do("DELETE", "/api/v1/accounts/"+acct, nil); st != 404 {
+		t.Errorf("disconnect twice = %d", st)
+	}
+}
+
+func TestAPI_PostsPagination(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner := register(t, c, "pager")
+	oc := c.with(owner.token, owner.companyID)
+	acct := connectSandboxAPI(t, oc, "pager-sandbox")
+	for i := range 5 {
+		if st, _, _ := oc.do("POST", "/api/v1/posts", map[string]any{"content": fmt.Sprintf("post %d", i), "account_ids": []string{acct}}); st != 201 {
+			t.Fatal(st)
+		}
+	}
+	seen := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		st, _, l := oc.do("GET", "/api/v1/posts?limit=2&cursor="+url.QueryEscape(cursor), nil)
+		if st != 200 {
+			t.Fatalf("page = %d %v", st, l)
+		}
+		pages++
+		for _, it := range l["items"].([]any) {
+			seen[it.(map[string]any)["id"].(string)] = true
+		}
+		next, _ := l["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(seen) != 5 || pages != 3 {
+		t.Errorf("saw %d posts on %d pages, want 5 on 3", len(seen), pages)
+	}
+}
+
+func TestAPI_PostsBadInput(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner := register(t, c, "bad-input")
+	oc := c.with(owner.token, owner.companyID)
+	acct := connectSandboxAPI(t, oc, "bad-input-sandbox")
+	_, _, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "ok", "account_ids": []string{acct}})
+	id := p["id"].(string)
+	long := strings.Repeat("ü", 5001)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		headers      []string
+		status       int
+		field        string
+	}{
+		{"POST", "/api/v1/posts", []byte(`{"content":`), nil, 400, ""},
+		{"POST", "/api/v1/posts", []byte(`[]`), nil, 400, ""},
+		{"POST", "/api/v1/posts", "just a string", nil, 400, ""},
+		{"POST", "/api/v1/posts", map[string]any{"content": 5, "account_ids": []string{acct}}, nil, 422, "content"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": "all"}, nil, 422, "account_ids"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": []string{acct}, "colour": "red"}, nil, 422, "colour"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "", "account_ids": []string{}}, nil, 422, "account_ids"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": []string{"not-a-uuid"}}, nil, 422, "account_ids[0]"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": []string{acct}, "media_urls": []string{"file:///etc/passwd"}}, nil, 422, "media_urls[0]"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": []string{acct}, "variants": map[string]any{"zzz": map[string]string{"content": "hi"}}}, nil, 422, "variants.zzz.content"},
+		{"POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": []string{acct}}, []string{"Content-Type", "text/plain"}, 415, ""},
+		{"GET", "/api/v1/posts?status=done", nil, nil, 422, "status"},
+		{"GET", "/api/v1/posts?platform=myspace", nil, nil, 422, "platform"},
+		{"GET", "/api/v1/posts?from=yesterday", nil, nil, 422, "from"},
+		{"GET", "/api/v1/posts?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", nil, nil, 422, "to"},
+		{"GET", "/api/v1/posts?limit=0", nil, nil, 422, "limit"},
+		{"GET", "/api/v1/posts?limit=abc", nil, nil, 422, "limit"},
+		{"GET", "/api/v1/posts?cursor=garbage", nil, nil, 422, "cursor"},
+		{"GET", "/api/v1/posts/not-a-uuid", nil, nil, 404, ""},
+		{"GET", "/api/v1/posts/00000000-0000-0000-0000-000000000000", nil, nil, 404, ""},
+		{"PUT", "/api/v1/posts/" + id, map[string]any{"content": "x", "account_ids": []string{acct}}, []string{"If-Match", "garbage"}, 412, ""},
+		{"POST", "/api/v1/posts/" + id + "/schedule", map[string]any{"scheduled_for": "tomorrow"}, nil, 422, "scheduled_for"},
+		{"POST", "/api/v1/posts/" + id + "/schedule", map[string]any{"scheduled_for": "2020-01-01T00:00:00Z"}, nil, 422, "scheduled_for"},
+		{"POST", "/api/v1/posts/" + id + "/schedule", map[string]any{"scheduled_for": 12}, nil, 422, "scheduled_for"},
+		{"DELETE", "/api/v1/posts/" + id + "/schedule", nil, nil, 409, ""},
+		{"POST", "/api/v1/accounts/connect/myspace", nil, nil, 404, ""},
+		{"POST", "/api/v1/accounts/connect/linkedin", nil, nil, 404, ""},
+		{"DELETE", "/api/v1/accounts/not-a-uuid", nil, nil, 404, ""},
+	} {
+		st, _, body := oc.do(tc.method, tc.path, tc.body, tc.headers...)
+		if st != tc.status {
+			t.Errorf("%s %s %v = %d %v, want %d", tc.method, tc.path, tc.body, st, body, tc.status)
+			continue
+		}
+		if body["type"] == nil || body["title"] == nil || body["status"] != float64(st) {
+			t.Errorf("%s %s: not a problem answer: %v", tc.method, tc.path, body)
+		}
+		if tc.field != "" {
+			if _, ok := problemFields(body)[tc.field]; !ok {
+				t.Errorf("%s %s: fields %v, want %q", tc.method, tc.path, problemFields(body), tc.field)
+			}
+		}
+	}
+	// A post too long for the sandbox saves as a draft but does not schedule: 422 naming the target.
+	_, _, p = oc.do("POST", "/api/v1/posts", map[string]any{"content": long, "account_ids": []string{acct}})
+	st, _, body := oc.do("POST", "/api/v1/posts/"+p["id"].(string)+"/schedule", nil)
+	if st != 422 || !strings.Contains(problemFields(body)["targets."+acct], "5,001 characters") {
+		t.Errorf("schedule a too-long post = %d %v", st, body)
+	}
+	if _, _, again := oc.do("GET", "/api/v1/posts/"+p["id"].(string), nil); again["status"] != "draft" || again["content"] != long {
+		t.Errorf("the refused post changed: %v", again["status"])
+	}
+	// Callback errors are sentences on the web app, never raw platform text.
+	res, err := c.http.Get(m.URL() + "/api/v1/accounts/callback/sandbox?state=nope&code=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); loc != "/accounts?connect_error=expired" {
+		t.Errorf("callback with an unknown state redirects to %q", loc)
+	}
+	res, err = c.http.Get(m.URL() + "/api/v1/accounts/callback/sandbox?error=access_denied&error_description=%3Cscript%3E")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); strings.Contains(loc, "script") {
+		t.Errorf("callback echoed the platform's text: %q", loc)
+	}
+}
+
+// TestAPI_PostsTenancyAndRoles tries every posts and accounts endpoint from another company
+// (404, never another tenant's data) and as a viewer (403 for writes).
+func TestAPI_PostsTenancyAndRoles(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner, viewer, editor, rival := register(t, c, "tenant"), register(t, c, "viewer"), register(t, c, "editor"), register(t, c, "rival")
+	oc := c.with(owner.token, owner.companyID)
+	for _, p := range []struct {
+		a    account
+		role string
+	}{{viewer, "viewer"}, {editor, "editor"}} {
+		if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": p.a.email, "role": p.role}); st != 201 {
+			t.Fatalf("add %s = %d %v", p.role, st, b)
+		}
+	}
+	acct := connectSandboxAPI(t, oc, "tenant-sandbox")
+	_, _, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "ours", "account_ids": []string{acct}})
+	id := p["id"].(string)
+	body := map[string]any{"content": "x", "account_ids": []string{acct}}
+
+	rc := c.with(rival.token, rival.companyID)
+	rivalAcct := connectSandboxAPI(t, rc, "rival-sandbox")
+	endpoints := []struct {
+		method, path string
+		body         any
+		write        bool
+	}{
+		{"GET", "/api/v1/posts/" + id, nil, false},
+		{"PUT", "/api/v1/posts/" + id, body, true},
+		{"POST", "/api/v1/posts/" + id + "/schedule", nil, true},
+		{"DELETE", "/api/v1/posts/" + id + "/schedule", nil, true},
+		{"DELETE", "/api/v1/posts/" + id, nil, true},
+		{"DELETE", "/api/v1/accounts/" + acct, nil, true},
+	}
+	for _, e := range endpoints {
+		if st, _, b := rc.do(e.method, e.path, e.body); st != 404 {
+			t.Errorf("rival %s %s = %d %v, want 404", e.method, e.path, st, b)
+		}
+		// Naming the other company in X-Company-ID is 404 too.
+		if st, _, _ := c.with(rival.token, owner.companyID).do(e.method, e.path, e.body); st != 404 {
+			t.Errorf("rival naming our company: %s %s = %d, want 404", e.method, e.path, st)
+		}
+	}
+	// The rival cannot post to our account, and lists none of our things.
+	if st, _, b := rc.do("POST", "/api/v1/posts", body); st != 422 || problemFields(b)["account_ids[0]"] == "" {
+		t.Errorf("rival posts to our account = %d %v", st, b)
+	}
+	for _, path := range []string{"/api/v1/posts", "/api/v1/accounts"} {
+		_, _, l := rc.do("GET", path, nil)
+		for _, it := range l["items"].([]any) {
+			if got := it.(map[string]any)["id"]; got == id || got == acct {
+				t.Errorf("rival's %s lists our %v", path, got)
+			}
+		}
+	}
+	// A post of ours naming the rival's account is refused.
+	if st, _, b := oc.do("POST", "/api/v1/posts", map[string]any{"content": "x", "account_ids": []string{rivalAcct}}); st != 422 {
+		t.Errorf("our post to the rival's account = %d %v", st, b)
+	}
+
+	vc := c.with(viewer.token, owner.companyID)
+	if st, _, _ := vc.do("GET", "/api/v1/posts/"+id, nil); st != 200 {
+		t.Errorf("viewer reads = %d", st)
+	}
+	if st, _, _ := vc.do("GET", "/api/v1/accounts", nil); st != 200 {
+		t.Errorf("viewer lists accounts = %d", st)
+	}
+	writes := append([]struct {
+		method, path string
+		body         any
+		write        bool
+	}{{"POST", "/api/v1/posts", body, true}, {"POST", "/api/v1/accounts/connect/sandbox", nil, true}}, endpoints...)
+	for _, e := range writes {
+		if !e.write {
+			continue
+		}
+		if st, _, b := vc.do(e.method, e.path, e.body); st != 403 {
+			t.Errorf("viewer %s %s = %d %v, want 403", e.method, e.path, st, b)
+		}
+	}
+	// Editors write and schedule posts but do not connect or disconnect accounts.
+	ec := c.with(editor.token, owner.companyID)
+	if st, _, b := ec.do("POST", "/api/v1/posts/"+id+"/schedule", map[string]string{"scheduled_for": time.Now().Add(time.Hour).Format(time.RFC3339)}); st != 200 {
+		t.Errorf("editor schedules = %d %v", st, b)
+	}
+	if st, _, _ := ec.do("POST", "/api/v1/accounts/connect/sandbox", nil); st != 403 {
+		t.Errorf("editor connects = %d, want 403", st)
+	}
+	if st, _, _ := ec.do("DELETE", "/api/v1/accounts/"+acct, nil); st != 403 {
+		t.Errorf("editor disconnects = %d, want 403", st)
+	}
+	// Unauthenticated: 401 everywhere.
+	for _, e := range writes {
+		if st, _, _ := c.with("", "").do(e.method, e.path, e.body); st != 401 {
+			t.Errorf("anonymous %s %s = %d, want 401", e.method, e.path, st)
+		}
+	}
+}
+
+func TestAPI_PostIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner := register(t, c, "idem-posts")
+	oc := c.with(owner.token, owner.companyID)
+	acct := connectSandboxAPI(t, oc, "idem-sandbox")
+	body := map[string]any{"content": "once", "account_ids": []string{acct}}
+	_, _, first := oc.do("POST", "/api/v1/posts", body, "Idempotency-Key", "post-1")
+	st, _, again := oc.do("POST", "/api/v1/posts", body, "Idempotency-Key", "post-1")
+	if st != 201 || again["id"] != first["id"] {
+		t.Errorf("repeat = %d %v, want the first answer %v", st, again["id"], first["id"])
+	}
+	_, _, l := oc.do("GET", "/api/v1/posts", nil)
+	if n := len(l["items"].([]any)); n != 1 {
+		t.Errorf("%d posts after a repeated create, want 1", n)
+	}
+}
