@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"strings"
 	"time"
 
@@ -31,9 +32,10 @@ const Channel = "herald_authz"
 
 // Enforcer decides permissions from Casbin's in-memory copy of the role assignments.
 type Enforcer struct {
-	e    *casbin.SyncedEnforcer
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	e        *casbin.SyncedEnforcer
+	pool     *pgxpool.Pool
+	log      *slog.Logger
+	reloadMu sync.Mutex // one reload at a time, so an older snapshot never replaces a newer one
 }
 
 var _ ports.Authorizer = (*Enforcer)(nil)
@@ -90,7 +92,13 @@ func forbidden(res domain.Resource, act domain.Action) error {
 // Reload implements ports.Authorizer. It re-reads every assignment and swaps them in at
 // once (a partial swap would briefly leave a company without roles); with the shared role
 // catalogue that is one indexed scan of memberships.
+//
+// Reloads run one at a time: Casbin reads the snapshot outside its lock and swaps it in
+// after, so two concurrent reloads could finish out of order and the older snapshot
+// (without the membership just added) would win.
 func (a *Enforcer) Reload(ctx context.Context, _ domain.CompanyID) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
 	if err := a.e.LoadPolicy(); err != nil {
 		return fmt.Errorf("authz: reload: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +160,47 @@ func TestListen_SecondInstanceFollowsNotifications(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Listen returned %v after cancel, want nil", err)
+	}
+}
+
+// TestReload_ConcurrentReloadsKeepTheNewest adds members from many goroutines, each
+// reloading after its own insert: every one must be allowed at once. Unserialized
+// reloads could swap an older snapshot in over a newer one.
+func TestReload_ConcurrentReloadsKeepTheNewest(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	e := newEnforcer(t, w.pool)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = e.Listen(ctx) }() // notifications reload too, as in a running Herald
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var u string
+			if err := w.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash) VALUES (gen_random_uuid() || '@example.com', 'x', 'h') RETURNING id`).Scan(&u); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := w.pool.Exec(ctx, `WITH m AS (INSERT INTO memberships (company_id, user_id, role) VALUES ($1, $2, 'owner'))
+				SELECT pg_notify('herald_authz', $1::text)`, w.other, u); err != nil {
+				errs <- err
+				return
+			}
+			if err := e.Reload(ctx, w.other); err != nil {
+				errs <- err
+				return
+			}
+			errs <- e.Can(ctx, domain.Actor{UserID: domain.UserID(u), CompanyID: w.other}, domain.ResourceAccounts, domain.ActionWrite)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a member added and reloaded: %v", err)
+		}
 	}
 }
