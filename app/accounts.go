@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/domain"
@@ -32,6 +33,50 @@ type Accounts struct {
 	callback  func(domain.Platform) string // the redirect URL registered with each platform
 	now       func() time.Time
 	log       *slog.Logger
+	cache     credentialCache
+}
+
+// credentialCache keeps accounts' opened credentials in memory for a short while, so a
+// burst of posts to one account reads and decrypts its tokens once. A stale entry is
+// harmless: a token the platform refuses goes through the locked refresh path, which
+// reads the row again, and disconnecting fails the account's targets in its transaction.
+type credentialCache struct {
+	mu sync.Mutex
+	m  map[domain.AccountID]cachedCredentials
+}
+
+type cachedCredentials struct {
+	account domain.Account
+	creds   domain.Credentials
+	until   time.Time
+}
+
+// credentialCacheTTL bounds how long this process trusts what it read.
+const credentialCacheTTL = 30 * time.Second
+
+func (c *credentialCache) get(id domain.AccountID, now time.Time) (cachedCredentials, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	return e, ok && now.Before(e.until)
+}
+
+func (c *credentialCache) put(a domain.Account, creds domain.Credentials, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[domain.AccountID]cachedCredentials{}
+	}
+	if len(c.m) > 10_000 {
+		clear(c.m)
+	}
+	c.m[a.ID] = cachedCredentials{account: a, creds: creds, until: now.Add(credentialCacheTTL)}
+}
+
+func (c *credentialCache) forget(id domain.AccountID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
 }
 
 // NewAccounts returns the account use cases for the configured platforms. callback gives
@@ -265,6 +310,7 @@ func (a *Accounts) Disconnect(ctx context.Context, actor domain.Actor, id domain
 		return err
 	}
 	now := a.now()
+	defer a.cache.forget(id)
 	return a.store.InTx(ctx, func(tx ports.Tx) error {
 		acct, _, err := tx.Accounts().Credentials(ctx, actor.CompanyID, id, true)
 		if err != nil {
@@ -356,6 +402,9 @@ func tokenAAD(a domain.Account, field string) []byte {
 func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, rejected string) (domain.Account, domain.Credentials, error) {
 	var acct domain.Account
 	var creds domain.Credentials
+	if e, ok := a.cache.get(id, a.now()); ok && rejected == "" && e.account.CompanyID == company && e.creds.Fresh(a.now(), refreshMargin) {
+		return e.account, e.creds, nil
+	}
 	err := a.store.Read(ctx, func(tx ports.Tx) error {
 		var sealed ports.Sealed
 		var err error
@@ -369,8 +418,10 @@ func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id
 		return acct, creds, err
 	}
 	if creds.Fresh(a.now(), refreshMargin) && (rejected == "" || creds.AccessToken != rejected) {
+		a.cache.put(acct, creds, a.now())
 		return acct, creds, nil
 	}
+	a.cache.forget(id)
 	impl, ok := a.platforms[acct.Platform]
 	if !ok {
 		return acct, creds, domain.Errorf(domain.CodeUnavailable, "%s is not configured on this Herald any more.", acct.Platform.Title())
@@ -425,6 +476,9 @@ func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id
 	}
 	if refused != nil {
 		return acct, creds, &domain.Error{Code: domain.CodeUnauthenticated, Message: acct.StatusReason, Err: refused}
+	}
+	if acct.Status == domain.AccountActive {
+		a.cache.put(acct, creds, a.now())
 	}
 	return acct, creds, nil
 }

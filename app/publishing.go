@@ -211,15 +211,18 @@ func (p *Publishing) begin(ctx context.Context, j TargetJob) (step, domain.Post,
 		if !ok || post.Status() != domain.PostPublishing || post.Version() != j.Version || t.Final() {
 			return nil
 		}
-		c, err := tx.Companies().Get(ctx, j.Company)
-		if err != nil {
-			return err
-		}
-		if c.Status != domain.CompanyActive {
-			if err := t.Fail("This company is suspended, so Herald did not publish the post."); err != nil {
+		// The claim checked the company; a retry, maybe hours later, checks again.
+		if t.Attempts() > 0 {
+			c, err := tx.Companies().Get(ctx, j.Company)
+			if err != nil {
 				return err
 			}
-			return p.save(ctx, tx, &post, *t)
+			if c.Status != domain.CompanyActive {
+				if err := t.Fail("This company is suspended, so Herald did not publish the post."); err != nil {
+					return err
+				}
+				return p.save(ctx, tx, &post, *t)
+			}
 		}
 		if t.AttemptOpen() {
 			next = stepReconcile

@@ -71,6 +71,15 @@ func (r postRow) toPost(targets []targetRow) domain.Post {
 
 func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
 
+// timeOrNil is nullTime for hot paths: pgx encodes a *time.Time directly, not through
+// driver.Valuer.
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 func nullUser(id domain.UserID) sql.NullString {
 	return sql.NullString{String: string(id), Valid: id != ""}
 }
@@ -114,22 +123,53 @@ func (s posts) Get(ctx context.Context, company domain.CompanyID, id domain.Post
 
 // Lock implements ports.Posts.
 func (s posts) Lock(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error) {
-	return s.get(ctx, company, id, "FOR UPDATE")
+	return s.get(ctx, company, id, "FOR UPDATE OF p")
 }
 
 func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.PostID, lock string) (domain.Post, error) {
-	var r postRow
-	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+postColumns+` FROM posts WHERE company_id = $1 AND id = $2 `+lock, company, id)
+	// One round trip: the post row (locked when asked) and its targets as JSON.
+	var r struct {
+		postRow
+		Targets []byte `db:"targets"`
+	}
+	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+postColumns+`,
+		    (SELECT coalesce(json_agg(json_build_object('post_id', t.post_id, 'account_id', t.account_id, 'platform', t.platform,
+		        'variant', t.variant, 'status', t.status, 'external_id', t.external_id, 'external_url', t.external_url,
+		        'reason', t.reason, 'attempts', t.attempts, 'attempt_open', t.attempt_open, 'published_at', t.published_at)
+		        ORDER BY t.position), '[]')
+		     FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id) AS targets
+		FROM posts p WHERE p.company_id = $1 AND p.id = $2 `+lock, string(company), string(id))
 	if err != nil {
 		return domain.Post{}, translate(err, "post")
 	}
-	var ts []targetRow
-	err = sqlx.SelectContext(ctx, s.q, &ts, `SELECT `+targetColumns+` FROM post_targets
-		WHERE company_id = $1 AND post_id = $2 ORDER BY position`, company, id)
-	if err != nil {
-		return domain.Post{}, translate(err, "post")
+	var ts []targetJSON
+	if err := json.Unmarshal(r.Targets, &ts); err != nil {
+		return domain.Post{}, fmt.Errorf("postgres: post targets: %w", err)
 	}
-	return r.toPost(ts), nil
+	rows := make([]targetRow, len(ts))
+	for i, t := range ts {
+		rows[i] = targetRow{PostID: t.PostID, AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, Status: t.Status,
+			ExternalID: t.ExternalID, ExternalURL: t.ExternalURL, Reason: t.Reason, Attempts: t.Attempts, AttemptOpen: t.AttemptOpen}
+		if t.PublishedAt != nil {
+			rows[i].PublishedAt = sql.NullTime{Time: *t.PublishedAt, Valid: true}
+		}
+	}
+	return r.toPost(rows), nil
+}
+
+// targetJSON is a target as json_build_object writes it.
+type targetJSON struct {
+	PostID      string     `json:"post_id"`
+	AccountID   string     `json:"account_id"`
+	Platform    string     `json:"platform"`
+	Variant     string     `json:"variant"`
+	Status      string     `json:"status"`
+	ExternalID  string     `json:"external_id"`
+	ExternalURL string     `json:"external_url"`
+	Reason      string     `json:"reason"`
+	Attempts    int        `json:"attempts"`
+	AttemptOpen bool       `json:"attempt_open"`
+	PublishedAt *time.Time `json:"published_at"`
 }
 
 const targetColumns = `post_id, account_id, platform, variant, status, external_id, external_url, reason, attempts, attempt_open, published_at`
@@ -160,7 +200,7 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 // SetStatus implements ports.Posts.
 func (s posts) SetStatus(ctx context.Context, p domain.Post) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE posts SET status = $3, status_reason = $4, updated_at = $5
-		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Status(), p.Reason(), p.UpdatedAt)
+		WHERE company_id = $1 AND id = $2`, string(p.CompanyID), string(p.ID), string(p.Status()), p.Reason(), p.UpdatedAt)
 	if err != nil {
 		return translate(err, "post")
 	}
@@ -173,8 +213,8 @@ func (s posts) SaveTarget(ctx context.Context, company domain.CompanyID, post do
 		UPDATE post_targets SET status = $4, external_id = $5, external_url = $6, reason = $7, attempts = $8,
 		                        attempt_open = $9, published_at = $10, updated_at = now()
 		WHERE company_id = $1 AND post_id = $2 AND account_id = $3`,
-		company, post, t.AccountID, t.Status(), t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(),
-		t.AttemptOpen(), nullTime(t.PublishedAt()))
+		string(company), string(post), string(t.AccountID), string(t.Status()), t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(),
+		t.AttemptOpen(), timeOrNil(t.PublishedAt()))
 	if err != nil {
 		return translate(err, "post")
 	}

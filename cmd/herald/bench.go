@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ type benchOptions struct {
 	Latency                       time.Duration
 	Tuning                        queue.Tuning
 	DBConns                       int
+	CPUProfile                    string
 }
 
 // benchCmd runs `herald bench publish`: see BENCHMARKS.md.
@@ -48,6 +50,7 @@ func benchCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 	fs.IntVar(&o.Idle, "idle", 100, "posts due one by one on an idle system, for the start lag of a single post")
 	fs.IntVar(&o.Setup, "setup-workers", 8, "goroutines creating and scheduling posts")
 	fs.IntVar(&o.DBConns, "db-conns", int(cfg.DBMaxConns), "database connections")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the burst to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions,
 		return err
 	}
 	created := time.Since(start)
-	due := time.Now().Add(3*time.Second + time.Duration(o.Posts)*400*time.Microsecond).Truncate(time.Millisecond)
+	due := time.Now().Add(3*time.Second + time.Duration(o.Posts)*4*time.Millisecond).Truncate(time.Millisecond)
 	start = time.Now()
 	if err := parallel(len(ids), o.Setup, func(i int) error {
 		_, err := m.Posts.Schedule(ctx, actors[i%len(actors)].actor, ids[i], due, 0)
@@ -170,8 +173,21 @@ func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions,
 	}
 	fmt.Fprintf(out, "\nburst: %d posts created in %s and scheduled in %s, all due at %s\n", o.Posts, created.Round(time.Millisecond),
 		time.Since(start).Round(time.Millisecond), due.Format("15:04:05.000"))
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	if err := waitPublished(ctx, m, o.Posts); err != nil {
 		return err
+	}
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	p50, p99, worst, err := startLag(ctx, m, "")
 	if err != nil {
