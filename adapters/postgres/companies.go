@@ -86,8 +86,6 @@ func (s companies) List(ctx context.Context, p ports.Page) ([]domain.CompanySumm
 	if err != nil {
 		return nil, "", err
 	}
-	// Social accounts and posts get their tables with the issues that bring them; until
-	// then no company has any, and the counts say so truthfully.
 	var rows []struct {
 		companyRow
 		Members  int `db:"members"`
@@ -97,7 +95,8 @@ func (s companies) List(ctx context.Context, p ports.Page) ([]domain.CompanySumm
 	err = sqlx.SelectContext(ctx, s.q, &rows, `
 		SELECT c.id, c.name, c.plan, c.status, c.settings, c.version, c.created_at,
 		       (SELECT count(*) FROM memberships m WHERE m.company_id = c.id) AS members,
-		       0 AS accounts, 0 AS posts
+		       (SELECT count(*) FROM social_accounts a WHERE a.company_id = c.id AND a.status <> 'disconnected') AS accounts,
+		       (SELECT count(*) FROM posts p WHERE p.company_id = c.id) AS posts
 		FROM companies c
 		WHERE ($1::timestamptz IS NULL OR (c.created_at, c.id) > ($1, $2::uuid))
 		ORDER BY c.created_at, c.id
