@@ -85,39 +85,9 @@ func (s *Posts) Create(ctx context.Context, actor domain.Actor, in domain.PostIn
 // Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (publishing or published);
 // CodeInvalid.
 func (s *Posts) Update(ctx context.Context, actor domain.Actor, id domain.PostID, in domain.PostInput, ifMatch int) (domain.Post, error) {
-	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
-		return domain.Post{}, err
-	}
-	var p domain.Post
-	err := s.store.InTx(ctx, func(tx ports.Tx) error {
-		var err error
-		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
-			return err
-		}
-		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
-			return err
-		}
-		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
-		if err != nil {
-			return err
-		}
-		if err := p.Edit(in, accounts, s.now()); err != nil {
-			return err
-		}
-		if p.Status() == domain.PostScheduled {
-			if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
-				return err
-			}
-			if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
-				return err
-			}
-		}
-		if err := tx.Posts().Update(ctx, &p); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, "post.updated", p)
+	return s.change(ctx, actor, domain.ResourcePosts, id, ifMatch, "post.updated", func(p *domain.Post, accounts []domain.Account) (bool, error) {
+		return p.Status() == domain.PostScheduled, p.Edit(in, accounts, s.now())
 	})
-	return p, err
 }
 
 // Delete removes the post; its publish job, if any, becomes stale.
@@ -150,7 +120,26 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 // CodeConflict (publishing or published); CodeInvalid (time in the past, a rule broken,
 // an account that needs reconnecting).
 func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, ifMatch int) (domain.Post, error) {
-	if err := s.authz.Can(ctx, actor, domain.ResourceSchedule, domain.ActionWrite); err != nil {
+	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", func(p *domain.Post, _ []domain.Account) (bool, error) {
+		return true, p.Schedule(at, s.now())
+	})
+}
+
+// Unschedule takes a scheduled post back to draft; its publish job becomes stale.
+// Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (not scheduled).
+func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
+	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", func(p *domain.Post, _ []domain.Account) (bool, error) {
+		return false, p.Unschedule(s.now())
+	})
+}
+
+// change runs one change of a post in a transaction: permission on res, the post locked,
+// its version checked against ifMatch, edit applied (it reports whether the post is now
+// due to be published), then, for a post to publish, every rule checked and its publish
+// job enqueued for its time, the post saved and the change audited.
+func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resource, id domain.PostID, ifMatch int, action string,
+	edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, res, domain.ActionWrite); err != nil {
 		return domain.Post{}, err
 	}
 	var p domain.Post
@@ -166,19 +155,22 @@ func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.Post
 		if err != nil {
 			return err
 		}
-		if err := p.Schedule(at, s.now()); err != nil {
+		publish, err := edit(&p, accounts)
+		if err != nil {
 			return err
 		}
-		if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
-			return err
+		if publish {
+			if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
+				return err
+			}
+			if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
+				return err
+			}
 		}
 		if err := tx.Posts().Update(ctx, &p); err != nil {
 			return err
 		}
-		if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, "post.scheduled", p)
+		return s.audit(ctx, tx, actor, action, p)
 	})
 	return p, err
 }
@@ -211,32 +203,6 @@ func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.
 		return err
 	}
 	return nil
-}
-
-// Unschedule takes a scheduled post back to draft; its publish job becomes stale.
-// Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (not scheduled).
-func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
-	if err := s.authz.Can(ctx, actor, domain.ResourceSchedule, domain.ActionWrite); err != nil {
-		return domain.Post{}, err
-	}
-	var p domain.Post
-	err := s.store.InTx(ctx, func(tx ports.Tx) error {
-		var err error
-		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
-			return err
-		}
-		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
-			return err
-		}
-		if err := p.Unschedule(s.now()); err != nil {
-			return err
-		}
-		if err := tx.Posts().Update(ctx, &p); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, "post.unscheduled", p)
-	})
-	return p, err
 }
 
 func (s *Posts) audit(ctx context.Context, tx ports.Tx, actor domain.Actor, action string, p domain.Post) error {

@@ -228,28 +228,7 @@ func randomHex(n int) string {
 // EmptyURL returns the URL of a new database with no tables, for migration tests.
 func EmptyURL(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
-	admin, err := adminURL(ctx)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := clonePrefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + randomHex(6)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create empty database: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
-			c.Close(context.Background())
-		}
-	})
-	return withDatabase(admin, name)
+	return newDatabase(t, "")
 }
 
 // FreshURL returns the URL of a new migrated database of the test's own, dropped when the
@@ -258,6 +237,17 @@ func EmptyURL(t testing.TB) string {
 func FreshURL(t testing.TB) string {
 	t.Helper()
 	URL(t) // the template exists once the shared database does
+	tpl, err := templateName()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return newDatabase(t, tpl)
+}
+
+// newDatabase creates a database, empty or cloned from template, that is dropped when the
+// test ends, and returns its URL.
+func newDatabase(t testing.TB, template string) string {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := adminURL(ctx)
 	if err != nil {
@@ -268,13 +258,14 @@ func FreshURL(t testing.TB) string {
 		t.Fatalf("pgtest: connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	tpl, err := templateName()
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
 	name := clonePrefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + randomHex(6)
-	if err := createFrom(ctx, conn, name, tpl); err != nil {
-		t.Fatalf("pgtest: %v", err)
+	if template == "" {
+		_, err = conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize())
+	} else {
+		err = createFrom(ctx, conn, name, template)
+	}
+	if err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), admin)
@@ -290,8 +281,7 @@ func FreshURL(t testing.TB) string {
 // the test ends.
 func Fresh(t testing.TB) *postgres.DB {
 	t.Helper()
-	u := FreshURL(t)
-	db, err := postgres.Open(context.Background(), u, 20)
+	db, err := postgres.Open(context.Background(), FreshURL(t), 20)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
