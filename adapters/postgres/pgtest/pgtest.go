@@ -276,15 +276,3 @@ func newDatabase(t testing.TB, template string) string {
 	})
 	return withDatabase(admin, name)
 }
-
-// Fresh returns a store on a new database of the test's own (see FreshURL), closed when
-// the test ends.
-func Fresh(t testing.TB) *postgres.DB {
-	t.Helper()
-	db, err := postgres.Open(context.Background(), FreshURL(t), 20)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	t.Cleanup(db.Close)
-	return db
-}
