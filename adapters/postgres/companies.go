@@ -44,10 +44,10 @@ func (s companies) Create(ctx context.Context, c *domain.Company) error {
 	if err != nil {
 		return fmt.Errorf("postgres: company settings: %w", err)
 	}
-	err = sqlx.GetContext(ctx, s.q, &c.ID, `
+	err = s.q.QueryRowxContext(ctx, `
 		INSERT INTO companies (name, plan, status, settings, created_at)
 		VALUES ($1, $2, $3, $4, $5)
-		RETURNING id`, c.Name, c.Plan, c.Status, settings, c.CreatedAt)
+		RETURNING id, version`, c.Name, c.Plan, c.Status, settings, c.CreatedAt).Scan(&c.ID, &c.Version)
 	return translateIf(err, "company")
 }
 

@@ -20,7 +20,7 @@ func TestAPI_AuthFlow(t *testing.T) {
 
 	st, _, body := c.do("POST", "/api/v1/auth/register", map[string]string{"email": strings.ToUpper(email), "password": "correct horse battery", "name": "Ada", "company": "Analytical Engines"})
 	if st != http.StatusCreated || field(body, "user", "email") != email || field(body, "company", "name") != "Analytical Engines" ||
-		field(body, "company", "plan") != "free" || body["token"] == nil || body["expires_at"] == nil {
+		field(body, "company", "plan") != "free" || field(body, "company", "version") != float64(1) || body["token"] == nil || body["expires_at"] == nil {
 		t.Fatalf("register = %d %v", st, body)
 	}
 	first := body["token"].(string)
