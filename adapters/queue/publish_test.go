@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -492,5 +493,49 @@ func TestPublish_ThousandDuePostsPublishExactlyOnce(t *testing.T) {
 	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM post_targets WHERE company_id = $1 AND published_at < $2`,
 		string(h.owner.CompanyID), due).Scan(&early); err != nil || early != 0 {
 		t.Errorf("%d targets published before their time (%v)", early, err)
+	}
+}
+
+func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	newKey := "k2:" + "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+	both, err := crypto.ParseKeyRing(newKey + "," + testKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	callback := func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }
+	rotated := app.NewAccounts(h.db, h.authz, both, []ports.Platform{h.fake}, callback, time.Now, quiet())
+	if n, err := rotated.RotateKeys(h.ctx); err != nil || n != 1 {
+		t.Fatalf("RotateKeys = %d, %v; want 1 account", n, err)
+	}
+	if n, err := rotated.RotateKeys(h.ctx); err != nil || n != 0 {
+		t.Errorf("second RotateKeys = %d, %v; want nothing left to do", n, err)
+	}
+	var access, refresh []byte
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT access_token, refresh_token FROM social_accounts WHERE id = $1`, string(h.account.ID)).Scan(&access, &refresh); err != nil {
+		t.Fatal(err)
+	}
+	if both.Stale(access) || both.Stale(refresh) || strings.Contains(string(access), "at-0") {
+		t.Errorf("tokens after rotation: stale %v/%v", both.Stale(access), both.Stale(refresh))
+	}
+	// With the old key gone, the account still publishes.
+	onlyNew, err := crypto.ParseKeyRing(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := app.NewAccounts(h.db, h.authz, onlyNew, []ports.Platform{h.fake}, callback, time.Now, quiet())
+	pub := app.NewPublishing(h.db, accounts, app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: 5 * time.Second}, time.Now, quiet())
+	_, j := h.claim("after rotation")
+	if err := pub.PublishTarget(h.ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.get(j.Post); p.Status() != domain.PostPublished {
+		t.Errorf("post after rotation: %s %q", p.Status(), p.Targets[0].Reason())
+	}
+	// And a ring that lacks the key cannot open them: the ciphertexts are real.
+	old, _ := crypto.ParseKeyRing(testKeys)
+	if _, err := old.Open(access, []byte("anything")); err == nil {
+		t.Error("the old key opened a token sealed under the new one")
 	}
 }

@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/migrations"
@@ -88,5 +92,46 @@ func TestRequestID_RejectsInjectedValues(t *testing.T) {
 		if got := rec.Header().Get(echo.HeaderXRequestID); (got == in) != keep || got == "" {
 			t.Errorf("request id %q became %q, keep = %v", in, got, keep)
 		}
+	}
+}
+
+func TestKeys_ProductionNeedsAKeyAndDevelopmentMakesOne(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_DATA_DIR": dir, "HERALD_ENV": "production"}
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	err = m.Run(context.Background())
+	m.Close()
+	if err == nil || !strings.Contains(err.Error(), "HERALD_ENCRYPTION_KEYS") {
+		t.Fatalf("production start without keys: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "encryption-keys")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("production wrote a key file: %v", err)
+	}
+
+	var out bytes.Buffer
+	env["HERALD_ENV"] = "development"
+	getenv := func(k string) string { return env[k] }
+	if err := run(context.Background(), []string{"keys", "rotate"}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatalf("keys rotate: %v", err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "encryption-keys"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("development key file: %v %v", info, err)
+	}
+	if !strings.Contains(out.String(), "re-encrypted the tokens of 0 accounts") {
+		t.Errorf("keys rotate printed %q", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"keys", "generate", "--id", "k9"}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	spec := strings.SplitN(out.String(), "\n", 2)[0]
+	if _, err := crypto.ParseKeyRing(spec); err != nil || !strings.HasPrefix(spec, "k9:") {
+		t.Errorf("keys generate printed %q (%v)", spec, err)
 	}
 }
