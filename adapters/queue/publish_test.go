@@ -3,8 +3,10 @@ package queue_test
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -537,5 +539,59 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 	old, _ := crypto.ParseKeyRing(testKeys)
 	if _, err := old.Open(access, []byte("anything")); err == nil {
 		t.Error("the old key opened a token sealed under the new one")
+	}
+}
+
+func TestConnect_StateIsSingleUseExpiresAndBelongsToItsStarter(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	accounts := app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
+		func(p domain.Platform) string { return "http://herald.test/cb/" + string(p) }, now, quiet())
+	start := func(actor domain.Actor) string {
+		t.Helper()
+		u, err := accounts.Connect(h.ctx, actor, "sandbox", "https://evil.example/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, _ := url.Parse(u)
+		return parsed.Query().Get("state")
+	}
+	state := start(h.owner)
+	clock.Add(int64(app.ConnectFlowLifetime + time.Second))
+	if _, err := accounts.Callback(h.ctx, h.owner.UserID, "sandbox", state, "good-code", "", ""); !errors.Is(err, app.ErrConnectExpired) {
+		t.Errorf("an expired state: %v", err)
+	}
+	state = start(h.owner)
+	other := h.newCompany("Other", domain.RoleOwner)
+	if _, err := accounts.Callback(h.ctx, other.UserID, "sandbox", state, "good-code", "", ""); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("someone else's browser finished the flow: %v", err)
+	}
+	state = start(h.owner)
+	done, err := accounts.Callback(h.ctx, "", "sandbox", state, "good-code", "", "")
+	if err != nil || len(done.Accounts) != 1 || done.ReturnTo != "/accounts" {
+		t.Fatalf("callback by state alone = %+v, %v (a foreign return path must fall back to /accounts)", done, err)
+	}
+	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "good-code", "", ""); !errors.Is(err, app.ErrConnectExpired) {
+		t.Errorf("a state used twice: %v", err)
+	}
+	state = start(h.owner)
+	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "", "access_denied", ""); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("denied consent: %v", err)
+	}
+	state = start(h.owner)
+	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "bad-code", "", ""); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("a code the platform refuses: %v", err)
+	}
+	// The verifier is stored sealed, never in the clear.
+	var verifier []byte
+	start(h.owner)
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT verifier FROM oauth_states LIMIT 1`).Scan(&verifier); err != nil {
+		t.Fatal(err)
+	}
+	if len(verifier) < 43+28 {
+		t.Errorf("verifier column holds %d bytes; want a sealed verifier", len(verifier))
 	}
 }
