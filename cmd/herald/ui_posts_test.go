@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -477,5 +478,43 @@ func TestUI_TimeZoneFromProfileOrBrowser(t *testing.T) {
 	b.setZone("Europe/Berlin")
 	if _, doc := b.page("/posts"); !strings.Contains(doc.Find("main").Text(), "Europe/Berlin") {
 		t.Error("the saved zone does not win over the browser's")
+	}
+}
+
+// TestUI_SandboxOperatorPageIsForSuperadmins publishes to the sandbox and reads the
+// operator page: a 404 for everyone but superadmins, who see the post listed.
+func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	email := b.registerUI("Otto")
+	b.connectSandbox("/accounts", "allow")
+	c := newClient(t, m)
+	st, _, login := c.do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": "correct horse battery"})
+	if st != 200 {
+		t.Fatal(st)
+	}
+	api := c.with(login["token"].(string), "")
+	_, _, accts := api.do("GET", "/api/v1/accounts", nil)
+	acct := accts["items"].([]any)[0].(map[string]any)["id"].(string)
+	_, _, p := api.do("POST", "/api/v1/posts", map[string]any{"content": "Operator, can you see me?", "account_ids": []string{acct}})
+	api.do("POST", "/api/v1/posts/"+p["id"].(string)+"/schedule", nil)
+	deadline := time.Now().Add(20 * time.Second)
+	for p["status"] != "published" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		_, _, p = api.do("GET", "/api/v1/posts/"+p["id"].(string), nil)
+	}
+	if res, _ := b.get("/sandbox/posts"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("operator page for a plain member = %d, want 404", res.StatusCode)
+	}
+	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, doc := b.get("/sandbox/posts")
+	if res.StatusCode != http.StatusOK || !strings.Contains(doc.Text(), "Operator, can you see me?") {
+		t.Errorf("operator page for a superadmin = %d: %q", res.StatusCode, text(doc.Find("main")))
+	}
+	if _, home := b.get("/"); home.Find(`nav a[href="/sandbox/posts"]`).Length() != 1 {
+		t.Error("superadmins have no link to the sandbox's operator page")
 	}
 }
