@@ -124,7 +124,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	}
 	acct, creds, err := p.accounts.credentials(ctx, j.Company, j.Account, "")
 	if err != nil {
-		return p.failed(ctx, j, err)
+		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet; an older open attempt stays open
 	}
 	if acct.Status != domain.AccountActive {
 		return p.finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
@@ -166,7 +166,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		}
 	}
 	if err != nil {
-		return p.failed(ctx, j, err)
+		return p.failed(ctx, j, err, true)
 	}
 	return p.finish(ctx, j, func(t *domain.Target) error {
 		return t.Succeed(published.ExternalID, published.URL, orNow(published.At, p.now()))
@@ -293,11 +293,11 @@ func (p *Publishing) save(ctx context.Context, tx ports.Tx, post *domain.Post, t
 	return nil
 }
 
-// failed records a platform error: permanent ones fail the target, transient ones are
-// retried with backoff (and the platform's Retry-After) until attempts run out. An
-// unclassified error may have reached the platform, so the attempt stays open and the
+// failed records an error: permanent ones fail the target, transient ones are retried
+// with backoff (and the platform's Retry-After) until attempts run out. An unclassified
+// error after the platform may have been reached (reached) leaves the attempt open, so the
 // retry reconciles first.
-func (p *Publishing) failed(ctx context.Context, j TargetJob, err error) error {
+func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, reached bool) error {
 	switch domain.CodeOf(err) {
 	case domain.CodeRateLimited, domain.CodeUnavailable:
 		return p.retryLater(ctx, j, err, true)
@@ -305,7 +305,7 @@ func (p *Publishing) failed(ctx context.Context, j TargetJob, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // stopping: the attempt stays open, the next run reconciles
 		}
-		return p.retryLater(ctx, j, err, false)
+		return p.retryLater(ctx, j, err, !reached)
 	}
 	return p.finish(ctx, j, func(t *domain.Target) error { return t.Fail(domain.MessageOf(err)) })
 }
@@ -331,10 +331,13 @@ func (p *Publishing) retryLater(ctx context.Context, j TargetJob, cause error, c
 		}
 		attempts = t.Attempts()
 		if attempts >= p.cfg.MaxAttempts {
+			var err error
 			if !closed && t.AttemptOpen() {
-				return errors.Join(t.MarkUnknown(fmt.Sprintf("Gave up after %d attempts; the last one may or may not have reached the platform: %s", attempts, reason)), p.save(ctx, tx, &post, *t))
+				err = t.MarkUnknown(fmt.Sprintf("Gave up after %d attempts; the last one may or may not have reached the platform: %s", attempts, reason))
+			} else {
+				err = t.Fail(fmt.Sprintf("Gave up after %d attempts: %s", attempts, reason))
 			}
-			if err := t.Fail(fmt.Sprintf("Gave up after %d attempts: %s", attempts, reason)); err != nil {
+			if err != nil {
 				return err
 			}
 			return p.save(ctx, tx, &post, *t)
