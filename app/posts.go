@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -131,6 +132,41 @@ func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.Po
 	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", func(p *domain.Post, _ []domain.Account) (bool, error) {
 		return false, p.Unschedule(s.now())
 	})
+}
+
+// ResolveTarget records a person's answer for a target whose outcome is unknown: it was
+// published (at externalURL, optional), or it was not, and it is published again now.
+// Errors: CodeForbidden; CodeNotFound (post or target); CodeStale; CodeConflict (the target
+// is not unknown); CodeInvalid (externalURL).
+func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain.PostID, account domain.AccountID, published bool, externalURL string, ifMatch int) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourceSchedule, domain.ActionWrite); err != nil {
+		return domain.Post{}, err
+	}
+	var p domain.Post
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+			return err
+		}
+		again, err := p.ResolveUnknown(account, published, externalURL, s.now())
+		if err != nil {
+			return err
+		}
+		if again {
+			if err := tx.Jobs().PublishTargets(ctx, p.CompanyID, p.ID, p.Version(), []domain.AccountID{account}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Posts().Update(ctx, &p); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "post.target_resolved",
+			Subject: string(p.ID), Details: map[string]string{"account": string(account), "published": fmt.Sprint(published)}, At: s.now()})
+	})
+	return p, err
 }
 
 // change runs one change of a post in a transaction: permission on res, the post locked,

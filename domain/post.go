@@ -444,6 +444,37 @@ func (p *Post) FailTarget(account AccountID, reason string, now time.Time) bool 
 	return true
 }
 
+// ResolveUnknown records a person's answer about the target on account that was left
+// unknown: published (at url, which may be empty), or not, and then it is tried again. It
+// reports whether a publish job is needed (the version changes so the retry is a new job).
+// Errors: CodeNotFound (no such target), CodeConflict (the target is not unknown),
+// CodeInvalid (url).
+func (p *Post) ResolveUnknown(account AccountID, published bool, url string, now time.Time) (bool, error) {
+	t := p.target(account)
+	if t == nil {
+		return false, Errorf(CodeNotFound, "This post does not go to that account.")
+	}
+	if t.status != TargetUnknown {
+		return false, Errorf(CodeConflict, "Only a target whose outcome is unknown can be resolved; this one is %s.", t.status)
+	}
+	url = strings.TrimSpace(url)
+	if url != "" {
+		if problem := checkMediaURL(url); problem != "" {
+			return false, InvalidField("external_url", "must be the http or https address of the published post")
+		}
+	}
+	p.UpdatedAt = now.UTC()
+	if published {
+		t.status, t.externalURL, t.publishedAt, t.reason = TargetPublished, url, now.UTC(), "Marked as published by a person."
+		p.status = DerivePostStatus(p.Targets)
+		return false, nil
+	}
+	t.status, t.attemptOpen, t.reason = TargetPending, false, "A person asked to publish it again."
+	p.status, p.reason = PostPublishing, ""
+	p.version++
+	return true, nil
+}
+
 // Settle derives a publishing post's status from its targets once all are final, and
 // reports whether it changed.
 func (p *Post) Settle(now time.Time) bool {

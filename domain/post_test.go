@@ -239,3 +239,42 @@ func TestDerivePostStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestPost_ResolveUnknown(t *testing.T) {
+	t.Parallel()
+	unknownPost := func() domain.Post {
+		p := draft(t, domain.PostInput{Content: "x", AccountIDs: []domain.AccountID{"a-li", "a-ig"}})
+		_ = p.Schedule(t0, t0)
+		p.StartPublishing(p.Version(), t0)
+		_ = p.Targets[0].StartAttempt()
+		_ = p.Targets[0].MarkUnknown("interrupted")
+		_ = p.Targets[1].StartAttempt()
+		_ = p.Targets[1].Succeed("x", "", t0)
+		p.Settle(t0)
+		return p
+	}
+	p := unknownPost()
+	if p.Status() != domain.PostPartiallyPublished {
+		t.Fatalf("status %s", p.Status())
+	}
+	if _, err := p.ResolveUnknown("a-ig", true, "", t0); domain.CodeOf(err) != domain.CodeConflict {
+		t.Errorf("resolve a published target: %v", err)
+	}
+	if _, err := p.ResolveUnknown("nope", true, "", t0); domain.CodeOf(err) != domain.CodeNotFound {
+		t.Errorf("resolve a target the post lacks: %v", err)
+	}
+	if _, err := p.ResolveUnknown("a-li", true, "ftp://x", t0); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("resolve with a bad address: %v", err)
+	}
+	v := p.Version()
+	again, err := p.ResolveUnknown("a-li", true, "https://li/1", t0)
+	if err != nil || again || p.Status() != domain.PostPublished || p.Version() != v || p.Targets[0].ExternalURL() != "https://li/1" {
+		t.Errorf("published: again=%v err=%v status=%s", again, err, p.Status())
+	}
+	q := unknownPost()
+	v = q.Version()
+	again, err = q.ResolveUnknown("a-li", false, "", t0)
+	if err != nil || !again || q.Status() != domain.PostPublishing || q.Version() != v+1 || q.Targets[0].Status() != domain.TargetPending || q.Targets[0].Attempts() != 1 {
+		t.Errorf("publish again: again=%v err=%v status=%s v%d target %s", again, err, q.Status(), q.Version(), q.Targets[0].Status())
+	}
+}

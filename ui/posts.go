@@ -238,6 +238,30 @@ func (h *Handler) unschedulePost(c echo.Context) error {
 	return redirect(c, postPath(p.ID))
 }
 
+// resolveTarget handles POST /posts/:id/targets/:account_id/resolve from the post page: a
+// person says a target left unknown was published (published=yes, with an optional
+// address) or should be published again (published=no).
+func (h *Handler) resolveTarget(c echo.Context) error {
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	published := c.FormValue("published") == "yes"
+	p, err := h.Posts.ResolveTarget(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")), domain.AccountID(c.Param("account_id")),
+		published, c.FormValue("external_url"), version)
+	switch domain.CodeOf(err) {
+	case "":
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
+		h.flash(c, domain.MessageOf(err))
+		return redirect(c, postPath(domain.PostID(c.Param("id"))))
+	default:
+		return err
+	}
+	if published {
+		h.flash(c, "Marked as published.")
+	} else {
+		h.flash(c, "Herald is publishing it again now.")
+	}
+	return redirect(c, postPath(p.ID))
+}
+
 // deletePost handles POST /posts/:id/delete.
 func (h *Handler) deletePost(c echo.Context) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))

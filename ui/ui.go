@@ -169,6 +169,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/posts/:id/unschedule", h.unschedulePost)
 	g.POST("/posts/:id/retry", h.retryPost)
 	g.POST("/posts/:id/delete", h.deletePost)
+	g.POST("/posts/:id/targets/:account_id/resolve", h.resolveTarget)
 	g.GET("/calendar", h.calendar)
 }
 

@@ -252,3 +252,29 @@ func (a *API) unschedulePost(c echo.Context) error {
 	}
 	return a.postAnswer(c, http.StatusOK, p)
 }
+
+// resolveTarget handles POST /posts/:id/targets/:account_id/resolve: a person says whether
+// a target left unknown was published ({"published": true, "external_url"?}) or should be
+// published again ({"published": false}).
+func (a *API) resolveTarget(c echo.Context) error {
+	var in struct {
+		Published   *bool  `json:"published"`
+		ExternalURL string `json:"external_url"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Published == nil {
+		return domain.InvalidField("published", "is required: true when the post is on the platform, false to publish it again")
+	}
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.posts.ResolveTarget(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), domain.AccountID(c.Param("account_id")),
+		*in.Published, in.ExternalURL, want)
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}

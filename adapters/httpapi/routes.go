@@ -66,4 +66,5 @@ func (a *API) Register(g *echo.Group) {
 	company.DELETE("/posts/:id", a.deletePost)
 	company.POST("/posts/:id/schedule", a.schedulePost)
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
+	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
 }

@@ -595,3 +595,60 @@ func TestConnect_StateIsSingleUseExpiresAndBelongsToItsStarter(t *testing.T) {
 		t.Errorf("verifier column holds %d bytes; want a sealed verifier", len(verifier))
 	}
 }
+
+func TestResolveTarget_APersonSettlesAnUnknownTarget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	h.fake.lookup = false
+	unknown := func(content string) app.TargetJob {
+		t.Helper()
+		_, j := h.claim(content)
+		_ = h.db.InTx(h.ctx, func(tx ports.Tx) error { // a worker died after recording its attempt
+			p, _ := tx.Posts().Lock(h.ctx, j.Company, j.Post)
+			tg, _ := p.Target(j.Account)
+			_ = tg.StartAttempt()
+			return tx.Posts().SaveTarget(h.ctx, j.Company, j.Post, *tg)
+		})
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if p := h.get(j.Post); p.Targets[0].Status() != domain.TargetUnknown {
+			t.Fatalf("target %s, want unknown", p.Targets[0].Status())
+		}
+		return j
+	}
+
+	j := unknown("it was there")
+	if _, err := h.posts.ResolveTarget(h.ctx, h.owner, j.Post, j.Account, true, "javascript:alert(1)", 0); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("resolve with a bad address: %v", err)
+	}
+	p, err := h.posts.ResolveTarget(h.ctx, h.owner, j.Post, j.Account, true, "https://fake.example/p/found", 0)
+	if err != nil || p.Status() != domain.PostPublished || p.Targets[0].ExternalURL() != "https://fake.example/p/found" {
+		t.Fatalf("resolved as published: %v %s", err, p.Status())
+	}
+	if _, err := h.posts.ResolveTarget(h.ctx, h.owner, j.Post, j.Account, false, "", 0); domain.CodeOf(err) != domain.CodeConflict {
+		t.Errorf("resolve a published target: %v", err)
+	}
+	if h.fake.calls.Load() != 0 {
+		t.Errorf("resolving called the platform %d times", h.fake.calls.Load())
+	}
+
+	j = unknown("it was not there")
+	p, err = h.posts.ResolveTarget(h.ctx, h.owner, j.Post, j.Account, false, "", 0)
+	if err != nil || p.Status() != domain.PostPublishing || p.Version() <= j.Version {
+		t.Fatalf("resolved as not published: %v %s v%d", err, p.Status(), p.Version())
+	}
+	if n := jobCount(h, "publish_target", string(j.Post)); n != 2 {
+		t.Errorf("publish_target jobs = %d, want the first and the retry", n)
+	}
+	if err := h.pub.PublishTarget(h.ctx, app.TargetJob{Company: j.Company, Post: j.Post, Account: j.Account, Version: p.Version()}); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.published(ref(j)) != 1 {
+		t.Errorf("after publishing again: %s, published %d times", p.Status(), h.fake.published(ref(j)))
+	}
+	other := h.newCompany("Other", domain.RoleOwner)
+	if _, err := h.posts.ResolveTarget(h.ctx, other, j.Post, j.Account, true, "", 0); domain.CodeOf(err) != domain.CodeNotFound {
+		t.Errorf("another company resolves our target: %v", err)
+	}
+}

@@ -241,6 +241,10 @@ func TestAPI_PostsBadInput(t *testing.T) {
 		{"POST", "/api/v1/posts/" + id + "/schedule", map[string]any{"scheduled_for": "2020-01-01T00:00:00Z"}, nil, 422, "scheduled_for"},
 		{"POST", "/api/v1/posts/" + id + "/schedule", map[string]any{"scheduled_for": 12}, nil, 422, "scheduled_for"},
 		{"DELETE", "/api/v1/posts/" + id + "/schedule", nil, nil, 409, ""},
+		{"POST", "/api/v1/posts/" + id + "/targets/" + acct + "/resolve", map[string]any{}, nil, 422, "published"},
+		{"POST", "/api/v1/posts/" + id + "/targets/" + acct + "/resolve", map[string]any{"published": "yes"}, nil, 422, "published"},
+		{"POST", "/api/v1/posts/" + id + "/targets/" + acct + "/resolve", map[string]any{"published": true}, nil, 409, ""},
+		{"POST", "/api/v1/posts/" + id + "/targets/00000000-0000-0000-0000-000000000000/resolve", map[string]any{"published": true}, nil, 404, ""},
 		{"POST", "/api/v1/accounts/connect/myspace", nil, nil, 404, ""},
 		{"POST", "/api/v1/accounts/connect/linkedin", nil, nil, 404, ""},
 		{"DELETE", "/api/v1/accounts/not-a-uuid", nil, nil, 404, ""},
@@ -320,6 +324,7 @@ func TestAPI_PostsTenancyAndRoles(t *testing.T) {
 		{"POST", "/api/v1/posts/" + id + "/schedule", nil, true},
 		{"DELETE", "/api/v1/posts/" + id + "/schedule", nil, true},
 		{"DELETE", "/api/v1/posts/" + id, nil, true},
+		{"POST", "/api/v1/posts/" + id + "/targets/" + acct + "/resolve", map[string]any{"published": false}, true},
 		{"DELETE", "/api/v1/accounts/" + acct, nil, true},
 	}
 	for _, e := range endpoints {
