@@ -217,3 +217,24 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 		t.Error("profile does not select the zone")
 	}
 }
+
+func TestTemplates_UnknownTargetOffersResolution(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	p := samplePost(t, domain.PostFailed, at)
+	p.Targets[0] = domain.RestoreTarget(p.Targets[0], domain.TargetUnknown, "", "", "An attempt was interrupted.", 1, false, time.Time{})
+	names := accountNames{"a1": {ID: "a1", DisplayName: "Acme on LinkedIn"}}
+	doc := render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleEditor)
+	form := doc.Find(`form[action="/posts/p1/targets/a1/resolve"]`)
+	if form.Length() != 1 || form.Find(`button[value="yes"]`).Length() != 1 || form.Find(`button[value="no"]`).Length() != 1 ||
+		form.Find(`input[name="_csrf"]`).Length() != 1 || form.Find(`input[name="version"][value="3"]`).Length() != 1 {
+		t.Errorf("resolve form for an unknown target: %q", form.Text())
+	}
+	if doc.Find(`form[action="/posts/p1/targets/a2/resolve"]`).Length() != 0 {
+		t.Error("a pending target offers resolution")
+	}
+	doc = render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleViewer)
+	if doc.Find(`form.resolve`).Length() != 0 {
+		t.Error("a viewer may resolve a target")
+	}
+}
