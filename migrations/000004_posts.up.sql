@@ -74,7 +74,9 @@ CREATE TABLE post_targets (
     FOREIGN KEY (company_id, post_id) REFERENCES posts (company_id, id) ON DELETE CASCADE,
     FOREIGN KEY (company_id, account_id) REFERENCES social_accounts (company_id, id) ON DELETE CASCADE
 );
-CREATE INDEX post_targets_account ON post_targets (company_id, account_id, status);
+-- No index names a column that publishing changes (status, attempts...), so its updates
+-- can stay HOT.
+CREATE INDEX post_targets_account ON post_targets (company_id, account_id);
 CREATE INDEX post_targets_platform ON post_targets (company_id, platform, post_id);
 
 -- The people's time zone, for showing times; everything is stored in UTC.
