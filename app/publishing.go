@@ -87,6 +87,42 @@ func (p *Publishing) PublishPost(ctx context.Context, company domain.CompanyID, 
 	})
 }
 
+// Sweep gives every post that should have moved on a job that will move it: a scheduled
+// post overdue by grace gets its publish job again, a post publishing without a change for
+// quiet gets a publish job again for each unfinished target. River's unique jobs make this
+// safe: a job that still exists (waiting, snoozed, running, or finished within a day) is
+// not inserted twice, so only jobs River gave up on or lost are replaced. It returns how
+// many posts it looked at.
+func (p *Publishing) Sweep(ctx context.Context, grace, quiet time.Duration) (int, error) {
+	now := p.now()
+	var stalled []domain.Post
+	err := p.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		if stalled, err = tx.Posts().Stalled(ctx, now.Add(-grace), now.Add(-quiet), 500); err != nil {
+			return err
+		}
+		for _, post := range stalled {
+			if post.Status() == domain.PostScheduled {
+				if err := tx.Jobs().PublishPost(ctx, post.CompanyID, post.ID, post.Version(), post.ScheduledFor()); err != nil {
+					return err
+				}
+				continue
+			}
+			var accounts []domain.AccountID
+			for _, t := range post.Targets {
+				if !t.Final() {
+					accounts = append(accounts, t.AccountID)
+				}
+			}
+			if err := tx.Jobs().PublishTargets(ctx, post.CompanyID, post.ID, post.Version(), accounts); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(stalled), err
+}
+
 // TargetJob names one target of one post version.
 type TargetJob struct {
 	Company domain.CompanyID

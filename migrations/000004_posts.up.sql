@@ -54,6 +54,8 @@ CREATE TABLE posts (
 CREATE INDEX posts_company_created ON posts (company_id, created_at DESC, id DESC);
 CREATE INDEX posts_company_when ON posts (company_id, (coalesce(scheduled_for, created_at)));
 CREATE INDEX posts_created_by ON posts (created_by);
+-- The sweeper's look for posts that should have moved on.
+CREATE INDEX posts_unfinished ON posts (updated_at) WHERE status IN ('scheduled', 'publishing');
 
 CREATE TABLE post_targets (
     company_id    uuid NOT NULL,

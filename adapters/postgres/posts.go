@@ -279,6 +279,33 @@ func (s posts) List(ctx context.Context, company domain.CompanyID, f ports.PostF
 	return out, next, nil
 }
 
+// Stalled implements ports.Posts.
+func (s posts) Stalled(ctx context.Context, dueBefore, quietSince time.Time, limit int) ([]domain.Post, error) {
+	var keys []struct {
+		CompanyID string `db:"company_id"`
+		ID        string `db:"id"`
+	}
+	err := sqlx.SelectContext(ctx, s.q, &keys, `
+		SELECT company_id, id FROM posts
+		WHERE (status = 'scheduled' AND scheduled_for < $1) OR (status = 'publishing' AND updated_at < $2)
+		ORDER BY updated_at LIMIT $3`, dueBefore, quietSince, limit)
+	if err != nil {
+		return nil, translate(err, "post")
+	}
+	out := make([]domain.Post, 0, len(keys))
+	for _, k := range keys {
+		p, err := s.get(ctx, domain.CompanyID(k.CompanyID), domain.PostID(k.ID), "")
+		if domain.CodeOf(err) == domain.CodeNotFound {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // Unfinished implements ports.Posts.
 func (s posts) Unfinished(ctx context.Context, company domain.CompanyID, account domain.AccountID) ([]domain.PostID, error) {
 	var ids []domain.PostID

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -85,6 +86,38 @@ func (w *publishTargetWorker) Work(ctx context.Context, job *river.Job[PublishTa
 
 // Timeout implements river.Worker: one platform call plus a token refresh and a retry.
 func (w *publishTargetWorker) Timeout(*river.Job[PublishTargetArgs]) time.Duration { return w.timeout }
+
+// SweepArgs is the periodic job that gives stalled posts a job again (app.Publishing.Sweep).
+type SweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SweepArgs) Kind() string { return "sweep_publishing" }
+
+type sweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	publishing *app.Publishing
+	log        *slog.Logger
+}
+
+// Sweep margins: a scheduled post is overdue after sweepGrace (its job starts within a
+// second normally); a publishing post is stalled after sweepQuiet without a change, longer
+// than a target's whole retry schedule between two changes.
+const (
+	sweepGrace = 5 * time.Minute
+	sweepQuiet = 30 * time.Minute
+)
+
+// Work implements river.Worker.
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	n, err := w.publishing.Sweep(ctx, sweepGrace, sweepQuiet)
+	if err != nil {
+		return fmt.Errorf("queue: sweep: %w", err)
+	}
+	if n > 0 {
+		w.log.InfoContext(ctx, "gave stalled posts their jobs again (unless River still had them)", "posts", n)
+	}
+	return nil
+}
 
 // jobs implements ports.Jobs on a transaction (or at once when tx is nil).
 type jobs struct {

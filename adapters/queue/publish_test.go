@@ -652,3 +652,54 @@ func TestResolveTarget_APersonSettlesAnUnknownTarget(t *testing.T) {
 		t.Errorf("another company resolves our target: %v", err)
 	}
 }
+
+func TestSweep_StalledPostsGetTheirJobsBackOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	// A scheduled post whose job River lost, and one whose job is still there.
+	lost := h.draft("lost job")
+	lost, err := h.posts.Schedule(h.ctx, h.owner, lost.ID, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := h.draft("kept job")
+	if kept, err = h.posts.Schedule(h.ctx, h.owner, kept.ID, time.Time{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	// A publishing post whose target job River discarded.
+	_, j := h.claim("discarded target job")
+	if _, err := h.db.SQL().ExecContext(h.ctx, `DELETE FROM river_job WHERE args->>'post_id' = ANY($1)`,
+		[]string{string(lost.ID), string(j.Post)}); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is old enough yet.
+	if n, err := h.pub.Sweep(h.ctx, time.Hour, time.Hour); err != nil || n != 0 {
+		t.Fatalf("Sweep of fresh posts = %d, %v", n, err)
+	}
+	n, err := h.pub.Sweep(h.ctx, -time.Minute, -time.Minute) // everything unfinished counts as stalled
+	if err != nil || n != 3 {
+		t.Fatalf("Sweep = %d, %v; want the 3 unfinished posts", n, err)
+	}
+	for _, c := range []struct {
+		kind string
+		post domain.PostID
+		want int
+	}{{"publish_post", lost.ID, 1}, {"publish_post", kept.ID, 1}, {"publish_target", j.Post, 1}} {
+		if got := jobCount(h, c.kind, string(c.post)); got != c.want {
+			t.Errorf("%s jobs for %s = %d, want %d", c.kind, c.post, got, c.want)
+		}
+	}
+	// Sweeping again inserts nothing new: the jobs exist.
+	if _, err := h.pub.Sweep(h.ctx, -time.Minute, -time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := jobCount(h, "publish_target", string(j.Post)); got != 1 {
+		t.Errorf("a second sweep duplicated the target job: %d", got)
+	}
+	if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.published(ref(j)) != 1 {
+		t.Errorf("swept post: %s, published %d times", p.Status(), h.fake.published(ref(j)))
+	}
+}

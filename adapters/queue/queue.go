@@ -61,10 +61,17 @@ func New(cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &cleanupWorker{cleanup: cfg.Cleanup, log: cfg.Log})
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "cleanup_expired", RunOnStart: true})}
 	if cfg.Publishing != nil {
 		river.AddWorker(workers, &publishPostWorker{publishing: cfg.Publishing})
 		river.AddWorker(workers, &publishTargetWorker{publishing: cfg.Publishing, timeout: t.TargetTimeout})
 		queues[QueuePublish] = river.QueueConfig{MaxWorkers: t.PublishWorkers, FetchCooldown: t.FetchCooldown, FetchPollInterval: t.PollInterval}
+		river.AddWorker(workers, &sweepWorker{publishing: cfg.Publishing, log: cfg.Log})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "sweep_publishing", RunOnStart: true}))
 	}
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener), &river.Config{
 		Logger:          cfg.Log,
@@ -75,11 +82,7 @@ func New(cfg Config) (*Queue, error) {
 		// A publish-target job that died with its process is re-run after this; it finds
 		// its attempt open and reconciles instead of publishing again.
 		RescueStuckJobsAfter: t.TargetTimeout + 2*time.Minute,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "cleanup_expired", RunOnStart: true}),
-		},
+		PeriodicJobs:         periodic,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: new client: %w", err)
