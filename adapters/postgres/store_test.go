@@ -390,3 +390,42 @@ func TestIdempotencyKeys_ClaimOnceWithinTheWindow(t *testing.T) {
 		t.Error("a claim older than the window was not taken over")
 	}
 }
+
+func TestAccounts_ReconnectUpdatesAndKeepsTheRefreshToken(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	f, other := newFixture(t, db), newFixture(t, db)
+	connect := func(company domain.CompanyID, name string, s ports.Sealed) domain.Account {
+		t.Helper()
+		a := domain.Account{CompanyID: company, Platform: domain.Sandbox, ExternalID: "ext-1", DisplayName: name, ConnectedAt: time.Now()}
+		if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Accounts().Connect(ctx, &a, s) }); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	first := connect(f.company.ID, "Old name", ports.Sealed{Access: []byte("a1"), Refresh: []byte("r1")})
+	_ = db.InTx(ctx, func(tx ports.Tx) error {
+		return tx.Accounts().SetStatus(ctx, f.company.ID, first.ID, domain.AccountReauthRequired, "expired")
+	})
+	again := connect(f.company.ID, "New name", ports.Sealed{Access: []byte("a2")})
+	if again.ID != first.ID || again.DisplayName != "New name" || again.Status != domain.AccountActive || again.StatusReason != "" {
+		t.Errorf("reconnect = %+v, want the same account, renamed and active", again)
+	}
+	var got ports.Sealed
+	_ = db.Read(ctx, func(tx ports.Tx) error {
+		_, got, _ = tx.Accounts().Credentials(ctx, f.company.ID, first.ID, false)
+		return nil
+	})
+	if string(got.Access) != "a2" || string(got.Refresh) != "r1" {
+		t.Errorf("tokens after a reconnect without a refresh token = %q/%q, want a2/r1", got.Access, got.Refresh)
+	}
+	// The same external account in another company is another account.
+	if theirs := connect(other.company.ID, "Theirs", ports.Sealed{Access: []byte("x")}); theirs.ID == first.ID {
+		t.Error("two companies share one account row")
+	}
+	err := db.Read(ctx, func(tx ports.Tx) error {
+		_, err := tx.Accounts().Get(ctx, other.company.ID, first.ID)
+		return err
+	})
+	wantCode(t, "another company's account", err, domain.CodeNotFound)
+}
