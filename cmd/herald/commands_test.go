@@ -135,3 +135,25 @@ func TestKeys_ProductionNeedsAKeyAndDevelopmentMakesOne(t *testing.T) {
 		t.Errorf("keys generate printed %q (%v)", spec, err)
 	}
 }
+
+// TestBenchPublish_RunsAndChecksExactlyOnce keeps `herald bench publish` working: a tiny run
+// creates its scratch database, publishes, checks exactly-once, measures bare River, and
+// drops the database.
+func TestBenchPublish_RunsAndChecksExactlyOnce(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": pgtest.URL(t)}[k] }
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"bench", "publish", "--posts", "40", "--companies", "4", "--latency", "5ms", "--idle", "3"}, getenv, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench publish: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"idle: 3 posts", "exactly once: 40 targets, 40 sent to the sandbox for 40 distinct targets, 0 posts not published",
+		"bare River: 40 no-op jobs", "Herald / bare River throughput"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"bench", "publish", "--posts", "1", "--companies", "5"}, getenv, nil, &out, io.Discard); err == nil {
+		t.Error("more companies than posts was accepted")
+	}
+}
