@@ -98,11 +98,8 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 		return err
 	}
 	return s.store.InTx(ctx, func(tx ports.Tx) error {
-		p, err := tx.Posts().Lock(ctx, actor.CompanyID, id)
+		p, err := lockVersion(ctx, tx, actor.CompanyID, id, ifMatch)
 		if err != nil {
-			return err
-		}
-		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
 			return err
 		}
 		if err := p.CheckDelete(); err != nil {
@@ -145,10 +142,7 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 	var p domain.Post
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {
 		var err error
-		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
-			return err
-		}
-		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+		if p, err = lockVersion(ctx, tx, actor.CompanyID, id, ifMatch); err != nil {
 			return err
 		}
 		again, err := p.ResolveUnknown(account, published, externalURL, s.now())
@@ -181,10 +175,7 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 	var p domain.Post
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {
 		var err error
-		if p, err = tx.Posts().Lock(ctx, actor.CompanyID, id); err != nil {
-			return err
-		}
-		if err := domain.CheckVersion(ifMatch, p.Version()); err != nil {
+		if p, err = lockVersion(ctx, tx, actor.CompanyID, id, ifMatch); err != nil {
 			return err
 		}
 		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
@@ -209,6 +200,15 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 		return s.audit(ctx, tx, actor, action, p)
 	})
 	return p, err
+}
+
+// lockVersion locks the company's post and checks it is the version ifMatch names (0: any).
+func lockVersion(ctx context.Context, tx ports.Tx, company domain.CompanyID, id domain.PostID, ifMatch int) (domain.Post, error) {
+	p, err := tx.Posts().Lock(ctx, company, id)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	return p, domain.CheckVersion(ifMatch, p.Version())
 }
 
 // checkPublishable returns why p cannot go out: a suspended company, an account that is

@@ -19,25 +19,12 @@ import (
 // under test-output/. .ci/run installs Chromium when it is missing.
 func TestBrowser_RegisterLoginSwitchAddMember(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does this)")
-	}
 	m := startHerald(t, app.Limits{})
 	colleague := strings.ToLower(uniqueEmail("colleague"))
 	if _, _, _, err := m.Auth.Register(context.Background(), app.Registration{Email: colleague, Password: "correct horse battery", Name: "Colleague", Company: "Elsewhere"}, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := chrome(t, 1280, 900, 60*time.Second)
 
 	email := strings.ToLower(uniqueEmail("vera"))
 	type css = chromedp.CSS
@@ -105,4 +92,22 @@ func TestBrowser_RegisterLoginSwitchAddMember(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "team.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// chrome starts Debian's Chromium headless with a window of w×h, for at most limit, and
+// stops it when the test ends. It fails the test when Chromium is missing.
+func chrome(t *testing.T, w, h int, limit time.Duration) context.Context {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does this)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(w, h))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, limit)
+	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
+	return ctx
 }
