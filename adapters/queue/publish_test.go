@@ -80,6 +80,10 @@ func TestSchedule_JobAndPostCommitOrRollBackTogether(t *testing.T) {
 	if state != "available" {
 		t.Errorf("job state = %s, want available", state)
 	}
+	// The queue's depth still counts it as scheduled, not as work waiting now.
+	if depth, err := h.q.Depth(h.ctx); err != nil || depth["scheduled"] != 1 || depth["available"] != 0 {
+		t.Errorf("Depth = %v, %v; want the future job counted as scheduled", depth, err)
+	}
 }
 
 func TestPublishPost_StaleVersionsDoNothing(t *testing.T) {

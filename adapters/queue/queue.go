@@ -117,10 +117,13 @@ func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
 // Depth returns the number of jobs in each state that is still waiting or running, for
 // the readiness check and the metrics. It returns an error when River's table is unreachable.
 func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
+	// Publish jobs wait as "available" with a future scheduled_at (see dueOnTime): count
+	// those as scheduled, as River's own scheduler would have them.
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT state::text, count(*) FROM river_job
+		SELECT CASE WHEN state = 'available' AND scheduled_at > now() THEN 'scheduled' ELSE state::text END, count(*)
+		FROM river_job
 		WHERE state IN ('available', 'scheduled', 'retryable', 'running', 'pending')
-		GROUP BY state`)
+		GROUP BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("queue: depth: %w", err)
 	}
