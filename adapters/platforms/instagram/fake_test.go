@@ -165,7 +165,8 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The version is part of every path: https://developers.facebook.com/docs/graph-api/guides/versioning
-	// A path without the version Herald pins is refused here, so the adapter cannot drift.
+	// (an unversioned call silently takes the app dashboard's version). The fake refuses any
+	// path without the version Herald pins, so the adapter cannot drift.
 	prefix := "/" + f.version + "/"
 	if !strings.HasPrefix(r.URL.Path, prefix) {
 		graphErr(w, 400, 100, 0, "Unsupported request: unknown or missing API version")
@@ -272,7 +273,7 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // accounts plays GET /me/accounts with instagram_business_account, two Pages a page,
-// paginated with paging.next (https://developers.facebook.com/docs/graph-api/results).
+// paginated with paging.cursors.after and paging.next (https://developers.facebook.com/docs/graph-api/results/).
 func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if !strings.Contains(q.Get("fields"), "instagram_business_account{id,username}") {

@@ -136,6 +136,8 @@ const (
 	codeBUCRate        = 80002 // Instagram business use case rate limit
 
 	subcodePublishLimit = 2207042
+	subcodeSpam         = 2207051 // comes with code 4, which otherwise means throttling
+	subcodeRestricted   = 2207050 // code 25: the account is inactive or checkpointed
 )
 
 // Subcodes Instagram documents as worth another try (error-codes page: "Try again").
@@ -144,6 +146,7 @@ var transientSubcodes = map[int]bool{
 	2207003: true, // it takes too long to download the media
 	2207032: true, // create media fail, please try to re-create media
 	2207053: true, // unknown upload error
+	2207008: true, // media builder expired: "temporary error, retry in 30 s to 2 min"
 }
 
 // Subcodes with a sentence Herald can say about the media.
@@ -155,8 +158,6 @@ var mediaProblems = map[int]string{
 	2207020: "the media expired before it was published",
 	2207026: "the video format is not supported",
 	2207027: "the media is not ready to be published",
-	2207050: "the Instagram account is inactive or restricted",
-	2207051: "Instagram restricted this publication as suspected spam",
 	2207052: "Instagram could not fetch the media from its URL",
 }
 
@@ -188,6 +189,10 @@ func classify(resp *http.Response, raw []byte) error {
 		r := e(domain.CodeRateLimited, "Instagram: this account reached its 24-hour publishing limit.")
 		r.RetryAfter = retryAfter(resp.Header, time.Hour)
 		return r
+	case g.Subcode == subcodeSpam:
+		return e(domain.CodeForbidden, "Instagram: Instagram restricted this publication as suspected spam.")
+	case g.Subcode == subcodeRestricted:
+		return e(domain.CodeForbidden, "Instagram: the account is inactive or restricted; sign in to the Instagram app to fix it.")
 	case g.Code == codeAccessToken || g.Code == codeSession || resp.StatusCode == http.StatusUnauthorized:
 		return e(domain.CodeUnauthenticated, "Instagram: the connection expired or was revoked; please reconnect the account.")
 	case g.Code == codeTooManyCalls || g.Code == codeUserTooMany || g.Code == codePageTooMany ||

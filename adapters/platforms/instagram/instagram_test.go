@@ -300,6 +300,16 @@ func TestPublish_Refusals(t *testing.T) {
 		{name: "MissingPermissionIsForbidden", media: image,
 			setup: func(f *fakeGraph) { f.failNext("POST", "/1784001/media", fakeFail{status: 403, code: 200}) },
 			code:  domain.CodeForbidden},
+		{name: "SpamRestrictionIsForbiddenNotThrottling", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 4, subcode: 2207051})
+			},
+			code: domain.CodeForbidden, message: "spam"},
+		{name: "MediaBuilderExpiredIsUnavailable", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 24, subcode: 2207008})
+			},
+			code: domain.CodeUnavailable},
 		{name: "BadMediaIsInvalid", media: image,
 			setup: func(f *fakeGraph) {
 				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 36000, subcode: 2207004})

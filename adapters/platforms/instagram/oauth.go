@@ -123,8 +123,11 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	}
 	creds := a.credentials(long)
 
-	// https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/get-started
-	// (GET /me/accounts?fields=instagram_business_account: the Pages and their IG accounts)
+	// GET /me/accounts (the Pages the person chose, pages_show_list) with the Page field
+	// instagram_business_account expanded: "GET /<PAGE_ID>?fields=instagram_business_account
+	// returns the IG User connected to the Facebook Page",
+	// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/page.md
+	// (the /me/accounts edge itself is from PLATFORMS.md; its reference page is not in the stored docs).
 	type page struct {
 		ID      string `json:"id"`
 		Name    string `json:"name"`
@@ -163,7 +166,7 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 		}
 		next = ""
 		// Graph pagination: follow paging.next, only on the API's own host (it carries the token).
-		// https://developers.facebook.com/docs/graph-api/results
+		// https://developers.facebook.com/docs/graph-api/results/
 		if answer.Paging.Next != "" && a.sameHost(answer.Paging.Next) {
 			next = answer.Paging.Next
 		}
