@@ -101,19 +101,19 @@ func checkAbsolute(raw string) error {
 
 // withDefaults fills the zero fields of cfg.
 func (cfg Config) withDefaults() Config {
+	if cfg.APIVersion == "" {
+		cfg.APIVersion = DefaultAPIVersion
+	}
 	if cfg.AuthURL == "" {
-		cfg.AuthURL = DefaultAuthURL
+		cfg.AuthURL = "https://www.facebook.com/" + cfg.APIVersion + "/dialog/oauth"
 	}
 	if cfg.TokenURL == "" {
-		cfg.TokenURL = DefaultTokenURL
+		cfg.TokenURL = "https://graph.facebook.com/" + cfg.APIVersion + "/oauth/access_token"
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	if cfg.APIVersion == "" {
-		cfg.APIVersion = DefaultAPIVersion
-	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
 	}

@@ -147,6 +147,7 @@ var transientSubcodes = map[int]bool{
 	2207032: true, // create media fail, please try to re-create media
 	2207053: true, // unknown upload error
 	2207008: true, // media builder expired: "temporary error, retry in 30 s to 2 min"
+	2207027: true, // the media is not ready for publishing, please wait for a moment
 }
 
 // Subcodes with a sentence Herald can say about the media.
@@ -157,7 +158,6 @@ var mediaProblems = map[int]string{
 	2207010: "the caption is too long",
 	2207020: "the media expired before it was published",
 	2207026: "the video format is not supported",
-	2207027: "the media is not ready to be published",
 	2207052: "Instagram could not fetch the media from its URL",
 }
 

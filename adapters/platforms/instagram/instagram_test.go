@@ -310,6 +310,9 @@ func TestPublish_Refusals(t *testing.T) {
 				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 24, subcode: 2207008})
 			},
 			code: domain.CodeUnavailable},
+		{name: "NotReadyAtPublishIsUnavailable", media: image,
+			setup: func(f *fakeGraph) { f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 9007, subcode: 2207027}) },
+			code:  domain.CodeUnavailable},
 		{name: "BadMediaIsInvalid", media: image,
 			setup: func(f *fakeGraph) {
 				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 36000, subcode: 2207004})
