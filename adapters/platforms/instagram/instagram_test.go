@@ -311,8 +311,10 @@ func TestPublish_Refusals(t *testing.T) {
 			},
 			code: domain.CodeUnavailable},
 		{name: "NotReadyAtPublishIsUnavailable", media: image,
-			setup: func(f *fakeGraph) { f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 9007, subcode: 2207027}) },
-			code:  domain.CodeUnavailable},
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 9007, subcode: 2207027})
+			},
+			code: domain.CodeUnavailable},
 		{name: "BadMediaIsInvalid", media: image,
 			setup: func(f *fakeGraph) {
 				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 36000, subcode: 2207004})
@@ -429,5 +431,19 @@ func TestMetrics(t *testing.T) {
 	_, err = a.Metrics(ctx, domain.Credentials{AccessToken: "EAArevoked"}, acct, published.ExternalID)
 	if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
 		t.Errorf("Metrics(revoked) CodeOf = %q, want unauthenticated", got)
+	}
+}
+
+func TestPublish_PermalinkFailureKeepsThePublishedPost(t *testing.T) {
+	t.Parallel()
+	f, a, c, acct := publishSetup(t)
+	// The media id is not known in advance; fail every node read after media_publish.
+	f.failNext("GET", "/17891003", fakeFail{status: 500, code: 2})
+	got, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	if err != nil {
+		t.Fatalf("Publish = %v; a post already published must not be reported as failed", err)
+	}
+	if got.ExternalID != "17891003" || got.URL != "" || !got.At.Equal(now) {
+		t.Errorf("Publish = %+v, want the media id, no URL, the clock's time", got)
 	}
 }
