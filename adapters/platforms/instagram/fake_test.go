@@ -1,0 +1,504 @@
+package instagram
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeGraph is an httptest fake of Facebook Login and the Instagram Graph API (Facebook
+// Login flavour), enforcing the documented contract. Each behaviour cites its page.
+type fakeGraph struct {
+	t       *testing.T
+	srv     *httptest.Server
+	version string
+
+	mu        sync.Mutex
+	codes     map[string]fakeCode   // authorization code -> what it was issued for
+	tokens    map[string]fakeToken  // user access token -> its state
+	pages     []fakePage            // the Pages the person chose
+	quota     map[string]int        // ig user id -> quota_usage
+	container map[string]*fakeCont  // container id -> container
+	media     map[string]*fakeMedia // media id -> published media
+	order     []string              // media ids, oldest first
+	calls     []string              // "METHOD /path" of every API call, in order
+	inject    map[string][]fakeFail // "METHOD /path" -> failures to play, in order
+	nextID    int
+	fewViews  bool // insights answer (#10) Not enough viewers
+}
+
+type fakeCode struct {
+	redirect, challenge string
+}
+
+type fakeToken struct {
+	long    bool
+	expires time.Time
+	revoked bool
+}
+
+type fakePage struct {
+	id, name, igID, igName string
+}
+
+type fakeCont struct {
+	owner, mediaType, url, caption string
+	carouselItem                   bool
+	children                       []string
+	pollsLeft                      int    // reads still IN_PROGRESS; -1: forever
+	final                          string // status after processing: FINISHED or ERROR
+	status                         string // the status text for ERROR
+	published                      bool
+}
+
+type fakeMedia struct {
+	id, owner, caption, permalink string
+	at                            time.Time
+	likes, comments               int64
+}
+
+type fakeFail struct {
+	status  int
+	code    int
+	subcode int
+	header  http.Header
+}
+
+const (
+	fakeAppID     = "app-1"
+	fakeAppSecret = "secret-1"
+	fakeRedirect  = "https://herald.example/connect/instagram/callback"
+)
+
+func newFakeGraph(t *testing.T) *fakeGraph {
+	f := &fakeGraph{
+		t: t, version: "v25.0",
+		codes: map[string]fakeCode{}, tokens: map[string]fakeToken{}, quota: map[string]int{},
+		container: map[string]*fakeCont{}, media: map[string]*fakeMedia{}, inject: map[string][]fakeFail{},
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// adapter returns an adapter pointed at the fake, with fast polling.
+func (f *fakeGraph) adapter(now time.Time) *Adapter {
+	return New(Config{
+		ClientID: fakeAppID, ClientSecret: fakeAppSecret,
+		AuthURL:      f.srv.URL + "/" + f.version + "/dialog/oauth",
+		TokenURL:     f.srv.URL + "/" + f.version + "/oauth/access_token",
+		APIURL:       f.srv.URL,
+		APIVersion:   f.version,
+		HTTPClient:   f.srv.Client(),
+		Now:          func() time.Time { return now },
+		PollInterval: time.Millisecond, PollTimeout: 200 * time.Millisecond,
+	})
+}
+
+// userToken issues a valid long-lived user token.
+func (f *fakeGraph) userToken(now time.Time) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := f.id("EAAlong")
+	f.tokens[tok] = fakeToken{long: true, expires: now.Add(60 * 24 * time.Hour)}
+	return tok
+}
+
+// issueCode plays the consent dialog: a code for redirect with the S256 challenge.
+func (f *fakeGraph) issueCode(redirect, challenge string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	code := f.id("AQcode")
+	f.codes[code] = fakeCode{redirect: redirect, challenge: challenge}
+	return code
+}
+
+func (f *fakeGraph) failNext(method, path string, fails ...fakeFail) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := method + " " + path
+	f.inject[key] = append(f.inject[key], fails...)
+}
+
+func (f *fakeGraph) called() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeGraph) id(prefix string) string {
+	f.nextID++
+	return prefix + strconv.Itoa(1000+f.nextID)
+}
+
+// graphErr writes the Graph API error body.
+// https://developers.facebook.com/docs/graph-api/guides/error-handling
+func graphErr(w http.ResponseWriter, status, code, subcode int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	e := map[string]any{"message": msg, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf"}
+	if subcode != 0 {
+		e["error_subcode"] = subcode
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := r.ParseForm(); err != nil {
+		graphErr(w, 400, 100, 0, "Invalid parameter")
+		return
+	}
+	// The version is part of every path: https://developers.facebook.com/docs/graph-api/guides/versioning
+	// (an unversioned call silently takes the app dashboard's version). The fake refuses any
+	// path without the version Herald pins, so the adapter cannot drift.
+	prefix := "/" + f.version + "/"
+	if !strings.HasPrefix(r.URL.Path, prefix) {
+		graphErr(w, 400, 100, 0, "Unsupported request: unknown or missing API version")
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, prefix)
+	key := r.Method + " /" + path
+	f.calls = append(f.calls, key)
+	if fails := f.inject[key]; len(fails) > 0 {
+		fail := fails[0]
+		f.inject[key] = fails[1:]
+		for k, vs := range fail.header {
+			w.Header()[k] = vs
+		}
+		graphErr(w, fail.status, fail.code, fail.subcode, "injected failure")
+		return
+	}
+	if path == "oauth/access_token" {
+		f.token(w, r)
+		return
+	}
+	// Every API call carries a valid user access token, else code 190.
+	// https://developers.facebook.com/docs/graph-api/guides/error-handling ("190 Access token has expired")
+	if r.URL.Query().Get("access_token") != "" && r.Method == http.MethodPost {
+		graphErr(w, 400, 100, 0, "Herald keeps POST tokens out of URLs") // our own rule, checked here
+		return
+	}
+	tok, ok := f.tokens[r.Form.Get("access_token")]
+	if !ok || tok.revoked {
+		graphErr(w, 400, 190, 0, "Invalid OAuth access token - Cannot parse access token")
+		return
+	}
+	if !tok.expires.After(time.Now()) {
+		graphErr(w, 400, 190, 463, "Error validating access token: Session has expired")
+		return
+	}
+	parts := strings.Split(path, "/")
+	switch {
+	case path == "me/accounts" && r.Method == http.MethodGet:
+		f.accounts(w, r)
+	case len(parts) == 2 && parts[1] == "content_publishing_limit" && r.Method == http.MethodGet:
+		f.publishingLimit(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "media" && r.Method == http.MethodPost:
+		f.createContainer(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "media" && r.Method == http.MethodGet:
+		f.listMedia(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "media_publish" && r.Method == http.MethodPost:
+		f.mediaPublish(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "insights" && r.Method == http.MethodGet:
+		f.insights(w, r, parts[0])
+	case len(parts) == 1 && r.Method == http.MethodGet:
+		f.node(w, r, parts[0])
+	default:
+		graphErr(w, 400, 100, 33, "Unsupported request - method type: "+strings.ToLower(r.Method))
+	}
+}
+
+// token plays GET oauth/access_token: the code grant
+// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow,
+// PKCE verifier: https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token)
+// and fb_exchange_token
+// (https://developers.facebook.com/documentation/facebook-login/guides/access-tokens/get-long-lived).
+func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if r.Method != http.MethodGet {
+		graphErr(w, 400, 100, 33, "Unsupported request")
+		return
+	}
+	if q.Get("client_id") != fakeAppID || q.Get("client_secret") != fakeAppSecret {
+		graphErr(w, 400, 1, 0, "Error validating client secret.")
+		return
+	}
+	if q.Get("grant_type") == "fb_exchange_token" {
+		old, ok := f.tokens[q.Get("fb_exchange_token")]
+		if !ok || old.revoked || !old.expires.After(time.Now()) {
+			graphErr(w, 400, 190, 460, "Error validating access token: The session has been invalidated")
+			return
+		}
+		tok := f.id("EAAlong")
+		f.tokens[tok] = fakeToken{long: true, expires: time.Now().Add(5183944 * time.Second)}
+		writeJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 5183944})
+		return
+	}
+	code, ok := f.codes[q.Get("code")]
+	if !ok {
+		graphErr(w, 400, 100, 36009, "This authorization code has been used.")
+		return
+	}
+	delete(f.codes, q.Get("code"))
+	if q.Get("redirect_uri") != code.redirect {
+		graphErr(w, 400, 100, 36008, "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request")
+		return
+	}
+	if code.challenge != "" {
+		sum := sha256.Sum256([]byte(q.Get("code_verifier")))
+		if base64.RawURLEncoding.EncodeToString(sum[:]) != code.challenge {
+			graphErr(w, 400, 100, 0, "Invalid code verifier")
+			return
+		}
+	}
+	tok := f.id("EAAshort")
+	f.tokens[tok] = fakeToken{expires: time.Now().Add(2 * time.Hour)}
+	writeJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 5183})
+}
+
+// accounts plays GET /me/accounts with instagram_business_account, two Pages a page,
+// paginated with paging.cursors.after and paging.next (https://developers.facebook.com/docs/graph-api/results/).
+func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if !strings.Contains(q.Get("fields"), "instagram_business_account{id,username}") {
+		graphErr(w, 400, 100, 0, "fields must ask for instagram_business_account")
+		return
+	}
+	if !f.tokens[q.Get("access_token")].long {
+		graphErr(w, 400, 100, 0, "the fake expects the long-lived token here")
+		return
+	}
+	start, _ := strconv.Atoi(q.Get("after"))
+	end := min(start+2, len(f.pages))
+	var data []map[string]any
+	for _, p := range f.pages[start:end] {
+		page := map[string]any{"id": p.id, "name": p.name, "access_token": "page-token-" + p.id}
+		if p.igID != "" {
+			page["instagram_business_account"] = map[string]any{"id": p.igID, "username": p.igName}
+		}
+		data = append(data, page)
+	}
+	out := map[string]any{"data": data}
+	if end < len(f.pages) {
+		next := url.Values{"fields": {q.Get("fields")}, "access_token": {q.Get("access_token")}, "limit": {"2"}, "after": {strconv.Itoa(end)}}
+		out["paging"] = map[string]any{"cursors": map[string]any{"after": strconv.Itoa(end)}, "next": f.srv.URL + "/" + f.version + "/me/accounts?" + next.Encode()}
+	}
+	writeJSON(w, out)
+}
+
+func (f *fakeGraph) owns(ig string) bool {
+	for _, p := range f.pages {
+		if p.igID == ig {
+			return true
+		}
+	}
+	return false
+}
+
+// publishingLimit plays GET /{ig-user-id}/content_publishing_limit
+// (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit.md).
+func (f *fakeGraph) publishingLimit(w http.ResponseWriter, r *http.Request, ig string) {
+	if !f.owns(ig) {
+		graphErr(w, 400, 100, 33, "Object with ID '"+ig+"' does not exist")
+		return
+	}
+	if !strings.Contains(r.URL.Query().Get("fields"), "config") {
+		graphErr(w, 400, 100, 0, "the fake expects fields=quota_usage,config")
+		return
+	}
+	writeJSON(w, map[string]any{"data": []any{map[string]any{"quota_usage": f.quota[ig], "config": map[string]any{"quota_total": 50, "quota_duration": 86400}}}})
+}
+
+// createContainer plays POST /{ig-user-id}/media
+// (https://developers.facebook.com/documentation/instagram-platform/content-publishing.md):
+// image_url; media_type=REELS + video_url; carousel items with is_carousel_item=true (videos
+// media_type=VIDEO); media_type=CAROUSEL with up to 10 FINISHED children. A media URL with
+// "slow" stays IN_PROGRESS for 3 reads, "stuck" forever, "broken" ends in ERROR (2207026).
+func (f *fakeGraph) createContainer(w http.ResponseWriter, r *http.Request, ig string) {
+	if !f.owns(ig) {
+		graphErr(w, 400, 100, 33, "Object with ID '"+ig+"' does not exist")
+		return
+	}
+	form := r.PostForm
+	c := &fakeCont{owner: ig, mediaType: form.Get("media_type"), caption: form.Get("caption"), carouselItem: form.Get("is_carousel_item") == "true", final: "FINISHED"}
+	switch c.mediaType {
+	case "":
+		c.mediaType, c.url = "IMAGE", form.Get("image_url")
+		if c.url == "" {
+			graphErr(w, 400, 100, 0, "The parameter image_url is required")
+			return
+		}
+	case "REELS", "VIDEO":
+		c.url = form.Get("video_url")
+		if c.url == "" || (c.mediaType == "VIDEO" && !c.carouselItem) {
+			graphErr(w, 400, 100, 0, "The parameter video_url is required; single videos are REELS")
+			return
+		}
+	case "CAROUSEL":
+		c.children = strings.Split(form.Get("children"), ",")
+		if len(c.children) < 2 || len(c.children) > 10 {
+			graphErr(w, 400, 100, 0, "A carousel takes 2 to 10 children")
+			return
+		}
+		for _, id := range c.children {
+			child, ok := f.container[id]
+			if !ok || !child.carouselItem || child.owner != ig || child.pollsLeft != 0 || child.final != "FINISHED" {
+				graphErr(w, 400, 9007, 2207027, "The media is not ready for publishing, please wait for a moment")
+				return
+			}
+		}
+	default:
+		graphErr(w, 400, 100, 0, "Invalid media_type")
+		return
+	}
+	if c.carouselItem && c.caption != "" {
+		graphErr(w, 400, 100, 0, "Carousel items take no caption")
+		return
+	}
+	switch {
+	case strings.Contains(c.url, "slow"):
+		c.pollsLeft = 3
+	case strings.Contains(c.url, "stuck"):
+		c.pollsLeft = -1
+	case strings.Contains(c.url, "broken"):
+		c.final, c.status = "ERROR", "Error: Media upload has failed with error code 2207026"
+	}
+	id := f.id("1790")
+	f.container[id] = c
+	writeJSON(w, map[string]any{"id": id})
+}
+
+// node plays GET /{container-id}?fields=status_code
+// (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-container.md)
+// and GET /{ig-media-id}?fields=permalink,timestamp,like_count,comments_count
+// (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-media).
+func (f *fakeGraph) node(w http.ResponseWriter, r *http.Request, id string) {
+	fields := r.URL.Query().Get("fields")
+	if c, ok := f.container[id]; ok {
+		if !strings.Contains(fields, "status_code") {
+			graphErr(w, 400, 100, 0, "the fake expects fields=status_code")
+			return
+		}
+		status := c.final
+		switch {
+		case c.published:
+			status = "PUBLISHED"
+		case c.pollsLeft != 0:
+			status = "IN_PROGRESS"
+			if c.pollsLeft > 0 {
+				c.pollsLeft--
+			}
+		}
+		out := map[string]any{"id": id, "status_code": status}
+		if status == "ERROR" {
+			out["status"] = c.status
+		}
+		writeJSON(w, out)
+		return
+	}
+	m, ok := f.media[id]
+	if !ok {
+		graphErr(w, 400, 100, 33, "Object with ID '"+id+"' does not exist")
+		return
+	}
+	out := map[string]any{"id": id}
+	for _, field := range strings.Split(fields, ",") {
+		switch field {
+		case "permalink":
+			out["permalink"] = m.permalink
+		case "timestamp":
+			out["timestamp"] = m.at.Format("2006-01-02T15:04:05-0700")
+		case "like_count":
+			out["like_count"] = m.likes
+		case "comments_count":
+			out["comments_count"] = m.comments
+		case "caption":
+			out["caption"] = m.caption
+		default:
+			graphErr(w, 400, 100, 0, "Tried accessing nonexisting field ("+field+")")
+			return
+		}
+	}
+	writeJSON(w, out)
+}
+
+// mediaPublish plays POST /{ig-user-id}/media_publish
+// (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish.md):
+// only a FINISHED, unpublished container of that user that is not a carousel item;
+// otherwise 9007/2207027 "not ready" (error-codes page).
+func (f *fakeGraph) mediaPublish(w http.ResponseWriter, r *http.Request, ig string) {
+	c, ok := f.container[r.PostForm.Get("creation_id")]
+	if !ok || c.owner != ig || c.carouselItem || c.published || c.pollsLeft != 0 || c.final != "FINISHED" {
+		graphErr(w, 400, 9007, 2207027, "The media is not ready for publishing, please wait for a moment")
+		return
+	}
+	if f.quota[ig] >= 50 {
+		graphErr(w, 400, 9, 2207042, "You reached maximum number of posts that is allowed to be published by Content Publish API.")
+		return
+	}
+	c.published = true
+	f.quota[ig]++
+	id := f.id("1789")
+	f.media[id] = &fakeMedia{id: id, owner: ig, caption: c.caption, permalink: "https://www.instagram.com/p/" + id + "/", at: time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC), likes: 12, comments: 3}
+	f.order = append(f.order, id)
+	writeJSON(w, map[string]any{"id": id})
+}
+
+// listMedia plays GET /{ig-user-id}/media, newest first
+// (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media).
+func (f *fakeGraph) listMedia(w http.ResponseWriter, r *http.Request, ig string) {
+	if !f.owns(ig) {
+		graphErr(w, 400, 100, 33, "Object with ID '"+ig+"' does not exist")
+		return
+	}
+	var data []map[string]any
+	for i := len(f.order) - 1; i >= 0; i-- {
+		m := f.media[f.order[i]]
+		if m.owner != ig {
+			continue
+		}
+		data = append(data, map[string]any{"id": m.id, "caption": m.caption, "permalink": m.permalink, "timestamp": m.at.Format("2006-01-02T15:04:05-0700")})
+	}
+	writeJSON(w, map[string]any{"data": data})
+}
+
+// insights plays GET /{ig-media-id}/insights: impressions is refused since its removal
+// (v22.0; all versions from 2025-04-21), and (#10) when too few people saw the media.
+// https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media/insights
+func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id string) {
+	if _, ok := f.media[id]; !ok {
+		graphErr(w, 400, 100, 33, "Object with ID '"+id+"' does not exist")
+		return
+	}
+	if f.fewViews {
+		graphErr(w, 400, 10, 0, "(#10) Not enough viewers for the media to show insights")
+		return
+	}
+	values := map[string]int64{"reach": 40, "views": 55, "shares": 2, "saved": 5, "likes": 12, "comments": 3, "total_interactions": 22}
+	var data []map[string]any
+	for _, name := range strings.Split(r.URL.Query().Get("metric"), ",") {
+		v, ok := values[name]
+		if !ok {
+			graphErr(w, 400, 100, 2108006, fmt.Sprintf("(#100) metric[0] must be one of the following values: reach, views, shares, saved, ... (got %s)", name))
+			return
+		}
+		data = append(data, map[string]any{"name": name, "period": "lifetime", "values": []any{map[string]any{"value": v}}, "id": id + "/insights/" + name + "/lifetime"})
+	}
+	writeJSON(w, map[string]any{"data": data})
+}

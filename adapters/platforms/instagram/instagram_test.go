@@ -1,0 +1,449 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+var now = time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+
+	t.Run("BothUnsetIsNotConfigured", func(t *testing.T) {
+		_, ok, err := ParseConfig(env(nil))
+		if ok || err != nil {
+			t.Fatalf("ParseConfig(empty) = ok %v, err %v; want false, nil", ok, err)
+		}
+	})
+	t.Run("OneWithoutTheOtherIsAnError", func(t *testing.T) {
+		for _, name := range []string{"HERALD_INSTAGRAM_CLIENT_ID", "HERALD_INSTAGRAM_CLIENT_SECRET"} {
+			_, _, err := ParseConfig(env(map[string]string{name: "x"}))
+			if err == nil {
+				t.Errorf("ParseConfig(only %s) = nil error, want one", name)
+			}
+		}
+	})
+	t.Run("DefaultsAreProduction", func(t *testing.T) {
+		cfg, ok, err := ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s"}))
+		if err != nil || !ok {
+			t.Fatalf("ParseConfig = %v, %v", ok, err)
+		}
+		if cfg.APIURL != "https://graph.facebook.com" || cfg.AuthURL != "https://www.facebook.com/v25.0/dialog/oauth" ||
+			cfg.TokenURL != "https://graph.facebook.com/v25.0/oauth/access_token" || cfg.APIVersion != "v25.0" {
+			t.Errorf("defaults = %+v", cfg)
+		}
+	})
+	t.Run("OverridesAreValidated", func(t *testing.T) {
+		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
+			"HERALD_INSTAGRAM_API_URL": "http://localhost:9/", "HERALD_INSTAGRAM_AUTH_URL": "http://localhost:9/v25.0/dialog/oauth"}))
+		if err != nil || cfg.APIURL != "http://localhost:9" || cfg.AuthURL != "http://localhost:9/v25.0/dialog/oauth" {
+			t.Errorf("ParseConfig(overrides) = %+v, %v", cfg, err)
+		}
+		_, _, err = ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
+			"HERALD_INSTAGRAM_TOKEN_URL": "/relative"}))
+		if err == nil || !strings.Contains(err.Error(), "HERALD_INSTAGRAM_TOKEN_URL") {
+			t.Errorf("ParseConfig(relative token URL) err = %v, want one naming the variable", err)
+		}
+	})
+}
+
+func TestAuthCodeURL_AsksForPublishingAndInsightsWithS256(t *testing.T) {
+	t.Parallel()
+	a := New(Config{ClientID: "app-1", ClientSecret: "s"})
+	raw := a.AuthCodeURL("state-1", "verifier-verifier-verifier-verifier-verifier", fakeRedirect)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if u.Host != "www.facebook.com" || u.Path != "/v25.0/dialog/oauth" {
+		t.Errorf("consent URL = %s", raw)
+	}
+	if q.Get("client_id") != "app-1" || q.Get("state") != "state-1" || q.Get("redirect_uri") != fakeRedirect || q.Get("response_type") != "code" {
+		t.Errorf("query = %v", q)
+	}
+	for _, s := range []string{"instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"} {
+		if !slices.Contains(strings.Split(q.Get("scope"), ","), s) {
+			t.Errorf("scope %q lacks %s", q.Get("scope"), s)
+		}
+	}
+	// RFC 7636 appendix B style check: S256 of the verifier, base64url without padding.
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || strings.Contains(q.Get("code_challenge"), "=") {
+		t.Errorf("PKCE = %q %q", q.Get("code_challenge_method"), q.Get("code_challenge"))
+	}
+}
+
+// connect sets up a fake with three Pages (two linked to Instagram) and runs Exchange.
+func connect(t *testing.T) (*fakeGraph, *Adapter, []domain.Identity) {
+	t.Helper()
+	f := newFakeGraph(t)
+	f.pages = []fakePage{
+		{id: "p1", name: "Acme Shop", igID: "1784001", igName: "acme.shop"},
+		{id: "p2", name: "Acme Blog"}, // no Instagram account linked
+		{id: "p3", name: "Acme Labs", igID: "1784003", igName: "acme.labs"},
+	}
+	a := f.adapter(now)
+	verifier := "verifier-verifier-verifier-verifier-verifier"
+	q, _ := url.Parse(a.AuthCodeURL("st", verifier, fakeRedirect))
+	code := f.issueCode(fakeRedirect, q.Query().Get("code_challenge"))
+	ids, err := a.Exchange(context.Background(), code, verifier, fakeRedirect)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	return f, a, ids
+}
+
+func TestExchange_OneIdentityPerLinkedInstagramAccount(t *testing.T) {
+	t.Parallel()
+	f, _, ids := connect(t)
+	var got []string
+	for _, id := range ids {
+		got = append(got, id.ExternalID+"="+id.DisplayName)
+		if !strings.HasPrefix(id.Credentials.AccessToken, "EAAlong") {
+			t.Errorf("identity %s has token %q, want the long-lived user token", id.ExternalID, id.Credentials.AccessToken)
+		}
+		if want := now.Add(5183944 * time.Second); !id.Credentials.Expiry.Equal(want) {
+			t.Errorf("Expiry = %v, want %v", id.Credentials.Expiry, want)
+		}
+	}
+	if want := []string{"1784001=acme.shop", "1784003=acme.labs"}; !slices.Equal(got, want) {
+		t.Errorf("identities = %v, want %v (across two pages of /me/accounts)", got, want)
+	}
+	calls := f.called()
+	if want := []string{"GET /oauth/access_token", "GET /oauth/access_token", "GET /me/accounts", "GET /me/accounts"}; !slices.Equal(calls, want) {
+		t.Errorf("calls = %v, want %v", calls, want)
+	}
+}
+
+func TestExchange_Refusals(t *testing.T) {
+	t.Parallel()
+	f := newFakeGraph(t)
+	f.pages = []fakePage{{id: "p2", name: "No IG"}}
+	a := f.adapter(now)
+	ctx := context.Background()
+
+	t.Run("UsedCodeIsUnauthenticated", func(t *testing.T) {
+		_, err := a.Exchange(ctx, "AQunknown", "", fakeRedirect)
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
+			t.Errorf("CodeOf = %q, want unauthenticated; err = %v", got, err)
+		}
+	})
+	t.Run("WrongVerifierIsUnauthenticated", func(t *testing.T) {
+		q, _ := url.Parse(a.AuthCodeURL("st", "right-verifier-right-verifier-right-verifier", fakeRedirect))
+		code := f.issueCode(fakeRedirect, q.Query().Get("code_challenge"))
+		_, err := a.Exchange(ctx, code, "wrong-verifier-wrong-verifier-wrong-verifier", fakeRedirect)
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
+			t.Errorf("CodeOf = %q, want unauthenticated; err = %v", got, err)
+		}
+	})
+	t.Run("NoLinkedAccountIsInvalid", func(t *testing.T) {
+		code := f.issueCode(fakeRedirect, "")
+		_, err := a.Exchange(ctx, code, "", fakeRedirect)
+		if got := domain.CodeOf(err); got != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "Instagram") {
+			t.Errorf("CodeOf = %q (%q), want invalid; err = %v", got, domain.MessageOf(err), err)
+		}
+	})
+}
+
+func TestRefresh(t *testing.T) {
+	t.Parallel()
+	f := newFakeGraph(t)
+	a := f.adapter(now)
+	ctx := context.Background()
+
+	t.Run("ExchangesForANewLongLivedToken", func(t *testing.T) {
+		old := domain.Credentials{AccessToken: f.userToken(time.Now()), Expiry: now.Add(24 * time.Hour)}
+		got, err := a.Refresh(ctx, old)
+		if err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		if got.AccessToken == "" || got.AccessToken == old.AccessToken || !got.Expiry.Equal(now.Add(5183944*time.Second)) || got.RefreshToken != "" {
+			t.Errorf("Refresh = %+v", got)
+		}
+	})
+	t.Run("RevokedTokenIsUnauthenticated", func(t *testing.T) {
+		_, err := a.Refresh(ctx, domain.Credentials{AccessToken: "EAArevoked", Expiry: now.Add(time.Hour)})
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
+			t.Errorf("CodeOf = %q, want unauthenticated; err = %v", got, err)
+		}
+		if strings.Contains(err.Error(), "EAArevoked") {
+			t.Errorf("error %q carries the token", err)
+		}
+	})
+	t.Run("ExpiredTokenIsUnauthenticatedWithoutACall", func(t *testing.T) {
+		before := len(f.called())
+		_, err := a.Refresh(ctx, domain.Credentials{AccessToken: "EAAold", Expiry: now.Add(-time.Minute)})
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated || len(f.called()) != before {
+			t.Errorf("CodeOf = %q, calls %d -> %d; want unauthenticated and no call", got, before, len(f.called()))
+		}
+	})
+}
+
+// publishSetup is a fake with one linked account and its token.
+func publishSetup(t *testing.T) (*fakeGraph, *Adapter, domain.Credentials, domain.Account) {
+	t.Helper()
+	f := newFakeGraph(t)
+	f.pages = []fakePage{{id: "p1", name: "Acme", igID: "1784001", igName: "acme"}}
+	return f, f.adapter(now), domain.Credentials{AccessToken: f.userToken(time.Now()), Expiry: now.Add(time.Hour)},
+		domain.Account{Platform: domain.Instagram, ExternalID: "1784001"}
+}
+
+func TestPublish_ContentTypes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		media []string
+		calls []string
+	}{
+		{"Image", []string{"https://cdn.example/a.jpg"}, []string{
+			"GET /1784001/content_publishing_limit", "POST /1784001/media", "GET /1790", "POST /1784001/media_publish", "GET /1789"}},
+		{"ReelWithSlowProcessing", []string{"https://cdn.example/slow.mp4"}, []string{
+			"GET /1784001/content_publishing_limit", "POST /1784001/media", "GET /1790", "GET /1790", "GET /1790", "GET /1790", "POST /1784001/media_publish", "GET /1789"}},
+		{"CarouselOfImageAndVideo", []string{"https://cdn.example/a.png", "https://cdn.example/slow.mov"}, []string{
+			"GET /1784001/content_publishing_limit", "POST /1784001/media", "POST /1784001/media", "GET /1790", "GET /1790", "GET /1790", "GET /1790", "GET /1790",
+			"POST /1784001/media", "GET /1790", "POST /1784001/media_publish", "GET /1789"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, a, c, acct := publishSetup(t)
+			got, err := a.Publish(context.Background(), c, acct, ports.Publication{Reference: "post-1/acct-1", Text: "Launch day #acme", MediaURLs: tc.media})
+			if err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			if got.ExternalID == "" || got.URL != "https://www.instagram.com/p/"+got.ExternalID+"/" || !got.At.Equal(time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC)) {
+				t.Errorf("Publish = %+v", got)
+			}
+			if m := f.media[got.ExternalID]; m == nil || m.caption != "Launch day #acme" {
+				t.Errorf("published media = %+v, want the caption", m)
+			}
+			if calls := trimIDs(f.called()); !slices.Equal(calls, tc.calls) {
+				t.Errorf("calls =\n%v\nwant\n%v", calls, tc.calls)
+			}
+		})
+	}
+}
+
+// trimIDs keeps the first four digits of numeric node ids, so call lists compare.
+func trimIDs(calls []string) []string {
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		method, path, _ := strings.Cut(c, " ")
+		parts := strings.Split(path, "/")
+		if len(parts) == 2 && (strings.HasPrefix(parts[1], "1790") || strings.HasPrefix(parts[1], "1789")) {
+			parts[1] = parts[1][:4]
+		}
+		out[i] = method + " " + strings.Join(parts, "/")
+	}
+	return out
+}
+
+func TestPublish_Refusals(t *testing.T) {
+	t.Parallel()
+	image := []string{"https://cdn.example/a.jpg"}
+	rateHeader := http.Header{"X-Business-Use-Case-Usage": {`{"1784001":[{"type":"instagram","call_count":100,"total_cputime":12,"total_time":30,"estimated_time_to_regain_access":7}]}`}}
+	cases := []struct {
+		name       string
+		media      []string
+		setup      func(f *fakeGraph)
+		code       domain.Code
+		retryAfter time.Duration
+		message    string
+	}{
+		{name: "TextAloneIsInvalid", code: domain.CodeInvalid, message: "needs an image or a video"},
+		{name: "UnknownMediaIsInvalid", media: []string{"https://cdn.example/a.pdf"}, code: domain.CodeInvalid},
+		{name: "QuotaUsedIsRateLimited", media: image, setup: func(f *fakeGraph) { f.quota["1784001"] = 50 },
+			code: domain.CodeRateLimited, retryAfter: time.Hour, message: "Instagram: this account reached its 24-hour publishing limit."},
+		{name: "PublishLimitAnswerIsRateLimited", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 9, subcode: 2207042})
+			},
+			code: domain.CodeRateLimited, retryAfter: time.Hour, message: "24-hour publishing limit"},
+		{name: "ExpiredTokenIsUnauthenticated", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("GET", "/1784001/content_publishing_limit", fakeFail{status: 400, code: 190, subcode: 463})
+			},
+			code: domain.CodeUnauthenticated},
+		{name: "ThrottledWithUsageHeaderIsRateLimited", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 80002, header: rateHeader})
+			},
+			code: domain.CodeRateLimited, retryAfter: 7 * time.Minute},
+		{name: "TooManyCallsWithRetryAfterIsRateLimited", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media", fakeFail{status: 429, code: 4, header: http.Header{"Retry-After": {"30"}}})
+			},
+			code: domain.CodeRateLimited, retryAfter: 30 * time.Second},
+		{name: "ServerErrorIsUnavailable", media: image,
+			setup: func(f *fakeGraph) { f.failNext("POST", "/1784001/media", fakeFail{status: 500, code: 2}) },
+			code:  domain.CodeUnavailable},
+		{name: "TransientMediaErrorIsUnavailable", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: -1, subcode: 2207001})
+			},
+			code: domain.CodeUnavailable},
+		{name: "DuplicateIsConflict", media: image,
+			setup: func(f *fakeGraph) { f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 506}) },
+			code:  domain.CodeConflict},
+		{name: "MissingPermissionIsForbidden", media: image,
+			setup: func(f *fakeGraph) { f.failNext("POST", "/1784001/media", fakeFail{status: 403, code: 200}) },
+			code:  domain.CodeForbidden},
+		{name: "SpamRestrictionIsForbiddenNotThrottling", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 4, subcode: 2207051})
+			},
+			code: domain.CodeForbidden, message: "spam"},
+		{name: "MediaBuilderExpiredIsUnavailable", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 24, subcode: 2207008})
+			},
+			code: domain.CodeUnavailable},
+		{name: "NotReadyAtPublishIsUnavailable", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 9007, subcode: 2207027})
+			},
+			code: domain.CodeUnavailable},
+		{name: "BadMediaIsInvalid", media: image,
+			setup: func(f *fakeGraph) {
+				f.failNext("POST", "/1784001/media", fakeFail{status: 400, code: 36000, subcode: 2207004})
+			},
+			code: domain.CodeInvalid, message: "too large"},
+		{name: "ContainerErrorIsInvalidWithTheReason", media: []string{"https://cdn.example/broken.mp4"},
+			code: domain.CodeInvalid, message: "video format is not supported"},
+		{name: "StillProcessingAtTheDeadlineIsUnavailable", media: []string{"https://cdn.example/stuck.mp4"},
+			code: domain.CodeUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, a, c, acct := publishSetup(t)
+			if tc.setup != nil {
+				tc.setup(f)
+			}
+			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: tc.media})
+			if got := domain.CodeOf(err); got != tc.code {
+				t.Fatalf("CodeOf = %q, want %q; err = %v", got, tc.code, err)
+			}
+			var de *domain.Error
+			if !errors.As(err, &de) {
+				t.Fatalf("err %v is not a *domain.Error", err)
+			}
+			if de.RetryAfter != tc.retryAfter {
+				t.Errorf("RetryAfter = %v, want %v", de.RetryAfter, tc.retryAfter)
+			}
+			if !strings.Contains(de.Message, tc.message) || !strings.HasPrefix(de.Message, "Instagram") {
+				t.Errorf("Message = %q, want it to name Instagram and contain %q", de.Message, tc.message)
+			}
+			if strings.Contains(err.Error(), c.AccessToken) || strings.Contains(de.Message, "injected") {
+				t.Errorf("error %q leaks the token or the platform's text", err)
+			}
+			if len(f.media) != 0 {
+				t.Errorf("a failed publish left %d media", len(f.media))
+			}
+		})
+	}
+}
+
+func TestPublish_NetworkErrorIsUnclassifiedAndHidesTheToken(t *testing.T) {
+	t.Parallel()
+	f, a, c, acct := publishSetup(t)
+	f.srv.Close()
+	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	if err == nil || domain.CodeOf(err) != domain.CodeInternal {
+		t.Fatalf("err = %v (%q), want an unclassified error", err, domain.CodeOf(err))
+	}
+	if strings.Contains(err.Error(), c.AccessToken) {
+		t.Errorf("error %q carries the token", err)
+	}
+}
+
+func TestPublish_WrongVersionIsRefusedByTheFake(t *testing.T) {
+	t.Parallel()
+	f, _, c, acct := publishSetup(t)
+	a := New(Config{ClientID: fakeAppID, ClientSecret: fakeAppSecret, APIURL: f.srv.URL, APIVersion: "v19.0", HTTPClient: f.srv.Client()})
+	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	if got := domain.CodeOf(err); got != domain.CodeInvalid {
+		t.Errorf("CodeOf = %q, want invalid (the fake refuses unpinned versions); err = %v", got, err)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	f, a, c, acct := publishSetup(t)
+	ctx := context.Background()
+	p := ports.Publication{Reference: "post-1/acct-1", Text: "Found me", MediaURLs: []string{"https://cdn.example/a.jpg"}}
+	published, err := a.Publish(ctx, c, acct, p)
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if _, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Another", MediaURLs: p.MediaURLs}); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+
+	got, found, err := a.Lookup(ctx, c, acct, p)
+	if err != nil || !found || got.ExternalID != published.ExternalID || got.URL != published.URL || got.At.IsZero() {
+		t.Errorf("Lookup(published) = %+v, %v, %v; want %+v", got, found, err, published)
+	}
+	_, found, err = a.Lookup(ctx, c, acct, ports.Publication{Text: "Never posted", MediaURLs: p.MediaURLs})
+	if err != nil || found {
+		t.Errorf("Lookup(absent) = %v, %v; want false, nil", found, err)
+	}
+	_, _, err = a.Lookup(ctx, c, acct, ports.Publication{MediaURLs: p.MediaURLs})
+	if !errors.Is(err, ports.ErrLookupUnsupported) {
+		t.Errorf("Lookup(no caption) err = %v, want ErrLookupUnsupported", err)
+	}
+	_ = f
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	f, a, c, acct := publishSetup(t)
+	ctx := context.Background()
+	published, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Numbers", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	got, err := a.Metrics(ctx, c, acct, published.ExternalID)
+	if want := (domain.Metrics{Likes: 12, Comments: 3, Shares: 2, Reach: 40, Impressions: 55}); err != nil || got != want {
+		t.Errorf("Metrics = %+v, %v; want %+v", got, err, want)
+	}
+
+	f.mu.Lock()
+	f.fewViews = true
+	f.mu.Unlock()
+	got, err = a.Metrics(ctx, c, acct, published.ExternalID)
+	if want := (domain.Metrics{Likes: 12, Comments: 3}); err != nil || got != want {
+		t.Errorf("Metrics(few viewers) = %+v, %v; want %+v", got, err, want)
+	}
+
+	_, err = a.Metrics(ctx, domain.Credentials{AccessToken: "EAArevoked"}, acct, published.ExternalID)
+	if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
+		t.Errorf("Metrics(revoked) CodeOf = %q, want unauthenticated", got)
+	}
+}
+
+func TestPublish_PermalinkFailureKeepsThePublishedPost(t *testing.T) {
+	t.Parallel()
+	f, a, c, acct := publishSetup(t)
+	// The media id is not known in advance; fail every node read after media_publish.
+	f.failNext("GET", "/17891003", fakeFail{status: 500, code: 2})
+	got, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	if err != nil {
+		t.Fatalf("Publish = %v; a post already published must not be reported as failed", err)
+	}
+	if got.ExternalID != "17891003" || got.URL != "" || !got.At.Equal(now) {
+		t.Errorf("Publish = %+v, want the media id, no URL, the clock's time", got)
+	}
+}
