@@ -33,7 +33,8 @@ type video struct {
 // public videos that finished processing and moderation, so a video that is not found may
 // still exist (private, or still being moderated): Lookup then returns
 // ports.ErrLookupUnsupported, never found false, so Herald does not post it twice.
-// https://developers.tiktok.com/doc/display-api-overview/
+// https://developers.tiktok.com/doc/tiktok-api-v2-video-list/ (cursor: a UTC Unix time in
+// milliseconds; max_count at most 20)
 func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
 	want := strings.TrimSpace(p.Text)
 	if want == "" {
@@ -71,7 +72,9 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 // video.list): likes, comments and shares; views stand for both impressions and reach,
 // TikTok giving no separate reach. A video TikTok does not return (deleted, private, or
 // not the creator's) is CodeNotFound.
-// https://developers.tiktok.com/doc/display-api-overview/
+// https://developers.tiktok.com/doc/display-api-overview/ and, for filters.video_ids (at
+// most 20, the creator's own videos only), https://developers.tiktok.com/doc/tiktok-api-v1-video-query
+// which links its v2 version
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
 	q := url.Values{"fields": {"id,like_count,comment_count,share_count,view_count"}}
 	body := map[string]any{"filters": map[string][]string{"video_ids": {externalID}}}
