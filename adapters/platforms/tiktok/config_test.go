@@ -1,8 +1,10 @@
 package tiktok
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -85,5 +87,30 @@ func TestNew_Defaults(t *testing.T) {
 	}
 	if a.Platform() != "tiktok" {
 		t.Errorf("Platform() = %q, want tiktok", a.Platform())
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", time.Minute},
+		{"17", 17 * time.Second},
+		{"soon", time.Minute},
+		{time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat), 0},
+	} {
+		resp := &http.Response{Header: http.Header{}}
+		if tc.header != "" {
+			resp.Header.Set("Retry-After", tc.header)
+		}
+		if got := retryAfter(resp, time.Minute); got != tc.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+	resp := &http.Response{Header: http.Header{"Retry-After": {time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}}}
+	if got := retryAfter(resp, time.Minute); got < 58*time.Minute || got > time.Hour {
+		t.Errorf("retryAfter(an hour from now) = %v", got)
 	}
 }

@@ -46,7 +46,8 @@ type grant struct {
 	openID  string
 	scopes  []string
 	expired bool
-	// creatorInfoAt is when this token last queried creator info: init must follow it.
+	// creatorInfoQueried says this token queried creator info since its last init: init
+	// must follow it.
 	creatorInfoQueried bool
 }
 

@@ -195,6 +195,17 @@ func TestAdapter_Refresh(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrorInA200AnswerIsStillAnError", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		old := connect(t, f)
+		f.failNext("/v2/oauth/token/", injected{status: 200, raw: `{"error":"invalid_grant","error_description":"Refresh token is invalid or expired.","log_id":"x"}`})
+		_, err := f.adapter(nil).Refresh(ctx, old)
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
+			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeUnauthenticated, err)
+		}
+	})
+
 	t.Run("RateLimitedIsRetryable", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
