@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -211,10 +210,4 @@ func retryAfter(resp *http.Response, def time.Duration) time.Duration {
 		return 0
 	}
 	return def
-}
-
-// isCode reports whether err is a domain error with code c.
-func isCode(err error, c domain.Code) bool {
-	var e *domain.Error
-	return errors.As(err, &e) && e.Code == c
 }
