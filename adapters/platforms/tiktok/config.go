@@ -1,0 +1,134 @@
+package tiktok
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The production endpoints.
+const (
+	// DefaultAuthURL is the consent page of Login Kit for Web.
+	// https://developers.tiktok.com/doc/login-kit-web
+	DefaultAuthURL = "https://www.tiktok.com/v2/auth/authorize/"
+	// DefaultTokenURL exchanges codes and refresh tokens (the host is open.tiktokapis.com,
+	// not open.tiktok.com).
+	// https://developers.tiktok.com/doc/oauth-user-access-token-management
+	DefaultTokenURL = "https://open.tiktokapis.com/v2/oauth/token/"
+	// DefaultAPIURL is the base of the v2 API (Display API, Content Posting API).
+	// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+	DefaultAPIURL = "https://open.tiktokapis.com"
+)
+
+// The privacy levels a video can be posted with; creator info says which of them the
+// creator may use.
+// https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info/
+const (
+	PrivacyPublic         = "PUBLIC_TO_EVERYONE"
+	PrivacyMutualFriends  = "MUTUAL_FOLLOW_FRIENDS"
+	PrivacyFollowers      = "FOLLOWER_OF_CREATOR"
+	PrivacySelfOnly       = "SELF_ONLY"
+	defaultPollInterval   = 5 * time.Second
+	defaultPollTimeout    = 2 * time.Minute
+	defaultHTTPTimeout    = 30 * time.Second
+	defaultPrivacyLevel   = PrivacyPublic
+	maxResponseBodyLength = 1 << 20
+)
+
+var privacyLevels = []string{PrivacyPublic, PrivacyMutualFriends, PrivacyFollowers, PrivacySelfOnly}
+
+// Config is how the adapter reaches TikTok. Zero fields take the defaults New documents.
+type Config struct {
+	// ClientID is the app's client key (TikTok calls it client_key); ClientSecret its secret.
+	ClientID, ClientSecret string
+	// AuthURL is the consent page, TokenURL the OAuth token endpoint, APIURL the base of the
+	// v2 API (without /v2). Tests point them at a fake.
+	AuthURL, TokenURL, APIURL string
+	// HTTPClient sends every request; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// PrivacyLevel is the privacy level videos are posted with when the creator may use it;
+	// otherwise the first level creator info offers is used. Empty means PUBLIC_TO_EVERYONE.
+	// Apps TikTok has not audited yet can only post SELF_ONLY.
+	PrivacyLevel string
+	// PollInterval is the pause between two publish status checks (default 5 s) and
+	// PollTimeout how long Publish waits for TikTok to finish (default 2 min).
+	PollInterval, PollTimeout time.Duration
+}
+
+// ParseConfig reads HERALD_TIKTOK_CLIENT_ID and HERALD_TIKTOK_CLIENT_SECRET through getenv;
+// ok is false when both are unset (TikTok is not configured) and an error is returned when
+// only one is. HERALD_TIKTOK_AUTH_URL, HERALD_TIKTOK_TOKEN_URL and HERALD_TIKTOK_API_URL
+// override the production endpoints and must be absolute http(s) URLs;
+// HERALD_TIKTOK_PRIVACY_LEVEL (PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS,
+// FOLLOWER_OF_CREATOR or SELF_ONLY) sets the preferred privacy level. Every bad value is
+// reported at once.
+func ParseConfig(getenv func(string) string) (Config, bool, error) {
+	id := strings.TrimSpace(getenv("HERALD_TIKTOK_CLIENT_ID"))
+	secret := strings.TrimSpace(getenv("HERALD_TIKTOK_CLIENT_SECRET"))
+	if id == "" && secret == "" {
+		return Config{}, false, nil
+	}
+	var errs []error
+	if id == "" {
+		errs = append(errs, errors.New("HERALD_TIKTOK_CLIENT_ID: unset while HERALD_TIKTOK_CLIENT_SECRET is set; set both or neither"))
+	}
+	if secret == "" {
+		errs = append(errs, errors.New("HERALD_TIKTOK_CLIENT_SECRET: unset while HERALD_TIKTOK_CLIENT_ID is set; set both or neither"))
+	}
+	cfg := Config{ClientID: id, ClientSecret: secret, AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL, PrivacyLevel: defaultPrivacyLevel}
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{
+		{"HERALD_TIKTOK_AUTH_URL", &cfg.AuthURL},
+		{"HERALD_TIKTOK_TOKEN_URL", &cfg.TokenURL},
+		{"HERALD_TIKTOK_API_URL", &cfg.APIURL},
+	} {
+		raw := strings.TrimSpace(getenv(v.name))
+		if raw == "" {
+			continue
+		}
+		if err := checkURL(raw); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q %w", v.name, raw, err))
+			continue
+		}
+		*v.dst = raw
+	}
+	if v := strings.TrimSpace(getenv("HERALD_TIKTOK_PRIVACY_LEVEL")); v != "" {
+		if !contains(privacyLevels, v) {
+			errs = append(errs, fmt.Errorf("HERALD_TIKTOK_PRIVACY_LEVEL: %q is not one of %s", v, strings.Join(privacyLevels, ", ")))
+		} else {
+			cfg.PrivacyLevel = v
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, false, err
+	}
+	return cfg, true, nil
+}
+
+// checkURL reports why raw is not an absolute http(s) URL.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return errors.New("is not an absolute URL")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return errors.New("is not an http or https URL")
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
