@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 )
 
@@ -28,6 +29,8 @@ type Config struct {
 	EncryptionKeys  string         // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
 	Sandbox         string         // HERALD_SANDBOX: auto, on or off
 	SandboxConfig   sandbox.Config // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
+	// The real platforms, nil when their client id and secret are not set.
+	Instagram *instagram.Config // HERALD_INSTAGRAM_*
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -125,6 +128,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.SandboxConfig = sb
+	if ig, ok, err := instagram.ParseConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.Instagram = &ig
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))
 	}

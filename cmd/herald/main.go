@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
@@ -256,6 +257,11 @@ func (m *Main) services(now func() time.Time) error {
 // sandbox (see Config.SandboxEnabled).
 func (m *Main) configuredPlatforms(now func() time.Time) []ports.Platform {
 	var out []ports.Platform
+	if c := m.Config.Instagram; c != nil {
+		cfg := *c
+		cfg.Now = now
+		out = append(out, instagram.New(cfg))
+	}
 	if m.Config.SandboxEnabled(len(out)) {
 		cfg := m.Config.SandboxConfig
 		cfg.BaseURL, cfg.Now = m.Config.BaseURL.String(), now

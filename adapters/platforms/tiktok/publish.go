@@ -3,6 +3,7 @@ package tiktok
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -102,7 +103,8 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		return ports.Published{}, err
 	}
 	if initAnswer.PublishID == "" {
-		return ports.Published{}, &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok accepted the video without giving a publish id; please check the account before trying again.", Err: fmt.Errorf("tiktok: init: empty publish_id")}
+		// Accepted but untraceable: the video may appear, so this is not "surely failed".
+		return ports.Published{}, errors.New("tiktok: init accepted the video without a publish_id")
 	}
 
 	// 3. Poll until PUBLISH_COMPLETE or FAILED.
@@ -135,7 +137,11 @@ func (a *Adapter) choosePrivacy(options []string) (string, error) {
 }
 
 // waitPublished polls the publish status every PollInterval until TikTok finishes or
-// PollTimeout passes; still processing then is CodeUnavailable.
+// PollTimeout passes. Once init accepted the video TikTok goes on publishing it whatever
+// Herald does, so only a FAILED status is a definite answer: a status that cannot be read,
+// or a video still processing at the deadline, comes back as an unclassified error, which
+// Herald treats as "may have been published" (the attempt stays open and is reconciled,
+// never blindly sent again).
 // https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
 func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (publishStatus, error) {
 	deadline := time.NewTimer(a.cfg.PollTimeout)
@@ -144,7 +150,8 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		var st publishStatus
 		err := a.call(ctx, http.MethodPost, "/v2/post/publish/status/fetch/", nil, token, map[string]string{"publish_id": publishID}, &st)
 		if err != nil {
-			return publishStatus{}, err
+			// %v, not %w: the status call's class must not make the publish look undelivered.
+			return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, status unknown: %v", publishID, err)
 		}
 		switch st.Status {
 		case "PUBLISH_COMPLETE":
@@ -162,7 +169,7 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 			return publishStatus{}, fmt.Errorf("tiktok: waiting for publish %s: %w", publishID, ctx.Err())
 		case <-deadline.C:
 			wait.Stop()
-			return publishStatus{}, &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok is still processing the video; Herald will check again later.", Err: fmt.Errorf("tiktok: publish %s still %s at the deadline", publishID, st.Status)}
+			return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, still %s at the deadline", publishID, st.Status)
 		case <-wait.C:
 		}
 	}

@@ -150,10 +150,6 @@ func TestAdapter_Publish_Errors(t *testing.T) {
 			f.failNext("/v2/post/publish/creator_info/query/", injected{status: 502, raw: "<html>Bad Gateway</html>"})
 			return tok
 		}, domain.CodeUnavailable, 0, "TikTok"},
-		{"InternalErrorIsUnavailable", func(f *fake, tok string) string {
-			f.failNext("/v2/post/publish/status/fetch/", injected{status: 500, code: "internal_error"})
-			return tok
-		}, domain.CodeUnavailable, 0, "internal error"},
 		{"FailedPullIsInvalid", func(f *fake, tok string) string {
 			f.statuses, f.failReason = []string{"PROCESSING_DOWNLOAD", "FAILED"}, "video_pull_failed"
 			return tok
@@ -162,10 +158,6 @@ func TestAdapter_Publish_Errors(t *testing.T) {
 			f.statuses, f.failReason = []string{"FAILED"}, "url_ownership_unverified"
 			return tok
 		}, domain.CodeForbidden, 0, "developer portal"},
-		{"StillProcessingAtTheDeadlineIsUnavailable", func(f *fake, tok string) string {
-			f.statuses = []string{"PROCESSING_UPLOAD"}
-			return tok
-		}, domain.CodeUnavailable, 0, "still processing"},
 		{"PrivacyMismatchIsInvalid", func(f *fake, tok string) string {
 			f.failNext("/v2/post/publish/video/init/", injected{status: 400, code: "privacy_level_option_mismatch"})
 			return tok
@@ -331,4 +323,33 @@ func TestAdapter_Metrics(t *testing.T) {
 			t.Fatalf("Metrics = %v, want rate_limited after 5s", err)
 		}
 	})
+}
+
+// TestPublish_AfterInitOnlyFailedIsDefinite: once init accepted the video TikTok publishes
+// it whatever Herald does, so an unreadable status or a video still processing at the
+// deadline must not be classified as a failure Herald would retry by sending again.
+func TestPublish_AfterInitOnlyFailedIsDefinite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, setup := range map[string]func(f *fake){
+		"status fetch fails": func(f *fake) {
+			f.failNext("/v2/post/publish/status/fetch/", injected{status: 500, code: "internal_error"})
+		},
+		"still processing": func(f *fake) { f.statuses = []string{"PROCESSING_UPLOAD"} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t)
+			tok := f.token("open-1")
+			setup(f)
+			a := f.adapter(func(c *Config) { c.PollTimeout = 50 * time.Millisecond })
+			_, err := a.Publish(ctx, domain.Credentials{AccessToken: tok}, account(), pub("Launch", videoURL))
+			if err == nil || domain.CodeOf(err) != domain.CodeInternal {
+				t.Fatalf("Publish = %v (code %q), want an unclassified error: the video may still appear", err, domain.CodeOf(err))
+			}
+			if strings.Contains(err.Error(), tok) {
+				t.Errorf("error %q leaks the token", err)
+			}
+		})
+	}
 }
