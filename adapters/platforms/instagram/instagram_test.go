@@ -447,3 +447,19 @@ func TestPublish_PermalinkFailureKeepsThePublishedPost(t *testing.T) {
 		t.Errorf("Publish = %+v, want the media id, no URL, the clock's time", got)
 	}
 }
+
+// TestPublish_MediaPublishWithoutAClearAnswerIsNotRetriedBlindly: a 5xx from media_publish
+// may come after Instagram published, so it must reach Herald unclassified (reconcile with
+// Lookup first), while a 4xx refusal keeps its class.
+func TestPublish_MediaPublishWithoutAClearAnswerIsNotRetriedBlindly(t *testing.T) {
+	t.Parallel()
+	f, a, c, acct := publishSetup(t)
+	f.failNext("POST", "/1784001/media_publish", fakeFail{status: 500, code: 2})
+	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	if err == nil || domain.CodeOf(err) != domain.CodeInternal || !strings.Contains(err.Error(), "media_publish did not answer clearly") {
+		t.Fatalf("Publish after a 5xx from media_publish = %v (code %q), want unclassified", err, domain.CodeOf(err))
+	}
+	if strings.Contains(err.Error(), c.AccessToken) {
+		t.Errorf("error leaks the token: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -77,7 +78,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		ID string `json:"id"`
 	}
 	if err := a.post(ctx, ig+"/media_publish", url.Values{"creation_id": {creation}}, c.AccessToken, &published); err != nil {
-		return ports.Published{}, err
+		return ports.Published{}, publishAmbiguous(err)
 	}
 	if published.ID == "" {
 		return ports.Published{}, errorf("media_publish answered without a media id")
@@ -333,4 +334,22 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 		}
 	}
 	return m, nil
+}
+
+// publishAmbiguous keeps media_publish's definite refusals (token, permission, limits,
+// invalid media, a container not ready: nothing was published) and turns the rest (5xx,
+// network)
+// into an unclassified error: Instagram may have published before failing to answer, so
+// Herald must look for the post (Lookup) before sending it again.
+func publishAmbiguous(err error) error {
+	var api *apiError
+	definite := errors.As(err, &api) && api.Status < 500 // Instagram read the request and refused it
+	if domain.CodeOf(err) == domain.CodeUnavailable && definite {
+		return err
+	}
+	switch domain.CodeOf(err) {
+	case domain.CodeUnavailable, domain.CodeInternal:
+		return fmt.Errorf("instagram: media_publish did not answer clearly: %v", err)
+	}
+	return err
 }
