@@ -205,6 +205,8 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 		at, err := time.Parse("2006-01-02T15:04:05-0700", post.CreatedTime)
 		if err != nil {
 			at = time.Time{}
+		} else {
+			at = at.UTC()
 		}
 		link := post.PermalinkURL
 		if link == "" {
