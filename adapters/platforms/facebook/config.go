@@ -52,6 +52,11 @@ type Config struct {
 	APIURL string
 	// Scopes asked for on the dialog (default DefaultScopes).
 	Scopes []string
+	// VideoPollInterval is how often Publish checks an uploaded video's processing (default
+	// 3 s), and VideoPollBudget how long it keeps checking before returning while Facebook is
+	// still processing (default 60 s; negative: not at all).
+	VideoPollInterval time.Duration
+	VideoPollBudget   time.Duration
 	// HTTPClient makes the requests; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
@@ -135,6 +140,12 @@ func (c Config) withDefaults() Config {
 	}
 	if len(c.Scopes) == 0 {
 		c.Scopes = DefaultScopes
+	}
+	if c.VideoPollInterval <= 0 {
+		c.VideoPollInterval = 3 * time.Second
+	}
+	if c.VideoPollBudget == 0 {
+		c.VideoPollBudget = time.Minute
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}

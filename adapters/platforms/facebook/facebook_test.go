@@ -323,6 +323,46 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
+	t.Run("SlowVideoIsPolledUntilReady", func(t *testing.T) {
+		t.Parallel()
+		f, a, c, acct := bakery(t)
+		f.processing = 3
+		if _, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}}); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		polls := 0
+		for _, call := range f.callLog() {
+			if strings.HasPrefix(call, "GET /") {
+				polls++
+			}
+		}
+		if polls != 4 {
+			t.Errorf("status polls = %d, want 4 (3 processing, then ready); calls = %v", polls, f.callLog())
+		}
+	})
+
+	t.Run("VideoStillProcessingAfterTheBudgetIsPublished", func(t *testing.T) {
+		t.Parallel()
+		f, a, c, acct := bakery(t)
+		f.processing = 1000
+		if _, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}}); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		if n := len(f.callLog()); n != 1+6 {
+			t.Errorf("calls = %d, want the upload and 6 polls (budget/interval + 1)", n)
+		}
+	})
+
+	t.Run("VideoFacebookCannotProcessIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		f, a, c, acct := bakery(t)
+		f.processing, f.badVideo = 1, true
+		_, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}})
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Errorf("CodeOf(Publish) = %q, want %q; err = %v", got, domain.CodeInvalid, err)
+		}
+	})
+
 	t.Run("RefusedBeforeAnyRequest", func(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)

@@ -45,6 +45,9 @@ type fakeGraph struct {
 	pages      []*fakePage
 	revoked    map[string]int // token -> error_subcode
 	photos     map[string]*fakePhoto
+	videos     map[string]*fakeVideo
+	processing int                    // status polls a new video answers "processing" to
+	badVideo   bool                   // new videos end in "error"
 	posts      map[string][]*fakePost // page id -> posts, oldest first
 	failures   map[string][]fakeFailure
 	calls      []string
@@ -69,6 +72,12 @@ type fakePhoto struct {
 	url       string
 }
 
+type fakeVideo struct {
+	page      string
+	pollsLeft int
+	bad       bool
+}
+
 type fakePost struct {
 	id, message, link string
 	created           time.Time
@@ -91,7 +100,7 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 		t: t, version: DefaultVersion, clientID: "app-1", secret: "app-secret",
 		now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), pageSize: 2,
 		codes: map[string]*fakeCode{}, shortToken: map[string]bool{}, userToken: map[string]bool{},
-		revoked: map[string]int{}, photos: map[string]*fakePhoto{}, posts: map[string][]*fakePost{},
+		revoked: map[string]int{}, photos: map[string]*fakePhoto{}, videos: map[string]*fakeVideo{}, posts: map[string][]*fakePost{},
 		failures: map[string][]fakeFailure{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -107,6 +116,9 @@ func (f *fakeGraph) adapter() *Adapter {
 		TokenURL: f.srv.URL + "/" + f.version + "/oauth/access_token",
 		APIURL:   f.srv.URL,
 		Now:      func() time.Time { return f.now },
+		// Polls every 5 ms for up to 25 ms: six looks at a video's processing.
+		VideoPollInterval: 5 * time.Millisecond,
+		VideoPollBudget:   25 * time.Millisecond,
 	})
 }
 
@@ -244,6 +256,8 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.list(w, r, parts[0], token)
 	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "insights":
 		f.insights(w, r, parts[0], token)
+	case len(parts) == 1 && r.Method == http.MethodGet && f.videos[parts[0]] != nil:
+		f.videoStatus(w, r, parts[0], token)
 	case len(parts) == 1 && r.Method == http.MethodGet:
 		f.postFields(w, r, parts[0], token)
 	default:
@@ -470,6 +484,7 @@ func (f *fakeGraph) video(w http.ResponseWriter, r *http.Request, page, token st
 	}
 	f.nextID++
 	videoID := strconv.Itoa(7000 + f.nextID)
+	f.videos[videoID] = &fakeVideo{page: page, pollsLeft: f.processing, bad: f.badVideo}
 	p := &fakePost{id: page + "_" + videoID, message: description, created: f.now, media: []string{u.String()}}
 	f.posts[page] = append(f.posts[page], p)
 	writeJSON(w, map[string]string{"id": videoID})
@@ -573,4 +588,26 @@ func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id, token s
 		data = append(data, map[string]any{"name": m, "period": "lifetime", "values": []map[string]any{{"value": v}}, "id": id + "/insights/" + m + "/lifetime"})
 	}
 	writeJSON(w, map[string]any{"data": data})
+}
+
+// videoStatus is GET /{video-id}?fields=status: "processing" for the first polls, then
+// "ready" or "error" (https://developers.facebook.com/docs/graph-api/reference/video-status).
+func (f *fakeGraph) videoStatus(w http.ResponseWriter, r *http.Request, id, token string) {
+	v := f.videos[id]
+	if !f.pageAuth(w, v.page, token) {
+		return
+	}
+	if r.Form.Get("fields") != "status" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: the adapter must ask for status")
+		return
+	}
+	status := "ready"
+	switch {
+	case v.pollsLeft > 0:
+		v.pollsLeft--
+		status = "processing"
+	case v.bad:
+		status = "error"
+	}
+	writeJSON(w, map[string]any{"id": id, "status": map[string]any{"video_status": status}})
 }

@@ -136,12 +136,57 @@ func (a *Adapter) publishVideo(ctx context.Context, token, page, text, video str
 	if ans.ID == "" {
 		return ports.Published{}, missingID()
 	}
+	if err := a.awaitVideo(ctx, token, ans.ID); err != nil {
+		return ports.Published{}, err
+	}
 	// The video's Page post is {page-id}_{video-id}, the id /{page-id}/posts lists it under.
 	return ports.Published{
 		ExternalID: page + "_" + ans.ID,
 		URL:        "https://www.facebook.com/" + url.PathEscape(page) + "/videos/" + url.PathEscape(ans.ID),
 		At:         a.cfg.Now(),
 	}, nil
+}
+
+// awaitVideo checks the uploaded video's processing (GET /{video-id}?fields=status, whose
+// video_status is ready, processing, expired or error,
+// https://developers.facebook.com/docs/graph-api/reference/video-status) every
+// VideoPollInterval for up to VideoPollBudget. A video Facebook could not process is
+// CodeInvalid; one still processing when the budget ends is left to finish on Facebook's
+// side, which publishes the post when it is ready.
+func (a *Adapter) awaitVideo(ctx context.Context, token, videoID string) error {
+	if a.cfg.VideoPollBudget < 0 {
+		return nil
+	}
+	attempts := int(a.cfg.VideoPollBudget/a.cfg.VideoPollInterval) + 1
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("facebook: wait for video processing: %w", ctx.Err())
+		case <-timer.C:
+		}
+		params := url.Values{}
+		params.Set("fields", "status")
+		var v struct {
+			Status struct {
+				VideoStatus string `json:"video_status"`
+			} `json:"status"`
+		}
+		if err := a.get(ctx, videoID, token, params, &v); err != nil {
+			return err
+		}
+		switch v.Status.VideoStatus {
+		case "ready":
+			return nil
+		case "error", "expired":
+			return &domain.Error{Code: domain.CodeInvalid, Message: "Facebook could not process this video. Check that the file is a valid video at a public address.", Err: fmt.Errorf("facebook: video %s status %q", videoID, v.Status.VideoStatus)}
+		}
+		if attempts--; attempts <= 0 {
+			return nil
+		}
+		timer.Reset(a.cfg.VideoPollInterval)
+	}
 }
 
 // published builds the answer for a Page post id, "{page-id}_{post-id}".
