@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	APIURL string
 	// Scopes asked for on the dialog (default DefaultScopes).
 	Scopes []string
+	// NoPKCE leaves the PKCE challenge out of the dialog and the verifier out of the code
+	// exchange; Facebook documents PKCE for manual flows as "still in testing"
+	// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token).
+	NoPKCE bool
 	// VideoPollInterval is how often Publish checks an uploaded video's processing (default
 	// 3 s), and VideoPollBudget how long it keeps checking before returning while Facebook is
 	// still processing (default 60 s; negative: not at all).
@@ -68,7 +73,8 @@ var versionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 // ParseConfig reads HERALD_FACEBOOK_CLIENT_ID and HERALD_FACEBOOK_CLIENT_SECRET through
 // getenv: ok is false when both are unset, and it is an error when only one is. The optional
 // HERALD_FACEBOOK_API_URL, HERALD_FACEBOOK_AUTH_URL and HERALD_FACEBOOK_TOKEN_URL override the
-// endpoints (absolute http(s) URLs), and HERALD_FACEBOOK_API_VERSION the version ("v26.0").
+// endpoints (absolute http(s) URLs), HERALD_FACEBOOK_API_VERSION the version ("v26.0"), and
+// HERALD_FACEBOOK_NO_PKCE=true turns PKCE off.
 // Every bad value is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	id := strings.TrimSpace(getenv("HERALD_FACEBOOK_CLIENT_ID"))
@@ -90,6 +96,13 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 		} else {
 			cfg.Version = v
 		}
+	}
+	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_NO_PKCE")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HERALD_FACEBOOK_NO_PKCE: %q is not true or false", v))
+		}
+		cfg.NoPKCE = b
 	}
 	for _, f := range []struct {
 		name string

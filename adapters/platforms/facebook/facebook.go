@@ -42,7 +42,7 @@ func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
 	q.Set("state", state)
 	q.Set("response_type", "code")
 	q.Set("scope", strings.Join(a.cfg.Scopes, ","))
-	if verifier != "" {
+	if verifier != "" && !a.cfg.NoPKCE {
 		q.Set("code_challenge", s256(verifier))
 		q.Set("code_challenge_method", "S256")
 	}
@@ -99,7 +99,7 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	q.Set("client_secret", a.cfg.ClientSecret)
 	q.Set("redirect_uri", redirectURL)
 	q.Set("code", code)
-	if verifier != "" {
+	if verifier != "" && !a.cfg.NoPKCE {
 		q.Set("code_verifier", verifier)
 	}
 	var short tokenAnswer
@@ -121,6 +121,16 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	}
 	if long.AccessToken == "" {
 		return nil, domain.Errorf(domain.CodeUnavailable, "Facebook did not return a long-lived access token; please try connecting again.")
+	}
+
+	granted, err := a.granted(ctx, long.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	for _, need := range []string{"pages_show_list", "pages_manage_posts"} {
+		if !slices.Contains(granted, need) {
+			return nil, domain.Errorf(domain.CodeForbidden, "Facebook: Herald was not allowed to %s. Connect again and allow it.", needs[need])
+		}
 	}
 
 	var ids []domain.Identity
@@ -148,7 +158,7 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 			ids = append(ids, domain.Identity{
 				ExternalID:  p.ID,
 				DisplayName: p.Name,
-				Credentials: domain.Credentials{AccessToken: p.AccessToken, Scopes: slices.Clone(a.cfg.Scopes)},
+				Credentials: domain.Credentials{AccessToken: p.AccessToken, Scopes: slices.Clone(granted)},
 			})
 		}
 		if pages.Paging.Next == "" || pages.Paging.Cursors.After == "" {
@@ -160,6 +170,34 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 		return nil, domain.Errorf(domain.CodeForbidden, "Facebook: this login gave Herald no Page it can publish to. Choose at least one Page you can create content on, and grant every permission.")
 	}
 	return ids, nil
+}
+
+// needs says what each required permission is for, for a person.
+var needs = map[string]string{
+	"pages_show_list":    "see your Pages",
+	"pages_manage_posts": "publish posts on your Pages",
+}
+
+// granted returns the permissions the person granted (GET /me/permissions, status granted;
+// "Checking Permissions" in
+// https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
+func (a *Adapter) granted(ctx context.Context, userToken string) ([]string, error) {
+	var perms struct {
+		Data []struct {
+			Permission string `json:"permission"`
+			Status     string `json:"status"`
+		} `json:"data"`
+	}
+	if err := a.get(ctx, "me/permissions", userToken, nil, &perms); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range perms.Data {
+		if p.Status == "granted" {
+			out = append(out, p.Permission)
+		}
+	}
+	return out, nil
 }
 
 // loginError makes a refused code or token exchange a reason to connect again.

@@ -65,17 +65,19 @@ func TestParseConfig(t *testing.T) {
 		good := map[string]string{
 			"HERALD_FACEBOOK_API_URL": "http://localhost:9000/", "HERALD_FACEBOOK_AUTH_URL": "http://localhost:9000/v25.0/dialog/oauth",
 			"HERALD_FACEBOOK_TOKEN_URL": "http://localhost:9000/v25.0/oauth/access_token", "HERALD_FACEBOOK_API_VERSION": "v25.0",
+			"HERALD_FACEBOOK_NO_PKCE": "true",
 		}
 		for k, v := range base {
 			good[k] = v
 		}
 		cfg, ok, err := ParseConfig(env(good))
-		if err != nil || !ok || cfg.APIURL != "http://localhost:9000" || cfg.Version != "v25.0" || cfg.TokenURL != good["HERALD_FACEBOOK_TOKEN_URL"] {
+		if err != nil || !ok || cfg.APIURL != "http://localhost:9000" || cfg.Version != "v25.0" || !cfg.NoPKCE || cfg.TokenURL != good["HERALD_FACEBOOK_TOKEN_URL"] {
 			t.Fatalf("ParseConfig(overrides) = %+v, %v, %v", cfg, ok, err)
 		}
 		for name, bad := range map[string]string{
 			"HERALD_FACEBOOK_API_URL": "graph.facebook.com", "HERALD_FACEBOOK_AUTH_URL": "/dialog",
 			"HERALD_FACEBOOK_TOKEN_URL": "ftp://x/y", "HERALD_FACEBOOK_API_VERSION": "26",
+			"HERALD_FACEBOOK_NO_PKCE": "maybe",
 		} {
 			m := map[string]string{name: bad}
 			for k, v := range base {
@@ -146,7 +148,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Exchange: %v", err)
 		}
-		scopes := DefaultScopes
+		scopes := append([]string{"public_profile"}, DefaultScopes...)
 		want := []domain.Identity{
 			{ExternalID: "101", DisplayName: "Bakery", Credentials: domain.Credentials{AccessToken: "page-token-101", Scopes: scopes}},
 			{ExternalID: "102", DisplayName: "Bakery Outlet", Credentials: domain.Credentials{AccessToken: "page-token-102", Scopes: scopes}},
@@ -155,7 +157,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		if diff := diff(want, ids); diff != "" {
 			t.Errorf("Exchange identities (-want +got):\n%s", diff)
 		}
-		wantCalls := []string{"GET /oauth/access_token", "GET /oauth/access_token", "GET /me/accounts", "GET /me/accounts"}
+		wantCalls := []string{"GET /oauth/access_token", "GET /oauth/access_token", "GET /me/permissions", "GET /me/accounts", "GET /me/accounts"}
 		if diff := diff(wantCalls, f.callLog()); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
 		}
@@ -181,6 +183,34 @@ func TestAdapter_Exchange(t *testing.T) {
 			if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
 				t.Errorf("%s: CodeOf(Exchange) = %q, want %q; err = %v", name, got, domain.CodeUnauthenticated, err)
 			}
+		}
+	})
+
+	t.Run("DeclinedPublishingIsForbidden", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.declined = []string{"pages_manage_posts"}
+		_, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if got := domain.CodeOf(err); got != domain.CodeForbidden {
+			t.Errorf("CodeOf(Exchange) = %q, want %q; err = %v", got, domain.CodeForbidden, err)
+		}
+		if slices.Contains(f.callLog(), "GET /me/accounts") {
+			t.Errorf("calls = %v, want no Page listing", f.callLog())
+		}
+	})
+
+	t.Run("WithoutPKCE", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeGraph(t)
+		f.addPage("101", "Bakery", "page-token-101", "CREATE_CONTENT")
+		f.grant("code-1", redirect, "") // the dialog got no challenge
+		a := f.adapter()
+		a.cfg.NoPKCE = true
+		if u := a.AuthCodeURL("s", "verifier-1", redirect); strings.Contains(u, "code_challenge") {
+			t.Errorf("AuthCodeURL with NoPKCE = %s, want no challenge", u)
+		}
+		if _, err := a.Exchange(context.Background(), "code-1", "verifier-1", redirect); err != nil {
+			t.Errorf("Exchange without PKCE: %v", err)
 		}
 	})
 

@@ -44,6 +44,7 @@ type fakeGraph struct {
 	userToken  map[string]bool
 	pages      []*fakePage
 	revoked    map[string]int // token -> error_subcode
+	declined   []string       // permissions the person declined on the dialog
 	photos     map[string]*fakePhoto
 	videos     map[string]*fakeVideo
 	processing int                    // status polls a new video answers "processing" to
@@ -132,7 +133,11 @@ func (f *fakeGraph) addPage(id, name, token string, tasks ...string) {
 func (f *fakeGraph) grant(code, redirect, verifier string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.codes[code] = &fakeCode{redirect: redirect, challenge: s256(verifier)}
+	c := &fakeCode{redirect: redirect}
+	if verifier != "" {
+		c.challenge = s256(verifier)
+	}
+	f.codes[code] = c
 }
 
 // failNext makes the next request to key ("POST /page-1/feed") answer with a Graph error.
@@ -239,6 +244,22 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && rest == "me/accounts":
 		f.accounts(w, r, token)
+	case r.Method == http.MethodGet && rest == "me/permissions":
+		// GET /me/permissions lists each asked permission with its status
+		// (manual flow, "Checking Permissions").
+		if !f.userToken[token] {
+			graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+			return
+		}
+		data := []map[string]string{{"permission": "public_profile", "status": "granted"}}
+		for _, p := range DefaultScopes {
+			status := "granted"
+			if slices.Contains(f.declined, p) {
+				status = "declined"
+			}
+			data = append(data, map[string]string{"permission": p, "status": status})
+		}
+		writeJSON(w, map[string]any{"data": data})
 	case r.Method == http.MethodGet && rest == "me":
 		page := f.pageByToken(token)
 		if page == nil {
@@ -306,7 +327,7 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 	case q.Get("redirect_uri") != c.redirect:
 		graphErr(w, 400, 100, 36008, "OAuthException", "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request")
 		return
-	case c.challenge != s256(q.Get("code_verifier")):
+	case c.challenge == "" && q.Has("code_verifier"), c.challenge != "" && c.challenge != s256(q.Get("code_verifier")):
 		graphErr(w, 400, 100, 0, "OAuthException", "Invalid code verifier.")
 		return
 	}
