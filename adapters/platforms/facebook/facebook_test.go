@@ -465,7 +465,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("TimeoutIsUnclassifiedAndHidesTheToken", func(t *testing.T) {
 		t.Parallel()
 		f, _, c, acct := bakery(t)
-		f.delay = 2 * time.Second
+		f.delay = 500 * time.Millisecond
 		a := New(Config{ClientID: f.clientID, ClientSecret: f.secret, APIURL: f.srv.URL, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 		_, err := a.Publish(ctx, c, acct, ports.Publication{Text: "hi", MediaURLs: []string{"https://cdn.example/v.mp4"}})
 		var e *domain.Error
