@@ -1,0 +1,634 @@
+package facebook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeGraph plays the parts of the Graph API the adapter uses, enforcing their documented
+// contract. Each behaviour cites its page:
+//   - login:  https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
+//   - PKCE:   https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token
+//   - tokens: https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
+//   - pages:  https://developers.facebook.com/docs/pages-api/manage-pages
+//   - posts:  https://developers.facebook.com/documentation/pages-api/posts.md
+//   - errors: https://developers.facebook.com/docs/graph-api/guides/error-handling
+//   - proof:  https://developers.facebook.com/docs/graph-api/guides/secure-requests
+//   - limits: https://developers.facebook.com/docs/graph-api/overview/rate-limiting/
+//   - insights: https://developers.facebook.com/documentation/pages-api/platforminsights/page/deprecated-metrics
+type fakeGraph struct {
+	t        *testing.T
+	srv      *httptest.Server
+	version  string
+	clientID string
+	secret   string
+	now      time.Time
+	pageSize int           // entries per page of /me/accounts
+	delay    time.Duration // added to every answer
+
+	mu         sync.Mutex
+	codes      map[string]*fakeCode
+	shortToken map[string]bool
+	userToken  map[string]bool
+	pages      []*fakePage
+	revoked    map[string]int // token -> error_subcode
+	declined   []string       // permissions the person declined on the dialog
+	photos     map[string]*fakePhoto
+	videos     map[string]*fakeVideo
+	processing int                    // status polls a new video answers "processing" to
+	badVideo   bool                   // new videos end in "error"
+	posts      map[string][]*fakePost // page id -> posts, oldest first
+	failures   map[string][]fakeFailure
+	calls      []string
+	nextID     int
+}
+
+type fakeCode struct {
+	redirect  string
+	challenge string
+	used      bool
+}
+
+type fakePage struct {
+	id, name, token string
+	tasks           []string
+}
+
+type fakePhoto struct {
+	page      string
+	published bool
+	attached  bool
+	url       string
+}
+
+type fakeVideo struct {
+	page      string
+	pollsLeft int
+	bad       bool
+}
+
+type fakePost struct {
+	id, message, link string
+	created           time.Time
+	media             []string // photo ids or the video's file_url
+	reactions         int64
+	comments          int64
+	shares            int64
+	views, reach      int64
+}
+
+type fakeFailure struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func newFakeGraph(t *testing.T) *fakeGraph {
+	t.Helper()
+	f := &fakeGraph{
+		t: t, version: DefaultVersion, clientID: "app-1", secret: "app-secret",
+		now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), pageSize: 2,
+		codes: map[string]*fakeCode{}, shortToken: map[string]bool{}, userToken: map[string]bool{},
+		revoked: map[string]int{}, photos: map[string]*fakePhoto{}, videos: map[string]*fakeVideo{}, posts: map[string][]*fakePost{},
+		failures: map[string][]fakeFailure{},
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// adapter returns an adapter pointed at the fake, with its clock.
+func (f *fakeGraph) adapter() *Adapter {
+	return New(Config{
+		ClientID: f.clientID, ClientSecret: f.secret,
+		AuthURL:  f.srv.URL + "/" + f.version + "/dialog/oauth",
+		TokenURL: f.srv.URL + "/" + f.version + "/oauth/access_token",
+		APIURL:   f.srv.URL,
+		Now:      func() time.Time { return f.now },
+		// Polls every 5 ms for up to 25 ms: six looks at a video's processing.
+		VideoPollInterval: 5 * time.Millisecond,
+		VideoPollBudget:   25 * time.Millisecond,
+	})
+}
+
+func (f *fakeGraph) addPage(id, name, token string, tasks ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pages = append(f.pages, &fakePage{id: id, name: name, token: token, tasks: tasks})
+}
+
+// grant registers a code the dialog would have redirected with.
+func (f *fakeGraph) grant(code, redirect, verifier string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := &fakeCode{redirect: redirect}
+	if verifier != "" {
+		c.challenge = s256(verifier)
+	}
+	f.codes[code] = c
+}
+
+// failNext makes the next request to key ("POST /page-1/feed") answer with a Graph error.
+func (f *fakeGraph) failNext(key string, status int, header http.Header, code, subcode int, message string) {
+	body, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"message": message, "type": "OAuthException", "code": code, "error_subcode": subcode, "fbtrace_id": "AbCdEfG123",
+	}})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[key] = append(f.failures[key], fakeFailure{status: status, header: header, body: string(body)})
+}
+
+func (f *fakeGraph) callLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *fakeGraph) pagePosts(page string) []*fakePost {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.posts[page])
+}
+
+// graphErr writes the documented error object
+// (https://developers.facebook.com/docs/graph-api/guides/error-handling).
+func graphErr(w http.ResponseWriter, status, code, subcode int, typ, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	e := map[string]any{"message": message, "type": typ, "code": code, "fbtrace_id": "FakeTrace1"}
+	if subcode != 0 {
+		e["error_subcode"] = subcode
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
+	if f.delay > 0 {
+		select {
+		case <-time.After(f.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if err := r.ParseForm(); err != nil {
+		graphErr(w, 400, 100, 0, "OAuthException", "cannot parse the request")
+		return
+	}
+	// Every path is versioned; a version the fake does not serve is refused as Graph refuses
+	// a retired one (https://developers.facebook.com/docs/graph-api/changelog).
+	rest, ok := strings.CutPrefix(r.URL.Path, "/"+f.version+"/")
+	if !ok {
+		graphErr(w, 400, 2635, 0, "OAuthException", "(#2635) You are calling a deprecated version of the Graph API.")
+		return
+	}
+	key := r.Method + " /" + rest
+	f.mu.Lock()
+	f.calls = append(f.calls, key)
+	if q := f.failures[key]; len(q) > 0 {
+		fail := q[0]
+		f.failures[key] = q[1:]
+		f.mu.Unlock()
+		for k, vs := range fail.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(fail.status)
+		_, _ = w.Write([]byte(fail.body))
+		return
+	}
+	f.mu.Unlock()
+
+	if rest == "oauth/access_token" {
+		f.token(w, r)
+		return
+	}
+	// The token travels as access_token, with appsecret_proof when the app requires it
+	// (https://developers.facebook.com/docs/graph-api/guides/secure-requests).
+	token := r.Form.Get("access_token")
+	if token == "" {
+		graphErr(w, 400, 2500, 0, "OAuthException", "An active access token must be used to query information about the current user.")
+		return
+	}
+	mac := hmac.New(sha256.New, []byte(f.secret))
+	mac.Write([]byte(token))
+	if r.Form.Get("appsecret_proof") != hex.EncodeToString(mac.Sum(nil)) {
+		graphErr(w, 400, 100, 0, "GraphMethodException", "Invalid appsecret_proof provided in the API argument")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sub, ok := f.revoked[token]; ok {
+		graphErr(w, 400, 190, sub, "OAuthException", "Error validating access token: Session has expired.")
+		return
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case r.Method == http.MethodGet && rest == "me/accounts":
+		f.accounts(w, r, token)
+	case r.Method == http.MethodGet && rest == "me/permissions":
+		// GET /me/permissions lists each asked permission with its status
+		// (manual flow, "Checking Permissions").
+		if !f.userToken[token] {
+			graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+			return
+		}
+		data := []map[string]string{{"permission": "public_profile", "status": "granted"}}
+		for _, p := range DefaultScopes {
+			status := "granted"
+			if slices.Contains(f.declined, p) {
+				status = "declined"
+			}
+			data = append(data, map[string]string{"permission": p, "status": status})
+		}
+		writeJSON(w, map[string]any{"data": data})
+	case r.Method == http.MethodGet && rest == "me":
+		page := f.pageByToken(token)
+		if page == nil {
+			graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+			return
+		}
+		writeJSON(w, map[string]string{"id": page.id, "name": page.name})
+	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "feed":
+		f.feed(w, r, parts[0], token)
+	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "photos":
+		f.photo(w, r, parts[0], token)
+	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "videos":
+		f.video(w, r, parts[0], token)
+	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "posts":
+		f.list(w, r, parts[0], token)
+	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "insights":
+		f.insights(w, r, parts[0], token)
+	case len(parts) == 1 && r.Method == http.MethodGet && f.videos[parts[0]] != nil:
+		f.videoStatus(w, r, parts[0], token)
+	case len(parts) == 1 && r.Method == http.MethodGet:
+		f.postFields(w, r, parts[0], token)
+	default:
+		graphErr(w, 400, 100, 0, "GraphMethodException", "Unsupported request - method type: "+strings.ToLower(r.Method))
+	}
+}
+
+// token is GET /oauth/access_token: the code exchange (manual flow, with code_verifier under
+// PKCE) and the long-lived exchange (grant_type=fb_exchange_token).
+func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		graphErr(w, 400, 100, 0, "OAuthException", "Unsupported post request.")
+		return
+	}
+	q := r.Form
+	if q.Get("client_id") != f.clientID || q.Get("client_secret") != f.secret {
+		graphErr(w, 400, 1, 0, "OAuthException", "Error validating client secret.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if q.Get("grant_type") == "fb_exchange_token" {
+		short := q.Get("fb_exchange_token")
+		if !f.shortToken[short] {
+			graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+			return
+		}
+		f.nextID++
+		long := fmt.Sprintf("long-user-token-%d", f.nextID)
+		f.userToken[long] = true
+		writeJSON(w, map[string]any{"access_token": long, "token_type": "bearer", "expires_in": 5183944})
+		return
+	}
+	if q.Get("grant_type") != "" {
+		graphErr(w, 400, 100, 0, "OAuthException", "Unsupported grant_type")
+		return
+	}
+	c, ok := f.codes[q.Get("code")]
+	switch {
+	case !ok:
+		graphErr(w, 400, 100, 36007, "OAuthException", "Invalid verification code format.")
+		return
+	case c.used:
+		graphErr(w, 400, 100, 36009, "OAuthException", "This authorization code has been used.")
+		return
+	case q.Get("redirect_uri") != c.redirect:
+		graphErr(w, 400, 100, 36008, "OAuthException", "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request")
+		return
+	case c.challenge == "" && q.Has("code_verifier"), c.challenge != "" && c.challenge != s256(q.Get("code_verifier")):
+		graphErr(w, 400, 100, 0, "OAuthException", "Invalid code verifier.")
+		return
+	}
+	c.used = true
+	f.nextID++
+	short := fmt.Sprintf("short-user-token-%d", f.nextID)
+	f.shortToken[short] = true
+	writeJSON(w, map[string]any{"access_token": short, "token_type": "bearer", "expires_in": 3600})
+}
+
+// accounts is GET /me/accounts with a user token: the Pages with their tokens and tasks, in
+// cursor-paginated pages.
+func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request, token string) {
+	if !f.userToken[token] {
+		// A short-lived or Page token is not what the flow calls this with.
+		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+		return
+	}
+	fields := strings.Split(r.Form.Get("fields"), ",")
+	if !slices.Contains(fields, "access_token") || !slices.Contains(fields, "tasks") {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: ask for access_token and tasks")
+		return
+	}
+	start := 0
+	if a := r.Form.Get("after"); a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil {
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) Invalid after cursor")
+			return
+		}
+		start = n
+	}
+	end := min(start+f.pageSize, len(f.pages))
+	var data []map[string]any
+	for _, p := range f.pages[start:end] {
+		data = append(data, map[string]any{"id": p.id, "name": p.name, "access_token": p.token, "tasks": p.tasks, "category": "Software"})
+	}
+	paging := map[string]any{"cursors": map[string]string{"before": strconv.Itoa(start), "after": strconv.Itoa(end)}}
+	if end < len(f.pages) {
+		paging["next"] = f.srv.URL + "/" + f.version + "/me/accounts?after=" + strconv.Itoa(end)
+	}
+	writeJSON(w, map[string]any{"data": data, "paging": paging})
+}
+
+func (f *fakeGraph) pageByToken(token string) *fakePage {
+	for _, p := range f.pages {
+		if p.token == token {
+			return p
+		}
+	}
+	return nil
+}
+
+// pageAuth checks that token is the page's Page token; publishing needs a Page token of a
+// person with CREATE_CONTENT on the Page (https://developers.facebook.com/documentation/pages-api/posts.md).
+func (f *fakeGraph) pageAuth(w http.ResponseWriter, page, token string) bool {
+	p := f.pageByToken(token)
+	switch {
+	case p == nil:
+		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+		return false
+	case p.id != page:
+		graphErr(w, 403, 200, 0, "OAuthException", "(#200) The user hasn't authorized the application to perform this action")
+		return false
+	}
+	return true
+}
+
+func (f *fakeGraph) newPost(page, message string) *fakePost {
+	f.nextID++
+	p := &fakePost{id: fmt.Sprintf("%s_%d", page, 9000+f.nextID), message: message, created: f.now}
+	f.posts[page] = append(f.posts[page], p)
+	return p
+}
+
+// duplicate reports whether message repeats the Page's last post: Graph refuses it with code
+// 506 (https://developers.facebook.com/docs/graph-api/guides/error-handling).
+func (f *fakeGraph) duplicate(w http.ResponseWriter, page, message string) bool {
+	ps := f.posts[page]
+	if message != "" && len(ps) > 0 && ps[len(ps)-1].message == message {
+		graphErr(w, 400, 506, 1455006, "OAuthException", "(#506) Duplicate status message")
+		return true
+	}
+	return false
+}
+
+// feed is POST /{page-id}/feed with message, link and attached_media[i]={"media_fbid":...}
+// naming photos uploaded with published=false to the same Page.
+func (f *fakeGraph) feed(w http.ResponseWriter, r *http.Request, page, token string) {
+	if !f.pageAuth(w, page, token) {
+		return
+	}
+	message, link := r.PostForm.Get("message"), r.PostForm.Get("link")
+	var media []string
+	for i := 0; ; i++ {
+		raw := r.PostForm.Get("attached_media[" + strconv.Itoa(i) + "]")
+		if raw == "" {
+			break
+		}
+		var m struct {
+			MediaFBID string `json:"media_fbid"`
+		}
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			graphErr(w, 400, 100, 0, "OAuthException", fmt.Sprintf("(#100) param attached_media[%d] must be a JSON object", i))
+			return
+		}
+		ph := f.photos[m.MediaFBID]
+		if ph == nil || ph.page != page || ph.published || ph.attached {
+			graphErr(w, 400, 100, 0, "OAuthException", fmt.Sprintf("(#100) param attached_media[%d] must be an unpublished photo of this Page", i))
+			return
+		}
+		media = append(media, m.MediaFBID)
+	}
+	if message == "" && link == "" && len(media) == 0 {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) Missing message or attachment")
+		return
+	}
+	if link != "" && !strings.HasPrefix(link, "http") {
+		graphErr(w, 400, 1609005, 0, "OAuthException", "Error posting link")
+		return
+	}
+	if f.duplicate(w, page, message) {
+		return
+	}
+	for _, id := range media {
+		f.photos[id].attached = true
+	}
+	p := f.newPost(page, message)
+	p.link, p.media = link, media
+	writeJSON(w, map[string]string{"id": p.id})
+}
+
+// photo is POST /{page-id}/photos with url (a public address Facebook fetches) and caption;
+// published=false only uploads it, for a later attached_media.
+func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token string) {
+	if !f.pageAuth(w, page, token) {
+		return
+	}
+	u, err := url.Parse(r.PostForm.Get("url"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		graphErr(w, 400, 324, 0, "OAuthException", "(#324) Requires upload file")
+		return
+	}
+	f.nextID++
+	photoID := strconv.Itoa(5000 + f.nextID)
+	if r.PostForm.Get("published") == "false" {
+		f.photos[photoID] = &fakePhoto{page: page, url: u.String()}
+		writeJSON(w, map[string]string{"id": photoID})
+		return
+	}
+	caption := r.PostForm.Get("caption")
+	if f.duplicate(w, page, caption) {
+		return
+	}
+	f.photos[photoID] = &fakePhoto{page: page, url: u.String(), published: true}
+	p := f.newPost(page, caption)
+	p.media = []string{photoID}
+	writeJSON(w, map[string]string{"id": photoID, "post_id": p.id})
+}
+
+// video is POST /{page-id}/videos with file_url and description; it answers the video id, and
+// the Page post is {page-id}_{video-id}.
+func (f *fakeGraph) video(w http.ResponseWriter, r *http.Request, page, token string) {
+	if !f.pageAuth(w, page, token) {
+		return
+	}
+	u, err := url.Parse(r.PostForm.Get("file_url"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) Invalid parameter file_url")
+		return
+	}
+	description := r.PostForm.Get("description")
+	if f.duplicate(w, page, description) {
+		return
+	}
+	f.nextID++
+	videoID := strconv.Itoa(7000 + f.nextID)
+	f.videos[videoID] = &fakeVideo{page: page, pollsLeft: f.processing, bad: f.badVideo}
+	p := &fakePost{id: page + "_" + videoID, message: description, created: f.now, media: []string{u.String()}}
+	f.posts[page] = append(f.posts[page], p)
+	writeJSON(w, map[string]string{"id": videoID})
+}
+
+// list is GET /{page-id}/posts, newest first, with the fields asked and since as a Unix time.
+func (f *fakeGraph) list(w http.ResponseWriter, r *http.Request, page, token string) {
+	if !f.pageAuth(w, page, token) {
+		return
+	}
+	fields := strings.Split(r.Form.Get("fields"), ",")
+	for _, want := range []string{"message", "created_time", "permalink_url"} {
+		if !slices.Contains(fields, want) {
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: the adapter must ask for "+want)
+			return
+		}
+	}
+	var since time.Time
+	if s := r.Form.Get("since"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) since must be a time")
+			return
+		}
+		since = time.Unix(n, 0)
+	}
+	ps := f.posts[page]
+	data := []map[string]string{}
+	for i := len(ps) - 1; i >= 0; i-- {
+		p := ps[i]
+		if p.created.Before(since) {
+			continue
+		}
+		_, post, _ := strings.Cut(p.id, "_")
+		data = append(data, map[string]string{
+			"id": p.id, "message": p.message, "created_time": p.created.UTC().Format("2006-01-02T15:04:05+0000"),
+			"permalink_url": "https://www.facebook.com/" + page + "/posts/" + post,
+		})
+	}
+	writeJSON(w, map[string]any{"data": data})
+}
+
+func (f *fakeGraph) findPost(w http.ResponseWriter, id, token string) *fakePost {
+	page, _, _ := strings.Cut(id, "_")
+	if !f.pageAuth(w, page, token) {
+		return nil
+	}
+	for _, p := range f.posts[page] {
+		if p.id == id {
+			return p
+		}
+	}
+	graphErr(w, 400, 100, 33, "GraphMethodException", "Unsupported get request. Object with ID does not exist")
+	return nil
+}
+
+// postFields is GET /{post-id} with reactions.summary(true), comments.summary(true), shares;
+// shares is absent while nobody shared.
+func (f *fakeGraph) postFields(w http.ResponseWriter, r *http.Request, id, token string) {
+	p := f.findPost(w, id, token)
+	if p == nil {
+		return
+	}
+	fields := r.Form.Get("fields")
+	for _, want := range []string{"reactions.summary(true)", "comments.summary(true)", "shares"} {
+		if !strings.Contains(fields, want) {
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: the adapter must ask for "+want)
+			return
+		}
+	}
+	out := map[string]any{
+		"id":        p.id,
+		"reactions": map[string]any{"data": []any{}, "summary": map[string]any{"total_count": p.reactions, "viewer_reaction": "NONE"}},
+		"comments":  map[string]any{"data": []any{}, "summary": map[string]any{"order": "ranked", "total_count": p.comments, "can_comment": true}},
+	}
+	if p.shares > 0 {
+		out["shares"] = map[string]any{"count": p.shares}
+	}
+	writeJSON(w, out)
+}
+
+// insights is GET /{post-id}/insights?metric=...; the impressions metrics were deprecated and
+// now answer an invalid-metric error.
+func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id, token string) {
+	p := f.findPost(w, id, token)
+	if p == nil {
+		return
+	}
+	var data []map[string]any
+	for _, m := range strings.Split(r.Form.Get("metric"), ",") {
+		var v int64
+		switch m {
+		case "post_media_view":
+			v = p.views
+		case "post_total_media_view_unique":
+			v = p.reach
+		default:
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) The value must be a valid insights metric")
+			return
+		}
+		data = append(data, map[string]any{"name": m, "period": "lifetime", "values": []map[string]any{{"value": v}}, "id": id + "/insights/" + m + "/lifetime"})
+	}
+	writeJSON(w, map[string]any{"data": data})
+}
+
+// videoStatus is GET /{video-id}?fields=status: "processing" for the first polls, then
+// "ready" or "error" (https://developers.facebook.com/docs/graph-api/reference/video-status).
+func (f *fakeGraph) videoStatus(w http.ResponseWriter, r *http.Request, id, token string) {
+	v := f.videos[id]
+	if !f.pageAuth(w, v.page, token) {
+		return
+	}
+	if r.Form.Get("fields") != "status" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: the adapter must ask for status")
+		return
+	}
+	status := "ready"
+	switch {
+	case v.pollsLeft > 0:
+		v.pollsLeft--
+		status = "processing"
+	case v.bad:
+		status = "error"
+	}
+	writeJSON(w, map[string]any{"id": id, "status": map[string]any{"video_status": status}})
+}
