@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
+	"github.com/heraldhq/herald/adapters/platforms/tiktok"
 )
 
 // Config is Herald's configuration, read from the environment once at start.
@@ -30,7 +32,9 @@ type Config struct {
 	Sandbox         string         // HERALD_SANDBOX: auto, on or off
 	SandboxConfig   sandbox.Config // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
 	// The real platforms, nil when their client id and secret are not set.
+	Facebook  *facebook.Config  // HERALD_FACEBOOK_*
 	Instagram *instagram.Config // HERALD_INSTAGRAM_*
+	TikTok    *tiktok.Config    // HERALD_TIKTOK_*
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -128,10 +132,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.SandboxConfig = sb
+	if fb, ok, err := facebook.ParseConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.Facebook = &fb
+	}
 	if ig, ok, err := instagram.ParseConfig(getenv); err != nil {
 		errs = append(errs, err)
 	} else if ok {
 		c.Instagram = &ig
+	}
+	if tt, ok, err := tiktok.ParseConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.TikTok = &tt
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))

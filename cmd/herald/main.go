@@ -23,8 +23,10 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
+	"github.com/heraldhq/herald/adapters/platforms/tiktok"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
@@ -257,10 +259,20 @@ func (m *Main) services(now func() time.Time) error {
 // sandbox (see Config.SandboxEnabled).
 func (m *Main) configuredPlatforms(now func() time.Time) []ports.Platform {
 	var out []ports.Platform
+	if c := m.Config.Facebook; c != nil {
+		cfg := *c
+		cfg.Now = now
+		out = append(out, facebook.New(cfg))
+	}
 	if c := m.Config.Instagram; c != nil {
 		cfg := *c
 		cfg.Now = now
 		out = append(out, instagram.New(cfg))
+	}
+	if c := m.Config.TikTok; c != nil {
+		cfg := *c
+		cfg.Now = now
+		out = append(out, tiktok.New(cfg))
 	}
 	if m.Config.SandboxEnabled(len(out)) {
 		cfg := m.Config.SandboxConfig

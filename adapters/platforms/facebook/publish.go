@@ -69,7 +69,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	}
 	var ans idAnswer
 	if err := a.post(ctx, page+"/feed", c.AccessToken, params, &ans); err != nil {
-		return ports.Published{}, err
+		return ports.Published{}, unclear(err)
 	}
 	return a.published(page, ans.ID)
 }
@@ -84,7 +84,7 @@ func (a *Adapter) publishPhoto(ctx context.Context, token, page, text, image str
 	// POST /{page-id}/photos answers {id, post_id}
 	// (https://developers.facebook.com/documentation/pages-api/posts.md).
 	if err := a.post(ctx, page+"/photos", token, params, &ans); err != nil {
-		return ports.Published{}, err
+		return ports.Published{}, unclear(err)
 	}
 	if ans.PostID == "" {
 		if ans.ID == "" {
@@ -116,7 +116,7 @@ func (a *Adapter) publishPhotos(ctx context.Context, token, page, text string, i
 	}
 	var ans idAnswer
 	if err := a.post(ctx, page+"/feed", token, params, &ans); err != nil {
-		return ports.Published{}, err
+		return ports.Published{}, unclear(err)
 	}
 	return a.published(page, ans.ID)
 }
@@ -131,13 +131,17 @@ func (a *Adapter) publishVideo(ctx context.Context, token, page, text, video str
 	// POST /{page-id}/videos with file_url answers {id}, the video's id; Facebook fetches and
 	// processes the file afterwards (https://developers.facebook.com/documentation/pages-api/posts.md).
 	if err := a.post(ctx, page+"/videos", token, params, &ans); err != nil {
-		return ports.Published{}, err
+		return ports.Published{}, unclear(err)
 	}
 	if ans.ID == "" {
 		return ports.Published{}, missingID()
 	}
 	if err := a.awaitVideo(ctx, token, ans.ID); err != nil {
-		return ports.Published{}, err
+		if domain.CodeOf(err) == domain.CodeInvalid {
+			return ports.Published{}, err // Facebook could not process it: nothing was posted
+		}
+		// The video exists; only its status could not be read.
+		return ports.Published{}, fmt.Errorf("facebook: video %s uploaded, status unknown: %v", ans.ID, err)
 	}
 	// The video's Page post is {page-id}_{video-id}, the id /{page-id}/posts lists it under.
 	return ports.Published{
@@ -340,4 +344,26 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 		}
 	}
 	return m, nil
+}
+
+// unclear passes on a definite refusal of a call that creates a post (Facebook read the
+// request and answered 4xx: nothing was posted) and turns anything else (5xx, an answer
+// that cannot be read, the network) into an unclassified error: the post may exist, so
+// Herald looks for it (Lookup) before sending it again.
+func unclear(err error) error {
+	var g *graphError
+	if errors.As(err, &g) && g.status >= 400 && g.status < 500 {
+		return err
+	}
+	switch domain.CodeOf(err) {
+	case domain.CodeUnavailable:
+		status := 0
+		if g != nil {
+			status = g.status
+		}
+		return fmt.Errorf("facebook: the post may or may not exist (HTTP %d): %s", status, domain.MessageOf(err))
+	case domain.CodeInternal:
+		return fmt.Errorf("facebook: the post may or may not exist: %w", err) // transport errors are already redacted
+	}
+	return err
 }
