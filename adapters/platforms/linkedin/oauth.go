@@ -72,6 +72,8 @@ func (a *Adapter) token(ctx context.Context, form url.Values, what string) (doma
 	if resp.StatusCode != http.StatusOK || t.AccessToken == "" {
 		cause := fmt.Errorf("linkedin: %s: HTTP %d, error %q: %s", what, resp.StatusCode, t.Error, t.ErrorDescription)
 		switch {
+		case t.Error == "invalid_client":
+			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn refused Herald's app credentials; an operator must check HERALD_LINKEDIN_CLIENT_ID and HERALD_LINKEDIN_CLIENT_SECRET.", Err: cause}
 		case t.Error == "invalid_grant" || resp.StatusCode == http.StatusUnauthorized:
 			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnauthenticated, Message: "LinkedIn no longer accepts this authorization; please connect the account again.", Err: cause}
 		case resp.StatusCode == http.StatusTooManyRequests:
