@@ -31,7 +31,7 @@ type fakeLinkedIn struct {
 	refreshTokens map[string]string // refresh token -> member sub; rotated on use
 	members       map[string]string // sub -> name
 	acls          map[string][]fakeACL
-	aclForbidden  bool // the app lacks the Community Management scopes
+	aclForbidden  bool              // the app lacks the Community Management scopes
 	orgs          map[string]string // organization id -> localizedName
 	images        map[string]*fakeImage
 	posts         []*fakePost

@@ -55,7 +55,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		f.acls["abc123"] = []fakeACL{
 			{"urn:li:organization:111", "ADMINISTRATOR", "APPROVED"},
 			{"urn:li:organization:222", "ADMINISTRATOR", "APPROVED"},
-			{"urn:li:organization:333", "ANALYST", "APPROVED"},       // not an administrator
+			{"urn:li:organization:333", "ANALYST", "APPROVED"},        // not an administrator
 			{"urn:li:organization:444", "ADMINISTRATOR", "REQUESTED"}, // not approved
 		}
 		a := New(f.config())
