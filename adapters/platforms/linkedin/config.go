@@ -51,8 +51,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MaxMediaBytes caps one downloaded media file; zero means 50 MiB.
+	// MaxMediaBytes caps one downloaded media file; zero means 200 MiB.
 	MaxMediaBytes int64
+	// VideoPollInterval is how often a processing video is checked (zero: 3 s), VideoWait
+	// how long Publish waits for LinkedIn to process it (zero: 5 min).
+	VideoPollInterval, VideoWait time.Duration
 }
 
 var versionPattern = regexp.MustCompile(`^[0-9]{6}$`)

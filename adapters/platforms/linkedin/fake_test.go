@@ -40,6 +40,10 @@ type fakeLinkedIn struct {
 	statsDenied   bool
 	failNext      map[string]fakeFailure // route -> the next answer
 	slowPosts     time.Duration
+	videos        map[string]*fakeVideo
+	videoPartSize int // bytes per upload instruction
+	videoPolls    int // status checks a finalized video stays PROCESSING
+	videoFails    bool
 	log           []string // "METHOD route", in order
 	seq           int
 }
@@ -55,6 +59,17 @@ type fakeACL struct{ org, role, state string }
 type fakeImage struct {
 	owner    string
 	status   string // WAITING_UPLOAD, AVAILABLE
+	uploaded []byte
+}
+
+type fakeVideo struct {
+	owner    string
+	size     int
+	token    string
+	parts    map[int][]byte // part index -> bytes
+	etags    []string       // per part, in order
+	status   string         // WAITING_UPLOAD, PROCESSING, AVAILABLE, PROCESSING_FAILED
+	polls    int
 	uploaded []byte
 }
 
@@ -80,7 +95,7 @@ func newFake(t *testing.T) *fakeLinkedIn {
 		codes: map[string]string{}, tokens: map[string]*fakeToken{}, refreshTokens: map[string]string{},
 		members: map[string]string{}, acls: map[string][]fakeACL{}, orgs: map[string]string{},
 		images: map[string]*fakeImage{}, social: map[string][2]int64{}, stats: map[string][3]int64{},
-		failNext: map[string]fakeFailure{},
+		failNext: map[string]fakeFailure{}, videos: map[string]*fakeVideo{}, videoPartSize: 4 << 20,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/v2/accessToken", f.token)
@@ -89,6 +104,9 @@ func newFake(t *testing.T) *fakeLinkedIn {
 	mux.HandleFunc("GET /rest/organizations/{id}", f.rest("organizations", f.organization))
 	mux.HandleFunc("POST /rest/images", f.rest("images", f.initializeUpload))
 	mux.HandleFunc("PUT /upload/{image}", f.upload)
+	mux.HandleFunc("POST /rest/videos", f.rest("videos", f.videoAction))
+	mux.HandleFunc("PUT /videoupload/{video}/{part}", f.uploadPart)
+	mux.HandleFunc("GET /rest/videos/{urn}", f.rest("videoStatus", f.videoStatus))
 	mux.HandleFunc("POST /rest/posts", f.rest("posts", f.createPost))
 	mux.HandleFunc("GET /rest/posts", f.rest("findPosts", f.findPosts))
 	mux.HandleFunc("GET /rest/socialActions/{urn}", f.rest("socialActions", f.socialActions))
@@ -512,6 +530,13 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, sub st
 			return
 		}
 		for _, id := range ids {
+			if v, ok := f.videos[id]; ok && c.Media != nil {
+				if v.status != "AVAILABLE" || v.owner != body.Author {
+					apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "Video "+id+" is not available for "+body.Author)
+					return
+				}
+				continue
+			}
 			img, ok := f.images[id]
 			if !ok || img.status != "AVAILABLE" || img.owner != body.Author {
 				apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "Media "+id+" is not available for "+body.Author)
@@ -630,4 +655,126 @@ func (f *fakeLinkedIn) media(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
 	_, _ = io.WriteString(w, "\xff\xd8\xff\xe0 fake jpeg "+r.PathValue("name"))
+}
+
+// videoAction is the Videos API's initializeUpload and finalizeUpload actions. Parts are
+// videoPartSize bytes; finalize needs every part's ETag, in order, and the upload token.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, sub string) {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	switch r.URL.Query().Get("action") {
+	case "initializeUpload":
+		var body struct {
+			InitializeUploadRequest *struct {
+				Owner           string `json:"owner"`
+				FileSizeBytes   int    `json:"fileSizeBytes"`
+				UploadCaptions  bool   `json:"uploadCaptions"`
+				UploadThumbnail bool   `json:"uploadThumbnail"`
+			} `json:"initializeUploadRequest"`
+		}
+		if err := dec.Decode(&body); err != nil || body.InitializeUploadRequest == nil || body.InitializeUploadRequest.FileSizeBytes <= 0 {
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "initializeUploadRequest.owner and fileSizeBytes are required")
+			return
+		}
+		req := body.InitializeUploadRequest
+		if !f.mayActAs(sub, req.Owner) {
+			apiErr(w, 403, 0, "ACCESS_DENIED", "Accessing this video resource is forbidden. Please check your permissions for this resource")
+			return
+		}
+		f.seq++
+		id := fmt.Sprintf("C5F10AQ%d", f.seq)
+		v := &fakeVideo{owner: req.Owner, size: req.FileSizeBytes, token: fmt.Sprintf("upload-token-%d", f.seq), parts: map[int][]byte{}, status: "WAITING_UPLOAD"}
+		f.videos["urn:li:video:"+id] = v
+		var ins []map[string]any
+		for i, first := 0, 0; first < req.FileSizeBytes; i, first = i+1, first+f.videoPartSize {
+			last := min(first+f.videoPartSize, req.FileSizeBytes) - 1
+			ins = append(ins, map[string]any{"uploadUrl": fmt.Sprintf("%s/videoupload/%s/%d", f.srv.URL, id, i), "firstByte": first, "lastByte": last})
+		}
+		v.etags = make([]string, len(ins))
+		writeJSON(w, 200, map[string]any{"value": map[string]any{"uploadUrlsExpireAt": time.Now().Add(time.Hour).UnixMilli(), "video": "urn:li:video:" + id, "uploadInstructions": ins, "uploadToken": v.token}})
+	case "finalizeUpload":
+		var body struct {
+			FinalizeUploadRequest *struct {
+				Video           string   `json:"video"`
+				UploadToken     string   `json:"uploadToken"`
+				UploadedPartIDs []string `json:"uploadedPartIds"`
+			} `json:"finalizeUploadRequest"`
+		}
+		if err := dec.Decode(&body); err != nil || body.FinalizeUploadRequest == nil {
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "finalizeUploadRequest is required")
+			return
+		}
+		req := body.FinalizeUploadRequest
+		v, ok := f.videos[req.Video]
+		switch {
+		case !ok || v.status != "WAITING_UPLOAD":
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown video or already finalized")
+			return
+		case req.UploadToken != v.token:
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "wrong uploadToken")
+			return
+		case strings.Join(req.UploadedPartIDs, ",") != strings.Join(v.etags, ",") || len(v.parts) != len(v.etags):
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "uploadedPartIds do not match the uploaded parts")
+			return
+		}
+		for i := range v.etags {
+			v.uploaded = append(v.uploaded, v.parts[i]...)
+		}
+		v.status = "PROCESSING"
+		if f.videoFails {
+			v.status = "PROCESSING_FAILED"
+		}
+		w.WriteHeader(http.StatusOK)
+	default:
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown action")
+	}
+}
+
+// uploadPart receives one part (its exact byte range) and answers its ETag.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+func (f *fakeLinkedIn) uploadPart(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, "PUT videoupload")
+	if _, ok := f.authorize(w, r); !ok {
+		return
+	}
+	v, ok := f.videos["urn:li:video:"+r.PathValue("video")]
+	i, err := strconv.Atoi(r.PathValue("part"))
+	if !ok || err != nil || i < 0 || i >= len(v.etags) || v.status != "WAITING_UPLOAD" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown upload URL")
+		return
+	}
+	data, _ := io.ReadAll(r.Body)
+	if want := min(f.videoPartSize, v.size-i*f.videoPartSize); len(data) != want {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", fmt.Sprintf("part %d has %d bytes, want %d", i, len(data), want))
+		return
+	}
+	v.parts[i] = data
+	v.etags[i] = fmt.Sprintf("/ambry-video/part-%s-%d", r.PathValue("video"), i)
+	w.Header().Set("ETag", v.etags[i])
+	w.WriteHeader(http.StatusOK)
+}
+
+// videoStatus answers a video's processing status; a finalized video stays PROCESSING
+// for videoPolls checks, then becomes AVAILABLE.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+func (f *fakeLinkedIn) videoStatus(w http.ResponseWriter, r *http.Request, sub string) {
+	if !strings.Contains(r.URL.EscapedPath(), "urn%3Ali%3Avideo%3A") {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the URN must be URL-encoded")
+		return
+	}
+	v, ok := f.videos[r.PathValue("urn")]
+	if !ok {
+		apiErr(w, 404, 0, "NOT_FOUND", "video not found")
+		return
+	}
+	if v.status == "PROCESSING" {
+		if v.polls >= f.videoPolls {
+			v.status = "AVAILABLE"
+		}
+		v.polls++
+	}
+	writeJSON(w, 200, map[string]any{"id": r.PathValue("urn"), "owner": v.owner, "status": v.status})
 }

@@ -46,7 +46,13 @@ func New(cfg Config) *Adapter {
 		cfg.Scopes = DefaultScopes
 	}
 	if cfg.MaxMediaBytes <= 0 {
-		cfg.MaxMediaBytes = 50 << 20
+		cfg.MaxMediaBytes = 200 << 20
+	}
+	if cfg.VideoPollInterval <= 0 {
+		cfg.VideoPollInterval = 3 * time.Second
+	}
+	if cfg.VideoWait <= 0 {
+		cfg.VideoWait = 5 * time.Minute
 	}
 	client := cfg.HTTPClient
 	if client == nil {

@@ -72,21 +72,27 @@ func author(account domain.Account) (string, error) {
 	return "", domain.Errorf(domain.CodeInvalid, "LinkedIn: the account %q is not a LinkedIn member or organization; please reconnect it.", account.DisplayName)
 }
 
-// Publish uploads the images, then creates the post. Text goes out in LinkedIn's little
-// format, escaped. Videos are not supported yet.
+// Publish uploads the media (up to 20 images, or one video), then creates the post. Text
+// goes out in LinkedIn's little format, escaped.
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
 	owner, err := author(account)
 	if err != nil {
 		return ports.Published{}, err
 	}
+	videos := 0
 	for i, m := range p.MediaURLs {
 		switch domain.KindOfMedia(m) {
 		case domain.MediaImage:
 		case domain.MediaVideo:
-			return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn videos are not supported yet; remove media %d or publish it by hand.", i+1)
+			videos++
 		default:
 			return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: media %d is neither an image nor a video Herald recognises.", i+1)
 		}
+	}
+	if videos > 0 && len(p.MediaURLs) > 1 {
+		// content.media takes one video; multiImage takes images only.
+		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post with a video takes that one video alone; this one has %d media items.", len(p.MediaURLs))
 	}
 	if len(p.MediaURLs) > 20 {
 		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
@@ -94,7 +100,11 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	}
 	images := make([]string, 0, len(p.MediaURLs))
 	for i, m := range p.MediaURLs {
-		urn, err := a.uploadImage(ctx, c.AccessToken, owner, m, i+1)
+		upload := a.uploadImage
+		if videos > 0 {
+			upload = a.uploadVideo
+		}
+		urn, err := upload(ctx, c.AccessToken, owner, m, i+1)
 		if err != nil {
 			return ports.Published{}, err
 		}

@@ -33,6 +33,7 @@ func setup(t *testing.T) fixture {
 	now := time.Date(2026, 11, 26, 22, 30, 0, 0, time.UTC)
 	cfg := f.config()
 	cfg.Now = func() time.Time { return now }
+	cfg.VideoPollInterval, cfg.VideoWait = time.Millisecond, 50*time.Millisecond
 	return fixture{
 		f: f, a: New(cfg), now: now,
 		creds:    domain.Credentials{AccessToken: tok, Expiry: now.Add(30 * 24 * time.Hour)},
@@ -105,15 +106,62 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
-	t.Run("VideoIsNotSupportedYet", func(t *testing.T) {
+	t.Run("VideoInPartsAfterProcessing", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "clip", MediaURLs: []string{x.mediaURL("clip.mp4")}})
-		if got := domain.CodeOf(err); got != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "LinkedIn videos are not supported yet") {
-			t.Fatalf("Publish(video) = %q %q; want invalid, videos not supported", got, domain.MessageOf(err))
+		x.f.videoPartSize = 8 // the fake video (23 bytes) goes in 3 parts, the last one short
+		x.f.videoPolls = 2    // and stays PROCESSING for two checks
+		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "clip", MediaURLs: []string{x.mediaURL("clip.mp4")}})
+		if err != nil {
+			t.Fatalf("Publish(video): %v", err)
+		}
+		posts := x.f.postsOf("urn:li:organization:555")
+		if len(posts) != 1 {
+			t.Fatalf("organization has %d posts, want 1", len(posts))
+		}
+		id, _ := posts[0].content["media"].(string)
+		v := x.f.videos[id]
+		if v == nil || string(v.uploaded) != "\xff\xd8\xff\xe0 fake jpeg clip.mp4" {
+			t.Fatalf("content = %v; want the whole video uploaded", posts[0].content)
+		}
+		want := []string{"POST videos", "PUT videoupload", "PUT videoupload", "PUT videoupload", "POST videos", "GET videoStatus", "GET videoStatus", "GET videoStatus", "POST posts"}
+		if calls := x.f.calls(); !slices.Equal(calls, want) {
+			t.Errorf("calls = %v, want %v", calls, want)
+		}
+	})
+
+	t.Run("VideoStillProcessingIsUnavailable", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		x.f.videoPolls = 1000
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "slow", MediaURLs: []string{x.mediaURL("slow.mov")}})
+		if got := domain.CodeOf(err); got != domain.CodeUnavailable {
+			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeUnavailable, err)
+		}
+		if len(x.f.postsOf("urn:li:person:p1")) != 0 {
+			t.Errorf("a post was created with an unprocessed video")
+		}
+	})
+
+	t.Run("VideoProcessingFailedIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		x.f.videoFails = true
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "broken", MediaURLs: []string{x.mediaURL("broken.mp4")}})
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
+		}
+	})
+
+	t.Run("VideoWithOtherMediaIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "mix", MediaURLs: []string{x.mediaURL("a.jpg"), x.mediaURL("b.mp4")}})
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
 		if calls := x.f.calls(); len(calls) != 0 {
-			t.Errorf("a refused video still called LinkedIn: %v", calls)
+			t.Errorf("a refused post still called LinkedIn: %v", calls)
 		}
 	})
 
