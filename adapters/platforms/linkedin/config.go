@@ -47,8 +47,11 @@ type Config struct {
 	// Scopes requested on the consent page; nil means DefaultScopes. An app without
 	// Community Management approval must drop the organization scopes.
 	Scopes []string
-	// HTTPClient makes every request; nil means a client with a 30 s timeout.
+	// HTTPClient makes every request to LinkedIn; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// MediaClient downloads the media a post names; nil means a client that reaches public
+	// addresses only (ports 80 and 443), so a post cannot make Herald fetch internal URLs.
+	MediaClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxMediaBytes caps one downloaded media file; zero means 200 MiB.

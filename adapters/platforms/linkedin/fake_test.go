@@ -122,7 +122,7 @@ func (f *fakeLinkedIn) config() Config {
 	return Config{
 		ClientID: f.clientID, ClientSecret: f.clientSecret,
 		AuthURL: f.srv.URL + "/oauth/v2/authorization", TokenURL: f.srv.URL + "/oauth/v2/accessToken", APIURL: f.srv.URL,
-		Version: "202605", HTTPClient: f.srv.Client(),
+		Version: "202605", HTTPClient: f.srv.Client(), MediaClient: f.srv.Client(),
 	}
 }
 

@@ -18,16 +18,17 @@ import (
 
 // Adapter is LinkedIn behind Herald's Platform port.
 type Adapter struct {
-	cfg  Config
-	http *http.Client
-	now  func() time.Time
+	cfg   Config
+	http  *http.Client
+	media *http.Client
+	now   func() time.Time
 }
 
 var _ ports.Platform = (*Adapter)(nil)
 
 // New returns the adapter for cfg. Empty URLs and version take the production defaults,
-// nil Scopes DefaultScopes, a nil HTTPClient a client with a 30 s timeout, a nil Now
-// time.Now.
+// nil Scopes DefaultScopes, a nil HTTPClient a client with a 30 s timeout, a nil
+// MediaClient a public-addresses-only client, a nil Now time.Now.
 func New(cfg Config) *Adapter {
 	if cfg.AuthURL == "" {
 		cfg.AuthURL = DefaultAuthURL
@@ -58,11 +59,15 @@ func New(cfg Config) *Adapter {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
+	media := cfg.MediaClient
+	if media == nil {
+		media = newMediaClient()
+	}
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Adapter{cfg: cfg, http: client, now: now}
+	return &Adapter{cfg: cfg, http: client, media: media, now: now}
 }
 
 // Platform names the network.

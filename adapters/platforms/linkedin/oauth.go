@@ -170,9 +170,11 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 		var org organization
 		// GET /rest/organizations/{id}
 		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-lookup-api
-		if _, err := a.do(ctx, call{method: http.MethodGet, path: "/rest/organizations/" + url.PathEscape(id), token: creds.AccessToken, restli: true, what: "read an organization's name"}, &org); err != nil {
+		_, err := a.do(ctx, call{method: http.MethodGet, path: "/rest/organizations/" + url.PathEscape(id), token: creds.AccessToken, restli: true, what: "read an organization's name"}, &org)
+		if err != nil && !isCode(err, domain.CodeForbidden) && !isCode(err, domain.CodeInvalid) {
 			return nil, err
 		}
+		// A name LinkedIn will not show still leaves a page Herald can publish to.
 		display := org.LocalizedName
 		if display == "" {
 			display = urn

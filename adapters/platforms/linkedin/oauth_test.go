@@ -2,6 +2,7 @@ package linkedin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -80,6 +81,34 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 		if ids[0].Credentials.RefreshToken != "" {
 			t.Errorf("refresh token %q without programmatic refresh", ids[0].Credentials.RefreshToken)
+		}
+	})
+
+	t.Run("UnreadableOrganizationNameFallsBackToItsURN", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		f.member("m3", "Nameless")
+		f.codes["c"] = "m3"
+		f.acls["m3"] = []fakeACL{{"urn:li:organization:777", "ADMINISTRATOR", "APPROVED"}} // no such organization: 404
+		ids, err := New(f.config()).Exchange(context.Background(), "c", "", f.redirectURL)
+		if err != nil {
+			t.Fatalf("Exchange: %v", err)
+		}
+		if len(ids) != 2 || ids[1].ExternalID != "urn:li:organization:777" || ids[1].DisplayName != "urn:li:organization:777" {
+			t.Errorf("Exchange = %+v; want the organization named by its URN", ids)
+		}
+	})
+
+	t.Run("RateLimitedDuringConnect", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		f.member("m4", "Busy")
+		f.codes["c"] = "m4"
+		f.fail("organizationAcls", fakeFailure{status: 429, retryAfter: "30", body: `{"status":429,"message":"throttled"}`})
+		_, err := New(f.config()).Exchange(context.Background(), "c", "", f.redirectURL)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeRateLimited || de.RetryAfter != 30*time.Second {
+			t.Fatalf("Exchange = %v; want rate limited for 30s", err)
 		}
 	})
 

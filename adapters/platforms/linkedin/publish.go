@@ -3,6 +3,7 @@ package linkedin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -192,7 +193,10 @@ func (a *Adapter) download(ctx context.Context, mediaURL string, n int) ([]byte,
 	if err != nil {
 		return nil, "", fmt.Errorf("linkedin: download media %d: %w", n, err)
 	}
-	resp, err := a.http.Do(req)
+	resp, err := a.media.Do(req)
+	if errors.Is(err, errProhibitedAddress) {
+		return nil, "", &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("LinkedIn: media %d is not at a public address Herald may download from.", n), Err: fmt.Errorf("linkedin: download media %d: %w", n, err)}
+	}
 	if err != nil {
 		return nil, "", &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf("LinkedIn: media %d could not be downloaded; Herald will try again.", n), Err: fmt.Errorf("linkedin: download media %d: %w", n, err)}
 	}

@@ -177,6 +177,22 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
+	t.Run("MediaAtAPrivateAddressIsRefused", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		cfg := x.f.config()
+		cfg.MediaClient = nil // the default, public-addresses-only client
+		for _, u := range []string{x.mediaURL("a.jpg"), "http://169.254.169.254/latest/meta-data/x.png", "http://10.0.0.1/a.jpg"} {
+			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", MediaURLs: []string{u}})
+			if got := domain.CodeOf(err); got != domain.CodeInvalid {
+				t.Errorf("Publish(%s): CodeOf = %q, want %q; err = %v", u, got, domain.CodeInvalid, err)
+			}
+		}
+		if calls := x.f.calls(); len(calls) != 0 {
+			t.Errorf("LinkedIn was called for a refused media: %v", calls)
+		}
+	})
+
 	t.Run("OrganizationNotAdministeredIsForbidden", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
@@ -212,14 +228,14 @@ func TestAdapter_PublishErrors(t *testing.T) {
 
 	for _, tc := range []struct {
 		name  string
-		prep  func(x fixture)
+		prep  func(t *testing.T, x fixture)
 		cfg   func(c *Config)
 		code  domain.Code
 		retry time.Duration
 	}{
 		{
 			name: "RateLimitedWithRetryAfter",
-			prep: func(x fixture) {
+			prep: func(t *testing.T, x fixture) {
 				x.f.fail("posts", fakeFailure{status: 429, retryAfter: "120", body: `{"status":429,"serviceErrorCode":101,"message":"Resource level throttle limit for calls to this resource is reached."}`})
 			},
 			code: domain.CodeRateLimited, retry: 2 * time.Minute,
@@ -227,33 +243,33 @@ func TestAdapter_PublishErrors(t *testing.T) {
 		{
 			// No Retry-After: LinkedIn's daily limits reset at midnight UTC (now is 22:30).
 			name: "RateLimitedUntilMidnightUTC",
-			prep: func(x fixture) {
+			prep: func(t *testing.T, x fixture) {
 				x.f.fail("posts", fakeFailure{status: 429, body: `{"status":429,"serviceErrorCode":101,"message":"Resource level throttle limit for calls to this resource is reached."}`})
 			},
 			code: domain.CodeRateLimited, retry: 90 * time.Minute,
 		},
 		{
 			name: "ServerErrorIsUnavailable",
-			prep: func(x fixture) {
+			prep: func(t *testing.T, x fixture) {
 				x.f.fail("posts", fakeFailure{status: 503, body: `{"status":503,"message":"Service Unavailable"}`})
 			},
 			code: domain.CodeUnavailable,
 		},
 		{
 			name: "ExpiredTokenIsUnauthenticated",
-			prep: func(x fixture) { x.f.tokens[x.creds.AccessToken].expired = true },
+			prep: func(t *testing.T, x fixture) { x.f.tokens[x.creds.AccessToken].expired = true },
 			code: domain.CodeUnauthenticated,
 		},
 		{
 			name: "RevokedTokenIsUnauthenticated",
-			prep: func(x fixture) { x.f.tokens[x.creds.AccessToken].revoked = true },
+			prep: func(t *testing.T, x fixture) { x.f.tokens[x.creds.AccessToken].revoked = true },
 			code: domain.CodeUnauthenticated,
 		},
 		{
 			name: "DuplicateIsConflict",
-			prep: func(x fixture) {
+			prep: func(t *testing.T, x fixture) {
 				if _, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Same words"}); err != nil {
-					panic(err)
+					t.Fatalf("first Publish: %v", err)
 				}
 			},
 			code: domain.CodeConflict,
@@ -274,7 +290,7 @@ func TestAdapter_PublishErrors(t *testing.T) {
 				x.a = New(cfg)
 			}
 			if tc.prep != nil {
-				tc.prep(x)
+				tc.prep(t, x)
 			}
 			_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Same words"})
 			var de *domain.Error
