@@ -1,6 +1,17 @@
 // Package linkedin publishes to LinkedIn members and the organizations (company pages) they
-// administer, through LinkedIn's versioned REST API (Posts, Images, Social Actions,
+// administer, through LinkedIn's versioned REST API (Posts, Images, Videos, Social Actions,
 // Organization Share Statistics) and its OAuth 2.0 authorization code flow.
+//
+// Choices, each from LinkedIn's documentation (cited beside the code):
+//   - No PKCE: LinkedIn offers it to native apps only; a web app sends its client secret.
+//   - Commentary is LinkedIn's "little" text format with every reserved character escaped,
+//     '#' included: hashtags read as text but are not clickable hashtag elements.
+//   - Up to 20 images (one as content.media, several as content.multiImage), or one video
+//     (uploaded in the parts LinkedIn asks for, then awaited until AVAILABLE).
+//   - Lookup lists an organization's recent posts (posts finder by author); a member's posts
+//     need r_member_social, which LinkedIn keeps to approved apps: ErrLookupUnsupported.
+//   - Refresh only with a refresh token (programmatic refresh, approved apps); otherwise an
+//     expired token means the person must reconnect.
 package linkedin
 
 import (
@@ -66,8 +77,9 @@ var versionPattern = regexp.MustCompile(`^[0-9]{6}$`)
 // ParseConfig reads HERALD_LINKEDIN_CLIENT_ID and HERALD_LINKEDIN_CLIENT_SECRET (ok is false
 // when both are unset), the optional overrides HERALD_LINKEDIN_API_URL,
 // HERALD_LINKEDIN_AUTH_URL and HERALD_LINKEDIN_TOKEN_URL (absolute http(s) URLs) and
-// HERALD_LINKEDIN_VERSION (YYYYMM). It returns every bad value at once, each naming its
-// variable, and never echoes the secret.
+// HERALD_LINKEDIN_VERSION (YYYYMM) and HERALD_LINKEDIN_SCOPES (space- or comma-separated;
+// an app without Community Management approval sets "openid profile email w_member_social").
+// It returns every bad value at once, each naming its variable, and never echoes the secret.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	id := strings.TrimSpace(getenv("HERALD_LINKEDIN_CLIENT_ID"))
 	secret := strings.TrimSpace(getenv("HERALD_LINKEDIN_CLIENT_SECRET"))
@@ -111,6 +123,9 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 		} else {
 			cfg.Version = v
 		}
+	}
+	if v := strings.TrimSpace(getenv("HERALD_LINKEDIN_SCOPES")); v != "" {
+		cfg.Scopes = splitScopes(v)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, false, err

@@ -36,9 +36,13 @@ func TestParseConfig(t *testing.T) {
 			"HERALD_LINKEDIN_CLIENT_ID": "id", "HERALD_LINKEDIN_CLIENT_SECRET": "s",
 			"HERALD_LINKEDIN_API_URL": "http://127.0.0.1:9000/", "HERALD_LINKEDIN_AUTH_URL": "http://127.0.0.1:9000/auth",
 			"HERALD_LINKEDIN_TOKEN_URL": "http://127.0.0.1:9000/token", "HERALD_LINKEDIN_VERSION": "202610",
+			"HERALD_LINKEDIN_SCOPES": "openid, profile w_member_social",
 		}))
 		if err != nil {
 			t.Fatalf("ParseConfig: %v", err)
+		}
+		if strings.Join(cfg.Scopes, " ") != "openid profile w_member_social" {
+			t.Errorf("Scopes = %q", cfg.Scopes)
 		}
 		if cfg.APIURL != "http://127.0.0.1:9000" || cfg.AuthURL != "http://127.0.0.1:9000/auth" || cfg.TokenURL != "http://127.0.0.1:9000/token" || cfg.Version != "202610" {
 			t.Errorf("ParseConfig = %+v", cfg)
