@@ -99,7 +99,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
 		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post takes at most 20 images; this one has %d.", len(p.MediaURLs))
 	}
-	images := make([]string, 0, len(p.MediaURLs))
+	media := make([]string, 0, len(p.MediaURLs)) // image or video URNs, in order
 	for i, m := range p.MediaURLs {
 		upload := a.uploadImage
 		if videos > 0 {
@@ -109,7 +109,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		if err != nil {
 			return ports.Published{}, err
 		}
-		images = append(images, urn)
+		media = append(media, urn)
 	}
 	body := post{
 		Author:         owner,
@@ -118,13 +118,13 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		Distribution:   distribution{FeedDistribution: "MAIN_FEED", TargetEntities: []string{}, ThirdPartyDistributionChannels: []string{}},
 		LifecycleState: "PUBLISHED",
 	}
-	switch len(images) {
+	switch len(media) {
 	case 0:
 	case 1:
-		body.Content = &content{Media: &mediaRef{ID: images[0]}}
+		body.Content = &content{Media: &mediaRef{ID: media[0]}}
 	default:
-		refs := make([]mediaRef, len(images))
-		for i, urn := range images {
+		refs := make([]mediaRef, len(media))
+		for i, urn := range media {
 			refs[i] = mediaRef{ID: urn}
 		}
 		body.Content = &content{MultiImage: &multiImage{Images: refs}}
