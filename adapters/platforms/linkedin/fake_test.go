@@ -1,0 +1,780 @@
+package linkedin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeLinkedIn is an in-process LinkedIn that enforces the documented contract of every
+// endpoint the adapter uses. Each handler cites the page its behaviour comes from.
+type fakeLinkedIn struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu            sync.Mutex
+	clientID      string
+	clientSecret  string
+	redirectURL   string
+	codes         map[string]string // authorization code -> member sub
+	grantRefresh  bool              // the app has programmatic refresh tokens
+	tokens        map[string]*fakeToken
+	refreshTokens map[string]string // refresh token -> member sub; rotated on use
+	members       map[string]string // sub -> name
+	acls          map[string][]fakeACL
+	aclForbidden  bool              // the app lacks the Community Management scopes
+	orgs          map[string]string // organization id -> localizedName
+	images        map[string]*fakeImage
+	posts         []*fakePost
+	social        map[string][2]int64 // post URN -> likes, comments
+	stats         map[string][3]int64 // post URN -> impressions, unique impressions, shares
+	statsDenied   bool
+	failNext      map[string]fakeFailure // route -> the next answer
+	slowPosts     time.Duration
+	videos        map[string]*fakeVideo
+	videoPartSize int // bytes per upload instruction
+	videoPolls    int // status checks a finalized video stays PROCESSING
+	videoFails    bool
+	log           []string // "METHOD route", in order
+	seq           int
+}
+
+type fakeToken struct {
+	sub     string
+	expired bool
+	revoked bool
+}
+
+type fakeACL struct{ org, role, state string }
+
+type fakeImage struct {
+	owner    string
+	status   string // WAITING_UPLOAD, AVAILABLE
+	uploaded []byte
+}
+
+type fakeVideo struct {
+	owner    string
+	size     int
+	token    string
+	parts    map[int][]byte // part index -> bytes
+	etags    []string       // per part, in order
+	status   string         // WAITING_UPLOAD, PROCESSING, AVAILABLE, PROCESSING_FAILED
+	polls    int
+	uploaded []byte
+}
+
+type fakePost struct {
+	id, author, commentary, rendered string
+	content                          map[string]any
+	createdAt                        int64
+}
+
+type fakeFailure struct {
+	status     int
+	body       string
+	retryAfter string
+}
+
+// Versions the fake treats as active (LinkedIn-Version: YYYYMM).
+// https://learn.microsoft.com/en-us/linkedin/marketing/versioning
+var fakeActiveVersions = map[string]bool{"202605": true, "202610": true}
+
+func newFake(t *testing.T) *fakeLinkedIn {
+	f := &fakeLinkedIn{
+		t: t, clientID: "herald-client", clientSecret: "herald-secret", redirectURL: "https://herald.test/connect/linkedin/callback",
+		codes: map[string]string{}, tokens: map[string]*fakeToken{}, refreshTokens: map[string]string{},
+		members: map[string]string{}, acls: map[string][]fakeACL{}, orgs: map[string]string{},
+		images: map[string]*fakeImage{}, social: map[string][2]int64{}, stats: map[string][3]int64{},
+		failNext: map[string]fakeFailure{}, videos: map[string]*fakeVideo{}, videoPartSize: 4 << 20,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/v2/accessToken", f.token)
+	mux.HandleFunc("GET /v2/userinfo", f.userinfo)
+	mux.HandleFunc("GET /rest/organizationAcls", f.rest("organizationAcls", f.organizationAcls))
+	mux.HandleFunc("GET /rest/organizations/{id}", f.rest("organizations", f.organization))
+	mux.HandleFunc("POST /rest/images", f.rest("images", f.initializeUpload))
+	mux.HandleFunc("PUT /upload/{image}", f.upload)
+	mux.HandleFunc("POST /rest/videos", f.rest("videos", f.videoAction))
+	mux.HandleFunc("PUT /videoupload/{video}/{part}", f.uploadPart)
+	mux.HandleFunc("GET /rest/videos/{urn}", f.rest("videoStatus", f.videoStatus))
+	mux.HandleFunc("POST /rest/posts", f.rest("posts", f.createPost))
+	mux.HandleFunc("GET /rest/posts", f.rest("findPosts", f.findPosts))
+	mux.HandleFunc("GET /rest/socialActions/{urn}", f.rest("socialActions", f.socialActions))
+	mux.HandleFunc("GET /rest/organizationalEntityShareStatistics", f.rest("shareStatistics", f.shareStatistics))
+	mux.HandleFunc("GET /media/{name}", f.media)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// config points an adapter at the fake.
+func (f *fakeLinkedIn) config() Config {
+	return Config{
+		ClientID: f.clientID, ClientSecret: f.clientSecret,
+		AuthURL: f.srv.URL + "/oauth/v2/authorization", TokenURL: f.srv.URL + "/oauth/v2/accessToken", APIURL: f.srv.URL,
+		Version: "202605", HTTPClient: f.srv.Client(), MediaClient: f.srv.Client(),
+	}
+}
+
+// member registers a member and returns a valid access token for it.
+func (f *fakeLinkedIn) member(sub, name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[sub] = name
+	tok := "tok-" + sub
+	f.tokens[tok] = &fakeToken{sub: sub}
+	return tok
+}
+
+func (f *fakeLinkedIn) fail(route string, ff fakeFailure) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failNext[route] = ff
+}
+
+func (f *fakeLinkedIn) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.log...)
+}
+
+func (f *fakeLinkedIn) postsOf(author string) []*fakePost {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*fakePost
+	for _, p := range f.posts {
+		if p.author == author {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// apiErr writes LinkedIn's error body: status, serviceErrorCode, code, message.
+// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
+func apiErr(w http.ResponseWriter, status, serviceCode int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "serviceErrorCode": serviceCode, "code": code, "message": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// authorize checks the bearer token: missing, unknown, expired and revoked tokens are 401.
+// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
+func (f *fakeLinkedIn) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if !strings.HasPrefix(h, "Bearer ") {
+		apiErr(w, 401, 65600, "EMPTY_ACCESS_TOKEN", "Empty oauth2_access_token")
+		return "", false
+	}
+	tok, ok := f.tokens[strings.TrimPrefix(h, "Bearer ")]
+	switch {
+	case !ok:
+		apiErr(w, 401, 65600, "INVALID_ACCESS_TOKEN", "Invalid access token")
+		return "", false
+	case tok.expired:
+		apiErr(w, 401, 65601, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
+		return "", false
+	case tok.revoked:
+		apiErr(w, 401, 65602, "REVOKED_ACCESS_TOKEN", "The token used in the request has been revoked by the user")
+		return "", false
+	}
+	return tok.sub, true
+}
+
+// rest wraps a versioned /rest handler: it logs the call, plays an injected failure,
+// requires a valid token, LinkedIn-Version (missing: 400 VERSION_MISSING; inactive: 426
+// NONEXISTENT_VERSION) and X-Restli-Protocol-Version: 2.0.0.
+// https://learn.microsoft.com/en-us/linkedin/marketing/versioning
+// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/protocol-version
+func (f *fakeLinkedIn) rest(route string, h func(w http.ResponseWriter, r *http.Request, sub string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.log = append(f.log, r.Method+" "+route)
+		ff, failing := f.failNext[route]
+		delete(f.failNext, route)
+		f.mu.Unlock()
+		if failing {
+			if ff.retryAfter != "" {
+				w.Header().Set("Retry-After", ff.retryAfter)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(ff.status)
+			_, _ = io.WriteString(w, ff.body)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		sub, ok := f.authorize(w, r)
+		if !ok {
+			return
+		}
+		v := r.Header.Get("LinkedIn-Version")
+		switch {
+		case v == "":
+			apiErr(w, 400, 0, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header.")
+			return
+		case !fakeActiveVersions[v]:
+			apiErr(w, 426, 0, "NONEXISTENT_VERSION", "Requested version "+v+" is not active")
+			return
+		case r.Header.Get("X-Restli-Protocol-Version") != "2.0.0":
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "Rest.li protocol version 2.0.0 is required")
+			return
+		}
+		h(w, r, sub)
+	}
+}
+
+// token is the token endpoint: authorization_code and refresh_token grants, client
+// credentials in the form. Refresh tokens are only issued when grantRefresh is set; a
+// refresh rotates the refresh token (the old one then fails with invalid_grant).
+// https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
+// https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
+func (f *fakeLinkedIn) token(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, "POST accessToken")
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "Content-Type must be application/x-www-form-urlencoded"})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "malformed form"})
+		return
+	}
+	if r.PostForm.Get("client_id") != f.clientID || r.PostForm.Get("client_secret") != f.clientSecret {
+		writeJSON(w, 401, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed"})
+		return
+	}
+	var sub string
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		if r.PostForm.Get("redirect_uri") != f.redirectURL {
+			writeJSON(w, 400, map[string]string{"error": "invalid_redirect_uri", "error_description": "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code"})
+			return
+		}
+		s, ok := f.codes[r.PostForm.Get("code")]
+		if !ok {
+			writeJSON(w, 400, map[string]string{"error": "invalid_grant", "error_description": "The authorization code is invalid or expired"})
+			return
+		}
+		delete(f.codes, r.PostForm.Get("code")) // a code is used once
+		sub = s
+	case "refresh_token":
+		s, ok := f.refreshTokens[r.PostForm.Get("refresh_token")]
+		if !ok {
+			writeJSON(w, 400, map[string]string{"error": "invalid_grant", "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked"})
+			return
+		}
+		delete(f.refreshTokens, r.PostForm.Get("refresh_token"))
+		sub = s
+	default:
+		writeJSON(w, 400, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type"})
+		return
+	}
+	f.seq++
+	access := fmt.Sprintf("tok-%s-%d", sub, f.seq)
+	f.tokens[access] = &fakeToken{sub: sub}
+	out := map[string]any{"access_token": access, "expires_in": 5184000, "scope": "email,openid,profile,w_member_social"}
+	if f.grantRefresh {
+		refresh := fmt.Sprintf("refresh-%s-%d", sub, f.seq)
+		f.refreshTokens[refresh] = sub
+		out["refresh_token"], out["refresh_token_expires_in"] = refresh, 31536000
+	}
+	writeJSON(w, 200, out)
+}
+
+// userinfo is OpenID Connect userinfo (unversioned /v2 resource).
+// https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
+func (f *fakeLinkedIn) userinfo(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, "GET userinfo")
+	sub, ok := f.authorize(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, 200, map[string]any{"sub": sub, "name": f.members[sub], "email_verified": true, "locale": map[string]string{"country": "US", "language": "en"}})
+}
+
+// organizationAcls is the roleAssignee finder, paged with start/count.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-access-control-by-role
+func (f *fakeLinkedIn) organizationAcls(w http.ResponseWriter, r *http.Request, sub string) {
+	q := r.URL.Query()
+	if q.Get("q") != "roleAssignee" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown finder")
+		return
+	}
+	if f.aclForbidden {
+		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: organizationAcls.FINDER-roleAssignee")
+		return
+	}
+	var rows []map[string]string
+	for _, a := range f.acls[sub] {
+		if (q.Get("role") != "" && a.role != q.Get("role")) || (q.Get("state") != "" && a.state != q.Get("state")) {
+			continue
+		}
+		rows = append(rows, map[string]string{"roleAssignee": "urn:li:person:" + sub, "role": a.role, "state": a.state, "organization": a.org})
+	}
+	start, _ := strconv.Atoi(q.Get("start"))
+	count, err := strconv.Atoi(q.Get("count"))
+	if err != nil || count <= 0 {
+		count = 10
+	}
+	end := min(start+count, len(rows))
+	page := []map[string]string{}
+	if start < len(rows) {
+		page = rows[start:end]
+	}
+	writeJSON(w, 200, map[string]any{"elements": page, "paging": map[string]int{"start": start, "count": count, "total": len(rows)}})
+}
+
+// organization is the organization lookup by id.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-lookup-api
+func (f *fakeLinkedIn) organization(w http.ResponseWriter, r *http.Request, sub string) {
+	id := r.PathValue("id")
+	name, ok := f.orgs[id]
+	if !ok {
+		apiErr(w, 404, 0, "NOT_FOUND", "Organization "+id+" not found")
+		return
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	writeJSON(w, 200, map[string]any{"id": n, "localizedName": name, "vanityName": strings.ToLower(strings.ReplaceAll(name, " ", "-"))})
+}
+
+// administers reports whether sub may act for the organization URN.
+func (f *fakeLinkedIn) administers(sub, org string) bool {
+	for _, a := range f.acls[sub] {
+		if a.org == org && a.role == "ADMINISTRATOR" && a.state == "APPROVED" {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeLinkedIn) mayActAs(sub, author string) bool {
+	return author == "urn:li:person:"+sub || f.administers(sub, author)
+}
+
+// initializeUpload is the Images API's action=initializeUpload: an owner the token may
+// act for; answers value.uploadUrl and value.image (WAITING_UPLOAD until the PUT).
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
+func (f *fakeLinkedIn) initializeUpload(w http.ResponseWriter, r *http.Request, sub string) {
+	if r.URL.Query().Get("action") != "initializeUpload" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown action")
+		return
+	}
+	var body struct {
+		InitializeUploadRequest *struct {
+			Owner string `json:"owner"`
+		} `json:"initializeUploadRequest"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.InitializeUploadRequest == nil || body.InitializeUploadRequest.Owner == "" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "initializeUploadRequest.owner is required")
+		return
+	}
+	owner := body.InitializeUploadRequest.Owner
+	if !f.mayActAs(sub, owner) {
+		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to upload images for "+owner)
+		return
+	}
+	f.seq++
+	id := fmt.Sprintf("C4D10AQ%d", f.seq)
+	f.images["urn:li:image:"+id] = &fakeImage{owner: owner, status: "WAITING_UPLOAD"}
+	writeJSON(w, 200, map[string]any{"value": map[string]any{
+		"uploadUrlExpiresAt": time.Now().Add(time.Hour).UnixMilli(),
+		"uploadUrl":          f.srv.URL + "/upload/" + id,
+		"image":              "urn:li:image:" + id,
+	}})
+}
+
+// upload receives the image bytes (PUT with the member's bearer token, as the Images API
+// example does) and makes the image AVAILABLE.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
+func (f *fakeLinkedIn) upload(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, "PUT upload")
+	if _, ok := f.authorize(w, r); !ok {
+		return
+	}
+	img, ok := f.images["urn:li:image:"+r.PathValue("image")]
+	if !ok || img.status != "WAITING_UPLOAD" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown or already used upload URL")
+		return
+	}
+	data, _ := io.ReadAll(r.Body)
+	if len(data) == 0 {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "empty upload")
+		return
+	}
+	img.uploaded, img.status = data, "AVAILABLE"
+	w.WriteHeader(http.StatusCreated)
+}
+
+// reservedLittle finds little-format reserved characters that are not escaped.
+var reservedLittle = `\|{}@[]()<>#*_~`
+
+// renderLittle reads commentary the way LinkedIn shows it: escapes are removed, and an
+// unescaped reserved character ends the visible text (LinkedIn's silent truncation).
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format
+func renderLittle(s string) string {
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		switch {
+		case rs[i] == '\\' && i+1 < len(rs) && strings.ContainsRune(reservedLittle, rs[i+1]):
+			b.WriteRune(rs[i+1])
+			i++
+		case strings.ContainsRune(reservedLittle, rs[i]):
+			return b.String()
+		default:
+			b.WriteRune(rs[i])
+		}
+	}
+	return b.String()
+}
+
+// createPost is POST /rest/posts: strict body (unknown fields refused), author the token
+// may act for, AVAILABLE images owned by the author, single media or multiImage (2 to 20),
+// 422 "Content is a duplicate of ..." for the same author and text, 201 with x-restli-id.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
+func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, sub string) {
+	var body struct {
+		Author       string  `json:"author"`
+		Commentary   *string `json:"commentary"`
+		Visibility   string  `json:"visibility"`
+		Distribution *struct {
+			FeedDistribution               string `json:"feedDistribution"`
+			TargetEntities                 []any  `json:"targetEntities"`
+			ThirdPartyDistributionChannels []any  `json:"thirdPartyDistributionChannels"`
+		} `json:"distribution"`
+		Content *struct {
+			Media *struct {
+				ID      string `json:"id"`
+				Title   string `json:"title"`
+				AltText string `json:"altText"`
+			} `json:"media"`
+			MultiImage *struct {
+				Images []struct {
+					ID      string `json:"id"`
+					AltText string `json:"altText"`
+				} `json:"images"`
+			} `json:"multiImage"`
+		} `json:"content"`
+		LifecycleState            string `json:"lifecycleState"`
+		IsReshareDisabledByAuthor bool   `json:"isReshareDisabledByAuthor"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "Unrecognized field or malformed body: "+err.Error())
+		return
+	}
+	switch {
+	case body.Author == "" || body.Commentary == nil || body.Distribution == nil || body.LifecycleState == "" || body.Visibility == "":
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "author, commentary, visibility, distribution and lifecycleState are required")
+		return
+	case body.Visibility != "PUBLIC" && body.Visibility != "CONNECTIONS" && body.Visibility != "LOGGED_IN":
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "invalid visibility")
+		return
+	case body.Distribution.FeedDistribution != "MAIN_FEED" && body.Distribution.FeedDistribution != "NONE":
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "invalid feedDistribution")
+		return
+	case body.LifecycleState != "PUBLISHED" && body.LifecycleState != "DRAFT":
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "invalid lifecycleState")
+		return
+	case !f.mayActAs(sub, body.Author):
+		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to create a post as "+body.Author)
+		return
+	}
+	content := map[string]any{}
+	if c := body.Content; c != nil {
+		var ids []string
+		switch {
+		case c.Media != nil && c.MultiImage != nil:
+			apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "content takes one of media or multiImage")
+			return
+		case c.Media != nil:
+			ids = []string{c.Media.ID}
+			content["media"] = c.Media.ID
+		case c.MultiImage != nil:
+			if n := len(c.MultiImage.Images); n < 2 || n > 20 {
+				apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "multiImage takes 2 to 20 images")
+				return
+			}
+			for _, im := range c.MultiImage.Images {
+				ids = append(ids, im.ID)
+			}
+			content["multiImage"] = ids
+		default:
+			apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "empty content")
+			return
+		}
+		for _, id := range ids {
+			if v, ok := f.videos[id]; ok && c.Media != nil {
+				if v.status != "AVAILABLE" || v.owner != body.Author {
+					apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "Video "+id+" is not available for "+body.Author)
+					return
+				}
+				continue
+			}
+			img, ok := f.images[id]
+			if !ok || img.status != "AVAILABLE" || img.owner != body.Author {
+				apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "Media "+id+" is not available for "+body.Author)
+				return
+			}
+		}
+	}
+	for _, p := range f.posts {
+		if p.author == body.Author && p.commentary == *body.Commentary && *body.Commentary != "" {
+			apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "Content is a duplicate of "+p.id)
+			return
+		}
+	}
+	if f.slowPosts > 0 {
+		f.mu.Unlock()
+		time.Sleep(f.slowPosts)
+		f.mu.Lock()
+	}
+	f.seq++
+	id := fmt.Sprintf("urn:li:share:70%d", f.seq)
+	f.posts = append(f.posts, &fakePost{id: id, author: body.Author, commentary: *body.Commentary, rendered: renderLittle(*body.Commentary), content: content, createdAt: time.Now().UnixMilli()})
+	w.Header().Set("x-restli-id", id)
+	w.WriteHeader(http.StatusCreated)
+}
+
+// findPosts is the posts finder by author (q=author), newest first; listing a member's
+// posts needs r_member_social, which the fake never grants (403).
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+func (f *fakeLinkedIn) findPosts(w http.ResponseWriter, r *http.Request, sub string) {
+	if !strings.Contains(r.URL.RawQuery, "author=urn%3Ali%3A") {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "author must be an encoded URN")
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("q") != "author" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown finder")
+		return
+	}
+	author := q.Get("author")
+	if !strings.HasPrefix(author, "urn:li:organization:") || !f.administers(sub, author) {
+		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: posts.FINDER-author")
+		return
+	}
+	count, _ := strconv.Atoi(q.Get("count"))
+	if count <= 0 {
+		count = 10
+	}
+	els := []map[string]any{}
+	for i := len(f.posts) - 1; i >= 0 && len(els) < count; i-- {
+		p := f.posts[i]
+		if p.author == author {
+			els = append(els, map[string]any{"id": p.id, "author": p.author, "commentary": p.commentary, "createdAt": p.createdAt, "publishedAt": p.createdAt, "lifecycleState": "PUBLISHED", "visibility": "PUBLIC"})
+		}
+	}
+	writeJSON(w, 200, map[string]any{"elements": els, "paging": map[string]int{"start": 0, "count": count, "total": len(els)}})
+}
+
+// socialActions answers the likes and comments summary for an encoded post URN.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions
+func (f *fakeLinkedIn) socialActions(w http.ResponseWriter, r *http.Request, sub string) {
+	if !strings.Contains(r.URL.EscapedPath(), "urn%3Ali%3A") {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the URN must be URL-encoded")
+		return
+	}
+	urn := r.PathValue("urn")
+	counts, ok := f.social[urn]
+	if !ok {
+		apiErr(w, 404, 0, "NOT_FOUND", "Not found: "+urn)
+		return
+	}
+	writeJSON(w, 200, map[string]any{
+		"$URN":            urn,
+		"likesSummary":    map[string]any{"totalLikes": counts[0], "aggregatedTotalLikes": counts[0], "likedByCurrentUser": false},
+		"commentsSummary": map[string]any{"totalFirstLevelComments": counts[1], "aggregatedTotalComments": counts[1]},
+	})
+}
+
+var listParam = regexp.MustCompile(`(?:^|&)(shares|ugcPosts)=List\(([^)]*)\)`)
+
+// shareStatistics is organizationalEntityShareStatistics for given posts (Rest.li List
+// syntax with encoded URNs); it needs rw_organization_admin.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/share-statistics
+func (f *fakeLinkedIn) shareStatistics(w http.ResponseWriter, r *http.Request, sub string) {
+	raw := r.URL.RawQuery
+	q, _ := url.ParseQuery(raw)
+	org := q.Get("organizationalEntity")
+	m := listParam.FindStringSubmatch(raw)
+	switch {
+	case q.Get("q") != "organizationalEntity" || !strings.HasPrefix(org, "urn:li:organization:"):
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "q=organizationalEntity with an organization URN is required")
+		return
+	case m == nil || !strings.HasPrefix(m[2], "urn%3Ali%3A"):
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "shares must be List(encoded URNs)")
+		return
+	case f.statsDenied || !f.administers(sub, org):
+		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: organizationalEntityShareStatistics")
+		return
+	}
+	urn, _ := url.QueryUnescape(m[2])
+	s := f.stats[urn]
+	key := "share"
+	if m[1] == "ugcPosts" {
+		key = "ugcPost"
+	}
+	writeJSON(w, 200, map[string]any{"elements": []map[string]any{{
+		"organizationalEntity": org, key: urn,
+		"totalShareStatistics": map[string]any{"impressionCount": s[0], "uniqueImpressionsCount": s[1], "shareCount": s[2], "likeCount": f.social[urn][0], "commentCount": f.social[urn][1], "clickCount": 3, "engagement": 0.1},
+	}}})
+}
+
+// media serves the public files Herald publishes: any .jpg name is an image, "missing" a 404.
+func (f *fakeLinkedIn) media(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.PathValue("name"), "missing") {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	_, _ = io.WriteString(w, "\xff\xd8\xff\xe0 fake jpeg "+r.PathValue("name"))
+}
+
+// videoAction is the Videos API's initializeUpload and finalizeUpload actions. Parts are
+// videoPartSize bytes; finalize needs every part's ETag, in order, and the upload token.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, sub string) {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	switch r.URL.Query().Get("action") {
+	case "initializeUpload":
+		var body struct {
+			InitializeUploadRequest *struct {
+				Owner           string `json:"owner"`
+				FileSizeBytes   int    `json:"fileSizeBytes"`
+				UploadCaptions  bool   `json:"uploadCaptions"`
+				UploadThumbnail bool   `json:"uploadThumbnail"`
+			} `json:"initializeUploadRequest"`
+		}
+		if err := dec.Decode(&body); err != nil || body.InitializeUploadRequest == nil || body.InitializeUploadRequest.FileSizeBytes <= 0 {
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "initializeUploadRequest.owner and fileSizeBytes are required")
+			return
+		}
+		req := body.InitializeUploadRequest
+		if !f.mayActAs(sub, req.Owner) {
+			apiErr(w, 403, 0, "ACCESS_DENIED", "Accessing this video resource is forbidden. Please check your permissions for this resource")
+			return
+		}
+		f.seq++
+		id := fmt.Sprintf("C5F10AQ%d", f.seq)
+		v := &fakeVideo{owner: req.Owner, size: req.FileSizeBytes, token: fmt.Sprintf("upload-token-%d", f.seq), parts: map[int][]byte{}, status: "WAITING_UPLOAD"}
+		f.videos["urn:li:video:"+id] = v
+		var ins []map[string]any
+		for i, first := 0, 0; first < req.FileSizeBytes; i, first = i+1, first+f.videoPartSize {
+			last := min(first+f.videoPartSize, req.FileSizeBytes) - 1
+			ins = append(ins, map[string]any{"uploadUrl": fmt.Sprintf("%s/videoupload/%s/%d", f.srv.URL, id, i), "firstByte": first, "lastByte": last})
+		}
+		v.etags = make([]string, len(ins))
+		writeJSON(w, 200, map[string]any{"value": map[string]any{"uploadUrlsExpireAt": time.Now().Add(time.Hour).UnixMilli(), "video": "urn:li:video:" + id, "uploadInstructions": ins, "uploadToken": v.token}})
+	case "finalizeUpload":
+		var body struct {
+			FinalizeUploadRequest *struct {
+				Video           string   `json:"video"`
+				UploadToken     string   `json:"uploadToken"`
+				UploadedPartIDs []string `json:"uploadedPartIds"`
+			} `json:"finalizeUploadRequest"`
+		}
+		if err := dec.Decode(&body); err != nil || body.FinalizeUploadRequest == nil {
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "finalizeUploadRequest is required")
+			return
+		}
+		req := body.FinalizeUploadRequest
+		v, ok := f.videos[req.Video]
+		switch {
+		case !ok || v.status != "WAITING_UPLOAD":
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown video or already finalized")
+			return
+		case req.UploadToken != v.token:
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "wrong uploadToken")
+			return
+		case strings.Join(req.UploadedPartIDs, ",") != strings.Join(v.etags, ",") || len(v.parts) != len(v.etags):
+			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "uploadedPartIds do not match the uploaded parts")
+			return
+		}
+		for i := range v.etags {
+			v.uploaded = append(v.uploaded, v.parts[i]...)
+		}
+		v.status = "PROCESSING"
+		if f.videoFails {
+			v.status = "PROCESSING_FAILED"
+		}
+		w.WriteHeader(http.StatusOK)
+	default:
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown action")
+	}
+}
+
+// uploadPart receives one part (its exact byte range) and answers its ETag.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+func (f *fakeLinkedIn) uploadPart(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, "PUT videoupload")
+	if _, ok := f.authorize(w, r); !ok {
+		return
+	}
+	v, ok := f.videos["urn:li:video:"+r.PathValue("video")]
+	i, err := strconv.Atoi(r.PathValue("part"))
+	if !ok || err != nil || i < 0 || i >= len(v.etags) || v.status != "WAITING_UPLOAD" {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown upload URL")
+		return
+	}
+	data, _ := io.ReadAll(r.Body)
+	if want := min(f.videoPartSize, v.size-i*f.videoPartSize); len(data) != want {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", fmt.Sprintf("part %d has %d bytes, want %d", i, len(data), want))
+		return
+	}
+	v.parts[i] = data
+	v.etags[i] = fmt.Sprintf("/ambry-video/part-%s-%d", r.PathValue("video"), i)
+	w.Header().Set("ETag", v.etags[i])
+	w.WriteHeader(http.StatusOK)
+}
+
+// videoStatus answers a video's processing status; a finalized video stays PROCESSING
+// for videoPolls checks, then becomes AVAILABLE.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+func (f *fakeLinkedIn) videoStatus(w http.ResponseWriter, r *http.Request, sub string) {
+	if !strings.Contains(r.URL.EscapedPath(), "urn%3Ali%3Avideo%3A") {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the URN must be URL-encoded")
+		return
+	}
+	v, ok := f.videos[r.PathValue("urn")]
+	if !ok {
+		apiErr(w, 404, 0, "NOT_FOUND", "video not found")
+		return
+	}
+	if v.status == "PROCESSING" {
+		if v.polls >= f.videoPolls {
+			v.status = "AVAILABLE"
+		}
+		v.polls++
+	}
+	writeJSON(w, 200, map[string]any{"id": r.PathValue("urn"), "owner": v.owner, "status": v.status})
+}

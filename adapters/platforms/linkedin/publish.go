@@ -1,0 +1,269 @@
+package linkedin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// post is the body of POST /rest/posts.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+type post struct {
+	Author                    string       `json:"author"`
+	Commentary                string       `json:"commentary"`
+	Visibility                string       `json:"visibility"`
+	Distribution              distribution `json:"distribution"`
+	Content                   *content     `json:"content,omitempty"`
+	LifecycleState            string       `json:"lifecycleState"`
+	IsReshareDisabledByAuthor bool         `json:"isReshareDisabledByAuthor"`
+}
+
+type distribution struct {
+	FeedDistribution               string   `json:"feedDistribution"`
+	TargetEntities                 []string `json:"targetEntities"`
+	ThirdPartyDistributionChannels []string `json:"thirdPartyDistributionChannels"`
+}
+
+// content holds one media item, or several images.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
+type content struct {
+	Media      *mediaRef   `json:"media,omitempty"`
+	MultiImage *multiImage `json:"multiImage,omitempty"`
+}
+
+type mediaRef struct {
+	ID string `json:"id"`
+}
+
+type multiImage struct {
+	Images []mediaRef `json:"images"`
+}
+
+// initUpload is the Images API's initializeUpload request and answer.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
+type initUploadRequest struct {
+	InitializeUploadRequest struct {
+		Owner string `json:"owner"`
+	} `json:"initializeUploadRequest"`
+}
+
+type initUploadResponse struct {
+	Value struct {
+		UploadURL          string `json:"uploadUrl"`
+		UploadURLExpiresAt int64  `json:"uploadUrlExpiresAt"`
+		Image              string `json:"image"`
+	} `json:"value"`
+}
+
+// author checks the account's external id is a member or organization URN.
+func author(account domain.Account) (string, error) {
+	id := account.ExternalID
+	if strings.HasPrefix(id, "urn:li:person:") || strings.HasPrefix(id, "urn:li:organization:") {
+		return id, nil
+	}
+	return "", domain.Errorf(domain.CodeInvalid, "LinkedIn: the account %q is not a LinkedIn member or organization; please reconnect it.", account.DisplayName)
+}
+
+// Publish uploads the media (up to 20 images, or one video), then creates the post. Text
+// goes out in LinkedIn's little format, escaped.
+func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
+	owner, err := author(account)
+	if err != nil {
+		return ports.Published{}, err
+	}
+	videos := 0
+	for i, m := range p.MediaURLs {
+		switch domain.KindOfMedia(m) {
+		case domain.MediaImage:
+		case domain.MediaVideo:
+			videos++
+		default:
+			return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: media %d is neither an image nor a video Herald recognises.", i+1)
+		}
+	}
+	if videos > 0 && len(p.MediaURLs) > 1 {
+		// content.media takes one video; multiImage takes images only.
+		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post with a video takes that one video alone; this one has %d media items.", len(p.MediaURLs))
+	}
+	if len(p.MediaURLs) > 20 {
+		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
+		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post takes at most 20 images; this one has %d.", len(p.MediaURLs))
+	}
+	media := make([]string, 0, len(p.MediaURLs)) // image or video URNs, in order
+	for i, m := range p.MediaURLs {
+		upload := a.uploadImage
+		if videos > 0 {
+			upload = a.uploadVideo
+		}
+		urn, err := upload(ctx, c.AccessToken, owner, m, i+1)
+		if err != nil {
+			return ports.Published{}, err
+		}
+		media = append(media, urn)
+	}
+	body := post{
+		Author:         owner,
+		Commentary:     escapeLittle(p.Text),
+		Visibility:     "PUBLIC",
+		Distribution:   distribution{FeedDistribution: "MAIN_FEED", TargetEntities: []string{}, ThirdPartyDistributionChannels: []string{}},
+		LifecycleState: "PUBLISHED",
+	}
+	switch len(media) {
+	case 0:
+	case 1:
+		body.Content = &content{Media: &mediaRef{ID: media[0]}}
+	default:
+		refs := make([]mediaRef, len(media))
+		for i, urn := range media {
+			refs[i] = mediaRef{ID: urn}
+		}
+		body.Content = &content{MultiImage: &multiImage{Images: refs}}
+	}
+	// POST /rest/posts: 201 Created, the new post's URN in the x-restli-id header.
+	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+	h, err := a.do(ctx, call{method: http.MethodPost, path: "/rest/posts", token: c.AccessToken, body: body, restli: true, sending: true, what: "publish the post"}, nil)
+	if err != nil {
+		return ports.Published{}, err
+	}
+	id := h.Get("X-Restli-Id")
+	if id == "" {
+		return ports.Published{}, fmt.Errorf("linkedin: publish the post: answer without x-restli-id")
+	}
+	return ports.Published{ExternalID: id, URL: permalink(id), At: a.now()}, nil
+}
+
+// permalink is the post's public address.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+func permalink(urn string) string { return "https://www.linkedin.com/feed/update/" + urn + "/" }
+
+// uploadImage downloads the image at mediaURL and uploads it through the Images API:
+// initializeUpload (owner URN) then PUT the bytes to the uploadUrl.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
+func (a *Adapter) uploadImage(ctx context.Context, token, owner, mediaURL string, n int) (string, error) {
+	data, ctype, err := a.download(ctx, mediaURL, n)
+	if err != nil {
+		return "", err
+	}
+	var req initUploadRequest
+	req.InitializeUploadRequest.Owner = owner
+	var init initUploadResponse
+	if _, err := a.do(ctx, call{method: http.MethodPost, path: "/rest/images?action=initializeUpload", token: token, body: req, restli: true, what: "prepare an image upload"}, &init); err != nil {
+		return "", err
+	}
+	if init.Value.UploadURL == "" || init.Value.Image == "" {
+		return "", fmt.Errorf("linkedin: prepare an image upload: answer without uploadUrl or image")
+	}
+	put, err := http.NewRequestWithContext(ctx, http.MethodPut, init.Value.UploadURL, bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("linkedin: upload image %d: %w", n, err)
+	}
+	put.Header.Set("Authorization", "Bearer "+token)
+	if ctype != "" {
+		put.Header.Set("Content-Type", ctype)
+	}
+	resp, err := a.http.Do(put)
+	if err != nil {
+		return "", &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached while uploading an image; Herald will try again.", Err: fmt.Errorf("linkedin: upload image %d: %w", n, err)}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", a.classify(resp, raw, fmt.Sprintf("upload image %d", n))
+	}
+	return init.Value.Image, nil
+}
+
+// download fetches one media file, at most MaxMediaBytes.
+func (a *Adapter) download(ctx context.Context, mediaURL string, n int) ([]byte, string, error) {
+	u, err := url.Parse(mediaURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, "", domain.Errorf(domain.CodeInvalid, "LinkedIn: media %d is not a public http(s) address.", n)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, mediaURL, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("linkedin: download media %d: %w", n, err)
+	}
+	resp, err := a.media.Do(req)
+	if errors.Is(err, errProhibitedAddress) {
+		return nil, "", &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("LinkedIn: media %d is not at a public address Herald may download from.", n), Err: fmt.Errorf("linkedin: download media %d: %w", n, err)}
+	}
+	if err != nil {
+		return nil, "", &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf("LinkedIn: media %d could not be downloaded; Herald will try again.", n), Err: fmt.Errorf("linkedin: download media %d: %w", n, err)}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return nil, "", &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf("LinkedIn: media %d could not be downloaded (its server answered %d); Herald will try again.", n, resp.StatusCode)}
+	case resp.StatusCode != http.StatusOK:
+		return nil, "", domain.Errorf(domain.CodeInvalid, "LinkedIn: media %d could not be downloaded (its server answered %d).", n, resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, a.cfg.MaxMediaBytes+1))
+	if err != nil {
+		return nil, "", &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf("LinkedIn: media %d could not be downloaded; Herald will try again.", n), Err: fmt.Errorf("linkedin: download media %d: %w", n, err)}
+	}
+	if int64(len(data)) > a.cfg.MaxMediaBytes {
+		return nil, "", domain.Errorf(domain.CodeInvalid, "LinkedIn: media %d is larger than the %d MiB Herald uploads.", n, a.cfg.MaxMediaBytes>>20)
+	}
+	return data, resp.Header.Get("Content-Type"), nil
+}
+
+// postsPage is one page of the posts finder by author.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+type postsPage struct {
+	Elements []struct {
+		ID          string `json:"id"`
+		Author      string `json:"author"`
+		Commentary  string `json:"commentary"`
+		PublishedAt int64  `json:"publishedAt"`
+		CreatedAt   int64  `json:"createdAt"`
+	} `json:"elements"`
+}
+
+const lookupCount = 50
+
+// Lookup looks for p among the organization's latest posts (posts finder by author,
+// needing r_organization_social), matching the commentary. A member's own posts can only
+// be listed with r_member_social, which LinkedIn keeps to approved apps, so for a member
+// (and for a post without text, which cannot be told apart) it returns
+// ports.ErrLookupUnsupported.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
+	owner, err := author(account)
+	if err != nil {
+		return ports.Published{}, false, err
+	}
+	if !strings.HasPrefix(owner, "urn:li:organization:") || strings.TrimSpace(p.Text) == "" {
+		return ports.Published{}, false, ports.ErrLookupUnsupported
+	}
+	// Rest.li 2.0: the URN is URL-encoded inside the query.
+	path := "/rest/posts?author=" + url.QueryEscape(owner) + "&q=author&count=" + fmt.Sprint(lookupCount) + "&sortBy=LAST_MODIFIED"
+	var page postsPage
+	if _, err := a.do(ctx, call{method: http.MethodGet, path: path, token: c.AccessToken, restli: true, what: "list the account's recent posts"}, &page); err != nil {
+		return ports.Published{}, false, err
+	}
+	want := escapeLittle(p.Text)
+	for _, e := range page.Elements {
+		if e.Commentary != want && e.Commentary != p.Text {
+			continue
+		}
+		out := ports.Published{ExternalID: e.ID, URL: permalink(e.ID)}
+		switch {
+		case e.PublishedAt > 0:
+			out.At = msTime(e.PublishedAt)
+		case e.CreatedAt > 0:
+			out.At = msTime(e.CreatedAt)
+		}
+		return out, true, nil
+	}
+	return ports.Published{}, false, nil
+}
