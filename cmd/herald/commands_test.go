@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,4 +157,61 @@ func TestBenchPublish_RunsAndChecksExactlyOnce(t *testing.T) {
 	if err := run(context.Background(), []string{"bench", "publish", "--posts", "1", "--companies", "5"}, getenv, nil, &out, io.Discard); err == nil {
 		t.Error("more companies than posts was accepted")
 	}
+}
+
+// TestPlatforms_ConfiguredOnesAppearAndTheSandboxStepsAside: a platform appears when its
+// client id and secret are set; in production the sandbox is offered only while no real
+// platform is configured (HERALD_SANDBOX=auto).
+func TestPlatforms_ConfiguredOnesAppearAndTheSandboxStepsAside(t *testing.T) {
+	t.Parallel()
+	key, _ := crypto.GenerateKeySpec("k1")
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "sandbox"},
+		{map[string]string{"HERALD_TIKTOK_CLIENT_ID": "ck", "HERALD_TIKTOK_CLIENT_SECRET": "cs", "HERALD_LINKEDIN_CLIENT_ID": "li", "HERALD_LINKEDIN_CLIENT_SECRET": "ls"}, "linkedin tiktok sandbox"},
+		{map[string]string{"HERALD_ENV": "production", "HERALD_ENCRYPTION_KEYS": key, "HERALD_FACEBOOK_CLIENT_ID": "fb", "HERALD_FACEBOOK_CLIENT_SECRET": "fs",
+			"HERALD_INSTAGRAM_CLIENT_ID": "ig", "HERALD_INSTAGRAM_CLIENT_SECRET": "is"}, "instagram facebook"},
+		{map[string]string{"HERALD_ENV": "production", "HERALD_ENCRYPTION_KEYS": key}, "sandbox"},
+		{map[string]string{"HERALD_SANDBOX": "off", "HERALD_TIKTOK_CLIENT_ID": "ck", "HERALD_TIKTOK_CLIENT_SECRET": "cs"}, "tiktok"},
+	} {
+		env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_DATA_DIR": t.TempDir()}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		cfg, err := LoadConfig(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if err := m.Run(context.Background()); err != nil {
+			m.Close()
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range m.Accounts.Platforms() {
+			got = append(got, string(p))
+		}
+		m.Close()
+		// Accounts.Platforms lists in domain order: linkedin, instagram, facebook, tiktok, sandbox.
+		want := strings.Fields(tc.want)
+		slices.SortFunc(want, func(a, b string) int { return platformOrder(a) - platformOrder(b) })
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("with %v: platforms %v, want %v", tc.env, got, want)
+		}
+	}
+	if _, err := LoadConfig(func(k string) string { return map[string]string{"HERALD_TIKTOK_CLIENT_ID": "only-the-id"}[k] }); err == nil ||
+		!strings.Contains(err.Error(), "HERALD_TIKTOK_CLIENT_SECRET") {
+		t.Errorf("a client id without its secret: %v", err)
+	}
+}
+
+func platformOrder(p string) int {
+	for i, q := range []string{"linkedin", "instagram", "facebook", "tiktok", "sandbox"} {
+		if p == q {
+			return i
+		}
+	}
+	return 99
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
+	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
 )
@@ -32,6 +33,7 @@ type Config struct {
 	Sandbox         string         // HERALD_SANDBOX: auto, on or off
 	SandboxConfig   sandbox.Config // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
 	// The real platforms, nil when their client id and secret are not set.
+	LinkedIn  *linkedin.Config  // HERALD_LINKEDIN_*
 	Facebook  *facebook.Config  // HERALD_FACEBOOK_*
 	Instagram *instagram.Config // HERALD_INSTAGRAM_*
 	TikTok    *tiktok.Config    // HERALD_TIKTOK_*
@@ -132,6 +134,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.SandboxConfig = sb
+	if li, ok, err := linkedin.ParseConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.LinkedIn = &li
+	}
 	if fb, ok, err := facebook.ParseConfig(getenv); err != nil {
 		errs = append(errs, err)
 	} else if ok {

@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
+	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
 	"github.com/heraldhq/herald/adapters/postgres"
@@ -259,6 +260,11 @@ func (m *Main) services(now func() time.Time) error {
 // sandbox (see Config.SandboxEnabled).
 func (m *Main) configuredPlatforms(now func() time.Time) []ports.Platform {
 	var out []ports.Platform
+	if c := m.Config.LinkedIn; c != nil {
+		cfg := *c
+		cfg.Now = now
+		out = append(out, linkedin.New(cfg))
+	}
 	if c := m.Config.Facebook; c != nil {
 		cfg := *c
 		cfg.Now = now

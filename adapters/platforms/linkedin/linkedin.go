@@ -136,6 +136,11 @@ func (a *Adapter) do(ctx context.Context, c call, out any) (http.Header, error) 
 		}
 		return nil, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached; Herald will try again.", Err: fmt.Errorf("linkedin: %s: read answer: %w", c.what, err)}
 	}
+	if resp.StatusCode >= 500 && c.sending {
+		// A server error may come after LinkedIn created the post: unclassified, so Herald
+		// looks for it before sending it again.
+		return nil, fmt.Errorf("linkedin: %s: HTTP %d, the post may or may not exist", c.what, resp.StatusCode)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, a.classify(resp, raw, c.what)
 	}
