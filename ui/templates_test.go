@@ -98,7 +98,7 @@ func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
 	if got, want := blob.Platforms["instagram"].MaxRunes, domain.PlatformRules[domain.Instagram].MaxRunes; got != want {
 		t.Errorf("instagram max_runes in blob = %d, want %d", got, want)
 	}
-	if !blob.Platforms["tiktok"].VideoRequired || blob.MediaKinds[".mp4"] != "video" || blob.MediaKinds[".png"] != "image" {
+	if !blob.Platforms["tiktok"].VideoRequired || !blob.Platforms["linkedin"].VideoAlone || blob.Platforms["instagram"].VideoAlone || blob.MediaKinds[".mp4"] != "video" || blob.MediaKinds[".png"] != "image" {
 		t.Errorf("blob lacks tiktok's video rule or media kinds: %+v", blob)
 	}
 	if got := doc.Find("#content").Text(); got != f.Content {

@@ -80,6 +80,9 @@
     if (r.max_media > 0 && media.length > r.max_media) {
       problems.push("has " + media.length + " media items; " + name + " allows " + r.max_media);
     }
+    if (r.video_alone && media.length > 1 && media.some(function (m) { return mediaKind(rules, m) === "video"; })) {
+      problems.push("has a video with other media; " + name + " publishes a video on its own");
+    }
     media.forEach(function (m, i) {
       var kind = mediaKind(rules, m);
       if (r.video_required && i === 0 && kind !== "video") {
