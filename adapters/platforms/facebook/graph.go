@@ -24,15 +24,13 @@ const maxBody = 4 << 20
 // graphError is the error object of every failed Graph API answer
 // (https://developers.facebook.com/docs/graph-api/guides/error-handling).
 type graphError struct {
-	Message      string `json:"message"`
-	Type         string `json:"type"`
-	Code         int    `json:"code"`
-	Subcode      int    `json:"error_subcode"`
-	IsTransient  bool   `json:"is_transient"`
-	FBTraceID    string `json:"fbtrace_id"`
-	status       int
-	retryAfter   time.Duration
-	retryAfterOK bool
+	Message     string `json:"message"`
+	Type        string `json:"type"`
+	Code        int    `json:"code"`
+	Subcode     int    `json:"error_subcode"`
+	IsTransient bool   `json:"is_transient"`
+	FBTraceID   string `json:"fbtrace_id"`
+	status      int
 }
 
 func (e *graphError) Error() string {
