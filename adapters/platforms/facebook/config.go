@@ -15,11 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/adapters/platforms/platformenv"
 )
 
 // DefaultVersion is the Graph API version Herald calls: the latest one in the changelog
@@ -77,18 +78,11 @@ var versionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 // HERALD_FACEBOOK_NO_PKCE=true turns PKCE off.
 // Every bad value is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
-	id := strings.TrimSpace(getenv("HERALD_FACEBOOK_CLIENT_ID"))
-	secret := strings.TrimSpace(getenv("HERALD_FACEBOOK_CLIENT_SECRET"))
-	if id == "" && secret == "" {
-		return Config{}, false, nil
+	id, secret, ok, err := platformenv.App(getenv, "FACEBOOK")
+	if !ok {
+		return Config{}, false, err
 	}
 	var errs []error
-	if id == "" {
-		errs = append(errs, errors.New("HERALD_FACEBOOK_CLIENT_ID: unset while HERALD_FACEBOOK_CLIENT_SECRET is set; set both or neither"))
-	}
-	if secret == "" {
-		errs = append(errs, errors.New("HERALD_FACEBOOK_CLIENT_SECRET: unset while HERALD_FACEBOOK_CLIENT_ID is set; set both or neither"))
-	}
 	cfg := Config{ClientID: id, ClientSecret: secret, Version: DefaultVersion}
 	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_API_VERSION")); v != "" {
 		if !versionPattern.MatchString(v) {
@@ -104,36 +98,13 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 		}
 		cfg.NoPKCE = b
 	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{
-		{"HERALD_FACEBOOK_API_URL", &cfg.APIURL},
-		{"HERALD_FACEBOOK_AUTH_URL", &cfg.AuthURL},
-		{"HERALD_FACEBOOK_TOKEN_URL", &cfg.TokenURL},
-	} {
-		v := strings.TrimSpace(getenv(f.name))
-		if v == "" {
-			continue
-		}
-		if err := checkAbsolute(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
-			continue
-		}
-		*f.dst = v
+	if err := platformenv.URLs(getenv, "FACEBOOK", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, false, err
 	}
 	return cfg.withDefaults(), true, nil
-}
-
-func checkAbsolute(v string) error {
-	u, err := url.Parse(v)
-	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", v)
-	}
-	return nil
 }
 
 // withDefaults fills the zero fields.

@@ -3,12 +3,11 @@
 package instagram
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/adapters/platforms/platformenv"
 )
 
 // Production endpoints. The Graph API version is part of each path.
@@ -51,52 +50,19 @@ const (
 // overrides HERALD_INSTAGRAM_API_URL, HERALD_INSTAGRAM_AUTH_URL and
 // HERALD_INSTAGRAM_TOKEN_URL (absolute http(s) URLs; defaults: the production endpoints).
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
-	id := strings.TrimSpace(getenv("HERALD_INSTAGRAM_CLIENT_ID"))
-	secret := strings.TrimSpace(getenv("HERALD_INSTAGRAM_CLIENT_SECRET"))
-	switch {
-	case id == "" && secret == "":
-		return Config{}, false, nil
-	case id == "":
-		return Config{}, false, errors.New("HERALD_INSTAGRAM_CLIENT_ID: unset while HERALD_INSTAGRAM_CLIENT_SECRET is set; set both or neither")
-	case secret == "":
-		return Config{}, false, errors.New("HERALD_INSTAGRAM_CLIENT_SECRET: unset while HERALD_INSTAGRAM_CLIENT_ID is set; set both or neither")
+	id, secret, ok, err := platformenv.App(getenv, "INSTAGRAM")
+	if !ok {
+		return Config{}, false, err
 	}
 	cfg := Config{
 		ClientID: id, ClientSecret: secret,
 		AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL,
 		APIVersion: DefaultAPIVersion,
 	}
-	var errs []error
-	for _, v := range []struct {
-		name string
-		dst  *string
-	}{
-		{"HERALD_INSTAGRAM_API_URL", &cfg.APIURL},
-		{"HERALD_INSTAGRAM_AUTH_URL", &cfg.AuthURL},
-		{"HERALD_INSTAGRAM_TOKEN_URL", &cfg.TokenURL},
-	} {
-		raw := strings.TrimSpace(getenv(v.name))
-		if raw == "" {
-			continue
-		}
-		if err := checkAbsolute(raw); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q %w", v.name, raw, err))
-			continue
-		}
-		*v.dst = strings.TrimRight(raw, "/")
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := platformenv.URLs(getenv, "INSTAGRAM", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
 		return Config{}, false, err
 	}
 	return cfg, true, nil
-}
-
-func checkAbsolute(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("is not an absolute http(s) URL")
-	}
-	return nil
 }
 
 // withDefaults fills the zero fields of cfg.

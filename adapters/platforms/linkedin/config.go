@@ -18,10 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/adapters/platforms/platformenv"
 )
 
 // The production endpoints.
@@ -81,10 +82,9 @@ var versionPattern = regexp.MustCompile(`^[0-9]{6}$`)
 // an app without Community Management approval sets "openid profile email w_member_social").
 // It returns every bad value at once, each naming its variable, and never echoes the secret.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
-	id := strings.TrimSpace(getenv("HERALD_LINKEDIN_CLIENT_ID"))
-	secret := strings.TrimSpace(getenv("HERALD_LINKEDIN_CLIENT_SECRET"))
-	if id == "" && secret == "" {
-		return Config{}, false, nil
+	id, secret, ok, err := platformenv.App(getenv, "LINKEDIN")
+	if !ok {
+		return Config{}, false, err
 	}
 	cfg := Config{
 		ClientID: id, ClientSecret: secret,
@@ -92,30 +92,8 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 		Version: DefaultVersion,
 	}
 	var errs []error
-	if id == "" {
-		errs = append(errs, errors.New("HERALD_LINKEDIN_CLIENT_ID: unset while HERALD_LINKEDIN_CLIENT_SECRET is set; set both or neither"))
-	}
-	if secret == "" {
-		errs = append(errs, errors.New("HERALD_LINKEDIN_CLIENT_SECRET: unset while HERALD_LINKEDIN_CLIENT_ID is set; set both or neither"))
-	}
-	for _, v := range []struct {
-		name string
-		dst  *string
-	}{
-		{"HERALD_LINKEDIN_API_URL", &cfg.APIURL},
-		{"HERALD_LINKEDIN_AUTH_URL", &cfg.AuthURL},
-		{"HERALD_LINKEDIN_TOKEN_URL", &cfg.TokenURL},
-	} {
-		raw := strings.TrimSpace(getenv(v.name))
-		if raw == "" {
-			continue
-		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s: %q is not an absolute http(s) URL", v.name, raw))
-			continue
-		}
-		*v.dst = strings.TrimRight(raw, "/")
+	if err := platformenv.URLs(getenv, "LINKEDIN", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
+		errs = append(errs, err)
 	}
 	if v := strings.TrimSpace(getenv("HERALD_LINKEDIN_VERSION")); v != "" {
 		if !versionPattern.MatchString(v) {
