@@ -206,6 +206,9 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 		doc.Find(`form[action="/accounts/a1/disconnect"][hx-confirm]`).Length() != 1 || !strings.Contains(doc.Find("#connect-notice").Text(), "did not allow") {
 		t.Errorf("accounts page: %q", doc.Find("main").Text())
 	}
+	if doc.Find(`tr[data-account="a1"] form.reconnect[action="/accounts/connect/sandbox"] button`).Length() != 1 {
+		t.Error("an account that needs reconnecting has no Reconnect button in its row")
+	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, berlin), Posts: []calendarPost{{Post: post, At: at}}}
 	doc = render(t, pageCalendar, calendarPage{View: "month", Title: "November 2026", Weeks: [][]calendarDay{{day, day, day, day, day, day, day}}}, berlin, domain.RoleViewer)
