@@ -394,15 +394,26 @@ func tokenAAD(a domain.Account, field string) []byte {
 	return []byte("herald/v1|social_account|" + string(a.CompanyID) + "|" + string(a.Platform) + "|" + a.ExternalID + "|" + field)
 }
 
-// credentials returns fresh credentials for the account, refreshing them when they expire
-// within refreshMargin, or when force is set and the stored access token is still the
-// rejected one. Refresh is single-flight per account: the row stays locked while the
-// platform answers, and the new token is saved before it is used. A definite refusal
-// (CodeUnauthenticated) moves the account to reauth_required.
+// credentials returns usable credentials for the account (see renew), refreshing them when
+// they expire within refreshMargin.
 func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, rejected string) (domain.Account, domain.Credentials, error) {
+	return a.renew(ctx, company, id, rejected, refreshMargin)
+}
+
+// renew returns the account's credentials, refreshed first when they expire within margin
+// or when the stored access token is still rejected, the one the platform just refused.
+// Refresh is single-flight per account: the row stays locked while the platform answers,
+// and the new token is saved before it is used. The platform decides whether it can
+// refresh (some renew an access token without a refresh token). Only a definite refusal
+// (CodeUnauthenticated) of a token that is no longer usable moves the account to
+// reauth_required: a refusal to renew a token that still works early changes nothing.
+func (a *Accounts) renew(ctx context.Context, company domain.CompanyID, id domain.AccountID, rejected string, margin time.Duration) (domain.Account, domain.Credentials, error) {
 	var acct domain.Account
 	var creds domain.Credentials
-	if e, ok := a.cache.get(id, a.now()); ok && rejected == "" && e.account.CompanyID == company && e.creds.Fresh(a.now(), refreshMargin) {
+	usable := func() bool {
+		return creds.Fresh(a.now(), margin) && (rejected == "" || creds.AccessToken != rejected)
+	}
+	if e, ok := a.cache.get(id, a.now()); ok && rejected == "" && e.account.CompanyID == company && e.creds.Fresh(a.now(), margin) {
 		return e.account, e.creds, nil
 	}
 	err := a.store.Read(ctx, func(tx ports.Tx) error {
@@ -417,7 +428,7 @@ func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id
 	if err != nil || acct.Status != domain.AccountActive {
 		return acct, creds, err
 	}
-	if creds.Fresh(a.now(), refreshMargin) && (rejected == "" || creds.AccessToken != rejected) {
+	if usable() {
 		a.cache.put(acct, creds, a.now())
 		return acct, creds, nil
 	}
@@ -436,36 +447,33 @@ func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id
 		if creds, err = a.open(acct, sealed); err != nil {
 			return err
 		}
-		if acct.Status != domain.AccountActive {
-			return nil
-		}
-		if creds.Fresh(a.now(), refreshMargin) && (rejected == "" || creds.AccessToken != rejected) {
+		if acct.Status != domain.AccountActive || usable() {
 			return nil // another worker refreshed while we waited for the lock
 		}
-		if creds.RefreshToken == "" {
-			refused = domain.Errorf(domain.CodeUnauthenticated, "%s's token expired and it gave no way to renew it.", acct.Platform.Title())
-		} else {
-			rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			fresh, err := impl.Refresh(rctx, creds)
-			cancel()
-			if domain.CodeOf(err) == domain.CodeUnauthenticated {
-				refused = err
-			} else if err != nil {
-				return err
-			} else {
-				if fresh.RefreshToken == "" {
-					fresh.RefreshToken = creds.RefreshToken // an empty refresh token never replaces a stored one
-				}
-				s, err := a.seal(acct, fresh)
-				if err != nil {
-					return err
-				}
-				if err := tx.Accounts().SaveCredentials(ctx, company, id, s, fresh.Expiry); err != nil {
-					return err
-				}
-				acct.TokenExpiresAt, creds = fresh.Expiry, fresh
-				return nil
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		fresh, err := impl.Refresh(rctx, creds)
+		cancel()
+		switch {
+		case domain.CodeOf(err) == domain.CodeUnauthenticated:
+			if rejected == "" && creds.Fresh(a.now(), 0) {
+				return nil // it cannot be renewed yet still works: use it until it does not
 			}
+			refused = err
+		case err != nil:
+			return err
+		default:
+			if fresh.RefreshToken == "" {
+				fresh.RefreshToken = creds.RefreshToken // an empty refresh token never replaces a stored one
+			}
+			s, err := a.seal(acct, fresh)
+			if err != nil {
+				return err
+			}
+			if err := tx.Accounts().SaveCredentials(ctx, company, id, s, fresh.Expiry); err != nil {
+				return err
+			}
+			acct.TokenExpiresAt, creds = fresh.Expiry, fresh
+			return nil
 		}
 		reason := fmt.Sprintf("%s no longer accepts Herald's access (%s). Reconnect the account.", acct.Platform.Title(), domain.MessageOf(refused))
 		acct.Status, acct.StatusReason = domain.AccountReauthRequired, reason
@@ -481,6 +489,38 @@ func (a *Accounts) credentials(ctx context.Context, company domain.CompanyID, id
 		a.cache.put(acct, creds, a.now())
 	}
 	return acct, creds, nil
+}
+
+// RenewExpiring refreshes, ahead of time, the tokens of active accounts of every company
+// that expire within the next within, so an account that publishes rarely does not lose a
+// token that can only be renewed while it is valid (Meta's long-lived tokens). It returns
+// how many accounts it renewed and the first error met, after trying them all.
+func (a *Accounts) RenewExpiring(ctx context.Context, within time.Duration) (int, error) {
+	var due []domain.Account
+	if err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		due, err = tx.Accounts().Expiring(ctx, a.now().Add(within), 500)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	var first error
+	for _, acct := range due {
+		before := acct.TokenExpiresAt
+		got, _, err := a.renew(ctx, acct.CompanyID, acct.ID, "", within)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			a.log.WarnContext(ctx, "renewing a token ahead of its expiry failed", "account", acct.ID, "platform", acct.Platform, "err", err)
+			continue
+		}
+		if got.TokenExpiresAt.After(before) {
+			n++
+		}
+	}
+	return n, first
 }
 
 // RotateKeys re-encrypts every account token sealed under a key other than the cipher's

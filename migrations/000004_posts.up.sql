@@ -21,6 +21,9 @@ CREATE TABLE social_accounts (
     UNIQUE (company_id, platform, external_id)
 );
 
+-- The token renewer's look for tokens about to expire.
+CREATE INDEX social_accounts_expiring ON social_accounts (token_expires_at) WHERE status = 'active';
+
 CREATE TABLE oauth_states (
     state_hash bytea PRIMARY KEY CHECK (length(state_hash) = 32),
     company_id uuid NOT NULL REFERENCES companies (id) ON DELETE CASCADE,

@@ -76,6 +76,9 @@ type Accounts interface {
 	Erase(ctx context.Context, company domain.CompanyID, id domain.AccountID) error
 	// SetStatus changes the account's status and its reason, or returns CodeNotFound.
 	SetStatus(ctx context.Context, company domain.CompanyID, id domain.AccountID, status domain.AccountStatus, reason string) error
+	// Expiring returns up to limit active accounts of every company whose token expires
+	// before before, soonest first: the token renewer's one cross-company read.
+	Expiring(ctx context.Context, before time.Time, limit int) ([]domain.Account, error)
 	// SealedAfter returns up to limit accounts of every company with ids after after, by id,
 	// for re-encryption. It is the one cross-company read, for the operator's key rotation.
 	SealedAfter(ctx context.Context, after domain.AccountID, limit int) ([]SealedAccount, error)

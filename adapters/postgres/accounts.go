@@ -145,6 +145,21 @@ func (s accounts) SetStatus(ctx context.Context, company domain.CompanyID, id do
 	return oneRow(res, "account")
 }
 
+// Expiring implements ports.Accounts.
+func (s accounts) Expiring(ctx context.Context, before time.Time, limit int) ([]domain.Account, error) {
+	var rows []accountRow
+	err := sqlx.SelectContext(ctx, s.q, &rows, `SELECT `+accountColumns+` FROM social_accounts
+		WHERE status = 'active' AND token_expires_at < $1 ORDER BY token_expires_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, translate(err, "account")
+	}
+	out := make([]domain.Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAccount()
+	}
+	return out, nil
+}
+
 // SealedAfter implements ports.Accounts.
 func (s accounts) SealedAfter(ctx context.Context, after domain.AccountID, limit int) ([]ports.SealedAccount, error) {
 	if after == "" {

@@ -119,6 +119,35 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	return nil
 }
 
+// RenewArgs is the periodic job that renews tokens ahead of their expiry.
+type RenewArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RenewArgs) Kind() string { return "renew_tokens" }
+
+// renewWithin is how far ahead tokens are renewed: Meta's long-lived tokens (60 days) can
+// only be renewed while valid, and an account may publish less than weekly.
+const renewWithin = 7 * 24 * time.Hour
+
+type renewWorker struct {
+	river.WorkerDefaults[RenewArgs]
+	accounts *app.Accounts
+	log      *slog.Logger
+}
+
+// Work implements river.Worker. One account's failure is logged and does not stop the
+// others; the job itself fails (and is retried) only for a fault of Herald's own.
+func (w *renewWorker) Work(ctx context.Context, _ *river.Job[RenewArgs]) error {
+	n, err := w.accounts.RenewExpiring(ctx, renewWithin)
+	if n > 0 {
+		w.log.InfoContext(ctx, "renewed tokens ahead of their expiry", "accounts", n)
+	}
+	if domain.CodeOf(err) == domain.CodeInternal {
+		return fmt.Errorf("queue: renew tokens: %w", err)
+	}
+	return nil
+}
+
 // jobs implements ports.Jobs on a transaction (or at once when tx is nil).
 type jobs struct {
 	client *river.Client[*sql.Tx]

@@ -707,3 +707,43 @@ func TestSweep_StalledPostsGetTheirJobsBackOnce(t *testing.T) {
 		t.Errorf("swept post: %s, published %d times", p.Status(), h.fake.published(ref(j)))
 	}
 }
+
+func TestRenewExpiring_RenewsAheadAndNeverDisconnectsAWorkingToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	expiry := func() time.Time {
+		t.Helper()
+		var at time.Time
+		if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT token_expires_at FROM social_accounts WHERE id = $1`, string(h.account.ID)).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	before := expiry() // the fake network's tokens last an hour
+	if n, err := h.accounts.RenewExpiring(h.ctx, 30*time.Minute); err != nil || n != 0 || h.fake.refreshes.Load() != 0 {
+		t.Fatalf("nothing expires within 30 minutes: renewed %d, %v, %d refreshes", n, err, h.fake.refreshes.Load())
+	}
+	if n, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 || h.fake.refreshes.Load() != 1 || !expiry().After(before) {
+		t.Fatalf("renew within 2 hours: renewed %d, %v, %d refreshes, expiry %s -> %s", n, err, h.fake.refreshes.Load(), before, expiry())
+	}
+	// The renewed token publishes without another refresh.
+	_, j := h.claim("after renewal")
+	if err := h.pub.PublishTarget(h.ctx, j); err != nil || h.fake.refreshes.Load() != 1 {
+		t.Fatalf("publish after renewal: %v, %d refreshes", err, h.fake.refreshes.Load())
+	}
+	// A platform that refuses to renew a token that still works leaves the account alone.
+	h.fake.mu.Lock()
+	h.fake.refreshFn = func() error { return domain.Errorf(domain.CodeUnauthenticated, "this app cannot refresh tokens") }
+	h.fake.mu.Unlock()
+	if _, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil {
+		t.Errorf("a refused early renewal is not an error: %v", err)
+	}
+	a, err := h.accounts.List(h.ctx, h.owner)
+	if err != nil || len(a) != 1 || a[0].Status != domain.AccountActive {
+		t.Errorf("account after a refused early renewal: %+v %v", a, err)
+	}
+	_, j = h.claim("still works")
+	if err := h.pub.PublishTarget(h.ctx, j); err != nil || h.get(j.Post).Status() != domain.PostPublished {
+		t.Errorf("publish with the still-valid token: %v", err)
+	}
+}

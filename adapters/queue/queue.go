@@ -36,7 +36,9 @@ type Config struct {
 	// Publishing works the publish jobs; nil leaves the publish queue unworked (an
 	// insert-only client, for commands).
 	Publishing *app.Publishing
-	Tuning     Tuning
+	// Accounts renews tokens ahead of their expiry; nil leaves that job out.
+	Accounts *app.Accounts
+	Tuning   Tuning
 }
 
 // Tuning is how hard the publish queue works; BENCHMARKS.md says how these were chosen.
@@ -72,6 +74,12 @@ func New(cfg Config) (*Queue, error) {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_publishing", RunOnStart: true}))
+	}
+	if cfg.Accounts != nil {
+		river.AddWorker(workers, &renewWorker{accounts: cfg.Accounts, log: cfg.Log})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return RenewArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "renew_tokens", RunOnStart: true}))
 	}
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener), &river.Config{
 		Logger:          cfg.Log,

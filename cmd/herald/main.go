@@ -187,7 +187,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
-		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Tuning: m.Tuning}); err != nil {
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Tuning: m.Tuning}); err != nil {
 		return err
 	}
 	m.db.SetJobs(m.queue.Jobs)
