@@ -48,6 +48,7 @@ type fake struct {
 	rules         chunkRules        // the chunk rules, scaled down for tests (same shape as TikTok's)
 	media         map[string][]byte // name -> bytes served at /media/<name> (the media host)
 	mediaType     string            // the Content-Type the media host answers with
+	noLength      bool              // the media host streams without Content-Length
 	inboxStatuses []string          // the statuses an inbox upload goes through
 	chunkFail     map[int]int       // chunk number (1-based) -> HTTP status to answer with
 	log           []string          // "METHOD path" of every request, in order
@@ -114,26 +115,26 @@ type videoInitSeen struct {
 func newFake(t *testing.T) *fake {
 	t.Helper()
 	f := &fake{
-		t:            t,
-		clientKey:    "ck-test",
-		clientSecret: "cs-test",
-		redirectURI:  "https://herald.example.com/connect/tiktok/callback",
-		grantScope:   "user.info.basic,video.publish,video.upload,video.list",
-		codes:        map[string]string{},
-		access:       map[string]*grant{},
-		refresh:      map[string]string{},
-		users:        map[string]*creator{},
-		verified:     []string{"https://media.herald.example.com/"},
-		statuses:     []string{"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "PUBLISH_COMPLETE"},
-		publishes:    map[string]*publish{},
+		t:             t,
+		clientKey:     "ck-test",
+		clientSecret:  "cs-test",
+		redirectURI:   "https://herald.example.com/connect/tiktok/callback",
+		grantScope:    "user.info.basic,video.publish,video.upload,video.list",
+		codes:         map[string]string{},
+		access:        map[string]*grant{},
+		refresh:       map[string]string{},
+		users:         map[string]*creator{},
+		verified:      []string{"https://media.herald.example.com/"},
+		statuses:      []string{"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "PUBLISH_COMPLETE"},
+		publishes:     map[string]*publish{},
 		rules:         testChunkRules,
 		media:         map[string][]byte{},
 		mediaType:     "video/mp4",
 		inboxStatuses: []string{"PROCESSING_UPLOAD", "SEND_TO_USER_INBOX"},
 		chunkFail:     map[int]int{},
-		failures:     map[string][]injected{},
-		requests:     map[string]int{},
-		now:          time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC),
+		failures:      map[string][]injected{},
+		requests:      map[string]int{},
+		now:           time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC),
 	}
 	f.users["open-1"] = &creator{displayName: "Ada Creates", username: "ada.creates", privacy: []string{PrivacyPublic, PrivacyFollowers, PrivacySelfOnly}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -703,6 +704,12 @@ func (f *fake) serveMedia(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	w.Header().Set("Content-Type", f.mediaType)
+	if f.noLength {
+		_, _ = w.Write(b[:1])
+		w.(http.Flusher).Flush() // chunked: the size is known only at the end
+		_, _ = w.Write(b[1:])
+		return
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
 }

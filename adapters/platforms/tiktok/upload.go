@@ -144,7 +144,7 @@ func (a *Adapter) download(ctx context.Context, rawURL string) (*os.File, int64,
 		return nil, 0, "", invalid(fmt.Sprintf("TikTok: the video could not be downloaded from its web address (HTTP %d).", s), cause)
 	}
 	limit := a.cfg.MaxVideoBytes
-	tooBig := invalid(fmt.Sprintf("TikTok: the video is larger than %d MB.", limit>>20), fmt.Errorf("tiktok: video over %d bytes", limit))
+	tooBig := invalid("TikTok: the video is larger than "+byteSize(limit)+", the most Herald sends to TikTok.", fmt.Errorf("tiktok: video over %d bytes", limit))
 	if resp.ContentLength > limit {
 		return nil, 0, "", tooBig
 	}
@@ -241,4 +241,15 @@ func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, 
 		}
 	}
 	return nil
+}
+
+// byteSize writes n bytes for a person.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
