@@ -58,8 +58,10 @@ const (
 )
 
 const (
-	// defaultMaxVideoBytes is the largest video TikTok takes: 4 GB.
-	// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
+	// defaultMaxVideoBytes is the largest video TikTok takes: 4 GB. (The stored excerpt of
+	// TikTok's guide, https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide,
+	// ends before its video restrictions; 4 GB is also what
+	// https://docs.getlate.dev/resources/media-guidelines/tiktok gives.)
 	defaultMaxVideoBytes = 4 << 30
 	// defaultChunkBytes is the chunk size Herald prefers, within TikTok's 5 MB to 64 MB.
 	defaultChunkBytes = 10 << 20

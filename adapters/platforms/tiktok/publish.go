@@ -101,7 +101,10 @@ type photoSourceInfo struct {
 // UTF-16 runes.
 // https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
 // https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (image
-// restrictions)
+// restrictions; the stored excerpts end before them, and
+// https://www.ayrshare.com/docs/media-guidelines/tiktok confirms JPEG/WebP, no PNG, and
+// https://docs.getlate.dev/resources/media-guidelines/tiktok 35 photos, never mixed with
+// a video)
 const (
 	maxPhotos           = 35
 	maxPhotoDescription = 4000

@@ -186,10 +186,11 @@ func (a *Adapter) download(ctx context.Context, rawURL string) (*os.File, int64,
 }
 
 // sendChunks PUTs the video to upload_url in order, each chunk with its Content-Type,
-// Content-Length and "Content-Range: bytes first-last/total"; TikTok answers 206 until the
-// last chunk and 201 for it.
+// Content-Length and "Content-Range: bytes first-last/total" (first and last inclusive,
+// total the video_size).
 // https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ("Media
-// transfer HTTP schema")
+// transfer HTTP schema"). TikTok answers 206 Partial Content until the last chunk and 201
+// Created for it; any 2xx is taken as accepted.
 //
 // Until the last chunk is accepted TikTok has an incomplete file it will never publish, so
 // a failure before it is definite (retrying starts over with a new init). The last chunk is
