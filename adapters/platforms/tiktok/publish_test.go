@@ -325,6 +325,16 @@ func TestAdapter_Metrics(t *testing.T) {
 		}
 	})
 
+	t.Run("PublishIDIsNotFoundWithoutACall", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		tok := f.token("open-1")
+		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "v_inbox_url~v2-1.3")
+		if got := domain.CodeOf(err); got != domain.CodeNotFound || len(f.steps()) != 0 {
+			t.Fatalf("CodeOf = %q after %v; want not_found without a call", got, f.steps())
+		}
+	})
+
 	t.Run("RateLimited", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
