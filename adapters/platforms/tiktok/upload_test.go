@@ -447,3 +447,65 @@ func TestPublish_Inbox(t *testing.T) {
 		}
 	})
 }
+
+// The fake's guards are what check the adapter's uploads; make sure they refuse what TikTok
+// refuses.
+func TestFake_UploadGuards(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFake(t)
+	tok := f.token("open-1")
+	a := f.adapter(nil)
+	initUpload := func(size, chunk, count int64) (initAnswer, error) {
+		var ans initAnswer
+		err := a.call(ctx, http.MethodPost, "/v2/post/publish/inbox/video/init/", nil, tok,
+			inboxInit{SourceInfo: sourceInfo{Source: "FILE_UPLOAD", VideoSize: size, ChunkSize: chunk, TotalChunkCount: count}}, &ans)
+		return ans, err
+	}
+	for _, bad := range [][3]int64{
+		{30 << 10, 10 << 10, 4},     // count rounded up
+		{3 << 10, 1 << 10, 3},       // under the minimum: must be whole
+		{200 << 10, 80 << 10, 2},    // chunk over the maximum
+		{100 << 10, 70 << 10, 1},    // over the maximum in one chunk
+		{6000 << 10, 5 << 10, 1200}, // over 1000 chunks
+	} {
+		if _, err := initUpload(bad[0], bad[1], bad[2]); domain.CodeOf(err) != domain.CodeInvalid {
+			t.Errorf("init %v = %v, want invalid", bad, err)
+		}
+	}
+
+	ans, err := initUpload(20<<10, 10<<10, 2)
+	if err != nil || ans.UploadURL == "" {
+		t.Fatalf("init = %+v, %v", ans, err)
+	}
+	put := func(ctype, rng string, body []byte) int {
+		req, _ := http.NewRequest(http.MethodPut, ans.UploadURL, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Content-Range", rng)
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	chunk := clip(10 << 10)
+	// In order: the refusals first, then the two chunks.
+	for _, tc := range []struct {
+		name, ctype, rng string
+		body             []byte
+		want             int
+	}{
+		{"not a video type", "application/octet-stream", "bytes 0-10239/20480", chunk, 400},
+		{"no Content-Range", "video/mp4", "", chunk, 400},
+		{"wrong total", "video/mp4", "bytes 0-10239/20481", chunk, 400},
+		{"out of order", "video/mp4", "bytes 10240-20479/20480", chunk, 416},
+		{"range and body apart", "video/mp4", "bytes 0-10239/20480", chunk[:100], 400},
+		{"first chunk", "video/mp4", "bytes 0-10239/20480", chunk, 206},
+		{"last chunk", "video/mp4", "bytes 10240-20479/20480", chunk, 201},
+	} {
+		if got := put(tc.ctype, tc.rng, tc.body); got != tc.want {
+			t.Errorf("%s: HTTP %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
