@@ -38,6 +38,42 @@ const (
 	maxResponseBodyLength = 1 << 20
 )
 
+// How a video reaches TikTok (HERALD_TIKTOK_UPLOAD_MODE). TikTok pulls a video from its URL
+// only when the URL is on a domain or prefix verified for the app; otherwise Herald
+// downloads the video and sends it in chunks (FILE_UPLOAD).
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
+const (
+	UploadAuto = "auto"   // pull, and upload when TikTok answers url_ownership_unverified
+	UploadPull = "pull"   // PULL_FROM_URL only
+	UploadFile = "upload" // FILE_UPLOAD only
+)
+
+// Where a post goes (HERALD_TIKTOK_POST_MODE): straight to the profile, or to the creator's
+// TikTok inbox as a draft the creator finishes in the app.
+// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+// https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
+const (
+	PostDirect = "direct"
+	PostInbox  = "inbox"
+)
+
+const (
+	// defaultMaxVideoBytes is the largest video TikTok takes: 4 GB. (The stored excerpt of
+	// TikTok's guide, https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide,
+	// ends before its video restrictions; 4 GB is also what
+	// https://docs.getlate.dev/resources/media-guidelines/tiktok gives.)
+	defaultMaxVideoBytes = 4 << 30
+	// defaultChunkBytes is the chunk size Herald prefers, within TikTok's 5 MB to 64 MB.
+	defaultChunkBytes = 10 << 20
+	// defaultTransferTimeout bounds one download of a video or one chunk sent to TikTok.
+	defaultTransferTimeout = 15 * time.Minute
+)
+
+var (
+	uploadModes = []string{UploadAuto, UploadPull, UploadFile}
+	postModes   = []string{PostDirect, PostInbox}
+)
+
 var privacyLevels = []string{PrivacyPublic, PrivacyMutualFriends, PrivacyFollowers, PrivacySelfOnly}
 
 // Config is how the adapter reaches TikTok. Zero fields take the defaults New documents.
@@ -58,6 +94,26 @@ type Config struct {
 	// PollInterval is the pause between two publish status checks (default 5 s) and
 	// PollTimeout how long Publish waits for TikTok to finish (default 2 min).
 	PollInterval, PollTimeout time.Duration
+	// UploadMode is how videos reach TikTok: UploadAuto (the default), UploadPull or
+	// UploadFile. Photos are always pulled from their URLs (TikTok takes no photo upload).
+	UploadMode string
+	// PostMode is PostDirect (the default: posted on the profile) or PostInbox (sent to the
+	// creator's inbox as a draft; the scope video.upload is needed).
+	PostMode string
+	// MaxVideoBytes caps the size of a video Herald downloads to upload (default 4 GB,
+	// TikTok's limit); a bigger one is refused as invalid.
+	MaxVideoBytes int64
+	// ChunkBytes is the preferred size of the chunks a video is uploaded in (default 10 MB);
+	// it is kept within TikTok's chunk rules.
+	ChunkBytes int64
+	// MediaClient downloads videos to upload; nil means a client that refuses every address
+	// that is not public (loopback, private, link-local, multicast, unspecified).
+	MediaClient *http.Client
+	// AllowPrivateMedia lets the default media client reach any address. Tests only: it
+	// lets Herald be pointed at its own network.
+	AllowPrivateMedia bool
+	// TempDir is where a video is kept while it is uploaded; empty means os.TempDir().
+	TempDir string
 }
 
 // ParseConfig reads HERALD_TIKTOK_CLIENT_ID and HERALD_TIKTOK_CLIENT_SECRET through getenv;
@@ -65,8 +121,10 @@ type Config struct {
 // only one is. HERALD_TIKTOK_AUTH_URL, HERALD_TIKTOK_TOKEN_URL and HERALD_TIKTOK_API_URL
 // override the production endpoints and must be absolute http(s) URLs;
 // HERALD_TIKTOK_PRIVACY_LEVEL (PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS,
-// FOLLOWER_OF_CREATOR or SELF_ONLY) sets the preferred privacy level. Every bad value is
-// reported at once.
+// FOLLOWER_OF_CREATOR or SELF_ONLY) sets the preferred privacy level;
+// HERALD_TIKTOK_UPLOAD_MODE (auto, pull or upload; default auto) how videos reach TikTok;
+// HERALD_TIKTOK_POST_MODE (direct or inbox; default direct) whether posts are published or
+// sent to the creator's inbox. Every bad value is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	id := strings.TrimSpace(getenv("HERALD_TIKTOK_CLIENT_ID"))
 	secret := strings.TrimSpace(getenv("HERALD_TIKTOK_CLIENT_SECRET"))
@@ -80,7 +138,7 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	if secret == "" {
 		errs = append(errs, errors.New("HERALD_TIKTOK_CLIENT_SECRET: unset while HERALD_TIKTOK_CLIENT_ID is set; set both or neither"))
 	}
-	cfg := Config{ClientID: id, ClientSecret: secret, AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL, PrivacyLevel: defaultPrivacyLevel}
+	cfg := Config{ClientID: id, ClientSecret: secret, AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL, PrivacyLevel: defaultPrivacyLevel, UploadMode: UploadAuto, PostMode: PostDirect}
 	for _, v := range []struct {
 		name string
 		dst  *string
@@ -105,6 +163,24 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 		} else {
 			cfg.PrivacyLevel = v
 		}
+	}
+	for _, v := range []struct {
+		name    string
+		allowed []string
+		dst     *string
+	}{
+		{"HERALD_TIKTOK_UPLOAD_MODE", uploadModes, &cfg.UploadMode},
+		{"HERALD_TIKTOK_POST_MODE", postModes, &cfg.PostMode},
+	} {
+		raw := strings.ToLower(strings.TrimSpace(getenv(v.name)))
+		if raw == "" {
+			continue
+		}
+		if !contains(v.allowed, raw) {
+			errs = append(errs, fmt.Errorf("%s: %q is not one of %s", v.name, raw, strings.Join(v.allowed, ", ")))
+			continue
+		}
+		*v.dst = raw
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, false, err

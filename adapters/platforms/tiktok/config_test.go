@@ -78,12 +78,42 @@ func TestParseConfig(t *testing.T) {
 	})
 }
 
+func TestParseConfig_Modes(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string {
+		return func(k string) string {
+			if k == "HERALD_TIKTOK_CLIENT_ID" || k == "HERALD_TIKTOK_CLIENT_SECRET" {
+				return "x"
+			}
+			return m[k]
+		}
+	}
+	cfg, _, err := ParseConfig(env(nil))
+	if err != nil || cfg.UploadMode != UploadAuto || cfg.PostMode != PostDirect {
+		t.Fatalf("defaults = %q, %q, %v; want auto, direct", cfg.UploadMode, cfg.PostMode, err)
+	}
+	for _, tc := range []struct{ upload, post string }{{"pull", "inbox"}, {"upload", "direct"}, {" AUTO ", "Inbox"}} {
+		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_TIKTOK_UPLOAD_MODE": tc.upload, "HERALD_TIKTOK_POST_MODE": tc.post}))
+		if err != nil || cfg.UploadMode != strings.ToLower(strings.TrimSpace(tc.upload)) || cfg.PostMode != strings.ToLower(tc.post) {
+			t.Errorf("ParseConfig(%q, %q) = %q, %q, %v", tc.upload, tc.post, cfg.UploadMode, cfg.PostMode, err)
+		}
+	}
+	_, ok, err := ParseConfig(env(map[string]string{"HERALD_TIKTOK_UPLOAD_MODE": "push", "HERALD_TIKTOK_POST_MODE": "draft"}))
+	if err == nil || ok || !strings.Contains(err.Error(), "HERALD_TIKTOK_UPLOAD_MODE") || !strings.Contains(err.Error(), "HERALD_TIKTOK_POST_MODE") {
+		t.Errorf("bad modes = %v, %v; want both named", ok, err)
+	}
+}
+
 func TestNew_Defaults(t *testing.T) {
 	t.Parallel()
 	a := New(Config{ClientID: "ck"})
 	if a.client == nil || a.client.Timeout != defaultHTTPTimeout || a.now == nil || a.cfg.APIURL != DefaultAPIURL ||
 		a.cfg.PollInterval != defaultPollInterval || a.cfg.PollTimeout != defaultPollTimeout || a.cfg.PrivacyLevel != PrivacyPublic {
 		t.Errorf("New defaults = %+v, client %+v", a.cfg, a.client)
+	}
+	if a.cfg.UploadMode != UploadAuto || a.cfg.PostMode != PostDirect || a.cfg.MaxVideoBytes != 4<<30 || a.cfg.ChunkBytes != 10<<20 ||
+		a.media == nil || a.transfer == nil || a.rules != tiktokChunkRules {
+		t.Errorf("New upload defaults = %+v", a.cfg)
 	}
 	if a.Platform() != "tiktok" {
 		t.Errorf("Platform() = %q, want tiktok", a.Platform())

@@ -3,8 +3,10 @@ package tiktok
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -40,7 +43,32 @@ type fake struct {
 	lastInit     videoInitSeen
 	serial       int
 	now          time.Time
+
+	// FILE_UPLOAD, inbox and photo posts.
+	rules         chunkRules        // the chunk rules, scaled down for tests (same shape as TikTok's)
+	media         map[string][]byte // name -> bytes served at /media/<name> (the media host)
+	mediaType     string            // the Content-Type the media host answers with
+	noLength      bool              // the media host streams without Content-Length
+	inboxStatuses []string          // the statuses an inbox upload goes through
+	chunkFail     map[int]int       // chunk number (1-based) -> HTTP status to answer with
+	log           []string          // "METHOD path" of every request, in order
+	lastInbox     map[string]any    // the body of the last inbox init
+	lastPhoto     map[string]any    // the body of the last photo init
 }
+
+// upload is a FILE_UPLOAD in progress: what init declared and what the chunks brought.
+type upload struct {
+	size, chunk, count int64
+	next               int64 // the first byte the next chunk must start at
+	received           int64 // chunks received
+	data               []byte
+	types              []string // Content-Type of each chunk
+	done               bool
+}
+
+// testChunkRules are TikTok's chunk rules scaled by 1/1024 (5 KiB to 64 KiB, last chunk up
+// to 128 KiB, at most 1000 chunks) so tests upload small files under the same rules.
+var testChunkRules = chunkRules{min: 5 << 10, max: 64 << 10, lastMax: 128 << 10, maxCount: 1000}
 
 type grant struct {
 	openID  string
@@ -68,6 +96,8 @@ type publish struct {
 	openID string
 	polls  int
 	postID string
+	inbox  bool
+	upload *upload // nil for PULL_FROM_URL
 }
 
 type injected struct {
@@ -85,21 +115,26 @@ type videoInitSeen struct {
 func newFake(t *testing.T) *fake {
 	t.Helper()
 	f := &fake{
-		t:            t,
-		clientKey:    "ck-test",
-		clientSecret: "cs-test",
-		redirectURI:  "https://herald.example.com/connect/tiktok/callback",
-		grantScope:   "user.info.basic,video.publish,video.upload,video.list",
-		codes:        map[string]string{},
-		access:       map[string]*grant{},
-		refresh:      map[string]string{},
-		users:        map[string]*creator{},
-		verified:     []string{"https://media.herald.example.com/"},
-		statuses:     []string{"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "PUBLISH_COMPLETE"},
-		publishes:    map[string]*publish{},
-		failures:     map[string][]injected{},
-		requests:     map[string]int{},
-		now:          time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC),
+		t:             t,
+		clientKey:     "ck-test",
+		clientSecret:  "cs-test",
+		redirectURI:   "https://herald.example.com/connect/tiktok/callback",
+		grantScope:    "user.info.basic,video.publish,video.upload,video.list",
+		codes:         map[string]string{},
+		access:        map[string]*grant{},
+		refresh:       map[string]string{},
+		users:         map[string]*creator{},
+		verified:      []string{"https://media.herald.example.com/"},
+		statuses:      []string{"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "PUBLISH_COMPLETE"},
+		publishes:     map[string]*publish{},
+		rules:         testChunkRules,
+		media:         map[string][]byte{},
+		mediaType:     "video/mp4",
+		inboxStatuses: []string{"PROCESSING_UPLOAD", "SEND_TO_USER_INBOX"},
+		chunkFail:     map[int]int{},
+		failures:      map[string][]injected{},
+		requests:      map[string]int{},
+		now:           time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC),
 	}
 	f.users["open-1"] = &creator{displayName: "Ada Creates", username: "ada.creates", privacy: []string{PrivacyPublic, PrivacyFollowers, PrivacySelfOnly}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -118,7 +153,25 @@ func (f *fake) adapter(mod func(*Config)) *Adapter {
 	if mod != nil {
 		mod(&cfg)
 	}
-	return New(cfg)
+	a := New(cfg)
+	a.rules = f.rules
+	return a
+}
+
+// mediaURL serves b at /media/<name> and returns its URL (on 127.0.0.1: not a verified
+// prefix, and reachable only with AllowPrivateMedia).
+func (f *fake) mediaURL(name string, b []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.media[name] = b
+	return f.srv.URL + "/media/" + name
+}
+
+// steps returns the requests made so far, in order.
+func (f *fake) steps() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.log)
 }
 
 // token issues an access token for openID with the consent's scopes.
@@ -179,10 +232,15 @@ func writeOAuth(w http.ResponseWriter, status int, code, desc string) {
 func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests[r.URL.Path]++
-	if q := f.failures[r.URL.Path]; len(q) > 0 {
+	key := r.URL.Path
+	if strings.HasPrefix(key, "/upload/") {
+		key = "/upload/"
+	}
+	f.requests[key]++
+	f.log = append(f.log, r.Method+" "+key)
+	if q := f.failures[key]; len(q) > 0 {
 		fl := q[0]
-		f.failures[r.URL.Path] = q[1:]
+		f.failures[key] = q[1:]
 		for k, v := range fl.header {
 			w.Header()[k] = v
 		}
@@ -202,6 +260,14 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.serveToken(w, r)
 		return
 	}
+	if name, ok := strings.CutPrefix(r.URL.Path, "/media/"); ok {
+		f.serveMedia(w, r, name)
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/upload/"); ok {
+		f.serveChunk(w, r, id)
+		return
+	}
 	type route struct {
 		method, scope string
 		h             func(http.ResponseWriter, *http.Request, *grant)
@@ -213,6 +279,11 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		"/v2/post/publish/creator_info/query/": {http.MethodPost, "video.publish", f.serveCreatorInfo},
 		// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
 		"/v2/post/publish/video/init/": {http.MethodPost, "video.publish", f.serveInit},
+		// https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
+		"/v2/post/publish/inbox/video/init/": {http.MethodPost, "video.upload", f.serveInboxInit},
+		// https://developers.tiktok.com/doc/content-posting-api-reference-photo-post (scope
+		// video.publish for DIRECT_POST, video.upload for MEDIA_UPLOAD: checked inside)
+		"/v2/post/publish/content/init/": {http.MethodPost, "", f.servePhotoInit},
 		// https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
 		"/v2/post/publish/status/fetch/": {http.MethodPost, "video.publish", f.serveStatus},
 		// https://developers.tiktok.com/doc/tiktok-api-v2-video-list/
@@ -239,7 +310,7 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A scope the user did not grant is 401 scope_not_authorized.
-	if !slices.Contains(g.scopes, rt.scope) {
+	if rt.scope != "" && !slices.Contains(g.scopes, rt.scope) {
 		writeAPI(w, http.StatusUnauthorized, "scope_not_authorized", "The user did not authorize the scope required for completing this request.", nil)
 		return
 	}
@@ -367,10 +438,7 @@ func (f *fake) serveInit(w http.ResponseWriter, r *http.Request, g *grant) {
 			DisableDuet    bool    `json:"disable_duet"`
 			DisableStitch  bool    `json:"disable_stitch"`
 		} `json:"post_info"`
-		SourceInfo struct {
-			Source   string `json:"source"`
-			VideoURL string `json:"video_url"`
-		} `json:"source_info"`
+		SourceInfo videoSourceSeen `json:"source_info"`
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -389,30 +457,324 @@ func (f *fake) serveInit(w http.ResponseWriter, r *http.Request, g *grant) {
 	case body.PostInfo.Title != nil && utf8.RuneCountInString(*body.PostInfo.Title) > 2200:
 		writeAPI(w, http.StatusBadRequest, "invalid_params", "title too long", nil)
 		return
-	case body.SourceInfo.Source != "PULL_FROM_URL" || body.SourceInfo.VideoURL == "":
-		writeAPI(w, http.StatusBadRequest, "invalid_params", "source_info", nil)
+	}
+	if !f.checkVideoSource(w, body.SourceInfo) {
 		return
 	}
-	ok := false
-	for _, p := range f.verified {
-		ok = ok || strings.HasPrefix(body.SourceInfo.VideoURL, p)
-	}
-	if !ok {
-		writeAPI(w, http.StatusForbidden, "url_ownership_unverified", "The URL prefix or domain is not verified.", nil)
-		return
-	}
-	f.serial++
-	id := fmt.Sprintf("v_pub_url~v2-1.%d", f.serial)
-	f.publishes[id] = &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial)}
+	_, data := f.newPublish(g, "v_pub", body.SourceInfo, false)
 	title := ""
 	if body.PostInfo.Title != nil {
 		title = *body.PostInfo.Title
 	}
 	f.lastInit = videoInitSeen{
 		PostInfo:   map[string]any{"title": title, "privacy_level": body.PostInfo.PrivacyLevel, "disable_comment": body.PostInfo.DisableComment, "disable_duet": body.PostInfo.DisableDuet, "disable_stitch": body.PostInfo.DisableStitch},
-		SourceInfo: map[string]any{"source": body.SourceInfo.Source, "video_url": body.SourceInfo.VideoURL},
+		SourceInfo: body.SourceInfo.seen(),
 	}
+	writeAPI(w, http.StatusOK, "ok", "", data)
+}
+
+// videoSourceSeen is source_info of a video init (direct post or inbox upload).
+// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+type videoSourceSeen struct {
+	Source          string `json:"source"`
+	VideoURL        string `json:"video_url"`
+	VideoSize       *int64 `json:"video_size"`
+	ChunkSize       *int64 `json:"chunk_size"`
+	TotalChunkCount *int64 `json:"total_chunk_count"`
+}
+
+func (s videoSourceSeen) seen() map[string]any {
+	m := map[string]any{"source": s.Source}
+	if s.VideoURL != "" {
+		m["video_url"] = s.VideoURL
+	}
+	for k, v := range map[string]*int64{"video_size": s.VideoSize, "chunk_size": s.ChunkSize, "total_chunk_count": s.TotalChunkCount} {
+		if v != nil {
+			m[k] = *v
+		}
+	}
+	return m
+}
+
+// verifiedURL reports whether u is under a prefix verified for PULL_FROM_URL.
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (PULL_FROM_URL:
+// URL ownership verification)
+func (f *fake) verifiedURL(u string) bool {
+	for _, p := range f.verified {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkVideoSource enforces source_info: PULL_FROM_URL takes video_url only, from a verified
+// prefix (403 url_ownership_unverified); FILE_UPLOAD takes video_size, chunk_size and
+// total_chunk_count under the chunk rules of the media transfer guide: a video under the
+// minimum is one chunk of its own size; otherwise chunk_size is within [min, max],
+// total_chunk_count is video_size / chunk_size rounded down, between 1 and 1000, at least 2
+// for a video over max, and the last chunk (with the trailing bytes) at most lastMax.
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
+func (f *fake) checkVideoSource(w http.ResponseWriter, src videoSourceSeen) bool {
+	bad := func(msg string) bool {
+		writeAPI(w, http.StatusBadRequest, "invalid_params", msg, nil)
+		return false
+	}
+	switch src.Source {
+	case "PULL_FROM_URL":
+		if src.VideoURL == "" || src.VideoSize != nil || src.ChunkSize != nil || src.TotalChunkCount != nil {
+			return bad("PULL_FROM_URL takes video_url only")
+		}
+		if !f.verifiedURL(src.VideoURL) {
+			writeAPI(w, http.StatusForbidden, "url_ownership_unverified", "The URL prefix or domain is not verified.", nil)
+			return false
+		}
+		return true
+	case "FILE_UPLOAD":
+		if src.VideoURL != "" || src.VideoSize == nil || src.ChunkSize == nil || src.TotalChunkCount == nil {
+			return bad("FILE_UPLOAD takes video_size, chunk_size and total_chunk_count")
+		}
+		size, chunk, count, r := *src.VideoSize, *src.ChunkSize, *src.TotalChunkCount, f.rules
+		switch {
+		case size <= 0 || chunk <= 0:
+			return bad("video_size and chunk_size must be positive")
+		case size < r.min && (chunk != size || count != 1):
+			return bad("a video under the minimum chunk size is uploaded whole: chunk_size = video_size, one chunk")
+		case size >= r.min && (chunk < r.min || chunk > r.max):
+			return bad("chunk_size out of range")
+		case count != size/chunk:
+			return bad("total_chunk_count must be video_size / chunk_size rounded down")
+		case count < 1 || count > r.maxCount:
+			return bad("between 1 and 1000 chunks")
+		case size > r.max && count < 2:
+			return bad("a video over the maximum chunk size must be uploaded in chunks")
+		case size-(count-1)*chunk > r.lastMax:
+			return bad("the last chunk is too big")
+		}
+		return true
+	}
+	return bad("source must be PULL_FROM_URL or FILE_UPLOAD")
+}
+
+// newPublish registers a publish and returns its id and the init answer's data (with
+// upload_url for FILE_UPLOAD).
+func (f *fake) newPublish(g *grant, prefix string, src videoSourceSeen, inbox bool) (string, map[string]any) {
+	f.serial++
+	kind := "url"
+	if src.Source == "FILE_UPLOAD" {
+		kind = "file"
+	}
+	id := fmt.Sprintf("%s_%s~v2-1.%d", prefix, kind, f.serial)
+	p := &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox}
+	f.publishes[id] = p
+	data := map[string]any{"publish_id": id}
+	if src.Source == "FILE_UPLOAD" {
+		p.upload = &upload{size: *src.VideoSize, chunk: *src.ChunkSize, count: *src.TotalChunkCount}
+		data["upload_url"] = f.srv.URL + "/upload/" + id
+	}
+	return id, data
+}
+
+// serveInboxInit is the inbox upload: scope video.upload, a body of source_info only (the
+// creator writes the caption in TikTok), no creator info needed.
+// https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
+func (f *fake) serveInboxInit(w http.ResponseWriter, r *http.Request, g *grant) {
+	var body struct {
+		SourceInfo videoSourceSeen `json:"source_info"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeAPI(w, http.StatusBadRequest, "invalid_params", "bad body: "+err.Error(), nil)
+		return
+	}
+	if !f.checkVideoSource(w, body.SourceInfo) {
+		return
+	}
+	_, data := f.newPublish(g, "v_inbox", body.SourceInfo, true)
+	f.lastInbox = map[string]any{"source_info": body.SourceInfo.seen()}
+	writeAPI(w, http.StatusOK, "ok", "", data)
+}
+
+// servePhotoInit is the photo post: media_type PHOTO; post_mode DIRECT_POST (scope
+// video.publish, after creator info, a privacy level the creator offers, comments kept
+// disabled when the creator disabled them) or MEDIA_UPLOAD (scope video.upload, inbox);
+// title up to 90 and description up to 4000 UTF-16 runes; source PULL_FROM_URL only, 1 to 35
+// photo_images from verified prefixes, photo_cover_index within them.
+// https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
+func (f *fake) servePhotoInit(w http.ResponseWriter, r *http.Request, g *grant) {
+	var body struct {
+		MediaType string `json:"media_type"`
+		PostMode  string `json:"post_mode"`
+		PostInfo  struct {
+			Title          *string `json:"title"`
+			Description    *string `json:"description"`
+			PrivacyLevel   string  `json:"privacy_level"`
+			DisableComment bool    `json:"disable_comment"`
+			AutoAddMusic   bool    `json:"auto_add_music"`
+		} `json:"post_info"`
+		SourceInfo struct {
+			Source          string   `json:"source"`
+			PhotoCoverIndex *int     `json:"photo_cover_index"`
+			PhotoImages     []string `json:"photo_images"`
+		} `json:"source_info"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeAPI(w, http.StatusBadRequest, "invalid_params", "bad body: "+err.Error(), nil)
+		return
+	}
+	bad := func(msg string) { writeAPI(w, http.StatusBadRequest, "invalid_params", msg, nil) }
+	u16 := func(s *string) int {
+		if s == nil {
+			return 0
+		}
+		return len(utf16.Encode([]rune(*s)))
+	}
+	inbox := false
+	switch body.PostMode {
+	case "DIRECT_POST":
+		if !slices.Contains(g.scopes, "video.publish") {
+			writeAPI(w, http.StatusUnauthorized, "scope_not_authorized", "video.publish is needed", nil)
+			return
+		}
+		if !g.creatorInfoQueried {
+			bad("query creator info before initializing a post")
+			return
+		}
+		g.creatorInfoQueried = false
+		u := f.users[g.openID]
+		if !slices.Contains(u.privacy, body.PostInfo.PrivacyLevel) {
+			writeAPI(w, http.StatusBadRequest, "privacy_level_option_mismatch", "privacy_level is not among the creator's options", nil)
+			return
+		}
+		if u.commentDisabled && !body.PostInfo.DisableComment {
+			bad("comments the creator disabled must stay disabled")
+			return
+		}
+	case "MEDIA_UPLOAD":
+		if !slices.Contains(g.scopes, "video.upload") {
+			writeAPI(w, http.StatusUnauthorized, "scope_not_authorized", "video.upload is needed", nil)
+			return
+		}
+		inbox = true
+	default:
+		bad("post_mode must be DIRECT_POST or MEDIA_UPLOAD")
+		return
+	}
+	src := body.SourceInfo
+	switch {
+	case body.MediaType != "PHOTO":
+		bad("media_type must be PHOTO")
+		return
+	case u16(body.PostInfo.Title) > 90 || u16(body.PostInfo.Description) > 4000:
+		bad("title or description too long")
+		return
+	case src.Source != "PULL_FROM_URL":
+		bad("photos are only pulled from URLs")
+		return
+	case len(src.PhotoImages) == 0 || len(src.PhotoImages) > 35:
+		bad("1 to 35 photo_images")
+		return
+	case src.PhotoCoverIndex == nil || *src.PhotoCoverIndex < 0 || *src.PhotoCoverIndex >= len(src.PhotoImages):
+		bad("photo_cover_index must point at a photo")
+		return
+	}
+	for _, img := range src.PhotoImages {
+		if !f.verifiedURL(img) {
+			writeAPI(w, http.StatusForbidden, "url_ownership_unverified", "The URL prefix or domain is not verified.", nil)
+			return
+		}
+	}
+	f.serial++
+	id := fmt.Sprintf("p_pub_url~v2.%d", f.serial)
+	f.publishes[id] = &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox}
+	raw, _ := json.Marshal(body)
+	f.lastPhoto = map[string]any{}
+	_ = json.Unmarshal(raw, &f.lastPhoto)
 	writeAPI(w, http.StatusOK, "ok", "", map[string]any{"publish_id": id})
+}
+
+// serveMedia is the media host Herald downloads videos from (not TikTok).
+func (f *fake) serveMedia(w http.ResponseWriter, r *http.Request, name string) {
+	b, ok := f.media[name]
+	if !ok || r.Method != http.MethodGet {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", f.mediaType)
+	if f.noLength {
+		_, _ = w.Write(b[:1])
+		w.(http.Flusher).Flush() // chunked: the size is known only at the end
+		_, _ = w.Write(b[1:])
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}
+
+var contentRange = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+)$`)
+
+// serveChunk is PUT upload_url: chunks in order, each with a video Content-Type
+// (video/mp4, video/quicktime or video/webm), "Content-Range: bytes first-last/total" with
+// total the declared video_size and first the byte after the previous chunk, and a body of
+// chunk_size bytes (the last chunk: the rest). 206 until the last chunk, 201 for it. No
+// Authorization: the upload_url is the credential.
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
+func (f *fake) serveChunk(w http.ResponseWriter, r *http.Request, id string) {
+	p := f.publishes[id]
+	if r.Method != http.MethodPut || p == nil || p.upload == nil || p.upload.done {
+		http.Error(w, "no upload here", http.StatusNotFound)
+		return
+	}
+	up := p.upload
+	if !slices.Contains([]string{"video/mp4", "video/quicktime", "video/webm"}, r.Header.Get("Content-Type")) {
+		http.Error(w, "Content-Type must be a video type", http.StatusBadRequest)
+		return
+	}
+	m := contentRange.FindStringSubmatch(r.Header.Get("Content-Range"))
+	if m == nil {
+		http.Error(w, "Content-Range: bytes first-last/total", http.StatusBadRequest)
+		return
+	}
+	first, _ := strconv.ParseInt(m[1], 10, 64)
+	last, _ := strconv.ParseInt(m[2], 10, 64)
+	total, _ := strconv.ParseInt(m[3], 10, 64)
+	want := up.chunk
+	if up.received == up.count-1 {
+		want = up.size - (up.count-1)*up.chunk
+	}
+	body, err := io.ReadAll(r.Body)
+	switch {
+	case err != nil:
+		http.Error(w, "body", http.StatusBadRequest)
+		return
+	case total != up.size:
+		http.Error(w, "total is not video_size", http.StatusBadRequest)
+		return
+	case first != up.next:
+		http.Error(w, "chunks must be uploaded in order", http.StatusRequestedRangeNotSatisfiable)
+		return
+	case last-first+1 != want || int64(len(body)) != want || r.ContentLength != want:
+		http.Error(w, fmt.Sprintf("chunk %d must be %d bytes", up.received+1, want), http.StatusBadRequest)
+		return
+	}
+	up.data = append(up.data, body...)
+	up.types = append(up.types, r.Header.Get("Content-Type"))
+	up.next = last + 1
+	up.received++
+	up.done = up.received == up.count
+	if st := f.chunkFail[int(up.received)]; st != 0 {
+		// The chunk arrived, but the answer is an error (lost or refused).
+		w.WriteHeader(st)
+		return
+	}
+	if up.done {
+		w.WriteHeader(http.StatusCreated)
+		return
+	}
+	w.WriteHeader(http.StatusPartialContent)
 }
 
 // serveStatus walks a publish through f.statuses, one per poll; the post id is a list
@@ -430,7 +792,16 @@ func (f *fake) serveStatus(w http.ResponseWriter, r *http.Request, g *grant) {
 		writeAPI(w, http.StatusBadRequest, "invalid_params", "publish_id not found", nil)
 		return
 	}
-	st := f.statuses[min(p.polls, len(f.statuses)-1)]
+	statuses := f.statuses
+	if p.inbox {
+		statuses = f.inboxStatuses
+	}
+	if p.upload != nil && !p.upload.done {
+		// Nothing to process before the file is complete.
+		writeAPI(w, http.StatusOK, "ok", "", map[string]any{"status": "PROCESSING_UPLOAD"})
+		return
+	}
+	st := statuses[min(p.polls, len(statuses)-1)]
 	p.polls++
 	data := map[string]any{"status": st}
 	switch st {

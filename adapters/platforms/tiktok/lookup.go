@@ -76,6 +76,10 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 // most 20, the creator's own videos only), https://developers.tiktok.com/doc/tiktok-api-v1-video-query
 // which links its v2 version
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
+	if !isPostID(externalID) {
+		// A publish_id (an inbox upload, or a post that is not public): no video to count.
+		return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Message: "TikTok: the post is not public (or is still a draft in the creator's inbox), so it has no numbers to show."}
+	}
 	q := url.Values{"fields": {"id,like_count,comment_count,share_count,view_count"}}
 	body := map[string]any{"filters": map[string][]string{"video_ids": {externalID}}}
 	var answer struct {
@@ -90,4 +94,18 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 		}
 	}
 	return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Message: "TikTok: the video is not public or no longer exists, so it has no numbers to show."}
+}
+
+// isPostID reports whether id is a TikTok post id (digits), not a publish_id such as
+// "v_inbox_url~v2.123".
+func isPostID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, r := range id {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

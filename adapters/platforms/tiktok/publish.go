@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -36,15 +39,78 @@ type postInfo struct {
 	DisableStitch  bool   `json:"disable_stitch"`
 }
 
+// sourceInfo says where the video comes from: PULL_FROM_URL with video_url, or FILE_UPLOAD
+// with video_size, chunk_size and total_chunk_count (the same object for direct posts and
+// inbox uploads).
+// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+// https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
 type sourceInfo struct {
-	Source   string `json:"source"`
-	VideoURL string `json:"video_url"`
+	Source          string `json:"source"`
+	VideoURL        string `json:"video_url,omitempty"`
+	VideoSize       int64  `json:"video_size,omitempty"`
+	ChunkSize       int64  `json:"chunk_size,omitempty"`
+	TotalChunkCount int64  `json:"total_chunk_count,omitempty"`
 }
 
 type videoInit struct {
 	PostInfo   postInfo   `json:"post_info"`
 	SourceInfo sourceInfo `json:"source_info"`
 }
+
+// inboxInit is the body of /v2/post/publish/inbox/video/init/: source_info only, the
+// creator writes the caption in TikTok.
+// https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
+type inboxInit struct {
+	SourceInfo sourceInfo `json:"source_info"`
+}
+
+// initAnswer is the data of every init: publish_id, and upload_url for FILE_UPLOAD.
+type initAnswer struct {
+	PublishID string `json:"publish_id"`
+	UploadURL string `json:"upload_url"`
+}
+
+// photoInit is the body of /v2/post/publish/content/init/ for a photo post: media_type
+// PHOTO, post_mode DIRECT_POST or MEDIA_UPLOAD (inbox), and photos pulled from their URLs
+// (PULL_FROM_URL is the only source for photos) with photo_cover_index choosing the cover.
+// https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
+type photoInit struct {
+	MediaType  string          `json:"media_type"`
+	PostMode   string          `json:"post_mode"`
+	PostInfo   photoPostInfo   `json:"post_info"`
+	SourceInfo photoSourceInfo `json:"source_info"`
+}
+
+// photoPostInfo: title up to 90 and description up to 4000 UTF-16 runes; privacy_level is
+// required for DIRECT_POST only.
+type photoPostInfo struct {
+	Title          string `json:"title,omitempty"`
+	Description    string `json:"description,omitempty"`
+	PrivacyLevel   string `json:"privacy_level,omitempty"`
+	DisableComment bool   `json:"disable_comment"`
+}
+
+type photoSourceInfo struct {
+	Source          string   `json:"source"`
+	PhotoCoverIndex int      `json:"photo_cover_index"`
+	PhotoImages     []string `json:"photo_images"`
+}
+
+// Photo post limits: at most 35 photos, JPEG or WebP only (no PNG), description up to 4000
+// UTF-16 runes.
+// https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (image
+// restrictions; the stored excerpts end before them, and
+// https://www.ayrshare.com/docs/media-guidelines/tiktok confirms JPEG/WebP, no PNG, and
+// https://docs.getlate.dev/resources/media-guidelines/tiktok 35 photos, never mixed with
+// a video)
+const (
+	maxPhotos           = 35
+	maxPhotoDescription = 4000
+)
+
+var photoExtensions = []string{".jpg", ".jpeg", ".webp"}
 
 // publishStatus is the answer of /v2/post/publish/status/fetch/. The post ids are numbers
 // in the reference and strings in some answers, so they are read raw. ("publicaly" is
@@ -56,36 +122,107 @@ type publishStatus struct {
 	PostIDs    []json.RawMessage `json:"publicaly_available_post_id"`
 }
 
-// Publish posts the publication's video to the creator's profile: it reads creator info,
-// chooses the privacy level and interaction settings it allows, asks TikTok to pull the
-// video from its URL, and polls the publish status until TikTok is done. TikTok posts
-// videos only: a publication without one is CodeInvalid.
+// Publish posts the publication on the creator's profile, or sends it to the creator's
+// inbox when PostMode is inbox. A publication is one video, or up to 35 JPEG or WebP photos;
+// anything else (text alone, a mix, several videos) is CodeInvalid before any call.
+//
+// A video is pulled by TikTok from its URL (UploadMode pull, and auto first) or downloaded
+// by Herald and uploaded in chunks (upload, and auto when TikTok answers
+// url_ownership_unverified: the URL is not on a domain verified for the app). A direct post
+// reads creator info first and uses the privacy level and interaction settings it allows.
+// Then the publish status is polled until TikTok is done.
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
-	video := ""
+	var videos, photos []string
 	for _, m := range p.MediaURLs {
-		if domain.KindOfMedia(m) == domain.MediaVideo {
-			video = m
-			break
+		switch domain.KindOfMedia(m) {
+		case domain.MediaVideo:
+			videos = append(videos, m)
+		case domain.MediaImage:
+			photos = append(photos, m)
+		default:
+			return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: every media item must be a video (.mp4, .mov, .m4v or .webm) or a photo (.jpg, .jpeg or .webp)."}
 		}
 	}
-	if video == "" {
-		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: a post needs a video (.mp4, .mov, .m4v or .webm); TikTok does not publish text or images alone here."}
+	switch {
+	case len(videos) == 0 && len(photos) == 0:
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: a post needs a video or photos; TikTok does not publish text alone."}
+	case len(videos) > 0 && len(photos) > 0:
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: a post is either one video or photos, not both."}
+	case len(videos) > 1:
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: a post takes one video."}
+	case len(photos) > 0:
+		return a.publishPhotos(ctx, c, p, photos)
+	}
+	return a.publishVideo(ctx, c, p, videos[0])
+}
+
+// publishVideo sends one video the configured way and waits for the outcome.
+func (a *Adapter) publishVideo(ctx context.Context, c domain.Credentials, p ports.Publication, video string) (ports.Published, error) {
+	if a.cfg.UploadMode != UploadFile {
+		// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (PULL_FROM_URL)
+		init, info, err := a.initVideo(ctx, c.AccessToken, p, sourceInfo{Source: "PULL_FROM_URL", VideoURL: video})
+		if err == nil {
+			return a.finish(ctx, c.AccessToken, init.PublishID, info, "video")
+		}
+		// In auto mode an unverified URL is refused at init, before anything is published:
+		// upload the file instead.
+		if a.cfg.UploadMode == UploadPull || !hasCode(err, "url_ownership_unverified") {
+			return ports.Published{}, err
+		}
+	}
+
+	f, size, ctype, err := a.download(ctx, video)
+	if err != nil {
+		return ports.Published{}, err
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	chunk, count, err := a.rules.plan(size, a.cfg.ChunkBytes)
+	if err != nil {
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: the video's size cannot be sent in TikTok's chunks.", Err: err}
+	}
+	// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (FILE_UPLOAD)
+	init, info, err := a.initVideo(ctx, c.AccessToken, p, sourceInfo{Source: "FILE_UPLOAD", VideoSize: size, ChunkSize: chunk, TotalChunkCount: count})
+	if err != nil {
+		return ports.Published{}, err
+	}
+	if init.UploadURL == "" {
+		// Nothing can be published without the file.
+		return ports.Published{}, &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok did not say where to send the video; Herald will try again.", Err: fmt.Errorf("tiktok: init %s without upload_url", init.PublishID)}
+	}
+	if err := a.sendChunks(ctx, init.UploadURL, f, size, chunk, count, ctype); err != nil {
+		return ports.Published{}, err
+	}
+	return a.finish(ctx, c.AccessToken, init.PublishID, info, "video")
+}
+
+// initVideo initializes a video: a direct post (creator info, then
+// /v2/post/publish/video/init/) or an inbox upload (/v2/post/publish/inbox/video/init/).
+// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+// https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
+func (a *Adapter) initVideo(ctx context.Context, token string, p ports.Publication, src sourceInfo) (initAnswer, creatorInfo, error) {
+	var answer initAnswer
+	if a.cfg.PostMode == PostInbox {
+		if err := a.call(ctx, http.MethodPost, "/v2/post/publish/inbox/video/init/", nil, token, inboxInit{SourceInfo: src}, &answer); err != nil {
+			return initAnswer{}, creatorInfo{}, err
+		}
+		return answer, creatorInfo{}, a.checkInit(answer)
 	}
 
 	// 1. Creator info first, as the direct post guide requires.
 	// https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info/
 	var info creatorInfo
-	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/creator_info/query/", nil, c.AccessToken, nil, &info); err != nil {
-		return ports.Published{}, err
+	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/creator_info/query/", nil, token, nil, &info); err != nil {
+		return initAnswer{}, creatorInfo{}, err
 	}
 	privacy, err := a.choosePrivacy(info.PrivacyLevelOptions)
 	if err != nil {
-		return ports.Published{}, err
+		return initAnswer{}, creatorInfo{}, err
 	}
-
-	// 2. Initialize the direct post with PULL_FROM_URL.
+	// 2. Initialize the direct post.
 	// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
-	// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
 	body := videoInit{
 		PostInfo: postInfo{
 			Title:          p.Text,
@@ -94,30 +231,84 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 			DisableDuet:    info.DuetDisabled,
 			DisableStitch:  info.StitchDisabled,
 		},
-		SourceInfo: sourceInfo{Source: "PULL_FROM_URL", VideoURL: video},
+		SourceInfo: src,
 	}
-	var initAnswer struct {
-		PublishID string `json:"publish_id"`
+	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/video/init/", nil, token, body, &answer); err != nil {
+		return initAnswer{}, creatorInfo{}, err
 	}
-	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/video/init/", nil, c.AccessToken, body, &initAnswer); err != nil {
+	return answer, info, a.checkInit(answer)
+}
+
+// checkInit refuses an init TikTok accepted without a publish_id.
+func (a *Adapter) checkInit(answer initAnswer) error {
+	if answer.PublishID == "" {
+		// Accepted but untraceable: the post may appear, so this is not "surely failed".
+		return errors.New("tiktok: init accepted the post without a publish_id")
+	}
+	return nil
+}
+
+// publishPhotos posts photos (pulled by TikTok from their URLs, the first as cover) with
+// the text as description, or sends them to the inbox (post_mode MEDIA_UPLOAD).
+// https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
+func (a *Adapter) publishPhotos(ctx context.Context, c domain.Credentials, p ports.Publication, photos []string) (ports.Published, error) {
+	if len(photos) > maxPhotos {
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("TikTok: a photo post takes at most %d photos.", maxPhotos)}
+	}
+	for _, ph := range photos {
+		u, _ := url.Parse(ph)
+		if !contains(photoExtensions, strings.ToLower(path.Ext(u.Path))) {
+			return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: photos must be JPEG or WebP files; TikTok does not take PNG or GIF."}
+		}
+	}
+	if len(utf16.Encode([]rune(p.Text))) > maxPhotoDescription {
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("TikTok: a photo post's text is at most %d characters.", maxPhotoDescription)}
+	}
+	body := photoInit{
+		MediaType:  "PHOTO",
+		PostMode:   "DIRECT_POST",
+		PostInfo:   photoPostInfo{Description: p.Text},
+		SourceInfo: photoSourceInfo{Source: "PULL_FROM_URL", PhotoCoverIndex: 0, PhotoImages: photos},
+	}
+	var info creatorInfo
+	if a.cfg.PostMode == PostInbox {
+		body.PostMode = "MEDIA_UPLOAD"
+	} else {
+		// Creator info first, as for videos.
+		// https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info/
+		if err := a.call(ctx, http.MethodPost, "/v2/post/publish/creator_info/query/", nil, c.AccessToken, nil, &info); err != nil {
+			return ports.Published{}, err
+		}
+		privacy, err := a.choosePrivacy(info.PrivacyLevelOptions)
+		if err != nil {
+			return ports.Published{}, err
+		}
+		body.PostInfo.PrivacyLevel = privacy
+		body.PostInfo.DisableComment = info.CommentDisabled
+	}
+	var answer initAnswer
+	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/content/init/", nil, c.AccessToken, body, &answer); err != nil {
 		return ports.Published{}, err
 	}
-	if initAnswer.PublishID == "" {
-		// Accepted but untraceable: the video may appear, so this is not "surely failed".
-		return ports.Published{}, errors.New("tiktok: init accepted the video without a publish_id")
+	if err := a.checkInit(answer); err != nil {
+		return ports.Published{}, err
 	}
+	return a.finish(ctx, c.AccessToken, answer.PublishID, info, "photo")
+}
 
-	// 3. Poll until PUBLISH_COMPLETE or FAILED.
-	st, err := a.waitPublished(ctx, c.AccessToken, initAnswer.PublishID)
+// finish polls the publish status and builds the answer: the public post id and URL when
+// TikTok gives them, else the publish_id (an inbox upload, or a post that is not public).
+func (a *Adapter) finish(ctx context.Context, token, publishID string, info creatorInfo, kind string) (ports.Published, error) {
+	st, err := a.waitPublished(ctx, token, publishID)
 	if err != nil {
 		return ports.Published{}, err
 	}
-	out := ports.Published{ExternalID: initAnswer.PublishID, At: a.now()}
+	out := ports.Published{ExternalID: publishID, At: a.now()}
 	if len(st.PostIDs) > 0 {
 		if id := rawID(st.PostIDs[0]); id != "" {
 			out.ExternalID = id
 			if info.CreatorUsername != "" {
-				out.URL = "https://www.tiktok.com/@" + url.PathEscape(info.CreatorUsername) + "/video/" + id
+				out.URL = "https://www.tiktok.com/@" + url.PathEscape(info.CreatorUsername) + "/" + kind + "/" + id
 			}
 		}
 	}
@@ -159,7 +350,12 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		case "FAILED":
 			return publishStatus{}, failure(st.FailReason, publishID)
 		case "SEND_TO_USER_INBOX":
-			// Only inbox uploads end here; a direct post should not.
+			// Inbox uploads end here: the draft waits in the creator's inbox, with no public
+			// post yet. A direct post should not.
+			// https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
+			if a.cfg.PostMode == PostInbox {
+				return st, nil
+			}
 			return publishStatus{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok sent the video to the creator's inbox instead of posting it; the creator must finish the post in the TikTok app.", Err: fmt.Errorf("tiktok: publish %s: SEND_TO_USER_INBOX", publishID)}
 		}
 		wait := time.NewTimer(a.cfg.PollInterval)

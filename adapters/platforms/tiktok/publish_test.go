@@ -3,6 +3,7 @@ package tiktok
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,18 +86,29 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
-	t.Run("NoVideoIsInvalidWithoutACall", func(t *testing.T) {
+	t.Run("MediaTikTokCannotTakeIsInvalidWithoutACall", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		tok := f.token("open-1")
-		for _, p := range []ports.Publication{pub("just text"), pub("a photo", "https://media.herald.example.com/a.jpg")} {
+		many := make([]string, 36)
+		for i := range many {
+			many[i] = fmt.Sprintf("https://media.herald.example.com/p%d.jpg", i)
+		}
+		for _, p := range []ports.Publication{
+			pub("just text"),
+			pub("a PNG", "https://media.herald.example.com/a.png"),
+			pub("a mix", "https://media.herald.example.com/a.jpg", videoURL),
+			pub("two videos", videoURL, "https://media.herald.example.com/b.mp4"),
+			pub("unknown", "https://media.herald.example.com/a.pdf"),
+			pub("36 photos", many...),
+		} {
 			_, err := f.adapter(nil).Publish(ctx, domain.Credentials{AccessToken: tok}, account(), p)
 			if got := domain.CodeOf(err); got != domain.CodeInvalid {
 				t.Errorf("CodeOf(Publish(%v)) = %q, want invalid; err = %v", p.MediaURLs, got, err)
 			}
 		}
-		if n := f.count("/v2/post/publish/creator_info/query/"); n != 0 {
-			t.Errorf("%d calls to TikTok for a post it cannot take", n)
+		if n := len(f.steps()); n != 0 {
+			t.Errorf("%d calls to TikTok for a post it cannot take: %v", n, f.steps())
 		}
 	})
 
@@ -172,7 +184,8 @@ func TestAdapter_Publish_Errors(t *testing.T) {
 			t.Parallel()
 			f := newFake(t)
 			tok := tc.setup(f, f.token("open-1"))
-			a := f.adapter(func(c *Config) { c.PollTimeout = 50 * time.Millisecond })
+			// Pull only: in auto mode an unverified URL is uploaded instead (see upload_test.go).
+			a := f.adapter(func(c *Config) { c.PollTimeout = 50 * time.Millisecond; c.UploadMode = UploadPull })
 			_, err := a.Publish(ctx, domain.Credentials{AccessToken: tok}, account(), pub("Launch", videoURL))
 			var e *domain.Error
 			if !asDomain(err, &e) || e.Code != tc.code {
@@ -309,6 +322,16 @@ func TestAdapter_Metrics(t *testing.T) {
 		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "7404")
 		if got := domain.CodeOf(err); got != domain.CodeNotFound {
 			t.Fatalf("CodeOf = %q, want not_found; err = %v", got, err)
+		}
+	})
+
+	t.Run("PublishIDIsNotFoundWithoutACall", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		tok := f.token("open-1")
+		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "v_inbox_url~v2-1.3")
+		if got := domain.CodeOf(err); got != domain.CodeNotFound || len(f.steps()) != 0 {
+			t.Fatalf("CodeOf = %q after %v; want not_found without a call", got, f.steps())
 		}
 	})
 

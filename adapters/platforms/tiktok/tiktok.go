@@ -1,11 +1,13 @@
-// Package tiktok publishes videos to TikTok creators' accounts through the Content Posting
-// API (direct post, PULL_FROM_URL) and connects them with Login Kit for Web (OAuth v2).
+// Package tiktok publishes videos and photos to TikTok creators' accounts through the
+// Content Posting API (direct post or inbox upload; videos pulled from their URL or uploaded
+// in chunks) and connects them with Login Kit for Web (OAuth v2).
 package tiktok
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +22,12 @@ import (
 
 // Adapter is TikTok behind ports.Platform.
 type Adapter struct {
-	cfg    Config
-	client *http.Client
-	now    func() time.Time
+	cfg      Config
+	client   *http.Client
+	media    *http.Client // downloads videos to upload
+	transfer *http.Client // sends chunks to TikTok's upload_url
+	now      func() time.Time
+	rules    chunkRules
 }
 
 var _ ports.Platform = (*Adapter)(nil)
@@ -30,6 +35,8 @@ var _ ports.Platform = (*Adapter)(nil)
 // New returns the adapter for cfg. Empty URLs are the production endpoints, a nil
 // HTTPClient is a client with a 30 s timeout, a nil Now is time.Now, an empty PrivacyLevel
 // is PUBLIC_TO_EVERYONE, and zero poll settings are 5 s between checks for up to 2 min.
+// An empty UploadMode is auto and an empty PostMode direct; a zero MaxVideoBytes is 4 GB and
+// a zero ChunkBytes 10 MB; a nil MediaClient refuses addresses that are not public.
 func New(cfg Config) *Adapter {
 	if cfg.AuthURL == "" {
 		cfg.AuthURL = DefaultAuthURL
@@ -50,9 +57,27 @@ func New(cfg Config) *Adapter {
 	if cfg.PollTimeout <= 0 {
 		cfg.PollTimeout = defaultPollTimeout
 	}
-	a := &Adapter{cfg: cfg, client: cfg.HTTPClient, now: cfg.Now}
+	if cfg.UploadMode == "" {
+		cfg.UploadMode = UploadAuto
+	}
+	if cfg.PostMode == "" {
+		cfg.PostMode = PostDirect
+	}
+	if cfg.MaxVideoBytes <= 0 {
+		cfg.MaxVideoBytes = defaultMaxVideoBytes
+	}
+	if cfg.ChunkBytes <= 0 {
+		cfg.ChunkBytes = defaultChunkBytes
+	}
+	a := &Adapter{cfg: cfg, client: cfg.HTTPClient, media: cfg.MediaClient, transfer: cfg.HTTPClient, now: cfg.Now, rules: tiktokChunkRules}
 	if a.client == nil {
 		a.client = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if a.transfer == nil {
+		a.transfer = &http.Client{Timeout: defaultTransferTimeout}
+	}
+	if a.media == nil {
+		a.media = publicOnlyClient(cfg.AllowPrivateMedia)
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -123,11 +148,29 @@ func (a *Adapter) call(ctx context.Context, method, path string, query url.Value
 		}
 		return nil
 	}
-	cause := fmt.Errorf("tiktok: %s %s: HTTP %d, code %q, log_id %q", method, path, resp.StatusCode, env.Error.Code, env.Error.LogID)
+	cause := &apiFailure{method: method, path: path, status: resp.StatusCode, code: env.Error.Code, logID: env.Error.LogID}
 	if decodeErr != nil || env.Error.Code == "" {
 		return classifyStatus(resp, cause)
 	}
 	return classify(env.Error.Code, resp, cause)
+}
+
+// apiFailure is the cause of every error TikTok answered: its error code stays readable
+// (errors.As) so Publish can tell url_ownership_unverified from other refusals.
+type apiFailure struct {
+	method, path string
+	status       int
+	code, logID  string
+}
+
+func (e *apiFailure) Error() string {
+	return fmt.Sprintf("tiktok: %s %s: HTTP %d, code %q, log_id %q", e.method, e.path, e.status, e.code, e.logID)
+}
+
+// hasCode reports whether err is TikTok's answer with that error code.
+func hasCode(err error, code string) bool {
+	var f *apiFailure
+	return errors.As(err, &f) && f.code == code
 }
 
 // classify turns a v2 API error code into a domain error. The codes and their HTTP statuses

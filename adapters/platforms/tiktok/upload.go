@@ -1,0 +1,256 @@
+package tiktok
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// chunkRules are TikTok's rules for a FILE_UPLOAD: every chunk between min and max bytes
+// except the last, which takes the trailing bytes (up to lastMax); a video under min bytes
+// is sent whole as one chunk; a video over max bytes is sent in at least two chunks; at
+// most maxCount chunks; total_chunk_count is video_size / chunk_size rounded down.
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ("Chunk
+// restrictions")
+type chunkRules struct {
+	min, max, lastMax int64
+	maxCount          int64
+}
+
+var tiktokChunkRules = chunkRules{min: 5 << 20, max: 64 << 20, lastMax: 128 << 20, maxCount: 1000}
+
+// plan returns the chunk_size and total_chunk_count for a video of size bytes, using the
+// preferred chunk size where the rules allow it.
+func (r chunkRules) plan(size, preferred int64) (chunk, count int64, err error) {
+	if size <= 0 {
+		return 0, 0, errors.New("the video is empty")
+	}
+	if size < r.min {
+		return size, 1, nil // under 5 MB: one chunk, chunk_size = video_size
+	}
+	chunk = min(max(preferred, r.min), r.max)
+	if size <= chunk {
+		return size, 1, nil
+	}
+	if size/chunk > r.maxCount {
+		chunk = (size + r.maxCount - 1) / r.maxCount
+	}
+	count = size / chunk
+	if count < 2 && size > r.max {
+		// Over 64 MB must be chunked: two halves, each within the rules.
+		chunk, count = size/2, 2
+	}
+	if chunk > r.max || size-(count-1)*chunk > r.lastMax {
+		return 0, 0, fmt.Errorf("a video of %d bytes cannot be cut into TikTok's chunks", size)
+	}
+	return chunk, count, nil
+}
+
+// errNotPublic is why the media client refuses an address.
+var errNotPublic = errors.New("the media address is not a public internet address")
+
+// publicAddress reports whether ip may be fetched: not loopback, private, link-local,
+// multicast, unspecified, or otherwise not a global unicast address (shared CGNAT space
+// included).
+func publicAddress(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	switch {
+	case !ip.IsValid(), ip.IsUnspecified(), ip.IsLoopback(), ip.IsPrivate(), ip.IsMulticast(),
+		ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(), !ip.IsGlobalUnicast():
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+// publicOnlyClient returns the client that downloads videos: its dialer checks the address
+// each connection is about to use (after DNS resolution, on every redirect) and refuses one
+// that is not public, so a media URL cannot make Herald reach its own network. It uses no
+// proxy, which would hide the address. allowPrivate (tests) turns the check off.
+func publicOnlyClient(allowPrivate bool) *http.Client {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil || !publicAddress(ip) {
+				return fmt.Errorf("%w: %s", errNotPublic, host)
+			}
+			return nil
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = dialer.DialContext
+	return &http.Client{Transport: tr, Timeout: defaultTransferTimeout}
+}
+
+// videoTypes are the content types TikTok takes for an uploaded video, by extension.
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
+var videoTypes = map[string]string{".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm"}
+
+// download copies the video at rawURL to a temporary file and returns it, its size and its
+// content type; the caller closes and removes the file. Nothing has been sent to TikTok
+// yet, so every failure is definite or safe to retry.
+func (a *Adapter) download(ctx context.Context, rawURL string) (*os.File, int64, string, error) {
+	invalid := func(msg string, cause error) error {
+		return &domain.Error{Code: domain.CodeInvalid, Message: msg, Err: cause}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, 0, "", invalid("TikTok: the video's web address is not valid.", err)
+	}
+	resp, err := a.media.Do(req)
+	if err != nil {
+		if errors.Is(err, errNotPublic) {
+			return nil, 0, "", invalid("TikTok: the video's web address is not a public internet address, so Herald will not download it.", err)
+		}
+		return nil, 0, "", &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the video could not be downloaded to send it; Herald will try again.", Err: fmt.Errorf("tiktok: download video: %w", err)}
+	}
+	defer resp.Body.Close()
+	cause := fmt.Errorf("tiktok: download video: HTTP %d", resp.StatusCode)
+	switch s := resp.StatusCode; {
+	case s == http.StatusTooManyRequests || s >= 500:
+		return nil, 0, "", &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the video's server is not answering properly; Herald will try again.", Err: cause}
+	case s != http.StatusOK:
+		return nil, 0, "", invalid(fmt.Sprintf("TikTok: the video could not be downloaded from its web address (HTTP %d).", s), cause)
+	}
+	limit := a.cfg.MaxVideoBytes
+	tooBig := invalid("TikTok: the video is larger than "+byteSize(limit)+", the most Herald sends to TikTok.", fmt.Errorf("tiktok: video over %d bytes", limit))
+	if resp.ContentLength > limit {
+		return nil, 0, "", tooBig
+	}
+	f, err := os.CreateTemp(a.cfg.TempDir, "herald-tiktok-*")
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("tiktok: temporary file: %w", err)
+	}
+	fail := func(err error) (*os.File, int64, string, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, "", err
+	}
+	n, err := io.Copy(f, io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return fail(&domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the video could not be downloaded to send it; Herald will try again.", Err: fmt.Errorf("tiktok: download video: %w", err)})
+	}
+	if n > limit {
+		return fail(tooBig)
+	}
+	if n == 0 {
+		return fail(invalid("TikTok: the video file is empty.", errors.New("tiktok: empty video")))
+	}
+	ctype := ""
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil {
+		for _, t := range videoTypes {
+			if mt == t {
+				ctype = mt
+			}
+		}
+	}
+	if ctype == "" {
+		u, _ := url.Parse(rawURL)
+		ctype = videoTypes[strings.ToLower(path.Ext(u.Path))]
+	}
+	if ctype == "" {
+		return fail(invalid("TikTok: the video must be an MP4, MOV or WebM file.", errors.New("tiktok: unknown video type")))
+	}
+	return f, n, ctype, nil
+}
+
+// sendChunks PUTs the video to upload_url in order, each chunk with its Content-Type,
+// Content-Length and "Content-Range: bytes first-last/total" (first and last inclusive,
+// total the video_size).
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ("Media
+// transfer HTTP schema"). TikTok answers 206 Partial Content until the last chunk and 201
+// Created for it; any 2xx is taken as accepted.
+//
+// Until the last chunk is accepted TikTok has an incomplete file it will never publish, so
+// a failure before it is definite (retrying starts over with a new init). The last chunk is
+// different: an answer lost after TikTok got it may still end in a post, so only a 4xx
+// refusal of it is definite and anything else comes back unclassified, to be reconciled.
+func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, size, chunk, count int64, ctype string) error {
+	for i := int64(0); i < count; i++ {
+		first := i * chunk
+		last := first + chunk - 1
+		if i == count-1 {
+			last = size - 1 // the final chunk takes the trailing bytes
+		}
+		final := i == count-1
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, io.NewSectionReader(f, first, last-first+1))
+		if err != nil {
+			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok gave an upload address Herald cannot use; Herald will try again.", Err: fmt.Errorf("tiktok: upload_url: %w", err)}
+		}
+		req.ContentLength = last - first + 1
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, size))
+		resp, err := a.transfer.Do(req)
+		if err != nil {
+			if final {
+				return fmt.Errorf("tiktok: last chunk sent, answer lost: %v", err)
+			}
+			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: sending the video was interrupted; Herald will try again.", Err: fmt.Errorf("tiktok: chunk %d of %d: %w", i+1, count, err)}
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBodyLength))
+		resp.Body.Close()
+		cause := fmt.Errorf("tiktok: PUT chunk %d of %d (bytes %d-%d/%d): HTTP %d", i+1, count, first, last, size, resp.StatusCode)
+		switch s := resp.StatusCode; {
+		case s >= 200 && s < 300:
+			continue
+		case s == http.StatusTooManyRequests:
+			if final {
+				return fmt.Errorf("%v; the video may still be published", cause)
+			}
+			return &domain.Error{Code: domain.CodeRateLimited, Message: "TikTok: too many requests for now; Herald will try again shortly.", RetryAfter: retryAfter(resp, time.Minute), Err: cause}
+		case s == http.StatusBadRequest || s == http.StatusRequestEntityTooLarge || s == http.StatusUnsupportedMediaType || s == http.StatusRequestedRangeNotSatisfiable:
+			return &domain.Error{Code: domain.CodeInvalid, Message: "TikTok refused the video file.", Err: cause}
+		case s >= 400 && s < 500:
+			// An expired or refused upload_url (it lasts an hour): TikTok has no complete
+			// file, so a new init may be tried.
+			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok did not take the video file; Herald will try again.", Err: cause}
+		case final:
+			return fmt.Errorf("%v; the video may still be published", cause)
+		default:
+			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok is not answering properly right now; Herald will try again.", Err: cause}
+		}
+	}
+	return nil
+}
+
+// byteSize writes n bytes for a person.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
