@@ -61,6 +61,7 @@ type Rules struct {
 	MediaRequired bool // a post needs at least one media item
 	VideoRequired bool // the (first) media item must be a video
 	VideoAlone    bool // a video is published on its own, without other media
+	MaxVideos     int  // videos in one post
 	AllowsVideo   bool
 	AllowsImages  bool
 }
@@ -69,14 +70,15 @@ type Rules struct {
 var PlatformRules = map[Platform]Rules{
 	// Posts API: commentary up to 3,000 characters; multiImage 2 to 20 images; a video is
 	// content.media on its own.
-	LinkedIn: {MaxRunes: 3000, MaxMedia: 20, VideoAlone: true, AllowsImages: true, AllowsVideo: true},
+	LinkedIn: {MaxRunes: 3000, MaxMedia: 20, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true},
 	// Content Publishing: caption 2,200 characters and 30 hashtags; a carousel of up to 10
 	// images and videos mixed; text alone is not published.
 	Instagram: {MaxRunes: 2200, MaxHashtags: 30, MaxMedia: 10, MediaRequired: true, AllowsImages: true, AllowsVideo: true},
 	// Pages API: a post carries photos (attached_media) or one video.
-	Facebook: {MaxRunes: 63206, MaxMedia: 10, VideoAlone: true, AllowsImages: true, AllowsVideo: true},
-	TikTok:   {MaxRunes: 2200, MaxMedia: 1, MediaRequired: true, VideoRequired: true, AllowsVideo: true},
-	Sandbox:  {MaxRunes: 5000, MaxHashtags: 30, MaxMedia: 10, AllowsImages: true, AllowsVideo: true},
+	Facebook: {MaxRunes: 63206, MaxMedia: 10, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true},
+	// Content Posting API: one video, or a photo post of up to 35 photos; never mixed.
+	TikTok:  {MaxRunes: 2200, MaxMedia: 35, MaxVideos: 1, MediaRequired: true, VideoAlone: true, AllowsImages: true, AllowsVideo: true},
+	Sandbox: {MaxRunes: 5000, MaxHashtags: 30, MaxMedia: 10, AllowsImages: true, AllowsVideo: true},
 }
 
 // MediaKind says what a media URL points at, judged from its file extension.
@@ -163,13 +165,16 @@ func CheckRules(platform Platform, text string, media []string) []string {
 	if r.MaxMedia > 0 && len(media) > r.MaxMedia {
 		problems = append(problems, fmt.Sprintf("has %d media items; %s allows %d", len(media), name, r.MaxMedia))
 	}
-	if r.VideoAlone && len(media) > 1 {
-		for _, m := range media {
-			if KindOfMedia(m) == MediaVideo {
-				problems = append(problems, fmt.Sprintf("has a video with other media; %s publishes a video on its own", name))
-				break
-			}
+	videos := 0
+	for _, m := range media {
+		if KindOfMedia(m) == MediaVideo {
+			videos++
 		}
+	}
+	if r.MaxVideos > 0 && videos > r.MaxVideos {
+		problems = append(problems, fmt.Sprintf("has %d videos; %s takes %d", videos, name, r.MaxVideos))
+	} else if r.VideoAlone && videos > 0 && len(media) > 1 {
+		problems = append(problems, fmt.Sprintf("has a video with other media; %s publishes a video on its own", name))
 	}
 	for i, m := range media {
 		switch kind := KindOfMedia(m); {

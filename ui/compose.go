@@ -76,6 +76,7 @@ type platformRules struct {
 	MediaRequired bool   `json:"media_required"`
 	VideoRequired bool   `json:"video_required"`
 	VideoAlone    bool   `json:"video_alone"`
+	MaxVideos     int    `json:"max_videos"`
 	AllowsVideo   bool   `json:"allows_video"`
 	AllowsImages  bool   `json:"allows_images"`
 }
@@ -89,7 +90,7 @@ var platformRulesBlob = func() rulesBlob {
 	b := rulesBlob{Platforms: map[domain.Platform]platformRules{}, MediaKinds: map[string]domain.MediaKind{}}
 	for p, r := range domain.PlatformRules {
 		b.Platforms[p] = platformRules{Name: p.Title(), MaxRunes: r.MaxRunes, MaxHashtags: r.MaxHashtags, MaxMedia: r.MaxMedia,
-			MediaRequired: r.MediaRequired, VideoRequired: r.VideoRequired, VideoAlone: r.VideoAlone, AllowsVideo: r.AllowsVideo, AllowsImages: r.AllowsImages}
+			MediaRequired: r.MediaRequired, VideoRequired: r.VideoRequired, VideoAlone: r.VideoAlone, MaxVideos: r.MaxVideos, AllowsVideo: r.AllowsVideo, AllowsImages: r.AllowsImages}
 	}
 	for _, ext := range mediaExtensions {
 		if k := domain.KindOfMedia("https://example.com/media" + ext); k != domain.MediaUnknown {

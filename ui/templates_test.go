@@ -98,7 +98,7 @@ func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
 	if got, want := blob.Platforms["instagram"].MaxRunes, domain.PlatformRules[domain.Instagram].MaxRunes; got != want {
 		t.Errorf("instagram max_runes in blob = %d, want %d", got, want)
 	}
-	if !blob.Platforms["tiktok"].VideoRequired || !blob.Platforms["linkedin"].VideoAlone || blob.Platforms["instagram"].VideoAlone || blob.MediaKinds[".mp4"] != "video" || blob.MediaKinds[".png"] != "image" {
+	if blob.Platforms["tiktok"].MaxVideos != 1 || !blob.Platforms["linkedin"].VideoAlone || blob.Platforms["instagram"].VideoAlone || blob.MediaKinds[".mp4"] != "video" || blob.MediaKinds[".png"] != "image" {
 		t.Errorf("blob lacks tiktok's video rule or media kinds: %+v", blob)
 	}
 	if got := doc.Find("#content").Text(); got != f.Content {
@@ -114,7 +114,7 @@ func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
 		"#variant-a2-error":     "too long",
 		"#scheduled-for-error":  "in the past",
 		"#compose-error":        "odd",
-		"#rule-warnings li":     "TikTok allows 1",
+		"#rule-warnings li":     "TikTok publishes a video on its own",
 		"#platform-counters li": "TikTok",
 		"#variant-a2":           "kept for later",
 	}

@@ -80,7 +80,10 @@
     if (r.max_media > 0 && media.length > r.max_media) {
       problems.push("has " + media.length + " media items; " + name + " allows " + r.max_media);
     }
-    if (r.video_alone && media.length > 1 && media.some(function (m) { return mediaKind(rules, m) === "video"; })) {
+    var videos = media.filter(function (m) { return mediaKind(rules, m) === "video"; }).length;
+    if (r.max_videos > 0 && videos > r.max_videos) {
+      problems.push("has " + videos + " videos; " + name + " takes " + r.max_videos);
+    } else if (r.video_alone && videos > 0 && media.length > 1) {
       problems.push("has a video with other media; " + name + " publishes a video on its own");
     }
     media.forEach(function (m, i) {
