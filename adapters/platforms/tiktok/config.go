@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/adapters/platforms/platformenv"
 )
 
 // The production endpoints.
@@ -126,36 +127,14 @@ type Config struct {
 // HERALD_TIKTOK_POST_MODE (direct or inbox; default direct) whether posts are published or
 // sent to the creator's inbox. Every bad value is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
-	id := strings.TrimSpace(getenv("HERALD_TIKTOK_CLIENT_ID"))
-	secret := strings.TrimSpace(getenv("HERALD_TIKTOK_CLIENT_SECRET"))
-	if id == "" && secret == "" {
-		return Config{}, false, nil
-	}
-	var errs []error
-	if id == "" {
-		errs = append(errs, errors.New("HERALD_TIKTOK_CLIENT_ID: unset while HERALD_TIKTOK_CLIENT_SECRET is set; set both or neither"))
-	}
-	if secret == "" {
-		errs = append(errs, errors.New("HERALD_TIKTOK_CLIENT_SECRET: unset while HERALD_TIKTOK_CLIENT_ID is set; set both or neither"))
+	id, secret, ok, err := platformenv.App(getenv, "TIKTOK")
+	if !ok {
+		return Config{}, false, err
 	}
 	cfg := Config{ClientID: id, ClientSecret: secret, AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL, PrivacyLevel: defaultPrivacyLevel, UploadMode: UploadAuto, PostMode: PostDirect}
-	for _, v := range []struct {
-		name string
-		dst  *string
-	}{
-		{"HERALD_TIKTOK_AUTH_URL", &cfg.AuthURL},
-		{"HERALD_TIKTOK_TOKEN_URL", &cfg.TokenURL},
-		{"HERALD_TIKTOK_API_URL", &cfg.APIURL},
-	} {
-		raw := strings.TrimSpace(getenv(v.name))
-		if raw == "" {
-			continue
-		}
-		if err := checkURL(raw); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q %w", v.name, raw, err))
-			continue
-		}
-		*v.dst = raw
+	var errs []error
+	if err := platformenv.URLs(getenv, "TIKTOK", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
+		errs = append(errs, err)
 	}
 	if v := strings.TrimSpace(getenv("HERALD_TIKTOK_PRIVACY_LEVEL")); v != "" {
 		if !contains(privacyLevels, v) {
@@ -186,18 +165,6 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 		return Config{}, false, err
 	}
 	return cfg, true, nil
-}
-
-// checkURL reports why raw is not an absolute http(s) URL.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return errors.New("is not an absolute URL")
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return errors.New("is not an http or https URL")
-	}
-	return nil
 }
 
 func contains(list []string, s string) bool {
