@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/domain"
@@ -17,13 +18,15 @@ import (
 type Posts struct {
 	store ports.Store
 	authz ports.Authorizer
+	probe ports.MediaProbe // nil: media files are not looked at before scheduling
 	now   func() time.Time
 	log   *slog.Logger
 }
 
-// NewPosts returns the post use cases; now is time.Now outside tests.
-func NewPosts(store ports.Store, authz ports.Authorizer, now func() time.Time, log *slog.Logger) *Posts {
-	return &Posts{store: store, authz: authz, now: now, log: log}
+// NewPosts returns the post use cases; now is time.Now outside tests. probe, when not nil,
+// looks at a post's media files before it is scheduled to a platform that fetches them.
+func NewPosts(store ports.Store, authz ports.Authorizer, probe ports.MediaProbe, now func() time.Time, log *slog.Logger) *Posts {
+	return &Posts{store: store, authz: authz, probe: probe, now: now, log: log}
 }
 
 // List returns one page of the actor's company's posts matching f, newest first.
@@ -86,7 +89,11 @@ func (s *Posts) Create(ctx context.Context, actor domain.Actor, in domain.PostIn
 // Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (publishing or published);
 // CodeInvalid.
 func (s *Posts) Update(ctx context.Context, actor domain.Actor, id domain.PostID, in domain.PostInput, ifMatch int) (domain.Post, error) {
-	return s.change(ctx, actor, domain.ResourcePosts, id, ifMatch, "post.updated", func(p *domain.Post, accounts []domain.Account) (bool, error) {
+	media, err := s.mediaForEdit(ctx, actor, id, in)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	return s.change(ctx, actor, domain.ResourcePosts, id, ifMatch, "post.updated", media, func(p *domain.Post, accounts []domain.Account) (bool, error) {
 		return p.Status() == domain.PostScheduled, p.Edit(in, accounts, s.now())
 	})
 }
@@ -118,7 +125,11 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 // CodeConflict (publishing or published); CodeInvalid (time in the past, a rule broken,
 // an account that needs reconnecting).
 func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, ifMatch int) (domain.Post, error) {
-	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", func(p *domain.Post, _ []domain.Account) (bool, error) {
+	media, err := s.mediaForSchedule(ctx, actor, id)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", media, func(p *domain.Post, _ []domain.Account) (bool, error) {
 		return true, p.Schedule(at, s.now())
 	})
 }
@@ -126,7 +137,7 @@ func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.Post
 // Unschedule takes a scheduled post back to draft; its publish job becomes stale.
 // Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (not scheduled).
 func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
-	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", func(p *domain.Post, _ []domain.Account) (bool, error) {
+	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", nil, func(p *domain.Post, _ []domain.Account) (bool, error) {
 		return false, p.Unschedule(s.now())
 	})
 }
@@ -165,10 +176,11 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 
 // change runs one change of a post in a transaction: permission on res, the post locked,
 // its version checked against ifMatch, edit applied (it reports whether the post is now
-// due to be published), then, for a post to publish, every rule checked and its publish
-// job enqueued for its time, the post saved and the change audited.
+// due to be published), then, for a post to publish, every rule checked (media against
+// what was learned of each file before the transaction) and its publish job enqueued for
+// its time, the post saved and the change audited.
 func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resource, id domain.PostID, ifMatch int, action string,
-	edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
+	media map[string]domain.MediaInfo, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
 	if err := s.authz.Can(ctx, actor, res, domain.ActionWrite); err != nil {
 		return domain.Post{}, err
 	}
@@ -190,6 +202,9 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 			if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
 				return err
 			}
+			if err := s.checkMedia(p, media); err != nil {
+				return err
+			}
 			if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
 				return err
 			}
@@ -200,6 +215,106 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 		return s.audit(ctx, tx, actor, action, p)
 	})
 	return p, err
+}
+
+// mediaForSchedule looks at the media files of the post about to be scheduled, when a
+// platform it goes to fetches them. It runs before the transaction: no row stays locked
+// while remote servers answer.
+func (s *Posts) mediaForSchedule(ctx context.Context, actor domain.Actor, id domain.PostID) (map[string]domain.MediaInfo, error) {
+	if s.probe == nil {
+		return nil, nil
+	}
+	if err := s.authz.Can(ctx, actor, domain.ResourceSchedule, domain.ActionWrite); err != nil {
+		return nil, err
+	}
+	var p domain.Post
+	if err := s.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		p, err = tx.Posts().Get(ctx, actor.CompanyID, id)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return s.probeMedia(ctx, p)
+}
+
+// mediaForEdit looks at the media files of an edit that keeps a post scheduled; drafts are
+// saved without any network call.
+func (s *Posts) mediaForEdit(ctx context.Context, actor domain.Actor, id domain.PostID, in domain.PostInput) (map[string]domain.MediaInfo, error) {
+	if s.probe == nil {
+		return nil, nil
+	}
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		return nil, err
+	}
+	var preview domain.Post
+	err := s.store.Read(ctx, func(tx ports.Tx) error {
+		current, err := tx.Posts().Get(ctx, actor.CompanyID, id)
+		if err != nil || current.Status() != domain.PostScheduled {
+			return err
+		}
+		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		preview, _ = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now()) // invalid input is reported in the transaction
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.probeMedia(ctx, preview)
+}
+
+// probeMedia looks at each of the post's media files, four at a time, within 20 seconds in
+// all. A file that cannot be fetched is CodeInvalid naming it (media_urls[i]).
+func (s *Posts) probeMedia(ctx context.Context, p domain.Post) (map[string]domain.MediaInfo, error) {
+	if !p.NeedsMediaCheck() {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	infos := make([]domain.MediaInfo, len(p.MediaURLs))
+	errs := make([]error, len(p.MediaURLs))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, u := range p.MediaURLs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			infos[i], errs[i] = s.probe.Probe(ctx, u)
+		}()
+	}
+	wg.Wait()
+	out := make(map[string]domain.MediaInfo, len(infos))
+	v := domain.Violations{}
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			out[p.MediaURLs[i]] = infos[i]
+		case domain.CodeOf(err) == domain.CodeInvalid:
+			v.Add(fmt.Sprintf("media_urls[%d]", i), domain.MessageOf(err))
+		default:
+			return nil, err
+		}
+	}
+	return out, v.Err()
+}
+
+// checkMedia checks the post's media against what was learned of it before the
+// transaction. A file that was not looked at means the post changed meanwhile.
+func (s *Posts) checkMedia(p domain.Post, media map[string]domain.MediaInfo) error {
+	if s.probe == nil || !p.NeedsMediaCheck() {
+		return nil
+	}
+	for _, u := range p.MediaURLs {
+		if _, ok := media[u]; !ok {
+			return domain.Errorf(domain.CodeConflict, "The post's media changed while Herald was checking it; try again.")
+		}
+	}
+	return p.CheckMedia(media)
 }
 
 // lockVersion locks the company's post and checks it is the version ifMatch names (0: any).

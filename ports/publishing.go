@@ -170,3 +170,11 @@ type Platform interface {
 	// Metrics returns the published post's numbers now.
 	Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error)
 }
+
+// MediaProbe looks at a media URL the way a platform will fetch it.
+type MediaProbe interface {
+	// Probe returns what the server at url says of the file (type, size) and, for images,
+	// their size in pixels. CodeInvalid, with a sentence for a person, when the URL cannot
+	// be fetched (not found, refused, on a private network, timed out).
+	Probe(ctx context.Context, url string) (domain.MediaInfo, error)
+}

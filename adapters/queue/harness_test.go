@@ -28,6 +28,7 @@ import (
 // what was published per reference (the evidence of exactly-once), and answers each
 // publish through script, which a test sets to play errors and slowness.
 type fakeNetwork struct {
+	name      domain.Platform // which network it pretends to be (sandbox by default)
 	mu        sync.Mutex
 	posts     map[string]int // reference -> times published
 	script    func(n int, ref string) error
@@ -42,10 +43,10 @@ type fakeNetwork struct {
 }
 
 func newFakeNetwork() *fakeNetwork {
-	return &fakeNetwork{posts: map[string]int{}, lookup: true, access: "at-0", refresh: "rt-0"}
+	return &fakeNetwork{name: domain.Sandbox, posts: map[string]int{}, lookup: true, access: "at-0", refresh: "rt-0"}
 }
 
-func (f *fakeNetwork) Platform() domain.Platform { return domain.Sandbox }
+func (f *fakeNetwork) Platform() domain.Platform { return f.name }
 
 func (f *fakeNetwork) AuthCodeURL(state, verifier, redirect string) string {
 	return "https://fake.example/authorize?" + url.Values{"state": {state}, "redirect_uri": {redirect}}.Encode()
@@ -159,9 +160,17 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // newHarness builds the harness; with start, River works the publish queue.
 func newHarness(t *testing.T, cfg app.PublishingConfig, start bool) *harness {
 	t.Helper()
+	return newHarnessFor(t, cfg, start, domain.Sandbox, nil)
+}
+
+// newHarnessFor is newHarness with the fake network pretending to be platform, and posts
+// whose media is looked at by probe (nil: not at all).
+func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform domain.Platform, probe ports.MediaProbe) *harness {
+	t.Helper()
 	ctx := context.Background()
 	dbURL := pgtest.FreshURL(t)
 	h := &harness{t: t, ctx: ctx, fake: newFakeNetwork()}
+	h.fake.name = platform
 	var err error
 	if h.db, err = postgres.Open(ctx, dbURL, 20); err != nil {
 		t.Fatal(err)
@@ -178,7 +187,7 @@ func newHarness(t *testing.T, cfg app.PublishingConfig, start bool) *harness {
 	}
 	h.accounts = app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
 		func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }, time.Now, quiet())
-	h.posts = app.NewPosts(h.db, h.authz, time.Now, quiet())
+	h.posts = app.NewPosts(h.db, h.authz, probe, time.Now, quiet())
 	h.pub = app.NewPublishing(h.db, h.accounts, cfg, time.Now, quiet())
 	listener, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
@@ -239,12 +248,12 @@ func (h *harness) newCompany(name string, role domain.Role) domain.Actor {
 // connect runs the whole connect flow for actor and returns the account.
 func (h *harness) connect(actor domain.Actor) domain.Account {
 	h.t.Helper()
-	u, err := h.accounts.Connect(h.ctx, actor, "sandbox", "/posts/new")
+	u, err := h.accounts.Connect(h.ctx, actor, string(h.fake.name), "/posts/new")
 	if err != nil {
 		h.t.Fatalf("Connect: %v", err)
 	}
 	parsed, _ := url.Parse(u)
-	done, err := h.accounts.Callback(h.ctx, actor.UserID, "sandbox", parsed.Query().Get("state"), "good-code", "", "")
+	done, err := h.accounts.Callback(h.ctx, actor.UserID, string(h.fake.name), parsed.Query().Get("state"), "good-code", "", "")
 	if err != nil {
 		h.t.Fatalf("Callback: %v", err)
 	}

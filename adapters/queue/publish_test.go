@@ -1,8 +1,14 @@
 package queue_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -11,6 +17,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/crypto"
+	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -745,5 +752,70 @@ func TestRenewExpiring_RenewsAheadAndNeverDisconnectsAWorkingToken(t *testing.T)
 	_, j = h.claim("still works")
 	if err := h.pub.PublishTarget(h.ctx, j); err != nil || h.get(j.Post).Status() != domain.PostPublished {
 		t.Errorf("publish with the still-valid token: %v", err)
+	}
+}
+
+// TestSchedule_MediaIsCheckedBeforeScheduling looks at media files the way Instagram will
+// fetch them: a PNG, a too-tall image or a missing file is refused at schedule time with
+// the file named, and a fitting JPEG schedules.
+func TestSchedule_MediaIsCheckedBeforeScheduling(t *testing.T) {
+	t.Parallel()
+	jpg := func(w, h int) []byte {
+		var b bytes.Buffer
+		_ = jpeg.Encode(&b, image.NewRGBA(image.Rect(0, 0, w, h)), nil)
+		return b.Bytes()
+	}
+	var pngb bytes.Buffer
+	_ = png.Encode(&pngb, image.NewRGBA(image.Rect(0, 0, 100, 100)))
+	files := map[string][]byte{"/ok.jpg": jpg(1080, 1350), "/tall.jpg": jpg(1080, 1920), "/logo.png": pngb.Bytes()}
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(b))
+	}))
+	t.Cleanup(cdn.Close)
+	h := newHarnessFor(t, app.PublishingConfig{}, false, domain.Instagram, media.New(media.Options{AllowPrivate: true}))
+	post := func(urls ...string) domain.Post {
+		t.Helper()
+		p, err := h.posts.Create(h.ctx, h.owner, domain.PostInput{Content: "x", MediaURLs: urls, AccountIDs: []domain.AccountID{h.account.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := post(cdn.URL+"/ok.jpg", cdn.URL+"/logo.png", cdn.URL+"/tall.jpg", cdn.URL+"/gone.jpg")
+	_, err := h.posts.Schedule(h.ctx, h.owner, bad.ID, time.Time{}, 0)
+	f := domain.FieldsOf(err)
+	if domain.CodeOf(err) != domain.CodeInvalid || !strings.Contains(f["media_urls[3]"], "404") {
+		t.Fatalf("schedule with a missing file: %v %v", err, f)
+	}
+	if n := jobCount(h, "publish_post", string(bad.ID)); n != 0 {
+		t.Errorf("a refused schedule left %d jobs", n)
+	}
+	// Without the missing file, the others are judged by what they are.
+	edited, err := h.posts.Update(h.ctx, h.owner, bad.ID, domain.PostInput{Content: "x", MediaURLs: []string{cdn.URL + "/ok.jpg", cdn.URL + "/logo.png", cdn.URL + "/tall.jpg"},
+		AccountIDs: []domain.AccountID{h.account.ID}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.posts.Schedule(h.ctx, h.owner, edited.ID, time.Time{}, 0)
+	f = domain.FieldsOf(err)
+	if !strings.Contains(f["media_urls[1]"], "image/png; Instagram takes image/jpeg") || !strings.Contains(f["media_urls[2]"], "Instagram takes 0.80 to 1.91") || f["media_urls[0]"] != "" {
+		t.Fatalf("schedule with a PNG and a too-tall image: %v", f)
+	}
+	good := post(cdn.URL + "/ok.jpg")
+	if p, err := h.posts.Schedule(h.ctx, h.owner, good.ID, time.Time{}, 0); err != nil || p.Status() != domain.PostScheduled {
+		t.Fatalf("schedule a fitting JPEG: %v", err)
+	}
+	// Editing a scheduled post to a bad file is refused too, and the post keeps its old media.
+	_, err = h.posts.Update(h.ctx, h.owner, good.ID, domain.PostInput{Content: "x", MediaURLs: []string{cdn.URL + "/logo.png"}, AccountIDs: []domain.AccountID{h.account.ID}}, 0)
+	if domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("edit a scheduled post to a PNG: %v", err)
+	}
+	if p := h.get(good.ID); len(p.MediaURLs) != 1 || !strings.HasSuffix(p.MediaURLs[0], "/ok.jpg") {
+		t.Errorf("the refused edit changed the post: %v", p.MediaURLs)
 	}
 }

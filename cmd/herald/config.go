@@ -32,6 +32,8 @@ type Config struct {
 	EncryptionKeys  string         // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
 	Sandbox         string         // HERALD_SANDBOX: auto, on or off
 	SandboxConfig   sandbox.Config // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
+	MediaCheck      bool           // HERALD_MEDIA_CHECK: look at media files before scheduling
+	MediaPrivate    bool           // HERALD_MEDIA_ALLOW_PRIVATE: the media check may reach private addresses
 	// The real platforms, nil when their client id and secret are not set.
 	LinkedIn  *linkedin.Config  // HERALD_LINKEDIN_*
 	Facebook  *facebook.Config  // HERALD_FACEBOOK_*
@@ -128,6 +130,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	case "auto", "on", "off":
 	default:
 		bad("HERALD_SANDBOX", "must be auto, on or off (got %q)", c.Sandbox)
+	}
+	for _, b := range []struct {
+		name, def string
+		dst       *bool
+	}{{"HERALD_MEDIA_CHECK", "on", &c.MediaCheck}, {"HERALD_MEDIA_ALLOW_PRIVATE", "off", &c.MediaPrivate}} {
+		switch v := strings.ToLower(or(b.name, b.def)); v {
+		case "on", "true", "1", "yes":
+			*b.dst = true
+		case "off", "false", "0", "no":
+			*b.dst = false
+		default:
+			bad(b.name, "must be on or off (got %q)", v)
+		}
 	}
 	sb, err := sandbox.ParseConfig(getenv)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
@@ -247,7 +248,11 @@ func (m *Main) services(now func() time.Time) error {
 		return m.Config.BaseURL.String() + "/api/v1/accounts/callback/" + string(p)
 	}
 	m.Accounts = app.NewAccounts(m.db, m.authz, ring, platforms, callback, now, m.Log)
-	m.Posts = app.NewPosts(m.db, m.authz, now, m.Log)
+	var probe ports.MediaProbe
+	if m.Config.MediaCheck {
+		probe = media.New(media.Options{AllowPrivate: m.Config.MediaPrivate})
+	}
+	m.Posts = app.NewPosts(m.db, m.authz, probe, now, m.Log)
 	pub := m.Publishing
 	if pub == (app.PublishingConfig{}) {
 		pub = app.DefaultPublishing

@@ -1,0 +1,174 @@
+// Package media looks at the media files of a post before it is scheduled, the way the
+// platforms will fetch them: a HEAD request for the type and size, and the first bytes of
+// an image for its size in pixels. Its HTTP client reaches public addresses only, checked
+// after DNS resolution at connect time, so a post cannot make Herald probe its own network.
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif"  // GIF dimensions
+	_ "image/jpeg" // JPEG dimensions
+	_ "image/png"  // PNG dimensions
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// headBytes is how much of an image is read to find its size in pixels.
+const headBytes = 64 << 10
+
+// Prober implements ports.MediaProbe over HTTP.
+type Prober struct {
+	client *http.Client
+}
+
+var _ ports.MediaProbe = (*Prober)(nil)
+
+// Options configure a Prober.
+type Options struct {
+	// AllowPrivate lets the prober reach loopback and private addresses (tests, and media
+	// served on a private network in development).
+	AllowPrivate bool
+	// Timeout bounds one probe; zero means 10 s.
+	Timeout time.Duration
+}
+
+// New returns a Prober.
+func New(o Options) *Prober {
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	if !o.AllowPrivate {
+		dialer.Control = refusePrivate
+	}
+	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second,
+		ResponseHeaderTimeout: 5 * time.Second, MaxIdleConnsPerHost: 2}
+	return &Prober{client: &http.Client{Transport: transport, Timeout: o.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			return nil // every hop dials through refusePrivate again
+		}}}
+}
+
+// errPrivate is why a connection to a non-public address was refused.
+var errPrivate = errors.New("the address is not on the public internet")
+
+// refusePrivate refuses, after DNS resolution, every address a platform could not reach:
+// loopback, private, link-local, multicast, unspecified and shared (CGNAT) ranges.
+func refusePrivate(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() ||
+		ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() || netip.MustParsePrefix("100.64.0.0/10").Contains(ip) {
+		return errPrivate
+	}
+	return nil
+}
+
+// Probe implements ports.MediaProbe.
+func (p *Prober) Probe(ctx context.Context, raw string) (domain.MediaInfo, error) {
+	info := domain.MediaInfo{URL: raw}
+	res, err := p.do(ctx, http.MethodHead, raw, "")
+	if err == nil && (res.StatusCode == http.StatusMethodNotAllowed || res.StatusCode == http.StatusNotImplemented) {
+		res.Body.Close()
+		res, err = p.do(ctx, http.MethodGet, raw, "bytes=0-0")
+	}
+	if err != nil {
+		return info, unreachable(raw, err)
+	}
+	res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return info, domain.Errorf(domain.CodeInvalid, "%s could not be fetched: the server answered %s.", raw, res.Status)
+	}
+	info.ContentType = contentType(res.Header.Get("Content-Type"))
+	info.Bytes = size(res)
+	if info.Kind() != domain.MediaImage {
+		return info, nil
+	}
+	// The first bytes of an image say its size in pixels.
+	res, err = p.do(ctx, http.MethodGet, raw, fmt.Sprintf("bytes=0-%d", headBytes-1))
+	if err != nil {
+		return info, nil // type and size are known; pixels stay unknown
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusOK || res.StatusCode == http.StatusPartialContent {
+		if cfg, _, err := image.DecodeConfig(io.LimitReader(res.Body, headBytes)); err == nil {
+			info.Width, info.Height = cfg.Width, cfg.Height
+		}
+	}
+	return info, nil
+}
+
+func (p *Prober) do(ctx context.Context, method, raw, byteRange string) (*http.Response, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, errors.New("not an http(s) address")
+	}
+	req, err := http.NewRequestWithContext(ctx, method, raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "Herald media check")
+	if byteRange != "" {
+		req.Header.Set("Range", byteRange)
+	}
+	return p.client.Do(req)
+}
+
+// unreachable turns a failed fetch into a sentence without the URL's internals.
+func unreachable(raw string, err error) error {
+	why := "it could not be reached"
+	switch {
+	case errors.Is(err, errPrivate):
+		why = "it is on a private network the platforms cannot reach"
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout"):
+		why = "it did not answer in time"
+	}
+	return &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("%s could not be fetched: %s.", raw, why), Err: err}
+}
+
+func contentType(h string) string {
+	mt, _, err := mime.ParseMediaType(h)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(mt)
+}
+
+// size is the file's length: Content-Length, or the total of a Content-Range answer.
+func size(res *http.Response) int64 {
+	if cr := res.Header.Get("Content-Range"); cr != "" {
+		if i := strings.LastIndexByte(cr, '/'); i >= 0 {
+			if n, err := strconv.ParseInt(cr[i+1:], 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	if res.ContentLength > 0 {
+		return res.ContentLength
+	}
+	return 0
+}

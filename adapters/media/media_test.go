@@ -1,0 +1,103 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/adapters/media"
+	"github.com/heraldhq/herald/domain"
+)
+
+func encoded(t *testing.T, kind string, w, h int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	var err error
+	if kind == "png" {
+		err = png.Encode(&b, img)
+	} else {
+		err = jpeg.Encode(&b, img, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// server serves files by path; /nohead answers HEAD with 405 and honours Range like a CDN.
+func server(t *testing.T, files map[string][]byte, types map[string]string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method == http.MethodHead && strings.HasPrefix(r.URL.Path, "/nohead") {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", types[r.URL.Path])
+		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestProbe_TypeSizeAndPixels(t *testing.T) {
+	t.Parallel()
+	jpg, pngb, video := encoded(t, "jpeg", 1080, 1350), encoded(t, "png", 300, 100), bytes.Repeat([]byte{0}, 5000)
+	srv := server(t, map[string][]byte{"/a.jpg": jpg, "/b.png": pngb, "/v.mp4": video, "/nohead.mp4": video},
+		map[string]string{"/a.jpg": "image/jpeg", "/b.png": "image/png; charset=binary", "/v.mp4": "video/mp4", "/nohead.mp4": "video/mp4"})
+	p := media.New(media.Options{AllowPrivate: true})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		path string
+		want domain.MediaInfo
+	}{
+		{"/a.jpg", domain.MediaInfo{ContentType: "image/jpeg", Bytes: int64(len(jpg)), Width: 1080, Height: 1350}},
+		{"/b.png", domain.MediaInfo{ContentType: "image/png", Bytes: int64(len(pngb)), Width: 300, Height: 100}},
+		{"/v.mp4", domain.MediaInfo{ContentType: "video/mp4", Bytes: 5000}},
+		{"/nohead.mp4", domain.MediaInfo{ContentType: "video/mp4", Bytes: 5000}},
+	} {
+		got, err := p.Probe(ctx, srv.URL+tc.path)
+		tc.want.URL = srv.URL + tc.path
+		if err != nil || got != tc.want {
+			t.Errorf("Probe(%s) = %+v, %v; want %+v", tc.path, got, err, tc.want)
+		}
+	}
+	_, err := p.Probe(ctx, srv.URL+"/missing.jpg")
+	if domain.CodeOf(err) != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "404") {
+		t.Errorf("Probe of a missing file: %v", err)
+	}
+}
+
+func TestProbe_RefusesPrivateAddresses(t *testing.T) {
+	t.Parallel()
+	srv := server(t, map[string][]byte{"/a.jpg": {1}}, map[string]string{"/a.jpg": "image/jpeg"})
+	p := media.New(media.Options{})
+	for _, u := range []string{srv.URL + "/a.jpg", "http://[::1]:" + port(srv) + "/a.jpg", "http://169.254.169.254/latest/meta-data"} {
+		_, err := p.Probe(context.Background(), u)
+		if domain.CodeOf(err) != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "private network") {
+			t.Errorf("Probe(%s) = %v, want a refusal naming the private network", u, err)
+		}
+	}
+	if _, err := p.Probe(context.Background(), "file:///etc/passwd"); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("Probe of a file URL: %v", err)
+	}
+}
+
+func port(srv *httptest.Server) string {
+	i := strings.LastIndexByte(srv.URL, ':')
+	n, _ := strconv.Atoi(srv.URL[i+1:])
+	return strconv.Itoa(n)
+}
