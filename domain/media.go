@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MediaInfo is what Herald learned about a media URL before publishing it: what the server
@@ -14,6 +15,7 @@ type MediaInfo struct {
 	Bytes       int64  // 0: the server did not say
 	Width       int    // images only; 0: not read
 	Height      int
+	Duration    time.Duration // videos only; 0: not read
 }
 
 // Kind says whether the media is an image or a video, by its content type, else by the
@@ -34,6 +36,7 @@ type MediaLimits struct {
 	ImageTypes, VideoTypes       []string // MIME types
 	MaxImageBytes, MaxVideoBytes int64
 	MinAspect, MaxAspect         float64 // an image's width / height
+	MinVideo, MaxVideo           time.Duration
 }
 
 // PlatformMedia holds the platforms' documented media limits. Platforms absent here (the
@@ -43,11 +46,15 @@ var PlatformMedia = map[Platform]MediaLimits{
 	// images of at most 8 MB with an aspect ratio from 4:5 to 1.91:1; MOV or MP4 videos of at
 	// most 1 GB. https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media
 	Instagram: {ImageTypes: []string{"image/jpeg"}, VideoTypes: []string{"video/mp4", "video/quicktime"},
-		MaxImageBytes: 8 << 20, MaxVideoBytes: 1 << 30, MinAspect: 4.0 / 5.0, MaxAspect: 1.91},
+		MaxImageBytes: 8 << 20, MaxVideoBytes: 1 << 30, MinAspect: 4.0 / 5.0, MaxAspect: 1.91,
+		MinVideo: 3 * time.Second, MaxVideo: 15 * time.Minute},
 	// Images API: JPG, GIF or PNG; Videos API: MP4.
 	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
 	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
-	LinkedIn: {ImageTypes: []string{"image/jpeg", "image/gif", "image/png"}, VideoTypes: []string{"video/mp4"}},
+	// Video length 3 s to 30 min: LinkedIn's video guidelines as summarised by
+	// https://www.ayrshare.com/docs/media-guidelines/linkedin (not in the stored Microsoft pages).
+	LinkedIn: {ImageTypes: []string{"image/jpeg", "image/gif", "image/png"}, VideoTypes: []string{"video/mp4"},
+		MinVideo: 3 * time.Second, MaxVideo: 30 * time.Minute},
 	// Content Posting API: videos MP4 (recommended), WebM or MOV of at most 4 GB; photos JPEG
 	// or WebP. https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
 	// https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
@@ -74,6 +81,11 @@ func CheckMedia(platform Platform, m MediaInfo) []string {
 	if max > 0 && m.Bytes > max {
 		problems = append(problems, fmt.Sprintf("is %s; %s takes at most %s", bytesText(m.Bytes), name, bytesText(max)))
 	}
+	if kind == MediaVideo && m.Duration > 0 {
+		if (l.MinVideo > 0 && m.Duration < l.MinVideo) || (l.MaxVideo > 0 && m.Duration > l.MaxVideo) {
+			problems = append(problems, fmt.Sprintf("lasts %s; %s takes %s to %s", durationText(m.Duration), name, durationText(l.MinVideo), durationText(l.MaxVideo)))
+		}
+	}
 	if kind == MediaImage && m.Width > 0 && m.Height > 0 {
 		ratio := float64(m.Width) / float64(m.Height)
 		if (l.MinAspect > 0 && ratio < l.MinAspect-0.005) || (l.MaxAspect > 0 && ratio > l.MaxAspect+0.005) {
@@ -81,6 +93,17 @@ func CheckMedia(platform Platform, m MediaInfo) []string {
 		}
 	}
 	return problems
+}
+
+func durationText(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 func bytesText(n int64) string {

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/domain"
 )
@@ -32,6 +33,9 @@ func TestCheckMedia(t *testing.T) {
 		{"linkedin png", domain.LinkedIn, domain.MediaInfo{URL: "https://cdn/p.png", ContentType: "image/png"}, nil},
 		{"linkedin webp", domain.LinkedIn, domain.MediaInfo{URL: "https://cdn/p.webp", ContentType: "image/webp"}, []string{"is image/webp"}},
 		{"type unknown is judged by the extension only elsewhere", domain.Instagram, domain.MediaInfo{URL: "https://cdn/x"}, nil},
+		{"instagram reel of 2 s", domain.Instagram, domain.MediaInfo{URL: "https://cdn/v.mp4", ContentType: "video/mp4", Duration: 2 * time.Second}, []string{"lasts 2 seconds; Instagram takes 3 seconds to 15 minutes"}},
+		{"instagram reel of 16 min", domain.Instagram, domain.MediaInfo{URL: "https://cdn/v.mp4", ContentType: "video/mp4", Duration: 16*time.Minute + 30*time.Second}, []string{"lasts 16 min 30 s"}},
+		{"linkedin video of 20 min", domain.LinkedIn, domain.MediaInfo{URL: "https://cdn/v.mp4", ContentType: "video/mp4", Duration: 20 * time.Minute}, nil},
 		{"sandbox fetches nothing", domain.Sandbox, domain.MediaInfo{URL: "https://cdn/x.bmp", ContentType: "image/bmp"}, nil},
 	} {
 		got := domain.CheckMedia(tc.platform, tc.info)

@@ -105,6 +105,12 @@ func (p *Prober) Probe(ctx context.Context, raw string) (domain.MediaInfo, error
 	}
 	info.ContentType = contentType(res.Header.Get("Content-Type"))
 	info.Bytes = size(res)
+	if info.Kind() == domain.MediaVideo {
+		if info.ContentType == "video/mp4" || info.ContentType == "video/quicktime" || info.ContentType == "" {
+			info.Duration, _ = p.mp4Duration(ctx, raw, info.Bytes)
+		}
+		return info, nil
+	}
 	if info.Kind() != domain.MediaImage {
 		return info, nil
 	}

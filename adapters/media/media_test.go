@@ -3,6 +3,7 @@ package media_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -100,4 +101,55 @@ func port(srv *httptest.Server) string {
 	i := strings.LastIndexByte(srv.URL, ':')
 	n, _ := strconv.Atoi(srv.URL[i+1:])
 	return strconv.Itoa(n)
+}
+
+// box is an ISO BMFF box: a 32-bit size, a type and the payload.
+func box(kind string, payload ...[]byte) []byte {
+	body := bytes.Join(payload, nil)
+	out := make([]byte, 8, 8+len(body))
+	binary.BigEndian.PutUint32(out[0:4], uint32(8+len(body)))
+	copy(out[4:8], kind)
+	return append(out, body...)
+}
+
+// mvhd is a movie header of version 0 or 1 with the given timescale and duration.
+func mvhd(version byte, scale uint32, duration uint64) []byte {
+	var b []byte
+	b = append(b, version, 0, 0, 0)
+	if version == 1 {
+		b = append(b, make([]byte, 16)...) // creation and modification times
+		b = binary.BigEndian.AppendUint32(b, scale)
+		b = binary.BigEndian.AppendUint64(b, duration)
+	} else {
+		b = append(b, make([]byte, 8)...)
+		b = binary.BigEndian.AppendUint32(b, scale)
+		b = binary.BigEndian.AppendUint32(b, uint32(duration))
+	}
+	return box("mvhd", append(b, make([]byte, 80)...))
+}
+
+func TestProbe_ReadsAnMP4sDurationWhereverItsMovieHeaderIs(t *testing.T) {
+	t.Parallel()
+	ftyp := box("ftyp", []byte("isom\x00\x00\x02\x00isomiso2mp41"))
+	mdat := box("mdat", bytes.Repeat([]byte{7}, 200_000))
+	moov5s := box("moov", mvhd(0, 1000, 5000), box("trak", []byte("...")))
+	moovLong := box("moov", mvhd(1, 600, 600*16*60)) // 16 minutes, 64-bit header
+	files := map[string][]byte{
+		"/end.mp4":   bytes.Join([][]byte{ftyp, mdat, moov5s}, nil),
+		"/front.mp4": bytes.Join([][]byte{ftyp, moovLong, mdat}, nil),
+		"/junk.mp4":  bytes.Repeat([]byte{1}, 1000),
+	}
+	srv := server(t, files, map[string]string{"/end.mp4": "video/mp4", "/front.mp4": "video/mp4", "/junk.mp4": "video/mp4"})
+	p := media.New(media.Options{AllowPrivate: true})
+	for path, want := range map[string]time.Duration{"/end.mp4": 5 * time.Second, "/front.mp4": 16 * time.Minute, "/junk.mp4": 0} {
+		info, err := p.Probe(context.Background(), srv.URL+path)
+		if err != nil || info.Duration != want {
+			t.Errorf("Probe(%s) duration = %v, %v; want %v", path, info.Duration, err, want)
+		}
+	}
+	// And the domain refuses the 16-minute video for Instagram.
+	info, _ := p.Probe(context.Background(), srv.URL+"/front.mp4")
+	if got := domain.CheckMedia(domain.Instagram, info); len(got) != 1 || !strings.Contains(got[0], "lasts 16 minutes") {
+		t.Errorf("CheckMedia = %q", got)
+	}
 }
