@@ -1,0 +1,44 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// CaptionRequest asks for one caption per platform from a short brief.
+type CaptionRequest struct {
+	Brief     string
+	Platforms []domain.Platform
+	Tone      string // such as "friendly", "formal"; "" lets the model choose
+	Language  string // such as "en", "German"; "" means the brief's language
+	// Voice is the company's brand voice: how it sounds, words it avoids, hashtags it uses.
+	VoiceDescription string
+	AvoidWords       []string
+	DefaultHashtags  []string
+	// Fix names, per platform, what broke its rules in the previous answer, so the model can
+	// correct it (a regeneration); empty on the first request.
+	Fix map[domain.Platform]string
+}
+
+// CaptionSuggestion is one platform's caption. Hashtags come separately, without '#'.
+type CaptionSuggestion struct {
+	Platform domain.Platform
+	Caption  string
+	Hashtags []string
+}
+
+// CaptionResult is the generator's answer and the tokens it cost.
+type CaptionResult struct {
+	Suggestions      []CaptionSuggestion
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// CaptionGenerator writes captions with a language model. Errors: CodeRateLimited (the
+// provider's limit, with RetryAfter) and CodeUnavailable (down, timed out, or an answer
+// that cannot be read) after its own retries within the request's deadline. Messages never
+// carry keys or the provider's raw answers.
+type CaptionGenerator interface {
+	Generate(ctx context.Context, req CaptionRequest) (CaptionResult, error)
+}
