@@ -48,12 +48,13 @@ const (
 	ResourceMembers   Resource = "members"
 	ResourceWebhooks  Resource = "webhooks"
 	ResourceCompany   Resource = "company"
+	ResourceBrand     Resource = "brand" // the brand voice AI captions are written in
 	ResourceTenants   Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand}
 
 // Action is what is done to a resource.
 type Action string

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/heraldhq/herald/domain"
 )
@@ -41,4 +42,12 @@ type CaptionResult struct {
 // carry keys or the provider's raw answers.
 type CaptionGenerator interface {
 	Generate(ctx context.Context, req CaptionRequest) (CaptionResult, error)
+}
+
+// AIUsage keeps the AI tokens each company used per month.
+type AIUsage interface {
+	// Add counts one request's tokens in the company's month (the first day, UTC).
+	Add(ctx context.Context, company domain.CompanyID, month time.Time, prompt, completion int64) error
+	// Get returns the tokens the company used in month; zero when none.
+	Get(ctx context.Context, company domain.CompanyID, month time.Time) (prompt, completion int64, err error)
 }

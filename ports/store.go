@@ -29,6 +29,7 @@ type Tx interface {
 	Posts() Posts
 	Accounts() Accounts
 	OAuthStates() OAuthStates
+	AIUsage() AIUsage
 	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
 	Jobs() Jobs
 }
@@ -50,6 +51,8 @@ type Companies interface {
 	Lock(ctx context.Context, id domain.CompanyID) (domain.Company, error)
 	// Update writes c's plan and status, or returns CodeNotFound.
 	Update(ctx context.Context, c domain.Company) error
+	// SetSettings replaces the company's settings, or returns CodeNotFound.
+	SetSettings(ctx context.Context, id domain.CompanyID, settings map[string]string) error
 	// List returns one page of every company with its counts, oldest first, and the cursor of
 	// the next page ("" on the last). A malformed cursor is CodeInvalid.
 	List(ctx context.Context, p Page) ([]domain.CompanySummary, string, error)

@@ -16,6 +16,7 @@ type API struct {
 	idem     *app.Idempotency
 	accounts *app.Accounts
 	posts    *app.Posts
+	ai       *app.AI
 	log      *slog.Logger
 }
 
@@ -27,12 +28,13 @@ type Services struct {
 	Idempotency *app.Idempotency
 	Accounts    *app.Accounts
 	Posts       *app.Posts
+	AI          *app.AI
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -67,4 +69,5 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/posts/:id/schedule", a.schedulePost)
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
 	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
+	company.POST("/ai/captions", a.suggestCaptions)
 }

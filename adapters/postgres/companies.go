@@ -33,7 +33,7 @@ type companyRow struct {
 
 func (r companyRow) toCompany() domain.Company {
 	settings := map[string]string{}
-	_ = json.Unmarshal(r.Settings, &settings) // the column is written only by Create, from a map
+	_ = json.Unmarshal(r.Settings, &settings) // the column is written only from a map[string]string
 	return domain.Company{ID: domain.CompanyID(r.ID), Name: r.Name, Plan: domain.Plan(r.Plan),
 		Status: domain.CompanyStatus(r.Status), Settings: settings, Version: r.Version, CreatedAt: r.CreatedAt.UTC()}
 }
@@ -74,6 +74,19 @@ func (s companies) Update(ctx context.Context, c domain.Company) error {
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE companies SET plan = $2, status = $3, version = version + 1, updated_at = now()
 		WHERE id = $1`, c.ID, c.Plan, c.Status)
+	if err != nil {
+		return translate(err, "company")
+	}
+	return oneRow(res, "company")
+}
+
+// SetSettings implements ports.Companies.
+func (s companies) SetSettings(ctx context.Context, id domain.CompanyID, settings map[string]string) error {
+	raw, err := json.Marshal(settings)
+	if err != nil {
+		return fmt.Errorf("postgres: company settings: %w", err)
+	}
+	res, err := s.q.ExecContext(ctx, `UPDATE companies SET settings = $2, updated_at = now() WHERE id = $1`, id, raw)
 	if err != nil {
 		return translate(err, "company")
 	}

@@ -410,3 +410,25 @@ func TestAPI_PostIdempotencyKey(t *testing.T) {
 		t.Errorf("%d posts after a repeated create, want 1", n)
 	}
 }
+
+func TestAPI_AICaptionsWithoutAProvider(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner, viewer := register(t, c, "ai-owner"), register(t, c, "ai-viewer")
+	oc := c.with(owner.token, owner.companyID)
+	if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": viewer.email, "role": "viewer"}); st != 201 {
+		t.Fatalf("add viewer = %d %v", st, b)
+	}
+	body := map[string]any{"brief": "We launch today", "platforms": []string{"linkedin"}}
+	st, _, p := oc.do("POST", "/api/v1/ai/captions", body)
+	if st != 503 || !strings.Contains(p["detail"].(string), "OPENAI_API_KEY") {
+		t.Errorf("no provider = %d %v, want 503 saying how to configure one", st, p)
+	}
+	if st, _, _ := c.with(viewer.token, owner.companyID).do("POST", "/api/v1/ai/captions", body); st != 403 {
+		t.Errorf("viewer = %d, want 403", st)
+	}
+	if st, _, _ := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": 7}); st != 422 {
+		t.Errorf("wrong type = %d, want 422", st)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
+	"github.com/heraldhq/herald/ports"
 )
 
 // Config is Herald's configuration, read from the environment once at start.
@@ -190,3 +191,6 @@ func (c Config) SandboxEnabled(realPlatforms int) bool {
 	}
 	return !c.Production || realPlatforms == 0
 }
+
+// CaptionGenerator returns the configured AI provider; nil until one is configured.
+func (c Config) CaptionGenerator() ports.CaptionGenerator { return nil }

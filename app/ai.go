@@ -1,0 +1,284 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// Limits of an AI request.
+const (
+	MaxBriefRunes = 2000
+	maxStyleRunes = 40
+)
+
+// Settings keys of the brand voice in companies.settings.
+const (
+	settingVoice    = "brand.voice"
+	settingAvoid    = "brand.avoid_words"
+	settingHashtags = "brand.default_hashtags"
+)
+
+// AI holds the AI-assist use cases: captions per platform from a brief, in the company's
+// brand voice, within each platform's rules and the plan's monthly token allowance.
+type AI struct {
+	store ports.Store
+	authz ports.Authorizer
+	gen   ports.CaptionGenerator // nil: no AI provider is configured
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewAI returns the AI use cases; gen is nil when no provider is configured.
+func NewAI(store ports.Store, authz ports.Authorizer, gen ports.CaptionGenerator, now func() time.Time, log *slog.Logger) *AI {
+	return &AI{store: store, authz: authz, gen: gen, now: now, log: log}
+}
+
+// ErrNoProvider is the answer of every AI request when no provider is configured.
+var ErrNoProvider = &domain.Error{Code: domain.CodeUnavailable, Message: "No AI provider is configured on this Herald. " +
+	"An operator sets OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server, such as Ollama or vLLM) and HERALD_AI_MODEL."}
+
+// Configured reports whether an AI provider is configured.
+func (a *AI) Configured() bool { return a.gen != nil }
+
+// SuggestInput is what a person asks the AI for.
+type SuggestInput struct {
+	Brief     string
+	Platforms []domain.Platform
+	Tone      string
+	Language  string
+}
+
+// Suggestions are captions that fit their platforms, and what they cost.
+type Suggestions struct {
+	Items            []ports.CaptionSuggestion
+	PromptTokens     int64
+	CompletionTokens int64
+}
+
+// Suggest writes one caption per platform from the brief, in the company's brand voice.
+// Every caption is checked against its platform's text rules: a caption that breaks them
+// is asked for again once, with what broke named, and is cut to fit as a last resort, so
+// none is ever returned broken. The tokens used are counted against the company's month.
+// Errors: CodeForbidden; CodeInvalid (fields); CodeUnavailable (no provider, or it failed);
+// CodeRateLimited (the plan's monthly allowance is spent, or the provider's limit).
+func (a *AI) Suggest(ctx context.Context, actor domain.Actor, in SuggestInput) (Suggestions, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAI, domain.ActionWrite); err != nil {
+		return Suggestions{}, err
+	}
+	if a.gen == nil {
+		return Suggestions{}, ErrNoProvider
+	}
+	req, err := checkSuggest(in)
+	if err != nil {
+		return Suggestions{}, err
+	}
+	month := domain.MonthOf(a.now())
+	err = a.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		prompt, completion, err := tx.AIUsage().Get(ctx, actor.CompanyID, month)
+		if err != nil {
+			return err
+		}
+		if allowance := c.Plan.AITokensPerMonth(); prompt+completion >= allowance {
+			next := month.AddDate(0, 1, 0)
+			return &domain.Error{Code: domain.CodeRateLimited, RetryAfter: next.Sub(a.now()), Message: fmt.Sprintf(
+				"This company used its %s AI tokens for %s (the %s plan's allowance); more are available on %s, or with a bigger plan.",
+				thousands64(allowance), month.Format("January"), c.Plan, next.Format("2 January"))}
+		}
+		voice := voiceOf(c.Settings)
+		req.VoiceDescription, req.AvoidWords, req.DefaultHashtags = voice.Description, voice.AvoidWords, voice.DefaultHashtags
+		return nil
+	})
+	if err != nil {
+		return Suggestions{}, err
+	}
+	out, err := a.generate(ctx, req)
+	if out.PromptTokens+out.CompletionTokens > 0 {
+		if uerr := a.store.InTx(ctx, func(tx ports.Tx) error {
+			return tx.AIUsage().Add(ctx, actor.CompanyID, month, out.PromptTokens, out.CompletionTokens)
+		}); uerr != nil && err == nil {
+			err = uerr
+		}
+	}
+	return out, err
+}
+
+// generate asks for captions, asks again once for those that break their platform's rules
+// (naming what broke), and cuts what still does not fit.
+func (a *AI) generate(ctx context.Context, req ports.CaptionRequest) (Suggestions, error) {
+	var out Suggestions
+	res, err := a.gen.Generate(ctx, req)
+	out.PromptTokens, out.CompletionTokens = int64(res.PromptTokens), int64(res.CompletionTokens)
+	if err != nil {
+		return out, err
+	}
+	byPlatform := map[domain.Platform]ports.CaptionSuggestion{}
+	fix := map[domain.Platform]string{}
+	for _, s := range res.Suggestions {
+		s.Hashtags = domain.CleanHashtags(s.Hashtags)
+		byPlatform[s.Platform] = s
+		if problems := domain.CaptionProblems(s.Platform, s.Caption, s.Hashtags); len(problems) > 0 {
+			fix[s.Platform] = "the caption with its hashtags " + strings.Join(problems, "; ")
+		}
+	}
+	if len(fix) > 0 {
+		again := req
+		again.Platforms, again.Fix = nil, fix
+		for _, p := range req.Platforms {
+			if _, ok := fix[p]; ok {
+				again.Platforms = append(again.Platforms, p)
+			}
+		}
+		res, err := a.gen.Generate(ctx, again)
+		out.PromptTokens += int64(res.PromptTokens)
+		out.CompletionTokens += int64(res.CompletionTokens)
+		if err == nil {
+			for _, s := range res.Suggestions {
+				if _, asked := fix[s.Platform]; asked {
+					s.Hashtags = domain.CleanHashtags(s.Hashtags)
+					byPlatform[s.Platform] = s
+				}
+			}
+		} else {
+			a.log.WarnContext(ctx, "asking the AI again for captions that broke the rules failed; cutting them to fit", "err", err)
+		}
+	}
+	for _, p := range req.Platforms {
+		s := byPlatform[p]
+		s.Platform = p
+		s.Caption, s.Hashtags = domain.FitCaption(p, s.Caption, s.Hashtags)
+		out.Items = append(out.Items, s)
+	}
+	return out, nil
+}
+
+func checkSuggest(in SuggestInput) (ports.CaptionRequest, error) {
+	v := domain.Violations{}
+	req := ports.CaptionRequest{Brief: strings.TrimSpace(in.Brief), Tone: strings.TrimSpace(in.Tone), Language: strings.TrimSpace(in.Language)}
+	switch n := utf8.RuneCountInString(req.Brief); {
+	case n == 0:
+		v.Add("brief", "say in a few words what the post is about")
+	case n > MaxBriefRunes:
+		v.Add("brief", fmt.Sprintf("is %d characters long; at most %d", n, MaxBriefRunes))
+	}
+	for field, s := range map[string]string{"tone": req.Tone, "language": req.Language} {
+		if utf8.RuneCountInString(s) > maxStyleRunes || strings.ContainsAny(s, "\n\r") {
+			v.Add(field, fmt.Sprintf("must be a few words on one line (at most %d characters)", maxStyleRunes))
+		}
+	}
+	if len(in.Platforms) == 0 {
+		v.Add("platforms", "choose at least one platform")
+	}
+	for i, p := range in.Platforms {
+		if _, err := domain.ParsePlatform(string(p)); err != nil {
+			v.Add(fmt.Sprintf("platforms[%d]", i), "is not a platform Herald knows")
+			continue
+		}
+		if slices.Contains(req.Platforms, p) {
+			v.Add(fmt.Sprintf("platforms[%d]", i), "names the same platform twice")
+			continue
+		}
+		req.Platforms = append(req.Platforms, p)
+	}
+	return req, v.Err()
+}
+
+// Voice returns the company's brand voice. Errors: CodeForbidden.
+func (a *AI) Voice(ctx context.Context, actor domain.Actor) (domain.BrandVoice, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceBrand, domain.ActionRead); err != nil {
+		return domain.BrandVoice{}, err
+	}
+	var v domain.BrandVoice
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		v = voiceOf(c.Settings)
+		return err
+	})
+	return v, err
+}
+
+// SetVoice stores the company's brand voice (owners and admins).
+// Errors: CodeForbidden; CodeInvalid.
+func (a *AI) SetVoice(ctx context.Context, actor domain.Actor, description string, avoid, hashtags []string) (domain.BrandVoice, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceBrand, domain.ActionWrite); err != nil {
+		return domain.BrandVoice{}, err
+	}
+	v, err := domain.NewBrandVoice(description, avoid, hashtags)
+	if err != nil {
+		return domain.BrandVoice{}, err
+	}
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Lock(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		settings := map[string]string{}
+		for k, val := range c.Settings {
+			settings[k] = val
+		}
+		settings[settingVoice] = v.Description
+		settings[settingAvoid] = strings.Join(v.AvoidWords, "\n")
+		settings[settingHashtags] = strings.Join(v.DefaultHashtags, "\n")
+		if err := tx.Companies().SetSettings(ctx, actor.CompanyID, settings); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "brand.voice_changed",
+			Subject: string(actor.CompanyID), At: a.now()})
+	})
+	return v, err
+}
+
+func voiceOf(settings map[string]string) domain.BrandVoice {
+	split := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, "\n")
+	}
+	return domain.BrandVoice{Description: settings[settingVoice], AvoidWords: split(settings[settingAvoid]), DefaultHashtags: split(settings[settingHashtags])}
+}
+
+// Usage is a company's AI tokens this month against its plan's allowance.
+type Usage struct {
+	Month            time.Time
+	PromptTokens     int64
+	CompletionTokens int64
+	Allowance        int64
+}
+
+// Usage returns the company's AI usage this month. Errors: CodeForbidden.
+func (a *AI) Usage(ctx context.Context, actor domain.Actor) (Usage, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAI, domain.ActionRead); err != nil {
+		return Usage{}, err
+	}
+	u := Usage{Month: domain.MonthOf(a.now())}
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		u.Allowance = c.Plan.AITokensPerMonth()
+		u.PromptTokens, u.CompletionTokens, err = tx.AIUsage().Get(ctx, actor.CompanyID, u.Month)
+		return err
+	})
+	return u, err
+}
+
+func thousands64(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

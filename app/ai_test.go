@@ -1,0 +1,235 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// scripted is a CaptionGenerator that answers from a script and records what it was asked.
+type scripted struct {
+	mu     sync.Mutex
+	asked  []ports.CaptionRequest
+	answer func(n int, req ports.CaptionRequest) (ports.CaptionResult, error)
+}
+
+func (s *scripted) Generate(_ context.Context, req ports.CaptionRequest) (ports.CaptionResult, error) {
+	s.mu.Lock()
+	s.asked = append(s.asked, req)
+	n := len(s.asked)
+	s.mu.Unlock()
+	return s.answer(n, req)
+}
+
+func each(req ports.CaptionRequest, caption func(domain.Platform) string, tags ...string) ports.CaptionResult {
+	res := ports.CaptionResult{PromptTokens: 100, CompletionTokens: 50}
+	for _, p := range req.Platforms {
+		res.Suggestions = append(res.Suggestions, ports.CaptionSuggestion{Platform: p, Caption: caption(p), Hashtags: tags})
+	}
+	return res
+}
+
+var seq atomic.Int64
+
+type world struct {
+	ai     *app.AI
+	gen    *scripted
+	owner  domain.Actor
+	viewer domain.Actor
+	editor domain.Actor
+	other  domain.Actor
+}
+
+func setup(t *testing.T, gen *scripted) world {
+	t.Helper()
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	enf, err := authz.New(ctx, db.Pool(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	company := func(name string, roles ...domain.Role) []domain.Actor {
+		var out []domain.Actor
+		err := db.InTx(ctx, func(tx ports.Tx) error {
+			c, _ := domain.NewCompany(name, time.Now())
+			if err := tx.Companies().Create(ctx, &c); err != nil {
+				return err
+			}
+			for _, r := range roles {
+				u := domain.User{Email: fmt.Sprintf("ai-%d-%d@example.com", time.Now().UnixNano(), seq.Add(1)), Name: "x", CreatedAt: time.Now()}
+				if err := tx.Users().Create(ctx, &u, "h"); err != nil {
+					return err
+				}
+				if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: r, JoinedAt: time.Now()}); err != nil {
+					return err
+				}
+				out = append(out, domain.Actor{UserID: u.ID, CompanyID: c.ID, Role: r})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	acme := company("Acme", domain.RoleOwner, domain.RoleViewer, domain.RoleEditor)
+	rival := company("Rival", domain.RoleOwner)
+	if err := enf.Reload(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	var g ports.CaptionGenerator
+	if gen != nil {
+		g = gen
+	}
+	return world{ai: app.NewAI(db, enf, g, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil))), gen: gen,
+		owner: acme[0], viewer: acme[1], editor: acme[2], other: rival[0]}
+}
+
+func TestSuggest_FitsEveryPlatformAndUsesTheBrandVoice(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("Great news everyone ", 200) // 4,000 runes
+	gen := &scripted{answer: func(n int, req ports.CaptionRequest) (ports.CaptionResult, error) {
+		if n == 1 {
+			// LinkedIn's caption is too long, Instagram's has too many hashtags.
+			return each(req, func(p domain.Platform) string {
+				if p == domain.LinkedIn {
+					return long
+				}
+				return "Launch day! #one #two"
+			}, tagsN(40)...), nil
+		}
+		// The second answer fixes Instagram but LinkedIn is still too long: it is cut.
+		return each(req, func(p domain.Platform) string {
+			if p == domain.LinkedIn {
+				return long
+			}
+			return "Launch day, fixed"
+		}, "launch", "#Launch"), nil
+	}}
+	w := setup(t, gen)
+	ctx := context.Background()
+	if _, err := w.ai.SetVoice(ctx, w.owner, "Warm and plain", []string{"synergy"}, []string{"#acme"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := w.ai.Suggest(ctx, w.editor, app.SuggestInput{Brief: "We launch today", Platforms: []domain.Platform{domain.LinkedIn, domain.Instagram, domain.TikTok}, Tone: "friendly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Items) != 3 || s.PromptTokens != 200 || s.CompletionTokens != 100 {
+		t.Fatalf("suggestions %d, tokens %d/%d", len(s.Items), s.PromptTokens, s.CompletionTokens)
+	}
+	for _, it := range s.Items {
+		if p := domain.CaptionProblems(it.Platform, it.Caption, it.Hashtags); len(p) > 0 {
+			t.Errorf("%s caption breaks its rules: %q", it.Platform, p)
+		}
+	}
+	if li := s.Items[0]; li.Platform != domain.LinkedIn || !strings.HasSuffix(li.Caption, "…") {
+		t.Errorf("the still-too-long LinkedIn caption was not cut: %q", li.Caption[len(li.Caption)-20:])
+	}
+	if ig := s.Items[1]; ig.Caption != "Launch day, fixed" || strings.Join(ig.Hashtags, ",") != "launch" {
+		t.Errorf("instagram = %+v, want the regenerated caption with de-duplicated hashtags", ig)
+	}
+	first, second := gen.asked[0], gen.asked[1]
+	if first.VoiceDescription != "Warm and plain" || first.AvoidWords[0] != "synergy" || first.DefaultHashtags[0] != "acme" || first.Tone != "friendly" {
+		t.Errorf("the first request lacks the brand voice or tone: %+v", first)
+	}
+	if len(second.Platforms) != 2 || !strings.Contains(second.Fix[domain.LinkedIn], "characters long") || !strings.Contains(second.Fix[domain.Instagram], "hashtags") {
+		t.Errorf("the regeneration = platforms %v, fix %v", second.Platforms, second.Fix)
+	}
+	if _, err := w.ai.Usage(ctx, w.viewer); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("a viewer reads AI usage: %v", err)
+	}
+	u, err := w.ai.Usage(ctx, w.owner)
+	if err != nil || u.PromptTokens != 200 || u.CompletionTokens != 100 || u.Allowance != domain.PlanFree.AITokensPerMonth() {
+		t.Errorf("usage = %+v, %v", u, err)
+	}
+	if u, _ := w.ai.Usage(ctx, w.other); u.PromptTokens != 0 {
+		t.Errorf("another company sees usage %+v", u)
+	}
+}
+
+func TestSuggest_RolesInputQuotaAndNoProvider(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	none := setup(t, nil)
+	if _, err := none.ai.Suggest(ctx, none.owner, app.SuggestInput{Brief: "x", Platforms: []domain.Platform{domain.LinkedIn}}); !errors.Is(err, app.ErrNoProvider) {
+		t.Errorf("without a provider: %v", err)
+	}
+	gen := &scripted{answer: func(n int, req ports.CaptionRequest) (ports.CaptionResult, error) {
+		res := each(req, func(domain.Platform) string { return "ok" })
+		res.PromptTokens = 15_000 // free plan: 20,000 a month
+		return res, nil
+	}}
+	w := setup(t, gen)
+	if _, err := w.ai.Suggest(ctx, w.viewer, app.SuggestInput{Brief: "x", Platforms: []domain.Platform{domain.LinkedIn}}); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("a viewer uses AI: %v", err)
+	}
+	if _, err := w.ai.SetVoice(ctx, w.editor, "x", nil, nil); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("an editor sets the brand voice: %v", err)
+	}
+	for _, in := range []app.SuggestInput{
+		{Brief: "", Platforms: []domain.Platform{domain.LinkedIn}},
+		{Brief: strings.Repeat("x", app.MaxBriefRunes+1), Platforms: []domain.Platform{domain.LinkedIn}},
+		{Brief: "x"},
+		{Brief: "x", Platforms: []domain.Platform{"myspace"}},
+		{Brief: "x", Platforms: []domain.Platform{domain.LinkedIn, domain.LinkedIn}},
+		{Brief: "x", Platforms: []domain.Platform{domain.LinkedIn}, Tone: "one\ntwo"},
+	} {
+		if _, err := w.ai.Suggest(ctx, w.owner, in); domain.CodeOf(err) != domain.CodeInvalid {
+			t.Errorf("Suggest(%+v) = %v, want CodeInvalid", in, err)
+		}
+	}
+	if len(gen.asked) != 0 {
+		t.Fatalf("invalid requests reached the provider %d times", len(gen.asked))
+	}
+	in := app.SuggestInput{Brief: "x", Platforms: []domain.Platform{domain.LinkedIn}, Tone: "friendly"}
+	if _, err := w.ai.Suggest(ctx, w.owner, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ai.Suggest(ctx, w.owner, in); err != nil {
+		t.Fatalf("second request under the allowance: %v", err)
+	}
+	_, err := w.ai.Suggest(ctx, w.owner, in)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeRateLimited || de.RetryAfter <= 0 || !strings.Contains(de.Message, "20,000") {
+		t.Errorf("over the allowance: %v", err)
+	}
+	if len(gen.asked) != 2 {
+		t.Errorf("the provider was asked %d times, want 2 (the third was refused before)", len(gen.asked))
+	}
+	// The rival company's allowance is its own.
+	if _, err := w.ai.Suggest(ctx, w.other, in); err != nil {
+		t.Errorf("another company's first request: %v", err)
+	}
+	// Provider failures pass through unchanged, and cost nothing.
+	failing := setup(t, &scripted{answer: func(int, ports.CaptionRequest) (ports.CaptionResult, error) {
+		return ports.CaptionResult{}, &domain.Error{Code: domain.CodeRateLimited, Message: "The AI service is busy.", RetryAfter: time.Second}
+	}})
+	if _, err := failing.ai.Suggest(ctx, failing.owner, in); domain.CodeOf(err) != domain.CodeRateLimited {
+		t.Errorf("provider rate limit: %v", err)
+	}
+	if u, _ := failing.ai.Usage(ctx, failing.owner); u.PromptTokens != 0 {
+		t.Errorf("a failed request was counted: %+v", u)
+	}
+}
+
+func tagsN(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("tag%d", i))
+	}
+	return out
+}
