@@ -84,21 +84,32 @@ var answerSchema = func() *jsonschema.Definition {
 	return def
 }()
 
-// schemaFor returns answerSchema with the platform ids limited to platforms.
+// schemaFor returns answerSchema with the platform ids limited to platforms. The
+// suggestion's schema is either inline or a $ref into $defs (go-openai uses $defs for
+// named struct types); both are copied before the change, never shared.
 func schemaFor(platforms []domain.Platform) *jsonschema.Definition {
+	enum := make([]string, 0, len(platforms))
+	for _, p := range platforms {
+		enum = append(enum, string(p))
+	}
+	limit := func(item jsonschema.Definition) jsonschema.Definition {
+		item.Properties = copyProps(item.Properties)
+		platform := item.Properties["platform"]
+		platform.Enum = enum
+		item.Properties["platform"] = platform
+		return item
+	}
 	top := *answerSchema
 	top.Properties = copyProps(top.Properties)
 	list := top.Properties["suggestions"]
-	item := *list.Items
-	item.Properties = copyProps(item.Properties)
-	platform := item.Properties["platform"]
-	platform.Enum = nil
-	for _, p := range platforms {
-		platform.Enum = append(platform.Enum, string(p))
+	if name, ok := strings.CutPrefix(list.Items.Ref, "#/$defs/"); ok {
+		top.Defs = copyProps(top.Defs)
+		top.Defs[name] = limit(top.Defs[name])
+	} else {
+		item := limit(*list.Items)
+		list.Items = &item
+		top.Properties["suggestions"] = list
 	}
-	item.Properties["platform"] = platform
-	list.Items = &item
-	top.Properties["suggestions"] = list
 	return &top
 }
 
