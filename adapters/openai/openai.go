@@ -76,18 +76,15 @@ type answerSuggestion struct {
 	Hashtags []string `json:"hashtags" description:"hashtags without the # sign"`
 }
 
-var answerSchema = func() *jsonschema.Definition {
-	def, err := jsonschema.GenerateSchemaForType(answer{})
+// schemaFor returns the schema of answer with the platform ids limited to platforms. It is
+// generated afresh for every request: go-openai's Definition.MarshalJSON writes to the
+// definitions it marshals, so a shared schema would race between concurrent calls. The
+// suggestion's schema is inline or a $ref into $defs (go-openai's way for named structs).
+func schemaFor(platforms []domain.Platform) (*jsonschema.Definition, error) {
+	top, err := jsonschema.GenerateSchemaForType(answer{})
 	if err != nil {
-		panic("openai: answer schema: " + err.Error())
+		return nil, fmt.Errorf("openai: answer schema: %w", err)
 	}
-	return def
-}()
-
-// schemaFor returns answerSchema with the platform ids limited to platforms. The
-// suggestion's schema is either inline or a $ref into $defs (go-openai uses $defs for
-// named struct types); both are copied before the change, never shared.
-func schemaFor(platforms []domain.Platform) *jsonschema.Definition {
 	enum := make([]string, 0, len(platforms))
 	for _, p := range platforms {
 		enum = append(enum, string(p))
@@ -99,18 +96,15 @@ func schemaFor(platforms []domain.Platform) *jsonschema.Definition {
 		item.Properties["platform"] = platform
 		return item
 	}
-	top := *answerSchema
-	top.Properties = copyProps(top.Properties)
 	list := top.Properties["suggestions"]
 	if name, ok := strings.CutPrefix(list.Items.Ref, "#/$defs/"); ok {
-		top.Defs = copyProps(top.Defs)
 		top.Defs[name] = limit(top.Defs[name])
 	} else {
 		item := limit(*list.Items)
 		list.Items = &item
 		top.Properties["suggestions"] = list
 	}
-	return &top
+	return top, nil
 }
 
 func copyProps(m map[string]jsonschema.Definition) map[string]jsonschema.Definition {
@@ -144,10 +138,24 @@ func (g *Generator) Generate(ctx context.Context, req ports.CaptionRequest) (por
 	invalidRetries := 1
 	for {
 		useSchema := !g.noSchema.Load()
-		resp, err := g.complete(ctx, g.request(messages, platforms, useSchema), &result)
+		chat := goopenai.ChatCompletionRequest{Model: g.model, Messages: messages}
+		if useSchema {
+			schema, err := schemaFor(platforms)
+			if err != nil {
+				return result, &domain.Error{Code: domain.CodeInternal, Err: err}
+			}
+			chat.ResponseFormat = &goopenai.ChatCompletionResponseFormat{
+				Type: goopenai.ChatCompletionResponseFormatTypeJSONSchema,
+				JSONSchema: &goopenai.ChatCompletionResponseFormatJSONSchema{
+					Name: "captions", Description: "One caption per platform", Schema: schema, Strict: true,
+				},
+			}
+		}
+		resp, err := g.complete(ctx, chat, &result)
 		if err != nil && useSchema && isSchemaRejection(err) {
 			// Ask again without response_format; the prompt describes the shape too.
-			resp, err = g.complete(ctx, g.request(messages, platforms, false), &result)
+			chat.ResponseFormat = nil
+			resp, err = g.complete(ctx, chat, &result)
 			if !isStatus(err, http.StatusBadRequest) {
 				g.noSchema.Store(true)
 			}
@@ -172,22 +180,6 @@ func (g *Generator) Generate(ctx context.Context, req ports.CaptionRequest) (por
 				". Answer again with the JSON object only, exactly one suggestion for each platform asked for.",
 		})
 	}
-}
-
-func (g *Generator) request(messages []goopenai.ChatCompletionMessage, platforms []domain.Platform, schema bool) goopenai.ChatCompletionRequest {
-	r := goopenai.ChatCompletionRequest{Model: g.model, Messages: messages}
-	if schema {
-		r.ResponseFormat = &goopenai.ChatCompletionResponseFormat{
-			Type: goopenai.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &goopenai.ChatCompletionResponseFormatJSONSchema{
-				Name:        "captions",
-				Description: "One caption per platform",
-				Schema:      schemaFor(platforms),
-				Strict:      true,
-			},
-		}
-	}
-	return r
 }
 
 // askedPlatforms returns the requested platforms without repeats, or CodeBadRequest.
