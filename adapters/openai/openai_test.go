@@ -144,6 +144,66 @@ func TestGenerator_Generate(t *testing.T) {
 		}
 	})
 
+	t.Run("SchemaRejectedInPlainTextFallsBack", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, func(n int, r seen) reply {
+			if r.Body.ResponseFormat != nil {
+				return reply{Status: http.StatusBadRequest, Header: map[string]string{"Content-Type": "text/plain"}, Body: "json_schema is unsupported"}
+			}
+			return completion(captions("linkedin", "instagram"), 1, 1)
+		})
+		g := newTestGenerator(f, Config{})
+
+		if _, err := g.Generate(context.Background(), launch); err != nil {
+			t.Fatalf("Generate: %v", err)
+		}
+		if n := len(f.requests()); n != 2 || !g.noSchema.Load() {
+			t.Errorf("requests = %d, noSchema = %v; want 2, true", n, g.noSchema.Load())
+		}
+	})
+
+	t.Run("ConcurrentCallsShareNothing", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, func(n int, r seen) reply {
+			if n%2 == 0 {
+				rep := apiError(http.StatusTooManyRequests, "slow down", "rate_limit", "")
+				rep.Header = map[string]string{"Retry-After": "0.01"}
+				return rep
+			}
+			return completion(captions("linkedin", "instagram"), 1, 1)
+		})
+		g := newTestGenerator(f, Config{MaxRetries: 20})
+
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				_, err := g.Generate(context.Background(), launch)
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Errorf("Generate: %v", err)
+			}
+		}
+	})
+
+	t.Run("UnknownModelNamesTheSettings", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, func(n int, r seen) reply {
+			return apiError(http.StatusNotFound, `model "test-model" not found, try pulling it first`, "api_error", "")
+		})
+		g := newTestGenerator(f, Config{})
+
+		_, err := g.Generate(context.Background(), launch)
+		if e := errorOf(t, err); e.Code != domain.CodeUnavailable || !strings.Contains(e.Message, "HERALD_AI_MODEL") {
+			t.Errorf("err = %v, want CodeUnavailable naming HERALD_AI_MODEL", err)
+		}
+		if n := len(f.requests()); n != 1 {
+			t.Errorf("requests = %d, want 1", n)
+		}
+	})
+
 	t.Run("OtherBadRequestIsNotAFallback", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t, func(n int, r seen) reply {
