@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -439,5 +442,44 @@ func TestAPI_AICaptionsWithoutAProvider(t *testing.T) {
 	}
 	if st, _, _ := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": 7}); st != 422 {
 		t.Errorf("wrong type = %d, want 422", st)
+	}
+}
+
+// TestAPI_AICaptionsThroughAnOpenAICompatibleServer runs the whole path against a local
+// server speaking the chat-completions contract: the first answer breaks LinkedIn's length,
+// the regeneration fits, and the usage of both calls is counted.
+func TestAPI_AICaptionsThroughAnOpenAICompatibleServer(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "POST" || r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer sk-test" {
+			http.Error(w, `{"error":{"message":"bad request","type":"invalid_request_error"}}`, 400)
+			return
+		}
+		caption := strings.Repeat("Launch ", 600) // 4,200 characters: too long for LinkedIn
+		if calls.Add(1) > 1 {
+			caption = "We launched! Come and see."
+		}
+		content, _ := json.Marshal(map[string]any{"suggestions": []map[string]any{{"platform": "linkedin", "caption": caption, "hashtags": []string{"#launch", "launch"}}}})
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": "c1", "object": "chat.completion", "model": "test",
+			"choices": []map[string]any{{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": string(content)}}},
+			"usage":   map[string]any{"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}})
+	}))
+	t.Cleanup(llm.Close)
+	m := startHeraldWith(t, app.Limits{}, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.URL + "/v1", "HERALD_AI_MODEL": "test"})
+	c := newClient(t, m)
+	owner := register(t, c, "ai-llm")
+	oc := c.with(owner.token, owner.companyID)
+	st, _, body := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": "We launch today", "platforms": []string{"linkedin"}, "tone": "friendly"})
+	if st != 200 {
+		t.Fatalf("captions = %d %v", st, body)
+	}
+	s := body["suggestions"].([]any)[0].(map[string]any)
+	if s["platform"] != "linkedin" || s["caption"] != "We launched! Come and see." || fmt.Sprint(s["hashtags"]) != "[launch]" {
+		t.Errorf("suggestion = %v", s)
+	}
+	if u := body["usage"].(map[string]any); u["prompt_tokens"] != float64(240) || u["completion_tokens"] != float64(80) || calls.Load() != 2 {
+		t.Errorf("usage = %v after %d calls", u, calls.Load())
 	}
 }

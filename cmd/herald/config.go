@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/openai"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
@@ -40,6 +41,9 @@ type Config struct {
 	Facebook  *facebook.Config  // HERALD_FACEBOOK_*
 	Instagram *instagram.Config // HERALD_INSTAGRAM_*
 	TikTok    *tiktok.Config    // HERALD_TIKTOK_*
+	// AI is the OpenAI-compatible provider, nil when neither OPENAI_API_KEY nor
+	// OPENAI_BASE_URL is set.
+	AI *openai.Config
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -165,6 +169,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	} else if ok {
 		c.Instagram = &ig
 	}
+	if ai, ok, err := openai.ParseConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.AI = &ai
+	}
 	if tt, ok, err := tiktok.ParseConfig(getenv); err != nil {
 		errs = append(errs, err)
 	} else if ok {
@@ -192,5 +201,10 @@ func (c Config) SandboxEnabled(realPlatforms int) bool {
 	return !c.Production || realPlatforms == 0
 }
 
-// CaptionGenerator returns the configured AI provider; nil until one is configured.
-func (c Config) CaptionGenerator() ports.CaptionGenerator { return nil }
+// CaptionGenerator returns the configured AI provider, or nil when none is.
+func (c Config) CaptionGenerator() ports.CaptionGenerator {
+	if c.AI == nil {
+		return nil
+	}
+	return openai.New(*c.AI)
+}

@@ -23,8 +23,17 @@ import (
 // X-Forwarded-For, so throttling tests can act as distinct clients.
 func startHerald(t testing.TB, limits app.Limits) *Main {
 	t.Helper()
+	return startHeraldWith(t, limits, nil)
+}
+
+// startHeraldWith is startHerald with more environment variables (a provider to use).
+func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string) *Main {
+	t.Helper()
 	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
 		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms"}
+	for k, v := range extra {
+		env[k] = v
+	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
