@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/heraldhq/herald/app"
+)
+
+// joinAs adds a new person to owner's company with role and switches them to it.
+func joinAs(t *testing.T, m *Main, owner *browser, name, company, role string) *browser {
+	t.Helper()
+	b := newBrowser(t, m)
+	email := b.registerUI(name)
+	owner.submit("/team", "#add-member", map[string]string{"email": email, "role": role})
+	_, home := b.get("/")
+	var id string
+	home.Find("#company-select option").Each(func(_ int, s *goquery.Selection) {
+		if s.Text() == company {
+			id = s.AttrOr("value", "")
+		}
+	})
+	if id == "" {
+		t.Fatalf("%s is not a member of %s", name, company)
+	}
+	b.submit("/", "#company-switcher", map[string]string{"company_id": id})
+	return b
+}
+
+// postWithToken sends a form to path with the page's CSRF token, as htmx would when hx is true.
+func (b *browser) postWithToken(path string, vals url.Values, hx bool) (*http.Response, *goquery.Document) {
+	b.t.Helper()
+	_, doc := b.page("/")
+	vals.Set("_csrf", doc.Find(`input[name="_csrf"]`).First().AttrOr("value", ""))
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(vals.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if hx {
+		req.Header.Set("HX-Request", "true")
+	}
+	// Not b.send: a 503 is an expected answer here, not a fault.
+	res, err := b.http.Do(req)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	page, err := goquery.NewDocumentFromReader(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return res, page
+}
+
+func TestUI_SettingsBrandVoiceAndUsage(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	owner := newBrowser(t, m)
+	owner.registerUI("Vera")
+
+	at, doc := owner.page("/settings")
+	if doc.Find(`nav a[href="/settings"][aria-current="page"]`).Length() != 1 {
+		t.Error("no current Settings link in the nav")
+	}
+	bar := doc.Find("progress#ai-usage-bar")
+	if bar.AttrOr("value", "") != "0" || bar.AttrOr("max", "") != "20000" || !strings.Contains(text(doc.Find("#ai-usage-text")), "0 of 20,000 tokens") {
+		t.Errorf("usage for a new free company: value %q max %q, %q", bar.AttrOr("value", ""), bar.AttrOr("max", ""), text(doc.Find("#ai-usage")))
+	}
+	if nc := text(doc.Find("#ai-not-configured")); !strings.Contains(nc, "OPENAI_API_KEY") || !strings.Contains(nc, "HERALD_AI_MODEL") {
+		t.Errorf("no not-configured line: %q", nc)
+	}
+
+	// Too many words to avoid: the form comes back with the problem beside the field and
+	// everything typed kept.
+	var many []string
+	for i := range 51 {
+		many = append(many, fmt.Sprintf("word%d", i))
+	}
+	res, doc := owner.postForm(at, doc, "#voice-form", url.Values{"voice": {"Warm & plain <no jargon>"}, "avoid_words": {strings.Join(many, ", ")}, "default_hashtags": {"#acme"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text(doc.Find("#avoid-words-error")), "at most 50") {
+		t.Fatalf("too many words = %d: %q", res.StatusCode, text(doc.Find("main")))
+	}
+	if doc.Find("#voice").Text() != "Warm & plain <no jargon>" || doc.Find("#avoid_words").Text() != strings.Join(many, ", ") || doc.Find("#default_hashtags").Text() != "#acme" {
+		t.Error("input not kept after a problem")
+	}
+
+	at, doc = owner.page("/settings")
+	res, doc = owner.postForm(at, doc, "#voice-form", url.Values{"voice": {"Warm & plain <no jargon>"}, "avoid_words": {"synergy, leverage\nsynergy"}, "default_hashtags": {"#acme, launch"}})
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/settings" || !strings.Contains(text(doc.Find("#alerts")), "brand voice was saved") {
+		t.Fatalf("save = %d at %s: %q", res.StatusCode, res.Request.URL.Path, text(doc.Find("main")))
+	}
+	if doc.Find("#voice").Text() != "Warm & plain <no jargon>" || doc.Find("#avoid_words").Text() != "synergy\nleverage" || doc.Find("#default_hashtags").Text() != "#acme\n#launch" {
+		t.Errorf("saved voice shows as %q / %q / %q", doc.Find("#voice").Text(), doc.Find("#avoid_words").Text(), doc.Find("#default_hashtags").Text())
+	}
+
+	viewer := joinAs(t, m, owner, "Walt", "Vera Co", "viewer")
+	_, doc = viewer.page("/settings")
+	if n := doc.Find("#voice-form, main textarea").Length(); n != 0 {
+		t.Errorf("a viewer sees %d voice controls", n)
+	}
+	if doc.Find("#voice-description").Text() != "Warm & plain <no jargon>" || doc.Find("#voice-avoid").Text() != "synergy\nleverage" {
+		t.Errorf("a viewer does not read the voice: %q", text(doc.Find("#brand-voice")))
+	}
+	if doc.Find("progress").Length() != 0 {
+		t.Error("a viewer sees the AI usage")
+	}
+	if res, _ := viewer.postWithToken("/settings/voice", url.Values{"voice": {"hijacked"}}, false); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a viewer saving the voice = %d, want 403", res.StatusCode)
+	}
+
+	editor := joinAs(t, m, owner, "Xena", "Vera Co", "editor")
+	_, doc = editor.page("/settings")
+	if doc.Find("#voice-form").Length() != 0 || doc.Find("progress#ai-usage-bar").Length() != 1 {
+		t.Error("an editor should read the voice and see the usage")
+	}
+	if _, doc := owner.page("/settings"); doc.Find("#voice").Text() != "Warm & plain <no jargon>" {
+		t.Error("the voice changed")
+	}
+}
+
+func TestUI_SuggestWithoutProvider(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	owner := newBrowser(t, m)
+	owner.registerUI("Yuri")
+	owner.connectSandbox("/accounts", "allow")
+
+	_, doc := owner.page("/posts/new")
+	panel := doc.Find(".compose-layout aside#ai-panel")
+	if panel.Length() != 1 || !strings.Contains(text(panel.Find("#ai-not-configured")), "OPENAI_API_KEY") || panel.Find("#ai-suggest").Length() != 0 {
+		t.Errorf("the panel without a provider: %q", text(panel))
+	}
+
+	for _, hx := range []bool{true, false} {
+		res, doc := owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}, "tone": {"playful"}}, hx)
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(text(doc.Find("#ai-error")), "No AI provider is configured") ||
+			res.Header.Get("HX-Retarget") != "" {
+			t.Errorf("suggest without a provider (htmx %v) = %d, retarget %q: %q", hx, res.StatusCode, res.Header.Get("HX-Retarget"), text(doc.Find("body")))
+		}
+	}
+
+	viewer := joinAs(t, m, owner, "Zack", "Yuri Co", "viewer")
+	res, doc := viewer.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}}, true)
+	if res.StatusCode != http.StatusForbidden || doc.Find("#ai-error, .ai-card").Length() != 0 {
+		t.Errorf("a viewer asking for suggestions = %d: %q", res.StatusCode, text(doc.Find("body")))
+	}
+	if res.Header.Get("HX-Retarget") != "#alerts" {
+		t.Errorf("the refusal goes to %q, want #alerts", res.Header.Get("HX-Retarget"))
+	}
+
+	editor := joinAs(t, m, owner, "Ada", "Yuri Co", "editor")
+	if _, doc := editor.page("/posts/new"); doc.Find("#ai-panel").Length() != 1 {
+		t.Error("an editor does not see the AI panel")
+	}
+}
