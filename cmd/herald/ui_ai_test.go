@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // joinAs adds a new person to owner's company with role and switches them to it.
@@ -154,5 +159,113 @@ func TestUI_SuggestWithoutProvider(t *testing.T) {
 	editor := joinAs(t, m, owner, "Ada", "Yuri Co", "editor")
 	if _, doc := editor.page("/posts/new"); doc.Find("#ai-panel").Length() != 1 {
 		t.Error("an editor does not see the AI panel")
+	}
+}
+
+// fakeCaptions is an AI provider for tests: one caption per platform asked for, or err.
+type fakeCaptions struct {
+	mu       sync.Mutex
+	caption  string
+	hashtags []string
+	tokens   int // prompt tokens per answer; completion is a tenth of it
+	err      error
+	last     ports.CaptionRequest
+}
+
+func (f *fakeCaptions) Generate(_ context.Context, req ports.CaptionRequest) (ports.CaptionResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = req
+	if f.err != nil {
+		return ports.CaptionResult{}, f.err
+	}
+	res := ports.CaptionResult{PromptTokens: f.tokens, CompletionTokens: f.tokens / 10}
+	for _, p := range req.Platforms {
+		res.Suggestions = append(res.Suggestions, ports.CaptionSuggestion{Platform: p, Caption: f.caption, Hashtags: f.hashtags})
+	}
+	return res, nil
+}
+
+func (f *fakeCaptions) set(fn func(*fakeCaptions)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+// withFakeProvider gives the running Herald an AI provider. No provider adapter exists yet
+// (Config.CaptionGenerator is nil), so the shared *app.AI is rebuilt in place, before any
+// request uses it; the web app and the API hold the same pointer.
+func withFakeProvider(m *Main, gen ports.CaptionGenerator) {
+	*m.AI = *app.NewAI(m.db, m.authz, gen, time.Now, m.Log)
+}
+
+func TestUI_SuggestWithAProvider(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	gen := &fakeCaptions{caption: "Said \"hi\" <script>alert(1)</script>\nsecond line", hashtags: []string{"launch"}, tokens: 10_000}
+	withFakeProvider(m, gen)
+	owner := newBrowser(t, m)
+	owner.registerUI("Bea")
+	owner.connectSandbox("/accounts", "allow")
+	at, doc := owner.page("/settings")
+	owner.postForm(at, doc, "#voice-form", url.Values{"voice": {"warm"}, "avoid_words": {"synergy"}, "default_hashtags": {"bea"}})
+
+	_, doc = owner.page("/posts/new")
+	account := doc.Find(`#compose input[name="account_ids"]`).First().AttrOr("value", "")
+	if doc.Find("#ai-panel #ai-suggest").Length() != 1 || doc.Find("#ai-not-configured").Length() != 0 {
+		t.Fatalf("no Suggest button with a provider: %q", text(doc.Find("#ai-panel")))
+	}
+	if _, ok := doc.Find(`#ai-form input[name="platforms"][value="sandbox"]`).Attr("checked"); !ok {
+		t.Error("the company's platform is not preselected")
+	}
+
+	res, doc := owner.postWithToken("/posts/suggest", url.Values{"brief": {"  "}, "tone": {"cheeky"}, "platforms": {"sandbox", "nowhere"}}, true)
+	if res.StatusCode != http.StatusUnprocessableEntity || res.Header.Get("HX-Retarget") != "#ai-panel" || res.Header.Get("HX-Reswap") != "outerHTML" {
+		t.Errorf("bad input = %d, retarget %q %q", res.StatusCode, res.Header.Get("HX-Retarget"), res.Header.Get("HX-Reswap"))
+	}
+	if !strings.Contains(text(doc.Find("#ai-brief-error")), "say in a few words") || !strings.Contains(text(doc.Find("#ai-platforms-error")), "not a platform") ||
+		doc.Find("#ai-tone").AttrOr("value", "") != "cheeky" || doc.Find("aside#ai-panel #ai-form").Length() != 1 {
+		t.Errorf("the panel with problems: %q", text(doc.Find("body")))
+	}
+
+	res, doc = owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "tone": {"playful"}, "platforms": {"sandbox"}, "account_ids": {account}}, true)
+	card := doc.Find(`.ai-card[data-platform="sandbox"]`)
+	if res.StatusCode != http.StatusOK || card.Length() != 1 {
+		t.Fatalf("suggest = %d: %q", res.StatusCode, text(doc.Find("body")))
+	}
+	want := "Said \"hi\" <script>alert(1)</script>\nsecond line\n\n#launch"
+	if got := card.Find("button[data-use-caption]:not([data-account])").AttrOr("data-text", ""); got != want {
+		t.Errorf("Use in post carries %q, want %q", got, want)
+	}
+	if got := card.Find(`button[data-account="`+account+`"]`).AttrOr("data-text", ""); got != want {
+		t.Errorf("Use for the account carries %q", got)
+	}
+	if doc.Find("script").Length() != 0 {
+		t.Error("the caption became a script")
+	}
+	gen.set(func(f *fakeCaptions) {
+		if f.last.VoiceDescription != "warm" || f.last.Tone != "playful" || len(f.last.AvoidWords) != 1 {
+			t.Errorf("the provider was asked %+v, without the brand voice or tone", f.last)
+		}
+		f.err = &domain.Error{Code: domain.CodeUnavailable, Message: "The AI provider did not answer in time; please try again."}
+	})
+
+	res, doc = owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}}, true)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(text(doc.Find("#ai-error")), "did not answer in time") {
+		t.Errorf("provider down = %d: %q", res.StatusCode, text(doc.Find("body")))
+	}
+	gen.set(func(f *fakeCaptions) { f.err = nil })
+
+	// 11,000 tokens a request against the free plan's 20,000: the second spends it.
+	if res, _ := owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}}, true); res.StatusCode != http.StatusOK {
+		t.Fatalf("second suggest = %d", res.StatusCode)
+	}
+	res, doc = owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}}, true)
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(text(doc.Find("#ai-error")), "20,000 AI tokens") || !strings.Contains(text(doc.Find("#ai-retry-at")), "More tokens are available from") {
+		t.Errorf("spent allowance = %d: %q", res.StatusCode, text(doc.Find("body")))
+	}
+	_, doc = owner.page("/settings")
+	if bar := doc.Find("progress#ai-usage-bar"); bar.AttrOr("value", "") != "22000" || !strings.Contains(text(doc.Find("#ai-usage-text")), "22,000 of 20,000") {
+		t.Errorf("usage after two answers: %q", text(doc.Find("#ai-usage")))
 	}
 }
