@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -268,4 +271,93 @@ func TestUI_SuggestWithAProvider(t *testing.T) {
 	if bar := doc.Find("progress#ai-usage-bar"); bar.AttrOr("value", "") != "22000" || !strings.Contains(text(doc.Find("#ai-usage-text")), "22,000 of 20,000") {
 		t.Errorf("usage after two answers: %q", text(doc.Find("#ai-usage")))
 	}
+}
+
+// TestBrowser_SuggestFillsTheCompose drives Chromium through asking the (fake) AI for a
+// caption and putting it into the post and into an account's own text with app.js; the
+// live counters must follow. Screenshots go to test-output/browser/.
+func TestBrowser_SuggestFillsTheCompose(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	withFakeProvider(m, &fakeCaptions{caption: "Said \"hi\" <b>now</b>\nline two", hashtags: []string{"launch"}, tokens: 100})
+	ctx := chrome(t, 1280, 1000, 90*time.Second)
+
+	type css = chromedp.CSS
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(js string) string {
+		t.Helper()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return out
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join("..", "..", "test-output", "browser")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	step("register",
+		chromedp.Navigate(m.URL()+"/register"),
+		chromedp.SendKeys(css("#name"), "Cleo"),
+		chromedp.SendKeys(css("#email"), strings.ToLower(uniqueEmail("cleo"))),
+		chromedp.SendKeys(css("#password"), "correct horse battery"),
+		chromedp.SendKeys(css("#company"), "Cleo Studio"),
+		chromedp.Submit(css("#company")),
+		chromedp.WaitVisible(css("#company-name")))
+	step("connect the sandbox",
+		chromedp.Navigate(m.URL()+"/accounts"),
+		chromedp.Click(css(`form[action="/accounts/connect/sandbox"] button`)),
+		chromedp.WaitVisible(css(`button[name="decision"][value="allow"]`)))
+	eval(`(() => { const h = document.querySelector("#handle"); if (h && !h.value) { h.value = "cleo-browser"; } return ""; })()`)
+	step("allow", chromedp.Click(css(`button[name="decision"][value="allow"]`)), chromedp.WaitVisible(css("#accounts")))
+
+	step("open compose, tick the account, ask with an empty brief",
+		chromedp.Navigate(m.URL()+"/posts/new"),
+		chromedp.WaitVisible(css("#ai-panel #ai-suggest")),
+		chromedp.Click(css(`input[name="account_ids"]`)),
+		chromedp.Click(css("#ai-suggest")),
+		chromedp.WaitVisible(css("#ai-brief-error")))
+	step("ask with a brief",
+		chromedp.SendKeys(css("#ai-brief"), "Spring sale"),
+		chromedp.Click(css("#ai-suggest")),
+		chromedp.WaitVisible(css(".ai-card button[data-use-caption]")))
+	want := "Said \"hi\" <b>now</b>\nline two\n\n#launch"
+	step("use in post", chromedp.Click(css(".ai-card button[data-use-caption]:not([data-account])")))
+	if got := eval(`document.querySelector("#content").value`); got != want {
+		t.Errorf("Use in post put %q into the text, want %q", got, want)
+	}
+	if got := eval(`document.querySelector("#platform-counters").textContent`); !strings.Contains(got, "Sandbox 38 / 5,000") {
+		t.Errorf("the counter did not follow: %q", got)
+	}
+	step("use for the account", chromedp.Click(css(".ai-card button[data-account]")))
+	if got := eval(`document.querySelector("textarea[data-variant]").value`); got != want {
+		t.Errorf("Use for put %q into the account's text", got)
+	}
+	if got := eval(`String(document.querySelector("details.variant").open) + "|" + document.querySelector("[data-counter-for]").textContent`); !strings.HasPrefix(got, "true|38 / 5,000") {
+		t.Errorf("the account's text is not shown with its count: %q", got)
+	}
+	shot("compose-ai.png")
+	step("compose on a phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(m.URL()+"/posts/new"), chromedp.WaitVisible(css("#ai-panel")))
+	if got := eval(`String(document.querySelector("#ai-panel").getBoundingClientRect().top > document.querySelector("#compose").getBoundingClientRect().top)`); got != "true" {
+		t.Error("on a phone the panel is not below the form")
+	}
+	shot("compose-ai-phone.png")
+	step("settings", chromedp.EmulateViewport(1280, 1000), chromedp.Navigate(m.URL()+"/settings"), chromedp.WaitVisible(css("#ai-usage-bar")))
+	shot("settings.png")
 }
