@@ -337,6 +337,9 @@ func TestBrowser_SuggestFillsTheCompose(t *testing.T) {
 		chromedp.SendKeys(css("#ai-brief"), "Spring sale"),
 		chromedp.Click(css("#ai-suggest")),
 		chromedp.WaitVisible(css(".ai-card button[data-use-caption]")))
+	if got := eval(`String(document.querySelectorAll("#ai-form .field-error, #ai-form [aria-invalid]").length)`); got != "0" {
+		t.Errorf("%s problems from the earlier 422 are still shown after the answer", got)
+	}
 	want := "Said \"hi\" <b>now</b>\nline two\n\n#launch"
 	step("use in post", chromedp.Click(css(".ai-card button[data-use-caption]:not([data-account])")))
 	if got := eval(`document.querySelector("#content").value`); got != want {

@@ -209,6 +209,19 @@
     field.focus();
   });
 
+  // An answer swapped into the suggestions area (cards, 429, 503) means the panel's fields
+  // were accepted: problems left from an earlier 422 go.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail || !e.detail.target || e.detail.target.id !== "ai-suggestions") { return; }
+    var panel = document.getElementById("ai-form");
+    if (!panel) { return; }
+    panel.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    panel.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
+  });
+
   // On first load and whenever htmx swaps a compose form in (boosted navigation, a 422).
   function init(root) {
     var f = root && root.querySelector ? root.querySelector("form#compose") : null;
