@@ -142,6 +142,7 @@ type suggestions struct {
 	Status  int    // 200, 429 or 503
 	Message string // the problem, when there are no cards
 	RetryAt string // when more tokens are available (429), in the viewer's zone
+	Plain   bool   // shown on a page of its own (no JavaScript): no buttons, the text to copy
 }
 
 // suggestionCard is one platform's caption with the buttons that put it into the post.
@@ -186,7 +187,7 @@ func (h *Handler) suggest(c echo.Context) error {
 		selected[domain.AccountID(id)] = true
 	}
 	if h.AI == nil {
-		return h.fragment(c, http.StatusServiceUnavailable, partSuggestions, suggestions{Status: http.StatusServiceUnavailable, Message: app.ErrNoProvider.Message})
+		return h.suggestAnswer(c, nil, suggestions{Status: http.StatusServiceUnavailable, Message: app.ErrNoProvider.Message})
 	}
 	out, err := h.AI.Suggest(ctx, actor, in)
 	switch domain.CodeOf(err) {
@@ -197,7 +198,7 @@ func (h *Handler) suggest(c echo.Context) error {
 		}
 		s := newSuggestions(out.Items, as, selected)
 		s.Tokens = out.PromptTokens + out.CompletionTokens
-		return h.fragment(c, http.StatusOK, partSuggestions, s)
+		return h.suggestAnswer(c, nil, s)
 	case domain.CodeInvalid:
 		as, lerr := h.Accounts.List(ctx, actor)
 		if lerr != nil {
@@ -218,22 +219,47 @@ func (h *Handler) suggest(c echo.Context) error {
 			}
 			p.Errors[k] = msg
 		}
-		c.Response().Header().Set(hxRetarget, "#ai-panel")
-		c.Response().Header().Set(hxReswap, "outerHTML")
-		return h.fragment(c, http.StatusUnprocessableEntity, partAIPanel, p)
+		return h.suggestAnswer(c, p, suggestions{Status: http.StatusUnprocessableEntity})
 	case domain.CodeRateLimited:
 		s := suggestions{Status: http.StatusTooManyRequests, Message: domain.MessageOf(err)}
 		var de *domain.Error
 		if errors.As(err, &de) && de.RetryAfter > 0 {
 			s.RetryAt = (view{Zone: zoneOf(c)}).Time(time.Now().Add(de.RetryAfter)) + " (" + zoneOf(c).String() + ")"
 		}
-		return h.fragment(c, http.StatusTooManyRequests, partSuggestions, s)
+		return h.suggestAnswer(c, nil, s)
 	case domain.CodeUnavailable:
 		msg := domain.MessageOf(err)
 		if msg == "" {
 			msg = "The AI provider did not answer. Please try again in a moment."
 		}
-		return h.fragment(c, http.StatusServiceUnavailable, partSuggestions, suggestions{Status: http.StatusServiceUnavailable, Message: msg})
+		return h.suggestAnswer(c, nil, suggestions{Status: http.StatusServiceUnavailable, Message: msg})
 	}
 	return err
+}
+
+// suggestPage is POST /posts/suggest answered to a browser without JavaScript: the panel
+// with its problems, or the suggestions to copy, on a page of their own.
+type suggestPage struct {
+	Panel  *aiPanel
+	Result *suggestions
+}
+
+// suggestAnswer writes the answer of POST /posts/suggest with s.Status: for htmx, the
+// panel with its problems (retargeted to #ai-panel) or the suggestions area's content;
+// for a plain form post, a page.
+func (h *Handler) suggestAnswer(c echo.Context, panel *aiPanel, s suggestions) error {
+	if isPartialRequest(c.Request()) {
+		if panel != nil {
+			c.Response().Header().Set(hxRetarget, "#ai-panel")
+			c.Response().Header().Set(hxReswap, "outerHTML")
+			return h.fragment(c, s.Status, partAIPanel, panel)
+		}
+		return h.fragment(c, s.Status, partSuggestions, s)
+	}
+	p := suggestPage{Panel: panel}
+	if panel == nil {
+		s.Plain = true
+		p.Result = &s
+	}
+	return h.page(c, s.Status, pageSuggest, p)
 }

@@ -59,6 +59,7 @@ const (
 	pageCalendar    = "calendar/show"
 	pageProfile     = "profile/show"
 	pageSettings    = "settings/show"
+	pageSuggest     = "posts/suggest"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -71,7 +72,7 @@ const (
 )
 
 var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions}
 
 var funcs = template.FuncMap{

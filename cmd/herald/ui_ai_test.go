@@ -145,7 +145,7 @@ func TestUI_SuggestWithoutProvider(t *testing.T) {
 	for _, hx := range []bool{true, false} {
 		res, doc := owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}, "tone": {"playful"}}, hx)
 		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(text(doc.Find("#ai-error")), "No AI provider is configured") ||
-			res.Header.Get("HX-Retarget") != "" {
+			res.Header.Get("HX-Retarget") != "" || (doc.Find("nav").Length() == 0) == !hx {
 			t.Errorf("suggest without a provider (htmx %v) = %d, retarget %q: %q", hx, res.StatusCode, res.Header.Get("HX-Retarget"), text(doc.Find("body")))
 		}
 	}
@@ -259,10 +259,18 @@ func TestUI_SuggestWithAProvider(t *testing.T) {
 	}
 	gen.set(func(f *fakeCaptions) { f.err = nil })
 
-	// 11,000 tokens a request against the free plan's 20,000: the second spends it.
-	if res, _ := owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}}, true); res.StatusCode != http.StatusOK {
-		t.Fatalf("second suggest = %d", res.StatusCode)
+	// Without JavaScript the same form gets a page: the problems beside the fields, or the
+	// captions to copy.
+	res, doc = owner.postWithToken("/posts/suggest", url.Values{"brief": {""}, "platforms": {"sandbox"}}, false)
+	if res.StatusCode != http.StatusUnprocessableEntity || res.Header.Get("HX-Retarget") != "" || doc.Find("nav").Length() == 0 || doc.Find("#ai-brief-error").Length() != 1 {
+		t.Errorf("plain bad input = %d: %q", res.StatusCode, text(doc.Find("body")))
 	}
+	res, doc = owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "tone": {"playful"}, "platforms": {"sandbox"}}, false)
+	if res.StatusCode != http.StatusOK || doc.Find("nav").Length() == 0 || doc.Find("textarea.ai-copy").Text() != want || doc.Find("button[data-use-caption]").Length() != 0 {
+		t.Errorf("plain suggest = %d: %q", res.StatusCode, text(doc.Find("body")))
+	}
+
+	// 11,000 tokens a request against the free plan's 20,000: two answers spend it.
 	res, doc = owner.postWithToken("/posts/suggest", url.Values{"brief": {"Spring sale"}, "platforms": {"sandbox"}}, true)
 	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(text(doc.Find("#ai-error")), "20,000 AI tokens") || !strings.Contains(text(doc.Find("#ai-retry-at")), "More tokens are available from") {
 		t.Errorf("spent allowance = %d: %q", res.StatusCode, text(doc.Find("body")))
