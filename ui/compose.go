@@ -21,6 +21,7 @@ type composePage struct {
 	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
 	Platforms []domain.Platform
 	Notice    notice
+	AI        *aiPanel // nil when the viewer may not use the AI assist
 }
 
 // Action is where the form posts to.
@@ -259,6 +260,9 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	page.Counters, page.Warnings = checkCompose(f, as)
+	if h.AI != nil && (view{Actor: actorOf(c)}).CanUseAI() {
+		page.AI = h.newAIPanel(as, f.Selected)
+	}
 	return h.page(c, status, pageCompose, page)
 }
 

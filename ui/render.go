@@ -67,6 +67,20 @@ func (v view) CanWritePosts() bool {
 	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin || v.Actor.Role == domain.RoleEditor
 }
 
+// CanUseAI is a display hint for the "Suggest with AI" panel (owners, admins, editors).
+func (v view) CanUseAI() bool { return v.CanWritePosts() }
+
+// CanManageBrand is a display hint for the brand voice form (owners and admins).
+func (v view) CanManageBrand() bool {
+	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
+}
+
+// With returns the view with other data, for a partial that needs the viewer too.
+func (v view) With(data any) view {
+	v.Data = data
+	return v
+}
+
 // CanManageAccounts is a display hint for hiding connect and disconnect buttons.
 func (v view) CanManageAccounts() bool {
 	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin

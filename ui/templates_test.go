@@ -11,7 +11,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // TestNew_EveryNamedTemplateExists fails when a page or partial a handler names is missing,
@@ -239,5 +241,223 @@ func TestTemplates_UnknownTargetOffersResolution(t *testing.T) {
 	doc = render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleViewer)
 	if doc.Find(`form.resolve`).Length() != 0 {
 		t.Error("a viewer may resolve a target")
+	}
+}
+
+func TestTemplates_SettingsEditableWithUsageAndErrors(t *testing.T) {
+	t.Parallel()
+	f := newForm(map[string]string{"voice": "warm </textarea><script>x</script>", "avoid_words": "synergy\nleverage", "default_hashtags": "#acme"})
+	f = f.withError(&domain.Error{Code: domain.CodeInvalid, Message: "Please correct the highlighted fields.",
+		Fields: map[string]string{"voice": "is 1,200 characters long; at most 1,000", "avoid_words": "lists 51 words; at most 50", "default_hashtags": "lists 51 hashtags; at most 50"}})
+	usage := app.Usage{Month: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), PromptTokens: 12_000, CompletionTokens: 3_500, Allowance: 20_000}
+	doc := render(t, pageSettings, settingsPage{Voice: f, CanEdit: true, Usage: &usage, Configured: false}, time.UTC, domain.RoleOwner)
+
+	form := doc.Find(`form#voice-form[method="post"][action="/settings/voice"]`)
+	if form.Length() != 1 || form.Find(`input[name="_csrf"][value="tok"]`).Length() != 1 {
+		t.Fatalf("no voice form with its CSRF field: %q", doc.Find("main").Text())
+	}
+	if got := doc.Find("textarea#voice").Text(); got != f.Values["voice"] || doc.Find("main script").Length() != 0 {
+		t.Errorf("voice not kept verbatim as text: %q", got)
+	}
+	if doc.Find("textarea#avoid_words").Text() != "synergy\nleverage" || doc.Find("textarea#default_hashtags").Text() != "#acme" {
+		t.Error("lists not kept")
+	}
+	for sel, want := range map[string]string{"#voice-field-error": "at most 1,000", "#avoid-words-error": "51 words", "#default-hashtags-error": "51 hashtags"} {
+		if got := doc.Find(sel).Text(); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if doc.Find(`textarea#voice[aria-invalid="true"][aria-describedby="voice-field-error"]`).Length() != 1 {
+		t.Error("the voice field is not marked invalid")
+	}
+	bar := doc.Find("progress#ai-usage-bar")
+	if bar.AttrOr("value", "") != "15500" || bar.AttrOr("max", "") != "20000" || bar.AttrOr("style", "") != "" {
+		t.Errorf("usage bar value %q max %q", bar.AttrOr("value", ""), bar.AttrOr("max", ""))
+	}
+	if got := doc.Find("#ai-usage-text").Text(); got != "15,500 of 20,000 tokens used in November 2026" {
+		t.Errorf("usage text = %q", got)
+	}
+	nc := doc.Find("#ai-not-configured").Text()
+	for _, want := range []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "HERALD_AI_MODEL"} {
+		if !strings.Contains(nc, want) {
+			t.Errorf("not-configured line %q lacks %s", nc, want)
+		}
+	}
+	if doc.Find(`nav a[href="/settings"]`).Length() != 1 {
+		t.Error("no Settings link in the nav")
+	}
+	if doc.Find("[style]").Length() != 0 {
+		t.Error("an inline style on the settings page")
+	}
+
+	doc = render(t, pageSettings, settingsPage{Voice: newForm(nil), CanEdit: true, Usage: &usage, Configured: true}, time.UTC, domain.RoleAdmin)
+	if doc.Find("#ai-not-configured").Length() != 0 {
+		t.Error("the not-configured line shows although a provider is configured")
+	}
+}
+
+func TestTemplates_SettingsReadOnly(t *testing.T) {
+	t.Parallel()
+	f := newForm(map[string]string{"voice": "<b>bold</b> and warm", "avoid_words": "synergy", "default_hashtags": ""})
+	doc := render(t, pageSettings, settingsPage{Voice: f, CanEdit: false, Configured: true}, time.UTC, domain.RoleViewer)
+	if n := doc.Find("#voice-form, main textarea, #save-voice").Length(); n != 0 {
+		t.Errorf("a viewer sees %d voice controls", n)
+	}
+	if doc.Find("#voice-description").Text() != "<b>bold</b> and warm" || doc.Find("#voice-description b").Length() != 0 {
+		t.Errorf("voice shown as %q", doc.Find("#voice-description").Text())
+	}
+	if !strings.Contains(doc.Find("#voice-hashtags").Text(), "None") || doc.Find("#voice-avoid").Text() != "synergy" {
+		t.Error("read-only lists")
+	}
+	if doc.Find("progress").Length() != 0 || doc.Find("#ai-usage-hidden").Length() != 1 {
+		t.Error("usage shown to a role that may not see it")
+	}
+}
+
+// A caption with quotes, markup and newlines must reach app.js unchanged through data-text.
+func TestTemplates_SuggestionCardsCarryTheTextAsData(t *testing.T) {
+	t.Parallel()
+	caption := "He said \"hi\" & 'bye'\n</button><script>alert(1)</script>\nline three"
+	accounts := []domain.Account{{ID: "a1", Platform: domain.LinkedIn, DisplayName: "Acme \"Corp\""}, {ID: "a2", Platform: domain.LinkedIn, DisplayName: "Second"},
+		{ID: "a3", Platform: domain.Instagram, DisplayName: "acme.gram"}, {ID: "a4", Platform: domain.LinkedIn, DisplayName: "Not ticked"}}
+	selected := map[domain.AccountID]bool{"a1": true, "a2": true, "a3": true}
+	s := newSuggestions([]ports.CaptionSuggestion{{Platform: domain.LinkedIn, Caption: caption, Hashtags: []string{"launch", "acme"}},
+		{Platform: domain.Instagram, Caption: "Short"}}, accounts, selected)
+	s.Tokens = 1234
+	doc := render(t, partSuggestions, s, time.UTC, domain.RoleEditor)
+
+	if n := doc.Find("script").Length(); n != 0 {
+		t.Fatalf("the caption became %d script elements", n)
+	}
+	li := doc.Find(`.ai-card[data-platform="linkedin"]`)
+	if li.Length() != 1 || doc.Find(".ai-card").Length() != 2 {
+		t.Fatalf("cards: %q", doc.Text())
+	}
+	want := domain.CaptionText(caption, []string{"launch", "acme"})
+	use := li.Find(`button[data-use-caption]:not([data-account])`)
+	if got := use.AttrOr("data-text", ""); got != want || strings.TrimSpace(use.Text()) != "Use in post" || use.AttrOr("type", "") != "button" {
+		t.Errorf("Use in post data-text = %q, want %q", got, want)
+	}
+	if li.Find(".ai-caption").Text() != caption || li.Find(".ai-hashtags").Text() != "#launch #acme" {
+		t.Errorf("caption shown as %q, hashtags %q", li.Find(".ai-caption").Text(), li.Find(".ai-hashtags").Text())
+	}
+	for _, id := range []string{"a1", "a2"} {
+		b := li.Find(`button[data-use-caption][data-account="` + id + `"]`)
+		if b.Length() != 1 || b.AttrOr("data-text", "") != want {
+			t.Errorf("no Use for button for %s with the text", id)
+		}
+	}
+	if got := strings.TrimSpace(li.Find(`button[data-account="a1"]`).Text()); got != `Use for Acme "Corp"` {
+		t.Errorf("button text = %q", got)
+	}
+	if li.Find(`button[data-account="a4"], button[data-account="a3"]`).Length() != 0 {
+		t.Error("a button for an unticked account or another platform's account")
+	}
+	ig := doc.Find(`.ai-card[data-platform="instagram"]`)
+	if ig.Find(`button[data-account="a3"]`).AttrOr("data-text", "") != "Short" || ig.Find(".ai-hashtags").Length() != 0 {
+		t.Error("instagram card")
+	}
+	if !strings.Contains(doc.Text(), "1,234 tokens") {
+		t.Error("tokens used not shown")
+	}
+	// The raw attribute has no unescaped quote or angle bracket.
+	var buf strings.Builder
+	h, _ := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := h.templates[partSuggestions].ExecuteTemplate(&buf, partSuggestions, view{Data: s}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "<script") || strings.Contains(buf.String(), `"hi"`) {
+		t.Errorf("unescaped caption in the markup:\n%s", buf.String())
+	}
+}
+
+func TestTemplates_SuggestionErrors(t *testing.T) {
+	t.Parallel()
+	doc := render(t, partSuggestions, suggestions{Status: 429, Message: "This company used its 20,000 AI tokens for November.", RetryAt: "Tue 1 Dec 2026, 00:00 (UTC)"}, time.UTC, domain.RoleEditor)
+	if !strings.Contains(doc.Find("#ai-error").Text(), "20,000 AI tokens") || !strings.Contains(doc.Find("#ai-retry-at").Text(), "Tue 1 Dec 2026, 00:00 (UTC)") ||
+		doc.Find("#ai-error").AttrOr("data-status", "") != "429" || doc.Find(".ai-card").Length() != 0 {
+		t.Errorf("429: %q", doc.Text())
+	}
+	doc = render(t, partSuggestions, suggestions{Status: 503, Message: app.ErrNoProvider.Message}, time.UTC, domain.RoleEditor)
+	if !strings.Contains(doc.Find("#ai-error").Text(), "OPENAI_API_KEY") || doc.Find("#ai-retry-at").Length() != 0 {
+		t.Errorf("503: %q", doc.Text())
+	}
+}
+
+func TestTemplates_AIPanel(t *testing.T) {
+	t.Parallel()
+	p := &aiPanel{Configured: true, Platforms: []domain.Platform{domain.LinkedIn, domain.Instagram}, Chosen: map[domain.Platform]bool{domain.Instagram: true},
+		Brief: "Spring </textarea> sale", Tone: "cheeky", Language: "German", Message: "Please correct the highlighted fields.",
+		Errors: map[string]string{"brief": "is 2,001 characters long; at most 2000", "tone": "must be a few words", "language": "must be a few words", "platforms": "choose at least one platform"}}
+	doc := render(t, partAIPanel, p, time.UTC, domain.RoleEditor)
+	form := doc.Find("aside#ai-panel form#ai-form")
+	for attr, want := range map[string]string{"hx-post": "/posts/suggest", "hx-target": "#ai-suggestions", "hx-indicator": "#ai-spinner", "hx-disabled-elt": "#ai-suggest",
+		"hx-include": "#compose input[name='account_ids']", "action": "/posts/suggest"} {
+		if got := form.AttrOr(attr, ""); got != want {
+			t.Errorf("%s = %q, want %q", attr, got, want)
+		}
+	}
+	if doc.Find("#ai-spinner.htmx-indicator").Length() != 1 || doc.Find("#ai-suggest").Length() != 1 || doc.Find("#ai-suggestions").Length() != 1 {
+		t.Error("spinner, button or suggestions area missing")
+	}
+	if doc.Find("#ai-brief").Text() != p.Brief || doc.Find("#ai-tone").AttrOr("value", "") != "cheeky" || doc.Find("#ai-language").AttrOr("value", "") != "German" {
+		t.Error("input not kept")
+	}
+	if doc.Find(`#ai-tones option[value="playful"]`).Length() != 1 {
+		t.Error("no tone choices")
+	}
+	for sel, want := range map[string]string{"#ai-brief-error": "at most 2000", "#ai-tone-error": "few words", "#ai-language-error": "few words", "#ai-platforms-error": "at least one"} {
+		if !strings.Contains(doc.Find(sel).Text(), want) {
+			t.Errorf("%s = %q", sel, doc.Find(sel).Text())
+		}
+	}
+	if _, ok := doc.Find(`input[name="platforms"][value="instagram"]`).Attr("checked"); !ok {
+		t.Error("the chosen platform is not ticked")
+	}
+	if _, ok := doc.Find(`input[name="platforms"][value="linkedin"]`).Attr("checked"); ok {
+		t.Error("a platform not chosen is ticked")
+	}
+
+	doc = render(t, partAIPanel, &aiPanel{Platforms: []domain.Platform{domain.LinkedIn}}, time.UTC, domain.RoleEditor)
+	if doc.Find("#ai-suggest, #ai-form").Length() != 0 || !strings.Contains(doc.Find("#ai-not-configured").Text(), "HERALD_AI_MODEL") {
+		t.Errorf("not configured: %q", doc.Text())
+	}
+}
+
+func TestTemplates_ComposeShowsTheAIPanelOnlyWhenGiven(t *testing.T) {
+	t.Parallel()
+	accounts := []domain.Account{{ID: "a1", Platform: domain.LinkedIn, DisplayName: "Acme"}, {ID: "a2", Platform: domain.Instagram, DisplayName: "Gram"}}
+	f := composeForm{Selected: map[domain.AccountID]bool{"a2": true}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+	page := composePage{Form: f, Groups: []accountGroup{{Platform: domain.LinkedIn, Accounts: accounts[:1]}, {Platform: domain.Instagram, Accounts: accounts[1:]}}, Rules: platformRulesBlob}
+	if doc := render(t, pageCompose, page, time.UTC, domain.RoleViewer); doc.Find("#ai-panel").Length() != 0 {
+		t.Error("a panel without AI data")
+	}
+	h := &Handler{}
+	h.AI = app.NewAI(nil, nil, nil, time.Now, nil)
+	page.AI = h.newAIPanel(accounts, f.Selected)
+	doc := render(t, pageCompose, page, time.UTC, domain.RoleEditor)
+	if doc.Find(".compose-layout.with-ai > form#compose").Length() != 1 || doc.Find(".compose-layout.with-ai > aside#ai-panel").Length() != 1 {
+		t.Fatal("the panel is not beside the compose form")
+	}
+	if !strings.Contains(doc.Find("#ai-panel #ai-not-configured").Text(), "OPENAI_API_KEY") {
+		t.Error("without a provider the panel does not say so")
+	}
+	if got := page.AI.Platforms; len(got) != 2 || got[0] != domain.Instagram && got[0] != domain.LinkedIn {
+		t.Errorf("platforms = %v", got)
+	}
+	if !page.AI.Chosen[domain.Instagram] || page.AI.Chosen[domain.LinkedIn] {
+		t.Errorf("chosen = %v, want the ticked account's platform only", page.AI.Chosen)
+	}
+	if all := h.newAIPanel(accounts, nil); !all.Chosen[domain.Instagram] || !all.Chosen[domain.LinkedIn] {
+		t.Errorf("with no account ticked every platform should be chosen: %v", all.Chosen)
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	t.Parallel()
+	got := splitList(" synergy, leverage\r\n\n#launch ,, \nbest in class ")
+	want := []string{"synergy", "leverage", "#launch", "best in class"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("splitList = %q", got)
 	}
 }

@@ -31,6 +31,7 @@ type Config struct {
 	Admin         *app.Admin
 	Posts         *app.Posts
 	Accounts      *app.Accounts
+	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
 	Log           *slog.Logger
 	SecureCookies bool
 }
@@ -44,31 +45,35 @@ type Handler struct {
 
 // The pages and partials handlers render; templates_test.go checks each one is parsed.
 const (
-	pageRegister = "auth/register"
-	pageLogin    = "auth/login"
-	pageHome     = "home/index"
-	pageTeam     = "team/show"
-	pageTokens   = "tokens/index"
-	pageTenants  = "admin/tenants"
-	pageError    = "errors/error"
-	pageAccounts = "accounts/index"
-	pagePosts    = "posts/index"
-	pageCompose  = "posts/compose"
-	pagePost     = "posts/show"
-	pageCalendar = "calendar/show"
-	pageProfile  = "profile/show"
-	partAlert    = "shared/_alert"
-	partMembers  = "team/_members"
-	partNotice   = "shared/_notice"
-	partConnect  = "accounts/_connect"
-	partStatus   = "posts/_status"
-	partSummary  = "posts/_summary"
-	partBadges   = "posts/_badges"
+	pageRegister    = "auth/register"
+	pageLogin       = "auth/login"
+	pageHome        = "home/index"
+	pageTeam        = "team/show"
+	pageTokens      = "tokens/index"
+	pageTenants     = "admin/tenants"
+	pageError       = "errors/error"
+	pageAccounts    = "accounts/index"
+	pagePosts       = "posts/index"
+	pageCompose     = "posts/compose"
+	pagePost        = "posts/show"
+	pageCalendar    = "calendar/show"
+	pageProfile     = "profile/show"
+	pageSettings    = "settings/show"
+	pageSuggest     = "posts/suggest"
+	partAlert       = "shared/_alert"
+	partMembers     = "team/_members"
+	partNotice      = "shared/_notice"
+	partConnect     = "accounts/_connect"
+	partStatus      = "posts/_status"
+	partSummary     = "posts/_summary"
+	partBadges      = "posts/_badges"
+	partAIPanel     = "posts/_ai_panel"
+	partSuggestions = "posts/_suggestions"
 )
 
 var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions}
 
 var funcs = template.FuncMap{
 	"roles": func() []domain.Role { return domain.Roles },
@@ -83,10 +88,13 @@ var funcs = template.FuncMap{
 		return s
 	},
 	// human writes a status for people: "partially_published" is "partially published".
-	"human":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
-	"thousands": thousands,
-	"hasPrefix": strings.HasPrefix,
-	"mediaKind": domain.KindOfMedia,
+	"human":       func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
+	"thousands":   thousands,
+	"hasPrefix":   strings.HasPrefix,
+	"mediaKind":   domain.KindOfMedia,
+	"aiUsed":      aiUsed,
+	"noProvider":  func() string { return app.ErrNoProvider.Message },
+	"thousands64": func(n int64) string { return thousands(int(n)) },
 }
 
 // thousands writes n with comma separators, as the domain's messages do.
@@ -160,6 +168,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/accounts/:id/disconnect", h.disconnectAccount)
 	g.GET("/posts", h.posts)
 	g.GET("/posts/new", h.newPost)
+	g.POST("/posts/suggest", h.suggest)
 	g.POST("/posts", h.createPost)
 	g.GET("/posts/:id", h.showPost)
 	g.POST("/posts/:id", h.updatePost)
@@ -171,6 +180,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/posts/:id/delete", h.deletePost)
 	g.POST("/posts/:id/targets/:account_id/resolve", h.resolveTarget)
 	g.GET("/calendar", h.calendar)
+	g.GET("/settings", h.settings)
+	g.POST("/settings/voice", h.saveVoice)
 }
 
 // serveStatic serves embedded assets: vendor files carry their version in the name and are

@@ -169,6 +169,59 @@
     var f = composeOf(e.target);
     if (f) { updateCompose(f); }
   });
+  // Compose, AI panel: the platforms to ask for follow the ticked accounts (all of them when
+  // none is ticked); a box can still be unticked before asking.
+  function syncAIPlatforms(form) {
+    var panel = document.getElementById("ai-form");
+    if (!panel) { return; }
+    var ticked = {}, any = false;
+    form.querySelectorAll("input[name='account_ids']").forEach(function (box) {
+      if (box.checked) { ticked[box.getAttribute("data-platform")] = true; any = true; }
+    });
+    panel.querySelectorAll("input[data-ai-platform]").forEach(function (box) {
+      box.checked = !any || ticked[box.dataset.aiPlatform] === true;
+    });
+  }
+  document.addEventListener("change", function (e) {
+    var f = composeOf(e.target);
+    if (f && e.target.name === "account_ids") { syncAIPlatforms(f); }
+  });
+
+  // A suggestion's "Use in post" and "Use for <account>" buttons put its text (data-text)
+  // into the post's text or the account's own text, and fire an input event so the
+  // counters and rule report update.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("button[data-use-caption]") : null;
+    if (!btn) { return; }
+    var form = document.getElementById("compose");
+    if (!form) { return; }
+    var id = btn.dataset.account, field;
+    if (id) {
+      field = Array.prototype.find.call(form.querySelectorAll("textarea[data-variant]"), function (t) { return t.dataset.variant === id; });
+      var details = field ? field.closest("details") : null;
+      if (details) { details.hidden = false; details.open = true; }
+    } else {
+      field = form.querySelector("[data-compose-text]");
+    }
+    if (!field) { return; }
+    field.value = btn.dataset.text || "";
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.focus();
+  });
+
+  // An answer swapped into the suggestions area (cards, 429, 503) means the panel's fields
+  // were accepted: problems left from an earlier 422 go.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail || !e.detail.target || e.detail.target.id !== "ai-suggestions") { return; }
+    var panel = document.getElementById("ai-form");
+    if (!panel) { return; }
+    panel.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    panel.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
+  });
+
   // On first load and whenever htmx swaps a compose form in (boosted navigation, a 422).
   function init(root) {
     var f = root && root.querySelector ? root.querySelector("form#compose") : null;
