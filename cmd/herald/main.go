@@ -128,6 +128,8 @@ type Main struct {
 	Tuning queue.Tuning
 	// Platforms replaces the configured platforms when not nil (tests and benchmarks).
 	Platforms []ports.Platform
+	// AIProvider replaces the configured AI provider when not nil (tests).
+	AIProvider ports.CaptionGenerator
 
 	// The app services, exposed for tests and the bench command.
 	Auth      *app.Auth
@@ -259,7 +261,11 @@ func (m *Main) services(now func() time.Time) error {
 		pub = app.DefaultPublishing
 	}
 	m.Publisher = app.NewPublishing(m.db, m.Accounts, pub, now, m.Log)
-	m.AI = app.NewAI(m.db, m.authz, m.Config.CaptionGenerator(), now, m.Log)
+	gen := m.AIProvider
+	if gen == nil {
+		gen = m.Config.CaptionGenerator()
+	}
+	m.AI = app.NewAI(m.db, m.authz, gen, now, m.Log)
 	return nil
 }
 

@@ -26,8 +26,9 @@ func startHerald(t testing.TB, limits app.Limits) *Main {
 	return startHeraldWith(t, limits, nil)
 }
 
-// startHeraldWith is startHerald with more environment variables (a provider to use).
-func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string) *Main {
+// startHeraldWith is startHerald with more environment variables (a provider to use) and
+// changes to Main before it runs.
+func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, opts ...func(*Main)) *Main {
 	t.Helper()
 	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
 		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms"}
@@ -43,6 +44,9 @@ func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string) *
 		limits = app.Limits{Window: time.Minute, PerIP: 1_000_000, PerEmail: 1_000_000}
 	}
 	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits}
+	for _, opt := range opts {
+		opt(m)
+	}
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
 		t.Fatalf("Run: %v", err)

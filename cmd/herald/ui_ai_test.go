@@ -195,18 +195,15 @@ func (f *fakeCaptions) set(fn func(*fakeCaptions)) {
 	fn(f)
 }
 
-// withFakeProvider gives the running Herald an AI provider. No provider adapter exists yet
-// (Config.CaptionGenerator is nil), so the shared *app.AI is rebuilt in place, before any
-// request uses it; the web app and the API hold the same pointer.
-func withFakeProvider(m *Main, gen ports.CaptionGenerator) {
-	*m.AI = *app.NewAI(m.db, m.authz, gen, time.Now, m.Log)
+// withProvider gives Herald the AI provider gen instead of the configured one.
+func withProvider(gen ports.CaptionGenerator) func(*Main) {
+	return func(m *Main) { m.AIProvider = gen }
 }
 
 func TestUI_SuggestWithAProvider(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
 	gen := &fakeCaptions{caption: "Said \"hi\" <script>alert(1)</script>\nsecond line", hashtags: []string{"launch"}, tokens: 10_000}
-	withFakeProvider(m, gen)
+	m := startHeraldWith(t, app.Limits{}, nil, withProvider(gen))
 	owner := newBrowser(t, m)
 	owner.registerUI("Bea")
 	owner.connectSandbox("/accounts", "allow")
@@ -286,8 +283,7 @@ func TestUI_SuggestWithAProvider(t *testing.T) {
 // live counters must follow. Screenshots go to test-output/browser/.
 func TestBrowser_SuggestFillsTheCompose(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
-	withFakeProvider(m, &fakeCaptions{caption: "Said \"hi\" <b>now</b>\nline two", hashtags: []string{"launch"}, tokens: 100})
+	m := startHeraldWith(t, app.Limits{}, nil, withProvider(&fakeCaptions{caption: "Said \"hi\" <b>now</b>\nline two", hashtags: []string{"launch"}, tokens: 100}))
 	ctx := chrome(t, 1280, 1000, 90*time.Second)
 
 	type css = chromedp.CSS
