@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/app"
 )
@@ -445,41 +446,85 @@ func TestAPI_AICaptionsWithoutAProvider(t *testing.T) {
 	}
 }
 
-// TestAPI_AICaptionsThroughAnOpenAICompatibleServer runs the whole path against a local
-// server speaking the chat-completions contract: the first answer breaks LinkedIn's length,
-// the regeneration fits, and the usage of both calls is counted.
-func TestAPI_AICaptionsThroughAnOpenAICompatibleServer(t *testing.T) {
-	t.Parallel()
+// llmServer is a local server speaking the chat-completions contract. Each answer gives
+// LinkedIn the caption answer(n) for the n-th call, and reports tokens of usage.
+func llmServer(t *testing.T, tokens int, answer func(n int64) string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
 	var calls atomic.Int64
-	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != "POST" || r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer sk-test" {
 			http.Error(w, `{"error":{"message":"bad request","type":"invalid_request_error"}}`, 400)
 			return
 		}
-		caption := strings.Repeat("Launch ", 600) // 4,200 characters: too long for LinkedIn
-		if calls.Add(1) > 1 {
-			caption = "We launched! Come and see."
+		var req struct {
+			Model          string `json:"model"`
+			ResponseFormat struct {
+				Type string `json:"type"`
+			} `json:"response_format"`
 		}
-		content, _ := json.Marshal(map[string]any{"suggestions": []map[string]any{{"platform": "linkedin", "caption": caption, "hashtags": []string{"#launch", "launch"}}}})
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model != "test" || req.ResponseFormat.Type != "json_schema" {
+			http.Error(w, `{"error":{"message":"unexpected request","type":"invalid_request_error"}}`, 400)
+			return
+		}
+		content, _ := json.Marshal(map[string]any{"suggestions": []map[string]any{{"platform": "linkedin", "caption": answer(calls.Add(1)), "hashtags": []string{"#launch", "launch"}}}})
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": "c1", "object": "chat.completion", "model": "test",
 			"choices": []map[string]any{{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": string(content)}}},
-			"usage":   map[string]any{"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}})
+			"usage":   map[string]any{"prompt_tokens": tokens, "completion_tokens": tokens / 3, "total_tokens": tokens + tokens/3}})
 	}))
-	t.Cleanup(llm.Close)
-	m := startHeraldWith(t, app.Limits{}, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.URL + "/v1", "HERALD_AI_MODEL": "test"})
-	c := newClient(t, m)
-	owner := register(t, c, "ai-llm")
-	oc := c.with(owner.token, owner.companyID)
-	st, _, body := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": "We launch today", "platforms": []string{"linkedin"}, "tone": "friendly"})
-	if st != 200 {
-		t.Fatalf("captions = %d %v", st, body)
-	}
-	s := body["suggestions"].([]any)[0].(map[string]any)
-	if s["platform"] != "linkedin" || s["caption"] != "We launched! Come and see." || fmt.Sprint(s["hashtags"]) != "[launch]" {
-		t.Errorf("suggestion = %v", s)
-	}
-	if u := body["usage"].(map[string]any); u["prompt_tokens"] != float64(240) || u["completion_tokens"] != float64(80) || calls.Load() != 2 {
-		t.Errorf("usage = %v after %d calls", u, calls.Load())
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// TestAPI_AICaptionsThroughAnOpenAICompatibleServer runs the whole path against a local
+// chat-completions server: an over-long answer is asked for again and, when still too
+// long, cut to fit; usage of every call is counted; the plan's allowance stops the next one.
+func TestAPI_AICaptionsThroughAnOpenAICompatibleServer(t *testing.T) {
+	t.Parallel()
+	tooLong := strings.Repeat("Launch ", 600) // 4,200 characters: too long for LinkedIn
+	for _, tc := range []struct {
+		name  string
+		fixed bool // the second answer fits
+	}{{"regenerated", true}, {"cut to fit", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			llm, calls := llmServer(t, 6000, func(n int64) string {
+				if n > 1 && tc.fixed {
+					return "We launched! Come and see."
+				}
+				return tooLong
+			})
+			m := startHeraldWith(t, app.Limits{}, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.URL + "/v1", "HERALD_AI_MODEL": "test"})
+			c := newClient(t, m)
+			owner := register(t, c, "ai-llm")
+			oc := c.with(owner.token, owner.companyID)
+			st, _, body := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": "We launch today", "platforms": []string{"linkedin"}, "tone": "friendly"})
+			if st != 200 {
+				t.Fatalf("captions = %d %v", st, body)
+			}
+			s := body["suggestions"].([]any)[0].(map[string]any)
+			caption := s["caption"].(string)
+			if fmt.Sprint(s["hashtags"]) != "[launch]" || calls.Load() != 2 {
+				t.Errorf("suggestion = %v after %d calls", s, calls.Load())
+			}
+			if tc.fixed && caption != "We launched! Come and see." {
+				t.Errorf("caption = %q, want the regenerated one", caption)
+			}
+			if !tc.fixed && (!strings.HasSuffix(caption, "…") || utf8.RuneCountInString(caption)+len("\n\n#launch") > 3000) {
+				t.Errorf("a still too long caption was not cut to fit: %d characters", utf8.RuneCountInString(caption))
+			}
+			if u := body["usage"].(map[string]any); u["prompt_tokens"] != float64(12000) || u["completion_tokens"] != float64(4000) {
+				t.Errorf("usage = %v", u)
+			}
+			// 16,000 of the free plan's 20,000 tokens are spent: the next request is still
+			// served, the one after is refused with 429 and when more are available.
+			if st, _, _ := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": "Again", "platforms": []string{"linkedin"}}); st != 200 {
+				t.Fatalf("second request = %d", st)
+			}
+			st, h, p := oc.do("POST", "/api/v1/ai/captions", map[string]any{"brief": "Once more", "platforms": []string{"linkedin"}})
+			if st != 429 || h.Get("Retry-After") == "" || !strings.Contains(fmt.Sprint(p["detail"]), "20,000") {
+				t.Errorf("over the allowance = %d %v (Retry-After %q)", st, p, h.Get("Retry-After"))
+			}
+		})
 	}
 }
