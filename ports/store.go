@@ -30,6 +30,7 @@ type Tx interface {
 	Accounts() Accounts
 	OAuthStates() OAuthStates
 	AIUsage() AIUsage
+	Metrics() Metrics
 	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
 	Jobs() Jobs
 }

@@ -101,12 +101,17 @@ func (s posts) Create(ctx context.Context, p *domain.Post) error {
 	return s.insertTargets(ctx, *p)
 }
 
+// insertTargets writes the post's targets, inserting new ones and updating the others.
 func (s posts) insertTargets(ctx context.Context, p domain.Post) error {
 	for i, t := range p.Targets {
 		_, err := s.q.ExecContext(ctx, `
 			INSERT INTO post_targets (company_id, post_id, account_id, position, platform, variant, status,
 			                          external_id, external_url, reason, attempts, attempt_open, published_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (company_id, post_id, account_id) DO UPDATE SET position = excluded.position, platform = excluded.platform,
+			    variant = excluded.variant, status = excluded.status, external_id = excluded.external_id,
+			    external_url = excluded.external_url, reason = excluded.reason, attempts = excluded.attempts,
+			    attempt_open = excluded.attempt_open, published_at = excluded.published_at, updated_at = now()`,
 			p.CompanyID, p.ID, t.AccountID, i, t.Platform, t.Variant, t.Status(),
 			t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(), t.AttemptOpen(), nullTime(t.PublishedAt()))
 		if err != nil {
@@ -191,7 +196,14 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	if err := oneRow(res, "post"); err != nil {
 		return err
 	}
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM post_targets WHERE company_id = $1 AND post_id = $2`, p.CompanyID, p.ID); err != nil {
+	// Targets the post no longer has go; the others are updated in place, so a published
+	// target keeps its metrics and their history.
+	keep := make([]string, len(p.Targets))
+	for i, t := range p.Targets {
+		keep[i] = string(t.AccountID)
+	}
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM post_targets WHERE company_id = $1 AND post_id = $2 AND NOT (account_id = ANY($3::uuid[]))`,
+		p.CompanyID, p.ID, keep); err != nil {
 		return translate(err, "post")
 	}
 	return s.insertTargets(ctx, *p)

@@ -38,6 +38,7 @@ type fakeNetwork struct {
 	// tokens: the valid access and refresh tokens; Refresh rotates both.
 	access, refresh string
 	refreshFn       func() error
+	metricsFn       func(externalID string) (domain.Metrics, error)
 	refreshDelay    time.Duration
 	seq             atomic.Int64
 }
@@ -116,7 +117,16 @@ func (f *fakeNetwork) Lookup(_ context.Context, _ domain.Credentials, _ domain.A
 	return ports.Published{}, false, nil
 }
 
-func (f *fakeNetwork) Metrics(context.Context, domain.Credentials, domain.Account, string) (domain.Metrics, error) {
+func (f *fakeNetwork) Metrics(_ context.Context, c domain.Credentials, _ domain.Account, externalID string) (domain.Metrics, error) {
+	f.mu.Lock()
+	fn, valid := f.metricsFn, c.AccessToken == f.access
+	f.mu.Unlock()
+	if !valid {
+		return domain.Metrics{}, domain.Errorf(domain.CodeUnauthenticated, "The access token expired.")
+	}
+	if fn != nil {
+		return fn(externalID)
+	}
 	return domain.Metrics{}, nil
 }
 
@@ -149,6 +159,7 @@ type harness struct {
 	accounts *app.Accounts
 	posts    *app.Posts
 	pub      *app.Publishing
+	analytic *app.Analytics
 	owner    domain.Actor
 	account  domain.Account
 }
@@ -189,12 +200,13 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 		func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }, time.Now, quiet())
 	h.posts = app.NewPosts(h.db, h.authz, probe, time.Now, quiet())
 	h.pub = app.NewPublishing(h.db, h.accounts, cfg, time.Now, quiet())
+	h.analytic = app.NewAnalytics(h.db, h.accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
 	listener, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(listener.Close)
-	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), Publishing: h.pub, SoftStop: time.Second,
+	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), Publishing: h.pub, Analytics: h.analytic, SoftStop: time.Second,
 		Cleanup: h.db.DeleteExpired, Tuning: queue.Tuning{PublishWorkers: 50, FetchCooldown: 10 * time.Millisecond, PollInterval: 50 * time.Millisecond, TargetTimeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/media"
+	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -818,4 +819,111 @@ func TestSchedule_MediaIsCheckedBeforeScheduling(t *testing.T) {
 	if p := h.get(good.ID); len(p.MediaURLs) != 1 || !strings.HasSuffix(p.MediaURLs[0], "/ok.jpg") {
 		t.Errorf("the refused edit changed the post: %v", p.MediaURLs)
 	}
+}
+
+func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	an := app.NewAnalytics(h.db, h.accounts, domain.DefaultMetricsSchedule, now, quiet())
+	var likes atomic.Int64
+	h.fake.mu.Lock()
+	h.fake.metricsFn = func(id string) (domain.Metrics, error) {
+		n := likes.Add(10)
+		return domain.Metrics{Likes: n, Comments: n / 10, Shares: 1, Reach: n * 5, Impressions: n * 9}, nil
+	}
+	h.fake.mu.Unlock()
+	// Nothing published yet: nothing due.
+	if due, err := an.DueAccounts(h.ctx); err != nil || len(due) != 0 {
+		t.Fatalf("DueAccounts before publishing = %v, %v", due, err)
+	}
+	var jobs []app.TargetJob
+	for i := range 3 {
+		_, j := h.claim(fmt.Sprintf("measured %d", i))
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	due, err := an.DueAccounts(h.ctx)
+	if err != nil || len(due) != 1 || due[0].Account != h.account.ID || due[0].Company != h.owner.CompanyID {
+		t.Fatalf("DueAccounts = %v, %v", due, err)
+	}
+	if n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); err != nil || n != 3 {
+		t.Fatalf("first collection = %d, %v", n, err)
+	}
+	if n, _ := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); n != 0 {
+		t.Errorf("a second collection at once collected %d", n)
+	}
+	snapshots := func() int {
+		var n int
+		_ = h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM metric_snapshots WHERE company_id = $1`, string(h.owner.CompanyID)).Scan(&n)
+		return n
+	}
+	// 16 minutes later every target is due again (every 15 minutes while new).
+	clock.Add(int64(16 * time.Minute))
+	if n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); err != nil || n != 3 || snapshots() != 6 {
+		t.Fatalf("collection after 16 minutes = %d, %v; %d snapshots", n, err, snapshots())
+	}
+	var latest, next time.Time
+	var l int64
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT likes, metrics_at, metrics_next_at FROM post_targets WHERE company_id = $1 AND post_id = $2`,
+		string(h.owner.CompanyID), string(jobs[0].Post)).Scan(&l, &latest, &next); err != nil {
+		t.Fatal(err)
+	}
+	if l == 0 || next.Sub(latest) != 15*time.Minute {
+		t.Errorf("latest likes %d, next collection %s after the last", l, next.Sub(latest))
+	}
+	// A rate limit snoozes the account's collection with the platform's wait; nothing is lost.
+	clock.Add(int64(16 * time.Minute))
+	h.fake.mu.Lock()
+	h.fake.metricsFn = func(string) (domain.Metrics, error) {
+		return domain.Metrics{}, &domain.Error{Code: domain.CodeRateLimited, Message: "slow down", RetryAfter: 90 * time.Second}
+	}
+	h.fake.mu.Unlock()
+	n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID)
+	var retry *app.Retry
+	if !errors.As(err, &retry) || retry.After != 90*time.Second || n != 0 || snapshots() != 6 {
+		t.Errorf("rate limited collection = %d, %v", n, err)
+	}
+	if due, _ := an.DueAccounts(h.ctx); len(due) != 1 {
+		t.Errorf("after a rate limit the account's targets are not due any more: %v", due)
+	}
+	// Past 30 days, collection stops.
+	clock.Add(int64(31 * 24 * time.Hour))
+	if due, _ := an.DueAccounts(h.ctx); len(due) != 0 {
+		t.Errorf("targets older than the schedule are still due: %v", due)
+	}
+	// Deleting a post removes its history with it.
+	if err := h.posts.Delete(h.ctx, h.owner, jobs[0].Post, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshots(); got != 4 {
+		t.Errorf("snapshots after deleting a post = %d, want 4", got)
+	}
+}
+
+// TestCollectMetrics_ThroughRiver runs the periodic fan-out and the account jobs for real.
+func TestCollectMetrics_ThroughRiver(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, true)
+	h.fake.mu.Lock()
+	h.fake.metricsFn = func(string) (domain.Metrics, error) { return domain.Metrics{Likes: 7, Impressions: 70}, nil }
+	h.fake.mu.Unlock()
+	p := h.draft("through River")
+	if _, err := h.posts.Schedule(h.ctx, h.owner, p.ID, time.Time{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "published", 20*time.Second, func() (bool, error) { return h.get(p.ID).Status() == domain.PostPublished, nil })
+	if _, err := h.q.Client().Insert(h.ctx, queue.CollectArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a metrics snapshot", 20*time.Second, func() (bool, error) {
+		var likes int64
+		err := h.db.SQL().QueryRowContext(h.ctx, `SELECT coalesce(max(likes), 0) FROM metric_snapshots WHERE company_id = $1 AND post_id = $2`,
+			string(h.owner.CompanyID), string(p.ID)).Scan(&likes)
+		return likes == 7, err
+	})
 }

@@ -38,6 +38,8 @@ type Config struct {
 	Publishing *app.Publishing
 	// Accounts renews tokens ahead of their expiry; nil leaves that job out.
 	Accounts *app.Accounts
+	// Analytics collects post metrics; nil leaves those jobs out.
+	Analytics *app.Analytics
 	Tuning   Tuning
 }
 
@@ -74,6 +76,13 @@ func New(cfg Config) (*Queue, error) {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_publishing", RunOnStart: true}))
+	}
+	if cfg.Analytics != nil {
+		river.AddWorker(workers, &collectWorker{analytics: cfg.Analytics})
+		river.AddWorker(workers, &collectAccountWorker{analytics: cfg.Analytics})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return CollectArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "collect_metrics", RunOnStart: true}))
 	}
 	if cfg.Accounts != nil {
 		river.AddWorker(workers, &renewWorker{accounts: cfg.Accounts, log: cfg.Log})

@@ -139,6 +139,7 @@ type Main struct {
 	Posts     *app.Posts
 	Publisher *app.Publishing
 	AI        *app.AI
+	Analytics *app.Analytics
 	KeyRing   *crypto.KeyRing
 
 	sandbox *sandbox.Sandbox
@@ -191,7 +192,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
-		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Tuning: m.Tuning}); err != nil {
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Analytics: m.Analytics, Tuning: m.Tuning}); err != nil {
 		return err
 	}
 	m.db.SetJobs(m.queue.Jobs)
@@ -261,6 +262,7 @@ func (m *Main) services(now func() time.Time) error {
 		pub = app.DefaultPublishing
 	}
 	m.Publisher = app.NewPublishing(m.db, m.Accounts, pub, now, m.Log)
+	m.Analytics = app.NewAnalytics(m.db, m.Accounts, domain.DefaultMetricsSchedule, now, m.Log)
 	gen := m.AIProvider
 	if gen == nil {
 		gen = m.Config.CaptionGenerator()

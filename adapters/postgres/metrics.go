@@ -1,0 +1,88 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// metrics implements ports.Metrics on q.
+type metrics struct{ q sqlx.ExtContext }
+
+var _ ports.Metrics = metrics{}
+
+// DueAccounts implements ports.Metrics.
+func (s metrics) DueAccounts(ctx context.Context, now, since time.Time, limit int) ([]ports.AccountRef, error) {
+	var rows []struct {
+		Company string `db:"company_id"`
+		Account string `db:"account_id"`
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT DISTINCT t.company_id, t.account_id FROM post_targets t
+		JOIN social_accounts a ON a.company_id = t.company_id AND a.id = t.account_id AND a.status = 'active'
+		WHERE t.status = 'published' AND t.published_at > $2 AND
+		      ((t.metrics_at IS NULL AND t.metrics_next_at IS NULL) OR t.metrics_next_at <= $1)
+		LIMIT $3`, now, since, limit)
+	if err != nil {
+		return nil, translate(err, "metrics")
+	}
+	out := make([]ports.AccountRef, len(rows))
+	for i, r := range rows {
+		out[i] = ports.AccountRef{Company: domain.CompanyID(r.Company), Account: domain.AccountID(r.Account)}
+	}
+	return out, nil
+}
+
+// Due implements ports.Metrics.
+func (s metrics) Due(ctx context.Context, company domain.CompanyID, account domain.AccountID, now, since time.Time, limit int) ([]ports.DueTarget, error) {
+	var rows []struct {
+		Post        string    `db:"post_id"`
+		Account     string    `db:"account_id"`
+		ExternalID  string    `db:"external_id"`
+		PublishedAt time.Time `db:"published_at"`
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT t.post_id, t.account_id, t.external_id, t.published_at FROM post_targets t
+		WHERE t.company_id = $1 AND t.account_id = $2 AND t.status = 'published' AND t.published_at > $4 AND
+		      ((t.metrics_at IS NULL AND t.metrics_next_at IS NULL) OR t.metrics_next_at <= $3)
+		ORDER BY coalesce(t.metrics_next_at, t.published_at) LIMIT $5`, company, account, now, since, limit)
+	if err != nil {
+		return nil, translate(err, "metrics")
+	}
+	out := make([]ports.DueTarget, len(rows))
+	for i, r := range rows {
+		out[i] = ports.DueTarget{Post: domain.PostID(r.Post), Account: domain.AccountID(r.Account), ExternalID: r.ExternalID, PublishedAt: r.PublishedAt.UTC()}
+	}
+	return out, nil
+}
+
+// Record implements ports.Metrics.
+func (s metrics) Record(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, at time.Time, m domain.Metrics, next time.Time) error {
+	_, err := s.q.ExecContext(ctx, `
+		INSERT INTO metric_snapshots (company_id, post_id, account_id, collected_at, likes, comments, shares, reach, impressions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		company, post, account, at, m.Likes, m.Comments, m.Shares, m.Reach, m.Impressions)
+	if err != nil {
+		return translate(err, "metrics")
+	}
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE post_targets SET metrics_at = $4, metrics_next_at = $5, likes = $6, comments = $7, shares = $8, reach = $9, impressions = $10
+		WHERE company_id = $1 AND post_id = $2 AND account_id = $3`,
+		company, post, account, at, nullTime(next), m.Likes, m.Comments, m.Shares, m.Reach, m.Impressions)
+	if err != nil {
+		return translate(err, "metrics")
+	}
+	return oneRow(res, "post target")
+}
+
+// Postpone implements ports.Metrics.
+func (s metrics) Postpone(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, next time.Time) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE post_targets SET metrics_next_at = $4 WHERE company_id = $1 AND post_id = $2 AND account_id = $3`,
+		company, post, account, sql.NullTime{Time: next, Valid: !next.IsZero()})
+	return translateIf(err, "metrics")
+}
