@@ -40,7 +40,7 @@ type Config struct {
 	Accounts *app.Accounts
 	// Analytics collects post metrics; nil leaves those jobs out.
 	Analytics *app.Analytics
-	Tuning   Tuning
+	Tuning    Tuning
 }
 
 // Tuning is how hard the publish queue works; BENCHMARKS.md says how these were chosen.
