@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,20 +40,7 @@ func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 		t.Helper()
 		eval(`(() => { const c = document.querySelector("#content"); c.value = ` + js + `; c.dispatchEvent(new Event("input", {bubbles: true})); return ""; })()`)
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Join("..", "..", "test-output", "browser")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 
 	step("register",
 		chromedp.Navigate(m.URL()+"/register"),

@@ -78,20 +78,10 @@ func TestBrowser_RegisterLoginSwitchAddMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if heading != "Vera Media" || !strings.Contains(members, colleague) {
 		t.Errorf("after the flow: company %q, members %q", heading, members)
 	}
-	dir := filepath.Join("..", "..", "test-output", "browser")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "team.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	screenshot(t, ctx, "team.png")
 }
 
 // chrome starts Debian's Chromium headless with a window of w×h, for at most limit, and
@@ -110,4 +100,20 @@ func chrome(t *testing.T, w, h int, limit time.Duration) context.Context {
 	ctx, cancelTime := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
 	return ctx
+}
+
+// screenshot saves the page in ctx as test-output/browser/<name>.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "test-output", "browser")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
