@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -17,6 +18,7 @@ const metricsBatch = 100
 // decaying schedule, and (later) reading them back.
 type Analytics struct {
 	store    ports.Store
+	authz    ports.Authorizer
 	accounts *Accounts
 	schedule domain.MetricsSchedule
 	now      func() time.Time
@@ -24,8 +26,8 @@ type Analytics struct {
 }
 
 // NewAnalytics returns the analytics use cases, collecting on schedule with accounts' tokens.
-func NewAnalytics(store ports.Store, accounts *Accounts, schedule domain.MetricsSchedule, now func() time.Time, log *slog.Logger) *Analytics {
-	return &Analytics{store: store, accounts: accounts, schedule: schedule, now: now, log: log}
+func NewAnalytics(store ports.Store, authz ports.Authorizer, accounts *Accounts, schedule domain.MetricsSchedule, now func() time.Time, log *slog.Logger) *Analytics {
+	return &Analytics{store: store, authz: authz, accounts: accounts, schedule: schedule, now: now, log: log}
 }
 
 // since is the oldest publishing time still collected: the schedule's end.
@@ -112,4 +114,180 @@ func (a *Analytics) CollectAccount(ctx context.Context, company domain.CompanyID
 		}
 	}
 	return n, nil
+}
+
+// MaxAnalyticsDays bounds the range of one analytics question.
+const MaxAnalyticsDays = 366
+
+// DayMetrics are the metrics of the posts published on one day of the company's calendar.
+type DayMetrics struct {
+	Date string // YYYY-MM-DD in the company's time zone
+	domain.Metrics
+}
+
+// Report is what the analytics pages and API show for a range: totals (and those of the
+// range just before, for the change), a day-by-day series with every day present, and the
+// breakdowns. Metrics are the latest numbers of the targets published in the range.
+type Report struct {
+	From, To   time.Time // [From, To), at midnights of Zone
+	Zone       string
+	Platform   domain.Platform // "" for every platform
+	Totals     domain.Metrics
+	Previous   domain.Metrics
+	Daily      []DayMetrics
+	ByPlatform []ports.MetricsRow
+	ByAccount  []ports.MetricsRow
+	TopPosts   []ports.MetricsRow
+}
+
+// Overview reports on every platform for the range from..to: dates (YYYY-MM-DD, to
+// included) in the company's time zone or RFC 3339 times; empty means the last 30 days.
+// Errors: CodeForbidden; CodeInvalid (from, to).
+func (a *Analytics) Overview(ctx context.Context, actor domain.Actor, from, to string) (Report, error) {
+	return a.report(ctx, actor, "", from, to)
+}
+
+// Platform reports on one platform. Errors: CodeForbidden; CodeNotFound (unknown platform);
+// CodeInvalid (from, to).
+func (a *Analytics) Platform(ctx context.Context, actor domain.Actor, platform, from, to string) (Report, error) {
+	p, err := domain.ParsePlatform(platform)
+	if err != nil {
+		return Report{}, err
+	}
+	return a.report(ctx, actor, p, from, to)
+}
+
+func (a *Analytics) report(ctx context.Context, actor domain.Actor, platform domain.Platform, from, to string) (Report, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAnalytics, domain.ActionRead); err != nil {
+		return Report{}, err
+	}
+	r := Report{Platform: platform}
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		r.Zone = c.Settings["time_zone"]
+		if r.Zone == "" {
+			r.Zone = "UTC"
+		}
+		loc, err := LoadZone(r.Zone)
+		if err != nil {
+			loc, r.Zone = time.UTC, "UTC"
+		}
+		if r.From, r.To, err = analyticsRange(from, to, a.now(), loc); err != nil {
+			return err
+		}
+		q := ports.MetricsQuery{Company: actor.CompanyID, From: r.From, To: r.To, Platform: platform, Zone: r.Zone}
+		m := tx.MetricsReader()
+		daily, err := m.Daily(ctx, q)
+		if err != nil {
+			return err
+		}
+		r.Daily, r.Totals = fillDays(daily, r.From, r.To, loc)
+		prev := q
+		prev.From, prev.To = r.From.Add(-r.To.Sub(r.From)), r.From
+		before, err := m.Daily(ctx, prev)
+		if err != nil {
+			return err
+		}
+		for _, d := range before {
+			r.Previous = add(r.Previous, d.Metrics)
+		}
+		if r.ByPlatform, err = m.ByPlatform(ctx, q); err != nil {
+			return err
+		}
+		if r.ByAccount, err = m.ByAccount(ctx, q); err != nil {
+			return err
+		}
+		r.TopPosts, err = m.TopPosts(ctx, q, 10)
+		return err
+	})
+	return r, err
+}
+
+// analyticsRange reads from and to as dates in loc (to included) or RFC 3339 times.
+func analyticsRange(from, to string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
+	v := domain.Violations{}
+	parse := func(field, s string, end bool) time.Time {
+		if s == "" {
+			return time.Time{}
+		}
+		if d, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+			if end {
+				d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+			}
+			return d
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t
+		}
+		v.Add(field, "must be a date (2026-11-24) or an RFC 3339 time")
+		return time.Time{}
+	}
+	f, t := parse("from", from, false), parse("to", to, true)
+	if err := v.Err(); err != nil {
+		return f, t, err
+	}
+	if t.IsZero() {
+		n := now.In(loc)
+		t = time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, loc)
+	}
+	if f.IsZero() {
+		f = time.Date(t.Year(), t.Month(), t.Day()-30, 0, 0, 0, 0, loc)
+	}
+	switch {
+	case !t.After(f):
+		v.Add("to", "must be after from")
+	case t.Sub(f) > MaxAnalyticsDays*24*time.Hour+time.Hour: // an hour of slack for summer time
+		v.Add("to", fmt.Sprintf("is more than %d days after from", MaxAnalyticsDays))
+	}
+	return f.UTC(), t.UTC(), v.Err()
+}
+
+// fillDays returns one entry per calendar day of [from, to) in loc, zero where no post was
+// published, and their total.
+func fillDays(rows []ports.MetricsRow, from, to time.Time, loc *time.Location) ([]DayMetrics, domain.Metrics) {
+	byDay := map[string]domain.Metrics{}
+	for _, r := range rows {
+		byDay[r.Key] = r.Metrics
+	}
+	var out []DayMetrics
+	var total domain.Metrics
+	start := from.In(loc)
+	for d := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc); d.Before(to); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
+		key := d.Format(time.DateOnly)
+		out = append(out, DayMetrics{Date: key, Metrics: byDay[key]})
+		total = add(total, byDay[key])
+	}
+	return out, total
+}
+
+func add(a, b domain.Metrics) domain.Metrics {
+	return domain.Metrics{Likes: a.Likes + b.Likes, Comments: a.Comments + b.Comments, Shares: a.Shares + b.Shares,
+		Reach: a.Reach + b.Reach, Impressions: a.Impressions + b.Impressions}
+}
+
+// PostReport is one post's latest metrics per target and in total.
+type PostReport struct {
+	Post    domain.PostID
+	Totals  domain.Metrics
+	Targets []ports.TargetMetrics
+}
+
+// Post reports on one of the company's posts. Errors: CodeForbidden; CodeNotFound.
+func (a *Analytics) Post(ctx context.Context, actor domain.Actor, id domain.PostID) (PostReport, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAnalytics, domain.ActionRead); err != nil {
+		return PostReport{}, err
+	}
+	r := PostReport{Post: id}
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		r.Targets, err = tx.MetricsReader().Post(ctx, actor.CompanyID, id)
+		return err
+	})
+	for _, t := range r.Targets {
+		r.Totals = add(r.Totals, t.Metrics)
+	}
+	return r, err
 }

@@ -12,6 +12,9 @@ ALTER TABLE post_targets
 CREATE INDEX post_targets_metrics_first ON post_targets (published_at) WHERE status = 'published' AND metrics_at IS NULL;
 CREATE INDEX post_targets_metrics_next ON post_targets (metrics_next_at) WHERE metrics_next_at IS NOT NULL;
 
+-- Analytics reads published targets by company and publishing time.
+CREATE INDEX post_targets_published ON post_targets (company_id, published_at) WHERE status = 'published';
+
 CREATE TABLE metric_snapshots (
     company_id   uuid NOT NULL,
     post_id      uuid NOT NULL,

@@ -35,3 +35,40 @@ type Metrics interface {
 	// Postpone sets when to collect the target next without a snapshot (its collection failed).
 	Postpone(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, next time.Time) error
 }
+
+// MetricsRow is metrics summed over a group: a day, a platform, an account or a post.
+type MetricsRow struct {
+	Key string // the day (YYYY-MM-DD), platform, account id or post id
+	domain.Metrics
+}
+
+// MetricsQuery selects published targets: the company's, published in [From, To), on
+// Platform when not empty; days are counted in Zone.
+type MetricsQuery struct {
+	Company  domain.CompanyID
+	From, To time.Time
+	Platform domain.Platform
+	Zone     string // IANA name
+}
+
+// TargetMetrics is one target's latest metrics.
+type TargetMetrics struct {
+	Account     domain.AccountID
+	Platform    domain.Platform
+	CollectedAt time.Time // zero: never collected
+	domain.Metrics
+}
+
+// MetricsReader reads metrics back, summed the ways the analytics pages show them.
+type MetricsReader interface {
+	// Daily sums the latest metrics of the targets published each day.
+	Daily(ctx context.Context, q MetricsQuery) ([]MetricsRow, error)
+	// ByPlatform, ByAccount and TopPosts sum them per platform, per account, and per post
+	// (the limit posts with the most impressions, then likes).
+	ByPlatform(ctx context.Context, q MetricsQuery) ([]MetricsRow, error)
+	ByAccount(ctx context.Context, q MetricsQuery) ([]MetricsRow, error)
+	TopPosts(ctx context.Context, q MetricsQuery, limit int) ([]MetricsRow, error)
+	// Post returns the latest metrics of each of the company's post's targets, or
+	// CodeNotFound for a post the company does not have.
+	Post(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]TargetMetrics, error)
+}

@@ -31,6 +31,7 @@ type Tx interface {
 	OAuthStates() OAuthStates
 	AIUsage() AIUsage
 	Metrics() Metrics
+	MetricsReader() MetricsReader
 	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
 	Jobs() Jobs
 }

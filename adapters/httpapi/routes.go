@@ -10,14 +10,15 @@ import (
 
 // API is the JSON API's handlers over the app services.
 type API struct {
-	auth     *app.Auth
-	teams    *app.Teams
-	admin    *app.Admin
-	idem     *app.Idempotency
-	accounts *app.Accounts
-	posts    *app.Posts
-	ai       *app.AI
-	log      *slog.Logger
+	auth      *app.Auth
+	teams     *app.Teams
+	admin     *app.Admin
+	idem      *app.Idempotency
+	accounts  *app.Accounts
+	posts     *app.Posts
+	ai        *app.AI
+	analytics *app.Analytics
+	log       *slog.Logger
 }
 
 // Services are the app services the API calls.
@@ -29,12 +30,13 @@ type Services struct {
 	Accounts    *app.Accounts
 	Posts       *app.Posts
 	AI          *app.AI
+	Analytics   *app.Analytics
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -70,4 +72,7 @@ func (a *API) Register(g *echo.Group) {
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
 	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
 	company.POST("/ai/captions", a.suggestCaptions)
+	company.GET("/analytics/posts/:id", a.analyticsPost)
+	company.GET("/analytics/overview", a.analyticsOverview)
+	company.GET("/analytics/platform/:platform", a.analyticsPlatform)
 }

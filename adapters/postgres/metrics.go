@@ -86,3 +86,87 @@ func (s metrics) Postpone(ctx context.Context, company domain.CompanyID, post do
 		company, post, account, sql.NullTime{Time: next, Valid: !next.IsZero()})
 	return translateIf(err, "metrics")
 }
+
+var _ ports.MetricsReader = metrics{}
+
+const sums = `coalesce(sum(t.likes), 0) AS likes, coalesce(sum(t.comments), 0) AS comments, coalesce(sum(t.shares), 0) AS shares,
+	coalesce(sum(t.reach), 0) AS reach, coalesce(sum(t.impressions), 0) AS impressions`
+
+// published is the filter of a MetricsQuery; $1 company, $2 from, $3 to, $4 platform ("" any).
+const published = `t.company_id = $1 AND t.status = 'published' AND t.published_at >= $2 AND t.published_at < $3 AND ($4 = '' OR t.platform = $4)`
+
+type metricsRow struct {
+	Key         string `db:"key"`
+	Likes       int64  `db:"likes"`
+	Comments    int64  `db:"comments"`
+	Shares      int64  `db:"shares"`
+	Reach       int64  `db:"reach"`
+	Impressions int64  `db:"impressions"`
+}
+
+func (s metrics) rows(ctx context.Context, query string, args ...any) ([]ports.MetricsRow, error) {
+	var rows []metricsRow
+	if err := sqlx.SelectContext(ctx, s.q, &rows, query, args...); err != nil {
+		return nil, translate(err, "metrics")
+	}
+	out := make([]ports.MetricsRow, len(rows))
+	for i, r := range rows {
+		out[i] = ports.MetricsRow{Key: r.Key, Metrics: domain.Metrics{Likes: r.Likes, Comments: r.Comments, Shares: r.Shares, Reach: r.Reach, Impressions: r.Impressions}}
+	}
+	return out, nil
+}
+
+// Daily implements ports.MetricsReader.
+func (s metrics) Daily(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
+	return s.rows(ctx, `SELECT to_char(t.published_at AT TIME ZONE $5, 'YYYY-MM-DD') AS key, `+sums+`
+		FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`, string(q.Company), q.From, q.To, string(q.Platform), q.Zone)
+}
+
+// ByPlatform implements ports.MetricsReader.
+func (s metrics) ByPlatform(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
+	return s.rows(ctx, `SELECT t.platform AS key, `+sums+` FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`,
+		string(q.Company), q.From, q.To, string(q.Platform))
+}
+
+// ByAccount implements ports.MetricsReader.
+func (s metrics) ByAccount(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
+	return s.rows(ctx, `SELECT t.account_id::text AS key, `+sums+` FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`,
+		string(q.Company), q.From, q.To, string(q.Platform))
+}
+
+// TopPosts implements ports.MetricsReader.
+func (s metrics) TopPosts(ctx context.Context, q ports.MetricsQuery, limit int) ([]ports.MetricsRow, error) {
+	return s.rows(ctx, `SELECT t.post_id::text AS key, `+sums+` FROM post_targets t WHERE `+published+`
+		GROUP BY 1 ORDER BY impressions DESC, likes DESC, 1 LIMIT $5`, string(q.Company), q.From, q.To, string(q.Platform), limit)
+}
+
+// Post implements ports.MetricsReader.
+func (s metrics) Post(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]ports.TargetMetrics, error) {
+	var exists bool
+	if err := sqlx.GetContext(ctx, s.q, &exists, `SELECT EXISTS (SELECT 1 FROM posts WHERE company_id = $1 AND id = $2)`, company, post); err != nil {
+		return nil, translate(err, "post")
+	}
+	if !exists {
+		return nil, domain.Errorf(domain.CodeNotFound, "That post does not exist.")
+	}
+	var rows []struct {
+		Account     string       `db:"account_id"`
+		Platform    string       `db:"platform"`
+		CollectedAt sql.NullTime `db:"metrics_at"`
+		metricsRow
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `SELECT account_id, platform, metrics_at, '' AS key, likes, comments, shares, reach, impressions
+		FROM post_targets WHERE company_id = $1 AND post_id = $2 ORDER BY position`, company, post)
+	if err != nil {
+		return nil, translate(err, "post")
+	}
+	out := make([]ports.TargetMetrics, len(rows))
+	for i, r := range rows {
+		out[i] = ports.TargetMetrics{Account: domain.AccountID(r.Account), Platform: domain.Platform(r.Platform),
+			Metrics: domain.Metrics{Likes: r.Likes, Comments: r.Comments, Shares: r.Shares, Reach: r.Reach, Impressions: r.Impressions}}
+		if r.CollectedAt.Valid {
+			out[i].CollectedAt = r.CollectedAt.Time.UTC()
+		}
+	}
+	return out, nil
+}

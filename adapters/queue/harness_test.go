@@ -200,7 +200,7 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 		func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }, time.Now, quiet())
 	h.posts = app.NewPosts(h.db, h.authz, probe, time.Now, quiet())
 	h.pub = app.NewPublishing(h.db, h.accounts, cfg, time.Now, quiet())
-	h.analytic = app.NewAnalytics(h.db, h.accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
+	h.analytic = app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
 	listener, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +252,27 @@ func (h *harness) newCompany(name string, role domain.Role) domain.Actor {
 		h.t.Fatal(err)
 	}
 	if err := h.authz.Reload(h.ctx, actor.CompanyID); err != nil {
+		h.t.Fatal(err)
+	}
+	return actor
+}
+
+// addViewer adds a viewer to the harness company and returns them as actor.
+func (h *harness) addViewer() domain.Actor {
+	h.t.Helper()
+	var actor domain.Actor
+	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+		u := domain.User{Email: fmt.Sprintf("v%d-%d@example.com", time.Now().UnixNano(), seq.Add(1)), Name: "Viewer", CreatedAt: time.Now()}
+		if err := tx.Users().Create(h.ctx, &u, "not-a-real-hash"); err != nil {
+			return err
+		}
+		actor = domain.Actor{UserID: u.ID, CompanyID: h.owner.CompanyID, Role: domain.RoleViewer}
+		return tx.Memberships().Add(h.ctx, domain.Membership{CompanyID: h.owner.CompanyID, UserID: u.ID, Role: domain.RoleViewer, JoinedAt: time.Now()})
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.authz.Reload(h.ctx, h.owner.CompanyID); err != nil {
 		h.t.Fatal(err)
 	}
 	return actor

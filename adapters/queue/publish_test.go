@@ -827,7 +827,7 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
-	an := app.NewAnalytics(h.db, h.accounts, domain.DefaultMetricsSchedule, now, quiet())
+	an := app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, now, quiet())
 	var likes atomic.Int64
 	h.fake.mu.Lock()
 	h.fake.metricsFn = func(id string) (domain.Metrics, error) {
@@ -926,4 +926,84 @@ func TestCollectMetrics_ThroughRiver(t *testing.T) {
 			string(h.owner.CompanyID), string(p.ID)).Scan(&likes)
 		return likes == 7, err
 	})
+}
+
+// TestAnalytics_DailySeriesInTheCompanysZoneAcrossSummerTime attributes posts to days of the
+// company's calendar (Europe/Berlin leaves summer time on 25 October 2026), fills empty days,
+// compares with the previous period, and keeps every company to its own numbers.
+func TestAnalytics_DailySeriesInTheCompanysZoneAcrossSummerTime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	if err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+		return tx.Companies().SetSettings(h.ctx, h.owner.CompanyID, map[string]string{"time_zone": "Europe/Berlin"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	publishAt := func(at string, likes int64) domain.PostID {
+		t.Helper()
+		_, j := h.claim("at " + at)
+		if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.db.SQL().ExecContext(h.ctx, `UPDATE post_targets SET published_at = $3, likes = $4::bigint, impressions = $4::bigint * 10
+			WHERE company_id = $1 AND post_id = $2`, string(j.Company), string(j.Post), at, likes); err != nil {
+			t.Fatal(err)
+		}
+		return j.Post
+	}
+	publishAt("2026-10-24T22:30:00Z", 1)          // 00:30 on the 25th, summer time (UTC+2)
+	publishAt("2026-10-25T22:30:00Z", 10)         // 23:30 on the 25th, winter time (UTC+1)
+	top := publishAt("2026-10-25T23:30:00Z", 100) // 00:30 on the 26th
+	publishAt("2026-10-21T12:00:00Z", 1000)       // the previous period (21 to 23 October)
+	viewer := h.addViewer()
+	r, err := h.analytic.Overview(h.ctx, viewer, "2026-10-24", "2026-10-26")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, d := range r.Daily {
+		got[d.Date] = d.Likes
+	}
+	if len(r.Daily) != 3 || got["2026-10-24"] != 0 || got["2026-10-25"] != 11 || got["2026-10-26"] != 100 {
+		t.Errorf("daily = %+v", r.Daily)
+	}
+	if r.Totals.Likes != 111 || r.Totals.Impressions != 1110 || r.Previous.Likes != 1000 || r.Zone != "Europe/Berlin" {
+		t.Errorf("totals %+v, previous %+v, zone %s", r.Totals, r.Previous, r.Zone)
+	}
+	if !r.From.Equal(time.Date(2026, 10, 23, 22, 0, 0, 0, time.UTC)) || !r.To.Equal(time.Date(2026, 10, 26, 23, 0, 0, 0, time.UTC)) {
+		t.Errorf("range = %s .. %s, want Berlin midnights", r.From, r.To)
+	}
+	if len(r.TopPosts) == 0 || r.TopPosts[0].Key != string(top) || len(r.ByPlatform) != 1 || r.ByPlatform[0].Key != "sandbox" {
+		t.Errorf("top posts %v, by platform %v", r.TopPosts, r.ByPlatform)
+	}
+	p, err := h.analytic.Platform(h.ctx, viewer, "sandbox", "2026-10-24", "2026-10-26")
+	if err != nil || p.Totals.Likes != 111 || len(p.ByAccount) != 1 || p.ByAccount[0].Key != string(h.account.ID) {
+		t.Errorf("platform report = %+v, %v", p, err)
+	}
+	if p, _ := h.analytic.Platform(h.ctx, viewer, "linkedin", "2026-10-24", "2026-10-26"); p.Totals.Likes != 0 {
+		t.Errorf("linkedin report counts sandbox posts: %+v", p.Totals)
+	}
+	if _, err := h.analytic.Platform(h.ctx, viewer, "myspace", "", ""); domain.CodeOf(err) != domain.CodeNotFound {
+		t.Errorf("unknown platform: %v", err)
+	}
+	for _, rng := range [][2]string{{"yesterday", ""}, {"2026-10-26", "2026-10-24"}, {"2024-01-01", "2026-01-01"}, {"", "26/10/2026"}} {
+		if _, err := h.analytic.Overview(h.ctx, viewer, rng[0], rng[1]); domain.CodeOf(err) != domain.CodeInvalid {
+			t.Errorf("Overview(%q, %q) = %v, want CodeInvalid", rng[0], rng[1], err)
+		}
+	}
+	// An empty range is all zeros with every day present; the default is the last 30 days.
+	if r, err := h.analytic.Overview(h.ctx, viewer, "", ""); err != nil || len(r.Daily) != 30 || r.Totals.Likes != 0 {
+		t.Errorf("default range: %d days, %+v, %v", len(r.Daily), r.Totals, err)
+	}
+	// Another company sees none of it, and not this company's posts.
+	other := h.newCompany("Other", domain.RoleOwner)
+	if r, _ := h.analytic.Overview(h.ctx, other, "2026-10-24", "2026-10-26"); r.Totals.Likes != 0 || len(r.TopPosts) != 0 {
+		t.Errorf("another company sees %+v", r.Totals)
+	}
+	if _, err := h.analytic.Post(h.ctx, other, top); domain.CodeOf(err) != domain.CodeNotFound {
+		t.Errorf("another company's post report: %v", err)
+	}
+	if pr, err := h.analytic.Post(h.ctx, viewer, top); err != nil || pr.Totals.Likes != 100 || len(pr.Targets) != 1 {
+		t.Errorf("post report = %+v, %v", pr, err)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
 )
 
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
@@ -526,5 +528,66 @@ func TestAPI_AICaptionsThroughAnOpenAICompatibleServer(t *testing.T) {
 				t.Errorf("over the allowance = %d %v (Retry-After %q)", st, p, h.Get("Retry-After"))
 			}
 		})
+	}
+}
+
+func TestAPI_Analytics(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner, viewer, rival := register(t, c, "an-owner"), register(t, c, "an-viewer"), register(t, c, "an-rival")
+	oc := c.with(owner.token, owner.companyID)
+	if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": viewer.email, "role": "viewer"}); st != 201 {
+		t.Fatalf("add viewer = %d %v", st, b)
+	}
+	acct := connectSandboxAPI(t, oc, "an-sandbox")
+	_, _, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "measured", "account_ids": []string{acct}})
+	id := p["id"].(string)
+	oc.do("POST", "/api/v1/posts/"+id+"/schedule", nil)
+	deadline := time.Now().Add(20 * time.Second)
+	for p["status"] != "published" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		_, _, p = oc.do("GET", "/api/v1/posts/"+id, nil)
+	}
+	// Collect the sandbox's (growing) numbers now instead of waiting for the periodic job.
+	if _, err := m.Analytics.CollectAccount(context.Background(), domain.CompanyID(owner.companyID), domain.AccountID(acct)); err != nil {
+		t.Fatal(err)
+	}
+	vc := c.with(viewer.token, owner.companyID)
+	st, _, body := vc.do("GET", "/api/v1/analytics/overview", nil)
+	if st != 200 || len(body["daily"].([]any)) != 30 || body["time_zone"] != "UTC" || len(body["top_posts"].([]any)) != 1 {
+		t.Fatalf("overview = %d %v", st, body)
+	}
+	if tp := body["top_posts"].([]any)[0].(map[string]any); tp["post_id"] != id {
+		t.Errorf("top post = %v", tp)
+	}
+	st, _, body = vc.do("GET", "/api/v1/analytics/posts/"+id, nil)
+	tg := body["targets"].([]any)[0].(map[string]any)
+	if st != 200 || body["post_id"] != id || tg["account_id"] != acct || tg["collected_at"] == nil || tg["impressions"] == nil {
+		t.Errorf("post analytics = %d %v", st, body)
+	}
+	if st, _, b := vc.do("GET", "/api/v1/analytics/platform/sandbox?from=2026-01-01&to=2026-12-31", nil); st != 200 || len(b["daily"].([]any)) != 365 {
+		t.Errorf("platform = %d (%d days)", st, len(b["daily"].([]any)))
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/api/v1/analytics/platform/myspace", 404},
+		{"/api/v1/analytics/overview?from=yesterday", 422},
+		{"/api/v1/analytics/overview?from=2026-02-01&to=2026-01-01", 422},
+		{"/api/v1/analytics/overview?from=2020-01-01&to=2026-01-01", 422},
+		{"/api/v1/analytics/posts/not-a-uuid", 404},
+	} {
+		if st, _, b := vc.do("GET", tc.path, nil); st != tc.status {
+			t.Errorf("GET %s = %d %v, want %d", tc.path, st, b, tc.status)
+		}
+	}
+	rc := c.with(rival.token, rival.companyID)
+	if st, _, _ := rc.do("GET", "/api/v1/analytics/posts/"+id, nil); st != 404 {
+		t.Errorf("rival reads our post's analytics = %d, want 404", st)
+	}
+	if _, _, b := rc.do("GET", "/api/v1/analytics/overview", nil); len(b["top_posts"].([]any)) != 0 {
+		t.Errorf("rival's overview shows our posts: %v", b["top_posts"])
 	}
 }

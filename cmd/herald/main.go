@@ -214,7 +214,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	met := newMetrics(m.db.Pool(), m.queue.Depth)
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Log: m.Log}), web, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Log: m.Log}), web, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
@@ -262,7 +262,7 @@ func (m *Main) services(now func() time.Time) error {
 		pub = app.DefaultPublishing
 	}
 	m.Publisher = app.NewPublishing(m.db, m.Accounts, pub, now, m.Log)
-	m.Analytics = app.NewAnalytics(m.db, m.Accounts, domain.DefaultMetricsSchedule, now, m.Log)
+	m.Analytics = app.NewAnalytics(m.db, m.authz, m.Accounts, domain.DefaultMetricsSchedule, now, m.Log)
 	gen := m.AIProvider
 	if gen == nil {
 		gen = m.Config.CaptionGenerator()
