@@ -273,6 +273,7 @@ type PostReport struct {
 	Post    domain.PostID
 	Totals  domain.Metrics
 	Targets []ports.TargetMetrics
+	Series  []ports.MetricsRow // the post's numbers at each collection, oldest first
 }
 
 // Post reports on one of the company's posts. Errors: CodeForbidden; CodeNotFound.
@@ -283,7 +284,10 @@ func (a *Analytics) Post(ctx context.Context, actor domain.Actor, id domain.Post
 	r := PostReport{Post: id}
 	err := a.store.Read(ctx, func(tx ports.Tx) error {
 		var err error
-		r.Targets, err = tx.MetricsReader().Post(ctx, actor.CompanyID, id)
+		if r.Targets, err = tx.MetricsReader().Post(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		r.Series, err = tx.MetricsReader().Series(ctx, actor.CompanyID, id)
 		return err
 	})
 	for _, t := range r.Targets {

@@ -71,4 +71,7 @@ type MetricsReader interface {
 	// Post returns the latest metrics of each of the company's post's targets, or
 	// CodeNotFound for a post the company does not have.
 	Post(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]TargetMetrics, error)
+	// Series returns the post's snapshots summed over its targets per collection time, oldest
+	// first (Key is the time in RFC 3339).
+	Series(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]MetricsRow, error)
 }

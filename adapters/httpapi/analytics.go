@@ -34,11 +34,17 @@ func (a *API) analyticsPost(c echo.Context) error {
 		metricsJSON
 		CollectedAt *string `json:"collected_at"`
 	}
+	type point struct {
+		At string `json:"at"`
+		metricsJSON
+	}
 	out := struct {
 		PostID  domain.PostID `json:"post_id"`
 		Totals  metricsJSON   `json:"totals"`
 		Targets []target      `json:"targets"`
-	}{PostID: r.Post, Totals: toMetrics(r.Totals), Targets: []target{}}
+		Series  []point       `json:"series"`
+	}{PostID: r.Post, Totals: toMetrics(r.Totals), Targets: []target{},
+		Series: keyed(r.Series, func(k string, m metricsJSON) point { return point{k, m} })}
 	for _, t := range r.Targets {
 		out.Targets = append(out.Targets, target{AccountID: t.Account, Platform: t.Platform, metricsJSON: toMetrics(t.Metrics), CollectedAt: optionalTime(t.CollectedAt)})
 	}

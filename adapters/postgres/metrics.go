@@ -170,3 +170,11 @@ func (s metrics) Post(ctx context.Context, company domain.CompanyID, post domain
 	}
 	return out, nil
 }
+
+// Series implements ports.MetricsReader. Targets are collected one after another, so their
+// snapshots are grouped by the minute they were taken in.
+func (s metrics) Series(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]ports.MetricsRow, error) {
+	return s.rows(ctx, `SELECT to_char(date_trunc('minute', collected_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS key,
+		sum(likes) AS likes, sum(comments) AS comments, sum(shares) AS shares, sum(reach) AS reach, sum(impressions) AS impressions
+		FROM metric_snapshots WHERE company_id = $1 AND post_id = $2 GROUP BY 1 ORDER BY 1`, company, post)
+}

@@ -563,7 +563,7 @@ func TestAPI_Analytics(t *testing.T) {
 	}
 	st, _, body = vc.do("GET", "/api/v1/analytics/posts/"+id, nil)
 	tg := body["targets"].([]any)[0].(map[string]any)
-	if st != 200 || body["post_id"] != id || tg["account_id"] != acct || tg["collected_at"] == nil || tg["impressions"] == nil {
+	if st != 200 || body["post_id"] != id || tg["account_id"] != acct || tg["collected_at"] == nil || tg["impressions"] == nil || len(body["series"].([]any)) != 1 {
 		t.Errorf("post analytics = %d %v", st, body)
 	}
 	if st, _, b := vc.do("GET", "/api/v1/analytics/platform/sandbox?from=2026-01-01&to=2026-12-31", nil); st != 200 || len(b["daily"].([]any)) != 365 {
