@@ -35,8 +35,11 @@ type benchOptions struct {
 
 // benchCmd runs `herald bench publish`: see BENCHMARKS.md.
 func benchCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "analytics" {
+		return benchAnalyticsCmd(ctx, cfg, log, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "publish" {
-		return errors.New("usage: herald bench publish [--posts N] [--companies M] [--latency L] [--workers W] [--fetch-cooldown D] [--poll D] [--idle K]")
+		return errors.New("usage: herald bench publish [--posts N] [--companies M] [--latency L] [--workers W] [--fetch-cooldown D] [--poll D] [--idle K]\n       herald bench analytics [--companies M] [--snapshots N] [--queries Q]")
 	}
 	fs := flag.NewFlagSet("bench publish", flag.ContinueOnError)
 	fs.SetOutput(out)

@@ -215,3 +215,21 @@ func platformOrder(p string) int {
 	}
 	return 99
 }
+
+// TestBenchAnalytics_RunsAndMeasures keeps `herald bench analytics` working on a tiny data set.
+func TestBenchAnalytics_RunsAndMeasures(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string {
+		return map[string]string{"DATABASE_URL": pgtest.URL(t), "HERALD_LOG_LEVEL": "warn"}[k]
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"bench", "analytics", "--companies", "3", "--snapshots", "600", "--per-target", "10", "--queries", "5"}, getenv, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench analytics: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"data: 3 companies, 20 published targets each, 600 snapshots in all", "p95"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
