@@ -172,9 +172,14 @@ func (s metrics) Post(ctx context.Context, company domain.CompanyID, post domain
 }
 
 // Series implements ports.MetricsReader. Targets are collected one after another, so their
-// snapshots are grouped by the minute they were taken in.
+// snapshots are grouped by the minute they were taken in, each target counting once per
+// minute with its latest snapshot of that minute.
 func (s metrics) Series(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]ports.MetricsRow, error) {
-	return s.rows(ctx, `SELECT to_char(date_trunc('minute', collected_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS key,
+	return s.rows(ctx, `SELECT to_char(minute AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS key,
 		sum(likes) AS likes, sum(comments) AS comments, sum(shares) AS shares, sum(reach) AS reach, sum(impressions) AS impressions
-		FROM metric_snapshots WHERE company_id = $1 AND post_id = $2 GROUP BY 1 ORDER BY 1`, company, post)
+		FROM (SELECT DISTINCT ON (account_id, date_trunc('minute', collected_at)) account_id, date_trunc('minute', collected_at) AS minute,
+		             likes, comments, shares, reach, impressions
+		      FROM metric_snapshots WHERE company_id = $1 AND post_id = $2
+		      ORDER BY account_id, date_trunc('minute', collected_at), collected_at DESC) latest
+		GROUP BY minute ORDER BY minute`, company, post)
 }

@@ -1007,3 +1007,26 @@ func TestAnalytics_DailySeriesInTheCompanysZoneAcrossSummerTime(t *testing.T) {
 		t.Errorf("post report = %+v, %v", pr, err)
 	}
 }
+
+// TestAnalytics_SeriesCountsEachTargetOncePerMinute: two collections of a target within one
+// minute show its latest numbers, not their sum.
+func TestAnalytics_SeriesCountsEachTargetOncePerMinute(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	_, j := h.claim("series")
+	if err := h.pub.PublishTarget(h.ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Truncate(time.Minute)
+	for i, imp := range []int64{4, 10} {
+		if err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+			return tx.Metrics().Record(h.ctx, j.Company, j.Post, j.Account, at.Add(time.Duration(i+1)*time.Second), domain.Metrics{Impressions: imp}, time.Time{})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := h.analytic.Post(h.ctx, h.owner, j.Post)
+	if err != nil || len(r.Series) != 1 || r.Series[0].Impressions != 10 {
+		t.Errorf("series = %+v, %v; want one point of 10 impressions", r.Series, err)
+	}
+}
