@@ -183,13 +183,7 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 	p.ExportDaily = analyticsQuery("/analytics/export.csv", p.From, p.To, platform, "table", "daily")
 	p.ExportPosts = analyticsQuery("/analytics/export.csv", p.From, p.To, platform, "table", "posts")
 	names, _, _ := h.accountNames(c) // a missing name shows as a disconnected account
-	p.fill(r, names, func(id string) *domain.Post {
-		post, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(id))
-		if err != nil {
-			return nil
-		}
-		return &post
-	})
+	p.fill(r, names, h.postGetter(c))
 	return h.page(c, http.StatusOK, pageAnalytics, p)
 }
 
@@ -232,6 +226,17 @@ func (p *analyticsPage) fill(r app.Report, names accountNames, post func(id stri
 	}
 }
 
+// postGetter returns the company's posts by id, nil for one that is gone.
+func (h *Handler) postGetter(c echo.Context) func(id string) *domain.Post {
+	return func(id string) *domain.Post {
+		post, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(id))
+		if err != nil {
+			return nil
+		}
+		return &post
+	}
+}
+
 // formulaStart are the first characters a spreadsheet reads as a formula.
 const formulaStart = "=+-@\t\r"
 
@@ -257,38 +262,7 @@ func (h *Handler) exportCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var rows [][]string
-	head := []string{}
-	for _, d := range metricDefs {
-		head = append(head, d.Key)
-	}
-	nums := func(m domain.Metrics) []string {
-		out := make([]string, len(metricDefs))
-		for i, d := range metricDefs {
-			out[i] = strconv.FormatInt(d.Value(m), 10)
-		}
-		return out
-	}
-	if table == "daily" {
-		rows = append(rows, append([]string{"date"}, head...))
-		for _, d := range r.Daily {
-			rows = append(rows, append([]string{d.Date}, nums(d.Metrics)...))
-		}
-	} else {
-		rows = append(rows, append([]string{"post_id", "content", "platforms"}, head...))
-		for _, row := range r.TopPosts {
-			content, platforms := "", ""
-			if post, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(row.Key)); err == nil {
-				content = excerptText(post.Content, 200)
-				var ps []string
-				for _, t := range post.Targets {
-					ps = append(ps, string(t.Platform))
-				}
-				platforms = strings.Join(ps, " ")
-			}
-			rows = append(rows, append([]string{csvText(row.Key), csvText(content), csvText(platforms)}, nums(row.Metrics)...))
-		}
-	}
+	rows := csvRows(r, table, h.postGetter(c))
 	loc, err := app.LoadZone(r.Zone)
 	if err != nil {
 		loc = time.UTC
@@ -303,6 +277,44 @@ func (h *Handler) exportCSV(c echo.Context) error {
 		h.Log.ErrorContext(c.Request().Context(), "writing the CSV export failed", "err", err)
 	}
 	return nil
+}
+
+// csvRows are the export's rows, header first: one a day, or one per top post with its
+// text guarded against formula injection.
+func csvRows(r app.Report, table string, post func(id string) *domain.Post) [][]string {
+	head := []string{}
+	for _, d := range metricDefs {
+		head = append(head, d.Key)
+	}
+	nums := func(m domain.Metrics) []string {
+		out := make([]string, len(metricDefs))
+		for i, d := range metricDefs {
+			out[i] = strconv.FormatInt(d.Value(m), 10)
+		}
+		return out
+	}
+	var rows [][]string
+	if table == "daily" {
+		rows = append(rows, append([]string{"date"}, head...))
+		for _, d := range r.Daily {
+			rows = append(rows, append([]string{d.Date}, nums(d.Metrics)...))
+		}
+		return rows
+	}
+	rows = append(rows, append([]string{"post_id", "content", "platforms"}, head...))
+	for _, row := range r.TopPosts {
+		content, platforms := "", ""
+		if p := post(row.Key); p != nil {
+			content = excerptText(p.Content, 200)
+			var ps []string
+			for _, t := range p.Targets {
+				ps = append(ps, string(t.Platform))
+			}
+			platforms = strings.Join(ps, " ")
+		}
+		rows = append(rows, append([]string{csvText(row.Key), csvText(content), csvText(platforms)}, nums(row.Metrics)...))
+	}
+	return rows
 }
 
 // excerptText is the excerpt template function for Go code.

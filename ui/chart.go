@@ -48,21 +48,20 @@ func num(f float64) string {
 	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
 }
 
-// niceMax is the smallest of 1, 2, 2.5, 5 × 10ⁿ at or above v, at least 2 so the middle
-// tick is a whole number.
+// niceMax is the top of the value axis: the next even number below 10, else the smallest
+// of 1, 2, 4, 5 × 10ⁿ at or above v, so the middle tick is always a whole number.
 func niceMax(v int64) float64 {
 	if v <= 2 {
 		return 2
 	}
+	if v < 10 {
+		return float64(v + v%2)
+	}
 	f := float64(v)
 	mag := math.Pow(10, math.Floor(math.Log10(f)))
-	for _, s := range []float64{1, 2, 2.5, 5, 10} {
+	for _, s := range []float64{1, 2, 4, 5, 10} {
 		if s*mag >= f {
-			n := s * mag
-			if math.Mod(n/2, 1) != 0 { // 2.5 × 10⁰ cannot be halved evenly; 5 can
-				continue
-			}
-			return n
+			return s * mag
 		}
 	}
 	return 10 * mag
