@@ -119,9 +119,10 @@ func dayTickIndexes(dates []time.Time) ([]int, string) {
 		}
 		return out, "Jan 2006"
 	}
+	// Ticks sit in the middle of their stretch of days, so none is squeezed against an edge.
 	step := (n + chartMaxXTicks - 1) / chartMaxXTicks
 	var out []int
-	for i := 0; i < n; i += step {
+	for i := step / 2; i < n; i += step {
 		out = append(out, i)
 	}
 	return out, "2 Jan"

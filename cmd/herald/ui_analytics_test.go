@@ -205,5 +205,9 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 			t.Errorf("%s: %q %v", size.name, out, err)
 		}
 		screenshot(t, ctx, size.name)
+		if err := chromedp.Do(ctx, chromedp.Navigate(m.URL()+"/posts/"+id), chromedp.WaitVisible(css("#post-series"))); err != nil {
+			t.Fatalf("post page: %v", err)
+		}
+		screenshot(t, ctx, strings.Replace(size.name, "analytics", "analytics-post", 1))
 	}
 }
