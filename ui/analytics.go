@@ -167,7 +167,7 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 			p.Errors[k] = v
 		}
 		if domain.CodeOf(err) == domain.CodeNotFound {
-			p.Errors["platform"] = "is not a platform Herald knows"
+			p.Errors["platform"] = "must be one of the listed platforms"
 		}
 		p.Quick = quickLinks(time.Now(), zoneOf(c), "", "", "")
 		return h.page(c, http.StatusUnprocessableEntity, pageAnalytics, p)

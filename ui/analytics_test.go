@@ -104,6 +104,10 @@ func TestTemplates_AnalyticsChartsWith0And1And365Days(t *testing.T) {
 					}
 				})
 			})
+			// htmx must not boost a download into the page.
+			if doc.Find(`[hx-boost="false"] a#export-daily[download], [hx-boost="false"] a#export-posts[download]`).Length() != 2 {
+				t.Error("the CSV links are boosted")
+			}
 			if n == 0 {
 				if doc.Find("#chart-likes .chart-empty").Length() != 1 || doc.Find("#no-top-posts").Length() != 1 {
 					t.Error("an empty range does not say so")

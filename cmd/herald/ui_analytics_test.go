@@ -192,6 +192,10 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 			chromedp.WaitVisible(css("#company-name")),
 			chromedp.Navigate(m.URL()+"/analytics"),
 			chromedp.WaitVisible(css("#charts")),
+			chromedp.WaitVisible(css(`#top-posts tr[data-post="`+id+`"]`)),
+			// A quick range is a boosted link: the page swaps to the last 7 days.
+			chromedp.Click(css(`.quick-ranges li:first-child a`)),
+			chromedp.WaitVisible(css(`.quick-ranges li:first-child a[aria-current="page"]`)),
 			chromedp.WaitVisible(css(`#top-posts tr[data-post="`+id+`"]`))); err != nil {
 			t.Fatalf("%s: %v", size.name, err)
 		}
