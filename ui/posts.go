@@ -115,6 +115,7 @@ type postPage struct {
 	When     string
 	Errors   map[string]string
 	Message  string
+	Metrics  *postMetrics // nil: analytics not wired or not readable
 }
 
 // Polling reports whether the page keeps asking for the targets' status.
@@ -143,6 +144,7 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 		return err
 	}
 	pp.Names = names
+	pp.Metrics = h.postMetricsOf(c, pp.Post.ID)
 	if pp.Post.Status() == domain.PostDraft || pp.Post.Status() == domain.PostFailed {
 		fields := domain.FieldsOf(pp.Post.CheckRules(as))
 		for _, k := range domain.SortedFields(fields) {

@@ -32,6 +32,7 @@ type Config struct {
 	Posts         *app.Posts
 	Accounts      *app.Accounts
 	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
+	Analytics     *app.Analytics
 	Log           *slog.Logger
 	SecureCookies bool
 }
@@ -60,6 +61,7 @@ const (
 	pageProfile     = "profile/show"
 	pageSettings    = "settings/show"
 	pageSuggest     = "posts/suggest"
+	pageAnalytics   = "analytics/index"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -69,11 +71,13 @@ const (
 	partBadges      = "posts/_badges"
 	partAIPanel     = "posts/_ai_panel"
 	partSuggestions = "posts/_suggestions"
+	partChart       = "shared/_chart"
+	partMetrics     = "posts/_metrics"
 )
 
 var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
 
 var funcs = template.FuncMap{
 	"roles": func() []domain.Role { return domain.Roles },
@@ -94,7 +98,7 @@ var funcs = template.FuncMap{
 	"mediaKind":   domain.KindOfMedia,
 	"aiUsed":      aiUsed,
 	"noProvider":  func() string { return app.ErrNoProvider.Message },
-	"thousands64": func(n int64) string { return thousands(int(n)) },
+	"thousands64": thousands64,
 }
 
 // thousands writes n with comma separators, as the domain's messages do.
@@ -180,6 +184,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/posts/:id/delete", h.deletePost)
 	g.POST("/posts/:id/targets/:account_id/resolve", h.resolveTarget)
 	g.GET("/calendar", h.calendar)
+	g.GET("/analytics", h.analyticsDashboard)
+	g.GET("/analytics/export.csv", h.exportCSV)
 	g.GET("/settings", h.settings)
 	g.POST("/settings/voice", h.saveVoice)
 }
