@@ -93,7 +93,9 @@ func benchAnalyticsCmd(ctx context.Context, cfg Config, log *slog.Logger, args [
 			}
 		}
 		slices.Sort(lat)
-		p := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))].Round(10 * time.Microsecond) }
+		p := func(q float64) time.Duration {
+			return lat[min(len(lat)-1, int(q*float64(len(lat))))].Round(10 * time.Microsecond)
+		}
 		fmt.Fprintf(out, "overview over 90 days (daily series, previous period, by platform, by account, top posts):\n")
 		fmt.Fprintf(out, "  p50 %s  p95 %s  max %s over %d companies picked at random  (target: p95 < 50ms)\n", p(0.5), p(0.95), lat[len(lat)-1].Round(10*time.Microsecond), *queries)
 		return nil
