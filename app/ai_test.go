@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -45,6 +46,8 @@ func each(req ports.CaptionRequest, caption func(domain.Platform) string, tags .
 var seq atomic.Int64
 
 type world struct {
+	store  *postgres.DB
+	authz  *authz.Enforcer
 	ai     *app.AI
 	gen    *scripted
 	owner  domain.Actor
@@ -94,7 +97,7 @@ func setup(t *testing.T, gen *scripted) world {
 	if gen != nil {
 		g = gen
 	}
-	return world{ai: app.NewAI(db, enf, g, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil))), gen: gen,
+	return world{store: db, authz: enf, ai: app.NewAI(db, enf, g, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil))), gen: gen,
 		owner: acme[0], viewer: acme[1], editor: acme[2], other: rival[0]}
 }
 
@@ -232,4 +235,26 @@ func tagsN(n int) []string {
 		out = append(out, fmt.Sprintf("tag%d", i))
 	}
 	return out
+}
+
+func TestAnalyticsZone_OwnersSetItToAValidZone(t *testing.T) {
+	t.Parallel()
+	w := setup(t, nil)
+	ctx := context.Background()
+	an := app.NewAnalytics(w.store, w.authz, nil, domain.DefaultMetricsSchedule, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := an.SetZone(ctx, w.editor, "Europe/Berlin"); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("an editor sets the zone: %v", err)
+	}
+	if err := an.SetZone(ctx, w.owner, "Mars/Olympus"); domain.CodeOf(err) != domain.CodeInvalid {
+		t.Errorf("an unknown zone: %v", err)
+	}
+	if err := an.SetZone(ctx, w.owner, "Asia/Tokyo"); err != nil {
+		t.Fatal(err)
+	}
+	if z, err := an.Zone(ctx, w.viewer); err != nil || z != "Asia/Tokyo" {
+		t.Errorf("Zone = %q, %v", z, err)
+	}
+	if z, _ := an.Zone(ctx, w.other); z != "UTC" {
+		t.Errorf("another company's zone = %q", z)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/domain"
@@ -294,4 +295,52 @@ func (a *Analytics) Post(ctx context.Context, actor domain.Actor, id domain.Post
 		r.Totals = add(r.Totals, t.Metrics)
 	}
 	return r, err
+}
+
+// Zone returns the company's time zone for analytics days ("UTC" until set).
+// Errors: CodeForbidden.
+func (a *Analytics) Zone(ctx context.Context, actor domain.Actor) (string, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionRead); err != nil {
+		return "", err
+	}
+	zone := "UTC"
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if z := c.Settings["time_zone"]; z != "" {
+			zone = z
+		}
+		return err
+	})
+	return zone, err
+}
+
+// SetZone sets the company's time zone, in which analytics count days (owners).
+// Errors: CodeForbidden; CodeInvalid (time_zone).
+func (a *Analytics) SetZone(ctx context.Context, actor domain.Actor, zone string) error {
+	if err := a.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionWrite); err != nil {
+		return err
+	}
+	zone = strings.TrimSpace(zone)
+	if zone == "" {
+		zone = "UTC"
+	}
+	if _, err := LoadZone(zone); err != nil {
+		return err
+	}
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Lock(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		settings := map[string]string{}
+		for k, v := range c.Settings {
+			settings[k] = v
+		}
+		settings["time_zone"] = zone
+		if err := tx.Companies().SetSettings(ctx, actor.CompanyID, settings); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "company.time_zone_changed",
+			Subject: string(actor.CompanyID), Details: map[string]string{"time_zone": zone}, At: a.now()})
+	})
 }

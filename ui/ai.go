@@ -20,6 +20,9 @@ type settingsPage struct {
 	CanEdit    bool       // owners and admins may change the voice; everyone else reads it
 	Usage      *app.Usage // nil when the role may not see it
 	Configured bool       // an AI provider is configured
+	Zone       form       // the company's time zone (time_zone), in which analytics count days
+	CanZone    bool       // owners may change it
+	Zones      []string
 }
 
 // aiUsed is the tokens used (prompt and completion).
@@ -60,8 +63,20 @@ func (h *Handler) saveVoice(c echo.Context) error {
 }
 
 func (h *Handler) renderSettings(c echo.Context, st int, f form) error {
+	return h.renderSettingsWith(c, st, f, form{})
+}
+
+func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone form) error {
 	actor := actorOf(c)
-	p := settingsPage{Voice: f, CanEdit: (view{Actor: actor}).CanManageBrand(), Configured: h.AI.Configured()}
+	p := settingsPage{Voice: f, CanEdit: (view{Actor: actor}).CanManageBrand(), Configured: h.AI.Configured(),
+		Zone: zone, CanZone: actor.Role == domain.RoleOwner, Zones: commonZones}
+	if p.Zone.Values == nil && h.Analytics != nil {
+		z, err := h.Analytics.Zone(c.Request().Context(), actor)
+		if err != nil {
+			return err
+		}
+		p.Zone = newForm(map[string]string{"time_zone": z})
+	}
 	u, err := h.AI.Usage(c.Request().Context(), actor)
 	switch domain.CodeOf(err) {
 	case "":
@@ -71,6 +86,29 @@ func (h *Handler) renderSettings(c echo.Context, st int, f form) error {
 		return err
 	}
 	return h.page(c, st, pageSettings, p)
+}
+
+// saveZone handles POST /settings/zone (owners): the company's time zone for analytics.
+func (h *Handler) saveZone(c echo.Context) error {
+	if h.Analytics == nil {
+		return domain.Errorf(domain.CodeNotFound, "There is nothing at this address.")
+	}
+	zone := newForm(map[string]string{"time_zone": c.FormValue("time_zone")})
+	err := h.Analytics.SetZone(c.Request().Context(), actorOf(c), zone.Values["time_zone"])
+	switch domain.CodeOf(err) {
+	case "":
+		h.flash(c, "The company's time zone was saved: analytics count days in it.")
+		return redirect(c, "/settings")
+	case domain.CodeInvalid:
+		v, verr := h.AI.Voice(c.Request().Context(), actorOf(c))
+		if verr != nil {
+			return verr
+		}
+		f := newForm(map[string]string{"voice": v.Description, "avoid_words": strings.Join(v.AvoidWords, "\n"),
+			"default_hashtags": hashtagLines(v.DefaultHashtags)})
+		return h.renderSettingsWith(c, http.StatusUnprocessableEntity, f, zone.withError(err))
+	}
+	return err
 }
 
 // splitList reads a textarea of words: one a line or separated by commas.

@@ -188,6 +188,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/analytics/export.csv", h.exportCSV)
 	g.GET("/settings", h.settings)
 	g.POST("/settings/voice", h.saveVoice)
+	g.POST("/settings/zone", h.saveZone)
 }
 
 // serveStatic serves embedded assets: vendor files carry their version in the name and are

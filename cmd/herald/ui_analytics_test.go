@@ -230,3 +230,31 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 		screenshot(t, ctx, strings.Replace(size.name, "analytics", "analytics-post", 1))
 	}
 }
+
+func TestUI_CompanyTimeZoneForAnalytics(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	owner := newBrowser(t, m)
+	email := owner.registerUI("Zed")
+	at, doc := owner.page("/settings")
+	res, doc := owner.postForm(at, doc, "#zone-form", url.Values{"time_zone": {"Mars/Olympus"}})
+	if res.StatusCode != 422 || !strings.Contains(doc.Find("#zone-field-error").Text(), "time zone") || doc.Find("#company-time-zone").AttrOr("value", "") != "Mars/Olympus" {
+		t.Fatalf("a bad zone = %d %q", res.StatusCode, doc.Find("#zone-field-error").Text())
+	}
+	at, doc = owner.page("/settings")
+	res, _ = owner.postForm(at, doc, "#zone-form", url.Values{"time_zone": {"Europe/Berlin"}})
+	if res.StatusCode != 200 {
+		t.Fatalf("save zone = %d", res.StatusCode)
+	}
+	if _, doc := owner.page("/settings"); doc.Find("#company-time-zone").AttrOr("value", "") != "Europe/Berlin" {
+		t.Errorf("the saved zone is not shown")
+	}
+	c := newClient(t, m)
+	st, _, login := c.do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": "correct horse battery"})
+	if st != 200 {
+		t.Fatal(st)
+	}
+	if _, _, b := c.with(login["token"].(string), "").do("GET", "/api/v1/analytics/overview", nil); b["time_zone"] != "Europe/Berlin" {
+		t.Errorf("overview time zone = %v", b["time_zone"])
+	}
+}
