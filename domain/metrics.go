@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // MetricsStep says how often a post's metrics are collected while it is younger than Until.
 type MetricsStep struct {
@@ -35,4 +40,60 @@ func (s MetricsSchedule) Next(published, now time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// ParseMetricsSchedule reads a schedule written as "until:every" steps separated by
+// commas, such as "6h:15m,48h:1h,7d:6h,30d:24h" (the default). Durations take Go's units
+// plus d for days. Steps must grow, and every interval must be at least a minute and
+// shorter than its step's end, so collection can neither run away nor never start.
+func ParseMetricsSchedule(s string) (MetricsSchedule, error) {
+	var out MetricsSchedule
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		until, every, ok := strings.Cut(part, ":")
+		if !ok {
+			return nil, fmt.Errorf("step %q must be until:every, such as 6h:15m", part)
+		}
+		u, err := parseDays(until)
+		if err != nil {
+			return nil, fmt.Errorf("step %q: %w", part, err)
+		}
+		e, err := parseDays(every)
+		if err != nil {
+			return nil, fmt.Errorf("step %q: %w", part, err)
+		}
+		switch {
+		case e < time.Minute:
+			return nil, fmt.Errorf("step %q: collect at most once a minute", part)
+		case e > u:
+			return nil, fmt.Errorf("step %q: the interval is longer than the step", part)
+		case len(out) > 0 && u <= out[len(out)-1].Until:
+			return nil, fmt.Errorf("step %q: steps must end later and later", part)
+		}
+		out = append(out, MetricsStep{Until: u, Every: e})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no steps; write until:every pairs such as 6h:15m,30d:24h")
+	}
+	return out, nil
+}
+
+// parseDays is time.ParseDuration that also takes a whole number of days, such as 30d.
+func parseDays(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d <= 0 || d > 3650 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 15m, 6h or 30d", s)
+	}
+	return d, nil
 }

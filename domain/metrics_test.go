@@ -34,3 +34,32 @@ func TestMetricsSchedule_DecaysThenStops(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMetricsSchedule(t *testing.T) {
+	t.Parallel()
+	got, err := domain.ParseMetricsSchedule(" 6h:15m, 48h:1h,7d:6h ,30d:24h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(domain.DefaultMetricsSchedule) {
+		t.Fatalf("got %v, want the default schedule", got)
+	}
+	for i := range got {
+		if got[i] != domain.DefaultMetricsSchedule[i] {
+			t.Errorf("step %d: got %+v, want %+v", i, got[i], domain.DefaultMetricsSchedule[i])
+		}
+	}
+	short, err := domain.ParseMetricsSchedule("1h:5m,3d:12h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	if next := short.Next(pub, pub.Add(4*24*time.Hour)); !next.IsZero() {
+		t.Errorf("a 3-day schedule collects on day 4 at %s", next)
+	}
+	for _, bad := range []string{"", " , ", "6h", "6h:15s", "1h:2h", "6h:15m,5h:1h", "6h:15m,6h:1h", "xd:1h", "0d:1h", "-1h:1m", "6h:abc"} {
+		if s, err := domain.ParseMetricsSchedule(bad); err == nil {
+			t.Errorf("%q parsed as %v, want an error", bad, s)
+		}
+	}
+}

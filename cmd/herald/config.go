@@ -16,26 +16,28 @@ import (
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
+	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
 
 // Config is Herald's configuration, read from the environment once at start.
 type Config struct {
-	DatabaseURL     string         // DATABASE_URL; empty: start the embedded cluster
-	Addr            string         // HERALD_ADDR
-	BaseURL         *url.URL       // HERALD_BASE_URL
-	DataDir         string         // HERALD_DATA_DIR
-	LogFormat       string         // HERALD_LOG_FORMAT: auto, text or json
-	LogLevel        string         // HERALD_LOG_LEVEL
-	TrustedProxies  []netip.Prefix // HERALD_TRUSTED_PROXIES
-	DBMaxConns      int32          // HERALD_DB_MAX_CONNS
-	ShutdownTimeout time.Duration  // HERALD_SHUTDOWN_TIMEOUT
-	Production      bool           // HERALD_ENV=production: no generated keys, no sandbox unless asked
-	EncryptionKeys  string         // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
-	Sandbox         string         // HERALD_SANDBOX: auto, on or off
-	SandboxConfig   sandbox.Config // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
-	MediaCheck      bool           // HERALD_MEDIA_CHECK: look at media files before scheduling
-	MediaPrivate    bool           // HERALD_MEDIA_ALLOW_PRIVATE: the media check may reach private addresses
+	DatabaseURL     string                 // DATABASE_URL; empty: start the embedded cluster
+	Addr            string                 // HERALD_ADDR
+	BaseURL         *url.URL               // HERALD_BASE_URL
+	DataDir         string                 // HERALD_DATA_DIR
+	LogFormat       string                 // HERALD_LOG_FORMAT: auto, text or json
+	LogLevel        string                 // HERALD_LOG_LEVEL
+	TrustedProxies  []netip.Prefix         // HERALD_TRUSTED_PROXIES
+	DBMaxConns      int32                  // HERALD_DB_MAX_CONNS
+	ShutdownTimeout time.Duration          // HERALD_SHUTDOWN_TIMEOUT
+	Production      bool                   // HERALD_ENV=production: no generated keys, no sandbox unless asked
+	EncryptionKeys  string                 // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
+	Sandbox         string                 // HERALD_SANDBOX: auto, on or off
+	SandboxConfig   sandbox.Config         // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
+	MediaCheck      bool                   // HERALD_MEDIA_CHECK: look at media files before scheduling
+	MediaPrivate    bool                   // HERALD_MEDIA_ALLOW_PRIVATE: the media check may reach private addresses
+	MetricsSchedule domain.MetricsSchedule // HERALD_METRICS_SCHEDULE: until:every steps
 	// The real platforms, nil when their client id and secret are not set.
 	LinkedIn  *linkedin.Config  // HERALD_LINKEDIN_*
 	Facebook  *facebook.Config  // HERALD_FACEBOOK_*
@@ -149,6 +151,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad(b.name, "must be on or off (got %q)", v)
 		}
 	}
+	ms, err := domain.ParseMetricsSchedule(or("HERALD_METRICS_SCHEDULE", "6h:15m,48h:1h,7d:6h,30d:24h"))
+	if err != nil {
+		bad("HERALD_METRICS_SCHEDULE", "%v", err)
+	}
+	c.MetricsSchedule = ms
 	sb, err := sandbox.ParseConfig(getenv)
 	if err != nil {
 		errs = append(errs, err)

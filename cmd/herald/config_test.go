@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/domain"
 )
 
 func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
@@ -15,7 +17,8 @@ func TestLoadConfig_Defaults(t *testing.T) {
 		t.Fatalf("LoadConfig(empty) error: %v", err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.BaseURL.String() != "http://127.0.0.1:8080" ||
-		c.DBMaxConns != 20 || c.ShutdownTimeout != 30*time.Second || c.DatabaseURL != "" || c.SecureCookies() {
+		c.DBMaxConns != 20 || c.ShutdownTimeout != 30*time.Second || c.DatabaseURL != "" || c.SecureCookies() ||
+		len(c.MetricsSchedule) != len(domain.DefaultMetricsSchedule) {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -31,12 +34,13 @@ func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
 		"HERALD_TRUSTED_PROXIES":  "10.0.0.0/8, banana",
 		"HERALD_DB_MAX_CONNS":     "1",
 		"HERALD_SHUTDOWN_TIMEOUT": "-1s",
+		"HERALD_METRICS_SCHEDULE": "6h:15m,1h:5m",
 	}))
 	if err == nil {
 		t.Fatal("LoadConfig(bad) = nil error")
 	}
 	for _, name := range []string{"DATABASE_URL", "HERALD_ADDR", "HERALD_BASE_URL", "HERALD_LOG_FORMAT", "HERALD_LOG_LEVEL",
-		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT"} {
+		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}

@@ -262,7 +262,11 @@ func (m *Main) services(now func() time.Time) error {
 		pub = app.DefaultPublishing
 	}
 	m.Publisher = app.NewPublishing(m.db, m.Accounts, pub, now, m.Log)
-	m.Analytics = app.NewAnalytics(m.db, m.authz, m.Accounts, domain.DefaultMetricsSchedule, now, m.Log)
+	schedule := m.Config.MetricsSchedule
+	if len(schedule) == 0 { // a Config not read from the environment, as in tests
+		schedule = domain.DefaultMetricsSchedule
+	}
+	m.Analytics = app.NewAnalytics(m.db, m.authz, m.Accounts, schedule, now, m.Log)
 	gen := m.AIProvider
 	if gen == nil {
 		gen = m.Config.CaptionGenerator()
