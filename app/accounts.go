@@ -264,6 +264,9 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 				Subject: string(acct.ID), Details: map[string]string{"platform": string(acct.Platform), "name": acct.DisplayName}, At: now}); err != nil {
 				return err
 			}
+			if err := emitAccount(ctx, tx, acct, domain.EventAccountConnected, now); err != nil {
+				return err
+			}
 			out.Accounts = append(out.Accounts, acct)
 		}
 		return nil
@@ -329,6 +332,10 @@ func (a *Accounts) Disconnect(ctx context.Context, actor domain.Actor, id domain
 		if err := failTargetsOf(ctx, tx, actor.CompanyID, id, reason, now); err != nil {
 			return err
 		}
+		acct.Status, acct.StatusReason = domain.AccountDisconnected, reason
+		if err := emitAccount(ctx, tx, acct, domain.EventAccountDisconnected, now); err != nil {
+			return err
+		}
 		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "account.disconnected",
 			Subject: string(id), Details: map[string]string{"platform": string(acct.Platform), "name": acct.DisplayName}, At: now})
 	})
@@ -350,6 +357,11 @@ func failTargetsOf(ctx context.Context, tx ports.Tx, company domain.CompanyID, a
 		}
 		if err := tx.Posts().Update(ctx, &post); err != nil {
 			return err
+		}
+		if post.Status() != domain.PostScheduled && post.Status() != domain.PostPublishing && post.Status() != domain.PostDraft {
+			if err := emitPost(ctx, tx, post, now); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -477,7 +489,10 @@ func (a *Accounts) renew(ctx context.Context, company domain.CompanyID, id domai
 		}
 		reason := fmt.Sprintf("%s no longer accepts Herald's access (%s). Reconnect the account.", acct.Platform.Title(), domain.MessageOf(refused))
 		acct.Status, acct.StatusReason = domain.AccountReauthRequired, reason
-		return tx.Accounts().SetStatus(ctx, company, id, domain.AccountReauthRequired, reason)
+		if err := tx.Accounts().SetStatus(ctx, company, id, domain.AccountReauthRequired, reason); err != nil {
+			return err
+		}
+		return emitAccount(ctx, tx, acct, domain.EventAccountReauthRequired, a.now())
 	})
 	if err != nil {
 		return acct, creds, err

@@ -168,6 +168,11 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 		if err := tx.Posts().Update(ctx, &p); err != nil {
 			return err
 		}
+		if !again {
+			if err := emitPost(ctx, tx, p, s.now()); err != nil {
+				return err
+			}
+		}
 		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "post.target_resolved",
 			Subject: string(p.ID), Details: map[string]string{"account": string(account), "published": fmt.Sprint(published)}, At: s.now()})
 	})
@@ -211,6 +216,11 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 		}
 		if err := tx.Posts().Update(ctx, &p); err != nil {
 			return err
+		}
+		if action == "post.scheduled" {
+			if err := emitPost(ctx, tx, p, s.now()); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, actor, action, p)
 	})

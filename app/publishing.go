@@ -72,7 +72,10 @@ func (p *Publishing) PublishPost(ctx context.Context, company domain.CompanyID, 
 		}
 		if c.Status != domain.CompanyActive {
 			post.FailAll("This company is suspended, so Herald did not publish the post.", now)
-			return tx.Posts().Update(ctx, &post)
+			if err := tx.Posts().Update(ctx, &post); err != nil {
+				return err
+			}
+			return emitPost(ctx, tx, post, now)
 		}
 		var accounts []domain.AccountID
 		for _, t := range post.Targets {
@@ -324,7 +327,10 @@ func (p *Publishing) save(ctx context.Context, tx ports.Tx, post *domain.Post, t
 		return err
 	}
 	if post.Settle(p.now()) {
-		return tx.Posts().SetStatus(ctx, *post)
+		if err := tx.Posts().SetStatus(ctx, *post); err != nil {
+			return err
+		}
+		return emitPost(ctx, tx, *post, p.now())
 	}
 	return nil
 }
@@ -410,6 +416,20 @@ func (p *Publishing) backoff(n int) time.Duration {
 func (p *Publishing) requireReauth(ctx context.Context, a domain.Account, cause error) error {
 	reason := fmt.Sprintf("%s refused Herald's access to %s (%s). Reconnect the account.", a.Platform.Title(), a.DisplayName, domain.MessageOf(cause))
 	return p.store.InTx(ctx, func(tx ports.Tx) error {
-		return tx.Accounts().SetStatus(ctx, a.CompanyID, a.ID, domain.AccountReauthRequired, reason)
+		cur, err := tx.Accounts().Get(ctx, a.CompanyID, a.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status == domain.AccountDisconnected {
+			return nil // disconnected meanwhile: that says more than reauth_required
+		}
+		if err := tx.Accounts().SetStatus(ctx, a.CompanyID, a.ID, domain.AccountReauthRequired, reason); err != nil {
+			return err
+		}
+		if cur.Status == domain.AccountReauthRequired {
+			return nil // already told
+		}
+		cur.Status, cur.StatusReason = domain.AccountReauthRequired, reason
+		return emitAccount(ctx, tx, cur, domain.EventAccountReauthRequired, p.now())
 	})
 }

@@ -111,6 +111,9 @@ type Jobs interface {
 	PublishPost(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, at time.Time) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
+	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery that already has
+	// a job waiting or running gets no second one.
+	DeliverWebhooks(ctx context.Context, company domain.CompanyID, deliveries []domain.WebhookDeliveryID) error
 }
 
 // TokenCipher encrypts secrets at rest (AES-256-GCM under a key ring). aad binds a

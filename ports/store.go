@@ -34,6 +34,7 @@ type Tx interface {
 	MetricsReader() MetricsReader
 	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
 	Jobs() Jobs
+	Webhooks() Webhooks
 }
 
 // Page asks for one page of a list: Limit items after the opaque Cursor ("" for the first).

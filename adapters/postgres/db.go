@@ -114,6 +114,7 @@ func (t txn) OAuthStates() ports.OAuthStates         { return oauthStates{q: t.q
 func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }
 func (t txn) Metrics() ports.Metrics                 { return metrics{q: t.q} }
 func (t txn) MetricsReader() ports.MetricsReader     { return metrics{q: t.q} }
+func (t txn) Webhooks() ports.Webhooks               { return webhooks{q: t.q} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
 // is an error, never silently skipped.
@@ -133,6 +134,10 @@ func (noJobs) PublishPost(context.Context, domain.CompanyID, domain.PostID, int,
 }
 
 func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, int, []domain.AccountID) error {
+	return errNoQueue
+}
+
+func (noJobs) DeliverWebhooks(context.Context, domain.CompanyID, []domain.WebhookDeliveryID) error {
 	return errNoQueue
 }
 

@@ -40,6 +40,8 @@ type Config struct {
 	Accounts *app.Accounts
 	// Analytics collects post metrics; nil leaves those jobs out.
 	Analytics *app.Analytics
+	// Webhooks delivers webhook events; nil leaves the webhooks queue unworked.
+	Webhooks *app.Webhooks
 	Tuning    Tuning
 }
 
@@ -83,6 +85,10 @@ func New(cfg Config) (*Queue, error) {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return CollectArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "collect_metrics", RunOnStart: true}))
+	}
+	if cfg.Webhooks != nil {
+		river.AddWorker(workers, &deliverWebhookWorker{webhooks: cfg.Webhooks})
+		queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 20}
 	}
 	if cfg.Accounts != nil {
 		river.AddWorker(workers, &renewWorker{accounts: cfg.Accounts, log: cfg.Log})
