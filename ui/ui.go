@@ -33,6 +33,7 @@ type Config struct {
 	Accounts      *app.Accounts
 	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
 	Analytics     *app.Analytics
+	Webhooks      *app.Webhooks
 	Log           *slog.Logger
 	SecureCookies bool
 }

@@ -18,6 +18,7 @@ type API struct {
 	posts     *app.Posts
 	ai        *app.AI
 	analytics *app.Analytics
+	webhooks  *app.Webhooks
 	log       *slog.Logger
 }
 
@@ -31,12 +32,13 @@ type Services struct {
 	Posts       *app.Posts
 	AI          *app.AI
 	Analytics   *app.Analytics
+	Webhooks    *app.Webhooks
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -75,4 +77,13 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/analytics/posts/:id", a.analyticsPost)
 	company.GET("/analytics/overview", a.analyticsOverview)
 	company.GET("/analytics/platform/:platform", a.analyticsPlatform)
+	company.GET("/webhooks", a.listWebhooks)
+	company.POST("/webhooks", a.createWebhook)
+	company.GET("/webhooks/:id", a.getWebhook)
+	company.PUT("/webhooks/:id", a.updateWebhook)
+	company.DELETE("/webhooks/:id", a.deleteWebhook)
+	company.POST("/webhooks/:id/rotate", a.rotateWebhookSecret)
+	company.POST("/webhooks/:id/test", a.testWebhook)
+	company.GET("/webhooks/:id/deliveries", a.listDeliveries)
+	company.POST("/webhooks/:id/deliveries/:delivery_id/retry", a.retryDelivery)
 }

@@ -22,22 +22,22 @@ const endpointColumns = `id, company_id, url, to_json(events) AS events, descrip
 	last_attempt_at, last_response_status, previous_secret_until, version, coalesce(created_by::text, '') AS created_by, created_at, updated_at`
 
 type endpointRow struct {
-	ID                  string         `db:"id"`
-	CompanyID           string         `db:"company_id"`
-	URL                 string         `db:"url"`
-	Events              jsonStrings    `db:"events"`
-	Description         string         `db:"description"`
-	Status              string         `db:"status"`
-	DisabledReason      string         `db:"disabled_reason"`
-	FailingSince        sql.NullTime   `db:"failing_since"`
-	ConsecutiveFailures int            `db:"consecutive_failures"`
-	LastAttemptAt       sql.NullTime   `db:"last_attempt_at"`
-	LastResponseStatus  int            `db:"last_response_status"`
-	PreviousSecretUntil sql.NullTime   `db:"previous_secret_until"`
-	Version             int            `db:"version"`
-	CreatedBy           string         `db:"created_by"`
-	CreatedAt           time.Time      `db:"created_at"`
-	UpdatedAt           time.Time      `db:"updated_at"`
+	ID                  string       `db:"id"`
+	CompanyID           string       `db:"company_id"`
+	URL                 string       `db:"url"`
+	Events              jsonStrings  `db:"events"`
+	Description         string       `db:"description"`
+	Status              string       `db:"status"`
+	DisabledReason      string       `db:"disabled_reason"`
+	FailingSince        sql.NullTime `db:"failing_since"`
+	ConsecutiveFailures int          `db:"consecutive_failures"`
+	LastAttemptAt       sql.NullTime `db:"last_attempt_at"`
+	LastResponseStatus  int          `db:"last_response_status"`
+	PreviousSecretUntil sql.NullTime `db:"previous_secret_until"`
+	Version             int          `db:"version"`
+	CreatedBy           string       `db:"created_by"`
+	CreatedAt           time.Time    `db:"created_at"`
+	UpdatedAt           time.Time    `db:"updated_at"`
 }
 
 func (r endpointRow) toEndpoint() domain.WebhookEndpoint {

@@ -42,7 +42,7 @@ type Config struct {
 	Analytics *app.Analytics
 	// Webhooks delivers webhook events; nil leaves the webhooks queue unworked.
 	Webhooks *app.Webhooks
-	Tuning    Tuning
+	Tuning   Tuning
 }
 
 // Tuning is how hard the publish queue works; BENCHMARKS.md says how these were chosen.

@@ -37,6 +37,7 @@ type Config struct {
 	SandboxConfig   sandbox.Config         // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
 	MediaCheck      bool                   // HERALD_MEDIA_CHECK: look at media files before scheduling
 	MediaPrivate    bool                   // HERALD_MEDIA_ALLOW_PRIVATE: the media check may reach private addresses
+	WebhookPrivate  bool                   // HERALD_WEBHOOK_ALLOW_PRIVATE: webhook endpoints may be loopback or private addresses
 	MetricsSchedule domain.MetricsSchedule // HERALD_METRICS_SCHEDULE: until:every steps
 	// The real platforms, nil when their client id and secret are not set.
 	LinkedIn  *linkedin.Config  // HERALD_LINKEDIN_*
@@ -141,7 +142,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	for _, b := range []struct {
 		name, def string
 		dst       *bool
-	}{{"HERALD_MEDIA_CHECK", "on", &c.MediaCheck}, {"HERALD_MEDIA_ALLOW_PRIVATE", "off", &c.MediaPrivate}} {
+	}{{"HERALD_MEDIA_CHECK", "on", &c.MediaCheck}, {"HERALD_MEDIA_ALLOW_PRIVATE", "off", &c.MediaPrivate},
+		{"HERALD_WEBHOOK_ALLOW_PRIVATE", "off", &c.WebhookPrivate}} {
 		switch v := strings.ToLower(or(b.name, b.def)); v {
 		case "on", "true", "1", "yes":
 			*b.dst = true

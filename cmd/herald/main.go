@@ -32,6 +32,7 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -140,6 +141,7 @@ type Main struct {
 	Publisher *app.Publishing
 	AI        *app.AI
 	Analytics *app.Analytics
+	Webhooks  *app.Webhooks
 	KeyRing   *crypto.KeyRing
 
 	sandbox *sandbox.Sandbox
@@ -192,7 +194,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
-		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Analytics: m.Analytics, Tuning: m.Tuning}); err != nil {
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Analytics: m.Analytics, Webhooks: m.Webhooks, Tuning: m.Tuning}); err != nil {
 		return err
 	}
 	m.db.SetJobs(m.queue.Jobs)
@@ -208,13 +210,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
 	if err != nil {
 		return err
 	}
 	met := newMetrics(m.db.Pool(), m.queue.Depth)
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Log: m.Log}), web, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Log: m.Log}), web, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
@@ -272,6 +274,8 @@ func (m *Main) services(now func() time.Time) error {
 		gen = m.Config.CaptionGenerator()
 	}
 	m.AI = app.NewAI(m.db, m.authz, gen, now, m.Log)
+	m.Webhooks = app.NewWebhooks(m.db, m.authz, ring, webhook.New(webhook.Options{AllowPrivate: m.Config.WebhookPrivate}),
+		domain.WebhookURLPolicy{RequireHTTPS: m.Config.Production, AllowPrivate: m.Config.WebhookPrivate}, now, m.Log)
 	return nil
 }
 
