@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -160,8 +161,11 @@ type harness struct {
 	posts    *app.Posts
 	pub      *app.Publishing
 	analytic *app.Analytics
-	owner    domain.Actor
-	account  domain.Account
+	hooks    *app.Webhooks
+	// skew moves the webhook use cases' clock ahead of the wall clock (nanoseconds).
+	skew    atomic.Int64
+	owner   domain.Actor
+	account domain.Account
 }
 
 var testKeys = "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -201,12 +205,14 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 	h.posts = app.NewPosts(h.db, h.authz, probe, time.Now, quiet())
 	h.pub = app.NewPublishing(h.db, h.accounts, cfg, time.Now, quiet())
 	h.analytic = app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
+	h.hooks = app.NewWebhooks(h.db, h.authz, h.ring, webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+		domain.WebhookURLPolicy{AllowPrivate: true}, func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }, quiet())
 	listener, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(listener.Close)
-	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), Publishing: h.pub, Analytics: h.analytic, SoftStop: time.Second,
+	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), Publishing: h.pub, Analytics: h.analytic, Webhooks: h.hooks, SoftStop: time.Second,
 		Cleanup: h.db.DeleteExpired, Tuning: queue.Tuning{PublishWorkers: 50, FetchCooldown: 10 * time.Millisecond, PollInterval: 50 * time.Millisecond, TargetTimeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)

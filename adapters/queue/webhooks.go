@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -79,5 +80,29 @@ func (j jobs) DeliverWebhooks(ctx context.Context, company domain.CompanyID, del
 	for i, d := range deliveries {
 		params[i] = river.InsertManyParams{Args: DeliverWebhookArgs{CompanyID: string(company), DeliveryID: string(d)}}
 	}
-	return j.insert(ctx, params)
+	var res []*rivertype.JobInsertResult
+	var err error
+	if j.tx != nil {
+		res, err = j.client.InsertManyTx(ctx, j.tx, params)
+	} else {
+		res, err = j.client.InsertMany(ctx, params)
+	}
+	if err != nil {
+		return fmt.Errorf("queue: insert: %w", err)
+	}
+	// A delivery whose job waits for its next attempt (or a Retry-After) is due now.
+	for _, r := range res {
+		if !r.UniqueSkippedAsDuplicate || (r.Job.State != rivertype.JobStateRetryable && r.Job.State != rivertype.JobStateScheduled) {
+			continue
+		}
+		if j.tx != nil {
+			_, err = j.client.JobRetryTx(ctx, j.tx, r.Job.ID)
+		} else {
+			_, err = j.client.JobRetry(ctx, r.Job.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("queue: retry webhook job now: %w", err)
+		}
+	}
+	return nil
 }
