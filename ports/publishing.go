@@ -111,8 +111,8 @@ type Jobs interface {
 	PublishPost(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, at time.Time) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
-	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery never has two
-	// jobs: one waiting for its next attempt is made due now, a running one is left alone.
+	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery whose job waits
+	// for its next attempt has that job made due now instead of a second one.
 	DeliverWebhooks(ctx context.Context, company domain.CompanyID, deliveries []domain.WebhookDeliveryID) error
 }
 

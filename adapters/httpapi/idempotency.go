@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -53,7 +54,11 @@ func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if st >= 500 {
 			return a.idem.Abandon(bg, user, key)
 		}
-		return a.idem.Finish(bg, user, key, ports.StoredAnswer{Status: st, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: rec.body.Bytes()})
+		answer := rec.body.Bytes()
+		if field, ok := c.Get(secretFieldKey).(string); ok {
+			answer = withoutField(answer, field)
+		}
+		return a.idem.Finish(bg, user, key, ports.StoredAnswer{Status: st, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: answer})
 	}
 }
 
@@ -66,4 +71,25 @@ type recorder struct {
 func (r *recorder) Write(b []byte) (int, error) {
 	r.body.Write(b)
 	return r.ResponseWriter.Write(b)
+}
+
+// secretFieldKey names the answer's field that holds a secret shown once.
+const secretFieldKey = "herald.secret_field"
+
+// keepSecretOutOfReplay says that the answer's field holds a secret shown once: the stored
+// answer, replayed to a repeat of the request, leaves it out, so no secret is kept at rest.
+func keepSecretOutOfReplay(c echo.Context, field string) { c.Set(secretFieldKey, field) }
+
+// withoutField returns the JSON object body without field; other bodies unchanged.
+func withoutField(body []byte, field string) []byte {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return body
+	}
+	delete(m, field)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }

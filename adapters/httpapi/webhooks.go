@@ -103,6 +103,7 @@ func (a *API) createWebhook(c echo.Context) error {
 		return err
 	}
 	setETag(c, e.Version)
+	keepSecretOutOfReplay(c, "secret")
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/webhooks/"+string(e.ID))
 	return c.JSON(http.StatusCreated, toEndpoint(e, secret))
 }
@@ -162,6 +163,7 @@ func (a *API) rotateWebhookSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	keepSecretOutOfReplay(c, "secret")
 	return c.JSON(http.StatusOK, toEndpoint(e, secret))
 }
 

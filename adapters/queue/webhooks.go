@@ -2,8 +2,10 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -23,6 +25,9 @@ const QueueWebhooks = "webhooks"
 type DeliverWebhookArgs struct {
 	CompanyID  string `json:"company_id" river:"unique"`
 	DeliveryID string `json:"delivery_id" river:"unique"`
+	// Again is set on a person's retry that found the delivery's job still running (River
+	// had not yet recorded its end): a second job, so the retry is not lost.
+	Again string `json:"again,omitempty" river:"unique"`
 }
 
 // Kind implements river.JobArgs.
@@ -90,19 +95,34 @@ func (j jobs) DeliverWebhooks(ctx context.Context, company domain.CompanyID, del
 	if err != nil {
 		return fmt.Errorf("queue: insert: %w", err)
 	}
-	// A delivery whose job waits for its next attempt (or a Retry-After) is due now.
+	// A delivery whose job waits for its next attempt (or a Retry-After) is due now; one
+	// whose job is still running gets a second job.
+	var again []river.InsertManyParams
 	for _, r := range res {
-		if !r.UniqueSkippedAsDuplicate || (r.Job.State != rivertype.JobStateRetryable && r.Job.State != rivertype.JobStateScheduled) {
+		if !r.UniqueSkippedAsDuplicate {
 			continue
 		}
-		if j.tx != nil {
-			_, err = j.client.JobRetryTx(ctx, j.tx, r.Job.ID)
-		} else {
-			_, err = j.client.JobRetry(ctx, r.Job.ID)
+		switch r.Job.State {
+		case rivertype.JobStateRetryable, rivertype.JobStateScheduled:
+			if j.tx != nil {
+				_, err = j.client.JobRetryTx(ctx, j.tx, r.Job.ID)
+			} else {
+				_, err = j.client.JobRetry(ctx, r.Job.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("queue: retry webhook job now: %w", err)
+			}
+		case rivertype.JobStateRunning:
+			var args DeliverWebhookArgs
+			if err := json.Unmarshal(r.Job.EncodedArgs, &args); err != nil {
+				return fmt.Errorf("queue: webhook job args: %w", err)
+			}
+			args.Again = strconv.FormatInt(time.Now().UnixNano(), 36)
+			again = append(again, river.InsertManyParams{Args: args})
 		}
-		if err != nil {
-			return fmt.Errorf("queue: retry webhook job now: %w", err)
-		}
+	}
+	if len(again) > 0 {
+		return j.insert(ctx, again)
 	}
 	return nil
 }
