@@ -314,7 +314,7 @@ func (w *Webhooks) RetryDelivery(ctx context.Context, actor domain.Actor, endpoi
 }
 
 func (w *Webhooks) audit(ctx context.Context, tx ports.Tx, actor domain.Actor, action string, e domain.WebhookEndpoint, details map[string]string) error {
-	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: action,
+	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: action,
 		Subject: string(e.ID), Details: details, At: w.now()})
 }
 

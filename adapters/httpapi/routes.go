@@ -19,6 +19,7 @@ type API struct {
 	ai        *app.AI
 	analytics *app.Analytics
 	webhooks  *app.Webhooks
+	audit     *app.AuditLog
 	log       *slog.Logger
 }
 
@@ -33,12 +34,13 @@ type Services struct {
 	AI          *app.AI
 	Analytics   *app.Analytics
 	Webhooks    *app.Webhooks
+	Audit       *app.AuditLog
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -56,6 +58,7 @@ func (a *API) Register(g *echo.Group) {
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
 	user.GET("/admin/companies", a.listCompanies)
 	user.PUT("/admin/companies/:id", a.updateCompany)
+	user.GET("/admin/audit", a.listAllAudit)
 
 	company := user.Group("", a.inCompany)
 	company.GET("/members", a.listMembers)
@@ -86,4 +89,5 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/webhooks/:id/test", a.testWebhook)
 	company.GET("/webhooks/:id/deliveries", a.listDeliveries)
 	company.POST("/webhooks/:id/deliveries/:delivery_id/retry", a.retryDelivery)
+	company.GET("/audit", a.listAudit)
 }
