@@ -75,6 +75,9 @@ func (v view) CanManageBrand() bool {
 	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
 }
 
+// CanManageWebhooks is a display hint for the webhooks link (owners and admins).
+func (v view) CanManageWebhooks() bool { return v.CanManageBrand() }
+
 // CanReadAudit is a display hint for the audit log link (owners and admins).
 func (v view) CanReadAudit() bool { return v.CanManageBrand() }
 

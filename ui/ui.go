@@ -65,6 +65,8 @@ const (
 	pageSuggest     = "posts/suggest"
 	pageAnalytics   = "analytics/index"
 	pageAudit       = "audit/index"
+	pageWebhooks    = "webhooks/index"
+	pageWebhook     = "webhooks/show"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -79,7 +81,7 @@ const (
 )
 
 var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
 
 var funcs = template.FuncMap{
@@ -189,6 +191,15 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/calendar", h.calendar)
 	g.GET("/analytics", h.analyticsDashboard)
 	g.GET("/analytics/export.csv", h.exportCSV)
+	g.GET("/webhooks", h.webhooks)
+	g.POST("/webhooks", h.createWebhook)
+	g.GET("/webhooks/:id", h.webhook)
+	g.POST("/webhooks/:id/test", h.testWebhook)
+	g.POST("/webhooks/:id/rotate", h.rotateWebhook)
+	g.POST("/webhooks/:id/enable", h.enableWebhook)
+	g.POST("/webhooks/:id/disable", h.disableWebhook)
+	g.POST("/webhooks/:id/delete", h.deleteWebhook)
+	g.POST("/webhooks/:id/deliveries/:delivery_id/retry", h.retryWebhookDelivery)
 	g.GET("/settings", h.settings)
 	g.POST("/settings/voice", h.saveVoice)
 	g.POST("/settings/zone", h.saveZone)
