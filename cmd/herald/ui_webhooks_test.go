@@ -19,7 +19,7 @@ func (b *browser) waitForDelivery(path, status string) *goquery.Document {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, doc := b.page(path)
-		if doc.Find(`#deliveries tr[data-status="` + status + `"]`).Length() > 0 {
+		if doc.Find(`#deliveries tr[data-status="`+status+`"]`).Length() > 0 {
 			return doc
 		}
 		if time.Now().After(deadline) {
