@@ -49,12 +49,13 @@ const (
 	ResourceWebhooks  Resource = "webhooks"
 	ResourceCompany   Resource = "company"
 	ResourceBrand     Resource = "brand" // the brand voice AI captions are written in
+	ResourceData      Resource = "data"  // all of the company's data: export (read) and deletion (write)
 	ResourceTenants   Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceData}
 
 // Action is what is done to a resource.
 type Action string
