@@ -33,6 +33,7 @@ type Config struct {
 	Accounts      *app.Accounts
 	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
 	Analytics     *app.Analytics
+	Privacy       *app.Privacy // exports and deletions (GDPR)
 	Log           *slog.Logger
 	SecureCookies bool
 }
@@ -167,6 +168,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/admin/tenants/:id", h.updateTenant)
 	g.GET("/profile", h.profile)
 	g.POST("/profile", h.updateProfile)
+	g.GET("/profile/export", h.exportMe)
+	g.POST("/profile/delete", h.deleteMe)
 	g.GET("/accounts", h.accounts)
 	g.POST("/accounts/connect/:platform", h.connectAccount)
 	g.POST("/accounts/:id/disconnect", h.disconnectAccount)
@@ -189,6 +192,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/settings", h.settings)
 	g.POST("/settings/voice", h.saveVoice)
 	g.POST("/settings/zone", h.saveZone)
+	g.GET("/settings/export", h.exportCompany)
+	g.POST("/settings/delete", h.deleteCompany)
 }
 
 // serveStatic serves embedded assets: vendor files carry their version in the name and are

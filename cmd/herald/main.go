@@ -210,7 +210,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
 	m.Privacy = app.NewPrivacy(m.db, m.authz, now, m.Log)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Privacy: m.Privacy, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
 	if err != nil {
 		return err
 	}
