@@ -65,7 +65,7 @@ func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain
 			return err
 		}
 		c.Version++
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, Action: "company.updated",
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, IP: actor.IP, Action: "company.updated",
 			Subject: string(c.ID), At: a.now(), Details: map[string]string{
 				"plan": string(before.Plan) + "->" + string(c.Plan), "status": string(before.Status) + "->" + string(c.Status)}})
 	})

@@ -66,7 +66,7 @@ func (p *Privacy) ExportCompany(ctx context.Context, actor domain.Actor, open fu
 		if err := a.close(); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, Action: "company.exported",
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, IP: actor.IP, Action: "company.exported",
 			Subject: string(c.ID), At: now, Details: map[string]string{"rows": strconv.Itoa(a.total)}})
 	})
 }
@@ -86,7 +86,7 @@ func (p *Privacy) ExportUser(ctx context.Context, actor domain.Actor, w io.Write
 		if err := a.close(); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, Action: "user.exported",
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, IP: actor.IP, Action: "user.exported",
 			Subject: string(actor.UserID), At: now, Details: map[string]string{"rows": strconv.Itoa(a.total)}})
 	})
 }
@@ -137,7 +137,7 @@ func (p *Privacy) deleteCompany(ctx context.Context, tx ports.Tx, c domain.Compa
 	if err != nil {
 		return err
 	}
-	return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, Action: "company.deleted", Subject: string(c.ID),
+	return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, IP: actor.IP, Action: "company.deleted", Subject: string(c.ID),
 		At: p.now(), Details: map[string]string{"company_id": string(c.ID), "company_name": c.Name, "plan": string(c.Plan),
 			"members": strconv.Itoa(len(members)), "jobs_cancelled": strconv.Itoa(cancelled), "reason": why}})
 }
@@ -217,13 +217,13 @@ func (p *Privacy) DeleteUser(ctx context.Context, actor domain.Actor, confirm st
 			if err := tx.Memberships().Remove(ctx, m.CompanyID, u.ID); err != nil {
 				return err
 			}
-			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: m.CompanyID, ActorID: u.ID, Action: "member.account_deleted",
+			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: m.CompanyID, ActorID: u.ID, IP: actor.IP, Action: "member.account_deleted",
 				Subject: string(u.ID), At: now, Details: map[string]string{"role": string(m.Role)}}); err != nil {
 				return err
 			}
 		}
 		// Recorded before the user goes: the entry keeps the id, the link to them is cleared.
-		if err := tx.Audit().Record(ctx, domain.AuditEntry{ActorID: u.ID, Action: "user.deleted", Subject: string(u.ID), At: now,
+		if err := tx.Audit().Record(ctx, domain.AuditEntry{ActorID: u.ID, IP: actor.IP, Action: "user.deleted", Subject: string(u.ID), At: now,
 			Details: map[string]string{"user_id": string(u.ID), "companies_deleted": strconv.Itoa(len(out.Deleted)),
 				"companies_left": strconv.Itoa(len(out.Left))}}); err != nil {
 			return err

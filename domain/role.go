@@ -49,13 +49,14 @@ const (
 	ResourceWebhooks  Resource = "webhooks"
 	ResourceCompany   Resource = "company"
 	ResourceBrand     Resource = "brand" // the brand voice AI captions are written in
+	ResourceAudit     Resource = "audit" // the company's audit log
 	ResourceData      Resource = "data"  // all of the company's data: export (read) and deletion (write)
 	ResourceTenants   Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceData}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData}
 
 // Action is what is done to a resource.
 type Action string
@@ -112,6 +113,7 @@ type Actor struct {
 	CompanyID    CompanyID
 	Role         Role
 	IsSuperadmin bool
+	IP           string // the address the request came from, for the audit log
 }
 
 // CheckRoleChange reports whether actor may give target the role to, where from is the

@@ -19,6 +19,7 @@ type API struct {
 	ai        *app.AI
 	analytics *app.Analytics
 	privacy   *app.Privacy
+	audit     *app.AuditLog
 	log       *slog.Logger
 }
 
@@ -33,12 +34,13 @@ type Services struct {
 	AI          *app.AI
 	Analytics   *app.Analytics
 	Privacy     *app.Privacy
+	Audit       *app.AuditLog
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, privacy: s.Privacy, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, audit: s.Audit, privacy: s.Privacy, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -58,6 +60,7 @@ func (a *API) Register(g *echo.Group) {
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
 	user.GET("/admin/companies", a.listCompanies)
 	user.PUT("/admin/companies/:id", a.updateCompany)
+	user.GET("/admin/audit", a.listAllAudit)
 
 	company := user.Group("", a.inCompany)
 	company.GET("/company/export", a.exportCompany)
@@ -81,4 +84,5 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/analytics/posts/:id", a.analyticsPost)
 	company.GET("/analytics/overview", a.analyticsOverview)
 	company.GET("/analytics/platform/:platform", a.analyticsPlatform)
+	company.GET("/audit", a.listAudit)
 }

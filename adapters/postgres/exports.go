@@ -42,7 +42,7 @@ var companySections = []section{
 	{"metric_snapshots", []string{"metric_snapshots"}, `SELECT post_id, account_id, collected_at, likes, comments, shares, reach, impressions
 		FROM metric_snapshots WHERE company_id = $1`, "post_id, account_id, collected_at"},
 	{"ai_usage", []string{"ai_usage"}, `SELECT month, prompt_tokens, completion_tokens, requests FROM ai_usage WHERE company_id = $1`, "month"},
-	{"audit_log", []string{"audit_log"}, `SELECT id, actor_id, action, subject, details, created_at FROM audit_log WHERE company_id = $1`, "id"},
+	{"audit_log", []string{"audit_log"}, `SELECT id, actor_id, ip, action, subject, details, created_at FROM audit_log WHERE company_id = $1`, "id"},
 	// Webhook endpoints and deliveries (issue 7) go here, one line each, without their
 	// signing secrets. TestExports_EveryTenantTableIsCovered fails until they are.
 }
@@ -59,7 +59,7 @@ var userSections = []section{
 		FROM memberships m JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1`, "joined_at, company_id"},
 	// Sessions and personal API tokens: what they are, never their hashes.
 	{"api_tokens", []string{"api_tokens"}, `SELECT id, kind, name, created_at, expires_at FROM api_tokens WHERE user_id = $1`, "created_at, id"},
-	{"audit_log", []string{"audit_log"}, `SELECT id, company_id, action, subject, details, created_at FROM audit_log WHERE actor_id = $1`, "id"},
+	{"audit_log", []string{"audit_log"}, `SELECT id, company_id, ip, action, subject, details, created_at FROM audit_log WHERE actor_id = $1`, "id"},
 	// Which posts they wrote; the posts themselves are their company's, in its export.
 	{"posts_created", []string{"posts"}, `SELECT company_id, id AS post_id, created_at FROM posts WHERE created_by = $1`, "created_at, post_id"},
 }

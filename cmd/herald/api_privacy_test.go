@@ -273,11 +273,12 @@ func TestAPI_CompanyDeletion(t *testing.T) {
 	// The audit entry survives, in no company, with who, from where, and which company.
 	var actor, details string
 	var company *string
-	err := m.db.Pool().QueryRow(ctx, `SELECT company_id::text, actor_id::text, details::text FROM audit_log WHERE action = 'company.deleted' AND subject = $1`,
-		owner.companyID).Scan(&company, &actor, &details)
-	if err != nil || company != nil || actor != owner.userID || !strings.Contains(details, `"company_name": "deleter Inc"`) ||
+	var ip *string
+	err := m.db.Pool().QueryRow(ctx, `SELECT company_id::text, actor_id::text, host(ip), details::text FROM audit_log WHERE action = 'company.deleted' AND subject = $1`,
+		owner.companyID).Scan(&company, &actor, &ip, &details)
+	if err != nil || company != nil || actor != owner.userID || ip == nil || *ip != "127.0.0.1" || !strings.Contains(details, `"company_name": "deleter Inc"`) ||
 		!strings.Contains(details, `"company_id": "`+owner.companyID+`"`) || !strings.Contains(details, `"jobs_cancelled": "2"`) {
-		t.Errorf("company.deleted entry: company %v, actor %q, details %s (%v)", company, actor, details, err)
+		t.Errorf("company.deleted entry: company %v, actor %q, ip %v, details %s (%v)", company, actor, ip, details, err)
 	}
 
 	// People keep their accounts; the company is gone for them, and its roles with it.
@@ -423,7 +424,8 @@ func TestAPI_AccountSelfService(t *testing.T) {
 	if soloLeft != 0 {
 		t.Error("the company where they were the only member was kept")
 	}
-	_ = m.db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'user.deleted' AND subject = $1 AND company_id IS NULL AND details->>'companies_deleted' = '1'`,
+	_ = m.db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'user.deleted' AND subject = $1 AND company_id IS NULL AND actor_id IS NULL
+		AND ip IS NOT NULL AND details->>'companies_deleted' = '1'`,
 		me.userID).Scan(&entries)
 	if entries != 1 {
 		t.Errorf("user.deleted entries = %d, want 1", entries)
