@@ -107,7 +107,7 @@ func (d *download) Write(p []byte) (int, error) {
 	if !d.started {
 		d.started = true
 		hd := d.res.Header()
-		hd.Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
+		hd.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+d.name+`"`)
 		hd.Set("Cache-Control", "no-store")
 		d.res.WriteHeader(http.StatusOK)

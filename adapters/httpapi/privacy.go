@@ -79,7 +79,7 @@ func (d *download) Write(p []byte) (int, error) {
 	if !d.started {
 		d.started = true
 		h := d.res.Header()
-		h.Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
+		h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+d.name+`"`)
 		h.Set("Cache-Control", "no-store")
 		d.res.WriteHeader(http.StatusOK)
