@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
@@ -254,8 +255,28 @@ func TestCompanies_DeleteTakesEveryRowAndLeavesOthers(t *testing.T) {
 	acme, rival := newFixture(t, db), newFixture(t, db)
 	seedCompany(t, db, acme, "gone")
 	seedCompany(t, db, rival, "stays")
+	// Other instances hear that the company's roles changed, as with membership changes.
+	conn, err := db.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN `+postgres.AuthzChannel); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Companies().Delete(ctx, acme.company.ID) }); err != nil {
 		t.Fatalf("Delete: %v", err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		n, err := conn.Conn().WaitForNotification(waitCtx)
+		if err != nil {
+			t.Fatalf("no notification on %s after the deletion: %v", postgres.AuthzChannel, err)
+		}
+		if n.Payload == string(acme.company.ID) {
+			break
+		}
 	}
 	company, _ := postgres.ExportCoverage()
 	for table := range company {
@@ -276,7 +297,7 @@ func TestCompanies_DeleteTakesEveryRowAndLeavesOthers(t *testing.T) {
 			}
 		}
 	}
-	err := db.Read(ctx, func(tx ports.Tx) error {
+	err = db.Read(ctx, func(tx ports.Tx) error {
 		_, err := tx.Users().Get(ctx, acme.owner.ID)
 		return err
 	})

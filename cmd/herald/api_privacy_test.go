@@ -293,6 +293,12 @@ func TestAPI_CompanyDeletion(t *testing.T) {
 			t.Errorf("%s after the deletion: me = %d", who.email, st)
 		}
 	}
+	// The roles went with the company (Casbin reloaded from the memberships).
+	for _, who := range []account{owner, editor} {
+		if err := m.authz.Can(ctx, domain.Actor{UserID: domain.UserID(who.userID), CompanyID: domain.CompanyID(owner.companyID)}, domain.ResourcePosts, domain.ActionRead); domain.CodeOf(err) != domain.CodeForbidden {
+			t.Errorf("%s may still read the deleted company's posts: %v", who.email, err)
+		}
+	}
 	if st, _, _ := c.with(editor.token, owner.companyID).do("GET", "/api/v1/posts", nil); st != 404 {
 		t.Errorf("the deleted company's posts = %d, want 404", st)
 	}
