@@ -115,6 +115,7 @@ func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }
 func (t txn) Metrics() ports.Metrics                 { return metrics{q: t.q} }
 func (t txn) MetricsReader() ports.MetricsReader     { return metrics{q: t.q} }
 func (t txn) Webhooks() ports.Webhooks               { return webhooks{q: t.q} }
+func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
 // is an error, never silently skipped.
@@ -140,6 +141,7 @@ func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, i
 func (noJobs) DeliverWebhooks(context.Context, domain.CompanyID, []domain.WebhookDeliveryID) error {
 	return errNoQueue
 }
+func (noJobs) CancelCompany(context.Context, domain.CompanyID) (int, error) { return 0, errNoQueue }
 
 // translate is the only place in Herald that knows PostgreSQL's error codes.
 func translate(err error, what string) error {

@@ -193,6 +193,15 @@ func TestAPI_WebhooksDeliverAPublishedSandboxPost(t *testing.T) {
 		t.Errorf("%d signatures during the rotation, want 2", n)
 	}
 
+	// The company's export holds the endpoint and its deliveries, never a secret.
+	st, _, export := oc.do("GET", "/api/v1/company/export", nil)
+	raw, _ := json.Marshal(export)
+	if st != 200 || !strings.Contains(string(raw), id) || !strings.Contains(string(raw), `"webhook_deliveries"`) ||
+		strings.Contains(string(raw), strings.TrimPrefix(secret, "whsec_")) || strings.Contains(string(raw), strings.TrimPrefix(fresh, "whsec_")) {
+		t.Errorf("export = %d; holds the endpoint %v, a secret %v", st, strings.Contains(string(raw), id),
+			strings.Contains(string(raw), strings.TrimPrefix(fresh, "whsec_")))
+	}
+
 	// Disable, enable and change through PUT, guarded by If-Match.
 	if st, _, _ := oc.do("PUT", "/api/v1/webhooks/"+id, map[string]any{"enabled": false}, "If-Match", `"99"`); st != 412 {
 		t.Errorf("stale PUT = %d, want 412", st)

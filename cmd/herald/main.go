@@ -142,6 +142,7 @@ type Main struct {
 	AI        *app.AI
 	Analytics *app.Analytics
 	Webhooks  *app.Webhooks
+	Privacy   *app.Privacy
 	KeyRing   *crypto.KeyRing
 
 	sandbox *sandbox.Sandbox
@@ -210,14 +211,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
+	m.Privacy = app.NewPrivacy(m.db, m.authz, now, m.Log)
 	audit := app.NewAuditLog(m.db, m.authz)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
 	if err != nil {
 		return err
 	}
 	met := newMetrics(m.db.Pool(), m.queue.Depth)
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Log: m.Log}), web, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
