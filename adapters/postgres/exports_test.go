@@ -128,6 +128,13 @@ func seedCompany(t *testing.T, db *postgres.DB, f fixture, tag string) (account,
 	q(`INSERT INTO audit_log (company_id, actor_id, action, subject) VALUES ($1, $2, 'post.created', $3) RETURNING id`, f.company.ID, f.owner.ID, post)
 	q(`INSERT INTO oauth_states (state_hash, company_id, user_id, platform, verifier, expires_at)
 		VALUES (sha256($1::bytea), $2, $3, 'sandbox', $4, now() + interval '10 minutes') RETURNING company_id`, []byte(tag), f.company.ID, f.owner.ID, []byte("SEALED-VERIFIER-"+tag))
+	endpoint := q(`INSERT INTO webhook_endpoints (company_id, url, events, description, secret, previous_secret, previous_secret_until, created_by)
+		VALUES ($1, $2, '{post.published}', $3, $4, $5, now() + interval '1 day', $6) RETURNING id`, f.company.ID, "https://hooks.example.com/"+tag,
+		"Hooks of "+tag, []byte("SEALED-WHSEC-"+tag), []byte("SEALED-WHSEC-OLD-"+tag), f.owner.ID)
+	event := q(`INSERT INTO webhook_events (company_id, type, data) VALUES ($1, 'post.published', jsonb_build_object('post', jsonb_build_object('id', $2::text)))
+		RETURNING id`, f.company.ID, post)
+	q(`INSERT INTO webhook_deliveries (company_id, endpoint_id, event_id, event_type, status, attempts, response_status, response_body)
+		VALUES ($1, $2, $3, 'post.published', 'succeeded', 1, 200, $4) RETURNING id`, f.company.ID, endpoint, event, "ok from "+tag)
 	return account, post
 }
 
@@ -142,7 +149,8 @@ func TestExports_CompanyHoldsEveryKindOfItsDataAndNothingElse(t *testing.T) {
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Exports().Company(ctx, acme.company.ID, &got) }); err != nil {
 		t.Fatalf("Company export: %v", err)
 	}
-	for _, name := range []string{"company", "members", "invitations", "social_accounts", "posts", "metric_snapshots", "ai_usage", "audit_log"} {
+	for _, name := range []string{"company", "members", "invitations", "social_accounts", "posts", "metric_snapshots", "ai_usage", "audit_log",
+		"webhook_endpoints", "webhook_events", "webhook_deliveries"} {
 		if len(got.sections[name]) == 0 {
 			t.Errorf("section %s is empty or missing; sections %v", name, got.order)
 		}
@@ -168,7 +176,8 @@ func TestExports_CompanyHoldsEveryKindOfItsDataAndNothingElse(t *testing.T) {
 		t.Errorf("created_at = %q, want a time in UTC", ts)
 	}
 	raw := got.raw.String()
-	for _, secret := range []string{"SEALED-ACCESS", "SEALED-REFRESH", "SEALED-VERIFIER", "access_token", "refresh_token", "password_hash", "token_hash",
+	for _, secret := range []string{"SEALED-ACCESS", "SEALED-REFRESH", "SEALED-VERIFIER", "SEALED-WHSEC", "previous_secret\"", "\"secret\"",
+		"access_token", "refresh_token", "password_hash", "token_hash", fmt.Sprintf("%x", "SEALED-WHSEC-acme"),
 		fmt.Sprintf("%x", "SEALED-ACCESS-acme")} {
 		if strings.Contains(raw, secret) {
 			t.Errorf("the export holds %q", secret)
