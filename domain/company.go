@@ -6,29 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// Plan is a company's subscription level; it sets quotas such as AI captions per month.
-type Plan string
-
-// The plans Herald knows.
-const (
-	PlanFree     Plan = "free"
-	PlanPro      Plan = "pro"
-	PlanBusiness Plan = "business"
-)
-
-// Plans lists every plan in ascending order.
-var Plans = []Plan{PlanFree, PlanPro, PlanBusiness}
-
-// Valid reports whether p is a known plan.
-func (p Plan) Valid() bool {
-	for _, k := range Plans {
-		if p == k {
-			return true
-		}
-	}
-	return false
-}
-
 // CompanyStatus says whether a company may publish.
 type CompanyStatus string
 
