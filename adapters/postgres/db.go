@@ -114,6 +114,7 @@ func (t txn) OAuthStates() ports.OAuthStates         { return oauthStates{q: t.q
 func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }
 func (t txn) Metrics() ports.Metrics                 { return metrics{q: t.q} }
 func (t txn) MetricsReader() ports.MetricsReader     { return metrics{q: t.q} }
+func (t txn) PlanUsage() ports.PlanUsage             { return planUsage{q: t.q} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
 // is an error, never silently skipped.
