@@ -35,8 +35,12 @@ func TestPlanUsage_CountsPostsOncePerMonthAndStaysInItsCompany(t *testing.T) {
 		}
 	}
 
-	do(func(tx ports.Tx) error { return tx.PlanUsage().CountPost(ctx, acme.company.ID, post, nov.Add(40*time.Hour), time.Now()) })
-	do(func(tx ports.Tx) error { return tx.PlanUsage().CountPost(ctx, acme.company.ID, post, nov.Add(90*time.Hour), time.Now()) })
+	do(func(tx ports.Tx) error {
+		return tx.PlanUsage().CountPost(ctx, acme.company.ID, post, nov.Add(40*time.Hour), time.Now())
+	})
+	do(func(tx ports.Tx) error {
+		return tx.PlanUsage().CountPost(ctx, acme.company.ID, post, nov.Add(90*time.Hour), time.Now())
+	})
 	if u := usage(acme.company.ID, nov.Add(time.Hour)); u.ScheduledPosts != 1 || !u.Month.Equal(nov) || u.Members != 1 {
 		t.Errorf("November after counting twice = %+v, want one post and one member", u)
 	}
