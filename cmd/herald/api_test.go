@@ -343,7 +343,7 @@ func TestAPI_AdminCompanies(t *testing.T) {
 		page2["items"].([]any)[0].(map[string]any)["id"] == body["items"].([]any)[0].(map[string]any)["id"] {
 		t.Errorf("second page = %d %v", st, page2)
 	}
-	st, _, body = rc.do("PUT", "/api/v1/admin/companies/"+plain.companyID, map[string]string{"plan": "pro", "status": "suspended"})
+	st, _, body = rc.do("PUT", "/api/v1/admin/companies/"+plain.companyID, map[string]string{"plan": "pro", "status": "suspended", "reason": "Unpaid invoice"})
 	if st != 200 || body["plan"] != "pro" || body["status"] != "suspended" {
 		t.Errorf("suspend = %d %v", st, body)
 	}
