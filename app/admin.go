@@ -121,6 +121,25 @@ func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain
 	return c, err
 }
 
+// Authorize returns nil when the actor may operate this Herald (superadmins): look with
+// ActionRead, change with ActionWrite. It guards operator tools outside the app, such as
+// the job dashboard. Errors: CodeForbidden.
+func (a *Admin) Authorize(ctx context.Context, actor domain.Actor, act domain.Action) error {
+	return a.authz.Can(ctx, actor, domain.ResourceTenants, act)
+}
+
+// RecordOperatorChange audits a change a superadmin made through an operator tool outside
+// the app's use cases (the job dashboard: cancelling, retrying or deleting jobs, pausing
+// queues), with what was asked. Errors: CodeForbidden (not a superadmin).
+func (a *Admin) RecordOperatorChange(ctx context.Context, actor domain.Actor, tool string, details map[string]string) error {
+	if err := a.authz.Can(ctx, actor, domain.ResourceTenants, domain.ActionWrite); err != nil {
+		return err
+	}
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, Action: tool + ".changed", Details: details, At: a.now()})
+	})
+}
+
 // Page returns a list page request from the raw query values, or CodeInvalid on limit.
 func Page(limit int, cursor string, given bool) (ports.Page, error) {
 	if !given {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -32,7 +31,9 @@ func TestRun_MigrateAndCreateSuperadmin(t *testing.T) {
 		t.Fatalf("migrate version: %v", err)
 	}
 	ups, _ := fs.Glob(migrations.FS, "*.up.sql")
-	if !strings.Contains(out.String(), fmt.Sprintf("herald schema version %d", len(ups))) {
+	slices.Sort(ups)
+	latest := strings.TrimLeft(strings.SplitN(ups[len(ups)-1], "_", 2)[0], "0") // numbers may skip one held for another branch
+	if !strings.Contains(out.String(), "herald schema version "+latest+"\n") {
 		t.Errorf("migrate version printed %q", out.String())
 	}
 

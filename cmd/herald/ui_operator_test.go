@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/app"
+)
+
+// auditEntry is one row of the audit log as a test reads it.
+type auditEntry struct {
+	Actor, Subject string
+	Details        map[string]string
+}
+
+// auditOf returns the audit entries with action about the company (or, with company "",
+// about none), oldest first.
+func auditOf(t *testing.T, m *Main, company, action string) []auditEntry {
+	t.Helper()
+	rows, err := m.db.SQL().QueryContext(context.Background(), `
+		SELECT coalesce(actor_id::text, ''), subject, details FROM audit_log
+		WHERE coalesce(company_id::text, '') = $1 AND action = $2 ORDER BY id`, company, action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []auditEntry
+	for rows.Next() {
+		var e auditEntry
+		var raw []byte
+		if err := rows.Scan(&e.Actor, &e.Subject, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &e.Details); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestUI_TenantsPageSuspendAndReactivate(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	owner := newBrowser(t, m)
+	owner.registerUI("Olga")
+	_, home := owner.get("/")
+	company := home.Find("#company-select option[selected]").AttrOr("value", "")
+	if home.Find("#suspended").Length() != 0 {
+		t.Error("an active company shows the suspension banner")
+	}
+
+	op := newBrowser(t, m)
+	opEmail := op.registerUI("Oscar")
+	root, _, err := m.Auth.EnsureSuperadmin(context.Background(), opEmail, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, doc := op.get("/admin/tenants?limit=200")
+	row := doc.Find(`tr[data-company="` + company + `"]`)
+	if res.StatusCode != 200 || row.Length() != 1 || !strings.Contains(row.Text(), "Free") || !strings.Contains(row.Text(), "1 of 5") {
+		t.Fatalf("tenants page = %d, Olga's row %q", res.StatusCode, row.Text())
+	}
+	if doc.Find(`#nav-jobs[href="/admin/jobs"]`).Length() != 1 {
+		t.Error("the superadmin's navigation has no link to the job dashboard")
+	}
+	detail := "/admin/tenants/" + company
+	res, doc = op.get(detail)
+	if res.StatusCode != 200 || doc.Find("#tenant-name").Text() != "Olga Co" || !strings.Contains(doc.Find("#tenant-people").Text(), "Olga") ||
+		!strings.Contains(doc.Find("#tenant-usage").Text(), "0 of 30") {
+		t.Fatalf("detail page = %d: %q / %q", res.StatusCode, doc.Find("#tenant-people").Text(), doc.Find("#tenant-usage").Text())
+	}
+
+	// Suspending needs a reason and a ticked confirmation; problems come back on the page.
+	res, doc = op.submit(detail, "#suspend", map[string]string{"reason": "", "confirm": "yes"})
+	if res.StatusCode != 422 || doc.Find("#suspend-reason-error").Length() != 1 {
+		t.Errorf("suspend without a reason = %d, error shown %v", res.StatusCode, doc.Find("#suspend-reason-error").Length())
+	}
+	res, doc = op.submit(detail, "#suspend", map[string]string{"reason": "Unpaid invoice 1042", "confirm": ""})
+	if res.StatusCode != 422 || !strings.Contains(doc.Find("#tenant-error").Text(), "confirm") || doc.Find("#suspend-reason").Text() != "Unpaid invoice 1042" {
+		t.Errorf("suspend without confirming = %d, %q, reason kept %q", res.StatusCode, doc.Find("#tenant-error").Text(), doc.Find("#suspend-reason").Text())
+	}
+	res, doc = op.submit(detail, "#suspend", map[string]string{"reason": "Unpaid invoice 1042", "confirm": "yes"})
+	if res.Request.URL.Path != detail || doc.Find("#tenant-status").Text() != "suspended" || !strings.Contains(doc.Find("#tenant-reason").Text(), "Unpaid invoice 1042") ||
+		!strings.Contains(doc.Find("#alerts").Text(), "suspended") {
+		t.Errorf("after suspending: at %s, status %q, reason %q", res.Request.URL.Path, doc.Find("#tenant-status").Text(), doc.Find("#tenant-reason").Text())
+	}
+	if a := auditOf(t, m, company, "company.suspended"); len(a) != 1 || a[0].Actor != string(root.ID) || a[0].Details["reason"] != "Unpaid invoice 1042" || a[0].Subject != company {
+		t.Errorf("audit of the suspension = %+v", a)
+	}
+	// Its members see why, and cannot schedule.
+	_, doc = owner.get("/posts")
+	if b := doc.Find("#suspended").Text(); !strings.Contains(b, "Olga Co is suspended") || !strings.Contains(b, "Unpaid invoice 1042") {
+		t.Errorf("the member's banner = %q", b)
+	}
+
+	res, doc = op.submit(detail, "#change-plan", map[string]string{"plan": "pro", "reason": "Upgraded by sales", "confirm": "yes"})
+	if res.StatusCode != 200 || !strings.Contains(doc.Find("hgroup").Text(), "Pro plan") || !strings.Contains(doc.Find("#tenant-usage").Text(), "1 of 15") {
+		t.Errorf("after the plan change: %d %q", res.StatusCode, doc.Find("hgroup").Text())
+	}
+	if a := auditOf(t, m, company, "company.plan_changed"); len(a) != 1 || a[0].Details["from"] != "free" || a[0].Details["to"] != "pro" || a[0].Details["reason"] != "Upgraded by sales" {
+		t.Errorf("audit of the plan change = %+v", a)
+	}
+	if res, _ := op.submit(detail, "#change-plan", map[string]string{"plan": "platinum", "confirm": "yes"}); res.StatusCode != 422 {
+		t.Errorf("unknown plan = %d, want 422", res.StatusCode)
+	}
+
+	_, doc = op.submit(detail, "#reactivate", map[string]string{"reason": "Paid", "confirm": "yes"})
+	if doc.Find("#tenant-status").Text() != "active" || doc.Find("#tenant-reason").Length() != 0 {
+		t.Errorf("after reactivating: %q", doc.Find("#tenant-status").Text())
+	}
+	if a := auditOf(t, m, company, "company.reactivated"); len(a) != 1 || a[0].Details["suspension_reason"] != "Unpaid invoice 1042" || a[0].Details["reason"] != "Paid" {
+		t.Errorf("audit of the reactivation = %+v", a)
+	}
+	if _, doc := owner.get("/posts"); doc.Find("#suspended").Length() != 0 {
+		t.Error("the banner stays after reactivation")
+	}
+
+	// The owner cannot reach any of it.
+	if res, _ := owner.get(detail); res.StatusCode != 403 {
+		t.Errorf("detail page for the owner = %d, want 403", res.StatusCode)
+	}
+	if res, _ := owner.get("/admin/tenants/00000000-0000-0000-0000-000000000000"); res.StatusCode != 403 {
+		t.Errorf("unknown company for the owner = %d, want 403", res.StatusCode)
+	}
+	if res, _ := op.get("/admin/tenants/00000000-0000-0000-0000-000000000000"); res.StatusCode != 404 {
+		t.Errorf("unknown company for the operator = %d, want 404", res.StatusCode)
+	}
+}
+
+var riverUIAsset = regexp.MustCompile(`src="(/admin/jobs/assets/[^"]+\.js)"`)
+
+func TestJobs_RiverUIForSuperadminsOnly(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	op := newBrowser(t, m)
+	root, _, err := m.Auth.EnsureSuperadmin(context.Background(), op.registerUI("Quinn"), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := newBrowser(t, m)
+	owner.registerUI("Ophelia")
+	anon := newBrowser(t, m)
+
+	req, _ := http.NewRequest("GET", m.URL()+"/admin/jobs", nil)
+	res, err := op.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	asset := riverUIAsset.FindSubmatch(page)
+	if res.StatusCode != 200 || !strings.Contains(string(page), `<div id="root"`) || asset == nil {
+		t.Fatalf("River UI for the superadmin = %d\n%s", res.StatusCode, page)
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "style-src 'self' 'unsafe-inline'") {
+		t.Errorf("River UI's CSP = %q", csp)
+	}
+	if res, _ := op.get(string(asset[1])); res.StatusCode != 200 {
+		t.Errorf("River UI's script %s = %d", asset[1], res.StatusCode)
+	}
+	for _, path := range []string{"/admin/jobs/api/jobs?state=completed&limit=5", "/admin/jobs/api/queues", "/admin/jobs/api/states"} {
+		req, _ := http.NewRequest("GET", m.URL()+path, nil)
+		res, err := op.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !json.Valid(body) {
+			t.Errorf("GET %s = %d %s: %s", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	// The rest of the app keeps its strict policy.
+	if res, _ := op.get("/admin/tenants"); strings.Contains(res.Header.Get("Content-Security-Policy"), "unsafe-inline") {
+		t.Error("the relaxed CSP leaks outside /admin/jobs")
+	}
+
+	// A change must come from Herald's own pages; one that does is audited.
+	retry := func(b *browser, job string, headers ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", m.URL()+"/admin/jobs/api/jobs/retry", strings.NewReader(`{"ids":["`+job+`"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := b.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	post := func(b *browser, headers ...string) *http.Response {
+		t.Helper()
+		return retry(b, "999999999", headers...)
+	}
+	if res := post(op, "Sec-Fetch-Site", "cross-site"); res.StatusCode != 403 {
+		t.Errorf("cross-site change = %d, want 403", res.StatusCode)
+	}
+	if res := post(op, "Origin", "https://evil.example"); res.StatusCode != 403 {
+		t.Errorf("change from another origin = %d, want 403", res.StatusCode)
+	}
+	if res := post(op, "Sec-Fetch-Site", "same-origin"); res.StatusCode == 403 || res.StatusCode >= 500 {
+		t.Errorf("same-origin change = %d, want River UI's own answer", res.StatusCode)
+	}
+	// Retrying a finished job (the clean-up that runs at start) works and is audited.
+	var job string
+	waitFor(t, "a completed job", 20*time.Second, func() bool {
+		res, err := op.http.Get(m.URL() + "/admin/jobs/api/jobs?state=completed&limit=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var list struct {
+			Data []struct {
+				ID json.Number `json:"id"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&list); err != nil || len(list.Data) == 0 {
+			return false
+		}
+		job = list.Data[0].ID.String()
+		return true
+	})
+	if res := retry(op, job, "Sec-Fetch-Site", "same-origin"); res.StatusCode != 200 {
+		t.Errorf("retrying job %s = %d", job, res.StatusCode)
+	}
+	if a := auditOf(t, m, "", "jobs.changed"); len(a) != 1 || a[0].Actor != string(root.ID) || a[0].Details["path"] != "/admin/jobs/api/jobs/retry" {
+		t.Errorf("audit of the job dashboard = %+v", a)
+	}
+
+	// Everyone else is kept out: the owner of a company gets 403, an anonymous visitor
+	// is sent to sign in, for the page, its assets and its API alike.
+	for _, path := range []string{"/admin/jobs", "/admin/jobs/", "/admin/jobs/jobs", "/admin/jobs/api/jobs?state=completed", string(asset[1])} {
+		if res, _ := owner.get(path); res.StatusCode != 403 {
+			t.Errorf("owner GET %s = %d, want 403", path, res.StatusCode)
+		}
+		if res, _ := anon.get(path); res.Request.URL.Path != "/login" {
+			t.Errorf("anonymous GET %s ended at %s (%d), want /login", path, res.Request.URL.Path, res.StatusCode)
+		}
+	}
+	if res := post(owner, "Sec-Fetch-Site", "same-origin"); res.StatusCode != 403 {
+		t.Errorf("owner retries a job = %d, want 403", res.StatusCode)
+	}
+	if res := post(anon, "Sec-Fetch-Site", "same-origin"); res.StatusCode != http.StatusOK || res.Request.URL.Path != "/login" {
+		t.Errorf("anonymous retries a job: %d at %s, want the sign-in page", res.StatusCode, res.Request.URL.Path)
+	}
+}
