@@ -379,7 +379,7 @@ func (a *Accounts) Disconnect(ctx context.Context, actor domain.Actor, id domain
 		if err := failTargetsOf(ctx, tx, actor.CompanyID, id, reason, now); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "account.disconnected",
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "account.disconnected",
 			Subject: string(id), Details: map[string]string{"platform": string(acct.Platform), "name": acct.DisplayName}, At: now})
 	})
 }

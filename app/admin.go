@@ -111,7 +111,7 @@ func (a *Admin) UpdateCompany(ctx context.Context, actor domain.Actor, id domain
 			case domain.ActionReactivated:
 				d["suspension_reason"] = before.StatusReason
 			}
-			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, Action: action,
+			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, IP: actor.IP, Action: action,
 				Subject: string(c.ID), At: now, Details: d}); err != nil {
 				return err
 			}
@@ -136,7 +136,7 @@ func (a *Admin) RecordOperatorChange(ctx context.Context, actor domain.Actor, to
 		return err
 	}
 	return a.store.InTx(ctx, func(tx ports.Tx) error {
-		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, Action: tool + ".changed", Details: details, At: a.now()})
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, IP: actor.IP, Action: tool + ".changed", Details: details, At: a.now()})
 	})
 }
 

@@ -230,7 +230,7 @@ func (a *AI) SetVoice(ctx context.Context, actor domain.Actor, description strin
 		if err := tx.Companies().SetSettings(ctx, actor.CompanyID, settings); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "brand.voice_changed",
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "brand.voice_changed",
 			Subject: string(actor.CompanyID), At: a.now()})
 	})
 	return v, err

@@ -340,7 +340,7 @@ func (a *Analytics) SetZone(ctx context.Context, actor domain.Actor, zone string
 		if err := tx.Companies().SetSettings(ctx, actor.CompanyID, settings); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "company.time_zone_changed",
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "company.time_zone_changed",
 			Subject: string(actor.CompanyID), Details: map[string]string{"time_zone": zone}, At: a.now()})
 	})
 }

@@ -177,7 +177,7 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 		if err := tx.Posts().Update(ctx, &p); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: "post.target_resolved",
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "post.target_resolved",
 			Subject: string(p.ID), Details: map[string]string{"account": string(account), "published": fmt.Sprint(published)}, At: s.now()})
 	})
 	return p, err
@@ -405,6 +405,6 @@ func (s *Posts) audit(ctx context.Context, tx ports.Tx, actor domain.Actor, acti
 	if !p.ScheduledFor().IsZero() {
 		d["scheduled_for"] = p.ScheduledFor().Format(time.RFC3339)
 	}
-	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: action,
+	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: action,
 		Subject: string(p.ID), Details: d, At: s.now()})
 }

@@ -274,6 +274,6 @@ func (t *Teams) target(ctx context.Context, tx ports.Tx, company domain.CompanyI
 }
 
 func (t *Teams) audit(ctx context.Context, tx ports.Tx, actor domain.Actor, action, subject string, details map[string]string) error {
-	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, Action: action,
+	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: action,
 		Subject: subject, Details: details, At: t.now()})
 }

@@ -49,12 +49,13 @@ const (
 	ResourceWebhooks  Resource = "webhooks"
 	ResourceCompany   Resource = "company"
 	ResourceBrand     Resource = "brand" // the brand voice AI captions are written in
+	ResourceAudit     Resource = "audit" // the company's audit log
 	ResourceTenants   Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit}
 
 // Action is what is done to a resource.
 type Action string
@@ -114,6 +115,7 @@ type Actor struct {
 	CompanyID    CompanyID
 	Role         Role
 	IsSuperadmin bool
+	IP           string // the address the request came from, for the audit log
 }
 
 // CheckRoleChange reports whether actor may give target the role to, where from is the

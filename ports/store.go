@@ -130,8 +130,11 @@ type Attempts interface {
 
 // Audit keeps the audit log.
 type Audit interface {
-	// Record appends e.
+	// Record appends e. An entry by a person without an IP takes domain.ClientIP(ctx).
 	Record(ctx context.Context, e domain.AuditEntry) error
+	// List returns one page of entries matching f, newest first, and the next page's
+	// cursor ("" on the last). A malformed cursor is CodeInvalid.
+	List(ctx context.Context, f domain.AuditFilter, p Page) ([]domain.AuditEntry, string, error)
 }
 
 // StoredAnswer is the first answer given to a request made with an Idempotency-Key.

@@ -40,7 +40,7 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(membershipsKey, ms)
 		c.Set(userZoneKey, u.TimeZone)
 		c.Set(zoneKey, displayZone(c, u.TimeZone))
-		actor := domain.Actor{UserID: s.User.ID, IsSuperadmin: s.User.IsSuperadmin}
+		actor := domain.Actor{UserID: s.User.ID, IsSuperadmin: s.User.IsSuperadmin, IP: c.RealIP()}
 		want := ""
 		if ck, err := c.Cookie(companyCookie); err == nil {
 			want = ck.Value

@@ -78,6 +78,9 @@ func (v view) CanManageBrand() bool {
 	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
 }
 
+// CanReadAudit is a display hint for the audit log link (owners and admins).
+func (v view) CanReadAudit() bool { return v.CanManageBrand() }
+
 // With returns the view with other data, for a partial that needs the viewer too.
 func (v view) With(data any) view {
 	v.Data = data

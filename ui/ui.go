@@ -33,6 +33,7 @@ type Config struct {
 	Accounts      *app.Accounts
 	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
 	Analytics     *app.Analytics
+	Audit         *app.AuditLog
 	Log           *slog.Logger
 	SecureCookies bool
 }
@@ -63,6 +64,7 @@ const (
 	pageSettings    = "settings/show"
 	pageSuggest     = "posts/suggest"
 	pageAnalytics   = "analytics/index"
+	pageAudit       = "audit/index"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -77,7 +79,7 @@ const (
 )
 
 var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
 
 var funcs = template.FuncMap{
@@ -202,6 +204,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/settings", h.settings)
 	g.POST("/settings/voice", h.saveVoice)
 	g.POST("/settings/zone", h.saveZone)
+	g.GET("/audit", h.auditLog)
+	g.GET("/admin/audit", h.allAuditLog)
 }
 
 // serveStatic serves embedded assets: vendor files carry their version in the name and are

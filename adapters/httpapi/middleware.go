@@ -47,6 +47,7 @@ func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		actor.IP = c.RealIP()
 		c.Set(actorKey, actor)
 		return next(c)
 	}
@@ -63,7 +64,7 @@ func actor(c echo.Context) domain.Actor {
 		return a
 	}
 	u := session(c).User
-	return domain.Actor{UserID: u.ID, IsSuperadmin: u.IsSuperadmin}
+	return domain.Actor{UserID: u.ID, IsSuperadmin: u.IsSuperadmin, IP: c.RealIP()}
 }
 
 func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }

@@ -18,6 +18,7 @@ type API struct {
 	posts     *app.Posts
 	ai        *app.AI
 	analytics *app.Analytics
+	audit     *app.AuditLog
 	log       *slog.Logger
 }
 
@@ -31,12 +32,13 @@ type Services struct {
 	Posts       *app.Posts
 	AI          *app.AI
 	Analytics   *app.Analytics
+	Audit       *app.AuditLog
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, audit: s.Audit, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -55,6 +57,7 @@ func (a *API) Register(g *echo.Group) {
 	user.GET("/admin/companies", a.listCompanies)
 	user.GET("/admin/companies/:id", a.getCompany)
 	user.PUT("/admin/companies/:id", a.updateCompany)
+	user.GET("/admin/audit", a.listAllAudit)
 
 	company := user.Group("", a.inCompany)
 	company.GET("/members", a.listMembers)
@@ -76,4 +79,5 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/analytics/posts/:id", a.analyticsPost)
 	company.GET("/analytics/overview", a.analyticsOverview)
 	company.GET("/analytics/platform/:platform", a.analyticsPlatform)
+	company.GET("/audit", a.listAudit)
 }

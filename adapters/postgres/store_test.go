@@ -81,12 +81,13 @@ func TestMigrate_UpDownUp(t *testing.T) {
 	if err != nil || len(ups) < 4 {
 		t.Fatalf("migrations: %v %v", ups, err)
 	}
-	// Versions are the files' numbers, which may skip (a number held for another branch).
+	// Versions need not be contiguous (branches take numbers ahead of each other): the
+	// newest is the highest number, and one step down lands on the one before it.
 	var versions []uint
-	for _, name := range ups {
-		n, err := strconv.ParseUint(strings.SplitN(name, "_", 2)[0], 10, 32)
+	for _, f := range ups {
+		n, err := strconv.ParseUint(strings.SplitN(f, "_", 2)[0], 10, 32)
 		if err != nil {
-			t.Fatalf("migration %s: %v", name, err)
+			t.Fatalf("migration %s has no number: %v", f, err)
 		}
 		versions = append(versions, uint(n))
 	}

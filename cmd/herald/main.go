@@ -209,7 +209,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	audit := app.NewAuditLog(m.db, m.authz)
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Audit: audit, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("job dashboard: %w", err)
 	}
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Log: m.Log}), web, jobs, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Audit: audit, Log: m.Log}), web, jobs, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second

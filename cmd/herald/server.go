@@ -172,7 +172,8 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = hex.EncodeToString(b)
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		c.SetRequest(c.Request().WithContext(withRequestID(c.Request().Context(), id)))
+		// The client's address rides along too, so audit entries say where a change came from.
+		c.SetRequest(c.Request().WithContext(domain.WithClientIP(withRequestID(c.Request().Context(), id), c.RealIP())))
 		return next(c)
 	}
 }

@@ -15,8 +15,8 @@ import (
 
 // auditEntry is one row of the audit log as a test reads it.
 type auditEntry struct {
-	Actor, Subject string
-	Details        map[string]string
+	Actor, Subject, IP string
+	Details            map[string]string
 }
 
 // auditOf returns the audit entries with action about the company (or, with company "",
@@ -24,7 +24,7 @@ type auditEntry struct {
 func auditOf(t *testing.T, m *Main, company, action string) []auditEntry {
 	t.Helper()
 	rows, err := m.db.SQL().QueryContext(context.Background(), `
-		SELECT coalesce(actor_id::text, ''), subject, details FROM audit_log
+		SELECT coalesce(actor_id::text, ''), subject, coalesce(host(ip), ''), details FROM audit_log
 		WHERE coalesce(company_id::text, '') = $1 AND action = $2 ORDER BY id`, company, action)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func auditOf(t *testing.T, m *Main, company, action string) []auditEntry {
 	for rows.Next() {
 		var e auditEntry
 		var raw []byte
-		if err := rows.Scan(&e.Actor, &e.Subject, &raw); err != nil {
+		if err := rows.Scan(&e.Actor, &e.Subject, &e.IP, &raw); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal(raw, &e.Details); err != nil {
@@ -91,7 +91,7 @@ func TestUI_TenantsPageSuspendAndReactivate(t *testing.T) {
 		!strings.Contains(doc.Find("#alerts").Text(), "suspended") {
 		t.Errorf("after suspending: at %s, status %q, reason %q", res.Request.URL.Path, doc.Find("#tenant-status").Text(), doc.Find("#tenant-reason").Text())
 	}
-	if a := auditOf(t, m, company, "company.suspended"); len(a) != 1 || a[0].Actor != string(root.ID) || a[0].Details["reason"] != "Unpaid invoice 1042" || a[0].Subject != company {
+	if a := auditOf(t, m, company, "company.suspended"); len(a) != 1 || a[0].Actor != string(root.ID) || a[0].IP != "127.0.0.1" || a[0].Details["reason"] != "Unpaid invoice 1042" || a[0].Subject != company {
 		t.Errorf("audit of the suspension = %+v", a)
 	}
 	// Its members see why, and cannot schedule.
@@ -232,7 +232,7 @@ func TestJobs_RiverUIForSuperadminsOnly(t *testing.T) {
 	if res := retry(op, job, "Sec-Fetch-Site", "same-origin"); res.StatusCode != 200 {
 		t.Errorf("retrying job %s = %d", job, res.StatusCode)
 	}
-	if a := auditOf(t, m, "", "jobs.changed"); len(a) != 1 || a[0].Actor != string(root.ID) || a[0].Details["path"] != "/admin/jobs/api/jobs/retry" {
+	if a := auditOf(t, m, "", "jobs.changed"); len(a) != 1 || a[0].Actor != string(root.ID) || a[0].IP != "127.0.0.1" || a[0].Details["path"] != "/admin/jobs/api/jobs/retry" {
 		t.Errorf("audit of the job dashboard = %+v", a)
 	}
 
