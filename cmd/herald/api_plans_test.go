@@ -56,7 +56,9 @@ func wantLimit(t *testing.T, what string, st int, body map[string]any, says stri
 
 func TestAPI_PlanLimitsAccounts(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	// LinkedIn is configured (its consent page is never visited) to start a flow on a
+	// platform the company has no account on.
+	m := startHeraldWith(t, app.Limits{}, map[string]string{"HERALD_LINKEDIN_CLIENT_ID": "li", "HERALD_LINKEDIN_CLIENT_SECRET": "ls"})
 	c := newClient(t, m)
 	owner := register(t, c, "acc")
 	oc := c.with(owner.token, owner.companyID)
@@ -68,6 +70,9 @@ func TestAPI_PlanLimitsAccounts(t *testing.T) {
 	if loc := sandboxCallback(t, oc, "acc-extra"); loc != "/accounts?connect_error=plan_limit" {
 		t.Errorf("connecting one account too many: to %q", loc)
 	}
+	// With no room and nothing to reconnect there, a flow on another platform is refused at once.
+	st, _, body := oc.do("POST", "/api/v1/accounts/connect/linkedin", nil)
+	wantLimit(t, "starting a LinkedIn connection at the limit", st, body, "Your Free plan allows 3 social accounts and 3 are already connected")
 	// Reconnecting an account the company has works at the limit.
 	if loc := sandboxCallback(t, oc, "acc-0"); loc != "/accounts?connected=1" {
 		t.Errorf("reconnecting at the limit: to %q", loc)
@@ -76,10 +81,13 @@ func TestAPI_PlanLimitsAccounts(t *testing.T) {
 		t.Errorf("accounts = %v, want %d", body["items"], limit)
 	}
 	// Disconnecting one makes room.
-	_, _, body := oc.do("GET", "/api/v1/accounts", nil)
+	_, _, body = oc.do("GET", "/api/v1/accounts", nil)
 	first := body["items"].([]any)[0].(map[string]any)["id"].(string)
 	if st, _, _ := oc.do("DELETE", "/api/v1/accounts/"+first, nil); st != 204 {
 		t.Fatalf("disconnect = %d", st)
+	}
+	if st, _, body := oc.do("POST", "/api/v1/accounts/connect/linkedin", nil); st != 200 || body["authorize_url"] == nil {
+		t.Errorf("starting a LinkedIn connection with room = %d %v", st, body)
 	}
 	if loc := sandboxCallback(t, oc, "acc-extra"); loc != "/accounts?connected=1" {
 		t.Errorf("connecting after a disconnect: to %q", loc)

@@ -333,3 +333,21 @@ func TestAdminRoutes_RefuseEveryoneButSuperadmins(t *testing.T) {
 		t.Errorf("superadmin GET /api/v1/admin/companies/:id = %d", st)
 	}
 }
+
+func TestUI_PlanLimitShowsBesideTheTeamForm(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Tess")
+	for i := 1; i < 5; i++ {
+		if res, _ := b.submit("/team", "#add-member", map[string]string{"email": uniqueEmail("guest"), "role": "viewer"}); res.StatusCode != 200 {
+			t.Fatalf("invitation %d = %d", i, res.StatusCode)
+		}
+	}
+	email := uniqueEmail("sixth")
+	res, doc := b.submit("/team", "#add-member", map[string]string{"email": email, "role": "viewer"})
+	if res.StatusCode != 403 || !strings.Contains(doc.Find("#team-error").Text(), "Your Free plan allows 5 members") ||
+		doc.Find("#member-email").AttrOr("value", "") != email {
+		t.Errorf("one member too many = %d, message %q, email kept %q", res.StatusCode, doc.Find("#team-error").Text(), doc.Find("#member-email").AttrOr("value", ""))
+	}
+}
