@@ -46,6 +46,26 @@ func (t *Teams) Members(ctx context.Context, actor domain.Actor) (Team, error) {
 	return team, err
 }
 
+// Plan returns the actor's company's plan and its usage this month, for every member to
+// see what is left. Errors: CodeForbidden.
+func (t *Teams) Plan(ctx context.Context, actor domain.Actor) (domain.Plan, domain.PlanUsage, error) {
+	if err := t.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionRead); err != nil {
+		return "", domain.PlanUsage{}, err
+	}
+	var plan domain.Plan
+	var u domain.PlanUsage
+	err := t.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		plan = c.Plan
+		u, err = tx.PlanUsage().Of(ctx, actor.CompanyID, t.now())
+		return err
+	})
+	return plan, u, err
+}
+
 // Added is the result of AddMember: a Member when the email has an account, otherwise an
 // Invitation that turns into a membership when they register.
 type Added struct {

@@ -344,6 +344,10 @@ func TestUI_PlanLimitShowsBesideTheTeamForm(t *testing.T) {
 			t.Fatalf("invitation %d = %d", i, res.StatusCode)
 		}
 	}
+	if _, doc := b.get("/settings"); doc.Find("#plan-name").Text() != "Free" || !strings.Contains(doc.Find("#plan-usage").Text(), "5 of 5") ||
+		doc.Find("#plan-usage .quota.full").Length() != 1 {
+		t.Errorf("settings show the plan %q with %q", doc.Find("#plan-name").Text(), doc.Find("#plan-usage").Text())
+	}
 	email := uniqueEmail("sixth")
 	res, doc := b.submit("/team", "#add-member", map[string]string{"email": email, "role": "viewer"})
 	if res.StatusCode != 403 || !strings.Contains(doc.Find("#team-error").Text(), "Your Free plan allows 5 members") ||
