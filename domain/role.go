@@ -50,12 +50,13 @@ const (
 	ResourceCompany   Resource = "company"
 	ResourceBrand     Resource = "brand" // the brand voice AI captions are written in
 	ResourceAudit     Resource = "audit" // the company's audit log
+	ResourceData      Resource = "data"  // all of the company's data: export (read) and deletion (write)
 	ResourceTenants   Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData}
 
 // Action is what is done to a resource.
 type Action string

@@ -111,6 +111,11 @@ type Jobs interface {
 	PublishPost(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, at time.Time) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
+	// CancelCompany cancels every job of the company that has not finished (waiting,
+	// scheduled, retrying or running: a running one is told to stop), so nothing runs for
+	// a deleted company, and returns how many it cancelled. Every job about one company
+	// carries its id in the args' company_id.
+	CancelCompany(ctx context.Context, company domain.CompanyID) (int, error)
 }
 
 // TokenCipher encrypts secrets at rest (AES-256-GCM under a key ring). aad binds a

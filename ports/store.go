@@ -35,6 +35,8 @@ type Tx interface {
 	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
 	Jobs() Jobs
 	PlanUsage() PlanUsage
+	// Exports reads a company's or a person's data for their archive; only inside InTx.
+	Exports() Exports
 }
 
 // Page asks for one page of a list: Limit items after the opaque Cursor ("" for the first).
@@ -62,6 +64,10 @@ type Companies interface {
 	List(ctx context.Context, p Page, month time.Time) ([]domain.CompanySummary, string, error)
 	// Summary returns one company with its counts (the monthly ones in month), or CodeNotFound.
 	Summary(ctx context.Context, id domain.CompanyID, month time.Time) (domain.CompanySummary, error)
+	// Delete removes the company and, through the foreign keys, every row of it: members,
+	// invitations, accounts with their tokens, posts, metrics, AI usage and its audit log.
+	// It tells every instance that the company's roles are gone. CodeNotFound when absent.
+	Delete(ctx context.Context, id domain.CompanyID) error
 }
 
 // Users keeps people and their password hashes.
@@ -76,6 +82,10 @@ type Users interface {
 	SetSuperadmin(ctx context.Context, id domain.UserID) error
 	// SetTimeZone stores the IANA zone the user's times are shown in, or returns CodeNotFound.
 	SetTimeZone(ctx context.Context, id domain.UserID, zone string) error
+	// Delete removes the user with their memberships, sessions, API tokens and remembered
+	// answers; posts they wrote and audit entries they made stay, without them. It tells
+	// every instance that roles changed. CodeNotFound when absent.
+	Delete(ctx context.Context, id domain.UserID) error
 }
 
 // Memberships keeps who belongs to which company with which role. Every change made
@@ -172,4 +182,23 @@ type PlanUsage interface {
 	CountPost(ctx context.Context, company domain.CompanyID, post domain.PostID, month, at time.Time) error
 	// UncountPost gives the post's place back; nothing happens when it was not counted.
 	UncountPost(ctx context.Context, company domain.CompanyID, post domain.PostID) error
+}
+
+// ExportWriter receives an archive as it is read: a section, then its rows, each one JSON
+// object; then the next section. An error stops the export and is returned by it.
+type ExportWriter interface {
+	Section(name string) error
+	Row(object []byte) error
+}
+
+// Exports reads everything Herald holds about one company or one person, section by
+// section, without secrets (token hashes, sealed tokens, password hashes). Each works in
+// one snapshot, so it must be the first call of its InTx; outside a transaction, or after
+// another call, it returns an error.
+type Exports interface {
+	// Company writes the company's sections to w, only its own rows.
+	Company(ctx context.Context, company domain.CompanyID, w ExportWriter) error
+	// User writes the person's sections to w: profile, memberships, token metadata and the
+	// audit entries they made.
+	User(ctx context.Context, user domain.UserID, w ExportWriter) error
 }

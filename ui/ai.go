@@ -25,6 +25,8 @@ type settingsPage struct {
 	Zones      []string
 	Plan       domain.Plan
 	PlanUsage  domain.PlanUsage
+	Deletion   form // the company's name typed back (confirm), to delete the company
+	CanData    bool // owners may export and delete all of the company's data
 }
 
 // aiUsed is the tokens used (prompt and completion).
@@ -32,17 +34,24 @@ func aiUsed(u app.Usage) int64 { return u.PromptTokens + u.CompletionTokens }
 
 // settings handles GET /settings.
 func (h *Handler) settings(c echo.Context) error {
-	ctx, actor := c.Request().Context(), actorOf(c)
 	if h.AI == nil {
 		return domain.Errorf(domain.CodeNotFound, "There is nothing at this address.")
 	}
-	v, err := h.AI.Voice(ctx, actor)
+	f, err := h.voiceForm(c)
 	if err != nil {
 		return err
 	}
-	f := newForm(map[string]string{"voice": v.Description, "avoid_words": strings.Join(v.AvoidWords, "\n"),
-		"default_hashtags": hashtagLines(v.DefaultHashtags)})
 	return h.renderSettings(c, http.StatusOK, f)
+}
+
+// voiceForm is the brand voice as stored, for the settings page's form.
+func (h *Handler) voiceForm(c echo.Context) (form, error) {
+	v, err := h.AI.Voice(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return form{}, err
+	}
+	return newForm(map[string]string{"voice": v.Description, "avoid_words": strings.Join(v.AvoidWords, "\n"),
+		"default_hashtags": hashtagLines(v.DefaultHashtags)}), nil
 }
 
 // saveVoice handles POST /settings/voice (owners and admins). Problems come back beside
@@ -65,13 +74,14 @@ func (h *Handler) saveVoice(c echo.Context) error {
 }
 
 func (h *Handler) renderSettings(c echo.Context, st int, f form) error {
-	return h.renderSettingsWith(c, st, f, form{})
+	return h.renderSettingsWith(c, st, f, form{}, newForm(nil))
 }
 
-func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone form) error {
+func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone, deletion form) error {
 	actor := actorOf(c)
 	p := settingsPage{Voice: f, CanEdit: (view{Actor: actor}).CanManageBrand(), Configured: h.AI.Configured(),
-		Zone: zone, CanZone: actor.Role == domain.RoleOwner, Zones: commonZones}
+		Zone: zone, CanZone: actor.Role == domain.RoleOwner, Zones: commonZones,
+		Deletion: deletion, CanData: actor.Role == domain.RoleOwner && h.Privacy != nil}
 	if p.Zone.Values == nil && h.Analytics != nil {
 		z, err := h.Analytics.Zone(c.Request().Context(), actor)
 		if err != nil {
@@ -107,13 +117,11 @@ func (h *Handler) saveZone(c echo.Context) error {
 		h.flash(c, "The company's time zone was saved: analytics count days in it.")
 		return redirect(c, "/settings")
 	case domain.CodeInvalid:
-		v, verr := h.AI.Voice(c.Request().Context(), actorOf(c))
+		f, verr := h.voiceForm(c)
 		if verr != nil {
 			return verr
 		}
-		f := newForm(map[string]string{"voice": v.Description, "avoid_words": strings.Join(v.AvoidWords, "\n"),
-			"default_hashtags": hashtagLines(v.DefaultHashtags)})
-		return h.renderSettingsWith(c, http.StatusUnprocessableEntity, f, zone.withError(err))
+		return h.renderSettingsWith(c, http.StatusUnprocessableEntity, f, zone.withError(err), newForm(nil))
 	}
 	return err
 }

@@ -33,6 +33,7 @@ type Config struct {
 	Accounts      *app.Accounts
 	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
 	Analytics     *app.Analytics
+	Privacy       *app.Privacy // exports and deletions (GDPR)
 	Audit         *app.AuditLog
 	Log           *slog.Logger
 	SecureCookies bool
@@ -182,6 +183,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/admin/tenants/:id", h.updateTenant)
 	g.GET("/profile", h.profile)
 	g.POST("/profile", h.updateProfile)
+	g.GET("/profile/export", h.exportMe)
+	g.POST("/profile/delete", h.deleteMe)
 	g.GET("/accounts", h.accounts)
 	g.POST("/accounts/connect/:platform", h.connectAccount)
 	g.POST("/accounts/:id/disconnect", h.disconnectAccount)
@@ -204,6 +207,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/settings", h.settings)
 	g.POST("/settings/voice", h.saveVoice)
 	g.POST("/settings/zone", h.saveZone)
+	g.GET("/settings/export", h.exportCompany)
+	g.POST("/settings/delete", h.deleteCompany)
 	g.GET("/audit", h.auditLog)
 	g.GET("/admin/audit", h.allAuditLog)
 }

@@ -69,6 +69,7 @@ type profilePage struct {
 	Saved       string // the person's own setting; "" means the browser's zone is used
 	BrowserZone string // what the herald_tz cookie says, if anything valid
 	Form        form
+	Deletion    form // their email typed back (confirm), to delete the account
 }
 
 // profile handles GET /profile.
@@ -78,8 +79,12 @@ func (h *Handler) profile(c echo.Context) error {
 }
 
 func (h *Handler) renderProfile(c echo.Context, status int, f form) error {
+	return h.renderProfileWith(c, status, f, newForm(nil))
+}
+
+func (h *Handler) renderProfileWith(c echo.Context, status int, f, deletion form) error {
 	saved, _ := c.Get(userZoneKey).(string)
-	p := profilePage{Zones: commonZones, Saved: saved, Form: f}
+	p := profilePage{Zones: commonZones, Saved: saved, Form: f, Deletion: deletion}
 	for _, z := range []string{saved, f.Values["time_zone"]} {
 		if _, err := app.LoadZone(z); z != "" && err == nil && !slices.Contains(p.Zones, z) {
 			p.Zones = append(slices.Clone(p.Zones), z)

@@ -18,6 +18,7 @@ type API struct {
 	posts     *app.Posts
 	ai        *app.AI
 	analytics *app.Analytics
+	privacy   *app.Privacy
 	audit     *app.AuditLog
 	log       *slog.Logger
 }
@@ -32,13 +33,14 @@ type Services struct {
 	Posts       *app.Posts
 	AI          *app.AI
 	Analytics   *app.Analytics
+	Privacy     *app.Privacy
 	Audit       *app.AuditLog
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, audit: s.Audit, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, audit: s.Audit, privacy: s.Privacy, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
@@ -51,6 +53,8 @@ func (a *API) Register(g *echo.Group) {
 	user := g.Group("", a.authenticate, a.idempotent)
 	user.POST("/auth/logout", a.logout)
 	user.GET("/auth/me", a.me)
+	user.GET("/auth/me/export", a.exportMe)
+	user.DELETE("/auth/me", a.deleteMe)
 	user.POST("/auth/tokens", a.createToken)
 	user.GET("/auth/tokens", a.listTokens)
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
@@ -60,6 +64,8 @@ func (a *API) Register(g *echo.Group) {
 	user.GET("/admin/audit", a.listAllAudit)
 
 	company := user.Group("", a.inCompany)
+	company.GET("/company/export", a.exportCompany)
+	company.DELETE("/company", a.deleteCompany)
 	company.GET("/members", a.listMembers)
 	company.POST("/members", a.addMember)
 	company.PUT("/members/:user_id", a.changeRole)

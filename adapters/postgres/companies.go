@@ -128,6 +128,19 @@ func (r summaryRow) toSummary(month time.Time) domain.CompanySummary {
 		Usage: domain.PlanUsage{Month: month, Accounts: r.Accounts, Members: r.Members + r.Invitations, ScheduledPosts: r.ScheduledPosts, AITokens: r.AITokens}}
 }
 
+// Delete implements ports.Companies. The foreign keys cascade from companies to every
+// tenant table, so no row of the company is left behind.
+func (s companies) Delete(ctx context.Context, id domain.CompanyID) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM companies WHERE id = $1`, id)
+	if err != nil {
+		return translate(err, "company")
+	}
+	if err := oneRow(res, "company"); err != nil {
+		return err
+	}
+	return notifyAuthz(ctx, s.q, id)
+}
+
 // List implements ports.Companies: keyset pagination on (created_at, id).
 func (s companies) List(ctx context.Context, p ports.Page, month time.Time) ([]domain.CompanySummary, string, error) {
 	after, afterID, err := decodeCursor(p.Cursor)

@@ -115,6 +115,7 @@ func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }
 func (t txn) Metrics() ports.Metrics                 { return metrics{q: t.q} }
 func (t txn) MetricsReader() ports.MetricsReader     { return metrics{q: t.q} }
 func (t txn) PlanUsage() ports.PlanUsage             { return planUsage{q: t.q} }
+func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
 // is an error, never silently skipped.
@@ -136,6 +137,8 @@ func (noJobs) PublishPost(context.Context, domain.CompanyID, domain.PostID, int,
 func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, int, []domain.AccountID) error {
 	return errNoQueue
 }
+
+func (noJobs) CancelCompany(context.Context, domain.CompanyID) (int, error) { return 0, errNoQueue }
 
 // translate is the only place in Herald that knows PostgreSQL's error codes.
 func translate(err error, what string) error {

@@ -85,3 +85,18 @@ func (s users) SetTimeZone(ctx context.Context, id domain.UserID, zone string) e
 	}
 	return oneRow(res, "user")
 }
+
+// Delete implements ports.Users. Memberships, sessions, API tokens, remembered answers and
+// connect flows cascade away; posts, invitations and audit entries keep existing with the
+// user's reference set to NULL (ON DELETE SET NULL). One notification with an empty payload
+// makes every instance reload all roles (its memberships and any superadmin flag).
+func (s users) Delete(ctx context.Context, id domain.UserID) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+	if err != nil {
+		return translate(err, "user")
+	}
+	if err := oneRow(res, "user"); err != nil {
+		return err
+	}
+	return notifyAuthz(ctx, s.q, "")
+}

@@ -41,6 +41,10 @@ type fakeNetwork struct {
 	metricsFn       func(externalID string) (domain.Metrics, error)
 	refreshDelay    time.Duration
 	seq             atomic.Int64
+	// hold, when set, makes Publish wait until it is closed or the call's context ends
+	// (a platform call in flight); started is told when a call begins waiting.
+	hold    chan struct{}
+	started chan struct{}
 }
 
 func newFakeNetwork() *fakeNetwork {
@@ -85,10 +89,20 @@ func (f *fakeNetwork) Publish(ctx context.Context, c domain.Credentials, _ domai
 	n := int(f.calls.Add(1))
 	f.mu.Lock()
 	valid := c.AccessToken == f.access
-	script := f.script
+	script, hold, started := f.script, f.hold, f.started
 	f.mu.Unlock()
 	if !valid {
 		return ports.Published{}, domain.Errorf(domain.CodeUnauthenticated, "The access token expired.")
+	}
+	if hold != nil {
+		if started != nil {
+			started <- struct{}{}
+		}
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ports.Published{}, ctx.Err()
+		}
 	}
 	if script != nil {
 		if err := script(n, p.Reference); err != nil {

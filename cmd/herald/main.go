@@ -141,6 +141,7 @@ type Main struct {
 	Publisher *app.Publishing
 	AI        *app.AI
 	Analytics *app.Analytics
+	Privacy   *app.Privacy
 	KeyRing   *crypto.KeyRing
 
 	sandbox *sandbox.Sandbox
@@ -209,8 +210,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
+	m.Privacy = app.NewPrivacy(m.db, m.authz, now, m.Log)
 	audit := app.NewAuditLog(m.db, m.authz)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Audit: audit, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Audit: audit, Privacy: m.Privacy, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
 	if err != nil {
 		return err
 	}
@@ -225,7 +227,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("job dashboard: %w", err)
 	}
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Audit: audit, Log: m.Log}), web, jobs, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, jobs, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second

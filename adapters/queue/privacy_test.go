@@ -1,0 +1,86 @@
+package queue_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// TestDeleteCompany_StopsItsRunningAndWaitingJobs deletes a company while one of its
+// targets is being published (the platform call in flight) and another post waits for its
+// time: the waiting job is cancelled at once, the running one is told to stop and ends
+// cancelled, and another company's job is left alone.
+func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: time.Minute}, true)
+	hold, started := make(chan struct{}), make(chan struct{}, 1)
+	defer close(hold)
+	h.fake.mu.Lock()
+	h.fake.hold, h.fake.started = hold, started
+	h.fake.mu.Unlock()
+
+	later := h.draft("later")
+	if _, err := h.posts.Schedule(h.ctx, h.owner, later.ID, time.Now().Add(time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	now := h.draft("now")
+	if _, err := h.posts.Schedule(h.ctx, h.owner, now.ID, time.Time{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the publish never reached the platform")
+	}
+	other := h.newCompany("Other", domain.RoleOwner)
+	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+		return tx.Jobs().PublishPost(h.ctx, other.CompanyID, domain.PostID("00000000-0000-0000-0000-000000000001"), 1, time.Now().Add(time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	privacy := app.NewPrivacy(h.db, h.authz, time.Now, quiet())
+	if _, err := privacy.DeleteCompany(h.ctx, h.owner, "Acme"); err != nil {
+		t.Fatalf("DeleteCompany: %v", err)
+	}
+	states := func(company domain.CompanyID) map[string]int {
+		t.Helper()
+		out := map[string]int{}
+		rows, err := h.db.SQL().QueryContext(h.ctx, `SELECT state::text, count(*) FROM river_job WHERE args->>'company_id' = $1 GROUP BY 1`, string(company))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			var n int
+			if err := rows.Scan(&s, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[s] = n
+		}
+		return out
+	}
+	// The waiting publish_post and the running publish_target end cancelled; the
+	// publish_post that fanned out had finished its work and ends completed.
+	unfinished := func(st map[string]int) int {
+		return st["running"] + st["available"] + st["scheduled"] + st["retryable"] + st["pending"]
+	}
+	waitFor(t, "the company's jobs to stop", 30*time.Second, func() (bool, error) {
+		st := states(h.owner.CompanyID)
+		return unfinished(st) == 0, nil
+	})
+	if st := states(h.owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 1 {
+		t.Errorf("the deleted company's jobs: %v, want 2 cancelled and the fan-out completed", st)
+	}
+	if refs, posts := h.fake.total(); refs != 0 || posts != 0 {
+		t.Errorf("the platform got %d posts after the company was deleted", posts)
+	}
+	if st := states(other.CompanyID); st["available"] != 1 {
+		t.Errorf("the other company's jobs: %v, want its waiting job kept", st)
+	}
+}
