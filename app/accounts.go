@@ -131,12 +131,34 @@ func (a *Accounts) List(ctx context.Context, actor domain.Actor) ([]domain.Accou
 // Connect starts connecting an account of platform to the actor's company and returns the
 // platform's consent page address. The state and PKCE verifier stay server-side, single
 // use, for ConnectFlowLifetime; returnTo is the web app path to go back to afterwards.
-// Errors: CodeForbidden; CodeNotFound (unknown or unconfigured platform).
+// A company whose plan has no room for another account may still start a flow on a
+// platform it has accounts on, to reconnect one of them; Callback decides for sure.
+// Errors: CodeForbidden; CodeLimit (no room, and no account to reconnect on the platform);
+// CodeNotFound (unknown or unconfigured platform).
 func (a *Accounts) Connect(ctx context.Context, actor domain.Actor, platform, returnTo string) (string, error) {
 	if err := a.authz.Can(ctx, actor, domain.ResourceAccounts, domain.ActionWrite); err != nil {
 		return "", err
 	}
 	impl, err := a.platform(platform)
+	if err != nil {
+		return "", err
+	}
+	err = a.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		live, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		for _, acct := range live {
+			if acct.Platform == impl.Platform() {
+				return nil // maybe a reconnection
+			}
+		}
+		return c.Plan.CheckAccounts(len(live), 1)
+	})
 	if err != nil {
 		return "", err
 	}
@@ -195,9 +217,11 @@ type Connected struct {
 // Callback finishes a connect flow with the platform's redirect parameters. The state is
 // secret and taken once; it names who started the flow, who must still be allowed to
 // connect accounts in that company. user, when not empty (a signed-in browser), must be
-// that person. Reconnecting an account updates it.
+// that person. Reconnecting an account updates it, whatever the plan; new accounts are
+// connected while the plan has room, and when some did not fit the others are still
+// connected and CodeLimit is returned with them.
 // Errors: CodeNotFound (unknown platform); CodeInvalid (unknown, used or expired state, or
-// the platform refused the code); CodeForbidden (consent denied, or not allowed).
+// the platform refused the code); CodeForbidden (consent denied, or not allowed); CodeLimit.
 func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, state, code, errCode, errDescription string) (Connected, error) {
 	impl, err := a.platform(platform)
 	if err != nil {
@@ -248,9 +272,32 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 		return out, domain.Errorf(domain.CodeInvalid, "%s gave access to no account that Herald can publish to.", impl.Platform().Title())
 	}
 	now := a.now()
+	var limited error
 	err = a.store.InTx(ctx, func(tx ports.Tx) error {
-		out.Accounts = out.Accounts[:0]
+		out.Accounts, limited = out.Accounts[:0], nil
+		c, err := tx.PlanUsage().Lock(ctx, st.CompanyID)
+		if err != nil {
+			return err
+		}
+		live, err := tx.Accounts().List(ctx, st.CompanyID)
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{} // this platform's live accounts, by external id
+		for _, acct := range live {
+			if acct.Platform == impl.Platform() {
+				known[acct.ExternalID] = true
+			}
+		}
+		connected := len(live)
 		for _, id := range ids {
+			if !known[id.ExternalID] {
+				if err := c.Plan.CheckAccounts(connected, 1); err != nil {
+					limited = err
+					continue
+				}
+				connected++
+			}
 			acct := domain.Account{CompanyID: st.CompanyID, Platform: impl.Platform(), ExternalID: id.ExternalID,
 				DisplayName: id.DisplayName, TokenExpiresAt: id.Credentials.Expiry, ConnectedAt: now}
 			sealed, err := a.seal(acct, id.Credentials)
@@ -271,7 +318,10 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, limited
 }
 
 // actorIn returns the user as an actor in company, or CodeForbidden when they no longer

@@ -90,11 +90,8 @@ func (a *AI) Suggest(ctx context.Context, actor domain.Actor, in SuggestInput) (
 		if err != nil {
 			return err
 		}
-		if allowance := c.Plan.AITokensPerMonth(); prompt+completion >= allowance {
-			next := month.AddDate(0, 1, 0)
-			return &domain.Error{Code: domain.CodeRateLimited, RetryAfter: next.Sub(a.now()), Message: fmt.Sprintf(
-				"This company used its %s AI tokens for %s (the %s plan's allowance); more are available on %s, or with a bigger plan.",
-				thousands64(allowance), month.Format("January"), c.Plan, next.Format("2 January"))}
+		if err := c.Plan.CheckAITokens(prompt+completion, month, a.now()); err != nil {
+			return err
 		}
 		voice := voiceOf(c.Settings)
 		req.VoiceDescription, req.AvoidWords, req.DefaultHashtags = voice.Description, voice.AvoidWords, voice.DefaultHashtags
@@ -268,17 +265,9 @@ func (a *AI) Usage(ctx context.Context, actor domain.Actor) (Usage, error) {
 		if err != nil {
 			return err
 		}
-		u.Allowance = c.Plan.AITokensPerMonth()
+		u.Allowance = c.Plan.Limits().AITokensPerMonth
 		u.PromptTokens, u.CompletionTokens, err = tx.AIUsage().Get(ctx, actor.CompanyID, u.Month)
 		return err
 	})
 	return u, err
-}
-
-func thousands64(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

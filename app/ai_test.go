@@ -156,7 +156,7 @@ func TestSuggest_FitsEveryPlatformAndUsesTheBrandVoice(t *testing.T) {
 		t.Errorf("a viewer reads AI usage: %v", err)
 	}
 	u, err := w.ai.Usage(ctx, w.owner)
-	if err != nil || u.PromptTokens != 200 || u.CompletionTokens != 100 || u.Allowance != domain.PlanFree.AITokensPerMonth() {
+	if err != nil || u.PromptTokens != 200 || u.CompletionTokens != 100 || u.Allowance != domain.PlanFree.Limits().AITokensPerMonth {
 		t.Errorf("usage = %+v, %v", u, err)
 	}
 	if u, _ := w.ai.Usage(ctx, w.other); u.PromptTokens != 0 {

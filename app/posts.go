@@ -93,12 +93,13 @@ func (s *Posts) Update(ctx context.Context, actor domain.Actor, id domain.PostID
 	if err != nil {
 		return domain.Post{}, err
 	}
-	return s.change(ctx, actor, domain.ResourcePosts, id, ifMatch, "post.updated", media, func(p *domain.Post, accounts []domain.Account) (bool, error) {
+	return s.change(ctx, actor, domain.ResourcePosts, id, ifMatch, "post.updated", media, false, func(p *domain.Post, accounts []domain.Account) (bool, error) {
 		return p.Status() == domain.PostScheduled, p.Edit(in, accounts, s.now())
 	})
 }
 
-// Delete removes the post; its publish job, if any, becomes stale.
+// Delete removes the post; its publish job, if any, becomes stale. A post that had not
+// gone out gives its place in the month's scheduled posts back; one that went out keeps it.
 // Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (while publishing).
 func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) error {
 	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
@@ -112,6 +113,11 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 		if err := p.CheckDelete(); err != nil {
 			return err
 		}
+		if p.Status() == domain.PostDraft || p.Status() == domain.PostScheduled {
+			if err := tx.PlanUsage().UncountPost(ctx, actor.CompanyID, id); err != nil {
+				return err
+			}
+		}
 		if err := tx.Posts().Delete(ctx, actor.CompanyID, id); err != nil {
 			return err
 		}
@@ -120,24 +126,27 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 }
 
 // Schedule schedules the post for at (zero: now) and enqueues its publish job in the same
-// transaction. Every target is checked against its platform's rules first.
-// Errors: CodeForbidden (role, or a suspended company); CodeNotFound; CodeStale;
-// CodeConflict (publishing or published); CodeInvalid (time in the past, a rule broken,
-// an account that needs reconnecting).
+// transaction. Every target is checked against its platform's rules first, and the post
+// is counted toward the plan's scheduled posts in the month of its time (see
+// domain.PlanLimits: once per post and month, so rescheduling within the month is free).
+// Errors: CodeForbidden (role, or a suspended company); CodeLimit (the month's scheduled
+// posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published);
+// CodeInvalid (time in the past, a rule broken, an account that needs reconnecting).
 func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, ifMatch int) (domain.Post, error) {
 	media, err := s.mediaForSchedule(ctx, actor, id)
 	if err != nil {
 		return domain.Post{}, err
 	}
-	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", media, func(p *domain.Post, _ []domain.Account) (bool, error) {
+	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
 		return true, p.Schedule(at, s.now())
 	})
 }
 
-// Unschedule takes a scheduled post back to draft; its publish job becomes stale.
+// Unschedule takes a scheduled post back to draft; its publish job becomes stale and its
+// place in the month's scheduled posts is given back.
 // Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (not scheduled).
 func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
-	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", nil, func(p *domain.Post, _ []domain.Account) (bool, error) {
+	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", nil, false, func(p *domain.Post, _ []domain.Account) (bool, error) {
 		return false, p.Unschedule(s.now())
 	})
 }
@@ -182,16 +191,23 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 // change runs one change of a post in a transaction: permission on res, the post locked,
 // its version checked against ifMatch, edit applied (it reports whether the post is now
 // due to be published), then, for a post to publish, every rule checked (media against
-// what was learned of each file before the transaction) and its publish job enqueued for
-// its time, the post saved and the change audited.
+// what was learned of each file before the transaction), the post counted toward the
+// plan's month when count is set, and its publish job enqueued for its time, the post
+// saved and the change audited. A post that ends up a draft is no longer counted.
 func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resource, id domain.PostID, ifMatch int, action string,
-	media map[string]domain.MediaInfo, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
+	media map[string]domain.MediaInfo, count bool, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
 	if err := s.authz.Can(ctx, actor, res, domain.ActionWrite); err != nil {
 		return domain.Post{}, err
 	}
 	var p domain.Post
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		var company domain.Company
 		var err error
+		if count { // the company first, as every limit check does, so locks are taken in one order
+			if company, err = tx.PlanUsage().Lock(ctx, actor.CompanyID); err != nil {
+				return err
+			}
+		}
 		if p, err = lockVersion(ctx, tx, actor.CompanyID, id, ifMatch); err != nil {
 			return err
 		}
@@ -210,7 +226,17 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 			if err := s.checkMedia(p, media); err != nil {
 				return err
 			}
+			if count {
+				if err := s.countPost(ctx, tx, company, p); err != nil {
+					return err
+				}
+			}
 			if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
+				return err
+			}
+		}
+		if p.Status() == domain.PostDraft {
+			if err := tx.PlanUsage().UncountPost(ctx, actor.CompanyID, p.ID); err != nil {
 				return err
 			}
 		}
@@ -225,6 +251,24 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 		return s.audit(ctx, tx, actor, action, p)
 	})
 	return p, err
+}
+
+// countPost counts the scheduled post in the month of its time, unless it already counts
+// there, or returns CodeLimit when the company's plan has no place left that month.
+func (s *Posts) countPost(ctx context.Context, tx ports.Tx, company domain.Company, p domain.Post) error {
+	month := domain.MonthOf(p.ScheduledFor())
+	counted, ok, err := tx.PlanUsage().PostMonth(ctx, company.ID, p.ID)
+	if err != nil || (ok && counted.Equal(month)) {
+		return err
+	}
+	u, err := tx.PlanUsage().Of(ctx, company.ID, month)
+	if err != nil {
+		return err
+	}
+	if err := company.Plan.CheckScheduledPosts(u.ScheduledPosts, month); err != nil {
+		return err
+	}
+	return tx.PlanUsage().CountPost(ctx, company.ID, p.ID, month, s.now())
 }
 
 // mediaForSchedule looks at the media files of the post about to be scheduled, when a

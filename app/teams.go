@@ -46,6 +46,26 @@ func (t *Teams) Members(ctx context.Context, actor domain.Actor) (Team, error) {
 	return team, err
 }
 
+// Plan returns the actor's company's plan and its usage this month, for every member to
+// see what is left. Errors: CodeForbidden.
+func (t *Teams) Plan(ctx context.Context, actor domain.Actor) (domain.Plan, domain.PlanUsage, error) {
+	if err := t.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionRead); err != nil {
+		return "", domain.PlanUsage{}, err
+	}
+	var plan domain.Plan
+	var u domain.PlanUsage
+	err := t.store.Read(ctx, func(tx ports.Tx) error {
+		c, err := tx.Companies().Get(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		plan = c.Plan
+		u, err = tx.PlanUsage().Of(ctx, actor.CompanyID, t.now())
+		return err
+	})
+	return plan, u, err
+}
+
 // Added is the result of AddMember: a Member when the email has an account, otherwise an
 // Invitation that turns into a membership when they register.
 type Added struct {
@@ -54,8 +74,10 @@ type Added struct {
 }
 
 // AddMember adds the person with email to the actor's company with role, or invites them.
-// Errors: CodeForbidden (role, or granting owner without being one), CodeInvalid (email,
-// role), CodeConflict (already a member).
+// Members and open invitations together count toward the plan's member limit; renewing an
+// invitation adds nobody. Errors: CodeForbidden (role, or granting owner without being
+// one), CodeLimit (the plan's members are used up), CodeInvalid (email, role),
+// CodeConflict (already a member).
 func (t *Teams) AddMember(ctx context.Context, actor domain.Actor, email string, role string) (Added, error) {
 	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
 		return Added{}, err
@@ -78,6 +100,11 @@ func (t *Teams) AddMember(ctx context.Context, actor domain.Actor, email string,
 			return err
 		}
 		u, _, err := tx.Users().ByEmail(ctx, email)
+		if err == nil || domain.CodeOf(err) == domain.CodeNotFound {
+			if err := t.checkRoom(ctx, tx, actor.CompanyID, email, u.ID); err != nil {
+				return err
+			}
+		}
 		switch domain.CodeOf(err) {
 		case "":
 			m := domain.Membership{CompanyID: actor.CompanyID, UserID: u.ID, Role: r, JoinedAt: now}
@@ -220,6 +247,37 @@ func (t *Teams) lockTeam(ctx context.Context, tx ports.Tx, actor domain.Actor) (
 		return domain.Membership{}, domain.Errorf(domain.CodeForbidden, "You are no longer a member of this company.")
 	}
 	return me, err
+}
+
+// checkRoom returns CodeLimit when one more member (user, or without one an invitation
+// for email) would go past the company's plan. Someone already a member or invited adds
+// nobody. The caller holds the company's lock.
+func (t *Teams) checkRoom(ctx context.Context, tx ports.Tx, company domain.CompanyID, email string, user domain.UserID) error {
+	if user != "" {
+		_, err := tx.Memberships().Get(ctx, company, user)
+		if domain.CodeOf(err) != domain.CodeNotFound {
+			return err // nil for a member: adding them again is the store's conflict
+		}
+	} else {
+		open, err := tx.Invitations().List(ctx, company)
+		if err != nil {
+			return err
+		}
+		for _, inv := range open {
+			if inv.Email == email {
+				return nil // renewed, not added
+			}
+		}
+	}
+	c, err := tx.Companies().Get(ctx, company)
+	if err != nil {
+		return err
+	}
+	u, err := tx.PlanUsage().Of(ctx, company, t.now())
+	if err != nil {
+		return err
+	}
+	return c.Plan.CheckMembers(u.Members, 1)
 }
 
 // target returns the membership of user in company and the company's owner count.

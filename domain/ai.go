@@ -3,21 +3,9 @@ package domain
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
-
-// AITokensPerMonth is each plan's monthly allowance of AI tokens (prompt and completion).
-func (p Plan) AITokensPerMonth() int64 {
-	switch p {
-	case PlanPro:
-		return 500_000
-	case PlanBusiness:
-		return 5_000_000
-	}
-	return 20_000
-}
 
 // BrandVoice is how a company wants its captions to sound, used in every AI prompt.
 type BrandVoice struct {
@@ -132,10 +120,4 @@ func FitCaption(platform Platform, caption string, hashtags []string) (string, [
 		caption = strings.TrimRightFunc(string(runes[:cut]), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
 	}
 	return caption, hashtags
-}
-
-// MonthOf is the first instant of t's calendar month in UTC, the AI allowance's period.
-func MonthOf(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }

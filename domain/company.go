@@ -6,29 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// Plan is a company's subscription level; it sets quotas such as AI captions per month.
-type Plan string
-
-// The plans Herald knows.
-const (
-	PlanFree     Plan = "free"
-	PlanPro      Plan = "pro"
-	PlanBusiness Plan = "business"
-)
-
-// Plans lists every plan in ascending order.
-var Plans = []Plan{PlanFree, PlanPro, PlanBusiness}
-
-// Valid reports whether p is a known plan.
-func (p Plan) Valid() bool {
-	for _, k := range Plans {
-		if p == k {
-			return true
-		}
-	}
-	return false
-}
-
 // CompanyStatus says whether a company may publish.
 type CompanyStatus string
 
@@ -46,13 +23,15 @@ const MaxNameRunes = 200
 
 // Company is a tenant: a team that shares accounts, posts and members.
 type Company struct {
-	ID        CompanyID
-	Name      string
-	Plan      Plan
-	Status    CompanyStatus
-	Settings  map[string]string
-	Version   int // bumped by every change
-	CreatedAt time.Time
+	ID              CompanyID
+	Name            string
+	Plan            Plan
+	Status          CompanyStatus
+	StatusReason    string    // why the operator last changed the status, shown to a suspended company's members
+	StatusChangedAt time.Time // zero until the operator changes the status
+	Settings        map[string]string
+	Version         int // bumped by every change
+	CreatedAt       time.Time
 }
 
 // NewCompany returns an active company on the free plan, or CodeInvalid naming the field.
@@ -66,22 +45,40 @@ func NewCompany(name string, now time.Time) (Company, error) {
 	return c, nil
 }
 
-// CompanySummary is a company as the superadmin's tenant list shows it.
+// CompanySummary is a company as the superadmin's tenants page shows it: its counts, and
+// its usage of the plan in Usage.Month.
 type CompanySummary struct {
 	Company
-	Members  int
-	Accounts int
-	Posts    int
+	Members  int // members (without invitations)
+	Accounts int // accounts that are not disconnected
+	Posts    int // every post, drafts included
+	Usage    PlanUsage
 }
 
 // CompanyChange is a superadmin's change to a company; nil fields stay as they are.
+// Reason says why; it is required to suspend.
 type CompanyChange struct {
 	Plan   *Plan
 	Status *CompanyStatus
+	Reason string
 }
 
-// Apply validates ch and applies it to c, or returns CodeInvalid naming the bad fields.
-func (ch CompanyChange) Apply(c *Company) error {
+// MaxReasonRunes bounds the reason of a status change.
+const MaxReasonRunes = 500
+
+// The audit actions of a superadmin's change to a company.
+const (
+	ActionPlanChanged = "company.plan_changed"
+	ActionSuspended   = "company.suspended"
+	ActionReactivated = "company.reactivated"
+)
+
+// Apply validates ch and applies it to c at now. It returns the audit actions of what
+// changed, in order (none when ch changes nothing), or CodeInvalid naming the bad fields.
+// Suspending (or giving a suspended company a new reason) stores the reason for its
+// members to read; reactivating clears it.
+func (ch CompanyChange) Apply(c *Company, now time.Time) ([]string, error) {
+	reason := strings.TrimSpace(ch.Reason)
 	v := Violations{}
 	if ch.Plan != nil && !ch.Plan.Valid() {
 		v.Add("plan", "must be one of free, pro, business")
@@ -92,16 +89,33 @@ func (ch CompanyChange) Apply(c *Company) error {
 	if ch.Plan == nil && ch.Status == nil {
 		v.Add("plan", "give a plan or a status to change")
 	}
-	if err := v.Err(); err != nil {
-		return err
+	switch n := utf8.RuneCountInString(reason); {
+	case !utf8.ValidString(reason) || strings.ContainsRune(reason, 0):
+		v.Add("reason", "is not valid text")
+	case n > MaxReasonRunes:
+		v.Add("reason", "is too long (at most 500 characters)")
+	case n == 0 && ch.Status != nil && *ch.Status == CompanySuspended:
+		v.Add("reason", "is required to suspend a company; its members will read it")
 	}
-	if ch.Plan != nil {
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var actions []string
+	if ch.Plan != nil && *ch.Plan != c.Plan {
 		c.Plan = *ch.Plan
+		actions = append(actions, ActionPlanChanged)
 	}
 	if ch.Status != nil {
-		c.Status = *ch.Status
+		switch {
+		case *ch.Status == CompanySuspended && (c.Status != CompanySuspended || c.StatusReason != reason):
+			c.Status, c.StatusReason, c.StatusChangedAt = CompanySuspended, reason, now.UTC()
+			actions = append(actions, ActionSuspended)
+		case *ch.Status == CompanyActive && c.Status != CompanyActive:
+			c.Status, c.StatusReason, c.StatusChangedAt = CompanyActive, "", now.UTC()
+			actions = append(actions, ActionReactivated)
+		}
 	}
-	return nil
+	return actions, nil
 }
 
 func checkName(v Violations, field, name string) {

@@ -81,17 +81,36 @@ func TestNewCompany(t *testing.T) {
 
 func TestCompanyChange_Apply(t *testing.T) {
 	t.Parallel()
-	pro, suspended, bogus, weird := PlanPro, CompanySuspended, Plan("gold"), CompanyStatus("deleted")
+	pro, business, active, suspended, bogus, weird := PlanPro, PlanBusiness, CompanyActive, CompanySuspended, Plan("gold"), CompanyStatus("deleted")
 	c := Company{Plan: PlanFree, Status: CompanyActive}
-	if err := (CompanyChange{Plan: &pro, Status: &suspended}).Apply(&c); err != nil || c.Plan != PlanPro || c.Status != CompanySuspended {
-		t.Errorf("Apply(pro, suspended) = %+v, %v", c, err)
+	actions, err := CompanyChange{Plan: &pro, Status: &suspended, Reason: "  Unpaid invoice 1042 "}.Apply(&c, now)
+	if err != nil || c.Plan != PlanPro || c.Status != CompanySuspended || c.StatusReason != "Unpaid invoice 1042" || !c.StatusChangedAt.Equal(now) ||
+		strings.Join(actions, ",") != ActionPlanChanged+","+ActionSuspended {
+		t.Errorf("Apply(pro, suspended) = %+v, %v, %v", c, actions, err)
 	}
-	err := CompanyChange{Plan: &bogus, Status: &weird}.Apply(&c)
-	if f := FieldsOf(err); f["plan"] == "" || f["status"] == "" || c.Plan != PlanPro {
+	if actions, err := (CompanyChange{Plan: &pro, Status: &suspended, Reason: "Unpaid invoice 1042"}).Apply(&c, now); err != nil || len(actions) != 0 {
+		t.Errorf("Apply(the same again) = %v, %v; want no change", actions, err)
+	}
+	if actions, _ := (CompanyChange{Status: &suspended, Reason: "Spam reports"}).Apply(&c, now); c.StatusReason != "Spam reports" || len(actions) != 1 || actions[0] != ActionSuspended {
+		t.Errorf("Apply(new reason) = %v, %+v", actions, c)
+	}
+	before := c
+	_, err = CompanyChange{Plan: &bogus, Status: &weird}.Apply(&c, now)
+	if f := FieldsOf(err); f["plan"] == "" || f["status"] == "" || c.Plan != before.Plan {
 		t.Errorf("Apply(bad) = %v and changed %+v", err, c)
 	}
-	if err := (CompanyChange{}).Apply(&c); CodeOf(err) != CodeInvalid {
+	if _, err := (CompanyChange{Plan: &business, Status: &suspended}).Apply(&c, now); FieldsOf(err)["reason"] == "" || c.Plan != PlanPro {
+		t.Errorf("Apply(suspend without a reason) = %v, changed %+v", err, c)
+	}
+	if _, err := (CompanyChange{Status: &suspended, Reason: strings.Repeat("x", MaxReasonRunes+1)}).Apply(&c, now); FieldsOf(err)["reason"] == "" {
+		t.Errorf("Apply(long reason) = %v", err)
+	}
+	if _, err := (CompanyChange{}).Apply(&c, now); CodeOf(err) != CodeInvalid {
 		t.Errorf("Apply(nothing) = %v, want invalid", err)
+	}
+	actions, err = CompanyChange{Status: &active}.Apply(&c, now.Add(time.Hour))
+	if err != nil || c.Status != CompanyActive || c.StatusReason != "" || len(actions) != 1 || actions[0] != ActionReactivated {
+		t.Errorf("Apply(reactivate without a reason) = %v, %+v, %v", actions, c, err)
 	}
 }
 

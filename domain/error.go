@@ -18,6 +18,7 @@ const (
 	CodeNotFound        Code = "not_found"   // absent, or another company's
 	CodeConflict        Code = "conflict"    // valid input, wrong state or duplicate
 	CodeForbidden       Code = "forbidden"
+	CodeLimit           Code = "plan_limit" // allowed by role, but past the company's plan limit
 	CodeUnauthenticated Code = "unauthenticated"
 	CodeRateLimited     Code = "rate_limited"
 	CodeUnavailable     Code = "unavailable" // a dependency is down or not configured

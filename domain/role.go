@@ -74,10 +74,13 @@ var Actions = []Action{ActionRead, ActionWrite}
 type Membership struct {
 	CompanyID   CompanyID
 	CompanyName string
-	UserID      UserID
-	Role        Role
-	JoinedAt    time.Time
-	Version     int
+	// CompanyStatus and CompanyStatusReason say whether the company is suspended, and why.
+	CompanyStatus       CompanyStatus
+	CompanyStatusReason string
+	UserID              UserID
+	Role                Role
+	JoinedAt            time.Time
+	Version             int
 }
 
 // Member is a company's view of one of its people.

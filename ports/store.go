@@ -35,6 +35,7 @@ type Tx interface {
 	// Jobs enqueues on this transaction; outside a transaction (Read) it enqueues at once.
 	Jobs() Jobs
 	Webhooks() Webhooks
+	PlanUsage() PlanUsage
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }
@@ -54,13 +55,16 @@ type Companies interface {
 	// Lock is Get plus a row lock held until the transaction ends; membership changes take
 	// it so two of them cannot race past the last-owner rule.
 	Lock(ctx context.Context, id domain.CompanyID) (domain.Company, error)
-	// Update writes c's plan and status, or returns CodeNotFound.
+	// Update writes c's plan, status, status reason and status time, or returns CodeNotFound.
 	Update(ctx context.Context, c domain.Company) error
 	// SetSettings replaces the company's settings, or returns CodeNotFound.
 	SetSettings(ctx context.Context, id domain.CompanyID, settings map[string]string) error
-	// List returns one page of every company with its counts, oldest first, and the cursor of
-	// the next page ("" on the last). A malformed cursor is CodeInvalid.
-	List(ctx context.Context, p Page) ([]domain.CompanySummary, string, error)
+	// List returns one page of every company with its counts (the monthly ones in month),
+	// oldest first, and the cursor of the next page ("" on the last). A malformed cursor is
+	// CodeInvalid.
+	List(ctx context.Context, p Page, month time.Time) ([]domain.CompanySummary, string, error)
+	// Summary returns one company with its counts (the monthly ones in month), or CodeNotFound.
+	Summary(ctx context.Context, id domain.CompanyID, month time.Time) (domain.CompanySummary, error)
 	// Delete removes the company and, through the foreign keys, every row of it: members,
 	// invitations, accounts with their tokens, posts, metrics, AI usage and its audit log.
 	// It tells every instance that the company's roles are gone. CodeNotFound when absent.
@@ -162,6 +166,23 @@ type IdempotencyKeys interface {
 	Complete(ctx context.Context, user domain.UserID, key string, a StoredAnswer) error
 	// Release forgets the claim, so the request may be tried again (after a server fault).
 	Release(ctx context.Context, user domain.UserID, key string) error
+}
+
+// PlanUsage counts what a company's plan limits (domain.PlanLimits).
+type PlanUsage interface {
+	// Lock holds the company's plan-limit checks until the transaction ends, so two
+	// concurrent changes cannot both take its last place, and returns the company; it
+	// does not block reads or rows that merely reference the company. CodeNotFound when
+	// the company does not exist.
+	Lock(ctx context.Context, company domain.CompanyID) (domain.Company, error)
+	// Of returns the company's usage, the monthly counts in month (the first day, UTC).
+	Of(ctx context.Context, company domain.CompanyID, month time.Time) (domain.PlanUsage, error)
+	// PostMonth returns the month the post is counted in, and false when it is not counted.
+	PostMonth(ctx context.Context, company domain.CompanyID, post domain.PostID) (time.Time, bool, error)
+	// CountPost counts the post in month, moving it from any month it was counted in.
+	CountPost(ctx context.Context, company domain.CompanyID, post domain.PostID, month, at time.Time) error
+	// UncountPost gives the post's place back; nothing happens when it was not counted.
+	UncountPost(ctx context.Context, company domain.CompanyID, post domain.PostID) error
 }
 
 // ExportWriter receives an archive as it is read: a section, then its rows, each one JSON

@@ -36,6 +36,7 @@ var connectErrors = map[string]string{
 	"forbidden":   "Your role in this company does not allow connecting accounts (or you no longer belong to it), so nothing was connected.",
 	"unavailable": "The platform could not be reached, so nothing was connected. Please try again in a few minutes.",
 	"failed":      "Something went wrong while connecting, so nothing was connected. Please try again.",
+	"plan_limit":  "The company's plan has no room for another social account, so nothing new was connected. Upgrade the plan or disconnect an account first.",
 }
 
 // connectNotice reads ?connected=<n> and ?connect_error=<code> as the callback leaves them.
@@ -44,6 +45,9 @@ func connectNotice(c echo.Context) notice {
 		msg, ok := connectErrors[code]
 		if !ok {
 			msg = connectErrors["failed"]
+		}
+		if n, err := strconv.Atoi(c.QueryParam("connected")); code == "plan_limit" && err == nil && n > 0 {
+			msg = "The company's plan had room for " + strconv.Itoa(n) + " of the accounts, so only those were connected. Upgrade the plan or disconnect an account to connect the others."
 		}
 		return notice{Text: msg, Error: true}
 	}

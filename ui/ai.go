@@ -23,6 +23,8 @@ type settingsPage struct {
 	Zone       form       // the company's time zone (time_zone), in which analytics count days
 	CanZone    bool       // owners may change it
 	Zones      []string
+	Plan       domain.Plan
+	PlanUsage  domain.PlanUsage
 	Deletion   form // the company's name typed back (confirm), to delete the company
 	CanData    bool // owners may export and delete all of the company's data
 }
@@ -87,6 +89,11 @@ func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone, deletion f
 		}
 		p.Zone = newForm(map[string]string{"time_zone": z})
 	}
+	plan, usage, err := h.Teams.Plan(c.Request().Context(), actor)
+	if err != nil {
+		return err
+	}
+	p.Plan, p.PlanUsage = plan, usage
 	u, err := h.AI.Usage(c.Request().Context(), actor)
 	switch domain.CodeOf(err) {
 	case "":

@@ -59,6 +59,34 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// OperatorOnly returns the guard of an operator tool mounted beside the web app (tool
+// "jobs" is the job dashboard), guarded as the tenants page is: signed-out visitors are
+// sent to the sign-in page, signed-in people who are not superadmins get 403. GET and HEAD
+// need the right to look, other methods the right to change, and a change the tool
+// accepted is audited as "<tool>.changed" with its method and path.
+func (h *Handler) OperatorOnly(tool string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return h.signedIn(func(c echo.Context) error {
+			ctx, r := c.Request().Context(), c.Request()
+			read := r.Method == http.MethodGet || r.Method == http.MethodHead
+			act := domain.ActionWrite
+			if read {
+				act = domain.ActionRead
+			}
+			if err := h.Admin.Authorize(ctx, actorOf(c), act); err != nil {
+				return err
+			}
+			if err := next(c); err != nil || read || c.Response().Status >= 400 {
+				return err
+			}
+			if err := h.Admin.RecordOperatorChange(ctx, actorOf(c), tool, map[string]string{"method": r.Method, "path": r.URL.Path}); err != nil {
+				h.Log.ErrorContext(ctx, "audit an operator change", "tool", tool, "err", err)
+			}
+			return nil
+		})
+	}
+}
+
 func actorOf(c echo.Context) domain.Actor {
 	a, _ := c.Get(actorKey).(domain.Actor)
 	return a

@@ -204,7 +204,7 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 	case "":
 		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
 		return redirect(c, postPath(p.ID))
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
 		f.Version = p.Version()
 		f = f.withError(err)
 		f.Message = "The post was saved as a draft but not scheduled: " + strings.TrimSuffix(f.Message, ".") + "."

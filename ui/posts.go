@@ -211,7 +211,7 @@ func (h *Handler) schedule(c echo.Context, now bool) error {
 	case "":
 		h.flash(c, scheduledMessage(p, now, loc))
 		return redirect(c, postPath(id))
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale, domain.CodeLimit:
 		current, gerr := h.Posts.Get(ctx, actor, id)
 		if gerr != nil {
 			return gerr

@@ -34,9 +34,12 @@ type view struct {
 	Actor       domain.Actor
 	Memberships []domain.Membership
 	CompanyName string
-	Flash       string
-	Path        string
-	Zone        *time.Location // where times are shown
+	// Suspension is why the current company is suspended ("" while it is active).
+	Suspended  bool
+	Suspension string
+	Flash      string
+	Path       string
+	Zone       *time.Location // where times are shown
 }
 
 // zone is the zone times are shown in; UTC when none was resolved.
@@ -147,6 +150,7 @@ func (h *Handler) view(c echo.Context, data any) view {
 		for _, m := range ms {
 			if m.CompanyID == v.Actor.CompanyID {
 				v.CompanyName = m.CompanyName
+				v.Suspended, v.Suspension = m.CompanyStatus == domain.CompanySuspended, m.CompanyStatusReason
 			}
 		}
 	}

@@ -40,8 +40,12 @@ func (h *Handler) addMember(c echo.Context) error {
 			h.flash(c, added.Invitation.Email+" was invited as "+string(added.Invitation.Role)+"; they join when they register.")
 		}
 		return redirect(c, "/team")
-	case domain.CodeInvalid, domain.CodeConflict:
-		return h.renderTeam(c, http.StatusUnprocessableEntity, newForm(map[string]string{"email": email, "role": role}).withError(err))
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit:
+		st := http.StatusUnprocessableEntity
+		if domain.CodeOf(err) == domain.CodeLimit {
+			st = http.StatusForbidden // the form is fine; the plan is full
+		}
+		return h.renderTeam(c, st, newForm(map[string]string{"email": email, "role": role}).withError(err))
 	}
 	return err
 }

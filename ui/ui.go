@@ -55,6 +55,7 @@ const (
 	pageTeam        = "team/show"
 	pageTokens      = "tokens/index"
 	pageTenants     = "admin/tenants"
+	pageTenant      = "admin/tenant"
 	pageError       = "errors/error"
 	pageAccounts    = "accounts/index"
 	pagePosts       = "posts/index"
@@ -81,7 +82,7 @@ const (
 	partMetrics     = "posts/_metrics"
 )
 
-var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageError,
+var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
 
@@ -105,6 +106,17 @@ var funcs = template.FuncMap{
 	"aiUsed":      aiUsed,
 	"noProvider":  func() string { return app.ErrNoProvider.Message },
 	"thousands64": thousands64,
+	"limits":      func(p domain.Plan) domain.PlanLimits { return p.Limits() },
+	// quota writes "used of limit" ("3 of 5", "12 of unlimited").
+	"quota": func(used, limit int) string {
+		if limit == domain.Unlimited {
+			return thousands(used) + " of unlimited"
+		}
+		return thousands(used) + " of " + thousands(limit)
+	},
+	"quota64": func(used, limit int64) string { return thousands64(used) + " of " + thousands64(limit) },
+	// full reports whether used reached limit, for marking a quota that is used up.
+	"full": func(used, limit int) bool { return limit != domain.Unlimited && used >= limit },
 }
 
 // thousands writes n with comma separators, as the domain's messages do.
@@ -170,6 +182,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/tokens", h.createToken)
 	g.POST("/tokens/:id/revoke", h.revokeToken)
 	g.GET("/admin/tenants", h.tenants)
+	g.GET("/admin/tenants/:id", h.tenant)
 	g.POST("/admin/tenants/:id", h.updateTenant)
 	g.GET("/profile", h.profile)
 	g.POST("/profile", h.updateProfile)

@@ -82,9 +82,13 @@ func (a *API) accountCallback(c echo.Context) error {
 	q := c.QueryParams()
 	done, err := a.accounts.Callback(ctx, user, c.Param("platform"), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
 	v := url.Values{}
+	if err == nil || len(done.Accounts) > 0 {
+		v.Set("connected", strconv.Itoa(len(done.Accounts)))
+	}
 	switch {
 	case err == nil:
-		v.Set("connected", strconv.Itoa(len(done.Accounts)))
+	case domain.CodeOf(err) == domain.CodeLimit:
+		v.Set("connect_error", "plan_limit")
 	case errors.Is(err, app.ErrConnectExpired):
 		v.Set("connect_error", "expired")
 	case q.Get("error") == "access_denied" && domain.CodeOf(err) == domain.CodeForbidden:

@@ -23,16 +23,39 @@ func (a *API) listCompanies(c echo.Context) error {
 	}
 	out := make([]companySummaryJSON, len(cs))
 	for i, s := range cs {
-		out[i] = companySummaryJSON{companyJSON: toCompany(s.Company), Members: s.Members, Accounts: s.Accounts, Posts: s.Posts}
+		out[i] = toCompanySummary(s)
 	}
 	return c.JSON(http.StatusOK, newList(out, next))
 }
 
-// updateCompany handles PUT /admin/companies/:id (superadmins).
+// getCompany handles GET /admin/companies/:id (superadmins): the list's company with its
+// people (members and open invitations, as GET /members shows them).
+func (a *API) getCompany(c echo.Context) error {
+	t, err := a.admin.Company(c.Request().Context(), actor(c), domain.CompanyID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		companySummaryJSON
+		People []memberJSON `json:"people"`
+	}{companySummaryJSON: toCompanySummary(t.CompanySummary), People: make([]memberJSON, 0, len(t.People)+len(t.Invitations))}
+	for _, m := range t.People {
+		out.People = append(out.People, toMember(m))
+	}
+	for _, inv := range t.Invitations {
+		out.People = append(out.People, toInvitation(inv))
+	}
+	setETag(c, t.Version)
+	return c.JSON(http.StatusOK, out)
+}
+
+// updateCompany handles PUT /admin/companies/:id (superadmins): plan and/or status, with
+// a reason (required to suspend).
 func (a *API) updateCompany(c echo.Context) error {
 	var in struct {
 		Plan   *domain.Plan          `json:"plan"`
 		Status *domain.CompanyStatus `json:"status"`
+		Reason string                `json:"reason"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
@@ -42,7 +65,7 @@ func (a *API) updateCompany(c echo.Context) error {
 		return err
 	}
 	co, err := a.admin.UpdateCompany(c.Request().Context(), actor(c), domain.CompanyID(c.Param("id")),
-		domain.CompanyChange{Plan: in.Plan, Status: in.Status}, want)
+		domain.CompanyChange{Plan: in.Plan, Status: in.Status, Reason: in.Reason}, want)
 	if err != nil {
 		return err
 	}

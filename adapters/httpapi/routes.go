@@ -61,6 +61,7 @@ func (a *API) Register(g *echo.Group) {
 	user.GET("/auth/tokens", a.listTokens)
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
 	user.GET("/admin/companies", a.listCompanies)
+	user.GET("/admin/companies/:id", a.getCompany)
 	user.PUT("/admin/companies/:id", a.updateCompany)
 	user.GET("/admin/audit", a.listAllAudit)
 

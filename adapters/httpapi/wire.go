@@ -20,23 +20,59 @@ func toUser(u domain.User) userJSON {
 }
 
 type companyJSON struct {
-	ID        domain.CompanyID `json:"id"`
-	Name      string           `json:"name"`
-	Plan      domain.Plan      `json:"plan"`
-	Status    string           `json:"status"`
-	Version   int              `json:"version"`
-	CreatedAt string           `json:"created_at"`
+	ID           domain.CompanyID `json:"id"`
+	Name         string           `json:"name"`
+	Plan         domain.Plan      `json:"plan"`
+	Status       string           `json:"status"`
+	StatusReason string           `json:"status_reason"`
+	Version      int              `json:"version"`
+	CreatedAt    string           `json:"created_at"`
 }
 
 func toCompany(c domain.Company) companyJSON {
-	return companyJSON{ID: c.ID, Name: c.Name, Plan: c.Plan, Status: string(c.Status), Version: c.Version, CreatedAt: rfc3339(c.CreatedAt)}
+	return companyJSON{ID: c.ID, Name: c.Name, Plan: c.Plan, Status: string(c.Status), StatusReason: c.StatusReason, Version: c.Version, CreatedAt: rfc3339(c.CreatedAt)}
 }
 
+// companySummaryJSON is a company in the superadmin's list: API.md's counts, plus the
+// month's usage of the plan and the plan's limits (null: unlimited).
 type companySummaryJSON struct {
 	companyJSON
-	Members  int `json:"members"`
-	Accounts int `json:"accounts"`
-	Posts    int `json:"posts"`
+	Members  int        `json:"members"`
+	Accounts int        `json:"accounts"`
+	Posts    int        `json:"posts"`
+	Usage    usageJSON  `json:"usage"`
+	Limits   limitsJSON `json:"limits"`
+}
+
+type usageJSON struct {
+	Month          string `json:"month"` // "2026-11"
+	Accounts       int    `json:"accounts"`
+	Members        int    `json:"members"` // members and open invitations
+	ScheduledPosts int    `json:"scheduled_posts"`
+	AITokens       int64  `json:"ai_tokens"`
+}
+
+type limitsJSON struct {
+	SocialAccounts         *int   `json:"social_accounts"`
+	Members                *int   `json:"members"`
+	ScheduledPostsPerMonth *int   `json:"scheduled_posts_per_month"`
+	AITokensPerMonth       *int64 `json:"ai_tokens_per_month"`
+}
+
+func limit[T int | int64](n T) *T {
+	if n == domain.Unlimited {
+		return nil
+	}
+	return &n
+}
+
+func toCompanySummary(s domain.CompanySummary) companySummaryJSON {
+	l := s.Plan.Limits()
+	return companySummaryJSON{companyJSON: toCompany(s.Company), Members: s.Members, Accounts: s.Accounts, Posts: s.Posts,
+		Usage: usageJSON{Month: s.Usage.Month.Format("2006-01"), Accounts: s.Usage.Accounts, Members: s.Usage.Members,
+			ScheduledPosts: s.Usage.ScheduledPosts, AITokens: s.Usage.AITokens},
+		Limits: limitsJSON{SocialAccounts: limit(l.SocialAccounts), Members: limit(l.Members),
+			ScheduledPostsPerMonth: limit(l.ScheduledPostsPerMonth), AITokensPerMonth: limit(l.AITokensPerMonth)}}
 }
 
 type membershipJSON struct {

@@ -24,7 +24,7 @@ type section struct {
 // companySections is what a company's export holds, in this order. Adding a tenant table
 // is one line here (or one in companyLeftOut, with the reason).
 var companySections = []section{
-	{"company", []string{"companies"}, `SELECT id, name, plan, status, settings, version, created_at, updated_at FROM companies WHERE id = $1`, "id"},
+	{"company", []string{"companies"}, `SELECT id, name, plan, status, status_reason, status_changed_at, settings, version, created_at, updated_at FROM companies WHERE id = $1`, "id"},
 	{"members", []string{"memberships"}, `SELECT m.user_id, u.email, u.name, m.role, m.joined_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.company_id = $1`, "joined_at, user_id"},
 	{"invitations", []string{"invitations"}, `SELECT id, email, role, invited_by, created_at FROM invitations WHERE company_id = $1`, "created_at, id"},
 	// The sealed access and refresh tokens are never exported.
@@ -42,6 +42,7 @@ var companySections = []section{
 	{"metric_snapshots", []string{"metric_snapshots"}, `SELECT post_id, account_id, collected_at, likes, comments, shares, reach, impressions
 		FROM metric_snapshots WHERE company_id = $1`, "post_id, account_id, collected_at"},
 	{"ai_usage", []string{"ai_usage"}, `SELECT month, prompt_tokens, completion_tokens, requests FROM ai_usage WHERE company_id = $1`, "month"},
+	{"scheduled_post_counts", []string{"scheduled_post_counts"}, `SELECT post_id, month, counted_at FROM scheduled_post_counts WHERE company_id = $1`, "month, post_id"},
 	{"audit_log", []string{"audit_log"}, `SELECT id, actor_id, ip, action, subject, details, created_at FROM audit_log WHERE company_id = $1`, "id"},
 	// Webhook endpoints without their signing secrets (sealed or not), the outbox of events,
 	// and the delivery log.

@@ -23,6 +23,8 @@ var _ ports.Memberships = memberships{}
 type membershipRow struct {
 	CompanyID   string    `db:"company_id"`
 	CompanyName string    `db:"company_name"`
+	Status      string    `db:"company_status"`
+	Reason      string    `db:"company_status_reason"`
 	UserID      string    `db:"user_id"`
 	Role        string    `db:"role"`
 	JoinedAt    time.Time `db:"joined_at"`
@@ -31,6 +33,7 @@ type membershipRow struct {
 
 func (r membershipRow) toMembership() domain.Membership {
 	return domain.Membership{CompanyID: domain.CompanyID(r.CompanyID), CompanyName: r.CompanyName,
+		CompanyStatus: domain.CompanyStatus(r.Status), CompanyStatusReason: r.Reason,
 		UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
 }
 
@@ -57,7 +60,7 @@ func (s memberships) Add(ctx context.Context, m domain.Membership) error {
 }
 
 const membershipSelect = `
-	SELECT m.company_id, c.name AS company_name, m.user_id, m.role, m.joined_at, m.version
+	SELECT m.company_id, c.name AS company_name, c.status AS company_status, c.status_reason AS company_status_reason, m.user_id, m.role, m.joined_at, m.version
 	FROM memberships m JOIN companies c ON c.id = m.company_id`
 
 // Get implements ports.Memberships.

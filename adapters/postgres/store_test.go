@@ -189,7 +189,7 @@ func TestCompanies_ListPagesInStableOrder(t *testing.T) {
 		var next string
 		err := db.Read(ctx, func(tx ports.Tx) error {
 			var err error
-			page, next, err = tx.Companies().List(ctx, ports.Page{Limit: 2, Cursor: cursor})
+			page, next, err = tx.Companies().List(ctx, ports.Page{Limit: 2, Cursor: cursor}, time.Now())
 			return err
 		})
 		if err != nil {
@@ -218,7 +218,7 @@ func TestCompanies_ListPagesInStableOrder(t *testing.T) {
 		t.Errorf("listed %d companies, want >= 3", len(all))
 	}
 	err := db.Read(ctx, func(tx ports.Tx) error {
-		_, _, err := tx.Companies().List(ctx, ports.Page{Limit: 2, Cursor: "garbage!"})
+		_, _, err := tx.Companies().List(ctx, ports.Page{Limit: 2, Cursor: "garbage!"}, time.Now())
 		return err
 	})
 	wantCode(t, "List(bad cursor)", err, domain.CodeInvalid)

@@ -258,6 +258,7 @@ func (h *harness) newCompany(name string, role domain.Role) domain.Actor {
 		if err != nil {
 			return err
 		}
+		c.Plan = domain.PlanBusiness // no monthly limit on scheduled posts
 		if err := tx.Companies().Create(h.ctx, &c); err != nil {
 			return err
 		}

@@ -343,9 +343,24 @@ func TestAPI_AdminCompanies(t *testing.T) {
 		page2["items"].([]any)[0].(map[string]any)["id"] == body["items"].([]any)[0].(map[string]any)["id"] {
 		t.Errorf("second page = %d %v", st, page2)
 	}
-	st, _, body = rc.do("PUT", "/api/v1/admin/companies/"+plain.companyID, map[string]string{"plan": "pro", "status": "suspended"})
-	if st != 200 || body["plan"] != "pro" || body["status"] != "suspended" {
+	if st, _, body := rc.do("PUT", "/api/v1/admin/companies/"+plain.companyID, map[string]string{"status": "suspended"}); st != 422 || problemFields(body)["reason"] == "" {
+		t.Errorf("suspend without a reason = %d %v", st, body)
+	}
+	st, _, body = rc.do("PUT", "/api/v1/admin/companies/"+plain.companyID, map[string]string{"plan": "pro", "status": "suspended", "reason": "Unpaid invoice"})
+	if st != 200 || body["plan"] != "pro" || body["status"] != "suspended" || body["status_reason"] != "Unpaid invoice" {
 		t.Errorf("suspend = %d %v", st, body)
+	}
+	st, h, body := rc.do("GET", "/api/v1/admin/companies/"+plain.companyID, nil)
+	people, _ := body["people"].([]any)
+	if st != 200 || h.Get("ETag") != `"2"` || body["status_reason"] != "Unpaid invoice" || len(people) != 1 || field(body, "usage", "members") != float64(1) ||
+		field(body, "limits", "social_accounts") != float64(10) || field(body, "usage", "month") != time.Now().UTC().Format("2006-01") {
+		t.Errorf("company detail = %d %v %v", st, h.Get("ETag"), body)
+	}
+	if st, _, _ := c.with(plain.token, "").do("GET", "/api/v1/admin/companies/"+plain.companyID, nil); st != 403 {
+		t.Errorf("non-superadmin reads a company's detail = %d, want 403", st)
+	}
+	if st, _, _ := rc.do("GET", "/api/v1/admin/companies/not-a-company", nil); st != 404 {
+		t.Errorf("detail of a malformed id = %d, want 404", st)
 	}
 	if st, _, body := rc.do("PUT", "/api/v1/admin/companies/"+plain.companyID, map[string]string{"plan": "platinum"}); st != 422 || problemFields(body)["plan"] == "" {
 		t.Errorf("unknown plan = %d %v", st, body)

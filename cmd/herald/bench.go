@@ -248,6 +248,7 @@ func benchCompanies(ctx context.Context, m *Main, n int) ([]benchActor, error) {
 			if err != nil {
 				return err
 			}
+			c.Plan = domain.PlanBusiness // no monthly limit on scheduled posts
 			if err := tx.Companies().Create(ctx, &c); err != nil {
 				return err
 			}

@@ -117,3 +117,43 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBrowser_OperatorTenantsAndJobDashboard signs a superadmin in with JavaScript on,
+// opens a company's page on the tenants page and follows the navigation to River UI,
+// which must render under Herald's policies (its own CSP for /admin/jobs), and saves
+// screenshots of both.
+func TestBrowser_OperatorTenantsAndJobDashboard(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	email := strings.ToLower(uniqueEmail("operator"))
+	if _, _, _, err := m.Auth.Register(context.Background(), app.Registration{Email: email, Password: "correct horse battery", Name: "Operator", Company: "Herald Ops"}, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx := chrome(t, 1280, 900, 60*time.Second)
+	type css = chromedp.CSS
+	type xpath = chromedp.Search
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	step("sign in",
+		chromedp.Navigate(m.URL()+"/login"),
+		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
+		chromedp.SendKeys(css(`form[action="/login"] #password`), "correct horse battery"),
+		chromedp.Submit(css(`form[action="/login"] #password`)),
+		chromedp.WaitVisible(css("#company-name")))
+	step("open a tenant",
+		chromedp.Navigate(m.URL()+"/admin/tenants?limit=200"),
+		chromedp.Click(xpath(`//table[@id="tenants"]//a[text()="Herald Ops"]`)),
+		chromedp.WaitVisible(css("#tenant-usage")))
+	screenshot(t, ctx, "tenant.png")
+	step("open the job dashboard",
+		chromedp.Click(css("#nav-jobs")),
+		chromedp.WaitVisible(xpath(`//div[@id="root"]//*[contains(., "cleanup_expired") or contains(., "Queues")]`)))
+	screenshot(t, ctx, "jobs.png")
+}

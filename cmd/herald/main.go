@@ -120,6 +120,7 @@ type Main struct {
 	echo     *echo.Echo
 	ln       net.Listener
 	stop     context.CancelFunc
+	stopJobs context.CancelFunc // stops the job dashboard's background work
 	serveErr chan error
 	done     chan struct{}
 
@@ -218,8 +219,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	met := newMetrics(m.db.Pool(), m.queue.Depth)
+	jobs, startJobs, err := m.queue.Dashboard(jobsPrefix, m.Log)
+	if err != nil {
+		return err
+	}
+	jobsCtx, stopJobs := context.WithCancel(bg)
+	m.stopJobs = stopJobs
+	if err := startJobs(jobsCtx); err != nil {
+		return fmt.Errorf("job dashboard: %w", err)
+	}
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, jobs, met, m.ready)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
@@ -362,6 +372,9 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		<-m.done
+	}
+	if m.stopJobs != nil {
+		m.stopJobs()
 	}
 	if m.queue != nil {
 		if err := m.queue.Stop(ctx); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -26,12 +27,21 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 
+// jobsPrefix is where River UI, the operator's job dashboard, is served.
+const jobsPrefix = "/admin/jobs"
+
+// jobsCSP is the policy for River UI alone: its single-page app sets inline styles, so
+// style-src allows them there; scripts still come only from Herald itself.
+const jobsCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+
 // maxBody is the largest request body Herald reads.
 const maxBody = "10M"
 
 // newServer returns Echo with the middleware every request goes through, the JSON API under
-// /api/v1, the web app at the root and the operations endpoints.
-func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, met *metrics, ready func(context.Context) error) *echo.Echo {
+// /api/v1, the web app at the root, the job dashboard (jobs, when not nil) at jobsPrefix
+// and the operations endpoints.
+func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, jobs http.Handler, met *metrics, ready func(context.Context) error) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -85,15 +95,53 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 
 	api.Register(e.Group("/api/v1"))
 	web.Register(e)
+	if jobs != nil {
+		mountJobs(e, web.OperatorOnly("jobs"), jobs)
+	}
 	return e
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
+func isJobs(r *http.Request) bool {
+	return r.URL.Path == jobsPrefix || strings.HasPrefix(r.URL.Path, jobsPrefix+"/")
+}
+
+// mountJobs serves River UI at jobsPrefix behind guard, with its own CSP. River UI's
+// requests carry no CSRF token, so the CSRF middleware skips this prefix and changes here
+// must prove they come from Herald's own pages instead (sameOrigin).
+func mountJobs(e *echo.Echo, guard echo.MiddlewareFunc, jobs http.Handler) {
+	serve := echo.WrapHandler(jobs)
+	h := func(c echo.Context) error {
+		r := c.Request()
+		c.Response().Header().Set(echo.HeaderContentSecurityPolicy, jobsCSP)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && !sameOrigin(r) {
+			return domain.Errorf(domain.CodeForbidden, "The request was refused: it did not come from this Herald's own pages.")
+		}
+		return serve(c)
+	}
+	e.Any(jobsPrefix, h, guard)
+	e.Any(jobsPrefix+"/*", h, guard)
+}
+
+// sameOrigin reports whether a browser says the request comes from a page of this
+// site: Sec-Fetch-Site same-origin, or, from a browser that does not send it, an Origin
+// with the request's own host.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get(echo.HeaderSecFetchSite); site != "" {
+		return site == "same-origin"
+	}
+	o, err := url.Parse(r.Header.Get(echo.HeaderOrigin))
+	return err == nil && o.Host != "" && strings.EqualFold(o.Host, r.Host)
+}
+
 // csrfNotNeeded skips the CSRF check where no browser credential is involved: API calls
 // with a bearer token or without the session cookie cannot be forged by another site.
 func csrfNotNeeded(c echo.Context) bool {
 	r := c.Request()
+	if isJobs(r) {
+		return true // checked by mountJobs
+	}
 	if !isAPI(r) {
 		return false
 	}

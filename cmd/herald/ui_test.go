@@ -254,18 +254,8 @@ func TestUI_TokensAndTenants(t *testing.T) {
 	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	res, doc = b.get("/admin/tenants?limit=200")
-	if res.StatusCode != 200 || !strings.Contains(doc.Find("#tenants").Text(), "Uma Co") {
-		t.Fatalf("tenants page = %d", res.StatusCode)
-	}
-	_, home := b.get("/")
-	id := home.Find("#company-select option[selected]").AttrOr("value", "")
-	if doc.Find(`tr[data-company="`+id+`"]`).Length() != 1 {
-		t.Fatalf("Uma's company %q is not on the tenants page", id)
-	}
-	_, doc = b.submit("/admin/tenants?limit=200", `tr[data-company="`+id+`"] form:has(input[name="status"])`, nil)
-	if !strings.Contains(doc.Find("#alerts").Text(), "suspended") {
-		t.Errorf("suspend: alerts %q", doc.Find("#alerts").Text())
+	if res, doc := b.get("/admin/tenants?limit=200"); res.StatusCode != 200 || !strings.Contains(doc.Find("#tenants").Text(), "Uma Co") {
+		t.Errorf("tenants page for a superadmin = %d", res.StatusCode)
 	}
 }
 
