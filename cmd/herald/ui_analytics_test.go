@@ -141,9 +141,10 @@ func TestUI_AnalyticsDashboardExportAndPostMetrics(t *testing.T) {
 		t.Errorf("CSV with a bad date = %d, want 422", res.StatusCode)
 	}
 
-	// The post page shows the metrics per target and the series.
+	// The post page shows the metrics per target and the series: one collection, or two when
+	// the periodic collection (run on start, late under load) took the post first.
 	_, doc = owner.page("/posts/" + id)
-	if doc.Find("#post-metrics-table tbody tr").Length() != 1 || doc.Find("#post-series circle").Length() != 1 || doc.Find("#no-metrics").Length() != 0 {
+	if n := doc.Find("#post-series circle").Length(); doc.Find("#post-metrics-table tbody tr").Length() != 1 || n < 1 || n > 2 || doc.Find("#no-metrics").Length() != 0 {
 		t.Errorf("post metrics: %q", text(doc.Find("#post-metrics")))
 	}
 
