@@ -87,6 +87,7 @@ func (a *API) createToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	keepSecretOutOfReplay(c, "token")
 	return c.JSON(http.StatusCreated, toToken(issued.Token, issued.Secret))
 }
 

@@ -190,6 +190,19 @@ func TestAPI_PersonalTokens(t *testing.T) {
 		t.Errorf("token with an offset expiry = %d, want 201", st)
 	}
 
+	// A repeat with the same Idempotency-Key makes no second token, and the stored answer
+	// it replays holds no secret: nothing at rest can be used to sign in.
+	st, _, first := authed.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "deploy"}, "Idempotency-Key", "tok-1")
+	deploy, _ := first["token"].(string)
+	st2, h2, again := authed.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "deploy"}, "Idempotency-Key", "tok-1")
+	if st != 201 || deploy == "" || st2 != 201 || h2.Get("Idempotent-Replayed") != "true" || again["id"] != first["id"] || again["token"] != nil {
+		t.Errorf("token replay = %d %v then %d %v, want the same token without its secret", st, first, st2, again)
+	}
+	var stored int
+	if err := m.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM idempotency_keys WHERE position($1::bytea in body) > 0`, []byte(deploy)).Scan(&stored); err != nil || stored != 0 {
+		t.Errorf("stored answers holding the token: %d (%v)", stored, err)
+	}
+
 	other := register(t, c, "frank")
 	id := items[0].(map[string]any)["id"].(string)
 	if st, _, _ := c.with(other.token, "").do("DELETE", "/api/v1/auth/tokens/"+id, nil); st != 404 {
