@@ -69,8 +69,8 @@ func New(o Options) *Prober {
 // errPrivate is why a connection to a non-public address was refused.
 var errPrivate = errors.New("the address is not on the public internet")
 
-// refusePrivate refuses, after DNS resolution, every address a platform could not reach:
-// loopback, private, link-local, multicast, unspecified and shared (CGNAT) ranges.
+// refusePrivate refuses, after DNS resolution, every address a platform could not reach
+// (domain.PublicIP: loopback, private, link-local, multicast, unspecified, CGNAT).
 func refusePrivate(_, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
@@ -80,9 +80,7 @@ func refusePrivate(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return err
 	}
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() ||
-		ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() || netip.MustParsePrefix("100.64.0.0/10").Contains(ip) {
+	if !domain.PublicIP(ip) {
 		return errPrivate
 	}
 	return nil
