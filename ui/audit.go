@@ -70,7 +70,7 @@ func (h *Handler) renderAudit(c echo.Context, base string, p auditPage, list fun
 		r := auditRow{AuditEntry: e, Who: "Herald"}
 		switch {
 		case e.ActorName != "":
-			r.Who = e.ActorName + " <" + e.ActorEmail + ">"
+			r.Who = e.ActorName
 		case e.ActorID != "":
 			r.Who = "a deleted user"
 		}
