@@ -94,17 +94,24 @@ func (p *Publishing) PublishPost(ctx context.Context, company domain.CompanyID, 
 // post overdue by grace gets its publish job again, a post publishing without a change for
 // quiet gets a publish job again for each unfinished target. River's unique jobs make this
 // safe: a job that still exists (waiting, snoozed, running, or finished within a day) is
-// not inserted twice, so only jobs River gave up on or lost are replaced. It returns how
-// many posts it looked at.
+// not inserted twice, so only jobs River gave up on or lost are replaced. A post still
+// publishing although every target is final is settled here, with its event. It returns
+// how many posts it looked at.
 func (p *Publishing) Sweep(ctx context.Context, grace, quiet time.Duration) (int, error) {
 	now := p.now()
 	var stalled []domain.Post
+	var settled []domain.Post // publishing, though every target is final
 	err := p.store.Read(ctx, func(tx ports.Tx) error {
 		var err error
 		if stalled, err = tx.Posts().Stalled(ctx, now.Add(-grace), now.Add(-quiet), 500); err != nil {
 			return err
 		}
+		settled = settled[:0]
 		for _, post := range stalled {
+			if post.Settle(now) { // post is a copy: settled again below, under the post's lock
+				settled = append(settled, post)
+				continue
+			}
 			if post.Status() == domain.PostScheduled {
 				if err := tx.Jobs().PublishPost(ctx, post.CompanyID, post.ID, post.Version(), post.ScheduledFor()); err != nil {
 					return err
@@ -123,7 +130,38 @@ func (p *Publishing) Sweep(ctx context.Context, grace, quiet time.Duration) (int
 		}
 		return nil
 	})
-	return len(stalled), err
+	if err != nil {
+		return len(stalled), err
+	}
+	for _, post := range settled {
+		if err := p.settle(ctx, post.CompanyID, post.ID); err != nil {
+			return len(stalled), err
+		}
+	}
+	return len(stalled), nil
+}
+
+// settle gives a publishing post whose targets are all final the status they derive, and
+// emits its event: the repair of a post left publishing although nothing is left to do.
+func (p *Publishing) settle(ctx context.Context, company domain.CompanyID, id domain.PostID) error {
+	return p.store.InTx(ctx, func(tx ports.Tx) error {
+		post, err := tx.Posts().Lock(ctx, company, id)
+		if domain.CodeOf(err) == domain.CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := p.now()
+		if !post.Settle(now) {
+			return nil
+		}
+		p.log.WarnContext(ctx, "settled a post left publishing although every target was final", "post", id, "status", post.Status())
+		if err := tx.Posts().SetStatus(ctx, post); err != nil {
+			return err
+		}
+		return emitPost(ctx, tx, post, now)
+	})
 }
 
 // TargetJob names one target of one post version.

@@ -36,8 +36,9 @@ type Posts interface {
 	// cursor of the next page ("" on the last). A malformed cursor is CodeInvalid.
 	List(ctx context.Context, company domain.CompanyID, f PostFilter, p Page) ([]domain.Post, string, error)
 	// Stalled returns up to limit posts of every company that should have moved on: still
-	// scheduled although due before dueBefore, or publishing without a change since
-	// quietSince. It is the one cross-company read of posts, for the sweeper.
+	// scheduled although due before dueBefore, publishing without a change since
+	// quietSince, or publishing although every target is final (a status that disagrees
+	// with its targets). It is the one cross-company read of posts, for the sweeper.
 	Stalled(ctx context.Context, dueBefore, quietSince time.Time, limit int) ([]domain.Post, error)
 	// Unfinished returns the ids of the company's scheduled or publishing posts with a
 	// target on account that is not final.

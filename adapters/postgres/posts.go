@@ -123,16 +123,31 @@ func (s posts) insertTargets(ctx context.Context, p domain.Post) error {
 
 // Get implements ports.Posts.
 func (s posts) Get(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error) {
-	return s.get(ctx, company, id, "")
+	return s.get(ctx, company, id)
 }
 
-// Lock implements ports.Posts.
+// Lock implements ports.Posts. The targets are read by a second statement, once the lock
+// is held: under READ COMMITTED a statement sees the rows as they were when it began, so
+// targets read by the locking statement itself (a subquery) would predate the wait for
+// the lock, and a post whose other target finished meanwhile would be settled from a
+// stale picture (stuck in publishing with every target final).
 func (s posts) Lock(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error) {
-	return s.get(ctx, company, id, "FOR UPDATE OF p")
+	var r postRow
+	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+postColumns+` FROM posts WHERE company_id = $1 AND id = $2 FOR UPDATE`,
+		string(company), string(id))
+	if err != nil {
+		return domain.Post{}, translate(err, "post")
+	}
+	var ts []targetRow
+	if err := sqlx.SelectContext(ctx, s.q, &ts, `SELECT `+targetColumns+` FROM post_targets
+		WHERE company_id = $1 AND post_id = $2 ORDER BY position`, string(company), string(id)); err != nil {
+		return domain.Post{}, translate(err, "post")
+	}
+	return r.toPost(ts), nil
 }
 
-func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.PostID, lock string) (domain.Post, error) {
-	// One round trip: the post row (locked when asked) and its targets as JSON.
+func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error) {
+	// One round trip: the post row and its targets as JSON. Never with a lock: see Lock.
 	var r struct {
 		postRow
 		Targets []byte `db:"targets"`
@@ -143,7 +158,7 @@ func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.Post
 		        'reason', t.reason, 'attempts', t.attempts, 'attempt_open', t.attempt_open, 'published_at', t.published_at)
 		        ORDER BY t.position), '[]')
 		     FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id) AS targets
-		FROM posts p WHERE p.company_id = $1 AND p.id = $2 `+lock, string(company), string(id))
+		FROM posts p WHERE p.company_id = $1 AND p.id = $2`, string(company), string(id))
 	if err != nil {
 		return domain.Post{}, translate(err, "post")
 	}
@@ -298,15 +313,18 @@ func (s posts) Stalled(ctx context.Context, dueBefore, quietSince time.Time, lim
 		ID        string `db:"id"`
 	}
 	err := sqlx.SelectContext(ctx, s.q, &keys, `
-		SELECT company_id, id FROM posts
-		WHERE (status = 'scheduled' AND scheduled_for < $1) OR (status = 'publishing' AND updated_at < $2)
+		SELECT company_id, id FROM posts p
+		WHERE (status = 'scheduled' AND scheduled_for < $1)
+		   OR (status = 'publishing' AND (updated_at < $2 OR NOT EXISTS (
+		          SELECT 1 FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id
+		          AND t.status NOT IN ('published', 'failed', 'unknown'))))
 		ORDER BY updated_at LIMIT $3`, dueBefore, quietSince, limit)
 	if err != nil {
 		return nil, translate(err, "post")
 	}
 	out := make([]domain.Post, 0, len(keys))
 	for _, k := range keys {
-		p, err := s.get(ctx, domain.CompanyID(k.CompanyID), domain.PostID(k.ID), "")
+		p, err := s.get(ctx, domain.CompanyID(k.CompanyID), domain.PostID(k.ID))
 		if domain.CodeOf(err) == domain.CodeNotFound {
 			continue // deleted meanwhile
 		}

@@ -46,10 +46,12 @@ type fakeNetwork struct {
 	// (a platform call in flight); started is told when a call begins waiting.
 	hold    chan struct{}
 	started chan struct{}
+	// identity is the external id of the account the next connect flow grants.
+	identity string
 }
 
 func newFakeNetwork() *fakeNetwork {
-	return &fakeNetwork{name: domain.Sandbox, posts: map[string]int{}, lookup: true, access: "at-0", refresh: "rt-0"}
+	return &fakeNetwork{name: domain.Sandbox, posts: map[string]int{}, lookup: true, access: "at-0", refresh: "rt-0", identity: "fake-user-1"}
 }
 
 func (f *fakeNetwork) Platform() domain.Platform { return f.name }
@@ -64,7 +66,7 @@ func (f *fakeNetwork) Exchange(_ context.Context, code, verifier, _ string) ([]d
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return []domain.Identity{{ExternalID: "fake-user-1", DisplayName: "Fake One",
+	return []domain.Identity{{ExternalID: f.identity, DisplayName: "Fake " + f.identity,
 		Credentials: domain.Credentials{AccessToken: f.access, RefreshToken: f.refresh, Expiry: time.Now().Add(time.Hour)}}}, nil
 }
 
@@ -315,6 +317,20 @@ func (h *harness) connect(actor domain.Actor) domain.Account {
 		h.t.Fatalf("Callback = %+v", done)
 	}
 	return done.Accounts[0]
+}
+
+// connectAs connects a second account, external id external, to the harness company.
+func (h *harness) connectAs(external string) domain.Account {
+	h.t.Helper()
+	h.fake.mu.Lock()
+	h.fake.identity = external
+	h.fake.mu.Unlock()
+	defer func() {
+		h.fake.mu.Lock()
+		h.fake.identity = "fake-user-1"
+		h.fake.mu.Unlock()
+	}()
+	return h.connect(h.owner)
 }
 
 // draft creates a post on the harness account.
