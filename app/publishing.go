@@ -203,6 +203,9 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	if err != nil {
 		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet; an older open attempt stays open
 	}
+	if acct.WaitsForReconnect(p.now()) {
+		return p.waitForReconnect(ctx, j, acct, next == stepPublish)
+	}
 	if acct.Status != domain.AccountActive {
 		return p.finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
 	}
@@ -233,6 +236,9 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		if err == nil && acct.Status == domain.AccountActive {
 			published, err = p.call(ctx, impl, creds, acct, pub)
 		}
+		if acct.WaitsForReconnect(p.now()) && (err == nil || domain.CodeOf(err) == domain.CodeUnauthenticated) {
+			return p.waitForReconnect(ctx, j, acct, true) // the platform refused the token: nothing was published
+		}
 		if err == nil && acct.Status != domain.AccountActive {
 			return p.finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
 		}
@@ -248,6 +254,40 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	return p.finish(ctx, j, func(t *domain.Target) error {
 		return t.Succeed(published.ExternalID, published.URL, orNow(published.At, p.now()))
 	})
+}
+
+// reconnectPoll is how often a target waiting for its account to be reconnected looks.
+const reconnectPoll = time.Minute
+
+// waitForReconnect keeps a target whose account lost its token to an interrupted refresh
+// waiting for the account to be reconnected, instead of failing it: the attempt just
+// recorded (taken back, when taken is true: the platform was not reached or refused the
+// token) does not count. An attempt left open by an earlier run stays open, so the run
+// after the reconnection asks the platform first.
+func (p *Publishing) waitForReconnect(ctx context.Context, j TargetJob, acct domain.Account, taken bool) error {
+	until := acct.TokenLostAt.Add(domain.TokenLostWait)
+	reason := fmt.Sprintf("Waiting for the %s account %s to be reconnected: Herald lost its access during an interrupted token renewal. It publishes once the account is reconnected (until %s UTC).",
+		acct.Platform.Title(), acct.DisplayName, until.UTC().Format("2006-01-02 15:04"))
+	if taken {
+		err := p.store.InTx(ctx, func(tx ports.Tx) error {
+			post, err := tx.Posts().Lock(ctx, j.Company, j.Post)
+			if err != nil {
+				return err
+			}
+			t, ok := post.Target(j.Account)
+			if !ok || t.Final() || !t.AttemptOpen() {
+				return nil
+			}
+			if err := t.Wait(reason); err != nil {
+				return err
+			}
+			return tx.Posts().SaveTarget(ctx, j.Company, j.Post, *t)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return &Retry{After: min(reconnectPoll, max(time.Second, until.Sub(p.now()))), Reason: reason}
 }
 
 func (p *Publishing) call(ctx context.Context, impl ports.Platform, creds domain.Credentials, acct domain.Account, pub ports.Publication) (ports.Published, error) {

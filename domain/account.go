@@ -25,6 +25,20 @@ type Account struct {
 	TokenExpiresAt time.Time // zero when the platform's token does not expire
 	ConnectedAt    time.Time
 	UpdatedAt      time.Time
+	// TokenLostAt is when the platform refused a refresh right after an interrupted one:
+	// the refresh token it had rotated to was never stored. The account needs
+	// reconnecting, and its due posts wait for that (see TokenLostWait). Zero otherwise.
+	TokenLostAt time.Time
+}
+
+// TokenLostWait is how long the due posts of an account whose token was lost wait for it to
+// be reconnected before they fail.
+const TokenLostWait = 24 * time.Hour
+
+// WaitsForReconnect reports whether the account's due posts should wait at now instead of
+// failing: its token was lost to an interrupted refresh less than TokenLostWait ago.
+func (a Account) WaitsForReconnect(now time.Time) bool {
+	return a.Status == AccountReauthRequired && !a.TokenLostAt.IsZero() && now.Before(a.TokenLostAt.Add(TokenLostWait))
 }
 
 // Credentials are an account's OAuth tokens in the clear. They exist only in memory, for

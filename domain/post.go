@@ -143,6 +143,21 @@ func (t *Target) Retry(reason string) error {
 	return nil
 }
 
+// Wait takes back the attempt just recorded, which never reached the platform, because
+// the target must wait for something outside it (an account to be reconnected): the
+// attempt is not counted, and reason says what it waits for. CodeConflict when no
+// attempt is open.
+func (t *Target) Wait(reason string) error {
+	if t.Final() || !t.attemptOpen {
+		return Errorf(CodeConflict, "This target has no open attempt to take back.")
+	}
+	t.status, t.attemptOpen, t.reason = TargetPublishing, false, reason
+	if t.attempts > 0 {
+		t.attempts--
+	}
+	return nil
+}
+
 // Fail records that the target will not be published, and why.
 func (t *Target) Fail(reason string) error {
 	if t.Final() {

@@ -51,6 +51,17 @@ type Sealed struct {
 	Refresh []byte // empty when the platform gave none
 }
 
+// RefreshState is how an account's token refresh stands. A refresher takes the lease (no
+// other process calls the platform for the account until LeaseUntil) and records its
+// intent (StartedAt) in one committed step before calling the platform, then records the
+// result and clears both. An intent found by the next refresher means an earlier refresh
+// ended without its result stored: the platform may have rotated the refresh token.
+type RefreshState struct {
+	LeaseUntil time.Time
+	StartedAt  time.Time
+	LostAt     time.Time // see domain.Account.TokenLostAt
+}
+
 // SealedAccount is one account's sealed tokens with what their additional data is made of,
 // for re-encryption under a new key.
 type SealedAccount struct {
@@ -71,6 +82,11 @@ type Accounts interface {
 	// Credentials returns the account and its sealed tokens; with lock, the row stays locked
 	// until the transaction ends (one refresher per account). CodeNotFound when absent.
 	Credentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, lock bool) (domain.Account, Sealed, error)
+	// RefreshState returns the account's refresh lease and intent (read it on a locked row).
+	RefreshState(ctx context.Context, company domain.CompanyID, id domain.AccountID) (RefreshState, error)
+	// SetRefreshState replaces the account's refresh lease and intent, and its
+	// domain.Account.TokenLostAt with st.LostAt.
+	SetRefreshState(ctx context.Context, company domain.CompanyID, id domain.AccountID, st RefreshState) error
 	// SaveCredentials replaces the sealed tokens and their expiry.
 	SaveCredentials(ctx context.Context, company domain.CompanyID, id domain.AccountID, s Sealed, expires time.Time) error
 	// Erase deletes the account's tokens (a disconnected account keeps no secret).

@@ -16,7 +16,7 @@ type accounts struct{ q sqlx.ExtContext }
 
 var _ ports.Accounts = accounts{}
 
-const accountColumns = `id, company_id, platform, external_id, display_name, status, status_reason, token_expires_at, connected_at, updated_at`
+const accountColumns = `id, company_id, platform, external_id, display_name, status, status_reason, token_expires_at, connected_at, updated_at, token_lost_at`
 
 type accountRow struct {
 	ID             string       `db:"id"`
@@ -29,6 +29,7 @@ type accountRow struct {
 	TokenExpiresAt sql.NullTime `db:"token_expires_at"`
 	ConnectedAt    time.Time    `db:"connected_at"`
 	UpdatedAt      time.Time    `db:"updated_at"`
+	TokenLostAt    sql.NullTime `db:"token_lost_at"`
 }
 
 func (r accountRow) toAccount() domain.Account {
@@ -37,6 +38,9 @@ func (r accountRow) toAccount() domain.Account {
 		ConnectedAt: r.ConnectedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.TokenExpiresAt.Valid {
 		a.TokenExpiresAt = r.TokenExpiresAt.Time.UTC()
+	}
+	if r.TokenLostAt.Valid {
+		a.TokenLostAt = r.TokenLostAt.Time.UTC()
 	}
 	return a
 }
@@ -51,6 +55,7 @@ func (s accounts) Connect(ctx context.Context, a *domain.Account, sealed ports.S
 		VALUES ($1, $2, $3, $4, 'active', '', $5, $6, $7, $8, $8)
 		ON CONFLICT (company_id, platform, external_id) DO UPDATE SET
 		    display_name = excluded.display_name, status = 'active', status_reason = '',
+		    refresh_lease_until = NULL, refresh_started_at = NULL, token_lost_at = NULL,
 		    access_token = excluded.access_token,
 		    refresh_token = coalesce(excluded.refresh_token, social_accounts.refresh_token),
 		    token_expires_at = excluded.token_expires_at, connected_at = excluded.connected_at, updated_at = excluded.updated_at
@@ -112,6 +117,37 @@ func (s accounts) Credentials(ctx context.Context, company domain.CompanyID, id 
 		return domain.Account{}, ports.Sealed{}, translate(err, "account")
 	}
 	return r.toAccount(), ports.Sealed{Access: r.Access, Refresh: r.Refresh}, nil
+}
+
+// RefreshState implements ports.Accounts.
+func (s accounts) RefreshState(ctx context.Context, company domain.CompanyID, id domain.AccountID) (ports.RefreshState, error) {
+	var r struct {
+		LeaseUntil sql.NullTime `db:"refresh_lease_until"`
+		StartedAt  sql.NullTime `db:"refresh_started_at"`
+		LostAt     sql.NullTime `db:"token_lost_at"`
+	}
+	err := sqlx.GetContext(ctx, s.q, &r, `SELECT refresh_lease_until, refresh_started_at, token_lost_at FROM social_accounts
+		WHERE company_id = $1 AND id = $2`, company, id)
+	if err != nil {
+		return ports.RefreshState{}, translate(err, "account")
+	}
+	utc := func(t sql.NullTime) time.Time {
+		if !t.Valid {
+			return time.Time{}
+		}
+		return t.Time.UTC()
+	}
+	return ports.RefreshState{LeaseUntil: utc(r.LeaseUntil), StartedAt: utc(r.StartedAt), LostAt: utc(r.LostAt)}, nil
+}
+
+// SetRefreshState implements ports.Accounts.
+func (s accounts) SetRefreshState(ctx context.Context, company domain.CompanyID, id domain.AccountID, st ports.RefreshState) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE social_accounts SET refresh_lease_until = $3, refresh_started_at = $4, token_lost_at = $5
+		WHERE company_id = $1 AND id = $2`, company, id, nullTime(st.LeaseUntil), nullTime(st.StartedAt), nullTime(st.LostAt))
+	if err != nil {
+		return translate(err, "account")
+	}
+	return oneRow(res, "account")
 }
 
 // SaveCredentials implements ports.Accounts.

@@ -1,13 +1,17 @@
 package queue_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // twoAccountPosts schedules n posts on the harness account and second, claims each, and
@@ -156,4 +160,174 @@ func TestSweep_SettlesAPostWhoseStatusDisagreesWithItsTargets(t *testing.T) {
 	if got := eventCount(h, domain.EventPostPublished, stuck[0].Post); got != 1 {
 		t.Errorf("after a second sweep: %d post.published events, want 1", got)
 	}
+}
+
+// expireSoon moves the harness account's token inside the renewal margin, as a platform's
+// short-lived token would be.
+func expireSoon(h *harness) {
+	h.t.Helper()
+	if _, err := h.db.SQL().ExecContext(h.ctx, `UPDATE social_accounts SET token_expires_at = now() + interval '1 minute' WHERE id = $1`,
+		string(h.account.ID)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestPublishTarget_BurstOnAnExpiringTokenDoesNotFreezeThePool: three times more posts
+// than the pool has connections fall due at once on one account whose token must be
+// renewed, and the platform's refresh needs a database connection of its own (as the
+// sandbox does). Everything publishes with one refresh, and the database stays usable
+// while the platform answers (issue 11.3: renew held a connection and the row lock
+// across the platform call, the waiters held the rest of the pool, and nothing moved).
+func TestPublishTarget_BurstOnAnExpiringTokenDoesNotFreezeThePool(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false) // a pool of 20 connections
+	const n = 60
+	jobs := make([]app.TargetJob, n)
+	for i := range n {
+		_, jobs[i] = h.claim(fmt.Sprintf("burst %d", i))
+	}
+	expireSoon(h)
+	inRefresh := make(chan struct{})
+	var once sync.Once
+	h.fake.mu.Lock()
+	h.fake.refreshFn = func() error {
+		once.Do(func() { close(inRefresh) })
+		// A refresh that needs the database, with a deadline so a frozen pool fails the
+		// test instead of hanging it.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		time.Sleep(300 * time.Millisecond) // the platform is slow: every job piles up behind it
+		_, err := h.db.SQL().ExecContext(ctx, `SELECT 1`)
+		if err != nil {
+			return fmt.Errorf("the refresh found no connection: %w", err)
+		}
+		return nil
+	}
+	h.fake.mu.Unlock()
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { errs <- h.pub.PublishTarget(h.ctx, j) })
+	}
+	// While the platform answers the refresh, another request still gets a connection.
+	<-inRefresh
+	readCtx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	if _, err := h.posts.Get(readCtx, h.owner, jobs[0].Post); err != nil {
+		t.Errorf("a read during the refresh: %v", err)
+	}
+	cancel()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for _, j := range jobs {
+		if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.published(ref(j)) != 1 {
+			t.Errorf("post %s: %s (%q), published %d times", j.Post, p.Status(), p.Targets[0].Reason(), h.fake.published(ref(j)))
+		}
+	}
+	if got := h.fake.refreshes.Load(); got != 1 {
+		t.Errorf("refreshes = %d, want 1", got)
+	}
+}
+
+// TestRefresh_InterruptedRotationAsksOnceAndPostsWait: the platform rotated the refresh
+// token but Herald never stored the new one (the process died, or the answer was lost).
+// The next refresh is refused; the account asks to be reconnected once, the due post
+// waits instead of failing, and publishes once after the reconnection (issue 11.4).
+func TestRefresh_InterruptedRotationAsksOnceAndPostsWait(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name      string
+		interrupt func(h *harness)
+	}{
+		{"the process died during the refresh", func(h *harness) {
+			// What a dead refresher leaves: its intent and an expired lease, and the
+			// platform on a refresh token Herald never stored.
+			if _, err := h.db.SQL().ExecContext(h.ctx, `UPDATE social_accounts SET refresh_started_at = now() - interval '1 minute',
+				refresh_lease_until = now() - interval '30 seconds' WHERE id = $1`, string(h.account.ID)); err != nil {
+				h.t.Fatal(err)
+			}
+			h.fake.mu.Lock()
+			h.fake.access, h.fake.refresh = "at-lost", "rt-lost"
+			h.fake.mu.Unlock()
+		}},
+		{"the refresh's answer was lost", func(h *harness) {
+			// The platform rotates, then the connection drops before the answer arrives.
+			h.fake.mu.Lock()
+			h.fake.refreshFn = func() error {
+				h.fake.refreshFn = nil
+				h.fake.access, h.fake.refresh = "at-lost", "rt-lost"
+				return errNetwork
+			}
+			h.fake.mu.Unlock()
+			if _, err := h.accounts.RenewExpiring(h.ctx, time.Hour); domain.CodeOf(err) != domain.CodeInternal {
+				h.t.Fatalf("the lost refresh: %v", err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, app.PublishingConfig{}, false)
+			h.endpoint("http://127.0.0.1:9/hooks", domain.EventAccountReauthRequired)
+			_, j := h.claim("due while the token is lost")
+			_, k := h.claim("another due on the same account")
+			expireSoon(h)
+			c.interrupt(h)
+
+			var retry *app.Retry
+			for _, job := range []app.TargetJob{j, k} {
+				if err := h.pub.PublishTarget(h.ctx, job); !errors.As(err, &retry) {
+					t.Fatalf("PublishTarget = %v, want a retry (the post waits)", err)
+				}
+			}
+			acct := accountNow(h)
+			if acct.Status != domain.AccountReauthRequired || acct.TokenLostAt.IsZero() || !strings.Contains(acct.StatusReason, "interrupted") {
+				t.Errorf("account %s (lost at %v): %q", acct.Status, acct.TokenLostAt, acct.StatusReason)
+			}
+			var events int
+			if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM webhook_events WHERE company_id = $1 AND type = $2`,
+				string(h.owner.CompanyID), string(domain.EventAccountReauthRequired)).Scan(&events); err != nil {
+				t.Fatal(err)
+			}
+			if events != 1 {
+				t.Errorf("account.reauth_required events = %d, want 1 (asked once)", events)
+			}
+			for _, job := range []app.TargetJob{j, k} {
+				p := h.get(job.Post)
+				tg := p.Targets[0]
+				if p.Status() != domain.PostPublishing || tg.Final() || tg.AttemptOpen() || tg.Attempts() != 0 || !strings.Contains(tg.Reason(), "reconnected") {
+					t.Errorf("waiting post %s: %s, target %s open=%v attempts=%d %q", job.Post, p.Status(), tg.Status(), tg.AttemptOpen(), tg.Attempts(), tg.Reason())
+				}
+			}
+			// The person reconnects; the waiting posts publish, once each.
+			h.connect(h.owner)
+			for _, job := range []app.TargetJob{j, k} {
+				if err := h.pub.PublishTarget(h.ctx, job); err != nil {
+					t.Fatal(err)
+				}
+				if p := h.get(job.Post); p.Status() != domain.PostPublished || h.fake.published(ref(job)) != 1 {
+					t.Errorf("after reconnecting, post %s is %s, published %d times", job.Post, p.Status(), h.fake.published(ref(job)))
+				}
+			}
+			if acct := accountNow(h); acct.Status != domain.AccountActive || !acct.TokenLostAt.IsZero() {
+				t.Errorf("reconnected account: %s, lost at %v", acct.Status, acct.TokenLostAt)
+			}
+		})
+	}
+}
+
+func accountNow(h *harness) domain.Account {
+	h.t.Helper()
+	var a domain.Account
+	if err := h.db.Read(h.ctx, func(tx ports.Tx) error {
+		var err error
+		a, err = tx.Accounts().Get(h.ctx, h.owner.CompanyID, h.account.ID)
+		return err
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return a
 }
