@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"testing"
@@ -330,4 +331,97 @@ func accountNow(h *harness) domain.Account {
 		h.t.Fatal(err)
 	}
 	return a
+}
+
+// TestRescue_JobsOfAStoppedProcessResumeWithinSeconds: a process was killed while it ran
+// three publish jobs; a fourth runs in a process that is alive. The restarted queue makes
+// the dead process's jobs available again within seconds (River's own rescuer waits for
+// minutes), they reconcile and publish exactly once, and the live process's job is left
+// alone (issue 11.2).
+func TestRescue_JobsOfAStoppedProcessResumeWithinSeconds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	// The state kill -9 leaves: attempts recorded and open, jobs running under a client
+	// that no longer exists. The platform got the first post before the kill.
+	running := func(content, owner string, platformGotIt bool) app.TargetJob {
+		t.Helper()
+		_, j := h.claim(content)
+		err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+			p, err := tx.Posts().Lock(h.ctx, j.Company, j.Post)
+			if err != nil {
+				return err
+			}
+			tg, _ := p.Target(j.Account)
+			if err := tg.StartAttempt(); err != nil {
+				return err
+			}
+			return tx.Posts().SaveTarget(h.ctx, j.Company, j.Post, *tg)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if platformGotIt {
+			h.fake.record(ref(j))
+		}
+		if _, err := h.db.SQL().ExecContext(h.ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
+			attempted_by = ARRAY[$2::text] WHERE kind = 'publish_target' AND args->>'post_id' = $1`, string(j.Post), owner); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	dead := "herald-killed-host-0001"
+	published := running("killed after the platform published", dead, true)
+	unsent := running("killed before the platform call", dead, false)
+	third := running("killed too", dead, false)
+	// A live process holds its presence lock on a connection of its own.
+	alive := "herald-alive-host-0002"
+	conn, err := h.db.SQL().Conn(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hash := fnv.New32a()
+	hash.Write([]byte(alive))
+	if _, err := conn.ExecContext(h.ctx, `SELECT pg_advisory_lock($1, $2)`, int32(0x48524c44), int32(hash.Sum32())); err != nil {
+		t.Fatal(err)
+	}
+	busy := running("running in a live process", alive, false)
+
+	start := time.Now()
+	if err := h.q.Start(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = h.q.Stop(ctx)
+	})
+	calls := h.fake.calls.Load()
+	waitFor(t, "the stopped process's posts published", time.Minute, func() (bool, error) {
+		for _, j := range []app.TargetJob{published, unsent, third} {
+			if h.get(j.Post).Status() != domain.PostPublished {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	t.Logf("resumed %s after the restart", time.Since(start).Round(time.Millisecond))
+	for _, j := range []app.TargetJob{published, unsent, third} {
+		if got := h.fake.published(ref(j)); got != 1 {
+			t.Errorf("post %s published %d times", j.Post, got)
+		}
+	}
+	if got := h.fake.calls.Load() - calls; got != 2 {
+		t.Errorf("%d publish calls after the restart, want 2 (the first post was found by lookup)", got)
+	}
+	// Well past AbsentFor, the live process's job is still its own.
+	time.Sleep(2 * time.Second)
+	var state string
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT state FROM river_job WHERE kind = 'publish_target' AND args->>'post_id' = $1`,
+		string(busy.Post)).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "running" || h.fake.published(ref(busy)) != 0 {
+		t.Errorf("the live process's job is %s, published %d times", state, h.fake.published(ref(busy)))
+	}
 }

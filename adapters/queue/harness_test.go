@@ -229,7 +229,8 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 	}
 	t.Cleanup(listener.Close)
 	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), Publishing: h.pub, Analytics: h.analytic, Webhooks: h.hooks, SoftStop: time.Second,
-		Cleanup: h.db.DeleteExpired, Tuning: queue.Tuning{PublishWorkers: 50, FetchCooldown: 10 * time.Millisecond, PollInterval: 50 * time.Millisecond, TargetTimeout: time.Minute}})
+		Cleanup: h.db.DeleteExpired, Tuning: queue.Tuning{PublishWorkers: 50, FetchCooldown: 10 * time.Millisecond, PollInterval: 50 * time.Millisecond, TargetTimeout: time.Minute},
+		Rescue: queue.RescueConfig{Interval: 200 * time.Millisecond, AbsentFor: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

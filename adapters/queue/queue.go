@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,8 +21,11 @@ import (
 
 // Queue is the River client that works Herald's jobs.
 type Queue struct {
-	client *river.Client[*sql.Tx]
-	db     *sql.DB
+	client  *river.Client[*sql.Tx]
+	db      *sql.DB
+	rescuer *rescuer // nil for an insert-only client
+	stop    context.CancelFunc
+	done    sync.WaitGroup
 }
 
 // Config is what the queue needs from the wiring.
@@ -43,6 +47,10 @@ type Config struct {
 	// Webhooks delivers webhook events; nil leaves the webhooks queue unworked.
 	Webhooks *app.Webhooks
 	Tuning   Tuning
+	// ClientID names this process's River client; empty means NewClientID(). Jobs left
+	// running by a process that stopped are rescued by the others (see rescue.go).
+	ClientID string
+	Rescue   RescueConfig
 }
 
 // Tuning is how hard the publish queue works; BENCHMARKS.md says how these were chosen.
@@ -96,7 +104,11 @@ func New(cfg Config) (*Queue, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return RenewArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "renew_tokens", RunOnStart: true}))
 	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = NewClientID()
+	}
 	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(cfg.DB, cfg.Listener), &river.Config{
+		ID:              cfg.ClientID,
 		Logger:          cfg.Log,
 		Queues:          queues,
 		Workers:         workers,
@@ -110,19 +122,40 @@ func New(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: new client: %w", err)
 	}
-	return &Queue{client: client, db: cfg.DB}, nil
+	q := &Queue{client: client, db: cfg.DB}
+	if cfg.Listener != nil {
+		q.rescuer = newRescuer(cfg.ClientID, cfg.DB, cfg.Listener, cfg.Rescue, cfg.Log)
+	}
+	return q, nil
 }
 
 // Start starts fetching and working jobs; it returns an error when River cannot start.
 func (q *Queue) Start(ctx context.Context) error {
+	if q.rescuer != nil {
+		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		q.stop = stop
+		q.done.Add(2)
+		go func() { defer q.done.Done(); q.rescuer.hold(rctx) }()
+		go func() { defer q.done.Done(); q.rescuer.run(rctx) }()
+	}
 	if err := q.client.Start(ctx); err != nil {
+		q.stopRescuer()
 		return fmt.Errorf("queue: start: %w", err)
 	}
 	return nil
 }
 
+func (q *Queue) stopRescuer() {
+	if q.stop != nil {
+		q.stop()
+		q.done.Wait()
+		q.stop = nil
+	}
+}
+
 // Stop stops fetching and waits for running jobs until ctx ends, then cancels them.
 func (q *Queue) Stop(ctx context.Context) error {
+	defer q.stopRescuer()
 	if err := q.client.Stop(ctx); err != nil {
 		cancelCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

@@ -179,7 +179,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listener pool: %w", err)
 	}
-	lcfg.MinConns, lcfg.MaxConns = 0, 2
+	lcfg.MinConns, lcfg.MaxConns = 0, 3 // River's LISTEN connection and this process's presence lock (queue/rescue.go)
 	if m.listener, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
 		return fmt.Errorf("listener pool: %w", err)
 	}
