@@ -66,7 +66,7 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 	if domain.CodeOf(err) == domain.CodeInternal && st < 500 {
 		msg = pageMessage(st)
 	}
-	if st >= 500 {
+	if st >= 500 && domain.CodeOf(err) != domain.CodeUnavailable {
 		h.Log.ErrorContext(c.Request().Context(), "page failed", "err", err, "path", c.Path(),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		msg = "Something went wrong on our side. It has been logged (request " + c.Response().Header().Get(echo.HeaderXRequestID) + "); please try again."

@@ -58,7 +58,7 @@ func HandleError(err error, c echo.Context, log *slog.Logger) {
 		return
 	}
 	p := toProblem(err)
-	if p.Status >= 500 {
+	if p.Status >= 500 && domain.CodeOf(err) != domain.CodeUnavailable { // a 503 says what to do; nothing to log
 		log.ErrorContext(c.Request().Context(), "request failed", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 			"method", c.Request().Method, "path", c.Path())
 	}

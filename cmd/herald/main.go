@@ -147,6 +147,7 @@ type Main struct {
 	KeyRing   *crypto.KeyRing
 
 	sandbox *sandbox.Sandbox
+	health  *dbHealth
 }
 
 // Run starts everything and returns once Herald accepts requests; the HTTP server then runs
@@ -183,7 +184,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.listener, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
 		return fmt.Errorf("listener pool: %w", err)
 	}
-	if m.authz, err = authz.New(ctx, m.db.Pool(), m.Log); err != nil {
+	m.health = newDBHealth(bg, m.db.Pool().Ping, m.Log)
+	if m.authz, err = authz.New(ctx, m.db.Pool(), slog.New(m.health.quiet(m.Log.Handler()))); err != nil {
 		return err
 	}
 	go func() {
@@ -195,7 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.services(now); err != nil {
 		return err
 	}
-	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: m.Log,
+	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: slog.New(m.health.quiet(m.Log.Handler())),
 		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Analytics: m.Analytics, Webhooks: m.Webhooks, Tuning: m.Tuning}); err != nil {
 		return err
 	}
@@ -218,7 +220,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	met := newMetrics(m.db.Pool(), m.queue.Depth)
+	met := newMetrics(m.db.Pool(), func(ctx context.Context) (map[string]int, error) {
+		d, err := m.queue.Depth(ctx)
+		if postgres.Unreachable(err) {
+			m.health.failed()
+		}
+		return d, err
+	})
 	jobs, startJobs, err := m.queue.Dashboard(jobsPrefix, m.Log)
 	if err != nil {
 		return err
@@ -229,7 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("job dashboard: %w", err)
 	}
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, jobs, met, m.ready)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, jobs, met, m.ready, m.health)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
@@ -383,6 +391,9 @@ func (m *Main) Close() error {
 	}
 	if m.stop != nil {
 		m.stop()
+	}
+	if m.health != nil {
+		m.health.wg.Wait()
 	}
 	if m.listener != nil {
 		m.listener.Close()

@@ -88,14 +88,20 @@ type depthCollector struct {
 	depth func(context.Context) (map[string]int, error)
 }
 
-func (d depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- depthDesc }
+func (d depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- depthDesc; ch <- dbUpDesc }
+
+var dbUpDesc = prometheus.NewDesc("herald_database_up", "1 when the queue depth could be read from the database, 0 when it could not.", nil, nil)
 
 func (d depthCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	counts, err := d.depth(ctx)
+	up := 1.0
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(depthDesc, err)
+		up = 0 // the scrape still answers: the other metrics, and this one saying why depth is missing
+	}
+	ch <- prometheus.MustNewConstMetric(dbUpDesc, prometheus.GaugeValue, up)
+	if err != nil {
 		return
 	}
 	for state, n := range counts {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ui"
@@ -41,7 +42,7 @@ const maxBody = "10M"
 // newServer returns Echo with the middleware every request goes through, the JSON API under
 // /api/v1, the web app at the root, the job dashboard (jobs, when not nil) at jobsPrefix
 // and the operations endpoints.
-func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, jobs http.Handler, met *metrics, ready func(context.Context) error) *echo.Echo {
+func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, jobs http.Handler, met *metrics, ready func(context.Context) error, health *dbHealth) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -53,6 +54,9 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))...)
 	}
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if health != nil {
+			err = health.check(err)
+		}
 		if isAPI(c.Request()) {
 			httpapi.HandleError(err, c, log)
 			return
@@ -86,7 +90,11 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 		defer cancel()
 		if err := ready(ctx); err != nil {
-			log.WarnContext(ctx, "not ready", "err", err)
+			if health != nil && postgres.Unreachable(err) {
+				health.failed() // logged once for the whole outage
+			} else {
+				log.WarnContext(ctx, "not ready", "err", err)
+			}
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database or queue unreachable"})
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
@@ -200,8 +208,8 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			r := c.Request()
 			level := slog.LevelInfo
-			if c.Response().Status >= 500 {
-				level = slog.LevelError
+			if c.Response().Status >= 500 && c.Response().Status != http.StatusServiceUnavailable {
+				level = slog.LevelError // a 503 is an answer (an outage, logged once, or no AI provider), not a fault
 			}
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/static/") {
 				level = slog.LevelDebug
