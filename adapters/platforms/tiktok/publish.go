@@ -341,6 +341,9 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		var st publishStatus
 		err := a.call(ctx, http.MethodPost, "/v2/post/publish/status/fetch/", nil, token, map[string]string{"publish_id": publishID}, &st)
 		if err != nil {
+			if ctx.Err() != nil { // cancelled or out of time mid-call: a plain context error, as between polls
+				return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, status unknown: %w", publishID, ctx.Err())
+			}
 			// %v, not %w: the status call's class must not make the publish look undelivered.
 			return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, status unknown: %v", publishID, err)
 		}
