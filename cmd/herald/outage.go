@@ -22,7 +22,6 @@ type dbHealth struct {
 	ping func(context.Context) error
 	log  *slog.Logger
 	down atomic.Bool
-	mu   sync.Mutex
 	stop context.Context
 	wg   sync.WaitGroup
 }
