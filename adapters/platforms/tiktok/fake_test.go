@@ -36,6 +36,7 @@ type fake struct {
 	users        map[string]*creator // open_id -> creator
 	verified     []string            // URL prefixes verified for PULL_FROM_URL
 	statuses     []string            // the statuses a publish goes through, last one sticks
+	polling      func(polls int)     // called as a status poll arrives, before it is answered, with the count
 	failReason   string              // fail_reason when the last status is FAILED
 	publishes    map[string]*publish // publish_id -> publish
 	failures     map[string][]injected
@@ -803,6 +804,9 @@ func (f *fake) serveStatus(w http.ResponseWriter, r *http.Request, g *grant) {
 	}
 	st := statuses[min(p.polls, len(statuses)-1)]
 	p.polls++
+	if f.polling != nil {
+		f.polling(p.polls)
+	}
 	data := map[string]any{"status": st}
 	switch st {
 	case "PUBLISH_COMPLETE":
