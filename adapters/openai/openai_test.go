@@ -394,19 +394,19 @@ func TestGenerator_Generate(t *testing.T) {
 
 	t.Run("SlowServerTimesOut", func(t *testing.T) {
 		t.Parallel()
+		// The server answers only after Generate has returned: the timeout alone ends the
+		// wait (no wall-clock margin to miss on a busy machine).
+		release := make(chan struct{})
 		f := newFake(t, func(n int, r seen) reply {
-			time.Sleep(600 * time.Millisecond)
+			<-release
 			return completion(captions("linkedin", "instagram"), 1, 1)
 		})
 		g := newTestGenerator(f, Config{Timeout: 200 * time.Millisecond})
 
-		start := time.Now()
 		_, err := g.Generate(context.Background(), launch)
+		close(release)
 		if e := errorOf(t, err); e.Code != domain.CodeUnavailable {
 			t.Errorf("err = %v, want CodeUnavailable", err)
-		}
-		if took := time.Since(start); took > 500*time.Millisecond {
-			t.Errorf("Generate took %v, want the 200ms timeout", took)
 		}
 	})
 

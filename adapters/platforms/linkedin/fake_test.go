@@ -39,7 +39,7 @@ type fakeLinkedIn struct {
 	stats         map[string][3]int64 // post URN -> impressions, unique impressions, shares
 	statsDenied   bool
 	failNext      map[string]fakeFailure // route -> the next answer
-	slowPosts     time.Duration
+	loseAnswer    func()                 // when set, a created post's answer is never sent: this is called and the fake waits for the client to give up
 	videos        map[string]*fakeVideo
 	videoPartSize int // bytes per upload instruction
 	videoPolls    int // status checks a finalized video stays PROCESSING
@@ -550,14 +550,19 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, sub st
 			return
 		}
 	}
-	if f.slowPosts > 0 {
-		f.mu.Unlock()
-		time.Sleep(f.slowPosts)
-		f.mu.Lock()
-	}
 	f.seq++
 	id := fmt.Sprintf("urn:li:share:70%d", f.seq)
 	f.posts = append(f.posts, &fakePost{id: id, author: body.Author, commentary: *body.Commentary, rendered: renderLittle(*body.Commentary), content: content, createdAt: time.Now().UnixMilli()})
+	if lose := f.loseAnswer; lose != nil {
+		f.mu.Unlock()
+		lose()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		f.mu.Lock()
+		return
+	}
 	w.Header().Set("x-restli-id", id)
 	w.WriteHeader(http.StatusCreated)
 }
