@@ -80,19 +80,15 @@ func (a *AI) Suggest(ctx context.Context, actor domain.Actor, in SuggestInput) (
 	if err != nil {
 		return Suggestions{}, err
 	}
-	month := domain.MonthOf(a.now())
+	now := a.now()
+	month := domain.MonthOf(now)
+	var plan domain.Plan
 	err = a.store.Read(ctx, func(tx ports.Tx) error {
 		c, err := tx.Companies().Get(ctx, actor.CompanyID)
 		if err != nil {
 			return err
 		}
-		prompt, completion, err := tx.AIUsage().Get(ctx, actor.CompanyID, month)
-		if err != nil {
-			return err
-		}
-		if err := c.Plan.CheckAITokens(prompt+completion, month, a.now()); err != nil {
-			return err
-		}
+		plan = c.Plan
 		voice := voiceOf(c.Settings)
 		req.VoiceDescription, req.AvoidWords, req.DefaultHashtags = voice.Description, voice.AvoidWords, voice.DefaultHashtags
 		return nil
@@ -100,15 +96,57 @@ func (a *AI) Suggest(ctx context.Context, actor domain.Actor, in SuggestInput) (
 	if err != nil {
 		return Suggestions{}, err
 	}
+	// Reserve the most this request can cost before calling the provider, so concurrent
+	// requests cannot all pass the check and spend past the allowance; settle with what it
+	// really cost afterwards, giving the rest back.
+	need := estimateTokens(req)
+	var id string
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		var used, reserved int64
+		var err error
+		id, used, reserved, err = tx.AIUsage().Reserve(ctx, actor.CompanyID, month, need, plan.Limits().AITokensPerMonth, now, now.Add(aiReservationTTL))
+		if err != nil || id != "" {
+			return err
+		}
+		return plan.CheckAIRoom(used, reserved, need, month, now)
+	})
+	if err != nil {
+		return Suggestions{}, err
+	}
 	out, err := a.generate(ctx, req)
-	if out.PromptTokens+out.CompletionTokens > 0 {
-		if uerr := a.store.InTx(ctx, func(tx ports.Tx) error {
-			return tx.AIUsage().Add(ctx, actor.CompanyID, month, out.PromptTokens, out.CompletionTokens)
-		}); uerr != nil && err == nil {
+	// Settled even when the caller went away: the provider may have counted the tokens.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if uerr := a.store.InTx(sctx, func(tx ports.Tx) error {
+		return tx.AIUsage().Settle(sctx, actor.CompanyID, id, month, out.PromptTokens, out.CompletionTokens)
+	}); uerr != nil {
+		if err == nil {
 			err = uerr
 		}
+		a.log.ErrorContext(ctx, "settle AI tokens; the reservation expires by itself", "company", actor.CompanyID, "err", uerr)
 	}
 	return out, err
+}
+
+// Reservations of AI tokens: how long one outlives a request that never settled it (a
+// crash), and the estimate of a request's most tokens.
+const (
+	aiReservationTTL = 10 * time.Minute
+	// aiPromptOverhead is the instructions and the answer's JSON schema around what the
+	// person typed; aiPerPlatform is one caption with its hashtags.
+	aiPromptOverhead = 1_500
+	aiPerPlatform    = 1_000
+)
+
+// estimateTokens is the most tokens req may cost: a token covers at least one byte of
+// text, so the bytes sent bound the prompt; and a second request may ask again for
+// captions that broke their platform's rules.
+func estimateTokens(req ports.CaptionRequest) int64 {
+	n := len(req.Brief) + len(req.Tone) + len(req.Language) + len(req.VoiceDescription)
+	for _, w := range append(append([]string(nil), req.AvoidWords...), req.DefaultHashtags...) {
+		n += len(w) + 1
+	}
+	return 2 * int64(aiPromptOverhead+n+aiPerPlatform*len(req.Platforms))
 }
 
 // generate asks for captions, asks again once for those that break their platform's rules

@@ -173,7 +173,7 @@ func TestSuggest_RolesInputQuotaAndNoProvider(t *testing.T) {
 	}
 	gen := &scripted{answer: func(n int, req ports.CaptionRequest) (ports.CaptionResult, error) {
 		res := each(req, func(domain.Platform) string { return "ok" })
-		res.PromptTokens = 15_000 // free plan: 20,000 a month
+		res.PromptTokens = 9_000 // free plan: 20,000 a month
 		return res, nil
 	}}
 	w := setup(t, gen)
@@ -205,13 +205,18 @@ func TestSuggest_RolesInputQuotaAndNoProvider(t *testing.T) {
 	if _, err := w.ai.Suggest(ctx, w.owner, in); err != nil {
 		t.Fatalf("second request under the allowance: %v", err)
 	}
+	// 18,100 used: the 1,900 left are less than a request may cost, so the third is
+	// refused before it reaches the provider, until next month.
 	_, err := w.ai.Suggest(ctx, w.owner, in)
 	var de *domain.Error
-	if !errors.As(err, &de) || de.Code != domain.CodeRateLimited || de.RetryAfter <= 0 || !strings.Contains(de.Message, "20,000") {
+	if !errors.As(err, &de) || de.Code != domain.CodeRateLimited || de.RetryAfter < 24*time.Hour || !strings.Contains(de.Message, "20,000") {
 		t.Errorf("over the allowance: %v", err)
 	}
 	if len(gen.asked) != 2 {
 		t.Errorf("the provider was asked %d times, want 2 (the third was refused before)", len(gen.asked))
+	}
+	if u, _ := w.ai.Usage(ctx, w.owner); u.PromptTokens+u.CompletionTokens > u.Allowance {
+		t.Errorf("usage %+v is past the allowance", u)
 	}
 	// The rival company's allowance is its own.
 	if _, err := w.ai.Suggest(ctx, w.other, in); err != nil {
@@ -256,5 +261,99 @@ func TestAnalyticsZone_OwnersSetItToAValidZone(t *testing.T) {
 	}
 	if z, _ := an.Zone(ctx, w.other); z != "UTC" {
 		t.Errorf("another company's zone = %q", z)
+	}
+}
+
+// TestSuggest_ConcurrentRequestsNeverSpendPastTheAllowance sends 10 requests at once on the
+// free plan (20,000 tokens a month) against a provider that holds every call until all
+// requests have either reached it or been refused: the tokens reserved at once and the
+// tokens recorded never pass the allowance, and the refused requests say when to retry.
+// A failed call gives its whole reservation back.
+func TestSuggest_ConcurrentRequestsNeverSpendPastTheAllowance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const n = 10
+	release := make(chan struct{})
+	var entered atomic.Int64
+	gen := &scripted{answer: func(_ int, req ports.CaptionRequest) (ports.CaptionResult, error) {
+		entered.Add(1)
+		<-release
+		res := each(req, func(domain.Platform) string { return "ok" })
+		res.PromptTokens, res.CompletionTokens = 3_000, 1_000 // within what a request may cost
+		return res, nil
+	}}
+	w := setup(t, gen)
+	in := app.SuggestInput{Brief: "Our spring sale starts Monday", Platforms: []domain.Platform{domain.LinkedIn}}
+	errs := make(chan error, n)
+	var refused atomic.Int64
+	for range n {
+		go func() {
+			_, err := w.ai.Suggest(ctx, w.owner, in)
+			if err != nil {
+				refused.Add(1)
+			}
+			errs <- err
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for entered.Load()+refused.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: %d requests at the provider, %d refused, of %d", entered.Load(), refused.Load(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	atProvider := entered.Load()
+	close(release)
+	var ok int
+	for range n {
+		err := <-errs
+		var de *domain.Error
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &de) && de.Code == domain.CodeRateLimited && de.RetryAfter > 0:
+		default:
+			t.Errorf("a concurrent request: %v, want success or rate_limited with a retry time", err)
+		}
+	}
+	if ok == 0 || ok == n || int64(ok) != atProvider {
+		t.Errorf("%d of %d requests succeeded, %d reached the provider: want some refused, and only the admitted ones at the provider", ok, n, atProvider)
+	}
+	u, err := w.ai.Usage(ctx, w.owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.PromptTokens + u.CompletionTokens; got > u.Allowance || got != int64(ok)*4_000 {
+		t.Errorf("recorded %d tokens for %d answered requests; allowance %d", got, ok, u.Allowance)
+	}
+	// Sequential requests go on until the rest is too small for one, never past it.
+	for range n {
+		if _, err := w.ai.Suggest(ctx, w.owner, in); err != nil {
+			break
+		}
+	}
+	if u, _ := w.ai.Usage(ctx, w.owner); u.PromptTokens+u.CompletionTokens > u.Allowance {
+		t.Errorf("sequential requests recorded %d tokens, past the allowance %d", u.PromptTokens+u.CompletionTokens, u.Allowance)
+	}
+
+	// A failed call gives its reservation back: the next request has the whole allowance.
+	var calls atomic.Int64
+	failing := setup(t, &scripted{answer: func(_ int, req ports.CaptionRequest) (ports.CaptionResult, error) {
+		if calls.Add(1) <= 3 {
+			return ports.CaptionResult{}, &domain.Error{Code: domain.CodeUnavailable, Message: "The AI service is down."}
+		}
+		return each(req, func(domain.Platform) string { return "ok" }), nil
+	}})
+	for range 3 {
+		if _, err := failing.ai.Suggest(ctx, failing.owner, in); domain.CodeOf(err) != domain.CodeUnavailable {
+			t.Fatalf("failing provider: %v", err)
+		}
+	}
+	if _, err := failing.ai.Suggest(ctx, failing.owner, in); err != nil {
+		t.Errorf("after three failed calls (their reservations given back): %v", err)
+	}
+	var held int
+	if err := failing.store.Pool().QueryRow(ctx, `SELECT count(*) FROM ai_reservations WHERE company_id = $1`, failing.owner.CompanyID).Scan(&held); err != nil || held != 0 {
+		t.Errorf("reservations left after every request settled: %d (%v)", held, err)
 	}
 }

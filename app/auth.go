@@ -226,7 +226,8 @@ func LoadZone(zone string) (*time.Location, error) {
 	return loc, nil
 }
 
-// CreateToken issues a personal API token for the user. Errors: CodeInvalid (name, expiry).
+// CreateToken issues a personal API token for the user. A person whose every company is
+// suspended cannot make new tokens. Errors: CodeInvalid (name, expiry), CodeSuspended.
 func (a *Auth) CreateToken(ctx context.Context, user domain.UserID, name string, expires time.Time) (Issued, error) {
 	now := a.now()
 	t, err := domain.NewPersonalToken(user, name, expires, now)
@@ -235,6 +236,13 @@ func (a *Auth) CreateToken(ctx context.Context, user domain.UserID, name string,
 	}
 	var issued Issued
 	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		ms, err := tx.Memberships().ForUser(ctx, user)
+		if err != nil {
+			return err
+		}
+		if err := onlySuspended(ms); err != nil {
+			return err
+		}
 		if issued, err = issue(ctx, tx, t); err != nil {
 			return err
 		}
@@ -365,6 +373,20 @@ func reloadAll(ctx context.Context, authz ports.Authorizer, log *slog.Logger, co
 			log.ErrorContext(ctx, "reload roles", "company", c, "err", err)
 		}
 	}
+}
+
+// onlySuspended returns CodeSuspended, with the first one's reason, when every one of the
+// memberships is in a suspended company (none at all is fine).
+func onlySuspended(ms []domain.Membership) error {
+	for _, m := range ms {
+		if m.CompanyStatus != domain.CompanySuspended {
+			return nil
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	return domain.SuspendedError(ms[0].CompanyStatusReason)
 }
 
 // issue creates a token with a new random secret and returns the secret once.

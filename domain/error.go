@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -24,7 +25,20 @@ const (
 	CodeUnavailable     Code = "unavailable" // a dependency is down or not configured
 	CodeStale           Code = "stale"       // the caller's version (If-Match) is not the current one
 	CodeInternal        Code = "internal"    // everything unclassified; details only in the log
+	// CodeSuspended refuses a change in a suspended company: its members may sign in, read,
+	// export and delete, nothing else.
+	CodeSuspended Code = "company_suspended"
 )
+
+// SuspendedError is the answer to a change in a suspended company; reason is the
+// operator's, shown to its members.
+func SuspendedError(reason string) *Error {
+	msg := "This company is suspended"
+	if reason != "" {
+		msg += " (" + strings.TrimRight(reason, ". ") + ")"
+	}
+	return &Error{Code: CodeSuspended, Message: msg + ". Its members can sign in, read, export and delete its data, but change nothing else. Contact the operator of this Herald."}
+}
 
 // Error is Herald's error. Message is written for the person using Herald; Err is the
 // cause, kept for the log and never shown. RetryAfter is set with CodeRateLimited.

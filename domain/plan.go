@@ -131,6 +131,25 @@ func (p Plan) CheckAITokens(used int64, month, now time.Time) error {
 		thousands64(allowance), month.Format("January"), p.Title(), next.Format("2 January"))}
 }
 
+// CheckAIRoom returns CodeRateLimited when a request that may cost up to need tokens
+// cannot be reserved: with the wait until the next month when used tokens have spent the
+// allowance or leave less than need, and a few seconds when other requests in flight
+// (reserved) hold the rest. Call it only after a reservation found no room.
+func (p Plan) CheckAIRoom(used, reserved, need int64, month, now time.Time) error {
+	if err := p.CheckAITokens(used, month, now); err != nil {
+		return err
+	}
+	allowance := p.Limits().AITokensPerMonth
+	if allowance != Unlimited && used+need > allowance {
+		next := month.AddDate(0, 1, 0)
+		return &Error{Code: CodeRateLimited, RetryAfter: next.Sub(now), Message: fmt.Sprintf(
+			"This company has %s of its %s AI tokens for %s left (the %s plan's allowance), and a request may need up to %s; more are available on %s, or with a bigger plan.",
+			thousands64(allowance-used), thousands64(allowance), month.Format("January"), p.Title(), thousands64(need), next.Format("2 January"))}
+	}
+	return &Error{Code: CodeRateLimited, RetryAfter: 5 * time.Second,
+		Message: "Other AI requests of this company are using the rest of this month's allowance right now. Try again in a few seconds."}
+}
+
 // MonthOf is the first instant of t's calendar month in UTC: the period of the monthly limits.
 func MonthOf(t time.Time) time.Time {
 	t = t.UTC()

@@ -50,4 +50,13 @@ type AIUsage interface {
 	Add(ctx context.Context, company domain.CompanyID, month time.Time, prompt, completion int64) error
 	// Get returns the tokens the company used in month; zero when none.
 	Get(ctx context.Context, company domain.CompanyID, month time.Time) (prompt, completion int64, err error)
+	// Reserve holds tokens of the company's month for one request until expires, only while
+	// the month's used tokens, the unexpired reservations and tokens together stay within
+	// allowance (domain.Unlimited: always). Concurrent calls for one company are serialized,
+	// so they can never reserve more than the allowance between them. It returns the
+	// reservation's id, or "" when there is no room, with the used and reserved tokens it saw.
+	Reserve(ctx context.Context, company domain.CompanyID, month time.Time, tokens, allowance int64, now, expires time.Time) (id string, used, reserved int64, err error)
+	// Settle ends reservation id and counts the request's real tokens (zero for a failed
+	// request gives the whole reservation back). An expired or unknown id still counts the tokens.
+	Settle(ctx context.Context, company domain.CompanyID, id string, month time.Time, prompt, completion int64) error
 }

@@ -24,7 +24,7 @@ func status(err error) int {
 		return http.StatusNotFound
 	case domain.CodeConflict:
 		return http.StatusConflict
-	case domain.CodeForbidden, domain.CodeLimit:
+	case domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended:
 		return http.StatusForbidden
 	case domain.CodeUnauthenticated:
 		return http.StatusUnauthorized

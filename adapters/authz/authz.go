@@ -33,9 +33,14 @@ const Channel = "herald_authz"
 // Enforcer decides permissions from Casbin's in-memory copy of the role assignments.
 type Enforcer struct {
 	e        *casbin.SyncedEnforcer
+	ad       *adapter
 	pool     *pgxpool.Pool
 	log      *slog.Logger
 	reloadMu sync.Mutex // one reload at a time, so an older snapshot never replaces a newer one
+
+	mu         sync.RWMutex
+	generation int64                       // authz_state.generation of the loaded snapshot
+	suspended  map[domain.CompanyID]string // suspended companies of the snapshot, with the reason
 }
 
 var _ ports.Authorizer = (*Enforcer)(nil)
@@ -47,20 +52,30 @@ func New(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (*Enforcer, 
 	if err != nil {
 		return nil, fmt.Errorf("authz: model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, &adapter{pool: pool})
+	ad := &adapter{pool: pool}
+	e, err := casbin.NewSyncedEnforcer(m, ad)
 	if err != nil {
 		return nil, fmt.Errorf("authz: load: %w", err)
 	}
 	e.EnableAutoSave(false)
-	return &Enforcer{e: e, pool: pool, log: log}, nil
+	a := &Enforcer{e: e, ad: ad, pool: pool, log: log}
+	a.generation, a.suspended = ad.generation, ad.suspended
+	return a, nil
 }
 
 func subject(u domain.UserID) string { return "user:" + string(u) }
 func dom(c domain.CompanyID) string  { return "company:" + string(c) }
 
 // Can implements ports.Authorizer. It decides from the stored memberships only, never from
-// the role the actor carries.
+// the role the actor carries, and from the database's state as it is now: when any
+// instance (or the command line, or SQL by hand) changed a role, a superadmin or a
+// company's status since this instance loaded its copy, it reloads first. A suspended
+// company's members may read, and export or delete the company's data, nothing else: other
+// changes answer CodeSuspended with the operator's reason.
 func (a *Enforcer) Can(ctx context.Context, actor domain.Actor, res domain.Resource, act domain.Action) error {
+	if err := a.fresh(ctx); err != nil {
+		return err
+	}
 	d := "*"
 	if res != domain.ResourceTenants {
 		if actor.CompanyID == "" {
@@ -75,7 +90,38 @@ func (a *Enforcer) Can(ctx context.Context, actor domain.Actor, res domain.Resou
 	if !ok {
 		return forbidden(res, act)
 	}
+	if res != domain.ResourceTenants && act == domain.ActionWrite && res != domain.ResourceData {
+		a.mu.RLock()
+		reason, suspended := a.suspended[actor.CompanyID]
+		a.mu.RUnlock()
+		if suspended {
+			return domain.SuspendedError(reason)
+		}
+	}
 	return nil
+}
+
+// fresh reloads the copy when the database's generation is newer than the loaded one.
+func (a *Enforcer) fresh(ctx context.Context) error {
+	var g int64
+	if err := a.pool.QueryRow(ctx, `SELECT generation FROM authz_state`).Scan(&g); err != nil {
+		return fmt.Errorf("authz: generation: %w", err)
+	}
+	a.mu.RLock()
+	loaded := a.generation
+	a.mu.RUnlock()
+	if g <= loaded {
+		return nil
+	}
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	a.mu.RLock()
+	loaded = a.generation
+	a.mu.RUnlock()
+	if g <= loaded { // another request reloaded while this one waited
+		return nil
+	}
+	return a.load()
 }
 
 func forbidden(res domain.Resource, act domain.Action) error {
@@ -99,9 +145,17 @@ func forbidden(res domain.Resource, act domain.Action) error {
 func (a *Enforcer) Reload(ctx context.Context, _ domain.CompanyID) error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	return a.load()
+}
+
+// load reads the snapshot and swaps it in; the caller holds reloadMu.
+func (a *Enforcer) load() error {
 	if err := a.e.LoadPolicy(); err != nil {
 		return fmt.Errorf("authz: reload: %w", err)
 	}
+	a.mu.Lock()
+	a.generation, a.suspended = a.ad.generation, a.ad.suspended
+	a.mu.Unlock()
 	return nil
 }
 
@@ -146,7 +200,13 @@ func (r reloader) HandleBacklog(ctx context.Context, _ string, _ *pgx.Conn) erro
 
 // adapter is a read-only Casbin adapter: policy rows from package policies, grouping rows
 // from memberships and superadmins. Memberships are written by the postgres adapter.
-type adapter struct{ pool *pgxpool.Pool }
+// LoadPolicy also reads, in the same snapshot, the generation and the suspended companies;
+// the Enforcer takes them after each load (loads are serialized by reloadMu).
+type adapter struct {
+	pool       *pgxpool.Pool
+	generation int64
+	suspended  map[domain.CompanyID]string
+}
 
 var errReadOnly = errors.New("authz: role assignments are memberships; change them through the app")
 
@@ -161,7 +221,34 @@ func (ad *adapter) LoadPolicy(m model.Model) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rows, err := ad.pool.Query(ctx, `
+	// One snapshot for the generation and what it counts, so a reload never records a
+	// generation newer than the assignments it read.
+	tx, err := ad.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("authz: read memberships: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var generation int64
+	if err := tx.QueryRow(ctx, `SELECT generation FROM authz_state`).Scan(&generation); err != nil {
+		return fmt.Errorf("authz: read generation: %w", err)
+	}
+	suspended := map[domain.CompanyID]string{}
+	srows, err := tx.Query(ctx, `SELECT id, status_reason FROM companies WHERE status = 'suspended'`)
+	if err != nil {
+		return fmt.Errorf("authz: read suspended companies: %w", err)
+	}
+	for srows.Next() {
+		var id, reason string
+		if err := srows.Scan(&id, &reason); err != nil {
+			srows.Close()
+			return fmt.Errorf("authz: read suspended companies: %w", err)
+		}
+		suspended[domain.CompanyID(id)] = reason
+	}
+	if err := srows.Err(); err != nil {
+		return fmt.Errorf("authz: read suspended companies: %w", err)
+	}
+	rows, err := tx.Query(ctx, `
 		SELECT 'g', 'user:' || user_id, role, 'company:' || company_id FROM memberships
 		UNION ALL
 		SELECT 'g2', 'user:' || id, 'superadmin', '' FROM users WHERE is_superadmin`)
@@ -182,7 +269,11 @@ func (ad *adapter) LoadPolicy(m model.Model) error {
 			return fmt.Errorf("authz: load assignment: %w", err)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("authz: read memberships: %w", err)
+	}
+	ad.generation, ad.suspended = generation, suspended
+	return nil
 }
 
 func (ad *adapter) SavePolicy(model.Model) error                              { return errReadOnly }

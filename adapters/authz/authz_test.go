@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,6 +202,101 @@ func TestReload_ConcurrentReloadsKeepTheNewest(t *testing.T) {
 	for err := range errs {
 		if err != nil {
 			t.Errorf("a member added and reloaded: %v", err)
+		}
+	}
+}
+
+// TestCan_ChangesTakeEffectAtOnceOnEveryInstance runs two enforcers on one database, as two
+// Herald instances, neither listening for notifications: a superadmin made, a role demoted
+// and a company suspended by plain SQL (as `herald admin create-superadmin` in another
+// process, or an operator by hand) are decided on at the very next check by both.
+func TestCan_ChangesTakeEffectAtOnceOnEveryInstance(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	ctx := context.Background()
+	one, two := newEnforcer(t, w.pool), newEnforcer(t, w.pool)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := w.pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	viewer := domain.Actor{UserID: w.users[domain.RoleViewer]}
+	for i, e := range []*authz.Enforcer{one, two} {
+		if err := e.Can(ctx, viewer, domain.ResourceTenants, domain.ActionRead); domain.CodeOf(err) != domain.CodeForbidden {
+			t.Fatalf("instance %d: a viewer reads tenants before the grant: %v", i+1, err)
+		}
+	}
+	exec(`UPDATE users SET is_superadmin = true WHERE id = $1`, viewer.UserID)
+	for i, e := range []*authz.Enforcer{one, two} {
+		if err := e.Can(ctx, viewer, domain.ResourceTenants, domain.ActionRead); err != nil {
+			t.Errorf("instance %d: the new superadmin reads tenants: %v, want allowed at once", i+1, err)
+		}
+	}
+	exec(`UPDATE users SET is_superadmin = false WHERE id = $1`, viewer.UserID)
+	for i, e := range []*authz.Enforcer{one, two} {
+		if err := e.Can(ctx, viewer, domain.ResourceTenants, domain.ActionRead); domain.CodeOf(err) != domain.CodeForbidden {
+			t.Errorf("instance %d: a former superadmin reads tenants: %v, want forbidden at once", i+1, err)
+		}
+	}
+
+	admin := domain.Actor{UserID: w.users[domain.RoleAdmin], CompanyID: w.company}
+	exec(`UPDATE memberships SET role = 'viewer' WHERE company_id = $1 AND user_id = $2`, w.company, admin.UserID)
+	for i, e := range []*authz.Enforcer{one, two} {
+		if err := e.Can(ctx, admin, domain.ResourceMembers, domain.ActionWrite); domain.CodeOf(err) != domain.CodeForbidden {
+			t.Errorf("instance %d: a demoted admin invites: %v, want forbidden at once", i+1, err)
+		}
+	}
+	exec(`UPDATE memberships SET role = 'admin' WHERE company_id = $1 AND user_id = $2`, w.company, admin.UserID)
+	for i, e := range []*authz.Enforcer{one, two} {
+		if err := e.Can(ctx, admin, domain.ResourceMembers, domain.ActionWrite); err != nil {
+			t.Errorf("instance %d: a promoted viewer invites: %v, want allowed at once", i+1, err)
+		}
+	}
+}
+
+// TestCan_SuspendedCompanyReadsExportsAndDeletesOnly: every change but the company's data
+// deletion answers CodeSuspended with the operator's reason, on every instance at once;
+// reading stays allowed; reactivation allows changes again.
+func TestCan_SuspendedCompanyReadsExportsAndDeletesOnly(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	ctx := context.Background()
+	one, two := newEnforcer(t, w.pool), newEnforcer(t, w.pool)
+	owner := domain.Actor{UserID: w.users[domain.RoleOwner], CompanyID: w.company}
+	if _, err := w.pool.Exec(ctx, `UPDATE companies SET status = 'suspended', status_reason = 'Unpaid invoice 42' WHERE id = $1`, w.company); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range []*authz.Enforcer{one, two} {
+		for _, res := range domain.CompanyResources {
+			if expected[domain.RoleOwner][res] == "" {
+				continue
+			}
+			if err := e.Can(ctx, owner, res, domain.ActionRead); err != nil {
+				t.Errorf("instance %d: suspended owner reads %s: %v", i+1, res, err)
+			}
+			if expected[domain.RoleOwner][res] != "rw" {
+				continue
+			}
+			err := e.Can(ctx, owner, res, domain.ActionWrite)
+			switch {
+			case res == domain.ResourceData && err != nil:
+				t.Errorf("instance %d: suspended owner deletes the company's data: %v, want allowed", i+1, err)
+			case res != domain.ResourceData && (domain.CodeOf(err) != domain.CodeSuspended || !strings.Contains(domain.MessageOf(err), "Unpaid invoice 42")):
+				t.Errorf("instance %d: suspended owner writes %s: %v, want company_suspended naming the reason", i+1, res, err)
+			}
+		}
+		// The other company is not affected.
+		if err := e.Can(ctx, domain.Actor{UserID: w.users[domain.RoleOwner], CompanyID: w.other}, domain.ResourcePosts, domain.ActionWrite); domain.CodeOf(err) != domain.CodeForbidden {
+			t.Errorf("instance %d: non-member in another company: %v", i+1, err)
+		}
+	}
+	if _, err := w.pool.Exec(ctx, `UPDATE companies SET status = 'active' WHERE id = $1`, w.company); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range []*authz.Enforcer{one, two} {
+		if err := e.Can(ctx, owner, domain.ResourcePosts, domain.ActionWrite); err != nil {
+			t.Errorf("instance %d: reactivated owner writes posts: %v", i+1, err)
 		}
 	}
 }

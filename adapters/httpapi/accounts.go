@@ -93,7 +93,7 @@ func (a *API) accountCallback(c echo.Context) error {
 		v.Set("connect_error", "expired")
 	case q.Get("error") == "access_denied" && domain.CodeOf(err) == domain.CodeForbidden:
 		v.Set("connect_error", "denied")
-	case domain.CodeOf(err) == domain.CodeForbidden:
+	case domain.CodeOf(err) == domain.CodeForbidden || domain.CodeOf(err) == domain.CodeSuspended:
 		v.Set("connect_error", "forbidden")
 	case domain.CodeOf(err) == domain.CodeInvalid:
 		v.Set("connect_error", "refused")

@@ -36,7 +36,7 @@ func status(code domain.Code) int {
 		return http.StatusNotFound
 	case domain.CodeConflict:
 		return http.StatusConflict
-	case domain.CodeForbidden, domain.CodeLimit:
+	case domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended:
 		return http.StatusForbidden
 	case domain.CodeUnauthenticated:
 		return http.StatusUnauthorized

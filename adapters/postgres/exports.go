@@ -57,7 +57,8 @@ var companySections = []section{
 
 // companyLeftOut are tenant tables the company export leaves out on purpose, with why.
 var companyLeftOut = map[string]string{
-	"oauth_states": "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
+	"oauth_states":    "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
+	"ai_reservations": "AI tokens held while a request is at the provider: gone when it answers, counted in ai_usage",
 }
 
 // userSections is what a person's export holds, in this order.

@@ -417,6 +417,7 @@ func TestPublish_SuspendedCompanyAndDisconnectedAccount(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
 	p := h.draft("suspended")
+	q := h.draft("not while suspended") // drafted before: a suspended company cannot write posts
 	s, err := h.posts.Schedule(h.ctx, h.owner, p.ID, time.Now().Add(time.Hour), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -435,8 +436,7 @@ func TestPublish_SuspendedCompanyAndDisconnectedAccount(t *testing.T) {
 	if got.Status() != domain.PostFailed || !strings.Contains(got.Targets[0].Reason(), "suspended") || h.fake.calls.Load() != 0 {
 		t.Errorf("suspended: post %s, reason %q, calls %d", got.Status(), got.Targets[0].Reason(), h.fake.calls.Load())
 	}
-	q := h.draft("not while suspended")
-	if _, err := h.posts.Schedule(h.ctx, h.owner, q.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeForbidden {
+	if _, err := h.posts.Schedule(h.ctx, h.owner, q.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeSuspended {
 		t.Errorf("schedule while suspended: %v", err)
 	}
 	setStatus(domain.CompanyActive)

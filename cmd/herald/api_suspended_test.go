@@ -1,0 +1,130 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/app"
+)
+
+// TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork walks every route Echo
+// has, so a route added later is covered without touching this test. Once the operator
+// suspends a company, each route that changes it (JSON API and pages) answers 403: the API
+// with the problem type company_suspended and the operator's reason, the pages with a page
+// saying so. Reading still works; so do the company's export and deletion and the person's
+// own export; sign-out and revoking tokens stay allowed, a new API token is refused.
+func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	root := superadmin(t, m, c)
+	owner := register(t, c, "suspended")
+	oc := c.with(owner.token, owner.companyID)
+	// Real resources, so every request is well formed and reaches the permission check.
+	account := connectSandboxAPI(t, oc, "suspended")
+	st, _, post := oc.do("POST", "/api/v1/posts", map[string]any{"content": "Hello", "account_ids": []string{account}})
+	if st != http.StatusCreated {
+		t.Fatalf("create post = %d %v", st, post)
+	}
+	postID := post["id"].(string)
+	ids := map[string]string{":id": postID, ":account_id": account, ":platform": "sandbox"}
+	bodies := map[string]string{"POST /api/v1/posts/:id/targets/:account_id/resolve": `{"published": false}`, "POST /api/v1/auth/tokens": `{"name": "ci"}`}
+	if st, _, body := root.do("PUT", "/api/v1/admin/companies/"+owner.companyID, map[string]string{"status": "suspended", "reason": "Unpaid invoice 4711"}); st != http.StatusOK {
+		t.Fatalf("suspend = %d %v", st, body)
+	}
+	const someID = "3f1c2a9e-8c59-4a43-9a6b-2f4b8e0c1d7a"
+	send := func(method, path, contentType, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, m.URL()+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Content-Type", contentType)
+		req.AddCookie(&http.Cookie{Name: app.SessionCookie, Value: owner.token})
+		if strings.HasPrefix(path, "/api/") {
+			req.Header.Set("Authorization", "Bearer "+owner.token)
+			req.Header.Set("X-Company-ID", owner.companyID)
+		}
+		hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		if res.StatusCode >= 500 {
+			t.Errorf("%s %s = %d: %s", method, path, res.StatusCode, raw)
+		}
+		return res.StatusCode, string(raw)
+	}
+
+	// Routes that are about the person, not the company, or that a suspended company keeps.
+	notCompanyChanges := map[string]bool{
+		"POST /api/v1/auth/register": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true,
+		"DELETE /api/v1/auth/me": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/company": true,
+		"POST /register": true, "POST /login": true, "POST /logout": true, "POST /companies": true, "POST /company/switch": true,
+		"POST /tokens/:id/revoke": true, "POST /profile": true, "POST /profile/delete": true, "POST /settings/delete": true,
+	}
+	checked := 0
+	for _, r := range m.echo.Routes() {
+		key := r.Method + " " + r.Path
+		if r.Method == "echo_route_not_found" || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodConnect || r.Method == http.MethodOptions ||
+			notCompanyChanges[key] || strings.HasPrefix(r.Path, "/admin") || strings.HasPrefix(r.Path, "/api/v1/admin") ||
+			strings.HasPrefix(r.Path, "/sandbox") || strings.HasPrefix(r.Path, "/static") || r.Path == "/*" {
+			continue
+		}
+		path := routeParam.ReplaceAllStringFunc(r.Path, func(p string) string {
+			if id, ok := ids[p]; ok {
+				return id
+			}
+			return someID
+		})
+		if strings.HasPrefix(r.Path, "/accounts/:id") || strings.HasPrefix(r.Path, "/api/v1/accounts/:id") {
+			path = strings.Replace(path, postID, account, 1)
+		}
+		checked++
+		if strings.HasPrefix(path, "/api/") {
+			body := "{}"
+			if b, ok := bodies[key]; ok {
+				body = b
+			}
+			st, body := send(r.Method, path, "application/json", body)
+			if st != http.StatusForbidden || !strings.Contains(body, "urn:herald:problem:company_suspended") || !strings.Contains(body, "Unpaid invoice 4711") {
+				t.Errorf("%s = %d %s, want 403 company_suspended naming the reason", key, st, body)
+			}
+			continue
+		}
+		st, body := send(r.Method, path, "application/x-www-form-urlencoded", url.Values{"name": {"x"}, "email": {"x@example.com"}, "role": {"viewer"},
+			"content": {"Changed"}, "account_ids": {account}, "scheduled_for": {"2030-01-07T10:00"}, "version": {"1"}, "brief": {"x"}, "platforms": {"sandbox"},
+			"url": {"https://example.com/hook"}, "events": {"post.published"}}.Encode())
+		if st != http.StatusForbidden || !strings.Contains(body, "This company is suspended") || !strings.Contains(body, "Unpaid invoice 4711") {
+			t.Errorf("page %s = %d, want 403 with a page naming the suspension and its reason:\n%s", key, st, body)
+		}
+	}
+	if checked < 30 {
+		t.Errorf("only %d changing routes were found among Echo's routes", checked)
+	}
+
+	// Reading, exports, sign-out and deletion still work.
+	for _, path := range []string{"/api/v1/posts", "/api/v1/accounts", "/api/v1/members", "/api/v1/webhooks", "/api/v1/auth/me", "/api/v1/company/export", "/api/v1/auth/me/export"} {
+		if st, _, body := oc.do("GET", path, nil); st != http.StatusOK {
+			t.Errorf("GET %s = %d %v, want 200", path, st, body)
+		}
+	}
+	for _, path := range []string{"/", "/posts", "/team", "/settings", "/webhooks"} {
+		if st, body := send("GET", path, "", ""); st != http.StatusOK || !strings.Contains(body, "Unpaid invoice 4711") {
+			t.Errorf("page %s = %d, want 200 with the suspension's reason shown", path, st)
+		}
+	}
+	if st, _, body := oc.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "ci"}); st != http.StatusForbidden || field(body, "type") != "urn:herald:problem:company_suspended" {
+		t.Errorf("a new API token in a suspended company = %d %v, want 403 company_suspended", st, body)
+	}
+	if st, _, body := oc.do("DELETE", "/api/v1/company", map[string]string{"confirm": "suspended Inc"}); st >= 300 {
+		t.Errorf("deleting the suspended company = %d %v, want success", st, body)
+	}
+}
