@@ -188,7 +188,8 @@ func (h *Handler) acceptInvitationPage(c echo.Context) error {
 	if !signedIn {
 		return h.renderRegister(c, http.StatusOK, newForm(nil), token)
 	}
-	return h.renderAccept(c, http.StatusOK, u, token, "")
+	// The guard fills in the layout's session and companies, as on every signed-in page.
+	return h.signedIn(func(c echo.Context) error { return h.renderAccept(c, http.StatusOK, u, token, "") })(c)
 }
 
 // acceptPage is the confirmation of an invitation for a signed-in person.
