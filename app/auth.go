@@ -49,9 +49,11 @@ func NewAuth(store ports.Store, authz ports.Authorizer, hasher ports.PasswordHas
 	return &Auth{store: store, authz: authz, hasher: hasher, limits: limits, now: now, log: log, dummyHash: dummy}, nil
 }
 
-// Registration is what a new person gives to sign up.
+// Registration is what a person gives to sign up. With InvitationToken they join the
+// invitation's company instead of creating one, and Company is not needed.
 type Registration struct {
 	Email, Password, Name, Company string
+	InvitationToken                string
 }
 
 // Issued is a freshly issued credential: Secret is shown once and never stored.
@@ -60,61 +62,132 @@ type Issued struct {
 	Token  domain.Token
 }
 
-// Register creates a user who owns a new company, joins the companies that invited their
-// email, and signs them in. ip is the client's address for throttling.
-// Errors: CodeInvalid (fields), CodeConflict (email registered), CodeRateLimited.
-func (a *Auth) Register(ctx context.Context, r Registration, ip string) (domain.User, domain.Company, Issued, error) {
+// Registered is the outcome of Register.
+type Registered struct {
+	User domain.User
+	// Company is the new company, the one an invitation joined, or, for a person who
+	// already had an account, their first company (zero when they have none).
+	Company domain.Company
+	Session Issued
+	// Joined is the membership an invitation gave, nil without one.
+	Joined *domain.Membership
+	// Existing says that the email already had an account and the password was its, so
+	// the person was signed in as login would, and nothing was created for them.
+	Existing bool
+}
+
+// Register signs a person up and in: a new user who owns a new company or, with an
+// invitation token, joins the invitation's company with its role. Registration must not
+// tell whether an email has an account: when it does and the password is that account's,
+// the person is signed in as login would (and the invitation, if any, is accepted);
+// otherwise the answer is login's refusal, after the same password work as a new
+// registration. Attempts are throttled per client address (ip) and per email.
+// Errors: CodeInvalid (fields), CodeUnauthenticated (an existing email with another
+// password), CodeNotFound (the invitation link does not work), CodeConflict (already a
+// member of the invitation's company), CodeLimit (its plan's members are used up),
+// CodeRateLimited.
+func (a *Auth) Register(ctx context.Context, r Registration, ip string) (Registered, error) {
 	now := a.now()
 	if err := a.throttle(ctx, now, "register-ip:"+ip, a.limits.PerIP); err != nil {
-		return domain.User{}, domain.Company{}, Issued{}, err
+		return Registered{}, err
 	}
 	u, uerr := domain.NewUser(r.Email, r.Name, r.Password, now)
-	c, cerr := domain.NewCompany(r.Company, now)
-	if err := joinViolations(uerr, cerr); err != nil {
-		return domain.User{}, domain.Company{}, Issued{}, err
+	var c domain.Company
+	var cerr error
+	if r.InvitationToken == "" {
+		c, cerr = domain.NewCompany(r.Company, now)
 	}
+	if err := joinViolations(uerr, cerr); err != nil {
+		return Registered{}, err
+	}
+	if err := a.throttle(ctx, now, "register-email:"+u.Email, a.limits.PerEmail); err != nil {
+		return Registered{}, err
+	}
+	// Both paths hash the password and verify one hash, so the time taken does not tell
+	// whether the email has an account.
 	hash, err := a.hasher.Hash(r.Password)
 	if err != nil {
-		return domain.User{}, domain.Company{}, Issued{}, fmt.Errorf("app: hash password: %w", err)
+		return Registered{}, fmt.Errorf("app: hash password: %w", err)
 	}
-	var issued Issued
-	var joined []domain.CompanyID
-	err = a.store.InTx(ctx, func(tx ports.Tx) error {
-		if err := tx.Users().Create(ctx, &u, hash); err != nil {
-			return err
-		}
-		if err := tx.Companies().Create(ctx, &c); err != nil {
-			return err
-		}
-		joined = append(joined, c.ID)
-		if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: domain.RoleOwner, JoinedAt: now}); err != nil {
-			return err
-		}
-		invites, err := tx.Invitations().Take(ctx, u.Email)
+	wrong := domain.Errorf(domain.CodeUnauthenticated, "The email or password is not right.")
+	var existing domain.User
+	var stored string
+	err = a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		existing, stored, err = tx.Users().ByEmail(ctx, u.Email)
+		return err
+	})
+	out := Registered{}
+	switch domain.CodeOf(err) {
+	case "":
+		ok, err := a.hasher.Verify(stored, r.Password)
 		if err != nil {
-			return err
+			return Registered{}, fmt.Errorf("app: verify password of %s: %w", existing.ID, err)
 		}
-		for _, inv := range invites {
-			if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: inv.CompanyID, UserID: u.ID, Role: inv.Role, JoinedAt: now}); err != nil {
+		if !ok {
+			return Registered{}, wrong
+		}
+		u, out.Existing = existing, true
+	case domain.CodeNotFound:
+		_, _ = a.hasher.Verify(a.dummyHash, r.Password)
+	default:
+		return Registered{}, err
+	}
+	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		if !out.Existing {
+			if err := tx.Users().Create(ctx, &u, hash); err != nil {
+				if domain.CodeOf(err) == domain.CodeConflict {
+					return wrong // registered a moment ago: the same answer as any taken email
+				}
 				return err
 			}
-			joined = append(joined, inv.CompanyID)
-			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: inv.CompanyID, ActorID: u.ID, Action: "member.joined",
-				Subject: string(u.ID), Details: map[string]string{"role": string(inv.Role), "invitation": string(inv.ID)}, At: now}); err != nil {
+		}
+		var err error
+		switch {
+		case r.InvitationToken != "":
+			m, err := acceptInvitation(ctx, tx, u, r.InvitationToken, ip, now)
+			if err != nil {
+				return err
+			}
+			out.Joined = &m
+			if c, err = tx.Companies().Get(ctx, m.CompanyID); err != nil {
+				return err
+			}
+		case out.Existing:
+			ms, err := tx.Memberships().ForUser(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			c = domain.Company{}
+			if len(ms) > 0 {
+				if c, err = tx.Companies().Get(ctx, ms[0].CompanyID); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := tx.Companies().Create(ctx, &c); err != nil {
+				return err
+			}
+			if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: domain.RoleOwner, JoinedAt: now}); err != nil {
 				return err
 			}
 		}
-		if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: u.ID, Action: "user.registered", Subject: string(u.ID), At: now}); err != nil {
-			return err
+		if !out.Existing {
+			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: u.ID, IP: ip, Action: "user.registered", Subject: string(u.ID), At: now}); err != nil {
+				return err
+			}
 		}
-		issued, err = issue(ctx, tx, domain.Token{UserID: u.ID, Kind: domain.TokenSession, Name: "login", CreatedAt: now, ExpiresAt: now.Add(domain.SessionLifetime)})
+		out.Session, err = issue(ctx, tx, domain.Token{UserID: u.ID, Kind: domain.TokenSession, Name: "login", CreatedAt: now, ExpiresAt: now.Add(domain.SessionLifetime)})
 		return err
 	})
 	if err != nil {
-		return domain.User{}, domain.Company{}, Issued{}, err
+		return Registered{}, err
 	}
-	a.reload(ctx, joined...)
-	return u, c, issued, nil
+	out.User, out.Company = u, c
+	if !out.Existing || out.Joined != nil {
+		a.reload(ctx, c.ID)
+	}
+	return out, nil
 }
 
 // Login checks email and password and starts a session. Unknown emails and wrong passwords

@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/domain"
@@ -11,15 +15,18 @@ import (
 
 // Teams holds the use cases of a company's people: listing, inviting, changing roles, removing.
 type Teams struct {
-	store ports.Store
-	authz ports.Authorizer
-	now   func() time.Time
-	log   *slog.Logger
+	store     ports.Store
+	authz     ports.Authorizer
+	acceptURL func(token string) string
+	now       func() time.Time
+	log       *slog.Logger
 }
 
-// NewTeams returns the team use cases; now is time.Now outside tests.
-func NewTeams(store ports.Store, authz ports.Authorizer, now func() time.Time, log *slog.Logger) *Teams {
-	return &Teams{store: store, authz: authz, now: now, log: log}
+// NewTeams returns the team use cases. acceptURL returns the web app's address that
+// accepts an invitation token (its page at /invitations/accept); now is time.Now outside
+// tests.
+func NewTeams(store ports.Store, authz ports.Authorizer, acceptURL func(token string) string, now func() time.Time, log *slog.Logger) *Teams {
+	return &Teams{store: store, authz: authz, acceptURL: acceptURL, now: now, log: log}
 }
 
 // Team is a company's people: members, and invitations not yet taken up.
@@ -66,32 +73,38 @@ func (t *Teams) Plan(ctx context.Context, actor domain.Actor) (domain.Plan, doma
 	return plan, u, err
 }
 
-// Added is the result of AddMember: a Member when the email has an account, otherwise an
-// Invitation that turns into a membership when they register.
-type Added struct {
-	Member     *domain.Member
-	Invitation *domain.Invitation
+// IssuedInvitation is an invitation with its link. URL carries the token, exists only in
+// this answer (Herald keeps the token's hash) and is for the inviter to send on.
+type IssuedInvitation struct {
+	Invitation domain.Invitation
+	URL        string
 }
 
-// AddMember adds the person with email to the actor's company with role, or invites them.
-// Members and open invitations together count toward the plan's member limit; renewing an
-// invitation adds nobody. Errors: CodeForbidden (role, or granting owner without being
-// one), CodeLimit (the plan's members are used up), CodeInvalid (email, role),
-// CodeConflict (already a member).
-func (t *Teams) AddMember(ctx context.Context, actor domain.Actor, email string, role string) (Added, error) {
+// Invite makes a single-use link that lets whoever opens it join the actor's company with
+// role, for 7 days. Nobody joins without accepting, and the answer is the same whether or
+// not email has a Herald account; inviting an email again replaces its invitation (role,
+// link and expiry). Members and open invitations together count toward the plan's member
+// limit. Errors: CodeForbidden (role, or granting owner without being one), CodeLimit (the
+// plan's members are used up), CodeInvalid (email, role), CodeConflict (already a member).
+func (t *Teams) Invite(ctx context.Context, actor domain.Actor, email string, role string) (IssuedInvitation, error) {
 	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
-		return Added{}, err
+		return IssuedInvitation{}, err
 	}
 	email = domain.NormalizeEmail(email)
 	v := domain.Violations{}
 	domain.CheckEmail(v, "email", email)
 	r, rerr := domain.ParseRole("role", role)
 	if err := joinViolations(v.Err(), rerr); err != nil {
-		return Added{}, err
+		return IssuedInvitation{}, err
+	}
+	secret, err := newInvitationToken()
+	if err != nil {
+		return IssuedInvitation{}, err
 	}
 	now := t.now()
-	var added Added
-	err := t.store.InTx(ctx, func(tx ports.Tx) error {
+	inv := domain.Invitation{CompanyID: actor.CompanyID, Email: email, Role: r, InvitedBy: actor.UserID, CreatedAt: now,
+		ExpiresAt: now.Add(domain.InvitationLifetime)}
+	err = t.store.InTx(ctx, func(tx ports.Tx) error {
 		me, err := t.lockTeam(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -99,36 +112,216 @@ func (t *Teams) AddMember(ctx context.Context, actor domain.Actor, email string,
 		if err := domain.CheckRoleChange(me.Role, "", r, 0); err != nil {
 			return err
 		}
-		u, _, err := tx.Users().ByEmail(ctx, email)
-		if err == nil || domain.CodeOf(err) == domain.CodeNotFound {
-			if err := t.checkRoom(ctx, tx, actor.CompanyID, email, u.ID); err != nil {
+		// A member is already on the team page, so saying so tells the inviter nothing new;
+		// whether anyone else has an account is never looked at.
+		if u, _, err := tx.Users().ByEmail(ctx, email); err == nil {
+			if _, err := tx.Memberships().Get(ctx, actor.CompanyID, u.ID); err == nil {
+				return domain.Errorf(domain.CodeConflict, "%s is already a member of this company.", email)
+			} else if domain.CodeOf(err) != domain.CodeNotFound {
 				return err
 			}
-		}
-		switch domain.CodeOf(err) {
-		case "":
-			m := domain.Membership{CompanyID: actor.CompanyID, UserID: u.ID, Role: r, JoinedAt: now}
-			if err := tx.Memberships().Add(ctx, m); err != nil {
-				return err
-			}
-			added.Member = &domain.Member{User: u, Role: r, JoinedAt: now, Version: 1}
-			return t.audit(ctx, tx, actor, "member.added", string(u.ID), map[string]string{"role": string(r)})
-		case domain.CodeNotFound:
-			inv := domain.Invitation{CompanyID: actor.CompanyID, Email: email, Role: r, InvitedBy: actor.UserID, CreatedAt: now}
-			if err := tx.Invitations().Create(ctx, &inv); err != nil {
-				return err
-			}
-			added.Invitation = &inv
-			return t.audit(ctx, tx, actor, "member.invited", email, map[string]string{"role": string(r)})
-		default:
+		} else if domain.CodeOf(err) != domain.CodeNotFound {
 			return err
 		}
+		if err := t.checkRoom(ctx, tx, actor.CompanyID, email); err != nil {
+			return err
+		}
+		if err := tx.Invitations().Create(ctx, &inv, hashSecret(secret)); err != nil {
+			return err
+		}
+		// The subject is the invitation, not the address: the inviter's own data (their
+		// export) must not hold someone else's email.
+		return t.audit(ctx, tx, actor, "member.invited", string(inv.ID), map[string]string{"role": string(r)})
 	})
 	if err != nil {
-		return Added{}, err
+		return IssuedInvitation{}, err
 	}
-	reloadAll(ctx, t.authz, t.log, actor.CompanyID)
-	return added, nil
+	return IssuedInvitation{Invitation: inv, URL: t.acceptURL(secret)}, nil
+}
+
+// Invitations returns the actor's company's open invitations (expired ones too, to renew
+// or revoke), without their links. Errors: CodeForbidden.
+func (t *Teams) Invitations(ctx context.Context, actor domain.Actor) ([]domain.Invitation, error) {
+	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionRead); err != nil {
+		return nil, err
+	}
+	var out []domain.Invitation
+	err := t.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		out, err = tx.Invitations().List(ctx, actor.CompanyID)
+		return err
+	})
+	return out, err
+}
+
+// RenewInvitation gives the actor's company's invitation id a new link working for 7 days
+// from now; the old link stops working. Errors: CodeForbidden (role, or an owner's
+// invitation renewed by someone who is not an owner), CodeNotFound (also another company's).
+func (t *Teams) RenewInvitation(ctx context.Context, actor domain.Actor, id domain.InvitationID) (IssuedInvitation, error) {
+	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
+		return IssuedInvitation{}, err
+	}
+	secret, err := newInvitationToken()
+	if err != nil {
+		return IssuedInvitation{}, err
+	}
+	now := t.now()
+	var inv domain.Invitation
+	err = t.store.InTx(ctx, func(tx ports.Tx) error {
+		me, err := t.lockTeam(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		if inv, err = tx.Invitations().Renew(ctx, actor.CompanyID, id, hashSecret(secret), now.Add(domain.InvitationLifetime), now); err != nil {
+			return err
+		}
+		if err := domain.CheckRoleChange(me.Role, "", inv.Role, 0); err != nil {
+			return err
+		}
+		return t.audit(ctx, tx, actor, "member.invitation_renewed", string(inv.ID), map[string]string{"role": string(inv.Role)})
+	})
+	if err != nil {
+		return IssuedInvitation{}, err
+	}
+	return IssuedInvitation{Invitation: inv, URL: t.acceptURL(secret)}, nil
+}
+
+// RevokeInvitation deletes the actor's company's invitation id, so its link stops working.
+// Errors: CodeForbidden, CodeNotFound (also another company's).
+func (t *Teams) RevokeInvitation(ctx context.Context, actor domain.Actor, id domain.InvitationID) (domain.Invitation, error) {
+	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
+		return domain.Invitation{}, err
+	}
+	var inv domain.Invitation
+	err := t.store.InTx(ctx, func(tx ports.Tx) error {
+		if _, err := t.lockTeam(ctx, tx, actor); err != nil {
+			return err
+		}
+		open, err := tx.Invitations().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		for _, o := range open {
+			if o.ID == id {
+				inv = o
+			}
+		}
+		if err := tx.Invitations().Delete(ctx, actor.CompanyID, id); err != nil {
+			return err
+		}
+		return t.audit(ctx, tx, actor, "member.invitation_revoked", string(id), nil)
+	})
+	return inv, err
+}
+
+// InvitationFor returns the invitation a link's token opens, with its company's name, for
+// the invitee to confirm. Errors: CodeNotFound (unknown, used or expired).
+func (t *Teams) InvitationFor(ctx context.Context, token string) (domain.Invitation, error) {
+	if !plausibleInvitationToken(token) {
+		return domain.Invitation{}, errInvitationGone
+	}
+	var inv domain.Invitation
+	err := t.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		inv, err = tx.Invitations().ByToken(ctx, hashSecret(token), t.now())
+		return err
+	})
+	if domain.CodeOf(err) == domain.CodeNotFound {
+		return domain.Invitation{}, errInvitationGone
+	}
+	return inv, err
+}
+
+// AcceptInvitation makes the signed-in user a member of the company whose invitation token
+// opens, with the invitation's role; the token then stops working. Of two accepts of one
+// token at once exactly one succeeds. actor names the user (and their address for the
+// audit log); its company is not used. Errors: CodeNotFound (unknown, used or expired),
+// CodeConflict (already a member), CodeLimit (the plan's members are used up).
+func (t *Teams) AcceptInvitation(ctx context.Context, actor domain.Actor, token string) (domain.Membership, error) {
+	var m domain.Membership
+	err := t.store.InTx(ctx, func(tx ports.Tx) error {
+		u, err := tx.Users().Get(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		m, err = acceptInvitation(ctx, tx, u, token, actor.IP, t.now())
+		return err
+	})
+	if err != nil {
+		return domain.Membership{}, err
+	}
+	reloadAll(ctx, t.authz, t.log, m.CompanyID)
+	return m, nil
+}
+
+// errInvitationGone is the one answer for links that do not work, whatever the reason.
+var errInvitationGone = domain.Errorf(domain.CodeNotFound, "This invitation link does not work: it is unknown, was already used, or has expired. Ask for a new one.")
+
+// invitationTokenPrefix starts every invitation token, after TokenPrefix.
+const invitationTokenPrefix = TokenPrefix + "inv_"
+
+// newInvitationToken returns a new random invitation token (256 bits).
+func newInvitationToken() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("app: invitation token: %w", err)
+	}
+	return invitationTokenPrefix + base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// plausibleInvitationToken reports whether token could be one Herald made, so that
+// garbage is refused without a query.
+func plausibleInvitationToken(token string) bool {
+	return strings.HasPrefix(token, invitationTokenPrefix) && len(token) <= 100
+}
+
+// acceptInvitation takes the invitation token opens, in tx, and adds u to its company with
+// its role; the caller commits and reloads the company's roles. The company is locked
+// first, as every change to its people is, and the plan's member limit is checked again
+// (the plan may have changed since the invitation). Errors: CodeNotFound (unknown, used or
+// expired), CodeConflict (already a member: the invitation is left as it was),
+// CodeLimit.
+func acceptInvitation(ctx context.Context, tx ports.Tx, u domain.User, token, ip string, now time.Time) (domain.Membership, error) {
+	if !plausibleInvitationToken(token) {
+		return domain.Membership{}, errInvitationGone
+	}
+	hash := hashSecret(token)
+	inv, err := tx.Invitations().ByToken(ctx, hash, now)
+	if domain.CodeOf(err) == domain.CodeNotFound {
+		return domain.Membership{}, errInvitationGone
+	}
+	if err != nil {
+		return domain.Membership{}, err
+	}
+	c, err := tx.Companies().Lock(ctx, inv.CompanyID)
+	if err != nil {
+		return domain.Membership{}, err
+	}
+	inv, err = tx.Invitations().Take(ctx, inv.CompanyID, hash, now)
+	if domain.CodeOf(err) == domain.CodeNotFound {
+		return domain.Membership{}, errInvitationGone
+	}
+	if err != nil {
+		return domain.Membership{}, err
+	}
+	if _, err := tx.Memberships().Get(ctx, c.ID, u.ID); err == nil {
+		return domain.Membership{}, domain.Errorf(domain.CodeConflict, "You are already a member of %s.", c.Name)
+	} else if domain.CodeOf(err) != domain.CodeNotFound {
+		return domain.Membership{}, err
+	}
+	usage, err := tx.PlanUsage().Of(ctx, c.ID, now)
+	if err != nil {
+		return domain.Membership{}, err
+	}
+	if err := c.Plan.CheckMembers(usage.Members, 1); err != nil {
+		return domain.Membership{}, err
+	}
+	m := domain.Membership{CompanyID: c.ID, CompanyName: c.Name, CompanyStatus: c.Status, UserID: u.ID, Role: inv.Role, JoinedAt: now, Version: 1}
+	if err := tx.Memberships().Add(ctx, m); err != nil {
+		return domain.Membership{}, err
+	}
+	return m, tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: u.ID, IP: ip, Action: "member.joined", Subject: string(u.ID),
+		Details: map[string]string{"role": string(inv.Role), "invitation": string(inv.ID), "invited_email": inv.Email, "email": u.Email}, At: now})
 }
 
 // ChangeRole gives a member a new role; ifMatch, when not 0, is the membership version the
@@ -217,24 +410,6 @@ func (t *Teams) RemoveMember(ctx context.Context, actor domain.Actor, user domai
 	return nil
 }
 
-// CancelInvitation withdraws the actor's company's invitation for email.
-// Errors: CodeForbidden, CodeNotFound.
-func (t *Teams) CancelInvitation(ctx context.Context, actor domain.Actor, email string) error {
-	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
-		return err
-	}
-	return t.store.InTx(ctx, func(tx ports.Tx) error {
-		if _, err := t.lockTeam(ctx, tx, actor); err != nil {
-			return err
-		}
-		email = domain.NormalizeEmail(email)
-		if err := tx.Invitations().Delete(ctx, actor.CompanyID, email); err != nil {
-			return err
-		}
-		return t.audit(ctx, tx, actor, "member.invitation_cancelled", email, nil)
-	})
-}
-
 // lockTeam locks the company, so concurrent changes to its people run one after another
 // (two owners demoting each other cannot both pass the last-owner rule), and returns the
 // actor's membership as stored, never trusting the role the actor arrived with.
@@ -249,24 +424,17 @@ func (t *Teams) lockTeam(ctx context.Context, tx ports.Tx, actor domain.Actor) (
 	return me, err
 }
 
-// checkRoom returns CodeLimit when one more member (user, or without one an invitation
-// for email) would go past the company's plan. Someone already a member or invited adds
-// nobody. The caller holds the company's lock.
-func (t *Teams) checkRoom(ctx context.Context, tx ports.Tx, company domain.CompanyID, email string, user domain.UserID) error {
-	if user != "" {
-		_, err := tx.Memberships().Get(ctx, company, user)
-		if domain.CodeOf(err) != domain.CodeNotFound {
-			return err // nil for a member: adding them again is the store's conflict
-		}
-	} else {
-		open, err := tx.Invitations().List(ctx, company)
-		if err != nil {
-			return err
-		}
-		for _, inv := range open {
-			if inv.Email == email {
-				return nil // renewed, not added
-			}
+// checkRoom returns CodeLimit when one more invitation, for email, would go past the
+// company's plan; replacing the company's invitation for email adds nobody. The caller
+// holds the company's lock.
+func (t *Teams) checkRoom(ctx context.Context, tx ports.Tx, company domain.CompanyID, email string) error {
+	open, err := tx.Invitations().List(ctx, company)
+	if err != nil {
+		return err
+	}
+	for _, inv := range open {
+		if inv.Email == email {
+			return nil
 		}
 	}
 	c, err := tx.Companies().Get(ctx, company)

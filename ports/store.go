@@ -108,16 +108,26 @@ type Memberships interface {
 	Remove(ctx context.Context, company domain.CompanyID, user domain.UserID) error
 }
 
-// Invitations keeps invitations for people who have no account yet.
+// Invitations keeps invitation links by the hash of their token.
 type Invitations interface {
-	// Create stores inv (or renews the company's invitation for that email) and sets its ID.
-	Create(ctx context.Context, inv *domain.Invitation) error
-	// List returns the company's open invitations, oldest first.
+	// Create stores inv with its token's hash and sets its ID; inviting an email the
+	// company already invited replaces that invitation's role, link and expiry.
+	Create(ctx context.Context, inv *domain.Invitation, hash []byte) error
+	// List returns the company's invitations not yet accepted or revoked (expired ones
+	// too), oldest first.
 	List(ctx context.Context, company domain.CompanyID) ([]domain.Invitation, error)
-	// Take deletes and returns every invitation for email, in every company.
-	Take(ctx context.Context, email string) ([]domain.Invitation, error)
-	// Delete removes the company's invitation for email, or returns CodeNotFound.
-	Delete(ctx context.Context, company domain.CompanyID, email string) error
+	// Renew gives the company's invitation id a new token hash and expiry, so the old link
+	// stops working, and returns it. Errors: CodeNotFound.
+	Renew(ctx context.Context, company domain.CompanyID, id domain.InvitationID, hash []byte, expires, now time.Time) (domain.Invitation, error)
+	// Delete removes the company's invitation id, or returns CodeNotFound.
+	Delete(ctx context.Context, company domain.CompanyID, id domain.InvitationID) error
+	// ByToken returns the invitation whose token has hash, with its company's name, while
+	// it works at now. It is the one lookup not scoped to a company: the token is the
+	// capability. Errors: CodeNotFound (unknown, used or expired).
+	ByToken(ctx context.Context, hash []byte, now time.Time) (domain.Invitation, error)
+	// Take deletes and returns the company's invitation whose token has hash, while it
+	// works at now; of two takers at once exactly one gets it. Errors: CodeNotFound.
+	Take(ctx context.Context, company domain.CompanyID, hash []byte, now time.Time) (domain.Invitation, error)
 }
 
 // Tokens keeps sessions and personal API tokens by the hash of their secret.

@@ -107,27 +107,161 @@ func (h *Handler) startSession(c echo.Context, issued app.Issued) {
 		SameSite: http.SameSiteLaxMode, Expires: issued.Token.ExpiresAt})
 }
 
-// registerForm handles GET /register.
-func (h *Handler) registerForm(c echo.Context) error {
-	return h.page(c, http.StatusOK, pageRegister, newForm(nil))
+// registerPage is the registration form; with Invitation it joins that company and asks
+// no company name.
+type registerPage struct {
+	form
+	Invitation *domain.Invitation
+	Token      string
 }
 
-// register handles POST /register: a new person and their company; 422 with the form on
-// bad input, values kept (never the password).
+// registerForm handles GET /register; ?token= opens an invitation (see renderRegister).
+func (h *Handler) registerForm(c echo.Context) error {
+	return h.renderRegister(c, http.StatusOK, newForm(nil), c.QueryParam("token"))
+}
+
+// renderRegister renders the registration form. With a token that works, the form joins
+// its invitation, with the invited email filled in; with one that does not, it says so
+// above the ordinary form.
+func (h *Handler) renderRegister(c echo.Context, status int, f form, token string) error {
+	p := registerPage{form: f}
+	if token != "" {
+		inv, err := h.Teams.InvitationFor(c.Request().Context(), token)
+		switch domain.CodeOf(err) {
+		case "":
+			p.Invitation, p.Token = &inv, token
+			if p.Values == nil {
+				p.Values = map[string]string{"email": inv.Email}
+			}
+		case domain.CodeNotFound:
+			p.Message = domain.MessageOf(err)
+		default:
+			return err
+		}
+	}
+	return h.page(c, status, pageRegister, p)
+}
+
+// register handles POST /register: a new person with their own company, or, with an
+// invitation token, joining the invitation's company. An email that has an account and
+// its right password signs in instead, as login would. 422 with the form on bad input,
+// values kept (never the password).
 func (h *Handler) register(c echo.Context) error {
-	r := app.Registration{Email: c.FormValue("email"), Password: c.FormValue("password"), Name: c.FormValue("name"), Company: c.FormValue("company")}
+	r := app.Registration{Email: c.FormValue("email"), Password: c.FormValue("password"), Name: c.FormValue("name"),
+		Company: c.FormValue("company"), InvitationToken: c.FormValue("token")}
 	f := newForm(map[string]string{"email": r.Email, "name": r.Name, "company": r.Company})
-	u, co, issued, err := h.Auth.Register(c.Request().Context(), r, c.RealIP())
+	out, err := h.Auth.Register(c.Request().Context(), r, c.RealIP())
 	switch domain.CodeOf(err) {
 	case "":
-		h.startSession(c, issued)
-		h.setCompany(c, co.ID)
-		h.flash(c, "Welcome to Herald, "+u.Name+"!")
+		h.startSession(c, out.Session)
+		if out.Company.ID != "" {
+			h.setCompany(c, out.Company.ID)
+		}
+		msg := "Welcome to Herald, " + out.User.Name + "!"
+		if out.Existing {
+			msg = "You already have a Herald account, so you are signed in to it."
+		}
+		if out.Joined != nil {
+			msg += " You joined " + out.Joined.CompanyName + " as " + string(out.Joined.Role) + "."
+		}
+		h.flash(c, msg)
 		return redirect(c, "/")
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeRateLimited:
-		return h.formError(c, pageRegister, f, err)
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeRateLimited, domain.CodeUnauthenticated, domain.CodeNotFound, domain.CodeLimit:
+		st := formStatus(c, err)
+		p := registerPage{form: f.withError(err)}
+		if r.InvitationToken != "" && domain.CodeOf(err) != domain.CodeNotFound {
+			if inv, ierr := h.Teams.InvitationFor(c.Request().Context(), r.InvitationToken); ierr == nil {
+				p.Invitation, p.Token = &inv, r.InvitationToken
+			}
+		}
+		return h.page(c, st, pageRegister, p)
 	}
 	return err
+}
+
+// acceptInvitationPage handles GET /invitations/accept?token=: signed in, it asks to
+// confirm which account joins which company; signed out, it offers registration that
+// joins. A link that does not work says so, and reveals nothing else.
+func (h *Handler) acceptInvitationPage(c echo.Context) error {
+	token := c.QueryParam("token")
+	u, signedIn := h.optionalUser(c)
+	if !signedIn {
+		return h.renderRegister(c, http.StatusOK, newForm(nil), token)
+	}
+	// The guard fills in the layout's session and companies, as on every signed-in page.
+	return h.signedIn(func(c echo.Context) error { return h.renderAccept(c, http.StatusOK, u, token, "") })(c)
+}
+
+// acceptPage is the confirmation of an invitation for a signed-in person.
+type acceptPage struct {
+	User       domain.User
+	Invitation *domain.Invitation
+	Token      string
+	Message    string
+}
+
+func (h *Handler) renderAccept(c echo.Context, status int, u domain.User, token, message string) error {
+	p := acceptPage{User: u, Token: token, Message: message}
+	inv, err := h.Teams.InvitationFor(c.Request().Context(), token)
+	switch domain.CodeOf(err) {
+	case "":
+		p.Invitation = &inv
+	case domain.CodeNotFound:
+		if p.Message == "" {
+			p.Message = domain.MessageOf(err)
+		}
+		if status == http.StatusOK {
+			status = http.StatusNotFound
+		}
+	default:
+		return err
+	}
+	return h.page(c, status, pageAccept, p)
+}
+
+// acceptInvitation handles POST /invitations/accept: the signed-in person joins, and the
+// company they joined becomes the current one.
+func (h *Handler) acceptInvitation(c echo.Context) error {
+	token := c.FormValue("token")
+	s := sessionOf(c)
+	m, err := h.Teams.AcceptInvitation(c.Request().Context(), domain.Actor{UserID: s.User.ID, IP: c.RealIP()}, token)
+	switch domain.CodeOf(err) {
+	case "":
+		h.setCompany(c, m.CompanyID)
+		h.flash(c, "You joined "+m.CompanyName+" as "+string(m.Role)+".")
+		return redirect(c, "/")
+	case domain.CodeNotFound, domain.CodeConflict, domain.CodeLimit:
+		return h.renderAccept(c, status(err), s.User, token, domain.MessageOf(err))
+	}
+	return err
+}
+
+// optionalUser returns the signed-in person on a page that is open to everyone.
+func (h *Handler) optionalUser(c echo.Context) (domain.User, bool) {
+	ck, err := c.Cookie(app.SessionCookie)
+	if err != nil {
+		return domain.User{}, false
+	}
+	s, err := h.Auth.Authenticate(c.Request().Context(), ck.Value)
+	if err != nil {
+		return domain.User{}, false
+	}
+	return s.User, true
+}
+
+// formStatus is the status of a form answered with its problems: 422 for bad input,
+// otherwise the error's own (with Retry-After for 429).
+func formStatus(c echo.Context, err error) int {
+	var de *domain.Error
+	switch domain.CodeOf(err) {
+	case domain.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case domain.CodeRateLimited:
+		if errors.As(err, &de) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
+		}
+	}
+	return status(err)
 }
 
 // loginForm handles GET /login.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -9,45 +10,67 @@ import (
 	"github.com/heraldhq/herald/domain"
 )
 
-// teamPage is the team page's data: the people and the add-member form.
+// teamPage is the team page's data: the people, the invite form and, right after an
+// invitation was made or renewed, its link (shown only in that answer).
 type teamPage struct {
-	Team app.Team
-	Form form
+	Team   app.Team
+	Form   form
+	Issued *app.IssuedInvitation
+	Now    time.Time
 }
 
 // team handles GET /team.
 func (h *Handler) team(c echo.Context) error {
-	return h.renderTeam(c, http.StatusOK, newForm(map[string]string{"role": "editor"}))
+	return h.renderTeam(c, http.StatusOK, newForm(map[string]string{"role": "editor"}), nil)
 }
 
-func (h *Handler) renderTeam(c echo.Context, status int, f form) error {
+func (h *Handler) renderTeam(c echo.Context, status int, f form, issued *app.IssuedInvitation) error {
 	t, err := h.Teams.Members(c.Request().Context(), actorOf(c))
 	if err != nil {
 		return err
 	}
-	return h.page(c, status, pageTeam, teamPage{Team: t, Form: f})
+	return h.page(c, status, pageTeam, teamPage{Team: t, Form: f, Issued: issued, Now: time.Now()})
 }
 
-// addMember handles POST /team/members.
+// addMember handles POST /team/members: it invites, whether or not the email has an
+// account, and answers the team page with the new link to copy, shown this once.
 func (h *Handler) addMember(c echo.Context) error {
 	email, role := c.FormValue("email"), c.FormValue("role")
-	added, err := h.Teams.AddMember(c.Request().Context(), actorOf(c), email, role)
+	issued, err := h.Teams.Invite(c.Request().Context(), actorOf(c), email, role)
 	switch domain.CodeOf(err) {
 	case "":
-		if added.Member != nil {
-			h.flash(c, added.Member.User.Name+" was added as "+string(added.Member.Role)+".")
-		} else {
-			h.flash(c, added.Invitation.Email+" was invited as "+string(added.Invitation.Role)+"; they join when they register.")
-		}
-		return redirect(c, "/team")
+		return h.renderTeam(c, http.StatusCreated, newForm(map[string]string{"role": "editor"}), &issued)
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit:
 		st := http.StatusUnprocessableEntity
-		if domain.CodeOf(err) == domain.CodeLimit {
+		switch domain.CodeOf(err) {
+		case domain.CodeLimit:
 			st = http.StatusForbidden // the form is fine; the plan is full
+		case domain.CodeConflict:
+			st = http.StatusConflict
 		}
-		return h.renderTeam(c, st, newForm(map[string]string{"email": email, "role": role}).withError(err))
+		return h.renderTeam(c, st, newForm(map[string]string{"email": email, "role": role}).withError(err), nil)
 	}
 	return err
+}
+
+// renewInvitation handles POST /team/invitations/:id/renew: a new link, shown this once;
+// the old one stops working.
+func (h *Handler) renewInvitation(c echo.Context) error {
+	issued, err := h.Teams.RenewInvitation(c.Request().Context(), actorOf(c), domain.InvitationID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	return h.renderTeam(c, http.StatusOK, newForm(map[string]string{"role": "editor"}), &issued)
+}
+
+// revokeInvitation handles POST /team/invitations/:id/revoke.
+func (h *Handler) revokeInvitation(c echo.Context) error {
+	inv, err := h.Teams.RevokeInvitation(c.Request().Context(), actorOf(c), domain.InvitationID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	h.flash(c, "The invitation for "+inv.Email+" was revoked; its link no longer works.")
+	return redirect(c, "/team")
 }
 
 // changeRole handles POST /team/members/:user_id/role.
@@ -60,7 +83,7 @@ func (h *Handler) changeRole(c echo.Context) error {
 	case domain.CodeInvalid, domain.CodeConflict:
 		f := newForm(map[string]string{"role": "editor"})
 		f.Message = domain.MessageOf(err)
-		return h.renderTeam(c, status(err), f)
+		return h.renderTeam(c, status(err), f, nil)
 	}
 	return err
 }
@@ -81,17 +104,7 @@ func (h *Handler) removeMember(c echo.Context) error {
 	case domain.CodeConflict:
 		f := newForm(map[string]string{"role": "editor"})
 		f.Message = domain.MessageOf(err)
-		return h.renderTeam(c, http.StatusConflict, f)
+		return h.renderTeam(c, http.StatusConflict, f, nil)
 	}
 	return err
-}
-
-// cancelInvitation handles POST /team/invitations/cancel.
-func (h *Handler) cancelInvitation(c echo.Context) error {
-	email := c.FormValue("email")
-	if err := h.Teams.CancelInvitation(c.Request().Context(), actorOf(c), email); err != nil {
-		return err
-	}
-	h.flash(c, "The invitation for "+email+" was withdrawn.")
-	return redirect(c, "/team")
 }

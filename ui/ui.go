@@ -51,6 +51,7 @@ type Handler struct {
 const (
 	pageRegister    = "auth/register"
 	pageLogin       = "auth/login"
+	pageAccept      = "auth/accept"
 	pageHome        = "home/index"
 	pageTeam        = "team/show"
 	pageTokens      = "tokens/index"
@@ -82,7 +83,7 @@ const (
 	partMetrics     = "posts/_metrics"
 )
 
-var pages = []string{pageRegister, pageLogin, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
+var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
 
@@ -165,6 +166,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/register", h.register)
 	e.GET("/login", h.loginForm)
 	e.POST("/login", h.login)
+	// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
+	e.GET("/invitations/accept", h.acceptInvitationPage)
 
 	// Signed-in routes get the guard one by one: an Echo group with middleware at "/" would
 	// also catch unknown paths and send them to the sign-in page instead of a 404.
@@ -177,7 +180,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/team/members", h.addMember)
 	g.POST("/team/members/:user_id/role", h.changeRole)
 	g.POST("/team/members/:user_id/remove", h.removeMember)
-	g.POST("/team/invitations/cancel", h.cancelInvitation)
+	g.POST("/team/invitations/:id/renew", h.renewInvitation)
+	g.POST("/team/invitations/:id/revoke", h.revokeInvitation)
+	g.POST("/invitations/accept", h.acceptInvitation)
 	g.GET("/tokens", h.tokens)
 	g.POST("/tokens", h.createToken)
 	g.POST("/tokens/:id/revoke", h.revokeToken)

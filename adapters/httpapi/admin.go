@@ -43,7 +43,7 @@ func (a *API) getCompany(c echo.Context) error {
 		out.People = append(out.People, toMember(m))
 	}
 	for _, inv := range t.Invitations {
-		out.People = append(out.People, toInvitation(inv))
+		out.People = append(out.People, toInvitedMember(inv))
 	}
 	setETag(c, t.Version)
 	return c.JSON(http.StatusOK, out)

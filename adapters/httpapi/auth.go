@@ -10,23 +10,30 @@ import (
 	"github.com/heraldhq/herald/domain"
 )
 
-// register handles POST /auth/register.
+// register handles POST /auth/register. With "invitation_token" the person joins the
+// invitation's company and "company" is not needed; the answer's company is the joined
+// one. An email that has an account and its right password signs in, as login would.
 func (a *API) register(c echo.Context) error {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-		Name     string `json:"name"`
-		Company  string `json:"company"`
+		Email           string `json:"email"`
+		Password        string `json:"password"`
+		Name            string `json:"name"`
+		Company         string `json:"company"`
+		InvitationToken string `json:"invitation_token"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	u, co, issued, err := a.auth.Register(c.Request().Context(), app.Registration(in), c.RealIP())
+	r, err := a.auth.Register(c.Request().Context(), app.Registration(in), c.RealIP())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": issued.Secret, "expires_at": rfc3339(issued.Token.ExpiresAt),
-		"user": toUser(u), "company": toCompany(co)})
+	var company any
+	if r.Company.ID != "" {
+		company = toCompany(r.Company)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"token": r.Session.Secret, "expires_at": rfc3339(r.Session.Token.ExpiresAt),
+		"user": toUser(r.User), "company": company})
 }
 
 // login handles POST /auth/login.

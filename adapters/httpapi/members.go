@@ -19,12 +19,13 @@ func (a *API) listMembers(c echo.Context) error {
 		out = append(out, toMember(m))
 	}
 	for _, inv := range team.Invitations {
-		out = append(out, toInvitation(inv))
+		out = append(out, toInvitedMember(inv))
 	}
 	return c.JSON(http.StatusOK, newList(out, ""))
 }
 
-// addMember handles POST /members.
+// addMember handles POST /members: it invites, whether or not the email has an account,
+// and answers the invitation with its link, which an Idempotency-Key replay leaves out.
 func (a *API) addMember(c echo.Context) error {
 	var in struct {
 		Email string `json:"email"`
@@ -33,15 +34,12 @@ func (a *API) addMember(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	added, err := a.teams.AddMember(c.Request().Context(), actor(c), in.Email, in.Role)
+	issued, err := a.teams.Invite(c.Request().Context(), actor(c), in.Email, in.Role)
 	if err != nil {
 		return err
 	}
-	if added.Member != nil {
-		setETag(c, added.Member.Version)
-		return c.JSON(http.StatusCreated, toMember(*added.Member))
-	}
-	return c.JSON(http.StatusCreated, toInvitation(*added.Invitation))
+	keepSecretOutOfReplay(c, "accept_url")
+	return c.JSON(http.StatusCreated, toInvitation(issued.Invitation, issued.URL))
 }
 
 // changeRole handles PUT /members/:user_id.
@@ -70,4 +68,52 @@ func (a *API) removeMember(c echo.Context) error {
 		return err
 	}
 	return noContent(c)
+}
+
+// listInvitations handles GET /invitations: open invitations, without their links.
+func (a *API) listInvitations(c echo.Context) error {
+	invs, err := a.teams.Invitations(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	out := make([]invitationJSON, len(invs))
+	for i, inv := range invs {
+		out[i] = toInvitation(inv, "")
+	}
+	return c.JSON(http.StatusOK, newList(out, ""))
+}
+
+// renewInvitation handles POST /invitations/:id/renew: a new link; the old one stops working.
+func (a *API) renewInvitation(c echo.Context) error {
+	issued, err := a.teams.RenewInvitation(c.Request().Context(), actor(c), domain.InvitationID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	keepSecretOutOfReplay(c, "accept_url")
+	return c.JSON(http.StatusOK, toInvitation(issued.Invitation, issued.URL))
+}
+
+// deleteInvitation handles DELETE /invitations/:id.
+func (a *API) deleteInvitation(c echo.Context) error {
+	if _, err := a.teams.RevokeInvitation(c.Request().Context(), actor(c), domain.InvitationID(c.Param("id"))); err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+// acceptInvitation handles POST /invitations/accept: the caller joins the invitation's
+// company and gets the membership.
+func (a *API) acceptInvitation(c echo.Context) error {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	s := session(c)
+	m, err := a.teams.AcceptInvitation(c.Request().Context(), domain.Actor{UserID: s.User.ID, IP: c.RealIP()}, in.Token)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, membershipJSON{CompanyID: m.CompanyID, CompanyName: m.CompanyName, Role: m.Role})
 }

@@ -64,6 +64,7 @@ func (a *API) Register(g *echo.Group) {
 	user.GET("/admin/companies/:id", a.getCompany)
 	user.PUT("/admin/companies/:id", a.updateCompany)
 	user.GET("/admin/audit", a.listAllAudit)
+	user.POST("/invitations/accept", a.acceptInvitation)
 
 	company := user.Group("", a.inCompany)
 	company.GET("/company/export", a.exportCompany)
@@ -72,6 +73,9 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/members", a.addMember)
 	company.PUT("/members/:user_id", a.changeRole)
 	company.DELETE("/members/:user_id", a.removeMember)
+	company.GET("/invitations", a.listInvitations)
+	company.POST("/invitations/:id/renew", a.renewInvitation)
+	company.DELETE("/invitations/:id", a.deleteInvitation)
 	company.GET("/accounts", a.listAccounts)
 	company.POST("/accounts/connect/:platform", a.connectAccount)
 	company.DELETE("/accounts/:id", a.disconnectAccount)

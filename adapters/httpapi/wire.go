@@ -97,8 +97,22 @@ func toMember(m domain.Member) memberJSON {
 	return memberJSON{UserID: &id, Email: m.User.Email, Name: m.User.Name, Role: m.Role, JoinedAt: &joined, Status: "active", Version: m.Version}
 }
 
-func toInvitation(inv domain.Invitation) memberJSON {
+func toInvitedMember(inv domain.Invitation) memberJSON {
 	return memberJSON{Email: inv.Email, Role: inv.Role, Status: "invited"}
+}
+
+// invitationJSON is an invitation; AcceptURL carries its token and is set only in the
+// answer that made the link (never kept for an Idempotency-Key replay).
+type invitationJSON struct {
+	ID        domain.InvitationID `json:"id"`
+	Email     string              `json:"email"`
+	Role      domain.Role         `json:"role"`
+	ExpiresAt string              `json:"expires_at"`
+	AcceptURL string              `json:"accept_url,omitempty"`
+}
+
+func toInvitation(inv domain.Invitation, acceptURL string) invitationJSON {
+	return invitationJSON{ID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: rfc3339(inv.ExpiresAt), AcceptURL: acceptURL}
 }
 
 type tokenJSON struct {

@@ -93,7 +93,7 @@ func TestCompanies_SummaryAndStatusReason(t *testing.T) {
 		if err := tx.AIUsage().Add(ctx, c.ID, month, 1200, 300); err != nil {
 			return err
 		}
-		return tx.Invitations().Create(ctx, &domain.Invitation{CompanyID: c.ID, Email: "new@example.com", Role: domain.RoleViewer, InvitedBy: f.owner.ID, CreatedAt: at})
+		return tx.Invitations().Create(ctx, &domain.Invitation{CompanyID: c.ID, Email: "new@example.com", Role: domain.RoleViewer, InvitedBy: f.owner.ID, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}, make([]byte, 32))
 	})
 	if err != nil {
 		t.Fatal(err)

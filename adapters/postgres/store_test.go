@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -276,21 +277,39 @@ func TestInvitations_ScopedAndTakenOnce(t *testing.T) {
 	t.Parallel()
 	ctx, db := context.Background(), pgtest.DB(t)
 	acme, rival := newFixture(t, db), newFixture(t, db)
-	email := fmt.Sprintf("newbie-%d@example.com", time.Now().UnixNano())
+	now := time.Now()
+	email := fmt.Sprintf("newbie-%d@example.com", now.UnixNano())
+	hash := func(s string) []byte { h := sha256.Sum256([]byte(s + email)); return h[:] }
+	invs := map[domain.CompanyID]domain.Invitation{}
 	for _, f := range []fixture{acme, rival} {
-		inv := domain.Invitation{CompanyID: f.company.ID, Email: email, Role: domain.RoleViewer, InvitedBy: f.owner.ID, CreatedAt: time.Now()}
-		if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Create(ctx, &inv) }); err != nil {
+		inv := domain.Invitation{CompanyID: f.company.ID, Email: email, Role: domain.RoleViewer, InvitedBy: f.owner.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Create(ctx, &inv, hash(string(f.company.ID))) }); err != nil {
 			t.Fatal(err)
 		}
+		invs[f.company.ID] = inv
 	}
-	again := domain.Invitation{CompanyID: acme.company.ID, Email: email, Role: domain.RoleEditor, InvitedBy: acme.owner.ID, CreatedAt: time.Now()}
-	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Create(ctx, &again) }); err != nil || again.Role != domain.RoleEditor {
-		t.Fatalf("renewing an invitation: %v, role %s", err, again.Role)
+	again := domain.Invitation{CompanyID: acme.company.ID, Email: email, Role: domain.RoleEditor, InvitedBy: acme.owner.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Create(ctx, &again, hash("acme again")) }); err != nil || again.Role != domain.RoleEditor || again.ID != invs[acme.company.ID].ID {
+		t.Fatalf("inviting again: %v, role %s, id %s (was %s)", err, again.Role, again.ID, invs[acme.company.ID].ID)
 	}
-	err := db.InTx(ctx, func(tx ports.Tx) error {
-		return tx.Invitations().Delete(ctx, rival.company.ID, "someone-else@example.com")
+	// Acme's first link was replaced; rival's invitation cannot be reached with acme's id.
+	err := db.Read(ctx, func(tx ports.Tx) error {
+		_, err := tx.Invitations().ByToken(ctx, hash(string(acme.company.ID)), now)
+		return err
 	})
-	wantCode(t, "Delete(unknown email)", err, domain.CodeNotFound)
+	wantCode(t, "ByToken(replaced link)", err, domain.CodeNotFound)
+	err = db.InTx(ctx, func(tx ports.Tx) error { return tx.Invitations().Delete(ctx, rival.company.ID, again.ID) })
+	wantCode(t, "Delete(acme's invitation as rival)", err, domain.CodeNotFound)
+	err = db.InTx(ctx, func(tx ports.Tx) error {
+		_, err := tx.Invitations().Renew(ctx, rival.company.ID, again.ID, hash("x"), now.Add(time.Hour), now)
+		return err
+	})
+	wantCode(t, "Renew(acme's invitation as rival)", err, domain.CodeNotFound)
+	err = db.InTx(ctx, func(tx ports.Tx) error {
+		_, err := tx.Invitations().Take(ctx, rival.company.ID, hash("acme again"), now)
+		return err
+	})
+	wantCode(t, "Take(acme's token in rival)", err, domain.CodeNotFound)
 
 	var list []domain.Invitation
 	_ = db.Read(ctx, func(tx ports.Tx) error {
@@ -301,15 +320,32 @@ func TestInvitations_ScopedAndTakenOnce(t *testing.T) {
 	if len(list) != 1 || list[0].Role != domain.RoleEditor {
 		t.Errorf("acme's invitations = %+v, want one editor invitation", list)
 	}
-	var taken []domain.Invitation
-	_ = db.InTx(ctx, func(tx ports.Tx) error { var err error; taken, err = tx.Invitations().Take(ctx, email); return err })
-	if len(taken) != 2 {
-		t.Errorf("Take = %d invitations, want 2", len(taken))
+	var got domain.Invitation
+	err = db.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		got, err = tx.Invitations().ByToken(ctx, hash("acme again"), now)
+		return err
+	})
+	if err != nil || got.ID != again.ID || got.CompanyName != acme.company.Name {
+		t.Errorf("ByToken = %+v, %v", got, err)
 	}
-	_ = db.InTx(ctx, func(tx ports.Tx) error { var err error; taken, err = tx.Invitations().Take(ctx, email); return err })
-	if len(taken) != 0 {
-		t.Errorf("second Take = %d invitations, want 0", len(taken))
+	err = db.Read(ctx, func(tx ports.Tx) error {
+		_, err := tx.Invitations().ByToken(ctx, hash("acme again"), now.Add(2*time.Hour))
+		return err
+	})
+	wantCode(t, "ByToken(after expiry)", err, domain.CodeNotFound)
+	if err := db.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		got, err = tx.Invitations().Take(ctx, acme.company.ID, hash("acme again"), now)
+		return err
+	}); err != nil || got.ID != again.ID {
+		t.Errorf("Take = %+v, %v", got, err)
 	}
+	err = db.InTx(ctx, func(tx ports.Tx) error {
+		_, err := tx.Invitations().Take(ctx, acme.company.ID, hash("acme again"), now)
+		return err
+	})
+	wantCode(t, "second Take", err, domain.CodeNotFound)
 }
 
 func TestTokens_ExpiredAndForeignAreNotFound(t *testing.T) {

@@ -53,11 +53,11 @@ func TestAPI_AuditLogRecordsEveryChangeByAPerson(t *testing.T) {
 		{"POST", "/api/v1/posts/" + id + "/schedule", map[string]string{"scheduled_for": time.Now().Add(3 * time.Hour).UTC().Format(time.RFC3339)}, 200},
 		{"DELETE", "/api/v1/posts/" + id + "/schedule", nil, 200},
 		{"DELETE", "/api/v1/posts/" + id, nil, 204},
-		{"POST", "/api/v1/members", map[string]string{"email": mate.email, "role": "editor"}, 201},
 		{"PUT", "/api/v1/members/" + mate.userID, map[string]string{"role": "admin"}, 200},
 		{"DELETE", "/api/v1/members/" + mate.userID, nil, 204},
 		{"DELETE", "/api/v1/accounts/" + acct, nil, 204},
 	}
+	invitation := addMember(t, oc, mate, "editor")
 	for _, s := range steps {
 		if st, _, body := oc.do(s.method, s.path, s.body); st != s.want {
 			t.Fatalf("%s %s = %d %v, want %d", s.method, s.path, st, body, s.want)
@@ -87,7 +87,7 @@ func TestAPI_AuditLogRecordsEveryChangeByAPerson(t *testing.T) {
 		}
 	}
 	for action, subject := range map[string]string{"post.created": id, "post.updated": id, "post.scheduled": id, "post.unscheduled": id,
-		"post.deleted": id, "member.added": mate.userID, "member.role_changed": mate.userID, "member.removed": mate.userID,
+		"post.deleted": id, "member.invited": invitation, "member.role_changed": mate.userID, "member.removed": mate.userID,
 		"account.connected": acct, "account.disconnected": acct} {
 		e := byAction[action]
 		if e == nil {
@@ -123,7 +123,7 @@ func TestAPI_AuditLogRecordsEveryChangeByAPerson(t *testing.T) {
 	}
 
 	// Filters: a family, an exact action, a person, a date range; paging by cursor.
-	for q, want := range map[string]int{"action=post.": 5, "action=post.deleted": 1, "actor=" + mate.userID: 0,
+	for q, want := range map[string]int{"action=post.": 5, "action=post.deleted": 1, "actor=" + mate.userID: 1, // joining, by accepting the invitation
 		"action=member.&actor=" + owner.userID: 3, "to=2001-01-01": 0} {
 		got, _ := auditItems(t, oc, "/api/v1/audit?"+q)
 		if len(got) != want {
@@ -160,9 +160,7 @@ func TestAPI_AuditLogRecordsEveryChangeByAPerson(t *testing.T) {
 		t.Errorf("rival names the other company = %d, want 404", st)
 	}
 	// Roles: editors and viewers do not read the log; admins do.
-	if st, _, _ := oc.do("POST", "/api/v1/members", map[string]string{"email": mate.email, "role": "viewer"}); st != 201 {
-		t.Fatal("re-adding the mate failed")
-	}
+	addMember(t, oc, mate, "viewer")
 	mc := c.with(mate.token, owner.companyID)
 	for _, role := range []string{"viewer", "editor"} {
 		if role != "viewer" {
@@ -188,8 +186,8 @@ func TestAPI_AuditLogRecordsEveryChangeByAPerson(t *testing.T) {
 		}
 	}
 	all, _ := auditItems(t, rootc, "/api/v1/admin/audit?limit=200&company_id="+owner.companyID)
-	if len(all) != len(entries)+3 { // since: the mate added again and two role changes
-		t.Errorf("operator sees %d entries of the company, want the %d the company saw plus 3", len(all), len(entries))
+	if len(all) != len(entries)+4 { // since: the mate invited and joining again, and two role changes
+		t.Errorf("operator sees %d entries of the company, want the %d the company saw plus 4", len(all), len(entries))
 	}
 	seen := map[string]bool{}
 	for _, e := range all {

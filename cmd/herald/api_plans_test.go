@@ -110,9 +110,7 @@ func TestAPI_PlanLimitsMembers(t *testing.T) {
 	oc := c.with(owner.token, owner.companyID)
 	existing := register(t, c, "existing")
 	limit := domain.PlanFree.Limits().Members
-	if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": existing.email, "role": "editor"}); st != 201 {
-		t.Fatalf("add member = %d %v", st, b)
-	}
+	addMember(t, oc, existing, "editor")
 	invited := ""
 	for i := 2; i < limit; i++ { // the owner and the member count
 		invited = uniqueEmail("invitee")

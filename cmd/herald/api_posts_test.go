@@ -309,9 +309,7 @@ func TestAPI_PostsTenancyAndRoles(t *testing.T) {
 		a    account
 		role string
 	}{{viewer, "viewer"}, {editor, "editor"}} {
-		if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": p.a.email, "role": p.role}); st != 201 {
-			t.Fatalf("add %s = %d %v", p.role, st, b)
-		}
+		addMember(t, oc, p.a, p.role)
 	}
 	acct := connectSandboxAPI(t, oc, "tenant-sandbox")
 	_, _, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "ours", "account_ids": []string{acct}})
@@ -423,9 +421,7 @@ func TestAPI_AICaptionsWithoutAProvider(t *testing.T) {
 	c := newClient(t, m)
 	owner, viewer := register(t, c, "ai-owner"), register(t, c, "ai-viewer")
 	oc := c.with(owner.token, owner.companyID)
-	if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": viewer.email, "role": "viewer"}); st != 201 {
-		t.Fatalf("add viewer = %d %v", st, b)
-	}
+	addMember(t, oc, viewer, "viewer")
 	body := map[string]any{"brief": "We launch today", "platforms": []string{"linkedin"}}
 	// A 503 is the contract here, so this one request bypasses the client's 5xx alarm.
 	req, _ := http.NewRequest("POST", m.URL()+"/api/v1/ai/captions", strings.NewReader(`{"brief":"We launch today","platforms":["linkedin"]}`))
@@ -536,9 +532,7 @@ func TestAPI_Analytics(t *testing.T) {
 	c := newClient(t, m)
 	owner, viewer, rival := register(t, c, "an-owner"), register(t, c, "an-viewer"), register(t, c, "an-rival")
 	oc := c.with(owner.token, owner.companyID)
-	if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": viewer.email, "role": "viewer"}); st != 201 {
-		t.Fatalf("add viewer = %d %v", st, b)
-	}
+	addMember(t, oc, viewer, "viewer")
 	acct := connectSandboxAPI(t, oc, "an-sandbox")
 	_, _, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "measured", "account_ids": []string{acct}})
 	id := p["id"].(string)

@@ -90,9 +90,7 @@ func TestAPI_CompanyExport(t *testing.T) {
 	acct := connectSandboxAPI(t, oc, "exporter-sandbox")
 	post := schedulePost(t, oc, acct, "Exported words", time.Now().Add(3*time.Hour))
 	editor := register(t, c, "exported-editor")
-	if st, _, body := oc.do("POST", "/api/v1/members", map[string]string{"email": editor.email, "role": "editor"}); st != 201 {
-		t.Fatalf("add editor = %d %v", st, body)
-	}
+	addMember(t, oc, editor, "editor")
 	invitee := uniqueEmail("invitee")
 	if st, _, body := oc.do("POST", "/api/v1/members", map[string]string{"email": invitee, "role": "viewer"}); st != 201 {
 		t.Fatalf("invite = %d %v", st, body)
@@ -146,7 +144,7 @@ func TestAPI_CompanyExport(t *testing.T) {
 	for _, e := range s["audit_log"] {
 		actions[e["action"]] = true
 	}
-	if !actions["member.added"] || !actions["member.invited"] {
+	if !actions["member.joined"] || !actions["member.invited"] {
 		t.Errorf("audit log actions = %v", actions)
 	}
 	for _, name := range []string{"metric_snapshots", "ai_usage"} {
@@ -220,9 +218,7 @@ func TestAPI_CompanyDeletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	editor := register(t, c, "deleter-editor")
-	if st, _, body := oc.do("POST", "/api/v1/members", map[string]string{"email": editor.email, "role": "editor"}); st != 201 {
-		t.Fatalf("add editor = %d %v", st, body)
-	}
+	addMember(t, oc, editor, "editor")
 	other := register(t, c, "survivor")
 	sc := c.with(other.token, other.companyID)
 	otherAcct := connectSandboxAPI(t, sc, "survivor-sandbox")
@@ -322,9 +318,7 @@ func TestAPI_AccountSelfService(t *testing.T) {
 	me := register(t, c, "leaver")
 	mc := c.with(me.token, me.companyID)
 	colleague := register(t, c, "colleague")
-	if st, _, body := mc.do("POST", "/api/v1/members", map[string]string{"email": colleague.email, "role": "editor"}); st != 201 {
-		t.Fatalf("add colleague = %d %v", st, body)
-	}
+	addMember(t, mc, colleague, "editor")
 	acct := connectSandboxAPI(t, mc, "leaver-sandbox")
 	st, _, p := mc.do("POST", "/api/v1/posts", map[string]any{"content": "Written by the leaver", "account_ids": []string{acct}})
 	if st != 201 {
@@ -371,7 +365,7 @@ func TestAPI_AccountSelfService(t *testing.T) {
 	for _, e := range s["audit_log"] {
 		actions[e["action"]] = true
 	}
-	if !actions["user.registered"] || !actions["token.created"] || !actions["member.added"] {
+	if !actions["user.registered"] || !actions["token.created"] || !actions["member.invited"] {
 		t.Errorf("own audit entries = %v", actions)
 	}
 	if len(s["posts_created"]) != 1 || s["posts_created"][0]["post_id"] != post {

@@ -237,9 +237,7 @@ func TestAPI_WebhooksTenancyRolesAndBadInput(t *testing.T) {
 		a    account
 		role string
 	}{{admin, "admin"}, {editor, "editor"}, {viewer, "viewer"}} {
-		if st, _, b := oc.do("POST", "/api/v1/members", map[string]string{"email": p.a.email, "role": p.role}); st != 201 {
-			t.Fatalf("add %s = %d %v", p.role, st, b)
-		}
+		addMember(t, oc, p.a, p.role)
 	}
 	ac := c.with(admin.token, owner.companyID)
 	st, _, ep := ac.do("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/herald", "events": []string{"post.failed"}})

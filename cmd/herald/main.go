@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones for people's settings, also in a distroless image
@@ -212,7 +214,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Auth, err = app.NewAuth(m.db, m.authz, crypto.DefaultArgon2id, m.Limits, now, m.Log); err != nil {
 		return err
 	}
-	m.Teams = app.NewTeams(m.db, m.authz, now, m.Log)
+	acceptURL := func(token string) string {
+		return strings.TrimSuffix(m.Config.BaseURL.String(), "/") + "/invitations/accept?token=" + neturl.QueryEscape(token)
+	}
+	m.Teams = app.NewTeams(m.db, m.authz, acceptURL, now, m.Log)
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
 	m.Privacy = app.NewPrivacy(m.db, m.authz, now, m.Log)
 	audit := app.NewAuditLog(m.db, m.authz)

@@ -23,7 +23,7 @@ func joinAs(t *testing.T, m *Main, owner *browser, name, company, role string) *
 	t.Helper()
 	b := newBrowser(t, m)
 	email := b.registerUI(name)
-	owner.submit("/team", "#add-member", map[string]string{"email": email, "role": role})
+	b.accept(owner.invite(email, role))
 	_, home := b.get("/")
 	var id string
 	home.Find("#company-select option").Each(func(_ int, s *goquery.Selection) {

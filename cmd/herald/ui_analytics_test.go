@@ -160,7 +160,7 @@ func TestUI_AnalyticsDashboardExportAndPostMetrics(t *testing.T) {
 	// A viewer may read the dashboard; another company sees none of it.
 	viewer := newBrowser(t, m)
 	viewerEmail := viewer.registerUI("Vic")
-	owner.submit("/team", "#add-member", map[string]string{"email": viewerEmail, "role": "viewer"})
+	viewer.accept(owner.invite(viewerEmail, "viewer"))
 	_, home := viewer.get("/")
 	var company string
 	home.Find("#company-select option").Each(func(_ int, s *goquery.Selection) {

@@ -22,7 +22,7 @@ func TestUI_AuditLogPage(t *testing.T) {
 	owner.registerUI("Aude")
 	mate := newBrowser(t, m)
 	mateEmail := mate.registerUI("Bryn")
-	owner.submit("/team", "#add-member", map[string]string{"email": mateEmail, "role": "viewer"})
+	mate.accept(owner.invite(mateEmail, "viewer"))
 	owner.connectSandbox("/accounts", "allow")
 
 	res, doc := owner.get("/audit")
@@ -30,10 +30,10 @@ func TestUI_AuditLogPage(t *testing.T) {
 	if res.StatusCode != 200 || rows.Length() < 3 || doc.Find(`nav a[href="/audit"]`).Length() != 1 {
 		t.Fatalf("audit page = %d with %d rows, nav link %d", res.StatusCode, rows.Length(), doc.Find(`nav a[href="/audit"]`).Length())
 	}
-	added := doc.Find(`#audit-log tr[data-action="member.added"]`)
+	added := doc.Find(`#audit-log tr[data-action="member.invited"]`)
 	if added.Length() != 1 || !strings.Contains(added.Text(), "Aude") || !strings.Contains(added.Text(), "role: viewer") ||
 		!strings.Contains(added.Text(), "127.0.0.1") || added.Find("time").AttrOr("datetime", "") == "" {
-		t.Errorf("member.added row = %q", strings.Join(strings.Fields(added.Text()), " "))
+		t.Errorf("member.invited row = %q", strings.Join(strings.Fields(added.Text()), " "))
 	}
 	_, doc = owner.get("/audit?action=member.")
 	doc.Find("#audit-log tbody tr").Each(func(_ int, s *goquery.Selection) {

@@ -340,7 +340,7 @@ func TestUI_PlanLimitShowsBesideTheTeamForm(t *testing.T) {
 	b := newBrowser(t, m)
 	b.registerUI("Tess")
 	for i := 1; i < 5; i++ {
-		if res, _ := b.submit("/team", "#add-member", map[string]string{"email": uniqueEmail("guest"), "role": "viewer"}); res.StatusCode != 200 {
+		if res, _ := b.submit("/team", "#add-member", map[string]string{"email": uniqueEmail("guest"), "role": "viewer"}); res.StatusCode != 201 {
 			t.Fatalf("invitation %d = %d", i, res.StatusCode)
 		}
 	}

@@ -282,7 +282,7 @@ func TestUI_PostsViewerAndOtherCompany(t *testing.T) {
 
 	viewer := newBrowser(t, m)
 	viewerEmail := viewer.registerUI("Zoe")
-	owner.submit("/team", "#add-member", map[string]string{"email": viewerEmail, "role": "viewer"})
+	viewer.accept(owner.invite(viewerEmail, "viewer"))
 	_, home := viewer.get("/")
 	var company string
 	home.Find("#company-select option").Each(func(_ int, s *goquery.Selection) {

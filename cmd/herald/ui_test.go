@@ -144,14 +144,22 @@ func TestUI_Team(t *testing.T) {
 	viewer := newBrowser(t, m)
 	viewerEmail := viewer.registerUI("Quinn")
 
-	res, doc := owner.submit("/team", "#add-member", map[string]string{"email": viewerEmail, "role": "viewer"})
-	if res.StatusCode != 200 || !strings.Contains(doc.Find("#alerts").Text(), "Quinn was added as viewer") || !strings.Contains(doc.Find("#members").Text(), viewerEmail) {
-		t.Fatalf("add member: %d, alerts %q, members %q", res.StatusCode, doc.Find("#alerts").Text(), doc.Find("#members").Text())
+	// Inviting someone with an account adds nobody until they accept the link.
+	link := owner.invite(viewerEmail, "viewer")
+	if _, doc := owner.get("/team"); strings.Contains(doc.Find("#members").Text(), viewerEmail) || !strings.Contains(doc.Find("tr.invitation").Text(), viewerEmail) {
+		t.Errorf("before accepting: members %q, invitations %q", doc.Find("#members").Text(), doc.Find("#invitations").Text())
+	}
+	res, doc := viewer.accept(link)
+	if res.StatusCode != 200 || !strings.Contains(doc.Find("#alerts").Text(), "You joined Pia Co as viewer") {
+		t.Fatalf("accept: %d, alerts %q", res.StatusCode, doc.Find("#alerts").Text())
+	}
+	if _, doc := owner.get("/team"); !strings.Contains(doc.Find("#members").Text(), viewerEmail) || strings.Contains(doc.Find("#invitations").Text(), viewerEmail) {
+		t.Errorf("after accepting: members %q, invitations %q", doc.Find("#members").Text(), doc.Find("#invitations").Text())
 	}
 	invitee := uniqueEmail("rosa")
-	_, doc = owner.submit("/team", "#add-member", map[string]string{"email": invitee, "role": "editor"})
-	if !strings.Contains(doc.Find("tr.invitation").Text(), invitee) {
-		t.Errorf("invitation row missing: %q", doc.Find("#members").Text())
+	owner.invite(invitee, "editor")
+	if _, doc := owner.get("/team"); !strings.Contains(doc.Find("tr.invitation").Text(), invitee) {
+		t.Errorf("invitation row missing: %q", doc.Find("#invitations").Text())
 	}
 	res, doc = owner.submit("/team", "#add-member", map[string]string{"email": "not an email", "role": "editor"})
 	if res.StatusCode != 422 || doc.Find("#member-email-error").Length() == 0 || doc.Find("#member-email").AttrOr("value", "") != "not an email" {

@@ -22,6 +22,22 @@
       if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
     }
   });
+  // A button with data-copy="#field" copies that field's value (an invitation link) to the
+  // clipboard; without JavaScript the read-only field can be selected and copied by hand.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("button[data-copy]");
+    if (!btn) { return; }
+    var field = document.querySelector(btn.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.select();
+    var done = function () { btn.textContent = "Copied"; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
   // Forms with data-confirm ask first (htmx's hx-confirm covers htmx-driven elements).
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
