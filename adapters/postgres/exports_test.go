@@ -124,6 +124,8 @@ func seedCompany(t *testing.T, db *postgres.DB, f fixture, tag string) (account,
 	q(`INSERT INTO metric_snapshots (company_id, post_id, account_id, collected_at, likes, comments, shares, reach, impressions)
 		VALUES ($1, $2, $3, now(), 7, 1, 0, 30, 40) RETURNING post_id`, f.company.ID, post, account)
 	q(`INSERT INTO ai_usage (company_id, month, prompt_tokens, completion_tokens, requests) VALUES ($1, date_trunc('month', now()), 10, 20, 1) RETURNING company_id`, f.company.ID)
+	q(`INSERT INTO ai_reservations (company_id, month, tokens, expires_at)
+		VALUES ($1, date_trunc('month', now()), 500, now() + interval '5 minutes') RETURNING company_id`, f.company.ID)
 	q(`INSERT INTO scheduled_post_counts (company_id, post_id, month) VALUES ($1, $2, date_trunc('month', now())) RETURNING post_id`, f.company.ID, post)
 	q(`INSERT INTO invitations (company_id, email, role, invited_by, token_hash, expires_at)
 		VALUES ($1, $2, 'editor', $3, sha256(convert_to($2::text, 'UTF8')), now() + interval '7 days') RETURNING id`, f.company.ID, strings.ToLower("invitee-"+tag+"@example.com"), f.owner.ID)
