@@ -181,6 +181,17 @@ func (a *Auth) Authenticate(ctx context.Context, secret string) (domain.Session,
 	return s, err
 }
 
+// AuthenticateSession returns the web session a session cookie's secret belongs to. Only
+// sessions started by signing in count: a personal API token is for scripts, sent as a
+// bearer token, and never works as the cookie. Errors: CodeUnauthenticated.
+func (a *Auth) AuthenticateSession(ctx context.Context, secret string) (domain.Session, error) {
+	s, err := a.Authenticate(ctx, secret)
+	if err == nil && s.Token.Kind != domain.TokenSession {
+		return domain.Session{}, domain.Errorf(domain.CodeUnauthenticated, "Sign in first: the session is missing, unknown or expired.")
+	}
+	return s, err
+}
+
 // Logout ends the session or revokes the token it was called with. Errors: CodeNotFound
 // when it is already gone.
 func (a *Auth) Logout(ctx context.Context, s domain.Session) error {

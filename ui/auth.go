@@ -28,7 +28,7 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return domain.Errorf(domain.CodeUnauthenticated, "Please sign in.")
 		}
-		s, err := h.Auth.Authenticate(ctx, ck.Value)
+		s, err := h.Auth.AuthenticateSession(ctx, ck.Value)
 		if err != nil {
 			return err
 		}
@@ -130,20 +130,23 @@ func (h *Handler) register(c echo.Context) error {
 	return err
 }
 
-// loginForm handles GET /login.
+// loginForm handles GET /login; ?next= is where to go once signed in, when it is a path of
+// this site (domain.LocalPath), such as an OAuth callback waiting for its starter.
 func (h *Handler) loginForm(c echo.Context) error {
-	return h.page(c, http.StatusOK, pageLogin, newForm(nil))
+	return h.page(c, http.StatusOK, pageLogin, newForm(map[string]string{"next": domain.LocalPathOr(c.QueryParam("next"), "")}))
 }
 
-// login handles POST /login.
+// login handles POST /login: signed in, the browser goes to the form's next (a path of this
+// site) or home.
 func (h *Handler) login(c echo.Context) error {
 	email := c.FormValue("email")
-	f := newForm(map[string]string{"email": email})
+	next := domain.LocalPathOr(c.FormValue("next"), "")
+	f := newForm(map[string]string{"email": email, "next": next})
 	_, issued, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	switch domain.CodeOf(err) {
 	case "":
 		h.startSession(c, issued)
-		return redirect(c, "/")
+		return redirect(c, domain.LocalPathOr(next, "/"))
 	case domain.CodeUnauthenticated, domain.CodeRateLimited:
 		return h.formError(c, pageLogin, f, err)
 	}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/app"
+)
+
+// get sends a GET of an absolute address with the client's bearer token and address, as a
+// script following a redirect by hand would, and returns the answer without its body.
+func (c *client) get(address string) *http.Response {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", address, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.ip != "" {
+		req.Header.Set("X-Forwarded-For", c.ip)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", address, err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 500 {
+		c.t.Errorf("GET %s answered %d", address, res.StatusCode)
+	}
+	return res
+}
+
+// sandboxConsent starts a sandbox connect flow with body (nil or {"return_to"}), answers the
+// consent page with decision and returns the callback address the platform sends the
+// browser to, without following it.
+func sandboxConsent(t *testing.T, c *client, body any, handle, decision string) string {
+	t.Helper()
+	st, _, out := c.do("POST", "/api/v1/accounts/connect/sandbox", body)
+	if st != http.StatusOK {
+		t.Fatalf("connect = %d %v", st, out)
+	}
+	authorize := out["authorize_url"].(string)
+	res, err := c.http.Get(authorize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("consent page = %d\n%s", res.StatusCode, page)
+	}
+	res, err = c.http.PostForm(authorize, url.Values{"decision": {decision}, "handle": {handle}, "_csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cb := res.Header.Get("Location")
+	if !strings.Contains(cb, "/api/v1/accounts/callback/sandbox?") {
+		t.Fatalf("consent = %d to %q", res.StatusCode, cb)
+	}
+	return cb
+}
+
+// sandboxAccounts counts the company's live sandbox accounts.
+func sandboxAccounts(t *testing.T, c *client) int {
+	t.Helper()
+	st, _, body := c.do("GET", "/api/v1/accounts", nil)
+	if st != http.StatusOK {
+		t.Fatalf("accounts = %d %v", st, body)
+	}
+	items, _ := body["items"].([]any)
+	return len(items)
+}
+
+func TestAPI_ConnectNeverRedirectsOffSite(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	a := register(t, c, "redirects")
+	owner := c.with(a.token, a.companyID)
+	for _, tc := range []struct{ name, returnTo, decision, want string }{
+		{"TabBetweenSlashes", "/\t/evil.example", "allow", "/accounts?connected=1"},
+		{"TabBetweenSlashesRefused", "/\t/evil.example", "deny", "/accounts?connect_error=denied"},
+		{"Backslash", `/\evil.example`, "deny", "/accounts?connect_error=denied"},
+		{"EncodedSlashes", "/%2F%2Fevil.example", "deny", "/accounts?connect_error=denied"},
+		{"EncodedTab", "/%09/evil.example", "deny", "/accounts?connect_error=denied"},
+		{"LeadingSpace", " //evil.example", "deny", "/accounts?connect_error=denied"},
+		{"Absolute", "https://evil.example/", "deny", "/accounts?connect_error=denied"},
+		{"JavaScript", "javascript:alert(1)", "deny", "/accounts?connect_error=denied"},
+		{"FullwidthSolidus", "/\uff0fevil.example", "deny", "/accounts?connect_error=denied"},
+		{"OwnPage", "/posts/new", "deny", "/posts/new?connect_error=denied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			owner := owner.with(a.token, a.companyID)
+			owner.t = t
+			cb := sandboxConsent(t, owner, map[string]string{"return_to": tc.returnTo}, "redir-"+tc.name, tc.decision)
+			res := owner.get(cb)
+			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != tc.want {
+				t.Errorf("callback = %d to %q, want %q", res.StatusCode, loc, tc.want)
+			}
+		})
+	}
+}
+
+func TestAPI_CallbackFinishesOnlyForTheFlowsStarter(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	a, b := register(t, c, "starter"), register(t, c, "stranger")
+	ac, bc := c.with(a.token, a.companyID), c.with(b.token, b.companyID)
+	anon := newClient(t, m)
+
+	cb := sandboxConsent(t, ac, nil, "starter-sandbox", "allow")
+	path := strings.TrimPrefix(cb, m.URL())
+
+	// Nobody signed in: nothing is connected and the browser is asked to sign in, with the
+	// callback (code and state kept) as where to go afterwards.
+	res := anon.get(cb)
+	wantLogin := "/login?" + url.Values{"next": {path}}.Encode()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != wantLogin {
+		t.Errorf("callback without credentials = %d to %q, want the sign-in page coming back to %q", res.StatusCode, loc, path)
+	}
+	// A made-up token is no better.
+	res = anon.with("hrd_"+strings.Repeat("x", 43), "").get(cb)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/login?") {
+		t.Errorf("callback with an unknown token = %d to %q, want the sign-in page", res.StatusCode, loc)
+	}
+	// Someone else: refused, nothing connected in either company.
+	res = bc.get(cb)
+	if loc := res.Header.Get("Location"); loc != "/accounts?connect_error=other_user" {
+		t.Errorf("callback by another user = %d to %q, want connect_error=other_user", res.StatusCode, loc)
+	}
+	if n, k := sandboxAccounts(t, ac), sandboxAccounts(t, bc); n != 0 || k != 0 {
+		t.Fatalf("accounts after refused callbacks: starter's company %d, stranger's %d; want none", n, k)
+	}
+	// The starter, with the token the flow was started with: connected, once.
+	if loc := ac.get(cb).Header.Get("Location"); loc != "/accounts?connected=1" {
+		t.Fatalf("callback by the starter to %q, want connected=1", loc)
+	}
+	if loc := ac.get(cb).Header.Get("Location"); loc != "/accounts?connect_error=expired" {
+		t.Errorf("the state was used twice: to %q", loc)
+	}
+	if n := sandboxAccounts(t, ac); n != 1 {
+		t.Errorf("starter's company has %d accounts, want 1", n)
+	}
+
+	// A script with a personal API token finishes its own flow with that token.
+	st, _, tok := ac.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "script"})
+	if st != http.StatusCreated {
+		t.Fatalf("create token = %d %v", st, tok)
+	}
+	script := c.with(tok["token"].(string), a.companyID)
+	cb = sandboxConsent(t, script, nil, "script-sandbox", "allow")
+	if loc := script.get(cb).Header.Get("Location"); loc != "/accounts?connected=1" {
+		t.Errorf("callback with the script's personal token to %q, want connected=1", loc)
+	}
+}

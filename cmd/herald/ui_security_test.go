@@ -1,0 +1,91 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/app"
+)
+
+// consentOnly runs the sandbox connect flow in b's browser up to the platform's redirect and
+// returns the callback address without visiting it.
+func (b *browser) consentOnly(t *testing.T) string {
+	t.Helper()
+	stop := *b
+	stop.http = &http.Client{Jar: b.http.Jar, Timeout: b.http.Timeout, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.Contains(req.URL.Path, "/accounts/callback/") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	res, _ := stop.connectSandbox("/accounts", "allow")
+	cb := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.Contains(cb, "/api/v1/accounts/callback/sandbox?") {
+		t.Fatalf("consent = %d to %q, want the callback", res.StatusCode, cb)
+	}
+	return cb
+}
+
+func TestUI_ConnectCallbackAsksToSignInAndFinishesOnlyForTheStarter(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	starter := newBrowser(t, m)
+	starterEmail := starter.registerUI("Starter")
+	strangerEmail := newBrowser(t, m).registerUI("Stranger")
+	cb := starter.consentOnly(t)
+
+	// A browser signed out of Herald lands on the sign-in page, which says why.
+	stranger := newBrowser(t, m)
+	res, doc := stranger.get(strings.TrimPrefix(cb, m.URL()))
+	if res.Request.URL.Path != "/login" || doc.Find("#login-connect").Length() == 0 || doc.Find(`input[name="next"]`).AttrOr("value", "") != strings.TrimPrefix(cb, m.URL()) {
+		t.Fatalf("signed-out callback landed on %s: %q", res.Request.URL, text(doc.Find("main")))
+	}
+	// Signing in there as someone else: refused with a clear sentence, nothing connected.
+	res, doc = stranger.postForm(res.Request.URL, doc, `form[action="/login"]`, url.Values{"email": {strangerEmail}, "password": {"correct horse battery"}})
+	if res.Request.URL.Path != "/accounts" || !strings.Contains(text(doc.Find("main")), "started by someone else") || doc.Find("#accounts tr[data-account]").Length() != 0 {
+		t.Errorf("stranger signed in and landed on %s: %q", res.Request.URL, text(doc.Find("main")))
+	}
+	if _, doc := starter.page("/accounts"); doc.Find("#accounts tr[data-account]").Length() != 0 {
+		t.Fatalf("the starter's company got an account from the stranger's callback")
+	}
+
+	// The starter, signing in from another browser with the same link: connected.
+	again := newBrowser(t, m)
+	res, doc = again.get(strings.TrimPrefix(cb, m.URL()))
+	res, doc = again.postForm(res.Request.URL, doc, `form[action="/login"]`, url.Values{"email": {starterEmail}, "password": {"correct horse battery"}})
+	if res.Request.URL.Path != "/accounts" || !strings.Contains(text(doc.Find("main")), "One account was connected") || doc.Find("#accounts tr[data-account]").Length() != 1 {
+		t.Errorf("starter signed in and landed on %s: %q", res.Request.URL, text(doc.Find("main")))
+	}
+}
+
+func TestUI_LoginNextStaysOnThisSite(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	email := b.registerUI("Nextia")
+	b.submit("/", `form[action="/logout"]`, nil)
+	for _, next := range []string{"//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "javascript:alert(1)"} {
+		res, doc := b.get("/login?" + url.Values{"next": {next}}.Encode())
+		if v := doc.Find(`input[name="next"]`).AttrOr("value", ""); v != "" {
+			t.Errorf("next %q kept in the form as %q", next, v)
+		}
+		_ = res
+	}
+	// A page asked for while signed out is where signing in goes.
+	res, doc := b.get("/team")
+	if res.Request.URL.Path != "/login" || res.Request.URL.Query().Get("next") != "/team" {
+		t.Fatalf("signed-out /team went to %s", res.Request.URL)
+	}
+	res, _ = b.postForm(res.Request.URL, doc, `form[action="/login"]`, url.Values{"email": {email}, "password": {"correct horse battery"}})
+	if res.Request.URL.Path != "/team" {
+		t.Errorf("signed in and landed on %s, want /team", res.Request.URL)
+	}
+	// A posted next that is not a path of this site goes home.
+	b.submit("/", `form[action="/logout"]`, nil)
+	res, _ = b.submit("/login", `form[action="/login"]`, map[string]string{"email": email, "password": "correct horse battery", "next": "/\t/evil.example"})
+	if res.Request.URL.Host != strings.TrimPrefix(m.URL(), "http://") || res.Request.URL.Path != "/" {
+		t.Errorf("signed in with a foreign next and landed on %s", res.Request.URL)
+	}
+}
