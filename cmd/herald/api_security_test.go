@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/app"
 )
@@ -160,5 +163,89 @@ func TestAPI_CallbackFinishesOnlyForTheFlowsStarter(t *testing.T) {
 	cb = sandboxConsent(t, script, nil, "script-sandbox", "allow")
 	if loc := script.get(cb).Header.Get("Location"); loc != "/accounts?connected=1" {
 		t.Errorf("callback with the script's personal token to %q, want connected=1", loc)
+	}
+}
+
+// frozenAuthClock returns an option that gives Herald's sign-in a clock standing a minute
+// into a throttling window until the test moves it, and the function that moves it.
+func frozenAuthClock() (func(*Main), func(time.Duration)) {
+	var at atomic.Int64
+	at.Store(time.Now().Truncate(time.Hour).Add(time.Minute).UnixNano())
+	return func(m *Main) { m.AuthClock = func() time.Time { return time.Unix(0, at.Load()) } },
+		func(d time.Duration) { at.Add(int64(d)) }
+}
+
+func TestAPI_GuessingDoesNotLockOutTheOwner(t *testing.T) {
+	t.Parallel()
+	clock, advance := frozenAuthClock()
+	limits := app.Limits{Window: 15 * time.Minute, PerIP: 1000, PerEmail: 10, PerAccount: 30}
+	m := startHeraldWith(t, limits, nil, clock)
+	owner := newClient(t, m)
+	owner.ip = uniqueIP()
+	a := register(t, owner, "target")
+	login := func(c *client, password string) (int, http.Header, map[string]any) {
+		t.Helper()
+		return c.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": password})
+	}
+	if st, _, body := login(owner, "correct horse battery"); st != http.StatusOK {
+		t.Fatalf("owner's first sign-in = %d %v", st, body)
+	}
+
+	// An attacker at one address: ten guesses answered, then throttled.
+	attacker := newClient(t, m)
+	attacker.ip = uniqueIP()
+	for i := 1; i <= 20; i++ {
+		st, h, body := login(attacker, fmt.Sprintf("wrong guess %02d!", i))
+		switch {
+		case i <= 10 && st != http.StatusUnauthorized:
+			t.Fatalf("guess %d = %d %v, want 401", i, st, body)
+		case i > 10 && (st != http.StatusTooManyRequests || h.Get("Retry-After") == "" || body["status"] != float64(429)):
+			t.Fatalf("guess %d = %d (Retry-After %q) %v, want a 429 problem with Retry-After", i, st, h.Get("Retry-After"), body)
+		}
+	}
+	if st, _, _ := login(attacker, "correct horse battery"); st != http.StatusTooManyRequests {
+		t.Errorf("the right password from the guessing address = %d, want 429", st)
+	}
+	// The owner at their address is not locked out.
+	if st, _, body := login(owner, "correct horse battery"); st != http.StatusOK {
+		t.Fatalf("owner's sign-in during the attack = %d %v, want 200", st, body)
+	}
+
+	// Guesses spread over many addresses meet the per-email limit (30, counting the owner's
+	// first sign-in, from an address not yet known, and the attacker's ten answered guesses),
+	// which stops strangers, even with the right password, and not the owner.
+	for i := 0; i < 19; i++ {
+		spread := newClient(t, m)
+		spread.ip = uniqueIP()
+		if st, _, body := login(spread, "spread guess!!"); st != http.StatusUnauthorized {
+			t.Fatalf("spread guess %d = %d %v, want 401", i, st, body)
+		}
+	}
+	stranger := newClient(t, m)
+	stranger.ip = uniqueIP()
+	if st, h, _ := login(stranger, "correct horse battery"); st != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Errorf("a new address past the per-email limit = %d, want 429 with Retry-After", st)
+	}
+	if st, _, body := login(owner, "correct horse battery"); st != http.StatusOK {
+		t.Fatalf("owner's sign-in past the per-email limit = %d %v, want 200", st, body)
+	}
+	// An unknown email past the same limit answers the same: nothing tells them apart.
+	nobody := uniqueEmail("nobody")
+	var last map[string]any
+	var lastSt int
+	for i := 0; i < 31; i++ {
+		c := newClient(t, m)
+		c.ip = uniqueIP()
+		lastSt, _, last = c.do("POST", "/api/v1/auth/login", map[string]string{"email": nobody, "password": "spread guess!!"})
+	}
+	_, _, known := login(stranger, "spread guess!!")
+	if lastSt != http.StatusTooManyRequests || last["title"] != known["title"] {
+		t.Errorf("unknown email past the limit = %d %v; known email %v", lastSt, last, known)
+	}
+
+	// The next window lets the attacker's address guess again.
+	advance(15 * time.Minute)
+	if st, _, _ := login(attacker, "wrong guess again"); st != http.StatusUnauthorized {
+		t.Errorf("a guess in the next window = %d, want 401", st)
 	}
 }

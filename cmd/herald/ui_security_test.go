@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/heraldhq/herald/app"
 )
@@ -87,5 +90,42 @@ func TestUI_LoginNextStaysOnThisSite(t *testing.T) {
 	res, _ = b.submit("/login", `form[action="/login"]`, map[string]string{"email": email, "password": "correct horse battery", "next": "/\t/evil.example"})
 	if res.Request.URL.Host != strings.TrimPrefix(m.URL(), "http://") || res.Request.URL.Path != "/" {
 		t.Errorf("signed in with a foreign next and landed on %s", res.Request.URL)
+	}
+}
+
+func TestUI_GuessingDoesNotLockOutTheOwner(t *testing.T) {
+	t.Parallel()
+	clock, _ := frozenAuthClock()
+	m := startHeraldWith(t, app.Limits{Window: 15 * time.Minute, PerIP: 1000, PerEmail: 10, PerAccount: 30}, nil, clock)
+	owner := newBrowser(t, m)
+	email := owner.registerUI("Owner")
+	owner.submit("/", `form[action="/logout"]`, nil)
+	ownerIP, attackerIP := uniqueIP(), uniqueIP()
+	signIn := func(b *browser, ip, password string) (*http.Response, *goquery.Document) {
+		t.Helper()
+		at, doc := b.page("/login")
+		return b.postForm(at, doc, `form[action="/login"]`, url.Values{"email": {email}, "password": {password}}, "X-Forwarded-For", ip)
+	}
+	if res, doc := signIn(owner, ownerIP, "correct horse battery"); res.Request.URL.Path != "/" {
+		t.Fatalf("owner's sign-in landed on %s: %q", res.Request.URL, text(doc.Find("main")))
+	}
+	owner.submit("/", `form[action="/logout"]`, nil)
+
+	attacker := newBrowser(t, m)
+	for i := 1; i <= 11; i++ {
+		res, doc := signIn(attacker, attackerIP, "wrong guess "+strings.Repeat("!", i))
+		want := http.StatusUnauthorized
+		if i == 11 {
+			want = http.StatusTooManyRequests
+		}
+		if res.StatusCode != want {
+			t.Fatalf("guess %d = %d, want %d: %q", i, res.StatusCode, want, text(doc.Find("#login-error")))
+		}
+		if i == 11 && (!strings.Contains(text(doc.Find("#login-error")), "Too many attempts") || res.Header.Get("Retry-After") == "") {
+			t.Errorf("throttled page says %q (Retry-After %q)", text(doc.Find("#login-error")), res.Header.Get("Retry-After"))
+		}
+	}
+	if res, doc := signIn(owner, ownerIP, "correct horse battery"); res.Request.URL.Path != "/" {
+		t.Errorf("owner's sign-in during the attack landed on %s (%d): %q", res.Request.URL, res.StatusCode, text(doc.Find("#login-error")))
 	}
 }
