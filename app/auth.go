@@ -244,6 +244,87 @@ func (a *Auth) Logout(ctx context.Context, s domain.Session) error {
 	})
 }
 
+// PasswordChange is what a person gives to change their password.
+type PasswordChange struct {
+	Current, New string
+}
+
+// ChangePassword sets a new password for the session's user after checking their current
+// one, and ends every other session and login token of theirs; the session it was called
+// with stays (and personal API tokens stay). Attempts are throttled per user, as guesses of
+// the current password. Errors: CodeInvalid (current_password wrong or missing, new_password
+// weak, naming the fields), CodeRateLimited.
+func (a *Auth) ChangePassword(ctx context.Context, s domain.Session, ch PasswordChange) error {
+	now := a.now()
+	if err := a.throttle(ctx, now, "password-user:"+string(s.User.ID), a.limits.PerEmail); err != nil {
+		return err
+	}
+	v := domain.Violations{}
+	if ch.Current == "" {
+		v.Add("current_password", "is required")
+	}
+	domain.CheckPassword(v, "new_password", ch.New)
+	if ch.New != "" && ch.New == ch.Current {
+		v.Add("new_password", "must differ from the current password")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	var hash string
+	if err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		_, hash, err = tx.Users().ByEmail(ctx, s.User.Email)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(ch.Current) > domain.MaxPasswordBytes {
+		ch.Current = ch.Current[:domain.MaxPasswordBytes]
+	}
+	ok, err := a.hasher.Verify(hash, ch.Current)
+	if err != nil {
+		return fmt.Errorf("app: verify password of %s: %w", s.User.ID, err)
+	}
+	if !ok {
+		return domain.InvalidField("current_password", "is not your current password")
+	}
+	newHash, err := a.hasher.Hash(ch.New)
+	if err != nil {
+		return fmt.Errorf("app: hash password: %w", err)
+	}
+	keep := domain.TokenID("")
+	if s.Token.Kind == domain.TokenSession {
+		keep = s.Token.ID
+	}
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Users().SetPassword(ctx, s.User.ID, newHash); err != nil {
+			return err
+		}
+		n, err := tx.Tokens().DeleteSessions(ctx, s.User.ID, keep)
+		if err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: s.User.ID, Action: "user.password_changed", Subject: string(s.User.ID),
+			Details: map[string]string{"sessions_ended": fmt.Sprint(n)}, At: now})
+	})
+}
+
+// LogoutEverywhere ends every session and login token of the user, the one it was called
+// with included; personal API tokens keep working (they are revoked one by one). It returns
+// how many sessions ended.
+func (a *Auth) LogoutEverywhere(ctx context.Context, user domain.UserID) (int, error) {
+	var n int
+	err := a.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		if n, err = tx.Tokens().DeleteSessions(ctx, user, ""); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: user, Action: "user.signed_out_everywhere", Subject: string(user),
+			Details: map[string]string{"sessions_ended": fmt.Sprint(n)}, At: a.now()})
+	})
+	return n, err
+}
+
 // Me returns the user and the companies they belong to.
 func (a *Auth) Me(ctx context.Context, user domain.UserID) (domain.User, []domain.Membership, error) {
 	var u domain.User

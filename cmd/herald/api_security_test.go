@@ -249,3 +249,173 @@ func TestAPI_GuessingDoesNotLockOutTheOwner(t *testing.T) {
 		t.Errorf("a guess in the next window = %d, want 401", st)
 	}
 }
+
+func TestAPI_ChangePasswordEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	a := register(t, c, "changer")
+	login := func(password string) (int, string) {
+		st, _, body := c.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": password})
+		tok, _ := body["token"].(string)
+		return st, tok
+	}
+	_, other := login("correct horse battery")
+	st, _, tok := c.with(a.token, "").do("POST", "/api/v1/auth/tokens", map[string]string{"name": "ci"})
+	if st != http.StatusCreated {
+		t.Fatalf("create token = %d", st)
+	}
+	personal := tok["token"].(string)
+	me := c.with(a.token, "")
+
+	for _, tc := range []struct {
+		name  string
+		body  map[string]string
+		field string
+	}{
+		{"WrongCurrent", map[string]string{"current_password": "not the password", "new_password": "a fresh long secret"}, "current_password"},
+		{"MissingCurrent", map[string]string{"new_password": "a fresh long secret"}, "current_password"},
+		{"ShortNew", map[string]string{"current_password": "correct horse battery", "new_password": "short"}, "new_password"},
+		{"CommonNew", map[string]string{"current_password": "correct horse battery", "new_password": "Password123456"}, "new_password"},
+		{"RepeatedNew", map[string]string{"current_password": "correct horse battery", "new_password": "abcabcabcabc"}, "new_password"},
+		{"SameAsCurrent", map[string]string{"current_password": "correct horse battery", "new_password": "correct horse battery"}, "new_password"},
+	} {
+		if st, _, body := me.do("POST", "/api/v1/auth/password", tc.body); st != http.StatusUnprocessableEntity || problemFields(body)[tc.field] == "" {
+			t.Errorf("%s: change password = %d %v, want 422 naming %s", tc.name, st, body, tc.field)
+		}
+	}
+	if st, _, _ := c.do("POST", "/api/v1/auth/password", map[string]string{"current_password": "x", "new_password": "y"}); st != http.StatusUnauthorized {
+		t.Errorf("change password signed out = %d, want 401", st)
+	}
+
+	if st, _, body := me.do("POST", "/api/v1/auth/password", map[string]string{"current_password": "correct horse battery", "new_password": "a fresh long secret"}); st != http.StatusNoContent {
+		t.Fatalf("change password = %d %v, want 204", st, body)
+	}
+	if st, _, _ := me.do("GET", "/api/v1/auth/me", nil); st != http.StatusOK {
+		t.Errorf("the session that changed the password = %d, want it to keep working", st)
+	}
+	if st, _, _ := c.with(other, "").do("GET", "/api/v1/auth/me", nil); st != http.StatusUnauthorized {
+		t.Errorf("another session after the change = %d, want 401", st)
+	}
+	if st, _, _ := c.with(personal, "").do("GET", "/api/v1/auth/me", nil); st != http.StatusOK {
+		t.Errorf("a personal API token after the change = %d, want it to keep working", st)
+	}
+	if st, _ := login("correct horse battery"); st != http.StatusUnauthorized {
+		t.Errorf("login with the old password = %d, want 401", st)
+	}
+	if st, _ := login("a fresh long secret"); st != http.StatusOK {
+		t.Errorf("login with the new password = %d, want 200", st)
+	}
+}
+
+func TestAPI_LogoutEverywhereKeepsPersonalTokens(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	a := register(t, c, "leaver")
+	_, _, second := c.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "correct horse battery"})
+	_, _, tok := c.with(a.token, "").do("POST", "/api/v1/auth/tokens", map[string]string{"name": "ci"})
+	personal := tok["token"].(string)
+
+	if st, _, body := c.with(a.token, "").do("POST", "/api/v1/auth/logout-all", nil); st != http.StatusNoContent {
+		t.Fatalf("logout-all = %d %v, want 204", st, body)
+	}
+	for name, secret := range map[string]string{"the caller's session": a.token, "another session": second["token"].(string)} {
+		if st, _, _ := c.with(secret, "").do("GET", "/api/v1/auth/me", nil); st != http.StatusUnauthorized {
+			t.Errorf("%s after logout-all = %d, want 401", name, st)
+		}
+	}
+	if st, _, _ := c.with(personal, "").do("GET", "/api/v1/auth/me", nil); st != http.StatusOK {
+		t.Errorf("a personal API token after logout-all = %d, want 200", st)
+	}
+}
+
+func TestAPI_PersonalTokenIsNotASessionCookie(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	a := register(t, c, "cookie")
+	_, _, tok := c.with(a.token, "").do("POST", "/api/v1/auth/tokens", map[string]string{"name": "ci"})
+	personal := tok["token"].(string)
+	asCookie := func(path, secret string) int {
+		req, _ := http.NewRequest("GET", m.URL()+path, nil)
+		req.AddCookie(&http.Cookie{Name: app.SessionCookie, Value: secret})
+		res, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := asCookie("/api/v1/auth/me", personal); st != http.StatusUnauthorized {
+		t.Errorf("API with a personal token as the session cookie = %d, want 401", st)
+	}
+	if st := asCookie("/team", personal); st != http.StatusSeeOther {
+		t.Errorf("web page with a personal token as the session cookie = %d, want 303 to sign in", st)
+	}
+	if st := asCookie("/api/v1/auth/me", a.token); st != http.StatusOK {
+		t.Errorf("API with the session cookie = %d, want 200", st)
+	}
+	if st, _, _ := c.with(personal, "").do("GET", "/api/v1/auth/me", nil); st != http.StatusOK {
+		t.Errorf("the personal token as a bearer token = %d, want 200", st)
+	}
+}
+
+func TestAPI_RegistrationRefusesCommonPasswords(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	for _, pw := range []string{"password1234", "Qwerty123456!", "aaaaaaaaaaaaaaaa", "abcabcabcabc"} {
+		st, _, body := c.do("POST", "/api/v1/auth/register", map[string]string{"email": uniqueEmail("weak"), "password": pw, "name": "W", "company": "W"})
+		if st != http.StatusUnprocessableEntity || problemFields(body)["password"] == "" {
+			t.Errorf("register with %q = %d %v, want 422 naming password", pw, st, body)
+		}
+	}
+}
+
+// joinCompany makes the person with token a member of oc's company with role, accepting the
+// invitation when adding them sends one.
+func joinCompany(t *testing.T, oc *client, who account, role string) {
+	t.Helper()
+	st, _, body := oc.do("POST", "/api/v1/members", map[string]string{"email": who.email, "role": role})
+	if st != http.StatusCreated {
+		t.Fatalf("add member = %d %v", st, body)
+	}
+	if link, ok := body["accept_url"].(string); ok {
+		u, _ := url.Parse(link)
+		if st, _, body := oc.with(who.token, "").do("POST", "/api/v1/invitations/accept", map[string]string{"token": u.Query().Get("token")}); st != http.StatusOK {
+			t.Fatalf("accept = %d %v", st, body)
+		}
+	}
+}
+
+func TestAPI_IdempotentReplayNeedsMembership(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner, member := register(t, c, "keeper"), register(t, c, "leaving")
+	oc := c.with(owner.token, owner.companyID)
+	joinCompany(t, oc, member, "admin")
+
+	mc := c.with(member.token, owner.companyID)
+	st, _, first := mc.do("POST", "/api/v1/accounts/connect/sandbox", nil, "Idempotency-Key", "k-1")
+	if st != http.StatusOK || first["authorize_url"] == nil {
+		t.Fatalf("connect = %d %v", st, first)
+	}
+	if st, h, again := mc.do("POST", "/api/v1/accounts/connect/sandbox", nil, "Idempotency-Key", "k-1"); st != http.StatusOK ||
+		h.Get("Idempotent-Replayed") != "true" || again["authorize_url"] != first["authorize_url"] {
+		t.Fatalf("replay while a member = %d %v", st, again)
+	}
+	if st, _, body := oc.do("DELETE", "/api/v1/members/"+member.userID, nil); st != http.StatusNoContent {
+		t.Fatalf("remove member = %d %v", st, body)
+	}
+	st, h, again := mc.do("POST", "/api/v1/accounts/connect/sandbox", nil, "Idempotency-Key", "k-1")
+	if st != http.StatusNotFound || h.Get("Idempotent-Replayed") != "" || again["authorize_url"] != nil {
+		t.Errorf("replay after leaving the company = %d (replayed %q) %v, want 404 and no stored answer", st, h.Get("Idempotent-Replayed"), again)
+	}
+	// In their own company the same key is another request: never the stored answer.
+	st, h, again = c.with(member.token, member.companyID).do("POST", "/api/v1/accounts/connect/sandbox", nil, "Idempotency-Key", "k-1")
+	if h.Get("Idempotent-Replayed") != "" || again["authorize_url"] == first["authorize_url"] {
+		t.Errorf("the same key in another company = %d (replayed %q) %v", st, h.Get("Idempotent-Replayed"), again)
+	}
+}
