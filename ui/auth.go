@@ -182,6 +182,38 @@ func (h *Handler) logout(c echo.Context) error {
 	return redirect(c, "/login")
 }
 
+// changePassword handles POST /profile/password: the current password and a new one. Every
+// other session ends; this browser stays signed in. Problems come back beside their fields
+// (422), the passwords never rendered back.
+func (h *Handler) changePassword(c echo.Context) error {
+	err := h.Auth.ChangePassword(c.Request().Context(), sessionOf(c),
+		app.PasswordChange{Current: c.FormValue("current_password"), New: c.FormValue("new_password")})
+	switch domain.CodeOf(err) {
+	case "":
+		h.flash(c, "Your password was changed. Every other session was signed out; this one stays signed in.")
+		return redirect(c, "/profile#password")
+	case domain.CodeInvalid, domain.CodeRateLimited:
+		saved, _ := c.Get(userZoneKey).(string)
+		if de := (*domain.Error)(nil); errors.As(err, &de) && de.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
+		}
+		return h.renderProfilePage(c, status(err), profilePage{Form: newForm(map[string]string{"time_zone": saved}),
+			Deletion: newForm(nil), Password: newForm(nil).withError(err)})
+	}
+	return err
+}
+
+// logoutEverywhere handles POST /profile/logout-all: every session of the person ends, this
+// one too; personal API tokens keep working.
+func (h *Handler) logoutEverywhere(c echo.Context) error {
+	if _, err := h.Auth.LogoutEverywhere(c.Request().Context(), sessionOf(c).User.ID); err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
+	h.flash(c, "You are signed out everywhere. Your personal API tokens still work; revoke them on the API tokens page if you need to.")
+	return redirect(c, "/login")
+}
+
 // home handles GET /: the current company at a glance.
 func (h *Handler) home(c echo.Context) error {
 	return h.page(c, http.StatusOK, pageHome, newForm(nil))

@@ -129,3 +129,78 @@ func TestUI_GuessingDoesNotLockOutTheOwner(t *testing.T) {
 		t.Errorf("owner's sign-in during the attack landed on %s (%d): %q", res.Request.URL, res.StatusCode, text(doc.Find("#login-error")))
 	}
 }
+
+func TestUI_ChangePasswordAndSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	here := newBrowser(t, m)
+	email := here.registerUI("Pia")
+	signIn := func(password string) *browser {
+		t.Helper()
+		b := newBrowser(t, m)
+		res, doc := b.submit("/login", `form[action="/login"]`, map[string]string{"email": email, "password": password})
+		if res.Request.URL.Path != "/" {
+			t.Fatalf("sign in with %q landed on %s: %q", password, res.Request.URL, text(doc.Find("#login-error")))
+		}
+		return b
+	}
+	signedIn := func(b *browser) bool {
+		t.Helper()
+		res, _ := b.get("/team")
+		return res.Request.URL.Path == "/team"
+	}
+	elsewhere := signIn("correct horse battery")
+
+	for _, tc := range []struct{ name, current, next, field, says string }{
+		{"WrongCurrent", "not my password", "a fresh long secret", "#current-password-error", "is not your current password"},
+		{"CommonNew", "correct horse battery", "Sunshine2024!", "#new-password-error", "most common passwords"},
+		{"RepeatedNew", "correct horse battery", "xyzxyzxyzxyz", "#new-password-error", "repeats"},
+	} {
+		res, doc := here.submit("/profile", `#password-form`, map[string]string{"current_password": tc.current, "new_password": tc.next})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text(doc.Find(tc.field)), tc.says) {
+			t.Errorf("%s: %d, %s says %q", tc.name, res.StatusCode, tc.field, text(doc.Find(tc.field)))
+		}
+		doc.Find(`#password-form input[type="password"]`).Each(func(_ int, s *goquery.Selection) {
+			if v := s.AttrOr("value", ""); v != "" {
+				t.Errorf("%s: a password was rendered back: %q", tc.name, v)
+			}
+		})
+	}
+	if !signedIn(elsewhere) {
+		t.Fatal("a refused change signed the other browser out")
+	}
+
+	res, doc := here.submit("/profile", `#password-form`, map[string]string{"current_password": "correct horse battery", "new_password": "a fresh long secret"})
+	if res.Request.URL.Path != "/profile" || !strings.Contains(text(doc.Find("#alerts")), "password was changed") {
+		t.Fatalf("change password landed on %s: %q", res.Request.URL, text(doc.Find("main")))
+	}
+	if !signedIn(here) {
+		t.Error("the browser that changed the password was signed out")
+	}
+	if signedIn(elsewhere) {
+		t.Error("another browser is still signed in after the password changed")
+	}
+
+	other := signIn("a fresh long secret")
+	_, doc = here.get("/profile")
+	if !strings.Contains(text(doc.Find("#logout-all-form").Parent()), "personal API tokens keep working") {
+		t.Errorf("the page does not say API tokens stay: %q", text(doc.Find("#logout-all-form").Parent()))
+	}
+	res, doc = here.submit("/profile", `#logout-all-form`, nil)
+	if res.Request.URL.Path != "/login" || !strings.Contains(text(doc.Find("#alerts")), "signed out everywhere") {
+		t.Errorf("sign out everywhere landed on %s: %q", res.Request.URL, text(doc.Find("#alerts")))
+	}
+	if signedIn(here) || signedIn(other) {
+		t.Errorf("after signing out everywhere: here %v, other %v; want both signed out", signedIn(here), signedIn(other))
+	}
+}
+
+func TestUI_RegisterRefusesACommonPassword(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	res, doc := b.submit("/register", `form[action="/register"]`, map[string]string{"email": uniqueEmail("common"), "name": "C", "password": "Password1234", "company": "C Co"})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text(doc.Find("#password-error")), "most common passwords") {
+		t.Errorf("register with a common password = %d: %q", res.StatusCode, text(doc.Find("#password-error")))
+	}
+}
