@@ -195,10 +195,11 @@ func stateAAD(state string) []byte {
 	return []byte("herald/v1|oauth_state|" + string(hashState(state)))
 }
 
-// safeReturn keeps only paths inside the web app, so the callback cannot be made to
-// redirect elsewhere.
+// safeReturn keeps only paths of the web app (domain.LocalPath) without a fragment, so the
+// callback cannot be made to redirect elsewhere; anything else is "/accounts".
 func safeReturn(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	p = domain.LocalPathOr(p, "/accounts")
+	if strings.Contains(p, "#") {
 		return "/accounts"
 	}
 	return p
@@ -208,6 +209,10 @@ func safeReturn(p string) string {
 // expired.
 var ErrConnectExpired = errors.New("connect flow unknown, used or expired")
 
+// ErrConnectOtherUser is the cause of Callback's error when the person signed in is not the
+// one who started the flow.
+var ErrConnectOtherUser = errors.New("connect flow started by another user")
+
 // Connected is the outcome of a connect flow: the accounts it created or refreshed, and
 // where the person goes next.
 type Connected struct {
@@ -215,15 +220,22 @@ type Connected struct {
 	ReturnTo string
 }
 
-// Callback finishes a connect flow with the platform's redirect parameters. The state is
-// secret and taken once; it names who started the flow, who must still be allowed to
-// connect accounts in that company. user, when not empty (a signed-in browser), must be
-// that person. Reconnecting an account updates it, whatever the plan; new accounts are
-// connected while the plan has room, and when some did not fit the others are still
-// connected and CodeLimit is returned with them.
-// Errors: CodeNotFound (unknown platform); CodeInvalid (unknown, used or expired state, or
-// the platform refused the code); CodeForbidden (consent denied, or not allowed); CodeLimit.
+// Callback finishes a connect flow with the platform's redirect parameters for user, the
+// person signed in to Herald in the browser (or the script's token) that brought them. The
+// state is secret and taken once; it names who started the flow, and only that person can
+// finish it, so a flow started by one person cannot connect someone else's social account
+// into their company. Without a user nothing is read or taken (the person signs in first and
+// comes back); another user is refused and the flow stays open for its starter. The starter
+// must still be allowed to connect accounts in that company. Reconnecting an account updates
+// it, whatever the plan; new accounts are connected while the plan has room, and when some did
+// not fit the others are still connected and CodeLimit is returned with them.
+// Errors: CodeUnauthenticated (no user); CodeNotFound (unknown platform); CodeInvalid (unknown,
+// used or expired state: ErrConnectExpired; another user: ErrConnectOtherUser; or the
+// platform refused the code); CodeForbidden (consent denied, or not allowed); CodeLimit.
 func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, state, code, errCode, errDescription string) (Connected, error) {
+	if user == "" {
+		return Connected{ReturnTo: "/accounts"}, domain.Errorf(domain.CodeUnauthenticated, "Sign in to Herald as the person who started connecting the account to finish it.")
+	}
 	impl, err := a.platform(platform)
 	if err != nil {
 		return Connected{ReturnTo: "/accounts"}, err
@@ -231,8 +243,15 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 	var st ports.OAuthState
 	err = a.store.InTx(ctx, func(tx ports.Tx) error {
 		st, err = tx.OAuthStates().Take(ctx, hashState(state), a.now())
-		return err
+		if err == nil && st.UserID != user {
+			return &domain.Error{Code: domain.CodeInvalid, Err: ErrConnectOtherUser,
+				Message: "This connection was started by someone else, so nothing was connected. Sign in as the person who started it, or start connecting again."}
+		}
+		return err // another user's error rolls back: the flow stays open for its starter
 	})
+	if errors.Is(err, ErrConnectOtherUser) {
+		return Connected{ReturnTo: "/accounts"}, err
+	}
 	if state == "" || domain.CodeOf(err) == domain.CodeNotFound {
 		return Connected{ReturnTo: "/accounts"}, &domain.Error{Code: domain.CodeInvalid, Err: ErrConnectExpired, Message: fmt.Sprintf(
 			"This connection link is unknown, was already used or expired (they last %d minutes). Start connecting again.", int(ConnectFlowLifetime.Minutes()))}
@@ -240,9 +259,9 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 	if err != nil {
 		return Connected{ReturnTo: "/accounts"}, err
 	}
-	out := Connected{ReturnTo: st.ReturnTo}
-	if st.Platform != impl.Platform() || (user != "" && st.UserID != user) {
-		return out, domain.Errorf(domain.CodeInvalid, "This connection link was started by someone else or for another platform. Start connecting again.")
+	out := Connected{ReturnTo: safeReturn(st.ReturnTo)}
+	if st.Platform != impl.Platform() {
+		return out, domain.Errorf(domain.CodeInvalid, "This connection link was started for another platform. Start connecting again.")
 	}
 	if errCode != "" {
 		if errCode == "access_denied" {
@@ -253,7 +272,6 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 	if code == "" {
 		return out, domain.Errorf(domain.CodeInvalid, "%s sent no authorization code back. Start connecting again.", impl.Platform().Title())
 	}
-	user = st.UserID
 	actor, err := a.actorIn(ctx, user, st.CompanyID)
 	if err != nil {
 		return out, err

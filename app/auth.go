@@ -18,14 +18,20 @@ import (
 const TokenPrefix = "hrd_"
 
 // Limits throttle sign-in and sign-up attempts in fixed windows shared by all instances.
+// Guessing is stopped per client address and email, so nobody can lock the owner out by
+// guessing their password: the owner signing in from an address they used before passes
+// the per-email limit that stops guesses spread over many addresses.
 type Limits struct {
 	Window   time.Duration
 	PerIP    int // login and registration attempts per client address
-	PerEmail int // login attempts per email address
+	PerEmail int // login attempts per client address and email
+	// PerAccount bounds login attempts per email from addresses it never signed in from;
+	// zero means three times PerEmail.
+	PerAccount int
 }
 
 // DefaultLimits allow a person a few typos and stop guessing quickly.
-var DefaultLimits = Limits{Window: 15 * time.Minute, PerIP: 50, PerEmail: 10}
+var DefaultLimits = Limits{Window: 15 * time.Minute, PerIP: 50, PerEmail: 10, PerAccount: 30}
 
 // Auth holds the use cases of accounts of people: registering, signing in and out, tokens.
 type Auth struct {
@@ -191,14 +197,17 @@ func (a *Auth) Register(ctx context.Context, r Registration, ip string) (Registe
 }
 
 // Login checks email and password and starts a session. Unknown emails and wrong passwords
-// get the same answer after the same work. Errors: CodeUnauthenticated, CodeRateLimited.
+// get the same answer after the same work. Guesses are throttled per client address, per
+// address and email, and per email from addresses the person never signed in from, so
+// guessing from elsewhere never locks out the owner at an address they know. A successful
+// sign-in remembers its address (hashed). Errors: CodeUnauthenticated, CodeRateLimited.
 func (a *Auth) Login(ctx context.Context, email, password, ip string) (domain.User, Issued, error) {
 	now := a.now()
 	email = domain.NormalizeEmail(email)
 	if err := a.throttle(ctx, now, "login-ip:"+ip, a.limits.PerIP); err != nil {
 		return domain.User{}, Issued{}, err
 	}
-	if err := a.throttle(ctx, now, "login-email:"+email, a.limits.PerEmail); err != nil {
+	if err := a.throttle(ctx, now, "login-pair:"+ip+"|"+email, a.limits.PerEmail); err != nil {
 		return domain.User{}, Issued{}, err
 	}
 	wrong := domain.Errorf(domain.CodeUnauthenticated, "The email or password is not right.")
@@ -207,18 +216,32 @@ func (a *Auth) Login(ctx context.Context, email, password, ip string) (domain.Us
 	}
 	var u domain.User
 	var hash string
+	var known bool
 	err := a.store.Read(ctx, func(tx ports.Tx) error {
 		var err error
 		u, hash, err = tx.Users().ByEmail(ctx, email)
+		if domain.CodeOf(err) == domain.CodeNotFound {
+			// The same query for an unknown email, so the answer takes as long.
+			_, _ = tx.Users().KnowsAddress(ctx, noUser, addressHash(noUser, ip))
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		known, err = tx.Users().KnowsAddress(ctx, u.ID, addressHash(u.ID, ip))
 		return err
 	})
-	switch domain.CodeOf(err) {
-	case "":
-	case domain.CodeNotFound:
+	if c := domain.CodeOf(err); c != "" && c != domain.CodeNotFound {
+		return domain.User{}, Issued{}, err
+	}
+	if !known {
+		if err := a.throttle(ctx, now, "login-email:"+email, a.perAccount()); err != nil {
+			return domain.User{}, Issued{}, err
+		}
+	}
+	if domain.CodeOf(err) == domain.CodeNotFound {
 		_, _ = a.hasher.Verify(a.dummyHash, password)
 		return domain.User{}, Issued{}, wrong
-	default:
-		return domain.User{}, Issued{}, err
 	}
 	ok, err := a.hasher.Verify(hash, password)
 	if err != nil {
@@ -229,10 +252,31 @@ func (a *Auth) Login(ctx context.Context, email, password, ip string) (domain.Us
 	}
 	var issued Issued
 	err = a.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Users().RememberAddress(ctx, u.ID, addressHash(u.ID, ip), now); err != nil {
+			return err
+		}
 		issued, err = issue(ctx, tx, domain.Token{UserID: u.ID, Kind: domain.TokenSession, Name: "login", CreatedAt: now, ExpiresAt: now.Add(domain.SessionLifetime)})
 		return err
 	})
 	return u, issued, err
+}
+
+// noUser stands for an unknown email in queries that need a user id.
+const noUser domain.UserID = "00000000-0000-0000-0000-000000000000"
+
+// perAccount is the per-email limit for addresses the person never signed in from.
+func (a *Auth) perAccount() int {
+	if a.limits.PerAccount > 0 {
+		return a.limits.PerAccount
+	}
+	return 3 * a.limits.PerEmail
+}
+
+// addressHash returns the hash a client address is remembered by for a user: salted with
+// the user's id, so equal addresses of two people do not match and no address is stored.
+func addressHash(user domain.UserID, ip string) []byte {
+	h := sha256.Sum256([]byte("herald/v1|login_address|" + string(user) + "|" + ip))
+	return h[:]
 }
 
 // Authenticate returns the session a bearer secret belongs to.
@@ -254,12 +298,104 @@ func (a *Auth) Authenticate(ctx context.Context, secret string) (domain.Session,
 	return s, err
 }
 
+// AuthenticateSession returns the web session a session cookie's secret belongs to. Only
+// sessions started by signing in count: a personal API token is for scripts, sent as a
+// bearer token, and never works as the cookie. Errors: CodeUnauthenticated.
+func (a *Auth) AuthenticateSession(ctx context.Context, secret string) (domain.Session, error) {
+	s, err := a.Authenticate(ctx, secret)
+	if err == nil && s.Token.Kind != domain.TokenSession {
+		return domain.Session{}, domain.Errorf(domain.CodeUnauthenticated, "Sign in first: the session is missing, unknown or expired.")
+	}
+	return s, err
+}
+
 // Logout ends the session or revokes the token it was called with. Errors: CodeNotFound
 // when it is already gone.
 func (a *Auth) Logout(ctx context.Context, s domain.Session) error {
 	return a.store.InTx(ctx, func(tx ports.Tx) error {
 		return tx.Tokens().Delete(ctx, s.User.ID, s.Token.ID)
 	})
+}
+
+// PasswordChange is what a person gives to change their password.
+type PasswordChange struct {
+	Current, New string
+}
+
+// ChangePassword sets a new password for the session's user after checking their current
+// one, and ends every other session and login token of theirs; the session it was called
+// with stays (and personal API tokens stay). Attempts are throttled per user, as guesses of
+// the current password. Errors: CodeInvalid (current_password wrong or missing, new_password
+// weak, naming the fields), CodeRateLimited.
+func (a *Auth) ChangePassword(ctx context.Context, s domain.Session, ch PasswordChange) error {
+	now := a.now()
+	if err := a.throttle(ctx, now, "password-user:"+string(s.User.ID), a.limits.PerEmail); err != nil {
+		return err
+	}
+	v := domain.Violations{}
+	if ch.Current == "" {
+		v.Add("current_password", "is required")
+	}
+	domain.CheckPassword(v, "new_password", ch.New)
+	if ch.New != "" && ch.New == ch.Current {
+		v.Add("new_password", "must differ from the current password")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	var hash string
+	if err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		_, hash, err = tx.Users().ByEmail(ctx, s.User.Email)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(ch.Current) > domain.MaxPasswordBytes {
+		ch.Current = ch.Current[:domain.MaxPasswordBytes]
+	}
+	ok, err := a.hasher.Verify(hash, ch.Current)
+	if err != nil {
+		return fmt.Errorf("app: verify password of %s: %w", s.User.ID, err)
+	}
+	if !ok {
+		return domain.InvalidField("current_password", "is not your current password")
+	}
+	newHash, err := a.hasher.Hash(ch.New)
+	if err != nil {
+		return fmt.Errorf("app: hash password: %w", err)
+	}
+	keep := domain.TokenID("")
+	if s.Token.Kind == domain.TokenSession {
+		keep = s.Token.ID
+	}
+	return a.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := tx.Users().SetPassword(ctx, s.User.ID, newHash); err != nil {
+			return err
+		}
+		n, err := tx.Tokens().DeleteSessions(ctx, s.User.ID, keep)
+		if err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: s.User.ID, Action: "user.password_changed", Subject: string(s.User.ID),
+			Details: map[string]string{"sessions_ended": fmt.Sprint(n)}, At: now})
+	})
+}
+
+// LogoutEverywhere ends every session and login token of the user, the one it was called
+// with included; personal API tokens keep working (they are revoked one by one). It returns
+// how many sessions ended.
+func (a *Auth) LogoutEverywhere(ctx context.Context, user domain.UserID) (int, error) {
+	var n int
+	err := a.store.InTx(ctx, func(tx ports.Tx) error {
+		var err error
+		if n, err = tx.Tokens().DeleteSessions(ctx, user, ""); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: user, Action: "user.signed_out_everywhere", Subject: string(user),
+			Details: map[string]string{"sessions_ended": fmt.Sprint(n)}, At: a.now()})
+	})
+	return n, err
 }
 
 // Me returns the user and the companies they belong to.

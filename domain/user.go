@@ -4,7 +4,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MinPasswordRunes and MaxPasswordBytes bound passwords; the upper bound keeps hashing cheap
@@ -39,16 +38,6 @@ func CheckEmail(v Violations, field, email string) {
 		if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
 			v.Add(field, "is not a valid email address")
 		}
-	}
-}
-
-// CheckPassword adds a problem for field when password is too short or too long.
-func CheckPassword(v Violations, field, password string) {
-	switch {
-	case utf8.RuneCountInString(password) < MinPasswordRunes:
-		v.Add(field, "must be at least 12 characters")
-	case len(password) > MaxPasswordBytes:
-		v.Add(field, "is too long (at most 1024 bytes)")
 	}
 }
 

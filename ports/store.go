@@ -83,6 +83,14 @@ type Users interface {
 	SetSuperadmin(ctx context.Context, id domain.UserID) error
 	// SetTimeZone stores the IANA zone the user's times are shown in, or returns CodeNotFound.
 	SetTimeZone(ctx context.Context, id domain.UserID, zone string) error
+	// SetPassword replaces the user's password hash, or returns CodeNotFound.
+	SetPassword(ctx context.Context, id domain.UserID, passwordHash string) error
+	// KnowsAddress reports whether the user signed in before from the client address whose
+	// hash is addressHash; an unknown user knows no address.
+	KnowsAddress(ctx context.Context, id domain.UserID, addressHash []byte) (bool, error)
+	// RememberAddress records that the user signed in from the address whose hash is
+	// addressHash at now.
+	RememberAddress(ctx context.Context, id domain.UserID, addressHash []byte, now time.Time) error
 	// Delete removes the user with their memberships, sessions, API tokens and remembered
 	// answers; posts they wrote and audit entries they made stay, without them. It tells
 	// every instance that roles changed. CodeNotFound when absent.
@@ -140,6 +148,9 @@ type Tokens interface {
 	Delete(ctx context.Context, user domain.UserID, id domain.TokenID) error
 	// List returns the user's unexpired personal tokens, newest first.
 	List(ctx context.Context, user domain.UserID, now time.Time) ([]domain.Token, error)
+	// DeleteSessions removes every session (login token) of the user but the token except
+	// ("" for none) and returns how many went; personal API tokens stay.
+	DeleteSessions(ctx context.Context, user domain.UserID, except domain.TokenID) (int, error)
 }
 
 // Attempts counts attempts per key in fixed windows, shared by every instance.

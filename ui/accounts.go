@@ -2,9 +2,7 @@ package ui
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,6 +28,7 @@ type notice struct {
 // connectErrors are the sentences for the codes the OAuth callback sends back in
 // ?connect_error=.
 var connectErrors = map[string]string{
+	"other_user":  "This connection was started by someone else signed in to Herald, so nothing was connected. Sign in as the person who started it, or start connecting again.",
 	"denied":      "You did not allow Herald to use that account, so nothing was connected.",
 	"expired":     "The connection link expired or was already used, so nothing was connected. Please start connecting again.",
 	"refused":     "The platform refused the connection, so nothing was connected. Please try again, or check the account's settings on the platform.",
@@ -88,16 +87,9 @@ func (h *Handler) connectAccount(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
-// returnPath keeps a return_to that is a path of this web app (no scheme, host or query),
-// and "/accounts" otherwise.
-func returnPath(p string) string {
-	u, err := url.Parse(p)
-	if err != nil || p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") ||
-		u.Scheme != "" || u.Host != "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(p, "..") {
-		return "/accounts"
-	}
-	return u.Path
-}
+// returnPath keeps a return_to that is a path of this web app (domain.LocalPath), and
+// "/accounts" otherwise.
+func returnPath(p string) string { return domain.LocalPathOr(p, "/accounts") }
 
 // disconnectAccount handles POST /accounts/:id/disconnect.
 func (h *Handler) disconnectAccount(c echo.Context) error {

@@ -28,7 +28,7 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return domain.Errorf(domain.CodeUnauthenticated, "Please sign in.")
 		}
-		s, err := h.Auth.Authenticate(ctx, ck.Value)
+		s, err := h.Auth.AuthenticateSession(ctx, ck.Value)
 		if err != nil {
 			return err
 		}
@@ -264,20 +264,23 @@ func formStatus(c echo.Context, err error) int {
 	return status(err)
 }
 
-// loginForm handles GET /login.
+// loginForm handles GET /login; ?next= is where to go once signed in, when it is a path of
+// this site (domain.LocalPath), such as an OAuth callback waiting for its starter.
 func (h *Handler) loginForm(c echo.Context) error {
-	return h.page(c, http.StatusOK, pageLogin, newForm(nil))
+	return h.page(c, http.StatusOK, pageLogin, newForm(map[string]string{"next": domain.LocalPathOr(c.QueryParam("next"), "")}))
 }
 
-// login handles POST /login.
+// login handles POST /login: signed in, the browser goes to the form's next (a path of this
+// site) or home.
 func (h *Handler) login(c echo.Context) error {
 	email := c.FormValue("email")
-	f := newForm(map[string]string{"email": email})
+	next := domain.LocalPathOr(c.FormValue("next"), "")
+	f := newForm(map[string]string{"email": email, "next": next})
 	_, issued, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	switch domain.CodeOf(err) {
 	case "":
 		h.startSession(c, issued)
-		return redirect(c, "/")
+		return redirect(c, domain.LocalPathOr(next, "/"))
 	case domain.CodeUnauthenticated, domain.CodeRateLimited:
 		return h.formError(c, pageLogin, f, err)
 	}
@@ -310,6 +313,38 @@ func (h *Handler) logout(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
 	h.flash(c, "You are signed out.")
+	return redirect(c, "/login")
+}
+
+// changePassword handles POST /profile/password: the current password and a new one. Every
+// other session ends; this browser stays signed in. Problems come back beside their fields
+// (422), the passwords never rendered back.
+func (h *Handler) changePassword(c echo.Context) error {
+	err := h.Auth.ChangePassword(c.Request().Context(), sessionOf(c),
+		app.PasswordChange{Current: c.FormValue("current_password"), New: c.FormValue("new_password")})
+	switch domain.CodeOf(err) {
+	case "":
+		h.flash(c, "Your password was changed. Every other session was signed out; this one stays signed in.")
+		return redirect(c, "/profile#password")
+	case domain.CodeInvalid, domain.CodeRateLimited:
+		saved, _ := c.Get(userZoneKey).(string)
+		if de := (*domain.Error)(nil); errors.As(err, &de) && de.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
+		}
+		return h.renderProfilePage(c, status(err), profilePage{Form: newForm(map[string]string{"time_zone": saved}),
+			Deletion: newForm(nil), Password: newForm(nil).withError(err)})
+	}
+	return err
+}
+
+// logoutEverywhere handles POST /profile/logout-all: every session of the person ends, this
+// one too; personal API tokens keep working.
+func (h *Handler) logoutEverywhere(c echo.Context) error {
+	if _, err := h.Auth.LogoutEverywhere(c.Request().Context(), sessionOf(c).User.ID); err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
+	h.flash(c, "You are signed out everywhere. Your personal API tokens still work; revoke them on the API tokens page if you need to.")
 	return redirect(c, "/login")
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,7 +60,13 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 			_ = c.NoContent(http.StatusNoContent)
 			return
 		}
-		_ = c.Redirect(http.StatusSeeOther, "/login")
+		to := "/login"
+		if r := c.Request(); r.Method == http.MethodGet {
+			if next, ok := domain.LocalPath(r.URL.RequestURI()); ok && next != "/" {
+				to += "?" + url.Values{"next": {next}}.Encode()
+			}
+		}
+		_ = c.Redirect(http.StatusSeeOther, to)
 		return
 	}
 	msg := domain.MessageOf(err)

@@ -191,6 +191,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/admin/tenants/:id", h.updateTenant)
 	g.GET("/profile", h.profile)
 	g.POST("/profile", h.updateProfile)
+	g.POST("/profile/password", h.changePassword)
+	g.POST("/profile/logout-all", h.logoutEverywhere)
 	g.GET("/profile/export", h.exportMe)
 	g.POST("/profile/delete", h.deleteMe)
 	g.GET("/accounts", h.accounts)

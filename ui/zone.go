@@ -70,6 +70,7 @@ type profilePage struct {
 	BrowserZone string // what the herald_tz cookie says, if anything valid
 	Form        form
 	Deletion    form // their email typed back (confirm), to delete the account
+	Password    form // changing the password (its problems; passwords are never kept)
 }
 
 // profile handles GET /profile.
@@ -83,8 +84,14 @@ func (h *Handler) renderProfile(c echo.Context, status int, f form) error {
 }
 
 func (h *Handler) renderProfileWith(c echo.Context, status int, f, deletion form) error {
+	return h.renderProfilePage(c, status, profilePage{Form: f, Deletion: deletion, Password: newForm(nil)})
+}
+
+// renderProfilePage renders the profile page with p's forms, filling in the zones.
+func (h *Handler) renderProfilePage(c echo.Context, status int, p profilePage) error {
 	saved, _ := c.Get(userZoneKey).(string)
-	p := profilePage{Zones: commonZones, Saved: saved, Form: f, Deletion: deletion}
+	f := p.Form
+	p.Zones, p.Saved = commonZones, saved
 	for _, z := range []string{saved, f.Values["time_zone"]} {
 		if _, err := app.LoadZone(z); z != "" && err == nil && !slices.Contains(p.Zones, z) {
 			p.Zones = append(slices.Clone(p.Zones), z)

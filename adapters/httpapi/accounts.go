@@ -66,19 +66,28 @@ func (a *API) disconnectAccount(c echo.Context) error {
 }
 
 // accountCallback handles GET /accounts/callback/:platform, where the platform's consent
-// page sends the browser. The flow's secret, single-use state says who started it, so a
-// script with an API token can finish it too; a signed-in browser must be that person. It always answers with a redirect into the web app: the accounts
-// page (or where the flow started) with ?connected=N, or ?connect_error=<kind> that the
-// page turns into a sentence. Platform text is never echoed into the address.
+// page sends the browser. Only the person who started the flow can finish it: the request
+// must carry their web session cookie, or the bearer token a script started it with. A
+// request without credentials (a browser signed out of Herald) is sent to the sign-in page,
+// which comes back here with the same code and state once the person has signed in. It
+// otherwise answers with a redirect into the web app: the accounts page (or where the flow
+// started) with ?connected=N, or ?connect_error=<kind> that the page turns into a sentence.
+// Platform text is never echoed into the address.
 func (a *API) accountCallback(c echo.Context) error {
 	ctx := c.Request().Context()
-	// The single-use state names who started the flow; a signed-in browser must be them.
-	var user domain.UserID
-	if ck, err := c.Cookie(app.SessionCookie); err == nil {
-		if s, err := a.auth.Authenticate(ctx, ck.Value); err == nil {
-			user = s.User.ID
+	s, err := a.sessionOf(c)
+	if err != nil {
+		back := url.Values{}
+		if next, ok := domain.LocalPath(c.Request().URL.RequestURI()); ok {
+			back.Set("next", next)
 		}
+		login := "/login"
+		if len(back) > 0 {
+			login += "?" + back.Encode()
+		}
+		return c.Redirect(http.StatusSeeOther, login)
 	}
+	user := s.User.ID
 	q := c.QueryParams()
 	done, err := a.accounts.Callback(ctx, user, c.Param("platform"), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
 	v := url.Values{}
@@ -89,6 +98,8 @@ func (a *API) accountCallback(c echo.Context) error {
 	case err == nil:
 	case domain.CodeOf(err) == domain.CodeLimit:
 		v.Set("connect_error", "plan_limit")
+	case errors.Is(err, app.ErrConnectOtherUser):
+		v.Set("connect_error", "other_user")
 	case errors.Is(err, app.ErrConnectExpired):
 		v.Set("connect_error", "expired")
 	case q.Get("error") == "access_denied" && domain.CodeOf(err) == domain.CodeForbidden:
@@ -105,10 +116,7 @@ func (a *API) accountCallback(c echo.Context) error {
 	if err != nil {
 		a.log.WarnContext(ctx, "connecting an account failed", "platform", c.Param("platform"), "err", err)
 	}
-	back := done.ReturnTo
-	if back == "" {
-		back = "/accounts"
-	}
+	back := domain.LocalPathOr(done.ReturnTo, "/accounts")
 	sep := "?"
 	if strings.Contains(back, "?") {
 		sep = "&"

@@ -60,6 +60,31 @@ func (a *API) logout(c echo.Context) error {
 	return noContent(c)
 }
 
+// changePassword handles POST /auth/password: 204, and every other session of the caller
+// ends.
+func (a *API) changePassword(c echo.Context) error {
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if err := a.auth.ChangePassword(c.Request().Context(), session(c), app.PasswordChange{Current: in.Current, New: in.New}); err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+// logoutAll handles POST /auth/logout-all: every session and login token of the caller
+// ends, this one too; personal API tokens stay.
+func (a *API) logoutAll(c echo.Context) error {
+	if _, err := a.auth.LogoutEverywhere(c.Request().Context(), session(c).User.ID); err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
 // me handles GET /auth/me.
 func (a *API) me(c echo.Context) error {
 	u, ms, err := a.auth.Me(c.Request().Context(), session(c).User.ID)

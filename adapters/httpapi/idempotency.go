@@ -14,8 +14,11 @@ import (
 )
 
 // idempotent replays the first answer to an authenticated POST repeated with the same
-// Idempotency-Key and request (method, path, company and body) within 24 hours. Answers
-// that are server faults are not kept, so a retry runs again.
+// Idempotency-Key and request (method, path, the company it acts in and body) within 24
+// hours. It runs after authentication and, on company routes, after inCompany, so a caller
+// who is no longer a member of the company is refused before anything is replayed, and the
+// company in the fingerprint is the one resolved for the caller, not the header as sent.
+// Answers that are server faults are not kept, so a retry runs again.
 func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -29,7 +32,7 @@ func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		h := sha256.New()
-		for _, part := range []string{req.Method, req.URL.Path, req.Header.Get("X-Company-ID")} {
+		for _, part := range []string{req.Method, req.URL.Path, string(actor(c).CompanyID)} {
 			h.Write([]byte(part))
 			h.Write([]byte{0})
 		}

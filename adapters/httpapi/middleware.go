@@ -18,17 +18,7 @@ const (
 // authenticate resolves the bearer token, or the web app's session cookie, to a session.
 func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		secret := ""
-		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
-			scheme, token, ok := strings.Cut(h, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") {
-				return domain.Errorf(domain.CodeUnauthenticated, "Use Authorization: Bearer <token>.")
-			}
-			secret = strings.TrimSpace(token)
-		} else if ck, err := c.Cookie(app.SessionCookie); err == nil {
-			secret = ck.Value
-		}
-		s, err := a.auth.Authenticate(c.Request().Context(), secret)
+		s, err := a.sessionOf(c)
 		if err != nil {
 			if domain.CodeOf(err) == domain.CodeUnauthenticated {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="herald"`)
@@ -38,6 +28,24 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(sessionKey, s)
 		return next(c)
 	}
+}
+
+// sessionOf resolves the request's credentials: the bearer token (a login session or a
+// personal API token), or else the web app's session cookie, which only a login session
+// can be. Errors: CodeUnauthenticated.
+func (a *API) sessionOf(c echo.Context) (domain.Session, error) {
+	if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return domain.Session{}, domain.Errorf(domain.CodeUnauthenticated, "Use Authorization: Bearer <token>.")
+		}
+		return a.auth.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+	}
+	secret := ""
+	if ck, err := c.Cookie(app.SessionCookie); err == nil {
+		secret = ck.Value
+	}
+	return a.auth.AuthenticateSession(c.Request().Context(), secret)
 }
 
 // inCompany resolves X-Company-ID to the actor, as API.md says.

@@ -52,12 +52,16 @@ func (a *API) Register(g *echo.Group) {
 	// The platforms' consent pages send the browser here; it signs in by its cookie.
 	g.GET("/accounts/callback/:platform", a.accountCallback)
 
-	user := g.Group("", a.authenticate, a.idempotent)
+	// Idempotency-Key replays are answered after the checks that would refuse the caller
+	// now: the credentials here, and for company routes the membership (inCompany).
+	user := g.Group("", a.authenticate)
 	user.POST("/auth/logout", a.logout)
+	user.POST("/auth/logout-all", a.logoutAll)
+	user.POST("/auth/password", a.changePassword)
 	user.GET("/auth/me", a.me)
 	user.GET("/auth/me/export", a.exportMe)
 	user.DELETE("/auth/me", a.deleteMe)
-	user.POST("/auth/tokens", a.createToken)
+	user.POST("/auth/tokens", a.createToken, a.idempotent)
 	user.GET("/auth/tokens", a.listTokens)
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
 	user.GET("/admin/companies", a.listCompanies)
@@ -66,7 +70,7 @@ func (a *API) Register(g *echo.Group) {
 	user.GET("/admin/audit", a.listAllAudit)
 	user.POST("/invitations/accept", a.acceptInvitation)
 
-	company := user.Group("", a.inCompany)
+	company := user.Group("", a.inCompany, a.idempotent)
 	company.GET("/company/export", a.exportCompany)
 	company.DELETE("/company", a.deleteCompany)
 	company.GET("/members", a.listMembers)

@@ -79,6 +79,8 @@ var userLeftOut = map[string]string{
 	"idempotency_keys":  "API answers remembered for 24 hours to replay retried requests: the company's data, not the person's",
 	"oauth_states":      "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
 	"webhook_endpoints": "the webhook endpoints they added are the company's, in its export",
+	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
+		"they cannot be read back as addresses",
 }
 
 // ExportCoverage says, for every table a company or person export knows of, in which

@@ -85,7 +85,18 @@ func (s tokens) List(ctx context.Context, user domain.UserID, now time.Time) ([]
 	return out, nil
 }
 
-// DeleteExpired removes tokens, login-attempt windows, idempotency keys and connect flows that ended before now, and reports
+// DeleteSessions implements ports.Tokens.
+func (s tokens) DeleteSessions(ctx context.Context, user domain.UserID, except domain.TokenID) (int, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = $1 AND kind = 'session' AND id::text <> $2`, user, string(except))
+	if err != nil {
+		return 0, translate(err, "token")
+	}
+	n, err := res.RowsAffected()
+	return int(n), translateIf(err, "token")
+}
+
+// DeleteExpired removes tokens, login-attempt windows, idempotency keys, connect flows and sign-in addresses unused for
+// 180 days that ended before now, and reports
 // how many rows went. The maintenance job calls it.
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
@@ -94,6 +105,7 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 		`DELETE FROM login_attempts WHERE window_start < $1::timestamptz - interval '1 day'`,
 		`DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - interval '1 day'`,
 		`DELETE FROM oauth_states WHERE expires_at <= $1`,
+		`DELETE FROM user_login_addresses WHERE last_seen_at < $1::timestamptz - interval '180 days'`,
 	} {
 		res, err := db.x.ExecContext(ctx, q, now)
 		if err != nil {

@@ -86,6 +86,30 @@ func (s users) SetTimeZone(ctx context.Context, id domain.UserID, zone string) e
 	return oneRow(res, "user")
 }
 
+// SetPassword implements ports.Users.
+func (s users) SetPassword(ctx context.Context, id domain.UserID, passwordHash string) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, id, passwordHash)
+	if err != nil {
+		return translate(err, "user")
+	}
+	return oneRow(res, "user")
+}
+
+// KnowsAddress implements ports.Users.
+func (s users) KnowsAddress(ctx context.Context, id domain.UserID, addressHash []byte) (bool, error) {
+	var known bool
+	err := sqlx.GetContext(ctx, s.q, &known, `SELECT EXISTS (SELECT 1 FROM user_login_addresses
+		WHERE user_id = $1 AND address_hash = $2)`, id, addressHash)
+	return known, translateIf(err, "login address")
+}
+
+// RememberAddress implements ports.Users.
+func (s users) RememberAddress(ctx context.Context, id domain.UserID, addressHash []byte, now time.Time) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO user_login_addresses (user_id, address_hash, last_seen_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, address_hash) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at`, id, addressHash, now)
+	return translateIf(err, "login address")
+}
+
 // Delete implements ports.Users. Memberships, sessions, API tokens, remembered answers and
 // connect flows cascade away; posts, invitations and audit entries keep existing with the
 // user's reference set to NULL (ON DELETE SET NULL). One notification with an empty payload

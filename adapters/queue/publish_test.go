@@ -577,24 +577,27 @@ func TestConnect_StateIsSingleUseExpiresAndBelongsToItsStarter(t *testing.T) {
 		t.Errorf("an expired state: %v", err)
 	}
 	state = start(h.owner)
+	// Nobody signed in: nothing is taken, the starter can still finish after signing in.
+	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "good-code", "", ""); domain.CodeOf(err) != domain.CodeUnauthenticated {
+		t.Errorf("callback by state alone: %v, want CodeUnauthenticated", err)
+	}
 	other := h.newCompany("Other", domain.RoleOwner)
-	if _, err := accounts.Callback(h.ctx, other.UserID, "sandbox", state, "good-code", "", ""); domain.CodeOf(err) != domain.CodeInvalid {
+	if _, err := accounts.Callback(h.ctx, other.UserID, "sandbox", state, "good-code", "", ""); !errors.Is(err, app.ErrConnectOtherUser) {
 		t.Errorf("someone else's browser finished the flow: %v", err)
 	}
-	state = start(h.owner)
-	done, err := accounts.Callback(h.ctx, "", "sandbox", state, "good-code", "", "")
+	done, err := accounts.Callback(h.ctx, h.owner.UserID, "sandbox", state, "good-code", "", "")
 	if err != nil || len(done.Accounts) != 1 || done.ReturnTo != "/accounts" {
-		t.Fatalf("callback by state alone = %+v, %v (a foreign return path must fall back to /accounts)", done, err)
+		t.Fatalf("callback by its starter = %+v, %v (a foreign return path must fall back to /accounts)", done, err)
 	}
-	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "good-code", "", ""); !errors.Is(err, app.ErrConnectExpired) {
+	if _, err := accounts.Callback(h.ctx, h.owner.UserID, "sandbox", state, "good-code", "", ""); !errors.Is(err, app.ErrConnectExpired) {
 		t.Errorf("a state used twice: %v", err)
 	}
 	state = start(h.owner)
-	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "", "access_denied", ""); domain.CodeOf(err) != domain.CodeForbidden {
+	if _, err := accounts.Callback(h.ctx, h.owner.UserID, "sandbox", state, "", "access_denied", ""); domain.CodeOf(err) != domain.CodeForbidden {
 		t.Errorf("denied consent: %v", err)
 	}
 	state = start(h.owner)
-	if _, err := accounts.Callback(h.ctx, "", "sandbox", state, "bad-code", "", ""); domain.CodeOf(err) != domain.CodeInvalid {
+	if _, err := accounts.Callback(h.ctx, h.owner.UserID, "sandbox", state, "bad-code", "", ""); domain.CodeOf(err) != domain.CodeInvalid {
 		t.Errorf("a code the platform refuses: %v", err)
 	}
 	// The verifier is stored sealed, never in the clear.

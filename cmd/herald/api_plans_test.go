@@ -38,12 +38,7 @@ func sandboxCallback(t *testing.T, c *client, handle string) string {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	res, err = c.http.Get(res.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	return res.Header.Get("Location")
+	return c.get(res.Header.Get("Location")).Header.Get("Location")
 }
 
 // wantLimit checks an answer is the plan-limit problem (403) saying says.

@@ -90,7 +90,7 @@ func TestAPI_LoginIsThrottledPerEmailAndPerIP(t *testing.T) {
 			t.Fatalf("attempt %d = %d (Retry-After %q) %v, want 429 with Retry-After", i, st, h.Get("Retry-After"), body)
 		}
 	}
-	// The right password is refused too while the email is locked: guessing cannot continue.
+	// The right password is refused too from the guessing address: guessing cannot continue.
 	if st, _, _ := other.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "correct horse battery"}); st != http.StatusTooManyRequests {
 		t.Errorf("login with the right password while throttled = %d, want 429", st)
 	}

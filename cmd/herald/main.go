@@ -113,6 +113,9 @@ type Main struct {
 	Log    *slog.Logger
 	// Limits throttle sign-in; zero means app.DefaultLimits.
 	Limits app.Limits
+	// AuthClock is the clock of signing in, sessions and their throttling windows; nil means
+	// time.Now. Tests set one so throttling windows never end mid-test.
+	AuthClock func() time.Time
 
 	cluster  *cluster.Cluster
 	db       *postgres.DB
@@ -211,7 +214,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Limits == (app.Limits{}) {
 		m.Limits = app.DefaultLimits
 	}
-	if m.Auth, err = app.NewAuth(m.db, m.authz, crypto.DefaultArgon2id, m.Limits, now, m.Log); err != nil {
+	authNow := now
+	if m.AuthClock != nil {
+		authNow = m.AuthClock
+	}
+	if m.Auth, err = app.NewAuth(m.db, m.authz, crypto.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
 		return err
 	}
 	acceptURL := func(token string) string {

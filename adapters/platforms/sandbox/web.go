@@ -128,7 +128,7 @@ func (s *Sandbox) parseAuthRequest(q url.Values) (authRequest, string) {
 	return req, ""
 }
 
-// isOwnAddress reports whether raw is a path on Herald or an absolute URL with Herald's own
+// isOwnAddress reports whether raw is a path on Herald (domain.LocalPath) or an absolute URL with Herald's own
 // scheme and host, so the consent never sends a code elsewhere.
 func (s *Sandbox) isOwnAddress(raw string) bool {
 	if strings.ContainsAny(raw, "\\\r\n\t") {
@@ -139,7 +139,8 @@ func (s *Sandbox) isOwnAddress(raw string) bool {
 		return false
 	}
 	if u.Scheme == "" && u.Host == "" {
-		return strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//")
+		_, ok := domain.LocalPath(raw)
+		return ok
 	}
 	return s.base != nil && strings.EqualFold(u.Scheme, s.base.Scheme) && strings.EqualFold(u.Host, s.base.Host)
 }
