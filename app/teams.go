@@ -280,7 +280,7 @@ func plausibleInvitationToken(token string) bool {
 // first, as every change to its people is, and the plan's member limit is checked again
 // (the plan may have changed since the invitation). Errors: CodeNotFound (unknown, used or
 // expired), CodeConflict (already a member: the invitation is left as it was),
-// CodeLimit.
+// CodeLimit, CodeSuspended (the company is suspended: the invitation is left as it was).
 func acceptInvitation(ctx context.Context, tx ports.Tx, u domain.User, token, ip string, now time.Time) (domain.Membership, error) {
 	if !plausibleInvitationToken(token) {
 		return domain.Membership{}, errInvitationGone
@@ -296,6 +296,10 @@ func acceptInvitation(ctx context.Context, tx ports.Tx, u domain.User, token, ip
 	c, err := tx.Companies().Lock(ctx, inv.CompanyID)
 	if err != nil {
 		return domain.Membership{}, err
+	}
+	if c.Status == domain.CompanySuspended {
+		// Joining changes the company: a suspended one keeps the invitation for later.
+		return domain.Membership{}, domain.SuspendedError(c.StatusReason)
 	}
 	inv, err = tx.Invitations().Take(ctx, inv.CompanyID, hash, now)
 	if domain.CodeOf(err) == domain.CodeNotFound {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -33,6 +34,18 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 	postID := post["id"].(string)
 	ids := map[string]string{":id": postID, ":account_id": account, ":platform": "sandbox"}
 	bodies := map[string]string{"POST /api/v1/posts/:id/targets/:account_id/resolve": `{"published": false}`, "POST /api/v1/auth/tokens": `{"name": "ci"}`}
+	// An invitation made before the suspension.
+	st, _, inv := oc.do("POST", "/api/v1/members", map[string]string{"email": uniqueEmail("joiner"), "role": "editor"})
+	if st != http.StatusCreated {
+		t.Fatalf("invite = %d %v", st, inv)
+	}
+	raw, _ := field(inv, "accept_url").(string)
+	acceptURL, err := url.Parse(raw)
+	if err != nil || acceptURL.Query().Get("token") == "" {
+		t.Fatalf("accept_url = %q: %v", raw, err)
+	}
+	invToken := acceptURL.Query().Get("token")
+	joiner := register(t, c, "joiner")
 	if st, _, body := root.do("PUT", "/api/v1/admin/companies/"+owner.companyID, map[string]string{"status": "suspended", "reason": "Unpaid invoice 4711"}); st != http.StatusOK {
 		t.Fatalf("suspend = %d %v", st, body)
 	}
@@ -69,6 +82,9 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"DELETE /api/v1/auth/me": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/company": true,
 		"POST /register": true, "POST /login": true, "POST /logout": true, "POST /companies": true, "POST /company/switch": true,
 		"POST /tokens/:id/revoke": true, "POST /profile": true, "POST /profile/delete": true, "POST /settings/delete": true,
+		"POST /api/v1/auth/password": true, "POST /api/v1/auth/logout-all": true, "POST /profile/password": true, "POST /profile/logout-all": true,
+		// The company an invitation joins comes from its token: checked below with a real one.
+		"POST /api/v1/invitations/accept": true, "POST /invitations/accept": true,
 	}
 	checked := 0
 	for _, r := range m.echo.Routes() {
@@ -108,6 +124,16 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 	}
 	if checked < 30 {
 		t.Errorf("only %d changing routes were found among Echo's routes", checked)
+	}
+
+	// Joining a suspended company through an invitation is a change too; the invitation
+	// stays for when the company is reactivated.
+	jc := c.with(joiner.token, joiner.companyID)
+	if st, _, body := jc.do("POST", "/api/v1/invitations/accept", map[string]string{"token": invToken}); st != http.StatusForbidden || field(body, "type") != "urn:herald:problem:company_suspended" || !strings.Contains(fmt.Sprint(body), "Unpaid invoice 4711") {
+		t.Errorf("accepting an invitation to the suspended company = %d %v, want 403 company_suspended", st, body)
+	}
+	if st, _, body := oc.do("GET", "/api/v1/invitations", nil); st != http.StatusOK || len(body["items"].([]any)) != 1 {
+		t.Errorf("invitations after the refused accept = %d %v, want the invitation still open", st, body)
 	}
 
 	// Reading, exports, sign-out and deletion still work.
