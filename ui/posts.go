@@ -111,16 +111,13 @@ type postPage struct {
 	Post     domain.Post
 	Names    accountNames
 	Problems []string
-	OOB      bool // the summary is sent out of band with a status poll's answer
+	OOB      bool   // the state line is sent out of band with the targets' refresh
+	Live     string // the post's fingerprint when the page was made, for the event stream
+	Ahead    bool   // the post's time is still ahead
 	When     string
 	Errors   map[string]string
 	Message  string
 	Metrics  *postMetrics // nil: analytics not wired or not readable
-}
-
-// Polling reports whether the page keeps asking for the targets' status.
-func (p postPage) Polling() bool {
-	return p.Post.Status() == domain.PostScheduled || p.Post.Status() == domain.PostPublishing
 }
 
 // CanEdit reports whether the post can still be edited.
@@ -145,6 +142,8 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	}
 	pp.Names = names
 	pp.Metrics = h.postMetricsOf(c, pp.Post.ID)
+	pp.Live = postFingerprint(pp.Post)
+	pp.Ahead = pp.Post.ScheduledFor().After(h.now())
 	if pp.Post.Status() == domain.PostDraft || pp.Post.Status() == domain.PostFailed {
 		fields := domain.FieldsOf(pp.Post.CheckRules(as))
 		for _, k := range domain.SortedFields(fields) {
@@ -154,16 +153,16 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	return h.page(c, status, pagePost, pp)
 }
 
-// postStatus handles GET /posts/:id/status, the targets fragment a scheduled or publishing
-// post polls every second. Once the post is final the answer is 286, which stops htmx
-// polling, with the final fragment and the post's summary swapped out of band.
+// postStatus handles GET /posts/:id/status, the targets fragment the post page fetches
+// when its event stream reports a change, with the post's state line out of band. Neither
+// holds a form, so a refresh never wipes what someone is typing.
 func (h *Handler) postStatus(c echo.Context) error {
 	p, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")))
 	if domain.CodeOf(err) == domain.CodeNotFound && isPartialRequest(c.Request()) {
-		// Deleted while someone watched it: say so once, and stop the poll.
+		// Deleted while someone watched it: say so once.
 		c.Response().Header().Set(hxRetarget, "#alerts")
 		c.Response().Header().Set(hxReswap, "innerHTML")
-		return h.fragment(c, statusStopPolling, partAlert, errorPage{Status: http.StatusNotFound, Title: "Gone",
+		return h.fragment(c, http.StatusOK, partAlert, errorPage{Status: http.StatusNotFound, Title: "Gone",
 			Message: "This post no longer exists; someone deleted it."})
 	}
 	if err != nil {
@@ -173,12 +172,7 @@ func (h *Handler) postStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pp := postPage{Post: p, Names: names, OOB: true}
-	st := http.StatusOK
-	if !pp.Polling() {
-		st = statusStopPolling
-	}
-	return h.fragment(c, st, partStatus, pp)
+	return h.fragment(c, http.StatusOK, partStatus, postPage{Post: p, Names: names, OOB: true, Ahead: p.ScheduledFor().After(h.now())})
 }
 
 // schedulePost handles POST /posts/:id/schedule from the post page: the typed time in the

@@ -136,22 +136,26 @@ func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
 	}
 }
 
-func TestTemplates_PostPageShowsTargetsAndPollsOnlyWhileUnfinished(t *testing.T) {
+func TestTemplates_PostPageShowsTargetsAndFollowsItsStream(t *testing.T) {
 	t.Parallel()
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
 	scheduled := samplePost(t, domain.PostScheduled, at)
 	names := accountNames{"a1": {ID: "a1", DisplayName: "Acme on LinkedIn"}}
 
-	doc := render(t, pagePost, postPage{Post: scheduled, Names: names}, berlin, domain.RoleEditor)
-	poll := doc.Find("#post-targets")
-	if poll.AttrOr("hx-get", "") != "/posts/p1/status" || poll.AttrOr("hx-trigger", "") != "every 1s" {
-		t.Errorf("scheduled post does not poll: hx-get %q hx-trigger %q", poll.AttrOr("hx-get", ""), poll.AttrOr("hx-trigger", ""))
+	doc := render(t, pagePost, postPage{Post: scheduled, Names: names, Live: postFingerprint(scheduled)}, berlin, domain.RoleEditor)
+	live := doc.Find("#post-page")
+	if live.AttrOr("data-live-events", "") != "/posts/p1/events?since="+postFingerprint(scheduled) || live.AttrOr("data-live-refresh", "") != "/posts/p1/status" ||
+		live.AttrOr("data-live-target", "") != "#post-targets" || doc.Find("[hx-trigger]").Length() != 0 {
+		t.Errorf("scheduled post does not follow its stream, or polls: %v", live.Nodes[0].Attr)
+	}
+	if n := doc.Find("#post-state form, #post-state input, #post-targets form, #post-targets input").Length(); n != 0 {
+		t.Errorf("the live regions hold %d form elements", n)
 	}
 	if got := doc.Find("#post-time").Text(); got != "Mon 23 Nov 2026, 15:05" {
 		t.Errorf("time in Berlin = %q", got)
 	}
-	if !strings.Contains(doc.Find("#post-summary").Text(), "Europe/Berlin") {
+	if !strings.Contains(doc.Find("#post-state").Text(), "Europe/Berlin") {
 		t.Error("the zone is not named next to the time")
 	}
 	if doc.Find("#post-content").Text() != "Hello <b>world</b> #launch" || doc.Find("#post-content b").Length() != 0 {
@@ -168,12 +172,10 @@ func TestTemplates_PostPageShowsTargetsAndPollsOnlyWhileUnfinished(t *testing.T)
 
 	published := samplePost(t, domain.PostPublished, at)
 	doc = render(t, partStatus, postPage{Post: published, Names: names, OOB: true}, berlin, domain.RoleEditor)
-	if _, ok := doc.Find("#post-targets").Attr("hx-trigger"); ok {
-		t.Error("a published post still polls")
+	if doc.Find(`#post-state[hx-swap-oob="true"]`).Length() != 1 || doc.Find("form, input").Length() != 0 {
+		t.Error("the status answer lacks the out-of-band state line, or holds a form")
 	}
-	if doc.Find(`#post-summary[hx-swap-oob="true"]`).Length() != 1 {
-		t.Error("the status answer lacks the out-of-band summary")
-	}
+	doc = render(t, pagePost, postPage{Post: published, Names: names}, berlin, domain.RoleEditor)
 	if doc.Find("#edit-post").Length() != 0 || doc.Find("#delete-post").Length() != 1 {
 		t.Error("a published post offers edit, or no delete")
 	}

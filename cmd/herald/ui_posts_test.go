@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"net/url"
@@ -107,18 +108,20 @@ func (b *browser) setZone(zone string) {
 	}
 }
 
-// waitForStatus polls the post's status fragment as htmx does until it answers 286 (the
-// post is final) or the deadline passes, and returns the final fragment.
+// waitForStatus fetches the post's status fragment, as the page does on each event of its
+// stream, until the post is final (published, partially published or failed) or the
+// deadline passes, and returns the final fragment.
 func (b *browser) waitForStatus(id string, deadline time.Duration) *goquery.Document {
 	b.t.Helper()
 	end := time.Now().Add(deadline)
 	for {
 		res, doc := b.get("/posts/"+id+"/status", "HX-Request", "true")
-		if res.StatusCode == 286 {
-			return doc
-		}
 		if res.StatusCode != http.StatusOK {
-			b.t.Fatalf("status poll = %d", res.StatusCode)
+			b.t.Fatalf("status fragment = %d", res.StatusCode)
+		}
+		switch doc.Find("#post-state").AttrOr("data-status", "") {
+		case "published", "partially_published", "failed":
+			return doc
 		}
 		if time.Now().After(end) {
 			b.t.Fatalf("post %s not final after %s: %s", id, deadline, text(doc.Selection))
@@ -210,11 +213,14 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 	if got := doc.Find("#post-time").AttrOr("datetime", ""); got != local.UTC().Format(time.RFC3339) {
 		t.Errorf("datetime attribute = %q, want %s", got, local.UTC().Format(time.RFC3339))
 	}
-	if !strings.Contains(doc.Find("#post-summary").Text(), "America/New_York") || doc.Find(`#post-targets[hx-trigger="every 1s"]`).Length() != 1 {
-		t.Errorf("zone not named, or a scheduled post does not poll")
+	if !strings.Contains(doc.Find("#post-state").Text(), "America/New_York") || doc.Find(`#post-page[data-live-events^="/posts/`+id+`/events?since="]`).Length() != 1 {
+		t.Errorf("zone not named, or a scheduled post does not follow its event stream")
 	}
-	if res, _ := b.get("/posts/"+id+"/status", "HX-Request", "true"); res.StatusCode != http.StatusOK {
-		t.Errorf("status of a scheduled post = %d, want 200 (keep polling)", res.StatusCode)
+	if doc.Find("[hx-trigger]").Length() != 0 {
+		t.Error("the post page polls")
+	}
+	if res, doc := b.get("/posts/"+id+"/status", "HX-Request", "true"); res.StatusCode != http.StatusOK || doc.Find("form, input").Length() != 0 {
+		t.Errorf("status of a scheduled post = %d with %d form elements, want 200 and none", res.StatusCode, doc.Find("form, input").Length())
 	}
 
 	date := local.Format("2006-01-02")
@@ -247,18 +253,18 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 		t.Fatalf("unschedule: %d, status %q", res.StatusCode, doc.Find("#post-status").Text())
 	}
 
-	// Publish now: the status poll ends with 286 and the published target links to the post.
+	// Publish now: the status fragment ends published and the target links to the post.
 	at, doc = b.page("/posts/" + id)
 	res, doc = b.postForm(at, doc, "#schedule-form", url.Values{"action": {"publish"}})
 	if res.StatusCode != http.StatusOK || !strings.Contains(doc.Find("#alerts").Text(), "publishing it now") {
 		t.Fatalf("publish now: %d, %q", res.StatusCode, doc.Find("#alerts").Text())
 	}
 	final := b.waitForStatus(id, 30*time.Second)
-	if got := final.Find(`#post-summary[hx-swap-oob="true"] #post-status`).Text(); got != "published" {
-		t.Errorf("final summary status = %q, want published: %s", got, text(final.Selection))
+	if got := final.Find(`#post-state[hx-swap-oob="true"] #post-status`).Text(); got != "published" {
+		t.Errorf("final state line = %q, want published: %s", got, text(final.Selection))
 	}
-	if final.Find("#post-targets a.external").Length() != 1 || final.Find("#post-targets").AttrOr("hx-trigger", "") != "" {
-		t.Errorf("final fragment: external link %d, still polling %q", final.Find("#post-targets a.external").Length(), final.Find("#post-targets").AttrOr("hx-trigger", ""))
+	if final.Find("#post-targets a.external").Length() != 1 || final.Find("form, input").Length() != 0 {
+		t.Errorf("final fragment: external link %d, %d form elements", final.Find("#post-targets a.external").Length(), final.Find("form, input").Length())
 	}
 	if _, doc = b.page("/posts/" + id); doc.Find("#edit-post").Length() != 0 {
 		t.Error("a published post offers Edit")
@@ -324,13 +330,13 @@ func TestUI_PostsViewerAndOtherCompany(t *testing.T) {
 
 	stranger := newBrowser(t, m)
 	stranger.registerUI("Abe")
-	for _, p := range []string{"/posts/" + id, "/posts/" + id + "/edit", "/posts/" + id + "/status", "/posts/not-a-uuid"} {
+	for _, p := range []string{"/posts/" + id, "/posts/" + id + "/edit", "/posts/" + id + "/status", "/posts/" + id + "/events", "/posts/not-a-uuid"} {
 		if res, doc := stranger.get(p); res.StatusCode != http.StatusNotFound || strings.Contains(doc.Text(), "Owner's post") {
 			t.Errorf("another company's %s = %d, want 404", p, res.StatusCode)
 		}
 	}
-	if res, doc := stranger.get("/posts/"+id+"/status", "HX-Request", "true"); res.StatusCode != 286 || res.Header.Get("HX-Retarget") != "#alerts" || strings.Contains(doc.Text(), "Owner's post") {
-		t.Errorf("htmx poll of another company's post = %d, HX-Retarget %q; want 286 (stop polling) into #alerts", res.StatusCode, res.Header.Get("HX-Retarget"))
+	if res, doc := stranger.get("/posts/"+id+"/status", "HX-Request", "true"); res.Header.Get("HX-Retarget") != "#alerts" || strings.Contains(doc.Text(), "Owner's post") {
+		t.Errorf("htmx refresh of another company's post = %d, HX-Retarget %q; want the gone message in #alerts", res.StatusCode, res.Header.Get("HX-Retarget"))
 	}
 	_, doc = stranger.page("/posts")
 	csrf := doc.Find(`input[name="_csrf"]`).First().AttrOr("value", "")
@@ -517,4 +523,94 @@ func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
 	if _, home := b.get("/"); home.Find(`nav a[href="/sandbox/posts"]`).Length() != 1 {
 		t.Error("superadmins have no link to the sandbox's operator page")
 	}
+}
+
+// TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany opens the post page's and
+// the calendar's event streams: each sends "change" when the post changes and nothing
+// before, another company gets 404 for the post's stream, and a stream still open when
+// Herald shuts down does not hold the shutdown up (Close fails the test if it does).
+func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Eve")
+	b.connectSandbox("/accounts", "allow")
+	_, doc := b.page("/accounts")
+	account := doc.Find("#accounts tbody tr").AttrOr("data-account", "")
+	at, doc := b.page("/posts/new")
+	res, doc := b.postForm(at, doc, "#compose", url.Values{"content": {"Streamed"}, "account_ids": {account}, "action": {"draft"}})
+	id := postID(t, res, doc)
+	postEvents := doc.Find("#post-page").AttrOr("data-live-events", "")
+	day := time.Now().UTC().AddDate(0, 0, 2)
+	_, cal := b.page("/calendar?view=week&date=" + day.Format(time.DateOnly))
+	calendarEvents := cal.Find("#calendar-live").AttrOr("data-live-events", "")
+	if postEvents == "" || calendarEvents == "" {
+		t.Fatalf("no event streams on the pages: post %q, calendar %q", postEvents, calendarEvents)
+	}
+
+	// open reads a stream's events into a channel until the body ends.
+	open := func(path string) (*http.Response, <-chan string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", b.base+path, nil)
+		res, err := (&http.Client{Jar: b.http.Jar}).Do(req) // no client timeout: the stream stays open
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("GET %s = %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		events := make(chan string, 16)
+		go func() {
+			defer close(events)
+			sc := bufio.NewScanner(res.Body)
+			for sc.Scan() {
+				if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+					events <- name
+				}
+			}
+		}()
+		return res, events
+	}
+	expect := func(what string, events <-chan string, want bool) {
+		t.Helper()
+		wait := 20 * time.Second
+		if !want {
+			wait = 3 * time.Second // three looks at the post: a false "change" would show by then
+		}
+		select {
+		case name, ok := <-events:
+			switch {
+			case !want && ok:
+				t.Errorf("%s: got event %q before anything changed", what, name)
+			case want && name != "change":
+				t.Errorf("%s: got %q (open %t), want change", what, name, ok)
+			}
+		case <-time.After(wait):
+			if want {
+				t.Errorf("%s: no change event within %s", what, wait)
+			}
+		}
+	}
+	postRes, post := open(postEvents)
+	calRes, calendar := open(calendarEvents)
+	defer calRes.Body.Close()
+	expect("post stream, unchanged", post, false)
+	expect("calendar stream, unchanged", calendar, false)
+
+	at, doc = b.page("/posts/" + id)
+	if res, doc := b.postForm(at, doc, "#schedule-form", url.Values{"scheduled_for": {day.Format("2006-01-02T15:04")}, "action": {"schedule"}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("schedule = %d: %s", res.StatusCode, text(doc.Find("main")))
+	}
+	expect("post stream after scheduling", post, true)
+	expect("calendar stream after scheduling", calendar, true)
+
+	if _, old := open(postEvents); true {
+		expect("a stream opened with an old fingerprint", old, true)
+	}
+	stranger := newBrowser(t, m)
+	stranger.registerUI("Mallory")
+	if res, _ := stranger.get(postEvents); res.StatusCode != http.StatusNotFound {
+		t.Errorf("another company's post stream = %d, want 404", res.StatusCode)
+	}
+	_ = postRes // left open on purpose: shutting Herald down must end it
 }

@@ -222,11 +222,81 @@
     });
   });
 
+  // Live pages (the post page, the calendar): an element with data-live-events listens to
+  // the server's event stream and, on each "change", has htmx fetch data-live-refresh into
+  // data-live-target (picking data-live-select from the answer when set). Those targets
+  // never hold a form. The region named by data-live-forms holds the buttons and forms;
+  // when the post's status changed it is fetched again from data-live-forms-src, unless
+  // the person is using it (focus inside, or a field changed): then it stays as it is and
+  // its #post-outdated note says to reload.
+  var streams = [];
+
+  function edited(region) {
+    var active = document.activeElement;
+    if (active && active !== document.body && region.contains(active)) { return true; }
+    return Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), function (f) {
+      if (f.type === "hidden") { return false; }
+      if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+      if (f.tagName === "SELECT") {
+        return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return f.value !== f.defaultValue;
+    });
+  }
+
+  function followForms(el) {
+    var sel = el.getAttribute("data-live-forms"), src = el.getAttribute("data-live-forms-src");
+    var region = sel ? document.querySelector(sel) : null;
+    var state = document.querySelector("#post-state");
+    if (!region || !src || !state || region.getAttribute("data-status") === state.getAttribute("data-status")) { return; }
+    if (edited(region)) {
+      var note = region.querySelector("#post-outdated");
+      if (note) { note.hidden = false; }
+      return;
+    }
+    htmx.ajax("GET", src, { target: sel, select: sel, swap: "outerHTML" });
+  }
+
+  function listen(el) {
+    if (el.heraldStream || typeof EventSource === "undefined" || typeof htmx === "undefined") { return; }
+    var src = new EventSource(el.getAttribute("data-live-events"));
+    el.heraldStream = src;
+    streams.push(el);
+    src.addEventListener("change", function () {
+      if (!document.body.contains(el)) { src.close(); return; }
+      var target = el.getAttribute("data-live-target");
+      if (!document.querySelector(target)) { return; }
+      var ctx = { target: target, swap: "outerHTML" };
+      var select = el.getAttribute("data-live-select");
+      if (select) { ctx.select = select; }
+      htmx.ajax("GET", el.getAttribute("data-live-refresh"), ctx).then(function () { followForms(el); });
+    });
+  }
+
+  // A page left through boosted navigation takes its streams with it.
+  function sweep() {
+    streams = streams.filter(function (el) {
+      if (document.body.contains(el)) { return true; }
+      el.heraldStream.close();
+      return false;
+    });
+  }
+  document.addEventListener("htmx:afterSettle", sweep);
+  document.addEventListener("htmx:historyRestore", sweep);
+  window.addEventListener("pagehide", function () { streams.forEach(function (el) { el.heraldStream.close(); }); streams = []; });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) { document.querySelectorAll("[data-live-events]").forEach(function (el) { el.heraldStream = null; listen(el); }); }
+  });
+
   // On first load and whenever htmx swaps a compose form in (boosted navigation, a 422).
   function init(root) {
     var f = root && root.querySelector ? root.querySelector("form#compose") : null;
     if (!f && root && root.matches && root.matches("form#compose")) { f = root; }
     if (f) { updateCompose(f); }
+    if (root && root.querySelectorAll) {
+      if (root.matches && root.matches("[data-live-events]")) { listen(root); }
+      root.querySelectorAll("[data-live-events]").forEach(listen);
+    }
   }
   init(document);
   document.addEventListener("htmx:load", function (e) { init(e.target); });
