@@ -125,21 +125,55 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 	})
 }
 
-// Schedule schedules the post for at (zero: now) and enqueues its publish job in the same
-// transaction. Every target is checked against its platform's rules first, and the post
-// is counted toward the plan's scheduled posts in the month of its time (see
+// Schedule schedules the post for at and enqueues its publish job in the same
+// transaction. A zero at means now for a draft or a scheduled post. For a failed post (a
+// retry) it means the post's own time while that is still ahead; once that time has
+// passed Herald does not guess: it answers CodeConflict asking to publish now (PublishNow)
+// or to give a new time. Every target is checked against its platform's rules first, and
+// the post is counted toward the plan's scheduled posts in the month of its time (see
 // domain.PlanLimits: once per post and month, so rescheduling within the month is free).
 // Errors: CodeForbidden (role, or a suspended company); CodeLimit (the month's scheduled
-// posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published);
-// CodeInvalid (time in the past, a rule broken, an account that needs reconnecting).
+// posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published, or
+// a retry whose time has passed); CodeInvalid (time in the past, a rule broken, an account
+// that needs reconnecting).
 func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, ifMatch int) (domain.Post, error) {
+	return s.schedule(ctx, actor, id, at, false, ifMatch)
+}
+
+// PublishNow schedules the post to go out now, whatever its own time, a failed post
+// included; otherwise it is Schedule, with the same errors.
+func (s *Posts) PublishNow(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
+	return s.schedule(ctx, actor, id, time.Time{}, true, ifMatch)
+}
+
+func (s *Posts) schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, now bool, ifMatch int) (domain.Post, error) {
 	media, err := s.mediaForSchedule(ctx, actor, id)
 	if err != nil {
 		return domain.Post{}, err
 	}
 	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
-		return true, p.Schedule(at, s.now())
+		when := at
+		if when.IsZero() && !now && p.Status() == domain.PostFailed {
+			if when, err = retryTime(*p, s.now()); err != nil {
+				return false, err
+			}
+		}
+		return true, p.Schedule(when, s.now())
 	})
+}
+
+// retryTime is when a failed post goes out again when nobody said when: its own time,
+// while that is ahead of now. A post whose time has passed (or that never had one) returns
+// CodeConflict: publishing it late without asking could surprise its readers and its author.
+func retryTime(p domain.Post, now time.Time) (time.Time, error) {
+	if at := p.ScheduledFor(); at.After(now) {
+		return at, nil
+	}
+	if p.ScheduledFor().IsZero() {
+		return time.Time{}, domain.Errorf(domain.CodeConflict, "This post has no time of its own to keep: choose to publish it now or give it a new time.")
+	}
+	return time.Time{}, domain.Errorf(domain.CodeConflict, "This post was due %s, which has passed: choose to publish it now or give it a new time.",
+		p.ScheduledFor().UTC().Format("2 Jan 2006 at 15:04 UTC"))
 }
 
 // Unschedule takes a scheduled post back to draft; its publish job becomes stale and its

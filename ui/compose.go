@@ -199,7 +199,13 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 		h.flash(c, saved+".")
 		return redirect(c, postPath(p.ID))
 	}
-	scheduled, err := h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
+	var scheduled domain.Post
+	var err error
+	if f.Action == actionPublish {
+		scheduled, err = h.Posts.PublishNow(c.Request().Context(), actorOf(c), p.ID, p.Version())
+	} else {
+		scheduled, err = h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
+	}
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))

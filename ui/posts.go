@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -178,32 +179,39 @@ func (h *Handler) postStatus(c echo.Context) error {
 // schedulePost handles POST /posts/:id/schedule from the post page: the typed time in the
 // viewer's zone, or now with action=publish.
 func (h *Handler) schedulePost(c echo.Context) error {
-	return h.schedule(c, c.FormValue("action") == actionPublish)
+	if c.FormValue("action") == actionPublish {
+		return h.schedule(c, func(ctx context.Context, actor domain.Actor, id domain.PostID, version int) (domain.Post, error) {
+			return h.Posts.PublishNow(ctx, actor, id, version)
+		})
+	}
+	at, err := parseLocal(c.FormValue("scheduled_for"), zoneOf(c))
+	return h.schedule(c, func(ctx context.Context, actor domain.Actor, id domain.PostID, version int) (domain.Post, error) {
+		if err != nil {
+			return domain.Post{}, err
+		}
+		return h.Posts.Schedule(ctx, actor, id, at, version)
+	})
 }
 
-// retryPost handles POST /posts/:id/retry: a failed post is scheduled again, now, on the
-// targets that did not publish.
-func (h *Handler) retryPost(c echo.Context) error { return h.schedule(c, true) }
+// retryPost handles POST /posts/:id/retry: a failed post is scheduled again at its own
+// time while that is ahead. Once it has passed the app refuses (409) and the page asks to
+// publish now or choose a new time.
+func (h *Handler) retryPost(c echo.Context) error {
+	return h.schedule(c, func(ctx context.Context, actor domain.Actor, id domain.PostID, version int) (domain.Post, error) {
+		return h.Posts.Schedule(ctx, actor, id, time.Time{}, version)
+	})
+}
 
-// schedule schedules the post at the form's time or now; problems come back on the post
-// page (422, 409 or 412) with the typed time kept.
-func (h *Handler) schedule(c echo.Context, now bool) error {
+// schedule runs one way of scheduling the post; problems come back on the post page
+// (422, 409 or 412) with the typed time kept.
+func (h *Handler) schedule(c echo.Context, run func(context.Context, domain.Actor, domain.PostID, int) (domain.Post, error)) error {
 	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
 	id := domain.PostID(c.Param("id"))
 	version, _ := strconv.Atoi(c.FormValue("version"))
-	when := c.FormValue("scheduled_for")
-	var at time.Time
-	var err error
-	if !now {
-		at, err = parseLocal(when, loc)
-	}
-	var p domain.Post
-	if err == nil {
-		p, err = h.Posts.Schedule(ctx, actor, id, at, version)
-	}
+	p, err := run(ctx, actor, id, version)
 	switch domain.CodeOf(err) {
 	case "":
-		h.flash(c, scheduledMessage(p, now, loc))
+		h.flash(c, scheduledMessage(p, !p.ScheduledFor().After(h.now()), loc))
 		return redirect(c, postPath(id))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale, domain.CodeLimit:
 		current, gerr := h.Posts.Get(ctx, actor, id)
@@ -211,7 +219,7 @@ func (h *Handler) schedule(c echo.Context, now bool) error {
 			return gerr
 		}
 		f := composeForm{Errors: map[string]string{}}.withError(err)
-		pp := postPage{Post: current, When: when, Errors: f.Errors, Message: f.Message}
+		pp := postPage{Post: current, When: c.FormValue("scheduled_for"), Errors: f.Errors, Message: f.Message}
 		for _, k := range domain.SortedFields(f.Errors) {
 			if k != "scheduled_for" {
 				pp.Problems = append(pp.Problems, f.Errors[k])

@@ -181,9 +181,20 @@ func TestTemplates_PostPageShowsTargetsAndFollowsItsStream(t *testing.T) {
 	}
 
 	failed := samplePost(t, domain.PostFailed, at)
-	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleEditor)
+	doc = render(t, pagePost, postPage{Post: failed, Names: names, Ahead: true}, berlin, domain.RoleEditor)
 	if doc.Find(`form[action="/posts/p1/retry"] #retry`).Length() != 1 || doc.Find("#edit-post").Length() != 1 || doc.Find("#unschedule").Length() != 0 {
 		t.Errorf("failed post actions for an editor: %q", doc.Find("#post-actions").Text())
+	}
+	if state := text(doc.Find("#post-state")); !strings.Contains(state, "was scheduled for Mon 23 Nov 2026, 15:05") || strings.Contains(state, "was due") {
+		t.Errorf("a failed post whose time is ahead: %q", state)
+	}
+	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleEditor)
+	if doc.Find("#retry").Length() != 0 || doc.Find(`#schedule-form button[value="publish"]`).Length() != 1 ||
+		!strings.Contains(text(doc.Find("#retry-choice")), "It was due Mon 23 Nov 2026, 15:05, which has passed: publish it now or choose a new time.") {
+		t.Errorf("a failed post whose time passed does not offer the choice: %q", text(doc.Find("#post-summary")))
+	}
+	if state := text(doc.Find("#post-state")); !strings.Contains(state, "was due") {
+		t.Errorf("a failed post whose time passed: %q", state)
 	}
 	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleViewer)
 	if n := doc.Find("#post-actions, #schedule-form, #retry, #edit-post, #delete-post").Length(); n != 0 {

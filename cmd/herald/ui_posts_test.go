@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -613,4 +614,60 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 		t.Errorf("another company's post stream = %d, want 404", res.StatusCode)
 	}
 	_ = postRes // left open on purpose: shutting Herald down must end it
+}
+
+// TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed fails two scheduled posts by
+// disconnecting their account and reconnects it. The post due in 12 days says "was
+// scheduled for" (not "was due"), and "Retry at its time" keeps that time. Once the other
+// post's time has passed (Herald's clock moved on), its page offers publish now or a new
+// time instead, and a stale retry form is refused with that choice rather than publishing.
+func TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	m := startHeraldWith(t, app.Limits{}, nil, func(m *Main) {
+		m.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	})
+	b := newBrowser(t, m)
+	b.registerUI("Rita")
+	b.connectSandboxAs("rita-sandbox")
+	account := b.accountIDs("rita-sandbox")["rita-sandbox"]
+	in12Days := time.Now().UTC().AddDate(0, 0, 12).Truncate(time.Minute)
+	inAnHour := time.Now().UTC().Add(time.Hour).Truncate(time.Minute).Add(time.Minute)
+	later := b.schedulePost("Due in 12 days", in12Days, account)
+	soon := b.schedulePost("Due in an hour", inAnHour, account)
+	at, doc := b.page("/accounts")
+	if res, doc := b.postForm(at, doc, `form[action="/accounts/`+account+`/disconnect"]`, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("disconnect = %d: %s", res.StatusCode, text(doc.Find("main")))
+	}
+	b.connectSandboxAs("rita-sandbox")
+	if again := b.accountIDs("rita-sandbox")["rita-sandbox"]; again != account {
+		t.Fatalf("reconnecting made account %s, want %s", again, account)
+	}
+
+	at, doc = b.page("/posts/" + later)
+	state := text(doc.Find("#post-state"))
+	if doc.Find("#post-status").Text() != "failed" || !strings.Contains(state, "was scheduled for "+in12Days.Format("Mon 2 Jan 2006, 15:04")) || strings.Contains(state, "was due") {
+		t.Errorf("failed post due in 12 days: %q", state)
+	}
+	res, doc := b.postForm(at, doc, `form[action="/posts/`+later+`/retry"]`, nil)
+	if res.StatusCode != http.StatusOK || doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != in12Days.Format("Mon 2 Jan 2006, 15:04") ||
+		!strings.Contains(doc.Find("#alerts").Text(), "scheduled for "+in12Days.Format("Mon 2 Jan 2006, 15:04")) {
+		t.Errorf("retry: %d, status %q, time %q, alert %q", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#post-time").Text(), doc.Find("#alerts").Text())
+	}
+
+	// A retry form from before the time passed, sent after it.
+	at, stale := b.page("/posts/" + soon)
+	skew.Store(int64(2 * time.Hour))
+	res, doc = b.postForm(at, stale, `form[action="/posts/`+soon+`/retry"]`, nil)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(doc.Find("#schedule-error").Text(), "choose to publish it now or give it a new time") || doc.Find("#post-status").Text() != "failed" {
+		t.Errorf("late retry = %d, status %q, message %q; want 409 asking to choose", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#schedule-error").Text())
+	}
+	if doc.Find("#retry").Length() != 0 || !strings.Contains(doc.Find("#retry-choice").Text(), "which has passed") || !strings.Contains(text(doc.Find("#post-state")), "was due") {
+		t.Errorf("the page does not offer the choice: %q", text(doc.Find("#post-summary")))
+	}
+	newTime := time.Now().UTC().Add(5 * time.Hour).Truncate(time.Minute)
+	res, doc = b.postForm(res.Request.URL, doc, "#schedule-form", url.Values{"scheduled_for": {newTime.Format("2006-01-02T15:04")}, "action": {"schedule"}})
+	if res.StatusCode != http.StatusOK || doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != newTime.Format("Mon 2 Jan 2006, 15:04") {
+		t.Errorf("retry at a new time: %d, status %q, time %q: %s", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#post-time").Text(), text(doc.Find("main")))
+	}
 }
