@@ -474,3 +474,52 @@ func TestSplitList(t *testing.T) {
 		t.Errorf("splitList = %q", got)
 	}
 }
+
+// TestTemplates_ComposeSaysOneTrueThingAtTheRightMoment: ticking an account before writing
+// shows no rule errors and no false success; once the form was sent empty, the text's error
+// reads as a sentence and the rules say why; the success line never stands beside an error.
+func TestTemplates_ComposeSaysOneTrueThingAtTheRightMoment(t *testing.T) {
+	t.Parallel()
+	accounts := []domain.Account{{ID: "a1", Platform: domain.Instagram, DisplayName: "Insta"}, {ID: "a2", Platform: domain.Sandbox, DisplayName: "Sandy"}}
+	show := func(f composeForm) *goquery.Document {
+		t.Helper()
+		counts, warnings := checkCompose(f, accounts)
+		page := composePage{Form: f, Groups: []accountGroup{{Platform: domain.Instagram, Accounts: accounts[:1]}, {Platform: domain.Sandbox, Accounts: accounts[1:]}},
+			Rules: platformRulesBlob, Counters: counts, Warnings: warnings}
+		return render(t, pageCompose, page, time.UTC, domain.RoleEditor)
+	}
+	ticked := func(ids ...domain.AccountID) composeForm {
+		f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}, Order: ids}
+		for _, id := range ids {
+			f.Selected[id] = true
+		}
+		return f
+	}
+
+	doc := show(ticked("a1"))
+	if n := doc.Find("#rule-warnings li").Length(); n != 0 {
+		t.Errorf("ticking an account before writing shows %d rule errors: %q", n, text(doc.Find("#rule-warnings")))
+	}
+	if ok := doc.Find("#rules-ok"); ok.AttrOr("hidden", "no") != "no" || text(ok) != "Write the post to check it against each chosen platform's rules." {
+		t.Errorf("before writing the rules line says %q (hidden %q)", text(ok), ok.AttrOr("hidden", "no"))
+	}
+
+	sent := ticked("a1")
+	sent.Sent = true
+	_, err := domain.NewPost("c1", "u1", domain.PostInput{AccountIDs: []domain.AccountID{"a1"}}, accounts, time.Now())
+	doc = show(sent.withError(err))
+	if got := text(doc.Find("#content-error")); got != "The text is empty: write something or attach media" {
+		t.Errorf("the empty text's error reads %q", got)
+	}
+	if !strings.Contains(text(doc.Find("#rule-warnings")), "is empty") || doc.Find("#rules-ok").AttrOr("hidden", "no") == "no" {
+		t.Errorf("after sending an empty post: rules %q, success line shown %t", text(doc.Find("#rule-warnings")), doc.Find("#rules-ok").AttrOr("hidden", "no") == "no")
+	}
+
+	media := ticked("a2")
+	media.Sent, media.Content, media.Media = true, "Hello", "ftp://nope"
+	media.Errors["media"] = "line 1 must be an https address"
+	doc = show(media)
+	if doc.Find("#media-error").Length() != 1 || doc.Find("#rule-warnings li").Length() != 0 || doc.Find("#rules-ok").AttrOr("hidden", "no") == "no" {
+		t.Errorf("a media error with the success line shown: %q", text(doc.Find("#rule-report")))
+	}
+}

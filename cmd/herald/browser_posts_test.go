@@ -283,3 +283,81 @@ func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
 	step("phone", chromedp.EmulateViewport(390, 844))
 	screenshot(t, ctx, "post-live-phone.png")
 }
+
+// TestBrowser_ComposeWaitsForWritingAndEnterSchedules: ticking an account shows no rule
+// error before anything is written; Enter in the date field schedules (a time in the past
+// comes back refused with nothing saved, and no success line beside the error); Enter with
+// a time ahead lands on the scheduled post. Screenshots at 1440x900 and 390x844.
+func TestBrowser_ComposeWaitsForWritingAndEnterSchedules(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	email := b.registerUI("Ines")
+	b.connectSandboxAs("ines-sandbox")
+
+	ctx := chrome(t, 1440, 900, 120*time.Second)
+	type css = chromedp.CSS
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(js string) string {
+		t.Helper()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return out
+	}
+	// enterTime types a time into the date field and presses Enter there.
+	enterTime := func(at time.Time, wait chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		step("Enter in the date field at "+at.Format(time.RFC3339),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#scheduled_for").value = "`+at.UTC().Format("2006-01-02T15:04")+`"`),
+			chromedp.Focus(css("#scheduled_for")),
+			chromedp.KeyEvent("\r"),
+			wait)
+	}
+	step("sign in",
+		chromedp.Navigate(m.URL()+"/login"),
+		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
+		chromedp.SendKeys(css(`form[action="/login"] #password`), "correct horse battery"),
+		chromedp.Submit(css(`form[action="/login"] #password`)),
+		chromedp.WaitVisible(css("#company-name")))
+	step("compose and tick the account", chromedp.Navigate(m.URL()+"/posts/new"), chromedp.WaitVisible(css("#compose")),
+		chromedp.Click(css(`input[name="account_ids"]`)))
+	if got := eval(`document.querySelector("#rule-warnings").textContent.trim()`); got != "" {
+		t.Errorf("rule errors before anything was written: %q", got)
+	}
+	if got := eval(`document.querySelector("#rules-ok").textContent`); got != "Write the post to check it against each chosen platform's rules." {
+		t.Errorf("before writing the rules line says %q", got)
+	}
+	screenshot(t, ctx, "compose-ticked.png")
+
+	step("write", chromedp.SendKeys(css("#content"), "Scheduled with Enter"))
+	if got := eval(`document.querySelector("#rules-ok").textContent`); got != "The post fits every chosen platform." {
+		t.Errorf("after writing the rules line says %q", got)
+	}
+	enterTime(time.Now().Add(-3*time.Hour), chromedp.WaitVisible(css("#compose-error")))
+	if got := eval(`document.querySelector("#compose-error").textContent + "|" + (document.querySelector("#scheduled-for-error")?.textContent ?? "")`); !strings.Contains(got, "not saved or scheduled") || !strings.Contains(got, "The time is in the past") {
+		t.Errorf("a time in the past: %q", got)
+	}
+	if got := eval(`String(document.querySelector("#rules-ok").hidden) + "|" + document.querySelector("#content").value`); got != "true|Scheduled with Enter" {
+		t.Errorf("after a refused schedule (success line hidden | text kept) = %q", got)
+	}
+	if _, doc := b.page("/posts"); doc.Find("#posts li").Length() != 0 {
+		t.Errorf("the refused schedule left %d posts behind", doc.Find("#posts li").Length())
+	}
+	screenshot(t, ctx, "compose-refused.png")
+	step("phone", chromedp.EmulateViewport(390, 844))
+	screenshot(t, ctx, "compose-refused-phone.png")
+	step("desktop", chromedp.EmulateViewport(1440, 900))
+
+	later := time.Now().UTC().Add(2 * time.Hour).Truncate(time.Minute)
+	enterTime(later, chromedp.WaitVisible(css("#post-status")))
+	if got := eval(`document.querySelector("#post-status").textContent + "|" + document.querySelector("#post-time").textContent`); got != "scheduled|"+later.Format("Mon 2 Jan 2006, 15:04") {
+		t.Errorf("Enter with a time ahead: %q, want scheduled at %s", got, later.Format("Mon 2 Jan 2006, 15:04"))
+	}
+}

@@ -176,15 +176,15 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 		t.Errorf("media or variant not kept: %q", got)
 	}
 
-	// Scheduling a post too long for the sandbox saves the draft and shows the rule beside the account.
+	// Publishing a post too long for the sandbox saves nothing and shows the rule beside the account.
 	long := strings.Repeat("ü", 5001)
 	res, doc = b.postForm(res.Request.URL, doc, "#compose", url.Values{"content": {long}, "media_urls": {""}, "account_ids": {account},
 		"variant_" + account: {""}, "action": {"publish"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find("#account-"+account+"-error").Text(), "5,000") {
 		t.Fatalf("too long for the sandbox = %d, account error %q, page %q", res.StatusCode, doc.Find("#account-"+account+"-error").Text(), text(doc.Find("main")))
 	}
-	if !strings.Contains(doc.Find("#compose-error").Text(), "saved as a draft") || !postPath.MatchString(doc.Find("#compose").AttrOr("action", "")) {
-		t.Errorf("after a failed schedule the form should edit the saved draft: message %q, action %q", doc.Find("#compose-error").Text(), doc.Find("#compose").AttrOr("action", ""))
+	if !strings.Contains(doc.Find("#compose-error").Text(), "not saved or scheduled") || doc.Find("#compose").AttrOr("action", "") != "/posts" {
+		t.Errorf("after a refused schedule the form should still write a new post: message %q, action %q", doc.Find("#compose-error").Text(), doc.Find("#compose").AttrOr("action", ""))
 	}
 	if !strings.Contains(doc.Find("#rule-warnings").Text(), "5,001 characters") {
 		t.Errorf("rule warnings rendered on submit: %q", doc.Find("#rule-warnings").Text())
@@ -669,5 +669,43 @@ func TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed(t *testing.T) {
 	res, doc = b.postForm(res.Request.URL, doc, "#schedule-form", url.Values{"scheduled_for": {newTime.Format("2006-01-02T15:04")}, "action": {"schedule"}})
 	if res.StatusCode != http.StatusOK || doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != newTime.Format("Mon 2 Jan 2006, 15:04") {
 		t.Errorf("retry at a new time: %d, status %q, time %q: %s", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#post-time").Text(), text(doc.Find("main")))
+	}
+}
+
+// TestUI_RefusedScheduleSavesNothing sends the compose form with Schedule and a time in the
+// past, with Publish now and a text too long, and with Enter in the date field (no button
+// named): the refused ones leave no draft behind, and Enter with a time schedules.
+func TestUI_RefusedScheduleSavesNothing(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Nils")
+	b.connectSandboxAs("nils-sandbox")
+	account := b.accountIDs("nils-sandbox")["nils-sandbox"]
+	past := time.Now().UTC().Add(-3 * time.Hour).Format("2006-01-02T15:04")
+	for _, try := range []url.Values{
+		{"content": {"Too late"}, "scheduled_for": {past}, "action": {"schedule"}},
+		{"content": {strings.Repeat("x", 5001)}, "action": {"publish"}},
+		{"content": {strings.Repeat("x", 5001)}, "scheduled_for": {past}}, // Enter in the date field
+	} {
+		try.Set("account_ids", account)
+		at, doc := b.page("/posts/new")
+		res, doc := b.postForm(at, doc, "#compose", try)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find("#compose-error").Text(), "not saved or scheduled") {
+			t.Errorf("%v: %d, message %q", try["action"], res.StatusCode, doc.Find("#compose-error").Text())
+		}
+		if got := doc.Find("#content").Text(); strings.TrimPrefix(got, "\n") != try.Get("content") {
+			t.Errorf("%v: the text was not kept", try["action"])
+		}
+	}
+	if _, doc := b.page("/posts"); doc.Find("#posts li").Length() != 0 {
+		t.Fatalf("refused schedules left %d posts behind: %s", doc.Find("#posts li").Length(), text(doc.Find("#posts")))
+	}
+	at, doc := b.page("/posts/new")
+	later := time.Now().UTC().Add(3 * time.Hour).Truncate(time.Minute)
+	res, doc := b.postForm(at, doc, "#compose", url.Values{"content": {"Enter schedules"}, "account_ids": {account}, "scheduled_for": {later.Format("2006-01-02T15:04")}})
+	postID(t, res, doc)
+	if doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != later.Format("Mon 2 Jan 2006, 15:04") {
+		t.Errorf("Enter with a time: status %q at %q, want scheduled", doc.Find("#post-status").Text(), doc.Find("#post-time").Text())
 	}
 }

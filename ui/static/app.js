@@ -61,8 +61,10 @@
 
   function thousands(n) { return n.toLocaleString("en-US"); }
 
-  // check mirrors domain.CheckRules and returns every rule broken, as sentences.
-  function check(rules, platform, text, media) {
+  // check mirrors domain.CheckRules and returns every rule broken, as sentences. With
+  // quiet, the rules an empty post breaks (no text, no media) are left out: nobody needs
+  // them before they have started writing or tried to send the form.
+  function check(rules, platform, text, media, quiet) {
     var r = rules.platforms[platform];
     if (!r) { return ["Herald cannot publish to " + platform]; }
     var problems = [], name = r.name, n = countRunes(text), tags = hashtags(text).length;
@@ -72,8 +74,8 @@
     if (r.max_hashtags > 0 && tags > r.max_hashtags) {
       problems.push("has " + tags + " hashtags; " + name + " allows " + r.max_hashtags);
     }
-    if (text.trim() === "" && media.length === 0) { problems.push("is empty: write something or attach media"); }
-    if (r.media_required && media.length === 0) {
+    if (text.trim() === "" && media.length === 0 && !quiet) { problems.push("is empty: write something or attach media"); }
+    if (r.media_required && media.length === 0 && !quiet) {
       problems.push(r.video_required ? "needs a video: " + name + " does not publish text alone"
         : "needs at least one image or video: " + name + " does not publish text alone");
     }
@@ -119,6 +121,8 @@
     var warnings = form.querySelector("#rule-warnings");
     var ok = form.querySelector("#rules-ok");
     var seen = {}, anyTicked = false;
+    var quiet = !form.hasAttribute("data-sent") && !form.hasAttribute("data-typed");
+    var blank = content === "" && media.length === 0;
     if (counters) { counters.replaceChildren(); }
     if (warnings) { warnings.replaceChildren(); }
 
@@ -145,7 +149,7 @@
         if (r.max_runes > 0 && n > r.max_runes) { li.className = "over"; }
         counters.appendChild(li);
       }
-      var problems = check(rules, platform, variant !== "" ? variant : content, media);
+      var problems = check(rules, platform, variant !== "" ? variant : content, media, quiet);
       if (warnings && problems.length > 0) {
         var item = document.createElement("li");
         item.setAttribute("data-account", id);
@@ -155,15 +159,26 @@
       }
     });
     if (ok) {
-      ok.hidden = warnings && warnings.children.length > 0;
-      ok.textContent = anyTicked ? "The post fits every chosen platform." : "Choose accounts to see their platforms' limits.";
+      // The success line never stands beside an error still shown on the page.
+      var errors = form.querySelector(".field-error") !== null || document.getElementById("compose-error") !== null;
+      ok.hidden = (warnings && warnings.children.length > 0) || (anyTicked && errors);
+      ok.textContent = !anyTicked ? "Choose accounts to see their platforms' limits."
+        : blank && quiet ? "Write the post to check it against each chosen platform's rules."
+        : "The post fits every chosen platform.";
     }
   }
 
   function composeOf(el) { return el && el.closest ? el.closest("form#compose") : null; }
   document.addEventListener("input", function (e) {
     var f = composeOf(e.target);
-    if (f) { updateCompose(f); }
+    if (!f) { return; }
+    if (e.target.matches("[data-compose-text], [data-compose-media], [data-variant]")) { f.setAttribute("data-typed", ""); }
+    updateCompose(f);
+  });
+  // Trying to send the form shows every rule, the empty ones too.
+  document.addEventListener("submit", function (e) {
+    var f = composeOf(e.target);
+    if (f) { f.setAttribute("data-sent", ""); updateCompose(f); }
   });
   document.addEventListener("change", function (e) {
     var f = composeOf(e.target);
