@@ -528,7 +528,8 @@ func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
 
 // TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany opens the post page's and
 // the calendar's event streams: each sends "change" when the post changes and nothing
-// before, another company gets 404 for the post's stream, and a stream still open when
+// before, another company gets 404 for the post's stream and no event on its own calendar's
+// stream for the same week, and a stream still open when
 // Herald shuts down does not hold the shutdown up (Close fails the test if it does).
 func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 	t.Parallel()
@@ -549,11 +550,11 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 		t.Fatalf("no event streams on the pages: post %q, calendar %q", postEvents, calendarEvents)
 	}
 
-	// open reads a stream's events into a channel until the body ends.
-	open := func(path string) (*http.Response, <-chan string) {
+	// openAs reads a stream's events, as who, into a channel until the body ends.
+	openAs := func(who *browser, path string) (*http.Response, <-chan string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", b.base+path, nil)
-		res, err := (&http.Client{Jar: b.http.Jar}).Do(req) // no client timeout: the stream stays open
+		req, _ := http.NewRequest("GET", who.base+path, nil)
+		res, err := (&http.Client{Jar: who.http.Jar}).Do(req) // no client timeout: the stream stays open
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -572,6 +573,7 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 		}()
 		return res, events
 	}
+	open := func(path string) (*http.Response, <-chan string) { t.Helper(); return openAs(b, path) }
 	expect := func(what string, events <-chan string, want bool) {
 		t.Helper()
 		wait := 20 * time.Second
@@ -595,6 +597,11 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 	postRes, post := open(postEvents)
 	calRes, calendar := open(calendarEvents)
 	defer calRes.Body.Close()
+	stranger := newBrowser(t, m)
+	stranger.registerUI("Mallory")
+	_, strangerCal := stranger.page("/calendar?view=week&date=" + day.Format(time.DateOnly))
+	strangerRes, strangerEvents := openAs(stranger, strangerCal.Find("#calendar-live").AttrOr("data-live-events", ""))
+	defer strangerRes.Body.Close()
 	expect("post stream, unchanged", post, false)
 	expect("calendar stream, unchanged", calendar, false)
 
@@ -604,12 +611,11 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 	}
 	expect("post stream after scheduling", post, true)
 	expect("calendar stream after scheduling", calendar, true)
+	expect("another company's calendar stream after scheduling", strangerEvents, false)
 
 	if _, old := open(postEvents); true {
 		expect("a stream opened with an old fingerprint", old, true)
 	}
-	stranger := newBrowser(t, m)
-	stranger.registerUI("Mallory")
 	if res, _ := stranger.get(postEvents); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another company's post stream = %d, want 404", res.StatusCode)
 	}
