@@ -83,6 +83,57 @@ func (s *Posts) Create(ctx context.Context, actor domain.Actor, in domain.PostIn
 	return p, err
 }
 
+// CreateScheduled stores a post written by the actor and schedules it for at (zero: now)
+// in one transaction, so a schedule that is refused leaves nothing behind: no draft is
+// stored unless the post is scheduled too.
+// Errors: those of Create and of Schedule.
+func (s *Posts) CreateScheduled(ctx context.Context, actor domain.Actor, in domain.PostInput, at time.Time) (domain.Post, error) {
+	for _, res := range []domain.Resource{domain.ResourcePosts, domain.ResourceSchedule} {
+		if err := s.authz.Can(ctx, actor, res, domain.ActionWrite); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	var media map[string]domain.MediaInfo
+	if s.probe != nil {
+		var preview domain.Post
+		err := s.store.Read(ctx, func(tx ports.Tx) error {
+			accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+			if err != nil {
+				return err
+			}
+			preview, _ = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now()) // invalid input is reported in the transaction
+			return nil
+		})
+		if err != nil {
+			return domain.Post{}, err
+		}
+		if media, err = s.probeMedia(ctx, preview); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	var p domain.Post
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		if p, err = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now()); err != nil {
+			return err
+		}
+		if err := tx.Posts().Create(ctx, &p); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, "post.created", p); err != nil {
+			return err
+		}
+		p, err = s.changeTx(ctx, tx, actor, p.ID, 0, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
+			return true, p.Schedule(at, s.now())
+		})
+		return err
+	})
+	return p, err
+}
+
 // Update replaces the post's content, media, accounts and variants; ifMatch, when not 0,
 // is the version the caller last saw. A scheduled post stays scheduled at its time, after
 // its new content passed every platform's rules; its old publish job becomes stale.
@@ -125,21 +176,55 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 	})
 }
 
-// Schedule schedules the post for at (zero: now) and enqueues its publish job in the same
-// transaction. Every target is checked against its platform's rules first, and the post
-// is counted toward the plan's scheduled posts in the month of its time (see
+// Schedule schedules the post for at and enqueues its publish job in the same
+// transaction. A zero at means now for a draft or a scheduled post. For a failed post (a
+// retry) it means the post's own time while that is still ahead; once that time has
+// passed Herald does not guess: it answers CodeConflict asking to publish now (PublishNow)
+// or to give a new time. Every target is checked against its platform's rules first, and
+// the post is counted toward the plan's scheduled posts in the month of its time (see
 // domain.PlanLimits: once per post and month, so rescheduling within the month is free).
 // Errors: CodeForbidden (role, or a suspended company); CodeLimit (the month's scheduled
-// posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published);
-// CodeInvalid (time in the past, a rule broken, an account that needs reconnecting).
+// posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published, or
+// a retry whose time has passed); CodeInvalid (time in the past, a rule broken, an account
+// that needs reconnecting).
 func (s *Posts) Schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, ifMatch int) (domain.Post, error) {
+	return s.schedule(ctx, actor, id, at, false, ifMatch)
+}
+
+// PublishNow schedules the post to go out now, whatever its own time, a failed post
+// included; otherwise it is Schedule, with the same errors.
+func (s *Posts) PublishNow(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
+	return s.schedule(ctx, actor, id, time.Time{}, true, ifMatch)
+}
+
+func (s *Posts) schedule(ctx context.Context, actor domain.Actor, id domain.PostID, at time.Time, now bool, ifMatch int) (domain.Post, error) {
 	media, err := s.mediaForSchedule(ctx, actor, id)
 	if err != nil {
 		return domain.Post{}, err
 	}
 	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
-		return true, p.Schedule(at, s.now())
+		when := at
+		if when.IsZero() && !now && p.Status() == domain.PostFailed {
+			if when, err = retryTime(*p, s.now()); err != nil {
+				return false, err
+			}
+		}
+		return true, p.Schedule(when, s.now())
 	})
+}
+
+// retryTime is when a failed post goes out again when nobody said when: its own time,
+// while that is ahead of now. A post whose time has passed (or that never had one) returns
+// CodeConflict: publishing it late without asking could surprise its readers and its author.
+func retryTime(p domain.Post, now time.Time) (time.Time, error) {
+	if at := p.ScheduledFor(); at.After(now) {
+		return at, nil
+	}
+	if p.ScheduledFor().IsZero() {
+		return time.Time{}, domain.Errorf(domain.CodeConflict, "This post has no time of its own to keep: choose to publish it now or give it a new time.")
+	}
+	return time.Time{}, domain.Errorf(domain.CodeConflict, "This post was due %s, which has passed: choose to publish it now or give it a new time.",
+		p.ScheduledFor().UTC().Format("2 Jan 2006 at 15:04 UTC"))
 }
 
 // Unschedule takes a scheduled post back to draft; its publish job becomes stale and its
@@ -201,56 +286,65 @@ func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resou
 	}
 	var p domain.Post
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {
-		var company domain.Company
 		var err error
-		if count { // the company first, as every limit check does, so locks are taken in one order
-			if company, err = tx.PlanUsage().Lock(ctx, actor.CompanyID); err != nil {
-				return err
-			}
-		}
-		if p, err = lockVersion(ctx, tx, actor.CompanyID, id, ifMatch); err != nil {
-			return err
-		}
-		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
-		if err != nil {
-			return err
-		}
-		publish, err := edit(&p, accounts)
-		if err != nil {
-			return err
-		}
-		if publish {
-			if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
-				return err
-			}
-			if err := s.checkMedia(p, media); err != nil {
-				return err
-			}
-			if count {
-				if err := s.countPost(ctx, tx, company, p); err != nil {
-					return err
-				}
-			}
-			if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
-				return err
-			}
-		}
-		if p.Status() == domain.PostDraft {
-			if err := tx.PlanUsage().UncountPost(ctx, actor.CompanyID, p.ID); err != nil {
-				return err
-			}
-		}
-		if err := tx.Posts().Update(ctx, &p); err != nil {
-			return err
-		}
-		if action == "post.scheduled" {
-			if err := emitPost(ctx, tx, p, s.now()); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, actor, action, p)
+		p, err = s.changeTx(ctx, tx, actor, id, ifMatch, action, media, count, edit)
+		return err
 	})
 	return p, err
+}
+
+// changeTx is change's work inside the caller's transaction, permission already checked.
+func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, id domain.PostID, ifMatch int, action string,
+	media map[string]domain.MediaInfo, count bool, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
+	var company domain.Company
+	var err error
+	if count { // the company first, as every limit check does, so locks are taken in one order
+		if company, err = tx.PlanUsage().Lock(ctx, actor.CompanyID); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	p, err := lockVersion(ctx, tx, actor.CompanyID, id, ifMatch)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	publish, err := edit(&p, accounts)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	if publish {
+		if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
+			return domain.Post{}, err
+		}
+		if err := s.checkMedia(p, media); err != nil {
+			return domain.Post{}, err
+		}
+		if count {
+			if err := s.countPost(ctx, tx, company, p); err != nil {
+				return domain.Post{}, err
+			}
+		}
+		if err := tx.Jobs().PublishPost(ctx, p.CompanyID, p.ID, p.Version(), p.ScheduledFor()); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	if p.Status() == domain.PostDraft {
+		if err := tx.PlanUsage().UncountPost(ctx, actor.CompanyID, p.ID); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	if err := tx.Posts().Update(ctx, &p); err != nil {
+		return domain.Post{}, err
+	}
+	if action == "post.scheduled" {
+		if err := emitPost(ctx, tx, p, s.now()); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	return p, s.audit(ctx, tx, actor, action, p)
 }
 
 // countPost counts the scheduled post in the month of its time, unless it already counts

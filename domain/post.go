@@ -255,7 +255,7 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 		v.Add("media_urls", fmt.Sprintf("has %d items; at most %d", len(media), MaxMediaURLs))
 	}
 	if content == "" && len(media) == 0 {
-		v.Add("content", "write something or attach media")
+		v.Add("content", "is empty: write something or attach media")
 	}
 	byID := make(map[AccountID]Account, len(accounts))
 	for _, a := range accounts {

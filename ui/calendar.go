@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -34,6 +36,8 @@ type calendarPage struct {
 	More        int  // posts in the range beyond calendarCap
 	MoreAtLeast bool // More is only a lower bound: counting stopped too
 	Names       accountNames
+	Self        string // this month or week's address, which the live refresh fetches
+	Events      string // the event stream that says when the posts shown change
 }
 
 // calendarDay is one day cell.
@@ -57,34 +61,48 @@ func calendarLink(view string, d time.Time) string {
 	return "/calendar?view=" + view + "&date=" + d.Format(time.DateOnly)
 }
 
-// calendar handles GET /calendar?view=month|week&date=YYYY-MM-DD (default: this month in
-// the viewer's zone). Day boundaries are midnights in that zone, so a day across a
-// daylight saving change is 23 or 25 hours long and every post lands on its local day.
-func (h *Handler) calendar(c echo.Context) error {
+// calendarRange is the month or week a calendar address asks for, in the viewer's zone.
+type calendarRange struct {
+	view       string    // "month" or "week"
+	day        time.Time // the day asked for (today by default)
+	today      time.Time
+	start, end time.Time // [start, end) in local midnights
+}
+
+// calendarRangeOf reads view=month|week&date=YYYY-MM-DD (default: this month in the
+// viewer's zone). Day boundaries are midnights in that zone, so a day across a daylight
+// saving change is 23 or 25 hours long and every post lands on its local day.
+func calendarRangeOf(c echo.Context, now time.Time) calendarRange {
 	loc := zoneOf(c)
-	now := time.Now().In(loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	day := today
+	now = now.In(loc)
+	r := calendarRange{view: "month", today: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)}
+	r.day = r.today
 	if d, err := time.ParseInLocation(time.DateOnly, c.QueryParam("date"), loc); err == nil {
-		day = d
+		r.day = d
 	}
-	view := "month"
 	if c.QueryParam("view") == "week" {
-		view = "week"
+		r.view = "week"
+		r.start = startOfWeek(r.day)
+		r.end = r.start.AddDate(0, 0, 7)
+		return r
 	}
+	first := time.Date(r.day.Year(), r.day.Month(), 1, 0, 0, 0, 0, loc)
+	r.start = startOfWeek(first)
+	r.end = startOfWeek(first.AddDate(0, 1, -1)).AddDate(0, 0, 7)
+	return r
+}
+
+// calendar handles GET /calendar?view=month|week&date=YYYY-MM-DD; see calendarRangeOf.
+func (h *Handler) calendar(c echo.Context) error {
+	r := calendarRangeOf(c, h.now())
+	view, day, today, start, end := r.view, r.day, r.today, r.start, r.end
 	page := calendarPage{View: view, Weekdays: []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}}
-	var start, end time.Time // [start, end) in local midnights
 	if view == "week" {
-		start = startOfWeek(day)
-		end = start.AddDate(0, 0, 7)
 		page.Title = weekTitle(start, end.AddDate(0, 0, -1))
 		page.Prev, page.Next = calendarLink(view, start.AddDate(0, 0, -7)), calendarLink(view, start.AddDate(0, 0, 7))
 		page.MonthLink, page.WeekLink = calendarLink("month", start), calendarLink("week", start)
 	} else {
-		first := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, loc)
-		start = startOfWeek(first)
-		last := first.AddDate(0, 1, -1)
-		end = startOfWeek(last).AddDate(0, 0, 7)
+		first := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, day.Location())
 		page.Title = first.Format("January 2006")
 		page.Prev, page.Next = calendarLink(view, first.AddDate(0, -1, 0)), calendarLink(view, first.AddDate(0, 1, 0))
 		page.MonthLink = calendarLink("month", first)
@@ -94,12 +112,15 @@ func (h *Handler) calendar(c echo.Context) error {
 		}
 	}
 	page.Today = "/calendar?view=" + view
+	page.Self = calendarLink(view, day)
 
-	posts, err := h.calendarPosts(c, start, end, &page)
+	posts, more, atLeast, err := h.calendarPosts(c.Request().Context(), actorOf(c), start, end)
 	if err != nil {
 		return err
 	}
-	byDay := placePosts(posts, loc)
+	page.Count, page.More, page.MoreAtLeast = len(posts), more, atLeast
+	page.Events = "/calendar/events?" + url.Values{"view": {view}, "date": {day.Format(time.DateOnly)}, "since": {calendarFingerprint(posts, more, atLeast)}}.Encode()
+	byDay := placePosts(posts, day.Location())
 	var week []calendarDay
 	for _, d := range days(start, end) {
 		cd := calendarDay{Date: d, IsToday: d.Equal(today), WeekLink: calendarLink("week", d),
@@ -123,35 +144,32 @@ func (h *Handler) calendar(c echo.Context) error {
 	return h.page(c, http.StatusOK, pageCalendar, page)
 }
 
-// calendarPosts pages through the posts whose time is in [start, end) and keeps the first
-// calendarCap; the rest are only counted, up to calendarCountCap.
-func (h *Handler) calendarPosts(c echo.Context, start, end time.Time, page *calendarPage) ([]domain.Post, error) {
-	var out []domain.Post
+// calendarPosts pages through the posts whose time is in [start, end) and returns the
+// first calendarCap, how many more there are, and whether that count stopped at
+// calendarCountCap (so it is only a lower bound).
+func (h *Handler) calendarPosts(ctx context.Context, actor domain.Actor, start, end time.Time) (posts []domain.Post, more int, atLeast bool, err error) {
 	cursor := ""
 	f := ports.PostFilter{From: start.UTC(), To: end.UTC()}
 	for {
-		ps, next, err := h.Posts.List(c.Request().Context(), actorOf(c), f, ports.Page{Limit: calendarPageSize, Cursor: cursor})
+		ps, next, err := h.Posts.List(ctx, actor, f, ports.Page{Limit: calendarPageSize, Cursor: cursor})
 		if err != nil {
-			return nil, err
+			return nil, 0, false, err
 		}
 		for _, p := range ps {
-			if len(out) < calendarCap {
-				out = append(out, p)
+			if len(posts) < calendarCap {
+				posts = append(posts, p)
 			} else {
-				page.More++
+				more++
 			}
 		}
 		if next == "" {
-			break
+			return posts, more, false, nil
 		}
-		if len(out)+page.More >= calendarCountCap {
-			page.MoreAtLeast = true
-			break
+		if len(posts)+more >= calendarCountCap {
+			return posts, more, true, nil
 		}
 		cursor = next
 	}
-	page.Count = len(out)
-	return out, nil
 }
 
 // days returns the local midnights from start up to end. Each is built from the calendar

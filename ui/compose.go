@@ -134,8 +134,9 @@ func editable(p domain.Post) bool {
 	return false
 }
 
-// createPost handles POST /posts: it saves a draft, then schedules or publishes it when
-// that button was pressed. Problems come back beside the fields (422), nothing typed lost.
+// createPost handles POST /posts: it saves a draft, or, when Schedule or Publish now was
+// pressed, saves and schedules the post in one go, so a refused schedule stores nothing.
+// Problems come back beside the fields (422), nothing typed lost.
 func (h *Handler) createPost(c echo.Context) error {
 	f, err := parseCompose(c)
 	if err != nil {
@@ -146,15 +147,29 @@ func (h *Handler) createPost(c echo.Context) error {
 	if err != nil {
 		return h.renderCompose(c, http.StatusUnprocessableEntity, nil, f.withError(err))
 	}
-	p, err := h.Posts.Create(ctx, actor, f.input())
+	var p domain.Post
+	if f.Action == actionDraft {
+		p, err = h.Posts.Create(ctx, actor, f.input())
+	} else {
+		p, err = h.Posts.CreateScheduled(ctx, actor, f.input(), at)
+	}
 	switch domain.CodeOf(err) {
 	case "":
-	case domain.CodeInvalid, domain.CodeConflict:
-		return h.renderCompose(c, status(err), nil, f.withError(err))
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeLimit:
+		f = f.withError(err)
+		if f.Action != actionDraft {
+			f.Message = "The post was not saved or scheduled. " + f.Message
+		}
+		return h.renderCompose(c, status(err), nil, f)
 	default:
 		return err
 	}
-	return h.finishCompose(c, p, f, at, "The draft was saved")
+	if f.Action == actionDraft {
+		h.flash(c, "The draft was saved.")
+	} else {
+		h.flash(c, scheduledMessage(p, at.IsZero(), loc))
+	}
+	return redirect(c, postPath(p.ID))
 }
 
 // updatePost handles POST /posts/:id, the edit form, with the version it was opened at.
@@ -192,14 +207,20 @@ func (h *Handler) updatePost(c echo.Context) error {
 	return h.finishCompose(c, p, f, at, saved)
 }
 
-// finishCompose schedules the saved post when asked to, then goes to the post's page. When
-// scheduling fails the post stays saved and the form comes back as its edit form.
+// finishCompose schedules the edited post when asked to, then goes to the post's page. When
+// scheduling fails the changes stay saved and the form comes back with the problems.
 func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at time.Time, saved string) error {
 	if f.Action == actionDraft {
 		h.flash(c, saved+".")
 		return redirect(c, postPath(p.ID))
 	}
-	scheduled, err := h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
+	var scheduled domain.Post
+	var err error
+	if f.Action == actionPublish {
+		scheduled, err = h.Posts.PublishNow(c.Request().Context(), actorOf(c), p.ID, p.Version())
+	} else {
+		scheduled, err = h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
+	}
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
@@ -207,9 +228,8 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
 		f.Version = p.Version()
 		f = f.withError(err)
-		f.Message = "The post was saved as a draft but not scheduled: " + strings.TrimSuffix(f.Message, ".") + "."
+		f.Message = "The changes were saved, but the post was not scheduled. " + f.Message
 		if c.Request().Header.Get(hxRequest) == "true" {
-			// The form now edits the saved draft; the address bar should say so.
 			c.Response().Header().Set(hxPushURL, postPath(p.ID)+"/edit")
 		}
 		return h.renderCompose(c, status(err), &p, f)
@@ -267,8 +287,11 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 }
 
 // checkCompose counts the text for every ticked platform and lists the rules each ticked
-// account would break, as domain.CheckRules sees them.
+// account would break, as domain.CheckRules sees them; none before anything is written or
+// the form was sent.
 func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []ruleWarning) {
+	// Nothing written and nothing sent yet: the only broken rules would be "it is empty".
+	quiet := f.Blank() && !f.Sent
 	content := strings.TrimSpace(strings.ReplaceAll(f.Content, "\r\n", "\n"))
 	media := f.mediaURLs()
 	var counts []platformCount
@@ -284,7 +307,7 @@ func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []
 		if v := strings.TrimSpace(f.Variants[a.ID]); v != "" {
 			text = v
 		}
-		if problems := domain.CheckRules(a.Platform, text, media); len(problems) > 0 {
+		if problems := domain.CheckRules(a.Platform, text, media); len(problems) > 0 && !quiet {
 			warnings = append(warnings, ruleWarning{Account: a, Problems: problems})
 		}
 	}

@@ -58,6 +58,17 @@ type composeForm struct {
 	Errors   map[string]string           // problems beside fields: content, media, accounts, account.<id>, variant.<id>, scheduled_for
 	Others   []string                    // problems that belong to no field on the page
 	Message  string
+	Sent     bool // the form comes back after the person sent it: every rule may be shown
+}
+
+// Blank reports whether nothing has been written yet: no text and no media.
+func (f composeForm) Blank() bool {
+	return strings.TrimSpace(f.Content) == "" && strings.TrimSpace(f.Media) == ""
+}
+
+// HasErrors reports whether the form comes back with any problem, beside a field or not.
+func (f composeForm) HasErrors() bool {
+	return len(f.Errors) > 0 || len(f.Others) > 0 || f.Message != ""
 }
 
 // The compose form's buttons.
@@ -74,7 +85,7 @@ func parseCompose(c echo.Context) (composeForm, error) {
 		return composeForm{}, domain.Errorf(domain.CodeBadRequest, "The form could not be read.")
 	}
 	f := composeForm{Content: vals.Get("content"), Media: vals.Get("media_urls"), When: strings.TrimSpace(vals.Get("scheduled_for")),
-		Action: vals.Get("action"), Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+		Action: vals.Get("action"), Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}, Sent: true}
 	f.Version, _ = strconv.Atoi(vals.Get("version"))
 	for _, id := range vals["account_ids"] {
 		aid := domain.AccountID(id)
@@ -90,6 +101,12 @@ func parseCompose(c echo.Context) (composeForm, error) {
 	}
 	switch f.Action {
 	case actionSchedule, actionPublish:
+	case "":
+		// No button named: Enter in a field. With a time typed, that means "schedule it then".
+		f.Action = actionDraft
+		if f.When != "" {
+			f.Action = actionSchedule
+		}
 	default:
 		f.Action = actionDraft
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -111,16 +112,13 @@ type postPage struct {
 	Post     domain.Post
 	Names    accountNames
 	Problems []string
-	OOB      bool // the summary is sent out of band with a status poll's answer
+	OOB      bool   // the state line is sent out of band with the targets' refresh
+	Live     string // the post's fingerprint when the page was made, for the event stream
+	Ahead    bool   // the post's time is still ahead
 	When     string
 	Errors   map[string]string
 	Message  string
 	Metrics  *postMetrics // nil: analytics not wired or not readable
-}
-
-// Polling reports whether the page keeps asking for the targets' status.
-func (p postPage) Polling() bool {
-	return p.Post.Status() == domain.PostScheduled || p.Post.Status() == domain.PostPublishing
 }
 
 // CanEdit reports whether the post can still be edited.
@@ -145,6 +143,8 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	}
 	pp.Names = names
 	pp.Metrics = h.postMetricsOf(c, pp.Post.ID)
+	pp.Live = postFingerprint(pp.Post)
+	pp.Ahead = pp.Post.ScheduledFor().After(h.now())
 	if pp.Post.Status() == domain.PostDraft || pp.Post.Status() == domain.PostFailed {
 		fields := domain.FieldsOf(pp.Post.CheckRules(as))
 		for _, k := range domain.SortedFields(fields) {
@@ -154,16 +154,16 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	return h.page(c, status, pagePost, pp)
 }
 
-// postStatus handles GET /posts/:id/status, the targets fragment a scheduled or publishing
-// post polls every second. Once the post is final the answer is 286, which stops htmx
-// polling, with the final fragment and the post's summary swapped out of band.
+// postStatus handles GET /posts/:id/status, the targets fragment the post page fetches
+// when its event stream reports a change, with the post's state line out of band. Neither
+// holds a form, so a refresh never wipes what someone is typing.
 func (h *Handler) postStatus(c echo.Context) error {
 	p, err := h.Posts.Get(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")))
 	if domain.CodeOf(err) == domain.CodeNotFound && isPartialRequest(c.Request()) {
-		// Deleted while someone watched it: say so once, and stop the poll.
+		// Deleted while someone watched it: say so once.
 		c.Response().Header().Set(hxRetarget, "#alerts")
 		c.Response().Header().Set(hxReswap, "innerHTML")
-		return h.fragment(c, statusStopPolling, partAlert, errorPage{Status: http.StatusNotFound, Title: "Gone",
+		return h.fragment(c, http.StatusOK, partAlert, errorPage{Status: http.StatusNotFound, Title: "Gone",
 			Message: "This post no longer exists; someone deleted it."})
 	}
 	if err != nil {
@@ -173,43 +173,45 @@ func (h *Handler) postStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pp := postPage{Post: p, Names: names, OOB: true}
-	st := http.StatusOK
-	if !pp.Polling() {
-		st = statusStopPolling
-	}
-	return h.fragment(c, st, partStatus, pp)
+	return h.fragment(c, http.StatusOK, partStatus, postPage{Post: p, Names: names, OOB: true, Ahead: p.ScheduledFor().After(h.now())})
 }
 
 // schedulePost handles POST /posts/:id/schedule from the post page: the typed time in the
 // viewer's zone, or now with action=publish.
 func (h *Handler) schedulePost(c echo.Context) error {
-	return h.schedule(c, c.FormValue("action") == actionPublish)
+	if c.FormValue("action") == actionPublish {
+		return h.schedule(c, func(ctx context.Context, actor domain.Actor, id domain.PostID, version int) (domain.Post, error) {
+			return h.Posts.PublishNow(ctx, actor, id, version)
+		})
+	}
+	at, err := parseLocal(c.FormValue("scheduled_for"), zoneOf(c))
+	return h.schedule(c, func(ctx context.Context, actor domain.Actor, id domain.PostID, version int) (domain.Post, error) {
+		if err != nil {
+			return domain.Post{}, err
+		}
+		return h.Posts.Schedule(ctx, actor, id, at, version)
+	})
 }
 
-// retryPost handles POST /posts/:id/retry: a failed post is scheduled again, now, on the
-// targets that did not publish.
-func (h *Handler) retryPost(c echo.Context) error { return h.schedule(c, true) }
+// retryPost handles POST /posts/:id/retry: a failed post is scheduled again at its own
+// time while that is ahead. Once it has passed the app refuses (409) and the page asks to
+// publish now or choose a new time.
+func (h *Handler) retryPost(c echo.Context) error {
+	return h.schedule(c, func(ctx context.Context, actor domain.Actor, id domain.PostID, version int) (domain.Post, error) {
+		return h.Posts.Schedule(ctx, actor, id, time.Time{}, version)
+	})
+}
 
-// schedule schedules the post at the form's time or now; problems come back on the post
-// page (422, 409 or 412) with the typed time kept.
-func (h *Handler) schedule(c echo.Context, now bool) error {
+// schedule runs one way of scheduling the post; problems come back on the post page
+// (422, 409 or 412) with the typed time kept.
+func (h *Handler) schedule(c echo.Context, run func(context.Context, domain.Actor, domain.PostID, int) (domain.Post, error)) error {
 	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
 	id := domain.PostID(c.Param("id"))
 	version, _ := strconv.Atoi(c.FormValue("version"))
-	when := c.FormValue("scheduled_for")
-	var at time.Time
-	var err error
-	if !now {
-		at, err = parseLocal(when, loc)
-	}
-	var p domain.Post
-	if err == nil {
-		p, err = h.Posts.Schedule(ctx, actor, id, at, version)
-	}
+	p, err := run(ctx, actor, id, version)
 	switch domain.CodeOf(err) {
 	case "":
-		h.flash(c, scheduledMessage(p, now, loc))
+		h.flash(c, scheduledMessage(p, !p.ScheduledFor().After(h.now()), loc))
 		return redirect(c, postPath(id))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale, domain.CodeLimit:
 		current, gerr := h.Posts.Get(ctx, actor, id)
@@ -217,7 +219,7 @@ func (h *Handler) schedule(c echo.Context, now bool) error {
 			return gerr
 		}
 		f := composeForm{Errors: map[string]string{}}.withError(err)
-		pp := postPage{Post: current, When: when, Errors: f.Errors, Message: f.Message}
+		pp := postPage{Post: current, When: c.FormValue("scheduled_for"), Errors: f.Errors, Message: f.Message}
 		for _, k := range domain.SortedFields(f.Errors) {
 			if k != "scheduled_for" {
 				pp.Problems = append(pp.Problems, f.Errors[k])

@@ -22,10 +22,6 @@ const (
 	hxPushURL        = "HX-Push-Url"
 )
 
-// statusStopPolling is the status that makes htmx stop an hx-trigger="every ..." poll; the
-// body is still swapped.
-const statusStopPolling = 286
-
 // view is what every template gets: the page's data plus who is looking.
 type view struct {
 	Data        any

@@ -136,22 +136,26 @@ func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
 	}
 }
 
-func TestTemplates_PostPageShowsTargetsAndPollsOnlyWhileUnfinished(t *testing.T) {
+func TestTemplates_PostPageShowsTargetsAndFollowsItsStream(t *testing.T) {
 	t.Parallel()
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
 	scheduled := samplePost(t, domain.PostScheduled, at)
 	names := accountNames{"a1": {ID: "a1", DisplayName: "Acme on LinkedIn"}}
 
-	doc := render(t, pagePost, postPage{Post: scheduled, Names: names}, berlin, domain.RoleEditor)
-	poll := doc.Find("#post-targets")
-	if poll.AttrOr("hx-get", "") != "/posts/p1/status" || poll.AttrOr("hx-trigger", "") != "every 1s" {
-		t.Errorf("scheduled post does not poll: hx-get %q hx-trigger %q", poll.AttrOr("hx-get", ""), poll.AttrOr("hx-trigger", ""))
+	doc := render(t, pagePost, postPage{Post: scheduled, Names: names, Live: postFingerprint(scheduled)}, berlin, domain.RoleEditor)
+	live := doc.Find("#post-page")
+	if live.AttrOr("data-live-events", "") != "/posts/p1/events?since="+postFingerprint(scheduled) || live.AttrOr("data-live-refresh", "") != "/posts/p1/status" ||
+		live.AttrOr("data-live-target", "") != "#post-targets" || doc.Find("[hx-trigger]").Length() != 0 {
+		t.Errorf("scheduled post does not follow its stream, or polls: %v", live.Nodes[0].Attr)
+	}
+	if n := doc.Find("#post-state form, #post-state input, #post-targets form, #post-targets input").Length(); n != 0 {
+		t.Errorf("the live regions hold %d form elements", n)
 	}
 	if got := doc.Find("#post-time").Text(); got != "Mon 23 Nov 2026, 15:05" {
 		t.Errorf("time in Berlin = %q", got)
 	}
-	if !strings.Contains(doc.Find("#post-summary").Text(), "Europe/Berlin") {
+	if !strings.Contains(doc.Find("#post-state").Text(), "Europe/Berlin") {
 		t.Error("the zone is not named next to the time")
 	}
 	if doc.Find("#post-content").Text() != "Hello <b>world</b> #launch" || doc.Find("#post-content b").Length() != 0 {
@@ -168,20 +172,29 @@ func TestTemplates_PostPageShowsTargetsAndPollsOnlyWhileUnfinished(t *testing.T)
 
 	published := samplePost(t, domain.PostPublished, at)
 	doc = render(t, partStatus, postPage{Post: published, Names: names, OOB: true}, berlin, domain.RoleEditor)
-	if _, ok := doc.Find("#post-targets").Attr("hx-trigger"); ok {
-		t.Error("a published post still polls")
+	if doc.Find(`#post-state[hx-swap-oob="true"]`).Length() != 1 || doc.Find("form, input").Length() != 0 {
+		t.Error("the status answer lacks the out-of-band state line, or holds a form")
 	}
-	if doc.Find(`#post-summary[hx-swap-oob="true"]`).Length() != 1 {
-		t.Error("the status answer lacks the out-of-band summary")
-	}
+	doc = render(t, pagePost, postPage{Post: published, Names: names}, berlin, domain.RoleEditor)
 	if doc.Find("#edit-post").Length() != 0 || doc.Find("#delete-post").Length() != 1 {
 		t.Error("a published post offers edit, or no delete")
 	}
 
 	failed := samplePost(t, domain.PostFailed, at)
-	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleEditor)
+	doc = render(t, pagePost, postPage{Post: failed, Names: names, Ahead: true}, berlin, domain.RoleEditor)
 	if doc.Find(`form[action="/posts/p1/retry"] #retry`).Length() != 1 || doc.Find("#edit-post").Length() != 1 || doc.Find("#unschedule").Length() != 0 {
 		t.Errorf("failed post actions for an editor: %q", doc.Find("#post-actions").Text())
+	}
+	if state := text(doc.Find("#post-state")); !strings.Contains(state, "was scheduled for Mon 23 Nov 2026, 15:05") || strings.Contains(state, "was due") {
+		t.Errorf("a failed post whose time is ahead: %q", state)
+	}
+	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleEditor)
+	if doc.Find("#retry").Length() != 0 || doc.Find(`#schedule-form button[value="publish"]`).Length() != 1 ||
+		!strings.Contains(text(doc.Find("#retry-choice")), "It was due Mon 23 Nov 2026, 15:05, which has passed: publish it now or choose a new time.") {
+		t.Errorf("a failed post whose time passed does not offer the choice: %q", text(doc.Find("#post-summary")))
+	}
+	if state := text(doc.Find("#post-state")); !strings.Contains(state, "was due") {
+		t.Errorf("a failed post whose time passed: %q", state)
 	}
 	doc = render(t, pagePost, postPage{Post: failed, Names: names}, berlin, domain.RoleViewer)
 	if n := doc.Find("#post-actions, #schedule-form, #retry, #edit-post, #delete-post").Length(); n != 0 {
@@ -459,5 +472,54 @@ func TestSplitList(t *testing.T) {
 	want := []string{"synergy", "leverage", "#launch", "best in class"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("splitList = %q", got)
+	}
+}
+
+// TestTemplates_ComposeSaysOneTrueThingAtTheRightMoment: ticking an account before writing
+// shows no rule errors and no false success; once the form was sent empty, the text's error
+// reads as a sentence and the rules say why; the success line never stands beside an error.
+func TestTemplates_ComposeSaysOneTrueThingAtTheRightMoment(t *testing.T) {
+	t.Parallel()
+	accounts := []domain.Account{{ID: "a1", Platform: domain.Instagram, DisplayName: "Insta"}, {ID: "a2", Platform: domain.Sandbox, DisplayName: "Sandy"}}
+	show := func(f composeForm) *goquery.Document {
+		t.Helper()
+		counts, warnings := checkCompose(f, accounts)
+		page := composePage{Form: f, Groups: []accountGroup{{Platform: domain.Instagram, Accounts: accounts[:1]}, {Platform: domain.Sandbox, Accounts: accounts[1:]}},
+			Rules: platformRulesBlob, Counters: counts, Warnings: warnings}
+		return render(t, pageCompose, page, time.UTC, domain.RoleEditor)
+	}
+	ticked := func(ids ...domain.AccountID) composeForm {
+		f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}, Order: ids}
+		for _, id := range ids {
+			f.Selected[id] = true
+		}
+		return f
+	}
+
+	doc := show(ticked("a1"))
+	if n := doc.Find("#rule-warnings li").Length(); n != 0 {
+		t.Errorf("ticking an account before writing shows %d rule errors: %q", n, text(doc.Find("#rule-warnings")))
+	}
+	if ok := doc.Find("#rules-ok"); ok.AttrOr("hidden", "no") != "no" || text(ok) != "Write the post to check it against each chosen platform's rules." {
+		t.Errorf("before writing the rules line says %q (hidden %q)", text(ok), ok.AttrOr("hidden", "no"))
+	}
+
+	sent := ticked("a1")
+	sent.Sent = true
+	_, err := domain.NewPost("c1", "u1", domain.PostInput{AccountIDs: []domain.AccountID{"a1"}}, accounts, time.Now())
+	doc = show(sent.withError(err))
+	if got := text(doc.Find("#content-error")); got != "The text is empty: write something or attach media" {
+		t.Errorf("the empty text's error reads %q", got)
+	}
+	if !strings.Contains(text(doc.Find("#rule-warnings")), "is empty") || doc.Find("#rules-ok").AttrOr("hidden", "no") == "no" {
+		t.Errorf("after sending an empty post: rules %q, success line shown %t", text(doc.Find("#rule-warnings")), doc.Find("#rules-ok").AttrOr("hidden", "no") == "no")
+	}
+
+	media := ticked("a2")
+	media.Sent, media.Content, media.Media = true, "Hello", "ftp://nope"
+	media.Errors["media"] = "line 1 must be an https address"
+	doc = show(media)
+	if doc.Find("#media-error").Length() != 1 || doc.Find("#rule-warnings li").Length() != 0 || doc.Find("#rules-ok").AttrOr("hidden", "no") == "no" {
+		t.Errorf("a media error with the success line shown: %q", text(doc.Find("#rule-report")))
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,6 +40,10 @@ type Config struct {
 	Audit         *app.AuditLog
 	Log           *slog.Logger
 	SecureCookies bool
+	// Now is the clock pages compare times with; nil means time.Now.
+	Now func() time.Time
+	// LiveEvery is how often an open event stream looks for a change; 0 means a second.
+	LiveEvery time.Duration
 }
 
 // Handler serves the web app.
@@ -45,6 +51,15 @@ type Handler struct {
 	Config
 	templates map[string]*template.Template
 	static    fs.FS
+	stopping  chan struct{} // closed when the server shuts down: event streams end
+	stopOnce  sync.Once
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // The pages and partials handlers render; templates_test.go checks each one is parsed.
@@ -137,7 +152,7 @@ func thousands(n int) string {
 // New parses every page with the layout and all partials, so a broken template stops the
 // start instead of a request. It returns an error naming the template that failed.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{Config: cfg, templates: map[string]*template.Template{}}
+	h := &Handler{Config: cfg, templates: map[string]*template.Template{}, stopping: make(chan struct{})}
 	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/*/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
@@ -206,12 +221,14 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/posts/:id", h.updatePost)
 	g.GET("/posts/:id/edit", h.editPost)
 	g.GET("/posts/:id/status", h.postStatus)
+	g.GET("/posts/:id/events", h.postEvents)
 	g.POST("/posts/:id/schedule", h.schedulePost)
 	g.POST("/posts/:id/unschedule", h.unschedulePost)
 	g.POST("/posts/:id/retry", h.retryPost)
 	g.POST("/posts/:id/delete", h.deletePost)
 	g.POST("/posts/:id/targets/:account_id/resolve", h.resolveTarget)
 	g.GET("/calendar", h.calendar)
+	g.GET("/calendar/events", h.calendarEvents)
 	g.GET("/analytics", h.analyticsDashboard)
 	g.GET("/analytics/export.csv", h.exportCSV)
 	g.GET("/webhooks", h.webhooks)

@@ -213,16 +213,23 @@ func (a *API) deletePost(c echo.Context) error {
 	return noContent(c)
 }
 
-// schedulePost handles POST /posts/:id/schedule; no scheduled_for means now.
+// schedulePost handles POST /posts/:id/schedule. No scheduled_for means now, except for a
+// failed post (a retry): it keeps its own time while that is ahead, and once that time
+// has passed the answer is a 409 problem asking to choose; {"publish_now": true} (our
+// addition) publishes now whatever the post's time.
 func (a *API) schedulePost(c echo.Context) error {
 	var in struct {
 		ScheduledFor *string `json:"scheduled_for"`
+		PublishNow   bool    `json:"publish_now"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
 	var at time.Time
 	if in.ScheduledFor != nil && *in.ScheduledFor != "" {
+		if in.PublishNow {
+			return domain.InvalidField("publish_now", "cannot be given with scheduled_for: choose one")
+		}
 		t, err := time.Parse(time.RFC3339, *in.ScheduledFor)
 		if err != nil {
 			return domain.InvalidField("scheduled_for", "must be an RFC 3339 time such as 2026-11-24T15:04:05Z")
@@ -233,7 +240,13 @@ func (a *API) schedulePost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.posts.Schedule(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), at, want)
+	ctx, id := c.Request().Context(), domain.PostID(c.Param("id"))
+	var p domain.Post
+	if in.PublishNow {
+		p, err = a.posts.PublishNow(ctx, actor(c), id, want)
+	} else {
+		p, err = a.posts.Schedule(ctx, actor(c), id, at, want)
+	}
 	if err != nil {
 		return err
 	}

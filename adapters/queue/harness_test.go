@@ -179,9 +179,11 @@ type harness struct {
 	analytic *app.Analytics
 	hooks    *app.Webhooks
 	// skew moves the webhook use cases' clock ahead of the wall clock (nanoseconds).
-	skew    atomic.Int64
-	owner   domain.Actor
-	account domain.Account
+	skew atomic.Int64
+	// postSkew moves the post use cases' clock ahead of the wall clock (nanoseconds).
+	postSkew atomic.Int64
+	owner    domain.Actor
+	account  domain.Account
 }
 
 var testKeys = "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -218,7 +220,7 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 	}
 	h.accounts = app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
 		func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }, time.Now, quiet())
-	h.posts = app.NewPosts(h.db, h.authz, probe, time.Now, quiet())
+	h.posts = app.NewPosts(h.db, h.authz, probe, func() time.Time { return time.Now().Add(time.Duration(h.postSkew.Load())) }, quiet())
 	h.pub = app.NewPublishing(h.db, h.accounts, cfg, time.Now, quiet())
 	h.analytic = app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
 	h.hooks = app.NewWebhooks(h.db, h.authz, h.ring, webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),

@@ -1033,3 +1033,77 @@ func TestAnalytics_SeriesCountsEachTargetOncePerMinute(t *testing.T) {
 		t.Errorf("series = %+v, %v; want one point of 10 impressions", r.Series, err)
 	}
 }
+
+// TestRetry_KeepsATimeStillAheadAndAsksOnceItPassed fails posts by disconnecting their
+// account, reconnects it, and retries them with River running: a post due in 12 days
+// stays due then (its job too) instead of going out at once; once a post's time has
+// passed (the posts' clock moved ahead), a retry without a choice is refused with a
+// message saying to choose, and an explicit "publish now" publishes it.
+func TestRetry_KeepsATimeStillAheadAndAsksOnceItPassed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, true)
+	in12Days := time.Now().Add(12 * 24 * time.Hour).Truncate(time.Minute)
+	inAnHour := time.Now().Add(time.Hour).Truncate(time.Second)
+	later, soon := h.draft("due in 12 days"), h.draft("due in an hour")
+	for _, s := range []struct {
+		id domain.PostID
+		at time.Time
+	}{{later.ID, in12Days}, {soon.ID, inAnHour}} {
+		if _, err := h.posts.Schedule(h.ctx, h.owner, s.id, s.at, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.accounts.Disconnect(h.ctx, h.owner, h.account.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []domain.PostID{later.ID, soon.ID} {
+		if got := h.get(id); got.Status() != domain.PostFailed {
+			t.Fatalf("after disconnect the post is %s, want failed", got.Status())
+		}
+	}
+	if again := h.connect(h.owner); again.ID != h.account.ID {
+		t.Fatalf("reconnecting made account %s, want %s again", again.ID, h.account.ID)
+	}
+
+	p, err := h.posts.Schedule(h.ctx, h.owner, later.ID, time.Time{}, 0)
+	if err != nil {
+		t.Fatalf("retry of a post due in 12 days: %v", err)
+	}
+	if p.Status() != domain.PostScheduled || !p.ScheduledFor().Equal(in12Days) {
+		t.Errorf("retried post is %s for %s, want scheduled for its own time %s", p.Status(), p.ScheduledFor(), in12Days)
+	}
+	var jobAt time.Time
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'publish_post' AND args->>'post_id' = $1
+		AND (args->>'version')::int = $2`, string(later.ID), p.Version()).Scan(&jobAt); err != nil {
+		t.Fatalf("the retry's publish job: %v", err)
+	}
+	if !jobAt.Equal(in12Days) {
+		t.Errorf("the retry's job runs at %s, want %s", jobAt, in12Days)
+	}
+
+	h.postSkew.Store(int64(2 * time.Hour)) // the hour-away post's time has now passed
+	_, err = h.posts.Schedule(h.ctx, h.owner, soon.ID, time.Time{}, 0)
+	if domain.CodeOf(err) != domain.CodeConflict || !strings.Contains(domain.MessageOf(err), "choose to publish it now or give it a new time") {
+		t.Fatalf("retry without a choice once the time passed: %v, want a conflict asking to choose", err)
+	}
+	if got := h.get(soon.ID); got.Status() != domain.PostFailed {
+		t.Errorf("a refused retry left the post %s", got.Status())
+	}
+	newTime := time.Now().Add(5 * time.Hour).Truncate(time.Second)
+	if p, err := h.posts.Schedule(h.ctx, h.owner, soon.ID, newTime, 0); err != nil || !p.ScheduledFor().Equal(newTime) {
+		t.Fatalf("retry at a new time: %v, scheduled for %s", err, p.ScheduledFor())
+	}
+	if _, err := h.posts.Unschedule(h.ctx, h.owner, soon.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.postSkew.Store(0) // "now" as River sees it, so the job runs
+	if _, err := h.posts.PublishNow(h.ctx, h.owner, soon.ID, 0); err != nil {
+		t.Fatalf("publish now: %v", err)
+	}
+	waitFor(t, "the post published now", 30*time.Second, func() (bool, error) {
+		return h.get(soon.ID).Status() == domain.PostPublished, nil
+	})
+	if _, posts := h.fake.total(); h.get(later.ID).Status() != domain.PostScheduled || posts != 1 {
+		t.Errorf("the post due in 12 days is %s; the network got %d posts, want 1 (the one published now)", h.get(later.ID).Status(), posts)
+	}
+}

@@ -569,3 +569,67 @@ func TestAPI_Analytics(t *testing.T) {
 		t.Errorf("rival's overview shows our posts: %v", b["top_posts"])
 	}
 }
+
+// TestAPI_RetryKeepsAFutureTimeAndAsksOnceItPassed: a failed post retried through
+// POST /posts/:id/schedule without a time keeps its own time while it is ahead; once it
+// has passed (Herald's clock moved on) the answer is a 409 problem asking to choose, and
+// {"publish_now": true} publishes it.
+func TestAPI_RetryKeepsAFutureTimeAndAsksOnceItPassed(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	m := startHeraldWith(t, app.Limits{}, nil, func(m *Main) {
+		m.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	})
+	c := newClient(t, m)
+	owner := register(t, c, "retrier")
+	oc := c.with(owner.token, owner.companyID)
+	acct := connectSandboxAPI(t, oc, "retrier-sandbox")
+	in12Days := time.Now().Add(12 * 24 * time.Hour).UTC().Truncate(time.Second)
+	inAnHour := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	ids := map[time.Time]string{}
+	for _, at := range []time.Time{in12Days, inAnHour} {
+		st, _, p := oc.do("POST", "/api/v1/posts", map[string]any{"content": "Due " + at.Format(time.RFC3339), "account_ids": []string{acct}})
+		if st != 201 {
+			t.Fatalf("create = %d %v", st, p)
+		}
+		ids[at] = p["id"].(string)
+		if st, _, p := oc.do("POST", "/api/v1/posts/"+ids[at]+"/schedule", map[string]string{"scheduled_for": at.Format(time.RFC3339)}); st != 200 {
+			t.Fatalf("schedule = %d %v", st, p)
+		}
+	}
+	if st, _, _ := oc.do("DELETE", "/api/v1/accounts/"+acct, nil); st != 204 {
+		t.Fatalf("disconnect = %d", st)
+	}
+	if st, _, p := oc.do("GET", "/api/v1/posts/"+ids[in12Days], nil); st != 200 || p["status"] != "failed" {
+		t.Fatalf("after disconnect: %d %v", st, p)
+	}
+	if again := connectSandboxAPI(t, oc, "retrier-sandbox"); again != acct {
+		t.Fatalf("reconnecting made account %s, want %s", again, acct)
+	}
+
+	st, _, p := oc.do("POST", "/api/v1/posts/"+ids[in12Days]+"/schedule", nil)
+	if st != 200 || p["status"] != "scheduled" || p["scheduled_for"] != in12Days.Format(time.RFC3339) {
+		t.Errorf("retry of the post due in 12 days = %d %v %v, want scheduled for %s", st, p["status"], p["scheduled_for"], in12Days.Format(time.RFC3339))
+	}
+
+	skew.Store(int64(2 * time.Hour))
+	soon := "/api/v1/posts/" + ids[inAnHour] + "/schedule"
+	if st, _, p := oc.do("POST", soon, map[string]any{}); st != 409 || !strings.Contains(fmt.Sprint(p["detail"]), "choose to publish it now or give it a new time") {
+		t.Errorf("retry without a choice after its time = %d %v, want 409 asking to choose", st, p)
+	}
+	if st, _, p := oc.do("POST", soon, map[string]any{"publish_now": true, "scheduled_for": time.Now().Add(3 * time.Hour).Format(time.RFC3339)}); st != 422 {
+		t.Errorf("publish_now with scheduled_for = %d %v, want 422", st, p)
+	}
+	skew.Store(0)
+	if st, _, p := oc.do("POST", soon, map[string]any{"publish_now": true}); st != 200 || p["status"] != "scheduled" {
+		t.Fatalf("publish now = %d %v", st, p)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for p["status"] != "published" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		_, _, p = oc.do("GET", "/api/v1/posts/"+ids[inAnHour], nil)
+	}
+	if p["status"] != "published" {
+		t.Errorf("after publish now: %v", p)
+	}
+}

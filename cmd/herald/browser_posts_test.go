@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald/app"
@@ -120,4 +125,239 @@ func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 		t.Errorf("on a phone the calendar weeks are %q, want a list (block)", got)
 	}
 	shot("calendar-phone.png")
+}
+
+// connectSandboxAs connects a sandbox account signed in as handle, from the accounts page.
+func (b *browser) connectSandboxAs(handle string) {
+	b.t.Helper()
+	at, doc := b.page("/accounts")
+	res, consent := b.postForm(at, doc, `form[action="/accounts/connect/sandbox"]`, nil)
+	res, doc = b.postForm(res.Request.URL, consent, `form:has(button[name="decision"])`, url.Values{"decision": {"allow"}, "handle": {handle}})
+	if res.Request.URL.Path != "/accounts" || !strings.Contains(text(doc.Find("#accounts")), handle) {
+		b.t.Fatalf("connect %s: at %s, accounts %q", handle, res.Request.URL, text(doc.Find("#accounts")))
+	}
+}
+
+// accountIDs returns the ids of the company's accounts named by handles (none a part of
+// another), by handle.
+func (b *browser) accountIDs(handles ...string) map[string]string {
+	b.t.Helper()
+	_, doc := b.page("/accounts")
+	ids := map[string]string{}
+	doc.Find("#accounts tbody tr[data-account]").Each(func(_ int, row *goquery.Selection) {
+		for _, h := range handles {
+			if strings.Contains(text(row), h) {
+				ids[h] = row.AttrOr("data-account", "")
+			}
+		}
+	})
+	if len(ids) != len(handles) {
+		b.t.Fatalf("accounts %v, want %v: %s", ids, handles, text(doc.Find("#accounts")))
+	}
+	return ids
+}
+
+// schedulePost writes a post to accounts from the compose page, scheduled at at (UTC,
+// the zone of a browser without one), and returns its id.
+func (b *browser) schedulePost(content string, at time.Time, accounts ...string) string {
+	b.t.Helper()
+	page, doc := b.page("/posts/new")
+	res, doc := b.postForm(page, doc, "#compose", url.Values{"content": {content}, "account_ids": accounts,
+		"scheduled_for": {at.UTC().Format("2006-01-02T15:04")}, "action": {"schedule"}})
+	id := postID(b.t, res, doc)
+	if doc.Find("#post-status").Text() != "scheduled" {
+		b.t.Fatalf("post %s is %q, not scheduled: %s", id, doc.Find("#post-status").Text(), text(doc.Find("main")))
+	}
+	return id
+}
+
+// TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows types a date into a scheduled
+// post's "Move to" field, then changes the post three times from elsewhere (its accounts
+// are disconnected one by one, the last makes it fail): the page shows each change by
+// itself and the typed date is still there after every one, the buttons it kept say the
+// post changed. Before that, the calendar, open on another post, shows that post
+// published without a reload. Screenshots at 1440x900 and 390x844.
+func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	email := b.registerUI("Lia")
+	handles := []string{"lia-one", "lia-two", "lia-three"} // the Free plan's three
+	for _, h := range handles {
+		b.connectSandboxAs(h)
+	}
+	ids := b.accountIDs(handles...)
+	in3Days := time.Now().UTC().AddDate(0, 0, 3).Truncate(time.Hour)
+	watched := b.schedulePost("Three accounts, watched live", in3Days, ids["lia-one"], ids["lia-two"], ids["lia-three"])
+	other := b.schedulePost("Goes out while the calendar is open", in3Days.Add(time.Hour), ids["lia-one"])
+
+	ctx := chrome(t, 1440, 900, 150*time.Second)
+	type css = chromedp.CSS
+	type xpath = chromedp.Search
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// within waits up to 30 s, so a page that does not update fails with a reason.
+	within := func(what string, wait chromedp.Action[chromedp.Void]) bool {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(wctx, wait); err != nil {
+			t.Errorf("%s: not shown within 30 s: %v", what, err)
+			return false
+		}
+		return true
+	}
+	eval := func(js string) string {
+		t.Helper()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return out
+	}
+	step("sign in",
+		chromedp.Navigate(m.URL()+"/login"),
+		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
+		chromedp.SendKeys(css(`form[action="/login"] #password`), "correct horse battery"),
+		chromedp.Submit(css(`form[action="/login"] #password`)),
+		chromedp.WaitVisible(css("#company-name")))
+
+	day := in3Days.Format(time.DateOnly)
+	step("open the calendar",
+		chromedp.Navigate(m.URL()+"/calendar?view=week&date="+day),
+		chromedp.WaitVisible(css(`.cal-post.st-scheduled a[href="/posts/`+other+`"]`)),
+		chromedp.Evaluate[chromedp.Void](`window.heraldMarker = "not reloaded"`))
+	page, doc := b.page("/posts/" + other)
+	if res, doc := b.postForm(page, doc, "#schedule-form", url.Values{"action": {"publish"}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("publish now = %d: %s", res.StatusCode, text(doc.Find("main")))
+	}
+	if within("the published post on the open calendar", chromedp.WaitVisible(css(`.cal-post.st-published a[href="/posts/`+other+`"]`))) {
+		if got := eval(`window.heraldMarker ?? "reloaded"`); got != "not reloaded" {
+			t.Errorf("the calendar was reloaded (%s)", got)
+		}
+	}
+	screenshot(t, ctx, "calendar-live.png")
+	step("phone", chromedp.EmulateViewport(390, 844))
+	screenshot(t, ctx, "calendar-live-phone.png")
+	step("desktop", chromedp.EmulateViewport(1440, 900))
+
+	step("open the scheduled post", chromedp.Navigate(m.URL()+"/posts/"+watched), chromedp.WaitVisible(css("#post-scheduled-for")))
+	if got := eval(`document.querySelector("#post-targets").hasAttribute("hx-trigger") ? "polls" : "quiet"`); got != "quiet" {
+		t.Error("the post page still polls every second")
+	}
+	const typed = "2031-05-06T07:08"
+	step("type a date into Move to",
+		chromedp.Click(css("#post-scheduled-for")),
+		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.querySelector("#post-scheduled-for"); f.value = "`+typed+`"; f.dispatchEvent(new Event("input", {bubbles: true})); document.querySelector("#post-content").click(); })()`))
+	typedDate := func() string { return eval(`document.querySelector("#post-scheduled-for")?.value ?? "(no field)"`) }
+
+	at, accounts := b.page("/accounts")
+	for i, h := range []string{"lia-one", "lia-two", "lia-three"} {
+		res, doc := b.postForm(at, accounts, `form[action="/accounts/`+ids[h]+`/disconnect"]`, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("disconnect %s = %d: %s", h, res.StatusCode, text(doc.Find("main")))
+		}
+		at, accounts = res.Request.URL, doc
+		if !within("change "+strconv.Itoa(i+1)+": "+h+" failed on the post page",
+			chromedp.WaitVisible(xpath(`//tr[@data-account="`+ids[h]+`"]//span[contains(@class, "st-failed")]`))) {
+			t.FailNow()
+		}
+		if got := typedDate(); got != typed {
+			t.Fatalf("after change %d the typed date is %q, want %q", i+1, got, typed)
+		}
+	}
+	if !within("the post's new status", chromedp.WaitVisible(xpath(`//span[@id="post-status" and text()="failed"]`))) {
+		t.FailNow()
+	}
+	if got := typedDate(); got != typed {
+		t.Errorf("after the post failed the typed date is %q, want %q", got, typed)
+	}
+	if got := eval(`String(document.querySelector("#post-outdated").hidden)`); got != "false" {
+		t.Error("the kept buttons do not say the post changed")
+	}
+	screenshot(t, ctx, "post-live.png")
+	step("phone", chromedp.EmulateViewport(390, 844))
+	screenshot(t, ctx, "post-live-phone.png")
+}
+
+// TestBrowser_ComposeWaitsForWritingAndEnterSchedules: ticking an account shows no rule
+// error before anything is written; Enter in the date field schedules (a time in the past
+// comes back refused with nothing saved, and no success line beside the error); Enter with
+// a time ahead lands on the scheduled post. Screenshots at 1440x900 and 390x844.
+func TestBrowser_ComposeWaitsForWritingAndEnterSchedules(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	email := b.registerUI("Ines")
+	b.connectSandboxAs("ines-sandbox")
+
+	ctx := chrome(t, 1440, 900, 120*time.Second)
+	type css = chromedp.CSS
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(js string) string {
+		t.Helper()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return out
+	}
+	// enterTime types a time into the date field and presses Enter there.
+	enterTime := func(at time.Time, wait chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		step("Enter in the date field at "+at.Format(time.RFC3339),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#scheduled_for").value = "`+at.UTC().Format("2006-01-02T15:04")+`"`),
+			chromedp.Focus(css("#scheduled_for")),
+			chromedp.KeyEvent("\r"),
+			wait)
+	}
+	step("sign in",
+		chromedp.Navigate(m.URL()+"/login"),
+		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
+		chromedp.SendKeys(css(`form[action="/login"] #password`), "correct horse battery"),
+		chromedp.Submit(css(`form[action="/login"] #password`)),
+		chromedp.WaitVisible(css("#company-name")))
+	step("compose and tick the account", chromedp.Navigate(m.URL()+"/posts/new"), chromedp.WaitVisible(css("#compose")),
+		chromedp.Click(css(`input[name="account_ids"]`)))
+	if got := eval(`document.querySelector("#rule-warnings").textContent.trim()`); got != "" {
+		t.Errorf("rule errors before anything was written: %q", got)
+	}
+	if got := eval(`document.querySelector("#rules-ok").textContent`); got != "Write the post to check it against each chosen platform's rules." {
+		t.Errorf("before writing the rules line says %q", got)
+	}
+	screenshot(t, ctx, "compose-ticked.png")
+
+	step("write", chromedp.SendKeys(css("#content"), "Scheduled with Enter"))
+	if got := eval(`document.querySelector("#rules-ok").textContent`); got != "The post fits every chosen platform." {
+		t.Errorf("after writing the rules line says %q", got)
+	}
+	enterTime(time.Now().Add(-3*time.Hour), chromedp.WaitVisible(css("#compose-error")))
+	if got := eval(`document.querySelector("#compose-error").textContent + "|" + (document.querySelector("#scheduled-for-error")?.textContent ?? "")`); !strings.Contains(got, "not saved or scheduled") || !strings.Contains(got, "The time is in the past") {
+		t.Errorf("a time in the past: %q", got)
+	}
+	if got := eval(`String(document.querySelector("#rules-ok").hidden) + "|" + document.querySelector("#content").value`); got != "true|Scheduled with Enter" {
+		t.Errorf("after a refused schedule (success line hidden | text kept) = %q", got)
+	}
+	if _, doc := b.page("/posts"); doc.Find("#posts li").Length() != 0 {
+		t.Errorf("the refused schedule left %d posts behind", doc.Find("#posts li").Length())
+	}
+	screenshot(t, ctx, "compose-refused.png")
+	step("phone", chromedp.EmulateViewport(390, 844))
+	screenshot(t, ctx, "compose-refused-phone.png")
+	step("desktop", chromedp.EmulateViewport(1440, 900))
+
+	later := time.Now().UTC().Add(2 * time.Hour).Truncate(time.Minute)
+	enterTime(later, chromedp.WaitVisible(css("#post-status")))
+	if got := eval(`document.querySelector("#post-status").textContent + "|" + document.querySelector("#post-time").textContent`); got != "scheduled|"+later.Format("Mon 2 Jan 2006, 15:04") {
+		t.Errorf("Enter with a time ahead: %q, want scheduled at %s", got, later.Format("Mon 2 Jan 2006, 15:04"))
+	}
 }

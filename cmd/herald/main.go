@@ -137,6 +137,9 @@ type Main struct {
 	Platforms []ports.Platform
 	// AIProvider replaces the configured AI provider when not nil (tests).
 	AIProvider ports.CaptionGenerator
+	// Now replaces the clock of the use cases and pages when not nil (tests); River's
+	// own schedule still follows the wall clock.
+	Now func() time.Time
 
 	// The app services, exposed for tests and the bench command.
 	Auth      *app.Auth
@@ -199,6 +202,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
 	if err := m.services(now); err != nil {
 		return err
 	}
@@ -228,7 +234,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Admin = app.NewAdmin(m.db, m.authz, now)
 	m.Privacy = app.NewPrivacy(m.db, m.authz, now, m.Log)
 	audit := app.NewAuditLog(m.db, m.authz)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log, SecureCookies: m.Config.SecureCookies()})
+	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log, SecureCookies: m.Config.SecureCookies(), Now: now})
 	if err != nil {
 		return err
 	}
@@ -253,6 +259,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
+	m.echo.Server.RegisterOnShutdown(web.StopStreams) // event streams never go idle by themselves
 
 	if m.sandbox != nil {
 		m.sandbox.Register(m.echo, superadminOnly(m.Auth))

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,18 +109,20 @@ func (b *browser) setZone(zone string) {
 	}
 }
 
-// waitForStatus polls the post's status fragment as htmx does until it answers 286 (the
-// post is final) or the deadline passes, and returns the final fragment.
+// waitForStatus fetches the post's status fragment, as the page does on each event of its
+// stream, until the post is final (published, partially published or failed) or the
+// deadline passes, and returns the final fragment.
 func (b *browser) waitForStatus(id string, deadline time.Duration) *goquery.Document {
 	b.t.Helper()
 	end := time.Now().Add(deadline)
 	for {
 		res, doc := b.get("/posts/"+id+"/status", "HX-Request", "true")
-		if res.StatusCode == 286 {
-			return doc
-		}
 		if res.StatusCode != http.StatusOK {
-			b.t.Fatalf("status poll = %d", res.StatusCode)
+			b.t.Fatalf("status fragment = %d", res.StatusCode)
+		}
+		switch doc.Find("#post-state").AttrOr("data-status", "") {
+		case "published", "partially_published", "failed":
+			return doc
 		}
 		if time.Now().After(end) {
 			b.t.Fatalf("post %s not final after %s: %s", id, deadline, text(doc.Selection))
@@ -172,15 +176,15 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 		t.Errorf("media or variant not kept: %q", got)
 	}
 
-	// Scheduling a post too long for the sandbox saves the draft and shows the rule beside the account.
+	// Publishing a post too long for the sandbox saves nothing and shows the rule beside the account.
 	long := strings.Repeat("ü", 5001)
 	res, doc = b.postForm(res.Request.URL, doc, "#compose", url.Values{"content": {long}, "media_urls": {""}, "account_ids": {account},
 		"variant_" + account: {""}, "action": {"publish"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find("#account-"+account+"-error").Text(), "5,000") {
 		t.Fatalf("too long for the sandbox = %d, account error %q, page %q", res.StatusCode, doc.Find("#account-"+account+"-error").Text(), text(doc.Find("main")))
 	}
-	if !strings.Contains(doc.Find("#compose-error").Text(), "saved as a draft") || !postPath.MatchString(doc.Find("#compose").AttrOr("action", "")) {
-		t.Errorf("after a failed schedule the form should edit the saved draft: message %q, action %q", doc.Find("#compose-error").Text(), doc.Find("#compose").AttrOr("action", ""))
+	if !strings.Contains(doc.Find("#compose-error").Text(), "not saved or scheduled") || doc.Find("#compose").AttrOr("action", "") != "/posts" {
+		t.Errorf("after a refused schedule the form should still write a new post: message %q, action %q", doc.Find("#compose-error").Text(), doc.Find("#compose").AttrOr("action", ""))
 	}
 	if !strings.Contains(doc.Find("#rule-warnings").Text(), "5,001 characters") {
 		t.Errorf("rule warnings rendered on submit: %q", doc.Find("#rule-warnings").Text())
@@ -210,11 +214,14 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 	if got := doc.Find("#post-time").AttrOr("datetime", ""); got != local.UTC().Format(time.RFC3339) {
 		t.Errorf("datetime attribute = %q, want %s", got, local.UTC().Format(time.RFC3339))
 	}
-	if !strings.Contains(doc.Find("#post-summary").Text(), "America/New_York") || doc.Find(`#post-targets[hx-trigger="every 1s"]`).Length() != 1 {
-		t.Errorf("zone not named, or a scheduled post does not poll")
+	if !strings.Contains(doc.Find("#post-state").Text(), "America/New_York") || doc.Find(`#post-page[data-live-events^="/posts/`+id+`/events?since="]`).Length() != 1 {
+		t.Errorf("zone not named, or a scheduled post does not follow its event stream")
 	}
-	if res, _ := b.get("/posts/"+id+"/status", "HX-Request", "true"); res.StatusCode != http.StatusOK {
-		t.Errorf("status of a scheduled post = %d, want 200 (keep polling)", res.StatusCode)
+	if doc.Find("[hx-trigger]").Length() != 0 {
+		t.Error("the post page polls")
+	}
+	if res, doc := b.get("/posts/"+id+"/status", "HX-Request", "true"); res.StatusCode != http.StatusOK || doc.Find("form, input").Length() != 0 {
+		t.Errorf("status of a scheduled post = %d with %d form elements, want 200 and none", res.StatusCode, doc.Find("form, input").Length())
 	}
 
 	date := local.Format("2006-01-02")
@@ -247,18 +254,18 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 		t.Fatalf("unschedule: %d, status %q", res.StatusCode, doc.Find("#post-status").Text())
 	}
 
-	// Publish now: the status poll ends with 286 and the published target links to the post.
+	// Publish now: the status fragment ends published and the target links to the post.
 	at, doc = b.page("/posts/" + id)
 	res, doc = b.postForm(at, doc, "#schedule-form", url.Values{"action": {"publish"}})
 	if res.StatusCode != http.StatusOK || !strings.Contains(doc.Find("#alerts").Text(), "publishing it now") {
 		t.Fatalf("publish now: %d, %q", res.StatusCode, doc.Find("#alerts").Text())
 	}
 	final := b.waitForStatus(id, 30*time.Second)
-	if got := final.Find(`#post-summary[hx-swap-oob="true"] #post-status`).Text(); got != "published" {
-		t.Errorf("final summary status = %q, want published: %s", got, text(final.Selection))
+	if got := final.Find(`#post-state[hx-swap-oob="true"] #post-status`).Text(); got != "published" {
+		t.Errorf("final state line = %q, want published: %s", got, text(final.Selection))
 	}
-	if final.Find("#post-targets a.external").Length() != 1 || final.Find("#post-targets").AttrOr("hx-trigger", "") != "" {
-		t.Errorf("final fragment: external link %d, still polling %q", final.Find("#post-targets a.external").Length(), final.Find("#post-targets").AttrOr("hx-trigger", ""))
+	if final.Find("#post-targets a.external").Length() != 1 || final.Find("form, input").Length() != 0 {
+		t.Errorf("final fragment: external link %d, %d form elements", final.Find("#post-targets a.external").Length(), final.Find("form, input").Length())
 	}
 	if _, doc = b.page("/posts/" + id); doc.Find("#edit-post").Length() != 0 {
 		t.Error("a published post offers Edit")
@@ -324,13 +331,13 @@ func TestUI_PostsViewerAndOtherCompany(t *testing.T) {
 
 	stranger := newBrowser(t, m)
 	stranger.registerUI("Abe")
-	for _, p := range []string{"/posts/" + id, "/posts/" + id + "/edit", "/posts/" + id + "/status", "/posts/not-a-uuid"} {
+	for _, p := range []string{"/posts/" + id, "/posts/" + id + "/edit", "/posts/" + id + "/status", "/posts/" + id + "/events", "/posts/not-a-uuid"} {
 		if res, doc := stranger.get(p); res.StatusCode != http.StatusNotFound || strings.Contains(doc.Text(), "Owner's post") {
 			t.Errorf("another company's %s = %d, want 404", p, res.StatusCode)
 		}
 	}
-	if res, doc := stranger.get("/posts/"+id+"/status", "HX-Request", "true"); res.StatusCode != 286 || res.Header.Get("HX-Retarget") != "#alerts" || strings.Contains(doc.Text(), "Owner's post") {
-		t.Errorf("htmx poll of another company's post = %d, HX-Retarget %q; want 286 (stop polling) into #alerts", res.StatusCode, res.Header.Get("HX-Retarget"))
+	if res, doc := stranger.get("/posts/"+id+"/status", "HX-Request", "true"); res.Header.Get("HX-Retarget") != "#alerts" || strings.Contains(doc.Text(), "Owner's post") {
+		t.Errorf("htmx refresh of another company's post = %d, HX-Retarget %q; want the gone message in #alerts", res.StatusCode, res.Header.Get("HX-Retarget"))
 	}
 	_, doc = stranger.page("/posts")
 	csrf := doc.Find(`input[name="_csrf"]`).First().AttrOr("value", "")
@@ -516,5 +523,195 @@ func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
 	}
 	if _, home := b.get("/"); home.Find(`nav a[href="/sandbox/posts"]`).Length() != 1 {
 		t.Error("superadmins have no link to the sandbox's operator page")
+	}
+}
+
+// TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany opens the post page's and
+// the calendar's event streams: each sends "change" when the post changes and nothing
+// before, another company gets 404 for the post's stream and no event on its own calendar's
+// stream for the same week, and a stream still open when
+// Herald shuts down does not hold the shutdown up (Close fails the test if it does).
+func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Eve")
+	b.connectSandbox("/accounts", "allow")
+	_, doc := b.page("/accounts")
+	account := doc.Find("#accounts tbody tr").AttrOr("data-account", "")
+	at, doc := b.page("/posts/new")
+	res, doc := b.postForm(at, doc, "#compose", url.Values{"content": {"Streamed"}, "account_ids": {account}, "action": {"draft"}})
+	id := postID(t, res, doc)
+	postEvents := doc.Find("#post-page").AttrOr("data-live-events", "")
+	day := time.Now().UTC().AddDate(0, 0, 2)
+	_, cal := b.page("/calendar?view=week&date=" + day.Format(time.DateOnly))
+	calendarEvents := cal.Find("#calendar-live").AttrOr("data-live-events", "")
+	if postEvents == "" || calendarEvents == "" {
+		t.Fatalf("no event streams on the pages: post %q, calendar %q", postEvents, calendarEvents)
+	}
+
+	// openAs reads a stream's events, as who, into a channel until the body ends.
+	openAs := func(who *browser, path string) (*http.Response, <-chan string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", who.base+path, nil)
+		res, err := (&http.Client{Jar: who.http.Jar}).Do(req) // no client timeout: the stream stays open
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("GET %s = %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		events := make(chan string, 16)
+		go func() {
+			defer close(events)
+			sc := bufio.NewScanner(res.Body)
+			for sc.Scan() {
+				if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+					events <- name
+				}
+			}
+		}()
+		return res, events
+	}
+	open := func(path string) (*http.Response, <-chan string) { t.Helper(); return openAs(b, path) }
+	expect := func(what string, events <-chan string, want bool) {
+		t.Helper()
+		wait := 20 * time.Second
+		if !want {
+			wait = 3 * time.Second // three looks at the post: a false "change" would show by then
+		}
+		select {
+		case name, ok := <-events:
+			switch {
+			case !want && ok:
+				t.Errorf("%s: got event %q before anything changed", what, name)
+			case want && name != "change":
+				t.Errorf("%s: got %q (open %t), want change", what, name, ok)
+			}
+		case <-time.After(wait):
+			if want {
+				t.Errorf("%s: no change event within %s", what, wait)
+			}
+		}
+	}
+	postRes, post := open(postEvents)
+	calRes, calendar := open(calendarEvents)
+	defer calRes.Body.Close()
+	stranger := newBrowser(t, m)
+	stranger.registerUI("Mallory")
+	_, strangerCal := stranger.page("/calendar?view=week&date=" + day.Format(time.DateOnly))
+	strangerRes, strangerEvents := openAs(stranger, strangerCal.Find("#calendar-live").AttrOr("data-live-events", ""))
+	defer strangerRes.Body.Close()
+	expect("post stream, unchanged", post, false)
+	expect("calendar stream, unchanged", calendar, false)
+
+	at, doc = b.page("/posts/" + id)
+	if res, doc := b.postForm(at, doc, "#schedule-form", url.Values{"scheduled_for": {day.Format("2006-01-02T15:04")}, "action": {"schedule"}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("schedule = %d: %s", res.StatusCode, text(doc.Find("main")))
+	}
+	expect("post stream after scheduling", post, true)
+	expect("calendar stream after scheduling", calendar, true)
+	expect("another company's calendar stream after scheduling", strangerEvents, false)
+
+	if _, old := open(postEvents); true {
+		expect("a stream opened with an old fingerprint", old, true)
+	}
+	if res, _ := stranger.get(postEvents); res.StatusCode != http.StatusNotFound {
+		t.Errorf("another company's post stream = %d, want 404", res.StatusCode)
+	}
+	_ = postRes // left open on purpose: shutting Herald down must end it
+}
+
+// TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed fails two scheduled posts by
+// disconnecting their account and reconnects it. The post due in 12 days says "was
+// scheduled for" (not "was due"), and "Retry at its time" keeps that time. Once the other
+// post's time has passed (Herald's clock moved on), its page offers publish now or a new
+// time instead, and a stale retry form is refused with that choice rather than publishing.
+func TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	m := startHeraldWith(t, app.Limits{}, nil, func(m *Main) {
+		m.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	})
+	b := newBrowser(t, m)
+	b.registerUI("Rita")
+	b.connectSandboxAs("rita-sandbox")
+	account := b.accountIDs("rita-sandbox")["rita-sandbox"]
+	in12Days := time.Now().UTC().AddDate(0, 0, 12).Truncate(time.Minute)
+	inAnHour := time.Now().UTC().Add(time.Hour).Truncate(time.Minute).Add(time.Minute)
+	later := b.schedulePost("Due in 12 days", in12Days, account)
+	soon := b.schedulePost("Due in an hour", inAnHour, account)
+	at, doc := b.page("/accounts")
+	if res, doc := b.postForm(at, doc, `form[action="/accounts/`+account+`/disconnect"]`, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("disconnect = %d: %s", res.StatusCode, text(doc.Find("main")))
+	}
+	b.connectSandboxAs("rita-sandbox")
+	if again := b.accountIDs("rita-sandbox")["rita-sandbox"]; again != account {
+		t.Fatalf("reconnecting made account %s, want %s", again, account)
+	}
+
+	at, doc = b.page("/posts/" + later)
+	state := text(doc.Find("#post-state"))
+	if doc.Find("#post-status").Text() != "failed" || !strings.Contains(state, "was scheduled for "+in12Days.Format("Mon 2 Jan 2006, 15:04")) || strings.Contains(state, "was due") {
+		t.Errorf("failed post due in 12 days: %q", state)
+	}
+	res, doc := b.postForm(at, doc, `form[action="/posts/`+later+`/retry"]`, nil)
+	if res.StatusCode != http.StatusOK || doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != in12Days.Format("Mon 2 Jan 2006, 15:04") ||
+		!strings.Contains(doc.Find("#alerts").Text(), "scheduled for "+in12Days.Format("Mon 2 Jan 2006, 15:04")) {
+		t.Errorf("retry: %d, status %q, time %q, alert %q", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#post-time").Text(), doc.Find("#alerts").Text())
+	}
+
+	// A retry form from before the time passed, sent after it.
+	at, stale := b.page("/posts/" + soon)
+	skew.Store(int64(2 * time.Hour))
+	res, doc = b.postForm(at, stale, `form[action="/posts/`+soon+`/retry"]`, nil)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(doc.Find("#schedule-error").Text(), "choose to publish it now or give it a new time") || doc.Find("#post-status").Text() != "failed" {
+		t.Errorf("late retry = %d, status %q, message %q; want 409 asking to choose", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#schedule-error").Text())
+	}
+	if doc.Find("#retry").Length() != 0 || !strings.Contains(doc.Find("#retry-choice").Text(), "which has passed") || !strings.Contains(text(doc.Find("#post-state")), "was due") {
+		t.Errorf("the page does not offer the choice: %q", text(doc.Find("#post-summary")))
+	}
+	newTime := time.Now().UTC().Add(5 * time.Hour).Truncate(time.Minute)
+	res, doc = b.postForm(res.Request.URL, doc, "#schedule-form", url.Values{"scheduled_for": {newTime.Format("2006-01-02T15:04")}, "action": {"schedule"}})
+	if res.StatusCode != http.StatusOK || doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != newTime.Format("Mon 2 Jan 2006, 15:04") {
+		t.Errorf("retry at a new time: %d, status %q, time %q: %s", res.StatusCode, doc.Find("#post-status").Text(), doc.Find("#post-time").Text(), text(doc.Find("main")))
+	}
+}
+
+// TestUI_RefusedScheduleSavesNothing sends the compose form with Schedule and a time in the
+// past, with Publish now and a text too long, and with Enter in the date field (no button
+// named): the refused ones leave no draft behind, and Enter with a time schedules.
+func TestUI_RefusedScheduleSavesNothing(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Nils")
+	b.connectSandboxAs("nils-sandbox")
+	account := b.accountIDs("nils-sandbox")["nils-sandbox"]
+	past := time.Now().UTC().Add(-3 * time.Hour).Format("2006-01-02T15:04")
+	for _, try := range []url.Values{
+		{"content": {"Too late"}, "scheduled_for": {past}, "action": {"schedule"}},
+		{"content": {strings.Repeat("x", 5001)}, "action": {"publish"}},
+		{"content": {strings.Repeat("x", 5001)}, "scheduled_for": {past}}, // Enter in the date field
+	} {
+		try.Set("account_ids", account)
+		at, doc := b.page("/posts/new")
+		res, doc := b.postForm(at, doc, "#compose", try)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find("#compose-error").Text(), "not saved or scheduled") {
+			t.Errorf("%v: %d, message %q", try["action"], res.StatusCode, doc.Find("#compose-error").Text())
+		}
+		if got := doc.Find("#content").Text(); strings.TrimPrefix(got, "\n") != try.Get("content") {
+			t.Errorf("%v: the text was not kept", try["action"])
+		}
+	}
+	if _, doc := b.page("/posts"); doc.Find("#posts li").Length() != 0 {
+		t.Fatalf("refused schedules left %d posts behind: %s", doc.Find("#posts li").Length(), text(doc.Find("#posts")))
+	}
+	at, doc := b.page("/posts/new")
+	later := time.Now().UTC().Add(3 * time.Hour).Truncate(time.Minute)
+	res, doc := b.postForm(at, doc, "#compose", url.Values{"content": {"Enter schedules"}, "account_ids": {account}, "scheduled_for": {later.Format("2006-01-02T15:04")}})
+	postID(t, res, doc)
+	if doc.Find("#post-status").Text() != "scheduled" || doc.Find("#post-time").Text() != later.Format("Mon 2 Jan 2006, 15:04") {
+		t.Errorf("Enter with a time: status %q at %q, want scheduled", doc.Find("#post-status").Text(), doc.Find("#post-time").Text())
 	}
 }

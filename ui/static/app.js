@@ -77,8 +77,10 @@
 
   function thousands(n) { return n.toLocaleString("en-US"); }
 
-  // check mirrors domain.CheckRules and returns every rule broken, as sentences.
-  function check(rules, platform, text, media) {
+  // check mirrors domain.CheckRules and returns every rule broken, as sentences. With
+  // quiet, the rules an empty post breaks (no text, no media) are left out: nobody needs
+  // them before they have started writing or tried to send the form.
+  function check(rules, platform, text, media, quiet) {
     var r = rules.platforms[platform];
     if (!r) { return ["Herald cannot publish to " + platform]; }
     var problems = [], name = r.name, n = countRunes(text), tags = hashtags(text).length;
@@ -88,8 +90,8 @@
     if (r.max_hashtags > 0 && tags > r.max_hashtags) {
       problems.push("has " + tags + " hashtags; " + name + " allows " + r.max_hashtags);
     }
-    if (text.trim() === "" && media.length === 0) { problems.push("is empty: write something or attach media"); }
-    if (r.media_required && media.length === 0) {
+    if (text.trim() === "" && media.length === 0 && !quiet) { problems.push("is empty: write something or attach media"); }
+    if (r.media_required && media.length === 0 && !quiet) {
       problems.push(r.video_required ? "needs a video: " + name + " does not publish text alone"
         : "needs at least one image or video: " + name + " does not publish text alone");
     }
@@ -135,6 +137,8 @@
     var warnings = form.querySelector("#rule-warnings");
     var ok = form.querySelector("#rules-ok");
     var seen = {}, anyTicked = false;
+    var quiet = !form.hasAttribute("data-sent") && !form.hasAttribute("data-typed");
+    var blank = content === "" && media.length === 0;
     if (counters) { counters.replaceChildren(); }
     if (warnings) { warnings.replaceChildren(); }
 
@@ -161,7 +165,7 @@
         if (r.max_runes > 0 && n > r.max_runes) { li.className = "over"; }
         counters.appendChild(li);
       }
-      var problems = check(rules, platform, variant !== "" ? variant : content, media);
+      var problems = check(rules, platform, variant !== "" ? variant : content, media, quiet);
       if (warnings && problems.length > 0) {
         var item = document.createElement("li");
         item.setAttribute("data-account", id);
@@ -171,15 +175,26 @@
       }
     });
     if (ok) {
-      ok.hidden = warnings && warnings.children.length > 0;
-      ok.textContent = anyTicked ? "The post fits every chosen platform." : "Choose accounts to see their platforms' limits.";
+      // The success line never stands beside an error still shown on the page.
+      var errors = form.querySelector(".field-error") !== null || document.getElementById("compose-error") !== null;
+      ok.hidden = (warnings && warnings.children.length > 0) || (anyTicked && errors);
+      ok.textContent = !anyTicked ? "Choose accounts to see their platforms' limits."
+        : blank && quiet ? "Write the post to check it against each chosen platform's rules."
+        : "The post fits every chosen platform.";
     }
   }
 
   function composeOf(el) { return el && el.closest ? el.closest("form#compose") : null; }
   document.addEventListener("input", function (e) {
     var f = composeOf(e.target);
-    if (f) { updateCompose(f); }
+    if (!f) { return; }
+    if (e.target.matches("[data-compose-text], [data-compose-media], [data-variant]")) { f.setAttribute("data-typed", ""); }
+    updateCompose(f);
+  });
+  // Trying to send the form shows every rule, the empty ones too.
+  document.addEventListener("submit", function (e) {
+    var f = composeOf(e.target);
+    if (f) { f.setAttribute("data-sent", ""); updateCompose(f); }
   });
   document.addEventListener("change", function (e) {
     var f = composeOf(e.target);
@@ -238,11 +253,81 @@
     });
   });
 
+  // Live pages (the post page, the calendar): an element with data-live-events listens to
+  // the server's event stream and, on each "change", has htmx fetch data-live-refresh into
+  // data-live-target (picking data-live-select from the answer when set). Those targets
+  // never hold a form. The region named by data-live-forms holds the buttons and forms;
+  // when the post's status changed it is fetched again from data-live-forms-src, unless
+  // the person is using it (focus inside, or a field changed): then it stays as it is and
+  // its #post-outdated note says to reload.
+  var streams = [];
+
+  function edited(region) {
+    var active = document.activeElement;
+    if (active && active !== document.body && region.contains(active)) { return true; }
+    return Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), function (f) {
+      if (f.type === "hidden") { return false; }
+      if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+      if (f.tagName === "SELECT") {
+        return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return f.value !== f.defaultValue;
+    });
+  }
+
+  function followForms(el) {
+    var sel = el.getAttribute("data-live-forms"), src = el.getAttribute("data-live-forms-src");
+    var region = sel ? document.querySelector(sel) : null;
+    var state = document.querySelector("#post-state");
+    if (!region || !src || !state || region.getAttribute("data-status") === state.getAttribute("data-status")) { return; }
+    if (edited(region)) {
+      var note = region.querySelector("#post-outdated");
+      if (note) { note.hidden = false; }
+      return;
+    }
+    htmx.ajax("GET", src, { target: sel, select: sel, swap: "outerHTML" });
+  }
+
+  function listen(el) {
+    if (el.heraldStream || typeof EventSource === "undefined" || typeof htmx === "undefined") { return; }
+    var src = new EventSource(el.getAttribute("data-live-events"));
+    el.heraldStream = src;
+    streams.push(el);
+    src.addEventListener("change", function () {
+      if (!document.body.contains(el)) { src.close(); return; }
+      var target = el.getAttribute("data-live-target");
+      if (!document.querySelector(target)) { return; }
+      var ctx = { target: target, swap: "outerHTML" };
+      var select = el.getAttribute("data-live-select");
+      if (select) { ctx.select = select; }
+      htmx.ajax("GET", el.getAttribute("data-live-refresh"), ctx).then(function () { followForms(el); });
+    });
+  }
+
+  // A page left through boosted navigation takes its streams with it.
+  function sweep() {
+    streams = streams.filter(function (el) {
+      if (document.body.contains(el)) { return true; }
+      el.heraldStream.close();
+      return false;
+    });
+  }
+  document.addEventListener("htmx:afterSettle", sweep);
+  document.addEventListener("htmx:historyRestore", sweep);
+  window.addEventListener("pagehide", function () { streams.forEach(function (el) { el.heraldStream.close(); }); streams = []; });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) { document.querySelectorAll("[data-live-events]").forEach(function (el) { el.heraldStream = null; listen(el); }); }
+  });
+
   // On first load and whenever htmx swaps a compose form in (boosted navigation, a 422).
   function init(root) {
     var f = root && root.querySelector ? root.querySelector("form#compose") : null;
     if (!f && root && root.matches && root.matches("form#compose")) { f = root; }
     if (f) { updateCompose(f); }
+    if (root && root.querySelectorAll) {
+      if (root.matches && root.matches("[data-live-events]")) { listen(root); }
+      root.querySelectorAll("[data-live-events]").forEach(listen);
+    }
   }
   init(document);
   document.addEventListener("htmx:load", function (e) { init(e.target); });

@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/domain"
+)
+
+// A page's live parts follow the server through server-sent events: the page opens an
+// EventSource on an events address (static/app.js), the server looks at what the page shows
+// every LiveEvery and sends a "change" event when it differs from what the page was made
+// with, and app.js then has htmx fetch only a region that holds no form. The event carries
+// nothing but a fingerprint, so a stream never shows more than the refresh it triggers.
+
+// streamMaxAge ends every stream after a while; the browser opens a new one at once, which
+// checks the session and the person's access again.
+const streamMaxAge = 10 * time.Minute
+
+// streamRetry is how long the browser waits before opening a stream again, in milliseconds.
+const streamRetry = 5000
+
+// StopStreams ends every open event stream; the server calls it when it starts shutting
+// down, because a stream never goes idle by itself.
+func (h *Handler) StopStreams() { h.stopOnce.Do(func() { close(h.stopping) }) }
+
+func (h *Handler) liveEvery() time.Duration {
+	if h.LiveEvery > 0 {
+		return h.LiveEvery
+	}
+	return time.Second
+}
+
+// stream answers with an event stream that sends "change" whenever look returns a
+// fingerprint other than the last one sent (at first: since, or the Last-Event-ID the
+// browser sends when it reconnects). The first look runs before anything is written, so a
+// post that does not exist (or is another company's) is an ordinary error page. A later
+// error ends the stream: not found after a "change" event (the page then learns the post is
+// gone), anything else after logging it.
+func (h *Handler) stream(c echo.Context, since string, look func(context.Context) (string, error)) error {
+	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
+		since = id
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), streamMaxAge)
+	defer cancel()
+	current, err := look(ctx)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set(echo.HeaderCacheControl, "no-store")
+	w.Header().Set("X-Accel-Buffering", "no") // proxies must pass each event on at once
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: %d\n\n", streamRetry)
+	w.Flush()
+	tick := time.NewTicker(h.liveEvery())
+	defer tick.Stop()
+	quiet := 0
+	for {
+		if current != since {
+			fmt.Fprintf(w, "event: change\nid: %s\ndata: %s\n\n", current, current)
+			w.Flush()
+			since = current
+		} else if quiet++; quiet*int(h.liveEvery()/time.Millisecond) >= 20_000 {
+			// A comment now and then keeps proxies from closing a quiet stream.
+			fmt.Fprint(w, ": still here\n\n")
+			w.Flush()
+			quiet = 0
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.stopping:
+			return nil
+		case <-tick.C:
+		}
+		current, err = look(ctx)
+		switch {
+		case err == nil:
+		case domain.CodeOf(err) == domain.CodeNotFound:
+			fmt.Fprint(w, "event: change\ndata: gone\n\n")
+			w.Flush()
+			return nil
+		default:
+			if ctx.Err() == nil {
+				h.Log.Warn("ui: event stream ends", "path", c.Request().URL.Path, "err", err)
+			}
+			return nil
+		}
+	}
+}
+
+// postEvents handles GET /posts/:id/events?since=<fingerprint>: the post page's stream.
+func (h *Handler) postEvents(c echo.Context) error {
+	actor, id := actorOf(c), domain.PostID(c.Param("id"))
+	return h.stream(c, c.QueryParam("since"), func(ctx context.Context) (string, error) {
+		p, err := h.Posts.Get(ctx, actor, id)
+		if err != nil {
+			return "", err
+		}
+		return postFingerprint(p), nil
+	})
+}
+
+// calendarEvents handles GET /calendar/events?view=&date=&since=: the stream of the month
+// or week the calendar page shows.
+func (h *Handler) calendarEvents(c echo.Context) error {
+	r := calendarRangeOf(c, h.now())
+	actor := actorOf(c)
+	return h.stream(c, c.QueryParam("since"), func(ctx context.Context) (string, error) {
+		posts, more, atLeast, err := h.calendarPosts(ctx, actor, r.start, r.end)
+		if err != nil {
+			return "", err
+		}
+		return calendarFingerprint(posts, more, atLeast), nil
+	})
+}
+
+// postFingerprint changes whenever anything the post page's live regions show changes.
+func postFingerprint(p domain.Post) string {
+	f := sha256.New()
+	writePost(f, p)
+	return sum(f)
+}
+
+// calendarFingerprint changes whenever a post in the range is added, removed, moved,
+// edited or changes status.
+func calendarFingerprint(posts []domain.Post, more int, atLeast bool) string {
+	f := sha256.New()
+	fmt.Fprintf(f, "%d|%t", more, atLeast)
+	for _, p := range posts {
+		writePost(f, p)
+	}
+	return sum(f)
+}
+
+func writePost(f hash.Hash, p domain.Post) {
+	fmt.Fprintf(f, "|%s|%s|%d|%d|%d|%q", p.ID, p.Status(), p.Version(), p.UpdatedAt.UnixNano(), p.ScheduledFor().UnixNano(), p.Reason())
+	for _, t := range p.Targets {
+		fmt.Fprintf(f, "|%s:%s:%d:%q:%q:%d", t.AccountID, t.Status(), t.Attempts(), t.Reason(), t.ExternalURL(), t.PublishedAt().UnixNano())
+	}
+}
+
+func sum(f hash.Hash) string { return hex.EncodeToString(f.Sum(nil)[:12]) }
