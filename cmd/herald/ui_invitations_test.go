@@ -148,3 +148,29 @@ func TestUI_AcceptInvitationSignedOut(t *testing.T) {
 		t.Errorf("the owner's team: members %q, invitations %q", doc.Find("#members").Text(), doc.Find("#invitations").Text())
 	}
 }
+
+// TestUI_AcceptInvitationSignInFirst: someone with an account who opens the link signed out
+// signs in from the invitation page and comes back to its confirmation, then joins.
+func TestUI_AcceptInvitationSignInFirst(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	owner := newBrowser(t, m)
+	owner.registerUI("Vera")
+	email := newBrowser(t, m).registerUI("Walt")
+	link := owner.invite(email, "editor")
+
+	walt := newBrowser(t, m) // the same person, in a browser signed out
+	_, doc := walt.get(strings.TrimPrefix(link, m.URL()))
+	signIn, ok := doc.Find("#sign-in-to-join").Attr("href")
+	if !ok {
+		t.Fatalf("no sign-in link on the signed-out invitation page: %q", doc.Find("main").Text())
+	}
+	res, doc := walt.submit(signIn, `form[action="/login"]`, map[string]string{"email": email, "password": "correct horse battery"})
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/invitations/accept" || doc.Find(`#accept form[action="/invitations/accept"]`).Length() != 1 {
+		t.Fatalf("signed in from the invitation: %d at %s: %q", res.StatusCode, res.Request.URL, strings.Join(strings.Fields(doc.Find("main").Text()), " "))
+	}
+	res, doc = walt.accept(link)
+	if res.StatusCode != http.StatusOK || doc.Find("#company-name").Text() != "Vera Co" || !strings.Contains(doc.Find("#alerts").Text(), "You joined Vera Co as editor") {
+		t.Fatalf("accept after signing in: %d at %q, alerts %q", res.StatusCode, doc.Find("#company-name").Text(), doc.Find("#alerts").Text())
+	}
+}
