@@ -142,10 +142,21 @@ func TestAPI_WebhooksDeliverAPublishedSandboxPost(t *testing.T) {
 	rcv.waitType(t, "post.scheduled", 1)
 
 	// The delivery log shows it, filtered, and a retry sends it again with the same webhook-id.
-	st, _, l := oc.do("GET", "/api/v1/webhooks/"+id+"/deliveries?event_type=post.published&status=succeeded", nil)
-	items, _ := l["items"].([]any)
-	if st != 200 || len(items) != 1 {
-		t.Fatalf("deliveries = %d %v", st, l)
+	// The receiver has the request before the delivering job records its answer: look
+	// until the log says succeeded.
+	var items []any
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st, _, l := oc.do("GET", "/api/v1/webhooks/"+id+"/deliveries?event_type=post.published&status=succeeded", nil)
+		items, _ = l["items"].([]any)
+		if st != 200 || len(items) > 1 {
+			t.Fatalf("deliveries = %d %v", st, l)
+		}
+		if len(items) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no succeeded post.published delivery in the log within 20 s: %v", l)
+		}
 	}
 	d := items[0].(map[string]any)
 	for _, k := range []string{"id", "event_type", "status", "attempts", "response_status", "created_at", "next_attempt_at"} {
@@ -165,7 +176,7 @@ func TestAPI_WebhooksDeliverAPublishedSandboxPost(t *testing.T) {
 	}
 
 	// Paging: one per page, in a stable order, until the last.
-	st, _, l = oc.do("GET", "/api/v1/webhooks/"+id+"/deliveries?limit=1", nil)
+	st, _, l := oc.do("GET", "/api/v1/webhooks/"+id+"/deliveries?limit=1", nil)
 	if st != 200 || len(l["items"].([]any)) != 1 || l["next_cursor"] == nil {
 		t.Fatalf("page 1 = %d %v", st, l)
 	}
