@@ -193,8 +193,9 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
 	post := samplePost(t, domain.PostFailed, at)
-	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Statuses: domain.PostStatuses, Platforms: domain.Platforms, Older: "/posts?cursor=x"}, time.UTC, domain.RoleEditor)
-	if doc.Find("#posts li").Length() != 1 || doc.Find("#older-posts").Length() != 1 || !strings.Contains(doc.Find("#posts").Text(), "Instagram · pending") {
+	names := accountNames{"a2": {ID: "a2", Platform: domain.Instagram, DisplayName: "acme.gram"}}
+	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Names: names, Statuses: domain.PostStatuses, Platforms: domain.Platforms, Older: "/posts?cursor=x"}, time.UTC, domain.RoleEditor)
+	if doc.Find("#posts li").Length() != 1 || doc.Find("#older-posts").Length() != 1 || !strings.Contains(doc.Find("#posts").Text(), "acme.gram · pending") {
 		t.Errorf("posts list: %q", doc.Find("main").Text())
 	}
 	doc = render(t, pagePosts, postsPage{Statuses: domain.PostStatuses, Platforms: domain.Platforms}, time.UTC, domain.RoleOwner)

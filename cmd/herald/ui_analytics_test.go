@@ -106,7 +106,7 @@ func TestUI_AnalyticsDashboardExportAndPostMetrics(t *testing.T) {
 		t.Error("the charts have no bar for today")
 	}
 	row := doc.Find(`#top-posts tr[data-post="` + id + `"]`)
-	if row.Find(`a[href="/posts/`+id+`"]`).Length() != 1 || !strings.Contains(text(row), "launch") || !strings.Contains(text(row), "Sandbox") {
+	if row.Find(`a[href="/posts/`+id+`"]`).Length() != 1 || !strings.Contains(text(row), "launch") || !strings.Contains(text(row), "sandbox-user · published") {
 		t.Errorf("top posts: %q", text(doc.Find("#top-posts")))
 	}
 	if !strings.Contains(text(doc.Find(".breakdown").First()), "Sandbox") || doc.Find(".breakdown").Length() != 2 {
@@ -134,7 +134,7 @@ func TestUI_AnalyticsDashboardExportAndPostMetrics(t *testing.T) {
 		t.Errorf("daily CSV = %d %q %q, %d rows", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"), len(rows))
 	}
 	res, rows = owner.getCSV(posts)
-	if res.StatusCode != 200 || len(rows) != 2 || rows[1][0] != id || rows[1][1] != "'"+analyticsContent || rows[1][2] != "sandbox" || rows[1][7] == "0" {
+	if res.StatusCode != 200 || len(rows) != 2 || rows[1][0] != id || rows[1][1] != "'"+analyticsContent || !strings.HasSuffix(rows[1][2], " (Sandbox)") || rows[1][7] == "0" {
 		t.Errorf("posts CSV = %d %q", res.StatusCode, rows)
 	}
 	if res, _ := owner.getCSV("/analytics/export.csv?from=nope"); res.StatusCode != http.StatusUnprocessableEntity {
