@@ -218,7 +218,7 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 	if got := doc.Find(`.cal-day[data-date="2026-11-23"] time`).First().Text(); got != "15:05" {
 		t.Errorf("calendar time in Berlin = %q", got)
 	}
-	doc = render(t, pageProfile, profilePage{Zones: commonZones, Form: newForm(map[string]string{"time_zone": "Asia/Tokyo"})}, time.UTC, domain.RoleViewer)
+	doc = render(t, pageProfile, profilePage{Zones: newZonePicker("Asia/Tokyo"), Form: newForm(map[string]string{"time_zone": "Asia/Tokyo"})}, time.UTC, domain.RoleViewer)
 	if doc.Find(`#time-zone option[selected]`).AttrOr("value", "") != "Asia/Tokyo" {
 		t.Error("profile does not select the zone")
 	}

@@ -70,3 +70,57 @@ func TestUI_DisconnectConfirmationCountsScheduledPosts(t *testing.T) {
 		}
 	}
 }
+
+// TestUI_TimeZonePickersAreGroupedSelects: the company's zone (Settings) and the person's
+// zone (Profile) are chosen from every IANA zone, grouped by region, with the current one
+// selected; the server still refuses a name it does not know (422 beside the picker, the
+// saved zone kept), and keeps a valid name that is not listed (an old alias).
+func TestUI_TimeZonePickersAreGroupedSelects(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Zora")
+	selected := func(doc *goquery.Document, sel string) string {
+		return doc.Find(sel + " option[selected]").AttrOr("value", "<none>")
+	}
+	for _, p := range []struct{ path, sel string }{{"/settings", "#company-time-zone"}, {"/profile", "#time-zone"}} {
+		_, doc := b.page(p.path)
+		picker := doc.Find("select" + p.sel)
+		if picker.Length() != 1 || picker.Find("option").Length() < 300 || picker.Find(`optgroup[label="Europe"] option[value="Europe/Berlin"]`).Length() != 1 ||
+			picker.Find(`optgroup[label="America"] option[value="America/Argentina/Buenos_Aires"]`).Length() != 1 || doc.Find(`input[name="time_zone"]`).Length() != 0 {
+			t.Errorf("%s: the zone picker is not a grouped select of every zone: %d options", p.path, picker.Find("option").Length())
+		}
+		if got := picker.Find(`option[value="America/Argentina/Buenos_Aires"]`).Text(); got != "Argentina / Buenos Aires" {
+			t.Errorf("%s: Buenos Aires is labelled %q", p.path, got)
+		}
+	}
+	if _, doc := b.page("/settings"); selected(doc, "#company-time-zone") != "UTC" {
+		t.Errorf("a new company's zone: selected %q, want UTC", selected(doc, "#company-time-zone"))
+	}
+
+	at, doc := b.page("/settings")
+	res, doc := b.postForm(at, doc, "#zone-form", url.Values{"time_zone": {"Mars/Olympus"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find("#zone-field-error").Text(), "not a time zone") ||
+		selected(doc, "#company-time-zone") != "UTC" {
+		t.Errorf("an unknown zone = %d, error %q, selected %q (want the saved UTC)", res.StatusCode, doc.Find("#zone-field-error").Text(), selected(doc, "#company-time-zone"))
+	}
+	for _, zone := range []string{"Asia/Kathmandu", "Asia/Calcutta"} {
+		at, doc = b.page("/settings")
+		if res, _ := b.postForm(at, doc, "#zone-form", url.Values{"time_zone": {zone}}); res.StatusCode != http.StatusOK {
+			t.Fatalf("save %s = %d", zone, res.StatusCode)
+		}
+		if _, doc := b.page("/settings"); selected(doc, "#company-time-zone") != zone {
+			t.Errorf("saved %s, selected %q", zone, selected(doc, "#company-time-zone"))
+		}
+	}
+
+	at, doc = b.page("/profile")
+	res, doc = b.postForm(at, doc, "#profile-form", url.Values{"time_zone": {"../../etc/passwd"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || doc.Find("#time-zone-error").Length() != 1 || selected(doc, "#time-zone") != "" {
+		t.Errorf("profile, unknown zone = %d, error %q, selected %q (want the browser's, as saved)", res.StatusCode, doc.Find("#time-zone-error").Text(), selected(doc, "#time-zone"))
+	}
+	b.setZone("Pacific/Chatham")
+	if _, doc := b.page("/profile"); selected(doc, "#time-zone") != "Pacific/Chatham" {
+		t.Errorf("profile: selected %q after saving Pacific/Chatham", selected(doc, "#time-zone"))
+	}
+}
