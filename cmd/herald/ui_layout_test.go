@@ -81,7 +81,7 @@ func TestUI_TimeZonePickersAreGroupedSelects(t *testing.T) {
 	b := newBrowser(t, m)
 	b.registerUI("Zora")
 	selected := func(doc *goquery.Document, sel string) string {
-		return doc.Find(sel + " option[selected]").AttrOr("value", "<none>")
+		return doc.Find(sel+" option[selected]").AttrOr("value", "<none>")
 	}
 	for _, p := range []struct{ path, sel string }{{"/settings", "#company-time-zone"}, {"/profile", "#time-zone"}} {
 		_, doc := b.page(p.path)
@@ -123,4 +123,49 @@ func TestUI_TimeZonePickersAreGroupedSelects(t *testing.T) {
 	if _, doc := b.page("/profile"); selected(doc, "#time-zone") != "Pacific/Chatham" {
 		t.Errorf("profile: selected %q after saving Pacific/Chatham", selected(doc, "#time-zone"))
 	}
+}
+
+// TestUI_UnscheduleConfirmsAndKeepsTheTime: Unschedule asks first, and the draft it leaves
+// has the time it was scheduled for in its schedule form (in the viewer's zone), so
+// scheduling it again is one click. A doctored time in the address is ignored.
+func TestUI_UnscheduleConfirmsAndKeepsTheTime(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Uma")
+	b.setZone("Asia/Kathmandu")
+	b.connectSandbox("/accounts", "allow")
+	_, doc := b.page("/accounts")
+	account := doc.Find("#accounts tbody tr").AttrOr("data-account", "")
+	when := time.Now().In(mustZone(t, "Asia/Kathmandu")).Add(72 * time.Hour).Format("2006-01-02T15:04")
+	res, doc := b.schedulePost("Later", when, account)
+	if doc.Find("#post-status").Text() != "scheduled" {
+		t.Fatalf("not scheduled: %q", text(doc.Find("main")))
+	}
+	if got := doc.Find("#post-scheduled-for").AttrOr("value", ""); got != when {
+		t.Errorf("a scheduled post's Move to field = %q, want its time %q", got, when)
+	}
+	form := doc.Find(`form[action$="/unschedule"]`)
+	if !strings.Contains(form.AttrOr("hx-confirm", ""), "Unschedule") || !strings.Contains(form.AttrOr("data-confirm", "")+form.AttrOr("hx-confirm", ""), "draft") {
+		t.Errorf("Unschedule does not ask first: hx-confirm %q", form.AttrOr("hx-confirm", ""))
+	}
+	res, doc = b.postForm(res.Request.URL, doc, `form[action$="/unschedule"]`, nil)
+	if res.StatusCode != http.StatusOK || doc.Find("#post-status").Text() != "draft" {
+		t.Fatalf("unschedule = %d, status %q", res.StatusCode, doc.Find("#post-status").Text())
+	}
+	if got := doc.Find("#post-scheduled-for").AttrOr("value", ""); got != when {
+		t.Errorf("after unscheduling, the schedule form holds %q, want the former time %q", got, when)
+	}
+	if res, doc := b.get(res.Request.URL.Path + "?at=%3Cscript%3E"); res.StatusCode != http.StatusOK || doc.Find("#post-scheduled-for").AttrOr("value", "") != "" {
+		t.Errorf("a doctored time: %d, field %q", res.StatusCode, doc.Find("#post-scheduled-for").AttrOr("value", ""))
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
