@@ -162,6 +162,11 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		chromedp.WaitVisible(xpath(`//span[@id="post-status" and text()="published"]`)))
 	published := eval(`location.pathname`)
 	clean("publishing (post page polling)")
+	// The sandbox's page of the published post is served under the same CSP.
+	step("the sandbox's post page",
+		chromedp.Navigate(eval(`document.querySelector("#post-targets a.external").href`)),
+		chromedp.WaitVisible(css("main article")))
+	clean("the sandbox's post page")
 	later := time.Now().Add(72 * time.Hour).Format("2006-01-02T15:04")
 	step("schedule a post",
 		chromedp.Navigate(m.URL()+"/posts/new"),
