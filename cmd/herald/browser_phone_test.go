@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -184,20 +186,21 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 
 	pages := []struct {
 		name, path, wait, reachable string
+		detail                      string // a part the phone screenshot shows at full size
 	}{
-		{"accounts", "/accounts", "#accounts", `#accounts form[action$="/disconnect"] button`},
-		{"team", "/team", "#members", `#members form[action$="/remove"] button`},
-		{"posts", "/posts", "#posts", ""},
-		{"post", published, "#post-targets", ""},
-		{"post-scheduled", scheduled, "#post-targets", "#unschedule"},
-		{"calendar", "/calendar", "#calendar", ""},
-		{"settings", "/settings", "#company-zone", "#save-zone"},
-		{"profile", "/profile", "#profile-form", ""},
-		{"analytics", "/analytics", "#totals", ""},
-		{"compose", "/posts/new", "#compose", "#publish-now"},
-		{"tokens", "/tokens", "main h1", ""},
-		{"webhooks", "/webhooks", "#add-endpoint", ""},
-		{"audit", "/audit", "main h1", ""},
+		{"accounts", "/accounts", "#accounts", `#accounts form[action$="/disconnect"] button`, ""},
+		{"team", "/team", "#members", `#members form[action$="/remove"] button`, ""},
+		{"posts", "/posts", "#posts", "", ""},
+		{"post", published, "#post-targets", "", ""},
+		{"post-scheduled", scheduled, "#post-targets", "#unschedule", "#post-summary"},
+		{"calendar", "/calendar", "#calendar", "", "#calendar"},
+		{"settings", "/settings", "#company-zone", "#save-zone", "#company-zone"},
+		{"profile", "/profile", "#profile-form", "", ""},
+		{"analytics", "/analytics", "#totals", "", "#top-posts"},
+		{"compose", "/posts/new", "#compose", "#publish-now", ""},
+		{"tokens", "/tokens", "main h1", "", ""},
+		{"webhooks", "/webhooks", "#add-endpoint", "", ""},
+		{"audit", "/audit", "main h1", "", "#audit-log"},
 	}
 	sizes := []struct {
 		name string
@@ -212,6 +215,9 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 				t.Errorf("%s %s: %s", size.name, p.name, out)
 			}
 			screenshot(t, ctx, size.name+"-"+p.name+".png")
+			if size.name == "phone" && p.detail != "" {
+				elementShot(t, ctx, p.detail, "phone-"+p.name+"-detail.png")
+			}
 			clean(size.name + " " + p.name)
 		}
 		step(size.name+": a boosted link",
@@ -247,6 +253,19 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		t.Errorf("on a wide window the menu button and links are %q, want the links shown and no button", got)
 	}
 	clean("menu")
+}
+
+// elementShot saves the first element matching sel as test-output/browser/<name>.
+func elementShot(t *testing.T, ctx context.Context, sel, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", sel, err)
+	}
+	dir := filepath.Join("..", "..", "test-output", "browser")
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // jsString quotes s as a JavaScript string literal (s holds no quotes or backslashes here).
