@@ -225,7 +225,9 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 			chromedp.WaitVisible(css("#posts")),
 			chromedp.Evaluate[chromedp.Void](`document.querySelector('a[href="/accounts"]').click()`),
 			chromedp.WaitVisible(css("#accounts")))
-		clean(size.name + " boosted link to accounts")
+		// Back restores the page from htmx's history cache (or asks the server for it).
+		step(size.name+": back", chromedp.NavigateBack(), chromedp.WaitVisible(css("#posts")))
+		clean(size.name + " boosted link to accounts and back")
 	}
 
 	// On the phone the navigation is one menu button; it opens by keyboard and shows the links.
@@ -244,6 +246,11 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		t.Errorf("phone, menu open: %s", out)
 	}
 	screenshot(t, ctx, "phone-menu-open.png")
+	step("phone: Escape closes the menu", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(css(`#site-menu a[href="/team"]`)))
+	if got := eval(`document.activeElement.id + " " + document.querySelector("#menu-button").getAttribute("aria-expanded")`); got != "menu-button false" {
+		t.Errorf("after Escape: focus and aria-expanded %q, want the button, false", got)
+	}
+	step("phone: open the menu again", chromedp.Click(css("#menu-button")), chromedp.WaitVisible(css(`#site-menu a[href="/team"]`)))
 	step("phone: follow a menu link", chromedp.Click(css(`#site-menu a[href="/team"]`)), chromedp.WaitVisible(css("#members")))
 	if got := eval(`String(document.querySelector('#site-menu a[href="/team"]').getBoundingClientRect().height > 0)`); got != "false" {
 		t.Error("the menu stays open after following one of its links")
