@@ -201,6 +201,8 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 		ctx := chrome(t, size.w, size.h, 60*time.Second)
 		type css = chromedp.CSS
 		if err := chromedp.Do(ctx,
+			// The window cannot be narrower than 500 px; emulation gives a phone's 390.
+			chromedp.EmulateViewport(int64(size.w), int64(size.h)),
 			chromedp.Navigate(m.URL()+"/login"),
 			chromedp.SendKeys(css("#email"), email),
 			chromedp.SendKeys(css("#password"), "correct horse battery"),
@@ -227,6 +229,10 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 		screenshot(t, ctx, size.name)
 		if err := chromedp.Do(ctx, chromedp.Navigate(m.URL()+"/posts/"+id), chromedp.WaitVisible(css("#post-series"))); err != nil {
 			t.Fatalf("post page: %v", err)
+		}
+		// The post's metrics table fits as well (a card on a phone).
+		if out, err := chromedp.Run(ctx, chromedp.Evaluate[string](layoutJS+`("")`)); err != nil || out != "" {
+			t.Errorf("%s, post page: %q %v", size.name, out, err)
 		}
 		screenshot(t, ctx, strings.Replace(size.name, "analytics", "analytics-post", 1))
 	}
