@@ -266,6 +266,10 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	if got := eval(`String(document.querySelector('#site-menu a[href="/team"]').getBoundingClientRect().height > 0)`); got != "false" {
 		t.Error("the menu stays open after following one of its links")
 	}
+	step("phone: back to the posts", chromedp.NavigateBack(), chromedp.WaitVisible(css("#posts")))
+	if got := eval(`String(document.querySelector('#site-menu a[href="/team"]').getBoundingClientRect().height > 0) + " " + document.querySelector("#menu-button").getAttribute("aria-expanded")`); got != "false false" {
+		t.Errorf("back on the page the menu was opened on, the menu is %q, want closed", got)
+	}
 	step("desktop again", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(m.URL()+"/posts"), chromedp.WaitVisible(css("#posts")))
 	if got := eval(`String(document.querySelector("#menu-button").getBoundingClientRect().height > 0) + " " + String(document.querySelector('#site-menu a[href="/team"]').getBoundingClientRect().height > 0)`); got != "false true" {
 		t.Errorf("on a wide window the menu button and links are %q, want the links shown and no button", got)

@@ -34,6 +34,12 @@
     }
   });
 
+  // htmx keeps a copy of the page for the back button: keep it with the menu closed.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var btn = document.getElementById("menu-button");
+    if (btn) { setMenu(btn, false); }
+  });
+
   // A <select data-autosubmit> submits its form as soon as a choice is made (the company
   // switcher); the form also has a submit button for people without JavaScript.
   document.addEventListener("change", function (e) {
