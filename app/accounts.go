@@ -129,6 +129,23 @@ func (a *Accounts) List(ctx context.Context, actor domain.Actor) ([]domain.Accou
 	return out, err
 }
 
+// PostsToFail counts, per account of the actor's company, the scheduled (or publishing)
+// posts whose target on it is not final: the posts Disconnect would fail there. An account
+// with none is absent from the map.
+// Errors: CodeForbidden.
+func (a *Accounts) PostsToFail(ctx context.Context, actor domain.Actor) (map[domain.AccountID]int, error) {
+	if err := a.authz.Can(ctx, actor, domain.ResourceAccounts, domain.ActionRead); err != nil {
+		return nil, err
+	}
+	var out map[domain.AccountID]int
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		out, err = tx.Posts().UnfinishedPerAccount(ctx, actor.CompanyID)
+		return err
+	})
+	return out, err
+}
+
 // Connect starts connecting an account of platform to the actor's company and returns the
 // platform's consent page address. The state and PKCE verifier stay server-side, single
 // use, for ConnectFlowLifetime; returnTo is the web app path to go back to afterwards.

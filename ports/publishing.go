@@ -43,6 +43,9 @@ type Posts interface {
 	// Unfinished returns the ids of the company's scheduled or publishing posts with a
 	// target on account that is not final.
 	Unfinished(ctx context.Context, company domain.CompanyID, account domain.AccountID) ([]domain.PostID, error)
+	// UnfinishedPerAccount counts, per account of the company, the posts Unfinished would
+	// return for it; an account with none is absent from the map.
+	UnfinishedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
 }
 
 // Sealed are an account's tokens, encrypted by a TokenCipher.

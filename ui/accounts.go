@@ -16,6 +16,21 @@ type accountsPage struct {
 	Platforms []domain.Platform
 	Notice    notice
 	ReturnTo  string
+	ToFail    map[domain.AccountID]int // scheduled posts that disconnecting an account fails
+}
+
+// DisconnectConfirmation is the question asked before disconnecting a, with how many
+// scheduled posts will fail on it.
+func (p accountsPage) DisconnectConfirmation(a domain.Account) string {
+	q := "Disconnect " + a.DisplayName + " (" + a.Platform.Title() + ")? Herald erases its tokens. "
+	switch n := p.ToFail[a.ID]; n {
+	case 0:
+		return q + "No scheduled post goes to it."
+	case 1:
+		return q + "1 scheduled post will fail on it."
+	default:
+		return q + strconv.Itoa(n) + " scheduled posts will fail on it."
+	}
 }
 
 // notice is a message about the outcome of a connect flow, chosen from the redirect's
@@ -64,12 +79,17 @@ func connectNotice(c echo.Context) notice {
 
 // accounts handles GET /accounts.
 func (h *Handler) accounts(c echo.Context) error {
-	as, err := h.Accounts.List(c.Request().Context(), actorOf(c))
+	ctx, actor := c.Request().Context(), actorOf(c)
+	as, err := h.Accounts.List(ctx, actor)
+	if err != nil {
+		return err
+	}
+	toFail, err := h.Accounts.PostsToFail(ctx, actor)
 	if err != nil {
 		return err
 	}
 	return h.page(c, http.StatusOK, pageAccounts, accountsPage{Accounts: as, Platforms: h.Accounts.Platforms(),
-		Notice: connectNotice(c), ReturnTo: "/accounts"})
+		Notice: connectNotice(c), ReturnTo: "/accounts", ToFail: toFail})
 }
 
 // connectAccount handles POST /accounts/connect/:platform: it starts the platform's consent

@@ -22,7 +22,7 @@ type settingsPage struct {
 	Configured bool       // an AI provider is configured
 	Zone       form       // the company's time zone (time_zone), in which analytics count days
 	CanZone    bool       // owners may change it
-	Zones      []string
+	Zones      zonePicker // the company zone picker, its zone selected
 	Plan       domain.Plan
 	PlanUsage  domain.PlanUsage
 	Deletion   form // the company's name typed back (confirm), to delete the company
@@ -80,15 +80,20 @@ func (h *Handler) renderSettings(c echo.Context, st int, f form) error {
 func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone, deletion form) error {
 	actor := actorOf(c)
 	p := settingsPage{Voice: f, CanEdit: (view{Actor: actor}).CanManageBrand(), Configured: h.AI.Configured(),
-		Zone: zone, CanZone: actor.Role == domain.RoleOwner, Zones: commonZones,
+		Zone: zone, CanZone: actor.Role == domain.RoleOwner,
 		Deletion: deletion, CanData: actor.Role == domain.RoleOwner && h.Privacy != nil}
-	if p.Zone.Values == nil && h.Analytics != nil {
+	current := p.Zone.Values["time_zone"]
+	if (p.Zone.Values == nil || len(p.Zone.Errors) > 0) && h.Analytics != nil {
 		z, err := h.Analytics.Zone(c.Request().Context(), actor)
 		if err != nil {
 			return err
 		}
-		p.Zone = newForm(map[string]string{"time_zone": z})
+		if p.Zone.Values == nil {
+			p.Zone = newForm(map[string]string{"time_zone": z})
+		}
+		current = z // a refused name cannot be selected: show the zone still in effect
 	}
+	p.Zones = newZonePicker(current)
 	plan, usage, err := h.Teams.Plan(c.Request().Context(), actor)
 	if err != nil {
 		return err

@@ -45,6 +45,7 @@ type analyticsPage struct {
 	ByAccount                []breakdownRow
 	TopPosts                 []topPost
 	ExportDaily, ExportPosts string
+	Names                    accountNames // labels the top posts' targets
 }
 
 type quickLink struct {
@@ -189,7 +190,7 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 
 // fill lays the report out for the template.
 func (p *analyticsPage) fill(r app.Report, names accountNames, post func(id string) *domain.Post) {
-	p.HasReport, p.Zone, p.Days = true, r.Zone, len(r.Daily)
+	p.HasReport, p.Zone, p.Days, p.Names = true, r.Zone, len(r.Daily), names
 	for _, d := range metricDefs {
 		cur, prev := d.Value(r.Totals), d.Value(r.Previous)
 		ch, trend := change(cur, prev)
@@ -262,7 +263,8 @@ func (h *Handler) exportCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := csvRows(r, table, h.postGetter(c))
+	names, _, _ := h.accountNames(c) // a missing name shows as a disconnected account
+	rows := csvRows(r, table, h.postGetter(c), names)
 	loc, err := app.LoadZone(r.Zone)
 	if err != nil {
 		loc = time.UTC
@@ -280,8 +282,8 @@ func (h *Handler) exportCSV(c echo.Context) error {
 }
 
 // csvRows are the export's rows, header first: one a day, or one per top post with its
-// text guarded against formula injection.
-func csvRows(r app.Report, table string, post func(id string) *domain.Post) [][]string {
+// accounts by name and its text guarded against formula injection.
+func csvRows(r app.Report, table string, post func(id string) *domain.Post, names accountNames) [][]string {
 	head := []string{}
 	for _, d := range metricDefs {
 		head = append(head, d.Key)
@@ -301,18 +303,18 @@ func csvRows(r app.Report, table string, post func(id string) *domain.Post) [][]
 		}
 		return rows
 	}
-	rows = append(rows, append([]string{"post_id", "content", "platforms"}, head...))
+	rows = append(rows, append([]string{"post_id", "content", "accounts"}, head...))
 	for _, row := range r.TopPosts {
-		content, platforms := "", ""
+		content, accounts := "", ""
 		if p := post(row.Key); p != nil {
 			content = excerptText(p.Content, 200)
-			var ps []string
-			for _, t := range p.Targets {
-				ps = append(ps, string(t.Platform))
+			var as []string
+			for _, t := range names.Targets(*p) {
+				as = append(as, t.Name+" ("+t.Platform.Title()+")")
 			}
-			platforms = strings.Join(ps, " ")
+			accounts = strings.Join(as, "; ")
 		}
-		rows = append(rows, append([]string{csvText(row.Key), csvText(content), csvText(platforms)}, nums(row.Metrics)...))
+		rows = append(rows, append([]string{csvText(row.Key), csvText(content), csvText(accounts)}, nums(row.Metrics)...))
 	}
 	return rows
 }

@@ -198,13 +198,15 @@ func TestCSV_QuotingAndFormulaGuard(t *testing.T) {
 		}
 	}
 	r := sampleReport(2)
-	evil := domain.Post{ID: "p1", Content: `=HYPERLINK("http://x.test","click"), "quoted", and more`, Targets: []domain.Target{{Platform: domain.LinkedIn}, {Platform: domain.Sandbox}}}
+	evil := domain.Post{ID: "p1", Content: `=HYPERLINK("http://x.test","click"), "quoted", and more`,
+		Targets: []domain.Target{{AccountID: "a1", Platform: domain.LinkedIn}, {AccountID: "a2", Platform: domain.Sandbox}}}
+	names := accountNames{"a1": {ID: "a1", Platform: domain.LinkedIn, DisplayName: "=Acme"}}
 	rows := csvRows(r, "posts", func(id string) *domain.Post {
 		if id == "p1" {
 			return &evil
 		}
 		return nil
-	})
+	}, names)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	if err := w.WriteAll(rows); err != nil {
@@ -214,13 +216,13 @@ func TestCSV_QuotingAndFormulaGuard(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export is not CSV: %v", err)
 	}
-	if len(back) != 3 || strings.Join(back[0], ",") != "post_id,content,platforms,likes,comments,shares,reach,impressions" {
+	if len(back) != 3 || strings.Join(back[0], ",") != "post_id,content,accounts,likes,comments,shares,reach,impressions" {
 		t.Fatalf("posts rows: %q", back)
 	}
-	if got := back[1][1]; !strings.HasPrefix(got, `'=HYPERLINK("http://x.test","click")`) || back[1][2] != "linkedin sandbox" || back[1][7] != "12345" {
+	if got := back[1][1]; !strings.HasPrefix(got, `'=HYPERLINK("http://x.test","click")`) || back[1][2] != "'=Acme (LinkedIn); Disconnected account (Sandbox)" || back[1][7] != "12345" {
 		t.Errorf("first post row %q", back[1])
 	}
-	daily := csvRows(r, "daily", nil)
+	daily := csvRows(r, "daily", nil, nil)
 	if len(daily) != 3 || strings.Join(daily[1], ",") != "2026-01-01,1,0,1,100,1234" {
 		t.Errorf("daily rows %q", daily)
 	}

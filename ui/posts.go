@@ -133,7 +133,21 @@ func (h *Handler) showPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderPost(c, http.StatusOK, postPage{Post: p})
+	return h.renderPost(c, http.StatusOK, postPage{Post: p, When: scheduleValue(c, p)})
+}
+
+// scheduleValue is what the post page's schedule field starts with: the time a post was
+// just unscheduled from (?at=, as Unschedule's redirect leaves it; ignored when it is not a
+// time), else a scheduled post's own time, in the viewer's zone.
+func scheduleValue(c echo.Context, p domain.Post) string {
+	loc := zoneOf(c)
+	if at, err := parseLocal(c.QueryParam("at"), loc); err == nil {
+		return at.Format(datetimeLocal)
+	}
+	if p.Status() == domain.PostScheduled {
+		return p.ScheduledFor().In(loc).Format(datetimeLocal)
+	}
+	return ""
 }
 
 func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
@@ -231,15 +245,20 @@ func (h *Handler) schedule(c echo.Context, run func(context.Context, domain.Acto
 	return err
 }
 
-// unschedulePost handles POST /posts/:id/unschedule: the post goes back to draft.
+// unschedulePost handles POST /posts/:id/unschedule: the post goes back to draft, and its
+// page keeps the time it had (the form's scheduled_for) in the schedule field.
 func (h *Handler) unschedulePost(c echo.Context) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	p, err := h.Posts.Unschedule(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")), version)
 	if err != nil {
 		return err
 	}
-	h.flash(c, "The post is no longer scheduled; it is a draft again.")
-	return redirect(c, postPath(p.ID))
+	h.flash(c, "The post is no longer scheduled; it is a draft again. Its time is still in the form below.")
+	to := postPath(p.ID)
+	if at, err := parseLocal(c.FormValue("scheduled_for"), zoneOf(c)); err == nil {
+		to += "?at=" + url.QueryEscape(at.Format(datetimeLocal))
+	}
+	return redirect(c, to)
 }
 
 // resolveTarget handles POST /posts/:id/targets/:account_id/resolve from the post page: a

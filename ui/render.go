@@ -57,6 +57,15 @@ func (v view) Time(t time.Time) string {
 	return t.In(v.zone()).Format("Mon 2 Jan 2006, 15:04")
 }
 
+// DateTimeLocal writes t in the viewer's zone as the value of an <input
+// type="datetime-local"> ("2026-11-23T15:04"), or "" for the zero time.
+func (v view) DateTimeLocal(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(v.zone()).Format(datetimeLocal)
+}
+
 // Clock writes only the time of day of t in the viewer's zone ("15:04").
 func (v view) Clock(t time.Time) string { return t.In(v.zone()).Format("15:04") }
 

@@ -206,8 +206,9 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
 	post := samplePost(t, domain.PostFailed, at)
-	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Statuses: domain.PostStatuses, Platforms: domain.Platforms, Older: "/posts?cursor=x"}, time.UTC, domain.RoleEditor)
-	if doc.Find("#posts li").Length() != 1 || doc.Find("#older-posts").Length() != 1 || !strings.Contains(doc.Find("#posts").Text(), "Instagram · pending") {
+	names := accountNames{"a2": {ID: "a2", Platform: domain.Instagram, DisplayName: "acme.gram"}}
+	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Names: names, Statuses: domain.PostStatuses, Platforms: domain.Platforms, Older: "/posts?cursor=x"}, time.UTC, domain.RoleEditor)
+	if doc.Find("#posts li").Length() != 1 || doc.Find("#older-posts").Length() != 1 || !strings.Contains(doc.Find("#posts").Text(), "acme.gram · pending") {
 		t.Errorf("posts list: %q", doc.Find("main").Text())
 	}
 	doc = render(t, pagePosts, postsPage{Statuses: domain.PostStatuses, Platforms: domain.Platforms}, time.UTC, domain.RoleOwner)
@@ -230,7 +231,7 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 	if got := doc.Find(`.cal-day[data-date="2026-11-23"] time`).First().Text(); got != "15:05" {
 		t.Errorf("calendar time in Berlin = %q", got)
 	}
-	doc = render(t, pageProfile, profilePage{Zones: commonZones, Form: newForm(map[string]string{"time_zone": "Asia/Tokyo"})}, time.UTC, domain.RoleViewer)
+	doc = render(t, pageProfile, profilePage{Zones: newZonePicker("Asia/Tokyo"), Form: newForm(map[string]string{"time_zone": "Asia/Tokyo"})}, time.UTC, domain.RoleViewer)
 	if doc.Find(`#time-zone option[selected]`).AttrOr("value", "") != "Asia/Tokyo" {
 		t.Error("profile does not select the zone")
 	}

@@ -10,8 +10,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +48,7 @@ type Config struct {
 type Handler struct {
 	Config
 	templates map[string]*template.Template
-	static    fs.FS
+	assets    map[string]asset // the static files by path under static/
 	stopping  chan struct{} // closed when the server shuts down: event streams end
 	stopOnce  sync.Once
 }
@@ -131,6 +129,8 @@ var funcs = template.FuncMap{
 		return thousands(used) + " of " + thousands(limit)
 	},
 	"quota64": func(used, limit int64) string { return thousands64(used) + " of " + thousands64(limit) },
+	// metricTitle names the i-th metric of a row of metric cells ("Likes"), for table labels.
+	"metricTitle": func(i int) string { return metricDefs[i].Title },
 	// full reports whether used reached limit, for marking a quota that is used up.
 	"full": func(used, limit int) bool { return limit != domain.Unlimited && used >= limit },
 }
@@ -170,13 +170,20 @@ func New(cfg Config) (*Handler, error) {
 		}
 		h.templates[p] = base
 	}
-	h.static, _ = fs.Sub(files, "static")
+	static, err := fs.Sub(files, "static")
+	if err != nil {
+		return nil, fmt.Errorf("ui: static files: %w", err)
+	}
+	if h.assets, err = loadAssets(static); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
 // Register adds every page route and the static files.
 func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/static/*", h.serveStatic)
+	e.GET("/favicon.ico", h.favicon)
 	e.GET("/register", h.registerForm)
 	e.POST("/register", h.register)
 	e.GET("/login", h.loginForm)
@@ -247,22 +254,6 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/settings/delete", h.deleteCompany)
 	g.GET("/audit", h.auditLog)
 	g.GET("/admin/audit", h.allAuditLog)
-}
-
-// serveStatic serves embedded assets: vendor files carry their version in the name and are
-// cached for a year; Herald's own files are revalidated.
-func (h *Handler) serveStatic(c echo.Context) error {
-	name := path.Clean(strings.TrimPrefix(c.Param("*"), "/"))
-	if strings.HasPrefix(name, "vendor/") {
-		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		c.Response().Header().Set("Cache-Control", "public, max-age=300, must-revalidate")
-	}
-	f, err := fs.Stat(h.static, name)
-	if err != nil || f.IsDir() || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".sh") {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	return echo.StaticFileHandler(name, h.static)(c)
 }
 
 // signedInRoutes registers routes behind the sign-in guard.

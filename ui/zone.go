@@ -1,8 +1,10 @@
 package ui
 
 import (
+	_ "embed"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,30 +44,89 @@ func zoneOf(c echo.Context) *time.Location {
 	return time.UTC
 }
 
-// commonZones are the zones the profile page offers; any other valid IANA name is accepted
-// too (it is added to the list when it is someone's setting).
-var commonZones = []string{
-	"UTC",
-	"Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos", "Africa/Nairobi",
-	"America/Anchorage", "America/Argentina/Buenos_Aires", "America/Bogota", "America/Chicago",
-	"America/Denver", "America/Halifax", "America/Los_Angeles", "America/Mexico_City",
-	"America/New_York", "America/Phoenix", "America/Santiago", "America/Sao_Paulo",
-	"America/St_Johns", "America/Toronto", "America/Vancouver",
-	"Asia/Bangkok", "Asia/Dhaka", "Asia/Dubai", "Asia/Hong_Kong", "Asia/Jakarta",
-	"Asia/Jerusalem", "Asia/Karachi", "Asia/Kathmandu", "Asia/Kolkata", "Asia/Manila",
-	"Asia/Seoul", "Asia/Shanghai", "Asia/Singapore", "Asia/Taipei", "Asia/Tehran", "Asia/Tokyo",
-	"Atlantic/Azores", "Atlantic/Reykjavik",
-	"Australia/Adelaide", "Australia/Brisbane", "Australia/Perth", "Australia/Sydney",
-	"Europe/Amsterdam", "Europe/Athens", "Europe/Berlin", "Europe/Brussels", "Europe/Bucharest",
-	"Europe/Dublin", "Europe/Helsinki", "Europe/Istanbul", "Europe/Kyiv", "Europe/Lisbon",
-	"Europe/London", "Europe/Madrid", "Europe/Moscow", "Europe/Paris", "Europe/Prague",
-	"Europe/Rome", "Europe/Stockholm", "Europe/Vienna", "Europe/Warsaw", "Europe/Zurich",
-	"Pacific/Auckland", "Pacific/Honolulu",
+//go:embed zones.txt
+var zonesFile string
+
+// knownZones are the IANA zones the pickers offer, in the order of zones.txt, UTC first.
+var knownZones = loadZones(zonesFile)
+
+// loadZones reads the zone list, skipping comments and any name this Herald's tzdata does
+// not know, so the pickers never offer a zone the server would refuse.
+func loadZones(list string) []string {
+	out := []string{"UTC"}
+	for _, line := range strings.Split(list, "\n") {
+		z := strings.TrimSpace(line)
+		if z == "" || strings.HasPrefix(z, "#") || z == "UTC" {
+			continue
+		}
+		if _, err := app.LoadZone(z); err == nil {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+// zonePicker is a <select> of time zones: every known zone grouped by region, the current
+// one selected. A valid current zone that is not listed (an old alias such as
+// Asia/Calcutta) is offered too, so saving the form again keeps it.
+type zonePicker struct {
+	Current string
+	Groups  []zoneGroup
+}
+
+// zoneGroup is one region of the picker ("Europe"), or the zones without a region.
+type zoneGroup struct {
+	Region string
+	Zones  []zoneOption
+}
+
+// zoneOption is one zone: its IANA name, and a label without the region ("New York").
+type zoneOption struct {
+	Name, Label string
+}
+
+// newZonePicker returns the picker with current selected.
+func newZonePicker(current string) zonePicker {
+	zones := knownZones
+	if _, err := app.LoadZone(current); current != "" && err == nil && !slices.Contains(zones, current) {
+		zones = append(slices.Clone(zones), current)
+	}
+	p := zonePicker{Current: current}
+	byRegion := map[string]int{}
+	for _, z := range zones {
+		region, city, ok := strings.Cut(z, "/")
+		if !ok {
+			region, city = "Other", z
+		}
+		i, seen := byRegion[region]
+		if !seen {
+			i = len(p.Groups)
+			byRegion[region] = i
+			p.Groups = append(p.Groups, zoneGroup{Region: region})
+		}
+		label := strings.ReplaceAll(strings.ReplaceAll(city, "_", " "), "/", " / ")
+		p.Groups[i].Zones = append(p.Groups[i].Zones, zoneOption{Name: z, Label: label})
+	}
+	for i := range p.Groups {
+		slices.SortFunc(p.Groups[i].Zones, func(a, b zoneOption) int { return strings.Compare(a.Label, b.Label) })
+	}
+	slices.SortStableFunc(p.Groups, func(a, b zoneGroup) int {
+		switch {
+		case a.Region == b.Region:
+			return 0
+		case a.Region == "Other":
+			return -1 // UTC first
+		case b.Region == "Other":
+			return 1
+		}
+		return strings.Compare(a.Region, b.Region)
+	})
+	return p
 }
 
 // profilePage is the profile page's data: the zone setting and the zones to choose from.
 type profilePage struct {
-	Zones       []string
+	Zones       zonePicker
 	Saved       string // the person's own setting; "" means the browser's zone is used
 	BrowserZone string // what the herald_tz cookie says, if anything valid
 	Form        form
@@ -91,12 +152,11 @@ func (h *Handler) renderProfileWith(c echo.Context, status int, f, deletion form
 func (h *Handler) renderProfilePage(c echo.Context, status int, p profilePage) error {
 	saved, _ := c.Get(userZoneKey).(string)
 	f := p.Form
-	p.Zones, p.Saved = commonZones, saved
-	for _, z := range []string{saved, f.Values["time_zone"]} {
-		if _, err := app.LoadZone(z); z != "" && err == nil && !slices.Contains(p.Zones, z) {
-			p.Zones = append(slices.Clone(p.Zones), z)
-		}
+	current := f.Values["time_zone"]
+	if len(f.Errors) > 0 {
+		current = saved // a refused name cannot be selected: show what is still in effect
 	}
+	p.Zones, p.Saved = newZonePicker(current), saved
 	if ck, err := c.Cookie(browserZoneCookie); err == nil {
 		if _, err := app.LoadZone(ck.Value); err == nil {
 			p.BrowserZone = ck.Value

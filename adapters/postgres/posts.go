@@ -346,6 +346,27 @@ func (s posts) Unfinished(ctx context.Context, company domain.CompanyID, account
 	return ids, translateIf(err, "post")
 }
 
+// UnfinishedPerAccount implements ports.Posts.
+func (s posts) UnfinishedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error) {
+	var rows []struct {
+		Account domain.AccountID `db:"account_id"`
+		Posts   int              `db:"posts"`
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT t.account_id, count(DISTINCT p.id) AS posts
+		FROM posts p JOIN post_targets t ON t.company_id = p.company_id AND t.post_id = p.id
+		WHERE p.company_id = $1 AND p.status IN ('scheduled', 'publishing') AND t.status IN ('pending', 'publishing')
+		GROUP BY t.account_id`, company)
+	if err != nil {
+		return nil, translate(err, "post")
+	}
+	out := make(map[domain.AccountID]int, len(rows))
+	for _, r := range rows {
+		out[r.Account] = r.Posts
+	}
+	return out, nil
+}
+
 func orEmpty(s []string) []string {
 	if s == nil {
 		return []string{}

@@ -85,7 +85,9 @@ func TestBrowser_RegisterLoginSwitchInvite(t *testing.T) {
 }
 
 // chrome starts Debian's Chromium headless with a window of w×h, for at most limit, and
-// stops it when the test ends. It fails the test when Chromium is missing.
+// stops it when the test ends. It fails the test when Chromium is missing, and when the
+// page wrote an error, an uncaught exception or a CSP violation to the console that the
+// test did not take (consoleOf(ctx).take()).
 func chrome(t *testing.T, w, h int, limit time.Duration) context.Context {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
@@ -99,7 +101,13 @@ func chrome(t *testing.T, w, h int, limit time.Duration) context.Context {
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTime := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
-	return ctx
+	console := watchConsole(t, ctx)
+	t.Cleanup(func() { // runs first: the browser is still there
+		for _, p := range console.take() {
+			t.Errorf("console: %s", p)
+		}
+	})
+	return context.WithValue(ctx, consoleKey{}, console)
 }
 
 // screenshot saves the page in ctx as test-output/browser/<name>.

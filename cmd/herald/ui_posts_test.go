@@ -154,6 +154,7 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 		t.Fatalf("accounts table: %q", text(doc.Find("#accounts")))
 	}
 	account := row.AttrOr("data-account", "")
+	accountName := strings.TrimSpace(row.Find("td").First().Contents().First().Text())
 
 	// Invalid input comes back beside the fields, every typed character kept.
 	at, doc := b.page("/posts/new")
@@ -241,7 +242,7 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 	}
 
 	_, doc = b.page("/posts?status=scheduled")
-	if doc.Find(`#posts li[data-post="`+id+`"]`).Length() != 1 || !strings.Contains(text(doc.Find("#posts")), "Sandbox · pending") {
+	if doc.Find(`#posts li[data-post="`+id+`"]`).Length() != 1 || !strings.Contains(text(doc.Find("#posts")), accountName+" · pending") {
 		t.Errorf("scheduled filter: %q", text(doc.Find("main")))
 	}
 	if _, doc = b.page("/posts?status=draft"); doc.Find(`#posts li[data-post="`+id+`"]`).Length() != 0 {

@@ -14,6 +14,32 @@
     }
   } catch (e) { /* no Intl: the server shows UTC */ }
 
+  // The navigation's Menu button (phones) opens and closes the menu it controls; Escape
+  // closes it and gives the focus back to the button. A boosted link swaps the body, so
+  // the next page starts with the menu closed.
+  function setMenu(btn, open) {
+    var menu = document.getElementById(btn.getAttribute("aria-controls"));
+    btn.setAttribute("aria-expanded", String(open));
+    if (menu) { menu.classList.toggle("open", open); }
+  }
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("#menu-button") : null;
+    if (btn) { setMenu(btn, btn.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (e) {
+    var btn = document.getElementById("menu-button");
+    if (e.key === "Escape" && btn && btn.getAttribute("aria-expanded") === "true") {
+      setMenu(btn, false);
+      btn.focus();
+    }
+  });
+
+  // htmx keeps a copy of the page for the back button: keep it with the menu closed.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var btn = document.getElementById("menu-button");
+    if (btn) { setMenu(btn, false); }
+  });
+
   // A <select data-autosubmit> submits its form as soon as a choice is made (the company
   // switcher); the form also has a submit button for people without JavaScript.
   document.addEventListener("change", function (e) {

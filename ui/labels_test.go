@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// twoSandboxPost is a published post on two sandbox accounts, which only their names tell apart.
+func twoSandboxPost(t *testing.T) (domain.Post, accountNames) {
+	t.Helper()
+	accounts := []domain.Account{{ID: "a1", Platform: domain.Sandbox, DisplayName: "north-desk", Status: domain.AccountActive},
+		{ID: "a2", Platform: domain.Sandbox, DisplayName: "south-desk", Status: domain.AccountActive}}
+	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	p, err := domain.NewPost("c1", "u1", domain.PostInput{Content: "Two desks", AccountIDs: []domain.AccountID{"a1", "a2"}}, accounts, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ID = "p1"
+	names := accountNames{}
+	for _, a := range accounts {
+		names[a.ID] = a
+	}
+	return domain.RestorePost(p, domain.PostPublished, "", at, 3), names
+}
+
+// TestTargets_LabelledWithAccountNames: the posts list, the calendar, the analytics top
+// posts and the CSV export name each target's account, so two accounts on one platform
+// are told apart ("north-desk", not "Sandbox · published" twice).
+func TestTargets_LabelledWithAccountNames(t *testing.T) {
+	t.Parallel()
+	post, names := twoSandboxPost(t)
+	want := func(where, got string) {
+		t.Helper()
+		if !strings.Contains(got, "north-desk") || !strings.Contains(got, "south-desk") {
+			t.Errorf("%s: %q names neither or one account", where, got)
+		}
+	}
+
+	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Names: names, Statuses: domain.PostStatuses, Platforms: domain.Platforms}, time.UTC, domain.RoleEditor)
+	want("posts list", text(doc.Find("#posts .post-targets")))
+
+	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Posts: []calendarPost{{Post: post, At: post.ScheduledFor()}}}
+	doc = render(t, pageCalendar, calendarPage{View: "week", Title: "Week", Weeks: [][]calendarDay{{day}}, Names: names}, time.UTC, domain.RoleViewer)
+	want("calendar", text(doc.Find(".cal-post")))
+
+	p := analyticsPage{}
+	p.fill(app.Report{TopPosts: []ports.MetricsRow{{Key: "p1", Metrics: domain.Metrics{Impressions: 10}}}}, names, func(string) *domain.Post { return &post })
+	doc = render(t, pageAnalytics, p, time.UTC, domain.RoleOwner)
+	want("analytics top posts", text(doc.Find("#top-posts")))
+
+	rows := csvRows(app.Report{TopPosts: []ports.MetricsRow{{Key: "p1"}}}, "posts", func(string) *domain.Post { return &post }, names)
+	var buf bytes.Buffer
+	_ = csv.NewWriter(&buf).WriteAll(rows)
+	back, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(back) != 2 || back[0][2] != "accounts" {
+		t.Fatalf("posts CSV %q, %v", back, err)
+	}
+	if back[1][2] != "north-desk (Sandbox); south-desk (Sandbox)" {
+		t.Errorf("CSV accounts cell = %q", back[1][2])
+	}
+}
