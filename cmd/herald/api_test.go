@@ -438,7 +438,7 @@ func TestOperations(t *testing.T) {
 			t.Errorf("header %s = %q, want it to contain %q", h, got, want)
 		}
 	}
-	res, _ = http.Get(m.URL() + "/metrics")
+	res, _ = http.Get(m.MetricsURL() + "/metrics")
 	raw, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	for _, want := range []string{`herald_http_requests_total{method="GET",route="/api/v1/auth/me",status="401"}`,
