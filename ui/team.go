@@ -40,10 +40,10 @@ func (h *Handler) addMember(c echo.Context) error {
 			h.flash(c, added.Invitation.Email+" was invited as "+string(added.Invitation.Role)+"; they join when they register.")
 		}
 		return redirect(c, "/team")
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit, domain.CodeSuspended:
 		st := http.StatusUnprocessableEntity
-		if domain.CodeOf(err) == domain.CodeLimit {
-			st = http.StatusForbidden // the form is fine; the plan is full
+		if c := domain.CodeOf(err); c == domain.CodeLimit || c == domain.CodeSuspended {
+			st = http.StatusForbidden // the form is fine; the plan is full, or the company suspended
 		}
 		return h.renderTeam(c, st, newForm(map[string]string{"email": email, "role": role}).withError(err))
 	}
