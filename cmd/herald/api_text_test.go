@@ -111,6 +111,12 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		}
 	}
 
+	req, _ := http.NewRequest(http.MethodGet, m.URL()+"/api/v1/posts", nil)
+	req.Header.Set("Authorization", "Bearer "+owner.token)
+	req.Header.Set("X-Company-ID", "\xff\xfe")
+	if st, body := roundTrip(t, req); st != http.StatusBadRequest {
+		t.Errorf("X-Company-ID with bytes that are not UTF-8 = %d %s, want 400", st, body)
+	}
 	for _, path := range []string{"/api/v1/posts/%00", "/api/v1/posts/%FF", "/api/v1/posts?status=%00", "/api/v1/posts?label=%FE",
 		"/api/v1/webhooks/" + hook["id"].(string) + "/deliveries?event_type=%00", "/api/v1/analytics/platform/%00"} {
 		req, _ := http.NewRequest(http.MethodGet, m.URL()+path, nil)
