@@ -16,10 +16,7 @@ import (
 func TestTranslate_BadTextIsInvalidNotInternal(t *testing.T) {
 	t.Parallel()
 	ctx, db := context.Background(), pgtest.DB(t)
-	c, _ := domain.NewCompany("Texty", time.Now())
-	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Companies().Create(ctx, &c) }); err != nil {
-		t.Fatal(err)
-	}
+	c := newFixture(t, db).company // with its owner: other tests list every company of this database
 	for name, fn := range map[string]func(tx ports.Tx) error{
 		"NUL in JSON settings": func(tx ports.Tx) error {
 			return tx.Companies().SetSettings(ctx, c.ID, map[string]string{"brand.voice": "warm\x00"})
