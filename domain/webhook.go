@@ -298,13 +298,17 @@ func CheckWebhookURL(raw string, policy WebhookURLPolicy) (string, string) {
 			return raw, "has an invalid port"
 		}
 	}
+	ip, ipErr := netip.ParseAddr(host)
+	if ipErr == nil && AlwaysRefusedIP(ip) {
+		return raw, "must not point at a link-local or cloud metadata address"
+	}
 	if policy.AllowPrivate {
 		return raw, ""
 	}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return raw, "must not point at this machine (localhost)"
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && !PublicIP(ip) {
+	if ipErr == nil && !PublicIP(ip) {
 		return raw, "must not point at a private, loopback, link-local or multicast address"
 	}
 	return raw, ""

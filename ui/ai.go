@@ -67,8 +67,8 @@ func (h *Handler) saveVoice(c echo.Context) error {
 	case "":
 		h.flash(c, "The brand voice was saved.")
 		return redirect(c, "/settings")
-	case domain.CodeInvalid:
-		return h.renderSettings(c, http.StatusUnprocessableEntity, f.withError(err))
+	case domain.CodeInvalid, domain.CodeSuspended: // the typed voice is kept
+		return h.renderSettings(c, status(err), f.withError(err))
 	}
 	return err
 }
@@ -281,7 +281,8 @@ func (h *Handler) suggest(c echo.Context) error {
 	case domain.CodeRateLimited:
 		s := suggestions{Status: http.StatusTooManyRequests, Message: domain.MessageOf(err)}
 		var de *domain.Error
-		if errors.As(err, &de) && de.RetryAfter > 0 {
+		// A wait of seconds (other requests hold the rest of the allowance) is in the message.
+		if errors.As(err, &de) && de.RetryAfter > time.Minute {
 			s.RetryAt = (view{Zone: zoneOf(c)}).Time(time.Now().Add(de.RetryAfter)) + " (" + zoneOf(c).String() + ")"
 		}
 		return h.suggestAnswer(c, nil, s)

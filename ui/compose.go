@@ -155,7 +155,7 @@ func (h *Handler) createPost(c echo.Context) error {
 	}
 	switch domain.CodeOf(err) {
 	case "":
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeLimit:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended: // the typed post is kept
 		f = f.withError(err)
 		if f.Action != actionDraft {
 			f.Message = "The post was not saved or scheduled. " + f.Message
@@ -195,7 +195,7 @@ func (h *Handler) updatePost(c echo.Context) error {
 		f = f.withError(err)
 		f.Message = "Someone else changed this post while you were editing it. Your text is kept below; open the post in another tab to see their version, copy what you need, then reload this page to edit the current version."
 		return h.renderCompose(c, http.StatusPreconditionFailed, &current, f)
-	case domain.CodeInvalid, domain.CodeConflict:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeSuspended: // the typed post is kept
 		return h.renderCompose(c, status(err), &current, f.withError(err))
 	default:
 		return err

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/base64"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,49 @@ func (f form) withError(err error) form {
 	}
 	f.Message = domain.MessageOf(err)
 	return f
+}
+
+// checkText refuses text no page could store, before any handler sees it: a path or query
+// parameter holding a NUL character or bytes that are not UTF-8 answers 400, a posted form
+// field 422 naming the field. Every page route goes through it.
+func checkText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for i, name := range c.ParamNames() {
+			if i < len(c.ParamValues()) && domain.TextProblem(c.ParamValues()[i]) != "" {
+				return domain.Errorf(domain.CodeBadRequest, "The address's %s holds a NUL character or bytes that are not UTF-8.", name)
+			}
+		}
+		for name, vals := range c.QueryParams() {
+			for _, val := range append(vals, name) {
+				if domain.TextProblem(val) != "" {
+					return domain.Errorf(domain.CodeBadRequest, "The address holds a NUL character or bytes that are not UTF-8.")
+				}
+			}
+		}
+		if c.Request().Method != http.MethodPost {
+			return next(c)
+		}
+		vals, err := c.FormParams()
+		if err != nil {
+			return next(c) // the handler answers a form it cannot read
+		}
+		v := domain.Violations{}
+		for name, list := range vals {
+			field := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "")
+			if domain.TextProblem(name) != "" {
+				v.Add(field, "is a field name with a NUL character or bytes that are not UTF-8")
+			}
+			for _, val := range list {
+				if p := domain.TextProblem(val); p != "" {
+					v.Add(field, p)
+				}
+			}
+		}
+		if err := domain.BadText(v); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 func encodeFlash(msg string) string { return base64.RawURLEncoding.EncodeToString([]byte(msg)) }

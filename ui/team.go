@@ -40,11 +40,11 @@ func (h *Handler) addMember(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		return h.renderTeam(c, http.StatusCreated, newForm(map[string]string{"role": "editor"}), &issued)
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit, domain.CodeSuspended:
 		st := http.StatusUnprocessableEntity
 		switch domain.CodeOf(err) {
-		case domain.CodeLimit:
-			st = http.StatusForbidden // the form is fine; the plan is full
+		case domain.CodeLimit, domain.CodeSuspended:
+			st = http.StatusForbidden // the form is fine; the plan is full, or the company suspended
 		case domain.CodeConflict:
 			st = http.StatusConflict
 		}

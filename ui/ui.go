@@ -184,16 +184,16 @@ func New(cfg Config) (*Handler, error) {
 func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/static/*", h.serveStatic)
 	e.GET("/favicon.ico", h.favicon)
-	e.GET("/register", h.registerForm)
-	e.POST("/register", h.register)
-	e.GET("/login", h.loginForm)
-	e.POST("/login", h.login)
+	e.GET("/register", h.registerForm, checkText)
+	e.POST("/register", h.register, checkText)
+	e.GET("/login", h.loginForm, checkText)
+	e.POST("/login", h.login, checkText)
 	// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
-	e.GET("/invitations/accept", h.acceptInvitationPage)
+	e.GET("/invitations/accept", h.acceptInvitationPage, checkText)
 
 	// Signed-in routes get the guard one by one: an Echo group with middleware at "/" would
 	// also catch unknown paths and send them to the sign-in page instead of a 404.
-	g := signedInRoutes{e: e, mw: h.signedIn}
+	g := signedInRoutes{e: e, mw: func(next echo.HandlerFunc) echo.HandlerFunc { return h.signedIn(checkText(next)) }}
 	g.POST("/logout", h.logout)
 	g.GET("/", h.home)
 	g.POST("/companies", h.createCompany)

@@ -78,9 +78,9 @@ func (h *Handler) createWebhook(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		return h.renderWebhooks(c, http.StatusCreated, webhooksPage{Form: newForm(nil), Selected: map[string]bool{}, Secret: secret, Created: e})
-	case domain.CodeInvalid:
+	case domain.CodeInvalid, domain.CodeSuspended: // the typed endpoint is kept
 		f := newForm(map[string]string{"url": in.URL, "description": in.Description}).withError(err)
-		return h.renderWebhooks(c, http.StatusUnprocessableEntity, webhooksPage{Form: f, Selected: selected})
+		return h.renderWebhooks(c, status(err), webhooksPage{Form: f, Selected: selected})
 	}
 	return err
 }

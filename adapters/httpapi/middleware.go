@@ -51,7 +51,11 @@ func (a *API) sessionOf(c echo.Context) (domain.Session, error) {
 // inCompany resolves X-Company-ID to the actor, as API.md says.
 func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		actor, err := a.auth.Actor(c.Request().Context(), session(c).User, strings.TrimSpace(c.Request().Header.Get("X-Company-ID")))
+		company := strings.TrimSpace(c.Request().Header.Get("X-Company-ID"))
+		if domain.TextProblem(company) != "" {
+			return domain.Errorf(domain.CodeBadRequest, "X-Company-ID must be the id of a company you belong to.")
+		}
+		actor, err := a.auth.Actor(c.Request().Context(), session(c).User, company)
 		if err != nil {
 			return err
 		}

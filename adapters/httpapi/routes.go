@@ -47,6 +47,7 @@ func New(s Services) *API {
 
 // Register adds every route of API.md under g (mounted at /api/v1).
 func (a *API) Register(g *echo.Group) {
+	g.Use(checkAddress)
 	g.POST("/auth/register", a.register)
 	g.POST("/auth/login", a.login)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.

@@ -16,7 +16,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,10 +50,14 @@ func New(o Options) *Prober {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Second
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	if !o.AllowPrivate {
-		dialer.Control = refusePrivate
-	}
+	// Every dial is checked, after DNS resolution (domain.ReachableIP): link-local and
+	// metadata addresses stay refused even when private ones are allowed.
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		if err := domain.CheckDialAddress(address, o.AllowPrivate); err != nil {
+			return fmt.Errorf("%w: %w", errPrivate, err)
+		}
+		return nil
+	}}
 	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second,
 		ResponseHeaderTimeout: 5 * time.Second, MaxIdleConnsPerHost: 2}
 	return &Prober{client: &http.Client{Transport: transport, Timeout: o.Timeout,
@@ -68,23 +71,6 @@ func New(o Options) *Prober {
 
 // errPrivate is why a connection to a non-public address was refused.
 var errPrivate = errors.New("the address is not on the public internet")
-
-// refusePrivate refuses, after DNS resolution, every address a platform could not reach
-// (domain.PublicIP: loopback, private, link-local, multicast, unspecified, CGNAT).
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return err
-	}
-	if !domain.PublicIP(ip) {
-		return errPrivate
-	}
-	return nil
-}
 
 // Probe implements ports.MediaProbe.
 func (p *Prober) Probe(ctx context.Context, raw string) (domain.MediaInfo, error) {

@@ -95,6 +95,24 @@ func TestProbe_RefusesPrivateAddresses(t *testing.T) {
 	if _, err := p.Probe(context.Background(), "file:///etc/passwd"); domain.CodeOf(err) != domain.CodeInvalid {
 		t.Errorf("Probe of a file URL: %v", err)
 	}
+	// The one definition of a public address (domain.PublicIP): IPv4 wrapped in IPv6 and
+	// special-purpose ranges are refused too, before any connection.
+	for _, host := range []string{"[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "[::127.0.0.1]", "[fec0::1]", "0.1.2.3", "198.18.0.1", "240.0.0.1"} {
+		u := "http://" + host + ":" + port(srv) + "/a.jpg"
+		if _, err := p.Probe(context.Background(), u); domain.CodeOf(err) != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "private network") {
+			t.Errorf("Probe(%s) = %v, want a refusal naming the private network", u, err)
+		}
+	}
+	// Allowing private addresses (development) never opens link-local or metadata addresses.
+	open := media.New(media.Options{AllowPrivate: true})
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/latest/meta-data", "http://[::ffff:169.254.169.254]/"} {
+		if _, err := open.Probe(context.Background(), u); domain.CodeOf(err) != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "private network") {
+			t.Errorf("Probe(%s) with private addresses allowed = %v, want a refusal", u, err)
+		}
+	}
+	if _, err := open.Probe(context.Background(), srv.URL+"/a.jpg"); err != nil {
+		t.Errorf("Probe of the loopback server with private addresses allowed: %v", err)
+	}
 }
 
 func port(srv *httptest.Server) string {

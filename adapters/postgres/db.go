@@ -158,8 +158,11 @@ func translate(err error, what string) error {
 		return &domain.Error{Code: domain.CodeConflict, Message: "That " + what + " already exists.", Err: err}
 	case errors.As(err, &pg) && pg.Code == "23503": // foreign_key_violation
 		return &domain.Error{Code: domain.CodeNotFound, Message: "Something this " + what + " refers to does not exist.", Err: err}
-	case errors.As(err, &pg) && (pg.Code == "22P02" || pg.Code == "22021"): // invalid text representation, bad encoding
+	case errors.As(err, &pg) && pg.Code == "22P02": // invalid text representation (such as a malformed id)
 		return &domain.Error{Code: domain.CodeNotFound, Message: "That " + what + " does not exist.", Err: err}
+	case errors.As(err, &pg) && (pg.Code == "22021" || pg.Code == "22P05"): // bytes not UTF-8, a NUL (\u0000) in text or JSON
+		// The edges refuse such text first; this keeps a path that misses it from a 500.
+		return &domain.Error{Code: domain.CodeInvalid, Message: "Text must be valid UTF-8 without NUL characters.", Err: err}
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
 }

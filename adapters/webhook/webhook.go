@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,10 +50,14 @@ func New(o Options) *Sender {
 	if o.UserAgent == "" {
 		o.UserAgent = "Herald-Webhooks/1"
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Resolver: o.Resolver}
-	if !o.AllowPrivate {
-		dialer.Control = refusePrivate
-	}
+	// Every dial is checked, after DNS resolution: link-local and metadata addresses stay
+	// refused even when the operator allows private ones.
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Resolver: o.Resolver, Control: func(_, address string, _ syscall.RawConn) error {
+		if err := domain.CheckDialAddress(address, o.AllowPrivate); err != nil {
+			return fmt.Errorf("%w: %w", ErrPrivateAddress, err)
+		}
+		return nil
+	}}
 	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second,
 		ResponseHeaderTimeout: o.Timeout, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
 	return &Sender{agent: o.UserAgent, client: &http.Client{Transport: transport, Timeout: o.Timeout,
@@ -64,23 +67,6 @@ func New(o Options) *Sender {
 
 // ErrPrivateAddress is why a connection to a non-public address was refused.
 var ErrPrivateAddress = errors.New("the endpoint's address is not on the public internet")
-
-// refusePrivate refuses every address that is not public, after DNS resolution, for every
-// dial (each address tried, each connection).
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return err
-	}
-	if !domain.PublicIP(ip) {
-		return fmt.Errorf("%w (%s)", ErrPrivateAddress, ip)
-	}
-	return nil
-}
 
 // Send implements ports.WebhookSender.
 func (s *Sender) Send(ctx context.Context, m ports.WebhookMessage) domain.WebhookResponse {

@@ -99,7 +99,7 @@ func TestRequestID_RejectsInjectedValues(t *testing.T) {
 func TestKeys_ProductionNeedsAKeyAndDevelopmentMakesOne(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_DATA_DIR": dir, "HERALD_ENV": "production"}
+	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_DATA_DIR": dir, "HERALD_ENV": "production"}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestPlatforms_ConfiguredOnesAppearAndTheSandboxStepsAside(t *testing.T) {
 		{map[string]string{"HERALD_ENV": "production", "HERALD_ENCRYPTION_KEYS": key}, "sandbox"},
 		{map[string]string{"HERALD_SANDBOX": "off", "HERALD_TIKTOK_CLIENT_ID": "ck", "HERALD_TIKTOK_CLIENT_SECRET": "cs"}, "tiktok"},
 	} {
-		env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_DATA_DIR": t.TempDir()}
+		env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_DATA_DIR": t.TempDir()}
 		for k, v := range tc.env {
 			env[k] = v
 		}

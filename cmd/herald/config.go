@@ -24,6 +24,8 @@ import (
 type Config struct {
 	DatabaseURL     string                 // DATABASE_URL; empty: start the embedded cluster
 	Addr            string                 // HERALD_ADDR
+	MetricsAddr     string                 // HERALD_METRICS_ADDR: /metrics's own listener; "" when off
+	MetricsToken    string                 // HERALD_METRICS_TOKEN: also serve /metrics on Addr to this bearer token
 	BaseURL         *url.URL               // HERALD_BASE_URL
 	DataDir         string                 // HERALD_DATA_DIR
 	LogFormat       string                 // HERALD_LOG_FORMAT: auto, text or json
@@ -82,6 +84,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
+	}
+	switch m := or("HERALD_METRICS_ADDR", "127.0.0.1:9090"); m {
+	case "off":
+	default:
+		if _, p, err := net.SplitHostPort(m); err != nil {
+			bad("HERALD_METRICS_ADDR", "must be host:port, such as 127.0.0.1:9090, or off (got %q)", m)
+		} else if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+			bad("HERALD_METRICS_ADDR", "has an invalid port %q", p)
+		} else {
+			c.MetricsAddr = m
+		}
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("HERALD_METRICS_TOKEN"))
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		bad("HERALD_METRICS_TOKEN", "must be at least 32 characters (a random secret, such as the output of openssl rand -hex 32)")
 	}
 	base := or("HERALD_BASE_URL", "http://"+net.JoinHostPort(host, port))
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -18,7 +18,7 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.BaseURL.String() != "http://127.0.0.1:8080" ||
 		c.DBMaxConns != 20 || c.ShutdownTimeout != 30*time.Second || c.DatabaseURL != "" || c.SecureCookies() ||
-		len(c.MetricsSchedule) != len(domain.DefaultMetricsSchedule) {
+		len(c.MetricsSchedule) != len(domain.DefaultMetricsSchedule) || c.MetricsAddr != "127.0.0.1:9090" || c.MetricsToken != "" {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -35,12 +35,14 @@ func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
 		"HERALD_DB_MAX_CONNS":     "1",
 		"HERALD_SHUTDOWN_TIMEOUT": "-1s",
 		"HERALD_METRICS_SCHEDULE": "6h:15m,1h:5m",
+		"HERALD_METRICS_ADDR":     "9090",
+		"HERALD_METRICS_TOKEN":    "short",
 	}))
 	if err == nil {
 		t.Fatal("LoadConfig(bad) = nil error")
 	}
 	for _, name := range []string{"DATABASE_URL", "HERALD_ADDR", "HERALD_BASE_URL", "HERALD_LOG_FORMAT", "HERALD_LOG_LEVEL",
-		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE"} {
+		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE", "HERALD_METRICS_ADDR", "HERALD_METRICS_TOKEN"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}

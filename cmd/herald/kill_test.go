@@ -40,7 +40,7 @@ func TestKill9_DuePostsResumeWithinAMinuteAndPublishOnce(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	dbURL := pgtest.FreshURL(t)
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "HERALD_ADDR="+addr, "HERALD_DATA_DIR="+filepath.Join(dir, "data"),
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, "HERALD_ADDR="+addr, "HERALD_METRICS_ADDR=127.0.0.1:0", "HERALD_DATA_DIR="+filepath.Join(dir, "data"),
 		"HERALD_SANDBOX_LATENCY=1500ms", "HERALD_LOG_LEVEL=warn")
 	logs := &lockedBuffer{}
 	start := func() *exec.Cmd {

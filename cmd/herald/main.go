@@ -122,12 +122,15 @@ type Main struct {
 	listener *pgxpool.Pool
 	queue    *queue.Queue
 	authz    *authz.Enforcer
-	echo     *echo.Echo
-	ln       net.Listener
-	stop     context.CancelFunc
-	stopJobs context.CancelFunc // stops the job dashboard's background work
-	serveErr chan error
-	done     chan struct{}
+	// metricsLn and metricsSrv serve /metrics on HERALD_METRICS_ADDR; nil when it is off.
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	echo       *echo.Echo
+	ln         net.Listener
+	stop       context.CancelFunc
+	stopJobs   context.CancelFunc // stops the job dashboard's background work
+	serveErr   chan error
+	done       chan struct{}
 
 	// Publishing tunes retries; zero means app.DefaultPublishing.
 	Publishing app.PublishingConfig
@@ -245,6 +248,12 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return d, err
 	})
+	if m.Config.MetricsAddr != "" {
+		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on %s (HERALD_METRICS_ADDR): %w", m.Config.MetricsAddr, err)
+		}
+		m.metricsSrv = serveMetrics(m.metricsLn, met)
+	}
 	jobs, startJobs, err := m.queue.Dashboard(jobsPrefix, m.Log)
 	if err != nil {
 		return err
@@ -384,6 +393,15 @@ func (m *Main) URL() string {
 	return "http://" + m.ln.Addr().String()
 }
 
+// MetricsURL returns the address /metrics is served on (HERALD_METRICS_ADDR), such as
+// http://127.0.0.1:9090, or "" when that listener is off.
+func (m *Main) MetricsURL() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return "http://" + m.metricsLn.Addr().String()
+}
+
 // Close shuts down in order: stop taking requests and finish running ones, let running
 // jobs finish, stop role sync, close the pools, stop the embedded cluster. It returns the
 // first error met, after trying every step.
@@ -399,6 +417,13 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		<-m.done
+	}
+	if m.metricsSrv != nil {
+		if err := m.metricsSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("metrics shutdown: %w", err))
+		}
+	} else if m.metricsLn != nil {
+		_ = m.metricsLn.Close()
 	}
 	if m.stopJobs != nil {
 		m.stopJobs()

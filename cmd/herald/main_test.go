@@ -30,7 +30,7 @@ func startHerald(t testing.TB, limits app.Limits) *Main {
 // changes to Main before it runs.
 func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, opts ...func(*Main)) *Main {
 	t.Helper()
-	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
+	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
 		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms"}
 	for k, v := range extra {
 		env[k] = v

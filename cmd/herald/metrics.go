@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics holds Herald's Prometheus registry: HTTP requests by route and status, the
@@ -34,6 +37,18 @@ func newMetrics(pool *pgxpool.Pool, depth func(context.Context) (map[string]int,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		poolCollector{pool: pool}, depthCollector{depth: depth})
 	return m
+}
+
+// handler serves the registry in Prometheus's text format.
+func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// serveMetrics serves /metrics alone on ln (HERALD_METRICS_ADDR) until the server is shut down.
+func serveMetrics(ln net.Listener, m *metrics) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv
 }
 
 // middleware counts every request under its route pattern (never the raw path, which would

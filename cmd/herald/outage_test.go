@@ -144,7 +144,7 @@ func TestDatabaseOutage_AnswersServiceUnavailableAndRecovers(t *testing.T) {
 				t.Errorf("probe %d %s %s during the outage: %d, Retry-After %q, %s, %v", i, probe.method, probe.path, st, h.Get("Retry-After"), h.Get("Content-Type"), problem)
 			}
 		}
-		res, err := http.Get(m.URL() + "/metrics")
+		res, err := http.Get(m.MetricsURL() + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,7 +17,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/postgres"
@@ -99,7 +100,11 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(met.reg, promhttp.HandlerOpts{})))
+	// On the main listener /metrics is served only to HERALD_METRICS_TOKEN; without one it
+	// is not there at all (it lives on HERALD_METRICS_ADDR, loopback by default).
+	if cfg.MetricsToken != "" {
+		e.GET("/metrics", echo.WrapHandler(met.handler()), metricsToken(cfg.MetricsToken))
+	}
 
 	api.Register(e.Group("/api/v1"))
 	web.Register(e)
@@ -107,6 +112,21 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		mountJobs(e, web.OperatorOnly("jobs"), jobs)
 	}
 	return e
+}
+
+// metricsToken lets through only requests with Authorization: Bearer <token>, compared in
+// constant time; others get 404, so the main listener does not tell that metrics exist.
+func metricsToken(token string) echo.MiddlewareFunc {
+	want := sha256.Sum256([]byte("Bearer " + token))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			got := sha256.Sum256([]byte(c.Request().Header.Get(echo.HeaderAuthorization)))
+			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+				return echo.ErrNotFound
+			}
+			return next(c)
+		}
+	}
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

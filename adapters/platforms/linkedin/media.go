@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"github.com/heraldhq/herald/domain"
 )
 
 // errProhibitedAddress is a media download refused because it would reach a non-public
@@ -15,16 +17,14 @@ import (
 var errProhibitedAddress = errors.New("media address is not public")
 
 // publicOnly is a net.Dialer Control func that refuses every address that is not public
-// unicast, checked on the resolved address of each dial (so DNS rebinding and redirects
+// (domain.PublicIP), checked on the resolved address of each dial (so DNS rebinding and redirects
 // cannot reach internal services), and ports other than 80 and 443. See STACK-NOTES 8.3.
 func publicOnly(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: %s", errProhibitedAddress, address)
 	}
-	ip := ap.Addr().Unmap()
-	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || carrierGradeNAT.Contains(ip) {
+	if ip := ap.Addr(); !domain.PublicIP(ip) {
 		return fmt.Errorf("%w: %s", errProhibitedAddress, ip)
 	}
 	if p := ap.Port(); p != 80 && p != 443 {
@@ -32,8 +32,6 @@ func publicOnly(network, address string, _ syscall.RawConn) error {
 	}
 	return nil
 }
-
-var carrierGradeNAT = netip.MustParsePrefix("100.64.0.0/10")
 
 // newMediaClient is the default client for downloading media from the public URLs posts
 // name: public addresses only, no proxy from the environment, at most 5 redirects.

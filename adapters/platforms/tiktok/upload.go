@@ -62,51 +62,21 @@ func (r chunkRules) plan(size, preferred int64) (chunk, count int64, err error) 
 // errNotPublic is why the media client refuses an address.
 var errNotPublic = errors.New("the media address is not a public internet address")
 
-// publicAddress reports whether ip may be fetched: not loopback, private, link-local,
-// multicast, unspecified, or otherwise not a global unicast address (shared CGNAT space
-// included).
-func publicAddress(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	switch {
-	case !ip.IsValid(), ip.IsUnspecified(), ip.IsLoopback(), ip.IsPrivate(), ip.IsMulticast(),
-		ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(), !ip.IsGlobalUnicast():
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-}
+// publicAddress reports whether ip may be fetched: the one definition, domain.PublicIP.
+func publicAddress(ip netip.Addr) bool { return domain.PublicIP(ip) }
 
 // publicOnlyClient returns the client that downloads videos: its dialer checks the address
 // each connection is about to use (after DNS resolution, on every redirect) and refuses one
 // that is not public, so a media URL cannot make Herald reach its own network. It uses no
 // proxy, which would hide the address. allowPrivate (tests) turns the check off.
 func publicOnlyClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			ip, err := netip.ParseAddr(host)
-			if err != nil || !publicAddress(ip) {
-				return fmt.Errorf("%w: %s", errNotPublic, host)
-			}
-			return nil
+	// allowPrivate still refuses link-local and metadata addresses (domain.ReachableIP).
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		if err := domain.CheckDialAddress(address, allowPrivate); err != nil {
+			return fmt.Errorf("%w: %w", errNotPublic, err)
 		}
-	}
+		return nil
+	}}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.DialContext = dialer.DialContext
