@@ -172,7 +172,10 @@ func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions,
 		return err
 	}
 	if time.Now().After(due) {
-		return fmt.Errorf("bench: scheduling %d posts took %s, past their due time; run with fewer posts", o.Posts, time.Since(start))
+		// The numbers below then include the scheduling's overrun; exactly-once is still
+		// checked. A busy machine (the smoke test under load) gets here.
+		fmt.Fprintf(out, "\nwarning: scheduling %d posts took %s, past their due time: the burst's lags include the overrun; run with fewer posts or on a quieter machine\n",
+			o.Posts, time.Since(start).Round(time.Millisecond))
 	}
 	fmt.Fprintf(out, "\nburst: %d posts created in %s and scheduled in %s, all due at %s\n", o.Posts, created.Round(time.Millisecond),
 		time.Since(start).Round(time.Millisecond), due.Format("15:04:05.000"))
