@@ -49,7 +49,7 @@ type Handler struct {
 	Config
 	templates map[string]*template.Template
 	assets    map[string]asset // the static files by path under static/
-	stopping  chan struct{} // closed when the server shuts down: event streams end
+	stopping  chan struct{}    // closed when the server shuts down: event streams end
 	stopOnce  sync.Once
 }
 
