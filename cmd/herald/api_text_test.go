@@ -48,9 +48,11 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		body  map[string]any
 	}
 	routes := map[string]route{
-		"POST /api/v1/auth/register":              {"", map[string]any{"email": "t@example.com", "password": "correct horse battery", "name": "T", "company": "T Co"}},
+		"POST /api/v1/auth/register":              {"", map[string]any{"email": "t@example.com", "password": "correct horse battery", "name": "T", "company": "T Co", "invitation_token": "herald_inv_x"}},
 		"POST /api/v1/auth/login":                 {"", map[string]any{"email": "t@example.com", "password": "correct horse battery"}},
 		"POST /api/v1/auth/tokens":                {owner.token, map[string]any{"name": "ci", "expires_at": future}},
+		"POST /api/v1/auth/password":              {owner.token, map[string]any{"current_password": "correct horse battery", "new_password": "a different long passphrase"}},
+		"POST /api/v1/invitations/accept":         {owner.token, map[string]any{"token": "herald_inv_x"}},
 		"DELETE /api/v1/auth/me":                  {owner.token, map[string]any{"confirm": owner.email}},
 		"PUT /api/v1/admin/companies/:id":         {root.token, map[string]any{"plan": "pro", "status": "active", "reason": "Paid"}},
 		"DELETE /api/v1/company":                  {owner.token, map[string]any{"confirm": "text Inc"}},
@@ -72,6 +74,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"DELETE /api/v1/accounts/:id": true, "DELETE /api/v1/posts/:id": true, "DELETE /api/v1/posts/:id/schedule": true,
 		"DELETE /api/v1/webhooks/:id": true, "POST /api/v1/webhooks/:id/rotate": true, "POST /api/v1/webhooks/:id/test": true,
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true,
+		"POST /api/v1/auth/logout-all":                            true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
 	}
 	for _, r := range m.echo.Routes() {
 		key := r.Method + " " + r.Path

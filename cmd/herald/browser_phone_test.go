@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,9 @@ type consoleProblems struct {
 type consoleKey struct{}
 
 // consoleOf returns the console watcher chrome started for ctx.
+// formAnswer matches Chromium's network line for a form answered with its problems.
+var formAnswer = regexp.MustCompile(`status of (403|409|422|429)\b`)
+
 func consoleOf(ctx context.Context) *consoleProblems {
 	p, _ := ctx.Value(consoleKey{}).(*consoleProblems)
 	return p
@@ -44,7 +48,9 @@ func watchConsole(t *testing.T, ctx context.Context) *consoleProblems {
 			}
 			// A form's validation answer is a 422 on purpose; Chromium still logs it as a
 			// failed load.
-			expected := m.Source == "network" && strings.Contains(m.Text, "status of 422")
+			// A form answered with its problems (422 invalid, 403 plan limit or suspended
+			// company, 409 conflict, 429 throttled) is a page the test checks, not an error.
+			expected := m.Source == "network" && formAnswer.MatchString(m.Text)
 			if !expected && (m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy")) {
 				p.mu.Lock()
 				p.seen = append(p.seen, m.String()+" ("+m.URL+")")
