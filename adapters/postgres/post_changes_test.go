@@ -11,12 +11,15 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // TestListenPostChanges_OneNoticePerCompanyAtCommit listens on a database of its own and
 // changes posts of two companies in one transaction, with several statements: each company
 // is announced once, at commit; a rolled-back transaction announces nothing. A third
 // company's commit after each marks where the notices of the transaction before it end.
+// Companies a transaction names in herald.announced_companies are left to the process,
+// which announces a change made through the store after commit.
 func TestListenPostChanges_OneNoticePerCompanyAtCommit(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,6 +108,43 @@ func TestListenPostChanges_OneNoticePerCompanyAtCommit(t *testing.T) {
 	}
 	if got := untilMarker(); len(got) != 0 {
 		t.Errorf("a rolled-back transaction announced %v", got)
+	}
+
+	// Herald's own writes name their company in herald.announced_companies: the triggers
+	// leave that company's notice to the process and still announce the others.
+	tx, err = db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('herald.announced_companies', $1, true)`, string(a)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE posts SET content = content || '?' WHERE company_id IN ($1, $2)`, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := untilMarker(); !slices.Equal(got, []domain.CompanyID{b}) {
+		t.Errorf("with company a announced by the process, the triggers announced %v, want only b", got)
+	}
+
+	// A change through the store is announced by the process, after commit.
+	var id domain.PostID
+	if err := db.Pool().QueryRow(ctx, `SELECT id FROM posts WHERE company_id = $1 LIMIT 1`, a).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	p := domain.RestorePost(domain.Post{ID: id, CompanyID: a, UpdatedAt: time.Now()}, domain.PostDraft, "changed through the store", time.Time{}, 1)
+	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Posts().SetStatus(ctx, p) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-changed:
+		if c != a {
+			t.Errorf("a change of company a's post announced %s", c)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a change through the store was not announced within 20s")
 	}
 
 	cancel()

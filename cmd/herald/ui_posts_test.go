@@ -585,7 +585,7 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 		t.Helper()
 		wait := 20 * time.Second
 		if !want {
-			wait = 3 * time.Second // three looks at the post: a false "change" would show by then
+			wait = 3 * time.Second // long enough for a stray look (a notice, the listener connecting) to show a false "change"
 		}
 		select {
 		case name, ok := <-events:
