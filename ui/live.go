@@ -15,10 +15,16 @@ import (
 )
 
 // A page's live parts follow the server through server-sent events: the page opens an
-// EventSource on an events address (static/app.js), the server looks at what the page shows
-// every LiveEvery and sends a "change" event when it differs from what the page was made
-// with, and app.js then has htmx fetch only a region that holds no form. The event carries
-// nothing but a fingerprint, so a stream never shows more than the refresh it triggers.
+// EventSource on an events address (static/app.js), and the server sends a "change" event
+// whenever what the page shows differs from what the page was made with; app.js then has
+// htmx fetch only a region that holds no form. The event carries nothing but a
+// fingerprint, so a stream never shows more than the refresh it triggers.
+//
+// A stream does not poll. PostgreSQL announces every change of a company's posts at commit
+// (migration 000016), one listener per process hands the news to the hub, and the hub
+// wakes that company's streams, which then look at what their page shows. A burst of
+// changes costs a stream at most one look per streamGap, and a stream looks again every
+// LiveRecheck anyway, in case a notification was lost.
 
 // streamMaxAge ends every stream after a while; the browser opens a new one at once, which
 // checks the session and the person's access again.
@@ -27,29 +33,41 @@ const streamMaxAge = 10 * time.Minute
 // streamRetry is how long the browser waits before opening a stream again, in milliseconds.
 const streamRetry = 5000
 
+// streamGap is the least time between two looks of one stream: notifications that arrive
+// meanwhile are answered by one look at its end.
+const streamGap = 250 * time.Millisecond
+
+// streamKeepAlive is how often a quiet stream sends a comment, which keeps proxies from
+// closing it.
+const streamKeepAlive = 20 * time.Second
+
 // StopStreams ends every open event stream; the server calls it when it starts shutting
 // down, because a stream never goes idle by itself.
 func (h *Handler) StopStreams() { h.stopOnce.Do(func() { close(h.stopping) }) }
 
-func (h *Handler) liveEvery() time.Duration {
-	if h.LiveEvery > 0 {
-		return h.LiveEvery
+func (h *Handler) liveRecheck() time.Duration {
+	if h.LiveRecheck > 0 {
+		return h.LiveRecheck
 	}
-	return time.Second
+	return 30 * time.Second
 }
 
 // stream answers with an event stream that sends "change" whenever look returns a
 // fingerprint other than the last one sent (at first: since, or the Last-Event-ID the
-// browser sends when it reconnects). The first look runs before anything is written, so a
-// post that does not exist (or is another company's) is an ordinary error page. A later
-// error ends the stream: not found after a "change" event (the page then learns the post is
-// gone), anything else after logging it.
-func (h *Handler) stream(c echo.Context, since string, look func(context.Context) (string, error)) error {
+// browser sends when it reconnects). look runs once at the start and again only when the
+// hub says company's posts changed, or every LiveRecheck. The first look runs before
+// anything is written, so a post that does not exist (or is another company's) is an
+// ordinary error page. A later error ends the stream: not found after a "change" event
+// (the page then learns the post is gone), anything else after logging it.
+func (h *Handler) stream(c echo.Context, company domain.CompanyID, since string, look func(context.Context) (string, error)) error {
 	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
 		since = id
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), streamMaxAge)
 	defer cancel()
+	// Subscribe before the first look, so a change committed just after it still wakes us.
+	wake, unsubscribe := h.hub.subscribe(company)
+	defer unsubscribe()
 	current, err := look(ctx)
 	if err != nil {
 		return err
@@ -61,26 +79,42 @@ func (h *Handler) stream(c echo.Context, since string, look func(context.Context
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: %d\n\n", streamRetry)
 	w.Flush()
-	tick := time.NewTicker(h.liveEvery())
-	defer tick.Stop()
-	quiet := 0
+	recheck := time.NewTimer(h.liveRecheck())
+	defer recheck.Stop()
+	keepAlive := time.NewTicker(streamKeepAlive)
+	defer keepAlive.Stop()
 	for {
 		if current != since {
 			fmt.Fprintf(w, "event: change\nid: %s\ndata: %s\n\n", current, current)
 			w.Flush()
 			since = current
-		} else if quiet++; quiet*int(h.liveEvery()/time.Millisecond) >= 20_000 {
-			// A comment now and then keeps proxies from closing a quiet stream.
-			fmt.Fprint(w, ": still here\n\n")
-			w.Flush()
-			quiet = 0
 		}
+		// Coalesce a burst: whatever arrives during the gap is answered by one look after it.
+		gap := time.NewTimer(streamGap)
 		select {
 		case <-ctx.Done():
+			gap.Stop()
 			return nil
 		case <-h.stopping:
+			gap.Stop()
 			return nil
-		case <-tick.C:
+		case <-gap.C:
+		}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-h.stopping:
+				return nil
+			case <-keepAlive.C:
+				fmt.Fprint(w, ": still here\n\n")
+				w.Flush()
+			case <-recheck.C:
+				break wait
+			case <-wake:
+				break wait
+			}
 		}
 		current, err = look(ctx)
 		switch {
@@ -95,13 +129,14 @@ func (h *Handler) stream(c echo.Context, since string, look func(context.Context
 			}
 			return nil
 		}
+		recheck.Reset(h.liveRecheck())
 	}
 }
 
 // postEvents handles GET /posts/:id/events?since=<fingerprint>: the post page's stream.
 func (h *Handler) postEvents(c echo.Context) error {
 	actor, id := actorOf(c), domain.PostID(c.Param("id"))
-	return h.stream(c, c.QueryParam("since"), func(ctx context.Context) (string, error) {
+	return h.stream(c, actor.CompanyID, c.QueryParam("since"), func(ctx context.Context) (string, error) {
 		p, err := h.Posts.Get(ctx, actor, id)
 		if err != nil {
 			return "", err
@@ -115,7 +150,7 @@ func (h *Handler) postEvents(c echo.Context) error {
 func (h *Handler) calendarEvents(c echo.Context) error {
 	r := calendarRangeOf(c, h.now())
 	actor := actorOf(c)
-	return h.stream(c, c.QueryParam("since"), func(ctx context.Context) (string, error) {
+	return h.stream(c, actor.CompanyID, c.QueryParam("since"), func(ctx context.Context) (string, error) {
 		posts, more, atLeast, err := h.calendarPosts(ctx, actor, r.start, r.end)
 		if err != nil {
 			return "", err

@@ -40,8 +40,9 @@ type Config struct {
 	SecureCookies bool
 	// Now is the clock pages compare times with; nil means time.Now.
 	Now func() time.Time
-	// LiveEvery is how often an open event stream looks for a change; 0 means a second.
-	LiveEvery time.Duration
+	// LiveRecheck is how often an open event stream looks again when no notification woke
+	// it, in case one was lost; 0 means 30 seconds.
+	LiveRecheck time.Duration
 }
 
 // Handler serves the web app.
@@ -51,6 +52,7 @@ type Handler struct {
 	assets    map[string]asset // the static files by path under static/
 	stopping  chan struct{}    // closed when the server shuts down: event streams end
 	stopOnce  sync.Once
+	hub       hub // wakes the event streams of a company whose posts changed
 }
 
 func (h *Handler) now() time.Time {

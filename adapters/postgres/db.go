@@ -26,6 +26,7 @@ type DB struct {
 	sql  *sql.DB
 	x    *sqlx.DB
 	jobs JobsFunc
+	ann  *announcer // sends the post-change notices of committed transactions
 }
 
 // JobsFunc returns the job queue bound to tx, or enqueueing at once when tx is nil. The
@@ -59,11 +60,12 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*DB, error) 
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	return &DB{pool: pool, sql: sqlDB, x: sqlx.NewDb(sqlDB, "pgx")}, nil
+	return &DB{pool: pool, sql: sqlDB, x: sqlx.NewDb(sqlDB, "pgx"), ann: newAnnouncer(pool)}, nil
 }
 
-// Close closes the pool.
+// Close sends the post-change notices still pending and closes the pool.
 func (db *DB) Close() {
+	db.ann.close()
 	_ = db.sql.Close()
 	db.pool.Close()
 }
@@ -83,12 +85,14 @@ func (db *DB) InTx(ctx context.Context, fn func(ports.Tx) error) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
-	if err := fn(txn{q: tx, tx: tx.Tx, jobs: db.jobs}); err != nil {
+	ann := &announced{}
+	if err := fn(txn{q: tx, tx: tx.Tx, jobs: db.jobs, ann: ann}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
+	db.ann.add(ann.companies)
 	return nil
 }
 
@@ -102,6 +106,7 @@ type txn struct {
 	q    sqlx.ExtContext
 	tx   *sql.Tx
 	jobs JobsFunc
+	ann  *announced // nil outside InTx
 }
 
 func (t txn) Companies() ports.Companies             { return companies{q: t.q} }
@@ -112,7 +117,7 @@ func (t txn) Tokens() ports.Tokens                   { return tokens{q: t.q} }
 func (t txn) Attempts() ports.Attempts               { return attempts{q: t.q} }
 func (t txn) Audit() ports.Audit                     { return audit{q: t.q} }
 func (t txn) IdempotencyKeys() ports.IdempotencyKeys { return idempotencyKeys{q: t.q} }
-func (t txn) Posts() ports.Posts                     { return posts{q: t.q} }
+func (t txn) Posts() ports.Posts                     { return posts{q: t.q, ann: t.ann} }
 func (t txn) Accounts() ports.Accounts               { return accounts{q: t.q} }
 func (t txn) OAuthStates() ports.OAuthStates         { return oauthStates{q: t.q} }
 func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }

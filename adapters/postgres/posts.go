@@ -13,8 +13,12 @@ import (
 	"github.com/heraldhq/herald/ports"
 )
 
-// posts implements ports.Posts on q.
-type posts struct{ q sqlx.ExtContext }
+// posts implements ports.Posts on q. Inside InTx its changes are announced by the process
+// after commit (ann), not by the triggers; see announcer.
+type posts struct {
+	q   sqlx.ExtContext
+	ann *announced
+}
 
 var _ ports.Posts = posts{}
 
@@ -86,6 +90,9 @@ func nullUser(id domain.UserID) sql.NullString {
 
 // Create implements ports.Posts.
 func (s posts) Create(ctx context.Context, p *domain.Post) error {
+	if err := s.ann.quiet(ctx, s.q, p.CompanyID); err != nil {
+		return err
+	}
 	media, err := json.Marshal(orEmpty(p.MediaURLs))
 	if err != nil {
 		return fmt.Errorf("postgres: post media: %w", err)
@@ -196,6 +203,9 @@ const targetColumns = `post_id, account_id, platform, variant, status, external_
 
 // Update implements ports.Posts.
 func (s posts) Update(ctx context.Context, p *domain.Post) error {
+	if err := s.ann.quiet(ctx, s.q, p.CompanyID); err != nil {
+		return err
+	}
 	media, err := json.Marshal(orEmpty(p.MediaURLs))
 	if err != nil {
 		return fmt.Errorf("postgres: post media: %w", err)
@@ -226,6 +236,9 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 
 // SetStatus implements ports.Posts.
 func (s posts) SetStatus(ctx context.Context, p domain.Post) error {
+	if err := s.ann.quiet(ctx, s.q, p.CompanyID); err != nil {
+		return err
+	}
 	res, err := s.q.ExecContext(ctx, `UPDATE posts SET status = $3, status_reason = $4, updated_at = $5
 		WHERE company_id = $1 AND id = $2`, string(p.CompanyID), string(p.ID), string(p.Status()), p.Reason(), p.UpdatedAt)
 	if err != nil {
@@ -236,6 +249,9 @@ func (s posts) SetStatus(ctx context.Context, p domain.Post) error {
 
 // SaveTarget implements ports.Posts.
 func (s posts) SaveTarget(ctx context.Context, company domain.CompanyID, post domain.PostID, t domain.Target) error {
+	if err := s.ann.quiet(ctx, s.q, company); err != nil {
+		return err
+	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE post_targets SET status = $4, external_id = $5, external_url = $6, reason = $7, attempts = $8,
 		                        attempt_open = $9, published_at = $10, updated_at = now()
@@ -250,6 +266,9 @@ func (s posts) SaveTarget(ctx context.Context, company domain.CompanyID, post do
 
 // Delete implements ports.Posts.
 func (s posts) Delete(ctx context.Context, company domain.CompanyID, id domain.PostID) error {
+	if err := s.ann.quiet(ctx, s.q, company); err != nil {
+		return err
+	}
 	res, err := s.q.ExecContext(ctx, `DELETE FROM posts WHERE company_id = $1 AND id = $2`, company, id)
 	if err != nil {
 		return translate(err, "post")

@@ -191,7 +191,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listener pool: %w", err)
 	}
-	lcfg.MinConns, lcfg.MaxConns = 0, 3 // River's LISTEN connection and this process's presence lock (queue/rescue.go)
+	// River's LISTEN connection, this process's presence lock (queue/rescue.go) and the live
+	// pages' LISTEN connection (postgres.ListenPostChanges: hijacked, so it stops counting
+	// once taken, but it needs a free one to take at every reconnection).
+	lcfg.MinConns, lcfg.MaxConns = 0, 4
 	if m.listener, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
 		return fmt.Errorf("listener pool: %w", err)
 	}
@@ -241,6 +244,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	go func() { // the live pages' event streams wake on these notifications, and only then look
+		if err := postgres.ListenPostChanges(bg, m.listener, slog.New(m.health.quiet(m.Log.Handler())), web.PostsChanged, web.RecheckStreams); err != nil && bg.Err() == nil {
+			m.Log.Error("live pages stopped following changes", "err", err)
+		}
+	}()
 	met := newMetrics(m.db.Pool(), func(ctx context.Context) (map[string]int, error) {
 		d, err := m.queue.Depth(ctx)
 		if postgres.Unreachable(err) {

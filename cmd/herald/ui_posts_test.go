@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/heraldhq/herald/app"
 )
@@ -527,6 +528,31 @@ func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
 	}
 }
 
+// openEvents opens an event stream as who and reads the names of its events into a
+// channel until the body ends.
+func openEvents(t *testing.T, who *browser, path string) (*http.Response, <-chan string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", who.base+path, nil)
+	res, err := (&http.Client{Jar: who.http.Jar}).Do(req) // no client timeout: the stream stays open
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET %s = %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	events := make(chan string, 16)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				events <- name
+			}
+		}
+	}()
+	return res, events
+}
+
 // TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany opens the post page's and
 // the calendar's event streams: each sends "change" when the post changes and nothing
 // before, another company gets 404 for the post's stream and no event on its own calendar's
@@ -551,35 +577,16 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 		t.Fatalf("no event streams on the pages: post %q, calendar %q", postEvents, calendarEvents)
 	}
 
-	// openAs reads a stream's events, as who, into a channel until the body ends.
 	openAs := func(who *browser, path string) (*http.Response, <-chan string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", who.base+path, nil)
-		res, err := (&http.Client{Jar: who.http.Jar}).Do(req) // no client timeout: the stream stays open
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
-			t.Fatalf("GET %s = %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
-		}
-		events := make(chan string, 16)
-		go func() {
-			defer close(events)
-			sc := bufio.NewScanner(res.Body)
-			for sc.Scan() {
-				if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
-					events <- name
-				}
-			}
-		}()
-		return res, events
+		return openEvents(t, who, path)
 	}
 	open := func(path string) (*http.Response, <-chan string) { t.Helper(); return openAs(b, path) }
 	expect := func(what string, events <-chan string, want bool) {
 		t.Helper()
 		wait := 20 * time.Second
 		if !want {
-			wait = 3 * time.Second // three looks at the post: a false "change" would show by then
+			wait = 3 * time.Second // long enough for a stray look (a notice, the listener connecting) to show a false "change"
 		}
 		select {
 		case name, ok := <-events:
@@ -621,6 +628,56 @@ func TestUI_EventStreamsSayWhenAPostChangesAndStayInTheirCompany(t *testing.T) {
 		t.Errorf("another company's post stream = %d, want 404", res.StatusCode)
 	}
 	_ = postRes // left open on purpose: shutting Herald down must end it
+}
+
+// TestUI_EventStreamsFollowChangesMadeElsewhere changes a post with SQL on a connection of
+// its own, as another Herald process or a person at psql would: a target's reason, then the
+// post's, then deleting it. The post page's stream says "change" after each, well before its
+// slow re-check (30 s) could have found them, so PostgreSQL's notifications reached it.
+func TestUI_EventStreamsFollowChangesMadeElsewhere(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Olga")
+	b.connectSandbox("/accounts", "allow")
+	_, doc := b.page("/accounts")
+	account := doc.Find("#accounts tbody tr").AttrOr("data-account", "")
+	at, doc := b.page("/posts/new")
+	res, doc := b.postForm(at, doc, "#compose", url.Values{"content": {"Changed elsewhere"}, "account_ids": {account}, "action": {"draft"}})
+	id := postID(t, res, doc)
+	streamRes, events := openEvents(t, b, doc.Find("#post-page").AttrOr("data-live-events", ""))
+	defer streamRes.Body.Close()
+
+	ctx := context.Background()
+	other, err := pgxpool.New(ctx, m.Config.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	changes := []struct{ what, sql string }{
+		// The first event may come from the listener's first connection rather than from a
+		// notification; the ones after it can only come from notifications.
+		{"a target's reason", `UPDATE post_targets SET reason = 'set by hand' WHERE post_id = $1`},
+		{"the target's reason again", `UPDATE post_targets SET reason = 'set by hand, twice' WHERE post_id = $1`},
+		{"the post's reason", `UPDATE posts SET status_reason = 'set by hand' WHERE id = $1`},
+		{"deleting the post", `DELETE FROM posts WHERE id = $1`},
+	}
+	for _, c := range changes {
+		if _, err := other.Exec(ctx, c.sql, id); err != nil {
+			t.Fatalf("%s: %v", c.what, err)
+		}
+		select {
+		case name, ok := <-events:
+			if !ok || name != "change" {
+				t.Fatalf("after %s: got %q (open %t), want change", c.what, name, ok)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no change event within 20s after %s", c.what)
+		}
+	}
+	if name, ok := <-events; ok {
+		t.Errorf("the stream of a deleted post goes on: %q", name)
+	}
 }
 
 // TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed fails two scheduled posts by
