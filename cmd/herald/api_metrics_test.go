@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/app"
 )
 
@@ -51,5 +55,39 @@ func TestMetrics_OnlyOnItsOwnListenerOrWithTheToken(t *testing.T) {
 	}
 	if st, body := get(tm.URL()+"/metrics", "Bearer "+token); st != http.StatusOK || !strings.Contains(body, "herald_http_requests_total") {
 		t.Errorf("/metrics with the token = %d, want 200 with Herald's metrics", st)
+	}
+}
+
+// TestMetrics_ABusyDefaultAddressOnlyWarns: the default metrics address may be another
+// program's (Prometheus uses 9090), so the command that runs Herald with no setup still
+// starts, without the metrics listener; an address the operator chose must be free.
+func TestMetrics_ABusyDefaultAddressOnlyWarns(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+
+	m := startHeraldWith(t, app.Limits{}, nil, func(m *Main) { m.Config.MetricsAddr, m.Config.MetricsAddrSet = busy.Addr().String(), false })
+	if got := m.MetricsURL(); got != "" {
+		t.Errorf("metrics listener on a busy default address = %q, want none", got)
+	}
+	if res, err := http.Get(m.URL() + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("Herald with a busy default metrics address: healthz %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+
+	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": busy.Addr().String(), "HERALD_DATA_DIR": t.TempDir()}
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	err = chosen.Run(context.Background())
+	chosen.Close()
+	if err == nil || !strings.Contains(err.Error(), "HERALD_METRICS_ADDR") {
+		t.Errorf("Run with a busy chosen metrics address = %v, want an error naming HERALD_METRICS_ADDR", err)
 	}
 }

@@ -25,6 +25,7 @@ type Config struct {
 	DatabaseURL     string                 // DATABASE_URL; empty: start the embedded cluster
 	Addr            string                 // HERALD_ADDR
 	MetricsAddr     string                 // HERALD_METRICS_ADDR: /metrics's own listener; "" when off
+	MetricsAddrSet  bool                   // HERALD_METRICS_ADDR was given (a busy default port only warns)
 	MetricsToken    string                 // HERALD_METRICS_TOKEN: also serve /metrics on Addr to this bearer token
 	BaseURL         *url.URL               // HERALD_BASE_URL
 	DataDir         string                 // HERALD_DATA_DIR
@@ -85,6 +86,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
 	}
+	c.MetricsAddrSet = getenv("HERALD_METRICS_ADDR") != ""
 	switch m := or("HERALD_METRICS_ADDR", "127.0.0.1:9090"); m {
 	case "off":
 	default:

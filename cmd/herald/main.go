@@ -257,10 +257,18 @@ func (m *Main) Run(ctx context.Context) error {
 		return d, err
 	})
 	if m.Config.MetricsAddr != "" {
-		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+		m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr)
+		switch {
+		case err == nil:
+			m.metricsSrv = serveMetrics(m.metricsLn, met)
+		case m.Config.MetricsAddrSet:
 			return fmt.Errorf("listen on %s (HERALD_METRICS_ADDR): %w", m.Config.MetricsAddr, err)
+		default:
+			// The default port may be another program's (Prometheus itself uses 9090):
+			// Herald still starts, without its metrics listener, and says how to choose.
+			m.metricsLn = nil
+			m.Log.Warn("metrics are not served: the default address is taken; set HERALD_METRICS_ADDR to a free host:port, or off", "addr", m.Config.MetricsAddr, "err", err)
 		}
-		m.metricsSrv = serveMetrics(m.metricsLn, met)
 	}
 	jobs, startJobs, err := m.queue.Dashboard(jobsPrefix, m.Log)
 	if err != nil {
