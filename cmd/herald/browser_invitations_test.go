@@ -19,12 +19,7 @@ func TestBrowser_InvitationPages(t *testing.T) {
 	ctx := chrome(t, 1440, 900, 90*time.Second)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := stepper(t, ctx)
 	shots := func(name string, wait chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		step("desktop "+name, chromedp.EmulateViewport(1440, 900), wait)

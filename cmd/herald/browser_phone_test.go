@@ -115,20 +115,8 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return out
-	}
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
 	clean := func(where string) {
 		t.Helper()
 		for _, p := range console.take() {

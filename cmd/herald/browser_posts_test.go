@@ -26,20 +26,8 @@ func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return out
-	}
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
 	// setContent replaces the post's text as typing would, firing the input event app.js listens to.
 	setContent := func(js string) {
 		t.Helper()
@@ -194,12 +182,7 @@ func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
 	ctx := chrome(t, 1440, 900, 150*time.Second)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := stepper(t, ctx)
 	// within waits up to 30 s, so a page that does not update fails with a reason.
 	within := func(what string, wait chromedp.Action[chromedp.Void]) bool {
 		t.Helper()
@@ -211,14 +194,7 @@ func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
 		}
 		return true
 	}
-	eval := func(js string) string {
-		t.Helper()
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return out
-	}
+	eval := evaluator(t, ctx)
 	step("sign in",
 		chromedp.Navigate(m.URL()+"/login"),
 		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
@@ -297,20 +273,8 @@ func TestBrowser_ComposeWaitsForWritingAndEnterSchedules(t *testing.T) {
 
 	ctx := chrome(t, 1440, 900, 120*time.Second)
 	type css = chromedp.CSS
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return out
-	}
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
 	// enterTime types a time into the date field and presses Enter there.
 	enterTime := func(at time.Time, wait chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -30,12 +30,7 @@ func TestBrowser_ChangePasswordAndSignInToFinishConnecting(t *testing.T) {
 	}{{"desktop", 1440, 900}, {"phone", 390, 844}} {
 		t.Run(size.name, func(t *testing.T) {
 			ctx := chrome(t, size.w, size.h, 60*time.Second)
-			step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				if err := chromedp.Do(ctx, steps...); err != nil {
-					t.Fatalf("%s: %v", what, err)
-				}
-			}
+			step := stepper(t, ctx)
 			password := "correct horse battery"
 			if size.name == "phone" {
 				password = "a fresh long secret"

@@ -21,20 +21,8 @@ func TestBrowser_SuspendedCompanyKeepsWhatWasTyped(t *testing.T) {
 	m := startHerald(t, app.Limits{})
 	ctx := chrome(t, 1440, 900, 90*time.Second)
 	type css = chromedp.CSS
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return out
-	}
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
 	c := newClient(t, m)
 	owner := register(t, c, "sam")
 	connectSandboxAPI(t, c.with(owner.token, owner.companyID), "sambakery")

@@ -29,12 +29,7 @@ func TestBrowser_RegisterLoginSwitchInvite(t *testing.T) {
 	email := strings.ToLower(uniqueEmail("vera"))
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := stepper(t, ctx)
 	step("register",
 		chromedp.Navigate(m.URL()+"/register"),
 		chromedp.SendKeys(css("#name"), "Vera"),
@@ -143,12 +138,7 @@ func TestBrowser_OperatorTenantsAndJobDashboard(t *testing.T) {
 	ctx := chrome(t, 1280, 900, 60*time.Second)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := stepper(t, ctx)
 	step("sign in",
 		chromedp.Navigate(m.URL()+"/login"),
 		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
@@ -164,4 +154,28 @@ func TestBrowser_OperatorTenantsAndJobDashboard(t *testing.T) {
 		chromedp.Click(css("#nav-jobs")),
 		chromedp.WaitVisible(xpath(`//div[@id="root"]//*[contains(., "cleanup_expired") or contains(., "Queues")]`)))
 	screenshot(t, ctx, "jobs.png")
+}
+
+// stepper returns step, which runs actions in the browser of ctx and ends the test with
+// what when one fails.
+func stepper(t *testing.T, ctx context.Context) func(what string, steps ...chromedp.Action[chromedp.Void]) {
+	return func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
+// evaluator returns eval, which runs a JavaScript expression in the browser of ctx and
+// returns its string value, ending the test when it fails.
+func evaluator(t *testing.T, ctx context.Context) func(js string) string {
+	return func(js string) string {
+		t.Helper()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return out
+	}
 }

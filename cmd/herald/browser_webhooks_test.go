@@ -37,12 +37,7 @@ func TestBrowser_WebhookEndpointTestEventAndAuditLog(t *testing.T) {
 	m := startHeraldWith(t, app.Limits{}, map[string]string{"HERALD_WEBHOOK_ALLOW_PRIVATE": "true"})
 	ctx := chrome(t, 1280, 1000, 60*time.Second)
 	type css = chromedp.CSS
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := stepper(t, ctx)
 	text := func(sel string) string {
 		t.Helper()
 		out, err := chromedp.Run(ctx, chromedp.Text(css(sel)))

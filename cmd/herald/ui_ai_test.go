@@ -285,20 +285,8 @@ func TestBrowser_SuggestFillsTheCompose(t *testing.T) {
 	ctx := chrome(t, 1280, 1000, 90*time.Second)
 
 	type css = chromedp.CSS
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return out
-	}
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
 	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 
 	step("register",
