@@ -67,20 +67,27 @@ func (s *Posts) Create(ctx context.Context, actor domain.Actor, in domain.PostIn
 		return domain.Post{}, err
 	}
 	var p domain.Post
-	err := s.store.InTx(ctx, func(tx ports.Tx) error {
-		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
-		if err != nil {
-			return err
-		}
-		if p, err = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now()); err != nil {
-			return err
-		}
-		if err := tx.Posts().Create(ctx, &p); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, "post.created", p)
+	err := s.store.InTx(ctx, func(tx ports.Tx) (err error) {
+		p, err = s.createTx(ctx, tx, actor, in)
+		return err
 	})
 	return p, err
+}
+
+// createTx stores, in tx, a draft written by the actor, with its audit entry.
+func (s *Posts) createTx(ctx context.Context, tx ports.Tx, actor domain.Actor, in domain.PostInput) (domain.Post, error) {
+	accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	p, err := domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now())
+	if err != nil {
+		return domain.Post{}, err
+	}
+	if err := tx.Posts().Create(ctx, &p); err != nil {
+		return domain.Post{}, err
+	}
+	return p, s.audit(ctx, tx, actor, "post.created", p)
 }
 
 // CreateScheduled stores a post written by the actor and schedules it for at (zero: now)
@@ -113,20 +120,11 @@ func (s *Posts) CreateScheduled(ctx context.Context, actor domain.Actor, in doma
 	}
 	var p domain.Post
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {
-		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		draft, err := s.createTx(ctx, tx, actor, in)
 		if err != nil {
 			return err
 		}
-		if p, err = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, s.now()); err != nil {
-			return err
-		}
-		if err := tx.Posts().Create(ctx, &p); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor, "post.created", p); err != nil {
-			return err
-		}
-		p, err = s.changeTx(ctx, tx, actor, p.ID, 0, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
+		p, err = s.changeTx(ctx, tx, actor, draft.ID, 0, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
 			return true, p.Schedule(at, s.now())
 		})
 		return err
