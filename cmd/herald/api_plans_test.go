@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,27 +16,7 @@ import (
 // sends the browser (such as /accounts?connected=1).
 func sandboxCallback(t *testing.T, c *client, handle string) string {
 	t.Helper()
-	st, _, body := c.do("POST", "/api/v1/accounts/connect/sandbox", nil)
-	if st != http.StatusOK {
-		t.Fatalf("connect = %d %v", st, body)
-	}
-	authorize := body["authorize_url"].(string)
-	res, err := c.http.Get(authorize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := csrfInput.FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("consent page = %d\n%s", res.StatusCode, page)
-	}
-	res, err = c.http.PostForm(authorize, url.Values{"decision": {"allow"}, "handle": {handle}, "_csrf": {string(m[1])}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	return c.get(res.Header.Get("Location")).Header.Get("Location")
+	return c.get(sandboxConsent(t, c, nil, handle, "allow")).Header.Get("Location")
 }
 
 // wantLimit checks an answer is the plan-limit problem (403) saying says.
