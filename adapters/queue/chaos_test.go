@@ -345,24 +345,7 @@ func TestRescue_JobsOfAStoppedProcessResumeWithinSeconds(t *testing.T) {
 	// that no longer exists. The platform got the first post before the kill.
 	running := func(content, owner string, platformGotIt bool) app.TargetJob {
 		t.Helper()
-		_, j := h.claim(content)
-		err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
-			p, err := tx.Posts().Lock(h.ctx, j.Company, j.Post)
-			if err != nil {
-				return err
-			}
-			tg, _ := p.Target(j.Account)
-			if err := tg.StartAttempt(); err != nil {
-				return err
-			}
-			return tx.Posts().SaveTarget(h.ctx, j.Company, j.Post, *tg)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if platformGotIt {
-			h.fake.record(ref(j))
-		}
+		j := h.crashed(t, content, platformGotIt)
 		if _, err := h.db.SQL().ExecContext(h.ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
 			attempted_by = ARRAY[$2::text] WHERE kind = 'publish_target' AND args->>'post_id' = $1`, string(j.Post), owner); err != nil {
 			t.Fatal(err)

@@ -400,3 +400,29 @@ func jobCount(h *harness, kind, postID string) int {
 }
 
 var errNetwork = errors.New("read tcp: connection reset by peer")
+
+// crashed claims a post for content and leaves it as a worker that died after recording
+// its attempt would: the attempt open, and the platform holding the post when
+// platformGotIt.
+func (h *harness) crashed(t *testing.T, content string, platformGotIt bool) app.TargetJob {
+	t.Helper()
+	_, j := h.claim(content)
+	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
+		p, err := tx.Posts().Lock(h.ctx, j.Company, j.Post)
+		if err != nil {
+			return err
+		}
+		tg, _ := p.Target(j.Account)
+		if err := tg.StartAttempt(); err != nil {
+			return err
+		}
+		return tx.Posts().SaveTarget(h.ctx, j.Company, j.Post, *tg)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if platformGotIt {
+		h.fake.record(ref(j))
+	}
+	return j
+}

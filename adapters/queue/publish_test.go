@@ -347,25 +347,7 @@ func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
 
 	// The worker died after recording its attempt: the open attempt is all that is left.
 	crash := func(t *testing.T, content string, platformGotIt bool) app.TargetJob {
-		_, j := h.claim(content)
-		err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
-			p, err := tx.Posts().Lock(h.ctx, j.Company, j.Post)
-			if err != nil {
-				return err
-			}
-			tg, _ := p.Target(j.Account)
-			if err := tg.StartAttempt(); err != nil {
-				return err
-			}
-			return tx.Posts().SaveTarget(h.ctx, j.Company, j.Post, *tg)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if platformGotIt {
-			h.fake.record(ref(j))
-		}
-		return j
+		return h.crashed(t, content, platformGotIt)
 	}
 
 	t.Run("crash after the platform published", func(t *testing.T) {
