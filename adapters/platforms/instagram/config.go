@@ -3,21 +3,24 @@
 package instagram
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/adapters/platforms/platformenv"
 )
 
-// Production endpoints. The Graph API version is part of each path.
+// Production endpoints. The Graph API version is part of each path; the Login dialog and
+// the token endpoint default to the configured version's.
 // https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
 // https://developers.facebook.com/documentation/facebook-login/guides/access-tokens/get-long-lived
 const (
 	DefaultAPIVersion = "v25.0" // "Latest Graph API Version: v25.0" (get-long-lived page)
 	DefaultAPIURL     = "https://graph.facebook.com"
-	DefaultAuthURL    = "https://www.facebook.com/" + DefaultAPIVersion + "/dialog/oauth"
-	DefaultTokenURL   = "https://graph.facebook.com/" + DefaultAPIVersion + "/oauth/access_token"
 )
 
 // Config is what the adapter needs to reach Facebook Login and the Graph API.
@@ -29,6 +32,12 @@ type Config struct {
 	AuthURL, TokenURL, APIURL string
 	// APIVersion is the Graph API version put in front of every API path ("v25.0").
 	APIVersion string
+	// NoPKCE turns the PKCE challenge off, for an app whose login refuses it (Meta marks
+	// PKCE for manually built flows as "still in testing").
+	NoPKCE bool
+	// MediaAllowPrivate lets media sit on loopback and private addresses (tests, a local
+	// media server); otherwise such addresses are refused before Meta is asked to fetch them.
+	MediaAllowPrivate bool
 	// HTTPClient makes every request; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
@@ -46,24 +55,43 @@ const (
 )
 
 // ParseConfig reads HERALD_INSTAGRAM_CLIENT_ID and HERALD_INSTAGRAM_CLIENT_SECRET (ok is
-// false when both are unset; one without the other is an error) and the optional
-// overrides HERALD_INSTAGRAM_API_URL, HERALD_INSTAGRAM_AUTH_URL and
-// HERALD_INSTAGRAM_TOKEN_URL (absolute http(s) URLs; defaults: the production endpoints).
+// false when both are unset; one without the other is an error), the Graph API version
+// shared with Facebook, HERALD_FACEBOOK_API_VERSION ("v25.0"), HERALD_INSTAGRAM_NO_PKCE,
+// HERALD_MEDIA_ALLOW_PRIVATE, and the optional overrides HERALD_INSTAGRAM_API_URL,
+// HERALD_INSTAGRAM_AUTH_URL and HERALD_INSTAGRAM_TOKEN_URL (absolute http(s) URLs;
+// defaults: the production endpoints of that version). Every bad value is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	id, secret, ok, err := platformenv.App(getenv, "INSTAGRAM")
 	if !ok {
 		return Config{}, false, err
 	}
-	cfg := Config{
-		ClientID: id, ClientSecret: secret,
-		AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL,
-		APIVersion: DefaultAPIVersion,
+	var errs []error
+	cfg := Config{ClientID: id, ClientSecret: secret, APIVersion: DefaultAPIVersion, MediaAllowPrivate: platformenv.MediaAllowPrivate(getenv)}
+	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_API_VERSION")); v != "" {
+		if !versionPattern.MatchString(v) {
+			errs = append(errs, fmt.Errorf("HERALD_FACEBOOK_API_VERSION: %q is not a Graph API version such as %s", v, DefaultAPIVersion))
+		} else {
+			cfg.APIVersion = v
+		}
+	}
+	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_NO_PKCE")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HERALD_INSTAGRAM_NO_PKCE: %q is not true or false", v))
+		}
+		cfg.NoPKCE = b
 	}
 	if err := platformenv.URLs(getenv, "INSTAGRAM", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return Config{}, false, err
 	}
-	return cfg, true, nil
+	return cfg.withDefaults(), true, nil
 }
+
+// versionPattern is a Graph API version: https://developers.facebook.com/docs/graph-api/guides/versioning
+var versionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 
 // withDefaults fills the zero fields of cfg.
 func (cfg Config) withDefaults() Config {

@@ -1,8 +1,10 @@
 package instagram
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,30 +26,34 @@ type fakeGraph struct {
 
 	mu        sync.Mutex
 	codes     map[string]fakeCode   // authorization code -> what it was issued for
-	tokens    map[string]fakeToken  // user access token -> its state
-	pages     []fakePage            // the Pages the person chose
+	tokens    map[string]*fakeToken // access token -> its state
+	pages     []fakePage            // every person's Pages; user "" is the default person
 	quota     map[string]int        // ig user id -> quota_usage
 	container map[string]*fakeCont  // container id -> container
 	media     map[string]*fakeMedia // media id -> published media
 	order     []string              // media ids, oldest first
 	calls     []string              // "METHOD /path" of every API call, in order
 	inject    map[string][]fakeFail // "METHOD /path" -> failures to play, in order
+	lose      map[string]int        // "METHOD /path" -> answers to drop after doing the work
 	nextID    int
 	fewViews  bool // insights answer (#10) Not enough viewers
 }
 
 type fakeCode struct {
-	redirect, challenge string
+	redirect, challenge, user string
 }
 
+// fakeToken is a user token (short- or long-lived) or a Page token of one person.
 type fakeToken struct {
-	long    bool
-	expires time.Time
-	revoked bool
+	kind       string    // "short", "long" or "page"
+	user, page string    // whose, and for a Page token which Page
+	expires    time.Time // zero: never (a Page token from a long-lived user token)
+	dataAccess time.Time // the person's data access expiration
+	revoked    bool
 }
 
 type fakePage struct {
-	id, name, igID, igName string
+	user, id, name, igID, igName string
 }
 
 type fakeCont struct {
@@ -64,6 +70,7 @@ type fakeMedia struct {
 	id, owner, caption, permalink string
 	at                            time.Time
 	likes, comments               int64
+	insights                      map[string]int64
 }
 
 type fakeFail struct {
@@ -82,8 +89,8 @@ const (
 func newFakeGraph(t *testing.T) *fakeGraph {
 	f := &fakeGraph{
 		t: t, version: "v25.0",
-		codes: map[string]fakeCode{}, tokens: map[string]fakeToken{}, quota: map[string]int{},
-		container: map[string]*fakeCont{}, media: map[string]*fakeMedia{}, inject: map[string][]fakeFail{},
+		codes: map[string]fakeCode{}, tokens: map[string]*fakeToken{}, quota: map[string]int{},
+		container: map[string]*fakeCont{}, media: map[string]*fakeMedia{}, inject: map[string][]fakeFail{}, lose: map[string]int{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -104,16 +111,33 @@ func (f *fakeGraph) adapter(now time.Time) *Adapter {
 	})
 }
 
-// userToken issues a valid long-lived user token.
+// userToken issues a valid long-lived user token of the default person.
 func (f *fakeGraph) userToken(now time.Time) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	tok := f.id("EAAlong")
-	f.tokens[tok] = fakeToken{long: true, expires: now.Add(60 * 24 * time.Hour)}
+	f.tokens[tok] = &fakeToken{kind: "long", expires: now.Add(60 * 24 * time.Hour), dataAccess: time.Now().Add(90 * 24 * time.Hour)}
 	return tok
 }
 
-// issueCode plays the consent dialog: a code for redirect with the S256 challenge.
+// pageToken issues the default person's Page token for the Page linked to ig, as /me/accounts
+// gives it for a long-lived user token: no expiry.
+func (f *fakeGraph) pageToken(ig string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.pages {
+		if p.igID == ig {
+			tok := f.id("EAApage")
+			f.tokens[tok] = &fakeToken{kind: "page", user: p.user, page: p.id, dataAccess: time.Now().Add(90 * 24 * time.Hour)}
+			return tok
+		}
+	}
+	f.t.Fatalf("fake: no Page linked to %s", ig)
+	return ""
+}
+
+// issueCode plays the consent dialog for the default person: a code for redirect with the
+// S256 challenge.
 func (f *fakeGraph) issueCode(redirect, challenge string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -127,6 +151,13 @@ func (f *fakeGraph) failNext(method, path string, fails ...fakeFail) {
 	defer f.mu.Unlock()
 	key := method + " " + path
 	f.inject[key] = append(f.inject[key], fails...)
+}
+
+// loseNext makes the next call to method path do its work and drop its answer.
+func (f *fakeGraph) loseNext(method, path string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lose[method+" "+path]++
 }
 
 func (f *fakeGraph) called() []string {
@@ -155,6 +186,25 @@ func graphErr(w http.ResponseWriter, status, code, subcode int, msg string) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// dropAnswer breaks the connection without an answer, as a network failure after the
+// request reached the platform.
+func dropAnswer(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("fake: cannot hijack the connection")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+func proof(token string) string {
+	mac := hmac.New(sha256.New, []byte(fakeAppSecret))
+	mac.Write([]byte(token))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
@@ -188,33 +238,45 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.token(w, r)
 		return
 	}
-	// Every API call carries a valid user access token, else code 190.
-	// https://developers.facebook.com/docs/graph-api/guides/error-handling ("190 Access token has expired")
 	if r.URL.Query().Get("access_token") != "" && r.Method == http.MethodPost {
 		graphErr(w, 400, 100, 0, "Herald keeps POST tokens out of URLs") // our own rule, checked here
 		return
 	}
-	tok, ok := f.tokens[r.Form.Get("access_token")]
+	// The app requires the app secret: every call carries appsecret_proof, the HMAC-SHA256
+	// of its access token keyed by the app secret, else "Invalid appsecret_proof".
+	// https://developers.facebook.com/docs/graph-api/securing-requests
+	token := r.Form.Get("access_token")
+	if r.Form.Get("appsecret_proof") != proof(token) {
+		graphErr(w, 400, 100, 0, "Invalid appsecret_proof provided in the API argument")
+		return
+	}
+	if path == "debug_token" && r.Method == http.MethodGet {
+		f.debugToken(w, r)
+		return
+	}
+	// Every API call carries a valid access token, else code 190.
+	// https://developers.facebook.com/docs/graph-api/guides/error-handling ("190 Access token has expired")
+	tok, ok := f.tokens[token]
 	if !ok || tok.revoked {
 		graphErr(w, 400, 190, 0, "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !tok.expires.After(time.Now()) {
+	if !tok.expires.IsZero() && !tok.expires.After(time.Now()) || !tok.dataAccess.After(time.Now()) {
 		graphErr(w, 400, 190, 463, "Error validating access token: Session has expired")
 		return
 	}
 	parts := strings.Split(path, "/")
 	switch {
 	case path == "me/accounts" && r.Method == http.MethodGet:
-		f.accounts(w, r)
+		f.accounts(w, r, tok)
 	case len(parts) == 2 && parts[1] == "content_publishing_limit" && r.Method == http.MethodGet:
-		f.publishingLimit(w, r, parts[0])
+		f.publishingLimit(w, r, tok, parts[0])
 	case len(parts) == 2 && parts[1] == "media" && r.Method == http.MethodPost:
-		f.createContainer(w, r, parts[0])
+		f.createContainer(w, r, tok, parts[0])
 	case len(parts) == 2 && parts[1] == "media" && r.Method == http.MethodGet:
-		f.listMedia(w, r, parts[0])
+		f.listMedia(w, r, tok, parts[0])
 	case len(parts) == 2 && parts[1] == "media_publish" && r.Method == http.MethodPost:
-		f.mediaPublish(w, r, parts[0])
+		f.mediaPublish(w, r, tok, parts[0], key)
 	case len(parts) == 2 && parts[1] == "insights" && r.Method == http.MethodGet:
 		f.insights(w, r, parts[0])
 	case len(parts) == 1 && r.Method == http.MethodGet:
@@ -224,14 +286,15 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// token plays GET oauth/access_token: the code grant
+// token plays oauth/access_token: the code grant, which the manual flow shows as a GET and
+// x/oauth2 sends as a form POST, both accepted
 // (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow,
-// PKCE verifier: https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token)
-// and fb_exchange_token
+// PKCE verifier: https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token),
+// and fb_exchange_token, a GET taking a short-lived user token
 // (https://developers.facebook.com/documentation/facebook-login/guides/access-tokens/get-long-lived).
 func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if r.Method != http.MethodGet {
+	q := r.Form
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		graphErr(w, 400, 100, 33, "Unsupported request")
 		return
 	}
@@ -241,12 +304,12 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.Get("grant_type") == "fb_exchange_token" {
 		old, ok := f.tokens[q.Get("fb_exchange_token")]
-		if !ok || old.revoked || !old.expires.After(time.Now()) {
+		if !ok || old.revoked || old.kind != "short" || !old.expires.After(time.Now()) {
 			graphErr(w, 400, 190, 460, "Error validating access token: The session has been invalidated")
 			return
 		}
 		tok := f.id("EAAlong")
-		f.tokens[tok] = fakeToken{long: true, expires: time.Now().Add(5183944 * time.Second)}
+		f.tokens[tok] = &fakeToken{kind: "long", user: old.user, expires: time.Now().Add(5183944 * time.Second), dataAccess: old.dataAccess}
 		writeJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 5183944})
 		return
 	}
@@ -268,43 +331,96 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	tok := f.id("EAAshort")
-	f.tokens[tok] = fakeToken{expires: time.Now().Add(2 * time.Hour)}
+	// A login renews the person's data access for 90 days: https://developers.facebook.com/docs/facebook-login/auth-vs-data
+	f.tokens[tok] = &fakeToken{kind: "short", user: code.user, expires: time.Now().Add(2 * time.Hour), dataAccess: time.Now().Add(90 * 24 * time.Hour)}
+	for _, t := range f.tokens {
+		if t.user == code.user {
+			t.dataAccess = f.tokens[tok].dataAccess
+		}
+	}
 	writeJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 5183})
 }
 
-// accounts plays GET /me/accounts with instagram_business_account, two Pages a page,
-// paginated with paging.cursors.after and paging.next (https://developers.facebook.com/docs/graph-api/results/).
-func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if !strings.Contains(q.Get("fields"), "instagram_business_account{id,username}") {
-		graphErr(w, 400, 100, 0, "fields must ask for instagram_business_account")
+// debugToken plays GET /debug_token?input_token=...: the caller is the app (its app access
+// token "{app-id}|{app-secret}"); an unknown or revoked input token answers is_valid false
+// with its error, a valid one its type, expires_at (0: never) and data_access_expires_at.
+// https://developers.facebook.com/docs/graph-api/reference/debug_token
+func (f *fakeGraph) debugToken(w http.ResponseWriter, r *http.Request) {
+	if r.Form.Get("access_token") != fakeAppID+"|"+fakeAppSecret {
+		graphErr(w, 400, 190, 0, "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !f.tokens[q.Get("access_token")].long {
-		graphErr(w, 400, 100, 0, "the fake expects the long-lived token here")
+	in, ok := f.tokens[r.Form.Get("input_token")]
+	if !ok || in.revoked {
+		writeJSON(w, map[string]any{"data": map[string]any{"is_valid": false, "scopes": []string{},
+			"error": map[string]any{"code": 190, "message": "Invalid OAuth access token.", "subcode": 460}}})
 		return
+	}
+	typ := "USER"
+	if in.kind == "page" {
+		typ = "PAGE"
+	}
+	var expires int64
+	if !in.expires.IsZero() {
+		expires = in.expires.Unix()
+	}
+	valid := (in.expires.IsZero() || in.expires.After(time.Now())) && in.dataAccess.After(time.Now())
+	writeJSON(w, map[string]any{"data": map[string]any{
+		"app_id": fakeAppID, "type": typ, "application": "Herald", "is_valid": valid,
+		"expires_at": expires, "data_access_expires_at": in.dataAccess.Unix(), "issued_at": time.Now().Unix(),
+		"scopes": []string{"instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"},
+	}})
+}
+
+// accounts plays GET /me/accounts with access_token and instagram_business_account, two
+// Pages a page, paginated with paging.cursors.after and paging.next
+// (https://developers.facebook.com/docs/graph-api/results/). Each Page comes with its Page
+// access token; one read with a long-lived user token does not expire
+// (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
+	q := r.URL.Query()
+	if !strings.Contains(q.Get("fields"), "instagram_business_account{id,username}") || !strings.Contains(q.Get("fields"), "access_token") {
+		graphErr(w, 400, 100, 0, "fields must ask for access_token and instagram_business_account")
+		return
+	}
+	if tok.kind != "long" {
+		graphErr(w, 400, 100, 0, "the fake expects the long-lived user token here")
+		return
+	}
+	var mine []fakePage
+	for _, p := range f.pages {
+		if p.user == tok.user {
+			mine = append(mine, p)
+		}
 	}
 	start, _ := strconv.Atoi(q.Get("after"))
-	end := min(start+2, len(f.pages))
+	end := min(start+2, len(mine))
 	var data []map[string]any
-	for _, p := range f.pages[start:end] {
-		page := map[string]any{"id": p.id, "name": p.name, "access_token": "page-token-" + p.id}
+	for _, p := range mine[start:end] {
+		pt := f.id("EAApage")
+		f.tokens[pt] = &fakeToken{kind: "page", user: tok.user, page: p.id, dataAccess: tok.dataAccess}
+		page := map[string]any{"id": p.id, "name": p.name, "access_token": pt}
 		if p.igID != "" {
 			page["instagram_business_account"] = map[string]any{"id": p.igID, "username": p.igName}
 		}
 		data = append(data, page)
 	}
 	out := map[string]any{"data": data}
-	if end < len(f.pages) {
-		next := url.Values{"fields": {q.Get("fields")}, "access_token": {q.Get("access_token")}, "limit": {"2"}, "after": {strconv.Itoa(end)}}
+	if end < len(mine) {
+		next := url.Values{"fields": {q.Get("fields")}, "access_token": {q.Get("access_token")}, "appsecret_proof": {q.Get("appsecret_proof")}, "limit": {"2"}, "after": {strconv.Itoa(end)}}
 		out["paging"] = map[string]any{"cursors": map[string]any{"after": strconv.Itoa(end)}, "next": f.srv.URL + "/" + f.version + "/me/accounts?" + next.Encode()}
 	}
 	writeJSON(w, out)
 }
 
-func (f *fakeGraph) owns(ig string) bool {
+// owns reports whether tok may act for the Instagram account ig: a user token of a person
+// whose Page is linked to it, or that Page's token. "The app user whose token is used in
+// the request must be able to perform MANAGE or CREATE_CONTENT tasks on the Page connected
+// to the targeted Instagram account"
+// (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish).
+func (f *fakeGraph) owns(tok *fakeToken, ig string) bool {
 	for _, p := range f.pages {
-		if p.igID == ig {
+		if p.igID == ig && p.user == tok.user && (tok.kind != "page" || tok.page == p.id) {
 			return true
 		}
 	}
@@ -313,8 +429,8 @@ func (f *fakeGraph) owns(ig string) bool {
 
 // publishingLimit plays GET /{ig-user-id}/content_publishing_limit
 // (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit.md).
-func (f *fakeGraph) publishingLimit(w http.ResponseWriter, r *http.Request, ig string) {
-	if !f.owns(ig) {
+func (f *fakeGraph) publishingLimit(w http.ResponseWriter, r *http.Request, tok *fakeToken, ig string) {
+	if !f.owns(tok, ig) {
 		graphErr(w, 400, 100, 33, "Object with ID '"+ig+"' does not exist")
 		return
 	}
@@ -330,8 +446,8 @@ func (f *fakeGraph) publishingLimit(w http.ResponseWriter, r *http.Request, ig s
 // image_url; media_type=REELS + video_url; carousel items with is_carousel_item=true (videos
 // media_type=VIDEO); media_type=CAROUSEL with up to 10 FINISHED children. A media URL with
 // "slow" stays IN_PROGRESS for 3 reads, "stuck" forever, "broken" ends in ERROR (2207026).
-func (f *fakeGraph) createContainer(w http.ResponseWriter, r *http.Request, ig string) {
-	if !f.owns(ig) {
+func (f *fakeGraph) createContainer(w http.ResponseWriter, r *http.Request, tok *fakeToken, ig string) {
+	if !f.owns(tok, ig) {
 		graphErr(w, 400, 100, 33, "Object with ID '"+ig+"' does not exist")
 		return
 	}
@@ -442,7 +558,11 @@ func (f *fakeGraph) node(w http.ResponseWriter, r *http.Request, id string) {
 // (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish.md):
 // only a FINISHED, unpublished container of that user that is not a carousel item;
 // otherwise 9007/2207027 "not ready" (error-codes page).
-func (f *fakeGraph) mediaPublish(w http.ResponseWriter, r *http.Request, ig string) {
+func (f *fakeGraph) mediaPublish(w http.ResponseWriter, r *http.Request, tok *fakeToken, ig, key string) {
+	if !f.owns(tok, ig) {
+		graphErr(w, 400, 10, 0, "Application does not have permission for this action")
+		return
+	}
 	c, ok := f.container[r.PostForm.Get("creation_id")]
 	if !ok || c.owner != ig || c.carouselItem || c.published || c.pollsLeft != 0 || c.final != "FINISHED" {
 		graphErr(w, 400, 9007, 2207027, "The media is not ready for publishing, please wait for a moment")
@@ -455,15 +575,21 @@ func (f *fakeGraph) mediaPublish(w http.ResponseWriter, r *http.Request, ig stri
 	c.published = true
 	f.quota[ig]++
 	id := f.id("1789")
-	f.media[id] = &fakeMedia{id: id, owner: ig, caption: c.caption, permalink: "https://www.instagram.com/p/" + id + "/", at: time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC), likes: 12, comments: 3}
+	f.media[id] = &fakeMedia{id: id, owner: ig, caption: c.caption, permalink: "https://www.instagram.com/p/" + id + "/", at: time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC), likes: 12, comments: 3,
+		insights: map[string]int64{"reach": 40, "views": 55, "shares": 2, "saved": 5, "likes": 12, "comments": 3, "total_interactions": 22}}
 	f.order = append(f.order, id)
+	if f.lose[key] > 0 {
+		f.lose[key]--
+		dropAnswer(w)
+		return
+	}
 	writeJSON(w, map[string]any{"id": id})
 }
 
 // listMedia plays GET /{ig-user-id}/media, newest first
 // (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media).
-func (f *fakeGraph) listMedia(w http.ResponseWriter, r *http.Request, ig string) {
-	if !f.owns(ig) {
+func (f *fakeGraph) listMedia(w http.ResponseWriter, r *http.Request, tok *fakeToken, ig string) {
+	if !f.owns(tok, ig) {
 		graphErr(w, 400, 100, 33, "Object with ID '"+ig+"' does not exist")
 		return
 	}
@@ -482,7 +608,8 @@ func (f *fakeGraph) listMedia(w http.ResponseWriter, r *http.Request, ig string)
 // (v22.0; all versions from 2025-04-21), and (#10) when too few people saw the media.
 // https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media/insights
 func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id string) {
-	if _, ok := f.media[id]; !ok {
+	m, ok := f.media[id]
+	if !ok {
 		graphErr(w, 400, 100, 33, "Object with ID '"+id+"' does not exist")
 		return
 	}
@@ -490,7 +617,7 @@ func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id string) 
 		graphErr(w, 400, 10, 0, "(#10) Not enough viewers for the media to show insights")
 		return
 	}
-	values := map[string]int64{"reach": 40, "views": 55, "shares": 2, "saved": 5, "likes": 12, "comments": 3, "total_interactions": 22}
+	values := m.insights
 	var data []map[string]any
 	for _, name := range strings.Split(r.URL.Query().Get("metric"), ",") {
 		v, ok := values[name]

@@ -2,6 +2,9 @@ package instagram
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,25 +45,46 @@ func (a *Adapter) get(ctx context.Context, path string, params url.Values, token
 	if params == nil {
 		params = url.Values{}
 	}
-	params.Set("access_token", token)
-	return a.do(ctx, http.MethodGet, a.apiURL(path)+"?"+params.Encode(), nil, out)
+	return a.do(ctx, http.MethodGet, a.apiURL(path)+"?"+params.Encode(), nil, token, out)
 }
 
 // post calls POST path with params form-encoded in the body (with the access token, so it
 // never shows in a URL), and decodes the JSON answer into out.
 func (a *Adapter) post(ctx context.Context, path string, params url.Values, token string, out any) error {
-	params.Set("access_token", token)
-	return a.do(ctx, http.MethodPost, a.apiURL(path), params, out)
+	return a.do(ctx, http.MethodPost, a.apiURL(path), params, token, out)
 }
 
 func (a *Adapter) apiURL(path string) string {
 	return a.cfg.APIURL + "/" + a.cfg.APIVersion + "/" + strings.TrimLeft(path, "/")
 }
 
-// do sends one request and decodes a 2xx JSON answer into out, or returns the classified
-// Graph error. A network failure is returned unclassified, without the URL (it may carry
-// a token).
-func (a *Adapter) do(ctx context.Context, method, rawURL string, form url.Values, out any) error {
+// appSecretProof is the HMAC-SHA256 of the access token keyed by the app secret, in hex,
+// sent with every call so an app that requires it ("Require App Secret") accepts them.
+// https://developers.facebook.com/docs/graph-api/securing-requests
+func appSecretProof(secret, token string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// do sends one request, with token and its appsecret_proof when token is set (in the
+// query of a GET, in the form of a POST), and decodes a 2xx JSON answer into out, or
+// returns the classified Graph error. A network failure is returned unclassified, without
+// the URL (it may carry a token).
+func (a *Adapter) do(ctx context.Context, method, rawURL string, form url.Values, token string, out any) error {
+	if token != "" {
+		proof := appSecretProof(a.cfg.ClientSecret, token)
+		if form != nil {
+			form.Set("access_token", token)
+			form.Set("appsecret_proof", proof)
+		} else {
+			sep := "?"
+			if strings.Contains(rawURL, "?") {
+				sep = "&"
+			}
+			rawURL += sep + url.Values{"access_token": {token}, "appsecret_proof": {proof}}.Encode()
+		}
+	}
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())

@@ -45,6 +45,19 @@ func TestParseConfig(t *testing.T) {
 			t.Errorf("defaults = %+v", cfg)
 		}
 	})
+	t.Run("VersionIsFacebooksAndDecidesTheLoginEndpoints", func(t *testing.T) {
+		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
+			"HERALD_FACEBOOK_API_VERSION": "v26.0", "HERALD_INSTAGRAM_NO_PKCE": "true", "HERALD_MEDIA_ALLOW_PRIVATE": "on"}))
+		if err != nil || cfg.APIVersion != "v26.0" || cfg.AuthURL != "https://www.facebook.com/v26.0/dialog/oauth" ||
+			cfg.TokenURL != "https://graph.facebook.com/v26.0/oauth/access_token" || !cfg.NoPKCE || !cfg.MediaAllowPrivate {
+			t.Errorf("ParseConfig(v26.0, no PKCE, private media) = %+v, %v", cfg, err)
+		}
+		_, _, err = ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
+			"HERALD_FACEBOOK_API_VERSION": "26", "HERALD_INSTAGRAM_NO_PKCE": "maybe"}))
+		if err == nil || !strings.Contains(err.Error(), "HERALD_FACEBOOK_API_VERSION") || !strings.Contains(err.Error(), "HERALD_INSTAGRAM_NO_PKCE") {
+			t.Errorf("ParseConfig(bad version and PKCE switch) err = %v, want both named", err)
+		}
+	})
 	t.Run("OverridesAreValidated", func(t *testing.T) {
 		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
 			"HERALD_INSTAGRAM_API_URL": "http://localhost:9/", "HERALD_INSTAGRAM_AUTH_URL": "http://localhost:9/v25.0/dialog/oauth"}))
@@ -75,7 +88,7 @@ func TestAuthCodeURL_AsksForPublishingAndInsightsWithS256(t *testing.T) {
 		t.Errorf("query = %v", q)
 	}
 	for _, s := range []string{"instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"} {
-		if !slices.Contains(strings.Split(q.Get("scope"), ","), s) {
+		if !slices.Contains(strings.Fields(q.Get("scope")), s) {
 			t.Errorf("scope %q lacks %s", q.Get("scope"), s)
 		}
 	}
@@ -111,18 +124,18 @@ func TestExchange_OneIdentityPerLinkedInstagramAccount(t *testing.T) {
 	var got []string
 	for _, id := range ids {
 		got = append(got, id.ExternalID+"="+id.DisplayName)
-		if !strings.HasPrefix(id.Credentials.AccessToken, "EAAlong") {
-			t.Errorf("identity %s has token %q, want the long-lived user token", id.ExternalID, id.Credentials.AccessToken)
+		if !strings.HasPrefix(id.Credentials.AccessToken, "EAApage") {
+			t.Errorf("identity %s has token %q, want its Page's token", id.ExternalID, id.Credentials.AccessToken)
 		}
-		if want := now.Add(5183944 * time.Second); !id.Credentials.Expiry.Equal(want) {
-			t.Errorf("Expiry = %v, want %v", id.Credentials.Expiry, want)
+		if want := now.Add(DataAccessLife); !id.Credentials.Expiry.Equal(want) {
+			t.Errorf("Expiry = %v, want the data access expiration %v", id.Credentials.Expiry, want)
 		}
 	}
 	if want := []string{"1784001=acme.shop", "1784003=acme.labs"}; !slices.Equal(got, want) {
 		t.Errorf("identities = %v, want %v (across two pages of /me/accounts)", got, want)
 	}
 	calls := f.called()
-	if want := []string{"GET /oauth/access_token", "GET /oauth/access_token", "GET /me/accounts", "GET /me/accounts"}; !slices.Equal(calls, want) {
+	if want := []string{"POST /oauth/access_token", "GET /oauth/access_token", "GET /me/accounts", "GET /me/accounts"}; !slices.Equal(calls, want) {
 		t.Errorf("calls = %v, want %v", calls, want)
 	}
 }
@@ -134,23 +147,26 @@ func TestExchange_Refusals(t *testing.T) {
 	a := f.adapter(now)
 	ctx := context.Background()
 
-	t.Run("UsedCodeIsUnauthenticated", func(t *testing.T) {
-		_, err := a.Exchange(ctx, "AQunknown", "", fakeRedirect)
-		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
-			t.Errorf("CodeOf = %q, want unauthenticated; err = %v", got, err)
+	t.Run("UsedCodeIsInvalid", func(t *testing.T) {
+		_, err := a.Exchange(ctx, "AQunknown", "verifier-verifier-verifier-verifier-verifier", fakeRedirect)
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Errorf("CodeOf = %q, want invalid; err = %v", got, err)
 		}
 	})
-	t.Run("WrongVerifierIsUnauthenticated", func(t *testing.T) {
+	t.Run("WrongVerifierIsInvalid", func(t *testing.T) {
 		q, _ := url.Parse(a.AuthCodeURL("st", "right-verifier-right-verifier-right-verifier", fakeRedirect))
 		code := f.issueCode(fakeRedirect, q.Query().Get("code_challenge"))
 		_, err := a.Exchange(ctx, code, "wrong-verifier-wrong-verifier-wrong-verifier", fakeRedirect)
-		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
-			t.Errorf("CodeOf = %q, want unauthenticated; err = %v", got, err)
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Errorf("CodeOf = %q, want invalid; err = %v", got, err)
+		}
+		if strings.Contains(err.Error(), fakeAppSecret) {
+			t.Errorf("error %q carries the app secret", err)
 		}
 	})
 	t.Run("NoLinkedAccountIsInvalid", func(t *testing.T) {
 		code := f.issueCode(fakeRedirect, "")
-		_, err := a.Exchange(ctx, code, "", fakeRedirect)
+		_, err := a.Exchange(ctx, code, "verifier-verifier-verifier-verifier-verifier", fakeRedirect)
 		if got := domain.CodeOf(err); got != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "Instagram") {
 			t.Errorf("CodeOf = %q (%q), want invalid; err = %v", got, domain.MessageOf(err), err)
 		}
@@ -159,36 +175,77 @@ func TestExchange_Refusals(t *testing.T) {
 
 func TestRefresh(t *testing.T) {
 	t.Parallel()
-	f := newFakeGraph(t)
-	a := f.adapter(now)
 	ctx := context.Background()
 
-	t.Run("ExchangesForANewLongLivedToken", func(t *testing.T) {
-		old := domain.Credentials{AccessToken: f.userToken(time.Now()), Expiry: now.Add(24 * time.Hour)}
+	t.Run("PageTokenWithDataAccessAheadAsStoredIsNotRenewable", func(t *testing.T) {
+		t.Parallel()
+		f, a, ids := connect(t)
+		stored := ids[0].Credentials
+		stored.Expiry = time.Now().Add(DataAccessLife + time.Hour) // as Exchange stored it, at least as late as Meta's
+		_, err := a.Refresh(ctx, stored)
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
+			t.Fatalf("Refresh = %v (%q), want unauthenticated: only a login renews data access", err, got)
+		}
+		if msg := domain.MessageOf(err); !strings.Contains(msg, "90 days") || !strings.Contains(msg, "Reconnect") {
+			t.Errorf("message %q does not say why and what to do", msg)
+		}
+		if calls := f.called(); calls[len(calls)-1] != "GET /debug_token" {
+			t.Errorf("last call %q, want GET /debug_token", calls[len(calls)-1])
+		}
+	})
+	t.Run("DataAccessExtendedByALaterLoginMovesTheExpiry", func(t *testing.T) {
+		t.Parallel()
+		f, a, ids := connect(t)
+		// Stored 80 days ago: the person has logged in since (connect just did).
+		old := ids[0].Credentials
+		old.Expiry = time.Now().Add(10 * 24 * time.Hour)
 		got, err := a.Refresh(ctx, old)
 		if err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
-		if got.AccessToken == "" || got.AccessToken == old.AccessToken || !got.Expiry.Equal(now.Add(5183944*time.Second)) || got.RefreshToken != "" {
-			t.Errorf("Refresh = %+v", got)
+		if got.AccessToken != old.AccessToken || got.RefreshToken != "" || got.Expiry.Before(time.Now().Add(89*24*time.Hour)) {
+			t.Errorf("Refresh = %+v, want the same Page token with data access about 90 days ahead", got)
 		}
+		_ = f
 	})
 	t.Run("RevokedTokenIsUnauthenticated", func(t *testing.T) {
-		_, err := a.Refresh(ctx, domain.Credentials{AccessToken: "EAArevoked", Expiry: now.Add(time.Hour)})
+		t.Parallel()
+		f := newFakeGraph(t)
+		_, err := f.adapter(now).Refresh(ctx, domain.Credentials{AccessToken: "EAArevoked", Expiry: now.Add(time.Hour)})
 		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
 			t.Errorf("CodeOf = %q, want unauthenticated; err = %v", got, err)
 		}
-		if strings.Contains(err.Error(), "EAArevoked") {
-			t.Errorf("error %q carries the token", err)
+		if strings.Contains(err.Error(), "EAArevoked") || strings.Contains(err.Error(), fakeAppSecret) {
+			t.Errorf("error %q carries a secret", err)
 		}
 	})
-	t.Run("ExpiredTokenIsUnauthenticatedWithoutACall", func(t *testing.T) {
-		before := len(f.called())
-		_, err := a.Refresh(ctx, domain.Credentials{AccessToken: "EAAold", Expiry: now.Add(-time.Minute)})
-		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated || len(f.called()) != before {
-			t.Errorf("CodeOf = %q, calls %d -> %d; want unauthenticated and no call", got, before, len(f.called()))
+	t.Run("RefusedAppCredentialsAreTheOperatorsNotTheAccounts", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeGraph(t)
+		a := f.adapter(now)
+		a.cfg.ClientSecret = "wrong"
+		_, err := a.Refresh(ctx, domain.Credentials{AccessToken: f.pageTokenFor(t), Expiry: now.Add(time.Hour)})
+		if got := domain.CodeOf(err); got != domain.CodeUnavailable || strings.Contains(err.Error(), "wrong") {
+			t.Errorf("Refresh with a wrong app secret = %v (%q), want unavailable without the secret", err, got)
 		}
 	})
+	t.Run("EmptyTokenIsUnauthenticatedWithoutACall", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeGraph(t)
+		_, err := f.adapter(now).Refresh(ctx, domain.Credentials{})
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated || len(f.called()) != 0 {
+			t.Errorf("CodeOf = %q, calls %v; want unauthenticated and no call", got, f.called())
+		}
+	})
+}
+
+// pageTokenFor links a Page to an Instagram account of the default person and returns its token.
+func (f *fakeGraph) pageTokenFor(t *testing.T) string {
+	t.Helper()
+	f.mu.Lock()
+	f.pages = append(f.pages, fakePage{id: "p9", name: "Acme", igID: "1784009", igName: "acme"})
+	f.mu.Unlock()
+	return f.pageToken("1784009")
 }
 
 // publishSetup is a fake with one linked account and its token.
@@ -196,7 +253,7 @@ func publishSetup(t *testing.T) (*fakeGraph, *Adapter, domain.Credentials, domai
 	t.Helper()
 	f := newFakeGraph(t)
 	f.pages = []fakePage{{id: "p1", name: "Acme", igID: "1784001", igName: "acme"}}
-	return f, f.adapter(now), domain.Credentials{AccessToken: f.userToken(time.Now()), Expiry: now.Add(time.Hour)},
+	return f, f.adapter(now), domain.Credentials{AccessToken: f.pageToken("1784001"), Expiry: now.Add(time.Hour)},
 		domain.Account{Platform: domain.Instagram, ExternalID: "1784001"}
 }
 
@@ -448,18 +505,57 @@ func TestPublish_PermalinkFailureKeepsThePublishedPost(t *testing.T) {
 	}
 }
 
-// TestPublish_MediaPublishWithoutAClearAnswerIsNotRetriedBlindly: a 5xx from media_publish
-// may come after Instagram published, so it must reach Herald unclassified (reconcile with
-// Lookup first), while a 4xx refusal keeps its class.
-func TestPublish_MediaPublishWithoutAClearAnswerIsNotRetriedBlindly(t *testing.T) {
+// TestPublish_MediaPublishWithoutAClearAnswerMayHaveBeenPublished: a 5xx from media_publish,
+// or a connection broken after the request was sent, may come after Instagram published, so
+// the error says so (domain.ErrMaybePublished: look with Lookup before sending again), while a
+// 4xx refusal keeps its class and promises nothing was published.
+func TestPublish_MediaPublishWithoutAClearAnswerMayHaveBeenPublished(t *testing.T) {
+	t.Parallel()
+	image := []string{"https://cdn.example/a.jpg"}
+	for _, tc := range []struct {
+		name  string
+		setup func(f *fakeGraph)
+		maybe bool
+		media int
+	}{
+		{"ServerError", func(f *fakeGraph) { f.failNext("POST", "/1784001/media_publish", fakeFail{status: 500, code: 2}) }, true, 0},
+		{"LostAnswer", func(f *fakeGraph) { f.loseNext("POST", "/1784001/media_publish") }, true, 1},
+		{"Refusal", func(f *fakeGraph) {
+			f.failNext("POST", "/1784001/media_publish", fakeFail{status: 400, code: 9007, subcode: 2207027})
+		}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, a, c, acct := publishSetup(t)
+			tc.setup(f)
+			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: image})
+			if err == nil || errors.Is(err, domain.ErrMaybePublished) != tc.maybe {
+				t.Fatalf("Publish = %v (code %q), want maybe published %v", err, domain.CodeOf(err), tc.maybe)
+			}
+			if strings.Contains(err.Error(), c.AccessToken) || strings.Contains(domain.MessageOf(err), "injected") {
+				t.Errorf("error leaks the token or the platform's text: %v", err)
+			}
+			if len(f.media) != tc.media {
+				t.Errorf("the fake holds %d media, want %d", len(f.media), tc.media)
+			}
+		})
+	}
+}
+
+func TestPublish_PrivateMediaIsRefusedUnlessAllowed(t *testing.T) {
 	t.Parallel()
 	f, a, c, acct := publishSetup(t)
-	f.failNext("POST", "/1784001/media_publish", fakeFail{status: 500, code: 2})
-	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
-	if err == nil || domain.CodeOf(err) != domain.CodeInternal || !strings.Contains(err.Error(), "media_publish did not answer clearly") {
-		t.Fatalf("Publish after a 5xx from media_publish = %v (code %q), want unclassified", err, domain.CodeOf(err))
+	for _, m := range []string{"http://127.0.0.1:8080/a.jpg", "http://localhost/a.jpg", "http://10.1.2.3/a.jpg", "http://[::1]/a.mp4"} {
+		_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{m}})
+		if got := domain.CodeOf(err); got != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "private address") {
+			t.Errorf("Publish(%s) = %v (%q), want invalid naming the private address", m, err, got)
+		}
 	}
-	if strings.Contains(err.Error(), c.AccessToken) {
-		t.Errorf("error leaks the token: %v", err)
+	if calls := f.called(); len(calls) != 0 {
+		t.Errorf("calls %v, want none before the media is refused", calls)
+	}
+	a.cfg.MediaAllowPrivate = true
+	if _, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"http://127.0.0.1:8080/a.jpg"}}); err != nil {
+		t.Errorf("Publish(private media, allowed) = %v", err)
 	}
 }

@@ -2,27 +2,43 @@ package instagram
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/heraldhq/herald/adapters/platforms/platformauth"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
 
 // Adapter connects Instagram professional accounts and publishes to them.
 type Adapter struct {
-	cfg Config
+	cfg  Config
+	auth *platformauth.Client
 }
 
 var _ ports.Platform = (*Adapter)(nil)
 
 // New returns an adapter for cfg; zero fields take their defaults.
-func New(cfg Config) *Adapter { return &Adapter{cfg: cfg.withDefaults()} }
+func New(cfg Config) *Adapter {
+	cfg = cfg.withDefaults()
+	return &Adapter{cfg: cfg, auth: &platformauth.Client{
+		Platform: domain.Instagram,
+		Config: oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: Scopes,
+			// The token endpoint takes client_id and client_secret as parameters
+			// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
+			Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		},
+		// Facebook Login takes an S256 code challenge and checks the verifier at the token
+		// endpoint: https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token
+		PKCE: !cfg.NoPKCE,
+		HTTP: cfg.HTTPClient,
+	}}
+}
 
 // Platform names the network.
 func (a *Adapter) Platform() domain.Platform { return domain.Instagram }
@@ -33,33 +49,17 @@ func (a *Adapter) Platform() domain.Platform { return domain.Instagram }
 // https://developers.facebook.com/documentation/instagram-platform/insights.md
 var Scopes = []string{"instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"}
 
-// defaultTokenLife is used when the token endpoint does not say (long-lived user tokens
-// "generally last about 60 days").
-const defaultTokenLife = 60 * 24 * time.Hour
+// DataAccessLife is how long Meta lets an app read and publish for a person after that
+// person last went through its login: "The expiration period for data access is 90 days,
+// based on when the user was last active"; after it, the person must log in again.
+// https://developers.facebook.com/docs/facebook-login/auth-vs-data
+const DataAccessLife = 90 * 24 * time.Hour
 
-// AuthCodeURL returns the Facebook Login dialog's address.
+// AuthCodeURL returns the Facebook Login dialog's address (client_id, redirect_uri, state,
+// response_type=code, scope; with PKCE the S256 challenge of verifier).
 // https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
-// (client_id, redirect_uri, state, response_type=code, scope comma-separated); PKCE
-// code_challenge/code_challenge_method=S256 per
-// https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token
 func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
-	q := url.Values{
-		"client_id":     {a.cfg.ClientID},
-		"redirect_uri":  {redirectURL},
-		"state":         {state},
-		"response_type": {"code"},
-		"scope":         {strings.Join(Scopes, ",")},
-	}
-	if verifier != "" {
-		sum := sha256.Sum256([]byte(verifier))
-		q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
-		q.Set("code_challenge_method", "S256")
-	}
-	sep := "?"
-	if strings.Contains(a.cfg.AuthURL, "?") {
-		sep = "&"
-	}
-	return a.cfg.AuthURL + sep + q.Encode()
+	return a.auth.AuthCodeURL(state, verifier, redirectURL)
 }
 
 // tokenAnswer is oauth/access_token's answer: {"access_token","token_type","expires_in"}.
@@ -67,28 +67,6 @@ type tokenAnswer struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
-}
-
-// token calls the token endpoint with params (GET, as the docs show) and returns the token.
-func (a *Adapter) token(ctx context.Context, params url.Values) (tokenAnswer, error) {
-	params.Set("client_id", a.cfg.ClientID)
-	params.Set("client_secret", a.cfg.ClientSecret)
-	var t tokenAnswer
-	if err := a.do(ctx, http.MethodGet, a.cfg.TokenURL+"?"+params.Encode(), nil, &t); err != nil {
-		return tokenAnswer{}, err
-	}
-	if t.AccessToken == "" {
-		return tokenAnswer{}, domain.Errorf(domain.CodeUnavailable, "Instagram: the sign-in answer carried no token; please try again.")
-	}
-	return t, nil
-}
-
-func (a *Adapter) credentials(t tokenAnswer) domain.Credentials {
-	life := defaultTokenLife
-	if t.ExpiresIn > 0 {
-		life = time.Duration(t.ExpiresIn) * time.Second
-	}
-	return domain.Credentials{AccessToken: t.AccessToken, Expiry: a.cfg.Now().Add(life), Scopes: Scopes}
 }
 
 // refused turns a token endpoint refusal (a used, expired or wrong code or token: Graph
@@ -101,37 +79,47 @@ func refused(err error, msg string) error {
 	return err
 }
 
-// Exchange trades the code for a short-lived user token, that for a long-lived one, and
-// lists the Pages the person chose with their linked Instagram professional accounts: one
-// identity per Instagram account. Each carries the long-lived Facebook user token, which
-// is what the Content Publishing API takes with Facebook Login ("Facebook User access
-// token", https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-container.md).
+// Exchange trades the code for a short-lived user token (x/oauth2, with the PKCE
+// verifier), that for a long-lived one, and lists the Pages the person chose with their
+// linked Instagram professional accounts: one identity per Instagram account.
+//
+// Each identity carries its Page's access token, which Instagram's API with Facebook
+// Login takes as well as the user's ("Access token type: Facebook User or Page",
+// https://developers.facebook.com/docs/instagram-platform/overview). A Page token read
+// with a long-lived user token has no expiry
+// (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived),
+// so what ends the connection is Meta's data access expiration, 90 days after this login
+// (DataAccessLife): that is the credentials' Expiry, which Herald counts down and warns
+// the company about. Without a Page token the long-lived user token is kept instead.
 func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
-	// https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
-	// (GET oauth/access_token with client_id, redirect_uri, client_secret, code)
-	params := url.Values{"redirect_uri": {redirectURL}, "code": {code}}
-	if verifier != "" {
-		params.Set("code_verifier", verifier) // oidc-token page: PKCE verifier at the token endpoint
-	}
-	short, err := a.token(ctx, params)
+	short, err := a.auth.Exchange(ctx, code, verifier, redirectURL)
 	if err != nil {
-		return nil, refused(err, "Instagram: Facebook refused the sign-in; please connect again.")
+		return nil, err
 	}
+	now := a.cfg.Now()
+	dataAccess := now.Add(DataAccessLife)
 	long, err := a.exchangeLongLived(ctx, short.AccessToken)
 	if err != nil {
 		return nil, refused(err, "Instagram: Facebook refused the sign-in; please connect again.")
 	}
-	creds := a.credentials(long)
+	userCreds := domain.Credentials{AccessToken: long.AccessToken, Expiry: now.Add(defaultTokenLife), Scopes: Scopes}
+	if long.ExpiresIn > 0 {
+		userCreds.Expiry = now.Add(time.Duration(long.ExpiresIn) * time.Second)
+	}
+	if userCreds.Expiry.After(dataAccess) {
+		userCreds.Expiry = dataAccess
+	}
 
-	// GET /me/accounts (the Pages the person chose, pages_show_list) with the Page field
-	// instagram_business_account expanded: "GET /<PAGE_ID>?fields=instagram_business_account
-	// returns the IG User connected to the Facebook Page",
-	// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/page.md
-	// (the /me/accounts edge itself is from PLATFORMS.md; its reference page is not in the stored docs).
+	// GET /me/accounts: the Pages the person chose (pages_show_list), each with its Page
+	// access_token and instagram_business_account expanded ("GET /<PAGE_ID>?fields=
+	// instagram_business_account returns the IG User connected to the Facebook Page",
+	// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/page.md;
+	// /me/accounts and its access_token: https://developers.facebook.com/docs/pages/getting-started).
 	type page struct {
-		ID      string `json:"id"`
-		Name    string `json:"name"`
-		Account *struct {
+		ID          string `json:"id"`
+		Name        string `json:"name"`
+		AccessToken string `json:"access_token"`
+		Account     *struct {
 			ID       string `json:"id"`
 			Username string `json:"username"`
 		} `json:"instagram_business_account"`
@@ -139,9 +127,8 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	var ids []domain.Identity
 	seen := map[string]bool{}
 	next := a.apiURL("me/accounts") + "?" + url.Values{
-		"fields":       {"id,name,instagram_business_account{id,username}"},
-		"limit":        {"100"},
-		"access_token": {creds.AccessToken},
+		"fields": {"id,name,access_token,instagram_business_account{id,username}"},
+		"limit":  {"100"},
 	}.Encode()
 	for pages := 0; next != "" && pages < 20; pages++ {
 		var answer struct {
@@ -150,7 +137,7 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 				Next string `json:"next"`
 			} `json:"paging"`
 		}
-		if err := a.do(ctx, http.MethodGet, next, nil, &answer); err != nil {
+		if err := a.do(ctx, http.MethodGet, next, nil, userCreds.AccessToken, &answer); err != nil {
 			return nil, err
 		}
 		for _, p := range answer.Data {
@@ -162,10 +149,14 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 			if name == "" {
 				name = p.Name
 			}
+			creds := userCreds
+			if p.AccessToken != "" {
+				creds = domain.Credentials{AccessToken: p.AccessToken, Expiry: dataAccess, Scopes: Scopes}
+			}
 			ids = append(ids, domain.Identity{ExternalID: p.Account.ID, DisplayName: name, Credentials: creds})
 		}
 		next = ""
-		// Graph pagination: follow paging.next, only on the API's own host (it carries the token).
+		// Graph pagination: follow paging.next, only on the API's own host (the token goes with it).
 		// https://developers.facebook.com/docs/graph-api/results/
 		if answer.Paging.Next != "" && a.sameHost(answer.Paging.Next) {
 			next = answer.Paging.Next
@@ -177,35 +168,106 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	return ids, nil
 }
 
+// defaultTokenLife is used when the token endpoint does not say (long-lived user tokens
+// "generally last about 60 days").
+const defaultTokenLife = 60 * 24 * time.Hour
+
 func (a *Adapter) sameHost(raw string) bool {
 	u, err := url.Parse(raw)
 	base, err2 := url.Parse(a.cfg.APIURL)
 	return err == nil && err2 == nil && u.Scheme == base.Scheme && u.Host == base.Host
 }
 
-// exchangeLongLived swaps a user token for a long-lived one (about 60 days).
+// exchangeLongLived swaps the short-lived user token from the login for a long-lived one
+// (about 60 days), as the documentation shows it: GET oauth/access_token with
+// grant_type=fb_exchange_token, client_id, client_secret and fb_exchange_token.
 // https://developers.facebook.com/documentation/facebook-login/guides/access-tokens/get-long-lived
-// (GET oauth/access_token?grant_type=fb_exchange_token&client_id&client_secret&fb_exchange_token)
-func (a *Adapter) exchangeLongLived(ctx context.Context, token string) (tokenAnswer, error) {
-	return a.token(ctx, url.Values{"grant_type": {"fb_exchange_token"}, "fb_exchange_token": {token}})
+func (a *Adapter) exchangeLongLived(ctx context.Context, short string) (tokenAnswer, error) {
+	params := url.Values{
+		"grant_type": {"fb_exchange_token"}, "fb_exchange_token": {short},
+		"client_id": {a.cfg.ClientID}, "client_secret": {a.cfg.ClientSecret},
+	}
+	var t tokenAnswer
+	if err := a.do(ctx, http.MethodGet, a.cfg.TokenURL+"?"+params.Encode(), nil, "", &t); err != nil {
+		return tokenAnswer{}, err
+	}
+	if t.AccessToken == "" {
+		return tokenAnswer{}, domain.Errorf(domain.CodeUnavailable, "Instagram: the sign-in answer carried no token; please try again.")
+	}
+	return t, nil
 }
 
-// Refresh exchanges the long-lived user token again for a fresh one, before it expires
-// (an expired token cannot be exchanged: the person must reconnect). Facebook gives no
-// refresh token.
+// debugToken is the data of GET /debug_token: whether the token is valid, when it expires
+// (0: never) and when the app's access to the person's data expires.
+// https://developers.facebook.com/docs/graph-api/reference/debug_token
+type debugToken struct {
+	AppID      string `json:"app_id"`
+	Type       string `json:"type"`
+	IsValid    bool   `json:"is_valid"`
+	ExpiresAt  int64  `json:"expires_at"`
+	DataAccess int64  `json:"data_access_expires_at"`
+	Error      *struct {
+		Code    int `json:"code"`
+		Subcode int `json:"subcode"`
+	} `json:"error"`
+}
+
+// Refresh renews the way Meta allows. Facebook gives no refresh token, and the long-lived
+// exchange is documented for short-lived tokens only; a Page token does not expire, and
+// the data access behind it lasts 90 days from the person's last login
+// (https://developers.facebook.com/docs/facebook-login/auth-vs-data), which only that
+// person can renew by going through the login again. So Refresh asks Meta where the
+// token stands (GET /debug_token with the app's access token): when the data access was
+// extended meanwhile (the person connected through Herald again), it returns the
+// credentials with the new Expiry; otherwise it answers CodeUnauthenticated with the date
+// access ends, and Herald keeps using the token until then while it warns the company.
 func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Credentials, error) {
-	if c.AccessToken == "" || (!c.Expiry.IsZero() && !c.Expiry.After(a.cfg.Now())) {
-		return domain.Credentials{}, domain.Errorf(domain.CodeUnauthenticated, "Instagram: the connection expired; please reconnect the account.")
+	if c.AccessToken == "" {
+		return domain.Credentials{}, domain.Errorf(domain.CodeUnauthenticated, "Instagram: Herald holds no access to this account; please reconnect it.")
 	}
-	t, err := a.exchangeLongLived(ctx, c.AccessToken)
+	var answer struct {
+		Data debugToken `json:"data"`
+	}
+	// The app access token is "{app-id}|{app-secret}":
+	// https://developers.facebook.com/docs/facebook-login/guides/access-tokens#apptokens
+	appToken := a.cfg.ClientID + "|" + a.cfg.ClientSecret
+	err := a.get(ctx, "debug_token", url.Values{"input_token": {c.AccessToken}}, appToken, &answer)
 	if err != nil {
-		return domain.Credentials{}, refused(err, "Instagram: the connection expired or was revoked; please reconnect the account.")
+		switch domain.CodeOf(err) {
+		case domain.CodeUnauthenticated, domain.CodeForbidden, domain.CodeInvalid:
+			// A refusal of the call itself is about the app's own token (the input token's
+			// state comes in the answer): the operator's app credentials, not the account.
+			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnavailable,
+				Message: "Instagram refused Herald's app credentials; the operator must check the Meta app id and secret.", Err: err}
+		}
+		return domain.Credentials{}, err
 	}
-	fresh := a.credentials(t)
-	if len(c.Scopes) > 0 {
-		fresh.Scopes = c.Scopes
+	d := answer.Data
+	if !d.IsValid || (d.AppID != "" && d.AppID != a.cfg.ClientID) {
+		cause := errorf("debug_token: the token is not valid (type %q)", d.Type)
+		if d.Error != nil {
+			cause = errorf("debug_token: the token is not valid (type %q, code %d, subcode %d)", d.Type, d.Error.Code, d.Error.Subcode)
+		}
+		return domain.Credentials{}, &domain.Error{Code: domain.CodeUnauthenticated,
+			Message: "Instagram: Meta no longer accepts Herald's access to this account; please reconnect it.", Err: cause}
 	}
-	return fresh, nil
+	var expiry time.Time
+	for _, at := range []int64{d.ExpiresAt, d.DataAccess} {
+		if at <= 0 {
+			continue
+		}
+		if t := time.Unix(at, 0).UTC(); expiry.IsZero() || t.Before(expiry) {
+			expiry = t
+		}
+	}
+	if expiry.IsZero() || (!c.Expiry.IsZero() && expiry.After(c.Expiry)) {
+		fresh := c
+		fresh.Expiry = expiry
+		return fresh, nil
+	}
+	return domain.Credentials{}, &domain.Error{Code: domain.CodeUnauthenticated,
+		Message: fmt.Sprintf("Instagram: Meta lets Herald reach this account for 90 days after the person who connected it last signed in through Herald; that ends on %s. Reconnect the account to renew it.", expiry.Format("2 January 2006")),
+		Err:     errorf("debug_token: access ends at %s and cannot be renewed without a login", expiry.Format(time.RFC3339))}
 }
 
 // errorf is fmt.Errorf with the package's prefix.

@@ -3,7 +3,7 @@ package instagram
 import (
 	"context"
 	"errors"
-	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,7 +31,7 @@ const (
 // waits until Instagram has processed them, publishes, and reads the permalink.
 // https://developers.facebook.com/documentation/instagram-platform/content-publishing.md
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
-	kinds, err := mediaKinds(p.MediaURLs)
+	kinds, err := mediaKinds(p.MediaURLs, a.cfg.MediaAllowPrivate)
 	if err != nil {
 		return ports.Published{}, err
 	}
@@ -78,10 +78,10 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		ID string `json:"id"`
 	}
 	if err := a.post(ctx, ig+"/media_publish", url.Values{"creation_id": {creation}}, c.AccessToken, &published); err != nil {
-		return ports.Published{}, publishAmbiguous(err)
+		return ports.Published{}, publishOutcome(err)
 	}
 	if published.ID == "" {
-		return ports.Published{}, errorf("media_publish answered without a media id")
+		return ports.Published{}, domain.MaybePublished(maybeMessage, errorf("media_publish answered without a media id"))
 	}
 	out := ports.Published{ExternalID: published.ID, At: a.cfg.Now()}
 	// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-media
@@ -99,8 +99,12 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	return out, nil
 }
 
-// mediaKinds checks the media Instagram can take and returns their kinds.
-func mediaKinds(media []string) ([]domain.MediaKind, error) {
+// mediaKinds checks the media Instagram can take and returns their kinds. Meta fetches
+// each file itself from a public server ("We cURL media used in publishing attempts so the
+// media must be hosted on a publicly accessible server",
+// https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/content-publishing),
+// so a loopback or private address is refused unless allowPrivate.
+func mediaKinds(media []string, allowPrivate bool) ([]domain.MediaKind, error) {
 	if len(media) == 0 {
 		return nil, domain.Errorf(domain.CodeInvalid, "Instagram: a post needs an image or a video; Instagram does not publish text alone.")
 	}
@@ -113,12 +117,29 @@ func mediaKinds(media []string) ([]domain.MediaKind, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, domain.Errorf(domain.CodeInvalid, "Instagram: media %d is not a public http(s) address Instagram can fetch.", i+1)
 		}
+		if !allowPrivate && privateHost(u.Hostname()) {
+			return nil, domain.Errorf(domain.CodeInvalid, "Instagram: media %d is on a private address Instagram cannot reach; serve it from a public one.", i+1)
+		}
 		kinds[i] = domain.KindOfMedia(m)
 		if kinds[i] == domain.MediaUnknown {
 			return nil, domain.Errorf(domain.CodeInvalid, "Instagram: media %d is neither an image nor a video Herald recognises.", i+1)
 		}
 	}
 	return kinds, nil
+}
+
+// privateHost reports a host Meta's servers cannot reach: localhost, or an address that is
+// loopback, private, link-local or unspecified. Names are not resolved here (Herald's media
+// check resolves them before a post is scheduled).
+func privateHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()
 }
 
 // itemParams are a container's media parameters: image_url for an image; a video alone is
@@ -336,20 +357,18 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 	return m, nil
 }
 
-// publishAmbiguous keeps media_publish's definite refusals (token, permission, limits,
-// invalid media, a container not ready: nothing was published) and turns the rest (5xx,
-// network)
-// into an unclassified error: Instagram may have published before failing to answer, so
-// Herald must look for the post (Lookup) before sending it again.
-func publishAmbiguous(err error) error {
+const maybeMessage = "Instagram did not say whether the post was published; Herald looks for it before sending it again."
+
+// publishOutcome keeps media_publish's definite refusals, answered by Graph with an error
+// body and a status below 500 (token, permission, limits, invalid media, a container not
+// ready: nothing was published), and turns everything else (a 5xx, a broken connection,
+// an answer lost or unreadable) into domain.MaybePublished: Instagram may have published
+// before failing to answer, so Herald must look for the post (Lookup) before sending it
+// again.
+func publishOutcome(err error) error {
 	var api *apiError
-	definite := errors.As(err, &api) && api.Status < 500 // Instagram read the request and refused it
-	if domain.CodeOf(err) == domain.CodeUnavailable && definite {
+	if errors.As(err, &api) && api.Status < 500 {
 		return err
 	}
-	switch domain.CodeOf(err) {
-	case domain.CodeUnavailable, domain.CodeInternal:
-		return fmt.Errorf("instagram: media_publish did not answer clearly: %v", err)
-	}
-	return err
+	return domain.MaybePublished(maybeMessage, err)
 }
