@@ -49,6 +49,7 @@ func CodeOf(err error) (code, subcode int) {
 const (
 	CodeUnknown           = 1   // API Unknown: possibly a temporary issue
 	CodeService           = 2   // API Service: temporary issue due to downtime
+	CodeMethod            = 3   // API Method: a capability or permissions issue
 	CodeAppRateLimit      = 4   // API Too Many Calls: the app's Platform rate limit
 	CodePermission        = 10  // API Permission Denied
 	CodeUserRateLimit     = 17  // API User Too Many Calls
@@ -100,7 +101,7 @@ const (
 //   - throttling (4, 17, 32, 613, 341, 80001-80014, HTTP 429) and 368: CodeRateLimited, with
 //     the wait the usage headers give (see Wait);
 //   - 506, a duplicate post: CodeConflict;
-//   - 10 and 200-299, permissions: CodeForbidden;
+//   - 3, 10 and 200-299, capabilities and permissions: CodeForbidden;
 //   - 1, 2, is_transient, HTTP 5xx: CodeUnavailable;
 //   - 100 with subcode 33, no such object: CodeNotFound;
 //   - anything else: CodeInvalid.
@@ -136,7 +137,7 @@ func (c *Client) Classify(g *Error, h http.Header, secret string) *domain.Error 
 	case g.Code == CodeDuplicatePost:
 		e.Code = domain.CodeConflict
 		e.Message = name + ": the account just published the same post. Change the text and try again."
-	case g.Code == CodePermission || (g.Code >= 200 && g.Code <= 299):
+	case g.Code == CodePermission || g.Code == CodeMethod || (g.Code >= 200 && g.Code <= 299):
 		e.Code = domain.CodeForbidden
 		e.Message = name + ": Herald lacks a permission for this. Reconnect the account and grant every permission asked."
 	case g.Code == CodeUnknown || g.Code == CodeService || g.IsTransient || g.Status >= 500:
