@@ -1,22 +1,32 @@
 package facebook
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/heraldhq/herald/adapters/platforms/graph"
+	"github.com/heraldhq/herald/adapters/platforms/platformauth"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
 
 // Adapter connects Facebook Pages and publishes to them.
 type Adapter struct {
-	cfg Config
+	cfg   Config
+	graph *graph.Client
+	auth  *platformauth.Client
 }
 
 var _ ports.Platform = (*Adapter)(nil)
@@ -24,47 +34,208 @@ var _ ports.Platform = (*Adapter)(nil)
 // New returns an adapter for cfg; zero fields take the production endpoints, DefaultVersion,
 // DefaultScopes, an HTTP client with a 30 s timeout and time.Now.
 func New(cfg Config) *Adapter {
-	return &Adapter{cfg: cfg.withDefaults()}
+	cfg = cfg.withDefaults()
+	scopes := cfg.Scopes
+	if cfg.ConfigID != "" {
+		// Login for Business: the configuration holds the permissions; the dialog takes no scope.
+		scopes = nil
+	}
+	return &Adapter{
+		cfg: cfg,
+		graph: graph.New(graph.Config{
+			Platform: domain.Facebook, BaseURL: cfg.APIURL, Version: cfg.Version,
+			AppSecret: cfg.ClientSecret, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
+		}),
+		auth: &platformauth.Client{
+			Platform: domain.Facebook,
+			Config: oauth2.Config{
+				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: scopes,
+				// The manual flow sends client_id and client_secret as parameters
+				// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow,
+				// "Exchanging Code for an Access Token").
+				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+			},
+			PKCE: cfg.PKCE,
+			HTTP: tokenClient(cfg),
+		},
+	}
+}
+
+// tokenClient is cfg's HTTP client with tokenTransport in front of its transport.
+func tokenClient(cfg Config) *http.Client {
+	base := cfg.HTTPClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c := *cfg.HTTPClient
+	c.Transport = tokenTransport{base: base, now: cfg.Now}
+	return &c
 }
 
 // Platform returns domain.Facebook.
 func (a *Adapter) Platform() domain.Platform { return domain.Facebook }
 
-// AuthCodeURL returns the login dialog's address
-// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow:
-// client_id, redirect_uri, state, response_type=code, scope), with the S256 PKCE challenge of
-// verifier when there is one
-// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token).
+// AuthCodeURL returns the login dialog's address: client_id, redirect_uri, state,
+// response_type=code and the permissions as scope (comma-separated, as the manual flow
+// documents, https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow),
+// or, with a Login for Business configuration, config_id instead of scope
+// (https://developers.facebook.com/docs/facebook-login/facebook-login-for-business). The S256
+// PKCE challenge of verifier is added only when Config.PKCE is set.
 func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
+	var opts []oauth2.AuthCodeOption
+	if a.cfg.ConfigID != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("config_id", a.cfg.ConfigID))
+	} else {
+		// x/oauth2 joins scopes with spaces; the dialog documents commas.
+		opts = append(opts, oauth2.SetAuthURLParam("scope", joinComma(a.cfg.Scopes)))
+	}
+	return a.auth.AuthCodeURL(state, verifier, redirectURL, opts...)
+}
+
+func joinComma(s []string) string { return strings.Join(s, ",") }
+
+// shortLived is how long a user token may last and still be traded for a long-lived one:
+// short-lived tokens last about an hour or two; long-lived ones about 60 days, and Login for
+// Business system user tokens do not expire
+// (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+const shortLived = 24 * time.Hour
+
+// Exchange trades the dialog's code for a user token through x/oauth2
+// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow),
+// trades a short-lived one for a long-lived user token (grant_type=fb_exchange_token,
+// https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived),
+// checks the permissions granted, and returns one identity per Page the person can publish
+// to, with its Page access token: the Pages of GET /me/accounts
+// (https://developers.facebook.com/docs/pages-api/manage-pages) and, with business_management,
+// those their business portfolios own or manage for clients (GET /me/businesses, then
+// /{business-id}/owned_pages and /client_pages). Page tokens derived from a long-lived user
+// token do not expire, so each Expiry is zero. Pages without the CREATE_CONTENT task are left out.
+func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
+	tok, err := a.exchangeCode(ctx, code, verifier, redirectURL)
+	if err != nil {
+		return nil, err
+	}
+	userToken := tok.AccessToken
+	// expires_in says what kind of token it is (x/oauth2's Expiry is read off the wall clock).
+	if tok.ExpiresIn > 0 && time.Duration(tok.ExpiresIn)*time.Second < shortLived {
+		if userToken, err = a.longLived(ctx, userToken); err != nil {
+			return nil, err
+		}
+	}
+	granted, err := a.granted(ctx, userToken)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(granted, "pages_manage_posts") {
+		return nil, domain.Errorf(domain.CodeForbidden, "Facebook: Herald was not allowed to publish posts on your Pages. Connect again and allow it.")
+	}
+	if !slices.Contains(granted, "pages_show_list") && !slices.Contains(granted, "business_management") {
+		return nil, domain.Errorf(domain.CodeForbidden, "Facebook: Herald was not allowed to see your Pages. Connect again and allow it.")
+	}
+	pages, err := a.pages(ctx, userToken, granted)
+	if err != nil {
+		return nil, err
+	}
+	if len(pages) == 0 {
+		return nil, domain.Errorf(domain.CodeForbidden, "Facebook: this login gave Herald no Page it can publish to. Choose at least one Page you can create content on, and grant every permission.")
+	}
+	ids := make([]domain.Identity, 0, len(pages))
+	for _, p := range pages {
+		ids = append(ids, domain.Identity{
+			ExternalID:  p.ID,
+			DisplayName: p.Name,
+			Credentials: domain.Credentials{AccessToken: p.AccessToken, Scopes: slices.Clone(granted)},
+		})
+	}
+	return ids, nil
+}
+
+// exchangeCode is the code exchange on x/oauth2 (platformauth). A refused code (used,
+// expired, for another redirect) is a sign-in to start again.
+func (a *Adapter) exchangeCode(ctx context.Context, code, verifier, redirectURL string) (*oauth2.Token, error) {
+	return a.auth.Exchange(ctx, code, verifier, redirectURL)
+}
+
+// tokenTransport is the thin layer Meta's token endpoint needs under x/oauth2: Meta answers
+// failures with a Graph error object (https://developers.facebook.com/docs/graph-api/guides/error-handling),
+// which x/oauth2 cannot read, and throttles with codes and usage headers rather than HTTP
+// 429 and Retry-After (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
+// It answers a throttled token request as 429 with Retry-After (the usage headers' wait) and
+// a transient one as 503, so platformauth classifies them as worth retrying, not as a
+// sign-in to start again.
+type tokenTransport struct {
+	base http.RoundTripper
+	now  func() time.Time
+}
+
+func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		return resp, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	var envelope struct {
+		Error *graph.Error `json:"error"`
+	}
+	if json.Unmarshal(raw, &envelope) != nil || envelope.Error == nil {
+		return resp, nil
+	}
+	g := envelope.Error
+	switch {
+	case graph.RateLimitCode(g.Code):
+		resp.StatusCode, resp.Status = http.StatusTooManyRequests, "429 Too Many Requests"
+		resp.Header = resp.Header.Clone()
+		resp.Header.Set("Retry-After", strconv.Itoa(int(graph.Wait(resp.Header, t.now(), graph.DefaultRateLimitWait)/time.Second)))
+	case g.Code == graph.CodeUnknown || g.Code == graph.CodeService || g.IsTransient:
+		resp.StatusCode, resp.Status = http.StatusServiceUnavailable, "503 Service Unavailable"
+	}
+	return resp, nil
+}
+
+// longLived trades a short-lived user token for a long-lived one: GET {TokenURL} with
+// grant_type=fb_exchange_token, client_id, client_secret and fb_exchange_token
+// (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+func (a *Adapter) longLived(ctx context.Context, short string) (string, error) {
 	q := url.Values{}
+	q.Set("grant_type", "fb_exchange_token")
 	q.Set("client_id", a.cfg.ClientID)
-	q.Set("redirect_uri", redirectURL)
-	q.Set("state", state)
-	q.Set("response_type", "code")
-	q.Set("scope", strings.Join(a.cfg.Scopes, ","))
-	if verifier != "" && !a.cfg.NoPKCE {
-		q.Set("code_challenge", s256(verifier))
-		q.Set("code_challenge_method", "S256")
+	q.Set("client_secret", a.cfg.ClientSecret)
+	q.Set("fb_exchange_token", short)
+	var long struct {
+		AccessToken string `json:"access_token"`
 	}
-	sep := "?"
-	if strings.Contains(a.cfg.AuthURL, "?") {
-		sep = "&"
+	if err := a.graph.Call(ctx, http.MethodGet, a.cfg.TokenURL, q, &long); err != nil {
+		return "", loginError(err)
 	}
-	return a.cfg.AuthURL + sep + q.Encode()
+	if long.AccessToken == "" {
+		return "", domain.Errorf(domain.CodeUnavailable, "Facebook did not return a long-lived access token; please try connecting again.")
+	}
+	return long.AccessToken, nil
 }
 
-// s256 is the PKCE S256 challenge of verifier (RFC 7636, section 4.2).
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+// granted returns the permissions the person granted (GET /me/permissions, status granted;
+// "Checking Permissions" in
+// https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
+func (a *Adapter) granted(ctx context.Context, userToken string) ([]string, error) {
+	var out []string
+	err := graph.Each(ctx, a.graph, "me/permissions", userToken, nil, 5, func(p struct {
+		Permission string `json:"permission"`
+		Status     string `json:"status"`
+	}) bool {
+		if p.Status == "granted" {
+			out = append(out, p.Permission)
+		}
+		return true
+	})
+	return out, err
 }
 
-type tokenAnswer struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-}
-
+// pageAnswer is a Page as /me/accounts, owned_pages and client_pages list it.
 type pageAnswer struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name"`
@@ -72,129 +243,85 @@ type pageAnswer struct {
 	Tasks       []string `json:"tasks"`
 }
 
-type pagesAnswer struct {
-	Data   []pageAnswer `json:"data"`
-	Paging struct {
-		Cursors struct {
-			After string `json:"after"`
-		} `json:"cursors"`
-		Next string `json:"next"`
-	} `json:"paging"`
-}
+// maxListPages bounds how many pages of each list are read.
+const maxListPages = 20
 
-// maxPageLists bounds how many pages of /me/accounts are read.
-const maxPageLists = 20
-
-// Exchange trades the dialog's code for a short-lived user token
-// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow),
-// that for a long-lived user token (grant_type=fb_exchange_token,
-// https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived), and
-// lists the Pages the person manages with their Page access tokens (GET /me/accounts,
-// https://developers.facebook.com/docs/pages-api/manage-pages). Page tokens derived from a
-// long-lived user token do not expire, so each Identity's Expiry is zero. Pages on which the
-// person cannot create content are left out.
-func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
-	q := url.Values{}
-	q.Set("client_id", a.cfg.ClientID)
-	q.Set("client_secret", a.cfg.ClientSecret)
-	q.Set("redirect_uri", redirectURL)
-	q.Set("code", code)
-	if verifier != "" && !a.cfg.NoPKCE {
-		q.Set("code_verifier", verifier)
+// pages lists the Pages the person can publish to, each once: /me/accounts first, then the
+// Pages of their business portfolios.
+func (a *Adapter) pages(ctx context.Context, userToken string, granted []string) ([]pageAnswer, error) {
+	var out []pageAnswer
+	seen := map[string]bool{}
+	add := func(p pageAnswer) bool {
+		// Publishing needs the CREATE_CONTENT task
+		// (https://developers.facebook.com/documentation/pages-api/posts.md).
+		if p.ID == "" || seen[p.ID] || (p.Tasks != nil && !slices.Contains(p.Tasks, "CREATE_CONTENT")) {
+			return true
+		}
+		seen[p.ID] = true
+		out = append(out, p)
+		return true
 	}
-	var short tokenAnswer
-	if err := a.do(ctx, "GET", a.cfg.TokenURL, q, &short); err != nil {
-		return nil, loginError(err)
+	fields := url.Values{"fields": {"id,name,access_token,tasks"}, "limit": {"100"}}
+	if slices.Contains(granted, "pages_show_list") {
+		if err := graph.Each(ctx, a.graph, "me/accounts", userToken, fields, maxListPages, add); err != nil {
+			return nil, err
+		}
 	}
-	if short.AccessToken == "" {
-		return nil, domain.Errorf(domain.CodeUnavailable, "Facebook did not return an access token; please try connecting again.")
+	if !slices.Contains(granted, "business_management") {
+		return withTokens(ctx, a, userToken, out)
 	}
-
-	q = url.Values{}
-	q.Set("grant_type", "fb_exchange_token")
-	q.Set("client_id", a.cfg.ClientID)
-	q.Set("client_secret", a.cfg.ClientSecret)
-	q.Set("fb_exchange_token", short.AccessToken)
-	var long tokenAnswer
-	if err := a.do(ctx, "GET", a.cfg.TokenURL, q, &long); err != nil {
-		return nil, loginError(err)
-	}
-	if long.AccessToken == "" {
-		return nil, domain.Errorf(domain.CodeUnavailable, "Facebook did not return a long-lived access token; please try connecting again.")
-	}
-
-	granted, err := a.granted(ctx, long.AccessToken)
+	// The business portfolios the person has a role in
+	// (https://developers.facebook.com/docs/graph-api/reference/user/businesses/), and the
+	// Pages each owns or manages for clients.
+	var businesses []string
+	err := graph.Each(ctx, a.graph, "me/businesses", userToken, url.Values{"fields": {"id,name"}, "limit": {"100"}}, maxListPages, func(b struct {
+		ID string `json:"id"`
+	}) bool {
+		if b.ID != "" {
+			businesses = append(businesses, b.ID)
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, need := range []string{"pages_show_list", "pages_manage_posts"} {
-		if !slices.Contains(granted, need) {
-			return nil, domain.Errorf(domain.CodeForbidden, "Facebook: Herald was not allowed to %s. Connect again and allow it.", needs[need])
-		}
-	}
-
-	var ids []domain.Identity
-	after := ""
-	for range maxPageLists {
-		params := url.Values{}
-		params.Set("fields", "id,name,access_token,tasks")
-		params.Set("limit", "100")
-		if after != "" {
-			params.Set("after", after)
-		}
-		var pages pagesAnswer
-		if err := a.get(ctx, "me/accounts", long.AccessToken, params, &pages); err != nil {
-			return nil, err
-		}
-		for _, p := range pages.Data {
-			if p.AccessToken == "" || p.ID == "" {
+	for _, b := range businesses {
+		for _, edge := range []string{"owned_pages", "client_pages"} {
+			err := graph.Each(ctx, a.graph, b+"/"+edge, userToken, fields, maxListPages, add)
+			if domain.CodeOf(err) == domain.CodeForbidden {
+				// A role in the portfolio that does not reach its Pages: the others still count.
 				continue
 			}
-			// Publishing needs the CREATE_CONTENT task
-			// (https://developers.facebook.com/documentation/pages-api/posts.md).
-			if p.Tasks != nil && !slices.Contains(p.Tasks, "CREATE_CONTENT") {
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return withTokens(ctx, a, userToken, out)
+}
+
+// withTokens reads the Page access token of each Page a list gave without one (GET
+// /{page-id}?fields=access_token with the user token,
+// https://developers.facebook.com/docs/pages-api/manage-pages), and leaves out Pages that
+// give none.
+func withTokens(ctx context.Context, a *Adapter, userToken string, pages []pageAnswer) ([]pageAnswer, error) {
+	out := pages[:0]
+	for _, p := range pages {
+		if p.AccessToken == "" {
+			var tok struct {
+				AccessToken string `json:"access_token"`
+			}
+			err := a.graph.Get(ctx, p.ID, userToken, url.Values{"fields": {"access_token"}}, &tok)
+			if c := domain.CodeOf(err); c == domain.CodeForbidden || c == domain.CodeInvalid || c == domain.CodeNotFound {
 				continue
 			}
-			ids = append(ids, domain.Identity{
-				ExternalID:  p.ID,
-				DisplayName: p.Name,
-				Credentials: domain.Credentials{AccessToken: p.AccessToken, Scopes: slices.Clone(granted)},
-			})
+			if err != nil {
+				return nil, err
+			}
+			p.AccessToken = tok.AccessToken
 		}
-		if pages.Paging.Next == "" || pages.Paging.Cursors.After == "" {
-			break
-		}
-		after = pages.Paging.Cursors.After
-	}
-	if len(ids) == 0 {
-		return nil, domain.Errorf(domain.CodeForbidden, "Facebook: this login gave Herald no Page it can publish to. Choose at least one Page you can create content on, and grant every permission.")
-	}
-	return ids, nil
-}
-
-// needs says what each required permission is for, for a person.
-var needs = map[string]string{
-	"pages_show_list":    "see your Pages",
-	"pages_manage_posts": "publish posts on your Pages",
-}
-
-// granted returns the permissions the person granted (GET /me/permissions, status granted;
-// "Checking Permissions" in
-// https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
-func (a *Adapter) granted(ctx context.Context, userToken string) ([]string, error) {
-	var perms struct {
-		Data []struct {
-			Permission string `json:"permission"`
-			Status     string `json:"status"`
-		} `json:"data"`
-	}
-	if err := a.get(ctx, "me/permissions", userToken, nil, &perms); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, p := range perms.Data {
-		if p.Status == "granted" {
-			out = append(out, p.Permission)
+		if p.AccessToken != "" {
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -217,12 +344,10 @@ func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Cre
 	if c.AccessToken == "" {
 		return domain.Credentials{}, domain.Errorf(domain.CodeUnauthenticated, "Facebook: this Page has no access token. Reconnect the Page.")
 	}
-	params := url.Values{}
-	params.Set("fields", "id")
 	var me struct {
 		ID string `json:"id"`
 	}
-	if err := a.get(ctx, "me", c.AccessToken, params, &me); err != nil {
+	if err := a.graph.Get(ctx, "me", c.AccessToken, url.Values{"fields": {"id"}}, &me); err != nil {
 		var e *domain.Error
 		if errors.As(err, &e) && e.Code == domain.CodeUnauthenticated {
 			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnauthenticated, Message: "Facebook Page tokens cannot be refreshed, and Facebook refused this one. Reconnect the Page.", Err: e}

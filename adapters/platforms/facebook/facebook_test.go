@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/graph"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -57,6 +58,9 @@ func TestParseConfig(t *testing.T) {
 		if cfg.HTTPClient == nil || cfg.HTTPClient.Timeout != 30*time.Second {
 			t.Errorf("HTTPClient = %+v, want a 30 s timeout", cfg.HTTPClient)
 		}
+		if cfg.PKCE || cfg.ConfigID != "" || !slices.Equal(cfg.Scopes, DefaultScopes) {
+			t.Errorf("PKCE %v, ConfigID %q, Scopes %v; want off, none, the defaults", cfg.PKCE, cfg.ConfigID, cfg.Scopes)
+		}
 	})
 
 	t.Run("OverridesAreValidated", func(t *testing.T) {
@@ -65,19 +69,27 @@ func TestParseConfig(t *testing.T) {
 		good := map[string]string{
 			"HERALD_FACEBOOK_API_URL": "http://localhost:9000/", "HERALD_FACEBOOK_AUTH_URL": "http://localhost:9000/v25.0/dialog/oauth",
 			"HERALD_FACEBOOK_TOKEN_URL": "http://localhost:9000/v25.0/oauth/access_token", "HERALD_FACEBOOK_API_VERSION": "v25.0",
-			"HERALD_FACEBOOK_NO_PKCE": "true",
+			"HERALD_FACEBOOK_PKCE": "true", "HERALD_FACEBOOK_CONFIG_ID": "1234567890",
+			"HERALD_FACEBOOK_SCOPES": "pages_show_list,pages_manage_posts publish_video",
 		}
 		for k, v := range base {
 			good[k] = v
 		}
 		cfg, ok, err := ParseConfig(env(good))
-		if err != nil || !ok || cfg.APIURL != "http://localhost:9000" || cfg.Version != "v25.0" || !cfg.NoPKCE || cfg.TokenURL != good["HERALD_FACEBOOK_TOKEN_URL"] {
+		if err != nil || !ok || cfg.APIURL != "http://localhost:9000" || cfg.Version != "v25.0" || !cfg.PKCE || cfg.TokenURL != good["HERALD_FACEBOOK_TOKEN_URL"] ||
+			cfg.ConfigID != "1234567890" || strings.Join(cfg.Scopes, " ") != "pages_show_list pages_manage_posts publish_video" {
 			t.Fatalf("ParseConfig(overrides) = %+v, %v, %v", cfg, ok, err)
+		}
+		// NO_PKCE, from before PKCE was off by default, still turns it off.
+		good["HERALD_FACEBOOK_NO_PKCE"] = "true"
+		if cfg, _, err := ParseConfig(env(good)); err != nil || cfg.PKCE {
+			t.Errorf("HERALD_FACEBOOK_NO_PKCE=true: PKCE %v, err %v; want off", cfg.PKCE, err)
 		}
 		for name, bad := range map[string]string{
 			"HERALD_FACEBOOK_API_URL": "graph.facebook.com", "HERALD_FACEBOOK_AUTH_URL": "/dialog",
 			"HERALD_FACEBOOK_TOKEN_URL": "ftp://x/y", "HERALD_FACEBOOK_API_VERSION": "26",
-			"HERALD_FACEBOOK_NO_PKCE": "maybe",
+			"HERALD_FACEBOOK_NO_PKCE": "maybe", "HERALD_FACEBOOK_PKCE": "yes please",
+			"HERALD_FACEBOOK_CONFIG_ID": "cfg-1", "HERALD_FACEBOOK_SCOPES": "pages_show_list,bad-scope!",
 		} {
 			m := map[string]string{name: bad}
 			for k, v := range base {
@@ -93,38 +105,62 @@ func TestParseConfig(t *testing.T) {
 func TestAdapter_AuthCodeURL(t *testing.T) {
 	t.Parallel()
 
-	a := New(Config{ClientID: "app-1", ClientSecret: "secret"})
-	raw := a.AuthCodeURL("state-123", "verifier-abc", "https://herald.example.com/callback")
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := u.Scheme + "://" + u.Host + u.Path; got != "https://www.facebook.com/v26.0/dialog/oauth" {
-		t.Errorf("dialog = %s", got)
-	}
-	q := u.Query()
-	want := map[string]string{
-		"client_id": "app-1", "redirect_uri": "https://herald.example.com/callback", "state": "state-123",
-		"response_type": "code", "code_challenge": s256("verifier-abc"), "code_challenge_method": "S256",
-	}
-	for k, v := range want {
-		if q.Get(k) != v {
-			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
+	parse := func(t *testing.T, raw string) url.Values {
+		t.Helper()
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	scopes := strings.Split(q.Get("scope"), ",")
-	for _, s := range []string{"pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights"} {
-		if !slices.Contains(scopes, s) {
-			t.Errorf("scope %q missing from %v", s, scopes)
+		if got := u.Scheme + "://" + u.Host + u.Path; got != "https://www.facebook.com/v26.0/dialog/oauth" {
+			t.Errorf("dialog = %s", got)
 		}
+		if strings.Contains(raw, "secret") {
+			t.Errorf("AuthCodeURL leaks the app secret: %s", raw)
+		}
+		return u.Query()
 	}
-	if strings.Contains(raw, "secret") {
-		t.Errorf("AuthCodeURL leaks the app secret: %s", raw)
-	}
-	// RFC 7636 appendix B's example.
-	if got := s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"); got != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" {
-		t.Errorf("s256 = %s", got)
-	}
+	base := map[string]string{"client_id": "app-1", "redirect_uri": "https://herald.example.com/callback", "state": "state-123", "response_type": "code"}
+
+	t.Run("ClassicDialogAsksTheScopesWithCommasAndNoPKCE", func(t *testing.T) {
+		t.Parallel()
+		q := parse(t, New(Config{ClientID: "app-1", ClientSecret: "secret"}).AuthCodeURL("state-123", "verifier-abc", "https://herald.example.com/callback"))
+		for k, v := range base {
+			if q.Get(k) != v {
+				t.Errorf("%s = %q, want %q", k, q.Get(k), v)
+			}
+		}
+		if got, want := q.Get("scope"), "pages_show_list,business_management,pages_manage_posts,pages_read_engagement,read_insights"; got != want {
+			t.Errorf("scope = %q, want %q", got, want)
+		}
+		if q.Has("code_challenge") || q.Has("config_id") || strings.Contains(q.Get("scope"), "publish_video") {
+			t.Errorf("query = %v: no PKCE by default, no config_id, no publish_video", q)
+		}
+	})
+
+	t.Run("PKCEWhenTurnedOn", func(t *testing.T) {
+		t.Parallel()
+		q := parse(t, New(Config{ClientID: "app-1", ClientSecret: "secret", PKCE: true}).AuthCodeURL("state-123", "verifier-abc", "https://herald.example.com/callback"))
+		if q.Get("code_challenge") != s256("verifier-abc") || q.Get("code_challenge_method") != "S256" {
+			t.Errorf("code_challenge = %q (%q), want the S256 challenge", q.Get("code_challenge"), q.Get("code_challenge_method"))
+		}
+		// RFC 7636 appendix B's example, so s256 itself is right.
+		if got := s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"); got != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" {
+			t.Errorf("s256 = %s", got)
+		}
+	})
+
+	t.Run("LoginForBusinessTakesConfigIDInsteadOfScope", func(t *testing.T) {
+		t.Parallel()
+		q := parse(t, New(Config{ClientID: "app-1", ClientSecret: "secret", ConfigID: "9988776655"}).AuthCodeURL("state-123", "verifier-abc", "https://herald.example.com/callback"))
+		for k, v := range base {
+			if q.Get(k) != v {
+				t.Errorf("%s = %q, want %q", k, q.Get(k), v)
+			}
+		}
+		if q.Get("config_id") != "9988776655" || q.Has("scope") {
+			t.Errorf("config_id = %q, scope = %q; want the configuration and no scope", q.Get("config_id"), q.Get("scope"))
+		}
+	})
 }
 
 func TestAdapter_Exchange(t *testing.T) {
@@ -137,7 +173,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		f.addPage("102", "Bakery Outlet", "page-token-102", "ANALYZE", "CREATE_CONTENT")
 		f.addPage("103", "Only Insights", "page-token-103", "ANALYZE")
 		f.addPage("104", "Third", "page-token-104", "CREATE_CONTENT", "MODERATE")
-		f.grant("code-1", redirect, "verifier-1")
+		f.grant("code-1", redirect, "") // PKCE is off by default
 		return f
 	}
 
@@ -157,21 +193,23 @@ func TestAdapter_Exchange(t *testing.T) {
 		if diff := diff(want, ids); diff != "" {
 			t.Errorf("Exchange identities (-want +got):\n%s", diff)
 		}
-		wantCalls := []string{"GET /oauth/access_token", "GET /oauth/access_token", "GET /me/permissions", "GET /me/accounts", "GET /me/accounts"}
+		wantCalls := []string{"POST /oauth/access_token", "GET /oauth/access_token", "GET /me/permissions", "GET /me/permissions", "GET /me/permissions", "GET /me/accounts", "GET /me/accounts", "GET /me/businesses"}
 		if diff := diff(wantCalls, f.callLog()); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
 		}
 	})
 
-	t.Run("RefusedCodesAreUnauthenticated", func(t *testing.T) {
+	t.Run("RefusedCodesMeanConnectingAgain", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
 		a := f.adapter()
-		if _, err := a.Exchange(context.Background(), "code-1", "verifier-1", redirect); err != nil {
+		a.cfg.PKCE, a.auth.PKCE = true, true
+		f.grant("code-p", redirect, "verifier-1")
+		if _, err := a.Exchange(context.Background(), "code-p", "verifier-1", redirect); err != nil {
 			t.Fatalf("first Exchange: %v", err)
 		}
 		cases := map[string]struct{ code, verifier, redirect string }{
-			"Reused":        {"code-1", "verifier-1", redirect},
+			"Reused":        {"code-p", "verifier-1", redirect},
 			"Unknown":       {"nope", "verifier-1", redirect},
 			"WrongVerifier": {"code-2", "other", redirect},
 			"WrongRedirect": {"code-3", "verifier-1", "https://evil.example/cb"},
@@ -180,9 +218,68 @@ func TestAdapter_Exchange(t *testing.T) {
 		f.grant("code-3", redirect, "verifier-1")
 		for name, c := range cases {
 			_, err := a.Exchange(context.Background(), c.code, c.verifier, c.redirect)
-			if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
-				t.Errorf("%s: CodeOf(Exchange) = %q, want %q; err = %v", name, got, domain.CodeUnauthenticated, err)
+			if got := domain.CodeOf(err); got != domain.CodeInvalid {
+				t.Errorf("%s: CodeOf(Exchange) = %q, want %q; err = %v", name, got, domain.CodeInvalid, err)
 			}
+			if err != nil && strings.Contains(err.Error(), f.secret) {
+				t.Errorf("%s: the error carries the app secret: %v", name, err)
+			}
+		}
+	})
+
+	t.Run("ThrottledTokenEndpointIsRateLimited", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.failNext("POST /oauth/access_token", 400, http.Header{"X-App-Usage": {`{"call_count":100,"total_cputime":12,"total_time":30}`},
+			"X-Business-Use-Case-Usage": {`{"app-1":[{"type":"pages","call_count":100,"estimated_time_to_regain_access":4}]}`}}, 4, 0, "(#4) Application request limit reached")
+		_, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		var e *domain.Error
+		if !errors.As(err, &e) || e.Code != domain.CodeRateLimited || e.RetryAfter != 4*time.Minute {
+			t.Errorf("Exchange err = %v, want rate limited for 4m", err)
+		}
+		f.failNext("POST /oauth/access_token", 500, nil, 2, 0, "Service temporarily unavailable")
+		if _, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect); domain.CodeOf(err) != domain.CodeUnavailable {
+			t.Errorf("Exchange during an outage = %v, want unavailable", err)
+		}
+	})
+
+	t.Run("BusinessPortfolioPagesToo", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		owned := &fakePage{id: "301", name: "Portfolio Cafe", token: "page-token-301", tasks: []string{"CREATE_CONTENT"}}
+		client := &fakePage{id: "302", name: "Client Shop", token: "page-token-302", tasks: []string{"CREATE_CONTENT", "MANAGE"}}
+		dup := f.user.pages[0] // Bakery is also owned by the portfolio: listed once
+		viewOnly := &fakePage{id: "303", name: "Client View Only", token: "page-token-303", tasks: []string{"ANALYZE"}}
+		f.addBusiness("b-1", "Bakery Group", []*fakePage{owned, dup}, []*fakePage{client, viewOnly})
+		agency := f.addBusiness("b-2", "Agency", []*fakePage{{id: "304", name: "Agency Page", token: "page-token-304", tasks: []string{"CREATE_CONTENT"}}}, nil)
+		agency.omitTokens = true
+		f.addBusiness("b-3", "No Access", []*fakePage{{id: "305", name: "Hidden", token: "page-token-305", tasks: []string{"CREATE_CONTENT"}}}, nil).forbidden = true
+		ids, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if err != nil {
+			t.Fatalf("Exchange: %v", err)
+		}
+		var got []string
+		for _, id := range ids {
+			got = append(got, id.ExternalID+"="+id.DisplayName+"/"+id.Credentials.AccessToken)
+		}
+		want := []string{"101=Bakery/page-token-101", "102=Bakery Outlet/page-token-102", "104=Third/page-token-104",
+			"301=Portfolio Cafe/page-token-301", "302=Client Shop/page-token-302", "304=Agency Page/page-token-304"}
+		if d := diff(want, got); d != "" {
+			t.Errorf("identities (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("WithoutBusinessManagementOnlyMyPages", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.addBusiness("b-1", "Bakery Group", []*fakePage{{id: "301", name: "Portfolio Cafe", token: "page-token-301", tasks: []string{"CREATE_CONTENT"}}}, nil)
+		f.declined = []string{"business_management"}
+		ids, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if err != nil || len(ids) != 3 {
+			t.Fatalf("Exchange = %d identities, %v; want the 3 of /me/accounts", len(ids), err)
+		}
+		if slices.Contains(f.callLog(), "GET /me/businesses") {
+			t.Error("listed businesses without business_management")
 		}
 	})
 
@@ -199,16 +296,16 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 	})
 
-	t.Run("WithoutPKCE", func(t *testing.T) {
+	t.Run("WithoutPKCEByDefault", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeGraph(t)
 		f.addPage("101", "Bakery", "page-token-101", "CREATE_CONTENT")
 		f.grant("code-1", redirect, "") // the dialog got no challenge
 		a := f.adapter()
-		a.cfg.NoPKCE = true
 		if u := a.AuthCodeURL("s", "verifier-1", redirect); strings.Contains(u, "code_challenge") {
-			t.Errorf("AuthCodeURL with NoPKCE = %s, want no challenge", u)
+			t.Errorf("AuthCodeURL = %s, want no challenge", u)
 		}
+		// The fake refuses a code_verifier for a code issued without a challenge.
 		if _, err := a.Exchange(context.Background(), "code-1", "verifier-1", redirect); err != nil {
 			t.Errorf("Exchange without PKCE: %v", err)
 		}
@@ -218,7 +315,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		t.Parallel()
 		f := newFakeGraph(t)
 		f.addPage("103", "Only Insights", "page-token-103", "ANALYZE")
-		f.grant("code-1", redirect, "v")
+		f.grant("code-1", redirect, "")
 		_, err := f.adapter().Exchange(context.Background(), "code-1", "v", redirect)
 		if got := domain.CodeOf(err); got != domain.CodeForbidden {
 			t.Errorf("CodeOf(Exchange) = %q, want %q; err = %v", got, domain.CodeForbidden, err)
@@ -228,11 +325,12 @@ func TestAdapter_Exchange(t *testing.T) {
 	t.Run("RateLimitedListingIsRateLimited", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
-		f.failNext("GET /me/accounts", 400, http.Header{"X-App-Usage": {`{"call_count":100,"total_cputime":12,"total_time":30}`}, "Retry-After": {"120"}}, 4, 0, "(#4) Application request limit reached")
+		// User tokens fall under Platform limits: X-App-Usage, no time estimate, no Retry-After.
+		f.failNext("GET /me/accounts", 400, http.Header{"X-App-Usage": {`{"call_count":100,"total_cputime":12,"total_time":30}`}}, 4, 0, "(#4) Application request limit reached")
 		_, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
 		var e *domain.Error
-		if !errors.As(err, &e) || e.Code != domain.CodeRateLimited || e.RetryAfter != 2*time.Minute {
-			t.Errorf("Exchange err = %v, want rate limited for 2m", err)
+		if !errors.As(err, &e) || e.Code != domain.CodeRateLimited || e.RetryAfter != graph.DefaultRateLimitWait {
+			t.Errorf("Exchange err = %v, want rate limited for %s", err, graph.DefaultRateLimitWait)
 		}
 	})
 }
@@ -462,15 +560,14 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
-	t.Run("TimeoutIsUnclassifiedAndHidesTheToken", func(t *testing.T) {
+	t.Run("TimeoutMayHavePublishedAndHidesTheToken", func(t *testing.T) {
 		t.Parallel()
 		f, _, c, acct := bakery(t)
 		f.delay = 500 * time.Millisecond
 		a := New(Config{ClientID: f.clientID, ClientSecret: f.secret, APIURL: f.srv.URL, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 		_, err := a.Publish(ctx, c, acct, ports.Publication{Text: "hi", MediaURLs: []string{"https://cdn.example/v.mp4"}})
-		var e *domain.Error
-		if err == nil || errors.As(err, &e) {
-			t.Fatalf("Publish through a timeout = %v, want an unclassified error", err)
+		if !errors.Is(err, domain.ErrMaybePublished) {
+			t.Fatalf("Publish through a timeout = %v, want maybe published", err)
 		}
 		if strings.Contains(err.Error(), c.AccessToken) || strings.Contains(err.Error(), f.secret) {
 			t.Errorf("error leaks a secret: %v", err)
@@ -491,7 +588,7 @@ func TestAdapter_PublishErrors(t *testing.T) {
 		wantRetry     time.Duration
 	}{
 		{"PageRateLimitWaitsTheEstimate", 400, buc, 32, 0, domain.CodeRateLimited, 7 * time.Minute},
-		{"AppRateLimitWithoutEstimate", 403, nil, 4, 0, domain.CodeRateLimited, 5 * time.Minute},
+		{"AppRateLimitWithoutEstimate", 403, nil, 4, 0, domain.CodeRateLimited, graph.DefaultRateLimitWait},
 		{"UserRateLimit429RetryAfter", 429, http.Header{"Retry-After": {"30"}}, 17, 0, domain.CodeRateLimited, 30 * time.Second},
 		{"PostingRateLimit", 400, buc, 613, 0, domain.CodeRateLimited, 7 * time.Minute},
 		{"TemporarilyBlocked", 400, nil, 368, 1390008, domain.CodeRateLimited, time.Hour},
@@ -522,19 +619,20 @@ func TestAdapter_PublishErrors(t *testing.T) {
 		})
 	}
 
-	// A 5xx from the call that creates the post may come after Facebook posted it: it is
-	// unclassified, so Herald looks for the post before sending it again.
+	// A 5xx from the call that creates the post may come after Facebook posted it: it may
+	// have been published, so Herald looks for the post before sending it again.
 	for _, st := range []struct{ status, code int }{{500, 1}, {503, 2}} {
-		t.Run(fmt.Sprintf("ServerError%dIsUnclear", st.status), func(t *testing.T) {
+		t.Run(fmt.Sprintf("ServerError%dMayHavePublished", st.status), func(t *testing.T) {
 			t.Parallel()
 			f, a, c, acct := bakery(t)
 			f.failNext("POST /101/feed", st.status, nil, st.code, 0, "raw platform detail page-token-101")
 			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "hello"})
-			if err == nil || domain.CodeOf(err) != domain.CodeInternal {
-				t.Fatalf("Publish after %d = %v (code %q), want unclassified", st.status, err, domain.CodeOf(err))
+			if !errors.Is(err, domain.ErrMaybePublished) || domain.CodeOf(err) != domain.CodeUnavailable {
+				t.Fatalf("Publish after %d = %v (code %q), want maybe published", st.status, err, domain.CodeOf(err))
 			}
-			if strings.Contains(err.Error(), "page-token-101") || strings.Contains(err.Error(), "raw platform detail") {
-				t.Errorf("error %q carries the platform's text", err)
+			// Graph's own text stays in the cause, for the log; the token goes nowhere.
+			if strings.Contains(err.Error(), "page-token-101") || strings.Contains(domain.MessageOf(err), "raw platform detail") {
+				t.Errorf("error %q carries the token, or shows the platform's text to people", err)
 			}
 		})
 	}
@@ -661,14 +759,47 @@ func TestAdapter_Metrics(t *testing.T) {
 		}
 	})
 
-	t.Run("UnavailableInsightsLeaveZeros", func(t *testing.T) {
+	// One number Facebook refuses does not take the others with it.
+	for _, tc := range []struct {
+		name    string
+		refuse  map[string]fakeRefusal
+		want    domain.Metrics
+		wantErr domain.Code
+	}{
+		{"RefusedInsightsLeaveZeros", map[string]fakeRefusal{
+			metricViews: {403, 10, "(#10) Not enough viewers for the media to show insights"},
+			metricReach: {403, 10, "(#10) Not enough viewers for the media to show insights"}},
+			domain.Metrics{Likes: 12, Comments: 3, Shares: 2}, ""},
+		{"RefusedCommentsKeepTheOthers", map[string]fakeRefusal{"comments": {403, 10, "(#10) This endpoint requires the 'pages_read_user_content' permission"}},
+			domain.Metrics{Likes: 12, Shares: 2, Reach: 310, Impressions: 480}, ""},
+		{"RefusedReactionsKeepTheOthers", map[string]fakeRefusal{"reactions": {403, 200, "(#200) Requires pages_read_engagement"}},
+			domain.Metrics{Comments: 3, Shares: 2, Reach: 310, Impressions: 480}, ""},
+		{"OneMetricNotOffered", map[string]fakeRefusal{metricReach: {400, 100, "(#100) The value must be a valid insights metric"}},
+			domain.Metrics{Likes: 12, Comments: 3, Shares: 2, Impressions: 480}, ""},
+		{"EverythingRefusedIsAnError", map[string]fakeRefusal{
+			"reactions": {403, 10, "(#10) no"}, "comments": {403, 10, "(#10) no"}, "shares": {403, 10, "(#10) no"},
+			metricViews: {403, 10, "(#10) no"}, metricReach: {403, 10, "(#10) no"}},
+			domain.Metrics{}, domain.CodeForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, a, c, acct, id := publish(t)
+			f.mu.Lock()
+			f.refuse = tc.refuse
+			f.mu.Unlock()
+			got, err := a.Metrics(ctx, c, acct, id)
+			if domain.CodeOf(err) != tc.wantErr || got != tc.want {
+				t.Errorf("Metrics = %+v, %v; want %+v, code %q", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+
+	t.Run("DeletedPostIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		f, a, c, acct, id := publish(t)
-		f.failNext("GET /"+id+"/insights", 403, nil, 10, 0, "(#10) Not enough viewers for the media to show insights")
-		got, err := a.Metrics(ctx, c, acct, id)
-		want := domain.Metrics{Likes: 12, Comments: 3, Shares: 2}
-		if err != nil || got != want {
-			t.Errorf("Metrics = %+v, %v; want %+v", got, err, want)
+		_, a, c, acct, _ := publish(t)
+		_, err := a.Metrics(ctx, c, acct, "101_404")
+		if got := domain.CodeOf(err); got != domain.CodeNotFound {
+			t.Errorf("CodeOf(Metrics of a deleted post) = %q, want not_found; err = %v", got, err)
 		}
 	})
 

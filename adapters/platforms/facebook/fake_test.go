@@ -3,6 +3,7 @@ package facebook
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,13 +21,19 @@ import (
 // fakeGraph plays the parts of the Graph API the adapter uses, enforcing their documented
 // contract. Each behaviour cites its page:
 //   - login:  https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
+//   - Login for Business (config_id): https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
 //   - PKCE:   https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token
 //   - tokens: https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
 //   - pages:  https://developers.facebook.com/docs/pages-api/manage-pages
+//   - businesses: https://developers.facebook.com/docs/graph-api/reference/user/businesses/,
+//     https://developers.facebook.com/docs/marketing-api/reference/business/owned_pages/,
+//     https://developers.facebook.com/docs/marketing-api/reference/business/client_pages/
 //   - posts:  https://developers.facebook.com/documentation/pages-api/posts.md
+//   - video:  https://developers.facebook.com/documentation/video-api/guides/publishing.md
 //   - errors: https://developers.facebook.com/docs/graph-api/guides/error-handling
-//   - proof:  https://developers.facebook.com/docs/graph-api/guides/secure-requests
-//   - limits: https://developers.facebook.com/docs/graph-api/overview/rate-limiting/
+//   - proof:  https://developers.facebook.com/docs/graph-api/securing-requests/
+//   - limits: https://developers.facebook.com/docs/graph-api/overview/rate-limiting/ (no
+//     Retry-After: usage headers with estimated_time_to_regain_access)
 //   - insights: https://developers.facebook.com/documentation/pages-api/platforminsights/page/deprecated-metrics
 type fakeGraph struct {
 	t        *testing.T
@@ -34,30 +41,53 @@ type fakeGraph struct {
 	version  string
 	clientID string
 	secret   string
+	redirect string // the app's one "Valid OAuth Redirect URI", for Consent
 	now      time.Time
-	pageSize int           // entries per page of /me/accounts
+	pageSize int           // entries per page of every list
 	delay    time.Duration // added to every answer
 
-	mu         sync.Mutex
-	codes      map[string]*fakeCode
-	shortToken map[string]bool
-	userToken  map[string]bool
+	mu             sync.Mutex
+	user           *fakeUser            // the person addPage and grant act for
+	configs        map[string][]string  // Login for Business configuration id -> its permissions
+	codes          map[string]*fakeCode // authorization codes
+	shortToken     map[string]*fakeUser
+	userToken      map[string]*fakeUser
+	pages          []*fakePage    // every Page, for Page tokens
+	revoked        map[string]int // token -> error_subcode
+	declined       []string       // permissions the default person declined on the dialog
+	photos         map[string]*fakePhoto
+	videos         map[string]*fakeVideo
+	processing     int                    // status polls a new video answers "processing" to
+	badVideo       bool                   // new videos end in "error"
+	posts          map[string][]*fakePost // page id -> posts, oldest first
+	failures       map[string][]fakeFailure
+	refuse         map[string]fakeRefusal // post field ("comments") or insights metric -> its refusal
+	publishFailure *fakeFailure           // the next creating call answers this, creating nothing
+	loseNext       bool                   // the next creating call creates, then its connection breaks
+	calls          []string
+	nextID         int
+}
+
+// fakeUser is a person who logged in: their permissions, the Pages /me/accounts lists, and
+// their business portfolios.
+type fakeUser struct {
+	granted    []string
 	pages      []*fakePage
-	revoked    map[string]int // token -> error_subcode
-	declined   []string       // permissions the person declined on the dialog
-	photos     map[string]*fakePhoto
-	videos     map[string]*fakeVideo
-	processing int                    // status polls a new video answers "processing" to
-	badVideo   bool                   // new videos end in "error"
-	posts      map[string][]*fakePost // page id -> posts, oldest first
-	failures   map[string][]fakeFailure
-	calls      []string
-	nextID     int
+	businesses []*fakeBusiness
+}
+
+// fakeBusiness is a business portfolio with the Pages it owns and those it manages for clients.
+type fakeBusiness struct {
+	id, name      string
+	owned, client []*fakePage
+	forbidden     bool // the person's role in it does not reach its Pages
+	omitTokens    bool // its lists leave out access_token: the adapter asks each Page
 }
 
 type fakeCode struct {
 	redirect  string
 	challenge string
+	user      *fakeUser
 	used      bool
 }
 
@@ -81,12 +111,20 @@ type fakeVideo struct {
 
 type fakePost struct {
 	id, message, link string
+	page              string
 	created           time.Time
 	media             []string // photo ids or the video's file_url
 	reactions         int64
 	comments          int64
 	shares            int64
 	views, reach      int64
+}
+
+// fakeRefusal is how Graph refuses a field or metric on every read: a permission missing
+// (code 10 or 200) or a metric not offered for the post (code 100).
+type fakeRefusal struct {
+	status, code int
+	message      string
 }
 
 type fakeFailure struct {
@@ -98,9 +136,12 @@ type fakeFailure struct {
 func newFakeGraph(t *testing.T) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{
-		t: t, version: DefaultVersion, clientID: "app-1", secret: "app-secret",
-		now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), pageSize: 2,
-		codes: map[string]*fakeCode{}, shortToken: map[string]bool{}, userToken: map[string]bool{},
+		t: t, version: DefaultVersion, clientID: "app-1", secret: "app-secret-3f9a1c",
+		redirect: "https://herald.example.com/api/v1/accounts/callback/facebook",
+		now:      time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), pageSize: 2,
+		user:    &fakeUser{granted: append([]string{"public_profile"}, DefaultScopes...)},
+		configs: map[string][]string{}, refuse: map[string]fakeRefusal{},
+		codes: map[string]*fakeCode{}, shortToken: map[string]*fakeUser{}, userToken: map[string]*fakeUser{},
 		revoked: map[string]int{}, photos: map[string]*fakePhoto{}, videos: map[string]*fakeVideo{}, posts: map[string][]*fakePost{},
 		failures: map[string][]fakeFailure{},
 	}
@@ -109,9 +150,9 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 	return f
 }
 
-// adapter returns an adapter pointed at the fake, with its clock.
-func (f *fakeGraph) adapter() *Adapter {
-	return New(Config{
+// config returns an adapter configuration pointed at the fake, with its clock.
+func (f *fakeGraph) config() Config {
+	return Config{
 		ClientID: f.clientID, ClientSecret: f.secret,
 		AuthURL:  f.srv.URL + "/" + f.version + "/dialog/oauth",
 		TokenURL: f.srv.URL + "/" + f.version + "/oauth/access_token",
@@ -120,24 +161,49 @@ func (f *fakeGraph) adapter() *Adapter {
 		// Polls every 5 ms for up to 25 ms: six looks at a video's processing.
 		VideoPollInterval: 5 * time.Millisecond,
 		VideoPollBudget:   25 * time.Millisecond,
-	})
+	}
 }
 
-func (f *fakeGraph) addPage(id, name, token string, tasks ...string) {
+// adapter returns an adapter pointed at the fake.
+func (f *fakeGraph) adapter() *Adapter { return New(f.config()) }
+
+// addPage gives the default person a Page they manage, listed by /me/accounts.
+func (f *fakeGraph) addPage(id, name, token string, tasks ...string) *fakePage {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pages = append(f.pages, &fakePage{id: id, name: name, token: token, tasks: tasks})
+	p := &fakePage{id: id, name: name, token: token, tasks: tasks}
+	f.pages = append(f.pages, p)
+	f.user.pages = append(f.user.pages, p)
+	return p
 }
 
-// grant registers a code the dialog would have redirected with.
+// addBusiness gives the default person a business portfolio with owned and client Pages,
+// which /me/accounts does not list.
+func (f *fakeGraph) addBusiness(id, name string, owned, client []*fakePage) *fakeBusiness {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := &fakeBusiness{id: id, name: name, owned: owned, client: client}
+	f.pages = append(f.pages, owned...)
+	f.pages = append(f.pages, client...)
+	f.user.businesses = append(f.user.businesses, b)
+	return b
+}
+
+// grant registers a code the dialog would have redirected the default person with.
 func (f *fakeGraph) grant(code, redirect, verifier string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := &fakeCode{redirect: redirect}
+	c := &fakeCode{redirect: redirect, user: f.user}
 	if verifier != "" {
 		c.challenge = s256(verifier)
 	}
 	f.codes[code] = c
+}
+
+// s256 is the PKCE S256 challenge of verifier (RFC 7636, section 4.2).
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // failNext makes the next request to key ("POST /page-1/feed") answer with a Graph error.
@@ -241,25 +307,30 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(rest, "/")
+	user := f.userToken[token]
 	switch {
 	case r.Method == http.MethodGet && rest == "me/accounts":
 		f.accounts(w, r, token)
 	case r.Method == http.MethodGet && rest == "me/permissions":
 		// GET /me/permissions lists each asked permission with its status
 		// (manual flow, "Checking Permissions").
-		if !f.userToken[token] {
+		if user == nil {
 			graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 			return
 		}
-		data := []map[string]string{{"permission": "public_profile", "status": "granted"}}
-		for _, p := range DefaultScopes {
+		var data []map[string]string
+		for _, p := range user.granted {
 			status := "granted"
-			if slices.Contains(f.declined, p) {
+			if user == f.user && slices.Contains(f.declined, p) {
 				status = "declined"
 			}
 			data = append(data, map[string]string{"permission": p, "status": status})
 		}
-		writeJSON(w, map[string]any{"data": data})
+		f.writeList(w, r, len(data), func(i int) any { return data[i] })
+	case r.Method == http.MethodGet && rest == "me/businesses":
+		f.businesses(w, r, user)
+	case len(parts) == 2 && r.Method == http.MethodGet && (parts[1] == "owned_pages" || parts[1] == "client_pages"):
+		f.businessPages(w, r, user, parts[0], parts[1])
 	case r.Method == http.MethodGet && rest == "me":
 		page := f.pageByToken(token)
 		if page == nil {
@@ -279,6 +350,8 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.insights(w, r, parts[0], token)
 	case len(parts) == 1 && r.Method == http.MethodGet && f.videos[parts[0]] != nil:
 		f.videoStatus(w, r, parts[0], token)
+	case len(parts) == 1 && r.Method == http.MethodGet && user != nil:
+		f.pageToken(w, r, user, parts[0])
 	case len(parts) == 1 && r.Method == http.MethodGet:
 		f.postFields(w, r, parts[0], token)
 	default:
@@ -286,11 +359,127 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// token is GET /oauth/access_token: the code exchange (manual flow, with code_verifier under
-// PKCE) and the long-lived exchange (grant_type=fb_exchange_token).
+// writeList answers one page of a cursor-paginated list of n items, pageSize at a time, with
+// paging.next carrying the after cursor (https://developers.facebook.com/docs/graph-api/results).
+func (f *fakeGraph) writeList(w http.ResponseWriter, r *http.Request, n int, item func(int) any) {
+	start := 0
+	if a := r.Form.Get("after"); a != "" {
+		v, err := strconv.Atoi(a)
+		if err != nil || v < 0 || v > n {
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) Invalid after cursor")
+			return
+		}
+		start = v
+	}
+	end := min(start+f.pageSize, n)
+	data := []any{}
+	for i := start; i < end; i++ {
+		data = append(data, item(i))
+	}
+	paging := map[string]any{"cursors": map[string]string{"before": strconv.Itoa(start), "after": strconv.Itoa(end)}}
+	if end < n {
+		q := url.Values{}
+		for k, v := range r.Form {
+			q[k] = v
+		}
+		q.Set("after", strconv.Itoa(end))
+		paging["next"] = f.srv.URL + r.URL.Path + "?" + q.Encode()
+	}
+	writeJSON(w, map[string]any{"data": data, "paging": paging})
+}
+
+// businesses is GET /me/businesses with a user token: the portfolios the person has a role
+// in; it needs business_management.
+func (f *fakeGraph) businesses(w http.ResponseWriter, r *http.Request, user *fakeUser) {
+	if user == nil {
+		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+		return
+	}
+	if !slices.Contains(user.granted, "business_management") {
+		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires business_management permission to manage the object")
+		return
+	}
+	f.writeList(w, r, len(user.businesses), func(i int) any {
+		return map[string]string{"id": user.businesses[i].id, "name": user.businesses[i].name}
+	})
+}
+
+// businessPages is GET /{business-id}/owned_pages or /client_pages: the Pages with id and
+// name, and access_token and tasks when asked for and the person's role reaches them.
+func (f *fakeGraph) businessPages(w http.ResponseWriter, r *http.Request, user *fakeUser, id, edge string) {
+	if user == nil {
+		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+		return
+	}
+	var b *fakeBusiness
+	for _, x := range user.businesses {
+		if x.id == id {
+			b = x
+		}
+	}
+	if b == nil {
+		graphErr(w, 400, 100, 33, "GraphMethodException", "Unsupported get request. Object with ID '"+id+"' does not exist")
+		return
+	}
+	if b.forbidden {
+		graphErr(w, 403, 10, 0, "OAuthException", "(#10) Application does not have permission for this action")
+		return
+	}
+	pages := b.owned
+	if edge == "client_pages" {
+		pages = b.client
+	}
+	fields := strings.Split(r.Form.Get("fields"), ",")
+	f.writeList(w, r, len(pages), func(i int) any {
+		p := pages[i]
+		out := map[string]any{"id": p.id, "name": p.name}
+		if slices.Contains(fields, "tasks") {
+			out["tasks"] = p.tasks
+		}
+		// A Page's access_token is returned to someone with a role on it
+		// (https://developers.facebook.com/docs/graph-api/reference/page/).
+		if slices.Contains(fields, "access_token") && !b.omitTokens {
+			out["access_token"] = p.token
+		}
+		return out
+	})
+}
+
+// pageToken is GET /{page-id}?fields=access_token with a user token of someone who can
+// reach the Page (https://developers.facebook.com/docs/pages-api/manage-pages).
+func (f *fakeGraph) pageToken(w http.ResponseWriter, r *http.Request, user *fakeUser, id string) {
+	reach := slices.ContainsFunc(user.pages, func(p *fakePage) bool { return p.id == id })
+	var page *fakePage
+	for _, b := range user.businesses {
+		for _, p := range append(slices.Clone(b.owned), b.client...) {
+			if p.id == id {
+				reach, page = reach || !b.forbidden, p
+			}
+		}
+	}
+	for _, p := range user.pages {
+		if p.id == id {
+			page = p
+		}
+	}
+	if page == nil || !reach {
+		graphErr(w, 400, 100, 33, "GraphMethodException", "Unsupported get request. Object with ID '"+id+"' does not exist")
+		return
+	}
+	if r.Form.Get("fields") != "access_token" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: the adapter must ask for access_token")
+		return
+	}
+	writeJSON(w, map[string]string{"id": page.id, "access_token": page.token})
+}
+
+// token is /oauth/access_token: the code exchange (manual flow, with code_verifier under
+// PKCE) and the long-lived exchange (grant_type=fb_exchange_token). The manual flow documents
+// GET with query parameters; x/oauth2 sends the code exchange as a POST form, which the Graph
+// host takes for the same endpoint, so both are served.
 func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		graphErr(w, 400, 100, 0, "OAuthException", "Unsupported post request.")
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		graphErr(w, 400, 100, 0, "OAuthException", "Unsupported request - method type: "+strings.ToLower(r.Method))
 		return
 	}
 	q := r.Form
@@ -301,18 +490,18 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if q.Get("grant_type") == "fb_exchange_token" {
-		short := q.Get("fb_exchange_token")
-		if !f.shortToken[short] {
+		user := f.shortToken[q.Get("fb_exchange_token")]
+		if user == nil {
 			graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 			return
 		}
 		f.nextID++
 		long := fmt.Sprintf("long-user-token-%d", f.nextID)
-		f.userToken[long] = true
+		f.userToken[long] = user
 		writeJSON(w, map[string]any{"access_token": long, "token_type": "bearer", "expires_in": 5183944})
 		return
 	}
-	if q.Get("grant_type") != "" {
+	if g := q.Get("grant_type"); g != "" && g != "authorization_code" {
 		graphErr(w, 400, 100, 0, "OAuthException", "Unsupported grant_type")
 		return
 	}
@@ -334,16 +523,21 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 	c.used = true
 	f.nextID++
 	short := fmt.Sprintf("short-user-token-%d", f.nextID)
-	f.shortToken[short] = true
+	f.shortToken[short] = c.user
 	writeJSON(w, map[string]any{"access_token": short, "token_type": "bearer", "expires_in": 3600})
 }
 
 // accounts is GET /me/accounts with a user token: the Pages with their tokens and tasks, in
 // cursor-paginated pages.
 func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request, token string) {
-	if !f.userToken[token] {
+	user := f.userToken[token]
+	if user == nil {
 		// A short-lived or Page token is not what the flow calls this with.
 		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+		return
+	}
+	if !slices.Contains(user.granted, "pages_show_list") {
+		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires pages_show_list permission")
 		return
 	}
 	fields := strings.Split(r.Form.Get("fields"), ",")
@@ -351,25 +545,10 @@ func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request, token strin
 		graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: ask for access_token and tasks")
 		return
 	}
-	start := 0
-	if a := r.Form.Get("after"); a != "" {
-		n, err := strconv.Atoi(a)
-		if err != nil {
-			graphErr(w, 400, 100, 0, "OAuthException", "(#100) Invalid after cursor")
-			return
-		}
-		start = n
-	}
-	end := min(start+f.pageSize, len(f.pages))
-	var data []map[string]any
-	for _, p := range f.pages[start:end] {
-		data = append(data, map[string]any{"id": p.id, "name": p.name, "access_token": p.token, "tasks": p.tasks, "category": "Software"})
-	}
-	paging := map[string]any{"cursors": map[string]string{"before": strconv.Itoa(start), "after": strconv.Itoa(end)}}
-	if end < len(f.pages) {
-		paging["next"] = f.srv.URL + "/" + f.version + "/me/accounts?after=" + strconv.Itoa(end)
-	}
-	writeJSON(w, map[string]any{"data": data, "paging": paging})
+	f.writeList(w, r, len(user.pages), func(i int) any {
+		p := user.pages[i]
+		return map[string]any{"id": p.id, "name": p.name, "access_token": p.token, "tasks": p.tasks, "category": "Software"}
+	})
 }
 
 func (f *fakeGraph) pageByToken(token string) *fakePage {
@@ -398,9 +577,44 @@ func (f *fakeGraph) pageAuth(w http.ResponseWriter, page, token string) bool {
 
 func (f *fakeGraph) newPost(page, message string) *fakePost {
 	f.nextID++
-	p := &fakePost{id: fmt.Sprintf("%s_%d", page, 9000+f.nextID), message: message, created: f.now}
+	p := &fakePost{id: fmt.Sprintf("%s_%d", page, 9000+f.nextID), page: page, message: message, created: f.now}
 	f.posts[page] = append(f.posts[page], p)
 	return p
+}
+
+// failCreate answers the call that would create a post with the failure set by
+// FailNextPublish, creating nothing. Called with f.mu held.
+func (f *fakeGraph) failCreate(w http.ResponseWriter) bool {
+	fail := f.publishFailure
+	if fail == nil {
+		return false
+	}
+	f.publishFailure = nil
+	for k, vs := range fail.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(fail.status)
+	_, _ = w.Write([]byte(fail.body))
+	return true
+}
+
+// answerCreate answers a call that created a post, or, after LoseNextPublishAnswer, breaks
+// the connection instead: the post exists and the answer never arrives.
+func (f *fakeGraph) answerCreate(w http.ResponseWriter, v any) {
+	if f.loseNext {
+		f.loseNext = false
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	writeJSON(w, v)
 }
 
 // duplicate reports whether message repeats the Page's last post: Graph refuses it with code
@@ -417,7 +631,7 @@ func (f *fakeGraph) duplicate(w http.ResponseWriter, page, message string) bool 
 // feed is POST /{page-id}/feed with message, link and attached_media[i]={"media_fbid":...}
 // naming photos uploaded with published=false to the same Page.
 func (f *fakeGraph) feed(w http.ResponseWriter, r *http.Request, page, token string) {
-	if !f.pageAuth(w, page, token) {
+	if !f.pageAuth(w, page, token) || f.failCreate(w) {
 		return
 	}
 	message, link := r.PostForm.Get("message"), r.PostForm.Get("link")
@@ -457,7 +671,7 @@ func (f *fakeGraph) feed(w http.ResponseWriter, r *http.Request, page, token str
 	}
 	p := f.newPost(page, message)
 	p.link, p.media = link, media
-	writeJSON(w, map[string]string{"id": p.id})
+	f.answerCreate(w, map[string]string{"id": p.id})
 }
 
 // photo is POST /{page-id}/photos with url (a public address Facebook fetches) and caption;
@@ -469,6 +683,9 @@ func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token st
 	u, err := url.Parse(r.PostForm.Get("url"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		graphErr(w, 400, 324, 0, "OAuthException", "(#324) Requires upload file")
+		return
+	}
+	if r.PostForm.Get("published") != "false" && f.failCreate(w) {
 		return
 	}
 	f.nextID++
@@ -485,13 +702,13 @@ func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token st
 	f.photos[photoID] = &fakePhoto{page: page, url: u.String(), published: true}
 	p := f.newPost(page, caption)
 	p.media = []string{photoID}
-	writeJSON(w, map[string]string{"id": photoID, "post_id": p.id})
+	f.answerCreate(w, map[string]string{"id": photoID, "post_id": p.id})
 }
 
 // video is POST /{page-id}/videos with file_url and description; it answers the video id, and
 // the Page post is {page-id}_{video-id}.
 func (f *fakeGraph) video(w http.ResponseWriter, r *http.Request, page, token string) {
-	if !f.pageAuth(w, page, token) {
+	if !f.pageAuth(w, page, token) || f.failCreate(w) {
 		return
 	}
 	u, err := url.Parse(r.PostForm.Get("file_url"))
@@ -506,9 +723,9 @@ func (f *fakeGraph) video(w http.ResponseWriter, r *http.Request, page, token st
 	f.nextID++
 	videoID := strconv.Itoa(7000 + f.nextID)
 	f.videos[videoID] = &fakeVideo{page: page, pollsLeft: f.processing, bad: f.badVideo}
-	p := &fakePost{id: page + "_" + videoID, message: description, created: f.now, media: []string{u.String()}}
+	p := &fakePost{id: page + "_" + videoID, page: page, message: description, created: f.now, media: []string{u.String()}}
 	f.posts[page] = append(f.posts[page], p)
-	writeJSON(w, map[string]string{"id": videoID})
+	f.answerCreate(w, map[string]string{"id": videoID})
 }
 
 // list is GET /{page-id}/posts, newest first, with the fields asked and since as a Unix time.
@@ -569,20 +786,34 @@ func (f *fakeGraph) postFields(w http.ResponseWriter, r *http.Request, id, token
 	if p == nil {
 		return
 	}
-	fields := r.Form.Get("fields")
-	for _, want := range []string{"reactions.summary(true)", "comments.summary(true)", "shares"} {
-		if !strings.Contains(fields, want) {
-			graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: the adapter must ask for "+want)
+	out := map[string]any{"id": p.id}
+	asked := 0
+	// Graph fails the whole request when one field is refused (a permission missing).
+	for _, field := range strings.Split(r.Form.Get("fields"), ",") {
+		name, _, _ := strings.Cut(field, ".")
+		if ref, ok := f.refuse[name]; ok {
+			graphErr(w, ref.status, ref.code, 0, "OAuthException", ref.message)
 			return
 		}
+		switch field {
+		case "reactions.summary(true).limit(0)":
+			out["reactions"] = map[string]any{"data": []any{}, "summary": map[string]any{"total_count": p.reactions, "viewer_reaction": "NONE"}}
+		case "comments.summary(true).limit(0)":
+			out["comments"] = map[string]any{"data": []any{}, "summary": map[string]any{"order": "ranked", "total_count": p.comments, "can_comment": true}}
+		case "shares":
+			// shares is absent while nobody shared.
+			if p.shares > 0 {
+				out["shares"] = map[string]any{"count": p.shares}
+			}
+		default:
+			graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: unexpected field "+field)
+			return
+		}
+		asked++
 	}
-	out := map[string]any{
-		"id":        p.id,
-		"reactions": map[string]any{"data": []any{}, "summary": map[string]any{"total_count": p.reactions, "viewer_reaction": "NONE"}},
-		"comments":  map[string]any{"data": []any{}, "summary": map[string]any{"order": "ranked", "total_count": p.comments, "can_comment": true}},
-	}
-	if p.shares > 0 {
-		out["shares"] = map[string]any{"count": p.shares}
+	if asked == 0 {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) test fake: no fields asked")
+		return
 	}
 	writeJSON(w, out)
 }
@@ -596,6 +827,10 @@ func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id, token s
 	}
 	var data []map[string]any
 	for _, m := range strings.Split(r.Form.Get("metric"), ",") {
+		if ref, ok := f.refuse[m]; ok {
+			graphErr(w, ref.status, ref.code, 0, "OAuthException", ref.message)
+			return
+		}
 		var v int64
 		switch m {
 		case "post_media_view":

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/graph"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -68,10 +69,23 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		params.Set("link", link)
 	}
 	var ans idAnswer
-	if err := a.post(ctx, page+"/feed", c.AccessToken, params, &ans); err != nil {
-		return ports.Published{}, unclear(err)
+	if err := a.create(ctx, page+"/feed", c.AccessToken, params, &ans); err != nil {
+		return ports.Published{}, err
 	}
 	return a.published(page, ans.ID)
+}
+
+// create sends the call that creates the post. A clear refusal (a bad token, a permission,
+// a rate limit, invalid input, a duplicate) or a request never sent means Facebook has no
+// post; anything else after the request may have reached Facebook (no usable answer, a
+// server error, graph.MayHaveCreated) may mean it has one: domain.MaybePublished, so Herald
+// looks the post up (Lookup) before it ever sends it again.
+func (a *Adapter) create(ctx context.Context, path, token string, params url.Values, out any) error {
+	err := a.graph.Post(ctx, path, token, params, out)
+	if graph.MayHaveCreated(err) {
+		return domain.MaybePublished("Facebook did not answer clearly whether the post was published; Herald will check before sending it again.", err)
+	}
+	return err
 }
 
 func (a *Adapter) publishPhoto(ctx context.Context, token, page, text, image string) (ports.Published, error) {
@@ -83,8 +97,8 @@ func (a *Adapter) publishPhoto(ctx context.Context, token, page, text, image str
 	var ans idAnswer
 	// POST /{page-id}/photos answers {id, post_id}
 	// (https://developers.facebook.com/documentation/pages-api/posts.md).
-	if err := a.post(ctx, page+"/photos", token, params, &ans); err != nil {
-		return ports.Published{}, unclear(err)
+	if err := a.create(ctx, page+"/photos", token, params, &ans); err != nil {
+		return ports.Published{}, err
 	}
 	if ans.PostID == "" {
 		if ans.ID == "" {
@@ -104,19 +118,20 @@ func (a *Adapter) publishPhotos(ctx context.Context, token, page, text string, i
 		up := url.Values{}
 		up.Set("url", image)
 		up.Set("published", "false")
+		// An unpublished photo is no post: whatever happens here, the Page has none yet.
 		var ans idAnswer
-		if err := a.post(ctx, page+"/photos", token, up, &ans); err != nil {
+		if err := a.graph.Post(ctx, page+"/photos", token, up, &ans); err != nil {
 			return ports.Published{}, err
 		}
 		if ans.ID == "" {
-			return ports.Published{}, missingID()
+			return ports.Published{}, &domain.Error{Code: domain.CodeUnavailable, Message: "Facebook accepted a photo but did not say its id; Herald will try again.", Err: errors.New("facebook: photo upload answer without id")}
 		}
 		media, _ := json.Marshal(map[string]string{"media_fbid": ans.ID})
 		params.Set("attached_media["+strconv.Itoa(i)+"]", string(media))
 	}
 	var ans idAnswer
-	if err := a.post(ctx, page+"/feed", token, params, &ans); err != nil {
-		return ports.Published{}, unclear(err)
+	if err := a.create(ctx, page+"/feed", token, params, &ans); err != nil {
+		return ports.Published{}, err
 	}
 	return a.published(page, ans.ID)
 }
@@ -129,20 +144,19 @@ func (a *Adapter) publishVideo(ctx context.Context, token, page, text, video str
 	}
 	var ans idAnswer
 	// POST /{page-id}/videos with file_url answers {id}, the video's id; Facebook fetches and
-	// processes the file afterwards (https://developers.facebook.com/documentation/pages-api/posts.md).
-	if err := a.post(ctx, page+"/videos", token, params, &ans); err != nil {
-		return ports.Published{}, unclear(err)
+	// processes the file afterwards, and publishes the post when it is ready
+	// (https://developers.facebook.com/documentation/video-api/guides/publishing.md).
+	if err := a.create(ctx, page+"/videos", token, params, &ans); err != nil {
+		return ports.Published{}, err
 	}
 	if ans.ID == "" {
 		return ports.Published{}, missingID()
 	}
-	if err := a.awaitVideo(ctx, token, ans.ID); err != nil {
-		if domain.CodeOf(err) == domain.CodeInvalid {
-			return ports.Published{}, err // Facebook could not process it: nothing was posted
-		}
-		// The video exists; only its status could not be read.
-		return ports.Published{}, fmt.Errorf("facebook: video %s uploaded, status unknown: %v", ans.ID, err)
+	if err := a.awaitVideo(ctx, token, ans.ID); err != nil && domain.CodeOf(err) == domain.CodeInvalid {
+		return ports.Published{}, err // Facebook could not process it: nothing was posted
 	}
+	// Otherwise the video exists and Facebook publishes it once processed, even when its
+	// status could not be read: the post is Herald's, with this id.
 	// The video's Page post is {page-id}_{video-id}, the id /{page-id}/posts lists it under.
 	return ports.Published{
 		ExternalID: page + "_" + ans.ID,
@@ -177,7 +191,7 @@ func (a *Adapter) awaitVideo(ctx context.Context, token, videoID string) error {
 				VideoStatus string `json:"video_status"`
 			} `json:"status"`
 		}
-		if err := a.get(ctx, videoID, token, params, &v); err != nil {
+		if err := a.graph.Get(ctx, videoID, token, params, &v); err != nil {
 			return err
 		}
 		switch v.Status.VideoStatus {
@@ -209,12 +223,18 @@ func permalink(page, id string) string {
 	return "https://www.facebook.com/" + url.PathEscape(page) + "/posts/" + url.PathEscape(post)
 }
 
+// missingID is a successful answer to the creating call without the post's id: the post
+// exists, or may.
 func missingID() error {
-	return &domain.Error{Code: domain.CodeUnavailable, Message: "Facebook accepted the post but did not say its id; Herald will check whether it was published.", Err: errors.New("facebook: answer without id")}
+	return domain.MaybePublished("Facebook accepted the post but did not say its id; Herald will check whether it was published.", errors.New("facebook: answer without id"))
 }
 
-// lookupWindow is how far back Lookup searches the Page's posts.
-const lookupWindow = 72 * time.Hour
+// lookupWindow is how far back Lookup searches the Page's posts, and lookupPages how many
+// pages of a hundred it reads at most.
+const (
+	lookupWindow = 72 * time.Hour
+	lookupPages  = 5
+)
 
 type postAnswer struct {
 	ID           string `json:"id"`
@@ -240,16 +260,11 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 	params.Set("fields", "id,message,created_time,permalink_url")
 	params.Set("limit", "100")
 	params.Set("since", strconv.FormatInt(a.cfg.Now().Add(-lookupWindow).Unix(), 10))
-	var list struct {
-		Data []postAnswer `json:"data"`
-	}
-	if err := a.get(ctx, page+"/posts", c.AccessToken, params, &list); err != nil {
-		return ports.Published{}, false, err
-	}
-	// Posts come newest first.
-	for _, post := range list.Data {
+	var found ports.Published
+	// Posts come newest first, a hundred a page, following the cursors.
+	err = graph.Each(ctx, a.graph, page+"/posts", c.AccessToken, params, lookupPages, func(post postAnswer) bool {
 		if strings.TrimSpace(post.Message) != want {
-			continue
+			return true
 		}
 		at, err := time.Parse("2006-01-02T15:04:05-0700", post.CreatedTime)
 		if err != nil {
@@ -261,109 +276,11 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 		if link == "" {
 			link = permalink(page, post.ID)
 		}
-		return ports.Published{ExternalID: post.ID, URL: link, At: at}, true, nil
+		found = ports.Published{ExternalID: post.ID, URL: link, At: at}
+		return false
+	})
+	if err != nil {
+		return ports.Published{}, false, err
 	}
-	return ports.Published{}, false, nil
-}
-
-// The post insights asked for. Meta replaced the impressions metrics with views on
-// November 15, 2025: post_media_view counts views, post_total_media_view_unique the people
-// reached (https://developers.facebook.com/documentation/pages-api/platforminsights/page/deprecated-metrics,
-// https://developers.facebook.com/blog/post/2025/08/15/page-insights-api-updates/).
-const (
-	metricViews = "post_media_view"
-	metricReach = "post_total_media_view_unique"
-)
-
-// Metrics reads the post's reactions, comments and shares (GET /{post-id} with
-// reactions.summary(true), comments.summary(true) and shares,
-// https://developers.facebook.com/documentation/pages-api/posts.md) and its views and reach
-// (GET /{post-id}/insights, https://developers.facebook.com/docs/graph-api/reference/insights).
-// Insights Facebook will not give (a metric it does not offer for this post, a Page under
-// 100 likes, read_insights not granted) leave Reach and Impressions at zero.
-func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
-	if externalID == "" {
-		return domain.Metrics{}, domain.Errorf(domain.CodeInvalid, "Facebook: the post has no id to read numbers for.")
-	}
-	params := url.Values{}
-	params.Set("fields", "reactions.summary(true).limit(0),comments.summary(true).limit(0),shares")
-	var post struct {
-		Reactions struct {
-			Summary struct {
-				TotalCount int64 `json:"total_count"`
-			} `json:"summary"`
-		} `json:"reactions"`
-		Comments struct {
-			Summary struct {
-				TotalCount int64 `json:"total_count"`
-			} `json:"summary"`
-		} `json:"comments"`
-		Shares struct {
-			Count int64 `json:"count"`
-		} `json:"shares"`
-	}
-	if err := a.get(ctx, externalID, c.AccessToken, params, &post); err != nil {
-		return domain.Metrics{}, err
-	}
-	m := domain.Metrics{
-		Likes:    post.Reactions.Summary.TotalCount,
-		Comments: post.Comments.Summary.TotalCount,
-		Shares:   post.Shares.Count,
-	}
-
-	params = url.Values{}
-	params.Set("metric", metricViews+","+metricReach)
-	var insights struct {
-		Data []struct {
-			Name   string `json:"name"`
-			Values []struct {
-				Value json.RawMessage `json:"value"`
-			} `json:"values"`
-		} `json:"data"`
-	}
-	if err := a.get(ctx, externalID+"/insights", c.AccessToken, params, &insights); err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) && (e.Code == domain.CodeInvalid || e.Code == domain.CodeForbidden) {
-			return m, nil
-		}
-		return domain.Metrics{}, fmt.Errorf("facebook: insights: %w", err)
-	}
-	for _, d := range insights.Data {
-		if len(d.Values) == 0 {
-			continue
-		}
-		var n int64
-		if json.Unmarshal(d.Values[len(d.Values)-1].Value, &n) != nil {
-			continue
-		}
-		switch d.Name {
-		case metricViews:
-			m.Impressions = n
-		case metricReach:
-			m.Reach = n
-		}
-	}
-	return m, nil
-}
-
-// unclear passes on a definite refusal of a call that creates a post (Facebook read the
-// request and answered 4xx: nothing was posted) and turns anything else (5xx, an answer
-// that cannot be read, the network) into an unclassified error: the post may exist, so
-// Herald looks for it (Lookup) before sending it again.
-func unclear(err error) error {
-	var g *graphError
-	if errors.As(err, &g) && g.status >= 400 && g.status < 500 {
-		return err
-	}
-	switch domain.CodeOf(err) {
-	case domain.CodeUnavailable:
-		status := 0
-		if g != nil {
-			status = g.status
-		}
-		return fmt.Errorf("facebook: the post may or may not exist (HTTP %d): %s", status, domain.MessageOf(err))
-	case domain.CodeInternal:
-		return fmt.Errorf("facebook: the post may or may not exist: %w", err) // transport errors are already redacted
-	}
-	return err
+	return found, found.ExternalID != "", nil
 }
