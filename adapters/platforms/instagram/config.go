@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/graph"
 	"github.com/heraldhq/herald/adapters/platforms/platformenv"
 )
 
@@ -19,8 +19,8 @@ import (
 // https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
 // https://developers.facebook.com/documentation/facebook-login/guides/access-tokens/get-long-lived
 const (
-	DefaultAPIVersion = "v25.0" // "Latest Graph API Version: v25.0" (get-long-lived page)
-	DefaultAPIURL     = "https://graph.facebook.com"
+	DefaultAPIVersion = graph.DefaultVersion
+	DefaultAPIURL     = graph.DefaultBaseURL
 )
 
 // Config is what the adapter needs to reach Facebook Login and the Graph API.
@@ -32,9 +32,9 @@ type Config struct {
 	AuthURL, TokenURL, APIURL string
 	// APIVersion is the Graph API version put in front of every API path ("v25.0").
 	APIVersion string
-	// NoPKCE turns the PKCE challenge off, for an app whose login refuses it (Meta marks
-	// PKCE for manually built flows as "still in testing").
-	NoPKCE bool
+	// PKCE sends the S256 challenge at login and the verifier at the exchange; off by
+	// default, since Meta documents PKCE only for its OIDC flow, "still in testing".
+	PKCE bool
 	// MediaAllowPrivate lets media sit on loopback and private addresses (tests, a local
 	// media server); otherwise such addresses are refused before Meta is asked to fetch them.
 	MediaAllowPrivate bool
@@ -56,30 +56,27 @@ const (
 
 // ParseConfig reads HERALD_INSTAGRAM_CLIENT_ID and HERALD_INSTAGRAM_CLIENT_SECRET (ok is
 // false when both are unset; one without the other is an error), the Graph API version
-// shared with Facebook, HERALD_FACEBOOK_API_VERSION ("v25.0"), HERALD_INSTAGRAM_NO_PKCE,
-// HERALD_MEDIA_ALLOW_PRIVATE, and the optional overrides HERALD_INSTAGRAM_API_URL,
-// HERALD_INSTAGRAM_AUTH_URL and HERALD_INSTAGRAM_TOKEN_URL (absolute http(s) URLs;
-// defaults: the production endpoints of that version). Every bad value is reported at once.
+// shared with Facebook, HERALD_FACEBOOK_API_VERSION (default graph.DefaultVersion),
+// HERALD_INSTAGRAM_PKCE, HERALD_MEDIA_ALLOW_PRIVATE, and the optional overrides
+// HERALD_INSTAGRAM_API_URL, HERALD_INSTAGRAM_AUTH_URL and HERALD_INSTAGRAM_TOKEN_URL
+// (absolute http(s) URLs; defaults: the production endpoints of that version). Every bad
+// value is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	id, secret, ok, err := platformenv.App(getenv, "INSTAGRAM")
 	if !ok {
 		return Config{}, false, err
 	}
 	var errs []error
-	cfg := Config{ClientID: id, ClientSecret: secret, APIVersion: DefaultAPIVersion, MediaAllowPrivate: platformenv.MediaAllowPrivate(getenv)}
-	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_API_VERSION")); v != "" {
-		if !versionPattern.MatchString(v) {
-			errs = append(errs, fmt.Errorf("HERALD_FACEBOOK_API_VERSION: %q is not a Graph API version such as %s", v, DefaultAPIVersion))
-		} else {
-			cfg.APIVersion = v
-		}
+	cfg := Config{ClientID: id, ClientSecret: secret, MediaAllowPrivate: platformenv.MediaAllowPrivate(getenv)}
+	if cfg.APIVersion, err = graph.ParseVersion(getenv); err != nil {
+		errs = append(errs, err)
 	}
-	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_NO_PKCE")); v != "" {
+	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_PKCE")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("HERALD_INSTAGRAM_NO_PKCE: %q is not true or false", v))
+			errs = append(errs, fmt.Errorf("HERALD_INSTAGRAM_PKCE: %q is not true or false", v))
 		}
-		cfg.NoPKCE = b
+		cfg.PKCE = b
 	}
 	if err := platformenv.URLs(getenv, "INSTAGRAM", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
 		errs = append(errs, err)
@@ -89,9 +86,6 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	}
 	return cfg.withDefaults(), true, nil
 }
-
-// versionPattern is a Graph API version: https://developers.facebook.com/docs/graph-api/guides/versioning
-var versionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 
 // withDefaults fills the zero fields of cfg.
 func (cfg Config) withDefaults() Config {

@@ -106,6 +106,7 @@ func (f *fakeGraph) adapter(now time.Time) *Adapter {
 		APIURL:       f.srv.URL,
 		APIVersion:   f.version,
 		HTTPClient:   f.srv.Client(),
+		PKCE:         true,
 		Now:          func() time.Time { return now },
 		PollInterval: time.Millisecond, PollTimeout: 200 * time.Millisecond,
 	})

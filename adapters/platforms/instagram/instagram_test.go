@@ -10,11 +10,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/graph"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
 
 var now = time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+
+func mustQuery(t *testing.T, raw string) url.Values {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -40,21 +50,22 @@ func TestParseConfig(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("ParseConfig = %v, %v", ok, err)
 		}
-		if cfg.APIURL != "https://graph.facebook.com" || cfg.AuthURL != "https://www.facebook.com/v25.0/dialog/oauth" ||
-			cfg.TokenURL != "https://graph.facebook.com/v25.0/oauth/access_token" || cfg.APIVersion != "v25.0" {
+		v := graph.DefaultVersion
+		if cfg.APIURL != "https://graph.facebook.com" || cfg.AuthURL != "https://www.facebook.com/"+v+"/dialog/oauth" ||
+			cfg.TokenURL != "https://graph.facebook.com/"+v+"/oauth/access_token" || cfg.APIVersion != v || cfg.PKCE {
 			t.Errorf("defaults = %+v", cfg)
 		}
 	})
 	t.Run("VersionIsFacebooksAndDecidesTheLoginEndpoints", func(t *testing.T) {
 		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
-			"HERALD_FACEBOOK_API_VERSION": "v26.0", "HERALD_INSTAGRAM_NO_PKCE": "true", "HERALD_MEDIA_ALLOW_PRIVATE": "on"}))
+			"HERALD_FACEBOOK_API_VERSION": "v26.0", "HERALD_INSTAGRAM_PKCE": "true", "HERALD_MEDIA_ALLOW_PRIVATE": "on"}))
 		if err != nil || cfg.APIVersion != "v26.0" || cfg.AuthURL != "https://www.facebook.com/v26.0/dialog/oauth" ||
-			cfg.TokenURL != "https://graph.facebook.com/v26.0/oauth/access_token" || !cfg.NoPKCE || !cfg.MediaAllowPrivate {
+			cfg.TokenURL != "https://graph.facebook.com/v26.0/oauth/access_token" || !cfg.PKCE || !cfg.MediaAllowPrivate {
 			t.Errorf("ParseConfig(v26.0, no PKCE, private media) = %+v, %v", cfg, err)
 		}
 		_, _, err = ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
-			"HERALD_FACEBOOK_API_VERSION": "26", "HERALD_INSTAGRAM_NO_PKCE": "maybe"}))
-		if err == nil || !strings.Contains(err.Error(), "HERALD_FACEBOOK_API_VERSION") || !strings.Contains(err.Error(), "HERALD_INSTAGRAM_NO_PKCE") {
+			"HERALD_FACEBOOK_API_VERSION": "26", "HERALD_INSTAGRAM_PKCE": "maybe"}))
+		if err == nil || !strings.Contains(err.Error(), "HERALD_FACEBOOK_API_VERSION") || !strings.Contains(err.Error(), "HERALD_INSTAGRAM_PKCE") {
 			t.Errorf("ParseConfig(bad version and PKCE switch) err = %v, want both named", err)
 		}
 	})
@@ -74,7 +85,7 @@ func TestParseConfig(t *testing.T) {
 
 func TestAuthCodeURL_AsksForPublishingAndInsightsWithS256(t *testing.T) {
 	t.Parallel()
-	a := New(Config{ClientID: "app-1", ClientSecret: "s"})
+	a := New(Config{ClientID: "app-1", ClientSecret: "s", APIVersion: "v25.0", PKCE: true})
 	raw := a.AuthCodeURL("state-1", "verifier-verifier-verifier-verifier-verifier", fakeRedirect)
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -88,13 +99,16 @@ func TestAuthCodeURL_AsksForPublishingAndInsightsWithS256(t *testing.T) {
 		t.Errorf("query = %v", q)
 	}
 	for _, s := range []string{"instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"} {
-		if !slices.Contains(strings.Fields(q.Get("scope")), s) {
+		if !slices.Contains(strings.Split(q.Get("scope"), ","), s) {
 			t.Errorf("scope %q lacks %s", q.Get("scope"), s)
 		}
 	}
 	// RFC 7636 appendix B style check: S256 of the verifier, base64url without padding.
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || strings.Contains(q.Get("code_challenge"), "=") {
 		t.Errorf("PKCE = %q %q", q.Get("code_challenge_method"), q.Get("code_challenge"))
+	}
+	if q := mustQuery(t, New(Config{ClientID: "app-1", ClientSecret: "s"}).AuthCodeURL("state-1", "verifier-verifier-verifier-verifier-verifier", fakeRedirect)); q.Has("code_challenge") {
+		t.Errorf("PKCE off by default, but the URL carries code_challenge %q", q.Get("code_challenge"))
 	}
 }
 
@@ -413,13 +427,13 @@ func TestPublish_Refusals(t *testing.T) {
 	}
 }
 
-func TestPublish_NetworkErrorIsUnclassifiedAndHidesTheToken(t *testing.T) {
+func TestPublish_UnreachableIsUnavailableAndHidesTheToken(t *testing.T) {
 	t.Parallel()
 	f, a, c, acct := publishSetup(t)
 	f.srv.Close()
 	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
-	if err == nil || domain.CodeOf(err) != domain.CodeInternal {
-		t.Fatalf("err = %v (%q), want an unclassified error", err, domain.CodeOf(err))
+	if err == nil || domain.CodeOf(err) != domain.CodeUnavailable || errors.Is(err, domain.ErrMaybePublished) {
+		t.Fatalf("err = %v (%q), want unavailable, nothing published", err, domain.CodeOf(err))
 	}
 	if strings.Contains(err.Error(), c.AccessToken) {
 		t.Errorf("error %q carries the token", err)

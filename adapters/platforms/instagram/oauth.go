@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/heraldhq/herald/adapters/platforms/graph"
 	"github.com/heraldhq/herald/adapters/platforms/platformauth"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -16,8 +18,9 @@ import (
 
 // Adapter connects Instagram professional accounts and publishes to them.
 type Adapter struct {
-	cfg  Config
-	auth *platformauth.Client
+	cfg   Config
+	graph *graph.Client
+	auth  *platformauth.Client
 }
 
 var _ ports.Platform = (*Adapter)(nil)
@@ -25,19 +28,27 @@ var _ ports.Platform = (*Adapter)(nil)
 // New returns an adapter for cfg; zero fields take their defaults.
 func New(cfg Config) *Adapter {
 	cfg = cfg.withDefaults()
-	return &Adapter{cfg: cfg, auth: &platformauth.Client{
-		Platform: domain.Instagram,
-		Config: oauth2.Config{
-			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: Scopes,
-			// The token endpoint takes client_id and client_secret as parameters
-			// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
-			Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	return &Adapter{
+		cfg: cfg,
+		graph: graph.New(graph.Config{
+			Platform: domain.Instagram, BaseURL: cfg.APIURL, Version: cfg.APIVersion,
+			AppSecret: cfg.ClientSecret, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
+		}),
+		auth: &platformauth.Client{
+			Platform: domain.Instagram,
+			Config: oauth2.Config{
+				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+				// The token endpoint takes client_id and client_secret as parameters
+				// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
+				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+			},
+			// Meta documents PKCE only for its OIDC code flow, "still in testing"
+			// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token):
+			// it is sent only when the operator turns it on, as for Facebook.
+			PKCE: cfg.PKCE,
+			HTTP: graph.TokenClient(cfg.HTTPClient, cfg.Now),
 		},
-		// Facebook Login takes an S256 code challenge and checks the verifier at the token
-		// endpoint: https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token
-		PKCE: !cfg.NoPKCE,
-		HTTP: cfg.HTTPClient,
-	}}
+	}
 }
 
 // Platform names the network.
@@ -55,11 +66,12 @@ var Scopes = []string{"instagram_basic", "instagram_content_publish", "instagram
 // https://developers.facebook.com/docs/facebook-login/auth-vs-data
 const DataAccessLife = 90 * 24 * time.Hour
 
-// AuthCodeURL returns the Facebook Login dialog's address (client_id, redirect_uri, state,
-// response_type=code, scope; with PKCE the S256 challenge of verifier).
-// https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow
+// AuthCodeURL returns the Facebook Login dialog's address: client_id, redirect_uri, state,
+// response_type=code and the permissions as scope, comma-separated as the manual flow
+// documents (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow);
+// with Config.PKCE, the S256 challenge of verifier.
 func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
-	return a.auth.AuthCodeURL(state, verifier, redirectURL)
+	return a.auth.AuthCodeURL(state, verifier, redirectURL, oauth2.SetAuthURLParam("scope", strings.Join(Scopes, ",")))
 }
 
 // tokenAnswer is oauth/access_token's answer: {"access_token","token_type","expires_in"}.
@@ -126,41 +138,25 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	}
 	var ids []domain.Identity
 	seen := map[string]bool{}
-	next := a.apiURL("me/accounts") + "?" + url.Values{
-		"fields": {"id,name,access_token,instagram_business_account{id,username}"},
-		"limit":  {"100"},
-	}.Encode()
-	for pages := 0; next != "" && pages < 20; pages++ {
-		var answer struct {
-			Data   []page `json:"data"`
-			Paging struct {
-				Next string `json:"next"`
-			} `json:"paging"`
+	fields := url.Values{"fields": {"id,name,access_token,instagram_business_account{id,username}"}, "limit": {"100"}}
+	err = graph.Each(ctx, a.graph, "me/accounts", userCreds.AccessToken, fields, 20, func(p page) bool {
+		if p.Account == nil || p.Account.ID == "" || seen[p.Account.ID] {
+			return true
 		}
-		if err := a.do(ctx, http.MethodGet, next, nil, userCreds.AccessToken, &answer); err != nil {
-			return nil, err
+		seen[p.Account.ID] = true
+		name := p.Account.Username
+		if name == "" {
+			name = p.Name
 		}
-		for _, p := range answer.Data {
-			if p.Account == nil || p.Account.ID == "" || seen[p.Account.ID] {
-				continue
-			}
-			seen[p.Account.ID] = true
-			name := p.Account.Username
-			if name == "" {
-				name = p.Name
-			}
-			creds := userCreds
-			if p.AccessToken != "" {
-				creds = domain.Credentials{AccessToken: p.AccessToken, Expiry: dataAccess, Scopes: Scopes}
-			}
-			ids = append(ids, domain.Identity{ExternalID: p.Account.ID, DisplayName: name, Credentials: creds})
+		creds := userCreds
+		if p.AccessToken != "" {
+			creds = domain.Credentials{AccessToken: p.AccessToken, Expiry: dataAccess, Scopes: Scopes}
 		}
-		next = ""
-		// Graph pagination: follow paging.next, only on the API's own host (the token goes with it).
-		// https://developers.facebook.com/docs/graph-api/results/
-		if answer.Paging.Next != "" && a.sameHost(answer.Paging.Next) {
-			next = answer.Paging.Next
-		}
+		ids = append(ids, domain.Identity{ExternalID: p.Account.ID, DisplayName: name, Credentials: creds})
+		return true
+	})
+	if err != nil {
+		return nil, igError(err)
 	}
 	if len(ids) == 0 {
 		return nil, domain.Errorf(domain.CodeInvalid, "Instagram: none of the Facebook Pages you chose is linked to an Instagram professional account.")
@@ -172,12 +168,6 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 // "generally last about 60 days").
 const defaultTokenLife = 60 * 24 * time.Hour
 
-func (a *Adapter) sameHost(raw string) bool {
-	u, err := url.Parse(raw)
-	base, err2 := url.Parse(a.cfg.APIURL)
-	return err == nil && err2 == nil && u.Scheme == base.Scheme && u.Host == base.Host
-}
-
 // exchangeLongLived swaps the short-lived user token from the login for a long-lived one
 // (about 60 days), as the documentation shows it: GET oauth/access_token with
 // grant_type=fb_exchange_token, client_id, client_secret and fb_exchange_token.
@@ -188,7 +178,7 @@ func (a *Adapter) exchangeLongLived(ctx context.Context, short string) (tokenAns
 		"client_id": {a.cfg.ClientID}, "client_secret": {a.cfg.ClientSecret},
 	}
 	var t tokenAnswer
-	if err := a.do(ctx, http.MethodGet, a.cfg.TokenURL+"?"+params.Encode(), nil, "", &t); err != nil {
+	if err := a.graph.Call(ctx, http.MethodGet, a.cfg.TokenURL, params, &t); err != nil {
 		return tokenAnswer{}, err
 	}
 	if t.AccessToken == "" {

@@ -2,13 +2,12 @@ package instagram
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/graph"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -77,7 +76,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	var published struct {
 		ID string `json:"id"`
 	}
-	if err := a.post(ctx, ig+"/media_publish", url.Values{"creation_id": {creation}}, c.AccessToken, &published); err != nil {
+	if err := a.graph.Post(ctx, ig+"/media_publish", c.AccessToken, url.Values{"creation_id": {creation}}, &published); err != nil {
 		return ports.Published{}, publishOutcome(err)
 	}
 	if published.ID == "" {
@@ -251,17 +250,6 @@ func (a *Adapter) waitFinished(ctx context.Context, token, container string) err
 	}
 }
 
-// containerReason names the problem from the container's status text ("Error: ... 2207026"),
-// by its documented subcode, never by echoing the platform's text.
-func containerReason(status string) string {
-	for code, reason := range mediaProblems {
-		if strings.Contains(status, strconv.Itoa(code)) {
-			return reason
-		}
-	}
-	return "the image or video is not in a format Instagram accepts, or could not be fetched"
-}
-
 // parseTime reads the Graph API's ISO-8601 timestamps ("2019-04-05T07:56:32+0000").
 // https://developers.facebook.com/docs/instagram-platform/insights
 func parseTime(s string) (time.Time, bool) {
@@ -334,9 +322,8 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 	}
 	// GET /{ig-media-id}/insights?metric=reach,views,shares,saved
 	err := a.get(ctx, externalID+"/insights", url.Values{"metric": {insightMetrics}}, c.AccessToken, &insights)
-	var api *apiError
 	if err != nil {
-		if errors.As(err, &api) && api.Code == codePermission && api.Subcode == 0 {
+		if code, sub := graph.CodeOf(err); code == graph.CodePermission && sub == 0 {
 			return m, nil // "(#10) Not enough viewers for the media to show insights"
 		}
 		return domain.Metrics{}, err
@@ -359,16 +346,15 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 
 const maybeMessage = "Instagram did not say whether the post was published; Herald looks for it before sending it again."
 
-// publishOutcome keeps media_publish's definite refusals, answered by Graph with an error
-// body and a status below 500 (token, permission, limits, invalid media, a container not
-// ready: nothing was published), and turns everything else (a 5xx, a broken connection,
-// an answer lost or unreadable) into domain.MaybePublished: Instagram may have published
-// before failing to answer, so Herald must look for the post (Lookup) before sending it
-// again.
+// publishOutcome keeps media_publish's definite refusals (token, permission, limits,
+// invalid media, a container not ready, a request never sent: nothing was published) and
+// turns the rest (no usable answer: a broken connection, an answer lost or unreadable; a
+// server-side error, which does not say the call was refused) into domain.MaybePublished:
+// Instagram may have published before failing to answer, so Herald must look for the post
+// (Lookup) before sending it again.
 func publishOutcome(err error) error {
-	var api *apiError
-	if errors.As(err, &api) && api.Status < 500 {
-		return err
+	if graph.MayHaveCreated(err) {
+		return domain.MaybePublished(maybeMessage, err)
 	}
-	return domain.MaybePublished(maybeMessage, err)
+	return igError(err)
 }
