@@ -35,8 +35,12 @@ type fakeGraph struct {
 	calls     []string              // "METHOD /path" of every API call, in order
 	inject    map[string][]fakeFail // "METHOD /path" -> failures to play, in order
 	lose      map[string]int        // "METHOD /path" -> answers to drop after doing the work
-	nextID    int
-	fewViews  bool // insights answer (#10) Not enough viewers
+	// failContainer is played by the next POST /{ig-user-id}/media, whatever the account;
+	// loseNextPublish drops the answer of the next media_publish, whatever the account.
+	failContainer   *fakeFail
+	loseNextPublish bool
+	nextID          int
+	fewViews        bool // insights answer (#10) Not enough viewers
 }
 
 type fakeCode struct {
@@ -74,10 +78,11 @@ type fakeMedia struct {
 }
 
 type fakeFail struct {
-	status  int
-	code    int
-	subcode int
-	header  http.Header
+	status    int
+	code      int
+	subcode   int
+	transient bool
+	header    http.Header
 }
 
 const (
@@ -112,13 +117,22 @@ func (f *fakeGraph) adapter(now time.Time) *Adapter {
 	})
 }
 
-// userToken issues a valid long-lived user token of the default person.
-func (f *fakeGraph) userToken(now time.Time) string {
+// mediaCount returns how many media were published.
+func (f *fakeGraph) mediaCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	tok := f.id("EAAlong")
-	f.tokens[tok] = &fakeToken{kind: "long", expires: now.Add(60 * 24 * time.Hour), dataAccess: time.Now().Add(90 * 24 * time.Hour)}
-	return tok
+	return len(f.media)
+}
+
+// caption returns the caption of published media id.
+func (f *fakeGraph) caption(id string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.media[id]
+	if !ok {
+		return "", false
+	}
+	return m.caption, true
 }
 
 // pageToken issues the default person's Page token for the Page linked to ig, as /me/accounts
@@ -170,6 +184,23 @@ func (f *fakeGraph) called() []string {
 func (f *fakeGraph) id(prefix string) string {
 	f.nextID++
 	return prefix + strconv.Itoa(1000+f.nextID)
+}
+
+// write answers the failure: its headers, then the Graph error body.
+func (fail fakeFail) write(w http.ResponseWriter) {
+	for k, vs := range fail.header {
+		w.Header()[k] = vs
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(fail.status)
+	e := map[string]any{"message": "injected failure", "type": "OAuthException", "code": fail.code, "fbtrace_id": "AbCdEf"}
+	if fail.subcode != 0 {
+		e["error_subcode"] = fail.subcode
+	}
+	if fail.transient {
+		e["is_transient"] = true
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": e})
 }
 
 // graphErr writes the Graph API error body.
@@ -229,10 +260,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	if fails := f.inject[key]; len(fails) > 0 {
 		fail := fails[0]
 		f.inject[key] = fails[1:]
-		for k, vs := range fail.header {
-			w.Header()[k] = vs
-		}
-		graphErr(w, fail.status, fail.code, fail.subcode, "injected failure")
+		fail.write(w)
 		return
 	}
 	if path == "oauth/access_token" {
@@ -267,6 +295,12 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(path, "/")
+	if f.failContainer != nil && len(parts) == 2 && parts[1] == "media" && r.Method == http.MethodPost {
+		fail := f.failContainer
+		f.failContainer = nil
+		fail.write(w)
+		return
+	}
 	switch {
 	case path == "me/accounts" && r.Method == http.MethodGet:
 		f.accounts(w, r, tok)
@@ -579,8 +613,9 @@ func (f *fakeGraph) mediaPublish(w http.ResponseWriter, r *http.Request, tok *fa
 	f.media[id] = &fakeMedia{id: id, owner: ig, caption: c.caption, permalink: "https://www.instagram.com/p/" + id + "/", at: time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC), likes: 12, comments: 3,
 		insights: map[string]int64{"reach": 40, "views": 55, "shares": 2, "saved": 5, "likes": 12, "comments": 3, "total_interactions": 22}}
 	f.order = append(f.order, id)
-	if f.lose[key] > 0 {
-		f.lose[key]--
+	if f.lose[key] > 0 || f.loseNextPublish {
+		f.lose[key] = max(f.lose[key]-1, 0)
+		f.loseNextPublish = false
 		dropAnswer(w)
 		return
 	}

@@ -297,8 +297,8 @@ func TestPublish_ContentTypes(t *testing.T) {
 			if got.ExternalID == "" || got.URL != "https://www.instagram.com/p/"+got.ExternalID+"/" || !got.At.Equal(time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC)) {
 				t.Errorf("Publish = %+v", got)
 			}
-			if m := f.media[got.ExternalID]; m == nil || m.caption != "Launch day #acme" {
-				t.Errorf("published media = %+v, want the caption", m)
+			if caption, ok := f.caption(got.ExternalID); !ok || caption != "Launch day #acme" {
+				t.Errorf("published media caption = %q (%v), want the post's text", caption, ok)
 			}
 			if calls := trimIDs(f.called()); !slices.Equal(calls, tc.calls) {
 				t.Errorf("calls =\n%v\nwant\n%v", calls, tc.calls)
@@ -420,8 +420,8 @@ func TestPublish_Refusals(t *testing.T) {
 			if strings.Contains(err.Error(), c.AccessToken) || strings.Contains(de.Message, "injected") {
 				t.Errorf("error %q leaks the token or the platform's text", err)
 			}
-			if len(f.media) != 0 {
-				t.Errorf("a failed publish left %d media", len(f.media))
+			if n := f.mediaCount(); n != 0 {
+				t.Errorf("a failed publish left %d media", n)
 			}
 		})
 	}
@@ -549,8 +549,8 @@ func TestPublish_MediaPublishWithoutAClearAnswerMayHaveBeenPublished(t *testing.
 			if strings.Contains(err.Error(), c.AccessToken) || strings.Contains(domain.MessageOf(err), "injected") {
 				t.Errorf("error leaks the token or the platform's text: %v", err)
 			}
-			if len(f.media) != tc.media {
-				t.Errorf("the fake holds %d media, want %d", len(f.media), tc.media)
+			if n := f.mediaCount(); n != tc.media {
+				t.Errorf("the fake holds %d media, want %d", n, tc.media)
 			}
 		})
 	}
