@@ -41,6 +41,8 @@ type fakeGraph struct {
 	loseNextPublish bool
 	nextID          int
 	fewViews        bool // insights answer (#10) Not enough viewers
+	// longLogin makes the code grant answer a long-lived token (expires_in about 60 days).
+	longLogin bool
 }
 
 type fakeCode struct {
@@ -133,6 +135,15 @@ func (f *fakeGraph) caption(id string) (string, bool) {
 		return "", false
 	}
 	return m.caption, true
+}
+
+// userToken issues a valid long-lived user token of the default person.
+func (f *fakeGraph) userToken(now time.Time) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := f.id("EAAlong")
+	f.tokens[tok] = &fakeToken{kind: "long", expires: now.Add(60 * 24 * time.Hour), dataAccess: time.Now().Add(90 * 24 * time.Hour)}
+	return tok
 }
 
 // pageToken issues the default person's Page token for the Page linked to ig, as /me/accounts
@@ -364,6 +375,12 @@ func (f *fakeGraph) token(w http.ResponseWriter, r *http.Request) {
 			graphErr(w, 400, 100, 0, "Invalid code verifier")
 			return
 		}
+	}
+	if f.longLogin {
+		tok := f.id("EAAlong")
+		f.tokens[tok] = &fakeToken{kind: "long", user: code.user, expires: time.Now().Add(5183944 * time.Second), dataAccess: time.Now().Add(90 * 24 * time.Hour)}
+		writeJSON(w, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 5183944})
+		return
 	}
 	tok := f.id("EAAshort")
 	// A login renews the person's data access for 90 days: https://developers.facebook.com/docs/facebook-login/auth-vs-data

@@ -154,6 +154,23 @@ func TestExchange_OneIdentityPerLinkedInstagramAccount(t *testing.T) {
 	}
 }
 
+func TestExchange_ALongLivedLoginTokenIsNotExchangedAgain(t *testing.T) {
+	t.Parallel()
+	f := newFakeGraph(t)
+	f.longLogin = true
+	f.pages = []fakePage{{id: "p1", name: "Acme Shop", igID: "1784001", igName: "acme.shop"}}
+	a := f.adapter(now)
+	verifier := "verifier-verifier-verifier-verifier-verifier"
+	code := f.issueCode(fakeRedirect, mustQuery(t, a.AuthCodeURL("st", verifier, fakeRedirect)).Get("code_challenge"))
+	ids, err := a.Exchange(context.Background(), code, verifier, fakeRedirect)
+	if err != nil || len(ids) != 1 || !strings.HasPrefix(ids[0].Credentials.AccessToken, "EAApage") {
+		t.Fatalf("Exchange = %+v, %v; want the Page's token", ids, err)
+	}
+	if calls, want := f.called(), []string{"POST /oauth/access_token", "GET /me/accounts"}; !slices.Equal(calls, want) {
+		t.Errorf("calls = %v, want %v (fb_exchange_token is documented for short-lived tokens only)", calls, want)
+	}
+}
+
 func TestExchange_Refusals(t *testing.T) {
 	t.Parallel()
 	f := newFakeGraph(t)
@@ -221,6 +238,15 @@ func TestRefresh(t *testing.T) {
 			t.Errorf("Refresh = %+v, want the same Page token with data access about 90 days ahead", got)
 		}
 		_ = f
+	})
+	t.Run("UserTokenOfAnOlderConnectionSaysToReconnect", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeGraph(t)
+		tok := f.userToken(time.Now())
+		_, err := f.adapter(time.Now()).Refresh(ctx, domain.Credentials{AccessToken: tok, Expiry: time.Now().Add(60 * 24 * time.Hour)})
+		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated || !strings.Contains(domain.MessageOf(err), "Page's token") {
+			t.Errorf("Refresh(user token) = %v (%q), want unauthenticated saying a reconnection keeps the Page's token", err, got)
+		}
 	})
 	t.Run("RevokedTokenIsUnauthenticated", func(t *testing.T) {
 		t.Parallel()

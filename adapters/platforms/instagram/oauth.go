@@ -104,21 +104,29 @@ func refused(err error, msg string) error {
 // (DataAccessLife): that is the credentials' Expiry, which Herald counts down and warns
 // the company about. Without a Page token the long-lived user token is kept instead.
 func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
-	short, err := a.auth.Exchange(ctx, code, verifier, redirectURL)
+	tok, err := a.auth.Exchange(ctx, code, verifier, redirectURL)
 	if err != nil {
 		return nil, err
 	}
 	now := a.cfg.Now()
 	dataAccess := now.Add(DataAccessLife)
-	long, err := a.exchangeLongLived(ctx, short.AccessToken)
-	if err != nil {
-		return nil, refused(err, "Instagram: Facebook refused the sign-in; please connect again.")
+	userCreds := domain.Credentials{AccessToken: tok.AccessToken, Scopes: Scopes}
+	if tok.ExpiresIn > 0 {
+		userCreds.Expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
-	userCreds := domain.Credentials{AccessToken: long.AccessToken, Expiry: now.Add(defaultTokenLife), Scopes: Scopes}
-	if long.ExpiresIn > 0 {
-		userCreds.Expiry = now.Add(time.Duration(long.ExpiresIn) * time.Second)
+	// Only a short-lived token is traded for a long-lived one, as documented; a token the
+	// login already made long-lived (or that does not expire) is kept.
+	if tok.ExpiresIn > 0 && time.Duration(tok.ExpiresIn)*time.Second < shortLived {
+		long, err := a.exchangeLongLived(ctx, tok.AccessToken)
+		if err != nil {
+			return nil, refused(err, "Instagram: Facebook refused the sign-in; please connect again.")
+		}
+		userCreds.AccessToken, userCreds.Expiry = long.AccessToken, now.Add(defaultTokenLife)
+		if long.ExpiresIn > 0 {
+			userCreds.Expiry = now.Add(time.Duration(long.ExpiresIn) * time.Second)
+		}
 	}
-	if userCreds.Expiry.After(dataAccess) {
+	if userCreds.Expiry.IsZero() || userCreds.Expiry.After(dataAccess) {
 		userCreds.Expiry = dataAccess
 	}
 
@@ -165,8 +173,13 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 }
 
 // defaultTokenLife is used when the token endpoint does not say (long-lived user tokens
-// "generally last about 60 days").
-const defaultTokenLife = 60 * 24 * time.Hour
+// "generally last about 60 days"), and shortLived is how long a user token may last and
+// still be a short-lived one (they last hours)
+// (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+const (
+	defaultTokenLife = 60 * 24 * time.Hour
+	shortLived       = 24 * time.Hour
+)
 
 // exchangeLongLived swaps the short-lived user token from the login for a long-lived one
 // (about 60 days), as the documentation shows it: GET oauth/access_token with
@@ -255,8 +268,13 @@ func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Cre
 		fresh.Expiry = expiry
 		return fresh, nil
 	}
+	msg := fmt.Sprintf("Instagram: Meta lets Herald reach this account for 90 days after the person who connected it last signed in through Herald; that ends on %s. Reconnect the account to renew it.", expiry.Format("2 January 2006"))
+	if d.Type == "USER" {
+		// Connected before Herald kept Page tokens: a long-lived user token, which only a login renews.
+		msg = fmt.Sprintf("Instagram: Herald's access to this account ends on %s and only a new sign-in renews it. Reconnect the account; Herald then keeps the Page's token, which does not expire.", expiry.Format("2 January 2006"))
+	}
 	return domain.Credentials{}, &domain.Error{Code: domain.CodeUnauthenticated,
-		Message: fmt.Sprintf("Instagram: Meta lets Herald reach this account for 90 days after the person who connected it last signed in through Herald; that ends on %s. Reconnect the account to renew it.", expiry.Format("2 January 2006")),
+		Message: msg,
 		Err:     errorf("debug_token: access ends at %s and cannot be renewed without a login", expiry.Format(time.RFC3339))}
 }
 
