@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,11 @@ type Config struct {
 	AuthURL, TokenURL, APIURL string
 	// APIVersion is the Graph API version put in front of every API path ("v25.0").
 	APIVersion string
+	// ConfigID is a Facebook Login for Business configuration (made in the App Dashboard
+	// with the Instagram permissions): when set, the dialog carries config_id instead of
+	// scope, and the configuration decides the permissions.
+	// https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
+	ConfigID string
 	// PKCE sends the S256 challenge at login and the verifier at the exchange; off by
 	// default, since Meta documents PKCE only for its OIDC flow, "still in testing".
 	PKCE bool
@@ -57,7 +63,8 @@ const (
 // ParseConfig reads HERALD_INSTAGRAM_CLIENT_ID and HERALD_INSTAGRAM_CLIENT_SECRET (ok is
 // false when both are unset; one without the other is an error), the Graph API version
 // shared with Facebook, HERALD_FACEBOOK_API_VERSION (default graph.DefaultVersion),
-// HERALD_INSTAGRAM_PKCE, HERALD_MEDIA_ALLOW_PRIVATE, and the optional overrides
+// HERALD_INSTAGRAM_CONFIG_ID (a Facebook Login for Business configuration), HERALD_INSTAGRAM_PKCE,
+// HERALD_MEDIA_ALLOW_PRIVATE, and the optional overrides
 // HERALD_INSTAGRAM_API_URL, HERALD_INSTAGRAM_AUTH_URL and HERALD_INSTAGRAM_TOKEN_URL
 // (absolute http(s) URLs; defaults: the production endpoints of that version). Every bad
 // value is reported at once.
@@ -70,6 +77,12 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	cfg := Config{ClientID: id, ClientSecret: secret, MediaAllowPrivate: platformenv.MediaAllowPrivate(getenv)}
 	if cfg.APIVersion, err = graph.ParseVersion(getenv); err != nil {
 		errs = append(errs, err)
+	}
+	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_CONFIG_ID")); v != "" {
+		if !configIDPattern.MatchString(v) {
+			errs = append(errs, fmt.Errorf("HERALD_INSTAGRAM_CONFIG_ID: %q is not a Login for Business configuration id (digits)", v))
+		}
+		cfg.ConfigID = v
 	}
 	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_PKCE")); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -86,6 +99,8 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	}
 	return cfg.withDefaults(), true, nil
 }
+
+var configIDPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
 
 // withDefaults fills the zero fields of cfg.
 func (cfg Config) withDefaults() Config {

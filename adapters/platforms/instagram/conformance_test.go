@@ -17,15 +17,22 @@ import (
 	"github.com/heraldhq/herald/ports"
 )
 
-// TestConformance runs the platform contract against the fake Graph API, without PKCE (the
-// default) and with it.
+// fakeConfigID is the Facebook Login for Business configuration the fake knows.
+const fakeConfigID = "884400112233"
+
+// TestConformance runs the platform contract against the fake Graph API: the classic dialog
+// without PKCE (the default) and with it, and Facebook Login for Business (config_id).
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	for _, pkce := range []bool{false, true} {
-		t.Run(fmt.Sprintf("PKCE=%v", pkce), func(t *testing.T) {
+	for _, v := range []struct {
+		name     string
+		pkce     bool
+		configID string
+	}{{"Classic", false, ""}, {"ClassicWithPKCE", true, ""}, {"LoginForBusiness", false, fakeConfigID}} {
+		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			platformtest.Run(t, func(t *testing.T) platformtest.Fake {
-				return &conformanceFake{fakeGraph: newFakeGraph(t), pkce: pkce}
+				return &conformanceFake{fakeGraph: newFakeGraph(t), pkce: v.pkce, configID: v.configID}
 			})
 		})
 	}
@@ -34,7 +41,8 @@ func TestConformance(t *testing.T) {
 // conformanceFake is the fake Graph API as platformtest drives it.
 type conformanceFake struct {
 	*fakeGraph
-	pkce bool
+	pkce     bool
+	configID string
 }
 
 func (c *conformanceFake) Adapter() ports.Platform {
@@ -46,15 +54,20 @@ func (c *conformanceFake) Adapter() ports.Platform {
 		APIVersion: c.version,
 		HTTPClient: c.srv.Client(),
 		PKCE:       c.pkce,
+		ConfigID:   c.configID,
 		// Containers are polled every 5 ms here; processing in the fake takes no time.
 		PollInterval: 5 * time.Millisecond, PollTimeout: 30 * time.Second,
 	})
 }
 
 func (c *conformanceFake) Caps() platformtest.Caps {
+	scopes := Scopes
+	if c.configID != "" {
+		scopes = nil // the configuration holds the permissions
+	}
 	return platformtest.Caps{
 		PKCE:   c.pkce,
-		Scopes: Scopes,
+		Scopes: scopes,
 		// Meta issues no refresh token; Page tokens do not expire and data access is renewed
 		// only by the person's login (https://developers.facebook.com/docs/facebook-login/auth-vs-data).
 		Refresh: false,
@@ -76,7 +89,9 @@ func (c *conformanceFake) RedirectURL() string { return fakeRedirect }
 
 // Consent plays the login dialog (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow):
 // the app's client_id, the registered redirect_uri, response_type=code, a state and the
-// permissions as scope (comma- or space-separated); a PKCE challenge must be S256
+// permissions as scope (comma- or space-separated), or, for Login for Business, a known
+// config_id and no scope (https://developers.facebook.com/docs/facebook-login/facebook-login-for-business);
+// a PKCE challenge must be S256
 // (https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token).
 // The person grants everything and has one new Page linked to a new Instagram account.
 func (c *conformanceFake) Consent(authURL string) (string, error) {
@@ -100,9 +115,18 @@ func (c *conformanceFake) Consent(authURL string) (string, error) {
 	case q.Has("code_challenge") && (q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43):
 		return "", errors.New("a PKCE challenge must be S256")
 	}
-	for _, s := range Scopes {
-		if !slices.Contains(scopes, s) {
-			return "", fmt.Errorf("scope %q lacks %s", q.Get("scope"), s)
+	switch {
+	case q.Has("config_id") && q.Get("config_id") != fakeConfigID:
+		return "", fmt.Errorf("no Login for Business configuration %q", q.Get("config_id"))
+	case q.Has("config_id") && q.Has("scope"):
+		return "", errors.New("Login for Business takes config_id instead of scope, not both")
+	case q.Has("config_id"):
+		// The configuration grants the Instagram permissions.
+	default:
+		for _, s := range Scopes {
+			if !slices.Contains(scopes, s) {
+				return "", fmt.Errorf("scope %q lacks %s", q.Get("scope"), s)
+			}
 		}
 	}
 	c.mu.Lock()

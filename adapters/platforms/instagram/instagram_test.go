@@ -58,14 +58,16 @@ func TestParseConfig(t *testing.T) {
 	})
 	t.Run("VersionIsFacebooksAndDecidesTheLoginEndpoints", func(t *testing.T) {
 		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
-			"HERALD_FACEBOOK_API_VERSION": "v26.0", "HERALD_INSTAGRAM_PKCE": "true", "HERALD_MEDIA_ALLOW_PRIVATE": "on"}))
-		if err != nil || cfg.APIVersion != "v26.0" || cfg.AuthURL != "https://www.facebook.com/v26.0/dialog/oauth" ||
+			"HERALD_FACEBOOK_API_VERSION": "v26.0", "HERALD_INSTAGRAM_PKCE": "true", "HERALD_MEDIA_ALLOW_PRIVATE": "on",
+			"HERALD_INSTAGRAM_CONFIG_ID": "884400112233"}))
+		if err != nil || cfg.APIVersion != "v26.0" || cfg.ConfigID != "884400112233" || cfg.AuthURL != "https://www.facebook.com/v26.0/dialog/oauth" ||
 			cfg.TokenURL != "https://graph.facebook.com/v26.0/oauth/access_token" || !cfg.PKCE || !cfg.MediaAllowPrivate {
 			t.Errorf("ParseConfig(v26.0, no PKCE, private media) = %+v, %v", cfg, err)
 		}
 		_, _, err = ParseConfig(env(map[string]string{"HERALD_INSTAGRAM_CLIENT_ID": "id", "HERALD_INSTAGRAM_CLIENT_SECRET": "s",
-			"HERALD_FACEBOOK_API_VERSION": "26", "HERALD_INSTAGRAM_PKCE": "maybe"}))
-		if err == nil || !strings.Contains(err.Error(), "HERALD_FACEBOOK_API_VERSION") || !strings.Contains(err.Error(), "HERALD_INSTAGRAM_PKCE") {
+			"HERALD_FACEBOOK_API_VERSION": "26", "HERALD_INSTAGRAM_PKCE": "maybe", "HERALD_INSTAGRAM_CONFIG_ID": "cfg-1"}))
+		if err == nil || !strings.Contains(err.Error(), "HERALD_FACEBOOK_API_VERSION") || !strings.Contains(err.Error(), "HERALD_INSTAGRAM_PKCE") ||
+			!strings.Contains(err.Error(), "HERALD_INSTAGRAM_CONFIG_ID") {
 			t.Errorf("ParseConfig(bad version and PKCE switch) err = %v, want both named", err)
 		}
 	})
@@ -106,6 +108,9 @@ func TestAuthCodeURL_AsksForPublishingAndInsightsWithS256(t *testing.T) {
 	// RFC 7636 appendix B style check: S256 of the verifier, base64url without padding.
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || strings.Contains(q.Get("code_challenge"), "=") {
 		t.Errorf("PKCE = %q %q", q.Get("code_challenge_method"), q.Get("code_challenge"))
+	}
+	if q := mustQuery(t, New(Config{ClientID: "app-1", ClientSecret: "s", ConfigID: "884400112233"}).AuthCodeURL("st", "v", fakeRedirect)); q.Get("config_id") != "884400112233" || q.Has("scope") {
+		t.Errorf("Login for Business URL query = %v, want config_id and no scope", q)
 	}
 	if q := mustQuery(t, New(Config{ClientID: "app-1", ClientSecret: "s"}).AuthCodeURL("state-1", "verifier-verifier-verifier-verifier-verifier", fakeRedirect)); q.Has("code_challenge") {
 		t.Errorf("PKCE off by default, but the URL carries code_challenge %q", q.Get("code_challenge"))

@@ -68,10 +68,16 @@ const DataAccessLife = 90 * 24 * time.Hour
 
 // AuthCodeURL returns the Facebook Login dialog's address: client_id, redirect_uri, state,
 // response_type=code and the permissions as scope, comma-separated as the manual flow
-// documents (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow);
-// with Config.PKCE, the S256 challenge of verifier.
+// documents (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow),
+// or, with a Login for Business configuration, config_id instead of scope
+// (https://developers.facebook.com/docs/facebook-login/facebook-login-for-business); with
+// Config.PKCE, the S256 challenge of verifier.
 func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
-	return a.auth.AuthCodeURL(state, verifier, redirectURL, oauth2.SetAuthURLParam("scope", strings.Join(Scopes, ",")))
+	opt := oauth2.SetAuthURLParam("scope", strings.Join(Scopes, ","))
+	if a.cfg.ConfigID != "" {
+		opt = oauth2.SetAuthURLParam("config_id", a.cfg.ConfigID)
+	}
+	return a.auth.AuthCodeURL(state, verifier, redirectURL, opt)
 }
 
 // tokenAnswer is oauth/access_token's answer: {"access_token","token_type","expires_in"}.
