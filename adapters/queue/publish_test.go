@@ -323,8 +323,8 @@ func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
 		h.fake.mu.Lock()
 		h.fake.script = func(n int, r string) error {
 			if r == ref(j) && h.fake.published(r) == 0 {
-				h.fake.record(r)  // the platform published...
-				return errNetwork // ...and the answer never arrived
+				h.fake.record(r) // the platform published...
+				return errLost   // ...and the answer never arrived
 			}
 			return nil
 		}
@@ -342,6 +342,26 @@ func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
 		p := h.get(j.Post)
 		if p.Status() != domain.PostPublished || p.Targets[0].ExternalID() != "ext-"+ref(j) || h.fake.published(ref(j)) != 1 {
 			t.Errorf("post %s, external %q, published %d times", p.Status(), p.Targets[0].ExternalID(), h.fake.published(ref(j)))
+		}
+	})
+
+	t.Run("an error without the maybe-published signal closes the attempt", func(t *testing.T) {
+		_, j := h.claim("plain network error")
+		var failed atomic.Bool
+		h.fake.mu.Lock()
+		h.fake.script = func(n int, r string) error {
+			if r == ref(j) && failed.CompareAndSwap(false, true) {
+				return errNetwork // the connection failed before the request went out
+			}
+			return nil
+		}
+		h.fake.mu.Unlock()
+		var retry *app.Retry
+		if err := h.pub.PublishTarget(h.ctx, j); !errors.As(err, &retry) {
+			t.Fatalf("PublishTarget = %v, want a retry", err)
+		}
+		if tg := h.get(j.Post).Targets[0]; tg.AttemptOpen() {
+			t.Fatal("an error that promises nothing was sent left the attempt open (the retry would look the post up first)")
 		}
 	})
 
