@@ -896,6 +896,29 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	if due, _ := an.DueAccounts(h.ctx); len(due) != 1 {
 		t.Errorf("after a rate limit the account's targets are not due any more: %v", due)
 	}
+	// A platform that does not share a post's numbers stops its collection for good, with
+	// a note the pages and the API show.
+	clock.Add(int64(2 * time.Minute))
+	h.fake.mu.Lock()
+	h.fake.metricsFn = func(id string) (domain.Metrics, error) {
+		if id == "ext-"+ref(jobs[0]) {
+			return domain.Metrics{}, &domain.Error{Code: domain.CodeForbidden, Message: "LinkedIn does not share personal posts' numbers with apps.", Err: ports.ErrMetricsUnsupported}
+		}
+		return domain.Metrics{Likes: 1}, nil
+	}
+	h.fake.mu.Unlock()
+	if n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); err != nil || n != 2 {
+		t.Fatalf("collection with one unsupported post = %d, %v; want the other 2", n, err)
+	}
+	rep, err := an.Post(h.ctx, h.owner, jobs[0].Post)
+	if err != nil || len(rep.Targets) != 1 || rep.Targets[0].Note != "LinkedIn does not share personal posts' numbers with apps." {
+		t.Fatalf("post analytics = %+v, %v; want the note", rep.Targets, err)
+	}
+	var stopped bool
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT metrics_next_at IS NULL FROM post_targets WHERE company_id = $1 AND post_id = $2`,
+		string(h.owner.CompanyID), string(jobs[0].Post)).Scan(&stopped); err != nil || !stopped {
+		t.Errorf("the unsupported target is still scheduled for collection (%v)", err)
+	}
 	// Past 30 days, collection stops.
 	clock.Add(int64(31 * 24 * time.Hour))
 	if due, _ := an.DueAccounts(h.ctx); len(due) != 0 {
@@ -905,8 +928,8 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	if err := h.posts.Delete(h.ctx, h.owner, jobs[0].Post, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := snapshots(); got != 4 {
-		t.Errorf("snapshots after deleting a post = %d, want 4", got)
+	if got := snapshots(); got != 6 {
+		t.Errorf("snapshots after deleting a post = %d, want 6 (8 less its 2)", got)
 	}
 }
 
