@@ -44,6 +44,27 @@ func TestAdapter_AuthCodeURL(t *testing.T) {
 	}
 }
 
+// TestAdapter_AuthCodeURL_MemberScopesByDefault: without Community Management approval,
+// consent with organization scopes fails, so they are asked for only when configured.
+func TestAdapter_AuthCodeURL_MemberScopesByDefault(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	cfg := f.config()
+	cfg.Organizations = false
+	u, err := url.Parse(New(cfg).AuthCodeURL("s", "v", f.redirectURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query().Get("scope"); got != "openid profile email w_member_social" {
+		t.Errorf("scope = %q, want the member scopes alone", got)
+	}
+	cfg.Scopes = []string{"openid", "profile", "w_member_social", "r_member_social"}
+	u, _ = url.Parse(New(cfg).AuthCodeURL("s", "v", f.redirectURL))
+	if got := u.Query().Get("scope"); got != "openid profile w_member_social r_member_social" {
+		t.Errorf("scope = %q, want the configured scopes", got)
+	}
+}
+
 func TestAdapter_Exchange(t *testing.T) {
 	t.Parallel()
 
