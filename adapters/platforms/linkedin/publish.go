@@ -108,11 +108,9 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		// Each reserved character of the little format goes out behind a backslash, which
 		// LinkedIn counts.
 		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format
-		extra := n - utf8.RuneCountInString(p.Text)
-		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "Please correct the highlighted fields.", Fields: map[string]string{
-			"content": fmt.Sprintf("is %s characters long as LinkedIn counts it (its %d reserved characters such as # ( ) @ _ * each take an escaping backslash); LinkedIn allows %s",
-				thousands(n), extra, thousands(maxCommentaryRunes)),
-		}}
+		problem := fmt.Sprintf("is %s characters long as LinkedIn counts it (its %d reserved characters such as # ( ) @ _ * each take an escaping backslash); LinkedIn allows %s",
+			thousands(n), n-utf8.RuneCountInString(p.Text), thousands(maxCommentaryRunes))
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "LinkedIn: the text " + problem + ".", Fields: map[string]string{"content": problem}}
 	}
 	videos := 0
 	for i, m := range p.MediaURLs {

@@ -295,6 +295,10 @@ func TestAdapter_Publish(t *testing.T) {
 		if !strings.Contains(problem, "3,010") || !strings.Contains(problem, "3,000") || !strings.Contains(problem, "20 reserved") {
 			t.Errorf("problem = %q; want the escaped length, the limit and the reserved characters named", problem)
 		}
+		// A failed target shows the message alone: it says it all.
+		if msg := domain.MessageOf(err); !strings.HasPrefix(msg, "LinkedIn: the text is 3,010 characters") || !strings.Contains(msg, "allows 3,000") {
+			t.Errorf("message = %q; want the whole problem, naming LinkedIn", msg)
+		}
 		if calls := x.f.calls(); len(calls) != 0 {
 			t.Errorf("LinkedIn was called for a text it would refuse: %v", calls)
 		}
