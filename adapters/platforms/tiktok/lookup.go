@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,14 +31,19 @@ type video struct {
 
 // Lookup looks for the publication among the creator's latest public videos (POST
 // /v2/video/list/, newest first, scope video.list), matching the caption. TikTok lists only
-// public videos that finished processing and moderation, so a video that is not found may
-// still exist (private, or still being moderated): Lookup then returns
-// ports.ErrLookupUnsupported, never found false, so Herald does not post it twice.
+// public videos that finished processing and moderation, and gives no way to find a post
+// by anything Herald sent, so a video that is not found may still exist (private, or still
+// being moderated): Lookup then returns ports.ErrLookupUnsupported, never found false, so
+// Herald does not post it twice. It returns ErrLookupUnsupported without a call in inbox
+// mode (a draft carries no caption and is not listed), for a publication without text, and
+// for an account that did not grant video.list.
 // https://developers.tiktok.com/doc/tiktok-api-v2-video-list/ (cursor: a UTC Unix time in
 // milliseconds; max_count at most 20)
+// https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status (no
+// post_id until moderation is done)
 func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
 	want := strings.TrimSpace(p.Text)
-	if want == "" {
+	if want == "" || a.cfg.PostMode == PostInbox || !mayList(c) {
 		return ports.Published{}, false, ports.ErrLookupUnsupported
 	}
 	q := url.Values{"fields": {"id,title,video_description,create_time,share_url"}}
@@ -71,14 +77,15 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 // Metrics reads the video's counts (POST /v2/video/query/ with filters.video_ids, scope
 // video.list): likes, comments and shares; views stand for both impressions and reach,
 // TikTok giving no separate reach. A video TikTok does not return (deleted, private, or
-// not the creator's) is CodeNotFound.
+// not the creator's) is CodeNotFound. A post Herald knows only by its publish_id (an inbox
+// draft, or a post TikTok gave no public id for) and an account that did not grant
+// video.list have no numbers TikTok shares: ports.ErrMetricsUnsupported, without a call.
 // https://developers.tiktok.com/doc/display-api-overview/ and, for filters.video_ids (at
 // most 20, the creator's own videos only), https://developers.tiktok.com/doc/tiktok-api-v1-video-query
 // which links its v2 version
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
-	if !isPostID(externalID) {
-		// A publish_id (an inbox upload, or a post that is not public): no video to count.
-		return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Message: "TikTok: the post is not public (or is still a draft in the creator's inbox), so it has no numbers to show."}
+	if !isPostID(externalID) || !mayList(c) {
+		return domain.Metrics{}, ports.ErrMetricsUnsupported
 	}
 	q := url.Values{"fields": {"id,like_count,comment_count,share_count,view_count"}}
 	body := map[string]any{"filters": map[string][]string{"video_ids": {externalID}}}
@@ -108,4 +115,10 @@ func isPostID(id string) bool {
 		}
 	}
 	return true
+}
+
+// mayList reports whether the credentials may read the creator's videos; credentials
+// without recorded scopes (stored before Herald kept them) are tried.
+func mayList(c domain.Credentials) bool {
+	return len(c.Scopes) == 0 || slices.Contains(c.Scopes, scopeList)
 }
