@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -35,15 +34,14 @@ type video struct {
 // by anything Herald sent, so a video that is not found may still exist (private, or still
 // being moderated): Lookup then returns ports.ErrLookupUnsupported, never found false, so
 // Herald does not post it twice. It returns ErrLookupUnsupported without a call in inbox
-// mode (a draft carries no caption and is not listed), for a publication without text, and
-// for an account that did not grant video.list.
+// mode (a draft carries no caption and is not listed) and for a publication without text.
 // https://developers.tiktok.com/doc/tiktok-api-v2-video-list/ (cursor: a UTC Unix time in
 // milliseconds; max_count at most 20)
 // https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status (no
 // post_id until moderation is done)
 func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
 	want := strings.TrimSpace(p.Text)
-	if want == "" || a.cfg.PostMode == PostInbox || !mayList(c) {
+	if want == "" || a.cfg.PostMode == PostInbox {
 		return ports.Published{}, false, ports.ErrLookupUnsupported
 	}
 	q := url.Values{"fields": {"id,title,video_description,create_time,share_url"}}
@@ -77,15 +75,17 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 // Metrics reads the video's counts (POST /v2/video/query/ with filters.video_ids, scope
 // video.list): likes, comments and shares; views stand for both impressions and reach,
 // TikTok giving no separate reach. A video TikTok does not return (deleted, private, or
-// not the creator's) is CodeNotFound. A post Herald knows only by its publish_id (an inbox
-// draft, or a post TikTok gave no public id for) and an account that did not grant
-// video.list have no numbers TikTok shares: ports.ErrMetricsUnsupported, without a call.
+// not the creator's) is CodeNotFound; an account that did not grant video.list is
+// CodeForbidden (TikTok's scope_not_authorized). A post Herald knows only by its publish_id
+// (an inbox draft, or a post TikTok gave no public id for) has no numbers TikTok shares:
+// ports.ErrMetricsUnsupported, without a call.
 // https://developers.tiktok.com/doc/display-api-overview/ and, for filters.video_ids (at
 // most 20, the creator's own videos only), https://developers.tiktok.com/doc/tiktok-api-v1-video-query
 // which links its v2 version
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
-	if !isPostID(externalID) || !mayList(c) {
-		return domain.Metrics{}, ports.ErrMetricsUnsupported
+	if !isPostID(externalID) {
+		return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Err: ports.ErrMetricsUnsupported,
+			Message: "TikTok gives apps no public id for this post (it is private, or a draft in the creator's inbox), so Herald cannot read its numbers."}
 	}
 	q := url.Values{"fields": {"id,like_count,comment_count,share_count,view_count"}}
 	body := map[string]any{"filters": map[string][]string{"video_ids": {externalID}}}
@@ -115,10 +115,4 @@ func isPostID(id string) bool {
 		}
 	}
 	return true
-}
-
-// mayList reports whether the credentials may read the creator's videos; credentials
-// without recorded scopes (stored before Herald kept them) are tried.
-func mayList(c domain.Credentials) bool {
-	return len(c.Scopes) == 0 || slices.Contains(c.Scopes, scopeList)
 }

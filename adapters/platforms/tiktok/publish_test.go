@@ -337,19 +337,20 @@ func TestAdapter_Metrics(t *testing.T) {
 		f := newFake(t)
 		tok := f.token("open-1")
 		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "v_inbox_url~v2-1.3")
-		if !errors.Is(err, ports.ErrMetricsUnsupported) || len(f.steps()) != 0 {
-			t.Fatalf("Metrics = %v after %v; want ErrMetricsUnsupported without a call", err, f.steps())
+		if !errors.Is(err, ports.ErrMetricsUnsupported) || len(f.steps()) != 0 || !strings.Contains(domain.MessageOf(err), "inbox") {
+			t.Fatalf("Metrics = %v after %v; want ErrMetricsUnsupported, saying why, without a call", err, f.steps())
 		}
 	})
 
-	t.Run("WithoutVideoListIsUnsupportedWithoutACall", func(t *testing.T) {
+	t.Run("WithoutVideoListIsForbidden", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
+		f.users["open-1"].videos = []fakeVideo{{id: "7001", likes: 10}}
 		tok := f.token("open-1")
-		c := domain.Credentials{AccessToken: tok, Scopes: []string{"user.info.basic", "video.publish"}}
-		_, err := f.adapter(nil).Metrics(ctx, c, account(), "7001")
-		if !errors.Is(err, ports.ErrMetricsUnsupported) || len(f.steps()) != 0 {
-			t.Fatalf("Metrics = %v after %v; want ErrMetricsUnsupported without a call", err, f.steps())
+		f.access[tok].scopes = []string{"user.info.basic", "video.publish"}
+		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "7001")
+		if domain.CodeOf(err) != domain.CodeForbidden || errors.Is(err, ports.ErrMetricsUnsupported) {
+			t.Fatalf("Metrics = %v; want forbidden, to be tried again once the account grants video.list", err)
 		}
 	})
 
