@@ -339,6 +339,9 @@ func (a *Adapter) choosePrivacy(options []string) (string, error) {
 	return "", &domain.Error{Code: domain.CodeForbidden, Message: "TikTok offers this account no privacy level to post with; it cannot post through Herald now."}
 }
 
+// statusUnknown is the message of a publish TikTok accepted whose end Herald could not read.
+const statusUnknown = "TikTok accepted the post, but Herald could not learn how it ended; Herald will check before sending it again."
+
 // waitPublished polls the publish status every PollInterval until TikTok finishes or
 // PollTimeout passes. Once TikTok has the whole video (pulled, or every chunk uploaded) it
 // goes on publishing whatever Herald does, so only a FAILED status is a definite answer: a
@@ -353,7 +356,7 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		var st publishStatus
 		err := a.call(ctx, http.MethodPost, "/v2/post/publish/status/fetch/", nil, token, map[string]string{"publish_id": publishID}, &st)
 		if err != nil {
-			return publishStatus{}, domain.MaybePublished(maybePublished, fmt.Errorf("tiktok: publish %s accepted, status unknown: %w", publishID, err))
+			return publishStatus{}, domain.MaybePublished(statusUnknown, fmt.Errorf("tiktok: publish %s accepted, status unknown: %w", publishID, err))
 		}
 		switch st.Status {
 		case "PUBLISH_COMPLETE":
@@ -373,7 +376,7 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		select {
 		case <-ctx.Done():
 			wait.Stop()
-			return publishStatus{}, domain.MaybePublished(maybePublished, fmt.Errorf("tiktok: waiting for publish %s: %w", publishID, ctx.Err()))
+			return publishStatus{}, domain.MaybePublished(statusUnknown, fmt.Errorf("tiktok: waiting for publish %s: %w", publishID, ctx.Err()))
 		case <-deadline.C:
 			wait.Stop()
 			return publishStatus{}, domain.MaybePublished("TikTok is still processing the post; Herald will check on it before sending it again.", fmt.Errorf("tiktok: publish %s accepted, still %s at the deadline", publishID, st.Status))
