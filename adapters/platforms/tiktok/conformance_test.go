@@ -64,11 +64,13 @@ func (c *conformance) Caps() platformtest.Caps {
 		// https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit
 		Duplicate: false, RetryAfter: false,
 		// video/list shows only public, moderated videos, so a post that is not listed may
-		// still exist: TikTok cannot tell that a post is absent (see Lookup).
-		Lookup:  false,
+		// still exist: TikTok cannot tell that a post is absent (see Lookup), but finds a
+		// public one.
+		Lookup: false, LookupFindsOnly: true,
 		Metrics: true,
 	}
 	if c.mode == PostInbox {
+		caps.LookupFindsOnly = false // an inbox draft is never listed: Lookup does not call TikTok
 		caps.Kinds = []platformtest.Kind{platformtest.Image, platformtest.Images}
 		caps.Metrics = false // a draft in the inbox has no public video to count
 	}
