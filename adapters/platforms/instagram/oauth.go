@@ -97,9 +97,10 @@ func refused(err error, msg string) error {
 	return err
 }
 
-// Exchange trades the code for a short-lived user token (x/oauth2, with the PKCE
-// verifier), that for a long-lived one, and lists the Pages the person chose with their
-// linked Instagram professional accounts: one identity per Instagram account.
+// Exchange trades the code for a user token (x/oauth2, with the PKCE verifier when on), a
+// short-lived one for a long-lived one, and lists the Pages the person chose with their
+// linked Instagram professional accounts: one identity per Instagram account. A refused
+// code is CodeInvalid; none of the Pages linked to Instagram is CodeInvalid too.
 //
 // Each identity carries its Page's access token, which Instagram's API with Facebook
 // Login takes as well as the user's ("Access token type: Facebook User or Page",
