@@ -269,6 +269,30 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 	})
 
+	t.Run("BusinessManagementAloneGivesThePortfoliosPages", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.addBusiness("b-1", "Bakery Group", []*fakePage{{id: "301", name: "Portfolio Cafe", token: "page-token-301", tasks: []string{"CREATE_CONTENT"}}}, nil)
+		f.declined = []string{"pages_show_list"}
+		ids, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if err != nil || len(ids) != 1 || ids[0].ExternalID != "301" || ids[0].Credentials.AccessToken != "page-token-301" {
+			t.Fatalf("Exchange = %+v, %v; want the portfolio's Page only", ids, err)
+		}
+		if slices.Contains(f.callLog(), "GET /me/accounts") {
+			t.Error("listed /me/accounts without pages_show_list")
+		}
+	})
+
+	t.Run("NeitherListingPermissionIsForbidden", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.declined = []string{"pages_show_list", "business_management"}
+		_, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if got := domain.CodeOf(err); got != domain.CodeForbidden {
+			t.Errorf("CodeOf(Exchange) = %q, want forbidden; err = %v", got, err)
+		}
+	})
+
 	t.Run("WithoutBusinessManagementOnlyMyPages", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)

@@ -321,7 +321,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		var data []map[string]string
 		for _, p := range user.granted {
 			status := "granted"
-			if user == f.user && slices.Contains(f.declined, p) {
+			if !f.has(user, p) {
 				status = "declined"
 			}
 			data = append(data, map[string]string{"permission": p, "status": status})
@@ -357,6 +357,11 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		graphErr(w, 400, 100, 0, "GraphMethodException", "Unsupported request - method type: "+strings.ToLower(r.Method))
 	}
+}
+
+// has reports whether the person granted perm (and did not decline it on the dialog).
+func (f *fakeGraph) has(user *fakeUser, perm string) bool {
+	return slices.Contains(user.granted, perm) && !(user == f.user && slices.Contains(f.declined, perm))
 }
 
 // writeList answers one page of a cursor-paginated list of n items, pageSize at a time, with
@@ -395,7 +400,7 @@ func (f *fakeGraph) businesses(w http.ResponseWriter, r *http.Request, user *fak
 		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !slices.Contains(user.granted, "business_management") {
+	if !f.has(user, "business_management") {
 		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires business_management permission to manage the object")
 		return
 	}
@@ -536,7 +541,7 @@ func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request, token strin
 		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !slices.Contains(user.granted, "pages_show_list") {
+	if !f.has(user, "pages_show_list") {
 		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires pages_show_list permission")
 		return
 	}
