@@ -55,7 +55,6 @@ func New(o Options) *Prober {
 		DialTimeout: 5 * time.Second, ResponseHeaderTimeout: 5 * time.Second})}
 }
 
-
 // Probe implements ports.MediaProbe.
 func (p *Prober) Probe(ctx context.Context, raw string) (domain.MediaInfo, error) {
 	info := domain.MediaInfo{URL: raw}

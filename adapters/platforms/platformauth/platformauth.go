@@ -23,7 +23,10 @@ import (
 type Client struct {
 	// Platform names the platform in messages.
 	Platform domain.Platform
-	// Config is the app's client id, secret, endpoints and scopes; RedirectURL is set per call.
+	// Config is the app's client id, secret, endpoints and scopes; RedirectURL is set per
+	// call. An Endpoint.AuthStyle left at auto-detect means client_id and client_secret in
+	// the form: auto-detection would send a refused request a second time, and a refresh
+	// token twice to a platform that rotates them.
 	Config oauth2.Config
 	// PKCE: the platform takes an S256 code challenge (RFC 7636).
 	PKCE bool
@@ -44,6 +47,9 @@ func (c *Client) ctx(ctx context.Context) context.Context {
 func (c *Client) config(redirectURL string) *oauth2.Config {
 	cfg := c.Config
 	cfg.RedirectURL = redirectURL
+	if cfg.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect {
+		cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
 	return &cfg
 }
 
@@ -77,7 +83,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*oauth2.Toke
 		return nil, domain.Errorf(domain.CodeUnauthenticated, "%s gave Herald no refresh token for this account; reconnect it.", c.Platform.Title())
 	}
 	// An already expired token makes the source refresh at once.
-	src := c.Config.TokenSource(c.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})
+	src := c.config(c.Config.RedirectURL).TokenSource(c.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})
 	tok, err := src.Token()
 	if err != nil {
 		return nil, c.Classify(err, true)

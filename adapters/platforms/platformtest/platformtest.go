@@ -44,9 +44,13 @@ type Caps struct {
 	// RetryAfter: the platform's rate-limit answer says when to come back (Retry-After or
 	// the like), and the adapter passes it on; otherwise the adapter still sets a wait.
 	RetryAfter bool
-	// Lookup: Lookup finds a post by its reference; otherwise it answers
-	// ports.ErrLookupUnsupported.
+	// Lookup: Lookup finds a post by its reference and says surely when there is none;
+	// otherwise it answers ports.ErrLookupUnsupported.
 	Lookup bool
+	// LookupFindsOnly: Lookup may find a post (TikTok lists posts only once they are
+	// public), but never says one is absent: where it does not find the post it answers
+	// ports.ErrLookupUnsupported, so Herald never re-sends on its word.
+	LookupFindsOnly bool
 	// Metrics: Metrics reads the post's numbers; otherwise it answers
 	// ports.ErrMetricsUnsupported.
 	Metrics bool
