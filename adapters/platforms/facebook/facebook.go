@@ -35,11 +35,6 @@ var _ ports.Platform = (*Adapter)(nil)
 // DefaultScopes, an HTTP client with a 30 s timeout and time.Now.
 func New(cfg Config) *Adapter {
 	cfg = cfg.withDefaults()
-	scopes := cfg.Scopes
-	if cfg.ConfigID != "" {
-		// Login for Business: the configuration holds the permissions; the dialog takes no scope.
-		scopes = nil
-	}
 	return &Adapter{
 		cfg: cfg,
 		graph: graph.New(graph.Config{
@@ -49,7 +44,8 @@ func New(cfg Config) *Adapter {
 		auth: &platformauth.Client{
 			Platform: domain.Facebook,
 			Config: oauth2.Config{
-				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: scopes,
+				// No Scopes: AuthCodeURL sets scope (or config_id) itself.
+				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 				// The manual flow sends client_id and client_secret as parameters
 				// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow,
 				// "Exchanging Code for an Access Token").
@@ -84,15 +80,14 @@ func (a *Adapter) Platform() domain.Platform { return domain.Facebook }
 func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
 	var opts []oauth2.AuthCodeOption
 	if a.cfg.ConfigID != "" {
+		// Login for Business: the configuration holds the permissions; the dialog takes no scope.
 		opts = append(opts, oauth2.SetAuthURLParam("config_id", a.cfg.ConfigID))
 	} else {
-		// x/oauth2 joins scopes with spaces; the dialog documents commas.
-		opts = append(opts, oauth2.SetAuthURLParam("scope", joinComma(a.cfg.Scopes)))
+		// x/oauth2 would join scopes with spaces; the dialog documents commas.
+		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(a.cfg.Scopes, ",")))
 	}
 	return a.auth.AuthCodeURL(state, verifier, redirectURL, opts...)
 }
-
-func joinComma(s []string) string { return strings.Join(s, ",") }
 
 // shortLived is how long a user token may last and still be traded for a long-lived one:
 // short-lived tokens last about an hour or two; long-lived ones about 60 days, and Login for
@@ -111,7 +106,8 @@ const shortLived = 24 * time.Hour
 // /{business-id}/owned_pages and /client_pages). Page tokens derived from a long-lived user
 // token do not expire, so each Expiry is zero. Pages without the CREATE_CONTENT task are left out.
 func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
-	tok, err := a.exchangeCode(ctx, code, verifier, redirectURL)
+	// A refused code (used, expired, for another redirect) is a sign-in to start again.
+	tok, err := a.auth.Exchange(ctx, code, verifier, redirectURL)
 	if err != nil {
 		return nil, err
 	}
@@ -148,12 +144,6 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 		})
 	}
 	return ids, nil
-}
-
-// exchangeCode is the code exchange on x/oauth2 (platformauth). A refused code (used,
-// expired, for another redirect) is a sign-in to start again.
-func (a *Adapter) exchangeCode(ctx context.Context, code, verifier, redirectURL string) (*oauth2.Token, error) {
-	return a.auth.Exchange(ctx, code, verifier, redirectURL)
 }
 
 // tokenTransport is the thin layer Meta's token endpoint needs under x/oauth2: Meta answers

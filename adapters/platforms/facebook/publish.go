@@ -31,7 +31,9 @@ type idAnswer struct {
 //     POST /{page-id}/feed with message and attached_media[i]={"media_fbid": id};
 //   - one video: POST /{page-id}/videos with file_url and description.
 //
-// A mix of videos and images, several videos or media of unknown kind are CodeInvalid.
+// A mix of videos and images, several videos or media of unknown kind are CodeInvalid. When
+// the call that creates the post gets no clear answer, the error wraps
+// domain.ErrMaybePublished (see create); every other error means the Page has no such post.
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
 	page, err := pageOf(account)
 	if err != nil {
