@@ -1,16 +1,12 @@
 package facebook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,20 +48,10 @@ func New(cfg Config) *Adapter {
 				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 			},
 			PKCE: cfg.PKCE,
-			HTTP: tokenClient(cfg),
+			// Meta's token errors, read under x/oauth2 (graph.TokenTransport).
+			HTTP: graph.TokenClient(cfg.HTTPClient, cfg.Now),
 		},
 	}
-}
-
-// tokenClient is cfg's HTTP client with tokenTransport in front of its transport.
-func tokenClient(cfg Config) *http.Client {
-	base := cfg.HTTPClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	c := *cfg.HTTPClient
-	c.Transport = tokenTransport{base: base, now: cfg.Now}
-	return &c
 }
 
 // Platform returns domain.Facebook.
@@ -144,47 +130,6 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 		})
 	}
 	return ids, nil
-}
-
-// tokenTransport is the thin layer Meta's token endpoint needs under x/oauth2: Meta answers
-// failures with a Graph error object (https://developers.facebook.com/docs/graph-api/guides/error-handling),
-// which x/oauth2 cannot read, and throttles with codes and usage headers rather than HTTP
-// 429 and Retry-After (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
-// It answers a throttled token request as 429 with Retry-After (the usage headers' wait) and
-// a transient one as 503, so platformauth classifies them as worth retrying, not as a
-// sign-in to start again.
-type tokenTransport struct {
-	base http.RoundTripper
-	now  func() time.Time
-}
-
-func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 || resp.StatusCode >= 500 {
-		return resp, err
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	var envelope struct {
-		Error *graph.Error `json:"error"`
-	}
-	if json.Unmarshal(raw, &envelope) != nil || envelope.Error == nil {
-		return resp, nil
-	}
-	g := envelope.Error
-	switch {
-	case graph.RateLimitCode(g.Code):
-		resp.StatusCode, resp.Status = http.StatusTooManyRequests, "429 Too Many Requests"
-		resp.Header = resp.Header.Clone()
-		resp.Header.Set("Retry-After", strconv.Itoa(int(graph.Wait(resp.Header, t.now(), graph.DefaultRateLimitWait)/time.Second)))
-	case g.Code == graph.CodeUnknown || g.Code == graph.CodeService || g.IsTransient:
-		resp.StatusCode, resp.Status = http.StatusServiceUnavailable, "503 Service Unavailable"
-	}
-	return resp, nil
 }
 
 // longLived trades a short-lived user token for a long-lived one: GET {TokenURL} with

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -622,32 +620,6 @@ func TestWait(t *testing.T) {
 	u := ParseUsage(http.Header{"X-App-Usage": {`{"call_count":28,"total_time":95,"total_cputime":25}`}})
 	if u.App == nil || u.Max() != 95 {
 		t.Errorf("ParseUsage(X-App-Usage) = %+v, max %v; want 95", u.App, u.Max())
-	}
-}
-
-func TestTokenError_ThrottlingAndServerErrorsOfTheTokenEndpoint(t *testing.T) {
-	t.Parallel()
-	c := New(Config{Platform: domain.Facebook, AppSecret: testSecret})
-	retrieve := func(status int, body string, h http.Header) error {
-		return &oauth2.RetrieveError{Response: &http.Response{StatusCode: status, Header: h}, Body: []byte(body)}
-	}
-	fallbackCalled := false
-	fallback := func(err error) error {
-		fallbackCalled = true
-		return domain.Errorf(domain.CodeInvalid, "fallback")
-	}
-	err := c.TokenError(retrieve(400, `{"error":{"message":"(#4) Application request limit reached","code":4}}`,
-		http.Header{"X-App-Usage": {`{"call_count":100}`}}), fallback)
-	if domain.CodeOf(err) != domain.CodeRateLimited || fallbackCalled {
-		t.Errorf("throttled token call: %v (fallback %v), want rate_limited", err, fallbackCalled)
-	}
-	err = c.TokenError(retrieve(500, `{"error":{"message":"unknown","code":1,"is_transient":true}}`, nil), fallback)
-	if domain.CodeOf(err) != domain.CodeUnavailable || fallbackCalled {
-		t.Errorf("server error: %v, want unavailable", err)
-	}
-	err = c.TokenError(retrieve(400, `{"error":{"message":"This authorization code has been used.","type":"OAuthException","code":100,"error_subcode":36009}}`, nil), fallback)
-	if !fallbackCalled || domain.MessageOf(err) != "fallback" {
-		t.Errorf("a used code goes to the fallback: %v", err)
 	}
 }
 
