@@ -217,6 +217,11 @@ func (a *Adapter) pages(ctx context.Context, userToken string, granted []string)
 		}
 		return true
 	})
+	if domain.CodeOf(err) == domain.CodeForbidden {
+		// The app may lack access to business_management (Advanced Access needs App Review):
+		// the person's own Pages still count.
+		return withTokens(ctx, a, userToken, out)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -293,6 +293,16 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 	})
 
+	t.Run("BusinessesRefusedStillGivesMyPages", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.businessesRefused = true
+		ids, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if err != nil || len(ids) != 3 {
+			t.Fatalf("Exchange = %d identities, %v; want the 3 of /me/accounts", len(ids), err)
+		}
+	})
+
 	t.Run("WithoutBusinessManagementOnlyMyPages", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)

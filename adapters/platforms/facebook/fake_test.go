@@ -46,26 +46,27 @@ type fakeGraph struct {
 	pageSize int           // entries per page of every list
 	delay    time.Duration // added to every answer
 
-	mu             sync.Mutex
-	user           *fakeUser            // the person addPage and grant act for
-	configs        map[string][]string  // Login for Business configuration id -> its permissions
-	codes          map[string]*fakeCode // authorization codes
-	shortToken     map[string]*fakeUser
-	userToken      map[string]*fakeUser
-	pages          []*fakePage    // every Page, for Page tokens
-	revoked        map[string]int // token -> error_subcode
-	declined       []string       // permissions the default person declined on the dialog
-	photos         map[string]*fakePhoto
-	videos         map[string]*fakeVideo
-	processing     int                    // status polls a new video answers "processing" to
-	badVideo       bool                   // new videos end in "error"
-	posts          map[string][]*fakePost // page id -> posts, oldest first
-	failures       map[string][]fakeFailure
-	refuse         map[string]fakeRefusal // post field ("comments") or insights metric -> its refusal
-	publishFailure *fakeFailure           // the next creating call answers this, creating nothing
-	loseNext       bool                   // the next creating call creates, then its connection breaks
-	calls          []string
-	nextID         int
+	mu                sync.Mutex
+	user              *fakeUser            // the person addPage and grant act for
+	configs           map[string][]string  // Login for Business configuration id -> its permissions
+	codes             map[string]*fakeCode // authorization codes
+	shortToken        map[string]*fakeUser
+	userToken         map[string]*fakeUser
+	pages             []*fakePage    // every Page, for Page tokens
+	revoked           map[string]int // token -> error_subcode
+	declined          []string       // permissions the default person declined on the dialog
+	photos            map[string]*fakePhoto
+	videos            map[string]*fakeVideo
+	processing        int                    // status polls a new video answers "processing" to
+	badVideo          bool                   // new videos end in "error"
+	posts             map[string][]*fakePost // page id -> posts, oldest first
+	failures          map[string][]fakeFailure
+	refuse            map[string]fakeRefusal // post field ("comments") or insights metric -> its refusal
+	businessesRefused bool                   // /me/businesses answers (#200), as for an app without access to it
+	publishFailure    *fakeFailure           // the next creating call answers this, creating nothing
+	loseNext          bool                   // the next creating call creates, then its connection breaks
+	calls             []string
+	nextID            int
 }
 
 // fakeUser is a person who logged in: their permissions, the Pages /me/accounts lists, and
@@ -400,7 +401,7 @@ func (f *fakeGraph) businesses(w http.ResponseWriter, r *http.Request, user *fak
 		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !f.has(user, "business_management") {
+	if !f.has(user, "business_management") || f.businessesRefused {
 		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires business_management permission to manage the object")
 		return
 	}
