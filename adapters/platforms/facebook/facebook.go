@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -189,7 +190,7 @@ func (a *Adapter) pages(ctx context.Context, userToken string, granted []string)
 	add := func(p pageAnswer) bool {
 		// Publishing needs the CREATE_CONTENT task
 		// (https://developers.facebook.com/documentation/pages-api/posts.md).
-		if p.ID == "" || seen[p.ID] || (p.Tasks != nil && !slices.Contains(p.Tasks, "CREATE_CONTENT")) {
+		if !graphID.MatchString(p.ID) || seen[p.ID] || (p.Tasks != nil && !slices.Contains(p.Tasks, "CREATE_CONTENT")) {
 			return true
 		}
 		seen[p.ID] = true
@@ -299,8 +300,12 @@ func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Cre
 
 // pageOf returns the account's Page id, or a CodeInvalid error.
 func pageOf(account domain.Account) (string, error) {
-	if account.ExternalID == "" {
-		return "", &domain.Error{Code: domain.CodeInvalid, Message: "Facebook: this account has no Page id; reconnect the Page.", Err: fmt.Errorf("facebook: account %v has no Page id", account.ID)}
+	if !graphID.MatchString(account.ExternalID) {
+		return "", &domain.Error{Code: domain.CodeInvalid, Message: "Facebook: this account has no valid Page id; reconnect the Page.", Err: fmt.Errorf("facebook: account %v has Page id %q", account.ID, account.ExternalID)}
 	}
 	return account.ExternalID, nil
 }
+
+// graphID is a Graph object id as Herald stores them: a Page or photo id (digits) or a Page
+// post id ({page-id}_{post-id}). Ids go into request paths, so nothing else is sent.
+var graphID = regexp.MustCompile(`^[0-9]+(_[0-9]+)?$`)

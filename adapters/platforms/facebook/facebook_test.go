@@ -828,6 +828,26 @@ func TestAdapter_Metrics(t *testing.T) {
 		})
 	}
 
+	t.Run("IDsThatAreNotGraphIDsAreInvalid", func(t *testing.T) {
+		t.Parallel()
+		f, a, c, acct, _ := publish(t)
+		before := len(f.callLog())
+		for _, id := range []string{"", "101_1/insights?metric=x", "../me", "101_", "abc"} {
+			if _, err := a.Metrics(ctx, c, acct, id); domain.CodeOf(err) != domain.CodeInvalid {
+				t.Errorf("Metrics(%q) = %v, want invalid", id, err)
+			}
+		}
+		for _, page := range []string{"", "101/feed?x=", "me"} {
+			_, err := a.Publish(ctx, c, domain.Account{Platform: domain.Facebook, ExternalID: page}, ports.Publication{Text: "hi"})
+			if domain.CodeOf(err) != domain.CodeInvalid {
+				t.Errorf("Publish to Page %q = %v, want invalid", page, err)
+			}
+		}
+		if n := len(f.callLog()) - before; n != 0 {
+			t.Errorf("%d calls reached Facebook", n)
+		}
+	})
+
 	t.Run("DeletedPostIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		_, a, c, acct, _ := publish(t)
