@@ -151,7 +151,7 @@ func (a *Adapter) publishVideo(ctx context.Context, token, page, text, video str
 	if err := a.create(ctx, page+"/videos", token, params, &ans); err != nil {
 		return ports.Published{}, err
 	}
-	if ans.ID == "" {
+	if !graphID.MatchString(ans.ID) { // it goes into the status poll's path
 		return ports.Published{}, missingID()
 	}
 	if err := a.awaitVideo(ctx, token, ans.ID); err != nil && domain.CodeOf(err) == domain.CodeInvalid {
