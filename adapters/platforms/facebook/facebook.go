@@ -1,16 +1,13 @@
 package facebook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,11 +32,6 @@ var _ ports.Platform = (*Adapter)(nil)
 // DefaultScopes, an HTTP client with a 30 s timeout and time.Now.
 func New(cfg Config) *Adapter {
 	cfg = cfg.withDefaults()
-	scopes := cfg.Scopes
-	if cfg.ConfigID != "" {
-		// Login for Business: the configuration holds the permissions; the dialog takes no scope.
-		scopes = nil
-	}
 	return &Adapter{
 		cfg: cfg,
 		graph: graph.New(graph.Config{
@@ -49,27 +41,18 @@ func New(cfg Config) *Adapter {
 		auth: &platformauth.Client{
 			Platform: domain.Facebook,
 			Config: oauth2.Config{
-				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: scopes,
+				// No Scopes: AuthCodeURL sets scope (or config_id) itself.
+				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 				// The manual flow sends client_id and client_secret as parameters
 				// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow,
 				// "Exchanging Code for an Access Token").
 				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 			},
 			PKCE: cfg.PKCE,
-			HTTP: tokenClient(cfg),
+			// Meta's token errors, read under x/oauth2 (graph.TokenTransport).
+			HTTP: graph.TokenClient(cfg.HTTPClient, cfg.Now),
 		},
 	}
-}
-
-// tokenClient is cfg's HTTP client with tokenTransport in front of its transport.
-func tokenClient(cfg Config) *http.Client {
-	base := cfg.HTTPClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	c := *cfg.HTTPClient
-	c.Transport = tokenTransport{base: base, now: cfg.Now}
-	return &c
 }
 
 // Platform returns domain.Facebook.
@@ -84,15 +67,14 @@ func (a *Adapter) Platform() domain.Platform { return domain.Facebook }
 func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
 	var opts []oauth2.AuthCodeOption
 	if a.cfg.ConfigID != "" {
+		// Login for Business: the configuration holds the permissions; the dialog takes no scope.
 		opts = append(opts, oauth2.SetAuthURLParam("config_id", a.cfg.ConfigID))
 	} else {
-		// x/oauth2 joins scopes with spaces; the dialog documents commas.
-		opts = append(opts, oauth2.SetAuthURLParam("scope", joinComma(a.cfg.Scopes)))
+		// x/oauth2 would join scopes with spaces; the dialog documents commas.
+		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(a.cfg.Scopes, ",")))
 	}
 	return a.auth.AuthCodeURL(state, verifier, redirectURL, opts...)
 }
-
-func joinComma(s []string) string { return strings.Join(s, ",") }
 
 // shortLived is how long a user token may last and still be traded for a long-lived one:
 // short-lived tokens last about an hour or two; long-lived ones about 60 days, and Login for
@@ -111,7 +93,8 @@ const shortLived = 24 * time.Hour
 // /{business-id}/owned_pages and /client_pages). Page tokens derived from a long-lived user
 // token do not expire, so each Expiry is zero. Pages without the CREATE_CONTENT task are left out.
 func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
-	tok, err := a.exchangeCode(ctx, code, verifier, redirectURL)
+	// A refused code (used, expired, for another redirect) is a sign-in to start again.
+	tok, err := a.auth.Exchange(ctx, code, verifier, redirectURL)
 	if err != nil {
 		return nil, err
 	}
@@ -148,53 +131,6 @@ func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL stri
 		})
 	}
 	return ids, nil
-}
-
-// exchangeCode is the code exchange on x/oauth2 (platformauth). A refused code (used,
-// expired, for another redirect) is a sign-in to start again.
-func (a *Adapter) exchangeCode(ctx context.Context, code, verifier, redirectURL string) (*oauth2.Token, error) {
-	return a.auth.Exchange(ctx, code, verifier, redirectURL)
-}
-
-// tokenTransport is the thin layer Meta's token endpoint needs under x/oauth2: Meta answers
-// failures with a Graph error object (https://developers.facebook.com/docs/graph-api/guides/error-handling),
-// which x/oauth2 cannot read, and throttles with codes and usage headers rather than HTTP
-// 429 and Retry-After (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
-// It answers a throttled token request as 429 with Retry-After (the usage headers' wait) and
-// a transient one as 503, so platformauth classifies them as worth retrying, not as a
-// sign-in to start again.
-type tokenTransport struct {
-	base http.RoundTripper
-	now  func() time.Time
-}
-
-func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 || resp.StatusCode >= 500 {
-		return resp, err
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	var envelope struct {
-		Error *graph.Error `json:"error"`
-	}
-	if json.Unmarshal(raw, &envelope) != nil || envelope.Error == nil {
-		return resp, nil
-	}
-	g := envelope.Error
-	switch {
-	case graph.RateLimitCode(g.Code):
-		resp.StatusCode, resp.Status = http.StatusTooManyRequests, "429 Too Many Requests"
-		resp.Header = resp.Header.Clone()
-		resp.Header.Set("Retry-After", strconv.Itoa(int(graph.Wait(resp.Header, t.now(), graph.DefaultRateLimitWait)/time.Second)))
-	case g.Code == graph.CodeUnknown || g.Code == graph.CodeService || g.IsTransient:
-		resp.StatusCode, resp.Status = http.StatusServiceUnavailable, "503 Service Unavailable"
-	}
-	return resp, nil
 }
 
 // longLived trades a short-lived user token for a long-lived one: GET {TokenURL} with
@@ -254,7 +190,7 @@ func (a *Adapter) pages(ctx context.Context, userToken string, granted []string)
 	add := func(p pageAnswer) bool {
 		// Publishing needs the CREATE_CONTENT task
 		// (https://developers.facebook.com/documentation/pages-api/posts.md).
-		if p.ID == "" || seen[p.ID] || (p.Tasks != nil && !slices.Contains(p.Tasks, "CREATE_CONTENT")) {
+		if !graphID.MatchString(p.ID) || seen[p.ID] || (p.Tasks != nil && !slices.Contains(p.Tasks, "CREATE_CONTENT")) {
 			return true
 		}
 		seen[p.ID] = true
@@ -282,6 +218,11 @@ func (a *Adapter) pages(ctx context.Context, userToken string, granted []string)
 		}
 		return true
 	})
+	if domain.CodeOf(err) == domain.CodeForbidden {
+		// The app may lack access to business_management (Advanced Access needs App Review):
+		// the person's own Pages still count.
+		return withTokens(ctx, a, userToken, out)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -359,8 +300,12 @@ func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Cre
 
 // pageOf returns the account's Page id, or a CodeInvalid error.
 func pageOf(account domain.Account) (string, error) {
-	if account.ExternalID == "" {
-		return "", &domain.Error{Code: domain.CodeInvalid, Message: "Facebook: this account has no Page id; reconnect the Page.", Err: fmt.Errorf("facebook: account %v has no Page id", account.ID)}
+	if !graphID.MatchString(account.ExternalID) {
+		return "", &domain.Error{Code: domain.CodeInvalid, Message: "Facebook: this account has no valid Page id; reconnect the Page.", Err: fmt.Errorf("facebook: account %v has Page id %q", account.ID, account.ExternalID)}
 	}
 	return account.ExternalID, nil
 }
+
+// graphID is a Graph object id as Herald stores them: a Page or photo id (digits) or a Page
+// post id ({page-id}_{post-id}). Ids go into request paths, so nothing else is sent.
+var graphID = regexp.MustCompile(`^[0-9]+(_[0-9]+)?$`)

@@ -269,6 +269,40 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 	})
 
+	t.Run("BusinessManagementAloneGivesThePortfoliosPages", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.addBusiness("b-1", "Bakery Group", []*fakePage{{id: "301", name: "Portfolio Cafe", token: "page-token-301", tasks: []string{"CREATE_CONTENT"}}}, nil)
+		f.declined = []string{"pages_show_list"}
+		ids, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if err != nil || len(ids) != 1 || ids[0].ExternalID != "301" || ids[0].Credentials.AccessToken != "page-token-301" {
+			t.Fatalf("Exchange = %+v, %v; want the portfolio's Page only", ids, err)
+		}
+		if slices.Contains(f.callLog(), "GET /me/accounts") {
+			t.Error("listed /me/accounts without pages_show_list")
+		}
+	})
+
+	t.Run("NeitherListingPermissionIsForbidden", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.declined = []string{"pages_show_list", "business_management"}
+		_, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if got := domain.CodeOf(err); got != domain.CodeForbidden {
+			t.Errorf("CodeOf(Exchange) = %q, want forbidden; err = %v", got, err)
+		}
+	})
+
+	t.Run("BusinessesRefusedStillGivesMyPages", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		f.businessesRefused = true
+		ids, err := f.adapter().Exchange(context.Background(), "code-1", "verifier-1", redirect)
+		if err != nil || len(ids) != 3 {
+			t.Fatalf("Exchange = %d identities, %v; want the 3 of /me/accounts", len(ids), err)
+		}
+	})
+
 	t.Run("WithoutBusinessManagementOnlyMyPages", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
@@ -793,6 +827,26 @@ func TestAdapter_Metrics(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("IDsThatAreNotGraphIDsAreInvalid", func(t *testing.T) {
+		t.Parallel()
+		f, a, c, acct, _ := publish(t)
+		before := len(f.callLog())
+		for _, id := range []string{"", "101_1/insights?metric=x", "../me", "101_", "abc"} {
+			if _, err := a.Metrics(ctx, c, acct, id); domain.CodeOf(err) != domain.CodeInvalid {
+				t.Errorf("Metrics(%q) = %v, want invalid", id, err)
+			}
+		}
+		for _, page := range []string{"", "101/feed?x=", "me"} {
+			_, err := a.Publish(ctx, c, domain.Account{Platform: domain.Facebook, ExternalID: page}, ports.Publication{Text: "hi"})
+			if domain.CodeOf(err) != domain.CodeInvalid {
+				t.Errorf("Publish to Page %q = %v, want invalid", page, err)
+			}
+		}
+		if n := len(f.callLog()) - before; n != 0 {
+			t.Errorf("%d calls reached Facebook", n)
+		}
+	})
 
 	t.Run("DeletedPostIsNotFound", func(t *testing.T) {
 		t.Parallel()

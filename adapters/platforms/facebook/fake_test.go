@@ -46,26 +46,27 @@ type fakeGraph struct {
 	pageSize int           // entries per page of every list
 	delay    time.Duration // added to every answer
 
-	mu             sync.Mutex
-	user           *fakeUser            // the person addPage and grant act for
-	configs        map[string][]string  // Login for Business configuration id -> its permissions
-	codes          map[string]*fakeCode // authorization codes
-	shortToken     map[string]*fakeUser
-	userToken      map[string]*fakeUser
-	pages          []*fakePage    // every Page, for Page tokens
-	revoked        map[string]int // token -> error_subcode
-	declined       []string       // permissions the default person declined on the dialog
-	photos         map[string]*fakePhoto
-	videos         map[string]*fakeVideo
-	processing     int                    // status polls a new video answers "processing" to
-	badVideo       bool                   // new videos end in "error"
-	posts          map[string][]*fakePost // page id -> posts, oldest first
-	failures       map[string][]fakeFailure
-	refuse         map[string]fakeRefusal // post field ("comments") or insights metric -> its refusal
-	publishFailure *fakeFailure           // the next creating call answers this, creating nothing
-	loseNext       bool                   // the next creating call creates, then its connection breaks
-	calls          []string
-	nextID         int
+	mu                sync.Mutex
+	user              *fakeUser            // the person addPage and grant act for
+	configs           map[string][]string  // Login for Business configuration id -> its permissions
+	codes             map[string]*fakeCode // authorization codes
+	shortToken        map[string]*fakeUser
+	userToken         map[string]*fakeUser
+	pages             []*fakePage    // every Page, for Page tokens
+	revoked           map[string]int // token -> error_subcode
+	declined          []string       // permissions the default person declined on the dialog
+	photos            map[string]*fakePhoto
+	videos            map[string]*fakeVideo
+	processing        int                    // status polls a new video answers "processing" to
+	badVideo          bool                   // new videos end in "error"
+	posts             map[string][]*fakePost // page id -> posts, oldest first
+	failures          map[string][]fakeFailure
+	refuse            map[string]fakeRefusal // post field ("comments") or insights metric -> its refusal
+	businessesRefused bool                   // /me/businesses answers (#200), as for an app without access to it
+	publishFailure    *fakeFailure           // the next creating call answers this, creating nothing
+	loseNext          bool                   // the next creating call creates, then its connection breaks
+	calls             []string
+	nextID            int
 }
 
 // fakeUser is a person who logged in: their permissions, the Pages /me/accounts lists, and
@@ -321,7 +322,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		var data []map[string]string
 		for _, p := range user.granted {
 			status := "granted"
-			if user == f.user && slices.Contains(f.declined, p) {
+			if !f.has(user, p) {
 				status = "declined"
 			}
 			data = append(data, map[string]string{"permission": p, "status": status})
@@ -357,6 +358,11 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		graphErr(w, 400, 100, 0, "GraphMethodException", "Unsupported request - method type: "+strings.ToLower(r.Method))
 	}
+}
+
+// has reports whether the person granted perm (and did not decline it on the dialog).
+func (f *fakeGraph) has(user *fakeUser, perm string) bool {
+	return slices.Contains(user.granted, perm) && !(user == f.user && slices.Contains(f.declined, perm))
 }
 
 // writeList answers one page of a cursor-paginated list of n items, pageSize at a time, with
@@ -395,7 +401,7 @@ func (f *fakeGraph) businesses(w http.ResponseWriter, r *http.Request, user *fak
 		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !slices.Contains(user.granted, "business_management") {
+	if !f.has(user, "business_management") || f.businessesRefused {
 		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires business_management permission to manage the object")
 		return
 	}
@@ -536,7 +542,7 @@ func (f *fakeGraph) accounts(w http.ResponseWriter, r *http.Request, token strin
 		graphErr(w, 400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
 		return
 	}
-	if !slices.Contains(user.granted, "pages_show_list") {
+	if !f.has(user, "pages_show_list") {
 		graphErr(w, 403, 200, 0, "OAuthException", "(#200) Requires pages_show_list permission")
 		return
 	}

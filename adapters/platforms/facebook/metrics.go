@@ -60,8 +60,8 @@ type insightsAnswer struct {
 // the others are still read. A refused token, a rate limit, Facebook being unavailable or the
 // post being gone end the read with that error, and so does a refusal of every number.
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
-	if externalID == "" {
-		return domain.Metrics{}, domain.Errorf(domain.CodeInvalid, "Facebook: the post has no id to read numbers for.")
+	if !graphID.MatchString(externalID) {
+		return domain.Metrics{}, domain.Errorf(domain.CodeInvalid, "Facebook: the post has no valid id to read numbers for.")
 	}
 	var m domain.Metrics
 	read, refusals := 0, []error(nil)

@@ -31,7 +31,9 @@ type idAnswer struct {
 //     POST /{page-id}/feed with message and attached_media[i]={"media_fbid": id};
 //   - one video: POST /{page-id}/videos with file_url and description.
 //
-// A mix of videos and images, several videos or media of unknown kind are CodeInvalid.
+// A mix of videos and images, several videos or media of unknown kind are CodeInvalid. When
+// the call that creates the post gets no clear answer, the error wraps
+// domain.ErrMaybePublished (see create); every other error means the Page has no such post.
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
 	page, err := pageOf(account)
 	if err != nil {
@@ -149,7 +151,7 @@ func (a *Adapter) publishVideo(ctx context.Context, token, page, text, video str
 	if err := a.create(ctx, page+"/videos", token, params, &ans); err != nil {
 		return ports.Published{}, err
 	}
-	if ans.ID == "" {
+	if !graphID.MatchString(ans.ID) { // it goes into the status poll's path
 		return ports.Published{}, missingID()
 	}
 	if err := a.awaitVideo(ctx, token, ans.ID); err != nil && domain.CodeOf(err) == domain.CodeInvalid {

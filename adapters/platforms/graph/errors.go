@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -158,21 +156,4 @@ func (c *Client) Classify(g *Error, h http.Header, secret string) *domain.Error 
 		}
 	}
 	return e
-}
-
-// TokenError classifies an error of the OAuth token endpoint that x/oauth2 returned: Meta's
-// token endpoint answers failures with a Graph error object, which x/oauth2 cannot read, so
-// a throttling or server-side Graph error is classified here (CodeRateLimited with its wait,
-// CodeUnavailable). Anything else is handed to fallback (platformauth's Classify).
-func (c *Client) TokenError(err error, fallback func(error) error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		if g := parseError(re.Body, re.Response.StatusCode); g != nil {
-			e := c.Classify(g, re.Response.Header, "")
-			if e.Code == domain.CodeRateLimited || e.Code == domain.CodeUnavailable {
-				return e
-			}
-		}
-	}
-	return fallback(err)
 }

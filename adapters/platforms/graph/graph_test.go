@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -59,6 +57,15 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		for k, v := range r.PostForm {
 			params[k] = v
+		}
+	case strings.HasPrefix(ct, "application/json"):
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			graphError(w, 400, 100, 0, "bad JSON body")
+			return
+		}
+		for k, v := range body {
+			params.Set(k, fmt.Sprint(v))
 		}
 	case strings.HasPrefix(ct, "multipart/form-data"):
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
@@ -118,9 +125,11 @@ func TestClient_SendsTheProofWithEveryCall(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]url.Values{}
+	rawQuery := map[string]string{}
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, p url.Values) {
 		mu.Lock()
 		seen[r.Method+" "+r.URL.Path] = p
+		rawQuery[r.Method+" "+r.URL.Path] = r.URL.RawQuery
 		mu.Unlock()
 		switch r.URL.Path {
 		case "/v26.0/me/accounts":
@@ -169,6 +178,18 @@ func TestClient_SendsTheProofWithEveryCall(t *testing.T) {
 		if p.Get("access_token") != testToken || p.Get("appsecret_proof") != proof {
 			t.Errorf("%s: access_token=%q appsecret_proof=%q, want the token and its proof", call, p.Get("access_token"), p.Get("appsecret_proof"))
 		}
+	}
+	// Form and multipart bodies carry the token, so it is in no URL; JSON bodies carry the data.
+	for _, call := range []string{"POST /v26.0/1/feed", "POST /v26.0/1/videos"} {
+		if strings.Contains(rawQuery[call], "access_token") {
+			t.Errorf("%s: the token is in the URL: %s", call, rawQuery[call])
+		}
+	}
+	if got := seen["POST /v26.0/1/json"].Get("a"); got != "b" {
+		t.Errorf("PostJSON body a = %q, want b", got)
+	}
+	if got := seen["POST /v26.0/1/feed"].Get("message"); got != "hi" {
+		t.Errorf("Post form message = %q, want hi", got)
 	}
 	// The second page was asked with the client's own token and proof, not the stale ones.
 	if p := seen["GET /v26.0/me/accounts"]; p.Get("after") != "c1" {
@@ -602,32 +623,6 @@ func TestWait(t *testing.T) {
 	}
 }
 
-func TestTokenError_ThrottlingAndServerErrorsOfTheTokenEndpoint(t *testing.T) {
-	t.Parallel()
-	c := New(Config{Platform: domain.Facebook, AppSecret: testSecret})
-	retrieve := func(status int, body string, h http.Header) error {
-		return &oauth2.RetrieveError{Response: &http.Response{StatusCode: status, Header: h}, Body: []byte(body)}
-	}
-	fallbackCalled := false
-	fallback := func(err error) error {
-		fallbackCalled = true
-		return domain.Errorf(domain.CodeInvalid, "fallback")
-	}
-	err := c.TokenError(retrieve(400, `{"error":{"message":"(#4) Application request limit reached","code":4}}`,
-		http.Header{"X-App-Usage": {`{"call_count":100}`}}), fallback)
-	if domain.CodeOf(err) != domain.CodeRateLimited || fallbackCalled {
-		t.Errorf("throttled token call: %v (fallback %v), want rate_limited", err, fallbackCalled)
-	}
-	err = c.TokenError(retrieve(500, `{"error":{"message":"unknown","code":1,"is_transient":true}}`, nil), fallback)
-	if domain.CodeOf(err) != domain.CodeUnavailable || fallbackCalled {
-		t.Errorf("server error: %v, want unavailable", err)
-	}
-	err = c.TokenError(retrieve(400, `{"error":{"message":"This authorization code has been used.","type":"OAuthException","code":100,"error_subcode":36009}}`, nil), fallback)
-	if !fallbackCalled || domain.MessageOf(err) != "fallback" {
-		t.Errorf("a used code goes to the fallback: %v", err)
-	}
-}
-
 func TestMayHaveCreated(t *testing.T) {
 	t.Parallel()
 	if MayHaveCreated(nil) || MayHaveCreated(errors.New("x")) || MayHaveCreated(context.Canceled) {
@@ -639,5 +634,44 @@ func TestMayHaveCreated(t *testing.T) {
 	}
 	if MayHaveCreated(c.Classify(&Error{Status: 400, Code: 190}, nil, "")) {
 		t.Error("a refused token did not create")
+	}
+}
+
+func TestEach_AnErrorOnALaterPageIsReturned(t *testing.T) {
+	t.Parallel()
+	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, p url.Values) {
+		if p.Get("after") != "" {
+			graphError(w, 400, 190, 463, "Error validating access token: Session has expired")
+			return
+		}
+		writeJSON(w, map[string]any{"data": []map[string]int{{"n": 1}}, "paging": map[string]string{"next": "http://" + r.Host + r.URL.Path + "?after=1"}})
+	})
+	var got []int
+	err := Each(ctx(t), f.client(t, nil), "me/accounts", testToken, nil, 5, func(i struct{ N int }) bool { got = append(got, i.N); return true })
+	if domain.CodeOf(err) != domain.CodeUnauthenticated || fmt.Sprint(got) != "[1]" {
+		t.Errorf("Each = %v after %v, want unauthenticated after [1]", err, got)
+	}
+}
+
+func TestCall_SendsTheAppsCredentialsWithoutAToken(t *testing.T) {
+	t.Parallel()
+	var seen url.Values
+	var method string
+	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, p url.Values) {
+		seen, method = p, r.Method
+		writeJSON(w, map[string]string{"access_token": "long-token", "token_type": "bearer"})
+	})
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	c := f.client(t, nil)
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		err := c.Call(ctx(t), m, "oauth/access_token", url.Values{"grant_type": {"fb_exchange_token"}, "client_id": {"1"}, "client_secret": {testSecret}, "fb_exchange_token": {"short"}}, &out)
+		if err != nil || out.AccessToken != "long-token" || method != m {
+			t.Fatalf("Call %s: %v %+v (method %s)", m, err, out, method)
+		}
+		if seen.Get("client_secret") != testSecret || seen.Has("appsecret_proof") || seen.Has("access_token") {
+			t.Errorf("Call %s sent %v, want the app's credentials and no token or proof", m, seen)
+		}
 	}
 }
