@@ -63,8 +63,9 @@ type Failure string
 const (
 	// RateLimited is the platform's rate-limit answer, with its wait where it gives one.
 	RateLimited Failure = "rate_limited"
-	// Unavailable is a server error that the platform documents as "nothing was created"
-	// (a 5xx or a transient error code answered before the post exists).
+	// Unavailable is a server error (a 5xx or a transient error code) answered before the
+	// post exists. The adapter answers a code worth retrying; where the platform does not
+	// promise that such an answer created nothing, it may say ErrMaybePublished too.
 	Unavailable Failure = "unavailable"
 	// Duplicate is the platform's duplicate-content refusal (only where Caps.Duplicate).
 	Duplicate Failure = "duplicate"
