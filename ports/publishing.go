@@ -199,6 +199,26 @@ type Platform interface {
 	Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error)
 }
 
+// APIVersion is the version of a platform's API an adapter calls, with its documented
+// lifetime. A zero Released means the platform does not say when it came out; a zero
+// Retires means no retirement is announced. Doc is the page that documents the lifetime.
+type APIVersion struct {
+	Version           string
+	Released, Retires time.Time
+	Doc               string
+	// Unknown is set when the adapter does not know this version (a configured version
+	// newer or older than its table): Retires is then the adapter's best estimate, or zero.
+	Unknown bool
+}
+
+// Versioned is implemented by a Platform that calls a versioned API, so Herald can warn
+// before the configured version is retired (LinkedIn answers every call naming a retired
+// version with 426 NONEXISTENT_VERSION).
+type Versioned interface {
+	// APIVersion returns the configured version and its lifetime.
+	APIVersion() APIVersion
+}
+
 // MediaProbe looks at a media URL the way a platform will fetch it.
 type MediaProbe interface {
 	// Probe returns what the server at url says of the file (type, size) and, for images,
