@@ -40,7 +40,7 @@ type view struct {
 	// APIVersions are the platform API versions operators must act on, shown to
 	// superadmins on the admin pages (app.APIVersionWarningAhead).
 	APIVersions []app.APIVersionStatus
-	Zone       *time.Location // where times are shown
+	Zone        *time.Location // where times are shown
 }
 
 // zone is the zone times are shown in; UTC when none was resolved.
