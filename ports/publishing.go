@@ -96,6 +96,18 @@ type Accounts interface {
 	Erase(ctx context.Context, company domain.CompanyID, id domain.AccountID) error
 	// SetStatus changes the account's status and its reason, or returns CodeNotFound.
 	SetStatus(ctx context.Context, company domain.CompanyID, id domain.AccountID, status domain.AccountStatus, reason string) error
+	// RecordSuccess sets the account's last success to at, unless the one recorded is less
+	// than domain.SuccessResolution older (one write per account and minute at most).
+	RecordSuccess(ctx context.Context, company domain.CompanyID, id domain.AccountID, at time.Time) error
+	// ExpiringUnwarned returns up to limit active accounts of every company, soonest first,
+	// whose token expires before before with no refresh token stored, on a platform not in
+	// renewing, and whose current expiry was not yet marked warned: the expiry warner's one
+	// cross-company read.
+	ExpiringUnwarned(ctx context.Context, before time.Time, renewing []domain.Platform, limit int) ([]domain.Account, error)
+	// MarkExpiryWarned records that the account's token expiring at expiry was announced. It
+	// returns false, changing nothing, when the stored expiry is another (the account was
+	// reconnected meanwhile) or that expiry was already marked.
+	MarkExpiryWarned(ctx context.Context, company domain.CompanyID, id domain.AccountID, expiry time.Time) (bool, error)
 	// Expiring returns up to limit active accounts of every company whose token expires
 	// before before, soonest first: the token renewer's one cross-company read.
 	Expiring(ctx context.Context, before time.Time, limit int) ([]domain.Account, error)
