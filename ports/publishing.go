@@ -46,6 +46,12 @@ type Posts interface {
 	// UnfinishedPerAccount counts, per account of the company, the posts Unfinished would
 	// return for it; an account with none is absent from the map.
 	UnfinishedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
+	// FailedOn returns the ids of up to limit of the company's posts that failed on account
+	// (failed or partially published, with that account's target failed), by their time.
+	FailedOn(ctx context.Context, company domain.CompanyID, account domain.AccountID, limit int) ([]domain.PostID, error)
+	// FailedPerAccount counts, per account of the company, the posts FailedOn would return
+	// for it; an account with none is absent from the map.
+	FailedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
 }
 
 // Sealed are an account's tokens, encrypted by a TokenCipher.
