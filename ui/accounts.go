@@ -154,7 +154,7 @@ func (h *Handler) retryFailed(c echo.Context) error {
 	}
 	msg := "No post had failed on this account."
 	if len(ps) > 0 {
-		msg = plural(len(ps), "failed post") + " will be sent again: " + strconv.Itoa(now) + " now, " + strconv.Itoa(later) + " at its own time still ahead."
+		msg = plural(len(ps), "failed post") + " will be sent again: " + strconv.Itoa(now) + " now, " + strconv.Itoa(later) + " at their own time, still ahead."
 	}
 	h.flash(c, msg)
 	return redirect(c, "/accounts")
