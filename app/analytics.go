@@ -99,6 +99,16 @@ func (a *Analytics) CollectAccount(ctx context.Context, company domain.CompanyID
 				wait = de.RetryAfter
 			}
 			return n, &Retry{After: wait, Reason: domain.MessageOf(err)}
+		case errors.Is(err, ports.ErrMetricsUnsupported):
+			note := fmt.Sprintf("%s does not share this post's numbers with apps, so Herald cannot collect them.", acct.Platform.Title())
+			if code != domain.CodeInternal {
+				note = domain.MessageOf(err)
+			}
+			if err := a.store.InTx(ctx, func(tx ports.Tx) error {
+				return tx.Metrics().Unsupported(ctx, company, t.Post, account, note)
+			}); err != nil {
+				return n, err
+			}
 		case code == domain.CodeUnauthenticated:
 			return n, nil // the next publish or renewal asks for a refresh; a person may have to reconnect
 		default:

@@ -249,7 +249,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		}
 	}
 	if err != nil {
-		return p.failed(ctx, j, err, true)
+		return p.failed(ctx, j, err, false)
 	}
 	p.accounts.recordSuccess(ctx, acct, p.now())
 	return p.finish(ctx, j, func(t *domain.Target) error {
@@ -415,18 +415,20 @@ func (p *Publishing) save(ctx context.Context, tx ports.Tx, post *domain.Post, t
 }
 
 // failed records an error: permanent ones fail the target, transient ones are retried
-// with backoff (and the platform's Retry-After) until attempts run out. An unclassified
-// error after the platform may have been reached (reached) leaves the attempt open, so the
-// retry reconciles first.
-func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, reached bool) error {
+// with backoff (and the platform's Retry-After) until attempts run out. An error wrapping
+// domain.ErrMaybePublished (the platform may have the post), or any error while an earlier
+// attempt is still open (keepOpen), leaves the attempt open, so the retry asks the platform
+// before it sends again.
+func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, keepOpen bool) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // stopping: the attempt stays open, the next run reconciles
+	}
+	if errors.Is(err, domain.ErrMaybePublished) {
+		return p.retryLater(ctx, j, err, false)
+	}
 	switch domain.CodeOf(err) {
-	case domain.CodeRateLimited, domain.CodeUnavailable:
-		return p.retryLater(ctx, j, err, true)
-	case domain.CodeInternal:
-		if ctx.Err() != nil {
-			return ctx.Err() // stopping: the attempt stays open, the next run reconciles
-		}
-		return p.retryLater(ctx, j, err, !reached)
+	case domain.CodeRateLimited, domain.CodeUnavailable, domain.CodeInternal:
+		return p.retryLater(ctx, j, err, !keepOpen)
 	}
 	return p.finish(ctx, j, func(t *domain.Target) error { return t.Fail(domain.MessageOf(err)) })
 }
@@ -436,8 +438,10 @@ func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, reached
 func (p *Publishing) retryLater(ctx context.Context, j TargetJob, cause error, closed bool) error {
 	reason := domain.MessageOf(cause)
 	if domain.CodeOf(cause) == domain.CodeInternal {
-		reason = "The platform did not answer in time."
-		p.log.WarnContext(ctx, "publish attempt ended without a result", "post", j.Post, "account", j.Account, "err", cause)
+		reason = "Herald could not reach the platform."
+	}
+	if domain.CodeOf(cause) == domain.CodeInternal || !closed {
+		p.log.WarnContext(ctx, "publish attempt ended without a result", "post", j.Post, "account", j.Account, "maybe_published", !closed, "err", cause)
 	}
 	var attempts int
 	err := p.store.InTx(ctx, func(tx ports.Tx) error {

@@ -100,15 +100,24 @@ func FitCaption(platform Platform, caption string, hashtags []string) (string, [
 			hashtags = hashtags[:room]
 		}
 	}
-	if r.MaxRunes <= 0 || CountRunes(CaptionText(caption, hashtags)) <= r.MaxRunes {
+	if r.MaxRunes <= 0 || r.Length(CaptionText(caption, hashtags)) <= r.MaxRunes {
 		return caption, hashtags
 	}
-	for len(hashtags) > 0 && CountRunes(CaptionText("", hashtags)) > r.MaxRunes/3 {
+	for len(hashtags) > 0 && r.Length(CaptionText("", hashtags)) > r.MaxRunes/3 {
 		hashtags = hashtags[:len(hashtags)-1] // hashtags may take a third of the room at most
 	}
-	overhead := CountRunes(CaptionText("x", hashtags)) - 1 // the hashtags and their separator
-	keep := max(0, r.MaxRunes-overhead-1)                  // caption runes kept, leaving room for "…"
+	overhead := r.Length(CaptionText("x", hashtags)) - 1 // the hashtags and their separator
+	budget := max(0, r.MaxRunes-overhead-1)              // room for the caption, leaving room for "…"
 	runes := []rune(caption)
+	keep, used := 0, 0 // caption runes kept, and their length as the platform counts it
+	for keep < len(runes) {
+		w := r.Length(string(runes[keep]))
+		if used+w > budget {
+			break
+		}
+		used += w
+		keep++
+	}
 	if keep < len(runes) {
 		cut := keep
 		for cut > 0 && !unicode.IsSpace(runes[cut]) {

@@ -130,3 +130,17 @@ func SortedFields(fields map[string]string) []string {
 func InvalidField(field, problem string) *Error {
 	return &Error{Code: CodeInvalid, Message: "Please correct the highlighted fields.", Fields: map[string]string{field: problem}}
 }
+
+// ErrMaybePublished marks a publish that ended without a clear answer after the request may
+// have reached the platform (the connection broke, the answer was lost or unreadable, a
+// multi-step publish stopped after its last step was sent). Every platform adapter wraps it
+// with %w in exactly those cases, and only then; publishing switches on it: the attempt stays
+// open and the next run asks the platform (Lookup) before it ever sends the post again. Any
+// other error means the platform surely does not have the post.
+var ErrMaybePublished = errors.New("the platform may have published the post")
+
+// MaybePublished returns the error for a publish whose outcome is unknown: CodeUnavailable
+// with message for a person, wrapping ErrMaybePublished and cause (for the log).
+func MaybePublished(message string, cause error) *Error {
+	return &Error{Code: CodeUnavailable, Message: message, Err: fmt.Errorf("%w: %w", ErrMaybePublished, cause)}
+}

@@ -64,13 +64,32 @@ type Rules struct {
 	MaxVideos     int  // videos in one post
 	AllowsVideo   bool
 	AllowsImages  bool
+	// Escaped are the characters the platform's text format escapes with a backslash:
+	// each counts twice toward MaxRunes (see Length).
+	Escaped string
+}
+
+// Length is text's length as the platform counts it against MaxRunes: code points, with
+// each escaped character counted with its backslash.
+func (r Rules) Length(text string) int {
+	n := 0
+	for _, c := range text {
+		n++
+		if r.Escaped != "" && strings.ContainsRune(r.Escaped, c) {
+			n++
+		}
+	}
+	return n
 }
 
 // PlatformRules holds every platform's rules, from their documentation (see PLATFORMS.md).
 var PlatformRules = map[Platform]Rules{
 	// Posts API: commentary up to 3,000 characters; multiImage 2 to 20 images; a video is
 	// content.media on its own.
-	LinkedIn: {MaxRunes: 3000, MaxMedia: 20, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true},
+	// The commentary is in LinkedIn's "little" text format, whose reserved characters are
+	// sent backslash-escaped, and the 3,000 count includes the backslashes:
+	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format
+	LinkedIn: {MaxRunes: 3000, MaxMedia: 20, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true, Escaped: `\|{}@[]()<>#*_~`},
 	// Content Publishing: caption 2,200 characters and 30 hashtags; a carousel of up to 10
 	// images and videos mixed; text alone is not published.
 	Instagram: {MaxRunes: 2200, MaxHashtags: 30, MaxMedia: 10, MediaRequired: true, AllowsImages: true, AllowsVideo: true},
@@ -146,8 +165,13 @@ func CheckRules(platform Platform, text string, media []string) []string {
 	}
 	var problems []string
 	name := platform.Title()
-	if n := CountRunes(text); r.MaxRunes > 0 && n > r.MaxRunes {
-		problems = append(problems, fmt.Sprintf("is %s characters long; %s allows %s", thousands(n), name, thousands(r.MaxRunes)))
+	if n := r.Length(text); r.MaxRunes > 0 && n > r.MaxRunes {
+		if r.Escaped != "" && n != CountRunes(text) {
+			problems = append(problems, fmt.Sprintf("is %s characters long once %s's reserved characters (%s) are escaped; %s allows %s",
+				thousands(n), name, r.Escaped, name, thousands(r.MaxRunes)))
+		} else {
+			problems = append(problems, fmt.Sprintf("is %s characters long; %s allows %s", thousands(n), name, thousands(r.MaxRunes)))
+		}
 	}
 	if n := len(Hashtags(text)); r.MaxHashtags > 0 && n > r.MaxHashtags {
 		problems = append(problems, fmt.Sprintf("has %d hashtags; %s allows %d", n, name, r.MaxHashtags))

@@ -172,3 +172,22 @@ func TestParsePlatformAndStatus(t *testing.T) {
 		t.Errorf("ParsePostStatus(done): %v", err)
 	}
 }
+
+func TestCheckRules_LinkedInCountsEscapes(t *testing.T) {
+	t.Parallel()
+	plain := strings.Repeat("a", 2990)
+	if p := domain.CheckRules(domain.LinkedIn, plain+"(#tag)", nil); len(p) != 0 {
+		t.Errorf("2,996 characters, 3,000 escaped: %v", p)
+	}
+	text := plain + "(#tags)__" // 2,999 characters, 3,004 once escaped
+	if n := domain.PlatformRules[domain.LinkedIn].Length(text); n != 3004 {
+		t.Errorf("Length = %d, want 3004", n)
+	}
+	p := domain.CheckRules(domain.LinkedIn, text, nil)
+	if len(p) != 1 || !strings.Contains(p[0], "3,004 characters long once LinkedIn's reserved characters") {
+		t.Errorf("problems = %q", p)
+	}
+	if p := domain.CheckRules(domain.Facebook, text, nil); len(p) != 0 {
+		t.Errorf("Facebook does not escape: %v", p)
+	}
+}

@@ -34,6 +34,9 @@ type Metrics interface {
 	Record(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, at time.Time, m domain.Metrics, next time.Time) error
 	// Postpone sets when to collect the target next without a snapshot (its collection failed).
 	Postpone(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, next time.Time) error
+	// Unsupported stops collecting the target's metrics for good, keeping note (for a
+	// person) of why: its platform does not share them with apps.
+	Unsupported(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, note string) error
 }
 
 // MetricsRow is metrics summed over a group: a day, a platform, an account or a post.
@@ -56,6 +59,7 @@ type TargetMetrics struct {
 	Account     domain.AccountID
 	Platform    domain.Platform
 	CollectedAt time.Time // zero: never collected
+	Note        string    // why the platform's numbers are not collected; "" when they are
 	domain.Metrics
 }
 

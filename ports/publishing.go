@@ -191,11 +191,20 @@ type Published struct {
 // whether a post exists.
 var ErrLookupUnsupported = errors.New("platform cannot look up posts")
 
+// ErrMetricsUnsupported is what Platform.Metrics returns when the platform does not share
+// this kind of post's numbers with apps (LinkedIn's personal posts, for one); collection
+// stops for the post, and the pages say why.
+var ErrMetricsUnsupported = errors.New("platform does not share this post's metrics")
+
 // Platform connects accounts of one social network and publishes to them. Its errors are
 // classified with domain codes: CodeRateLimited (with RetryAfter) and CodeUnavailable are
 // worth retrying, as is any unclassified error (network, timeout); CodeUnauthenticated
 // means the token is expired or revoked; CodeInvalid, CodeForbidden and CodeConflict
-// (duplicate content) are permanent. Messages are written for a person.
+// (duplicate content) are permanent. A publish that may have reached the platform without
+// a clear answer wraps domain.ErrMaybePublished (see domain.MaybePublished), and only such
+// a publish does: every other error promises that the platform does not have the post.
+// Messages are written for a person and never carry a token or an app secret. The
+// conformance suite in adapters/platforms/platformtest checks all of this.
 type Platform interface {
 	// Platform names the network.
 	Platform() domain.Platform
@@ -213,7 +222,7 @@ type Platform interface {
 	// It returns found false when the platform has no such post, ErrLookupUnsupported when
 	// the platform cannot tell.
 	Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p Publication) (Published, bool, error)
-	// Metrics returns the published post's numbers now.
+	// Metrics returns the published post's numbers now, or ErrMetricsUnsupported.
 	Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error)
 }
 

@@ -336,6 +336,7 @@ type targetMetrics struct {
 	Account     domain.AccountID
 	Platform    domain.Platform
 	CollectedAt time.Time
+	Note        string
 	Metrics     []string
 }
 
@@ -351,7 +352,7 @@ func (h *Handler) postMetricsOf(c echo.Context, id domain.PostID) *postMetrics {
 	}
 	pm := &postMetrics{Totals: metricCells(r.Totals), Empty: len(r.Series) == 0, Chart: seriesChart(r.Series, zoneOf(c))}
 	for _, t := range r.Targets {
-		pm.Targets = append(pm.Targets, targetMetrics{Account: t.Account, Platform: t.Platform, CollectedAt: t.CollectedAt, Metrics: metricCells(t.Metrics)})
+		pm.Targets = append(pm.Targets, targetMetrics{Account: t.Account, Platform: t.Platform, CollectedAt: t.CollectedAt, Note: t.Note, Metrics: metricCells(t.Metrics)})
 	}
 	return pm
 }

@@ -301,7 +301,7 @@ func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []
 			continue
 		}
 		if !slices.ContainsFunc(counts, func(c platformCount) bool { return c.Platform == a.Platform }) {
-			counts = append(counts, platformCount{Platform: a.Platform, Count: domain.CountRunes(content), Max: domain.PlatformRules[a.Platform].MaxRunes})
+			counts = append(counts, platformCount{Platform: a.Platform, Count: domain.PlatformRules[a.Platform].Length(content), Max: domain.PlatformRules[a.Platform].MaxRunes})
 		}
 		text := content
 		if v := strings.TrimSpace(f.Variants[a.ID]); v != "" {

@@ -33,6 +33,7 @@ func (a *API) analyticsPost(c echo.Context) error {
 		Platform  domain.Platform  `json:"platform"`
 		metricsJSON
 		CollectedAt *string `json:"collected_at"`
+		Note        string  `json:"metrics_note,omitempty"` // why the platform's numbers are not collected
 	}
 	type point struct {
 		At string `json:"at"`
@@ -46,7 +47,7 @@ func (a *API) analyticsPost(c echo.Context) error {
 	}{PostID: r.Post, Totals: toMetrics(r.Totals), Targets: []target{},
 		Series: keyed(r.Series, func(k string, m metricsJSON) point { return point{k, m} })}
 	for _, t := range r.Targets {
-		out.Targets = append(out.Targets, target{AccountID: t.Account, Platform: t.Platform, metricsJSON: toMetrics(t.Metrics), CollectedAt: optionalTime(t.CollectedAt)})
+		out.Targets = append(out.Targets, target{AccountID: t.Account, Platform: t.Platform, metricsJSON: toMetrics(t.Metrics), CollectedAt: optionalTime(t.CollectedAt), Note: t.Note})
 	}
 	return c.JSON(http.StatusOK, out)
 }

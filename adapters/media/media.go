@@ -14,14 +14,13 @@ import (
 	_ "image/png"  // PNG dimensions
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -50,27 +49,11 @@ func New(o Options) *Prober {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Second
 	}
-	// Every dial is checked, after DNS resolution (domain.ReachableIP): link-local and
-	// metadata addresses stay refused even when private ones are allowed.
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		if err := domain.CheckDialAddress(address, o.AllowPrivate); err != nil {
-			return fmt.Errorf("%w: %w", errPrivate, err)
-		}
-		return nil
-	}}
-	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Second, MaxIdleConnsPerHost: 2}
-	return &Prober{client: &http.Client{Transport: transport, Timeout: o.Timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			return nil // every hop dials through refusePrivate again
-		}}}
+	// The one outbound guard: link-local and metadata addresses stay refused even when
+	// private ones are allowed, on every redirect hop.
+	return &Prober{client: outbound.Client(outbound.Options{AllowPrivate: o.AllowPrivate, Timeout: o.Timeout,
+		DialTimeout: 5 * time.Second, ResponseHeaderTimeout: 5 * time.Second})}
 }
-
-// errPrivate is why a connection to a non-public address was refused.
-var errPrivate = errors.New("the address is not on the public internet")
 
 // Probe implements ports.MediaProbe.
 func (p *Prober) Probe(ctx context.Context, raw string) (domain.MediaInfo, error) {
@@ -132,7 +115,7 @@ func (p *Prober) do(ctx context.Context, method, raw, byteRange string) (*http.R
 func unreachable(raw string, err error) error {
 	why := "it could not be reached"
 	switch {
-	case errors.Is(err, errPrivate):
+	case outbound.Refused(err):
 		why = "it is on a private network the platforms cannot reach"
 	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout"):
 		why = "it did not answer in time"

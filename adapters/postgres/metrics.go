@@ -87,6 +87,13 @@ func (s metrics) Postpone(ctx context.Context, company domain.CompanyID, post do
 	return translateIf(err, "metrics")
 }
 
+// Unsupported implements ports.Metrics.
+func (s metrics) Unsupported(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, note string) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE post_targets SET metrics_next_at = NULL, metrics_note = $4 WHERE company_id = $1 AND post_id = $2 AND account_id = $3`,
+		company, post, account, note)
+	return translateIf(err, "metrics")
+}
+
 var _ ports.MetricsReader = metrics{}
 
 const sums = `coalesce(sum(t.likes), 0) AS likes, coalesce(sum(t.comments), 0) AS comments, coalesce(sum(t.shares), 0) AS shares,
@@ -153,16 +160,17 @@ func (s metrics) Post(ctx context.Context, company domain.CompanyID, post domain
 		Account     string       `db:"account_id"`
 		Platform    string       `db:"platform"`
 		CollectedAt sql.NullTime `db:"metrics_at"`
+		Note        string       `db:"metrics_note"`
 		metricsRow
 	}
-	err := sqlx.SelectContext(ctx, s.q, &rows, `SELECT account_id, platform, metrics_at, '' AS key, likes, comments, shares, reach, impressions
+	err := sqlx.SelectContext(ctx, s.q, &rows, `SELECT account_id, platform, metrics_at, metrics_note, '' AS key, likes, comments, shares, reach, impressions
 		FROM post_targets WHERE company_id = $1 AND post_id = $2 ORDER BY position`, company, post)
 	if err != nil {
 		return nil, translate(err, "post")
 	}
 	out := make([]ports.TargetMetrics, len(rows))
 	for i, r := range rows {
-		out[i] = ports.TargetMetrics{Account: domain.AccountID(r.Account), Platform: domain.Platform(r.Platform),
+		out[i] = ports.TargetMetrics{Account: domain.AccountID(r.Account), Platform: domain.Platform(r.Platform), Note: r.Note,
 			Metrics: domain.Metrics{Likes: r.Likes, Comments: r.Comments, Shares: r.Shares, Reach: r.Reach, Impressions: r.Impressions}}
 		if r.CollectedAt.Valid {
 			out[i].CollectedAt = r.CollectedAt.Time.UTC()

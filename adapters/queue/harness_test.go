@@ -421,6 +421,10 @@ func jobCount(h *harness, kind, postID string) int {
 
 var errNetwork = errors.New("read tcp: connection reset by peer")
 
+// errLost is what an adapter answers when the connection broke after its request was sent:
+// the platform may have the post (the contract platformtest checks).
+var errLost = domain.MaybePublished("The platform did not answer; the post may have been published.", errNetwork)
+
 // crashed claims a post for content and leaves it as a worker that died after recording
 // its attempt would: the attempt open, and the platform holding the post when
 // platformGotIt.

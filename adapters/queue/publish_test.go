@@ -323,8 +323,8 @@ func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
 		h.fake.mu.Lock()
 		h.fake.script = func(n int, r string) error {
 			if r == ref(j) && h.fake.published(r) == 0 {
-				h.fake.record(r)  // the platform published...
-				return errNetwork // ...and the answer never arrived
+				h.fake.record(r) // the platform published...
+				return errLost   // ...and the answer never arrived
 			}
 			return nil
 		}
@@ -342,6 +342,26 @@ func TestPublishTarget_InterruptedAttemptNeverPublishesTwice(t *testing.T) {
 		p := h.get(j.Post)
 		if p.Status() != domain.PostPublished || p.Targets[0].ExternalID() != "ext-"+ref(j) || h.fake.published(ref(j)) != 1 {
 			t.Errorf("post %s, external %q, published %d times", p.Status(), p.Targets[0].ExternalID(), h.fake.published(ref(j)))
+		}
+	})
+
+	t.Run("an error without the maybe-published signal closes the attempt", func(t *testing.T) {
+		_, j := h.claim("plain network error")
+		var failed atomic.Bool
+		h.fake.mu.Lock()
+		h.fake.script = func(n int, r string) error {
+			if r == ref(j) && failed.CompareAndSwap(false, true) {
+				return errNetwork // the connection failed before the request went out
+			}
+			return nil
+		}
+		h.fake.mu.Unlock()
+		var retry *app.Retry
+		if err := h.pub.PublishTarget(h.ctx, j); !errors.As(err, &retry) {
+			t.Fatalf("PublishTarget = %v, want a retry", err)
+		}
+		if tg := h.get(j.Post).Targets[0]; tg.AttemptOpen() {
+			t.Fatal("an error that promises nothing was sent left the attempt open (the retry would look the post up first)")
 		}
 	})
 
@@ -876,6 +896,29 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	if due, _ := an.DueAccounts(h.ctx); len(due) != 1 {
 		t.Errorf("after a rate limit the account's targets are not due any more: %v", due)
 	}
+	// A platform that does not share a post's numbers stops its collection for good, with
+	// a note the pages and the API show.
+	clock.Add(int64(2 * time.Minute))
+	h.fake.mu.Lock()
+	h.fake.metricsFn = func(id string) (domain.Metrics, error) {
+		if id == "ext-"+ref(jobs[0]) {
+			return domain.Metrics{}, &domain.Error{Code: domain.CodeForbidden, Message: "LinkedIn does not share personal posts' numbers with apps.", Err: ports.ErrMetricsUnsupported}
+		}
+		return domain.Metrics{Likes: 1}, nil
+	}
+	h.fake.mu.Unlock()
+	if n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); err != nil || n != 2 {
+		t.Fatalf("collection with one unsupported post = %d, %v; want the other 2", n, err)
+	}
+	rep, err := an.Post(h.ctx, h.owner, jobs[0].Post)
+	if err != nil || len(rep.Targets) != 1 || rep.Targets[0].Note != "LinkedIn does not share personal posts' numbers with apps." {
+		t.Fatalf("post analytics = %+v, %v; want the note", rep.Targets, err)
+	}
+	var stopped bool
+	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT metrics_next_at IS NULL FROM post_targets WHERE company_id = $1 AND post_id = $2`,
+		string(h.owner.CompanyID), string(jobs[0].Post)).Scan(&stopped); err != nil || !stopped {
+		t.Errorf("the unsupported target is still scheduled for collection (%v)", err)
+	}
 	// Past 30 days, collection stops.
 	clock.Add(int64(31 * 24 * time.Hour))
 	if due, _ := an.DueAccounts(h.ctx); len(due) != 0 {
@@ -885,8 +928,8 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	if err := h.posts.Delete(h.ctx, h.owner, jobs[0].Post, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := snapshots(); got != 4 {
-		t.Errorf("snapshots after deleting a post = %d, want 4", got)
+	if got := snapshots(); got != 6 {
+		t.Errorf("snapshots after deleting a post = %d, want 6 (8 less its 2)", got)
 	}
 }
 

@@ -8,15 +8,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -50,19 +49,11 @@ func New(o Options) *Sender {
 	if o.UserAgent == "" {
 		o.UserAgent = "Herald-Webhooks/1"
 	}
-	// Every dial is checked, after DNS resolution: link-local and metadata addresses stay
-	// refused even when the operator allows private ones.
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Resolver: o.Resolver, Control: func(_, address string, _ syscall.RawConn) error {
-		if err := domain.CheckDialAddress(address, o.AllowPrivate); err != nil {
-			return fmt.Errorf("%w: %w", ErrPrivateAddress, err)
-		}
-		return nil
-	}}
-	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second,
-		ResponseHeaderTimeout: o.Timeout, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
-	return &Sender{agent: o.UserAgent, client: &http.Client{Transport: transport, Timeout: o.Timeout,
-		// A redirect is an answer of its own, and a failure: it is never followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	// The one outbound guard (link-local and metadata addresses stay refused even when the
+	// operator allows private ones). A redirect is an answer of its own, and a failure: it
+	// is never followed.
+	return &Sender{agent: o.UserAgent, client: outbound.Client(outbound.Options{AllowPrivate: o.AllowPrivate, Timeout: o.Timeout,
+		DialTimeout: 5 * time.Second, ResponseHeaderTimeout: o.Timeout, MaxRedirects: -1, Resolver: o.Resolver})}
 }
 
 // ErrPrivateAddress is why a connection to a non-public address was refused.
@@ -99,7 +90,7 @@ func (s *Sender) Send(ctx context.Context, m ports.WebhookMessage) domain.Webhoo
 func describe(err error) error {
 	var ne net.Error
 	switch {
-	case errors.Is(err, ErrPrivateAddress):
+	case outbound.Refused(err):
 		return ErrPrivateAddress
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return errors.New("the endpoint did not answer within " + domain.WebhookTimeout.String())

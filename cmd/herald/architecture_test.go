@@ -42,6 +42,9 @@ func layer(pkg string) string {
 	return parts[0]
 }
 
+// sharedAdapter is the layer every adapter may import.
+const sharedAdapter = "adapters/outbound"
+
 // forbidden returns why pkg may not import imp, or "".
 func forbidden(pkg, imp string) string {
 	own := strings.HasPrefix(imp, module+"/")
@@ -66,9 +69,16 @@ func forbidden(pkg, imp string) string {
 		if !own && !std {
 			return "the core imports only the standard library"
 		}
+	case from == sharedAdapter:
+		if own && to != "domain" {
+			return sharedAdapter + " is shared by the adapters and imports only domain"
+		}
+		return ""
 	case strings.HasPrefix(from, "adapters/"):
-		if own && to != from && !contains([]string{"domain", "ports", "app", "migrations", "policies"}, to) {
-			return "adapters import inwards only, never another adapter, ui or cmd"
+		// adapters/outbound, the one guard for outbound connections, is the one adapter
+		// package the others share.
+		if own && to != from && to != sharedAdapter && !contains([]string{"domain", "ports", "app", "migrations", "policies"}, to) {
+			return "adapters import inwards only, never another adapter (but " + sharedAdapter + "), ui or cmd"
 		}
 		return ""
 	}
@@ -102,6 +112,10 @@ func TestArchitecture_RuleCatchesViolations(t *testing.T) {
 		{"adapters/httpapi", module + "/ui", true},
 		{"adapters/postgres/pgtest", module + "/adapters/postgres", false},
 		{"adapters/authz", module + "/policies", false},
+		{"adapters/platforms/linkedin", module + "/adapters/outbound", false},
+		{"adapters/webhook", module + "/adapters/outbound", false},
+		{"adapters/outbound", module + "/adapters/postgres", true},
+		{"adapters/outbound", module + "/ports", true},
 		{"ui", module + "/adapters/httpapi", true},
 		{"ui", module + "/app", false},
 		{"cmd/herald", module + "/adapters/postgres", false},

@@ -110,7 +110,7 @@ func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions,
 	defer os.RemoveAll(dir)
 	cfg.DatabaseURL, cfg.Addr, cfg.DataDir, cfg.DBMaxConns = dbURL, "127.0.0.1:0", dir, int32(o.DBConns)
 	cfg.EncryptionKeys, cfg.Sandbox = "", "on"
-	cfg.SandboxConfig.Latency, cfg.SandboxConfig.TransientRate, cfg.SandboxConfig.PermanentRate = o.Latency, 0, 0
+	cfg.SandboxConfig.Latency, cfg.SandboxConfig.TransientRate, cfg.SandboxConfig.PermanentRate, cfg.SandboxConfig.LostRate = o.Latency, 0, 0, 0
 	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Tuning: o.Tuning, Limits: app.Limits{Window: time.Minute, PerIP: 1 << 30, PerEmail: 1 << 30}}
 	if err := m.Run(ctx); err != nil {

@@ -37,7 +37,7 @@ type Config struct {
 	Production      bool                   // HERALD_ENV=production: no generated keys, no sandbox unless asked
 	EncryptionKeys  string                 // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
 	Sandbox         string                 // HERALD_SANDBOX: auto, on or off
-	SandboxConfig   sandbox.Config         // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _TOKEN_TTL
+	SandboxConfig   sandbox.Config         // HERALD_SANDBOX_LATENCY, _TRANSIENT_RATE, _PERMANENT_RATE, _LOST_RATE, _TOKEN_TTL
 	MediaCheck      bool                   // HERALD_MEDIA_CHECK: look at media files before scheduling
 	MediaPrivate    bool                   // HERALD_MEDIA_ALLOW_PRIVATE: the media check may reach private addresses
 	WebhookPrivate  bool                   // HERALD_WEBHOOK_ALLOW_PRIVATE: webhook endpoints may be loopback or private addresses

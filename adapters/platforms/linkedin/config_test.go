@@ -29,6 +29,23 @@ func TestParseConfig(t *testing.T) {
 		if cfg.ClientID != "id" || cfg.ClientSecret != "s3cret" {
 			t.Errorf("credentials = %q, %q", cfg.ClientID, cfg.ClientSecret)
 		}
+		// Member scopes only: consent with the Community Management scopes fails for apps
+		// LinkedIn has not approved for that product.
+		if cfg.Organizations || cfg.MediaAllowPrivate || strings.Join(cfg.scopes(), " ") != "openid profile email w_member_social" {
+			t.Errorf("Organizations %v, MediaAllowPrivate %v, scopes %q; want off, off and the member scopes", cfg.Organizations, cfg.MediaAllowPrivate, cfg.scopes())
+		}
+	})
+	t.Run("OrganizationsAddTheirScopes", func(t *testing.T) {
+		t.Parallel()
+		cfg, _, err := ParseConfig(env(map[string]string{"HERALD_LINKEDIN_CLIENT_ID": "id", "HERALD_LINKEDIN_CLIENT_SECRET": "s",
+			"HERALD_LINKEDIN_ORGANIZATIONS": "on", "HERALD_MEDIA_ALLOW_PRIVATE": "on"}))
+		if err != nil {
+			t.Fatalf("ParseConfig: %v", err)
+		}
+		want := "openid profile email w_member_social w_organization_social r_organization_social rw_organization_admin"
+		if !cfg.Organizations || !cfg.MediaAllowPrivate || strings.Join(cfg.scopes(), " ") != want {
+			t.Errorf("Organizations %v, MediaAllowPrivate %v, scopes %q; want on, on and %q", cfg.Organizations, cfg.MediaAllowPrivate, cfg.scopes(), want)
+		}
 	})
 	t.Run("OverridesAreRead", func(t *testing.T) {
 		t.Parallel()
@@ -55,6 +72,8 @@ func TestParseConfig(t *testing.T) {
 			"HERALD_LINKEDIN_API_URL": "/rest"},
 		"BadVersionIsAnError": {"HERALD_LINKEDIN_CLIENT_ID": "id", "HERALD_LINKEDIN_CLIENT_SECRET": "s3cret",
 			"HERALD_LINKEDIN_VERSION": "2026-05"},
+		"BadOrganizationsIsAnError": {"HERALD_LINKEDIN_CLIENT_ID": "id", "HERALD_LINKEDIN_CLIENT_SECRET": "s3cret",
+			"HERALD_LINKEDIN_ORGANIZATIONS": "maybe"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -8,11 +8,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // fakeLinkedIn is an in-process LinkedIn that enforces the documented contract of every
@@ -25,11 +27,13 @@ type fakeLinkedIn struct {
 	clientID      string
 	clientSecret  string
 	redirectURL   string
-	codes         map[string]string // authorization code -> member sub
-	grantRefresh  bool              // the app has programmatic refresh tokens
+	approved      map[string]bool      // the scopes LinkedIn granted the app (its products)
+	codes         map[string]fakeGrant // authorization code -> member and scopes
+	grantRefresh  bool                 // the app has programmatic refresh tokens
 	tokens        map[string]*fakeToken
-	refreshTokens map[string]string // refresh token -> member sub; rotated on use
-	members       map[string]string // sub -> name
+	refreshTokens map[string]fakeGrant // refresh token -> member and scopes; kept on use
+	failRefresh   bool                 // the next refresh answers a server error
+	members       map[string]string    // sub -> name
 	acls          map[string][]fakeACL
 	aclForbidden  bool              // the app lacks the Community Management scopes
 	orgs          map[string]string // organization id -> localizedName
@@ -39,7 +43,7 @@ type fakeLinkedIn struct {
 	stats         map[string][3]int64 // post URN -> impressions, unique impressions, shares
 	statsDenied   bool
 	failNext      map[string]fakeFailure // route -> the next answer
-	loseAnswer    func()                 // when set, a created post's answer is never sent: this is called and the fake waits for the client to give up
+	loseAnswer    bool                   // the next created post's answer is lost: the connection closes instead
 	videos        map[string]*fakeVideo
 	videoPartSize int // bytes per upload instruction
 	videoPolls    int // status checks a finalized video stays PROCESSING
@@ -50,8 +54,17 @@ type fakeLinkedIn struct {
 
 type fakeToken struct {
 	sub     string
+	scopes  []string
 	expired bool
 	revoked bool
+}
+
+// has reports whether the token was granted scope.
+func (t *fakeToken) has(scope string) bool { return slices.Contains(t.scopes, scope) }
+
+type fakeGrant struct {
+	sub    string
+	scopes []string
 }
 
 type fakeACL struct{ org, role, state string }
@@ -92,10 +105,14 @@ var fakeActiveVersions = map[string]bool{"202605": true, "202610": true}
 func newFake(t *testing.T) *fakeLinkedIn {
 	f := &fakeLinkedIn{
 		t: t, clientID: "herald-client", clientSecret: "herald-secret", redirectURL: "https://herald.test/connect/linkedin/callback",
-		codes: map[string]string{}, tokens: map[string]*fakeToken{}, refreshTokens: map[string]string{},
+		approved: map[string]bool{}, codes: map[string]fakeGrant{}, tokens: map[string]*fakeToken{}, refreshTokens: map[string]fakeGrant{},
 		members: map[string]string{}, acls: map[string][]fakeACL{}, orgs: map[string]string{},
 		images: map[string]*fakeImage{}, social: map[string][2]int64{}, stats: map[string][3]int64{},
 		failNext: map[string]fakeFailure{}, videos: map[string]*fakeVideo{}, videoPartSize: 4 << 20,
+	}
+	// The app has the self-serve member products and the Community Management API.
+	for _, s := range append(slices.Clone(MemberScopes), OrganizationScopes...) {
+		f.approved[s] = true
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/v2/accessToken", f.token)
@@ -122,8 +139,24 @@ func (f *fakeLinkedIn) config() Config {
 	return Config{
 		ClientID: f.clientID, ClientSecret: f.clientSecret,
 		AuthURL: f.srv.URL + "/oauth/v2/authorization", TokenURL: f.srv.URL + "/oauth/v2/accessToken", APIURL: f.srv.URL,
-		Version: "202605", HTTPClient: f.srv.Client(), MediaClient: f.srv.Client(),
+		Version: "202605", Organizations: true, HTTPClient: f.srv.Client(), MediaAllowPrivate: true,
 	}
+}
+
+// code registers an authorization code for the member sub with the app's approved scopes.
+func (f *fakeLinkedIn) code(code, sub string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.codes[code] = fakeGrant{sub: sub, scopes: f.approvedScopes()}
+}
+
+func (f *fakeLinkedIn) approvedScopes() []string {
+	var out []string
+	for s := range f.approved {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // member registers a member and returns a valid access token for it.
@@ -132,7 +165,7 @@ func (f *fakeLinkedIn) member(sub, name string) string {
 	defer f.mu.Unlock()
 	f.members[sub] = name
 	tok := "tok-" + sub
-	f.tokens[tok] = &fakeToken{sub: sub}
+	f.tokens[tok] = &fakeToken{sub: sub, scopes: f.approvedScopes()}
 	return tok
 }
 
@@ -176,25 +209,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // authorize checks the bearer token: missing, unknown, expired and revoked tokens are 401.
 // https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
-func (f *fakeLinkedIn) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (f *fakeLinkedIn) authorize(w http.ResponseWriter, r *http.Request) (*fakeToken, bool) {
 	h := r.Header.Get("Authorization")
 	if !strings.HasPrefix(h, "Bearer ") {
 		apiErr(w, 401, 65600, "EMPTY_ACCESS_TOKEN", "Empty oauth2_access_token")
-		return "", false
+		return nil, false
 	}
 	tok, ok := f.tokens[strings.TrimPrefix(h, "Bearer ")]
 	switch {
 	case !ok:
 		apiErr(w, 401, 65600, "INVALID_ACCESS_TOKEN", "Invalid access token")
-		return "", false
+		return nil, false
 	case tok.expired:
 		apiErr(w, 401, 65601, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
-		return "", false
+		return nil, false
 	case tok.revoked:
 		apiErr(w, 401, 65602, "REVOKED_ACCESS_TOKEN", "The token used in the request has been revoked by the user")
-		return "", false
+		return nil, false
 	}
-	return tok.sub, true
+	return tok, true
+}
+
+// denied answers LinkedIn's refusal of a call the token's scopes or the member's role do
+// not allow.
+// https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
+func denied(w http.ResponseWriter, what string) {
+	apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: "+what)
 }
 
 // rest wraps a versioned /rest handler: it logs the call, plays an injected failure,
@@ -202,7 +242,7 @@ func (f *fakeLinkedIn) authorize(w http.ResponseWriter, r *http.Request) (string
 // NONEXISTENT_VERSION) and X-Restli-Protocol-Version: 2.0.0.
 // https://learn.microsoft.com/en-us/linkedin/marketing/versioning
 // https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/protocol-version
-func (f *fakeLinkedIn) rest(route string, h func(w http.ResponseWriter, r *http.Request, sub string)) http.HandlerFunc {
+func (f *fakeLinkedIn) rest(route string, h func(w http.ResponseWriter, r *http.Request, tok *fakeToken)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.log = append(f.log, r.Method+" "+route)
@@ -220,7 +260,7 @@ func (f *fakeLinkedIn) rest(route string, h func(w http.ResponseWriter, r *http.
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		sub, ok := f.authorize(w, r)
+		tok, ok := f.authorize(w, r)
 		if !ok {
 			return
 		}
@@ -236,15 +276,18 @@ func (f *fakeLinkedIn) rest(route string, h func(w http.ResponseWriter, r *http.
 			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "Rest.li protocol version 2.0.0 is required")
 			return
 		}
-		h(w, r, sub)
+		h(w, r, tok)
 	}
 }
 
 // token is the token endpoint: authorization_code and refresh_token grants, client
-// credentials in the form. Refresh tokens are only issued when grantRefresh is set; a
-// refresh rotates the refresh token (the old one then fails with invalid_grant).
+// credentials in the form. A used, unknown or mismatched code is 400 invalid_request (the
+// answer members report); refresh tokens are issued only when grantRefresh is set, and a
+// refresh answers a new access token and the same refresh token, whose lifetime keeps
+// running from the first consent; a revoked one is 400 invalid_grant.
 // https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
 // https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
+// https://nango.dev/blog/linkedin-oauth-refresh-token-invalid-grant (the refresh refusal's body)
 func (f *fakeLinkedIn) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -261,39 +304,47 @@ func (f *fakeLinkedIn) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed"})
 		return
 	}
-	var sub string
+	if r.PostForm.Has("code_verifier") {
+		writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "PKCE is not enabled for this application"})
+		return
+	}
+	var g fakeGrant
+	refresh := ""
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
-		if r.PostForm.Get("redirect_uri") != f.redirectURL {
-			writeJSON(w, 400, map[string]string{"error": "invalid_redirect_uri", "error_description": "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code"})
-			return
-		}
-		s, ok := f.codes[r.PostForm.Get("code")]
-		if !ok {
-			writeJSON(w, 400, map[string]string{"error": "invalid_grant", "error_description": "The authorization code is invalid or expired"})
+		c, ok := f.codes[r.PostForm.Get("code")]
+		if !ok || r.PostForm.Get("redirect_uri") != f.redirectURL {
+			writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired."})
 			return
 		}
 		delete(f.codes, r.PostForm.Get("code")) // a code is used once
-		sub = s
+		g = c
 	case "refresh_token":
-		s, ok := f.refreshTokens[r.PostForm.Get("refresh_token")]
+		if f.failRefresh {
+			f.failRefresh = false
+			writeJSON(w, 500, map[string]string{"error": "server_error", "error_description": "Internal Server Error"})
+			return
+		}
+		refresh = r.PostForm.Get("refresh_token")
+		c, ok := f.refreshTokens[refresh]
 		if !ok {
 			writeJSON(w, 400, map[string]string{"error": "invalid_grant", "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked"})
 			return
 		}
-		delete(f.refreshTokens, r.PostForm.Get("refresh_token"))
-		sub = s
+		g = c
 	default:
 		writeJSON(w, 400, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type"})
 		return
 	}
 	f.seq++
-	access := fmt.Sprintf("tok-%s-%d", sub, f.seq)
-	f.tokens[access] = &fakeToken{sub: sub}
-	out := map[string]any{"access_token": access, "expires_in": 5184000, "scope": "email,openid,profile,w_member_social"}
+	access := fmt.Sprintf("tok-%s-%d", g.sub, f.seq)
+	f.tokens[access] = &fakeToken{sub: g.sub, scopes: g.scopes}
+	out := map[string]any{"access_token": access, "expires_in": 5184000, "scope": strings.Join(g.scopes, ",")}
 	if f.grantRefresh {
-		refresh := fmt.Sprintf("refresh-%s-%d", sub, f.seq)
-		f.refreshTokens[refresh] = sub
+		if refresh == "" {
+			refresh = fmt.Sprintf("refresh-%s-%d", g.sub, f.seq)
+			f.refreshTokens[refresh] = g
+		}
 		out["refresh_token"], out["refresh_token_expires_in"] = refresh, 31536000
 	}
 	writeJSON(w, 200, out)
@@ -305,23 +356,28 @@ func (f *fakeLinkedIn) userinfo(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.log = append(f.log, "GET userinfo")
-	sub, ok := f.authorize(w, r)
+	tok, ok := f.authorize(w, r)
 	if !ok {
 		return
 	}
-	writeJSON(w, 200, map[string]any{"sub": sub, "name": f.members[sub], "email_verified": true, "locale": map[string]string{"country": "US", "language": "en"}})
+	if !tok.has("openid") || !tok.has("profile") {
+		denied(w, "userinfo")
+		return
+	}
+	writeJSON(w, 200, map[string]any{"sub": tok.sub, "name": f.members[tok.sub], "email_verified": true, "locale": map[string]string{"country": "US", "language": "en"}})
 }
 
 // organizationAcls is the roleAssignee finder, paged with start/count.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-access-control-by-role
-func (f *fakeLinkedIn) organizationAcls(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) organizationAcls(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
+	sub := tok.sub
 	q := r.URL.Query()
 	if q.Get("q") != "roleAssignee" {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown finder")
 		return
 	}
-	if f.aclForbidden {
-		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: organizationAcls.FINDER-roleAssignee")
+	if f.aclForbidden || !tok.has("rw_organization_admin") {
+		denied(w, "organizationAcls.FINDER-roleAssignee")
 		return
 	}
 	var rows []map[string]string
@@ -346,7 +402,7 @@ func (f *fakeLinkedIn) organizationAcls(w http.ResponseWriter, r *http.Request, 
 
 // organization is the organization lookup by id.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-lookup-api
-func (f *fakeLinkedIn) organization(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) organization(w http.ResponseWriter, r *http.Request, _ *fakeToken) {
 	id := r.PathValue("id")
 	name, ok := f.orgs[id]
 	if !ok {
@@ -367,14 +423,32 @@ func (f *fakeLinkedIn) administers(sub, org string) bool {
 	return false
 }
 
-func (f *fakeLinkedIn) mayActAs(sub, author string) bool {
-	return author == "urn:li:person:"+sub || f.administers(sub, author)
+// mayPost reports whether the token may post (and upload media) as author: the member
+// itself with w_member_social, or an organization it administers with
+// w_organization_social.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+func (f *fakeLinkedIn) mayPost(tok *fakeToken, author string) bool {
+	if author == "urn:li:person:"+tok.sub {
+		return tok.has("w_member_social")
+	}
+	return tok.has("w_organization_social") && f.administers(tok.sub, author)
+}
+
+// mayRead reports whether the token may read author's posts, likes and comments: a
+// member's own with r_member_social (select partners only), an administered
+// organization's with r_organization_social.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions
+func (f *fakeLinkedIn) mayRead(tok *fakeToken, author string) bool {
+	if author == "urn:li:person:"+tok.sub {
+		return tok.has("r_member_social")
+	}
+	return tok.has("r_organization_social") && f.administers(tok.sub, author)
 }
 
 // initializeUpload is the Images API's action=initializeUpload: an owner the token may
 // act for; answers value.uploadUrl and value.image (WAITING_UPLOAD until the PUT).
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
-func (f *fakeLinkedIn) initializeUpload(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) initializeUpload(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
 	if r.URL.Query().Get("action") != "initializeUpload" {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown action")
 		return
@@ -391,7 +465,7 @@ func (f *fakeLinkedIn) initializeUpload(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	owner := body.InitializeUploadRequest.Owner
-	if !f.mayActAs(sub, owner) {
+	if !f.mayPost(tok, owner) {
 		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to upload images for "+owner)
 		return
 	}
@@ -457,7 +531,7 @@ func renderLittle(s string) string {
 // 422 "Content is a duplicate of ..." for the same author and text, 201 with x-restli-id.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
-func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
 	var body struct {
 		Author       string  `json:"author"`
 		Commentary   *string `json:"commentary"`
@@ -502,8 +576,11 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, sub st
 	case body.LifecycleState != "PUBLISHED" && body.LifecycleState != "DRAFT":
 		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "invalid lifecycleState")
 		return
-	case !f.mayActAs(sub, body.Author):
+	case !f.mayPost(tok, body.Author):
 		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to create a post as "+body.Author)
+		return
+	case utf8.RuneCountInString(*body.Commentary) > 3000:
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "commentary is longer than 3000 characters")
 		return
 	}
 	content := map[string]any{}
@@ -546,31 +623,42 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, sub st
 	}
 	for _, p := range f.posts {
 		if p.author == body.Author && p.commentary == *body.Commentary && *body.Commentary != "" {
-			apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "Content is a duplicate of "+p.id)
+			duplicate(w, p.id)
 			return
 		}
 	}
 	f.seq++
 	id := fmt.Sprintf("urn:li:share:70%d", f.seq)
 	f.posts = append(f.posts, &fakePost{id: id, author: body.Author, commentary: *body.Commentary, rendered: renderLittle(*body.Commentary), content: content, createdAt: time.Now().UnixMilli()})
-	if lose := f.loseAnswer; lose != nil {
-		f.mu.Unlock()
-		lose()
-		select {
-		case <-r.Context().Done():
-		case <-time.After(time.Minute):
+	if f.loseAnswer {
+		// The post exists; the connection breaks before the answer goes out.
+		f.loseAnswer = false
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
 		}
-		f.mu.Lock()
 		return
 	}
 	w.Header().Set("x-restli-id", id)
 	w.WriteHeader(http.StatusCreated)
 }
 
-// findPosts is the posts finder by author (q=author), newest first; listing a member's
-// posts needs r_member_social, which the fake never grants (403).
+// duplicate is the Posts API's refusal of a post whose text the author already posted:
+// 422 with errorDetails.inputErrors[].code DUPLICATE_POST.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
-func (f *fakeLinkedIn) findPosts(w http.ResponseWriter, r *http.Request, sub string) {
+// https://github.com/Arisamiga/Linkedin-RSS/issues/5 (the body as LinkedIn sends it)
+func duplicate(w http.ResponseWriter, of string) {
+	writeJSON(w, 422, map[string]any{
+		"errorDetailType": "com.linkedin.common.error.BadRequest",
+		"message":         "com.linkedin.content.common.exception.BadRequestResponseException: Content is a duplicate of " + of,
+		"errorDetails":    map[string]any{"inputErrors": []map[string]any{{"description": "Duplicate post is detected", "input": map[string]any{}, "code": "DUPLICATE_POST"}}},
+		"status":          422,
+	})
+}
+
+// findPosts is the posts finder by author (q=author), newest first; listing a member's
+// posts needs r_member_social, an organization's r_organization_social (403 otherwise).
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+func (f *fakeLinkedIn) findPosts(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
 	if !strings.Contains(r.URL.RawQuery, "author=urn%3Ali%3A") {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "author must be an encoded URN")
 		return
@@ -581,8 +669,8 @@ func (f *fakeLinkedIn) findPosts(w http.ResponseWriter, r *http.Request, sub str
 		return
 	}
 	author := q.Get("author")
-	if !strings.HasPrefix(author, "urn:li:organization:") || !f.administers(sub, author) {
-		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: posts.FINDER-author")
+	if !f.mayRead(tok, author) {
+		denied(w, "posts.FINDER-author")
 		return
 	}
 	count, _ := strconv.Atoi(q.Get("count"))
@@ -601,12 +689,22 @@ func (f *fakeLinkedIn) findPosts(w http.ResponseWriter, r *http.Request, sub str
 
 // socialActions answers the likes and comments summary for an encoded post URN.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions
-func (f *fakeLinkedIn) socialActions(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) socialActions(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
 	if !strings.Contains(r.URL.EscapedPath(), "urn%3Ali%3A") {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the URN must be URL-encoded")
 		return
 	}
 	urn := r.PathValue("urn")
+	author := ""
+	for _, p := range f.posts {
+		if p.id == urn {
+			author = p.author
+		}
+	}
+	if author != "" && !f.mayRead(tok, author) || author == "" && !tok.has("r_member_social") && !tok.has("r_organization_social") {
+		denied(w, "socialActions")
+		return
+	}
 	counts, ok := f.social[urn]
 	if !ok {
 		apiErr(w, 404, 0, "NOT_FOUND", "Not found: "+urn)
@@ -624,7 +722,8 @@ var listParam = regexp.MustCompile(`(?:^|&)(shares|ugcPosts)=List\(([^)]*)\)`)
 // shareStatistics is organizationalEntityShareStatistics for given posts (Rest.li List
 // syntax with encoded URNs); it needs rw_organization_admin.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/share-statistics
-func (f *fakeLinkedIn) shareStatistics(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) shareStatistics(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
+	sub := tok.sub
 	raw := r.URL.RawQuery
 	q, _ := url.ParseQuery(raw)
 	org := q.Get("organizationalEntity")
@@ -636,7 +735,7 @@ func (f *fakeLinkedIn) shareStatistics(w http.ResponseWriter, r *http.Request, s
 	case m == nil || !strings.HasPrefix(m[2], "urn%3Ali%3A"):
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "shares must be List(encoded URNs)")
 		return
-	case f.statsDenied || !f.administers(sub, org):
+	case f.statsDenied || !tok.has("rw_organization_admin") || !f.administers(sub, org):
 		apiErr(w, 403, 100, "ACCESS_DENIED", "Not enough permissions to access: organizationalEntityShareStatistics")
 		return
 	}
@@ -652,20 +751,26 @@ func (f *fakeLinkedIn) shareStatistics(w http.ResponseWriter, r *http.Request, s
 	}}})
 }
 
-// media serves the public files Herald publishes: any .jpg name is an image, "missing" a 404.
+// media serves the public files Herald publishes: a .mp4 or .mov name is a video, any
+// other an image, "missing" a 404.
 func (f *fakeLinkedIn) media(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.PathValue("name"), "missing") {
+	name := r.PathValue("name")
+	if strings.HasPrefix(name, "missing") {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "image/jpeg")
+	ctype := "image/jpeg"
+	if strings.HasSuffix(name, ".mp4") || strings.HasSuffix(name, ".mov") {
+		ctype = "video/mp4"
+	}
+	w.Header().Set("Content-Type", ctype)
 	_, _ = io.WriteString(w, "\xff\xd8\xff\xe0 fake jpeg "+r.PathValue("name"))
 }
 
 // videoAction is the Videos API's initializeUpload and finalizeUpload actions. Parts are
 // videoPartSize bytes; finalize needs every part's ETag, in order, and the upload token.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
-func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	switch r.URL.Query().Get("action") {
@@ -683,7 +788,7 @@ func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, sub s
 			return
 		}
 		req := body.InitializeUploadRequest
-		if !f.mayActAs(sub, req.Owner) {
+		if !f.mayPost(tok, req.Owner) {
 			apiErr(w, 403, 0, "ACCESS_DENIED", "Accessing this video resource is forbidden. Please check your permissions for this resource")
 			return
 		}
@@ -765,7 +870,7 @@ func (f *fakeLinkedIn) uploadPart(w http.ResponseWriter, r *http.Request) {
 // videoStatus answers a video's processing status; a finalized video stays PROCESSING
 // for videoPolls checks, then becomes AVAILABLE.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
-func (f *fakeLinkedIn) videoStatus(w http.ResponseWriter, r *http.Request, sub string) {
+func (f *fakeLinkedIn) videoStatus(w http.ResponseWriter, r *http.Request, _ *fakeToken) {
 	if !strings.Contains(r.URL.EscapedPath(), "urn%3Ali%3Avideo%3A") {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the URN must be URL-encoded")
 		return

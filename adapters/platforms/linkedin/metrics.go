@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
@@ -45,7 +46,9 @@ type shareStatistics struct {
 // Metrics reads the post's likes and comments (socialActions) and, for an organization's
 // post, its impressions, unique impressions (reach) and shares (organization share
 // statistics, lifetime). When the statistics are refused (no rw_organization_admin), the
-// likes and comments are still returned.
+// likes and comments are still returned. A member's post has numbers only for an app
+// granted r_member_social (select partners): otherwise it returns
+// ports.ErrMetricsUnsupported without calling LinkedIn, which would answer 403.
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
 	owner, err := author(account)
 	if err != nil {
@@ -53,6 +56,12 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 	}
 	if !strings.HasPrefix(externalID, "urn:li:share:") && !strings.HasPrefix(externalID, "urn:li:ugcPost:") {
 		return domain.Metrics{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: %q is not a LinkedIn post id.", externalID)
+	}
+	if isMember(owner) && !a.granted(c, scopeMemberSocial) {
+		// Reading a member's likes and comments needs r_member_social ("granted to select
+		// developers only"); LinkedIn shares no other numbers of a member's posts.
+		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions
+		return domain.Metrics{}, ports.ErrMetricsUnsupported
 	}
 	var sa socialActions
 	// GET /rest/socialActions/{encoded post URN}

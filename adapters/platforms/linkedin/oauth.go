@@ -2,92 +2,60 @@ package linkedin
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/heraldhq/herald/adapters/platforms/platformauth"
 	"github.com/heraldhq/herald/domain"
 )
 
-// AuthCodeURL returns LinkedIn's consent page for state. LinkedIn takes PKCE only for
-// native apps it enables one by one, with loopback redirects; a web app such as Herald
-// authenticates the code exchange with its client secret, so verifier is not sent.
+// newOAuth is LinkedIn's OAuth client on platformauth: client id and secret in the form
+// body of the token request (LinkedIn's examples send them there), no PKCE.
 // https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
-// https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow-native
-func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
-	q := url.Values{
-		"response_type": {"code"},
-		"client_id":     {a.cfg.ClientID},
-		"redirect_uri":  {redirectURL},
-		"state":         {state},
-		"scope":         {strings.Join(a.cfg.Scopes, " ")},
+func newOAuth(cfg Config, client *http.Client) *platformauth.Client {
+	return &platformauth.Client{
+		Platform: domain.LinkedIn,
+		Config: oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: cfg.scopes(),
+			Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		},
+		// LinkedIn takes PKCE only from native apps it enables one by one, with loopback
+		// redirects; a web app such as Herald authenticates the exchange with its secret.
+		// https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow-native
+		PKCE: false,
+		HTTP: client,
 	}
-	sep := "?"
-	if strings.Contains(a.cfg.AuthURL, "?") {
-		sep = "&"
-	}
-	return a.cfg.AuthURL + sep + q.Encode()
 }
 
-// tokenResponse is the token endpoint's answer; refresh_token only for apps granted
-// programmatic refresh.
+// AuthCodeURL returns LinkedIn's consent page for state (response_type=code, client_id,
+// redirect_uri, state, and the scopes space-separated). verifier is not sent: see newOAuth.
+// https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
+func (a *Adapter) AuthCodeURL(state, verifier, redirectURL string) string {
+	return a.oauth.AuthCodeURL(state, verifier, redirectURL)
+}
+
+// credentials turns a token answer into Herald's credentials, keeping previous refresh
+// token and scopes when the answer has none. The answer carries expires_in (60 days),
+// refresh_token and refresh_token_expires_in only for apps granted programmatic refresh,
+// and the granted scopes comma-separated.
 // https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
 // https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
-type tokenResponse struct {
-	AccessToken           string `json:"access_token"`
-	ExpiresIn             int64  `json:"expires_in"`
-	RefreshToken          string `json:"refresh_token"`
-	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in"`
-	Scope                 string `json:"scope"`
-	Error                 string `json:"error"`
-	ErrorDescription      string `json:"error_description"`
-}
-
-// token posts form to the token endpoint. Client credentials go in the form body, as
-// LinkedIn's examples do.
-func (a *Adapter) token(ctx context.Context, form url.Values, what string) (domain.Credentials, error) {
-	form.Set("client_id", a.cfg.ClientID)
-	form.Set("client_secret", a.cfg.ClientSecret)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.TokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return domain.Credentials{}, fmt.Errorf("linkedin: %s: %w", what, err)
+func (a *Adapter) credentials(tok *oauth2.Token, previous domain.Credentials) domain.Credentials {
+	c := platformauth.Credentials(tok, previous.RefreshToken, nil)
+	if len(c.Scopes) == 0 {
+		c.Scopes = previous.Scopes
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return domain.Credentials{}, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached; please try again.", Err: fmt.Errorf("linkedin: %s: %w", what, err)}
+	// x/oauth2 dates the expiry by the wall clock; Herald's clock decides.
+	if secs, ok := tok.Extra("expires_in").(float64); ok && secs > 0 {
+		c.Expiry = a.now().Add(time.Duration(secs) * time.Second)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return domain.Credentials{}, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached; please try again.", Err: fmt.Errorf("linkedin: %s: read answer: %w", what, err)}
-	}
-	var t tokenResponse
-	_ = json.Unmarshal(raw, &t)
-	if resp.StatusCode != http.StatusOK || t.AccessToken == "" {
-		cause := fmt.Errorf("linkedin: %s: HTTP %d, error %q: %s", what, resp.StatusCode, t.Error, t.ErrorDescription)
-		switch {
-		case t.Error == "invalid_client":
-			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn refused Herald's app credentials; an operator must check HERALD_LINKEDIN_CLIENT_ID and HERALD_LINKEDIN_CLIENT_SECRET.", Err: cause}
-		case t.Error == "invalid_grant" || resp.StatusCode == http.StatusUnauthorized:
-			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnauthenticated, Message: "LinkedIn no longer accepts this authorization; please connect the account again.", Err: cause}
-		case resp.StatusCode == http.StatusTooManyRequests:
-			return domain.Credentials{}, &domain.Error{Code: domain.CodeRateLimited, Message: "LinkedIn: too many sign-in attempts; please try again later.", RetryAfter: a.retryAfter(resp.Header), Err: cause}
-		case resp.StatusCode >= 500:
-			return domain.Credentials{}, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn is having trouble right now; please try again.", Err: cause}
-		}
-		return domain.Credentials{}, &domain.Error{Code: domain.CodeInvalid, Message: "LinkedIn refused to sign in this account; check the app's settings and redirect address.", Err: cause}
-	}
-	c := domain.Credentials{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Scopes: splitScopes(t.Scope)}
-	if t.ExpiresIn > 0 {
-		c.Expiry = a.now().Add(time.Duration(t.ExpiresIn) * time.Second)
-	}
-	return c, nil
+	return c
 }
 
 // splitScopes reads LinkedIn's granted scopes, which it separates with commas (or spaces).
@@ -131,33 +99,33 @@ type organization struct {
 
 const aclPageSize = 100
 
-// Exchange trades the code for a token, then returns the member and every organization
-// the member administers (approved ADMINISTRATOR role), all sharing the member's token.
-// When the app lacks the organization scopes (403 on the ACL finder), only the member is
+// Exchange trades the code for a token, then returns the member and, when the app has
+// organizations (Config.Organizations), every organization the member administers
+// (approved ADMINISTRATOR role), all sharing the member's token. A refused code is
+// CodeInvalid. When LinkedIn refuses the organization list (403), only the member is
 // returned.
 func (a *Adapter) Exchange(ctx context.Context, code, verifier, redirectURL string) ([]domain.Identity, error) {
-	creds, err := a.token(ctx, url.Values{
-		"grant_type":   {"authorization_code"},
-		"code":         {code},
-		"redirect_uri": {redirectURL},
-	}, "exchange the authorization code")
+	tok, err := a.oauth.Exchange(ctx, code, verifier, redirectURL)
 	if err != nil {
 		return nil, err
 	}
+	creds := a.credentials(tok, domain.Credentials{})
 	var me userinfo
 	// https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
 	if _, err := a.do(ctx, call{method: http.MethodGet, path: "/v2/userinfo", token: creds.AccessToken, what: "read the member's profile"}, &me); err != nil {
 		return nil, err
 	}
 	if me.Sub == "" {
-		return nil, fmt.Errorf("linkedin: userinfo without sub")
+		return nil, &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn did not say who signed in; please connect again.", Err: errors.New("linkedin: userinfo without sub")}
 	}
 	name := me.Name
 	if name == "" {
 		name = strings.TrimSpace(me.GivenName + " " + me.FamilyName)
 	}
 	ids := []domain.Identity{{ExternalID: "urn:li:person:" + me.Sub, DisplayName: name, Credentials: creds}}
-
+	if !a.cfg.Organizations {
+		return ids, nil
+	}
 	orgs, err := a.administeredOrganizations(ctx, creds.AccessToken)
 	if isCode(err, domain.CodeForbidden) {
 		return ids, nil // no Community Management access: the member alone
@@ -217,8 +185,10 @@ func (a *Adapter) administeredOrganizations(ctx context.Context, token string) (
 }
 
 // Refresh uses the refresh token when LinkedIn granted one (programmatic refresh, for
-// approved apps). Without one, a token still valid is returned as it is, and an expired
-// token means a person must reconnect.
+// approved apps): a new access token for 60 days, the refresh token keeping its own
+// lifetime (LinkedIn answers it again; an answer without one keeps the stored one). A
+// refused refresh token is CodeUnauthenticated. Without a refresh token, a token still
+// valid is returned as it is, and an expired one means a person must reconnect.
 // https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
 func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Credentials, error) {
 	if c.RefreshToken == "" {
@@ -227,18 +197,9 @@ func (a *Adapter) Refresh(ctx context.Context, c domain.Credentials) (domain.Cre
 		}
 		return domain.Credentials{}, domain.Errorf(domain.CodeUnauthenticated, "LinkedIn: the account's access expired and LinkedIn gives this app no way to renew it; please reconnect the account.")
 	}
-	n, err := a.token(ctx, url.Values{
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {c.RefreshToken},
-	}, "refresh the access token")
+	tok, err := a.oauth.Refresh(ctx, c.RefreshToken)
 	if err != nil {
 		return domain.Credentials{}, err
 	}
-	if n.RefreshToken == "" {
-		n.RefreshToken = c.RefreshToken
-	}
-	if len(n.Scopes) == 0 {
-		n.Scopes = c.Scopes
-	}
-	return n, nil
+	return a.credentials(tok, c), nil
 }

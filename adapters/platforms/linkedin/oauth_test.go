@@ -44,6 +44,27 @@ func TestAdapter_AuthCodeURL(t *testing.T) {
 	}
 }
 
+// TestAdapter_AuthCodeURL_MemberScopesByDefault: without Community Management approval,
+// consent with organization scopes fails, so they are asked for only when configured.
+func TestAdapter_AuthCodeURL_MemberScopesByDefault(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	cfg := f.config()
+	cfg.Organizations = false
+	u, err := url.Parse(New(cfg).AuthCodeURL("s", "v", f.redirectURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query().Get("scope"); got != "openid profile email w_member_social" {
+		t.Errorf("scope = %q, want the member scopes alone", got)
+	}
+	cfg.Scopes = []string{"openid", "profile", "w_member_social", "r_member_social"}
+	u, _ = url.Parse(New(cfg).AuthCodeURL("s", "v", f.redirectURL))
+	if got := u.Query().Get("scope"); got != "openid profile w_member_social r_member_social" {
+		t.Errorf("scope = %q, want the configured scopes", got)
+	}
+}
+
 func TestAdapter_Exchange(t *testing.T) {
 	t.Parallel()
 
@@ -51,7 +72,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		f.member("abc123", "Ada Lovelace")
-		f.codes["code-1"] = "abc123"
+		f.code("code-1", "abc123")
 		f.orgs["111"], f.orgs["222"], f.orgs["333"], f.orgs["444"] = "Acme Inc", "Globex", "Initech", "Umbrella"
 		f.acls["abc123"] = []fakeACL{
 			{"urn:li:organization:111", "ADMINISTRATOR", "APPROVED"},
@@ -88,7 +109,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		f.member("m3", "Nameless")
-		f.codes["c"] = "m3"
+		f.code("c", "m3")
 		f.acls["m3"] = []fakeACL{{"urn:li:organization:777", "ADMINISTRATOR", "APPROVED"}} // no such organization: 404
 		ids, err := New(f.config()).Exchange(context.Background(), "c", "", f.redirectURL)
 		if err != nil {
@@ -103,7 +124,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		f.member("m4", "Busy")
-		f.codes["c"] = "m4"
+		f.code("c", "m4")
 		f.fail("organizationAcls", fakeFailure{status: 429, retryAfter: "30", body: `{"status":429,"message":"throttled"}`})
 		_, err := New(f.config()).Exchange(context.Background(), "c", "", f.redirectURL)
 		var de *domain.Error
@@ -116,7 +137,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		f.member("m1", "Many Pages")
-		f.codes["c"] = "m1"
+		f.code("c", "m1")
 		for i := range 130 {
 			id := fmt.Sprint(1000 + i)
 			f.orgs[id] = "Org " + id
@@ -135,7 +156,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		f.member("m2", "Solo")
-		f.codes["c"] = "m2"
+		f.code("c", "m2")
 		f.aclForbidden = true
 		ids, err := New(f.config()).Exchange(context.Background(), "c", "", f.redirectURL)
 		if err != nil {
@@ -146,19 +167,40 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 	})
 
-	t.Run("UsedOrUnknownCodeIsUnauthenticated", func(t *testing.T) {
+	t.Run("UsedOrUnknownCodeIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		_, err := New(f.config()).Exchange(context.Background(), "nope", "", f.redirectURL)
-		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
-			t.Fatalf("CodeOf(Exchange(bad code)) = %q, want %q; err = %v", got, domain.CodeUnauthenticated, err)
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Fatalf("CodeOf(Exchange(bad code)) = %q, want %q; err = %v", got, domain.CodeInvalid, err)
+		}
+	})
+
+	t.Run("OrganizationsOffConnectsTheMemberAlone", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		f.member("m5", "Member Only")
+		f.code("c", "m5")
+		f.orgs["111"] = "Acme Inc"
+		f.acls["m5"] = []fakeACL{{"urn:li:organization:111", "ADMINISTRATOR", "APPROVED"}}
+		cfg := f.config()
+		cfg.Organizations = false
+		ids, err := New(cfg).Exchange(context.Background(), "c", "", f.redirectURL)
+		if err != nil {
+			t.Fatalf("Exchange: %v", err)
+		}
+		if len(ids) != 1 || ids[0].ExternalID != "urn:li:person:m5" {
+			t.Errorf("Exchange = %+v, want the member alone", ids)
+		}
+		if calls := f.calls(); slices.Contains(calls, "GET organizationAcls") {
+			t.Errorf("Exchange listed organizations although they are off: %v", calls)
 		}
 	})
 
 	t.Run("WrongClientSecretIsAnOperatorProblem", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		f.codes["c"] = "m"
+		f.code("c", "m")
 		cfg := f.config()
 		cfg.ClientSecret = "wrong"
 		_, err := New(cfg).Exchange(context.Background(), "c", "", f.redirectURL)
@@ -173,7 +215,7 @@ func TestAdapter_Exchange(t *testing.T) {
 	t.Run("WrongRedirectIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		f.codes["c"] = "m"
+		f.code("c", "m")
 		_, err := New(f.config()).Exchange(context.Background(), "c", "", "https://elsewhere.test/cb")
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
@@ -184,12 +226,12 @@ func TestAdapter_Exchange(t *testing.T) {
 func TestAdapter_Refresh(t *testing.T) {
 	t.Parallel()
 
-	t.Run("RotatesTheRefreshToken", func(t *testing.T) {
+	t.Run("NewAccessTokenSameRefreshToken", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		f.grantRefresh = true
 		f.member("r1", "Refreshing")
-		f.codes["c"] = "r1"
+		f.code("c", "r1")
 		now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 		cfg := f.config()
 		cfg.Now = func() time.Time { return now }
@@ -206,13 +248,20 @@ func TestAdapter_Refresh(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
-		if next.AccessToken == first.AccessToken || next.RefreshToken == first.RefreshToken || next.RefreshToken == "" {
-			t.Errorf("Refresh = %+v; want a new access and refresh token", next)
+		// LinkedIn answers the same refresh token, whose lifetime keeps running.
+		if next.AccessToken == first.AccessToken || next.RefreshToken != first.RefreshToken {
+			t.Errorf("Refresh = %+v; want a new access token and the same refresh token", next)
 		}
 		if want := now.Add(60 * 24 * time.Hour); !next.Expiry.Equal(want) {
 			t.Errorf("Expiry = %v, want %v", next.Expiry, want)
 		}
-		// The rotated-out refresh token is refused: the grant is gone.
+		if !slices.Contains(next.Scopes, "w_member_social") {
+			t.Errorf("Scopes = %v, want the granted scopes", next.Scopes)
+		}
+		// A revoked refresh token is refused: the grant is gone.
+		f.mu.Lock()
+		delete(f.refreshTokens, first.RefreshToken)
+		f.mu.Unlock()
 		_, err = a.Refresh(context.Background(), first)
 		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
 			t.Fatalf("CodeOf(Refresh(old refresh token)) = %q, want %q; err = %v", got, domain.CodeUnauthenticated, err)

@@ -8,8 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -64,6 +67,18 @@ type initUploadResponse struct {
 	} `json:"value"`
 }
 
+// isMember reports whether the author URN is a member's (not an organization's).
+func isMember(urn string) bool { return strings.HasPrefix(urn, "urn:li:person:") }
+
+// thousands writes n with a comma between thousands ("3,012").
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // author checks the account's external id is a member or organization URN.
 func author(account domain.Account) (string, error) {
 	id := account.ExternalID
@@ -73,12 +88,29 @@ func author(account domain.Account) (string, error) {
 	return "", domain.Errorf(domain.CodeInvalid, "LinkedIn: the account %q is not a LinkedIn member or organization; please reconnect it.", account.DisplayName)
 }
 
+// maxCommentaryRunes is the longest commentary LinkedIn takes, counted on the text as sent,
+// escapes included.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+const maxCommentaryRunes = 3000
+
 // Publish uploads the media (up to 20 images, or one video), then creates the post. Text
-// goes out in LinkedIn's little format, escaped.
+// goes out in LinkedIn's little format, escaped; text longer than 3,000 characters once
+// escaped is CodeInvalid, before LinkedIn is called. An error after the create request may
+// have reached LinkedIn wraps domain.ErrMaybePublished (see create); every other error
+// means LinkedIn has no post.
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
 	owner, err := author(account)
 	if err != nil {
 		return ports.Published{}, err
+	}
+	commentary := escapeLittle(p.Text)
+	if n := utf8.RuneCountInString(commentary); n > maxCommentaryRunes {
+		// Each reserved character of the little format goes out behind a backslash, which
+		// LinkedIn counts.
+		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format
+		problem := fmt.Sprintf("is %s characters long as LinkedIn counts it (its %d reserved characters such as # ( ) @ _ * each take an escaping backslash); LinkedIn allows %s",
+			thousands(n), n-utf8.RuneCountInString(p.Text), thousands(maxCommentaryRunes))
+		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "LinkedIn: the text " + problem + ".", Fields: map[string]string{"content": problem}}
 	}
 	videos := 0
 	for i, m := range p.MediaURLs {
@@ -113,7 +145,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	}
 	body := post{
 		Author:         owner,
-		Commentary:     escapeLittle(p.Text),
+		Commentary:     commentary,
 		Visibility:     "PUBLIC",
 		Distribution:   distribution{FeedDistribution: "MAIN_FEED", TargetEntities: []string{}, ThirdPartyDistributionChannels: []string{}},
 		LifecycleState: "PUBLISHED",
@@ -131,13 +163,15 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	}
 	// POST /rest/posts: 201 Created, the new post's URN in the x-restli-id header.
 	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
-	h, err := a.do(ctx, call{method: http.MethodPost, path: "/rest/posts", token: c.AccessToken, body: body, restli: true, sending: true, what: "publish the post"}, nil)
+	h, err := a.create(ctx, call{method: http.MethodPost, path: "/rest/posts", token: c.AccessToken, body: body, restli: true, what: "publish the post"})
 	if err != nil {
 		return ports.Published{}, err
 	}
 	id := h.Get("X-Restli-Id")
 	if id == "" {
-		return ports.Published{}, fmt.Errorf("linkedin: publish the post: answer without x-restli-id")
+		// A success without the id: the post exists, but Herald cannot name it.
+		return ports.Published{}, domain.MaybePublished("LinkedIn accepted the post without naming it; Herald will look for it.",
+			errors.New("linkedin: publish the post: 2xx answer without x-restli-id"))
 	}
 	return ports.Published{ExternalID: id, URL: permalink(id), At: a.now()}, nil
 }
@@ -194,7 +228,7 @@ func (a *Adapter) download(ctx context.Context, mediaURL string, n int) ([]byte,
 		return nil, "", fmt.Errorf("linkedin: download media %d: %w", n, err)
 	}
 	resp, err := a.media.Do(req)
-	if errors.Is(err, errProhibitedAddress) {
+	if outbound.Refused(err) {
 		return nil, "", &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("LinkedIn: media %d is not at a public address Herald may download from.", n), Err: fmt.Errorf("linkedin: download media %d: %w", n, err)}
 	}
 	if err != nil {
@@ -231,18 +265,19 @@ type postsPage struct {
 
 const lookupCount = 50
 
-// Lookup looks for p among the organization's latest posts (posts finder by author,
-// needing r_organization_social), matching the commentary. A member's own posts can only
-// be listed with r_member_social, which LinkedIn keeps to approved apps, so for a member
-// (and for a post without text, which cannot be told apart) it returns
-// ports.ErrLookupUnsupported.
+// Lookup looks for p among the author's latest posts (posts finder by author), matching the
+// commentary. An organization's posts are listed with r_organization_social; a member's
+// only with r_member_social, which LinkedIn grants to select partners: without it, and for
+// a post without text (which cannot be told apart), it returns ports.ErrLookupUnsupported
+// without calling LinkedIn.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions (the scopes)
 func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
 	owner, err := author(account)
 	if err != nil {
 		return ports.Published{}, false, err
 	}
-	if !strings.HasPrefix(owner, "urn:li:organization:") || strings.TrimSpace(p.Text) == "" {
+	if strings.TrimSpace(p.Text) == "" || isMember(owner) && !a.granted(c, scopeMemberSocial) {
 		return ports.Published{}, false, ports.ErrLookupUnsupported
 	}
 	// Rest.li 2.0: the URN is URL-encoded inside the query.

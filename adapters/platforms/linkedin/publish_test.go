@@ -3,6 +3,9 @@ package linkedin
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +43,17 @@ func setup(t *testing.T) fixture {
 		org:      domain.Account{Platform: domain.LinkedIn, ExternalID: "urn:li:organization:555", DisplayName: "Acme Inc"},
 		mediaURL: func(name string) string { return f.srv.URL + "/media/" + name },
 	}
+}
+
+// grantMemberSocial makes the app an approved partner with r_member_social: the fake grants
+// it to the fixture's token, and the adapter asks for it.
+func (x *fixture) grantMemberSocial() {
+	x.f.mu.Lock()
+	defer x.f.mu.Unlock()
+	x.f.approved["r_member_social"] = true
+	tok := x.f.tokens[x.creds.AccessToken]
+	tok.scopes = append(tok.scopes, "r_member_social")
+	x.creds.Scopes = slices.Clone(tok.scopes)
 }
 
 func TestAdapter_Publish(t *testing.T) {
@@ -176,19 +190,45 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
-	t.Run("MediaAtAPrivateAddressIsRefused", func(t *testing.T) {
+	t.Run("MediaOnAPrivateAddressNeedsTheSetting", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
+		// The media server is on loopback, on a port other than 80 and 443.
+		media := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = io.WriteString(w, "\x89PNG fake "+r.URL.Path)
+		}))
+		t.Cleanup(media.Close)
+		u := media.URL + "/local.png"
+
 		cfg := x.f.config()
-		cfg.MediaClient = nil // the default, public-addresses-only client
-		for _, u := range []string{x.mediaURL("a.jpg"), "http://169.254.169.254/latest/meta-data/x.png", "http://10.0.0.1/a.jpg"} {
-			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", MediaURLs: []string{u}})
+		cfg.MediaAllowPrivate = false // the default: public addresses only
+		for _, m := range []string{u, "http://169.254.169.254/latest/meta-data/x.png", "http://10.0.0.1:8080/a.jpg"} {
+			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", MediaURLs: []string{m}})
 			if got := domain.CodeOf(err); got != domain.CodeInvalid {
-				t.Errorf("Publish(%s): CodeOf = %q, want %q; err = %v", u, got, domain.CodeInvalid, err)
+				t.Errorf("Publish(%s) without HERALD_MEDIA_ALLOW_PRIVATE: CodeOf = %q, want %q; err = %v", m, got, domain.CodeInvalid, err)
 			}
 		}
 		if calls := x.f.calls(); len(calls) != 0 {
 			t.Errorf("LinkedIn was called for a refused media: %v", calls)
+		}
+
+		cfg.MediaAllowPrivate = true
+		if _, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "local", MediaURLs: []string{u}}); err != nil {
+			t.Fatalf("Publish(%s) with HERALD_MEDIA_ALLOW_PRIVATE: %v", u, err)
+		}
+		posts := x.f.postsOf("urn:li:person:p1")
+		if len(posts) != 1 {
+			t.Fatalf("LinkedIn holds %d posts, want 1", len(posts))
+		}
+		id, _ := posts[0].content["media"].(string)
+		if img := x.f.images[id]; img == nil || string(img.uploaded) != "\x89PNG fake /local.png" {
+			t.Errorf("content = %v; want the image from the loopback server", posts[0].content)
+		}
+		// Link-local and metadata addresses stay refused even then.
+		_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "metadata", MediaURLs: []string{"http://169.254.169.254/x.png"}})
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Errorf("metadata address with the setting: CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
 	})
 
@@ -202,24 +242,73 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 	})
 
-	t.Run("LostAnswerIsUnclassified", func(t *testing.T) {
+	t.Run("LostAnswerMayBePublishedAndLookupFindsIt", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		// LinkedIn creates the post, and the answer never reaches Herald: the caller gives
-		// up once the post exists (an event, not a deadline a busy machine could reach
-		// before the request was even sent).
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		x.f.loseAnswer = cancel
-		_, err := x.a.Publish(ctx, x.creds, x.org, ports.Publication{Text: "maybe delivered"})
-		var de *domain.Error
-		if err == nil || errors.As(err, &de) {
-			t.Fatalf("Publish with a lost answer = %v; want an unclassified error (possibly delivered)", err)
+		// LinkedIn creates the post, and the connection breaks before its answer.
+		x.f.loseAnswer = true
+		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "maybe delivered"})
+		if !errors.Is(err, domain.ErrMaybePublished) {
+			t.Fatalf("Publish with a lost answer = %v; want domain.ErrMaybePublished", err)
 		}
 		// Herald reconciles: the post was in fact created, Lookup finds it.
 		got, found, err := x.a.Lookup(context.Background(), x.creds, x.org, ports.Publication{Text: "maybe delivered"})
 		if err != nil || !found || !strings.HasPrefix(got.ExternalID, "urn:li:share:") {
 			t.Fatalf("Lookup = %+v, %v, %v; want the post found", got, found, err)
+		}
+	})
+
+	t.Run("AnswerWithoutIDMayBePublished", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		x.f.fail("posts", fakeFailure{status: 201})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "no id"})
+		if !errors.Is(err, domain.ErrMaybePublished) {
+			t.Fatalf("Publish answered 201 without x-restli-id = %v; want domain.ErrMaybePublished", err)
+		}
+	})
+
+	t.Run("CancelledBeforeSendingIsNotMaybePublished", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := x.a.Publish(ctx, x.creds, x.member, ports.Publication{Text: "never sent"})
+		if err == nil || errors.Is(err, domain.ErrMaybePublished) {
+			t.Fatalf("Publish with a cancelled context = %v; want an error that is not maybe-published", err)
+		}
+		if calls := x.f.calls(); len(calls) != 0 {
+			t.Errorf("LinkedIn was called: %v", calls)
+		}
+	})
+
+	t.Run("TextTooLongOnceEscapedIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		// 2,990 characters, 20 of them reserved: 3,010 once escaped.
+		text := strings.Repeat("a", 2970) + strings.Repeat("#", 10) + strings.Repeat("(", 10)
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: text})
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
+		}
+		problem := domain.FieldsOf(err)["content"]
+		if !strings.Contains(problem, "3,010") || !strings.Contains(problem, "3,000") || !strings.Contains(problem, "20 reserved") {
+			t.Errorf("problem = %q; want the escaped length, the limit and the reserved characters named", problem)
+		}
+		// A failed target shows the message alone: it says it all.
+		if msg := domain.MessageOf(err); !strings.HasPrefix(msg, "LinkedIn: the text is 3,010 characters") || !strings.Contains(msg, "allows 3,000") {
+			t.Errorf("message = %q; want the whole problem, naming LinkedIn", msg)
+		}
+		if calls := x.f.calls(); len(calls) != 0 {
+			t.Errorf("LinkedIn was called for a text it would refuse: %v", calls)
+		}
+		// Exactly 3,000 once escaped goes out, and LinkedIn shows the text unescaped.
+		ok := strings.Repeat("a", 2980) + strings.Repeat("#", 10)
+		if _, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: ok}); err != nil {
+			t.Fatalf("Publish of 3,000 escaped characters: %v", err)
+		}
+		if posts := x.f.postsOf("urn:li:person:p1"); len(posts) != 1 || posts[0].rendered != ok {
+			t.Errorf("LinkedIn holds %d posts; want the one, shown as written", len(posts))
 		}
 	})
 }
@@ -301,16 +390,46 @@ func TestAdapter_PublishErrors(t *testing.T) {
 	}
 }
 
-// TestAdapter_ServerErrorOnThePostIsUnclear: a 5xx answer to POST /rest/posts may come
-// after LinkedIn created the post, so it is unclassified (Herald reconciles before any
-// resend) and says nothing of the body.
-func TestAdapter_ServerErrorOnThePostIsUnclear(t *testing.T) {
+// TestAdapter_ServerErrorOnThePostMayBePublished: a 5xx answer to POST /rest/posts may
+// come after LinkedIn created the post (LinkedIn does not document otherwise), so Herald
+// looks before any resend; the message says nothing of the body.
+func TestAdapter_ServerErrorOnThePostMayBePublished(t *testing.T) {
 	t.Parallel()
 	x := setup(t)
 	x.f.fail("posts", fakeFailure{status: 503, body: `{"status":503,"message":"Service Unavailable"}`})
 	_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Same words"})
-	if err == nil || domain.CodeOf(err) != domain.CodeInternal || strings.Contains(err.Error(), "Service Unavailable") {
-		t.Fatalf("Publish after a 503 = %v (code %q), want an unclassified error without the body", err, domain.CodeOf(err))
+	if !errors.Is(err, domain.ErrMaybePublished) || domain.CodeOf(err) != domain.CodeUnavailable || strings.Contains(domain.MessageOf(err), "Service Unavailable") {
+		t.Fatalf("Publish after a 503 = %v (code %q), want maybe-published without the body in its message", err, domain.CodeOf(err))
+	}
+}
+
+// TestAdapter_RefusalsBeforeTheCreateAreNotMaybePublished: an answer LinkedIn gave (4xx)
+// and any failure before the create call mean LinkedIn has no post.
+func TestAdapter_RefusalsBeforeTheCreateAreNotMaybePublished(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		route string
+		ff    fakeFailure
+		media bool
+	}{
+		{"Duplicate", "posts", fakeFailure{status: 422, body: `{"status":422,"message":"Content is a duplicate of urn:li:share:1","errorDetails":{"inputErrors":[{"code":"DUPLICATE_POST"}]}}`}, false},
+		{"Throttled", "posts", fakeFailure{status: 429, body: `{"status":429,"message":"throttled"}`}, false},
+		{"ImageUploadServerError", "images", fakeFailure{status: 500, body: `{"status":500,"message":"boom"}`}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			x := setup(t)
+			x.f.fail(tc.route, tc.ff)
+			p := ports.Publication{Text: "refused " + tc.name}
+			if tc.media {
+				p.MediaURLs = []string{x.mediaURL("a.jpg")}
+			}
+			_, err := x.a.Publish(context.Background(), x.creds, x.member, p)
+			if err == nil || errors.Is(err, domain.ErrMaybePublished) {
+				t.Fatalf("Publish = %v; want a refusal that is not maybe-published", err)
+			}
+		})
 	}
 }
 
@@ -343,12 +462,30 @@ func TestAdapter_Lookup(t *testing.T) {
 		}
 	})
 
-	t.Run("MemberPostsCannotBeListed", func(t *testing.T) {
+	t.Run("MemberPostsCannotBeListedWithoutRMemberSocial", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
 		_, _, err := x.a.Lookup(context.Background(), x.creds, x.member, ports.Publication{Text: "hello"})
 		if !errors.Is(err, ports.ErrLookupUnsupported) {
 			t.Fatalf("Lookup(member) = %v, want ErrLookupUnsupported", err)
+		}
+		if calls := x.f.calls(); len(calls) != 0 {
+			t.Errorf("LinkedIn was called: %v", calls)
+		}
+	})
+
+	t.Run("MemberPostsAreListedWithRMemberSocial", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		x.grantMemberSocial()
+		p := ports.Publication{Text: "A member's words [draft]"}
+		pub, err := x.a.Publish(context.Background(), x.creds, x.member, p)
+		if err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		got, found, err := x.a.Lookup(context.Background(), x.creds, x.member, p)
+		if err != nil || !found || got.ExternalID != pub.ExternalID {
+			t.Fatalf("Lookup = %+v, %v, %v; want %s", got, found, err, pub.ExternalID)
 		}
 	})
 
@@ -366,9 +503,23 @@ func TestAdapter_Lookup(t *testing.T) {
 func TestAdapter_Metrics(t *testing.T) {
 	t.Parallel()
 
-	t.Run("MemberPostLikesAndComments", func(t *testing.T) {
+	t.Run("MemberPostWithoutRMemberSocialIsUnsupported", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
+		x.f.social["urn:li:share:42"] = [2]int64{7, 3}
+		_, err := x.a.Metrics(context.Background(), x.creds, x.member, "urn:li:share:42")
+		if !errors.Is(err, ports.ErrMetricsUnsupported) {
+			t.Fatalf("Metrics = %v, want ports.ErrMetricsUnsupported", err)
+		}
+		if calls := x.f.calls(); len(calls) != 0 {
+			t.Errorf("LinkedIn was called (it would answer 403): %v", calls)
+		}
+	})
+
+	t.Run("MemberPostLikesAndCommentsWithRMemberSocial", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		x.grantMemberSocial()
 		x.f.social["urn:li:share:42"] = [2]int64{7, 3}
 		got, err := x.a.Metrics(context.Background(), x.creds, x.member, "urn:li:share:42")
 		if err != nil {
@@ -376,6 +527,19 @@ func TestAdapter_Metrics(t *testing.T) {
 		}
 		if want := (domain.Metrics{Likes: 7, Comments: 3}); got != want {
 			t.Errorf("Metrics = %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("GrantedScopesDecideOverConfiguredOnes", func(t *testing.T) {
+		t.Parallel()
+		x := setup(t)
+		cfg := x.f.config()
+		cfg.Scopes = append(slices.Clone(MemberScopes), "r_member_social") // asked for, but this token was not granted it
+		a := New(cfg)
+		c := x.creds
+		c.Scopes = slices.Clone(MemberScopes)
+		if _, err := a.Metrics(context.Background(), c, x.member, "urn:li:share:42"); !errors.Is(err, ports.ErrMetricsUnsupported) {
+			t.Fatalf("Metrics = %v, want ports.ErrMetricsUnsupported", err)
 		}
 	})
 
@@ -423,7 +587,7 @@ func TestAdapter_Metrics(t *testing.T) {
 		x := setup(t)
 		x.f.social["urn:li:share:46"] = [2]int64{}
 		x.f.tokens[x.creds.AccessToken].expired = true
-		_, err := x.a.Metrics(context.Background(), x.creds, x.member, "urn:li:share:46")
+		_, err := x.a.Metrics(context.Background(), x.creds, x.org, "urn:li:share:46")
 		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeUnauthenticated, err)
 		}

@@ -50,3 +50,14 @@ func URLs(getenv func(string) string, name string, auth, token, api *string) err
 	}
 	return errors.Join(errs...)
 }
+
+// MediaAllowPrivate reads HERALD_MEDIA_ALLOW_PRIVATE, the one setting that lets every
+// adapter's media downloads and uploads (adapters/outbound) reach loopback and private
+// addresses: on, true, 1 or yes. The command validates its spelling at start.
+func MediaAllowPrivate(getenv func(string) string) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv("HERALD_MEDIA_ALLOW_PRIVATE"))) {
+	case "on", "true", "1", "yes":
+		return true
+	}
+	return false
+}

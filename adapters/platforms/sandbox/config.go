@@ -17,9 +17,15 @@ type Config struct {
 	BaseURL string
 	// Latency is how long each publish takes.
 	Latency time.Duration
-	// TransientRate and PermanentRate are the fractions (0..1, together at most 1) of
-	// publishes that fail in a way worth retrying, and for good.
-	TransientRate, PermanentRate float64
+	// TransientRate and PermanentRate are the fractions of publishes that fail in a way
+	// worth retrying, and for good; LostRate the fraction that publish but whose answer is
+	// lost, as when a connection breaks after the request was sent. Each is 0..1, and
+	// together they are at most 1.
+	TransientRate, PermanentRate, LostRate float64
+	// Faults, when set, is asked before each publish ("publish") and refresh ("refresh")
+	// which fault to give instead of the rates' draw; a zero Fault gives none. Tests drive
+	// the sandbox through it (adapters/platforms/platformtest).
+	Faults func(op string) Fault
 	// TokenTTL is how long an access token is valid; zero means one hour.
 	TokenTTL time.Duration
 	// Now is the sandbox's clock; nil means time.Now.
@@ -31,9 +37,26 @@ const (
 	defaultTokenTTL = time.Hour
 )
 
+// FaultKind is a failure the sandbox gives on purpose.
+type FaultKind string
+
+// The faults the sandbox gives.
+const (
+	FaultUnavailable FaultKind = "unavailable"  // a 503: nothing was published
+	FaultRateLimited FaultKind = "rate_limited" // a 429 with Fault.RetryAfter
+	FaultPermanent   FaultKind = "permanent"    // a refusal for good
+	FaultLostAnswer  FaultKind = "lost_answer"  // published, and the answer lost
+)
+
+// Fault is one failure given on purpose; the zero Fault is none.
+type Fault struct {
+	Kind       FaultKind
+	RetryAfter time.Duration // with FaultRateLimited; zero means one second
+}
+
 // ParseConfig reads HERALD_SANDBOX_LATENCY (a Go duration, default 200ms),
-// HERALD_SANDBOX_TRANSIENT_RATE and HERALD_SANDBOX_PERMANENT_RATE (fractions 0..1, default 0,
-// together at most 1) and HERALD_SANDBOX_TOKEN_TTL (a positive duration, default 1h) through
+// HERALD_SANDBOX_TRANSIENT_RATE, HERALD_SANDBOX_PERMANENT_RATE and HERALD_SANDBOX_LOST_RATE
+// (fractions 0..1, default 0, together at most 1) and HERALD_SANDBOX_TOKEN_TTL (a positive duration, default 1h) through
 // getenv. It returns every bad value at once, each naming its variable. BaseURL is left for
 // the caller to set.
 func ParseConfig(getenv func(string) string) (Config, error) {
@@ -63,10 +86,14 @@ func ParseConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	cfg.TransientRate, cfg.PermanentRate = transient, permanent
+	lost, err := parseRate(getenv, "HERALD_SANDBOX_LOST_RATE")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.TransientRate, cfg.PermanentRate, cfg.LostRate = transient, permanent, lost
 	// A small tolerance, so 0.7 and 0.3 add up to 1 despite floating point.
-	if transient+permanent > 1+1e-9 {
-		errs = append(errs, fmt.Errorf("HERALD_SANDBOX_TRANSIENT_RATE and HERALD_SANDBOX_PERMANENT_RATE: %g + %g is more than 1", transient, permanent))
+	if transient+permanent+lost > 1+1e-9 {
+		errs = append(errs, fmt.Errorf("HERALD_SANDBOX_TRANSIENT_RATE, HERALD_SANDBOX_PERMANENT_RATE and HERALD_SANDBOX_LOST_RATE: %g + %g + %g is more than 1", transient, permanent, lost))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

@@ -27,15 +27,16 @@ func TestParseConfig_ReadsEveryVariable(t *testing.T) {
 
 	cfg, err := sandbox.ParseConfig(env(map[string]string{
 		"HERALD_SANDBOX_LATENCY":        "50ms",
-		"HERALD_SANDBOX_TRANSIENT_RATE": "0.7",
+		"HERALD_SANDBOX_TRANSIENT_RATE": "0.5",
 		"HERALD_SANDBOX_PERMANENT_RATE": " 0.3 ",
+		"HERALD_SANDBOX_LOST_RATE":      "0.2",
 		"HERALD_SANDBOX_TOKEN_TTL":      "90s",
 	}))
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
-	if cfg.Latency != 50*time.Millisecond || cfg.TransientRate != 0.7 || cfg.PermanentRate != 0.3 || cfg.TokenTTL != 90*time.Second {
-		t.Errorf("ParseConfig = %+v, want 50ms, 0.7, 0.3, 90s", cfg)
+	if cfg.Latency != 50*time.Millisecond || cfg.TransientRate != 0.5 || cfg.PermanentRate != 0.3 || cfg.LostRate != 0.2 || cfg.TokenTTL != 90*time.Second {
+		t.Errorf("ParseConfig = %+v, want 50ms, 0.5, 0.3, 0.2, 90s", cfg)
 	}
 }
 
@@ -57,6 +58,9 @@ func TestParseConfig_BadValuesNameTheirVariable(t *testing.T) {
 		{"RatesAddUpToMoreThanOne", map[string]string{
 			"HERALD_SANDBOX_TRANSIENT_RATE": "0.6", "HERALD_SANDBOX_PERMANENT_RATE": "0.5",
 		}, []string{"HERALD_SANDBOX_TRANSIENT_RATE", "HERALD_SANDBOX_PERMANENT_RATE"}},
+		{"LostRateCountsInTheSum", map[string]string{
+			"HERALD_SANDBOX_TRANSIENT_RATE": "0.5", "HERALD_SANDBOX_LOST_RATE": "0.6",
+		}, []string{"HERALD_SANDBOX_LOST_RATE"}},
 		{"EveryProblemAtOnce", map[string]string{
 			"HERALD_SANDBOX_LATENCY": "x", "HERALD_SANDBOX_TOKEN_TTL": "y",
 		}, []string{"HERALD_SANDBOX_LATENCY", "HERALD_SANDBOX_TOKEN_TTL"}},

@@ -7,10 +7,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/oauth2"
 
 	"github.com/heraldhq/herald/domain"
 )
@@ -27,14 +27,8 @@ var scopes = []string{"posts.write", "posts.read", "metrics.read"}
 // AuthCodeURL returns the sandbox consent page's address for state, carrying the S256 PKCE
 // challenge of verifier and redirectURL, where the consent answers.
 func (s *Sandbox) AuthCodeURL(state, verifier, redirectURL string) string {
-	q := url.Values{}
-	q.Set("response_type", "code")
-	q.Set("client_id", clientID)
-	q.Set("redirect_uri", redirectURL)
-	q.Set("state", state)
-	q.Set("code_challenge", challengeS256(verifier))
-	q.Set("code_challenge_method", "S256")
-	return s.cfg.BaseURL + authorizePath + "?" + q.Encode()
+	cfg := oauth2.Config{ClientID: clientID, RedirectURL: redirectURL, Endpoint: oauth2.Endpoint{AuthURL: s.cfg.BaseURL + authorizePath}}
+	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 }
 
 // grant signs handle in (creating the sandbox user on first use) and returns a new
@@ -98,7 +92,7 @@ func (s *Sandbox) Exchange(ctx context.Context, code, verifier, redirectURL stri
 	switch {
 	case g.RedirectURI != redirectURL:
 		refusal = codeRejected("the redirect address is not the one it was issued for")
-	case subtle.ConstantTimeCompare([]byte(challengeS256(verifier)), []byte(g.Challenge)) != 1:
+	case subtle.ConstantTimeCompare([]byte(oauth2.S256ChallengeFromVerifier(verifier)), []byte(g.Challenge)) != 1:
 		refusal = codeRejected("the PKCE verifier does not match its challenge")
 	}
 	if refusal != nil {
@@ -127,6 +121,12 @@ func (s *Sandbox) Refresh(ctx context.Context, c domain.Credentials) (domain.Cre
 		"The sandbox refused the refresh token (invalid_grant): it is unknown or was already used. Reconnect the account.")
 	if c.RefreshToken == "" {
 		return domain.Credentials{}, gone
+	}
+	if f := s.fault("refresh"); f.Kind != "" && f.Kind != FaultLostAnswer {
+		if f.Kind == FaultPermanent {
+			return domain.Credentials{}, gone
+		}
+		return domain.Credentials{}, f.err()
 	}
 	now := s.now()
 	h := digest(c.RefreshToken)

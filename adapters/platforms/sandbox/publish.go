@@ -17,9 +17,11 @@ import (
 // Publish publishes p as the account's sandbox user after Config.Latency. It returns
 // CodeUnauthenticated for an unknown or expired access token, CodeForbidden for another
 // user's token, CodeInvalid for a post the sandbox's rules refuse, ctx's error when ctx ends
-// first, and, in the configured fractions, an injected failure: transient (CodeUnavailable,
-// or CodeRateLimited with RetryAfter one second, in turn) or permanent (CodeInvalid).
-// Publishing the same reference twice makes two posts: the sandbox never deduplicates.
+// first, and, in the configured fractions (or as Config.Faults says), an injected failure:
+// transient (CodeUnavailable, or CodeRateLimited with RetryAfter one second, in turn),
+// permanent (CodeInvalid), or a lost answer (the post is published and the error wraps
+// domain.ErrMaybePublished). Publishing the same reference twice makes two posts: the
+// sandbox never deduplicates.
 func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
 	userID, err := s.authenticate(ctx, c, account)
 	if err != nil {
@@ -31,7 +33,8 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 	if problems := domain.CheckRules(domain.Sandbox, p.Text, p.MediaURLs); len(problems) > 0 {
 		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "The sandbox rejected this post: it %s.", strings.Join(problems, "; it "))
 	}
-	if err := s.injectedFailure(); err != nil {
+	fault := s.fault("publish")
+	if err := fault.err(); err != nil {
 		return ports.Published{}, err
 	}
 
@@ -49,25 +52,55 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 		SELECT $1, $2, $3, $4, $5 FROM relaxed RETURNING id`,
 		userID, p.Reference, p.Text, media, now).Scan(&id)
 	if err != nil {
-		return ports.Published{}, fmt.Errorf("sandbox: publish: insert: %w", err)
+		// The insert may have committed before its answer was lost.
+		return ports.Published{}, domain.MaybePublished("The sandbox did not confirm the post; Herald will look for it before trying again.",
+			fmt.Errorf("sandbox: publish: insert: %w", err))
+	}
+	if fault.Kind == FaultLostAnswer {
+		return ports.Published{}, domain.MaybePublished("The sandbox published the post but its answer was lost (an injected fault); Herald will look for it before trying again.",
+			errors.New("sandbox: publish: answer lost on purpose"))
 	}
 	return ports.Published{ExternalID: id, URL: s.postURL(id), At: now}, nil
 }
 
-// injectedFailure draws whether this publish fails on purpose, and how.
-func (s *Sandbox) injectedFailure() error {
-	if s.cfg.TransientRate <= 0 && s.cfg.PermanentRate <= 0 {
-		return nil
+// fault returns the failure op gives on purpose: Config.Faults' answer when it is set, else
+// a draw by the configured rates (for a publish).
+func (s *Sandbox) fault(op string) Fault {
+	if s.cfg.Faults != nil {
+		return s.cfg.Faults(op)
+	}
+	if op != "publish" || s.cfg.TransientRate <= 0 && s.cfg.PermanentRate <= 0 && s.cfg.LostRate <= 0 {
+		return Fault{}
 	}
 	r := rand.Float64()
 	switch {
 	case r < s.cfg.TransientRate:
 		if s.transients.Add(1)%2 == 1 {
-			return domain.Errorf(domain.CodeUnavailable, "The sandbox is having a moment (503); try again shortly.")
+			return Fault{Kind: FaultUnavailable}
 		}
-		return &domain.Error{Code: domain.CodeRateLimited, RetryAfter: time.Second,
-			Message: "The sandbox is rate limiting (429); try again in a second."}
+		return Fault{Kind: FaultRateLimited}
 	case r < s.cfg.TransientRate+s.cfg.PermanentRate:
+		return Fault{Kind: FaultPermanent}
+	case r < s.cfg.TransientRate+s.cfg.PermanentRate+s.cfg.LostRate:
+		return Fault{Kind: FaultLostAnswer}
+	}
+	return Fault{}
+}
+
+// err is the error a fault answers before anything is published; nil for none and for a
+// lost answer, which is given after publishing.
+func (f Fault) err() error {
+	switch f.Kind {
+	case FaultUnavailable:
+		return domain.Errorf(domain.CodeUnavailable, "The sandbox is having a moment (503); try again shortly.")
+	case FaultRateLimited:
+		wait := f.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		return &domain.Error{Code: domain.CodeRateLimited, RetryAfter: wait,
+			Message: fmt.Sprintf("The sandbox is rate limiting (429); try again in %s.", wait)}
+	case FaultPermanent:
 		return domain.Errorf(domain.CodeInvalid, "The sandbox rejected this post (an injected permanent failure).")
 	}
 	return nil

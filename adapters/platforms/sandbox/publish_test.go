@@ -175,6 +175,23 @@ func TestPublish_InjectedFailures(t *testing.T) {
 		}
 	})
 
+	t.Run("LostAnswerPublishesAndSaysSo", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, sandbox.Config{LostRate: 1})
+		c, account := f.connect(t)
+		ref := uniqueReference()
+		_, err := f.s.Publish(ctx, c, account, ports.Publication{Reference: ref, Text: "x"})
+		if !errors.Is(err, domain.ErrMaybePublished) {
+			t.Fatalf("Publish(lost rate 1) = %v, want an error wrapping domain.ErrMaybePublished", err)
+		}
+		if n := f.postsWithReference(t, ref); n != 1 {
+			t.Errorf("posts with the reference = %d, want the 1 whose answer was lost", n)
+		}
+		if _, found, err := f.s.Lookup(ctx, c, account, ports.Publication{Reference: ref}); err != nil || !found {
+			t.Errorf("Lookup after the lost answer: found %v, err %v", found, err)
+		}
+	})
+
 	t.Run("Permanent", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, sandbox.Config{PermanentRate: 1})

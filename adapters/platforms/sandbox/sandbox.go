@@ -11,7 +11,6 @@ package sandbox
 import (
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"html/template"
 	"net/url"
 	"strings"
@@ -68,13 +67,6 @@ func (s *Sandbox) postURL(id string) string { return s.cfg.BaseURL + "/sandbox/p
 
 // digest is what the sandbox stores of a code or token: its SHA-256.
 func digest(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(secret)) }
-
-// challengeS256 is the PKCE S256 challenge of verifier (RFC 7636 section 4.2), the same as
-// oauth2.S256ChallengeFromVerifier.
-func challengeS256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
 
 // cachedToken is a valid access token remembered for a short while, so thousands of
 // publishes with one token do not each query it.

@@ -98,8 +98,9 @@ type Config struct {
 	// UploadMode is how videos reach TikTok: UploadAuto (the default), UploadPull or
 	// UploadFile. Photos are always pulled from their URLs (TikTok takes no photo upload).
 	UploadMode string
-	// PostMode is PostDirect (the default: posted on the profile) or PostInbox (sent to the
-	// creator's inbox as a draft; the scope video.upload is needed).
+	// PostMode is PostDirect (the default: posted on the profile; scopes video.publish and
+	// video.list) or PostInbox (sent to the creator's inbox as a draft; scope video.upload
+	// only).
 	PostMode string
 	// MaxVideoBytes caps the size of a video Herald downloads to upload (default 4 GB,
 	// TikTok's limit); a bigger one is refused as invalid.
@@ -107,11 +108,12 @@ type Config struct {
 	// ChunkBytes is the preferred size of the chunks a video is uploaded in (default 10 MB);
 	// it is kept within TikTok's chunk rules.
 	ChunkBytes int64
-	// MediaClient downloads videos to upload; nil means a client that refuses every address
-	// that is not public (loopback, private, link-local, multicast, unspecified).
+	// MediaClient downloads videos to upload; nil means Herald's outbound guard
+	// (adapters/outbound), which refuses every address that is not public.
 	MediaClient *http.Client
-	// AllowPrivateMedia lets the default media client reach any address. Tests only: it
-	// lets Herald be pointed at its own network.
+	// AllowPrivateMedia lets the default media client reach loopback and private addresses
+	// (never link-local or metadata ones): HERALD_MEDIA_ALLOW_PRIVATE, for media served on
+	// Herald's own network.
 	AllowPrivateMedia bool
 	// TempDir is where a video is kept while it is uploaded; empty means os.TempDir().
 	TempDir string
@@ -125,13 +127,16 @@ type Config struct {
 // FOLLOWER_OF_CREATOR or SELF_ONLY) sets the preferred privacy level;
 // HERALD_TIKTOK_UPLOAD_MODE (auto, pull or upload; default auto) how videos reach TikTok;
 // HERALD_TIKTOK_POST_MODE (direct or inbox; default direct) whether posts are published or
-// sent to the creator's inbox. Every bad value is reported at once.
+// sent to the creator's inbox (which decides the scopes asked for: see Scopes);
+// HERALD_MEDIA_ALLOW_PRIVATE lets video downloads reach private addresses. Every bad value
+// is reported at once.
 func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	id, secret, ok, err := platformenv.App(getenv, "TIKTOK")
 	if !ok {
 		return Config{}, false, err
 	}
-	cfg := Config{ClientID: id, ClientSecret: secret, AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL, PrivacyLevel: defaultPrivacyLevel, UploadMode: UploadAuto, PostMode: PostDirect}
+	cfg := Config{ClientID: id, ClientSecret: secret, AuthURL: DefaultAuthURL, TokenURL: DefaultTokenURL, APIURL: DefaultAPIURL, PrivacyLevel: defaultPrivacyLevel,
+		UploadMode: UploadAuto, PostMode: PostDirect, AllowPrivateMedia: platformenv.MediaAllowPrivate(getenv)}
 	var errs []error
 	if err := platformenv.URLs(getenv, "TIKTOK", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
 		errs = append(errs, err)

@@ -104,6 +104,24 @@ func TestParseConfig_Modes(t *testing.T) {
 	}
 }
 
+func TestParseConfig_MediaAllowPrivate(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"": false, "off": false, "on": true, "true": true, "1": true} {
+		cfg, _, err := ParseConfig(func(k string) string {
+			switch k {
+			case "HERALD_TIKTOK_CLIENT_ID", "HERALD_TIKTOK_CLIENT_SECRET":
+				return "x"
+			case "HERALD_MEDIA_ALLOW_PRIVATE":
+				return v
+			}
+			return ""
+		})
+		if err != nil || cfg.AllowPrivateMedia != want {
+			t.Errorf("HERALD_MEDIA_ALLOW_PRIVATE=%q: AllowPrivateMedia = %v, %v; want %v", v, cfg.AllowPrivateMedia, err, want)
+		}
+	}
+}
+
 func TestNew_Defaults(t *testing.T) {
 	t.Parallel()
 	a := New(Config{ClientID: "ck"})

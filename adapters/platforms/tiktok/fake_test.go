@@ -28,11 +28,11 @@ type fake struct {
 	clientKey    string
 	clientSecret string
 	redirectURI  string
-	rotate       bool                // refresh answers with a new refresh token
-	grantScope   string              // the scopes a consent grants
-	codes        map[string]string   // code -> open_id, single use
+	rotate       bool                // refresh answers with a new refresh token (TikTok rotates them)
+	grantScope   string              // the scopes f.code grants
+	codes        map[string]*grant   // code -> the grant it gives, single use
 	access       map[string]*grant   // access token -> grant
-	refresh      map[string]string   // refresh token -> open_id
+	refresh      map[string]*grant   // refresh token -> the grant it renews
 	users        map[string]*creator // open_id -> creator
 	verified     []string            // URL prefixes verified for PULL_FROM_URL
 	statuses     []string            // the statuses a publish goes through, last one sticks
@@ -55,6 +55,11 @@ type fake struct {
 	log           []string          // "METHOD path" of every request, in order
 	lastInbox     map[string]any    // the body of the last inbox init
 	lastPhoto     map[string]any    // the body of the last photo init
+
+	// For the conformance suite (conformance_test.go).
+	nextInit  *injected // the next init (video, inbox or photo) answers this, creating nothing
+	loseInit  bool      // the next init creates the post, then its connection breaks
+	published []*publish
 }
 
 // upload is a FILE_UPLOAD in progress: what init declared and what the chunks brought.
@@ -75,6 +80,8 @@ type grant struct {
 	openID  string
 	scopes  []string
 	expired bool
+	// redirectURI is the consent's redirect_uri, which the code exchange must repeat.
+	redirectURI string
 	// creatorInfoQueried says this token queried creator info since its last init: init
 	// must follow it.
 	creatorInfoQueried bool
@@ -99,6 +106,10 @@ type publish struct {
 	postID string
 	inbox  bool
 	upload *upload // nil for PULL_FROM_URL
+	text   string  // the caption: the video's title or the photos' description
+	photo  bool
+	public bool // posted PUBLIC_TO_EVERYONE
+	listed bool // in the creator's public videos
 }
 
 type injected struct {
@@ -120,10 +131,11 @@ func newFake(t *testing.T) *fake {
 		clientKey:     "ck-test",
 		clientSecret:  "cs-test",
 		redirectURI:   "https://herald.example.com/connect/tiktok/callback",
+		rotate:        true,
 		grantScope:    "user.info.basic,video.publish,video.upload,video.list",
-		codes:         map[string]string{},
+		codes:         map[string]*grant{},
 		access:        map[string]*grant{},
-		refresh:       map[string]string{},
+		refresh:       map[string]*grant{},
 		users:         map[string]*creator{},
 		verified:      []string{"https://media.herald.example.com/"},
 		statuses:      []string{"PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", "PUBLISH_COMPLETE"},
@@ -191,7 +203,7 @@ func (f *fake) code(openID string) string {
 	defer f.mu.Unlock()
 	f.serial++
 	c := fmt.Sprintf("code-%d", f.serial)
-	f.codes[c] = openID
+	f.codes[c] = &grant{openID: openID, scopes: strings.Split(f.grantScope, ","), redirectURI: f.redirectURI}
 	return c
 }
 
@@ -246,6 +258,9 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header()[k] = v
 		}
 		if fl.raw != "" {
+			if strings.HasPrefix(fl.raw, "{") && w.Header().Get("Content-Type") == "" {
+				w.Header().Set("Content-Type", "application/json") // as TikTok labels its JSON
+			}
 			w.WriteHeader(fl.status)
 			_, _ = w.Write([]byte(fl.raw))
 			return
@@ -286,7 +301,8 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		// video.publish for DIRECT_POST, video.upload for MEDIA_UPLOAD: checked inside)
 		"/v2/post/publish/content/init/": {http.MethodPost, "", f.servePhotoInit},
 		// https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
-		"/v2/post/publish/status/fetch/": {http.MethodPost, "video.publish", f.serveStatus},
+		// (scope video.upload or video.publish: checked below)
+		"/v2/post/publish/status/fetch/": {http.MethodPost, "", f.serveStatus},
 		// https://developers.tiktok.com/doc/tiktok-api-v2-video-list/
 		"/v2/video/list/": {http.MethodPost, "video.list", f.serveList},
 		// https://developers.tiktok.com/doc/display-api-overview/ (video.list)
@@ -311,7 +327,8 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A scope the user did not grant is 401 scope_not_authorized.
-	if rt.scope != "" && !slices.Contains(g.scopes, rt.scope) {
+	if rt.scope != "" && !slices.Contains(g.scopes, rt.scope) ||
+		r.URL.Path == "/v2/post/publish/status/fetch/" && !slices.Contains(g.scopes, "video.publish") && !slices.Contains(g.scopes, "video.upload") {
 		writeAPI(w, http.StatusUnauthorized, "scope_not_authorized", "The user did not authorize the scope required for completing this request.", nil)
 		return
 	}
@@ -343,27 +360,30 @@ func (f *fake) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuth(w, http.StatusUnauthorized, "invalid_client", "Client key or secret is wrong")
 		return
 	}
-	var openID string
+	var g *grant
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
+		// Login Kit for Web takes no PKCE: a code_verifier is for mobile and desktop apps.
+		// https://developers.tiktok.com/doc/oauth-get-a-user-access-token
 		c := r.PostForm.Get("code")
-		id, ok := f.codes[c]
+		cg, ok := f.codes[c]
 		delete(f.codes, c) // single use
-		if !ok || r.PostForm.Get("redirect_uri") != f.redirectURI {
+		if !ok || r.PostForm.Get("redirect_uri") != cg.redirectURI {
 			writeOAuth(w, http.StatusBadRequest, "invalid_grant", "Authorization code is expired or redirect_uri mismatched.")
 			return
 		}
-		openID = id
+		g = cg
 	case "refresh_token":
 		rt := r.PostForm.Get("refresh_token")
-		id, ok := f.refresh[rt]
+		rg, ok := f.refresh[rt]
 		if !ok {
 			writeOAuth(w, http.StatusBadRequest, "invalid_grant", "Refresh token is invalid or expired.")
 			return
 		}
-		openID = id
+		g = rg
 		if f.rotate {
-			// The previous refresh token stops working once a new one is issued.
+			// "The previous refresh token stops working once a new one is issued."
+			// https://developers.tiktok.com/docs/en/oauth-refresh-a-user-access-token
 			delete(f.refresh, rt)
 		}
 	default:
@@ -372,14 +392,16 @@ func (f *fake) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	f.serial++
 	access := fmt.Sprintf("act.%d", f.serial)
-	f.access[access] = &grant{openID: openID, scopes: strings.Split(f.grantScope, ",")}
+	f.access[access] = &grant{openID: g.openID, scopes: slices.Clone(g.scopes)}
+	// Access tokens last 2 hours, refresh tokens 180 days (both in seconds).
+	// https://developers.tiktok.com/doc/oauth-user-access-token-management
 	answer := map[string]any{
-		"open_id": openID, "scope": f.grantScope, "access_token": access, "expires_in": 86400,
-		"refresh_expires_in": 31536000, "token_type": "Bearer",
+		"open_id": g.openID, "scope": strings.Join(g.scopes, ","), "access_token": access, "expires_in": 7200,
+		"refresh_expires_in": 15552000, "token_type": "Bearer",
 	}
 	if r.PostForm.Get("grant_type") == "authorization_code" || f.rotate {
 		refresh := fmt.Sprintf("rft.%d", f.serial)
-		f.refresh[refresh] = openID
+		f.refresh[refresh] = &grant{openID: g.openID, scopes: slices.Clone(g.scopes)}
 		answer["refresh_token"] = refresh
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -431,6 +453,9 @@ func (f *fake) serveInit(w http.ResponseWriter, r *http.Request, g *grant) {
 		return
 	}
 	g.creatorInfoQueried = false
+	if f.injectedInit(w) {
+		return
+	}
 	var body struct {
 		PostInfo struct {
 			Title          *string `json:"title"`
@@ -462,16 +487,17 @@ func (f *fake) serveInit(w http.ResponseWriter, r *http.Request, g *grant) {
 	if !f.checkVideoSource(w, body.SourceInfo) {
 		return
 	}
-	_, data := f.newPublish(g, "v_pub", body.SourceInfo, false)
 	title := ""
 	if body.PostInfo.Title != nil {
 		title = *body.PostInfo.Title
 	}
+	p, data := f.newPublish(g, "v_pub", body.SourceInfo, false, title)
+	p.public = body.PostInfo.PrivacyLevel == PrivacyPublic
 	f.lastInit = videoInitSeen{
 		PostInfo:   map[string]any{"title": title, "privacy_level": body.PostInfo.PrivacyLevel, "disable_comment": body.PostInfo.DisableComment, "disable_duet": body.PostInfo.DisableDuet, "disable_stitch": body.PostInfo.DisableStitch},
 		SourceInfo: body.SourceInfo.seen(),
 	}
-	writeAPI(w, http.StatusOK, "ok", "", data)
+	f.answerInit(w, data)
 }
 
 // videoSourceSeen is source_info of a video init (direct post or inbox upload).
@@ -557,29 +583,61 @@ func (f *fake) checkVideoSource(w http.ResponseWriter, src videoSourceSeen) bool
 	return bad("source must be PULL_FROM_URL or FILE_UPLOAD")
 }
 
-// newPublish registers a publish and returns its id and the init answer's data (with
-// upload_url for FILE_UPLOAD).
-func (f *fake) newPublish(g *grant, prefix string, src videoSourceSeen, inbox bool) (string, map[string]any) {
+// injectedInit answers an init with the failure asked for (FailNextPublish), creating
+// nothing.
+func (f *fake) injectedInit(w http.ResponseWriter) bool {
+	fl := f.nextInit
+	if fl == nil {
+		return false
+	}
+	f.nextInit = nil
+	for k, v := range fl.header {
+		w.Header()[k] = v
+	}
+	writeAPI(w, fl.status, fl.code, "injected", nil)
+	return true
+}
+
+// answerInit writes an init's answer, or, when a lost answer was asked for
+// (LoseNextPublishAnswer), breaks the connection: the post exists all the same.
+func (f *fake) answerInit(w http.ResponseWriter, data any) {
+	if f.loseInit {
+		f.loseInit = false
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	writeAPI(w, http.StatusOK, "ok", "", data)
+}
+
+// newPublish registers a publish with its caption and returns it and the init answer's
+// data (with upload_url for FILE_UPLOAD).
+func (f *fake) newPublish(g *grant, prefix string, src videoSourceSeen, inbox bool, text string) (*publish, map[string]any) {
 	f.serial++
 	kind := "url"
 	if src.Source == "FILE_UPLOAD" {
 		kind = "file"
 	}
 	id := fmt.Sprintf("%s_%s~v2-1.%d", prefix, kind, f.serial)
-	p := &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox}
+	p := &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox, text: text}
 	f.publishes[id] = p
+	f.published = append(f.published, p)
 	data := map[string]any{"publish_id": id}
 	if src.Source == "FILE_UPLOAD" {
 		p.upload = &upload{size: *src.VideoSize, chunk: *src.ChunkSize, count: *src.TotalChunkCount}
 		data["upload_url"] = f.srv.URL + "/upload/" + id
 	}
-	return id, data
+	return p, data
 }
 
 // serveInboxInit is the inbox upload: scope video.upload, a body of source_info only (the
 // creator writes the caption in TikTok), no creator info needed.
 // https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
 func (f *fake) serveInboxInit(w http.ResponseWriter, r *http.Request, g *grant) {
+	if f.injectedInit(w) {
+		return
+	}
 	var body struct {
 		SourceInfo videoSourceSeen `json:"source_info"`
 	}
@@ -592,9 +650,9 @@ func (f *fake) serveInboxInit(w http.ResponseWriter, r *http.Request, g *grant) 
 	if !f.checkVideoSource(w, body.SourceInfo) {
 		return
 	}
-	_, data := f.newPublish(g, "v_inbox", body.SourceInfo, true)
+	_, data := f.newPublish(g, "v_inbox", body.SourceInfo, true, "")
 	f.lastInbox = map[string]any{"source_info": body.SourceInfo.seen()}
-	writeAPI(w, http.StatusOK, "ok", "", data)
+	f.answerInit(w, data)
 }
 
 // servePhotoInit is the photo post: media_type PHOTO; post_mode DIRECT_POST (scope
@@ -604,6 +662,9 @@ func (f *fake) serveInboxInit(w http.ResponseWriter, r *http.Request, g *grant) 
 // photo_images from verified prefixes, photo_cover_index within them.
 // https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
 func (f *fake) servePhotoInit(w http.ResponseWriter, r *http.Request, g *grant) {
+	if f.injectedInit(w) {
+		return
+	}
 	var body struct {
 		MediaType string `json:"media_type"`
 		PostMode  string `json:"post_mode"`
@@ -690,11 +751,17 @@ func (f *fake) servePhotoInit(w http.ResponseWriter, r *http.Request, g *grant) 
 	}
 	f.serial++
 	id := fmt.Sprintf("p_pub_url~v2.%d", f.serial)
-	f.publishes[id] = &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox}
+	text := ""
+	if body.PostInfo.Description != nil {
+		text = *body.PostInfo.Description
+	}
+	p := &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox, text: text, photo: true}
+	f.publishes[id] = p
+	f.published = append(f.published, p)
 	raw, _ := json.Marshal(body)
 	f.lastPhoto = map[string]any{}
 	_ = json.Unmarshal(raw, &f.lastPhoto)
-	writeAPI(w, http.StatusOK, "ok", "", map[string]any{"publish_id": id})
+	f.answerInit(w, map[string]any{"publish_id": id})
 }
 
 // serveMedia is the media host Herald downloads videos from (not TikTok).
@@ -812,6 +879,13 @@ func (f *fake) serveStatus(w http.ResponseWriter, r *http.Request, g *grant) {
 	case "PUBLISH_COMPLETE":
 		n, _ := strconv.ParseInt(p.postID, 10, 64)
 		data["publicaly_available_post_id"] = []int64{n}
+		if p.public && !p.photo && !p.listed {
+			// A public video, moderated, is among the creator's public videos from now on.
+			// https://developers.tiktok.com/doc/tiktok-api-v2-video-list/
+			p.listed = true
+			u := f.users[p.openID]
+			u.videos = append(u.videos, fakeVideo{id: p.postID, title: p.text, createTime: f.now.Unix()})
+		}
 	case "FAILED":
 		data["fail_reason"] = f.failReason
 	}

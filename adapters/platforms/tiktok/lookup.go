@@ -30,14 +30,18 @@ type video struct {
 
 // Lookup looks for the publication among the creator's latest public videos (POST
 // /v2/video/list/, newest first, scope video.list), matching the caption. TikTok lists only
-// public videos that finished processing and moderation, so a video that is not found may
-// still exist (private, or still being moderated): Lookup then returns
-// ports.ErrLookupUnsupported, never found false, so Herald does not post it twice.
+// public videos that finished processing and moderation, and gives no way to find a post
+// by anything Herald sent, so a video that is not found may still exist (private, or still
+// being moderated): Lookup then returns ports.ErrLookupUnsupported, never found false, so
+// Herald does not post it twice. It returns ErrLookupUnsupported without a call in inbox
+// mode (a draft carries no caption and is not listed) and for a publication without text.
 // https://developers.tiktok.com/doc/tiktok-api-v2-video-list/ (cursor: a UTC Unix time in
 // milliseconds; max_count at most 20)
+// https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status (no
+// post_id until moderation is done)
 func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, bool, error) {
 	want := strings.TrimSpace(p.Text)
-	if want == "" {
+	if want == "" || a.cfg.PostMode == PostInbox {
 		return ports.Published{}, false, ports.ErrLookupUnsupported
 	}
 	q := url.Values{"fields": {"id,title,video_description,create_time,share_url"}}
@@ -71,14 +75,17 @@ func (a *Adapter) Lookup(ctx context.Context, c domain.Credentials, account doma
 // Metrics reads the video's counts (POST /v2/video/query/ with filters.video_ids, scope
 // video.list): likes, comments and shares; views stand for both impressions and reach,
 // TikTok giving no separate reach. A video TikTok does not return (deleted, private, or
-// not the creator's) is CodeNotFound.
+// not the creator's) is CodeNotFound; an account that did not grant video.list is
+// CodeForbidden (TikTok's scope_not_authorized). A post Herald knows only by its publish_id
+// (an inbox draft, or a post TikTok gave no public id for) has no numbers TikTok shares:
+// ports.ErrMetricsUnsupported, without a call.
 // https://developers.tiktok.com/doc/display-api-overview/ and, for filters.video_ids (at
 // most 20, the creator's own videos only), https://developers.tiktok.com/doc/tiktok-api-v1-video-query
 // which links its v2 version
 func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error) {
 	if !isPostID(externalID) {
-		// A publish_id (an inbox upload, or a post that is not public): no video to count.
-		return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Message: "TikTok: the post is not public (or is still a draft in the creator's inbox), so it has no numbers to show."}
+		return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Err: ports.ErrMetricsUnsupported,
+			Message: "TikTok gives apps no public id for this post (it is private, or a draft in the creator's inbox), so Herald cannot read its numbers."}
 	}
 	q := url.Values{"fields": {"id,like_count,comment_count,share_count,view_count"}}
 	body := map[string]any{"filters": map[string][]string{"video_ids": {externalID}}}

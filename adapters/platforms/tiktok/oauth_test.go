@@ -27,7 +27,7 @@ func TestAdapter_AuthCodeURL(t *testing.T) {
 	q := u.Query()
 	want := map[string]string{
 		"client_key": "ck-test", "response_type": "code", "state": "st-123", "redirect_uri": f.redirectURI,
-		"scope": "user.info.basic,video.publish,video.upload,video.list",
+		"scope": "user.info.basic,video.publish,video.list",
 	}
 	for k, v := range want {
 		if q.Get(k) != v {
@@ -65,7 +65,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		if !strings.HasPrefix(c.AccessToken, "act.") || !strings.HasPrefix(c.RefreshToken, "rft.") {
 			t.Errorf("tokens = %q, %q", c.AccessToken, c.RefreshToken)
 		}
-		if want := f.now.Add(24 * time.Hour); !c.Expiry.Equal(want) {
+		if want := f.now.Add(2 * time.Hour); !c.Expiry.Equal(want) {
 			t.Errorf("Expiry = %v, want %v (now + expires_in)", c.Expiry, want)
 		}
 		if !slices.Contains(c.Scopes, "video.publish") || !slices.Contains(c.Scopes, "video.list") || len(c.Scopes) != 4 {
@@ -73,7 +73,7 @@ func TestAdapter_Exchange(t *testing.T) {
 		}
 	})
 
-	t.Run("ReusedCodeIsUnauthenticated", func(t *testing.T) {
+	t.Run("ReusedCodeIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		a := f.adapter(nil)
@@ -82,17 +82,17 @@ func TestAdapter_Exchange(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := a.Exchange(ctx, code, "", f.redirectURI)
-		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
-			t.Fatalf("CodeOf(second Exchange) = %q, want %q; err = %v", got, domain.CodeUnauthenticated, err)
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Fatalf("CodeOf(second Exchange) = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
 	})
 
-	t.Run("WrongRedirectIsUnauthenticated", func(t *testing.T) {
+	t.Run("WrongRedirectIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		_, err := f.adapter(nil).Exchange(ctx, f.code("open-1"), "", "https://elsewhere.example.com/cb")
-		if got := domain.CodeOf(err); got != domain.CodeUnauthenticated {
-			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeUnauthenticated, err)
+		if got := domain.CodeOf(err); got != domain.CodeInvalid {
+			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
 	})
 
@@ -158,7 +158,7 @@ func TestAdapter_Refresh(t *testing.T) {
 		if got.AccessToken == old.AccessToken || got.RefreshToken == old.RefreshToken || got.RefreshToken == "" {
 			t.Errorf("Refresh = %q/%q, want new access and refresh tokens (old %q/%q)", got.AccessToken, got.RefreshToken, old.AccessToken, old.RefreshToken)
 		}
-		if !got.Expiry.Equal(f.now.Add(24 * time.Hour)) {
+		if !got.Expiry.Equal(f.now.Add(2 * time.Hour)) {
 			t.Errorf("Expiry = %v", got.Expiry)
 		}
 		// The old refresh token no longer works; the new one does.
@@ -173,6 +173,7 @@ func TestAdapter_Refresh(t *testing.T) {
 	t.Run("KeepsTheRefreshTokenWhenNotRotated", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
+		f.rotate = false
 		old := connect(t, f)
 		got, err := f.adapter(nil).Refresh(ctx, old)
 		if err != nil {

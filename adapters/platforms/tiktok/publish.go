@@ -3,7 +3,6 @@ package tiktok
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -205,10 +204,10 @@ func (a *Adapter) publishVideo(ctx context.Context, c domain.Credentials, p port
 func (a *Adapter) initVideo(ctx context.Context, token string, p ports.Publication, src sourceInfo) (initAnswer, creatorInfo, error) {
 	var answer initAnswer
 	if a.cfg.PostMode == PostInbox {
-		if err := a.call(ctx, http.MethodPost, "/v2/post/publish/inbox/video/init/", nil, token, inboxInit{SourceInfo: src}, &answer); err != nil {
+		if err := a.initPost(ctx, "/v2/post/publish/inbox/video/init/", token, inboxInit{SourceInfo: src}, src.Source, &answer); err != nil {
 			return initAnswer{}, creatorInfo{}, err
 		}
-		return answer, creatorInfo{}, a.checkInit(answer)
+		return answer, creatorInfo{}, nil
 	}
 
 	// 1. Creator info first, as the direct post guide requires.
@@ -233,17 +232,33 @@ func (a *Adapter) initVideo(ctx context.Context, token string, p ports.Publicati
 		},
 		SourceInfo: src,
 	}
-	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/video/init/", nil, token, body, &answer); err != nil {
+	if err := a.initPost(ctx, "/v2/post/publish/video/init/", token, body, src.Source, &answer); err != nil {
 		return initAnswer{}, creatorInfo{}, err
 	}
-	return answer, info, a.checkInit(answer)
+	return answer, info, nil
 }
 
-// checkInit refuses an init TikTok accepted without a publish_id.
-func (a *Adapter) checkInit(answer initAnswer) error {
-	if answer.PublishID == "" {
-		// Accepted but untraceable: the post may appear, so this is not "surely failed".
-		return errors.New("tiktok: init accepted the post without a publish_id")
+// initPost sends an init. With PULL_FROM_URL the init alone makes TikTok fetch and
+// publish the media, so it is the create step: an outcome Herald cannot read, or an
+// accepted init without a publish_id (nothing to follow), may have published the post
+// (domain.MaybePublished). With FILE_UPLOAD nothing is published before the last chunk
+// arrives, so every failure of the init is definite.
+// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
+func (a *Adapter) initPost(ctx context.Context, path, token string, body any, source string, answer *initAnswer) error {
+	pull := source == "PULL_FROM_URL"
+	var err error
+	if pull {
+		err = a.create(ctx, path, token, body, answer)
+	} else {
+		err = a.call(ctx, http.MethodPost, path, nil, token, body, answer)
+	}
+	switch {
+	case err != nil:
+		return err
+	case answer.PublishID == "" && pull:
+		return domain.MaybePublished(maybePublished, fmt.Errorf("tiktok: %s accepted the post without a publish_id", path))
+	case answer.PublishID == "":
+		return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok did not say where to send the video; Herald will try again.", Err: fmt.Errorf("tiktok: %s answered without a publish_id", path)}
 	}
 	return nil
 }
@@ -287,10 +302,7 @@ func (a *Adapter) publishPhotos(ctx context.Context, c domain.Credentials, p por
 		body.PostInfo.DisableComment = info.CommentDisabled
 	}
 	var answer initAnswer
-	if err := a.call(ctx, http.MethodPost, "/v2/post/publish/content/init/", nil, c.AccessToken, body, &answer); err != nil {
-		return ports.Published{}, err
-	}
-	if err := a.checkInit(answer); err != nil {
+	if err := a.initPost(ctx, "/v2/post/publish/content/init/", c.AccessToken, body, body.SourceInfo.Source, &answer); err != nil {
 		return ports.Published{}, err
 	}
 	return a.finish(ctx, c.AccessToken, answer.PublishID, info, "photo")
@@ -327,12 +339,15 @@ func (a *Adapter) choosePrivacy(options []string) (string, error) {
 	return "", &domain.Error{Code: domain.CodeForbidden, Message: "TikTok offers this account no privacy level to post with; it cannot post through Herald now."}
 }
 
+// statusUnknown is the message of a publish TikTok accepted whose end Herald could not read.
+const statusUnknown = "TikTok accepted the post, but Herald could not learn how it ended; Herald will check before sending it again."
+
 // waitPublished polls the publish status every PollInterval until TikTok finishes or
-// PollTimeout passes. Once init accepted the video TikTok goes on publishing it whatever
-// Herald does, so only a FAILED status is a definite answer: a status that cannot be read,
-// or a video still processing at the deadline, comes back as an unclassified error, which
-// Herald treats as "may have been published" (the attempt stays open and is reconciled,
-// never blindly sent again).
+// PollTimeout passes. Once TikTok has the whole video (pulled, or every chunk uploaded) it
+// goes on publishing whatever Herald does, so only a FAILED status is a definite answer: a
+// status that cannot be read, a cancelled wait, or a post still processing at the deadline
+// is domain.MaybePublished (the attempt stays open and is reconciled, never blindly sent
+// again). TikTok documents no time limit for processing and moderation.
 // https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
 func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (publishStatus, error) {
 	deadline := time.NewTimer(a.cfg.PollTimeout)
@@ -341,11 +356,7 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		var st publishStatus
 		err := a.call(ctx, http.MethodPost, "/v2/post/publish/status/fetch/", nil, token, map[string]string{"publish_id": publishID}, &st)
 		if err != nil {
-			if ctx.Err() != nil { // cancelled or out of time mid-call: a plain context error, as between polls
-				return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, status unknown: %w", publishID, ctx.Err())
-			}
-			// %v, not %w: the status call's class must not make the publish look undelivered.
-			return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, status unknown: %v", publishID, err)
+			return publishStatus{}, domain.MaybePublished(statusUnknown, fmt.Errorf("tiktok: publish %s accepted, status unknown: %w", publishID, err))
 		}
 		switch st.Status {
 		case "PUBLISH_COMPLETE":
@@ -365,10 +376,10 @@ func (a *Adapter) waitPublished(ctx context.Context, token, publishID string) (p
 		select {
 		case <-ctx.Done():
 			wait.Stop()
-			return publishStatus{}, fmt.Errorf("tiktok: waiting for publish %s: %w", publishID, ctx.Err())
+			return publishStatus{}, domain.MaybePublished(statusUnknown, fmt.Errorf("tiktok: waiting for publish %s: %w", publishID, ctx.Err()))
 		case <-deadline.C:
 			wait.Stop()
-			return publishStatus{}, fmt.Errorf("tiktok: publish %s accepted, still %s at the deadline", publishID, st.Status)
+			return publishStatus{}, domain.MaybePublished("TikTok is still processing the post; Herald will check on it before sending it again.", fmt.Errorf("tiktok: publish %s accepted, still %s at the deadline", publishID, st.Status))
 		case <-wait.C:
 		}
 	}

@@ -203,7 +203,7 @@ func TestAdapter_Publish_Errors(t *testing.T) {
 		})
 	}
 
-	t.Run("NetworkErrorIsUnclassified", func(t *testing.T) {
+	t.Run("NetworkErrorBeforeInitIsUnclassified", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		tok := f.token("open-1")
@@ -211,12 +211,12 @@ func TestAdapter_Publish_Errors(t *testing.T) {
 		f.srv.Close()
 		_, err := a.Publish(ctx, domain.Credentials{AccessToken: tok}, account(), pub("x", videoURL))
 		var e *domain.Error
-		if err == nil || asDomain(err, &e) {
-			t.Fatalf("Publish = %v, want a plain error", err)
+		if err == nil || asDomain(err, &e) || errors.Is(err, domain.ErrMaybePublished) {
+			t.Fatalf("Publish = %v, want a plain error: nothing reached TikTok", err)
 		}
 	})
 
-	t.Run("CancelledWhilePollingIsUnclassified", func(t *testing.T) {
+	t.Run("CancelledWhilePollingMayBePublished", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		tok := f.token("open-1")
@@ -233,9 +233,8 @@ func TestAdapter_Publish_Errors(t *testing.T) {
 			}
 		}
 		_, err := a.Publish(cctx, domain.Credentials{AccessToken: tok}, account(), pub("x", videoURL))
-		var e *domain.Error
-		if err == nil || asDomain(err, &e) || !errors.Is(err, context.Canceled) {
-			t.Fatalf("Publish = %v, want a plain context error", err)
+		if !errors.Is(err, domain.ErrMaybePublished) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Publish = %v, want ErrMaybePublished wrapping the context error: TikTok has the video", err)
 		}
 	})
 }
@@ -333,13 +332,25 @@ func TestAdapter_Metrics(t *testing.T) {
 		}
 	})
 
-	t.Run("PublishIDIsNotFoundWithoutACall", func(t *testing.T) {
+	t.Run("PublishIDIsUnsupportedWithoutACall", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
 		tok := f.token("open-1")
 		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "v_inbox_url~v2-1.3")
-		if got := domain.CodeOf(err); got != domain.CodeNotFound || len(f.steps()) != 0 {
-			t.Fatalf("CodeOf = %q after %v; want not_found without a call", got, f.steps())
+		if !errors.Is(err, ports.ErrMetricsUnsupported) || len(f.steps()) != 0 || !strings.Contains(domain.MessageOf(err), "inbox") {
+			t.Fatalf("Metrics = %v after %v; want ErrMetricsUnsupported, saying why, without a call", err, f.steps())
+		}
+	})
+
+	t.Run("WithoutVideoListIsForbidden", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t)
+		f.users["open-1"].videos = []fakeVideo{{id: "7001", likes: 10}}
+		tok := f.token("open-1")
+		f.access[tok].scopes = []string{"user.info.basic", "video.publish"}
+		_, err := f.adapter(nil).Metrics(ctx, domain.Credentials{AccessToken: tok}, account(), "7001")
+		if domain.CodeOf(err) != domain.CodeForbidden || errors.Is(err, ports.ErrMetricsUnsupported) {
+			t.Fatalf("Metrics = %v; want forbidden, to be tried again once the account grants video.list", err)
 		}
 	})
 
@@ -358,7 +369,7 @@ func TestAdapter_Metrics(t *testing.T) {
 
 // TestPublish_AfterInitOnlyFailedIsDefinite: once init accepted the video TikTok publishes
 // it whatever Herald does, so an unreadable status or a video still processing at the
-// deadline must not be classified as a failure Herald would retry by sending again.
+// deadline says the post may have been published: Herald must not send it again.
 func TestPublish_AfterInitOnlyFailedIsDefinite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -375,8 +386,8 @@ func TestPublish_AfterInitOnlyFailedIsDefinite(t *testing.T) {
 			setup(f)
 			a := f.adapter(func(c *Config) { c.PollTimeout = 50 * time.Millisecond })
 			_, err := a.Publish(ctx, domain.Credentials{AccessToken: tok}, account(), pub("Launch", videoURL))
-			if err == nil || domain.CodeOf(err) != domain.CodeInternal {
-				t.Fatalf("Publish = %v (code %q), want an unclassified error: the video may still appear", err, domain.CodeOf(err))
+			if !errors.Is(err, domain.ErrMaybePublished) {
+				t.Fatalf("Publish = %v, want ErrMaybePublished: the video may still appear", err)
 			}
 			if strings.Contains(err.Error(), tok) {
 				t.Errorf("error %q leaks the token", err)

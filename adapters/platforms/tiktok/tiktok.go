@@ -11,11 +11,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -77,7 +80,7 @@ func New(cfg Config) *Adapter {
 		a.transfer = &http.Client{Timeout: defaultTransferTimeout}
 	}
 	if a.media == nil {
-		a.media = publicOnlyClient(cfg.AllowPrivateMedia)
+		a.media = outbound.Client(outbound.Options{AllowPrivate: cfg.AllowPrivateMedia, Timeout: defaultTransferTimeout})
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -106,6 +109,25 @@ type envelope struct {
 // out. A request that never got an answer (network error, timeout) is returned as a plain
 // error; every answer TikTok gave is classified with a domain code.
 func (a *Adapter) call(ctx context.Context, method, path string, query url.Values, token string, body, out any) error {
+	return a.send(ctx, method, path, query, token, body, out, false)
+}
+
+// create sends the request that makes TikTok publish (an init that pulls the media from
+// its URL): once it may have reached TikTok, an outcome Herald cannot read (the connection
+// broke after the request was written, the answer was cut or unreadable, or it accepted
+// the post without a publish_id) is domain.MaybePublished, because TikTok may be
+// publishing the post. An answer in TikTok's error envelope is TikTok's refusal and is
+// classified as call classifies it: TikTok created nothing.
+// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+// https://developers.tiktok.com/doc/tiktok-api-v2-error-handling
+func (a *Adapter) create(ctx context.Context, path, token string, body, out any) error {
+	return a.send(ctx, http.MethodPost, path, nil, token, body, out, true)
+}
+
+// maybePublished is the message of every publish whose outcome Herald could not read.
+const maybePublished = "TikTok may have received the post, but its answer was lost; Herald will check before sending it again."
+
+func (a *Adapter) send(ctx context.Context, method, path string, query url.Values, token string, body, out any, create bool) error {
 	u := a.cfg.APIURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -118,6 +140,12 @@ func (a *Adapter) call(ctx context.Context, method, path string, query url.Value
 		}
 		reader = bytes.NewReader(b)
 	}
+	// wrote says whether any of the request reached the connection: before that, a failed
+	// create is surely not at TikTok.
+	var wrote atomic.Bool
+	if create {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u, reader)
 	if err != nil {
 		return fmt.Errorf("tiktok: %s: %w", path, err)
@@ -128,14 +156,20 @@ func (a *Adapter) call(ctx context.Context, method, path string, query url.Value
 		// https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
 		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	}
+	lost := func(err error) error {
+		if create && wrote.Load() {
+			return domain.MaybePublished(maybePublished, err)
+		}
+		return err
+	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("tiktok: %s %s: %w", method, path, err)
+		return lost(fmt.Errorf("tiktok: %s %s: %w", method, path, err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBodyLength))
 	if err != nil {
-		return fmt.Errorf("tiktok: read %s: %w", path, err)
+		return lost(fmt.Errorf("tiktok: read %s: %w", path, err))
 	}
 	var env envelope
 	decodeErr := json.Unmarshal(raw, &env)
@@ -144,12 +178,21 @@ func (a *Adapter) call(ctx context.Context, method, path string, query url.Value
 			return nil
 		}
 		if err := json.Unmarshal(env.Data, out); err != nil {
-			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the answer could not be read; please try again.", Err: fmt.Errorf("tiktok: decode %s data: %w", path, err)}
+			cause := fmt.Errorf("tiktok: decode %s data: %w", path, err)
+			if create {
+				return domain.MaybePublished(maybePublished, cause)
+			}
+			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the answer could not be read; please try again.", Err: cause}
 		}
 		return nil
 	}
 	cause := &apiFailure{method: method, path: path, status: resp.StatusCode, code: env.Error.Code, logID: env.Error.LogID}
 	if decodeErr != nil || env.Error.Code == "" {
+		// Not TikTok's envelope: a proxy or gateway answered. A 429 is a refusal before
+		// TikTok took the request; anything else after a create may hide a post.
+		if create && resp.StatusCode != http.StatusTooManyRequests {
+			return domain.MaybePublished(maybePublished, cause)
+		}
 		return classifyStatus(resp, cause)
 	}
 	return classify(env.Error.Code, resp, cause)

@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"path"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -59,30 +57,6 @@ func (r chunkRules) plan(size, preferred int64) (chunk, count int64, err error) 
 	return chunk, count, nil
 }
 
-// errNotPublic is why the media client refuses an address.
-var errNotPublic = errors.New("the media address is not a public internet address")
-
-// publicAddress reports whether ip may be fetched: the one definition, domain.PublicIP.
-func publicAddress(ip netip.Addr) bool { return domain.PublicIP(ip) }
-
-// publicOnlyClient returns the client that downloads videos: its dialer checks the address
-// each connection is about to use (after DNS resolution, on every redirect) and refuses one
-// that is not public, so a media URL cannot make Herald reach its own network. It uses no
-// proxy, which would hide the address. allowPrivate (tests) turns the check off.
-func publicOnlyClient(allowPrivate bool) *http.Client {
-	// allowPrivate still refuses link-local and metadata addresses (domain.ReachableIP).
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		if err := domain.CheckDialAddress(address, allowPrivate); err != nil {
-			return fmt.Errorf("%w: %w", errNotPublic, err)
-		}
-		return nil
-	}}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.DialContext = dialer.DialContext
-	return &http.Client{Transport: tr, Timeout: defaultTransferTimeout}
-}
-
 // videoTypes are the content types TikTok takes for an uploaded video, by extension.
 // https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
 var videoTypes = map[string]string{".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm"}
@@ -100,7 +74,7 @@ func (a *Adapter) download(ctx context.Context, rawURL string) (*os.File, int64,
 	}
 	resp, err := a.media.Do(req)
 	if err != nil {
-		if errors.Is(err, errNotPublic) {
+		if outbound.Refused(err) {
 			return nil, 0, "", invalid("TikTok: the video's web address is not a public internet address, so Herald will not download it.", err)
 		}
 		return nil, 0, "", &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the video could not be downloaded to send it; Herald will try again.", Err: fmt.Errorf("tiktok: download video: %w", err)}
@@ -165,7 +139,7 @@ func (a *Adapter) download(ctx context.Context, rawURL string) (*os.File, int64,
 // Until the last chunk is accepted TikTok has an incomplete file it will never publish, so
 // a failure before it is definite (retrying starts over with a new init). The last chunk is
 // different: an answer lost after TikTok got it may still end in a post, so only a 4xx
-// refusal of it is definite and anything else comes back unclassified, to be reconciled.
+// refusal of it is definite and a lost answer or a server error is domain.MaybePublished.
 func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, size, chunk, count int64, ctype string) error {
 	for i := int64(0); i < count; i++ {
 		first := i * chunk
@@ -184,7 +158,7 @@ func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, 
 		resp, err := a.transfer.Do(req)
 		if err != nil {
 			if final {
-				return fmt.Errorf("tiktok: last chunk sent, answer lost: %v", err)
+				return domain.MaybePublished(maybePublished, fmt.Errorf("tiktok: last chunk of %d sent, answer lost: %w", count, err))
 			}
 			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: sending the video was interrupted; Herald will try again.", Err: fmt.Errorf("tiktok: chunk %d of %d: %w", i+1, count, err)}
 		}
@@ -195,9 +169,7 @@ func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, 
 		case s >= 200 && s < 300:
 			continue
 		case s == http.StatusTooManyRequests:
-			if final {
-				return fmt.Errorf("%v; the video may still be published", cause)
-			}
+			// Refused before TikTok took the chunk, the last one too: its file is incomplete.
 			return &domain.Error{Code: domain.CodeRateLimited, Message: "TikTok: too many requests for now; Herald will try again shortly.", RetryAfter: retryAfter(resp, time.Minute), Err: cause}
 		case s == http.StatusBadRequest || s == http.StatusRequestEntityTooLarge || s == http.StatusUnsupportedMediaType || s == http.StatusRequestedRangeNotSatisfiable:
 			return &domain.Error{Code: domain.CodeInvalid, Message: "TikTok refused the video file.", Err: cause}
@@ -206,7 +178,8 @@ func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, 
 			// file, so a new init may be tried.
 			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok did not take the video file; Herald will try again.", Err: cause}
 		case final:
-			return fmt.Errorf("%v; the video may still be published", cause)
+			// A server error after the whole file was sent: TikTok may have taken it.
+			return domain.MaybePublished(maybePublished, cause)
 		default:
 			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok is not answering properly right now; Herald will try again.", Err: cause}
 		}

@@ -3,14 +3,15 @@ package tiktok
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -77,21 +78,6 @@ func TestChunkRules_Plan(t *testing.T) {
 		w := httptest.NewRecorder()
 		if !f.checkVideoSource(w, videoSourceSeen{Source: "FILE_UPLOAD", VideoSize: &size, ChunkSize: &chunk, TotalChunkCount: &count}) {
 			t.Fatalf("plan(%d, %d) = %d, %d breaks the rules: %s", size, pref, chunk, count, w.Body)
-		}
-	}
-}
-
-func TestPublicAddress(t *testing.T) {
-	t.Parallel()
-	for addr, want := range map[string]bool{
-		"93.184.216.34": true, "2606:4700::6810:84e5": true,
-		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
-		"169.254.169.254": false, "fe80::1": false, "224.0.0.1": false, "ff02::1": false,
-		"0.0.0.0": false, "::": false, "100.64.0.1": false, "fd00::1": false, "::ffff:127.0.0.1": false,
-		"::ffff:10.0.0.1": false, "255.255.255.255": false,
-	} {
-		if got := publicAddress(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("publicAddress(%s) = %v, want %v", addr, got, want)
 		}
 	}
 }
@@ -184,7 +170,8 @@ func TestPublish_FileUpload(t *testing.T) {
 		mod   func(*Config)
 		code  domain.Code
 		words string
-		inits int // video inits TikTok saw
+		inits int  // video inits TikTok saw
+		maybe bool // TikTok may have the post (domain.ErrMaybePublished)
 	}{
 		"TooBigIsInvalid": {
 			setup: func(f *fake) string { return f.mediaURL("big.mp4", clip(4000)) },
@@ -215,10 +202,15 @@ func TestPublish_FileUpload(t *testing.T) {
 			setup: func(f *fake) string { f.chunkFail[3] = 400; return f.mediaURL("x.mp4", clip(30<<10)) },
 			code:  domain.CodeInvalid, words: "refused", inits: 1,
 		},
-		"LastChunkAnswerLostIsUnclassified": {
+		"LastChunkAnswerLostMayBePublished": {
 			// TikTok got the whole file: the video may be published, so Herald reconciles.
 			setup: func(f *fake) string { f.chunkFail[3] = 502; return f.mediaURL("x.mp4", clip(30<<10)) },
-			code:  domain.CodeInternal, inits: 1,
+			code:  domain.CodeUnavailable, words: "may have received", inits: 1, maybe: true,
+		},
+		"LastChunkRateLimitedIsDefinite": {
+			// A 429 refuses the chunk before TikTok takes it: the file stays incomplete.
+			setup: func(f *fake) string { f.chunkFail[3] = 429; return f.mediaURL("x.mp4", clip(30<<10)) },
+			code:  domain.CodeRateLimited, words: "too many requests", inits: 1,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -242,6 +234,9 @@ func TestPublish_FileUpload(t *testing.T) {
 			}
 			if n := f.count("/v2/post/publish/video/init/"); n != tc.inits {
 				t.Errorf("%d inits, want %d", n, tc.inits)
+			}
+			if got := errors.Is(err, domain.ErrMaybePublished); got != tc.maybe {
+				t.Errorf("errors.Is(%v, ErrMaybePublished) = %v, want %v", err, got, tc.maybe)
 			}
 			if strings.Contains(err.Error(), tok) {
 				t.Errorf("error %q leaks the token", err)
@@ -267,12 +262,23 @@ func TestPublish_FileUpload(t *testing.T) {
 
 	t.Run("DefaultMediaClientRefusesLoopback", func(t *testing.T) {
 		t.Parallel()
-		c := publicOnlyClient(false)
 		srv := httptest.NewServer(http.RedirectHandler("http://169.254.169.254/latest/meta-data/", http.StatusFound))
 		defer srv.Close()
-		_, err := c.Get(srv.URL)
-		if err == nil || !strings.Contains(err.Error(), errNotPublic.Error()) {
-			t.Fatalf("Get = %v, want refused", err)
+		_, err := New(Config{}).media.Get(srv.URL)
+		if !outbound.Refused(err) {
+			t.Fatalf("Get = %v, want refused by the outbound guard", err)
+		}
+	})
+
+	t.Run("AllowedPrivateMediaStillRefusesMetadata", func(t *testing.T) {
+		t.Parallel()
+		// HERALD_MEDIA_ALLOW_PRIVATE reaches the fake on 127.0.0.1, but a redirect to the
+		// metadata address is refused all the same.
+		srv := httptest.NewServer(http.RedirectHandler("http://169.254.169.254/latest/meta-data/", http.StatusFound))
+		defer srv.Close()
+		_, err := New(Config{AllowPrivateMedia: true}).media.Get(srv.URL)
+		if !outbound.Refused(err) {
+			t.Fatalf("Get = %v, want the redirect refused", err)
 		}
 	})
 }

@@ -1,0 +1,1 @@
+ALTER TABLE post_targets DROP COLUMN metrics_note;
