@@ -35,6 +35,7 @@ type Accounts struct {
 	log       *slog.Logger
 	cache     credentialCache
 	flights   flights
+	successes successes
 }
 
 // credentialCache keeps accounts' opened credentials in memory for a short while, so a
@@ -687,6 +688,10 @@ func (a *Accounts) refresh(ctx context.Context, impl ports.Platform, company dom
 			}
 			st.StartedAt = time.Time{}
 			acct.TokenExpiresAt, creds = fresh.Expiry, fresh
+			acct.HasRefreshToken = fresh.RefreshToken != ""
+			if err := tx.Accounts().RecordSuccess(ctx, company, id, a.now()); err != nil {
+				return err
+			}
 			return tx.Accounts().SetRefreshState(ctx, company, id, st)
 		case domain.CodeOf(callErr) == domain.CodeInternal:
 			// No answer (network, timeout): the platform may have rotated the refresh

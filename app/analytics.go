@@ -90,6 +90,7 @@ func (a *Analytics) CollectAccount(ctx context.Context, company domain.CompanyID
 			if err != nil {
 				return n, err
 			}
+			a.accounts.recordSuccess(ctx, acct, at)
 			n++
 		case code == domain.CodeRateLimited:
 			wait := time.Minute

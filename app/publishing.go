@@ -251,6 +251,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	if err != nil {
 		return p.failed(ctx, j, err, false)
 	}
+	p.accounts.recordSuccess(ctx, acct, p.now())
 	return p.finish(ctx, j, func(t *domain.Target) error {
 		return t.Succeed(published.ExternalID, published.URL, orNow(published.At, p.now()))
 	})

@@ -514,8 +514,16 @@ func postEventData(p domain.Post) map[string]any {
 
 // emitAccount writes an account event of type t.
 func emitAccount(ctx context.Context, tx ports.Tx, a domain.Account, t domain.EventType, now time.Time) error {
-	return emitEvent(ctx, tx, a.CompanyID, t, map[string]any{"account": map[string]any{"id": string(a.ID), "platform": string(a.Platform),
-		"external_id": a.ExternalID, "display_name": a.DisplayName, "status": string(a.Status), "status_reason": nullable(a.StatusReason)}}, now)
+	return emitEvent(ctx, tx, a.CompanyID, t, accountEventData(a), now)
+}
+
+// accountEventData is an account in an event's data. token_expires_at is when its token
+// expires (null: it does not); access_ends_at when Herald's access ends unless a person
+// reconnects it (null: Herald renews the token itself).
+func accountEventData(a domain.Account) map[string]any {
+	return map[string]any{"account": map[string]any{"id": string(a.ID), "platform": string(a.Platform),
+		"external_id": a.ExternalID, "display_name": a.DisplayName, "status": string(a.Status), "status_reason": nullable(a.StatusReason),
+		"token_expires_at": nullableTime(a.TokenExpiresAt), "access_ends_at": nullableTime(a.AccessEndsAt())}}
 }
 
 func nullable(s string) any {

@@ -29,6 +29,46 @@ type Account struct {
 	// the refresh token it had rotated to was never stored. The account needs
 	// reconnecting, and its due posts wait for that (see TokenLostWait). Zero otherwise.
 	TokenLostAt time.Time
+	// HasRefreshToken is set when Herald holds a refresh token for the account.
+	HasRefreshToken bool
+	// LastSuccessAt is when the platform last answered a call for the account with a
+	// success (a publish, metrics, a token refresh), to the minute; zero before the first.
+	LastSuccessAt time.Time
+}
+
+// ExpiryWarningAhead is how long before a token that cannot be renewed expires the company
+// is told (the account.expiring webhook event).
+const ExpiryWarningAhead = 7 * 24 * time.Hour
+
+// SuccessResolution is how often an account's last success is written at most: health
+// to the minute, not a write per call.
+const SuccessResolution = time.Minute
+
+// RenewsWithoutRefreshToken reports whether Herald renews the platform's tokens without a
+// refresh token: Instagram's long-lived tokens are exchanged for new ones while still valid.
+func (p Platform) RenewsWithoutRefreshToken() bool { return p == Instagram }
+
+// Renewable reports whether Herald can renew the account's token before it expires: it
+// does not expire, Herald holds a refresh token, or the platform renews tokens without one.
+func (a Account) Renewable() bool {
+	return a.TokenExpiresAt.IsZero() || a.HasRefreshToken || a.Platform.RenewsWithoutRefreshToken()
+}
+
+// AccessEndsAt returns when Herald's access to the account ends unless a person reconnects
+// it: the expiry of a token that cannot be renewed. It is zero for a renewable token and
+// for an account that is not active.
+func (a Account) AccessEndsAt() time.Time {
+	if a.Status != AccountActive || a.Renewable() {
+		return time.Time{}
+	}
+	return a.TokenExpiresAt
+}
+
+// ExpiresSoon reports whether, at now, the account's access ends (AccessEndsAt) within
+// ExpiryWarningAhead: the company must be told to reconnect it.
+func (a Account) ExpiresSoon(now time.Time) bool {
+	end := a.AccessEndsAt()
+	return !end.IsZero() && end.Before(now.Add(ExpiryWarningAhead))
 }
 
 // TokenLostWait is how long the due posts of an account whose token was lost wait for it to

@@ -490,6 +490,35 @@ func (p *Post) ResolveUnknown(account AccountID, published bool, url string, now
 	return true, nil
 }
 
+// RetryFailedTarget puts the post's failed target on account back to pending, to be
+// published again: at the post's own time when that is still ahead of now and nothing of
+// the post went out (the post is scheduled again), otherwise now (the post is publishing,
+// and only that target is sent; the others keep their results). It reports whether the
+// post was scheduled; its version changes either way, so earlier jobs are stale.
+// Errors: CodeNotFound (no such target); CodeConflict (that target did not fail, or the
+// post is not failed or partially published).
+func (p *Post) RetryFailedTarget(account AccountID, now time.Time) (scheduled bool, err error) {
+	t := p.target(account)
+	if t == nil {
+		return false, Errorf(CodeNotFound, "This post does not go to that account.")
+	}
+	if p.status != PostFailed && p.status != PostPartiallyPublished {
+		return false, Errorf(CodeConflict, "Only a post that failed or was partially published can be retried; this one is %s.", humanStatus(p.status))
+	}
+	if t.status != TargetFailed {
+		return false, Errorf(CodeConflict, "This post's target on that account is %s, not failed.", t.status)
+	}
+	*t = Target{AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, status: TargetPending}
+	p.reason, p.UpdatedAt = "", now.UTC()
+	p.version++
+	if p.status == PostFailed && p.scheduledFor.After(now) {
+		p.status = PostScheduled
+		return true, nil
+	}
+	p.status = PostPublishing
+	return false, nil
+}
+
 // Settle derives a publishing post's status from its targets once all are final, and
 // reports whether it changed.
 func (p *Post) Settle(now time.Time) bool {

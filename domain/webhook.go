@@ -35,6 +35,9 @@ const (
 	EventAccountConnected       EventType = "account.connected"
 	EventAccountReauthRequired  EventType = "account.reauth_required"
 	EventAccountDisconnected    EventType = "account.disconnected"
+	// EventAccountExpiring: a token Herald cannot renew expires within ExpiryWarningAhead;
+	// sent once per expiry.
+	EventAccountExpiring EventType = "account.expiring"
 	// EventWebhookTest is sent only by "send test event", to one endpoint, whatever it
 	// subscribed to.
 	EventWebhookTest EventType = "webhook.test"
@@ -42,7 +45,7 @@ const (
 
 // EventTypes lists the event types an endpoint can subscribe to, in display order.
 var EventTypes = []EventType{EventPostScheduled, EventPostPublished, EventPostPartiallyPublished, EventPostFailed,
-	EventAccountConnected, EventAccountReauthRequired, EventAccountDisconnected}
+	EventAccountConnected, EventAccountReauthRequired, EventAccountDisconnected, EventAccountExpiring}
 
 // ParseEventTypes returns the distinct event types named, in EventTypes order, or
 // CodeInvalid on field when one is unknown or none is given.

@@ -46,6 +46,12 @@ type Posts interface {
 	// UnfinishedPerAccount counts, per account of the company, the posts Unfinished would
 	// return for it; an account with none is absent from the map.
 	UnfinishedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
+	// FailedOn returns the ids of up to limit of the company's posts that failed on account
+	// (failed or partially published, with that account's target failed), by their time.
+	FailedOn(ctx context.Context, company domain.CompanyID, account domain.AccountID, limit int) ([]domain.PostID, error)
+	// FailedPerAccount counts, per account of the company, the posts FailedOn would return
+	// for it; an account with none is absent from the map.
+	FailedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
 }
 
 // Sealed are an account's tokens, encrypted by a TokenCipher.
@@ -96,6 +102,18 @@ type Accounts interface {
 	Erase(ctx context.Context, company domain.CompanyID, id domain.AccountID) error
 	// SetStatus changes the account's status and its reason, or returns CodeNotFound.
 	SetStatus(ctx context.Context, company domain.CompanyID, id domain.AccountID, status domain.AccountStatus, reason string) error
+	// RecordSuccess sets the account's last success to at, unless the one recorded is less
+	// than domain.SuccessResolution older (one write per account and minute at most).
+	RecordSuccess(ctx context.Context, company domain.CompanyID, id domain.AccountID, at time.Time) error
+	// ExpiringUnwarned returns up to limit active accounts of every company, soonest first,
+	// whose token expires before before with no refresh token stored, on a platform not in
+	// renewing, and whose current expiry was not yet marked warned: the expiry warner's one
+	// cross-company read.
+	ExpiringUnwarned(ctx context.Context, before time.Time, renewing []domain.Platform, limit int) ([]domain.Account, error)
+	// MarkExpiryWarned records that the account's token expiring at expiry was announced. It
+	// returns false, changing nothing, when the stored expiry is another (the account was
+	// reconnected meanwhile) or that expiry was already marked.
+	MarkExpiryWarned(ctx context.Context, company domain.CompanyID, id domain.AccountID, expiry time.Time) (bool, error)
 	// Expiring returns up to limit active accounts of every company whose token expires
 	// before before, soonest first: the token renewer's one cross-company read.
 	Expiring(ctx context.Context, before time.Time, limit int) ([]domain.Account, error)
@@ -206,6 +224,26 @@ type Platform interface {
 	Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p Publication) (Published, bool, error)
 	// Metrics returns the published post's numbers now, or ErrMetricsUnsupported.
 	Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error)
+}
+
+// APIVersion is the version of a platform's API an adapter calls, with its documented
+// lifetime. A zero Released means the platform does not say when it came out; a zero
+// Retires means no retirement is announced. Doc is the page that documents the lifetime.
+type APIVersion struct {
+	Version           string
+	Released, Retires time.Time
+	Doc               string
+	// Unknown is set when the adapter does not know this version (a configured version
+	// newer or older than its table): Retires is then the adapter's best estimate, or zero.
+	Unknown bool
+}
+
+// Versioned is implemented by a Platform that calls a versioned API, so Herald can warn
+// before the configured version is retired (LinkedIn answers every call naming a retired
+// version with 426 NONEXISTENT_VERSION).
+type Versioned interface {
+	// APIVersion returns the configured version and its lifetime.
+	APIVersion() APIVersion
 }
 
 // MediaProbe looks at a media URL the way a platform will fetch it.

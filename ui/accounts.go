@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,45 @@ type accountsPage struct {
 	Notice    notice
 	ReturnTo  string
 	ToFail    map[domain.AccountID]int // scheduled posts that disconnecting an account fails
+	// Failed counts the posts that failed on each account; Reconnected is set right after
+	// a connect flow brought accounts back, when retrying them is offered.
+	Failed      map[domain.AccountID]int
+	Reconnected bool
+	Now         time.Time
+}
+
+// RetryOffered reports whether the page offers to retry a's failed posts: right after a
+// reconnect, for an active account with posts that failed on it.
+func (p accountsPage) RetryOffered(a domain.Account) bool {
+	return p.Reconnected && a.Status == domain.AccountActive && p.Failed[a.ID] > 0
+}
+
+// AccessCountdown says when Herald's access to a ends unless someone reconnects it
+// ("Access ends in 12 days — reconnect before then"), or "" when Herald renews it.
+func (p accountsPage) AccessCountdown(a domain.Account) string {
+	end := a.AccessEndsAt()
+	if end.IsZero() {
+		return ""
+	}
+	left := end.Sub(p.Now)
+	switch {
+	case left <= 0:
+		return "Access ended — reconnect the account to publish to it again"
+	case left < 24*time.Hour:
+		h := int(left.Hours())
+		if h < 1 {
+			return "Access ends within the hour — reconnect now"
+		}
+		return "Access ends in " + plural(h, "hour") + " — reconnect before then"
+	}
+	return "Access ends in " + plural(int(left.Hours()/24), "day") + " — reconnect before then"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // DisconnectConfirmation is the question asked before disconnecting a, with how many
@@ -88,8 +128,36 @@ func (h *Handler) accounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	failed, err := h.Posts.FailedPerAccount(ctx, actor)
+	if err != nil {
+		return err
+	}
 	return h.page(c, http.StatusOK, pageAccounts, accountsPage{Accounts: as, Platforms: h.Accounts.Platforms(),
-		Notice: connectNotice(c), ReturnTo: "/accounts", ToFail: toFail})
+		Notice: connectNotice(c), ReturnTo: "/accounts", ToFail: toFail, Failed: failed,
+		Reconnected: c.QueryParam("connected") != "" && c.QueryParam("connected") != "0", Now: h.now()})
+}
+
+// retryFailed handles POST /accounts/:id/retry-failed: every post that failed on the
+// account is sent again, each at its own time if still ahead, else now.
+func (h *Handler) retryFailed(c echo.Context) error {
+	ps, err := h.Posts.RetryFailed(c.Request().Context(), actorOf(c), domain.AccountID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	now, later := 0, 0
+	for _, p := range ps {
+		if p.Status() == domain.PostScheduled {
+			later++
+		} else {
+			now++
+		}
+	}
+	msg := "No post had failed on this account."
+	if len(ps) > 0 {
+		msg = plural(len(ps), "failed post") + " will be sent again: " + strconv.Itoa(now) + " now, " + strconv.Itoa(later) + " at their own time, still ahead."
+	}
+	h.flash(c, msg)
+	return redirect(c, "/accounts")
 }
 
 // connectAccount handles POST /accounts/connect/:platform: it starts the platform's consent

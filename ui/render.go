@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -35,7 +37,10 @@ type view struct {
 	Suspension string
 	Flash      string
 	Path       string
-	Zone       *time.Location // where times are shown
+	// APIVersions are the platform API versions operators must act on, shown to
+	// superadmins on the admin pages (app.APIVersionWarningAhead).
+	APIVersions []app.APIVersionStatus
+	Zone        *time.Location // where times are shown
 }
 
 // zone is the zone times are shown in; UTC when none was resolved.
@@ -149,6 +154,13 @@ func (h *Handler) view(c echo.Context, data any) view {
 	}
 	if a, ok := c.Get(actorKey).(domain.Actor); ok {
 		v.Actor = a
+	}
+	if v.Session != nil && v.Session.User.IsSuperadmin && strings.HasPrefix(v.Path, "/admin") && h.Accounts != nil {
+		for _, s := range h.Accounts.APIVersions() {
+			if s.Warn {
+				v.APIVersions = append(v.APIVersions, s)
+			}
+		}
 	}
 	if ms, ok := c.Get(membershipsKey).([]domain.Membership); ok {
 		v.Memberships = ms

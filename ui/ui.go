@@ -222,6 +222,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/accounts", h.accounts)
 	g.POST("/accounts/connect/:platform", h.connectAccount)
 	g.POST("/accounts/:id/disconnect", h.disconnectAccount)
+	g.POST("/accounts/:id/retry-failed", h.retryFailed)
 	g.GET("/posts", h.posts)
 	g.GET("/posts/new", h.newPost)
 	g.POST("/posts/suggest", h.suggest)

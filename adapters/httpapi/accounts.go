@@ -22,11 +22,33 @@ type accountJSON struct {
 	StatusReason   *string              `json:"status_reason"`
 	TokenExpiresAt *string              `json:"token_expires_at"`
 	ConnectedAt    string               `json:"connected_at"`
+	// LastSuccessAt is when the platform last answered a call for the account with a
+	// success (publish, metrics, token refresh), to the minute; null before the first.
+	LastSuccessAt *string `json:"last_success_at"`
+	// AccessEndsAt is when Herald's access ends unless a person reconnects the account: the
+	// expiry of a token Herald cannot renew (such as LinkedIn's without programmatic
+	// refresh); null when Herald renews the token itself or it does not expire.
+	AccessEndsAt *string `json:"access_ends_at"`
 }
 
 func toAccount(a domain.Account) accountJSON {
 	return accountJSON{ID: a.ID, Platform: a.Platform, ExternalID: a.ExternalID, DisplayName: a.DisplayName, Status: a.Status,
-		StatusReason: optional(a.StatusReason), TokenExpiresAt: optionalTime(a.TokenExpiresAt), ConnectedAt: rfc3339(a.ConnectedAt)}
+		StatusReason: optional(a.StatusReason), TokenExpiresAt: optionalTime(a.TokenExpiresAt), ConnectedAt: rfc3339(a.ConnectedAt),
+		LastSuccessAt: optionalTime(a.LastSuccessAt), AccessEndsAt: optionalTime(a.AccessEndsAt())}
+}
+
+// retryFailed handles POST /accounts/:id/retry-failed: every post that failed on the
+// account, each sent again at its own time if that is still ahead, else now.
+func (a *API) retryFailed(c echo.Context) error {
+	ps, err := a.posts.RetryFailed(c.Request().Context(), actor(c), domain.AccountID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	out := make([]postJSON, len(ps))
+	for i, p := range ps {
+		out[i] = toPost(p)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"posts": out})
 }
 
 // listAccounts handles GET /accounts.

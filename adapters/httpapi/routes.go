@@ -84,6 +84,7 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/accounts", a.listAccounts)
 	company.POST("/accounts/connect/:platform", a.connectAccount)
 	company.DELETE("/accounts/:id", a.disconnectAccount)
+	company.POST("/accounts/:id/retry-failed", a.retryFailed)
 	company.GET("/posts", a.listPosts)
 	company.POST("/posts", a.createPost)
 	company.GET("/posts/:id", a.getPost)

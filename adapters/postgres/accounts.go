@@ -16,7 +16,8 @@ type accounts struct{ q sqlx.ExtContext }
 
 var _ ports.Accounts = accounts{}
 
-const accountColumns = `id, company_id, platform, external_id, display_name, status, status_reason, token_expires_at, connected_at, updated_at, token_lost_at`
+const accountColumns = `id, company_id, platform, external_id, display_name, status, status_reason, token_expires_at, connected_at, updated_at, token_lost_at,
+	last_success_at, (refresh_token IS NOT NULL) AS has_refresh_token`
 
 type accountRow struct {
 	ID             string       `db:"id"`
@@ -30,17 +31,22 @@ type accountRow struct {
 	ConnectedAt    time.Time    `db:"connected_at"`
 	UpdatedAt      time.Time    `db:"updated_at"`
 	TokenLostAt    sql.NullTime `db:"token_lost_at"`
+	LastSuccessAt  sql.NullTime `db:"last_success_at"`
+	HasRefresh     bool         `db:"has_refresh_token"`
 }
 
 func (r accountRow) toAccount() domain.Account {
 	a := domain.Account{ID: domain.AccountID(r.ID), CompanyID: domain.CompanyID(r.CompanyID), Platform: domain.Platform(r.Platform),
 		ExternalID: r.ExternalID, DisplayName: r.DisplayName, Status: domain.AccountStatus(r.Status), StatusReason: r.StatusReason,
-		ConnectedAt: r.ConnectedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		ConnectedAt: r.ConnectedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), HasRefreshToken: r.HasRefresh}
 	if r.TokenExpiresAt.Valid {
 		a.TokenExpiresAt = r.TokenExpiresAt.Time.UTC()
 	}
 	if r.TokenLostAt.Valid {
 		a.TokenLostAt = r.TokenLostAt.Time.UTC()
+	}
+	if r.LastSuccessAt.Valid {
+		a.LastSuccessAt = r.LastSuccessAt.Time.UTC()
 	}
 	return a
 }
@@ -159,6 +165,50 @@ func (s accounts) SaveCredentials(ctx context.Context, company domain.CompanyID,
 		return translate(err, "account")
 	}
 	return oneRow(res, "account")
+}
+
+// RecordSuccess implements ports.Accounts. It writes nothing when the recorded success is
+// less than domain.SuccessResolution older than at, so a burst of calls costs one write.
+func (s accounts) RecordSuccess(ctx context.Context, company domain.CompanyID, id domain.AccountID, at time.Time) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE social_accounts SET last_success_at = $3
+		WHERE company_id = $1 AND id = $2 AND (last_success_at IS NULL OR last_success_at <= $3::timestamptz - make_interval(secs => $4))`,
+		company, id, at, domain.SuccessResolution.Seconds())
+	return translateIf(err, "account")
+}
+
+// ExpiringUnwarned implements ports.Accounts.
+func (s accounts) ExpiringUnwarned(ctx context.Context, before time.Time, renewing []domain.Platform, limit int) ([]domain.Account, error) {
+	names := make([]string, len(renewing))
+	for i, p := range renewing {
+		names[i] = string(p)
+	}
+	var rows []accountRow
+	err := sqlx.SelectContext(ctx, s.q, &rows, `SELECT `+accountColumns+` FROM social_accounts
+		WHERE status = 'active' AND refresh_token IS NULL AND token_expires_at < $1
+		  AND expiry_warned_for IS DISTINCT FROM token_expires_at AND platform <> ALL($2)
+		ORDER BY token_expires_at LIMIT $3`, before, names, limit)
+	if err != nil {
+		return nil, translate(err, "account")
+	}
+	out := make([]domain.Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAccount()
+	}
+	return out, nil
+}
+
+// MarkExpiryWarned implements ports.Accounts.
+func (s accounts) MarkExpiryWarned(ctx context.Context, company domain.CompanyID, id domain.AccountID, expiry time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE social_accounts SET expiry_warned_for = $3
+		WHERE company_id = $1 AND id = $2 AND token_expires_at = $3 AND expiry_warned_for IS DISTINCT FROM $3`, company, id, expiry)
+	if err != nil {
+		return false, translate(err, "account")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, translate(err, "account")
+	}
+	return n == 1, nil
 }
 
 // Erase implements ports.Accounts.

@@ -392,3 +392,37 @@ func orEmpty(s []string) []string {
 	}
 	return s
 }
+
+// failedOnWhere selects the company's posts that failed on an account: finished (failed or
+// partially published) with that account's target failed.
+const failedOnWhere = `p.company_id = $1 AND p.status IN ('failed', 'partially_published') AND t.status = 'failed'`
+
+// FailedOn implements ports.Posts.
+func (s posts) FailedOn(ctx context.Context, company domain.CompanyID, account domain.AccountID, limit int) ([]domain.PostID, error) {
+	var ids []domain.PostID
+	err := sqlx.SelectContext(ctx, s.q, &ids, `
+		SELECT p.id FROM posts p JOIN post_targets t ON t.company_id = p.company_id AND t.post_id = p.id
+		WHERE `+failedOnWhere+` AND t.account_id = $2
+		ORDER BY p.scheduled_for NULLS LAST, p.id LIMIT $3`, company, account, limit)
+	return ids, translateIf(err, "post")
+}
+
+// FailedPerAccount implements ports.Posts.
+func (s posts) FailedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error) {
+	var rows []struct {
+		Account domain.AccountID `db:"account_id"`
+		Posts   int              `db:"posts"`
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT t.account_id, count(*) AS posts
+		FROM posts p JOIN post_targets t ON t.company_id = p.company_id AND t.post_id = p.id
+		WHERE `+failedOnWhere+` GROUP BY t.account_id`, company)
+	if err != nil {
+		return nil, translate(err, "post")
+	}
+	out := make(map[domain.AccountID]int, len(rows))
+	for _, r := range rows {
+		out[r.Account] = r.Posts
+	}
+	return out, nil
+}

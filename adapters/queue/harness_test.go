@@ -48,6 +48,24 @@ type fakeNetwork struct {
 	started chan struct{}
 	// identity is the external id of the account the next connect flow grants.
 	identity string
+	// omitRefresh makes exchanges and refreshes answer without a refresh token, as
+	// platforms do that keep the one they gave; tokenLife is how long access tokens last
+	// (zero: an hour).
+	omitRefresh bool
+	tokenLife   time.Duration
+}
+
+// answer is the tokens an exchange or refresh answers with.
+func (f *fakeNetwork) answer() domain.Credentials {
+	life := f.tokenLife
+	if life == 0 {
+		life = time.Hour
+	}
+	c := domain.Credentials{AccessToken: f.access, RefreshToken: f.refresh, Expiry: time.Now().Add(life)}
+	if f.omitRefresh {
+		c.RefreshToken = ""
+	}
+	return c
 }
 
 func newFakeNetwork() *fakeNetwork {
@@ -66,8 +84,7 @@ func (f *fakeNetwork) Exchange(_ context.Context, code, verifier, _ string) ([]d
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return []domain.Identity{{ExternalID: f.identity, DisplayName: "Fake " + f.identity,
-		Credentials: domain.Credentials{AccessToken: f.access, RefreshToken: f.refresh, Expiry: time.Now().Add(time.Hour)}}}, nil
+	return []domain.Identity{{ExternalID: f.identity, DisplayName: "Fake " + f.identity, Credentials: f.answer()}}, nil
 }
 
 func (f *fakeNetwork) Refresh(_ context.Context, c domain.Credentials) (domain.Credentials, error) {
@@ -84,8 +101,11 @@ func (f *fakeNetwork) Refresh(_ context.Context, c domain.Credentials) (domain.C
 		return domain.Credentials{}, domain.Errorf(domain.CodeUnauthenticated, "invalid_grant: refresh token already used")
 	}
 	n := f.seq.Add(1)
-	f.access, f.refresh = fmt.Sprintf("at-%d", n), fmt.Sprintf("rt-%d", n)
-	return domain.Credentials{AccessToken: f.access, RefreshToken: f.refresh, Expiry: time.Now().Add(time.Hour)}, nil
+	f.access = fmt.Sprintf("at-%d", n)
+	if !f.omitRefresh {
+		f.refresh = fmt.Sprintf("rt-%d", n)
+	}
+	return f.answer(), nil
 }
 
 func (f *fakeNetwork) Publish(ctx context.Context, c domain.Credentials, _ domain.Account, p ports.Publication) (ports.Published, error) {

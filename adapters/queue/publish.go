@@ -119,7 +119,8 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	return nil
 }
 
-// RenewArgs is the periodic job that renews tokens ahead of their expiry.
+// RenewArgs is the periodic job that renews tokens ahead of their expiry, and warns of
+// those that cannot be renewed.
 type RenewArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -135,15 +136,24 @@ type renewWorker struct {
 	log      *slog.Logger
 }
 
-// Work implements river.Worker. One account's failure is logged and does not stop the
-// others; the job itself fails (and is retried) only for a fault of Herald's own.
+// Work implements river.Worker: it renews the tokens that can be renewed, then warns the
+// companies whose tokens cannot be and expire soon (account.expiring, once per expiry).
+// One account's failure is logged and does not stop the others; the job itself fails (and
+// is retried) only for a fault of Herald's own.
 func (w *renewWorker) Work(ctx context.Context, _ *river.Job[RenewArgs]) error {
 	n, err := w.accounts.RenewExpiring(ctx, renewWithin)
 	if n > 0 {
 		w.log.InfoContext(ctx, "renewed tokens ahead of their expiry", "accounts", n)
 	}
+	warned, warnErr := w.accounts.WarnExpiring(ctx)
+	if warned > 0 {
+		w.log.InfoContext(ctx, "warned companies of tokens that expire soon and cannot be renewed", "accounts", warned)
+	}
 	if domain.CodeOf(err) == domain.CodeInternal {
 		return fmt.Errorf("queue: renew tokens: %w", err)
+	}
+	if warnErr != nil {
+		return fmt.Errorf("queue: warn of expiring tokens: %w", warnErr)
 	}
 	return nil
 }

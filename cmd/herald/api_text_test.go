@@ -73,8 +73,8 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
 		"DELETE /api/v1/accounts/:id": true, "DELETE /api/v1/posts/:id": true, "DELETE /api/v1/posts/:id/schedule": true,
 		"DELETE /api/v1/webhooks/:id": true, "POST /api/v1/webhooks/:id/rotate": true, "POST /api/v1/webhooks/:id/test": true,
-		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true,
-		"POST /api/v1/auth/logout-all":                            true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
+		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,
+		"POST /api/v1/auth/logout-all": true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
 	}
 	for _, r := range m.echo.Routes() {
 		key := r.Method + " " + r.Path

@@ -214,6 +214,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.services(now); err != nil {
 		return err
 	}
+	m.warnAPIVersions()
 	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: slog.New(m.health.quiet(m.Log.Handler())),
 		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Analytics: m.Analytics, Webhooks: m.Webhooks, Tuning: m.Tuning}); err != nil {
 		return err
@@ -255,7 +256,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.health.failed()
 		}
 		return d, err
-	})
+	}, m.Accounts.APIVersions)
 	if m.Config.MetricsAddr != "" {
 		m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr)
 		switch {
@@ -342,6 +343,21 @@ func (m *Main) services(now func() time.Time) error {
 	m.Webhooks = app.NewWebhooks(m.db, m.authz, ring, webhook.New(webhook.Options{AllowPrivate: m.Config.WebhookPrivate}),
 		domain.WebhookURLPolicy{RequireHTTPS: m.Config.Production, AllowPrivate: m.Config.WebhookPrivate}, now, m.Log)
 	return nil
+}
+
+// warnAPIVersions logs a warning for every configured platform whose API version retires
+// within app.APIVersionWarningAhead, has retired, or is unknown to its adapter.
+func (m *Main) warnAPIVersions() {
+	for _, v := range m.Accounts.APIVersions() {
+		if !v.Warn {
+			continue
+		}
+		args := []any{"platform", v.Platform, "version", v.Version, "doc", v.Doc, "detail", v.Message}
+		if !v.Retires.IsZero() {
+			args = append(args, "retires", v.Retires.Format(time.DateOnly), "days_left", v.DaysLeft())
+		}
+		m.Log.Warn("a platform API version Herald calls retires soon, has retired or is unknown", args...)
+	}
 }
 
 // configuredPlatforms returns the platforms whose credentials are configured, and the

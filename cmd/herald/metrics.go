@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/heraldhq/herald/app"
 )
 
 // metrics holds Herald's Prometheus registry: HTTP requests by route and status, the
@@ -22,7 +25,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics(pool *pgxpool.Pool, depth func(context.Context) (map[string]int, error)) *metrics {
+func newMetrics(pool *pgxpool.Pool, depth func(context.Context) (map[string]int, error), versions func() []app.APIVersionStatus) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,7 +38,7 @@ func newMetrics(pool *pgxpool.Pool, depth func(context.Context) (map[string]int,
 	}
 	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		poolCollector{pool: pool}, depthCollector{depth: depth})
+		poolCollector{pool: pool}, depthCollector{depth: depth}, versionCollector{versions: versions})
 	return m
 }
 
@@ -121,5 +124,29 @@ func (d depthCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(n), state)
+	}
+}
+
+var versionDesc = prometheus.NewDesc("herald_platform_api_days_left",
+	"Days until the platform API version Herald calls retires (negative once retired; +Inf when no retirement is announced). A version Herald does not know has no series; the log and the admin pages name it.",
+	[]string{"platform", "version"}, nil)
+
+// versionCollector exports how long each configured platform's API version has left.
+type versionCollector struct {
+	versions func() []app.APIVersionStatus
+}
+
+func (v versionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- versionDesc }
+
+func (v versionCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range v.versions() {
+		days := s.Left.Hours() / 24
+		switch {
+		case s.Retires.IsZero() && s.Unknown:
+			continue
+		case s.Retires.IsZero():
+			days = math.Inf(1)
+		}
+		ch <- prometheus.MustNewConstMetric(versionDesc, prometheus.GaugeValue, days, string(s.Platform), s.Version)
 	}
 }
