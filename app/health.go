@@ -45,17 +45,6 @@ func (a *Accounts) recordSuccess(ctx context.Context, acct domain.Account, at ti
 	}
 }
 
-// renewingPlatforms lists the platforms whose tokens Herald renews without a refresh token.
-func renewingPlatforms() []domain.Platform {
-	var out []domain.Platform
-	for _, p := range domain.Platforms {
-		if p.RenewsWithoutRefreshToken() {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // WarnExpiring tells every company whose account's token cannot be renewed and expires
 // within domain.ExpiryWarningAhead: an account.expiring webhook event (to the endpoints
 // subscribed to it) and an audit entry, once per expiry (a reconnect brings a new expiry,
@@ -66,7 +55,7 @@ func (a *Accounts) WarnExpiring(ctx context.Context) (int, error) {
 	var due []domain.Account
 	if err := a.store.Read(ctx, func(tx ports.Tx) error {
 		var err error
-		due, err = tx.Accounts().ExpiringUnwarned(ctx, now.Add(domain.ExpiryWarningAhead), renewingPlatforms(), 500)
+		due, err = tx.Accounts().ExpiringUnwarned(ctx, now.Add(domain.ExpiryWarningAhead), 500)
 		return err
 	}); err != nil {
 		return 0, err

@@ -44,14 +44,12 @@ const ExpiryWarningAhead = 7 * 24 * time.Hour
 // to the minute, not a write per call.
 const SuccessResolution = time.Minute
 
-// RenewsWithoutRefreshToken reports whether Herald renews the platform's tokens without a
-// refresh token: Instagram's long-lived tokens are exchanged for new ones while still valid.
-func (p Platform) RenewsWithoutRefreshToken() bool { return p == Instagram }
-
 // Renewable reports whether Herald can renew the account's token before it expires: it
-// does not expire, Herald holds a refresh token, or the platform renews tokens without one.
+// does not expire, or Herald holds a refresh token. No platform renews without one: an
+// Instagram account's expiry is Meta's 90-day data access, which only the person's login
+// renews (adapters/platforms/instagram).
 func (a Account) Renewable() bool {
-	return a.TokenExpiresAt.IsZero() || a.HasRefreshToken || a.Platform.RenewsWithoutRefreshToken()
+	return a.TokenExpiresAt.IsZero() || a.HasRefreshToken
 }
 
 // AccessEndsAt returns when Herald's access to the account ends unless a person reconnects

@@ -106,10 +106,9 @@ type Accounts interface {
 	// than domain.SuccessResolution older (one write per account and minute at most).
 	RecordSuccess(ctx context.Context, company domain.CompanyID, id domain.AccountID, at time.Time) error
 	// ExpiringUnwarned returns up to limit active accounts of every company, soonest first,
-	// whose token expires before before with no refresh token stored, on a platform not in
-	// renewing, and whose current expiry was not yet marked warned: the expiry warner's one
-	// cross-company read.
-	ExpiringUnwarned(ctx context.Context, before time.Time, renewing []domain.Platform, limit int) ([]domain.Account, error)
+	// whose token expires before before with no refresh token stored, and whose current
+	// expiry was not yet marked warned: the expiry warner's one cross-company read.
+	ExpiringUnwarned(ctx context.Context, before time.Time, limit int) ([]domain.Account, error)
 	// MarkExpiryWarned records that the account's token expiring at expiry was announced. It
 	// returns false, changing nothing, when the stored expiry is another (the account was
 	// reconnected meanwhile) or that expiry was already marked.

@@ -177,16 +177,12 @@ func (s accounts) RecordSuccess(ctx context.Context, company domain.CompanyID, i
 }
 
 // ExpiringUnwarned implements ports.Accounts.
-func (s accounts) ExpiringUnwarned(ctx context.Context, before time.Time, renewing []domain.Platform, limit int) ([]domain.Account, error) {
-	names := make([]string, len(renewing))
-	for i, p := range renewing {
-		names[i] = string(p)
-	}
+func (s accounts) ExpiringUnwarned(ctx context.Context, before time.Time, limit int) ([]domain.Account, error) {
 	var rows []accountRow
 	err := sqlx.SelectContext(ctx, s.q, &rows, `SELECT `+accountColumns+` FROM social_accounts
 		WHERE status = 'active' AND refresh_token IS NULL AND token_expires_at < $1
-		  AND expiry_warned_for IS DISTINCT FROM token_expires_at AND platform <> ALL($2)
-		ORDER BY token_expires_at LIMIT $3`, before, names, limit)
+		  AND expiry_warned_for IS DISTINCT FROM token_expires_at
+		ORDER BY token_expires_at LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, translate(err, "account")
 	}

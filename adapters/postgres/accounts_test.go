@@ -125,14 +125,13 @@ func TestAccounts_ExpiringUnwarnedOncePerExpiry(t *testing.T) {
 	soon := time.Now().Add(3 * 24 * time.Hour).UTC().Truncate(time.Microsecond)
 	member := connectAccount(t, db, f.company.ID, domain.LinkedIn, "member-"+string(f.company.ID), soon, ports.Sealed{Access: []byte("a")})
 	connectAccount(t, db, f.company.ID, domain.TikTok, "refreshable-"+string(f.company.ID), soon, ports.Sealed{Access: []byte("a"), Refresh: []byte("r")})
-	connectAccount(t, db, f.company.ID, domain.Instagram, "renewed-"+string(f.company.ID), soon, ports.Sealed{Access: []byte("a")})
 	connectAccount(t, db, f.company.ID, domain.LinkedIn, "later-"+string(f.company.ID), soon.Add(30*24*time.Hour), ports.Sealed{Access: []byte("a")})
 
 	mine := func() []domain.Account {
 		t.Helper()
 		var all []domain.Account
 		if err := db.Read(ctx, func(tx ports.Tx) (err error) {
-			all, err = tx.Accounts().ExpiringUnwarned(ctx, time.Now().Add(7*24*time.Hour), []domain.Platform{domain.Instagram}, 1000)
+			all, err = tx.Accounts().ExpiringUnwarned(ctx, time.Now().Add(7*24*time.Hour), 1000)
 			return err
 		}); err != nil {
 			t.Fatal(err)
