@@ -336,7 +336,7 @@ func (a *Accounts) Callback(ctx context.Context, user domain.UserID, platform, s
 				connected++
 			}
 			acct := domain.Account{CompanyID: st.CompanyID, Platform: impl.Platform(), ExternalID: id.ExternalID,
-				DisplayName: id.DisplayName, TokenExpiresAt: id.Credentials.Expiry, ConnectedAt: now}
+				DisplayName: id.DisplayName, TokenExpiresAt: id.Credentials.Expiry, ConnectedAt: now, Scopes: id.Credentials.Scopes}
 			sealed, err := a.seal(acct, id.Credentials)
 			if err != nil {
 				return err
@@ -478,7 +478,7 @@ func (a *Accounts) open(acct domain.Account, s ports.Sealed) (domain.Credentials
 	if err != nil {
 		return domain.Credentials{}, fmt.Errorf("app: open token of account %s: %w", acct.ID, err)
 	}
-	c := domain.Credentials{AccessToken: string(access), Expiry: acct.TokenExpiresAt}
+	c := domain.Credentials{AccessToken: string(access), Expiry: acct.TokenExpiresAt, Scopes: acct.Scopes}
 	if len(s.Refresh) > 0 {
 		refresh, err := a.cipher.Open(s.Refresh, tokenAAD(acct, "refresh"))
 		if err != nil {

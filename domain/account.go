@@ -34,6 +34,9 @@ type Account struct {
 	// LastSuccessAt is when the platform last answered a call for the account with a
 	// success (a publish, metrics, a token refresh), to the minute; zero before the first.
 	LastSuccessAt time.Time
+	// Scopes are the permissions the platform granted at the last connect (empty when it did
+	// not say); adapters receive them in Credentials.Scopes.
+	Scopes []string
 }
 
 // ExpiryWarningAhead is how long before a token that cannot be renewed expires the company

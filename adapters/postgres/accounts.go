@@ -17,7 +17,7 @@ type accounts struct{ q sqlx.ExtContext }
 var _ ports.Accounts = accounts{}
 
 const accountColumns = `id, company_id, platform, external_id, display_name, status, status_reason, token_expires_at, connected_at, updated_at, token_lost_at,
-	last_success_at, (refresh_token IS NOT NULL) AS has_refresh_token`
+	last_success_at, (refresh_token IS NOT NULL) AS has_refresh_token, to_json(scopes) AS scopes`
 
 type accountRow struct {
 	ID             string       `db:"id"`
@@ -33,12 +33,13 @@ type accountRow struct {
 	TokenLostAt    sql.NullTime `db:"token_lost_at"`
 	LastSuccessAt  sql.NullTime `db:"last_success_at"`
 	HasRefresh     bool         `db:"has_refresh_token"`
+	Scopes         jsonStrings  `db:"scopes"`
 }
 
 func (r accountRow) toAccount() domain.Account {
 	a := domain.Account{ID: domain.AccountID(r.ID), CompanyID: domain.CompanyID(r.CompanyID), Platform: domain.Platform(r.Platform),
 		ExternalID: r.ExternalID, DisplayName: r.DisplayName, Status: domain.AccountStatus(r.Status), StatusReason: r.StatusReason,
-		ConnectedAt: r.ConnectedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), HasRefreshToken: r.HasRefresh}
+		ConnectedAt: r.ConnectedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), HasRefreshToken: r.HasRefresh, Scopes: []string(r.Scopes)}
 	if r.TokenExpiresAt.Valid {
 		a.TokenExpiresAt = r.TokenExpiresAt.Time.UTC()
 	}
@@ -57,21 +58,30 @@ func (s accounts) Connect(ctx context.Context, a *domain.Account, sealed ports.S
 	var r accountRow
 	err := sqlx.GetContext(ctx, s.q, &r, `
 		INSERT INTO social_accounts (company_id, platform, external_id, display_name, status, status_reason,
-		                             access_token, refresh_token, token_expires_at, connected_at, updated_at)
-		VALUES ($1, $2, $3, $4, 'active', '', $5, $6, $7, $8, $8)
+		                             access_token, refresh_token, token_expires_at, connected_at, updated_at, scopes)
+		VALUES ($1, $2, $3, $4, 'active', '', $5, $6, $7, $8, $8, $9)
 		ON CONFLICT (company_id, platform, external_id) DO UPDATE SET
 		    display_name = excluded.display_name, status = 'active', status_reason = '',
 		    refresh_lease_until = NULL, refresh_started_at = NULL, token_lost_at = NULL,
 		    access_token = excluded.access_token,
 		    refresh_token = coalesce(excluded.refresh_token, social_accounts.refresh_token),
-		    token_expires_at = excluded.token_expires_at, connected_at = excluded.connected_at, updated_at = excluded.updated_at
+		    token_expires_at = excluded.token_expires_at, connected_at = excluded.connected_at, updated_at = excluded.updated_at,
+		    scopes = excluded.scopes
 		RETURNING `+accountColumns, a.CompanyID, a.Platform, a.ExternalID, a.DisplayName,
-		sealed.Access, nilIfEmpty(sealed.Refresh), nullTime(a.TokenExpiresAt), a.ConnectedAt)
+		sealed.Access, nilIfEmpty(sealed.Refresh), nullTime(a.TokenExpiresAt), a.ConnectedAt, scopesOf(a.Scopes))
 	if err != nil {
 		return translate(err, "account")
 	}
 	*a = r.toAccount()
 	return nil
+}
+
+// scopesOf is never nil: the column is NOT NULL.
+func scopesOf(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func nilIfEmpty(b []byte) []byte {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -174,5 +175,44 @@ func TestAccounts_ExpiringUnwarnedOncePerExpiry(t *testing.T) {
 	connectAccount(t, db, f.company.ID, domain.LinkedIn, member.ExternalID, soon.Add(24*time.Hour), ports.Sealed{Access: []byte("b")})
 	if got := mine(); len(got) != 1 || got[0].ID != member.ID {
 		t.Errorf("ExpiringUnwarned after a reconnect = %+v; want the member account again", got)
+	}
+}
+
+func TestAccounts_ConnectKeepsTheGrantedScopes(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	f := newFixture(t, db)
+	a := domain.Account{CompanyID: f.company.ID, Platform: domain.LinkedIn, ExternalID: "urn:li:person:scoped", DisplayName: "Scoped",
+		ConnectedAt: time.Now(), Scopes: []string{"openid", "w_member_social", "r_member_social"}}
+	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Accounts().Connect(ctx, &a, ports.Sealed{Access: []byte("a")}) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func() domain.Account {
+		t.Helper()
+		var got domain.Account
+		if err := db.Read(ctx, func(tx ports.Tx) (err error) {
+			got, _, err = tx.Accounts().Credentials(ctx, f.company.ID, a.ID, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read().Scopes; !slices.Equal(got, []string{"openid", "w_member_social", "r_member_social"}) {
+		t.Errorf("scopes = %q", got)
+	}
+	// A reconnect with fewer permissions says so: the grant is what the person gave last.
+	b := a
+	b.ID, b.Scopes = "", []string{"openid", "w_member_social"}
+	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Accounts().Connect(ctx, &b, ports.Sealed{Access: []byte("b")}) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := read().Scopes; !slices.Equal(got, []string{"openid", "w_member_social"}) {
+		t.Errorf("scopes after a narrower reconnect = %q", got)
+	}
+	// A platform that says nothing of scopes stores none.
+	c := connectAccount(t, db, f.company.ID, domain.TikTok, "unscoped", time.Now().Add(time.Hour), ports.Sealed{Access: []byte("c")})
+	if c.Scopes == nil || len(c.Scopes) != 0 {
+		t.Errorf("scopes of an account connected without = %#v, want empty", c.Scopes)
 	}
 }
