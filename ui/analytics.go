@@ -329,7 +329,8 @@ type postMetrics struct {
 	Totals  []string
 	Targets []targetMetrics
 	Chart   chart
-	Empty   bool
+	Empty   bool // nothing collected and nothing to say about it
+	Series  bool // snapshots to chart
 }
 
 type targetMetrics struct {
@@ -350,9 +351,13 @@ func (h *Handler) postMetricsOf(c echo.Context, id domain.PostID) *postMetrics {
 	if err != nil {
 		return nil
 	}
-	pm := &postMetrics{Totals: metricCells(r.Totals), Empty: len(r.Series) == 0, Chart: seriesChart(r.Series, zoneOf(c))}
+	pm := &postMetrics{Totals: metricCells(r.Totals), Series: len(r.Series) > 0, Chart: seriesChart(r.Series, zoneOf(c))}
+	noted := false
 	for _, t := range r.Targets {
 		pm.Targets = append(pm.Targets, targetMetrics{Account: t.Account, Platform: t.Platform, CollectedAt: t.CollectedAt, Note: t.Note, Metrics: metricCells(t.Metrics)})
+		noted = noted || t.Note != ""
 	}
+	// A platform's note (it does not share the numbers) is worth the table on its own.
+	pm.Empty = !pm.Series && !noted
 	return pm
 }

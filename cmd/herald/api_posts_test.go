@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
@@ -567,6 +568,17 @@ func TestAPI_Analytics(t *testing.T) {
 	}
 	if _, _, b := rc.do("GET", "/api/v1/analytics/overview", nil); len(b["top_posts"].([]any)) != 0 {
 		t.Errorf("rival's overview shows our posts: %v", b["top_posts"])
+	}
+	// A platform that stops sharing the post's numbers: the answer says why.
+	note := "LinkedIn does not share personal posts' numbers with apps."
+	if err := m.db.InTx(context.Background(), func(tx ports.Tx) error {
+		return tx.Metrics().Unsupported(context.Background(), domain.CompanyID(owner.companyID), domain.PostID(id), domain.AccountID(acct), note)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body = vc.do("GET", "/api/v1/analytics/posts/"+id, nil)
+	if tg := body["targets"].([]any)[0].(map[string]any); tg["metrics_note"] != note {
+		t.Errorf("post analytics after the platform stopped sharing = %v, want metrics_note", tg)
 	}
 }
 

@@ -265,3 +265,34 @@ func TestUI_CompanyTimeZoneForAnalytics(t *testing.T) {
 		t.Errorf("overview time zone = %v", b["time_zone"])
 	}
 }
+
+// TestUI_PostSaysWhyItsMetricsAreNotCollected: where the platform does not share a post's
+// numbers with apps, the post page says so instead of "not collected yet".
+func TestUI_PostSaysWhyItsMetricsAreNotCollected(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	b := newBrowser(t, m)
+	b.registerUI("Noor")
+	b.connectSandbox("/accounts", "allow")
+	_, doc := b.page("/accounts")
+	account := doc.Find("#accounts tbody tr").AttrOr("data-account", "")
+	at, doc := b.page("/posts/new")
+	res, doc := b.postForm(at, doc, "#compose", url.Values{"content": {"A personal post"}, "account_ids": {account}, "action": {"publish"}})
+	id := postID(t, res, doc)
+	b.waitForStatus(id, 30*time.Second)
+	_, doc = b.page("/posts/" + id)
+	if got := text(doc.Find("#post-metrics, .collected").First()); got == "" {
+		t.Fatalf("the post page shows no metrics line: %s", text(doc.Find("main")))
+	}
+	note := "LinkedIn does not share personal posts' numbers with apps."
+	if _, err := m.db.Pool().Exec(context.Background(), `UPDATE post_targets SET metrics_note = $2, metrics_next_at = NULL WHERE post_id = $1`, id, note); err != nil {
+		t.Fatal(err)
+	}
+	_, doc = b.page("/posts/" + id)
+	if got := text(doc.Find(".metrics-note")); got != note {
+		t.Errorf("the post page's note = %q, want %q", got, note)
+	}
+	if strings.Contains(text(doc.Find("main")), "not collected yet") {
+		t.Error("the post page still says the numbers are not collected yet")
+	}
+}
