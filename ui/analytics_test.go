@@ -239,13 +239,21 @@ func TestTemplates_PostMetrics(t *testing.T) {
 		t.Errorf("empty metrics %q", got)
 	}
 
+	// A platform that does not share the numbers: its note, and no chart.
+	noted := &postMetrics{Totals: metricCells(domain.Metrics{}), Chart: seriesChart(nil, time.UTC),
+		Targets: []targetMetrics{{Account: "a1", Platform: domain.LinkedIn, Note: "LinkedIn does not share personal posts' numbers with apps.", Metrics: metricCells(domain.Metrics{})}}}
+	doc = render(t, pagePost, postPage{Post: post, Names: names, Metrics: noted}, time.UTC, domain.RoleViewer)
+	if got := text(doc.Find("#post-metrics .metrics-note")); got != "LinkedIn does not share personal posts' numbers with apps." || doc.Find("#post-series").Length() != 0 {
+		t.Errorf("metrics with a note: %q, %d charts", text(doc.Find("#post-metrics")), doc.Find("#post-series").Length())
+	}
+
 	for _, n := range []int{1, 40} {
 		var series []ports.MetricsRow
 		for i := range n {
 			at := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(i*i) * time.Hour)
 			series = append(series, ports.MetricsRow{Key: at.Format(time.RFC3339), Metrics: domain.Metrics{Impressions: int64(1500 * (i + 1))}})
 		}
-		pm := &postMetrics{Totals: metricCells(domain.Metrics{Likes: 4, Impressions: 1500 * int64(n)}), Chart: seriesChart(series, time.UTC),
+		pm := &postMetrics{Totals: metricCells(domain.Metrics{Likes: 4, Impressions: 1500 * int64(n)}), Chart: seriesChart(series, time.UTC), Series: true,
 			Targets: []targetMetrics{{Account: "a1", Platform: domain.LinkedIn, CollectedAt: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), Metrics: metricCells(domain.Metrics{Likes: 4, Impressions: 1500 * int64(n)})}}}
 		doc := render(t, pagePost, postPage{Post: post, Names: names, Metrics: pm}, time.UTC, domain.RoleViewer)
 		html, _ := doc.Html()
