@@ -84,10 +84,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-var (
-	configIDPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
-	scopePattern    = regexp.MustCompile(`^[a-z_]+$`)
-)
+var scopePattern = regexp.MustCompile(`^[a-z_]+$`)
 
 // ParseConfig reads HERALD_FACEBOOK_CLIENT_ID and HERALD_FACEBOOK_CLIENT_SECRET through
 // getenv: ok is false when both are unset, and it is an error when only one is. Optional:
@@ -108,12 +105,11 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	if cfg.Version, err = graph.ParseVersion(getenv); err != nil {
 		errs = append(errs, err)
 	}
-	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_CONFIG_ID")); v != "" {
-		if !configIDPattern.MatchString(v) {
-			errs = append(errs, fmt.Errorf("HERALD_FACEBOOK_CONFIG_ID: %q is not a Login for Business configuration id (digits)", v))
-		}
-		cfg.ConfigID = v
+	login, err := graph.ParseLogin(getenv, "FACEBOOK")
+	if err != nil {
+		errs = append(errs, err)
 	}
+	cfg.ConfigID, cfg.PKCE = login.ConfigID, login.PKCE
 	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_SCOPES")); v != "" {
 		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' }) {
 			if !scopePattern.MatchString(s) {
@@ -123,18 +119,10 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 			cfg.Scopes = append(cfg.Scopes, s)
 		}
 	}
-	for _, name := range []string{"HERALD_FACEBOOK_PKCE", "HERALD_FACEBOOK_NO_PKCE"} {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			continue
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, v))
-			continue
-		}
-		if name == "HERALD_FACEBOOK_PKCE" {
-			cfg.PKCE = b
+	// HERALD_FACEBOOK_NO_PKCE, from before PKCE was off by default, still turns it off.
+	if v := strings.TrimSpace(getenv("HERALD_FACEBOOK_NO_PKCE")); v != "" {
+		if b, err := strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("HERALD_FACEBOOK_NO_PKCE: %q is not true or false", v))
 		} else if b {
 			cfg.PKCE = false
 		}

@@ -38,20 +38,8 @@ func New(cfg Config) *Adapter {
 			Platform: domain.Facebook, BaseURL: cfg.APIURL, Version: cfg.Version,
 			AppSecret: cfg.ClientSecret, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
 		}),
-		auth: &platformauth.Client{
-			Platform: domain.Facebook,
-			Config: oauth2.Config{
-				// No Scopes: AuthCodeURL sets scope (or config_id) itself.
-				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-				// The manual flow sends client_id and client_secret as parameters
-				// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow,
-				// "Exchanging Code for an Access Token").
-				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
-			},
-			PKCE: cfg.PKCE,
-			// Meta's token errors, read under x/oauth2 (graph.TokenTransport).
-			HTTP: graph.TokenClient(cfg.HTTPClient, cfg.Now),
-		},
+		auth: graph.NewAuth(graph.AuthConfig{Platform: domain.Facebook, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, PKCE: cfg.PKCE, HTTPClient: cfg.HTTPClient, Now: cfg.Now}),
 	}
 }
 

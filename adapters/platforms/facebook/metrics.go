@@ -64,30 +64,14 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 		return domain.Metrics{}, domain.Errorf(domain.CodeInvalid, "Facebook: the post has no valid id to read numbers for.")
 	}
 	var m domain.Metrics
-	read, refusals := 0, []error(nil)
-
 	// One call for the three fields; when Facebook refuses it, each field alone.
 	var counts postCounts
-	fields := []string{fieldReactions, fieldComments, fieldShares}
-	err := a.graph.Get(ctx, externalID, c.AccessToken, map[string][]string{"fields": {strings.Join(fields, ",")}}, &counts)
-	switch {
-	case err == nil:
-		read += len(fields)
-	case refused(err):
-		for _, f := range fields {
-			var one postCounts
-			err := a.graph.Get(ctx, externalID, c.AccessToken, map[string][]string{"fields": {f}}, &one)
-			if refused(err) {
-				refusals = append(refusals, err)
-				continue
-			}
-			if err != nil {
-				return domain.Metrics{}, err
-			}
-			read++
-			mergeCounts(&counts, one)
-		}
-	default:
+	read, refusals, err := together([]string{fieldReactions, fieldComments, fieldShares}, func(fields []string) (postCounts, error) {
+		var ans postCounts
+		err := a.graph.Get(ctx, externalID, c.AccessToken, map[string][]string{"fields": {strings.Join(fields, ",")}}, &ans)
+		return ans, err
+	}, func(one postCounts) { mergeCounts(&counts, one) })
+	if err != nil {
 		return domain.Metrics{}, err
 	}
 	if counts.Reactions != nil {
@@ -100,35 +84,49 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 		m.Shares = counts.Shares.Count // absent while nobody shared
 	}
 
-	// The same for the insights: together, then each alone.
-	metrics := []string{metricViews, metricReach}
-	var ins insightsAnswer
-	err = a.graph.Get(ctx, externalID+"/insights", c.AccessToken, map[string][]string{"metric": {strings.Join(metrics, ",")}}, &ins)
-	switch {
-	case err == nil:
-		read += len(metrics)
-		applyInsights(&m, ins)
-	case refused(err):
-		for _, name := range metrics {
-			var one insightsAnswer
-			err := a.graph.Get(ctx, externalID+"/insights", c.AccessToken, map[string][]string{"metric": {name}}, &one)
-			if refused(err) {
-				refusals = append(refusals, err)
-				continue
-			}
-			if err != nil {
-				return domain.Metrics{}, err
-			}
-			read++
-			applyInsights(&m, one)
-		}
-	default:
+	// The same for the insights.
+	n, more, err := together([]string{metricViews, metricReach}, func(metrics []string) (insightsAnswer, error) {
+		var ans insightsAnswer
+		err := a.graph.Get(ctx, externalID+"/insights", c.AccessToken, map[string][]string{"metric": {strings.Join(metrics, ",")}}, &ans)
+		return ans, err
+	}, func(one insightsAnswer) { applyInsights(&m, one) })
+	if err != nil {
 		return domain.Metrics{}, err
 	}
+	read, refusals = read+n, append(refusals, more...)
 	if read == 0 && len(refusals) > 0 {
 		return domain.Metrics{}, refusals[0]
 	}
 	return m, nil
+}
+
+// together reads names in one call and hands the answer to use; when Facebook refuses that
+// call (refused), it reads each name alone, so one refused number does not cost the others.
+// It returns how many names were read, the refusals, and the first error that ends the
+// whole read.
+func together[T any](names []string, get func([]string) (T, error), use func(T)) (int, []error, error) {
+	ans, err := get(names)
+	switch {
+	case err == nil:
+		use(ans)
+		return len(names), nil, nil
+	case !refused(err):
+		return 0, nil, err
+	}
+	read, refusals := 0, []error(nil)
+	for _, name := range names {
+		one, err := get([]string{name})
+		if refused(err) {
+			refusals = append(refusals, err)
+			continue
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		read++
+		use(one)
+	}
+	return read, refusals, nil
 }
 
 // refused reports whether Facebook refused one number (a permission, a metric it does not

@@ -48,7 +48,7 @@ const DefaultBaseURL = "https://graph.facebook.com"
 // silently cut JSON document.
 const DefaultMaxBody = 4 << 20
 
-var versionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+var versionPattern = regexp.MustCompile(`^v([0-9]+)\.([0-9]+)$`)
 
 // ParseVersion reads HERALD_FACEBOOK_API_VERSION through getenv, the one Graph API version
 // both the Facebook and the Instagram adapters call: DefaultVersion when unset, an error

@@ -4,10 +4,7 @@ package instagram
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,19 +75,11 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	if cfg.APIVersion, err = graph.ParseVersion(getenv); err != nil {
 		errs = append(errs, err)
 	}
-	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_CONFIG_ID")); v != "" {
-		if !configIDPattern.MatchString(v) {
-			errs = append(errs, fmt.Errorf("HERALD_INSTAGRAM_CONFIG_ID: %q is not a Login for Business configuration id (digits)", v))
-		}
-		cfg.ConfigID = v
+	login, err := graph.ParseLogin(getenv, "INSTAGRAM")
+	if err != nil {
+		errs = append(errs, err)
 	}
-	if v := strings.TrimSpace(getenv("HERALD_INSTAGRAM_PKCE")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("HERALD_INSTAGRAM_PKCE: %q is not true or false", v))
-		}
-		cfg.PKCE = b
-	}
+	cfg.ConfigID, cfg.PKCE = login.ConfigID, login.PKCE
 	if err := platformenv.URLs(getenv, "INSTAGRAM", &cfg.AuthURL, &cfg.TokenURL, &cfg.APIURL); err != nil {
 		errs = append(errs, err)
 	}
@@ -99,8 +88,6 @@ func ParseConfig(getenv func(string) string) (Config, bool, error) {
 	}
 	return cfg.withDefaults(), true, nil
 }
-
-var configIDPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
 
 // withDefaults fills the zero fields of cfg.
 func (cfg Config) withDefaults() Config {

@@ -34,20 +34,8 @@ func New(cfg Config) *Adapter {
 			Platform: domain.Instagram, BaseURL: cfg.APIURL, Version: cfg.APIVersion,
 			AppSecret: cfg.ClientSecret, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
 		}),
-		auth: &platformauth.Client{
-			Platform: domain.Instagram,
-			Config: oauth2.Config{
-				ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-				// The token endpoint takes client_id and client_secret as parameters
-				// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow).
-				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
-			},
-			// Meta documents PKCE only for its OIDC code flow, "still in testing"
-			// (https://developers.facebook.com/documentation/facebook-login/guides/advanced/oidc-token):
-			// it is sent only when the operator turns it on, as for Facebook.
-			PKCE: cfg.PKCE,
-			HTTP: graph.TokenClient(cfg.HTTPClient, cfg.Now),
-		},
+		auth: graph.NewAuth(graph.AuthConfig{Platform: domain.Instagram, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, PKCE: cfg.PKCE, HTTPClient: cfg.HTTPClient, Now: cfg.Now}),
 	}
 }
 

@@ -190,7 +190,7 @@ func (c *conformance) SetMetrics(account domain.Account, externalID string) doma
 	for i := range u.videos {
 		if v := &u.videos[i]; v.id == externalID {
 			v.likes, v.comments, v.shares, v.view = 42, 7, 3, 1234
-			return domain.Metrics{Likes: 42, Comments: 7, Shares: 3, Impressions: 1234, Reach: 1234}
+			return domain.Metrics{Likes: 42, Comments: 7, Shares: 3, Impressions: 1234}
 		}
 	}
 	c.t.Errorf("SetMetrics: %s has no public video %s", account.ExternalID, externalID)

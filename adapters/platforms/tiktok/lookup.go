@@ -97,7 +97,10 @@ func (a *Adapter) Metrics(ctx context.Context, c domain.Credentials, account dom
 	}
 	for _, v := range answer.Videos {
 		if v.ID == externalID {
-			return domain.Metrics{Likes: v.LikeCount, Comments: v.CommentCount, Shares: v.ShareCount, Impressions: v.ViewCount, Reach: v.ViewCount}, nil
+			// view_count counts views, repeats included: impressions. TikTok gives apps no
+			// count of distinct viewers, so reach stays zero rather than claim views as people.
+			// https://developers.tiktok.com/doc/tiktok-api-v2-video-object
+			return domain.Metrics{Likes: v.LikeCount, Comments: v.CommentCount, Shares: v.ShareCount, Impressions: v.ViewCount}, nil
 		}
 	}
 	return domain.Metrics{}, &domain.Error{Code: domain.CodeNotFound, Message: "TikTok: the video is not public or no longer exists, so it has no numbers to show."}

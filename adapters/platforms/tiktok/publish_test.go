@@ -317,7 +317,7 @@ func TestAdapter_Metrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (domain.Metrics{Likes: 10, Comments: 3, Shares: 2, Reach: 500, Impressions: 500}); got != want {
+		if want := (domain.Metrics{Likes: 10, Comments: 3, Shares: 2, Impressions: 500}); got != want {
 			t.Errorf("Metrics = %+v, want %+v", got, want)
 		}
 	})

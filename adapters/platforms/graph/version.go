@@ -1,24 +1,23 @@
-// Package graphversion knows the lifetimes of Meta's Graph API versions, which the Facebook
-// and Instagram adapters both call, so Herald can warn before the configured one retires.
-// It is shared by the two adapters and imports nothing of Herald but ports.
-package graphversion
+package graph
+
+// The lifetimes of Meta's Graph API versions, which the Facebook and Instagram adapters
+// both call, so Herald can warn before the configured one retires.
 
 import (
-	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/heraldhq/herald/ports"
 )
 
-// Doc is Meta's table of Graph API versions, their release dates and the dates until which
+// VersionsDoc is Meta's table of Graph API versions, their release dates and the dates until which
 // each is available ("Available Graph API Versions").
-const Doc = "https://developers.facebook.com/docs/graph-api/changelog/versions/"
+const VersionsDoc = "https://developers.facebook.com/docs/graph-api/changelog/versions/"
 
-// PolicyDoc states the rule for versions whose end is not yet announced: "Each version is
+// VersioningDoc states the rule for versions whose end is not yet announced: "Each version is
 // guaranteed to operate for at least two years. A version will no longer be usable two
 // years after the date that the subsequent version is released."
-const PolicyDoc = "https://developers.facebook.com/docs/graph-api/guides/versioning"
+const VersioningDoc = "https://developers.facebook.com/docs/graph-api/guides/versioning"
 
 // guaranteed is how long Meta keeps a version after the next one is released.
 const guaranteed = 2 // years
@@ -54,8 +53,6 @@ var versions = []known{
 	{"v13.0", day(2022, time.February, 8), day(2024, time.May, 28)},
 }
 
-var versionPattern = regexp.MustCompile(`^v([0-9]+)\.([0-9]+)$`)
-
 // Lifetime returns the lifetime of Graph API version v ("v26.0"). Retires is the date
 // Meta's table gives; while the table says TBD it is two years after the next version's
 // release, or, for the newest version, two years after its own release: the earliest date
@@ -67,9 +64,9 @@ func Lifetime(v string) ports.APIVersion {
 		if k.version != v {
 			continue
 		}
-		out := ports.APIVersion{Version: v, Released: k.released, Retires: k.until, Doc: Doc}
+		out := ports.APIVersion{Version: v, Released: k.released, Retires: k.until, Doc: VersionsDoc}
 		if out.Retires.IsZero() {
-			out.Doc = PolicyDoc
+			out.Doc = VersioningDoc
 			if i > 0 {
 				out.Retires = versions[i-1].released.AddDate(guaranteed, 0, 0)
 			} else {
@@ -78,7 +75,7 @@ func Lifetime(v string) ports.APIVersion {
 		}
 		return out
 	}
-	out := ports.APIVersion{Version: v, Doc: Doc, Unknown: true}
+	out := ports.APIVersion{Version: v, Doc: VersionsDoc, Unknown: true}
 	oldest := versions[len(versions)-1]
 	if major(v) > 0 && major(v) < major(oldest.version) {
 		out.Retires = oldest.until

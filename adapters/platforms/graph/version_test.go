@@ -1,4 +1,4 @@
-package graphversion
+package graph
 
 import (
 	"testing"
@@ -15,13 +15,13 @@ func TestLifetime(t *testing.T) {
 		unknown           bool
 		doc               string
 	}{
-		{"EndFromMetasTable", "v25.0", day(2026, time.February, 18), day(2028, time.July, 29), false, Doc},
-		{"RetiredEndFromMetasTable", "v20.0", day(2024, time.May, 21), day(2026, time.September, 24), false, Doc},
-		{"TBDIsTwoYearsAfterTheNextRelease", "v26.0", day(2026, time.July, 29), day(2028, time.November, 4), false, PolicyDoc},
-		{"NewestTBDIsTwoYearsAfterItsOwnRelease", "v27.0", day(2026, time.November, 4), day(2028, time.November, 4), false, PolicyDoc},
-		{"NewerThanTheTableIsUnknownWithoutEnd", "v99.0", time.Time{}, time.Time{}, true, Doc},
-		{"OlderThanTheTableIsUnknownAndRetired", "v2.12", time.Time{}, day(2024, time.May, 28), true, Doc},
-		{"MalformedIsUnknown", "26", time.Time{}, time.Time{}, true, Doc},
+		{"EndFromMetasTable", "v25.0", day(2026, time.February, 18), day(2028, time.July, 29), false, VersionsDoc},
+		{"RetiredEndFromMetasTable", "v20.0", day(2024, time.May, 21), day(2026, time.September, 24), false, VersionsDoc},
+		{"TBDIsTwoYearsAfterTheNextRelease", "v26.0", day(2026, time.July, 29), day(2028, time.November, 4), false, VersioningDoc},
+		{"NewestTBDIsTwoYearsAfterItsOwnRelease", "v27.0", day(2026, time.November, 4), day(2028, time.November, 4), false, VersioningDoc},
+		{"NewerThanTheTableIsUnknownWithoutEnd", "v99.0", time.Time{}, time.Time{}, true, VersionsDoc},
+		{"OlderThanTheTableIsUnknownAndRetired", "v2.12", time.Time{}, day(2024, time.May, 28), true, VersionsDoc},
+		{"MalformedIsUnknown", "26", time.Time{}, time.Time{}, true, VersionsDoc},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
