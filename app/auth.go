@@ -479,7 +479,7 @@ func (a *Auth) Actor(ctx context.Context, u domain.User, company string) (domain
 		if err != nil {
 			return domain.Actor{}, err
 		}
-		actor.CompanyID, actor.Role = m.CompanyID, m.Role
+		actor.CompanyID, actor.Role, actor.Plan = m.CompanyID, m.Role, m.CompanyPlan
 		return actor, nil
 	}
 	var ms []domain.Membership
@@ -494,7 +494,7 @@ func (a *Auth) Actor(ctx context.Context, u domain.User, company string) (domain
 	case 0:
 		return domain.Actor{}, domain.Errorf(domain.CodeNotFound, "You are not a member of any company.")
 	case 1:
-		actor.CompanyID, actor.Role = ms[0].CompanyID, ms[0].Role
+		actor.CompanyID, actor.Role, actor.Plan = ms[0].CompanyID, ms[0].Role, ms[0].CompanyPlan
 		return actor, nil
 	}
 	return domain.Actor{}, domain.Errorf(domain.CodeBadRequest, "You belong to %d companies: name one in the X-Company-ID header.", len(ms))

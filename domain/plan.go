@@ -51,18 +51,27 @@ const Unlimited = -1
 //     went out, gives its place back; a post that was published (or tried) keeps its place,
 //     even once deleted.
 //   - AITokensPerMonth: AI prompt and completion tokens in one calendar month (UTC).
+//   - APIRequestsPerMinute: JSON API requests acting in the company, by all its callers
+//     together, in one clock minute (see RatePolicies).
+//   - APITokenRequestsPerMinute: JSON API requests of one token (or web session) acting in
+//     the company, in one clock minute.
 type PlanLimits struct {
-	SocialAccounts         int
-	Members                int
-	ScheduledPostsPerMonth int
-	AITokensPerMonth       int64
+	SocialAccounts            int
+	Members                   int
+	ScheduledPostsPerMonth    int
+	AITokensPerMonth          int64
+	APIRequestsPerMinute      int
+	APITokenRequestsPerMinute int
 }
 
 // planLimits is the one table of every plan's limits.
 var planLimits = map[Plan]PlanLimits{
-	PlanFree:     {SocialAccounts: 3, Members: 5, ScheduledPostsPerMonth: 30, AITokensPerMonth: 20_000},
-	PlanPro:      {SocialAccounts: 10, Members: 15, ScheduledPostsPerMonth: 500, AITokensPerMonth: 500_000},
-	PlanBusiness: {SocialAccounts: 50, Members: 100, ScheduledPostsPerMonth: Unlimited, AITokensPerMonth: 5_000_000},
+	PlanFree: {SocialAccounts: 3, Members: 5, ScheduledPostsPerMonth: 30, AITokensPerMonth: 20_000,
+		APIRequestsPerMinute: 120, APITokenRequestsPerMinute: 60},
+	PlanPro: {SocialAccounts: 10, Members: 15, ScheduledPostsPerMonth: 500, AITokensPerMonth: 500_000,
+		APIRequestsPerMinute: 600, APITokenRequestsPerMinute: 300},
+	PlanBusiness: {SocialAccounts: 50, Members: 100, ScheduledPostsPerMonth: Unlimited, AITokensPerMonth: 5_000_000,
+		APIRequestsPerMinute: 3_000, APITokenRequestsPerMinute: 1_200},
 }
 
 // Limits returns the plan's limits; an unknown plan gets the free plan's.

@@ -14,7 +14,8 @@ func TestPlan_LimitsGrowWithThePlan(t *testing.T) {
 		lo, hi := domain.Plans[i-1].Limits(), domain.Plans[i].Limits()
 		bigger := func(a, b int) bool { return b == domain.Unlimited || (a != domain.Unlimited && b > a) }
 		if !bigger(lo.SocialAccounts, hi.SocialAccounts) || !bigger(lo.Members, hi.Members) ||
-			!bigger(lo.ScheduledPostsPerMonth, hi.ScheduledPostsPerMonth) || hi.AITokensPerMonth <= lo.AITokensPerMonth {
+			!bigger(lo.ScheduledPostsPerMonth, hi.ScheduledPostsPerMonth) || hi.AITokensPerMonth <= lo.AITokensPerMonth ||
+			!bigger(lo.APIRequestsPerMinute, hi.APIRequestsPerMinute) || !bigger(lo.APITokenRequestsPerMinute, hi.APITokenRequestsPerMinute) {
 			t.Errorf("%s %+v is not more than %s %+v", domain.Plans[i], hi, domain.Plans[i-1], lo)
 		}
 	}

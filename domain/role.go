@@ -77,6 +77,7 @@ type Membership struct {
 	// CompanyStatus and CompanyStatusReason say whether the company is suspended, and why.
 	CompanyStatus       CompanyStatus
 	CompanyStatusReason string
+	CompanyPlan         Plan // sets the company's JSON API rate limits, among others
 	UserID              UserID
 	Role                Role
 	JoinedAt            time.Time
@@ -128,6 +129,7 @@ type Actor struct {
 	Role         Role
 	IsSuperadmin bool
 	IP           string // the address the request came from, for the audit log
+	Plan         Plan   // the company's plan when acting in one, for the API's rate limits
 }
 
 // CheckRoleChange reports whether actor may give target the role to, where from is the

@@ -21,6 +21,7 @@ type API struct {
 	webhooks  *app.Webhooks
 	privacy   *app.Privacy
 	audit     *app.AuditLog
+	limiter   *app.RateLimiter
 	log       *slog.Logger
 }
 
@@ -37,25 +38,29 @@ type Services struct {
 	Webhooks    *app.Webhooks
 	Privacy     *app.Privacy
 	Audit       *app.AuditLog
+	// RateLimiter limits requests per token, company and address; nil: no limits.
+	RateLimiter *app.RateLimiter
 	Log         *slog.Logger
 }
 
 // New returns the API over the given services.
 func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, log: s.Log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: s.Log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).
 func (a *API) Register(g *echo.Group) {
-	g.Use(checkAddress)
-	g.POST("/auth/register", a.register)
-	g.POST("/auth/login", a.login)
+	// Each request counts once against its rate limits (ratelimit.go): where its caller is
+	// known (limit), or by its address when it was refused before that (limitRefused).
+	g.Use(a.limitRefused, checkAddress)
+	g.POST("/auth/register", a.register, a.limit)
+	g.POST("/auth/login", a.login, a.limit)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.
-	g.GET("/accounts/callback/:platform", a.accountCallback)
+	g.GET("/accounts/callback/:platform", a.accountCallback, a.limit)
 
 	// Idempotency-Key replays are answered after the checks that would refuse the caller
 	// now: the credentials here, and for company routes the membership (inCompany).
-	user := g.Group("", a.authenticate)
+	user := g.Group("", a.authenticate, a.limit)
 	user.POST("/auth/logout", a.logout)
 	user.POST("/auth/logout-all", a.logoutAll)
 	user.POST("/auth/password", a.changePassword)
@@ -71,7 +76,7 @@ func (a *API) Register(g *echo.Group) {
 	user.GET("/admin/audit", a.listAllAudit)
 	user.POST("/invitations/accept", a.acceptInvitation)
 
-	company := user.Group("", a.inCompany, a.idempotent)
+	company := g.Group("", a.authenticate, a.inCompany, a.limit, a.idempotent)
 	company.GET("/company/export", a.exportCompany)
 	company.DELETE("/company", a.deleteCompany)
 	company.GET("/members", a.listMembers)

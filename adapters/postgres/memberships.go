@@ -25,6 +25,7 @@ type membershipRow struct {
 	CompanyName string    `db:"company_name"`
 	Status      string    `db:"company_status"`
 	Reason      string    `db:"company_status_reason"`
+	Plan        string    `db:"company_plan"`
 	UserID      string    `db:"user_id"`
 	Role        string    `db:"role"`
 	JoinedAt    time.Time `db:"joined_at"`
@@ -33,7 +34,7 @@ type membershipRow struct {
 
 func (r membershipRow) toMembership() domain.Membership {
 	return domain.Membership{CompanyID: domain.CompanyID(r.CompanyID), CompanyName: r.CompanyName,
-		CompanyStatus: domain.CompanyStatus(r.Status), CompanyStatusReason: r.Reason,
+		CompanyStatus: domain.CompanyStatus(r.Status), CompanyStatusReason: r.Reason, CompanyPlan: domain.Plan(r.Plan),
 		UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
 }
 
@@ -60,7 +61,7 @@ func (s memberships) Add(ctx context.Context, m domain.Membership) error {
 }
 
 const membershipSelect = `
-	SELECT m.company_id, c.name AS company_name, c.status AS company_status, c.status_reason AS company_status_reason, m.user_id, m.role, m.joined_at, m.version
+	SELECT m.company_id, c.name AS company_name, c.status AS company_status, c.status_reason AS company_status_reason, c.plan AS company_plan, m.user_id, m.role, m.joined_at, m.version
 	FROM memberships m JOIN companies c ON c.id = m.company_id`
 
 // Get implements ports.Memberships.

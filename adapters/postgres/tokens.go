@@ -95,14 +95,15 @@ func (s tokens) DeleteSessions(ctx context.Context, user domain.UserID, except d
 	return int(n), translateIf(err, "token")
 }
 
-// DeleteExpired removes tokens, login-attempt windows, idempotency keys, connect flows and sign-in addresses unused for
-// 180 days that ended before now, and reports
+// DeleteExpired removes tokens, login-attempt windows, API rate-limit windows, idempotency keys, connect flows and
+// sign-in addresses unused for 180 days that ended before now, and reports
 // how many rows went. The maintenance job calls it.
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	for _, q := range []string{
 		`DELETE FROM api_tokens WHERE expires_at <= $1`,
 		`DELETE FROM login_attempts WHERE window_start < $1::timestamptz - interval '1 day'`,
+		`DELETE FROM api_rate_windows WHERE window_start < $1::timestamptz - interval '1 hour'`,
 		`DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - interval '1 day'`,
 		`DELETE FROM oauth_states WHERE expires_at <= $1`,
 		`DELETE FROM user_login_addresses WHERE last_seen_at < $1::timestamptz - interval '180 days'`,

@@ -33,6 +33,7 @@ type Config struct {
 	LogLevel        string                 // HERALD_LOG_LEVEL
 	TrustedProxies  []netip.Prefix         // HERALD_TRUSTED_PROXIES
 	DBMaxConns      int32                  // HERALD_DB_MAX_CONNS
+	APIRateScale    float64                // HERALD_API_RATE_LIMIT: multiplies the plans' API rate limits; 0 turns them off
 	ShutdownTimeout time.Duration          // HERALD_SHUTDOWN_TIMEOUT
 	Production      bool                   // HERALD_ENV=production: no generated keys, no sandbox unless asked
 	EncryptionKeys  string                 // HERALD_ENCRYPTION_KEYS: id:base64key,... (first encrypts)
@@ -140,6 +141,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("HERALD_DB_MAX_CONNS", "must be a whole number from 2 to 1000")
 	}
 	c.DBMaxConns = int32(n)
+	if c.APIRateScale, err = strconv.ParseFloat(or("HERALD_API_RATE_LIMIT", "1"), 64); err != nil || !(c.APIRateScale >= 0 && c.APIRateScale <= 1e6) {
+		bad("HERALD_API_RATE_LIMIT", "must be a number from 0 (no limits) to 1000000 that multiplies the plans' API rate limits, such as 1 or 2.5")
+	}
 	d, err := time.ParseDuration(or("HERALD_SHUTDOWN_TIMEOUT", "30s"))
 	if err != nil || d <= 0 {
 		bad("HERALD_SHUTDOWN_TIMEOUT", "must be a positive duration such as 30s")

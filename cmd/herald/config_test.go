@@ -37,12 +37,13 @@ func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
 		"HERALD_METRICS_SCHEDULE": "6h:15m,1h:5m",
 		"HERALD_METRICS_ADDR":     "9090",
 		"HERALD_METRICS_TOKEN":    "short",
+		"HERALD_API_RATE_LIMIT":   "-1",
 	}))
 	if err == nil {
 		t.Fatal("LoadConfig(bad) = nil error")
 	}
 	for _, name := range []string{"DATABASE_URL", "HERALD_ADDR", "HERALD_BASE_URL", "HERALD_LOG_FORMAT", "HERALD_LOG_LEVEL",
-		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE", "HERALD_METRICS_ADDR", "HERALD_METRICS_TOKEN"} {
+		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE", "HERALD_METRICS_ADDR", "HERALD_METRICS_TOKEN", "HERALD_API_RATE_LIMIT"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}

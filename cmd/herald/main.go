@@ -113,8 +113,9 @@ type Main struct {
 	Log    *slog.Logger
 	// Limits throttle sign-in; zero means app.DefaultLimits.
 	Limits app.Limits
-	// AuthClock is the clock of signing in, sessions and their throttling windows; nil means
-	// time.Now. Tests set one so throttling windows never end mid-test.
+	// AuthClock is the clock of signing in, sessions and their throttling windows (the API's
+	// rate limits too); nil means time.Now. Tests set one so throttling windows never end
+	// mid-test.
 	AuthClock func() time.Time
 
 	cluster  *cluster.Cluster
@@ -281,7 +282,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("job dashboard: %w", err)
 	}
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log}), web, jobs, met, m.ready, m.health)
+		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy,
+		RateLimiter: app.NewRateLimiter(m.db, m.Config.APIRateScale, authNow, m.Log), Log: m.Log}), web, jobs, met, m.ready, m.health)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second

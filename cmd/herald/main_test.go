@@ -31,7 +31,10 @@ func startHerald(t testing.TB, limits app.Limits) *Main {
 func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, opts ...func(*Main)) *Main {
 	t.Helper()
 	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
-		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms"}
+		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms",
+		// Many tests make hundreds of API calls from one token; api_ratelimit_test.go sets
+		// small limits where it tests them.
+		"HERALD_API_RATE_LIMIT": "1000"}
 	for k, v := range extra {
 		env[k] = v
 	}
