@@ -57,6 +57,9 @@ type limitsJSON struct {
 	Members                *int   `json:"members"`
 	ScheduledPostsPerMonth *int   `json:"scheduled_posts_per_month"`
 	AITokensPerMonth       *int64 `json:"ai_tokens_per_month"`
+	// The plan's JSON API requests a minute, before HERALD_API_RATE_LIMIT scales them.
+	APIRequestsPerMinute      int `json:"api_requests_per_minute"`
+	APITokenRequestsPerMinute int `json:"api_token_requests_per_minute"`
 }
 
 func limit[T int | int64](n T) *T {
@@ -72,7 +75,8 @@ func toCompanySummary(s domain.CompanySummary) companySummaryJSON {
 		Usage: usageJSON{Month: s.Usage.Month.Format("2006-01"), Accounts: s.Usage.Accounts, Members: s.Usage.Members,
 			ScheduledPosts: s.Usage.ScheduledPosts, AITokens: s.Usage.AITokens},
 		Limits: limitsJSON{SocialAccounts: limit(l.SocialAccounts), Members: limit(l.Members),
-			ScheduledPostsPerMonth: limit(l.ScheduledPostsPerMonth), AITokensPerMonth: limit(l.AITokensPerMonth)}}
+			ScheduledPostsPerMonth: limit(l.ScheduledPostsPerMonth), AITokensPerMonth: limit(l.AITokensPerMonth),
+			APIRequestsPerMinute: l.APIRequestsPerMinute, APITokenRequestsPerMinute: l.APITokenRequestsPerMinute}}
 }
 
 type membershipJSON struct {

@@ -134,6 +134,13 @@ func TestAPI_RateLimits(t *testing.T) {
 		t.Errorf("another company's id = %d with %q / %q, want 404 with the RateLimit fields", st, h.Get("RateLimit-Policy"), h.Get("RateLimit"))
 	}
 
+	// The operator sees the plan's limits.
+	root := superadmin(t, m, other)
+	if st, _, body := root.do("GET", "/api/v1/admin/companies/"+company, nil); st != http.StatusOK ||
+		field(body, "limits", "api_requests_per_minute") != float64(120) || field(body, "limits", "api_token_requests_per_minute") != float64(60) {
+		t.Errorf("the operator's view of the company = %d %v, want the free plan's API limits", st, body["limits"])
+	}
+
 	// A new minute starts every count again.
 	advance(45 * time.Second)
 	st, h, _ = s.with(session, company).do("GET", "/api/v1/members", nil)

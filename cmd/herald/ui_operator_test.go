@@ -73,7 +73,7 @@ func TestUI_TenantsPageSuspendAndReactivate(t *testing.T) {
 	detail := "/admin/tenants/" + company
 	res, doc = op.get(detail)
 	if res.StatusCode != 200 || doc.Find("#tenant-name").Text() != "Olga Co" || !strings.Contains(doc.Find("#tenant-people").Text(), "Olga") ||
-		!strings.Contains(doc.Find("#tenant-usage").Text(), "0 of 30") {
+		!strings.Contains(doc.Find("#tenant-usage").Text(), "0 of 30") || doc.Find("#tenant-api-rate").Text() != "120 for the company, 60 per token" {
 		t.Fatalf("detail page = %d: %q / %q", res.StatusCode, doc.Find("#tenant-people").Text(), doc.Find("#tenant-usage").Text())
 	}
 
@@ -101,8 +101,9 @@ func TestUI_TenantsPageSuspendAndReactivate(t *testing.T) {
 	}
 
 	res, doc = op.submit(detail, "#change-plan", map[string]string{"plan": "pro", "reason": "Upgraded by sales", "confirm": "yes"})
-	if res.StatusCode != 200 || !strings.Contains(doc.Find("hgroup").Text(), "Pro plan") || !strings.Contains(doc.Find("#tenant-usage").Text(), "1 of 15") {
-		t.Errorf("after the plan change: %d %q", res.StatusCode, doc.Find("hgroup").Text())
+	if res.StatusCode != 200 || !strings.Contains(doc.Find("hgroup").Text(), "Pro plan") || !strings.Contains(doc.Find("#tenant-usage").Text(), "1 of 15") ||
+		doc.Find("#tenant-api-rate").Text() != "600 for the company, 300 per token" {
+		t.Errorf("after the plan change: %d %q %q", res.StatusCode, doc.Find("hgroup").Text(), doc.Find("#tenant-api-rate").Text())
 	}
 	if a := auditOf(t, m, company, "company.plan_changed"); len(a) != 1 || a[0].Details["from"] != "free" || a[0].Details["to"] != "pro" || a[0].Details["reason"] != "Upgraded by sales" {
 		t.Errorf("audit of the plan change = %+v", a)
@@ -345,7 +346,7 @@ func TestUI_PlanLimitShowsBesideTheTeamForm(t *testing.T) {
 		}
 	}
 	if _, doc := b.get("/settings"); doc.Find("#plan-name").Text() != "Free" || !strings.Contains(doc.Find("#plan-usage").Text(), "5 of 5") ||
-		doc.Find("#plan-usage .quota.full").Length() != 1 {
+		doc.Find("#plan-usage .quota.full").Length() != 1 || doc.Find("#plan-api-rate").Text() != "120 for the company, 60 per token" {
 		t.Errorf("settings show the plan %q with %q", doc.Find("#plan-name").Text(), doc.Find("#plan-usage").Text())
 	}
 	email := uniqueEmail("sixth")
