@@ -41,7 +41,7 @@ func TestKill9_DuePostsResumeWithinAMinuteAndPublishOnce(t *testing.T) {
 	ln.Close()
 	dbURL := pgtest.FreshURL(t)
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "HERALD_ADDR="+addr, "HERALD_METRICS_ADDR=127.0.0.1:0", "HERALD_DATA_DIR="+filepath.Join(dir, "data"),
-		"HERALD_SANDBOX_LATENCY=1500ms", "HERALD_LOG_LEVEL=warn")
+		"HERALD_SANDBOX_LATENCY=1500ms", "HERALD_LOG_LEVEL=warn", "HERALD_API_RATE_LIMIT=1000")
 	logs := &lockedBuffer{}
 	start := func() *exec.Cmd {
 		t.Helper()

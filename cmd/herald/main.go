@@ -283,7 +283,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
 		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy,
-		RateLimiter: app.NewRateLimiter(m.db, m.Config.APIRateScale, authNow, m.Log), Log: m.Log}), web, jobs, met, m.ready, m.health)
+		RateLimiter: app.NewRateLimiter(m.db, m.Config.APIRateScale, authNow, slog.New(m.health.quiet(m.Log.Handler()))), Log: m.Log}), web, jobs, met, m.ready, m.health)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
