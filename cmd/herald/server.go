@@ -240,4 +240,3 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 		}
 	}
 }
-
