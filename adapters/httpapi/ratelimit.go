@@ -12,10 +12,10 @@ import (
 // limitedKey marks a request the rate limiter has counted.
 const limitedKey = "herald.rate_limited"
 
-// The header fields of draft-ietf-httpapi-ratelimit-headers-10 (section 3, RateLimit-Policy:
-// a List of quoted policy names with q, the quota, and w, the window in seconds; section 4,
-// RateLimit: the same names with r, the remaining quota, and t, the seconds until the
-// window ends). https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/10/
+// The header fields of draft-ietf-httpapi-ratelimit-headers-10: RateLimit-Policy, a
+// Structured Fields List of quoted policy names with q, the quota, and w, the window in
+// seconds; RateLimit, the same names with r, the remaining quota, and t, the seconds until
+// the window ends. https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/10/
 const (
 	headerRateLimit       = "RateLimit"
 	headerRateLimitPolicy = "RateLimit-Policy"
