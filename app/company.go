@@ -14,6 +14,7 @@ type CompanySettings struct {
 	Company  domain.Company
 	TimeZone string // the IANA zone analytics count days in; "UTC" until set
 	Voice    domain.BrandVoice
+	Usage    domain.PlanUsage // this month's use of the plan's limits, as the settings page shows it
 }
 
 // CompanyUpdate is a change of a company's settings; a nil field is left as it is.
@@ -34,15 +35,24 @@ func (t *Teams) Settings(ctx context.Context, actor domain.Actor) (CompanySettin
 	}
 	var s CompanySettings
 	err := t.store.Read(ctx, func(tx ports.Tx) error {
-		c, err := tx.Companies().Get(ctx, actor.CompanyID)
-		s = companySettings(c)
+		var err error
+		s, err = t.companySettings(ctx, tx, actor.CompanyID)
 		return err
 	})
 	return s, err
 }
 
-func companySettings(c domain.Company) CompanySettings {
-	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings)}
+// companySettings reads the company's settings and its plan's usage this month.
+func (t *Teams) companySettings(ctx context.Context, tx ports.Tx, id domain.CompanyID) (CompanySettings, error) {
+	c, err := tx.Companies().Get(ctx, id)
+	if err != nil {
+		return CompanySettings{}, err
+	}
+	u, err := tx.PlanUsage().Of(ctx, id, t.now())
+	if err != nil {
+		return CompanySettings{}, err
+	}
+	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u}, nil
 }
 
 // UpdateSettings changes the actor's company's name and time zone (owners, as the
@@ -130,8 +140,7 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 				}
 			}
 		}
-		c, err = tx.Companies().Get(ctx, c.ID)
-		s = companySettings(c)
+		s, err = t.companySettings(ctx, tx, c.ID)
 		return err
 	})
 	if err != nil {

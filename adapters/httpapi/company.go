@@ -21,6 +21,8 @@ type companySettingsJSON struct {
 	companyJSON
 	TimeZone   string         `json:"time_zone"`
 	BrandVoice brandVoiceJSON `json:"brand_voice"`
+	Usage      usageJSON      `json:"usage"`  // this month's use of the plan
+	Limits     limitsJSON     `json:"limits"` // the plan's limits; null: unlimited
 }
 
 func toCompanySettings(s app.CompanySettings) companySettingsJSON {
@@ -31,7 +33,8 @@ func toCompanySettings(s app.CompanySettings) companySettingsJSON {
 	if v.DefaultHashtags == nil {
 		v.DefaultHashtags = []string{}
 	}
-	return companySettingsJSON{companyJSON: toCompany(s.Company), TimeZone: s.TimeZone, BrandVoice: v}
+	return companySettingsJSON{companyJSON: toCompany(s.Company), TimeZone: s.TimeZone, BrandVoice: v,
+		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits())}
 }
 
 // getCompanySettings handles GET /company: the caller's company's settings, with its

@@ -27,6 +27,9 @@ func TestAPI_CompanySettings(t *testing.T) {
 		h.Get("ETag") == "" || field(body, "brand_voice", "description") != "" || len(field(body, "brand_voice", "avoid_words").([]any)) != 0 {
 		t.Fatalf("GET /company = %d %v ETag %q", st, body, h.Get("ETag"))
 	}
+	if field(body, "usage", "members") != float64(3) || field(body, "limits", "members") != float64(5) || field(body, "usage", "month") == nil {
+		t.Errorf("GET /company usage and limits = %v %v, want 3 members of the free plan's 5", body["usage"], body["limits"])
+	}
 	etag := h.Get("ETag")
 
 	change := map[string]any{"name": "  Olga & Co  ", "time_zone": "Europe/Berlin",
