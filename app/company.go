@@ -75,8 +75,9 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 		}
 	}
 	if u.Name == nil && u.TimeZone == nil && u.Voice == nil {
-		// Nothing to change still needs the right to read what is answered.
-		if err := t.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionRead); err != nil {
+		// An empty change is still a change: the least right that changes anything here
+		// (so a suspended company's members are refused it like every other change).
+		if err := t.authz.Can(ctx, actor, domain.ResourceBrand, domain.ActionWrite); err != nil {
 			return CompanySettings{}, err
 		}
 	}

@@ -93,6 +93,12 @@ func TestAPI_CompanySettings(t *testing.T) {
 	if st, _, _ := vc.do("PUT", "/api/v1/company", map[string]any{"brand_voice": map[string]any{"description": "Loud."}}); st != http.StatusForbidden {
 		t.Errorf("viewer changes the voice = %d, want 403", st)
 	}
+	if st, _, _ := vc.do("PUT", "/api/v1/company", map[string]any{}); st != http.StatusForbidden {
+		t.Errorf("viewer sends an empty change = %d, want 403", st)
+	}
+	if st, _, body := hc.do("PUT", "/api/v1/company", map[string]any{}); st != http.StatusOK || body["name"] != "Olga & Co" {
+		t.Errorf("admin sends an empty change = %d %v, want 200 and nothing changed", st, body)
+	}
 	if st, _, body := vc.do("GET", "/api/v1/company", nil); st != http.StatusOK || field(body, "brand_voice", "description") != "Crisp." {
 		t.Errorf("viewer reads the settings = %d %v, want 200", st, body)
 	}
