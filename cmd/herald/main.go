@@ -48,7 +48,6 @@ Usage:
   herald migrate up|down|down-all|version       change or show the database schema
   herald admin create-superadmin --email EMAIL [--name NAME] [--password-stdin]
   herald keys generate|rotate                   print a new encryption key; re-encrypt tokens under the first key
-  herald bench publish [flags]                  measure publishing on time (see BENCHMARKS.md)
   herald healthcheck                            exit 0 when the local server answers /healthz
 
 Configuration comes from the environment; see README.md.
@@ -80,8 +79,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, cfg, log, args[1:], stdout)
 	case "admin":
 		return adminCmd(ctx, cfg, log, args[1:], stdin, stdout)
-	case "bench":
-		return benchCmd(ctx, cfg, log, args[1:], stdout)
 	case "keys":
 		return keysCmd(ctx, cfg, log, args[1:], stdout)
 	case "healthcheck":
@@ -136,7 +133,7 @@ type Main struct {
 	Publishing app.PublishingConfig
 	// Tuning sets how hard the publish queue works; zero means queue.DefaultTuning.
 	Tuning queue.Tuning
-	// Platforms replaces the configured platforms when not nil (tests and benchmarks).
+	// Platforms replaces the configured platforms when not nil (tests).
 	Platforms []ports.Platform
 	// AIProvider replaces the configured AI provider when not nil (tests).
 	AIProvider ports.CaptionGenerator
@@ -144,7 +141,7 @@ type Main struct {
 	// own schedule still follows the wall clock.
 	Now func() time.Time
 
-	// The app services, exposed for tests and the bench command.
+	// The app services, exposed for tests.
 	Auth      *app.Auth
 	Teams     *app.Teams
 	Admin     *app.Admin
