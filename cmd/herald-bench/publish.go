@@ -19,11 +19,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/heraldhq/herald/adapters/authz"
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -118,7 +118,7 @@ func startHerald(ctx context.Context, dbURL string, o publishOptions, log *slog.
 			log.Error("role sync stopped", "err", err)
 		}
 	}()
-	ring, _, err := crypto.LoadKeyRing("", dir, false)
+	ring, _, err := secret.LoadKeyRing("", dir, false)
 	if err != nil {
 		return h, err
 	}

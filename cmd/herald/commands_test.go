@@ -17,9 +17,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/migrations"
 )
 
@@ -132,7 +132,7 @@ func TestKeys_ProductionNeedsAKeyAndDevelopmentMakesOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := strings.SplitN(out.String(), "\n", 2)[0]
-	if _, err := crypto.ParseKeyRing(spec); err != nil || !strings.HasPrefix(spec, "k9:") {
+	if _, err := secret.ParseKeyRing(spec); err != nil || !strings.HasPrefix(spec, "k9:") {
 		t.Errorf("keys generate printed %q (%v)", spec, err)
 	}
 }
@@ -152,7 +152,7 @@ func TestBench_NotInTheProductionBinary(t *testing.T) {
 // platform is configured (HERALD_SANDBOX=auto).
 func TestPlatforms_ConfiguredOnesAppearAndTheSandboxStepsAside(t *testing.T) {
 	t.Parallel()
-	key, _ := crypto.GenerateKeySpec("k1")
+	key, _ := secret.GenerateKeySpec("k1")
 	for _, tc := range []struct {
 		env  map[string]string
 		want string

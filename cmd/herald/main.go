@@ -23,7 +23,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/adapters/authz"
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
@@ -34,6 +33,7 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -152,7 +152,7 @@ type Main struct {
 	Analytics *app.Analytics
 	Webhooks  *app.Webhooks
 	Privacy   *app.Privacy
-	KeyRing   *crypto.KeyRing
+	KeyRing   *secret.KeyRing
 
 	sandbox *sandbox.Sandbox
 	health  *dbHealth
@@ -228,7 +228,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.AuthClock != nil {
 		authNow = m.AuthClock
 	}
-	if m.Auth, err = app.NewAuth(m.db, m.authz, crypto.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
+	if m.Auth, err = app.NewAuth(m.db, m.authz, secret.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
 		return err
 	}
 	acceptURL := func(token string) string {
@@ -300,7 +300,7 @@ func (m *Main) Run(ctx context.Context) error {
 // services builds the publishing side: the key ring, the platforms, and the account, post
 // and publishing use cases.
 func (m *Main) services(now func() time.Time) error {
-	ring, generated, err := crypto.LoadKeyRing(m.Config.EncryptionKeys, m.Config.DataDir, m.Config.Production)
+	ring, generated, err := secret.LoadKeyRing(m.Config.EncryptionKeys, m.Config.DataDir, m.Config.Production)
 	if err != nil {
 		return err
 	}
