@@ -588,7 +588,7 @@ func reloadAll(ctx context.Context, authz ports.Authorizer, log *slog.Logger, co
 // memberships is in a suspended company (none at all is fine).
 func onlySuspended(ms []domain.Membership) error {
 	for _, m := range ms {
-		if m.CompanyStatus != domain.CompanySuspended {
+		if !m.CompanyStatus.Suspended() {
 			return nil
 		}
 	}

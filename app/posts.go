@@ -181,7 +181,7 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 // or to give a new time. Every target is checked against its platform's rules first, and
 // the post is counted toward the plan's scheduled posts in the month of its time (see
 // domain.PlanLimits: once per post and month, so rescheduling within the month is free).
-// Errors: CodeForbidden (role, or a suspended company); CodeLimit (the month's scheduled
+// Errors: CodeForbidden (role); CodeSuspended (a suspended company); CodeLimit (the month's scheduled
 // posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published, or
 // a retry whose time has passed); CodeInvalid (time in the past, a rule broken, an account
 // that needs reconnecting).
@@ -495,8 +495,8 @@ func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.
 	if err != nil {
 		return err
 	}
-	if c.Status != domain.CompanyActive {
-		return domain.Errorf(domain.CodeForbidden, "This company is suspended: its posts cannot be scheduled or published. Contact the operator of this Herald.")
+	if err := c.CheckActive(); err != nil {
+		return err
 	}
 	v := domain.Violations{}
 	byID := map[domain.AccountID]domain.Account{}
