@@ -461,8 +461,8 @@ func (a *Auth) CreateToken(ctx context.Context, user domain.UserID, name string,
 	return issued, err
 }
 
-// Actor resolves which company a request acts in, as API.md says: the named company when
-// the user belongs to it; without one, the user's only company. Errors: CodeNotFound (not
+// Actor resolves which company a request acts in (the JSON API's X-Company-ID header): the
+// named company when the user belongs to it; without one, the user's only company. Errors: CodeNotFound (not
 // a member, or no such company), CodeBadRequest (several companies and none named).
 func (a *Auth) Actor(ctx context.Context, u domain.User, company string) (domain.Actor, error) {
 	actor := domain.Actor{UserID: u.ID, IsSuperadmin: u.IsSuperadmin}

@@ -8,7 +8,7 @@ import (
 
 const module = "github.com/heraldhq/herald"
 
-// TestArchitecture fails when an import breaks the dependency rule of ARCHITECTURE.md:
+// TestArchitecture fails when an import breaks the dependency rule (README, "Architecture"):
 // domain <- ports <- app <- (adapters, ui) <- cmd, adapters never import each other or ui,
 // and domain, ports and app import no third-party code.
 func TestArchitecture(t *testing.T) {
