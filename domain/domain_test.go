@@ -145,3 +145,17 @@ func TestCodeOf_And_MessageOf(t *testing.T) {
 		t.Errorf("MessageOf(conflict) = %q", MessageOf(wrapped))
 	}
 }
+
+func TestCode_HTTPStatusIsOneTable(t *testing.T) {
+	t.Parallel()
+	want := map[Code]int{
+		CodeBadRequest: 400, CodeInvalid: 422, CodeNotFound: 404, CodeConflict: 409,
+		CodeForbidden: 403, CodeLimit: 403, CodeSuspended: 403, CodeUnauthenticated: 401,
+		CodeRateLimited: 429, CodeStale: 412, CodeUnavailable: 503, CodeInternal: 500, "": 500,
+	}
+	for code, st := range want {
+		if got := code.HTTPStatus(); got != st {
+			t.Errorf("%q.HTTPStatus() = %d, want %d", code, got, st)
+		}
+	}
+}

@@ -3,13 +3,14 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
 )
 
-// Code classifies an error for whoever shows it: the JSON API and the web app each
-// turn a Code into an HTTP status in exactly one function.
+// Code classifies an error for whoever shows it: the JSON API and the web app alike turn
+// it into an HTTP status with Code.HTTPStatus, the one table.
 type Code string
 
 // The codes every Herald error carries.
@@ -29,6 +30,34 @@ const (
 	// export and delete, nothing else.
 	CodeSuspended Code = "company_suspended"
 )
+
+// HTTPStatus is the one table from a code to the HTTP status the JSON API and the pages
+// answer with: 400 bad request, 422 invalid, 404 not found, 409 conflict, 403 forbidden,
+// over the plan or suspended, 401 unauthenticated, 429 rate limited, 412 stale, 503
+// unavailable, and 500 for everything else.
+func (c Code) HTTPStatus() int {
+	switch c {
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	case CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeConflict:
+		return http.StatusConflict
+	case CodeForbidden, CodeLimit, CodeSuspended:
+		return http.StatusForbidden
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case CodeStale:
+		return http.StatusPreconditionFailed
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
 
 // SuspendedError is the answer to a change in a suspended company; reason is the
 // operator's, shown to its members.

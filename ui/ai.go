@@ -126,7 +126,7 @@ func (h *Handler) saveZone(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
-		return h.renderSettingsWith(c, http.StatusUnprocessableEntity, f, zone.withError(err), newForm(nil))
+		return h.renderSettingsWith(c, formStatus(c, err), f, zone.withError(err), newForm(nil))
 	}
 	return err
 }

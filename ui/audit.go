@@ -62,7 +62,7 @@ func (h *Handler) renderAudit(c echo.Context, base string, p auditPage, list fun
 	case "":
 	case domain.CodeInvalid:
 		p.Message, p.Errors = domain.MessageOf(err), domain.FieldsOf(err)
-		return h.page(c, http.StatusUnprocessableEntity, pageAudit, p)
+		return h.page(c, formStatus(c, err), pageAudit, p)
 	default:
 		return err
 	}

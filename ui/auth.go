@@ -249,17 +249,12 @@ func (h *Handler) optionalUser(c echo.Context) (domain.User, bool) {
 	return s.User, true
 }
 
-// formStatus is the status of a form answered with its problems: 422 for bad input,
-// otherwise the error's own (with Retry-After for 429).
+// formStatus is the status of a form answered with its problems, from the one table
+// (status), with Retry-After for 429. Handlers never choose a form's status themselves.
 func formStatus(c echo.Context, err error) int {
 	var de *domain.Error
-	switch domain.CodeOf(err) {
-	case domain.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case domain.CodeRateLimited:
-		if errors.As(err, &de) {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
-		}
+	if domain.CodeOf(err) == domain.CodeRateLimited && errors.As(err, &de) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
 	}
 	return status(err)
 }
@@ -287,23 +282,9 @@ func (h *Handler) login(c echo.Context) error {
 	return err
 }
 
-// formError re-renders a form with its problems: 422 for bad input, 401/409/429 keep their
-// meaning (with Retry-After for 429).
+// formError re-renders a form with its problems, answered with formStatus.
 func (h *Handler) formError(c echo.Context, page string, f form, err error) error {
-	st := http.StatusUnprocessableEntity
-	var de *domain.Error
-	switch domain.CodeOf(err) {
-	case domain.CodeUnauthenticated:
-		st = http.StatusUnauthorized
-	case domain.CodeConflict:
-		st = http.StatusConflict
-	case domain.CodeRateLimited:
-		st = http.StatusTooManyRequests
-		if errors.As(err, &de) {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter/time.Second)))
-		}
-	}
-	return h.page(c, st, page, f.withError(err))
+	return h.page(c, formStatus(c, err), page, f.withError(err))
 }
 
 // logout handles POST /logout.
@@ -358,7 +339,7 @@ func (h *Handler) createCompany(c echo.Context) error {
 	name := c.FormValue("name")
 	co, err := h.Auth.CreateCompany(c.Request().Context(), sessionOf(c).User.ID, name)
 	if domain.CodeOf(err) == domain.CodeInvalid {
-		return h.page(c, http.StatusUnprocessableEntity, pageHome, newForm(map[string]string{"name": name}).withError(err))
+		return h.page(c, formStatus(c, err), pageHome, newForm(map[string]string{"name": name}).withError(err))
 	}
 	if err != nil {
 		return err

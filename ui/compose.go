@@ -145,7 +145,7 @@ func (h *Handler) createPost(c echo.Context) error {
 	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
 	at, err := f.scheduledAt(loc)
 	if err != nil {
-		return h.renderCompose(c, http.StatusUnprocessableEntity, nil, f.withError(err))
+		return h.renderCompose(c, formStatus(c, err), nil, f.withError(err))
 	}
 	var p domain.Post
 	if f.Action == actionDraft {
@@ -186,7 +186,7 @@ func (h *Handler) updatePost(c echo.Context) error {
 	}
 	at, err := f.scheduledAt(loc)
 	if err != nil {
-		return h.renderCompose(c, http.StatusUnprocessableEntity, &current, f.withError(err))
+		return h.renderCompose(c, formStatus(c, err), &current, f.withError(err))
 	}
 	p, err := h.Posts.Update(ctx, actor, id, f.input(), f.Version)
 	switch domain.CodeOf(err) {

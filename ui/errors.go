@@ -10,33 +10,14 @@ import (
 	"github.com/heraldhq/herald/domain"
 )
 
-// status is the only place that turns a domain code into an HTTP status for pages.
+// status is a page's status for err: domain's one table (Code.HTTPStatus), or the status of
+// one of Echo's own errors (an unknown route, a body too large, a bad CSRF token).
 func status(err error) int {
 	var he *echo.HTTPError
 	if domain.CodeOf(err) == domain.CodeInternal && errors.As(err, &he) {
 		return he.Code
 	}
-	switch domain.CodeOf(err) {
-	case domain.CodeBadRequest:
-		return http.StatusBadRequest
-	case domain.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case domain.CodeNotFound:
-		return http.StatusNotFound
-	case domain.CodeConflict:
-		return http.StatusConflict
-	case domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended:
-		return http.StatusForbidden
-	case domain.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case domain.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case domain.CodeStale:
-		return http.StatusPreconditionFailed
-	case domain.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	return domain.CodeOf(err).HTTPStatus()
 }
 
 // errorPage is what the error template shows.

@@ -43,7 +43,7 @@ func (h *Handler) deleteCompany(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
-		return h.renderSettingsWith(c, http.StatusUnprocessableEntity, f, form{}, newForm(map[string]string{"confirm": confirm}).withError(err))
+		return h.renderSettingsWith(c, formStatus(c, err), f, form{}, newForm(map[string]string{"confirm": confirm}).withError(err))
 	}
 	return err
 }
@@ -82,17 +82,9 @@ func (h *Handler) deleteMe(c echo.Context) error {
 		return redirect(c, "/login")
 	case domain.CodeInvalid, domain.CodeConflict:
 		saved, _ := c.Get(userZoneKey).(string)
-		return h.renderProfileWith(c, statusOf(err), newForm(map[string]string{"time_zone": saved}), newForm(map[string]string{"confirm": confirm}).withError(err))
+		return h.renderProfileWith(c, formStatus(c, err), newForm(map[string]string{"time_zone": saved}), newForm(map[string]string{"confirm": confirm}).withError(err))
 	}
 	return err
-}
-
-// statusOf is 409 for a conflict and 422 for anything else a form shows.
-func statusOf(err error) int {
-	if domain.CodeOf(err) == domain.CodeConflict {
-		return http.StatusConflict
-	}
-	return http.StatusUnprocessableEntity
 }
 
 // download is an attachment whose headers and 200 go out with its first byte, so an error

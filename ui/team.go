@@ -41,14 +41,8 @@ func (h *Handler) addMember(c echo.Context) error {
 	case "":
 		return h.renderTeam(c, http.StatusCreated, newForm(map[string]string{"role": "editor"}), &issued)
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit, domain.CodeSuspended:
-		st := http.StatusUnprocessableEntity
-		switch domain.CodeOf(err) {
-		case domain.CodeLimit, domain.CodeSuspended:
-			st = http.StatusForbidden // the form is fine; the plan is full, or the company suspended
-		case domain.CodeConflict:
-			st = http.StatusConflict
-		}
-		return h.renderTeam(c, st, newForm(map[string]string{"email": email, "role": role}).withError(err), nil)
+		// 403 when the form is fine but the plan is full or the company suspended.
+		return h.renderTeam(c, formStatus(c, err), newForm(map[string]string{"email": email, "role": role}).withError(err), nil)
 	}
 	return err
 }

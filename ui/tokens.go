@@ -48,7 +48,7 @@ func (h *Handler) createToken(c echo.Context) error {
 		if msg, ok := domain.FieldsOf(err)["expires_at"]; ok {
 			f.Errors["days"] = msg
 		}
-		return h.renderTokens(c, http.StatusUnprocessableEntity, tokensPage{Form: f.withError(err)})
+		return h.renderTokens(c, formStatus(c, err), tokensPage{Form: f.withError(err)})
 	}
 	if err != nil {
 		return err

@@ -128,7 +128,7 @@ func (h *Handler) renderWebhook(c echo.Context, status int, secret string) error
 	case "":
 	case domain.CodeInvalid:
 		p.Message, p.Errors = domain.MessageOf(err), domain.FieldsOf(err)
-		return h.page(c, http.StatusUnprocessableEntity, pageWebhook, p)
+		return h.page(c, formStatus(c, err), pageWebhook, p)
 	default:
 		return err
 	}

@@ -179,7 +179,7 @@ func (h *Handler) updateProfile(c echo.Context) error {
 		}
 		return redirect(c, "/profile")
 	case domain.CodeInvalid:
-		return h.renderProfile(c, http.StatusUnprocessableEntity, newForm(map[string]string{"time_zone": zone}).withError(err))
+		return h.renderProfile(c, formStatus(c, err), newForm(map[string]string{"time_zone": zone}).withError(err))
 	}
 	return err
 }

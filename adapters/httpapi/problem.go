@@ -25,30 +25,8 @@ type fieldError struct {
 	Message string `json:"message"`
 }
 
-// status is the only place that turns a domain code into an HTTP status for the API.
-func status(code domain.Code) int {
-	switch code {
-	case domain.CodeBadRequest:
-		return http.StatusBadRequest
-	case domain.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case domain.CodeNotFound:
-		return http.StatusNotFound
-	case domain.CodeConflict:
-		return http.StatusConflict
-	case domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended:
-		return http.StatusForbidden
-	case domain.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case domain.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case domain.CodeStale:
-		return http.StatusPreconditionFailed
-	case domain.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// status is the API's status for code: domain's one table (Code.HTTPStatus).
+func status(code domain.Code) int { return code.HTTPStatus() }
 
 // HandleError writes err as a problem answer. Echo's own errors (unknown route, body too
 // large, CSRF) keep their status; internal errors are logged with the request id and

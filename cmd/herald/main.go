@@ -285,7 +285,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.echo.Server.RegisterOnShutdown(web.StopStreams) // event streams never go idle by themselves
 
 	if m.sandbox != nil {
-		m.sandbox.Register(m.echo, superadminOnly(m.Auth))
+		m.sandbox.Register(m.echo, web.OperatorOnly("sandbox")) // the one operator guard, as for the job dashboard
 	}
 	m.echo.Listener = m.ln
 	go func() {

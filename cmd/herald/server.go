@@ -240,19 +240,3 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 		}
 	}
 }
-
-// superadminOnly lets signed-in superadmins through; everyone else gets the 404 of a page
-// that does not exist (operator pages are not advertised).
-func superadminOnly(auth *app.Auth) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			ck, err := c.Cookie(app.SessionCookie)
-			if err == nil {
-				if s, err := auth.Authenticate(c.Request().Context(), ck.Value); err == nil && s.User.IsSuperadmin {
-					return next(c)
-				}
-			}
-			return domain.Errorf(domain.CodeNotFound, "This page does not exist.")
-		}
-	}
-}

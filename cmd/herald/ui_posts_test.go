@@ -513,8 +513,8 @@ func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		_, _, p = api.do("GET", "/api/v1/posts/"+p["id"].(string), nil)
 	}
-	if res, _ := b.get("/sandbox/posts"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("operator page for a plain member = %d, want 404", res.StatusCode)
+	if res, _ := b.get("/sandbox/posts"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("operator page for a plain member = %d, want 403 (the operator guard of every operator tool)", res.StatusCode)
 	}
 	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
 		t.Fatal(err)
