@@ -258,20 +258,36 @@ func (a *AI) SetVoice(ctx context.Context, actor domain.Actor, description strin
 		if err != nil {
 			return err
 		}
-		settings := map[string]string{}
-		for k, val := range c.Settings {
-			settings[k] = val
-		}
-		settings[settingVoice] = v.Description
-		settings[settingAvoid] = strings.Join(v.AvoidWords, "\n")
-		settings[settingHashtags] = strings.Join(v.DefaultHashtags, "\n")
+		settings := copySettings(c.Settings)
+		putVoice(settings, v)
 		if err := tx.Companies().SetSettings(ctx, actor.CompanyID, settings); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "brand.voice_changed",
-			Subject: string(actor.CompanyID), At: a.now()})
+		return tx.Audit().Record(ctx, voiceChanged(actor, a.now()))
 	})
 	return v, err
+}
+
+// copySettings returns a copy of a company's settings to change.
+func copySettings(settings map[string]string) map[string]string {
+	out := make(map[string]string, len(settings)+3)
+	for k, v := range settings {
+		out[k] = v
+	}
+	return out
+}
+
+// putVoice writes the brand voice into a company's settings, where voiceOf reads it.
+func putVoice(settings map[string]string, v domain.BrandVoice) {
+	settings[settingVoice] = v.Description
+	settings[settingAvoid] = strings.Join(v.AvoidWords, "\n")
+	settings[settingHashtags] = strings.Join(v.DefaultHashtags, "\n")
+}
+
+// voiceChanged is the audit entry of a change of the actor's company's brand voice.
+func voiceChanged(actor domain.Actor, at time.Time) domain.AuditEntry {
+	return domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "brand.voice_changed",
+		Subject: string(actor.CompanyID), At: at}
 }
 
 func voiceOf(settings map[string]string) domain.BrandVoice {

@@ -317,8 +317,8 @@ func (a *Analytics) Zone(ctx context.Context, actor domain.Actor) (string, error
 	zone := "UTC"
 	err := a.store.Read(ctx, func(tx ports.Tx) error {
 		c, err := tx.Companies().Get(ctx, actor.CompanyID)
-		if z := c.Settings["time_zone"]; z != "" {
-			zone = z
+		if err == nil {
+			zone = zoneOf(c.Settings)
 		}
 		return err
 	})
@@ -331,11 +331,8 @@ func (a *Analytics) SetZone(ctx context.Context, actor domain.Actor, zone string
 	if err := a.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionWrite); err != nil {
 		return err
 	}
-	zone = strings.TrimSpace(zone)
-	if zone == "" {
-		zone = "UTC"
-	}
-	if _, err := LoadZone(zone); err != nil {
+	zone, err := companyZone(zone)
+	if err != nil {
 		return err
 	}
 	return a.store.InTx(ctx, func(tx ports.Tx) error {
@@ -343,15 +340,41 @@ func (a *Analytics) SetZone(ctx context.Context, actor domain.Actor, zone string
 		if err != nil {
 			return err
 		}
-		settings := map[string]string{}
-		for k, v := range c.Settings {
-			settings[k] = v
-		}
-		settings["time_zone"] = zone
+		settings := copySettings(c.Settings)
+		settings[settingZone] = zone
 		if err := tx.Companies().SetSettings(ctx, actor.CompanyID, settings); err != nil {
 			return err
 		}
-		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "company.time_zone_changed",
-			Subject: string(actor.CompanyID), Details: map[string]string{"time_zone": zone}, At: a.now()})
+		return tx.Audit().Record(ctx, zoneChanged(actor, zone, a.now()))
 	})
+}
+
+// settingZone is the company setting that holds its time zone.
+const settingZone = "time_zone"
+
+// companyZone returns the zone name to store for a company ("UTC" for blank), or
+// CodeInvalid (time_zone).
+func companyZone(zone string) (string, error) {
+	zone = strings.TrimSpace(zone)
+	if zone == "" {
+		zone = "UTC"
+	}
+	if _, err := LoadZone(zone); err != nil {
+		return "", err
+	}
+	return zone, nil
+}
+
+// zoneOf returns the company's time zone from its settings ("UTC" until set).
+func zoneOf(settings map[string]string) string {
+	if z := settings[settingZone]; z != "" {
+		return z
+	}
+	return "UTC"
+}
+
+// zoneChanged is the audit entry of a change of the actor's company's time zone.
+func zoneChanged(actor domain.Actor, zone string, at time.Time) domain.AuditEntry {
+	return domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "company.time_zone_changed",
+		Subject: string(actor.CompanyID), Details: map[string]string{"time_zone": zone}, At: at}
 }

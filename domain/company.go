@@ -57,6 +57,14 @@ func NewCompany(name string, now time.Time) (Company, error) {
 	return c, nil
 }
 
+// CompanyName returns the trimmed name for a company, or CodeInvalid naming field.
+func CompanyName(field, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	v := Violations{}
+	checkName(v, field, name)
+	return name, v.Err()
+}
+
 // CompanySummary is a company as the superadmin's tenants page shows it: its counts, and
 // its usage of the plan in Usage.Month.
 type CompanySummary struct {

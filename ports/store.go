@@ -57,7 +57,9 @@ type Companies interface {
 	Lock(ctx context.Context, id domain.CompanyID) (domain.Company, error)
 	// Update writes c's plan, status, status reason and status time, or returns CodeNotFound.
 	Update(ctx context.Context, c domain.Company) error
-	// SetSettings replaces the company's settings, or returns CodeNotFound.
+	// Rename sets the company's name and bumps its version, or returns CodeNotFound.
+	Rename(ctx context.Context, id domain.CompanyID, name string) error
+	// SetSettings replaces the company's settings and bumps its version, or returns CodeNotFound.
 	SetSettings(ctx context.Context, id domain.CompanyID, settings map[string]string) error
 	// List returns one page of every company with its counts (the monthly ones in month),
 	// oldest first, and the cursor of the next page ("" on the last). A malformed cursor is

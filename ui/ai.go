@@ -78,10 +78,10 @@ func (h *Handler) renderSettings(c echo.Context, st int, f form) error {
 }
 
 func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone, deletion form) error {
-	actor := actorOf(c)
-	p := settingsPage{Voice: f, CanEdit: (view{Actor: actor}).CanManageBrand(), Configured: h.AI.Configured(),
-		Zone: zone, CanZone: actor.Role == domain.RoleOwner,
-		Deletion: deletion, CanData: actor.Role == domain.RoleOwner && h.Privacy != nil}
+	actor, may := actorOf(c), (view{Allows: h.allows(c)}).may
+	p := settingsPage{Voice: f, CanEdit: may(domain.ResourceBrand, domain.ActionWrite), Configured: h.AI.Configured(),
+		Zone: zone, CanZone: may(domain.ResourceCompany, domain.ActionWrite),
+		Deletion: deletion, CanData: h.Privacy != nil && may(domain.ResourceData, domain.ActionWrite)}
 	current := p.Zone.Values["time_zone"]
 	if (p.Zone.Values == nil || len(p.Zone.Errors) > 0) && h.Analytics != nil {
 		z, err := h.Analytics.Zone(c.Request().Context(), actor)

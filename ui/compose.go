@@ -103,7 +103,7 @@ var platformRulesBlob = func() rulesBlob {
 
 // newPost handles GET /posts/new.
 func (h *Handler) newPost(c echo.Context) error {
-	if !(view{Actor: actorOf(c)}).CanWritePosts() {
+	if !(view{Allows: h.allows(c)}).CanWritePosts() {
 		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to write posts in this company.")
 	}
 	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
@@ -119,7 +119,7 @@ func (h *Handler) editPost(c echo.Context) error {
 	if !editable(p) {
 		return domain.Errorf(domain.CodeConflict, "A %s post cannot be edited.", humanStatus(p.Status()))
 	}
-	if !(view{Actor: actorOf(c)}).CanWritePosts() {
+	if !(view{Allows: h.allows(c)}).CanWritePosts() {
 		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to change posts in this company.")
 	}
 	return h.renderCompose(c, http.StatusOK, &p, composeFromPost(p, zoneOf(c)))
@@ -280,7 +280,7 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	page.Counters, page.Warnings = checkCompose(f, as)
-	if h.AI != nil && (view{Actor: actorOf(c)}).CanUseAI() {
+	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}
 	return h.page(c, status, pageCompose, page)

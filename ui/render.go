@@ -41,6 +41,13 @@ type view struct {
 	// superadmins on the admin pages (app.APIVersionWarningAhead).
 	APIVersions []app.APIVersionStatus
 	Zone        *time.Location // where times are shown
+	// Allows answers what the viewer may do, from the policy (nil: nothing).
+	Allows func(domain.Resource, domain.Action) bool
+}
+
+// may reports whether the viewer may do act on res: a display hint; the app checks for real.
+func (v view) may(res domain.Resource, act domain.Action) bool {
+	return v.Allows != nil && v.Allows(res, act)
 }
 
 // zone is the zone times are shown in; UTC when none was resolved.
@@ -74,25 +81,20 @@ func (v view) DateTimeLocal(t time.Time) string {
 // Clock writes only the time of day of t in the viewer's zone ("15:04").
 func (v view) Clock(t time.Time) string { return t.In(v.zone()).Format("15:04") }
 
-// CanWritePosts is a display hint for hiding write and schedule controls; the app checks
-// for real.
-func (v view) CanWritePosts() bool {
-	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin || v.Actor.Role == domain.RoleEditor
-}
+// CanWritePosts is a display hint for hiding write and schedule controls.
+func (v view) CanWritePosts() bool { return v.may(domain.ResourcePosts, domain.ActionWrite) }
 
-// CanUseAI is a display hint for the "Suggest with AI" panel (owners, admins, editors).
-func (v view) CanUseAI() bool { return v.CanWritePosts() }
+// CanUseAI is a display hint for the "Suggest with AI" panel.
+func (v view) CanUseAI() bool { return v.may(domain.ResourceAI, domain.ActionWrite) }
 
-// CanManageBrand is a display hint for the brand voice form (owners and admins).
-func (v view) CanManageBrand() bool {
-	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
-}
+// CanManageBrand is a display hint for the brand voice form.
+func (v view) CanManageBrand() bool { return v.may(domain.ResourceBrand, domain.ActionWrite) }
 
-// CanManageWebhooks is a display hint for the webhooks link (owners and admins).
-func (v view) CanManageWebhooks() bool { return v.CanManageBrand() }
+// CanManageWebhooks is a display hint for the webhooks link.
+func (v view) CanManageWebhooks() bool { return v.may(domain.ResourceWebhooks, domain.ActionWrite) }
 
-// CanReadAudit is a display hint for the audit log link (owners and admins).
-func (v view) CanReadAudit() bool { return v.CanManageBrand() }
+// CanReadAudit is a display hint for the audit log link.
+func (v view) CanReadAudit() bool { return v.may(domain.ResourceAudit, domain.ActionRead) }
 
 // With returns the view with other data, for a partial that needs the viewer too.
 func (v view) With(data any) view {
@@ -101,14 +103,10 @@ func (v view) With(data any) view {
 }
 
 // CanManageAccounts is a display hint for hiding connect and disconnect buttons.
-func (v view) CanManageAccounts() bool {
-	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
-}
+func (v view) CanManageAccounts() bool { return v.may(domain.ResourceAccounts, domain.ActionWrite) }
 
-// CanManageMembers is a display hint for hiding controls; the app checks for real.
-func (v view) CanManageMembers() bool {
-	return v.Actor.Role == domain.RoleOwner || v.Actor.Role == domain.RoleAdmin
-}
+// CanManageMembers is a display hint for hiding controls.
+func (v view) CanManageMembers() bool { return v.may(domain.ResourceMembers, domain.ActionWrite) }
 
 // page writes a whole page, or only its "content" block when htmx swaps part of the page.
 func (h *Handler) page(c echo.Context, status int, name string, data any) error {
@@ -147,7 +145,7 @@ func (h *Handler) execute(c echo.Context, status int, set, block string, data an
 }
 
 func (h *Handler) view(c echo.Context, data any) view {
-	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c)}
+	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c), Allows: h.allows(c)}
 	v.CSRF, _ = c.Get("csrf").(string)
 	if s, ok := c.Get(sessionKey).(domain.Session); ok {
 		v.Session = &s
@@ -200,4 +198,13 @@ func (h *Handler) takeFlash(c echo.Context) string {
 // (htmx follows the 303 itself and swaps the page).
 func redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// allows answers what the request's actor may do, from the policy.
+func (h *Handler) allows(c echo.Context) func(domain.Resource, domain.Action) bool {
+	if h.Admin == nil {
+		return nil
+	}
+	ctx, actor := c.Request().Context(), actorOf(c)
+	return func(res domain.Resource, act domain.Action) bool { return h.Admin.Allows(ctx, actor, res, act) }
 }

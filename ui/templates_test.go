@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/policies"
 	"github.com/heraldhq/herald/ports"
 )
 
@@ -50,7 +51,7 @@ func render(t *testing.T, name string, data any, zone *time.Location, role domai
 	}
 	v := view{Data: data, CSRF: "tok", Zone: zone, Path: "/posts", CompanyName: "Acme",
 		Session: &domain.Session{User: domain.User{ID: "u1", Name: "Ann", Email: "ann@example.com"}},
-		Actor:   domain.Actor{UserID: "u1", CompanyID: "c1", Role: role}}
+		Actor:   domain.Actor{UserID: "u1", CompanyID: "c1", Role: role}, Allows: policyAllows(role)}
 	var buf bytes.Buffer
 	if err := h.templates[name].ExecuteTemplate(&buf, block, v); err != nil {
 		t.Fatalf("render %s: %v", name, err)
@@ -60,6 +61,23 @@ func render(t *testing.T, name string, data any, zone *time.Location, role domai
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// policyAllows answers what role may do from Herald's real policy (policies/policy.csv), as
+// the Casbin enforcer would for a member of the company: the pages follow the policy.
+func policyAllows(role domain.Role) func(domain.Resource, domain.Action) bool {
+	return func(res domain.Resource, act domain.Action) bool {
+		for _, line := range strings.Split(policies.Policy, "\n") {
+			f := strings.Split(line, ",")
+			for i := range f {
+				f[i] = strings.TrimSpace(f[i])
+			}
+			if len(f) == 5 && f[0] == "p" && f[1] == string(role) && f[3] == string(res) && f[4] == string(act) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func samplePost(t *testing.T, status domain.PostStatus, at time.Time) domain.Post {

@@ -70,9 +70,13 @@ func (a *API) Register(g *echo.Group) {
 	user.PUT("/admin/companies/:id", a.updateCompany)
 	user.GET("/admin/audit", a.listAllAudit)
 	user.POST("/invitations/accept", a.acceptInvitation)
+	user.POST("/companies", a.createCompany, a.idempotent)
 
 	company := user.Group("", a.inCompany, a.idempotent)
 	company.GET("/company/export", a.exportCompany)
+	company.GET("/company", a.getCompanySettings)
+	company.PUT("/company", a.updateCompanySettings)
+	company.GET("/ai/usage", a.aiUsage)
 	company.DELETE("/company", a.deleteCompany)
 	company.GET("/members", a.listMembers)
 	company.POST("/members", a.addMember)

@@ -67,12 +67,17 @@ func limit[T int | int64](n T) *T {
 }
 
 func toCompanySummary(s domain.CompanySummary) companySummaryJSON {
-	l := s.Plan.Limits()
 	return companySummaryJSON{companyJSON: toCompany(s.Company), Members: s.Members, Accounts: s.Accounts, Posts: s.Posts,
-		Usage: usageJSON{Month: s.Usage.Month.Format("2006-01"), Accounts: s.Usage.Accounts, Members: s.Usage.Members,
-			ScheduledPosts: s.Usage.ScheduledPosts, AITokens: s.Usage.AITokens},
-		Limits: limitsJSON{SocialAccounts: limit(l.SocialAccounts), Members: limit(l.Members),
-			ScheduledPostsPerMonth: limit(l.ScheduledPostsPerMonth), AITokensPerMonth: limit(l.AITokensPerMonth)}}
+		Usage: toUsage(s.Usage), Limits: toLimits(s.Plan.Limits())}
+}
+
+func toUsage(u domain.PlanUsage) usageJSON {
+	return usageJSON{Month: u.Month.Format("2006-01"), Accounts: u.Accounts, Members: u.Members, ScheduledPosts: u.ScheduledPosts, AITokens: u.AITokens}
+}
+
+func toLimits(l domain.PlanLimits) limitsJSON {
+	return limitsJSON{SocialAccounts: limit(l.SocialAccounts), Members: limit(l.Members),
+		ScheduledPostsPerMonth: limit(l.ScheduledPostsPerMonth), AITokensPerMonth: limit(l.AITokensPerMonth)}
 }
 
 type membershipJSON struct {

@@ -92,7 +92,16 @@ func (s companies) SetSettings(ctx context.Context, id domain.CompanyID, setting
 	if err != nil {
 		return fmt.Errorf("postgres: company settings: %w", err)
 	}
-	res, err := s.q.ExecContext(ctx, `UPDATE companies SET settings = $2, updated_at = now() WHERE id = $1`, id, raw)
+	res, err := s.q.ExecContext(ctx, `UPDATE companies SET settings = $2, version = version + 1, updated_at = now() WHERE id = $1`, id, raw)
+	if err != nil {
+		return translate(err, "company")
+	}
+	return oneRow(res, "company")
+}
+
+// Rename implements ports.Companies.
+func (s companies) Rename(ctx context.Context, id domain.CompanyID, name string) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE companies SET name = $2, version = version + 1, updated_at = now() WHERE id = $1`, id, name)
 	if err != nil {
 		return translate(err, "company")
 	}

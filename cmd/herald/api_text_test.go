@@ -68,6 +68,9 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/ai/captions":                           {owner.token, map[string]any{"brief": "Launch", "platforms": []string{"linkedin"}, "tone": "warm", "language": "en"}},
 		"POST /api/v1/webhooks":                              {owner.token, map[string]any{"url": "https://example.com/hook", "events": []string{"post.published"}, "description": "CRM"}},
 		"PUT /api/v1/webhooks/:id":                           {owner.token, map[string]any{"events": []string{"post.published"}, "description": "CRM"}},
+		"PUT /api/v1/company": {owner.token, map[string]any{"name": "T", "time_zone": "UTC",
+			"brand_voice": map[string]any{"description": "warm", "avoid_words": []string{"x"}, "default_hashtags": []string{"y"}}}},
+		"POST /api/v1/companies": {owner.token, map[string]any{"name": "T2"}},
 	}
 	withoutBody := map[string]bool{
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
