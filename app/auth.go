@@ -461,8 +461,8 @@ func (a *Auth) CreateToken(ctx context.Context, user domain.UserID, name string,
 	return issued, err
 }
 
-// Actor resolves which company a request acts in, as API.md says: the named company when
-// the user belongs to it; without one, the user's only company. Errors: CodeNotFound (not
+// Actor resolves which company a request acts in (the JSON API's X-Company-ID header): the
+// named company when the user belongs to it; without one, the user's only company. Errors: CodeNotFound (not
 // a member, or no such company), CodeBadRequest (several companies and none named).
 func (a *Auth) Actor(ctx context.Context, u domain.User, company string) (domain.Actor, error) {
 	actor := domain.Actor{UserID: u.ID, IsSuperadmin: u.IsSuperadmin}
@@ -588,7 +588,7 @@ func reloadAll(ctx context.Context, authz ports.Authorizer, log *slog.Logger, co
 // memberships is in a suspended company (none at all is fine).
 func onlySuspended(ms []domain.Membership) error {
 	for _, m := range ms {
-		if m.CompanyStatus != domain.CompanySuspended {
+		if !m.CompanyStatus.Suspended() {
 			return nil
 		}
 	}

@@ -124,7 +124,7 @@ func (s *Posts) CreateScheduled(ctx context.Context, actor domain.Actor, in doma
 		if err != nil {
 			return err
 		}
-		p, err = s.changeTx(ctx, tx, actor, draft.ID, 0, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
+		p, err = s.changeTx(ctx, tx, actor, draft.ID, 0, postSchedule, media, func(p *domain.Post, _ []domain.Account) (bool, error) {
 			return true, p.Schedule(at, s.now())
 		})
 		return err
@@ -142,7 +142,7 @@ func (s *Posts) Update(ctx context.Context, actor domain.Actor, id domain.PostID
 	if err != nil {
 		return domain.Post{}, err
 	}
-	return s.change(ctx, actor, domain.ResourcePosts, id, ifMatch, "post.updated", media, false, func(p *domain.Post, accounts []domain.Account) (bool, error) {
+	return s.change(ctx, actor, postUpdate, id, ifMatch, media, func(p *domain.Post, accounts []domain.Account) (bool, error) {
 		return p.Status() == domain.PostScheduled, p.Edit(in, accounts, s.now())
 	})
 }
@@ -181,7 +181,7 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 // or to give a new time. Every target is checked against its platform's rules first, and
 // the post is counted toward the plan's scheduled posts in the month of its time (see
 // domain.PlanLimits: once per post and month, so rescheduling within the month is free).
-// Errors: CodeForbidden (role, or a suspended company); CodeLimit (the month's scheduled
+// Errors: CodeForbidden (role); CodeSuspended (a suspended company); CodeLimit (the month's scheduled
 // posts are used up); CodeNotFound; CodeStale; CodeConflict (publishing or published, or
 // a retry whose time has passed); CodeInvalid (time in the past, a rule broken, an account
 // that needs reconnecting).
@@ -200,7 +200,7 @@ func (s *Posts) schedule(ctx context.Context, actor domain.Actor, id domain.Post
 	if err != nil {
 		return domain.Post{}, err
 	}
-	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.scheduled", media, true, func(p *domain.Post, _ []domain.Account) (bool, error) {
+	return s.change(ctx, actor, postSchedule, id, ifMatch, media, func(p *domain.Post, _ []domain.Account) (bool, error) {
 		when := at
 		if when.IsZero() && !now && p.Status() == domain.PostFailed {
 			if when, err = retryTime(*p, s.now()); err != nil {
@@ -229,7 +229,7 @@ func retryTime(p domain.Post, now time.Time) (time.Time, error) {
 // place in the month's scheduled posts is given back.
 // Errors: CodeForbidden; CodeNotFound; CodeStale; CodeConflict (not scheduled).
 func (s *Posts) Unschedule(ctx context.Context, actor domain.Actor, id domain.PostID, ifMatch int) (domain.Post, error) {
-	return s.change(ctx, actor, domain.ResourceSchedule, id, ifMatch, "post.unscheduled", nil, false, func(p *domain.Post, _ []domain.Account) (bool, error) {
+	return s.change(ctx, actor, postUnschedule, id, ifMatch, nil, func(p *domain.Post, _ []domain.Account) (bool, error) {
 		return false, p.Unschedule(s.now())
 	})
 }
@@ -271,32 +271,48 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 	return p, err
 }
 
-// change runs one change of a post in a transaction: permission on res, the post locked,
-// its version checked against ifMatch, edit applied (it reports whether the post is now
-// due to be published), then, for a post to publish, every rule checked (media against
-// what was learned of each file before the transaction), the post counted toward the
-// plan's month when count is set, and its publish job enqueued for its time, the post
-// saved and the change audited. A post that ends up a draft is no longer counted.
-func (s *Posts) change(ctx context.Context, actor domain.Actor, res domain.Resource, id domain.PostID, ifMatch int, action string,
-	media map[string]domain.MediaInfo, count bool, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
-	if err := s.authz.Can(ctx, actor, res, domain.ActionWrite); err != nil {
+// postChange is one kind of change to a post, as change and changeTx carry it out.
+type postChange struct {
+	resource domain.Resource // the resource the actor needs write permission on
+	audit    string          // the audit log's action
+	count    bool            // a post to publish is counted toward the plan's month
+	notify   bool            // webhook subscribers are told the post's new state
+}
+
+// The kinds of change to a post that go through change.
+var (
+	postUpdate     = postChange{resource: domain.ResourcePosts, audit: "post.updated"}
+	postSchedule   = postChange{resource: domain.ResourceSchedule, audit: "post.scheduled", count: true, notify: true}
+	postUnschedule = postChange{resource: domain.ResourceSchedule, audit: "post.unscheduled"}
+)
+
+// change runs one change of a post in a transaction: permission on kind.resource, the post
+// locked, its version checked against ifMatch, edit applied (it reports whether the post
+// is now due to be published), then, for a post to publish, every rule checked (media
+// against what was learned of each file before the transaction), the post counted toward
+// the plan's month when kind.count is set, and its publish job enqueued for its time, the
+// post saved, its webhook event written when kind.notify is set, and the change audited.
+// A post that ends up a draft is no longer counted.
+func (s *Posts) change(ctx context.Context, actor domain.Actor, kind postChange, id domain.PostID, ifMatch int,
+	media map[string]domain.MediaInfo, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, kind.resource, domain.ActionWrite); err != nil {
 		return domain.Post{}, err
 	}
 	var p domain.Post
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {
 		var err error
-		p, err = s.changeTx(ctx, tx, actor, id, ifMatch, action, media, count, edit)
+		p, err = s.changeTx(ctx, tx, actor, id, ifMatch, kind, media, edit)
 		return err
 	})
 	return p, err
 }
 
 // changeTx is change's work inside the caller's transaction, permission already checked.
-func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, id domain.PostID, ifMatch int, action string,
-	media map[string]domain.MediaInfo, count bool, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
+func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, id domain.PostID, ifMatch int, kind postChange,
+	media map[string]domain.MediaInfo, edit func(p *domain.Post, accounts []domain.Account) (bool, error)) (domain.Post, error) {
 	var company domain.Company
 	var err error
-	if count { // the company first, as every limit check does, so locks are taken in one order
+	if kind.count { // the company first, as every limit check does, so locks are taken in one order
 		if company, err = tx.PlanUsage().Lock(ctx, actor.CompanyID); err != nil {
 			return domain.Post{}, err
 		}
@@ -320,7 +336,7 @@ func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, i
 		if err := s.checkMedia(p, media); err != nil {
 			return domain.Post{}, err
 		}
-		if count {
+		if kind.count {
 			if err := s.countPost(ctx, tx, company, p); err != nil {
 				return domain.Post{}, err
 			}
@@ -337,12 +353,12 @@ func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, i
 	if err := tx.Posts().Update(ctx, &p); err != nil {
 		return domain.Post{}, err
 	}
-	if action == "post.scheduled" {
+	if kind.notify {
 		if err := emitPost(ctx, tx, p, s.now()); err != nil {
 			return domain.Post{}, err
 		}
 	}
-	return p, s.audit(ctx, tx, actor, action, p)
+	return p, s.audit(ctx, tx, actor, kind.audit, p)
 }
 
 // countPost counts the scheduled post in the month of its time, unless it already counts
@@ -479,8 +495,8 @@ func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.
 	if err != nil {
 		return err
 	}
-	if c.Status != domain.CompanyActive {
-		return domain.Errorf(domain.CodeForbidden, "This company is suspended: its posts cannot be scheduled or published. Contact the operator of this Herald.")
+	if err := c.CheckActive(); err != nil {
+		return err
 	}
 	v := domain.Violations{}
 	byID := map[domain.AccountID]domain.Account{}

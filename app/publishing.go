@@ -70,7 +70,7 @@ func (p *Publishing) PublishPost(ctx context.Context, company domain.CompanyID, 
 		if err != nil {
 			return err
 		}
-		if c.Status != domain.CompanyActive {
+		if c.Status.Suspended() {
 			post.FailAll("This company is suspended, so Herald did not publish the post.", now)
 			if err := tx.Posts().Update(ctx, &post); err != nil {
 				return err
@@ -335,7 +335,7 @@ func (p *Publishing) begin(ctx context.Context, j TargetJob) (step, domain.Post,
 			if err != nil {
 				return err
 			}
-			if c.Status != domain.CompanyActive {
+			if c.Status.Suspended() {
 				if err := t.Fail("This company is suspended, so Herald did not publish the post."); err != nil {
 					return err
 				}

@@ -37,7 +37,7 @@ func (s *Posts) FailedPerAccount(ctx context.Context, actor domain.Actor) (map[d
 // after reconnecting an account. Every post is checked against the account's platform
 // rules, and all of them are rescheduled in one transaction, or none. It returns the
 // posts, as they are now.
-// Errors: CodeForbidden (role, or a suspended company); CodeNotFound (also another
+// Errors: CodeForbidden (role); CodeSuspended (a suspended company); CodeNotFound (also another
 // company's account); CodeConflict (the account is not active: reconnect it first);
 // CodeInvalid (a post breaks the platform's rules, named).
 func (s *Posts) RetryFailed(ctx context.Context, actor domain.Actor, account domain.AccountID) ([]domain.Post, error) {
@@ -52,8 +52,8 @@ func (s *Posts) RetryFailed(ctx context.Context, actor domain.Actor, account dom
 		if err != nil {
 			return err
 		}
-		if c.Status != domain.CompanyActive {
-			return domain.Errorf(domain.CodeForbidden, "This company is suspended: its posts cannot be scheduled or published. Contact the operator of this Herald.")
+		if err := c.CheckActive(); err != nil {
+			return err
 		}
 		acct, err := tx.Accounts().Get(ctx, actor.CompanyID, account)
 		if err != nil {

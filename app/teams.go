@@ -297,9 +297,9 @@ func acceptInvitation(ctx context.Context, tx ports.Tx, u domain.User, token, ip
 	if err != nil {
 		return domain.Membership{}, err
 	}
-	if c.Status == domain.CompanySuspended {
+	if err := c.CheckActive(); err != nil {
 		// Joining changes the company: a suspended one keeps the invitation for later.
-		return domain.Membership{}, domain.SuspendedError(c.StatusReason)
+		return domain.Membership{}, err
 	}
 	inv, err = tx.Invitations().Take(ctx, inv.CompanyID, hash, now)
 	if domain.CodeOf(err) == domain.CodeNotFound {

@@ -18,6 +18,18 @@ const (
 // Valid reports whether s is a known status.
 func (s CompanyStatus) Valid() bool { return s == CompanyActive || s == CompanySuspended }
 
+// Suspended reports whether s is a suspended company's status. It is Herald's one test of
+// suspension: Company.CheckActive, SuspensionAllows' callers, publishing and the pages
+// all ask it.
+func (s CompanyStatus) Suspended() bool { return s == CompanySuspended }
+
+// SuspensionAllows reports whether the members of a suspended company may still do act on
+// res: read anything, export and delete the company's data (ResourceData), and, for the
+// operator, manage tenants. Every other change is refused with SuspendedError.
+func SuspensionAllows(res Resource, act Action) bool {
+	return act != ActionWrite || res == ResourceData || res == ResourceTenants
+}
+
 // MaxNameRunes bounds names of companies and people.
 const MaxNameRunes = 200
 
@@ -80,6 +92,16 @@ const (
 	ActionSuspended   = "company.suspended"
 	ActionReactivated = "company.reactivated"
 )
+
+// CheckActive returns nil for an active company, and SuspendedError (CodeSuspended, with
+// the operator's reason) for a suspended one: the check a change makes on the company it
+// holds locked.
+func (c Company) CheckActive() error {
+	if c.Status.Suspended() {
+		return SuspendedError(c.StatusReason)
+	}
+	return nil
+}
 
 // Apply validates ch and applies it to c at now. It returns the audit actions of what
 // changed, in order (none when ch changes nothing), or CodeInvalid naming the bad fields.

@@ -82,7 +82,8 @@ func (r Rules) Length(text string) int {
 	return n
 }
 
-// PlatformRules holds every platform's rules, from their documentation (see PLATFORMS.md).
+// PlatformRules holds every platform's rules, from its documentation (linked from README's
+// "Connecting real platforms" and beside each call in adapters/platforms).
 var PlatformRules = map[Platform]Rules{
 	// Posts API: commentary up to 3,000 characters; multiImage 2 to 20 images; a video is
 	// content.media on its own.

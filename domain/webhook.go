@@ -26,7 +26,8 @@ type WebhookDeliveryID string
 // EventType names what happened, as integrators subscribe to it.
 type EventType string
 
-// The event types of API.md, and the test event an admin sends by hand.
+// The event types integrators subscribe to (README, "Webhooks"), and the test event an admin
+// sends by hand.
 const (
 	EventPostScheduled          EventType = "post.scheduled"
 	EventPostPublished          EventType = "post.published"

@@ -85,7 +85,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		return err
 	}
 	msg := co.Name + " is " + string(co.Status) + " on the " + co.Plan.Title() + " plan."
-	if co.Status == domain.CompanySuspended {
+	if co.Status.Suspended() {
 		msg = co.Name + " is suspended on the " + co.Plan.Title() + " plan; its members see why: " + co.StatusReason
 	}
 	h.flash(c, msg)

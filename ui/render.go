@@ -165,7 +165,7 @@ func (h *Handler) view(c echo.Context, data any) view {
 		for _, m := range ms {
 			if m.CompanyID == v.Actor.CompanyID {
 				v.CompanyName = m.CompanyName
-				v.Suspended, v.Suspension = m.CompanyStatus == domain.CompanySuspended, m.CompanyStatusReason
+				v.Suspended, v.Suspension = m.CompanyStatus.Suspended(), m.CompanyStatusReason
 			}
 		}
 	}

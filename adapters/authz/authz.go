@@ -90,7 +90,7 @@ func (a *Enforcer) Can(ctx context.Context, actor domain.Actor, res domain.Resou
 	if !ok {
 		return forbidden(res, act)
 	}
-	if res != domain.ResourceTenants && act == domain.ActionWrite && res != domain.ResourceData {
+	if !domain.SuspensionAllows(res, act) {
 		a.mu.RLock()
 		reason, suspended := a.suspended[actor.CompanyID]
 		a.mu.RUnlock()
@@ -233,7 +233,7 @@ func (ad *adapter) LoadPolicy(m model.Model) error {
 		return fmt.Errorf("authz: read generation: %w", err)
 	}
 	suspended := map[domain.CompanyID]string{}
-	srows, err := tx.Query(ctx, `SELECT id, status_reason FROM companies WHERE status = 'suspended'`)
+	srows, err := tx.Query(ctx, `SELECT id, status_reason FROM companies WHERE status = $1`, string(domain.CompanySuspended))
 	if err != nil {
 		return fmt.Errorf("authz: read suspended companies: %w", err)
 	}

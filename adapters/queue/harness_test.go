@@ -15,10 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/heraldhq/herald/adapters/authz"
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -191,7 +191,7 @@ type harness struct {
 	db       *postgres.DB
 	q        *queue.Queue
 	authz    *authz.Enforcer
-	ring     *crypto.KeyRing
+	ring     *secret.KeyRing
 	fake     *fakeNetwork
 	accounts *app.Accounts
 	posts    *app.Posts
@@ -232,7 +232,7 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 	if h.authz, err = authz.New(ctx, h.db.Pool(), quiet()); err != nil {
 		t.Fatal(err)
 	}
-	if h.ring, err = crypto.ParseKeyRing(testKeys); err != nil {
+	if h.ring, err = secret.ParseKeyRing(testKeys); err != nil {
 		t.Fatal(err)
 	}
 	if cfg == (app.PublishingConfig{}) {

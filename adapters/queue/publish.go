@@ -205,7 +205,8 @@ func (j jobs) PublishTargets(ctx context.Context, company domain.CompanyID, post
 // dueOnTime makes jobs scheduled for a time "available" at insert, keeping their
 // scheduled_at. River's fetch only takes available jobs whose scheduled_at has come, so
 // they start within one fetch poll of their time instead of waiting for the leader's
-// scheduler, which promotes scheduled jobs only every 5 seconds (STACK-NOTES 1.2).
+// scheduler, which promotes scheduled jobs only every 5 seconds (JobSchedulerIntervalDefault in
+// https://github.com/riverqueue/river/blob/v0.51.2/internal/maintenance/job_scheduler.go).
 // Snoozed and retried jobs still go through the scheduler. TestDueOnTime guards this
 // undocumented behaviour of River's fetch query.
 type dueOnTime struct {

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -516,7 +516,7 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
 	newKey := "k2:" + "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
-	both, err := crypto.ParseKeyRing(newKey + "," + testKeys)
+	both, err := secret.ParseKeyRing(newKey + "," + testKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 		t.Errorf("tokens after rotation: stale %v/%v", both.Stale(access), both.Stale(refresh))
 	}
 	// With the old key gone, the account still publishes.
-	onlyNew, err := crypto.ParseKeyRing(newKey)
+	onlyNew, err := secret.ParseKeyRing(newKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +550,7 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 		t.Errorf("post after rotation: %s %q", p.Status(), p.Targets[0].Reason())
 	}
 	// And a ring that lacks the key cannot open them: the ciphertexts are real.
-	old, _ := crypto.ParseKeyRing(testKeys)
+	old, _ := secret.ParseKeyRing(testKeys)
 	if _, err := old.Open(access, []byte("anything")); err == nil {
 		t.Error("the old key opened a token sealed under the new one")
 	}

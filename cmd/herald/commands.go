@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/authz"
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 )
@@ -103,7 +103,7 @@ func adminCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		if err != nil {
 			return err
 		}
-		auth, err := app.NewAuth(db, enf, crypto.DefaultArgon2id, app.DefaultLimits, time.Now, log)
+		auth, err := app.NewAuth(db, enf, secret.DefaultArgon2id, app.DefaultLimits, time.Now, log)
 		if err != nil {
 			return err
 		}
@@ -147,14 +147,14 @@ func keysCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		spec, err := crypto.GenerateKeySpec(*id)
+		spec, err := secret.GenerateKeySpec(*id)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "%s\n\nPut it first in HERALD_ENCRYPTION_KEYS, keep the old keys after it, restart, then run `herald keys rotate`.\n", spec)
 		return nil
 	case "rotate":
-		ring, generated, err := crypto.LoadKeyRing(cfg.EncryptionKeys, cfg.DataDir, cfg.Production)
+		ring, generated, err := secret.LoadKeyRing(cfg.EncryptionKeys, cfg.DataDir, cfg.Production)
 		if err != nil {
 			return err
 		}

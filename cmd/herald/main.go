@@ -23,7 +23,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/adapters/authz"
-	"github.com/heraldhq/herald/adapters/crypto"
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
@@ -34,6 +33,7 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -48,7 +48,6 @@ Usage:
   herald migrate up|down|down-all|version       change or show the database schema
   herald admin create-superadmin --email EMAIL [--name NAME] [--password-stdin]
   herald keys generate|rotate                   print a new encryption key; re-encrypt tokens under the first key
-  herald bench publish [flags]                  measure publishing on time (see BENCHMARKS.md)
   herald healthcheck                            exit 0 when the local server answers /healthz
 
 Configuration comes from the environment; see README.md.
@@ -80,8 +79,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, cfg, log, args[1:], stdout)
 	case "admin":
 		return adminCmd(ctx, cfg, log, args[1:], stdin, stdout)
-	case "bench":
-		return benchCmd(ctx, cfg, log, args[1:], stdout)
 	case "keys":
 		return keysCmd(ctx, cfg, log, args[1:], stdout)
 	case "healthcheck":
@@ -137,7 +134,7 @@ type Main struct {
 	Publishing app.PublishingConfig
 	// Tuning sets how hard the publish queue works; zero means queue.DefaultTuning.
 	Tuning queue.Tuning
-	// Platforms replaces the configured platforms when not nil (tests and benchmarks).
+	// Platforms replaces the configured platforms when not nil (tests).
 	Platforms []ports.Platform
 	// AIProvider replaces the configured AI provider when not nil (tests).
 	AIProvider ports.CaptionGenerator
@@ -145,7 +142,7 @@ type Main struct {
 	// own schedule still follows the wall clock.
 	Now func() time.Time
 
-	// The app services, exposed for tests and the bench command.
+	// The app services, exposed for tests.
 	Auth      *app.Auth
 	Teams     *app.Teams
 	Admin     *app.Admin
@@ -156,7 +153,7 @@ type Main struct {
 	Analytics *app.Analytics
 	Webhooks  *app.Webhooks
 	Privacy   *app.Privacy
-	KeyRing   *crypto.KeyRing
+	KeyRing   *secret.KeyRing
 
 	sandbox *sandbox.Sandbox
 	health  *dbHealth
@@ -232,7 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.AuthClock != nil {
 		authNow = m.AuthClock
 	}
-	if m.Auth, err = app.NewAuth(m.db, m.authz, crypto.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
+	if m.Auth, err = app.NewAuth(m.db, m.authz, secret.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
 		return err
 	}
 	acceptURL := func(token string) string {
@@ -305,7 +302,7 @@ func (m *Main) Run(ctx context.Context) error {
 // services builds the publishing side: the key ring, the platforms, and the account, post
 // and publishing use cases.
 func (m *Main) services(now func() time.Time) error {
-	ring, generated, err := crypto.LoadKeyRing(m.Config.EncryptionKeys, m.Config.DataDir, m.Config.Production)
+	ring, generated, err := secret.LoadKeyRing(m.Config.EncryptionKeys, m.Config.DataDir, m.Config.Production)
 	if err != nil {
 		return err
 	}

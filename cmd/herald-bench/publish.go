@@ -16,16 +16,22 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/platforms/sandbox"
+	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
+	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
 
-// benchOptions are the flags of `herald bench publish`.
-type benchOptions struct {
+// publishOptions are the flags of `herald-bench publish`.
+type publishOptions struct {
 	Posts, Companies, Idle, Setup int
 	Latency                       time.Duration
 	Tuning                        queue.Tuning
@@ -33,17 +39,11 @@ type benchOptions struct {
 	CPUProfile                    string
 }
 
-// benchCmd runs `herald bench publish`: see BENCHMARKS.md.
-func benchCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	if len(args) > 0 && args[0] == "analytics" {
-		return benchAnalyticsCmd(ctx, cfg, log, args[1:], out)
-	}
-	if len(args) == 0 || args[0] != "publish" {
-		return errors.New("usage: herald bench publish [--posts N] [--companies M] [--latency L] [--workers W] [--fetch-cooldown D] [--poll D] [--idle K]\n       herald bench analytics [--companies M] [--snapshots N] [--queries Q]")
-	}
-	fs := flag.NewFlagSet("bench publish", flag.ContinueOnError)
+// publishCmd runs `herald-bench publish`: see BENCHMARKS.md.
+func publishCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.SetOutput(out)
-	var o benchOptions
+	var o publishOptions
 	fs.IntVar(&o.Posts, "posts", 10_000, "posts due at the same instant")
 	fs.IntVar(&o.Companies, "companies", 100, "companies the posts are spread over, one sandbox account each")
 	fs.DurationVar(&o.Latency, "latency", 50*time.Millisecond, "the sandbox platform's answer time")
@@ -52,24 +52,115 @@ func benchCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 	fs.DurationVar(&o.Tuning.PollInterval, "poll", queue.DefaultTuning.PollInterval, "fetch poll interval")
 	fs.IntVar(&o.Idle, "idle", 100, "posts due one by one on an idle system, for the start lag of a single post")
 	fs.IntVar(&o.Setup, "setup-workers", 8, "goroutines creating and scheduling posts")
-	fs.IntVar(&o.DBConns, "db-conns", int(cfg.DBMaxConns), "database connections")
+	fs.IntVar(&o.DBConns, "db-conns", cfg.DBMaxConns, "database connections")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the burst to this file")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.Posts < 1 || o.Companies < 1 || o.Companies > o.Posts || o.Tuning.PublishWorkers < 1 {
-		return errors.New("bench publish: need posts >= companies >= 1 and workers >= 1")
+	if o.Posts < 1 || o.Companies < 1 || o.Companies > o.Posts || o.Tuning.PublishWorkers < 1 || o.DBConns < 2 {
+		return errors.New("publish: need posts >= companies >= 1, workers >= 1 and db-conns >= 2")
 	}
 	o.Tuning.TargetTimeout = queue.DefaultTuning.TargetTimeout
-	fmt.Fprintf(out, "herald bench publish --posts %d --companies %d --latency %s --workers %d --fetch-cooldown %s --poll %s --idle %d --db-conns %d\n",
+	fmt.Fprintf(out, "herald-bench publish --posts %d --companies %d --latency %s --workers %d --fetch-cooldown %s --poll %s --idle %d --db-conns %d\n",
 		o.Posts, o.Companies, o.Latency, o.Tuning.PublishWorkers, o.Tuning.FetchCooldown, o.Tuning.PollInterval, o.Idle, o.DBConns)
 	fmt.Fprintf(out, "machine: %d CPUs, %s, %s/%s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return scratchDatabase(ctx, cfg, log, func(dbURL string) error { return benchPublish(ctx, cfg, dbURL, o, out) })
+	return scratchDatabase(ctx, cfg, log, func(dbURL string) error { return benchPublish(ctx, dbURL, o, log, out) })
+}
+
+// herald is the publishing side of Herald, wired as cmd/herald wires it (the same store,
+// queue, authorizer, sandbox platform and use cases) but without the HTTP server, which
+// the benchmark does not call.
+type herald struct {
+	db       *postgres.DB
+	listener *pgxpool.Pool
+	queue    *queue.Queue
+	authz    *authz.Enforcer
+	sandbox  *sandbox.Sandbox
+	Accounts *app.Accounts
+	Posts    *app.Posts
+	stop     context.CancelFunc
+}
+
+// startHerald migrates the database at dbURL and starts the queue and use cases on it; on
+// failure it returns an error after closing what it opened.
+func startHerald(ctx context.Context, dbURL string, o publishOptions, log *slog.Logger) (h *herald, err error) {
+	dir, err := os.MkdirTemp("", "herald-bench-data-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the development key is read once, below
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	h = &herald{stop: stop}
+	defer func() {
+		if err != nil {
+			h.close(ctx) //nolint:errcheck // the first error matters more
+		}
+	}()
+	if _, err := postgres.Migrate(ctx, dbURL, postgres.Up, log); err != nil {
+		return h, err
+	}
+	if h.db, err = postgres.Open(ctx, dbURL, int32(o.DBConns)); err != nil {
+		return h, err
+	}
+	lcfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return h, fmt.Errorf("listener pool: %w", err)
+	}
+	lcfg.MinConns, lcfg.MaxConns = 0, 4
+	if h.listener, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
+		return h, fmt.Errorf("listener pool: %w", err)
+	}
+	if h.authz, err = authz.New(ctx, h.db.Pool(), log); err != nil {
+		return h, err
+	}
+	go func() {
+		if err := h.authz.Listen(bg); err != nil && bg.Err() == nil {
+			log.Error("role sync stopped", "err", err)
+		}
+	}()
+	ring, _, err := secret.LoadKeyRing("", dir, false)
+	if err != nil {
+		return h, err
+	}
+	const base = "http://127.0.0.1"
+	h.sandbox = sandbox.New(h.db.SQL(), sandbox.Config{BaseURL: base, Latency: o.Latency})
+	callback := func(p domain.Platform) string { return base + "/api/v1/accounts/callback/" + string(p) }
+	h.Accounts = app.NewAccounts(h.db, h.authz, ring, []ports.Platform{h.sandbox}, callback, time.Now, log)
+	h.Posts = app.NewPosts(h.db, h.authz, nil, time.Now, log)
+	publisher := app.NewPublishing(h.db, h.Accounts, app.DefaultPublishing, time.Now, log)
+	analytics := app.NewAnalytics(h.db, h.authz, h.Accounts, domain.DefaultMetricsSchedule, time.Now, log)
+	webhooks := app.NewWebhooks(h.db, h.authz, ring, webhook.New(webhook.Options{}), domain.WebhookURLPolicy{}, time.Now, log)
+	if h.queue, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: h.listener, Log: log, Cleanup: h.db.DeleteExpired,
+		SoftStop: 15 * time.Second, Publishing: publisher, Accounts: h.Accounts, Analytics: analytics, Webhooks: webhooks, Tuning: o.Tuning}); err != nil {
+		return h, err
+	}
+	h.db.SetJobs(h.queue.Jobs)
+	if err := h.queue.Start(bg); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// close stops the queue, letting running jobs finish, and closes the pools. It returns the
+// queue's error.
+func (h *herald) close(ctx context.Context) error {
+	var err error
+	if h.queue != nil {
+		err = h.queue.Stop(ctx)
+	}
+	h.stop()
+	if h.listener != nil {
+		h.listener.Close()
+	}
+	if h.db != nil {
+		h.db.Close()
+	}
+	return err
 }
 
 // scratchDatabase runs fn on a new database that is dropped afterwards: on the server of
 // DATABASE_URL, or in an embedded cluster in a temporary folder.
-func scratchDatabase(ctx context.Context, cfg Config, log *slog.Logger, fn func(url string) error) error {
+func scratchDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(url string) error) error {
 	server := cfg.DatabaseURL
 	if server == "" {
 		dir, err := os.MkdirTemp("", "herald-bench-")
@@ -102,25 +193,15 @@ func scratchDatabase(ctx context.Context, cfg Config, log *slog.Logger, fn func(
 	return fn(u.String())
 }
 
-func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions, out io.Writer) error {
-	dir, err := os.MkdirTemp("", "herald-bench-data-")
+func benchPublish(ctx context.Context, dbURL string, o publishOptions, log *slog.Logger, out io.Writer) error {
+	m, err := startHerald(ctx, dbURL, o, log)
 	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cfg.DatabaseURL, cfg.Addr, cfg.DataDir, cfg.DBMaxConns = dbURL, "127.0.0.1:0", dir, int32(o.DBConns)
-	cfg.EncryptionKeys, cfg.Sandbox = "", "on"
-	cfg.SandboxConfig.Latency, cfg.SandboxConfig.TransientRate, cfg.SandboxConfig.PermanentRate, cfg.SandboxConfig.LostRate = o.Latency, 0, 0, 0
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Tuning: o.Tuning, Limits: app.Limits{Window: time.Minute, PerIP: 1 << 30, PerEmail: 1 << 30}}
-	if err := m.Run(ctx); err != nil {
-		m.Close()
 		return err
 	}
 	closed := false
 	defer func() {
 		if !closed {
-			m.Close()
+			m.close(ctx) //nolint:errcheck // the first error matters more
 		}
 	}()
 
@@ -223,7 +304,7 @@ func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions,
 	if err := m.queue.Stop(ctx); err != nil {
 		return err
 	}
-	bare, err := queue.Bare(ctx, m.db.SQL(), m.listener, o.Tuning, o.Posts, o.Latency, m.Log)
+	bare, err := queue.Bare(ctx, m.db.SQL(), m.listener, o.Tuning, o.Posts, o.Latency, log)
 	if err != nil {
 		return err
 	}
@@ -232,7 +313,7 @@ func benchPublish(ctx context.Context, cfg Config, dbURL string, o benchOptions,
 		bare.Drain.Round(time.Millisecond), bare.JobsPerSecond)
 	fmt.Fprintf(out, "\nHerald / bare River throughput: %.2f  (target: >= 0.50)\n", rate/bare.JobsPerSecond)
 	closed = true
-	return m.Close()
+	return m.close(ctx)
 }
 
 type benchActor struct {
@@ -242,7 +323,7 @@ type benchActor struct {
 
 // benchCompanies makes n companies, each with an owner and a connected sandbox account,
 // through the same connect flow people use.
-func benchCompanies(ctx context.Context, m *Main, n int) ([]benchActor, error) {
+func benchCompanies(ctx context.Context, m *herald, n int) ([]benchActor, error) {
 	out := make([]benchActor, n)
 	err := parallel(n, 8, func(i int) error {
 		var actor domain.Actor
@@ -291,7 +372,7 @@ func benchCompanies(ctx context.Context, m *Main, n int) ([]benchActor, error) {
 }
 
 // benchDrafts creates n drafts spread over the actors, and returns their ids in order.
-func benchDrafts(ctx context.Context, m *Main, actors []benchActor, n, workers int) ([]domain.PostID, error) {
+func benchDrafts(ctx context.Context, m *herald, actors []benchActor, n, workers int) ([]domain.PostID, error) {
 	ids := make([]domain.PostID, n)
 	err := parallel(n, workers, func(i int) error {
 		a := actors[i%len(actors)]
@@ -329,7 +410,7 @@ func parallel(n, workers int, fn func(i int) error) error {
 }
 
 // waitPublished waits until n posts are final, for at most 10 minutes.
-func waitPublished(ctx context.Context, m *Main, n int) error {
+func waitPublished(ctx context.Context, m *herald, n int) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		var done int
@@ -348,7 +429,7 @@ func waitPublished(ctx context.Context, m *Main, n int) error {
 
 // startLag reads the start lag of every publish_post job: when River started it minus the
 // post's due time (its scheduled_at), from River's own rows.
-func startLag(ctx context.Context, m *Main, _ string) (p50, p99, worst time.Duration, err error) {
+func startLag(ctx context.Context, m *herald, _ string) (p50, p99, worst time.Duration, err error) {
 	var a, b, c float64
 	err = m.db.SQL().QueryRowContext(ctx, `
 		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)),
@@ -360,7 +441,7 @@ func startLag(ctx context.Context, m *Main, _ string) (p50, p99, worst time.Dura
 }
 
 // benchReset forgets the idle run's posts and jobs before the burst.
-func benchReset(ctx context.Context, m *Main) error {
+func benchReset(ctx context.Context, m *herald) error {
 	for _, q := range []string{`DELETE FROM river_job WHERE kind IN ('publish_post', 'publish_target')`, `DELETE FROM posts`, `DELETE FROM sandbox_posts`} {
 		if _, err := m.db.SQL().ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("bench: reset: %w", err)

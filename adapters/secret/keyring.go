@@ -1,4 +1,4 @@
-package crypto
+package secret
 
 import (
 	"crypto/aes"
@@ -28,9 +28,9 @@ const (
 
 // Errors returned by KeyRing.Open, wrapped with the key id when one is known.
 var (
-	ErrMalformedCiphertext = errors.New("crypto: malformed ciphertext")
-	ErrUnknownKey          = errors.New("crypto: ciphertext sealed under a key the ring does not hold")
-	ErrOpen                = errors.New("crypto: ciphertext does not authenticate (wrong additional data, wrong key, or damaged)")
+	ErrMalformedCiphertext = errors.New("secret: malformed ciphertext")
+	ErrUnknownKey          = errors.New("secret: ciphertext sealed under a key the ring does not hold")
+	ErrOpen                = errors.New("secret: ciphertext does not authenticate (wrong additional data, wrong key, or damaged)")
 )
 
 // KeyRing encrypts secrets at rest with AES-256-GCM under named keys: it seals under its
@@ -57,7 +57,7 @@ var _ ports.TokenCipher = (*KeyRing)(nil)
 func ParseKeyRing(spec string) (*KeyRing, error) {
 	k, err := parseKeyRing(spec)
 	if err != nil {
-		return nil, fmt.Errorf("crypto: encryption keys: %w", err)
+		return nil, fmt.Errorf("secret: encryption keys: %w", err)
 	}
 	return k, nil
 }
@@ -159,11 +159,11 @@ func LoadKeyRing(spec, dataDir string, production bool) (ring *KeyRing, generate
 		return ring, "", err
 	}
 	if production {
-		return nil, "", fmt.Errorf("crypto: HERALD_ENCRYPTION_KEYS is required in production: set it to id:base64key, "+
+		return nil, "", fmt.Errorf("secret: HERALD_ENCRYPTION_KEYS is required in production: set it to id:base64key, "+
 			"a 32-byte key in base64, e.g. HERALD_ENCRYPTION_KEYS=%s (keep old keys after the first entry while rotating)", keySpecExample)
 	}
 	if dataDir == "" {
-		return nil, "", errors.New("crypto: HERALD_ENCRYPTION_KEYS is unset and there is no data directory to keep a development key in")
+		return nil, "", errors.New("secret: HERALD_ENCRYPTION_KEYS is unset and there is no data directory to keep a development key in")
 	}
 	path := filepath.Join(dataDir, KeyFile)
 	ring, err = readKeyFile(path)
@@ -185,12 +185,12 @@ func LoadKeyRing(spec, dataDir string, production bool) (ring *KeyRing, generate
 func readKeyFile(path string) (*KeyRing, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("crypto: encryption key file: %w", err)
+		return nil, fmt.Errorf("secret: encryption key file: %w", err)
 	}
 	ring, err := parseKeyRing(string(b))
 	clear(b)
 	if err != nil {
-		return nil, fmt.Errorf("crypto: encryption key file %s: %w", path, err)
+		return nil, fmt.Errorf("secret: encryption key file %s: %w", path, err)
 	}
 	return ring, nil
 }
@@ -199,7 +199,7 @@ func readKeyFile(path string) (*KeyRing, error) {
 // (another Herald starting on the same data directory), in which case it reports false.
 func createKeyFile(dataDir, path string) (created bool, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return false, fmt.Errorf("crypto: development key: %w", err)
+		return false, fmt.Errorf("secret: development key: %w", err)
 	}
 	spec, err := GenerateKeySpec("dev-" + time.Now().UTC().Format("20060102"))
 	if err != nil {
@@ -210,7 +210,7 @@ func createKeyFile(dataDir, path string) (created bool, err error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("crypto: development key: %w", err)
+		return false, fmt.Errorf("secret: development key: %w", err)
 	}
 	_, err = f.WriteString(spec + "\n")
 	if err == nil {
@@ -221,7 +221,7 @@ func createKeyFile(dataDir, path string) (created bool, err error) {
 	}
 	if err != nil {
 		os.Remove(path) // a half-written key file would stop every later start
-		return false, fmt.Errorf("crypto: development key: %w", err)
+		return false, fmt.Errorf("secret: development key: %w", err)
 	}
 	return true, nil
 }
@@ -231,11 +231,11 @@ func createKeyFile(dataDir, path string) (created bool, err error) {
 // error for an id ParseKeyRing would refuse.
 func GenerateKeySpec(id string) (string, error) {
 	if err := checkKeyID(id); err != nil {
-		return "", fmt.Errorf("crypto: %w", err)
+		return "", fmt.Errorf("secret: %w", err)
 	}
 	key := make([]byte, ringKeyLen)
 	if _, err := rand.Read(key); err != nil {
-		return "", fmt.Errorf("crypto: new key: %w", err)
+		return "", fmt.Errorf("secret: new key: %w", err)
 	}
 	spec := id + ":" + base64.StdEncoding.EncodeToString(key)
 	clear(key)
@@ -261,7 +261,7 @@ func (k *KeyRing) GoString() string { return k.String() }
 func (k *KeyRing) Seal(plaintext, aad []byte) ([]byte, error) {
 	aead, ok := k.aeads[k.active]
 	if !ok {
-		return nil, errors.New("crypto: seal: the key ring is empty")
+		return nil, errors.New("secret: seal: the key ring is empty")
 	}
 	out := make([]byte, 0, 2+len(k.active)+aead.Overhead()+len(plaintext))
 	out = append(out, sealVersion, byte(len(k.active)))

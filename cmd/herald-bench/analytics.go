@@ -17,11 +17,11 @@ import (
 	"github.com/heraldhq/herald/domain"
 )
 
-// benchAnalyticsCmd runs `herald bench analytics`: it fills a scratch database with
+// analyticsCmd runs `herald-bench analytics`: it fills a scratch database with
 // snapshots spread over companies and measures a company's 90-day overview (see
 // BENCHMARKS.md).
-func benchAnalyticsCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("bench analytics", flag.ContinueOnError)
+func analyticsCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("analytics", flag.ContinueOnError)
 	fs.SetOutput(out)
 	companies := fs.Int("companies", 1000, "companies")
 	snapshots := fs.Int("snapshots", 10_000_000, "metric snapshots in all")
@@ -31,10 +31,10 @@ func benchAnalyticsCmd(ctx context.Context, cfg Config, log *slog.Logger, args [
 		return err
 	}
 	if *companies < 1 || *perTarget < 1 || *snapshots < *companies**perTarget || *queries < 1 {
-		return errors.New("bench analytics: need companies >= 1, per-target >= 1, snapshots >= companies*per-target, queries >= 1")
+		return errors.New("analytics: need companies >= 1, per-target >= 1, snapshots >= companies*per-target, queries >= 1")
 	}
 	targets := *snapshots / *perTarget / *companies // per company
-	fmt.Fprintf(out, "herald bench analytics --companies %d --snapshots %d --per-target %d --queries %d\n", *companies, *snapshots, *perTarget, *queries)
+	fmt.Fprintf(out, "herald-bench analytics --companies %d --snapshots %d --per-target %d --queries %d\n", *companies, *snapshots, *perTarget, *queries)
 	return scratchDatabase(ctx, cfg, log, func(url string) error {
 		if _, err := postgres.Migrate(ctx, url, postgres.Up, log); err != nil {
 			return err

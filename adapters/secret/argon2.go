@@ -1,6 +1,7 @@
-// Package crypto implements Herald's password hashing (argon2id). It imports ports and
-// golang.org/x/crypto only.
-package crypto
+// Package secret keeps Herald's secrets: it hashes passwords (argon2id) and seals platform
+// tokens and webhook secrets under a ring of AES-256-GCM keys (KeyRing). It is named so it
+// does not shadow the standard library's crypto, and imports ports and golang.org/x/crypto only.
+package secret
 
 import (
 	"crypto/rand"
@@ -38,7 +39,7 @@ const (
 func (a Argon2id) Hash(password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("crypto: salt: %w", err)
+		return "", fmt.Errorf("secret: salt: %w", err)
 	}
 	key := argon2.IDKey([]byte(password), salt, a.Time, a.Memory, a.Threads, keyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, a.Memory, a.Time, a.Threads,
@@ -46,7 +47,7 @@ func (a Argon2id) Hash(password string) (string, error) {
 }
 
 // ErrMalformedHash is returned by Verify for a string Hash did not produce.
-var ErrMalformedHash = errors.New("crypto: malformed argon2id hash")
+var ErrMalformedHash = errors.New("secret: malformed argon2id hash")
 
 // Verify implements ports.PasswordHasher, in constant time for the comparison.
 func (a Argon2id) Verify(encoded, password string) (bool, error) {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+)
+
+// TestBenchPublish_RunsAndChecksExactlyOnce keeps `herald-bench publish` working: a tiny run
+// creates its scratch database, publishes, checks exactly-once, measures bare River, and
+// drops the database.
+func TestBenchPublish_RunsAndChecksExactlyOnce(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": pgtest.URL(t)}[k] }
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"publish", "--posts", "40", "--companies", "4", "--latency", "5ms", "--idle", "3"}, getenv, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench publish: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"idle: 3 posts", "exactly once: 40 targets, 40 sent to the sandbox for 40 distinct targets, 0 posts not published",
+		"bare River: 40 no-op jobs", "Herald / bare River throughput"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"publish", "--posts", "1", "--companies", "5"}, getenv, &out, io.Discard); err == nil {
+		t.Error("more companies than posts was accepted")
+	}
+}
+
+// TestBenchAnalytics_RunsAndMeasures keeps `herald-bench analytics` working on a tiny data set.
+func TestBenchAnalytics_RunsAndMeasures(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string {
+		return map[string]string{"DATABASE_URL": pgtest.URL(t), "HERALD_LOG_LEVEL": "warn"}[k]
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"analytics", "--companies", "3", "--snapshots", "600", "--per-target", "10", "--queries", "5"}, getenv, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench analytics: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"data: 3 companies, 20 published targets each, 600 snapshots in all", "p95"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

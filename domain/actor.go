@@ -1,0 +1,12 @@
+package domain
+
+// Actor is who is acting, and in which company: every use case takes one. CompanyID is
+// empty for actions that are not about a company (such as listing tenants).
+type Actor struct {
+	UserID       UserID
+	CompanyID    CompanyID
+	Role         Role
+	IsSuperadmin bool
+	IP           string // the address the request came from, for the audit log
+	Plan         Plan   // the company's plan when acting in one, for the API's rate limits
+}

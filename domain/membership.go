@@ -1,0 +1,25 @@
+package domain
+
+import "time"
+
+// Membership says that a user holds a role in a company.
+type Membership struct {
+	CompanyID   CompanyID
+	CompanyName string
+	// CompanyStatus and CompanyStatusReason say whether the company is suspended, and why.
+	CompanyStatus       CompanyStatus
+	CompanyStatusReason string
+	CompanyPlan         Plan // sets the company's JSON API rate limits, among others
+	UserID              UserID
+	Role                Role
+	JoinedAt            time.Time
+	Version             int
+}
+
+// Member is a company's view of one of its people.
+type Member struct {
+	User     User
+	Role     Role
+	JoinedAt time.Time
+	Version  int // bumped by every role change
+}
