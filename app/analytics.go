@@ -18,17 +18,19 @@ const metricsBatch = 100
 // Analytics holds the use cases of post metrics: collecting them from the platforms on a
 // decaying schedule, and (later) reading them back.
 type Analytics struct {
-	store    ports.Store
-	authz    ports.Authorizer
-	accounts *Accounts
-	schedule domain.MetricsSchedule
-	now      func() time.Time
-	log      *slog.Logger
+	store     ports.Store
+	authz     ports.Authorizer
+	creds     *Credentials
+	platforms *Platforms
+	schedule  domain.MetricsSchedule
+	now       func() time.Time
+	log       *slog.Logger
 }
 
-// NewAnalytics returns the analytics use cases, collecting on schedule with accounts' tokens.
-func NewAnalytics(store ports.Store, authz ports.Authorizer, accounts *Accounts, schedule domain.MetricsSchedule, now func() time.Time, log *slog.Logger) *Analytics {
-	return &Analytics{store: store, authz: authz, accounts: accounts, schedule: schedule, now: now, log: log}
+// NewAnalytics returns the analytics use cases, collecting on schedule from platforms with
+// tokens from creds (both may be nil where nothing is collected).
+func NewAnalytics(store ports.Store, authz ports.Authorizer, creds *Credentials, platforms *Platforms, schedule domain.MetricsSchedule, now func() time.Time, log *slog.Logger) *Analytics {
+	return &Analytics{store: store, authz: authz, creds: creds, platforms: platforms, schedule: schedule, now: now, log: log}
 }
 
 // since is the oldest publishing time still collected: the schedule's end.
@@ -56,14 +58,14 @@ func (a *Analytics) DueAccounts(ctx context.Context) ([]ports.AccountRef, error)
 // *Retry with the platform's wait, so the account's collection is snoozed, not failed; the
 // rest stays due. An account whose token is refused needs a person; its collection waits.
 func (a *Analytics) CollectAccount(ctx context.Context, company domain.CompanyID, account domain.AccountID) (int, error) {
-	acct, creds, err := a.accounts.credentials(ctx, company, account, "")
+	acct, creds, err := a.creds.credentials(ctx, company, account, "")
 	if domain.CodeOf(err) == domain.CodeUnauthenticated || domain.CodeOf(err) == domain.CodeNotFound {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	impl, ok := a.accounts.platforms[acct.Platform]
+	impl, ok := a.platforms.Get(acct.Platform)
 	if !ok || acct.Status != domain.AccountActive {
 		return 0, nil
 	}
@@ -90,7 +92,7 @@ func (a *Analytics) CollectAccount(ctx context.Context, company domain.CompanyID
 			if err != nil {
 				return n, err
 			}
-			a.accounts.recordSuccess(ctx, acct, at)
+			a.creds.recordSuccess(ctx, acct, at)
 			n++
 		case code == domain.CodeRateLimited:
 			wait := time.Minute

@@ -33,15 +33,15 @@ func (s *successes) due(id domain.AccountID, at time.Time) bool {
 
 // recordSuccess records that the platform answered a call for the account with a success
 // at at. It never fails the call it follows: a write that fails is logged.
-func (a *Accounts) recordSuccess(ctx context.Context, acct domain.Account, at time.Time) {
-	if acct.ID == "" || !a.successes.due(acct.ID, at) {
+func (cr *Credentials) recordSuccess(ctx context.Context, acct domain.Account, at time.Time) {
+	if acct.ID == "" || !cr.successes.due(acct.ID, at) {
 		return
 	}
-	err := a.store.InTx(context.WithoutCancel(ctx), func(tx ports.Tx) error {
+	err := cr.store.InTx(context.WithoutCancel(ctx), func(tx ports.Tx) error {
 		return tx.Accounts().RecordSuccess(ctx, acct.CompanyID, acct.ID, at)
 	})
 	if err != nil {
-		a.log.WarnContext(ctx, "recording an account's last success failed", "account", acct.ID, "err", err)
+		cr.log.WarnContext(ctx, "recording an account's last success failed", "account", acct.ID, "err", err)
 	}
 }
 
@@ -50,10 +50,10 @@ func (a *Accounts) recordSuccess(ctx context.Context, acct domain.Account, at ti
 // subscribed to it) and an audit entry, once per expiry (a reconnect brings a new expiry,
 // warned about in its turn). It returns how many accounts it warned about, and the first
 // error met after trying them all. It is run by the periodic token renewal job.
-func (a *Accounts) WarnExpiring(ctx context.Context) (int, error) {
-	now := a.now()
+func (cr *Credentials) WarnExpiring(ctx context.Context) (int, error) {
+	now := cr.now()
 	var due []domain.Account
-	if err := a.store.Read(ctx, func(tx ports.Tx) error {
+	if err := cr.store.Read(ctx, func(tx ports.Tx) error {
 		var err error
 		due, err = tx.Accounts().ExpiringUnwarned(ctx, now.Add(domain.ExpiryWarningAhead), 500)
 		return err
@@ -67,7 +67,7 @@ func (a *Accounts) WarnExpiring(ctx context.Context) (int, error) {
 			continue
 		}
 		warned := false
-		err := a.store.InTx(ctx, func(tx ports.Tx) error {
+		err := cr.store.InTx(ctx, func(tx ports.Tx) error {
 			var err error
 			if warned, err = tx.Accounts().MarkExpiryWarned(ctx, acct.CompanyID, acct.ID, acct.TokenExpiresAt); err != nil || !warned {
 				return err // reconnected meanwhile, or another process warned
@@ -84,7 +84,7 @@ func (a *Accounts) WarnExpiring(ctx context.Context) (int, error) {
 			if first == nil {
 				first = err
 			}
-			a.log.WarnContext(ctx, "warning of an account's expiry failed", "account", acct.ID, "err", err)
+			cr.log.WarnContext(ctx, "warning of an account's expiry failed", "account", acct.ID, "err", err)
 		case warned:
 			n++
 		}

@@ -29,16 +29,17 @@ var DefaultPublishing = PublishingConfig{MaxAttempts: 6, Backoff: 30 * time.Seco
 // records its attempt before calling the platform, so a crash never makes a second post.
 type Publishing struct {
 	store     ports.Store
-	accounts  *Accounts
-	platforms map[domain.Platform]ports.Platform
+	creds     *Credentials
+	platforms *Platforms
 	cfg       PublishingConfig
 	now       func() time.Time
 	log       *slog.Logger
 }
 
-// NewPublishing returns the publishing use cases, using accounts for fresh tokens.
-func NewPublishing(store ports.Store, accounts *Accounts, cfg PublishingConfig, now func() time.Time, log *slog.Logger) *Publishing {
-	return &Publishing{store: store, accounts: accounts, platforms: accounts.platforms, cfg: cfg, now: now, log: log}
+// NewPublishing returns the publishing use cases, calling platforms with fresh tokens from
+// creds.
+func NewPublishing(store ports.Store, creds *Credentials, platforms *Platforms, cfg PublishingConfig, now func() time.Time, log *slog.Logger) *Publishing {
+	return &Publishing{store: store, creds: creds, platforms: platforms, cfg: cfg, now: now, log: log}
 }
 
 // Retry asks the queue to run the job again after After. It is an error so a worker that
@@ -193,13 +194,13 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	}
 	t, _ := post.Target(j.Account)
 	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), MediaURLs: post.MediaURLs}
-	impl, ok := p.platforms[t.Platform]
+	impl, ok := p.platforms.Get(t.Platform)
 	if !ok {
 		return p.finish(ctx, j, func(t *domain.Target) error {
 			return t.Fail(t.Platform.Title() + " is not configured on this Herald any more.")
 		})
 	}
-	acct, creds, err := p.accounts.credentials(ctx, j.Company, j.Account, "")
+	acct, creds, err := p.creds.credentials(ctx, j.Company, j.Account, "")
 	if err != nil {
 		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet; an older open attempt stays open
 	}
@@ -232,7 +233,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	published, err := p.call(ctx, impl, creds, acct, pub)
 	if domain.CodeOf(err) == domain.CodeUnauthenticated {
 		// One refresh, then try once more; a refused refresh marks the account.
-		acct, creds, err = p.accounts.credentials(ctx, j.Company, j.Account, creds.AccessToken)
+		acct, creds, err = p.creds.credentials(ctx, j.Company, j.Account, creds.AccessToken)
 		if err == nil && acct.Status == domain.AccountActive {
 			published, err = p.call(ctx, impl, creds, acct, pub)
 		}
@@ -251,7 +252,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	if err != nil {
 		return p.failed(ctx, j, err, false)
 	}
-	p.accounts.recordSuccess(ctx, acct, p.now())
+	p.creds.recordSuccess(ctx, acct, p.now())
 	return p.finish(ctx, j, func(t *domain.Target) error {
 		return t.Succeed(published.ExternalID, published.URL, orNow(published.At, p.now()))
 	})

@@ -30,11 +30,14 @@ func (s APIVersionStatus) DaysLeft() int { return int(math.Floor(s.Left.Hours() 
 
 // APIVersions returns the API version of every configured platform that calls a versioned
 // API (ports.Versioned), in display order, judged at the clock's now.
-func (a *Accounts) APIVersions() []APIVersionStatus {
-	now := a.now()
+func (r *Platforms) APIVersions() []APIVersionStatus {
+	if r == nil {
+		return nil
+	}
+	now := r.now()
 	var out []APIVersionStatus
-	for _, p := range a.Platforms() {
-		v, ok := a.platforms[p].(ports.Versioned)
+	for _, p := range r.Names() {
+		v, ok := r.byName[p].(ports.Versioned)
 		if !ok {
 			continue
 		}

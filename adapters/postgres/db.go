@@ -30,18 +30,34 @@ type DB struct {
 }
 
 // JobsFunc returns the job queue bound to tx, or enqueueing at once when tx is nil. The
-// wiring hands in the queue adapter's; the store itself knows nothing of River.
+// wiring hands in the queue adapter's (an insert-only River client, queue.NewInserter);
+// the store itself knows nothing of River.
 type JobsFunc func(tx *sql.Tx) ports.Jobs
-
-// SetJobs makes Tx.Jobs enqueue through f. Call it once, before serving.
-func (db *DB) SetJobs(f JobsFunc) { db.jobs = f }
 
 var _ ports.Store = (*DB)(nil)
 
-// Open connects to databaseURL with a pool of at most maxConns connections (0: pgx's
-// default) and checks the connection. It returns an error when the URL is malformed or the
-// server cannot be reached.
+// Open connects to databaseURL (see Connect) and returns a store without a job queue:
+// enqueueing fails (the migrate and admin commands, tests of the store). Herald's server
+// uses Connect and New instead, to hand the store its queue.
 func Open(ctx context.Context, databaseURL string, maxConns int32) (*DB, error) {
+	pool, err := Connect(ctx, databaseURL, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	return New(pool, nil), nil
+}
+
+// New returns the store over pool, which it then owns (Close closes it); Tx.Jobs enqueues
+// through jobs, on the store's transaction. A nil jobs makes enqueueing an error.
+func New(pool *pgxpool.Pool, jobs JobsFunc) *DB {
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	return &DB{pool: pool, sql: sqlDB, x: sqlx.NewDb(sqlDB, "pgx"), jobs: jobs, ann: newAnnouncer(pool)}
+}
+
+// Connect opens a pool of at most maxConns connections (0: pgx's default) to databaseURL
+// and checks the connection. It returns an error when the URL is malformed or the server
+// cannot be reached.
+func Connect(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
@@ -59,8 +75,7 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*DB, error) 
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	sqlDB := stdlib.OpenDBFromPool(pool)
-	return &DB{pool: pool, sql: sqlDB, x: sqlx.NewDb(sqlDB, "pgx"), ann: newAnnouncer(pool)}, nil
+	return pool, nil
 }
 
 // Close sends the post-change notices still pending and closes the pool.

@@ -166,9 +166,6 @@ type jobs struct {
 
 var _ ports.Jobs = jobs{}
 
-// Jobs returns the ports.Jobs that enqueues on tx, for postgres.DB.SetJobs.
-func (q *Queue) Jobs(tx *sql.Tx) ports.Jobs { return jobs{client: q.client, tx: tx} }
-
 func (j jobs) insert(ctx context.Context, params []river.InsertManyParams) error {
 	var err error
 	if j.tx != nil {
