@@ -246,7 +246,7 @@ func TestAnalyticsZone_OwnersSetItToAValidZone(t *testing.T) {
 	t.Parallel()
 	w := setup(t, nil)
 	ctx := context.Background()
-	an := app.NewAnalytics(w.store, w.authz, nil, domain.DefaultMetricsSchedule, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	an := app.NewAnalytics(w.store, w.authz, nil, nil, domain.DefaultMetricsSchedule, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := an.SetZone(ctx, w.editor, "Europe/Berlin"); domain.CodeOf(err) != domain.CodeForbidden {
 		t.Errorf("an editor sets the zone: %v", err)
 	}

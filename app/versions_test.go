@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +14,11 @@ import (
 	"github.com/heraldhq/herald/ports"
 )
 
-func TestAccounts_APIVersions(t *testing.T) {
+func TestPlatforms_APIVersions(t *testing.T) {
 	t.Parallel()
 
 	versions := func(now time.Time, platforms ...ports.Platform) map[domain.Platform]app.APIVersionStatus {
-		a := app.NewAccounts(nil, nil, nil, platforms, func(domain.Platform) string { return "" }, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		a := app.NewPlatforms(platforms, func() time.Time { return now })
 		out := map[domain.Platform]app.APIVersionStatus{}
 		for _, s := range a.APIVersions() {
 			out[s.Platform] = s

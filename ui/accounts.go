@@ -132,7 +132,7 @@ func (h *Handler) accounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.page(c, http.StatusOK, pageAccounts, accountsPage{Accounts: as, Platforms: h.Accounts.Platforms(),
+	return h.page(c, http.StatusOK, pageAccounts, accountsPage{Accounts: as, Platforms: h.Platforms.Names(),
 		Notice: connectNotice(c), ReturnTo: "/accounts", ToFail: toFail, Failed: failed,
 		Reconnected: c.QueryParam("connected") != "" && c.QueryParam("connected") != "0", Now: h.now()})
 }

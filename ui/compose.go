@@ -254,7 +254,7 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 	if err != nil {
 		return err
 	}
-	page := composePage{Post: p, Form: f, Rules: platformRulesBlob, Platforms: h.Accounts.Platforms(), Notice: connectNotice(c)}
+	page := composePage{Post: p, Form: f, Rules: platformRulesBlob, Platforms: h.Platforms.Names(), Notice: connectNotice(c)}
 	known := map[domain.AccountID]bool{}
 	for _, a := range as {
 		known[a.ID] = true

@@ -154,7 +154,7 @@ func (h *Handler) view(c echo.Context, data any) view {
 		v.Actor = a
 	}
 	if v.Session != nil && v.Session.User.IsSuperadmin && strings.HasPrefix(v.Path, "/admin") && h.Accounts != nil {
-		for _, s := range h.Accounts.APIVersions() {
+		for _, s := range h.Platforms.APIVersions() {
 			if s.Warn {
 				v.APIVersions = append(v.APIVersions, s)
 			}

@@ -17,7 +17,7 @@ import (
 // staticServer is Echo with only the web app's static routes.
 func staticServer(t *testing.T) *echo.Echo {
 	t.Helper()
-	h, err := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(nil, Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

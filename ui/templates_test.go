@@ -21,7 +21,7 @@ import (
 // or when a template does not parse.
 func TestNew_EveryNamedTemplateExists(t *testing.T) {
 	t.Parallel()
-	h, err := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(nil, Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -41,7 +41,7 @@ func TestNew_EveryNamedTemplateExists(t *testing.T) {
 // zone, and parses the result.
 func render(t *testing.T, name string, data any, zone *time.Location, role domain.Role) *goquery.Document {
 	t.Helper()
-	h, err := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(nil, Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -394,7 +394,7 @@ func TestTemplates_SuggestionCardsCarryTheTextAsData(t *testing.T) {
 	}
 	// The raw attribute has no unescaped quote or angle bracket.
 	var buf strings.Builder
-	h, _ := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, _ := New(nil, Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := h.templates[partSuggestions].ExecuteTemplate(&buf, partSuggestions, view{Data: s}); err != nil {
 		t.Fatal(err)
 	}

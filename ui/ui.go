@@ -24,18 +24,8 @@ import (
 //go:embed all:templates static
 var files embed.FS
 
-// Config is what the web app needs from the wiring.
+// Config is the web app's own options; its services come from app.New.
 type Config struct {
-	Auth          *app.Auth
-	Teams         *app.Teams
-	Admin         *app.Admin
-	Posts         *app.Posts
-	Accounts      *app.Accounts
-	AI            *app.AI // the AI assist: brand voice, usage, caption suggestions
-	Analytics     *app.Analytics
-	Webhooks      *app.Webhooks
-	Privacy       *app.Privacy // exports and deletions (GDPR)
-	Audit         *app.AuditLog
 	Log           *slog.Logger
 	SecureCookies bool
 	// Now is the clock pages compare times with; nil means time.Now.
@@ -47,6 +37,7 @@ type Config struct {
 
 // Handler serves the web app.
 type Handler struct {
+	*app.Services // the use cases the pages call
 	Config
 	templates map[string]*template.Template
 	assets    map[string]asset // the static files by path under static/
@@ -151,10 +142,14 @@ func thousands(n int) string {
 	return s
 }
 
-// New parses every page with the layout and all partials, so a broken template stops the
+// New returns the web app over the services svc (app.New; nil only in tests that call no
+// page) with its own options cfg. It parses every page with the layout and all partials, so a broken template stops the
 // start instead of a request. It returns an error naming the template that failed.
-func New(cfg Config) (*Handler, error) {
-	h := &Handler{Config: cfg, templates: map[string]*template.Template{}, stopping: make(chan struct{})}
+func New(svc *app.Services, cfg Config) (*Handler, error) {
+	if svc == nil {
+		svc = &app.Services{} // template and asset tests: no page calls a service
+	}
+	h := &Handler{Services: svc, Config: cfg, templates: map[string]*template.Template{}, stopping: make(chan struct{})}
 	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/*/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)

@@ -25,27 +25,10 @@ type API struct {
 	log       *slog.Logger
 }
 
-// Services are the app services the API calls.
-type Services struct {
-	Auth        *app.Auth
-	Teams       *app.Teams
-	Admin       *app.Admin
-	Idempotency *app.Idempotency
-	Accounts    *app.Accounts
-	Posts       *app.Posts
-	AI          *app.AI
-	Analytics   *app.Analytics
-	Webhooks    *app.Webhooks
-	Privacy     *app.Privacy
-	Audit       *app.AuditLog
-	// RateLimiter limits requests per token, company and address; nil: no limits.
-	RateLimiter *app.RateLimiter
-	Log         *slog.Logger
-}
-
-// New returns the API over the given services.
-func New(s Services) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: s.Log}
+// New returns the API over the app's services (app.New); log receives its request
+// errors. A nil s.RateLimiter means no rate limits.
+func New(s *app.Services, log *slog.Logger) *API {
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
 }
 
 // Register adds every route of API.md under g (mounted at /api/v1).

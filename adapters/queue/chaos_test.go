@@ -264,7 +264,7 @@ func TestRefresh_InterruptedRotationAsksOnceAndPostsWait(t *testing.T) {
 				return errNetwork
 			}
 			h.fake.mu.Unlock()
-			if _, err := h.accounts.RenewExpiring(h.ctx, time.Hour); domain.CodeOf(err) != domain.CodeInternal {
+			if _, err := h.creds.RenewExpiring(h.ctx, time.Hour); domain.CodeOf(err) != domain.CodeInternal {
 				h.t.Fatalf("the lost refresh: %v", err)
 			}
 		}},

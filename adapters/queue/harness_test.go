@@ -193,6 +193,8 @@ type harness struct {
 	authz    *authz.Enforcer
 	ring     *secret.KeyRing
 	fake     *fakeNetwork
+	app      *app.Services // built by app.New, as cmd/herald does
+	creds    *app.Credentials
 	accounts *app.Accounts
 	posts    *app.Posts
 	pub      *app.Publishing
@@ -225,9 +227,15 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 	h := &harness{t: t, ctx: ctx, fake: newFakeNetwork()}
 	h.fake.name = platform
 	var err error
-	if h.db, err = postgres.Open(ctx, dbURL, 20); err != nil {
+	pool, err := postgres.Connect(ctx, dbURL, 20)
+	if err != nil {
 		t.Fatal(err)
 	}
+	inserter, err := queue.NewInserter(pool, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db = postgres.New(pool, inserter.Jobs)
 	t.Cleanup(h.db.Close)
 	if h.authz, err = authz.New(ctx, h.db.Pool(), quiet()); err != nil {
 		t.Fatal(err)
@@ -238,25 +246,33 @@ func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform 
 	if cfg == (app.PublishingConfig{}) {
 		cfg = app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: 5 * time.Second}
 	}
-	h.accounts = app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
-		func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }, time.Now, quiet())
-	h.posts = app.NewPosts(h.db, h.authz, probe, func() time.Time { return time.Now().Add(time.Duration(h.postSkew.Load())) }, quiet())
-	h.pub = app.NewPublishing(h.db, h.accounts, cfg, time.Now, quiet())
-	h.analytic = app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
-	h.hooks = app.NewWebhooks(h.db, h.authz, h.ring, webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+	if h.app, err = app.New(app.Deps{Store: h.db, Authz: h.authz, Hasher: secret.DefaultArgon2id, Cipher: h.ring,
+		Platforms: []ports.Platform{h.fake}, MediaProbe: probe, WebhookSender: webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+		WebhookURLs: domain.WebhookURLPolicy{AllowPrivate: true}, Publishing: cfg, Log: quiet(),
+		CallbackURL: func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }}); err != nil {
+		t.Fatal(err)
+	}
+	// Posts and webhooks run on clocks the tests move ahead of the wall clock (River's
+	// schedule follows the wall clock, so the rest must too).
+	h.app.Posts = app.NewPosts(h.db, h.authz, probe, func() time.Time { return time.Now().Add(time.Duration(h.postSkew.Load())) }, quiet())
+	h.app.Webhooks = app.NewWebhooks(h.db, h.authz, h.ring, webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
 		domain.WebhookURLPolicy{AllowPrivate: true}, func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }, quiet())
+	h.creds, h.accounts, h.posts, h.pub, h.analytic, h.hooks = h.app.Credentials, h.app.Accounts, h.app.Posts, h.app.Publishing, h.app.Analytics, h.app.Webhooks
 	listener, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(listener.Close)
-	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), Publishing: h.pub, Analytics: h.analytic, Webhooks: h.hooks, SoftStop: time.Second,
+	// Without the token renewal job: its run at start would refresh the fake's tokens
+	// behind the tests' counts (they call RenewExpiring themselves).
+	workers := *h.app
+	workers.Credentials = nil
+	h.q, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: listener, Log: quiet(), App: &workers, SoftStop: time.Second,
 		Cleanup: h.db.DeleteExpired, Tuning: queue.Tuning{PublishWorkers: 50, FetchCooldown: 10 * time.Millisecond, PollInterval: 50 * time.Millisecond, TargetTimeout: time.Minute},
 		Rescue: queue.RescueConfig{Interval: 200 * time.Millisecond, AbsentFor: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.db.SetJobs(h.q.Jobs)
 	if start {
 		if err := h.q.Start(ctx); err != nil {
 			t.Fatal(err)

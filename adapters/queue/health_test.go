@@ -36,7 +36,7 @@ func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	for round := 1; round <= 2; round++ {
 		// Each renewal must send rt-0 again: had the first one stored an empty refresh
 		// token, the second would be refused (and renew nothing).
-		if n, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 {
+		if n, err := h.creds.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 {
 			t.Fatalf("renewal %d = %d, %v; want 1 account renewed with the stored refresh token", round, n, err)
 		}
 	}
@@ -57,7 +57,7 @@ func TestReconnect_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	if again := h.connect(h.owner); again.ID != h.account.ID || !again.HasRefreshToken {
 		t.Fatalf("reconnect = %+v; want the same account, still holding a refresh token", again)
 	}
-	if n, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 {
+	if n, err := h.creds.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 {
 		t.Fatalf("renewal after the reconnect = %d, %v; want the kept rt-0 to renew the account", n, err)
 	}
 }
@@ -88,7 +88,7 @@ func TestLastSuccess_RecordedOnPublishRefreshAndMetrics(t *testing.T) {
 	recent("a publish", h.account.ID)
 
 	clear(h.account.ID)
-	if n, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 {
+	if n, err := h.creds.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 {
 		t.Fatalf("renewal = %d, %v", n, err)
 	}
 	recent("a refresh", h.account.ID)
@@ -96,9 +96,8 @@ func TestLastSuccess_RecordedOnPublishRefreshAndMetrics(t *testing.T) {
 	// Metrics through other use cases (this process wrote the account's success a moment
 	// ago and would skip another write within the minute).
 	clear(h.account.ID)
-	accounts := app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
-		func(domain.Platform) string { return "" }, time.Now, quiet())
-	an := app.NewAnalytics(h.db, h.authz, accounts, domain.DefaultMetricsSchedule, time.Now, quiet())
+	platforms := app.NewPlatforms([]ports.Platform{h.fake}, time.Now)
+	an := app.NewAnalytics(h.db, h.authz, app.NewCredentials(h.db, h.ring, platforms, time.Now, quiet()), platforms, domain.DefaultMetricsSchedule, time.Now, quiet())
 	if n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); err != nil || n != 1 {
 		t.Fatalf("collect = %d, %v", n, err)
 	}
@@ -126,8 +125,8 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	var clock atomic.Int64
 	start := time.Now()
 	clock.Store(start.UnixNano())
-	warner := app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
-		func(domain.Platform) string { return "" }, func() time.Time { return time.Unix(0, clock.Load()) }, quiet())
+	clockNow := func() time.Time { return time.Unix(0, clock.Load()) }
+	warner := app.NewCredentials(h.db, h.ring, app.NewPlatforms([]ports.Platform{h.fake}, clockNow), clockNow, quiet())
 	hook, _ := h.endpoint("https://hooks.example/herald", domain.EventAccountExpiring)
 
 	h.fake.mu.Lock()

@@ -132,8 +132,8 @@ const renewWithin = 7 * 24 * time.Hour
 
 type renewWorker struct {
 	river.WorkerDefaults[RenewArgs]
-	accounts *app.Accounts
-	log      *slog.Logger
+	credentials *app.Credentials
+	log         *slog.Logger
 }
 
 // Work implements river.Worker: it renews the tokens that can be renewed, then warns the
@@ -141,11 +141,11 @@ type renewWorker struct {
 // One account's failure is logged and does not stop the others; the job itself fails (and
 // is retried) only for a fault of Herald's own.
 func (w *renewWorker) Work(ctx context.Context, _ *river.Job[RenewArgs]) error {
-	n, err := w.accounts.RenewExpiring(ctx, renewWithin)
+	n, err := w.credentials.RenewExpiring(ctx, renewWithin)
 	if n > 0 {
 		w.log.InfoContext(ctx, "renewed tokens ahead of their expiry", "accounts", n)
 	}
-	warned, warnErr := w.accounts.WarnExpiring(ctx)
+	warned, warnErr := w.credentials.WarnExpiring(ctx)
 	if warned > 0 {
 		w.log.InfoContext(ctx, "warned companies of tokens that expire soon and cannot be renewed", "accounts", warned)
 	}

@@ -520,8 +520,8 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	callback := func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }
-	rotated := app.NewAccounts(h.db, h.authz, both, []ports.Platform{h.fake}, callback, time.Now, quiet())
+	platforms := app.NewPlatforms([]ports.Platform{h.fake}, time.Now)
+	rotated := app.NewCredentials(h.db, both, platforms, time.Now, quiet())
 	if n, err := rotated.RotateKeys(h.ctx); err != nil || n != 1 {
 		t.Fatalf("RotateKeys = %d, %v; want 1 account", n, err)
 	}
@@ -540,8 +540,7 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := app.NewAccounts(h.db, h.authz, onlyNew, []ports.Platform{h.fake}, callback, time.Now, quiet())
-	pub := app.NewPublishing(h.db, accounts, app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: 5 * time.Second}, time.Now, quiet())
+	pub := app.NewPublishing(h.db, app.NewCredentials(h.db, onlyNew, platforms, time.Now, quiet()), platforms, app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: 5 * time.Second}, time.Now, quiet())
 	_, j := h.claim("after rotation")
 	if err := pub.PublishTarget(h.ctx, j); err != nil {
 		t.Fatal(err)
@@ -562,7 +561,8 @@ func TestConnect_StateIsSingleUseExpiresAndBelongsToItsStarter(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
-	accounts := app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
+	platforms := app.NewPlatforms([]ports.Platform{h.fake}, now)
+	accounts := app.NewAccounts(h.db, h.authz, app.NewCredentials(h.db, h.ring, platforms, now, quiet()), platforms,
 		func(p domain.Platform) string { return "http://herald.test/cb/" + string(p) }, now, quiet())
 	start := func(actor domain.Actor) string {
 		t.Helper()
@@ -733,10 +733,10 @@ func TestRenewExpiring_RenewsAheadAndNeverDisconnectsAWorkingToken(t *testing.T)
 		return at
 	}
 	before := expiry() // the fake network's tokens last an hour
-	if n, err := h.accounts.RenewExpiring(h.ctx, 30*time.Minute); err != nil || n != 0 || h.fake.refreshes.Load() != 0 {
+	if n, err := h.creds.RenewExpiring(h.ctx, 30*time.Minute); err != nil || n != 0 || h.fake.refreshes.Load() != 0 {
 		t.Fatalf("nothing expires within 30 minutes: renewed %d, %v, %d refreshes", n, err, h.fake.refreshes.Load())
 	}
-	if n, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 || h.fake.refreshes.Load() != 1 || !expiry().After(before) {
+	if n, err := h.creds.RenewExpiring(h.ctx, 2*time.Hour); err != nil || n != 1 || h.fake.refreshes.Load() != 1 || !expiry().After(before) {
 		t.Fatalf("renew within 2 hours: renewed %d, %v, %d refreshes, expiry %s -> %s", n, err, h.fake.refreshes.Load(), before, expiry())
 	}
 	// The renewed token publishes without another refresh.
@@ -748,7 +748,7 @@ func TestRenewExpiring_RenewsAheadAndNeverDisconnectsAWorkingToken(t *testing.T)
 	h.fake.mu.Lock()
 	h.fake.refreshFn = func() error { return domain.Errorf(domain.CodeUnauthenticated, "this app cannot refresh tokens") }
 	h.fake.mu.Unlock()
-	if _, err := h.accounts.RenewExpiring(h.ctx, 2*time.Hour); err != nil {
+	if _, err := h.creds.RenewExpiring(h.ctx, 2*time.Hour); err != nil {
 		t.Errorf("a refused early renewal is not an error: %v", err)
 	}
 	a, err := h.accounts.List(h.ctx, h.owner)
@@ -832,7 +832,7 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
-	an := app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, now, quiet())
+	an := app.NewAnalytics(h.db, h.authz, h.creds, h.app.Platforms, domain.DefaultMetricsSchedule, now, quiet())
 	var likes atomic.Int64
 	h.fake.mu.Lock()
 	h.fake.metricsFn = func(id string) (domain.Metrics, error) {

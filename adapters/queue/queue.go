@@ -37,16 +37,12 @@ type Config struct {
 	Cleanup func(ctx context.Context, now time.Time) (int64, error)
 	// SoftStop is how long Stop lets running jobs finish before cancelling them.
 	SoftStop time.Duration
-	// Publishing works the publish jobs; nil leaves the publish queue unworked (an
-	// insert-only client, for commands).
-	Publishing *app.Publishing
-	// Accounts renews tokens ahead of their expiry; nil leaves that job out.
-	Accounts *app.Accounts
-	// Analytics collects post metrics; nil leaves those jobs out.
-	Analytics *app.Analytics
-	// Webhooks delivers webhook events; nil leaves the webhooks queue unworked.
-	Webhooks *app.Webhooks
-	Tuning   Tuning
+	// App holds the use cases the workers run (app.New): Publishing works the publish
+	// queue, Credentials renews tokens ahead of their expiry, Analytics collects post
+	// metrics, Webhooks works the webhooks queue. A nil App, or a nil service in it, leaves
+	// those jobs out (only the cleanup job runs).
+	App    *app.Services
+	Tuning Tuning
 	// ClientID names this process's River client; empty means NewClientID(). Jobs left
 	// running by a process that stopped are rescued by the others (see rescue.go).
 	ClientID string
@@ -78,28 +74,32 @@ func New(cfg Config) (*Queue, error) {
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 		&river.PeriodicJobOpts{ID: "cleanup_expired", RunOnStart: true})}
-	if cfg.Publishing != nil {
-		river.AddWorker(workers, &publishPostWorker{publishing: cfg.Publishing})
-		river.AddWorker(workers, &publishTargetWorker{publishing: cfg.Publishing, timeout: t.TargetTimeout})
+	svc := cfg.App
+	if svc == nil {
+		svc = &app.Services{}
+	}
+	if svc.Publishing != nil {
+		river.AddWorker(workers, &publishPostWorker{publishing: svc.Publishing})
+		river.AddWorker(workers, &publishTargetWorker{publishing: svc.Publishing, timeout: t.TargetTimeout})
 		queues[QueuePublish] = river.QueueConfig{MaxWorkers: t.PublishWorkers, FetchCooldown: t.FetchCooldown, FetchPollInterval: t.PollInterval}
-		river.AddWorker(workers, &sweepWorker{publishing: cfg.Publishing, log: cfg.Log})
+		river.AddWorker(workers, &sweepWorker{publishing: svc.Publishing, log: cfg.Log})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_publishing", RunOnStart: true}))
 	}
-	if cfg.Analytics != nil {
-		river.AddWorker(workers, &collectWorker{analytics: cfg.Analytics})
-		river.AddWorker(workers, &collectAccountWorker{analytics: cfg.Analytics})
+	if svc.Analytics != nil {
+		river.AddWorker(workers, &collectWorker{analytics: svc.Analytics})
+		river.AddWorker(workers, &collectAccountWorker{analytics: svc.Analytics})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return CollectArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "collect_metrics", RunOnStart: true}))
 	}
-	if cfg.Webhooks != nil {
-		river.AddWorker(workers, &deliverWebhookWorker{webhooks: cfg.Webhooks})
+	if svc.Webhooks != nil {
+		river.AddWorker(workers, &deliverWebhookWorker{webhooks: svc.Webhooks})
 		queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 20}
 	}
-	if cfg.Accounts != nil {
-		river.AddWorker(workers, &renewWorker{accounts: cfg.Accounts, log: cfg.Log})
+	if svc.Credentials != nil {
+		river.AddWorker(workers, &renewWorker{credentials: svc.Credentials, log: cfg.Log})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return RenewArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "renew_tokens", RunOnStart: true}))

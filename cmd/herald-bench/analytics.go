@@ -58,7 +58,7 @@ func analyticsCmd(ctx context.Context, cfg config, log *slog.Logger, args []stri
 		if err != nil {
 			return err
 		}
-		an := app.NewAnalytics(db, enf, nil, domain.DefaultMetricsSchedule, time.Now, log)
+		an := app.NewAnalytics(db, enf, nil, nil, domain.DefaultMetricsSchedule, time.Now, log)
 		var actors []domain.Actor
 		r, err := db.SQL().QueryContext(ctx, `SELECT company_id, user_id FROM memberships`)
 		if err != nil {

@@ -76,8 +76,7 @@ type herald struct {
 	queue    *queue.Queue
 	authz    *authz.Enforcer
 	sandbox  *sandbox.Sandbox
-	Accounts *app.Accounts
-	Posts    *app.Posts
+	App      *app.Services
 	stop     context.CancelFunc
 }
 
@@ -99,9 +98,17 @@ func startHerald(ctx context.Context, dbURL string, o publishOptions, log *slog.
 	if _, err := postgres.Migrate(ctx, dbURL, postgres.Up, log); err != nil {
 		return h, err
 	}
-	if h.db, err = postgres.Open(ctx, dbURL, int32(o.DBConns)); err != nil {
+	// As cmd/herald does: the insert-only River client first, handed to the store.
+	pool, err := postgres.Connect(ctx, dbURL, int32(o.DBConns))
+	if err != nil {
 		return h, err
 	}
+	inserter, err := queue.NewInserter(pool, log)
+	if err != nil {
+		pool.Close()
+		return h, err
+	}
+	h.db = postgres.New(pool, inserter.Jobs)
 	lcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return h, fmt.Errorf("listener pool: %w", err)
@@ -125,16 +132,15 @@ func startHerald(ctx context.Context, dbURL string, o publishOptions, log *slog.
 	const base = "http://127.0.0.1"
 	h.sandbox = sandbox.New(h.db.SQL(), sandbox.Config{BaseURL: base, Latency: o.Latency})
 	callback := func(p domain.Platform) string { return base + "/api/v1/accounts/callback/" + string(p) }
-	h.Accounts = app.NewAccounts(h.db, h.authz, ring, []ports.Platform{h.sandbox}, callback, time.Now, log)
-	h.Posts = app.NewPosts(h.db, h.authz, nil, time.Now, log)
-	publisher := app.NewPublishing(h.db, h.Accounts, app.DefaultPublishing, time.Now, log)
-	analytics := app.NewAnalytics(h.db, h.authz, h.Accounts, domain.DefaultMetricsSchedule, time.Now, log)
-	webhooks := app.NewWebhooks(h.db, h.authz, ring, webhook.New(webhook.Options{}), domain.WebhookURLPolicy{}, time.Now, log)
-	if h.queue, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: h.listener, Log: log, Cleanup: h.db.DeleteExpired,
-		SoftStop: 15 * time.Second, Publishing: publisher, Accounts: h.Accounts, Analytics: analytics, Webhooks: webhooks, Tuning: o.Tuning}); err != nil {
+	h.App, err = app.New(app.Deps{Store: h.db, Authz: h.authz, Hasher: secret.DefaultArgon2id, Cipher: ring,
+		Platforms: []ports.Platform{h.sandbox}, WebhookSender: webhook.New(webhook.Options{}), CallbackURL: callback, Log: log})
+	if err != nil {
 		return h, err
 	}
-	h.db.SetJobs(h.queue.Jobs)
+	if h.queue, err = queue.New(queue.Config{DB: h.db.SQL(), Listener: h.listener, Log: log, Cleanup: h.db.DeleteExpired,
+		SoftStop: 15 * time.Second, App: h.App, Tuning: o.Tuning}); err != nil {
+		return h, err
+	}
 	if err := h.queue.Start(bg); err != nil {
 		return h, err
 	}
@@ -220,7 +226,7 @@ func benchPublish(ctx context.Context, dbURL string, o publishOptions, log *slog
 		}
 		first := time.Now().Add(2 * time.Second)
 		for i, id := range ids {
-			if _, err := m.Posts.Schedule(ctx, actors[0].actor, id, first.Add(time.Duration(i)*300*time.Millisecond), 0); err != nil {
+			if _, err := m.App.Posts.Schedule(ctx, actors[0].actor, id, first.Add(time.Duration(i)*300*time.Millisecond), 0); err != nil {
 				return err
 			}
 		}
@@ -247,7 +253,7 @@ func benchPublish(ctx context.Context, dbURL string, o publishOptions, log *slog
 	due := time.Now().Add(3*time.Second + time.Duration(o.Posts)*4*time.Millisecond).Truncate(time.Millisecond)
 	start = time.Now()
 	if err := parallel(len(ids), o.Setup, func(i int) error {
-		_, err := m.Posts.Schedule(ctx, actors[i%len(actors)].actor, ids[i], due, 0)
+		_, err := m.App.Posts.Schedule(ctx, actors[i%len(actors)].actor, ids[i], due, 0)
 		return err
 	}); err != nil {
 		return err
@@ -349,7 +355,7 @@ func benchCompanies(ctx context.Context, m *herald, n int) ([]benchActor, error)
 		if err := m.authz.Reload(ctx, actor.CompanyID); err != nil {
 			return err
 		}
-		authorize, err := m.Accounts.Connect(ctx, actor, "sandbox", "/accounts")
+		authorize, err := m.App.Accounts.Connect(ctx, actor, "sandbox", "/accounts")
 		if err != nil {
 			return err
 		}
@@ -361,7 +367,7 @@ func benchCompanies(ctx context.Context, m *herald, n int) ([]benchActor, error)
 		if err != nil {
 			return err
 		}
-		done, err := m.Accounts.Callback(ctx, actor.UserID, "sandbox", r.Query().Get("state"), r.Query().Get("code"), "", "")
+		done, err := m.App.Accounts.Callback(ctx, actor.UserID, "sandbox", r.Query().Get("state"), r.Query().Get("code"), "", "")
 		if err != nil {
 			return err
 		}
@@ -376,7 +382,7 @@ func benchDrafts(ctx context.Context, m *herald, actors []benchActor, n, workers
 	ids := make([]domain.PostID, n)
 	err := parallel(n, workers, func(i int) error {
 		a := actors[i%len(actors)]
-		p, err := m.Posts.Create(ctx, a.actor, domain.PostInput{Content: fmt.Sprintf("Benchmark post %d #herald", i), AccountIDs: []domain.AccountID{a.account}})
+		p, err := m.App.Posts.Create(ctx, a.actor, domain.PostInput{Content: fmt.Sprintf("Benchmark post %d #herald", i), AccountIDs: []domain.AccountID{a.account}})
 		ids[i] = p.ID
 		return err
 	})

@@ -64,7 +64,7 @@ func TestAPI_AuditLogRecordsEveryChangeByAPerson(t *testing.T) {
 		}
 	}
 	root := register(t, c, "auditroot")
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	rootc := c.with(root.token, "")

@@ -51,7 +51,7 @@ func TestAPI_CompanySettings(t *testing.T) {
 
 	// The web app's use cases see the same settings.
 	actor := domain.Actor{UserID: domain.UserID(owner.userID), CompanyID: domain.CompanyID(owner.companyID), Role: domain.RoleOwner}
-	if z, err := m.Analytics.Zone(context.Background(), actor); err != nil || z != "Europe/Berlin" {
+	if z, err := m.App.Analytics.Zone(context.Background(), actor); err != nil || z != "Europe/Berlin" {
 		t.Errorf("Analytics.Zone = %q %v, want Europe/Berlin", z, err)
 	}
 	_, _, me := c.with(owner.token, "").do("GET", "/api/v1/auth/me", nil)

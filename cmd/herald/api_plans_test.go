@@ -206,7 +206,7 @@ func TestAPI_PlanLimitsScheduledPosts(t *testing.T) {
 func superadmin(t *testing.T, m *Main, c *client) *client {
 	t.Helper()
 	root := register(t, c, "root")
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	return c.with(root.token, "")

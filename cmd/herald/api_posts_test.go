@@ -529,7 +529,7 @@ func TestAPI_Analytics(t *testing.T) {
 		_, _, p = oc.do("GET", "/api/v1/posts/"+id, nil)
 	}
 	// Collect the sandbox's (growing) numbers now instead of waiting for the periodic job.
-	if _, err := m.Analytics.CollectAccount(context.Background(), domain.CompanyID(owner.companyID), domain.AccountID(acct)); err != nil {
+	if _, err := m.App.Analytics.CollectAccount(context.Background(), domain.CompanyID(owner.companyID), domain.AccountID(acct)); err != nil {
 		t.Fatal(err)
 	}
 	vc := c.with(viewer.token, owner.companyID)

@@ -330,7 +330,7 @@ func TestAPI_AccountSelfService(t *testing.T) {
 		t.Fatalf("create token = %d %v", st, tok)
 	}
 	personal := tok["token"].(string)
-	solo, err := m.Auth.CreateCompany(ctx, domain.UserID(me.userID), "Leaver Solo")
+	solo, err := m.App.Auth.CreateCompany(ctx, domain.UserID(me.userID), "Leaver Solo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -341,7 +341,7 @@ func TestAPI_AdminCompanies(t *testing.T) {
 	}
 
 	root := register(t, c, "root")
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	rc := c.with(root.token, "")
@@ -563,7 +563,7 @@ func TestAPI_IfMatchGuardsConcurrentEdits(t *testing.T) {
 	}
 
 	root := register(t, c, "carl")
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	rc := c.with(root.token, "")

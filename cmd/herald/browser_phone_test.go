@@ -106,7 +106,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
 	colleague := strings.ToLower(uniqueEmail("ilse"))
-	ilse, err := m.Auth.Register(context.Background(), app.Registration{Email: colleague, Password: "correct horse battery", Name: "Ilse Colleague", Company: "Ilse Co"}, "127.0.0.1")
+	ilse, err := m.App.Auth.Register(context.Background(), app.Registration{Email: colleague, Password: "correct horse battery", Name: "Ilse Colleague", Company: "Ilse Co"}, "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Teams.AcceptInvitation(context.Background(), domain.Actor{UserID: ilse.User.ID}, link.Query().Get("token")); err != nil {
+		if _, err := m.App.Teams.AcceptInvitation(context.Background(), domain.Actor{UserID: ilse.User.ID}, link.Query().Get("token")); err != nil {
 			t.Fatalf("the colleague accepts: %v", err)
 		}
 	}

@@ -20,7 +20,7 @@ func TestBrowser_ChangePasswordAndSignInToFinishConnecting(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
 	email := strings.ToLower(uniqueEmail("petra"))
-	if _, err := m.Auth.Register(context.Background(), app.Registration{Email: email, Password: "correct horse battery", Name: "Petra", Company: "Petra Press"}, "127.0.0.1"); err != nil {
+	if _, err := m.App.Auth.Register(context.Background(), app.Registration{Email: email, Password: "correct horse battery", Name: "Petra", Company: "Petra Press"}, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	type css = chromedp.CSS

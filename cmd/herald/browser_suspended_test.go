@@ -39,10 +39,10 @@ func TestBrowser_SuspendedCompanyKeepsWhatWasTyped(t *testing.T) {
 	company := owner.companyID
 	suspended := domain.CompanySuspended
 	root := register(t, c, "root")
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), root.email, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Admin.UpdateCompany(context.Background(), domain.Actor{UserID: domain.UserID(root.userID), IsSuperadmin: true}, domain.CompanyID(company),
+	if _, err := m.App.Admin.UpdateCompany(context.Background(), domain.Actor{UserID: domain.UserID(root.userID), IsSuperadmin: true}, domain.CompanyID(company),
 		domain.CompanyChange{Status: &suspended, Reason: "Unpaid invoice 4711"}, 0); err != nil {
 		t.Fatal(err)
 	}

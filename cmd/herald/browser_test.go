@@ -21,7 +21,7 @@ func TestBrowser_RegisterLoginSwitchInvite(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
 	colleague := strings.ToLower(uniqueEmail("colleague"))
-	if _, err := m.Auth.Register(context.Background(), app.Registration{Email: colleague, Password: "correct horse battery", Name: "Colleague", Company: "Elsewhere"}, "127.0.0.1"); err != nil {
+	if _, err := m.App.Auth.Register(context.Background(), app.Registration{Email: colleague, Password: "correct horse battery", Name: "Colleague", Company: "Elsewhere"}, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := chrome(t, 1280, 900, 60*time.Second)
@@ -129,10 +129,10 @@ func TestBrowser_OperatorTenantsAndJobDashboard(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
 	email := strings.ToLower(uniqueEmail("operator"))
-	if _, err := m.Auth.Register(context.Background(), app.Registration{Email: email, Password: "correct horse battery", Name: "Operator", Company: "Herald Ops"}, "127.0.0.1"); err != nil {
+	if _, err := m.App.Auth.Register(context.Background(), app.Registration{Email: email, Password: "correct horse battery", Name: "Operator", Company: "Herald Ops"}, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	ctx := chrome(t, 1280, 900, 60*time.Second)

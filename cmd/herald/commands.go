@@ -170,8 +170,8 @@ func keysCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 				return err
 			}
 			defer db.Close()
-			accounts := app.NewAccounts(db, nil, ring, nil, nil, time.Now, log)
-			n, err := accounts.RotateKeys(ctx)
+			// Only the tokens' service: rotating needs no platform, authorizer or queue.
+			n, err := app.NewCredentials(db, ring, nil, time.Now, log).RotateKeys(ctx)
 			if err != nil {
 				return err
 			}

@@ -178,7 +178,7 @@ func TestPlatforms_ConfiguredOnesAppearAndTheSandboxStepsAside(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, p := range m.Accounts.Platforms() {
+		for _, p := range m.App.Platforms.Names() {
 			got = append(got, string(p))
 		}
 		m.Close()

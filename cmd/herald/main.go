@@ -142,18 +142,10 @@ type Main struct {
 	// own schedule still follows the wall clock.
 	Now func() time.Time
 
-	// The app services, exposed for tests.
-	Auth      *app.Auth
-	Teams     *app.Teams
-	Admin     *app.Admin
-	Accounts  *app.Accounts
-	Posts     *app.Posts
-	Publisher *app.Publishing
-	AI        *app.AI
-	Analytics *app.Analytics
-	Webhooks  *app.Webhooks
-	Privacy   *app.Privacy
-	KeyRing   *secret.KeyRing
+	// App is every use case, built once by app.New; tests call them directly.
+	App *app.Services
+	// KeyRing seals tokens and webhook secrets (HERALD_ENCRYPTION_KEYS).
+	KeyRing *secret.KeyRing
 
 	sandbox *sandbox.Sandbox
 	health  *dbHealth
@@ -182,9 +174,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := postgres.Migrate(ctx, url, postgres.Up, m.Log); err != nil {
 		return err
 	}
-	if m.db, err = postgres.Open(ctx, url, m.Config.DBMaxConns); err != nil {
+	// The insert-only River client comes first and is handed to the store, so every change
+	// enqueues its jobs in its own transaction; the working client comes after the services.
+	pool, err := postgres.Connect(ctx, url, m.Config.DBMaxConns)
+	if err != nil {
 		return err
 	}
+	m.health = newDBHealth(bg, pool.Ping, m.Log)
+	quiet := slog.New(m.health.quiet(m.Log.Handler()))
+	inserter, err := queue.NewInserter(pool, quiet)
+	if err != nil {
+		pool.Close()
+		return err
+	}
+	m.db = postgres.New(pool, inserter.Jobs)
 	lcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return fmt.Errorf("listener pool: %w", err)
@@ -196,8 +199,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.listener, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
 		return fmt.Errorf("listener pool: %w", err)
 	}
-	m.health = newDBHealth(bg, m.db.Pool().Ping, m.Log)
-	if m.authz, err = authz.New(ctx, m.db.Pool(), slog.New(m.health.quiet(m.Log.Handler()))); err != nil {
+	if m.authz, err = authz.New(ctx, m.db.Pool(), quiet); err != nil {
 		return err
 	}
 	go func() {
@@ -209,42 +211,28 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Now != nil {
 		now = m.Now
 	}
-	if err := m.services(now); err != nil {
+	deps, err := m.deps(now, quiet)
+	if err != nil {
+		return err
+	}
+	if m.App, err = app.New(deps); err != nil {
 		return err
 	}
 	m.warnAPIVersions()
-	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: slog.New(m.health.quiet(m.Log.Handler())),
-		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, Publishing: m.Publisher, Accounts: m.Accounts, Analytics: m.Analytics, Webhooks: m.Webhooks, Tuning: m.Tuning}); err != nil {
+	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: quiet,
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, App: m.App, Tuning: m.Tuning}); err != nil {
 		return err
 	}
-	m.db.SetJobs(m.queue.Jobs)
 	if err := m.queue.Start(bg); err != nil {
 		return err
 	}
 
-	if m.Limits == (app.Limits{}) {
-		m.Limits = app.DefaultLimits
-	}
-	authNow := now
-	if m.AuthClock != nil {
-		authNow = m.AuthClock
-	}
-	if m.Auth, err = app.NewAuth(m.db, m.authz, secret.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
-		return err
-	}
-	acceptURL := func(token string) string {
-		return strings.TrimSuffix(m.Config.BaseURL.String(), "/") + "/invitations/accept?token=" + neturl.QueryEscape(token)
-	}
-	m.Teams = app.NewTeams(m.db, m.authz, acceptURL, now, m.Log)
-	m.Admin = app.NewAdmin(m.db, m.authz, now)
-	m.Privacy = app.NewPrivacy(m.db, m.authz, now, m.Log)
-	audit := app.NewAuditLog(m.db, m.authz)
-	web, err := ui.New(ui.Config{Auth: m.Auth, Teams: m.Teams, Admin: m.Admin, Posts: m.Posts, Accounts: m.Accounts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy, Log: m.Log, SecureCookies: m.Config.SecureCookies(), Now: now})
+	web, err := ui.New(m.App, ui.Config{Log: m.Log, SecureCookies: m.Config.SecureCookies(), Now: now})
 	if err != nil {
 		return err
 	}
 	go func() { // the live pages' event streams wake on these notifications, and only then look
-		if err := postgres.ListenPostChanges(bg, m.listener, slog.New(m.health.quiet(m.Log.Handler())), web.PostsChanged, web.RecheckStreams); err != nil && bg.Err() == nil {
+		if err := postgres.ListenPostChanges(bg, m.listener, quiet, web.PostsChanged, web.RecheckStreams); err != nil && bg.Err() == nil {
 			m.Log.Error("live pages stopped following changes", "err", err)
 		}
 	}()
@@ -254,7 +242,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.health.failed()
 		}
 		return d, err
-	}, m.Accounts.APIVersions)
+	}, m.App.Platforms.APIVersions)
 	if m.Config.MetricsAddr != "" {
 		m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr)
 		switch {
@@ -278,9 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := startJobs(jobsCtx); err != nil {
 		return fmt.Errorf("job dashboard: %w", err)
 	}
-	m.echo = newServer(m.Config, m.Log, httpapi.New(httpapi.Services{Auth: m.Auth, Teams: m.Teams,
-		Admin: m.Admin, Idempotency: app.NewIdempotency(m.db, now), Accounts: m.Accounts, Posts: m.Posts, AI: m.AI, Analytics: m.Analytics, Webhooks: m.Webhooks, Audit: audit, Privacy: m.Privacy,
-		RateLimiter: app.NewRateLimiter(m.db, m.Config.APIRateScale, authNow, slog.New(m.health.quiet(m.Log.Handler()))), Log: m.Log}), web, jobs, met, m.ready, m.health)
+	m.echo = newServer(m.Config, m.Log, httpapi.New(m.App, m.Log), web, jobs, met, m.ready, m.health)
 	m.echo.Server.ReadHeaderTimeout = 10 * time.Second
 	m.echo.Server.ReadTimeout = 60 * time.Second
 	m.echo.Server.IdleTimeout = 120 * time.Second
@@ -299,12 +285,13 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// services builds the publishing side: the key ring, the platforms, and the account, post
-// and publishing use cases.
-func (m *Main) services(now func() time.Time) error {
+// deps gathers the adapters and configuration app.New builds the services from: the key
+// ring, the platforms, the media probe, the AI provider, the webhook sender and the URLs
+// Herald gives out. quiet logs what fails while the database is away.
+func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) {
 	ring, generated, err := secret.LoadKeyRing(m.Config.EncryptionKeys, m.Config.DataDir, m.Config.Production)
 	if err != nil {
-		return err
+		return app.Deps{}, err
 	}
 	if generated != "" {
 		m.Log.Warn("HERALD_ENCRYPTION_KEYS is not set: generated a development key; keep this file, or set the variable in production",
@@ -315,39 +302,47 @@ func (m *Main) services(now func() time.Time) error {
 	if platforms == nil {
 		platforms = m.configuredPlatforms(now)
 	}
-	callback := func(p domain.Platform) string {
-		return m.Config.BaseURL.String() + "/api/v1/accounts/callback/" + string(p)
-	}
-	m.Accounts = app.NewAccounts(m.db, m.authz, ring, platforms, callback, now, m.Log)
 	var probe ports.MediaProbe
 	if m.Config.MediaCheck {
 		probe = media.New(media.Options{AllowPrivate: m.Config.MediaPrivate})
 	}
-	m.Posts = app.NewPosts(m.db, m.authz, probe, now, m.Log)
-	pub := m.Publishing
-	if pub == (app.PublishingConfig{}) {
-		pub = app.DefaultPublishing
-	}
-	m.Publisher = app.NewPublishing(m.db, m.Accounts, pub, now, m.Log)
-	schedule := m.Config.MetricsSchedule
-	if len(schedule) == 0 { // a Config not read from the environment, as in tests
-		schedule = domain.DefaultMetricsSchedule
-	}
-	m.Analytics = app.NewAnalytics(m.db, m.authz, m.Accounts, schedule, now, m.Log)
 	gen := m.AIProvider
 	if gen == nil {
 		gen = m.Config.CaptionGenerator()
 	}
-	m.AI = app.NewAI(m.db, m.authz, gen, now, m.Log)
-	m.Webhooks = app.NewWebhooks(m.db, m.authz, ring, webhook.New(webhook.Options{AllowPrivate: m.Config.WebhookPrivate}),
-		domain.WebhookURLPolicy{RequireHTTPS: m.Config.Production, AllowPrivate: m.Config.WebhookPrivate}, now, m.Log)
-	return nil
+	base := strings.TrimSuffix(m.Config.BaseURL.String(), "/")
+	return app.Deps{
+		Store:         m.db,
+		Authz:         m.authz,
+		Hasher:        secret.DefaultArgon2id,
+		Cipher:        ring,
+		Platforms:     platforms,
+		MediaProbe:    probe,
+		Captions:      gen,
+		WebhookSender: webhook.New(webhook.Options{AllowPrivate: m.Config.WebhookPrivate}),
+		WebhookURLs:   domain.WebhookURLPolicy{RequireHTTPS: m.Config.Production, AllowPrivate: m.Config.WebhookPrivate},
+		APIRateScale:  m.Config.APIRateScale,
+		Now:           now,
+		AuthNow:       m.AuthClock,
+		Limits:        m.Limits,
+		Publishing:    m.Publishing,
+		// A Config not read from the environment (tests) has none: app.New's default.
+		MetricsSchedule: m.Config.MetricsSchedule,
+		CallbackURL: func(p domain.Platform) string {
+			return m.Config.BaseURL.String() + "/api/v1/accounts/callback/" + string(p)
+		},
+		AcceptURL: func(token string) string {
+			return base + "/invitations/accept?token=" + neturl.QueryEscape(token)
+		},
+		Log:      m.Log,
+		QuietLog: quiet,
+	}, nil
 }
 
 // warnAPIVersions logs a warning for every configured platform whose API version retires
 // within app.APIVersionWarningAhead, has retired, or is unknown to its adapter.
 func (m *Main) warnAPIVersions() {
-	for _, v := range m.Accounts.APIVersions() {
+	for _, v := range m.App.Platforms.APIVersions() {
 		if !v.Warn {
 			continue
 		}

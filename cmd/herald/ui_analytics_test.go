@@ -46,7 +46,7 @@ func publishMeasured(t *testing.T, m *Main, name string) (*browser, string, stri
 		t.Fatal(err)
 	}
 	// The periodic collection may take it first; either way the numbers must be in.
-	if _, err := m.Analytics.CollectAccount(context.Background(), domain.CompanyID(company), domain.AccountID(account)); err != nil {
+	if _, err := m.App.Analytics.CollectAccount(context.Background(), domain.CompanyID(company), domain.AccountID(account)); err != nil {
 		t.Fatalf("collect: %v", err)
 	}
 	deadline := time.Now().Add(15 * time.Second)

@@ -76,7 +76,7 @@ func TestUI_AuditLogPage(t *testing.T) {
 	// The operator sees both companies' entries.
 	root := newBrowser(t, m)
 	rootEmail := root.registerUI("Root")
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), rootEmail, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), rootEmail, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	res, doc = root.get("/admin/audit?action=member.")

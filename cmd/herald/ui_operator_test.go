@@ -58,7 +58,7 @@ func TestUI_TenantsPageSuspendAndReactivate(t *testing.T) {
 
 	op := newBrowser(t, m)
 	opEmail := op.registerUI("Oscar")
-	root, _, err := m.Auth.EnsureSuperadmin(context.Background(), opEmail, "", "")
+	root, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), opEmail, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestJobs_RiverUIForSuperadminsOnly(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
 	op := newBrowser(t, m)
-	root, _, err := m.Auth.EnsureSuperadmin(context.Background(), op.registerUI("Quinn"), "", "")
+	root, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), op.registerUI("Quinn"), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

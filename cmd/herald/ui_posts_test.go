@@ -516,7 +516,7 @@ func TestUI_SandboxOperatorPageIsForSuperadmins(t *testing.T) {
 	if res, _ := b.get("/sandbox/posts"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("operator page for a plain member = %d, want 403 (the operator guard of every operator tool)", res.StatusCode)
 	}
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	res, doc := b.get("/sandbox/posts")

@@ -259,7 +259,7 @@ func TestUI_TokensAndTenants(t *testing.T) {
 	if res, _ := b.get("/admin/tenants"); res.StatusCode != 403 {
 		t.Errorf("tenants page for a non-superadmin = %d, want 403", res.StatusCode)
 	}
-	if _, _, err := m.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(context.Background(), email, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	if res, doc := b.get("/admin/tenants?limit=200"); res.StatusCode != 200 || !strings.Contains(doc.Find("#tenants").Text(), "Uma Co") {

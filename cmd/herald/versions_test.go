@@ -70,7 +70,7 @@ func TestVersions_WarnedAtStartOnAdminPagesAndInMetrics(t *testing.T) {
 
 	op := newBrowser(t, m)
 	opEmail := op.registerUI("Opal")
-	if _, _, err := m.Auth.EnsureSuperadmin(t.Context(), opEmail, "", ""); err != nil {
+	if _, _, err := m.App.Auth.EnsureSuperadmin(t.Context(), opEmail, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/admin/tenants", "/admin/audit"} {
