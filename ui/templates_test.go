@@ -464,7 +464,7 @@ func TestTemplates_ComposeShowsTheAIPanelOnlyWhenGiven(t *testing.T) {
 	if doc := render(t, pageCompose, page, time.UTC, domain.RoleViewer); doc.Find("#ai-panel").Length() != 0 {
 		t.Error("a panel without AI data")
 	}
-	h := &Handler{}
+	h := &Handler{Services: &app.Services{}}
 	h.AI = app.NewAI(nil, nil, nil, time.Now, nil)
 	page.AI = h.newAIPanel(accounts, f.Selected)
 	doc := render(t, pageCompose, page, time.UTC, domain.RoleEditor)
