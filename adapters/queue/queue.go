@@ -23,7 +23,7 @@ import (
 type Queue struct {
 	client  *river.Client[*sql.Tx]
 	db      *sql.DB
-	rescuer *rescuer // nil for an insert-only client
+	rescuer *rescuer // nil without a Listener
 	stop    context.CancelFunc
 	done    sync.WaitGroup
 }
