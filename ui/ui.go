@@ -111,13 +111,7 @@ var funcs = template.FuncMap{
 	"plans":  func() []domain.Plan { return domain.Plans },
 	"date":   func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
 	// excerpt returns the first n characters of s on one line, with an ellipsis when cut.
-	"excerpt": func(s string, n int) string {
-		s = strings.Join(strings.Fields(s), " ")
-		if r := []rune(s); len(r) > n {
-			return strings.TrimSpace(string(r[:n])) + "…"
-		}
-		return s
-	},
+	"excerpt": domain.Excerpt,
 	// human writes a status for people: "partially_published" is "partially published".
 	"human":       func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"thousands":   thousands,
