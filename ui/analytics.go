@@ -134,7 +134,7 @@ func quickLinks(now time.Time, loc *time.Location, platform, from, to string) []
 	d := func(t time.Time) string { return t.Format(time.DateOnly) }
 	mk := func(label string, start time.Time) quickLink {
 		f, t := d(start), d(today)
-		return quickLink{Label: label, Href: analyticsQuery("/analytics", f, t, platform), Current: f == from && t == to}
+		return quickLink{Label: label, Href: analyticsQuery(routePath("analytics"), f, t, platform), Current: f == from && t == to}
 	}
 	return []quickLink{
 		mk("Last 7 days", today.AddDate(0, 0, -6)),
@@ -180,8 +180,8 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 	}
 	p.From, p.To = r.From.In(loc).Format(time.DateOnly), r.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	p.Quick = quickLinks(time.Now(), loc, platform, p.From, p.To)
-	p.ExportDaily = analyticsQuery("/analytics/export.csv", p.From, p.To, platform, "table", "daily")
-	p.ExportPosts = analyticsQuery("/analytics/export.csv", p.From, p.To, platform, "table", "posts")
+	p.ExportDaily = analyticsQuery(routePath("analytics.export"), p.From, p.To, platform, "table", "daily")
+	p.ExportPosts = analyticsQuery(routePath("analytics.export"), p.From, p.To, platform, "table", "posts")
 	names, _, _ := h.accountNames(c) // a missing name shows as a disconnected account
 	p.fill(r, names, h.postGetter(c))
 	return h.page(c, http.StatusOK, pageAnalytics, p)
