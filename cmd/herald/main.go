@@ -141,6 +141,10 @@ type Main struct {
 	// Now replaces the clock of the use cases and pages when not nil (tests); River's
 	// own schedule still follows the wall clock.
 	Now func() time.Time
+	// Passwords hashes passwords when not nil; nil means secret.DefaultArgon2id. Tests set
+	// cheap argon2id parameters: the production ones cost a race-detector build about half
+	// a second a hash. Hashes carry their parameters, so either verifies the other's.
+	Passwords ports.PasswordHasher
 
 	// The app services, exposed for tests.
 	Auth      *app.Auth
@@ -229,7 +233,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.AuthClock != nil {
 		authNow = m.AuthClock
 	}
-	if m.Auth, err = app.NewAuth(m.db, m.authz, secret.DefaultArgon2id, m.Limits, authNow, m.Log); err != nil {
+	var passwords ports.PasswordHasher = secret.DefaultArgon2id
+	if m.Passwords != nil {
+		passwords = m.Passwords
+	}
+	if m.Auth, err = app.NewAuth(m.db, m.authz, passwords, m.Limits, authNow, m.Log); err != nil {
 		return err
 	}
 	acceptURL := func(token string) string {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/app"
 )
 
@@ -46,7 +47,8 @@ func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, o
 	if limits == (app.Limits{}) {
 		limits = app.Limits{Window: time.Minute, PerIP: 1_000_000, PerEmail: 1_000_000}
 	}
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits}
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits,
+		Passwords: testPasswords}
 	for _, opt := range opts {
 		opt(m)
 	}
@@ -61,6 +63,12 @@ func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, o
 	})
 	return m
 }
+
+// testPasswords hashes passwords with argon2id at its least cost: the tests make hundreds
+// of accounts, and secret.DefaultArgon2id costs a race-detector build about half a second a
+// hash. What is tested (hashing, verifying, refusing) is the same; adapters/secret tests
+// the production parameters.
+var testPasswords = secret.Argon2id{Memory: 8, Time: 1, Threads: 1}
 
 // testWriter sends log lines to the test's log, so they show only for failing tests.
 type testWriter struct{ t testing.TB }
