@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
+	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,8 +33,23 @@ func startHerald(t testing.TB, limits app.Limits) *Main {
 // changes to Main before it runs.
 func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, opts ...func(*Main)) *Main {
 	t.Helper()
-	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
-		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms",
+	m, err := launchHerald(pgtest.FreshURL(t), t.TempDir(), testWriter{t}, limits, extra, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return m
+}
+
+// launchHerald runs a Herald on a free port against the database at dbURL, keeping its data
+// under dataDir and its warnings in logs.
+func launchHerald(dbURL, dataDir string, logs io.Writer, limits app.Limits, extra map[string]string, opts ...func(*Main)) (*Main, error) {
+	env := map[string]string{"DATABASE_URL": dbURL, "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
+		"HERALD_DATA_DIR": dataDir, "HERALD_SANDBOX_LATENCY": "20ms",
 		// Many tests make hundreds of API calls from one token; api_ratelimit_test.go sets
 		// small limits where it tests them.
 		"HERALD_API_RATE_LIMIT": "1000"}
@@ -41,27 +58,76 @@ func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, o
 	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	if limits == (app.Limits{}) {
 		limits = app.Limits{Window: time.Minute, PerIP: 1_000_000, PerEmail: 1_000_000}
 	}
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits,
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits,
 		Passwords: testPasswords}
 	for _, opt := range opts {
 		opt(m)
 	}
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
-		t.Fatalf("Run: %v", err)
+		return nil, fmt.Errorf("Run: %w", err)
 	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+	return m, nil
+}
+
+// shared is the Herald that tests needing nothing of their own share (sharedHerald).
+var shared struct {
+	once sync.Once
+	m    *Main
+	err  error
+	logs lockedBuffer
+	stop func() // closes m and drops its database
+}
+
+// sharedHerald returns a Herald as startHerald(t, app.Limits{}) does, but one shared by
+// every test that asks for it, started on first use and stopped by TestMain after the
+// tests: starting one costs a database and a second. Its tests act only through their own
+// accounts and companies (register and registerUI make new ones), as the people of one
+// Herald do, and never close it; a test that needs its own options, clock, database rows
+// or shutdown uses startHerald. Its warnings show when the package fails.
+func sharedHerald(t testing.TB) *Main {
+	t.Helper()
+	shared.once.Do(func() {
+		dbURL, drop := pgtest.KeptURL(t)
+		dir, err := os.MkdirTemp("", "herald-shared-")
+		if err != nil {
+			drop()
+			shared.err = err
+			return
+		}
+		shared.m, shared.err = launchHerald(dbURL, dir, &shared.logs, app.Limits{}, nil)
+		shared.stop = func() {
+			if shared.m != nil {
+				if err := shared.m.Close(); err != nil {
+					fmt.Fprintf(os.Stderr, "closing the shared Herald: %v\n", err)
+				}
+			}
+			drop()
+			_ = os.RemoveAll(dir)
 		}
 	})
-	return m
+	if shared.err != nil || shared.m == nil {
+		t.Fatalf("the shared Herald did not start: %v", shared.err)
+	}
+	return shared.m
+}
+
+// TestMain stops the shared Herald after the tests, and shows its warnings when they failed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "the shared Herald's warnings:\n%s", shared.logs.String())
+		}
+	}
+	os.Exit(code)
 }
 
 // testPasswords hashes passwords with argon2id at its least cost: the tests make hundreds

@@ -254,7 +254,7 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 
 func TestUI_CompanyTimeZoneForAnalytics(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	email := owner.registerUI("Zed")
 	at, doc := owner.page("/settings")

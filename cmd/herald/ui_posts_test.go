@@ -134,7 +134,7 @@ func (b *browser) waitForStatus(id string, deadline time.Duration) *goquery.Docu
 
 func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Xena")
 
@@ -279,7 +279,7 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 
 func TestUI_PostsViewerAndOtherCompany(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Yann")
 	owner.connectSandbox("/accounts", "allow")
@@ -357,7 +357,7 @@ func TestUI_PostsViewerAndOtherCompany(t *testing.T) {
 
 func TestUI_ConnectOutcomesAndReturnTo(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Bea")
 
@@ -420,7 +420,7 @@ func TestUI_ConnectOutcomesAndReturnTo(t *testing.T) {
 
 func TestUI_EditKeepsInputAndReportsStaleVersions(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Cid")
 	b.connectSandbox("/accounts", "allow")
@@ -467,7 +467,7 @@ func TestUI_EditKeepsInputAndReportsStaleVersions(t *testing.T) {
 
 func TestUI_TimeZoneFromProfileOrBrowser(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Dov")
 	if _, doc := b.page("/profile"); doc.Find("#zone-used").Text() != "UTC" {
@@ -750,7 +750,7 @@ func TestUI_RetryKeepsAFutureTimeAndAsksOnceItPassed(t *testing.T) {
 // named): the refused ones leave no draft behind, and Enter with a time schedules.
 func TestUI_RefusedScheduleSavesNothing(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Nils")
 	b.connectSandboxAs("nils-sandbox")
