@@ -118,9 +118,12 @@ func sharedHerald(t testing.TB) *Main {
 	return shared.m
 }
 
-// TestMain stops the shared Herald after the tests, and shows its warnings when they failed.
+// TestMain stops the shared Herald and Chromium after the tests, and shows its warnings when they failed.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if chromium.stop != nil {
+		chromium.stop()
+	}
 	if shared.stop != nil {
 		shared.stop()
 		if code != 0 {
