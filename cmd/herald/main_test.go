@@ -101,7 +101,9 @@ func sharedHerald(t testing.TB) *Main {
 			shared.err = err
 			return
 		}
-		shared.m, shared.err = launchHerald(dbURL, dir, &shared.logs, app.Limits{}, nil)
+		// A smaller pool than a Herald of its own, so that it and the two tests running
+		// Heralds of theirs at once hold no more connections than three of those would.
+		shared.m, shared.err = launchHerald(dbURL, dir, &shared.logs, app.Limits{}, map[string]string{"HERALD_DB_MAX_CONNS": "10"})
 		shared.stop = func() {
 			if shared.m != nil {
 				if err := shared.m.Close(); err != nil {
