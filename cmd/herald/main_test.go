@@ -101,8 +101,8 @@ func sharedHerald(t testing.TB) *Main {
 			shared.err = err
 			return
 		}
-		// A smaller pool than a Herald of its own, so that it and the two tests running
-		// Heralds of theirs at once hold no more connections than three of those would.
+		// A smaller pool than a test's own Herald (20), so it adds little to what the
+		// tests' own Heralds running beside it hold.
 		shared.m, shared.err = launchHerald(dbURL, dir, &shared.logs, app.Limits{}, map[string]string{"HERALD_DB_MAX_CONNS": "10"})
 		shared.stop = func() {
 			if shared.m != nil {
