@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -68,19 +69,11 @@ func openStream(t *testing.T, h *Handler, company domain.CompanyID) *liveStream 
 		cancel()
 		<-s.done
 	})
-	eventually(t, "the stream's first look and its header", func() bool { return s.looks.Load() == 1 && strings.Contains(s.out.String(), "retry:") })
-	return s
-}
-
-// eventually polls cond with a generous deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	synctest.Wait()
+	if s.looks.Load() != 1 || !strings.Contains(s.out.String(), "retry:") {
+		t.Fatalf("after the stream's start: %d looks, %q; want its first look and its header", s.looks.Load(), s.out.String())
 	}
+	return s
 }
 
 func newLiveHandler(recheck time.Duration) *Handler {
@@ -94,66 +87,94 @@ func newLiveHandler(recheck time.Duration) *Handler {
 // reconnected listener wakes every stream; and the streams leave the hub when they end.
 func TestStream_LooksOnlyWhenItsCompanysPostsChange(t *testing.T) {
 	t.Parallel()
-	h := newLiveHandler(time.Hour)
-	a, b := domain.CompanyID("company-a"), domain.CompanyID("company-b")
-	sa, sb := openStream(t, h, a), openStream(t, h, b)
+	// In a bubble, the streams' timers run on synctest's clock: the waits below take no
+	// real time, and synctest.Wait returns once every stream has done all it can.
+	synctest.Test(t, func(t *testing.T) {
+		h := newLiveHandler(time.Hour)
+		a, b := domain.CompanyID("company-a"), domain.CompanyID("company-b")
+		sa, sb := openStream(t, h, a), openStream(t, h, b)
 
-	// Long enough for a polling stream to have looked twice; a quiet one never looks.
-	time.Sleep(2500 * time.Millisecond)
-	if n, m := sa.looks.Load(), sb.looks.Load(); n != 1 || m != 1 {
-		t.Fatalf("streams looked %d and %d times while nothing changed, want once each (at the start)", n, m)
-	}
-
-	sa.fingerprint.Store("v2")
-	h.PostsChanged(a)
-	eventually(t, "A's change event", func() bool { return strings.Contains(sa.out.String(), "event: change\nid: v2\n") })
-	if n := sa.looks.Load(); n != 2 {
-		t.Errorf("A's stream looked %d times for one change, want 2 in all", n)
-	}
-	if n := sb.looks.Load(); n != 1 || strings.Contains(sb.out.String(), "event:") {
-		t.Errorf("B's stream looked %d times after A's change, want 1 and no event: %q", n, sb.out.String())
-	}
-
-	for range 50 {
-		h.PostsChanged(a)
-	}
-	eventually(t, "A's look after the burst", func() bool { return sa.looks.Load() >= 3 })
-	time.Sleep(time.Second) // four gaps: every look the burst could still cause has run
-	if n := sa.looks.Load(); n > 4 {
-		t.Errorf("A's stream looked %d times for a burst of 50 changes, want at most 2 more than the 2 before", n-2)
-	}
-
-	before := sb.looks.Load()
-	h.RecheckStreams()
-	eventually(t, "B's look after the listener reconnected", func() bool { return sb.looks.Load() == before+1 })
-
-	h.StopStreams()
-	for _, s := range []*liveStream{sa, sb} {
-		select {
-		case err := <-s.done:
-			if err != nil {
-				t.Errorf("stream ended with %v", err)
-			}
-			s.done <- nil // for the cleanup
-		case <-time.After(20 * time.Second):
-			t.Fatal("a stream outlived StopStreams")
+		// Long enough for a polling stream to have looked many times, and for the
+		// keep-alives to have gone out; a quiet one never looks.
+		time.Sleep(2 * streamKeepAlive)
+		synctest.Wait()
+		if n, m := sa.looks.Load(), sb.looks.Load(); n != 1 || m != 1 {
+			t.Fatalf("streams looked %d and %d times while nothing changed, want once each (at the start)", n, m)
 		}
-	}
-	h.hub.mu.Lock()
-	defer h.hub.mu.Unlock()
-	if len(h.hub.streams) != 0 {
-		t.Errorf("ended streams are still in the hub: %v", h.hub.streams)
-	}
+		if !strings.Contains(sa.out.String(), ": still here\n\n") {
+			t.Errorf("a quiet stream sent no keep-alive in %s: %q", 2*streamKeepAlive, sa.out.String())
+		}
+
+		sa.fingerprint.Store("v2")
+		h.PostsChanged(a)
+		synctest.Wait()
+		if !strings.Contains(sa.out.String(), "event: change\nid: v2\n") {
+			t.Fatalf("no change event on A's stream: %q", sa.out.String())
+		}
+		if n := sa.looks.Load(); n != 2 {
+			t.Errorf("A's stream looked %d times for one change, want 2 in all", n)
+		}
+		if n := sb.looks.Load(); n != 1 || strings.Contains(sb.out.String(), "event:") {
+			t.Errorf("B's stream looked %d times after A's change, want 1 and no event: %q", n, sb.out.String())
+		}
+
+		for range 50 {
+			h.PostsChanged(a)
+		}
+		time.Sleep(4 * streamGap) // every look the burst could still cause has run
+		synctest.Wait()
+		if n := sa.looks.Load() - 2; n < 1 || n > 2 {
+			t.Errorf("A's stream looked %d more times for a burst of 50 changes, want 1 or 2", n)
+		}
+
+		before := sb.looks.Load()
+		h.RecheckStreams()
+		time.Sleep(streamGap)
+		synctest.Wait()
+		if n := sb.looks.Load(); n != before+1 {
+			t.Errorf("B's stream looked %d times after the listener reconnected, want %d", n, before+1)
+		}
+
+		h.StopStreams()
+		synctest.Wait()
+		for _, s := range []*liveStream{sa, sb} {
+			select {
+			case err := <-s.done:
+				if err != nil {
+					t.Errorf("stream ended with %v", err)
+				}
+				s.done <- nil // for the cleanup
+			default:
+				t.Fatal("a stream outlived StopStreams")
+			}
+		}
+		h.hub.mu.Lock()
+		defer h.hub.mu.Unlock()
+		if len(h.hub.streams) != 0 {
+			t.Errorf("ended streams are still in the hub: %v", h.hub.streams)
+		}
+	})
 }
 
 // TestStream_LooksAgainNowAndThenWithoutNotifications covers a lost notification: a
 // stream nothing wakes still looks again every LiveRecheck and sends the change it finds.
 func TestStream_LooksAgainNowAndThenWithoutNotifications(t *testing.T) {
 	t.Parallel()
-	h := newLiveHandler(50 * time.Millisecond)
-	s := openStream(t, h, "company-a")
-	s.fingerprint.Store("v2")
-	eventually(t, "the change found by a re-check", func() bool { return strings.Contains(s.out.String(), "event: change\nid: v2\n") })
+	synctest.Test(t, func(t *testing.T) {
+		h := newLiveHandler(time.Minute)
+		s := openStream(t, h, "company-a")
+		s.fingerprint.Store("v2")
+		time.Sleep(time.Minute - time.Millisecond)
+		synctest.Wait()
+		if n := s.looks.Load(); n != 1 {
+			t.Errorf("the stream looked %d times before its re-check was due, want 1", n)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if n := s.looks.Load(); n != 2 || !strings.Contains(s.out.String(), "event: change\nid: v2\n") {
+			t.Errorf("after LiveRecheck: %d looks, %q; want 2 and the change the re-check found", n, s.out.String())
+		}
+	})
 }
 
 // TestHub_WakesOnlyTheChangedCompanysStreams checks the fan-out itself: a change wakes

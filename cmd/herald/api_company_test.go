@@ -132,7 +132,7 @@ func TestAPI_CompanySettings(t *testing.T) {
 // page does: on the free plan, once per Idempotency-Key, reachable by X-Company-ID.
 func TestAPI_CreateCompany(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, rival := register(t, c, "nina"), register(t, c, "otto")
 	uc := c.with(owner.token, "")

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/heraldhq/herald/app"
 )
 
 // TestAPI_RetryFailedAfterReconnect fails two posts by disconnecting their account, one
@@ -15,7 +13,7 @@ import (
 // retry is audited.
 func TestAPI_RetryFailedAfterReconnect(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, rival, viewer := register(t, c, "reo"), register(t, c, "rival"), register(t, c, "vera")
 	oc := c.with(owner.token, owner.companyID)

@@ -43,7 +43,7 @@ func tokenOf(t testing.TB, inv map[string]any) string {
 // anyone and its answer does not tell whether the email has an account.
 func TestAPI_InviteAnswersTheSameForRegisteredAndUnknownEmails(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, known := register(t, c, "inviter"), register(t, c, "known")
 	oc := c.with(owner.token, owner.companyID)
@@ -107,7 +107,7 @@ func TestAPI_InviteAnswersTheSameForRegisteredAndUnknownEmails(t *testing.T) {
 // them, and that another company can neither see nor touch them.
 func TestAPI_InvitationsListRenewRevokeAndRoles(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, editor, viewer, rival, guest := register(t, c, "lister"), register(t, c, "ed"), register(t, c, "vi"), register(t, c, "rival"), register(t, c, "guest")
 	oc := c.with(owner.token, owner.companyID)
@@ -303,7 +303,7 @@ func TestAPI_InvitationTokensAreNotKept(t *testing.T) {
 // stops the accept with the plan-limit problem, and the link keeps working for later.
 func TestAPI_AcceptRespectsThePlansMemberLimit(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "plan")
 	oc := c.with(owner.token, owner.companyID)
@@ -338,7 +338,7 @@ func TestAPI_AcceptRespectsThePlansMemberLimit(t *testing.T) {
 // with the invited role; an email with an account signs in with its password and joins.
 func TestAPI_RegisterWithAnInvitation(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, known := register(t, c, "host"), register(t, c, "known")
 	oc := c.with(owner.token, owner.companyID)

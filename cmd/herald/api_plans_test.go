@@ -77,7 +77,7 @@ func TestAPI_PlanLimitsAccounts(t *testing.T) {
 
 func TestAPI_PlanLimitsMembers(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "mem")
 	oc := c.with(owner.token, owner.companyID)
@@ -113,7 +113,7 @@ func TestAPI_PlanLimitsMembers(t *testing.T) {
 
 func TestAPI_PlanLimitsScheduledPosts(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "sched")
 	oc := c.with(owner.token, owner.companyID)

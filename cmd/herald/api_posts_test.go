@@ -87,7 +87,7 @@ func connectSandboxAPI(t *testing.T, c *client, handle string) string {
 
 func TestAPI_PostsLifecycle(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "poster")
 	oc := c.with(owner.token, owner.companyID)
@@ -169,7 +169,7 @@ func TestAPI_PostsLifecycle(t *testing.T) {
 
 func TestAPI_PostsPagination(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "pager")
 	oc := c.with(owner.token, owner.companyID)
@@ -203,7 +203,7 @@ func TestAPI_PostsPagination(t *testing.T) {
 
 func TestAPI_PostsBadInput(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "bad-input")
 	oc := c.with(owner.token, owner.companyID)
@@ -289,7 +289,7 @@ func TestAPI_PostsBadInput(t *testing.T) {
 // (404, never another tenant's data) and as a viewer (403 for writes).
 func TestAPI_PostsTenancyAndRoles(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, viewer, editor, rival := register(t, c, "tenant"), register(t, c, "viewer"), register(t, c, "editor"), register(t, c, "rival")
 	oc := c.with(owner.token, owner.companyID)
@@ -386,7 +386,7 @@ func TestAPI_PostsTenancyAndRoles(t *testing.T) {
 
 func TestAPI_PostIdempotencyKey(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "idem-posts")
 	oc := c.with(owner.token, owner.companyID)
@@ -405,7 +405,7 @@ func TestAPI_PostIdempotencyKey(t *testing.T) {
 
 func TestAPI_AICaptionsWithoutAProvider(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, viewer := register(t, c, "ai-owner"), register(t, c, "ai-viewer")
 	oc := c.with(owner.token, owner.companyID)

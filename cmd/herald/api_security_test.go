@@ -84,7 +84,7 @@ func sandboxAccounts(t *testing.T, c *client) int {
 
 func TestAPI_ConnectNeverRedirectsOffSite(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "redirects")
 	owner := c.with(a.token, a.companyID)
@@ -114,7 +114,7 @@ func TestAPI_ConnectNeverRedirectsOffSite(t *testing.T) {
 
 func TestAPI_CallbackFinishesOnlyForTheFlowsStarter(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a, b := register(t, c, "starter"), register(t, c, "stranger")
 	ac, bc := c.with(a.token, a.companyID), c.with(b.token, b.companyID)
@@ -252,7 +252,7 @@ func TestAPI_GuessingDoesNotLockOutTheOwner(t *testing.T) {
 
 func TestAPI_ChangePasswordEndsOtherSessions(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "changer")
 	login := func(password string) (int, string) {
@@ -310,7 +310,7 @@ func TestAPI_ChangePasswordEndsOtherSessions(t *testing.T) {
 
 func TestAPI_LogoutEverywhereKeepsPersonalTokens(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "leaver")
 	_, _, second := c.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "correct horse battery"})
@@ -332,7 +332,7 @@ func TestAPI_LogoutEverywhereKeepsPersonalTokens(t *testing.T) {
 
 func TestAPI_PersonalTokenIsNotASessionCookie(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "cookie")
 	_, _, tok := c.with(a.token, "").do("POST", "/api/v1/auth/tokens", map[string]string{"name": "ci"})
@@ -363,7 +363,7 @@ func TestAPI_PersonalTokenIsNotASessionCookie(t *testing.T) {
 
 func TestAPI_RegistrationRefusesCommonPasswords(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	for _, pw := range []string{"password1234", "Qwerty123456!", "aaaaaaaaaaaaaaaa", "abcabcabcabc"} {
 		st, _, body := c.do("POST", "/api/v1/auth/register", map[string]string{"email": uniqueEmail("weak"), "password": pw, "name": "W", "company": "W"})
@@ -391,7 +391,7 @@ func joinCompany(t *testing.T, oc *client, who account, role string) {
 
 func TestAPI_IdempotentReplayNeedsMembership(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, member := register(t, c, "keeper"), register(t, c, "leaving")
 	oc := c.with(owner.token, owner.companyID)

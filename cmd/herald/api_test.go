@@ -14,7 +14,7 @@ import (
 
 func TestAPI_AuthFlow(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	email := uniqueEmail("ada")
 
@@ -62,7 +62,7 @@ func TestAPI_AuthFlow(t *testing.T) {
 
 func TestAPI_LoginAnswersTheSameForUnknownEmails(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "bob")
 	_, _, wrongPassword := c.do("POST", "/api/v1/auth/login", map[string]string{"email": a.email, "password": "not the password"})
@@ -108,7 +108,7 @@ func TestAPI_LoginIsThrottledPerEmailAndPerIP(t *testing.T) {
 
 func TestAPI_BadInputGetsProblems(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "dave")
 	authed := c.with(a.token, "")
@@ -224,7 +224,7 @@ func TestAPI_PersonalTokens(t *testing.T) {
 
 func TestAPI_CompanyResolution(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a, b := register(t, c, "gina"), register(t, c, "hank")
 
@@ -247,7 +247,7 @@ func TestAPI_CompanyResolution(t *testing.T) {
 
 func TestAPI_Members(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, editor, rival := register(t, c, "ivy"), register(t, c, "jack"), register(t, c, "kim")
 	oc := c.with(owner.token, owner.companyID)
@@ -399,7 +399,7 @@ func TestAPI_AdminCompanies(t *testing.T) {
 
 func TestAPI_CookieRequestsNeedCSRF(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	a := register(t, c, "mona")
 	req, _ := http.NewRequest("POST", m.URL()+"/api/v1/auth/tokens", strings.NewReader(`{"name":"x"}`))
@@ -461,7 +461,7 @@ func TestOperations(t *testing.T) {
 
 func TestAPI_TwoOwnersDemotingEachOtherLeaveAnOwner(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	for round := 0; round < 5; round++ {
 		a, b := register(t, c, "olive"), register(t, c, "pete")
@@ -495,7 +495,7 @@ func TestAPI_TwoOwnersDemotingEachOtherLeaveAnOwner(t *testing.T) {
 
 func TestAPI_IdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, other := register(t, c, "xena"), register(t, c, "yuri")
 	oc := c.with(owner.token, owner.companyID)

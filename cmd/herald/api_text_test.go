@@ -139,7 +139,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 // is 422 with a page naming the field, never 500 or 404. Addresses with such text are 400.
 func TestUI_BadTextInEveryFormFieldIs422(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner := register(t, c, "formtext")
 	oc := c.with(owner.token, owner.companyID)

@@ -239,7 +239,7 @@ func TestAPI_WebhooksDeliverAPublishedSandboxPost(t *testing.T) {
 // (404), as an editor and a viewer (403), and with bad input (4xx, never 5xx).
 func TestAPI_WebhooksTenancyRolesAndBadInput(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	c := newClient(t, m)
 	owner, admin, editor, viewer, rival := register(t, c, "hooks-owner"), register(t, c, "hooks-admin"), register(t, c, "hooks-editor"),
 		register(t, c, "hooks-viewer"), register(t, c, "hooks-rival")

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/heraldhq/herald/app"
 )
 
 // TestBrowser_InvitationPages drives Chromium through inviting (the link shown once and
@@ -15,7 +13,7 @@ import (
 // signed-in person sees, with screenshots at 1440x900 and 390x844.
 func TestBrowser_InvitationPages(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	ctx := chrome(t, 1440, 900, 90*time.Second)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search

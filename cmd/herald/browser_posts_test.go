@@ -11,8 +11,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
-
-	"github.com/heraldhq/herald/app"
 )
 
 // TestBrowser_ComposeCountsLiveAndPublishes drives Chromium through connecting the sandbox,
@@ -21,7 +19,7 @@ import (
 // Screenshots of the compose page, the post and the calendar on a phone go to test-output/.
 func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	ctx := chrome(t, 1280, 1000, 90*time.Second)
 
 	type css = chromedp.CSS
@@ -167,7 +165,7 @@ func (b *browser) schedulePost(content string, at time.Time, accounts ...string)
 // published without a reload. Screenshots at 1440x900 and 390x844.
 func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	email := b.registerUI("Lia")
 	handles := []string{"lia-one", "lia-two", "lia-three"} // the Free plan's three
@@ -266,7 +264,7 @@ func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
 // a time ahead lands on the scheduled post. Screenshots at 1440x900 and 390x844.
 func TestBrowser_ComposeWaitsForWritingAndEnterSchedules(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	email := b.registerUI("Ines")
 	b.connectSandboxAs("ines-sandbox")

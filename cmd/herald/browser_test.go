@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,30 +82,61 @@ func TestBrowser_RegisterLoginSwitchInvite(t *testing.T) {
 	screenshot(t, ctx, "team.png")
 }
 
-// chrome starts Debian's Chromium headless with a window of w×h, for at most limit, and
-// stops it when the test ends. It fails the test when Chromium is missing, and when the
-// page wrote an error, an uncaught exception or a CSP violation to the console that the
-// test did not take (consoleOf(ctx).take()).
+// chrome opens a tab of w×h in a browser context of its own (its own cookies and storage)
+// in the package's headless Chromium, for at most limit, and closes it when the test ends.
+// It fails the test when Chromium is missing, and when the page wrote an error, an
+// uncaught exception or a CSP violation to the console that the test did not take
+// (consoleOf(ctx).take()).
 func chrome(t *testing.T, w, h int, limit time.Duration) context.Context {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
+	root, err := sharedChromium()
 	if err != nil {
-		t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does this)")
+		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(w, h))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelCtx := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	ctx, cancelTime := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelTime(); cancelCtx() })
 	console := watchConsole(t, ctx)
 	t.Cleanup(func() { // runs first: the browser is still there
 		for _, p := range console.take() {
 			t.Errorf("console: %s", p)
 		}
 	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), int64(h))); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
 	return context.WithValue(ctx, consoleKey{}, console)
+}
+
+// chromium is Debian's Chromium, started headless once for the package's browser tests
+// (starting one costs seconds) and stopped by TestMain.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context
+	err  error
+	stop func()
+}
+
+func sharedChromium() (context.Context, error) {
+	chromium.once.Do(func() {
+		bin, err := exec.LookPath("chromium")
+		if err != nil {
+			chromium.err = errors.New("chromium is not installed: apt-get install chromium (.ci/run does this)")
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(actx)
+		chromium.stop = func() { cancelCtx(); cancelAlloc() }
+		if err := chromedp.Do(ctx); err != nil { // starts the browser
+			chromium.err = fmt.Errorf("start chromium: %w", err)
+			return
+		}
+		chromium.ctx = ctx
+	})
+	return chromium.ctx, chromium.err
 }
 
 // screenshot saves the page in ctx as test-output/browser/<name>.

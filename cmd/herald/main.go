@@ -141,6 +141,10 @@ type Main struct {
 	// Now replaces the clock of the use cases and pages when not nil (tests); River's
 	// own schedule still follows the wall clock.
 	Now func() time.Time
+	// Passwords hashes passwords when not nil; nil means secret.DefaultArgon2id. Tests set
+	// cheap argon2id parameters: the production ones cost a race-detector build about half
+	// a second a hash. Hashes carry their parameters, so either verifies the other's.
+	Passwords ports.PasswordHasher
 
 	// App is every use case, built once by app.New; tests call them directly.
 	App *app.Services
@@ -310,11 +314,15 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 	if gen == nil {
 		gen = m.Config.CaptionGenerator()
 	}
+	var passwords ports.PasswordHasher = secret.DefaultArgon2id
+	if m.Passwords != nil {
+		passwords = m.Passwords
+	}
 	base := strings.TrimSuffix(m.Config.BaseURL.String(), "/")
 	return app.Deps{
 		Store:         m.db,
 		Authz:         m.authz,
-		Hasher:        secret.DefaultArgon2id,
+		Hasher:        passwords,
 		Cipher:        ring,
 		Platforms:     platforms,
 		MediaProbe:    probe,

@@ -10,11 +10,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
+	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/app"
 )
 
@@ -30,29 +33,9 @@ func startHerald(t testing.TB, limits app.Limits) *Main {
 // changes to Main before it runs.
 func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, opts ...func(*Main)) *Main {
 	t.Helper()
-	env := map[string]string{"DATABASE_URL": pgtest.FreshURL(t), "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
-		"HERALD_DATA_DIR": t.TempDir(), "HERALD_SANDBOX_LATENCY": "20ms",
-		// Many tests make hundreds of API calls from one token; api_ratelimit_test.go sets
-		// small limits where it tests them.
-		"HERALD_API_RATE_LIMIT": "1000"}
-	for k, v := range extra {
-		env[k] = v
-	}
-	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	m, err := launchHerald(pgtest.FreshURL(t), t.TempDir(), testWriter{t}, limits, extra, opts...)
 	if err != nil {
 		t.Fatal(err)
-	}
-	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	if limits == (app.Limits{}) {
-		limits = app.Limits{Window: time.Minute, PerIP: 1_000_000, PerEmail: 1_000_000}
-	}
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits}
-	for _, opt := range opts {
-		opt(m)
-	}
-	if err := m.Run(context.Background()); err != nil {
-		m.Close()
-		t.Fatalf("Run: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := m.Close(); err != nil {
@@ -61,6 +44,102 @@ func startHeraldWith(t testing.TB, limits app.Limits, extra map[string]string, o
 	})
 	return m
 }
+
+// launchHerald runs a Herald on a free port against the database at dbURL, keeping its data
+// under dataDir and its warnings in logs.
+func launchHerald(dbURL, dataDir string, logs io.Writer, limits app.Limits, extra map[string]string, opts ...func(*Main)) (*Main, error) {
+	env := map[string]string{"DATABASE_URL": dbURL, "HERALD_ADDR": "127.0.0.1:0", "HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_SHUTDOWN_TIMEOUT": "10s",
+		"HERALD_DATA_DIR": dataDir, "HERALD_SANDBOX_LATENCY": "20ms",
+		// Many tests make hundreds of API calls from one token; api_ratelimit_test.go sets
+		// small limits where it tests them.
+		"HERALD_API_RATE_LIMIT": "1000"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, err
+	}
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	if limits == (app.Limits{}) {
+		limits = app.Limits{Window: time.Minute, PerIP: 1_000_000, PerEmail: 1_000_000}
+	}
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})), Limits: limits,
+		Passwords: testPasswords}
+	for _, opt := range opts {
+		opt(m)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("Run: %w", err)
+	}
+	return m, nil
+}
+
+// shared is the Herald that tests needing nothing of their own share (sharedHerald).
+var shared struct {
+	once sync.Once
+	m    *Main
+	err  error
+	logs lockedBuffer
+	stop func() // closes m and drops its database
+}
+
+// sharedHerald returns a Herald as startHerald(t, app.Limits{}) does, but one shared by
+// every test that asks for it, started on first use and stopped by TestMain after the
+// tests: starting one costs a database and a second. Its tests act only through their own
+// accounts and companies (register and registerUI make new ones), as the people of one
+// Herald do, and never close it; a test that needs its own options, clock, database rows
+// or shutdown uses startHerald. Its warnings show when the package fails.
+func sharedHerald(t testing.TB) *Main {
+	t.Helper()
+	shared.once.Do(func() {
+		dbURL, drop := pgtest.KeptURL(t)
+		dir, err := os.MkdirTemp("", "herald-shared-")
+		if err != nil {
+			drop()
+			shared.err = err
+			return
+		}
+		// A smaller pool than a test's own Herald (20), so it adds little to what the
+		// tests' own Heralds running beside it hold.
+		shared.m, shared.err = launchHerald(dbURL, dir, &shared.logs, app.Limits{}, map[string]string{"HERALD_DB_MAX_CONNS": "10"})
+		shared.stop = func() {
+			if shared.m != nil {
+				if err := shared.m.Close(); err != nil {
+					fmt.Fprintf(os.Stderr, "closing the shared Herald: %v\n", err)
+				}
+			}
+			drop()
+			_ = os.RemoveAll(dir)
+		}
+	})
+	if shared.err != nil || shared.m == nil {
+		t.Fatalf("the shared Herald did not start: %v", shared.err)
+	}
+	return shared.m
+}
+
+// TestMain stops the shared Herald and Chromium after the tests, and shows its warnings when they failed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+	if shared.stop != nil {
+		shared.stop()
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "the shared Herald's warnings:\n%s", shared.logs.String())
+		}
+	}
+	os.Exit(code)
+}
+
+// testPasswords hashes passwords with argon2id at its least cost: the tests make hundreds
+// of accounts, and secret.DefaultArgon2id costs a race-detector build about half a second a
+// hash. What is tested (hashing, verifying, refusing) is the same; adapters/secret tests
+// the production parameters.
+var testPasswords = secret.Argon2id{Memory: 8, Time: 1, Threads: 1}
 
 // testWriter sends log lines to the test's log, so they show only for failing tests.
 type testWriter struct{ t testing.TB }

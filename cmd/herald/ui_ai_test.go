@@ -63,7 +63,7 @@ func (b *browser) postWithToken(path string, vals url.Values, hx bool) (*http.Re
 
 func TestUI_SettingsBrandVoiceAndUsage(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Vera")
 
@@ -129,7 +129,7 @@ func TestUI_SettingsBrandVoiceAndUsage(t *testing.T) {
 
 func TestUI_SuggestWithoutProvider(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Yuri")
 	owner.connectSandbox("/accounts", "allow")

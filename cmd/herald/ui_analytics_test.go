@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +22,21 @@ import (
 // CSV export's guard and quoting.
 const analyticsContent = `=1+1, "launch" day: our measured post`
 
+// startMeasuredHerald is startHerald on a clock of the test's (the use cases' and the
+// sandbox's; River's schedule follows the wall clock), which it moves on by adding to skew.
+func startMeasuredHerald(t *testing.T) (*Main, *atomic.Int64) {
+	t.Helper()
+	skew := new(atomic.Int64)
+	m := startHeraldWith(t, app.Limits{}, nil, func(m *Main) {
+		m.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	})
+	return m, skew
+}
+
 // publishMeasured signs up a company, connects the sandbox, publishes a post and collects
-// its metrics now. It returns the signed-in browser, the owner's email and the post's id.
-func publishMeasured(t *testing.T, m *Main, name string) (*browser, string, string) {
+// its metrics now, moving m's clock (started by startMeasuredHerald with skew) on. It
+// returns the signed-in browser, the owner's email and the post's id.
+func publishMeasured(t *testing.T, m *Main, skew *atomic.Int64, name string) (*browser, string, string) {
 	t.Helper()
 	b := newBrowser(t, m)
 	email := b.registerUI(name)
@@ -39,9 +52,10 @@ func publishMeasured(t *testing.T, m *Main, name string) (*browser, string, stri
 	id := postID(t, res, doc)
 	b.waitForStatus(id, 30*time.Second)
 	// The sandbox's numbers grow with the post's age from zero; at 8 seconds every post has
-	// at least one impression. The periodic job may have collected the first (zero) numbers
-	// meanwhile, so the post is made due again, as it would be later on the schedule.
-	time.Sleep(8 * time.Second)
+	// at least one impression, so Herald's clock moves 8 seconds on. The periodic job may
+	// have collected the first (zero) numbers meanwhile, so the post is made due again, as
+	// it would be later on the schedule.
+	skew.Add(int64(8 * time.Second))
 	if _, err := m.db.Pool().Exec(context.Background(), `UPDATE post_targets SET metrics_next_at = now() WHERE post_id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +98,8 @@ func (b *browser) getCSV(path string) (*http.Response, [][]string) {
 
 func TestUI_AnalyticsDashboardExportAndPostMetrics(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
-	owner, _, id := publishMeasured(t, m, "Ana")
+	m, skew := startMeasuredHerald(t)
+	owner, _, id := publishMeasured(t, m, skew, "Ana")
 
 	// The dashboard: nav link, totals, charts, the post on top, export links.
 	_, doc := owner.page("/")
@@ -191,8 +205,8 @@ func TestUI_AnalyticsDashboardExportAndPostMetrics(t *testing.T) {
 
 func TestBrowser_AnalyticsDashboard(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
-	_, email, id := publishMeasured(t, m, "Bea")
+	m, skew := startMeasuredHerald(t)
+	_, email, id := publishMeasured(t, m, skew, "Bea")
 
 	for _, size := range []struct {
 		name string
@@ -240,7 +254,7 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 
 func TestUI_CompanyTimeZoneForAnalytics(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	email := owner.registerUI("Zed")
 	at, doc := owner.page("/settings")

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/heraldhq/herald/app"
 )
 
 // invite makes an invitation for email with role on the team page and returns its link,
@@ -33,7 +31,7 @@ func (b *browser) accept(link string) (*http.Response, *goquery.Document) {
 // button, lists open invitations, and renews and revokes them.
 func TestUI_TeamInvitationsCopyRenewRevoke(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Tara")
 	email := strings.ToLower(uniqueEmail("ulla"))
@@ -87,7 +85,7 @@ func TestUI_TeamInvitationsCopyRenewRevoke(t *testing.T) {
 // invited email and the account that joins; confirming joins and says so.
 func TestUI_AcceptInvitationSignedIn(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Vana")
 	guest := newBrowser(t, m)
@@ -119,7 +117,7 @@ func TestUI_AcceptInvitationSignedIn(t *testing.T) {
 // the new person joins with the invited role and is told so.
 func TestUI_AcceptInvitationSignedOut(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Xena")
 	invited := strings.ToLower(uniqueEmail("yusuf"))
@@ -153,7 +151,7 @@ func TestUI_AcceptInvitationSignedOut(t *testing.T) {
 // signs in from the invitation page and comes back to its confirmation, then joins.
 func TestUI_AcceptInvitationSignInFirst(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Vera")
 	email := newBrowser(t, m).registerUI("Walt")

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/heraldhq/herald/app"
 )
 
 // composePost writes a post on the accounts and schedules it in two days (or saves a
@@ -32,7 +30,7 @@ func (b *browser) composePost(content, when string, accounts ...string) (*http.R
 // scheduled posts on it only (not drafts, not another company's).
 func TestUI_DisconnectConfirmationCountsScheduledPosts(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	when := time.Now().UTC().Add(48 * time.Hour).Format("2006-01-02T15:04")
 	company := func(name string, scheduled int, draft bool) (*browser, string) {
 		b := newBrowser(t, m)
@@ -77,7 +75,7 @@ func TestUI_DisconnectConfirmationCountsScheduledPosts(t *testing.T) {
 // saved zone kept), and keeps a valid name that is not listed (an old alias).
 func TestUI_TimeZonePickersAreGroupedSelects(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Zora")
 	selected := func(doc *goquery.Document, sel string) string {
@@ -130,7 +128,7 @@ func TestUI_TimeZonePickersAreGroupedSelects(t *testing.T) {
 // scheduling it again is one click. A doctored time in the address is ignored.
 func TestUI_UnscheduleConfirmsAndKeepsTheTime(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Uma")
 	b.setZone("Asia/Kathmandu")

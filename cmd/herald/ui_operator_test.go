@@ -337,7 +337,7 @@ func TestAdminRoutes_RefuseEveryoneButSuperadmins(t *testing.T) {
 
 func TestUI_PlanLimitShowsBesideTheTeamForm(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Tess")
 	for i := 1; i < 5; i++ {

@@ -31,7 +31,7 @@ func (b *browser) getJSONFile(path string) (*http.Response, exportDoc) {
 
 func TestUI_CompanyDataExportAndDeletion(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Ida")
 	admin := joinAs(t, m, owner, "Jon", "Ida Co", "admin")
@@ -83,7 +83,7 @@ func TestUI_CompanyDataExportAndDeletion(t *testing.T) {
 
 func TestUI_ProfileDataExportAndDeletion(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	ownerEmail := owner.registerUI("Kim")
 	lou := joinAs(t, m, owner, "Lou", "Kim Co", "editor")

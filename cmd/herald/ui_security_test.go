@@ -33,7 +33,7 @@ func (b *browser) consentOnly(t *testing.T) string {
 
 func TestUI_ConnectCallbackAsksToSignInAndFinishesOnlyForTheStarter(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	starter := newBrowser(t, m)
 	starterEmail := starter.registerUI("Starter")
 	strangerEmail := newBrowser(t, m).registerUI("Stranger")
@@ -65,7 +65,7 @@ func TestUI_ConnectCallbackAsksToSignInAndFinishesOnlyForTheStarter(t *testing.T
 
 func TestUI_LoginNextStaysOnThisSite(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	email := b.registerUI("Nextia")
 	b.submit("/", `form[action="/logout"]`, nil)
@@ -132,7 +132,7 @@ func TestUI_GuessingDoesNotLockOutTheOwner(t *testing.T) {
 
 func TestUI_ChangePasswordAndSignOutEverywhere(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	here := newBrowser(t, m)
 	email := here.registerUI("Pia")
 	signIn := func(password string) *browser {
@@ -197,7 +197,7 @@ func TestUI_ChangePasswordAndSignOutEverywhere(t *testing.T) {
 
 func TestUI_RegisterRefusesACommonPassword(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	res, doc := b.submit("/register", `form[action="/register"]`, map[string]string{"email": uniqueEmail("common"), "name": "C", "password": "Password1234", "company": "C Co"})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text(doc.Find("#password-error")), "most common passwords") {

@@ -96,7 +96,7 @@ func (b *browser) registerUI(name string) string {
 
 func TestUI_RegisterLogoutLogin(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	email := b.registerUI("Nora")
 
@@ -122,7 +122,7 @@ func TestUI_RegisterLogoutLogin(t *testing.T) {
 
 func TestUI_RegisterShowsFieldErrorsAndKeepsValues(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	res, doc := b.submit("/register", `form[action="/register"]`, map[string]string{"email": "olga@example.com", "name": "Olga", "password": "short", "company": "Olga Co"})
 	if res.StatusCode != 422 {
@@ -138,7 +138,7 @@ func TestUI_RegisterShowsFieldErrorsAndKeepsValues(t *testing.T) {
 
 func TestUI_Team(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	owner := newBrowser(t, m)
 	owner.registerUI("Pia")
 	viewer := newBrowser(t, m)
@@ -210,7 +210,7 @@ func TestUI_Team(t *testing.T) {
 
 func TestUI_CSRFAndFragments(t *testing.T) {
 	t.Parallel()
-	m := startHerald(t, app.Limits{})
+	m := sharedHerald(t)
 	b := newBrowser(t, m)
 	b.registerUI("Tess")
 	req, _ := http.NewRequest("POST", b.base+"/companies", strings.NewReader("name=Forged"))

@@ -30,6 +30,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// Now is the sandbox's clock; nil means time.Now.
 	Now func() time.Time
+	// After is the sandbox's timer: a publish waits on After(Latency) for its simulated
+	// answer time. Nil means a real timer; tests give their clock's, so they never sleep.
+	After func(time.Duration) <-chan time.Time
 }
 
 const (

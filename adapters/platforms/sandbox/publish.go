@@ -27,7 +27,7 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 	if err != nil {
 		return ports.Published{}, err
 	}
-	if err := wait(ctx, s.cfg.Latency); err != nil {
+	if err := s.wait(ctx, s.cfg.Latency); err != nil {
 		return ports.Published{}, fmt.Errorf("sandbox: publish: %w", err)
 	}
 	if problems := domain.CheckRules(domain.Sandbox, p.Text, p.MediaURLs); len(problems) > 0 {
@@ -106,15 +106,22 @@ func (f Fault) err() error {
 	return nil
 }
 
-// wait returns after d, or ctx's error if ctx ends first.
-func wait(ctx context.Context, d time.Duration) error {
+// wait returns after d by Config.After (a real timer when it is nil), or ctx's error if ctx
+// ends first.
+func (s *Sandbox) wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var done <-chan time.Time
+	if s.cfg.After != nil {
+		done = s.cfg.After(d)
+	} else {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		done = t.C
+	}
 	select {
-	case <-t.C:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -24,10 +24,17 @@ const (
 	callback = baseURL + "/api/v1/accounts/callback/sandbox"
 )
 
-// clock is a test's own time, moved by hand.
+// clock is a test's own time, moved by hand; its timers fire when Add moves it past their
+// time.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	c  chan time.Time
 }
 
 func (c *clock) Now() time.Time {
@@ -36,10 +43,49 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
+// After returns a channel that receives the clock's time once Add has moved it d on.
+func (c *clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.t
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{at: c.t.Add(d), c: ch})
+	return ch
+}
+
+// Waiting returns how many timers have not fired yet.
+func (c *clock) Waiting() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	left := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.t) {
+			left = append(left, w)
+			continue
+		}
+		w.c <- c.t
+	}
+	c.waiters = left
+}
+
+// eventually polls cond with a generous deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s", what)
+		}
+	}
 }
 
 // fixture is one test's sandbox on the test binary's database, with its pages on e.
@@ -59,7 +105,7 @@ func setup(t *testing.T, cfg sandbox.Config) *fixture {
 	t.Helper()
 	db := openDB(t)
 	clk := &clock{t: time.Now()}
-	cfg.BaseURL, cfg.Now = baseURL, clk.Now
+	cfg.BaseURL, cfg.Now, cfg.After = baseURL, clk.Now, clk.After
 	f := &fixture{s: sandbox.New(db, cfg), e: echo.New(), db: db, clock: clk}
 	f.s.Register(f.e, allowAll)
 	return f

@@ -244,9 +244,31 @@ func FreshURL(t testing.TB) string {
 	return newDatabase(t, tpl)
 }
 
+// KeptURL is FreshURL for a database that outlives the test asking for it, as one that a
+// package's tests share through a server of theirs: drop removes it (a TestMain calls it
+// after the tests); one never dropped is a later run's stale clone.
+func KeptURL(t testing.TB) (url string, drop func()) {
+	t.Helper()
+	URL(t)
+	tpl, err := templateName()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return createDatabase(t, tpl)
+}
+
 // newDatabase creates a database, empty or cloned from template, that is dropped when the
 // test ends, and returns its URL.
 func newDatabase(t testing.TB, template string) string {
+	t.Helper()
+	u, drop := createDatabase(t, template)
+	t.Cleanup(drop)
+	return u
+}
+
+// createDatabase creates a database, empty or cloned from template, and returns its URL
+// and the function that drops it.
+func createDatabase(t testing.TB, template string) (string, func()) {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := adminURL(ctx)
@@ -267,12 +289,11 @@ func newDatabase(t testing.TB, template string) string {
 	if err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
-	t.Cleanup(func() {
+	return withDatabase(admin, name), func() {
 		c, err := pgx.Connect(context.Background(), admin)
 		if err == nil {
 			_, _ = c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
 			c.Close(context.Background())
 		}
-	})
-	return withDatabase(admin, name)
+	}
 }
