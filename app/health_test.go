@@ -1,4 +1,4 @@
-package queue_test
+package app_test
 
 import (
 	"encoding/json"
@@ -30,9 +30,9 @@ func (h *harness) listed(id domain.AccountID) domain.Account {
 func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	h.fake.mu.Lock()
-	h.fake.omitRefresh = true // the platform keeps rt-0 valid and answers refreshes without one
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.OmitRefresh = true // the platform keeps rt-0 valid and answers refreshes without one
+	h.fake.Mu.Unlock()
 	for round := 1; round <= 2; round++ {
 		// Each renewal must send rt-0 again: had the first one stored an empty refresh
 		// token, the second would be refused (and renew nothing).
@@ -40,7 +40,7 @@ func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 			t.Fatalf("renewal %d = %d, %v; want 1 account renewed with the stored refresh token", round, n, err)
 		}
 	}
-	if got := h.fake.refreshes.Load(); got != 2 {
+	if got := h.fake.Refreshes.Load(); got != 2 {
 		t.Errorf("refreshes = %d, want 2", got)
 	}
 	if a := h.listed(h.account.ID); !a.HasRefreshToken || a.Status != domain.AccountActive || !a.Renewable() || !a.AccessEndsAt().IsZero() {
@@ -51,9 +51,9 @@ func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 func TestReconnect_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	h.fake.mu.Lock()
-	h.fake.omitRefresh = true // the reconnect's answer has no refresh token; rt-0 stays valid
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.OmitRefresh = true // the reconnect's answer has no refresh token; rt-0 stays valid
+	h.fake.Mu.Unlock()
 	if again := h.connect(h.owner); again.ID != h.account.ID || !again.HasRefreshToken {
 		t.Fatalf("reconnect = %+v; want the same account, still holding a refresh token", again)
 	}
@@ -130,9 +130,9 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 		func(domain.Platform) string { return "" }, func() time.Time { return time.Unix(0, clock.Load()) }, quiet())
 	hook, _ := h.endpoint("https://hooks.example/herald", domain.EventAccountExpiring)
 
-	h.fake.mu.Lock()
-	h.fake.omitRefresh, h.fake.tokenLife = true, 10*24*time.Hour
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.OmitRefresh, h.fake.TokenLife = true, 10*24*time.Hour
+	h.fake.Mu.Unlock()
 	member := h.connectAs("no-refresh")
 	if member.HasRefreshToken || member.Renewable() || member.AccessEndsAt().IsZero() {
 		t.Fatalf("account connected without a refresh token = %+v; want its access to end at its expiry", member)
@@ -183,9 +183,9 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	}
 
 	// Reconnecting brings a new expiry, twenty days on: warned about when it comes near.
-	h.fake.mu.Lock()
-	h.fake.tokenLife = 20 * 24 * time.Hour
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.TokenLife = 20 * 24 * time.Hour
+	h.fake.Mu.Unlock()
 	h.connectAs("no-refresh")
 	warn(0)
 	clock.Store(start.Add(14 * 24 * time.Hour).UnixNano())

@@ -1,0 +1,204 @@
+// Package apptest builds every app use case on a fresh PostgreSQL database for tests: the
+// real store, authorizer (the policies in policies/), key ring, webhook sender and River
+// queue, a scripted social network (Network) instead of the real ones, and one settable
+// Clock for all of them. It is test support: the one package under app that imports
+// adapters (cmd/herald/architecture_test.go allows exactly it), and only tests import it.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/postgres"
+	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/adapters/queue"
+	"github.com/heraldhq/herald/adapters/secret"
+	"github.com/heraldhq/herald/adapters/webhook"
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
+)
+
+// Keys is the key ring apptest seals tokens and webhook secrets under.
+const Keys = "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// Services are the app's use cases, by name.
+type Services struct {
+	Auth        *app.Auth
+	Teams       *app.Teams
+	Admin       *app.Admin
+	Accounts    *app.Accounts
+	Posts       *app.Posts
+	Publishing  *app.Publishing
+	AI          *app.AI
+	Analytics   *app.Analytics
+	Webhooks    *app.Webhooks
+	Privacy     *app.Privacy
+	Audit       *app.AuditLog
+	Idempotency *app.Idempotency
+	RateLimiter *app.RateLimiter
+}
+
+// App is Herald's use cases on their own database, with what they run on exposed for tests
+// to look at and to script.
+type App struct {
+	Services
+	Ctx     context.Context
+	URL     string // the database's connection URL
+	DB      *postgres.DB
+	Queue   *queue.Queue
+	Authz   *authz.Enforcer
+	KeyRing *secret.KeyRing
+	Clock   *Clock
+	Net     *Network // the scripted network, also in Accounts' platforms
+}
+
+// config is what options set.
+type config struct {
+	workers    bool
+	publishing app.PublishingConfig
+	platform   domain.Platform
+	platforms  []ports.Platform
+	probe      ports.MediaProbe
+	captions   ports.CaptionGenerator
+	limits     app.Limits
+	rateScale  float64
+	clock      *Clock
+	log        *slog.Logger
+}
+
+// Option changes what New builds.
+type Option func(*config)
+
+// Workers starts River: it works the jobs the use cases enqueue. Without it jobs are only
+// stored, and tests run the use cases' job methods by hand.
+func Workers() Option { return func(c *config) { c.workers = true } }
+
+// Publishing tunes publishing's retries (default: 3 attempts, backoff 1s to 1m, calls time
+// out after 5s).
+func Publishing(cfg app.PublishingConfig) Option { return func(c *config) { c.publishing = cfg } }
+
+// NetworkAs makes Net pretend to be platform (default: the sandbox).
+func NetworkAs(platform domain.Platform) Option { return func(c *config) { c.platform = platform } }
+
+// Platforms adds platforms beside Net.
+func Platforms(p ...ports.Platform) Option {
+	return func(c *config) { c.platforms = append(c.platforms, p...) }
+}
+
+// MediaProbe makes posts' media be looked at by probe (default: not at all).
+func MediaProbe(p ports.MediaProbe) Option { return func(c *config) { c.probe = p } }
+
+// Captions sets the AI's caption generator (default: none, as with no provider set up).
+func Captions(g ports.CaptionGenerator) Option { return func(c *config) { c.captions = g } }
+
+// Limits sets sign-in throttling (default: app.DefaultLimits).
+func Limits(l app.Limits) Option { return func(c *config) { c.limits = l } }
+
+// RateScale multiplies the API's rate limits (default: 1).
+func RateScale(s float64) Option { return func(c *config) { c.rateScale = s } }
+
+// WithClock gives the app clock instead of a new one.
+func WithClock(clock *Clock) Option { return func(c *config) { c.clock = clock } }
+
+// Log sends the app's logs to log (default: nowhere).
+func Log(log *slog.Logger) Option { return func(c *config) { c.log = log } }
+
+// New builds the app on a fresh database; everything stops when the test ends.
+func New(t testing.TB, opts ...Option) *App {
+	t.Helper()
+	cfg := config{platform: domain.Sandbox, rateScale: 1, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.clock == nil {
+		cfg.clock = NewClock()
+	}
+	if cfg.publishing == (app.PublishingConfig{}) {
+		cfg.publishing = app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: 5 * time.Second}
+	}
+	if cfg.limits == (app.Limits{}) {
+		cfg.limits = app.DefaultLimits
+	}
+	a, err := build(t, cfg)
+	if err != nil {
+		t.Fatalf("apptest: %v", err)
+	}
+	return a
+}
+
+// build is the one place the app is put together (as cmd/herald does for Herald itself).
+func build(t testing.TB, cfg config) (*App, error) {
+	ctx := context.Background()
+	a := &App{Ctx: ctx, URL: pgtest.FreshURL(t), Clock: cfg.clock}
+	a.Net = NewNetwork(a.Clock.Now)
+	a.Net.Name = cfg.platform
+	now, log := a.Clock.Now, cfg.log
+	var err error
+	if a.DB, err = postgres.Open(ctx, a.URL, 20); err != nil {
+		return nil, err
+	}
+	t.Cleanup(a.DB.Close)
+	if a.Authz, err = authz.New(ctx, a.DB.Pool(), log); err != nil {
+		return nil, err
+	}
+	if a.KeyRing, err = secret.ParseKeyRing(Keys); err != nil {
+		return nil, err
+	}
+	platforms := append([]ports.Platform{a.Net}, cfg.platforms...)
+	callback := func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) }
+	s := &a.Services
+	s.Accounts = app.NewAccounts(a.DB, a.Authz, a.KeyRing, platforms, callback, now, log)
+	s.Posts = app.NewPosts(a.DB, a.Authz, cfg.probe, now, log)
+	s.Publishing = app.NewPublishing(a.DB, s.Accounts, cfg.publishing, now, log)
+	s.Analytics = app.NewAnalytics(a.DB, a.Authz, s.Accounts, domain.DefaultMetricsSchedule, now, log)
+	s.AI = app.NewAI(a.DB, a.Authz, cfg.captions, now, log)
+	s.Webhooks = app.NewWebhooks(a.DB, a.Authz, a.KeyRing, webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+		domain.WebhookURLPolicy{AllowPrivate: true}, now, log)
+	// A cheap but real argon2id: sign-ins are many in tests and the race detector is slow.
+	hasher := secret.Argon2id{Memory: 1024, Time: 1, Threads: 1}
+	if s.Auth, err = app.NewAuth(a.DB, a.Authz, hasher, cfg.limits, now, log); err != nil {
+		return nil, err
+	}
+	s.Teams = app.NewTeams(a.DB, a.Authz, func(token string) string {
+		return "http://herald.test/invitations/accept?token=" + url.QueryEscape(token)
+	}, now, log)
+	s.Admin = app.NewAdmin(a.DB, a.Authz, now)
+	s.Privacy = app.NewPrivacy(a.DB, a.Authz, now, log)
+	s.Audit = app.NewAuditLog(a.DB, a.Authz)
+	s.Idempotency = app.NewIdempotency(a.DB, now)
+	s.RateLimiter = app.NewRateLimiter(a.DB, cfg.rateScale, now, log)
+
+	listener, err := pgxpool.New(ctx, a.URL)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(listener.Close)
+	if a.Queue, err = queue.New(queue.Config{DB: a.DB.SQL(), Listener: listener, Log: log, Publishing: s.Publishing, Analytics: s.Analytics, Webhooks: s.Webhooks, SoftStop: time.Second,
+		Cleanup: a.DB.DeleteExpired, Tuning: queue.Tuning{PublishWorkers: 50, FetchCooldown: 10 * time.Millisecond, PollInterval: 50 * time.Millisecond, TargetTimeout: time.Minute},
+		Rescue: queue.RescueConfig{Interval: 200 * time.Millisecond, AbsentFor: time.Second}}); err != nil {
+		return nil, err
+	}
+	a.DB.SetJobs(a.Queue.Jobs)
+	if cfg.workers {
+		if err := a.Queue.Start(ctx); err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = a.Queue.Stop(stopCtx)
+		})
+	}
+	return a, nil
+}
+
+// Quiet is a logger that writes nowhere.
+func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
