@@ -2,11 +2,11 @@ package app_test
 
 import (
 	"encoding/json"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -123,11 +123,11 @@ func TestLastSuccess_RecordedOnPublishRefreshAndMetrics(t *testing.T) {
 func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	var clock atomic.Int64
+	clock := apptest.NewClock() // stopped by Set, moved by Advance
 	start := time.Now()
-	clock.Store(start.UnixNano())
+	clock.Set(start)
 	warner := app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
-		func(domain.Platform) string { return "" }, func() time.Time { return time.Unix(0, clock.Load()) }, quiet())
+		func(domain.Platform) string { return "" }, clock.Now, quiet())
 	hook, _ := h.endpoint("https://hooks.example/herald", domain.EventAccountExpiring)
 
 	h.fake.Mu.Lock()
@@ -140,7 +140,7 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	warn := func(want int) {
 		t.Helper()
 		if n, err := warner.WarnExpiring(h.ctx); err != nil || n != want {
-			t.Fatalf("WarnExpiring at +%s = %d, %v; want %d", time.Unix(0, clock.Load()).Sub(start).Round(time.Hour), n, err, want)
+			t.Fatalf("WarnExpiring at +%s = %d, %v; want %d", clock.Now().Sub(start).Round(time.Hour), n, err, want)
 		}
 	}
 	events := func() []map[string]any {
@@ -166,7 +166,7 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	}
 
 	warn(0) // ten days ahead
-	clock.Store(start.Add(3*24*time.Hour + time.Hour).UnixNano())
+	clock.Set(start.Add(3*24*time.Hour + time.Hour))
 	warn(1) // now within seven days
 	warn(0) // the same expiry is announced once
 	got := events()
@@ -188,7 +188,7 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	h.fake.Mu.Unlock()
 	h.connectAs("no-refresh")
 	warn(0)
-	clock.Store(start.Add(14 * 24 * time.Hour).UnixNano())
+	clock.Set(start.Add(14 * 24 * time.Hour))
 	warn(1)
 	if got := events(); len(got) != 2 {
 		t.Errorf("account.expiring events after the reconnect's expiry came near = %d, want 2", len(got))

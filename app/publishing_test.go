@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -443,9 +444,9 @@ func TestRotateKeys_ReencryptsUnderTheNewKeyAndKeepsPublishing(t *testing.T) {
 func TestConnect_StateIsSingleUseExpiresAndBelongsToItsStarter(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	var clock atomic.Int64
-	clock.Store(time.Now().UnixNano())
-	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	clock := apptest.NewClock() // stopped by Set, moved by Advance
+	clock.Set(time.Now())
+	now := clock.Now
 	accounts := app.NewAccounts(h.db, h.authz, h.ring, []ports.Platform{h.fake},
 		func(p domain.Platform) string { return "http://herald.test/cb/" + string(p) }, now, quiet())
 	start := func(actor domain.Actor) string {
@@ -458,7 +459,7 @@ func TestConnect_StateIsSingleUseExpiresAndBelongsToItsStarter(t *testing.T) {
 		return parsed.Query().Get("state")
 	}
 	state := start(h.owner)
-	clock.Add(int64(app.ConnectFlowLifetime + time.Second))
+	clock.Advance(app.ConnectFlowLifetime + time.Second)
 	if _, err := accounts.Callback(h.ctx, h.owner.UserID, "sandbox", state, "good-code", "", ""); !errors.Is(err, app.ErrConnectExpired) {
 		t.Errorf("an expired state: %v", err)
 	}
@@ -713,9 +714,9 @@ func TestSchedule_MediaIsCheckedBeforeScheduling(t *testing.T) {
 func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	var clock atomic.Int64
-	clock.Store(time.Now().UnixNano())
-	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	clock := apptest.NewClock() // stopped by Set, moved by Advance
+	clock.Set(time.Now())
+	now := clock.Now
 	an := app.NewAnalytics(h.db, h.authz, h.accounts, domain.DefaultMetricsSchedule, now, quiet())
 	var likes atomic.Int64
 	h.fake.Mu.Lock()
@@ -752,7 +753,7 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 		return n
 	}
 	// 16 minutes later every target is due again (every 15 minutes while new).
-	clock.Add(int64(16 * time.Minute))
+	clock.Advance(16 * time.Minute)
 	if n, err := an.CollectAccount(h.ctx, h.owner.CompanyID, h.account.ID); err != nil || n != 3 || snapshots() != 6 {
 		t.Fatalf("collection after 16 minutes = %d, %v; %d snapshots", n, err, snapshots())
 	}
@@ -766,7 +767,7 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 		t.Errorf("latest likes %d, next collection %s after the last", l, next.Sub(latest))
 	}
 	// A rate limit snoozes the account's collection with the platform's wait; nothing is lost.
-	clock.Add(int64(16 * time.Minute))
+	clock.Advance(16 * time.Minute)
 	h.fake.Mu.Lock()
 	h.fake.MetricsFn = func(string) (domain.Metrics, error) {
 		return domain.Metrics{}, &domain.Error{Code: domain.CodeRateLimited, Message: "slow down", RetryAfter: 90 * time.Second}
@@ -782,7 +783,7 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 	}
 	// A platform that does not share a post's numbers stops its collection for good, with
 	// a note the pages and the API show.
-	clock.Add(int64(2 * time.Minute))
+	clock.Advance(2 * time.Minute)
 	h.fake.Mu.Lock()
 	h.fake.MetricsFn = func(id string) (domain.Metrics, error) {
 		if id == "ext-"+ref(jobs[0]) {
@@ -804,7 +805,7 @@ func TestCollectMetrics_SnapshotsOnScheduleAndSnoozesOnRateLimits(t *testing.T) 
 		t.Errorf("the unsupported target is still scheduled for collection (%v)", err)
 	}
 	// Past 30 days, collection stops.
-	clock.Add(int64(31 * 24 * time.Hour))
+	clock.Advance(31 * 24 * time.Hour)
 	if due, _ := an.DueAccounts(h.ctx); len(due) != 0 {
 		t.Errorf("targets older than the schedule are still due: %v", due)
 	}
