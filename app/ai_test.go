@@ -43,8 +43,6 @@ func each(req ports.CaptionRequest, caption func(domain.Platform) string, tags .
 	return res
 }
 
-var seq atomic.Int64
-
 type world struct {
 	store  *postgres.DB
 	authz  *authz.Enforcer

@@ -3,7 +3,6 @@ package queue_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -54,18 +53,6 @@ func newHarness(t *testing.T, cfg app.PublishingConfig, start bool, opts ...appt
 	return h
 }
 
-// newCompany stores another company with one member of role, and returns that member.
-func (h *harness) newCompany(name string, role domain.Role) domain.Actor {
-	h.t.Helper()
-	return h.a.Company(h.t, role, pgtest.CompanyName(name))
-}
-
-// addViewer adds a viewer to the harness company.
-func (h *harness) addViewer() domain.Actor {
-	h.t.Helper()
-	return h.a.Member(h.t, h.owner.CompanyID, domain.RoleViewer)
-}
-
 func (h *harness) connect(actor domain.Actor) domain.Account {
 	h.t.Helper()
 	return h.a.Connect(h.t, actor)
@@ -114,30 +101,9 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() (bool, erro
 
 var errNetwork = errors.New("read tcp: connection reset by peer")
 
-// errLost is what an adapter answers when the connection broke after its request was sent:
-// the platform may have the post (the contract platformtest checks).
-var errLost = domain.MaybePublished("The platform did not answer; the post may have been published.", errNetwork)
-
 var _ ports.Platform = (*apptest.Network)(nil)
-
-func quiet() *slog.Logger { return apptest.Quiet() }
-
-var testKeys = apptest.Keys
 
 func jobCount(h *harness, kind, postID string) int {
 	h.t.Helper()
 	return h.a.JobCount(h.t, kind, domain.PostID(postID))
-}
-
-// newHarnessFor is newHarness with the network pretending to be platform, and posts whose
-// media is looked at by probe.
-func newHarnessFor(t *testing.T, cfg app.PublishingConfig, start bool, platform domain.Platform, probe ports.MediaProbe) *harness {
-	t.Helper()
-	return newHarness(t, cfg, start, apptest.NetworkAs(platform), apptest.MediaProbe(probe))
-}
-
-// shift sets the clock of the use cases d ahead of the wall clock.
-func (h *harness) shift(d time.Duration) {
-	h.clock.Reset()
-	h.clock.Advance(d)
 }
