@@ -41,7 +41,8 @@ type harness struct {
 // newHarness builds the harness; with start, River works the jobs.
 func newHarness(t *testing.T, cfg app.PublishingConfig, start bool, opts ...apptest.Option) *harness {
 	t.Helper()
-	opts = append(opts, apptest.Publishing(cfg))
+	// A pool of 20 connections: the chaos tests pile three times as many jobs on it.
+	opts = append(opts, apptest.Publishing(cfg), apptest.Pool(20))
 	if start {
 		opts = append(opts, apptest.Workers())
 	}

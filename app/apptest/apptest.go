@@ -72,6 +72,7 @@ type config struct {
 	rateScale  float64
 	clock      *Clock
 	log        *slog.Logger
+	pool       int32
 }
 
 // Option changes what New builds.
@@ -108,13 +109,17 @@ func RateScale(s float64) Option { return func(c *config) { c.rateScale = s } }
 // WithClock gives the app clock instead of a new one.
 func WithClock(clock *Clock) Option { return func(c *config) { c.clock = clock } }
 
+// Pool sets how many connections the app's pool may open (default 8: PostgreSQL's
+// connections are shared by every test binary running at once).
+func Pool(n int32) Option { return func(c *config) { c.pool = n } }
+
 // Log sends the app's logs to log (default: nowhere).
 func Log(log *slog.Logger) Option { return func(c *config) { c.log = log } }
 
 // New builds the app on a fresh database; everything stops when the test ends.
 func New(t testing.TB, opts ...Option) *App {
 	t.Helper()
-	cfg := config{platform: domain.Sandbox, rateScale: 1, log: slog.New(slog.DiscardHandler)}
+	cfg := config{platform: domain.Sandbox, rateScale: 1, log: slog.New(slog.DiscardHandler), pool: 8}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -142,7 +147,7 @@ func build(t testing.TB, cfg config) (*App, error) {
 	a.Net.Name = cfg.platform
 	now, log := a.Clock.Now, cfg.log
 	var err error
-	if a.DB, err = postgres.Open(ctx, a.URL, 20); err != nil {
+	if a.DB, err = postgres.Open(ctx, a.URL, cfg.pool); err != nil {
 		return nil, err
 	}
 	t.Cleanup(a.DB.Close)
@@ -176,7 +181,12 @@ func build(t testing.TB, cfg config) (*App, error) {
 	s.Idempotency = app.NewIdempotency(a.DB, now)
 	s.RateLimiter = app.NewRateLimiter(a.DB, cfg.rateScale, now, log)
 
-	listener, err := pgxpool.New(ctx, a.URL)
+	lcfg, err := pgxpool.ParseConfig(a.URL)
+	if err != nil {
+		return nil, err
+	}
+	lcfg.MinConns, lcfg.MaxConns = 0, 3 // River's LISTEN connection, its presence lock, one to spare
+	listener, err := pgxpool.NewWithConfig(ctx, lcfg)
 	if err != nil {
 		return nil, err
 	}
