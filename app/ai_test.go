@@ -43,8 +43,6 @@ func each(req ports.CaptionRequest, caption func(domain.Platform) string, tags .
 	return res
 }
 
-var seq atomic.Int64
-
 type world struct {
 	store  *postgres.DB
 	authz  *authz.Enforcer
@@ -65,26 +63,10 @@ func setup(t *testing.T, gen *scripted) world {
 		t.Fatal(err)
 	}
 	company := func(name string, roles ...domain.Role) []domain.Actor {
+		c := pgtest.Company(t, db, pgtest.CompanyName(name), pgtest.CompanyPlan(domain.PlanFree))
 		var out []domain.Actor
-		err := db.InTx(ctx, func(tx ports.Tx) error {
-			c, _ := domain.NewCompany(name, time.Now())
-			if err := tx.Companies().Create(ctx, &c); err != nil {
-				return err
-			}
-			for _, r := range roles {
-				u := domain.User{Email: fmt.Sprintf("ai-%d-%d@example.com", time.Now().UnixNano(), seq.Add(1)), Name: "x", CreatedAt: time.Now()}
-				if err := tx.Users().Create(ctx, &u, "h"); err != nil {
-					return err
-				}
-				if err := tx.Memberships().Add(ctx, domain.Membership{CompanyID: c.ID, UserID: u.ID, Role: r, JoinedAt: time.Now()}); err != nil {
-					return err
-				}
-				out = append(out, domain.Actor{UserID: u.ID, CompanyID: c.ID, Role: r})
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+		for _, r := range roles {
+			out = append(out, pgtest.Member(t, db, c.ID, r))
 		}
 		return out
 	}

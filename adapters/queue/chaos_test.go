@@ -65,9 +65,9 @@ func TestPublishTarget_ConcurrentCompletionsSettleThePost(t *testing.T) {
 
 	// Every platform call waits until all have begun, then all answer together.
 	hold, started := make(chan struct{}), make(chan struct{}, 2*n)
-	h.fake.mu.Lock()
-	h.fake.hold, h.fake.started = hold, started
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.Hold, h.fake.Started = hold, started
+	h.fake.Mu.Unlock()
 	errs := make(chan error, 2*n)
 	var wg sync.WaitGroup
 	for _, pair := range posts {
@@ -99,7 +99,7 @@ func TestPublishTarget_ConcurrentCompletionsSettleThePost(t *testing.T) {
 			t.Errorf("post %s is %s with targets %s and %s", p.ID, p.Status(), p.Targets[0].Status(), p.Targets[1].Status())
 		}
 		for _, j := range pair {
-			if got := h.fake.published(ref(j)); got != 1 {
+			if got := h.fake.Published(ref(j)); got != 1 {
 				t.Errorf("target %s published %d times", ref(j), got)
 			}
 		}
@@ -190,8 +190,8 @@ func TestPublishTarget_BurstOnAnExpiringTokenDoesNotFreezeThePool(t *testing.T) 
 	expireSoon(h)
 	inRefresh := make(chan struct{})
 	var once sync.Once
-	h.fake.mu.Lock()
-	h.fake.refreshFn = func() error {
+	h.fake.Mu.Lock()
+	h.fake.RefreshFn = func() error {
 		once.Do(func() { close(inRefresh) })
 		// A refresh that needs the database, with a deadline so a frozen pool fails the
 		// test instead of hanging it.
@@ -204,7 +204,7 @@ func TestPublishTarget_BurstOnAnExpiringTokenDoesNotFreezeThePool(t *testing.T) 
 		}
 		return nil
 	}
-	h.fake.mu.Unlock()
+	h.fake.Mu.Unlock()
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -225,11 +225,11 @@ func TestPublishTarget_BurstOnAnExpiringTokenDoesNotFreezeThePool(t *testing.T) 
 		}
 	}
 	for _, j := range jobs {
-		if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.published(ref(j)) != 1 {
-			t.Errorf("post %s: %s (%q), published %d times", j.Post, p.Status(), p.Targets[0].Reason(), h.fake.published(ref(j)))
+		if p := h.get(j.Post); p.Status() != domain.PostPublished || h.fake.Published(ref(j)) != 1 {
+			t.Errorf("post %s: %s (%q), published %d times", j.Post, p.Status(), p.Targets[0].Reason(), h.fake.Published(ref(j)))
 		}
 	}
-	if got := h.fake.refreshes.Load(); got != 1 {
+	if got := h.fake.Refreshes.Load(); got != 1 {
 		t.Errorf("refreshes = %d, want 1", got)
 	}
 }
@@ -251,19 +251,19 @@ func TestRefresh_InterruptedRotationAsksOnceAndPostsWait(t *testing.T) {
 				refresh_lease_until = now() - interval '30 seconds' WHERE id = $1`, string(h.account.ID)); err != nil {
 				h.t.Fatal(err)
 			}
-			h.fake.mu.Lock()
-			h.fake.access, h.fake.refresh = "at-lost", "rt-lost"
-			h.fake.mu.Unlock()
+			h.fake.Mu.Lock()
+			h.fake.AccessToken, h.fake.RefreshToken = "at-lost", "rt-lost"
+			h.fake.Mu.Unlock()
 		}},
 		{"the refresh's answer was lost", func(h *harness) {
 			// The platform rotates, then the connection drops before the answer arrives.
-			h.fake.mu.Lock()
-			h.fake.refreshFn = func() error {
-				h.fake.refreshFn = nil
-				h.fake.access, h.fake.refresh = "at-lost", "rt-lost"
+			h.fake.Mu.Lock()
+			h.fake.RefreshFn = func() error {
+				h.fake.RefreshFn = nil
+				h.fake.AccessToken, h.fake.RefreshToken = "at-lost", "rt-lost"
 				return errNetwork
 			}
-			h.fake.mu.Unlock()
+			h.fake.Mu.Unlock()
 			if _, err := h.creds.RenewExpiring(h.ctx, time.Hour); domain.CodeOf(err) != domain.CodeInternal {
 				h.t.Fatalf("the lost refresh: %v", err)
 			}
@@ -309,8 +309,8 @@ func TestRefresh_InterruptedRotationAsksOnceAndPostsWait(t *testing.T) {
 				if err := h.pub.PublishTarget(h.ctx, job); err != nil {
 					t.Fatal(err)
 				}
-				if p := h.get(job.Post); p.Status() != domain.PostPublished || h.fake.published(ref(job)) != 1 {
-					t.Errorf("after reconnecting, post %s is %s, published %d times", job.Post, p.Status(), h.fake.published(ref(job)))
+				if p := h.get(job.Post); p.Status() != domain.PostPublished || h.fake.Published(ref(job)) != 1 {
+					t.Errorf("after reconnecting, post %s is %s, published %d times", job.Post, p.Status(), h.fake.Published(ref(job)))
 				}
 			}
 			if acct := accountNow(h); acct.Status != domain.AccountActive || !acct.TokenLostAt.IsZero() {
@@ -379,7 +379,7 @@ func TestRescue_JobsOfAStoppedProcessResumeWithinSeconds(t *testing.T) {
 		defer cancel()
 		_ = h.q.Stop(ctx)
 	})
-	calls := h.fake.calls.Load()
+	calls := h.fake.Calls.Load()
 	waitFor(t, "the stopped process's posts published", time.Minute, func() (bool, error) {
 		for _, j := range []app.TargetJob{published, unsent, third} {
 			if h.get(j.Post).Status() != domain.PostPublished {
@@ -390,11 +390,11 @@ func TestRescue_JobsOfAStoppedProcessResumeWithinSeconds(t *testing.T) {
 	})
 	t.Logf("resumed %s after the restart", time.Since(start).Round(time.Millisecond))
 	for _, j := range []app.TargetJob{published, unsent, third} {
-		if got := h.fake.published(ref(j)); got != 1 {
+		if got := h.fake.Published(ref(j)); got != 1 {
 			t.Errorf("post %s published %d times", j.Post, got)
 		}
 	}
-	if got := h.fake.calls.Load() - calls; got != 2 {
+	if got := h.fake.Calls.Load() - calls; got != 2 {
 		t.Errorf("%d publish calls after the restart, want 2 (the first post was found by lookup)", got)
 	}
 	// Well past AbsentFor, the live process's job is still its own.
@@ -404,7 +404,7 @@ func TestRescue_JobsOfAStoppedProcessResumeWithinSeconds(t *testing.T) {
 		string(busy.Post)).Scan(&state); err != nil {
 		t.Fatal(err)
 	}
-	if state != "running" || h.fake.published(ref(busy)) != 0 {
-		t.Errorf("the live process's job is %s, published %d times", state, h.fake.published(ref(busy)))
+	if state != "running" || h.fake.Published(ref(busy)) != 0 {
+		t.Errorf("the live process's job is %s, published %d times", state, h.fake.Published(ref(busy)))
 	}
 }

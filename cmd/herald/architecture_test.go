@@ -42,6 +42,9 @@ func layer(pkg string) string {
 	return parts[0]
 }
 
+// testSupport is the one package under app that may import adapters and third-party code.
+const testSupport = "app/apptest"
+
 // sharedAdapter is the layer every adapter may import.
 const sharedAdapter = "adapters/outbound"
 
@@ -63,7 +66,14 @@ func forbidden(pkg, imp string) string {
 		"policies":   {},
 	}
 	switch {
+	case imp == module+"/"+testSupport:
+		return "only tests import " + testSupport
 	case from == "cmd":
+		return ""
+	case pkg == testSupport:
+		// app/apptest builds the use cases on real adapters for tests (package app's own
+		// external tests, the adapters' tests): test support only, never imported by code
+		// that ships, so it may import what a composition root does.
 		return ""
 	case from == "domain" || from == "ports" || from == "app":
 		if !own && !std {
@@ -108,6 +118,10 @@ func TestArchitecture_RuleCatchesViolations(t *testing.T) {
 		{"domain", "time", false},
 		{"app", module + "/adapters/postgres", true},
 		{"app", module + "/ports", false},
+		{"app/apptest", module + "/adapters/postgres", false},
+		{"app/apptest", "github.com/jackc/pgx/v5/pgxpool", false},
+		{"app/apptest/other", module + "/adapters/postgres", true},
+		{"cmd/herald", module + "/app/apptest", true}, // go list leaves out tests' imports
 		{"adapters/httpapi", module + "/adapters/postgres", true},
 		{"adapters/httpapi", module + "/ui", true},
 		{"adapters/postgres/pgtest", module + "/adapters/postgres", false},

@@ -40,6 +40,10 @@ var (
 	dbURL string
 	store *postgres.DB
 	err   error
+	// server is the admin URL setup chose: every database of the binary is made there. Asked
+	// again, adminURL could answer otherwise (an overloaded local server that does not answer
+	// its ping in time sends it to a new embedded cluster, which has no template).
+	server string
 )
 
 // URL returns the connection URL of this test binary's own database, creating and migrating
@@ -66,6 +70,7 @@ func setup(ctx context.Context) (string, *postgres.DB, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	server = admin
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect %s: %w", redact(admin), err)
@@ -271,10 +276,8 @@ func newDatabase(t testing.TB, template string) string {
 func createDatabase(t testing.TB, template string) (string, func()) {
 	t.Helper()
 	ctx := context.Background()
-	admin, err := adminURL(ctx)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
+	URL(t) // the server is chosen once per binary
+	admin := server
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
 		t.Fatalf("pgtest: connect: %v", err)

@@ -1,12 +1,12 @@
-package queue_test
+package app_test
 
 import (
 	"encoding/json"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -30,9 +30,9 @@ func (h *harness) listed(id domain.AccountID) domain.Account {
 func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	h.fake.mu.Lock()
-	h.fake.omitRefresh = true // the platform keeps rt-0 valid and answers refreshes without one
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.OmitRefresh = true // the platform keeps rt-0 valid and answers refreshes without one
+	h.fake.Mu.Unlock()
 	for round := 1; round <= 2; round++ {
 		// Each renewal must send rt-0 again: had the first one stored an empty refresh
 		// token, the second would be refused (and renew nothing).
@@ -40,7 +40,7 @@ func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 			t.Fatalf("renewal %d = %d, %v; want 1 account renewed with the stored refresh token", round, n, err)
 		}
 	}
-	if got := h.fake.refreshes.Load(); got != 2 {
+	if got := h.fake.Refreshes.Load(); got != 2 {
 		t.Errorf("refreshes = %d, want 2", got)
 	}
 	if a := h.listed(h.account.ID); !a.HasRefreshToken || a.Status != domain.AccountActive || !a.Renewable() || !a.AccessEndsAt().IsZero() {
@@ -51,9 +51,9 @@ func TestRefresh_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 func TestReconnect_AnswerWithoutRefreshTokenKeepsTheStoredOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	h.fake.mu.Lock()
-	h.fake.omitRefresh = true // the reconnect's answer has no refresh token; rt-0 stays valid
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.OmitRefresh = true // the reconnect's answer has no refresh token; rt-0 stays valid
+	h.fake.Mu.Unlock()
 	if again := h.connect(h.owner); again.ID != h.account.ID || !again.HasRefreshToken {
 		t.Fatalf("reconnect = %+v; want the same account, still holding a refresh token", again)
 	}
@@ -122,16 +122,15 @@ func TestLastSuccess_RecordedOnPublishRefreshAndMetrics(t *testing.T) {
 func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	var clock atomic.Int64
+	clock := apptest.NewClock() // stopped by Set, moved by Advance
 	start := time.Now()
-	clock.Store(start.UnixNano())
-	clockNow := func() time.Time { return time.Unix(0, clock.Load()) }
-	warner := app.NewCredentials(h.db, h.ring, app.NewPlatforms([]ports.Platform{h.fake}, clockNow), clockNow, quiet())
+	clock.Set(start)
+	warner := app.NewCredentials(h.db, h.ring, app.NewPlatforms([]ports.Platform{h.fake}, clock.Now), clock.Now, quiet())
 	hook, _ := h.endpoint("https://hooks.example/herald", domain.EventAccountExpiring)
 
-	h.fake.mu.Lock()
-	h.fake.omitRefresh, h.fake.tokenLife = true, 10*24*time.Hour
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.OmitRefresh, h.fake.TokenLife = true, 10*24*time.Hour
+	h.fake.Mu.Unlock()
 	member := h.connectAs("no-refresh")
 	if member.HasRefreshToken || member.Renewable() || member.AccessEndsAt().IsZero() {
 		t.Fatalf("account connected without a refresh token = %+v; want its access to end at its expiry", member)
@@ -139,7 +138,7 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	warn := func(want int) {
 		t.Helper()
 		if n, err := warner.WarnExpiring(h.ctx); err != nil || n != want {
-			t.Fatalf("WarnExpiring at +%s = %d, %v; want %d", time.Unix(0, clock.Load()).Sub(start).Round(time.Hour), n, err, want)
+			t.Fatalf("WarnExpiring at +%s = %d, %v; want %d", clock.Now().Sub(start).Round(time.Hour), n, err, want)
 		}
 	}
 	events := func() []map[string]any {
@@ -165,7 +164,7 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	}
 
 	warn(0) // ten days ahead
-	clock.Store(start.Add(3*24*time.Hour + time.Hour).UnixNano())
+	clock.Set(start.Add(3*24*time.Hour + time.Hour))
 	warn(1) // now within seven days
 	warn(0) // the same expiry is announced once
 	got := events()
@@ -182,12 +181,12 @@ func TestWarnExpiring_OncePerExpiry(t *testing.T) {
 	}
 
 	// Reconnecting brings a new expiry, twenty days on: warned about when it comes near.
-	h.fake.mu.Lock()
-	h.fake.tokenLife = 20 * 24 * time.Hour
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.TokenLife = 20 * 24 * time.Hour
+	h.fake.Mu.Unlock()
 	h.connectAs("no-refresh")
 	warn(0)
-	clock.Store(start.Add(14 * 24 * time.Hour).UnixNano())
+	clock.Set(start.Add(14 * 24 * time.Hour))
 	warn(1)
 	if got := events(); len(got) != 2 {
 		t.Errorf("account.expiring events after the reconnect's expiry came near = %d, want 2", len(got))

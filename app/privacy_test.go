@@ -1,4 +1,4 @@
-package queue_test
+package app_test
 
 import (
 	"testing"
@@ -18,9 +18,9 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 	h := newHarness(t, app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: time.Minute}, true)
 	hold, started := make(chan struct{}), make(chan struct{}, 1)
 	defer close(hold)
-	h.fake.mu.Lock()
-	h.fake.hold, h.fake.started = hold, started
-	h.fake.mu.Unlock()
+	h.fake.Mu.Lock()
+	h.fake.Hold, h.fake.Started = hold, started
+	h.fake.Mu.Unlock()
 
 	later := h.draft("later")
 	if _, err := h.posts.Schedule(h.ctx, h.owner, later.ID, time.Now().Add(time.Hour), 0); err != nil {
@@ -43,7 +43,7 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	privacy := app.NewPrivacy(h.db, h.authz, time.Now, quiet())
+	privacy := h.a.Privacy
 	if _, err := privacy.DeleteCompany(h.ctx, h.owner, "Acme"); err != nil {
 		t.Fatalf("DeleteCompany: %v", err)
 	}
@@ -77,7 +77,7 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 	if st := states(h.owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 1 {
 		t.Errorf("the deleted company's jobs: %v, want 2 cancelled and the fan-out completed", st)
 	}
-	if refs, posts := h.fake.total(); refs != 0 || posts != 0 {
+	if refs, posts := h.fake.Total(); refs != 0 || posts != 0 {
 		t.Errorf("the platform got %d posts after the company was deleted", posts)
 	}
 	if st := states(other.CompanyID); st["available"] != 1 {
