@@ -173,13 +173,17 @@ func (o *openAPI) schema(ptr string) (*jsonschema.Schema, error) {
 	return s, nil
 }
 
+// secretValue matches the fields of an answer that hold a secret shown once.
+var secretValue = regexp.MustCompile(`"(token|secret|accept_url)":"[^"]*"`)
+
 // check returns what is wrong with each answer; answers to addresses the document does not
 // have that were refused as such (404, 405) are not the document's to describe.
 func (o *openAPI) check(answers []recordedAnswer) []string {
 	var out []string
 	for _, a := range answers {
 		if p := o.checkOne(a); p != "" {
-			out = append(out, fmt.Sprintf("%s %s answered %d (%s), which openapi.json does not describe: %s\n%.600s", a.method, a.path, a.status, a.contentType, p, a.body))
+			body := secretValue.ReplaceAll(a.body, []byte(`"$1":"(hidden)"`)) // the failure shows no secret
+			out = append(out, fmt.Sprintf("%s %s answered %d (%s), which openapi.json does not describe: %s\n%.600s", a.method, a.path, a.status, a.contentType, p, body))
 		}
 	}
 	return out
@@ -285,5 +289,9 @@ func TestOpenAPI_RecordedAnswersAreChecked(t *testing.T) {
 		if p := o.checkOne(a); p == "" {
 			t.Errorf("%s %s %d %s accepted", a.method, a.path, a.status, a.body)
 		}
+	}
+	secret := recordedAnswer{"POST", "/api/v1/auth/tokens", 201, "application/json", []byte(`{"id":"x","name":"CI","token":"hrd_secret"}`)}
+	if out := o.check([]recordedAnswer{secret}); len(out) != 1 || strings.Contains(out[0], "hrd_secret") {
+		t.Errorf("a refused answer's report shows its secret: %q", out)
 	}
 }
