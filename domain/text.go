@@ -33,3 +33,13 @@ func BadText(v Violations) error {
 	return &Error{Code: CodeInvalid, Fields: map[string]string(v), Message: "Please correct " + strings.Join(names, ", ") +
 		": text must be valid UTF-8 without NUL characters."}
 }
+
+// Excerpt returns the first n characters of s on one line (runs of white space become one
+// space), with an ellipsis when it was cut.
+func Excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return strings.TrimSpace(string(r[:n])) + "…"
+	}
+	return s
+}

@@ -133,7 +133,7 @@ func (h *Handler) accounts(c echo.Context) error {
 		return err
 	}
 	return h.page(c, http.StatusOK, pageAccounts, accountsPage{Accounts: as, Platforms: h.Accounts.Platforms(),
-		Notice: connectNotice(c), ReturnTo: "/accounts", ToFail: toFail, Failed: failed,
+		Notice: connectNotice(c), ReturnTo: routePath("accounts"), ToFail: toFail, Failed: failed,
 		Reconnected: c.QueryParam("connected") != "" && c.QueryParam("connected") != "0", Now: h.now()})
 }
 
@@ -157,7 +157,7 @@ func (h *Handler) retryFailed(c echo.Context) error {
 		msg = plural(len(ps), "failed post") + " will be sent again: " + strconv.Itoa(now) + " now, " + strconv.Itoa(later) + " at their own time, still ahead."
 	}
 	h.flash(c, msg)
-	return redirect(c, "/accounts")
+	return redirect(c, routePath("accounts"))
 }
 
 // connectAccount handles POST /accounts/connect/:platform: it starts the platform's consent
@@ -176,8 +176,8 @@ func (h *Handler) connectAccount(c echo.Context) error {
 }
 
 // returnPath keeps a return_to that is a path of this web app (domain.LocalPath), and
-// "/accounts" otherwise.
-func returnPath(p string) string { return domain.LocalPathOr(p, "/accounts") }
+// the accounts page otherwise.
+func returnPath(p string) string { return domain.LocalPathOr(p, routePath("accounts")) }
 
 // disconnectAccount handles POST /accounts/:id/disconnect.
 func (h *Handler) disconnectAccount(c echo.Context) error {
@@ -185,5 +185,5 @@ func (h *Handler) disconnectAccount(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "The account was disconnected and its tokens erased. Posts that were still to go out to it will not be published there.")
-	return redirect(c, "/accounts")
+	return redirect(c, routePath("accounts"))
 }

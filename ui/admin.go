@@ -31,7 +31,7 @@ func (h *Handler) tenants(c echo.Context) error {
 	}
 	p := tenantsPage{Companies: cs}
 	if next != "" {
-		p.Next = "/admin/tenants?cursor=" + url.QueryEscape(next)
+		p.Next = routePath("tenants") + "?cursor=" + url.QueryEscape(next)
 		if c.QueryParam("limit") != "" {
 			p.Next += "&limit=" + strconv.Itoa(page.Limit)
 		}
@@ -89,5 +89,5 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		msg = co.Name + " is suspended on the " + co.Plan.Title() + " plan; its members see why: " + co.StatusReason
 	}
 	h.flash(c, msg)
-	return redirect(c, "/admin/tenants/"+string(co.ID))
+	return redirect(c, routePath("tenant", co.ID))
 }

@@ -66,7 +66,7 @@ func (h *Handler) saveVoice(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, "The brand voice was saved.")
-		return redirect(c, "/settings")
+		return redirect(c, routePath("settings"))
 	case domain.CodeInvalid, domain.CodeSuspended: // the typed voice is kept
 		return h.renderSettings(c, status(err), f.withError(err))
 	}
@@ -120,7 +120,7 @@ func (h *Handler) saveZone(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, "The company's time zone was saved: analytics count days in it.")
-		return redirect(c, "/settings")
+		return redirect(c, routePath("settings"))
 	case domain.CodeInvalid:
 		f, verr := h.voiceForm(c)
 		if verr != nil {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/csv"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -135,7 +134,7 @@ func quickLinks(now time.Time, loc *time.Location, platform, from, to string) []
 	d := func(t time.Time) string { return t.Format(time.DateOnly) }
 	mk := func(label string, start time.Time) quickLink {
 		f, t := d(start), d(today)
-		return quickLink{Label: label, Href: analyticsQuery("/analytics", f, t, platform), Current: f == from && t == to}
+		return quickLink{Label: label, Href: analyticsQuery(routePath("analytics"), f, t, platform), Current: f == from && t == to}
 	}
 	return []quickLink{
 		mk("Last 7 days", today.AddDate(0, 0, -6)),
@@ -181,8 +180,8 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 	}
 	p.From, p.To = r.From.In(loc).Format(time.DateOnly), r.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	p.Quick = quickLinks(time.Now(), loc, platform, p.From, p.To)
-	p.ExportDaily = analyticsQuery("/analytics/export.csv", p.From, p.To, platform, "table", "daily")
-	p.ExportPosts = analyticsQuery("/analytics/export.csv", p.From, p.To, platform, "table", "posts")
+	p.ExportDaily = analyticsQuery(routePath("analytics.export"), p.From, p.To, platform, "table", "daily")
+	p.ExportPosts = analyticsQuery(routePath("analytics.export"), p.From, p.To, platform, "table", "posts")
 	names, _, _ := h.accountNames(c) // a missing name shows as a disconnected account
 	p.fill(r, names, h.postGetter(c))
 	return h.page(c, http.StatusOK, pageAnalytics, p)
@@ -238,44 +237,18 @@ func (h *Handler) postGetter(c echo.Context) func(id string) *domain.Post {
 	}
 }
 
-// formulaStart are the first characters a spreadsheet reads as a formula.
-const formulaStart = "=+-@\t\r"
-
-// csvText guards a text cell against formula injection: a cell a spreadsheet would
-// evaluate gets a leading apostrophe.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // exportCSV handles GET /analytics/export.csv?from=&to=&platform=&table=daily|posts.
 func (h *Handler) exportCSV(c echo.Context) error {
-	from, to, platform, table := c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("platform"), c.QueryParam("table")
-	if table == "" {
-		table = "daily"
-	}
-	if table != "daily" && table != "posts" {
-		return &domain.Error{Code: domain.CodeInvalid, Message: "table must be daily or posts.", Fields: map[string]string{"table": "must be daily or posts"}}
-	}
-	r, err := h.report(c, from, to, platform)
+	x, err := h.Analytics.Export(c.Request().Context(), actorOf(c), c.QueryParam("platform"), c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("table"))
 	if err != nil {
 		return err
 	}
-	names, _, _ := h.accountNames(c) // a missing name shows as a disconnected account
-	rows := csvRows(r, table, h.postGetter(c), names)
-	loc, err := app.LoadZone(r.Zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	name := fmt.Sprintf("herald-%s-%s-%s.csv", table, r.From.In(loc).Format(time.DateOnly), r.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly))
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+x.Filename+`"`)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
-	if err := w.WriteAll(rows); err != nil {
+	if err := w.WriteAll(x.Rows); err != nil {
 		h.Log.ErrorContext(c.Request().Context(), "writing the CSV export failed", "err", err)
 	}
 	return nil
@@ -283,47 +256,6 @@ func (h *Handler) exportCSV(c echo.Context) error {
 
 // csvRows are the export's rows, header first: one a day, or one per top post with its
 // accounts by name and its text guarded against formula injection.
-func csvRows(r app.Report, table string, post func(id string) *domain.Post, names accountNames) [][]string {
-	head := []string{}
-	for _, d := range metricDefs {
-		head = append(head, d.Key)
-	}
-	nums := func(m domain.Metrics) []string {
-		out := make([]string, len(metricDefs))
-		for i, d := range metricDefs {
-			out[i] = strconv.FormatInt(d.Value(m), 10)
-		}
-		return out
-	}
-	var rows [][]string
-	if table == "daily" {
-		rows = append(rows, append([]string{"date"}, head...))
-		for _, d := range r.Daily {
-			rows = append(rows, append([]string{d.Date}, nums(d.Metrics)...))
-		}
-		return rows
-	}
-	rows = append(rows, append([]string{"post_id", "content", "accounts"}, head...))
-	for _, row := range r.TopPosts {
-		content, accounts := "", ""
-		if p := post(row.Key); p != nil {
-			content = excerptText(p.Content, 200)
-			var as []string
-			for _, t := range names.Targets(*p) {
-				as = append(as, t.Name+" ("+t.Platform.Title()+")")
-			}
-			accounts = strings.Join(as, "; ")
-		}
-		rows = append(rows, append([]string{csvText(row.Key), csvText(content), csvText(accounts)}, nums(row.Metrics)...))
-	}
-	return rows
-}
-
-// excerptText is the excerpt template function for Go code.
-func excerptText(s string, n int) string {
-	return funcs["excerpt"].(func(string, int) string)(s, n)
-}
-
 // postMetrics is the metrics panel of the post page.
 type postMetrics struct {
 	Totals  []string

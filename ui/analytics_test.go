@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strconv"
 	"strings"
 	"testing"
@@ -186,45 +184,6 @@ func TestChart_NiceAxisAndCompactLabels(t *testing.T) {
 		if got := compact(f); got != want {
 			t.Errorf("compact(%v) = %q, want %q", f, got, want)
 		}
-	}
-}
-
-func TestCSV_QuotingAndFormulaGuard(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "-2": "'-2", "@cmd": "'@cmd", "\tx": "'\tx",
-		"hello": "hello", "": "", "a=b": "a=b"} {
-		if got := csvText(in); got != want {
-			t.Errorf("csvText(%q) = %q, want %q", in, got, want)
-		}
-	}
-	r := sampleReport(2)
-	evil := domain.Post{ID: "p1", Content: `=HYPERLINK("http://x.test","click"), "quoted", and more`,
-		Targets: []domain.Target{{AccountID: "a1", Platform: domain.LinkedIn}, {AccountID: "a2", Platform: domain.Sandbox}}}
-	names := accountNames{"a1": {ID: "a1", Platform: domain.LinkedIn, DisplayName: "=Acme"}}
-	rows := csvRows(r, "posts", func(id string) *domain.Post {
-		if id == "p1" {
-			return &evil
-		}
-		return nil
-	}, names)
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		t.Fatal(err)
-	}
-	back, err := csv.NewReader(&buf).ReadAll()
-	if err != nil {
-		t.Fatalf("export is not CSV: %v", err)
-	}
-	if len(back) != 3 || strings.Join(back[0], ",") != "post_id,content,accounts,likes,comments,shares,reach,impressions" {
-		t.Fatalf("posts rows: %q", back)
-	}
-	if got := back[1][1]; !strings.HasPrefix(got, `'=HYPERLINK("http://x.test","click")`) || back[1][2] != "'=Acme (LinkedIn); Disconnected account (Sandbox)" || back[1][7] != "12345" {
-		t.Errorf("first post row %q", back[1])
-	}
-	daily := csvRows(r, "daily", nil, nil)
-	if len(daily) != 3 || strings.Join(daily[1], ",") != "2026-01-01,1,0,1,100,1234" {
-		t.Errorf("daily rows %q", daily)
 	}
 }
 

@@ -41,12 +41,12 @@ func (h *Handler) auditLog(c echo.Context) error {
 	if t, err := h.Teams.Members(c.Request().Context(), actorOf(c)); err == nil {
 		p.People = t.Members
 	}
-	return h.renderAudit(c, "/audit", p, h.Audit.Company)
+	return h.renderAudit(c, routePath("audit"), p, h.Audit.Company)
 }
 
 // allAuditLog handles GET /admin/audit: every company's log, for superadmins.
 func (h *Handler) allAuditLog(c echo.Context) error {
-	return h.renderAudit(c, "/admin/audit", auditPage{All: true, Families: app.AuditFamilies}, h.Audit.All)
+	return h.renderAudit(c, routePath("admin.audit"), auditPage{All: true, Families: app.AuditFamilies}, h.Audit.All)
 }
 
 func (h *Handler) renderAudit(c echo.Context, base string, p auditPage, list func(ctx context.Context, actor domain.Actor, q app.AuditQuery, zone *time.Location, page ports.Page) ([]domain.AuditEntry, string, error)) error {

@@ -165,7 +165,7 @@ func (h *Handler) register(c echo.Context) error {
 			msg += " You joined " + out.Joined.CompanyName + " as " + string(out.Joined.Role) + "."
 		}
 		h.flash(c, msg)
-		return redirect(c, "/")
+		return redirect(c, routePath("home"))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeRateLimited, domain.CodeUnauthenticated, domain.CodeNotFound, domain.CodeLimit:
 		st := formStatus(c, err)
 		p := registerPage{form: f.withError(err)}
@@ -229,7 +229,7 @@ func (h *Handler) acceptInvitation(c echo.Context) error {
 	case "":
 		h.setCompany(c, m.CompanyID)
 		h.flash(c, "You joined "+m.CompanyName+" as "+string(m.Role)+".")
-		return redirect(c, "/")
+		return redirect(c, routePath("home"))
 	case domain.CodeNotFound, domain.CodeConflict, domain.CodeLimit:
 		return h.renderAccept(c, status(err), s.User, token, domain.MessageOf(err))
 	}
@@ -275,7 +275,7 @@ func (h *Handler) login(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.startSession(c, issued)
-		return redirect(c, domain.LocalPathOr(next, "/"))
+		return redirect(c, domain.LocalPathOr(next, routePath("home")))
 	case domain.CodeUnauthenticated, domain.CodeRateLimited:
 		return h.formError(c, pageLogin, f, err)
 	}
@@ -294,7 +294,7 @@ func (h *Handler) logout(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
 	h.flash(c, "You are signed out.")
-	return redirect(c, "/login")
+	return redirect(c, routePath("login"))
 }
 
 // changePassword handles POST /profile/password: the current password and a new one. Every
@@ -306,7 +306,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, "Your password was changed. Every other session was signed out; this one stays signed in.")
-		return redirect(c, "/profile#password")
+		return redirect(c, routePath("profile")+"#password")
 	case domain.CodeInvalid, domain.CodeRateLimited:
 		saved, _ := c.Get(userZoneKey).(string)
 		if de := (*domain.Error)(nil); errors.As(err, &de) && de.RetryAfter > 0 {
@@ -326,7 +326,7 @@ func (h *Handler) logoutEverywhere(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: app.SessionCookie, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: h.SecureCookies})
 	h.flash(c, "You are signed out everywhere. Your personal API tokens still work; revoke them on the API tokens page if you need to.")
-	return redirect(c, "/login")
+	return redirect(c, routePath("login"))
 }
 
 // home handles GET /: the current company at a glance.
@@ -346,7 +346,7 @@ func (h *Handler) createCompany(c echo.Context) error {
 	}
 	h.setCompany(c, co.ID)
 	h.flash(c, "Created "+co.Name+".")
-	return redirect(c, "/")
+	return redirect(c, routePath("home"))
 }
 
 // switchCompany handles POST /company/switch; a company the user is not in is not found.
@@ -356,7 +356,7 @@ func (h *Handler) switchCompany(c echo.Context) error {
 	for _, m := range ms {
 		if m.CompanyID == id {
 			h.setCompany(c, id)
-			return redirect(c, "/")
+			return redirect(c, routePath("home"))
 		}
 	}
 	return domain.Errorf(domain.CodeNotFound, "That company does not exist or you are not a member of it.")

@@ -58,7 +58,7 @@ type calendarPost struct {
 }
 
 func calendarLink(view string, d time.Time) string {
-	return "/calendar?view=" + view + "&date=" + d.Format(time.DateOnly)
+	return routePath("calendar") + "?view=" + view + "&date=" + d.Format(time.DateOnly)
 }
 
 // calendarRange is the month or week a calendar address asks for, in the viewer's zone.
@@ -111,7 +111,7 @@ func (h *Handler) calendar(c echo.Context) error {
 			page.WeekLink = calendarLink("week", today)
 		}
 	}
-	page.Today = "/calendar?view=" + view
+	page.Today = routePath("calendar") + "?view=" + view
 	page.Self = calendarLink(view, day)
 
 	posts, more, atLeast, err := h.calendarPosts(c.Request().Context(), actorOf(c), start, end)
@@ -119,7 +119,7 @@ func (h *Handler) calendar(c echo.Context) error {
 		return err
 	}
 	page.Count, page.More, page.MoreAtLeast = len(posts), more, atLeast
-	page.Events = "/calendar/events?" + url.Values{"view": {view}, "date": {day.Format(time.DateOnly)}, "since": {calendarFingerprint(posts, more, atLeast)}}.Encode()
+	page.Events = routePath("calendar.events") + "?" + url.Values{"view": {view}, "date": {day.Format(time.DateOnly)}, "since": {calendarFingerprint(posts, more, atLeast)}}.Encode()
 	byDay := placePosts(posts, day.Location())
 	var week []calendarDay
 	for _, d := range days(start, end) {

@@ -27,17 +27,17 @@ type composePage struct {
 // Action is where the form posts to.
 func (p composePage) Action() string {
 	if p.Post != nil {
-		return "/posts/" + string(p.Post.ID)
+		return routePath("post.update", p.Post.ID)
 	}
-	return "/posts"
+	return routePath("post.create")
 }
 
 // ReturnTo is where connecting an account from this page comes back to.
 func (p composePage) ReturnTo() string {
 	if p.Post != nil {
-		return "/posts/" + string(p.Post.ID) + "/edit"
+		return routePath("post.edit", p.Post.ID)
 	}
-	return "/posts/new"
+	return routePath("post.new")
 }
 
 // accountGroup is one platform's accounts in the picker.
@@ -169,7 +169,7 @@ func (h *Handler) createPost(c echo.Context) error {
 	} else {
 		h.flash(c, scheduledMessage(p, at.IsZero(), loc))
 	}
-	return redirect(c, postPath(p.ID))
+	return redirect(c, routePath("post", p.ID))
 }
 
 // updatePost handles POST /posts/:id, the edit form, with the version it was opened at.
@@ -212,7 +212,7 @@ func (h *Handler) updatePost(c echo.Context) error {
 func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at time.Time, saved string) error {
 	if f.Action == actionDraft {
 		h.flash(c, saved+".")
-		return redirect(c, postPath(p.ID))
+		return redirect(c, routePath("post", p.ID))
 	}
 	var scheduled domain.Post
 	var err error
@@ -224,13 +224,13 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
-		return redirect(c, postPath(p.ID))
+		return redirect(c, routePath("post", p.ID))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
 		f.Version = p.Version()
 		f = f.withError(err)
 		f.Message = "The changes were saved, but the post was not scheduled. " + f.Message
 		if c.Request().Header.Get(hxRequest) == "true" {
-			c.Response().Header().Set(hxPushURL, postPath(p.ID)+"/edit")
+			c.Response().Header().Set(hxPushURL, routePath("post.edit", p.ID))
 		}
 		return h.renderCompose(c, status(err), &p, f)
 	}
@@ -244,8 +244,6 @@ func scheduledMessage(p domain.Post, now bool, loc *time.Location) string {
 	}
 	return "The post is scheduled for " + (view{Zone: loc}).Time(p.ScheduledFor()) + " (" + loc.String() + ")."
 }
-
-func postPath(id domain.PostID) string { return "/posts/" + string(id) }
 
 // renderCompose shows the compose form with the company's accounts and the rules the
 // ticked ones would break.

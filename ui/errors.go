@@ -37,11 +37,11 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 	st := status(err)
 	if st == http.StatusUnauthorized {
 		if c.Request().Header.Get(hxRequest) == "true" {
-			c.Response().Header().Set(hxRedirect, "/login")
+			c.Response().Header().Set(hxRedirect, routePath("login"))
 			_ = c.NoContent(http.StatusNoContent)
 			return
 		}
-		to := "/login"
+		to := routePath("login")
 		if r := c.Request(); r.Method == http.MethodGet {
 			if next, ok := domain.LocalPath(r.URL.RequestURI()); ok && next != "/" {
 				to += "?" + url.Values{"next": {next}}.Encode()

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -54,15 +52,4 @@ func TestTargets_LabelledWithAccountNames(t *testing.T) {
 	p.fill(app.Report{TopPosts: []ports.MetricsRow{{Key: "p1", Metrics: domain.Metrics{Impressions: 10}}}}, names, func(string) *domain.Post { return &post })
 	doc = render(t, pageAnalytics, p, time.UTC, domain.RoleOwner)
 	want("analytics top posts", text(doc.Find("#top-posts")))
-
-	rows := csvRows(app.Report{TopPosts: []ports.MetricsRow{{Key: "p1"}}}, "posts", func(string) *domain.Post { return &post }, names)
-	var buf bytes.Buffer
-	_ = csv.NewWriter(&buf).WriteAll(rows)
-	back, err := csv.NewReader(&buf).ReadAll()
-	if err != nil || len(back) != 2 || back[0][2] != "accounts" {
-		t.Fatalf("posts CSV %q, %v", back, err)
-	}
-	if back[1][2] != "north-desk (Sandbox); south-desk (Sandbox)" {
-		t.Errorf("CSV accounts cell = %q", back[1][2])
-	}
 }

@@ -47,9 +47,9 @@ func postsLink(s domain.PostStatus, pl domain.Platform, cursor string) string {
 		q.Set("cursor", cursor)
 	}
 	if len(q) == 0 {
-		return "/posts"
+		return routePath("posts")
 	}
-	return "/posts?" + q.Encode()
+	return routePath("posts") + "?" + q.Encode()
 }
 
 // accountNames names the company's accounts for pages that show targets; an account that
@@ -226,7 +226,7 @@ func (h *Handler) schedule(c echo.Context, run func(context.Context, domain.Acto
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, scheduledMessage(p, !p.ScheduledFor().After(h.now()), loc))
-		return redirect(c, postPath(id))
+		return redirect(c, routePath("post", id))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale, domain.CodeLimit:
 		current, gerr := h.Posts.Get(ctx, actor, id)
 		if gerr != nil {
@@ -254,7 +254,7 @@ func (h *Handler) unschedulePost(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "The post is no longer scheduled; it is a draft again. Its time is still in the form below.")
-	to := postPath(p.ID)
+	to := routePath("post", p.ID)
 	if at, err := parseLocal(c.FormValue("scheduled_for"), zoneOf(c)); err == nil {
 		to += "?at=" + url.QueryEscape(at.Format(datetimeLocal))
 	}
@@ -273,7 +273,7 @@ func (h *Handler) resolveTarget(c echo.Context) error {
 	case "":
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
 		h.flash(c, domain.MessageOf(err))
-		return redirect(c, postPath(domain.PostID(c.Param("id"))))
+		return redirect(c, routePath("post", domain.PostID(c.Param("id"))))
 	default:
 		return err
 	}
@@ -282,7 +282,7 @@ func (h *Handler) resolveTarget(c echo.Context) error {
 	} else {
 		h.flash(c, "Herald is publishing it again now.")
 	}
-	return redirect(c, postPath(p.ID))
+	return redirect(c, routePath("post", p.ID))
 }
 
 // deletePost handles POST /posts/:id/delete.
@@ -292,5 +292,5 @@ func (h *Handler) deletePost(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "The post was deleted.")
-	return redirect(c, "/posts")
+	return redirect(c, routePath("posts"))
 }

@@ -37,7 +37,7 @@ func (h *Handler) deleteCompany(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, "Deleted "+co.Name+" and all its data. Its members keep their own Herald accounts.")
-		return redirect(c, "/")
+		return redirect(c, routePath("home"))
 	case domain.CodeInvalid:
 		f, verr := h.voiceForm(c)
 		if verr != nil {
@@ -79,7 +79,7 @@ func (h *Handler) deleteMe(c echo.Context) error {
 			msg += " The companies where you were the only member were deleted with it."
 		}
 		h.flash(c, msg)
-		return redirect(c, "/login")
+		return redirect(c, routePath("login"))
 	case domain.CodeInvalid, domain.CodeConflict:
 		saved, _ := c.Get(userZoneKey).(string)
 		return h.renderProfileWith(c, formStatus(c, err), newForm(map[string]string{"time_zone": saved}), newForm(map[string]string{"confirm": confirm}).withError(err))

@@ -153,7 +153,7 @@ func (h *Handler) view(c echo.Context, data any) view {
 	if a, ok := c.Get(actorKey).(domain.Actor); ok {
 		v.Actor = a
 	}
-	if v.Session != nil && v.Session.User.IsSuperadmin && strings.HasPrefix(v.Path, "/admin") && h.Accounts != nil {
+	if v.Session != nil && v.Session.User.IsSuperadmin && strings.HasPrefix(v.Path, adminPrefix) && h.Accounts != nil {
 		for _, s := range h.Accounts.APIVersions() {
 			if s.Warn {
 				v.APIVersions = append(v.APIVersions, s)

@@ -64,7 +64,7 @@ func (h *Handler) revokeInvitation(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "The invitation for "+inv.Email+" was revoked; its link no longer works.")
-	return redirect(c, "/team")
+	return redirect(c, routePath("team"))
 }
 
 // changeRole handles POST /team/members/:user_id/role.
@@ -73,7 +73,7 @@ func (h *Handler) changeRole(c echo.Context) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, m.User.Name+" is now "+string(m.Role)+".")
-		return redirect(c, "/team")
+		return redirect(c, routePath("team"))
 	case domain.CodeInvalid, domain.CodeConflict:
 		f := newForm(map[string]string{"role": "editor"})
 		f.Message = domain.MessageOf(err)
@@ -91,10 +91,10 @@ func (h *Handler) removeMember(c echo.Context) error {
 	case "":
 		if user == actor.UserID {
 			h.flash(c, "You left the company.")
-			return redirect(c, "/")
+			return redirect(c, routePath("home"))
 		}
 		h.flash(c, "The member was removed.")
-		return redirect(c, "/team")
+		return redirect(c, routePath("team"))
 	case domain.CodeConflict:
 		f := newForm(map[string]string{"role": "editor"})
 		f.Message = domain.MessageOf(err)

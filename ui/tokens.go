@@ -62,5 +62,5 @@ func (h *Handler) revokeToken(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "The token was revoked.")
-	return redirect(c, "/tokens")
+	return redirect(c, routePath("tokens"))
 }

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 )
@@ -103,17 +101,17 @@ var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pa
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
 
 var funcs = template.FuncMap{
-	"roles": func() []domain.Role { return domain.Roles },
-	"plans": func() []domain.Plan { return domain.Plans },
-	"date":  func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
+	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.
+	"path": buildPath,
+	// withQuery adds name and value pairs: {{withQuery (path "login") "next" .Next}}.
+	"withQuery": withQuery,
+	// static is the address of an embedded static file: {{static "app.js"}}.
+	"static": staticPath,
+	"roles":  func() []domain.Role { return domain.Roles },
+	"plans":  func() []domain.Plan { return domain.Plans },
+	"date":   func(t interface{ Format(string) string }) string { return t.Format("2 Jan 2006") },
 	// excerpt returns the first n characters of s on one line, with an ellipsis when cut.
-	"excerpt": func(s string, n int) string {
-		s = strings.Join(strings.Fields(s), " ")
-		if r := []rune(s); len(r) > n {
-			return strings.TrimSpace(string(r[:n])) + "…"
-		}
-		return s
-	},
+	"excerpt": domain.Excerpt,
 	// human writes a status for people: "partially_published" is "partially published".
 	"human":       func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"thousands":   thousands,
@@ -181,89 +179,3 @@ func New(cfg Config) (*Handler, error) {
 	}
 	return h, nil
 }
-
-// Register adds every page route and the static files.
-func (h *Handler) Register(e *echo.Echo) {
-	e.GET("/static/*", h.serveStatic)
-	e.GET("/favicon.ico", h.favicon)
-	e.GET("/register", h.registerForm, checkText)
-	e.POST("/register", h.register, checkText)
-	e.GET("/login", h.loginForm, checkText)
-	e.POST("/login", h.login, checkText)
-	// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
-	e.GET("/invitations/accept", h.acceptInvitationPage, checkText)
-
-	// Signed-in routes get the guard one by one: an Echo group with middleware at "/" would
-	// also catch unknown paths and send them to the sign-in page instead of a 404.
-	g := signedInRoutes{e: e, mw: func(next echo.HandlerFunc) echo.HandlerFunc { return h.signedIn(checkText(next)) }}
-	g.POST("/logout", h.logout)
-	g.GET("/", h.home)
-	g.POST("/companies", h.createCompany)
-	g.POST("/company/switch", h.switchCompany)
-	g.GET("/team", h.team)
-	g.POST("/team/members", h.addMember)
-	g.POST("/team/members/:user_id/role", h.changeRole)
-	g.POST("/team/members/:user_id/remove", h.removeMember)
-	g.POST("/team/invitations/:id/renew", h.renewInvitation)
-	g.POST("/team/invitations/:id/revoke", h.revokeInvitation)
-	g.POST("/invitations/accept", h.acceptInvitation)
-	g.GET("/tokens", h.tokens)
-	g.POST("/tokens", h.createToken)
-	g.POST("/tokens/:id/revoke", h.revokeToken)
-	g.GET("/admin/tenants", h.tenants)
-	g.GET("/admin/tenants/:id", h.tenant)
-	g.POST("/admin/tenants/:id", h.updateTenant)
-	g.GET("/profile", h.profile)
-	g.POST("/profile", h.updateProfile)
-	g.POST("/profile/password", h.changePassword)
-	g.POST("/profile/logout-all", h.logoutEverywhere)
-	g.GET("/profile/export", h.exportMe)
-	g.POST("/profile/delete", h.deleteMe)
-	g.GET("/accounts", h.accounts)
-	g.POST("/accounts/connect/:platform", h.connectAccount)
-	g.POST("/accounts/:id/disconnect", h.disconnectAccount)
-	g.POST("/accounts/:id/retry-failed", h.retryFailed)
-	g.GET("/posts", h.posts)
-	g.GET("/posts/new", h.newPost)
-	g.POST("/posts/suggest", h.suggest)
-	g.POST("/posts", h.createPost)
-	g.GET("/posts/:id", h.showPost)
-	g.POST("/posts/:id", h.updatePost)
-	g.GET("/posts/:id/edit", h.editPost)
-	g.GET("/posts/:id/status", h.postStatus)
-	g.GET("/posts/:id/events", h.postEvents)
-	g.POST("/posts/:id/schedule", h.schedulePost)
-	g.POST("/posts/:id/unschedule", h.unschedulePost)
-	g.POST("/posts/:id/retry", h.retryPost)
-	g.POST("/posts/:id/delete", h.deletePost)
-	g.POST("/posts/:id/targets/:account_id/resolve", h.resolveTarget)
-	g.GET("/calendar", h.calendar)
-	g.GET("/calendar/events", h.calendarEvents)
-	g.GET("/analytics", h.analyticsDashboard)
-	g.GET("/analytics/export.csv", h.exportCSV)
-	g.GET("/webhooks", h.webhooks)
-	g.POST("/webhooks", h.createWebhook)
-	g.GET("/webhooks/:id", h.webhook)
-	g.POST("/webhooks/:id/test", h.testWebhook)
-	g.POST("/webhooks/:id/rotate", h.rotateWebhook)
-	g.POST("/webhooks/:id/enable", h.enableWebhook)
-	g.POST("/webhooks/:id/disable", h.disableWebhook)
-	g.POST("/webhooks/:id/delete", h.deleteWebhook)
-	g.POST("/webhooks/:id/deliveries/:delivery_id/retry", h.retryWebhookDelivery)
-	g.GET("/settings", h.settings)
-	g.POST("/settings/voice", h.saveVoice)
-	g.POST("/settings/zone", h.saveZone)
-	g.GET("/settings/export", h.exportCompany)
-	g.POST("/settings/delete", h.deleteCompany)
-	g.GET("/audit", h.auditLog)
-	g.GET("/admin/audit", h.allAuditLog)
-}
-
-// signedInRoutes registers routes behind the sign-in guard.
-type signedInRoutes struct {
-	e  *echo.Echo
-	mw echo.MiddlewareFunc
-}
-
-func (r signedInRoutes) GET(path string, h echo.HandlerFunc)  { r.e.GET(path, h, r.mw) }
-func (r signedInRoutes) POST(path string, h echo.HandlerFunc) { r.e.POST(path, h, r.mw) }

@@ -136,7 +136,7 @@ func (h *Handler) renderWebhook(c echo.Context, status int, secret string) error
 }
 
 // webhookPath is the endpoint's page.
-func webhookPath(c echo.Context) string { return "/webhooks/" + c.Param("id") }
+func webhookPath(c echo.Context) string { return routePath("webhook", c.Param("id")) }
 
 // testWebhook handles POST /webhooks/:id/test.
 func (h *Handler) testWebhook(c echo.Context) error {
@@ -180,7 +180,7 @@ func (h *Handler) deleteWebhook(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "The endpoint and its delivery log were deleted.")
-	return redirect(c, "/webhooks")
+	return redirect(c, routePath("webhooks"))
 }
 
 // retryWebhookDelivery handles POST /webhooks/:id/deliveries/:delivery_id/retry.

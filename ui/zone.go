@@ -177,7 +177,7 @@ func (h *Handler) updateProfile(c echo.Context) error {
 		} else {
 			h.flash(c, "Times are now shown in "+zone+".")
 		}
-		return redirect(c, "/profile")
+		return redirect(c, routePath("profile"))
 	case domain.CodeInvalid:
 		return h.renderProfile(c, formStatus(c, err), newForm(map[string]string{"time_zone": zone}).withError(err))
 	}

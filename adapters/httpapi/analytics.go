@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/csv"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -110,4 +111,22 @@ func (a *API) analyticsPlatform(c echo.Context) error {
 		"totals": toMetrics(r.Totals), "previous": toMetrics(r.Previous), "daily": days(r),
 		"accounts": keyed(r.ByAccount, func(k string, m metricsJSON) accountRow { return accountRow{k, m} }),
 	})
+}
+
+// analyticsExport handles GET /analytics/export.csv?from=&to=&platform=&table=daily|posts:
+// the report as CSV, the same file the web app's export gives.
+func (a *API) analyticsExport(c echo.Context) error {
+	x, err := a.analytics.Export(c.Request().Context(), actor(c), c.QueryParam("platform"), c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("table"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+x.Filename+`"`)
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	if err := csv.NewWriter(c.Response()).WriteAll(x.Rows); err != nil {
+		a.log.ErrorContext(c.Request().Context(), "writing the CSV export failed", "err", err)
+	}
+	return nil
 }

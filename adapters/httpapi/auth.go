@@ -98,6 +98,24 @@ func (a *API) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"user": toUser(u), "memberships": out})
 }
 
+// updateMe handles PUT /auth/me: the person's own settings, today the time zone pages show
+// times in ("" for the browser's). It answers as GET /auth/me does.
+func (a *API) updateMe(c echo.Context) error {
+	var in struct {
+		TimeZone *string `json:"time_zone"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.TimeZone == nil {
+		return domain.InvalidField("time_zone", "is required: an IANA time zone such as Europe/Berlin, or \"\" for the browser's")
+	}
+	if err := a.auth.SetTimeZone(c.Request().Context(), session(c).User.ID, *in.TimeZone); err != nil {
+		return err
+	}
+	return a.me(c)
+}
+
 // createToken handles POST /auth/tokens.
 func (a *API) createToken(c echo.Context) error {
 	var in struct {

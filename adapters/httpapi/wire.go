@@ -14,10 +14,11 @@ type userJSON struct {
 	Email        string        `json:"email"`
 	Name         string        `json:"name"`
 	IsSuperadmin bool          `json:"is_superadmin"`
+	TimeZone     string        `json:"time_zone"` // "" until chosen: the browser's zone is used
 }
 
 func toUser(u domain.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, IsSuperadmin: u.IsSuperadmin}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, IsSuperadmin: u.IsSuperadmin, TimeZone: u.TimeZone}
 }
 
 type companyJSON struct {

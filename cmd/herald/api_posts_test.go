@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -539,6 +541,25 @@ func TestAPI_Analytics(t *testing.T) {
 	}
 	if tp := body["top_posts"].([]any)[0].(map[string]any); tp["post_id"] != id {
 		t.Errorf("top post = %v", tp)
+	}
+	// The CSV export, as the web app's: a viewer may download it; another company's has no rows of ours.
+	st, h, raw := vc.download("/api/v1/analytics/export.csv?table=posts")
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || st != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.HasPrefix(h.Get("Content-Disposition"), `attachment; filename="herald-posts-`) ||
+		len(rows) != 2 || rows[1][0] != id || rows[1][1] != "measured" || rows[1][2] != "an-sandbox (Sandbox)" {
+		t.Errorf("posts CSV = %d %q %q %v", st, h.Get("Content-Disposition"), rows, err)
+	}
+	st, _, raw = vc.download("/api/v1/analytics/export.csv?platform=sandbox&from=2026-01-01&to=2026-01-31")
+	if rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll(); err != nil || st != 200 || len(rows) != 32 || rows[0][0] != "date" || rows[1][0] != "2026-01-01" {
+		t.Errorf("daily CSV = %d, %d rows %v", st, len(rows), err)
+	}
+	for _, q := range []string{"table=weekly", "from=yesterday"} {
+		if st, h, raw := vc.download("/api/v1/analytics/export.csv?" + q); st != http.StatusUnprocessableEntity || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("CSV with %s = %d %s, want a 422 problem", q, st, raw)
+		}
+	}
+	if st, _, raw := c.with(rival.token, rival.companyID).download("/api/v1/analytics/export.csv?table=posts"); st != 200 || strings.Contains(string(raw), id) {
+		t.Errorf("rival's CSV = %d %s, shows our post", st, raw)
 	}
 	st, _, body = vc.do("GET", "/api/v1/analytics/posts/"+id, nil)
 	tg := body["targets"].([]any)[0].(map[string]any)

@@ -79,7 +79,7 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 	// Routes that are about the person, not the company, or that a suspended company keeps.
 	notCompanyChanges := map[string]bool{
 		"POST /api/v1/auth/register": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true,
-		"DELETE /api/v1/auth/me": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/company": true,
+		"DELETE /api/v1/auth/me": true, "PUT /api/v1/auth/me": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/company": true,
 		"POST /register": true, "POST /login": true, "POST /logout": true, "POST /companies": true, "POST /api/v1/companies": true, "POST /company/switch": true,
 		"POST /tokens/:id/revoke": true, "POST /profile": true, "POST /profile/delete": true, "POST /settings/delete": true,
 		"POST /api/v1/auth/password": true, "POST /api/v1/auth/logout-all": true, "POST /profile/password": true, "POST /profile/logout-all": true,

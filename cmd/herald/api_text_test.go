@@ -54,6 +54,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/auth/password":              {owner.token, map[string]any{"current_password": "correct horse battery", "new_password": "a different long passphrase"}},
 		"POST /api/v1/invitations/accept":         {owner.token, map[string]any{"token": "herald_inv_x"}},
 		"DELETE /api/v1/auth/me":                  {owner.token, map[string]any{"confirm": owner.email}},
+		"PUT /api/v1/auth/me":                     {owner.token, map[string]any{"time_zone": "Europe/Paris"}},
 		"PUT /api/v1/admin/companies/:id":         {root.token, map[string]any{"plan": "pro", "status": "active", "reason": "Paid"}},
 		"DELETE /api/v1/company":                  {owner.token, map[string]any{"confirm": "text Inc"}},
 		"POST /api/v1/members":                    {owner.token, map[string]any{"email": "guest@example.com", "role": "viewer"}},
