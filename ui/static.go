@@ -12,16 +12,20 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 )
 
-// asset is one embedded static file, ready to send: its bytes, a gzipped copy when that
-// is smaller (text formats only), and an ETag for each.
+// asset is one embedded static file, ready to send: its bytes and ETag, and gzipped, which
+// returns a gzipped copy and its ETag when that is smaller (text formats only; nil
+// otherwise). The copy is made on first use: compressing every file at start-up (the API
+// reference's bundle is 1.7 MB) would slow every start for a page few open.
 type asset struct {
-	typ        string
-	body, gz   []byte
-	etag, gzET string
+	typ     string
+	body    []byte
+	etag    string
+	gzipped func() ([]byte, string)
 }
 
 // compressible are the extensions worth gzipping; images other than SVG and fonts are
@@ -41,22 +45,12 @@ func loadAssets(static fs.FS) (map[string]asset, error) {
 			return err
 		}
 		ext := path.Ext(name)
-		a := asset{typ: mime.TypeByExtension(ext), body: body, etag: etagOf(body, "")}
+		a := asset{typ: mime.TypeByExtension(ext), body: body, etag: etagOf(body, ""), gzipped: func() ([]byte, string) { return nil, "" }}
 		if a.typ == "" {
 			a.typ = http.DetectContentType(body)
 		}
 		if compressible[ext] {
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-			if _, err := zw.Write(body); err != nil {
-				return err
-			}
-			if err := zw.Close(); err != nil {
-				return err
-			}
-			if buf.Len() < len(body) {
-				a.gz, a.gzET = buf.Bytes(), etagOf(body, "-gz")
-			}
+			a.gzipped = sync.OnceValues(func() ([]byte, string) { return gzipOf(body) })
 		}
 		out[name] = a
 		return nil
@@ -65,6 +59,16 @@ func loadAssets(static fs.FS) (map[string]asset, error) {
 		return nil, fmt.Errorf("ui: static files: %w", err)
 	}
 	return out, nil
+}
+
+// gzipOf returns body gzipped and its ETag, or nil when that is not smaller.
+func gzipOf(body []byte) ([]byte, string) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := zw.Write(body); err != nil || zw.Close() != nil || buf.Len() >= len(body) {
+		return nil, "" // writing to memory does not fail
+	}
+	return buf.Bytes(), etagOf(body, "-gz")
 }
 
 // etagOf is a strong ETag for body; suffix tells the encodings of one file apart.
@@ -114,10 +118,10 @@ func (h *Handler) sendAsset(c echo.Context, name string) error {
 		hd.Set("Cache-Control", "public, max-age=300, must-revalidate")
 	}
 	body, etag := a.body, a.etag
-	if a.gz != nil {
+	if gz, gzET := a.gzipped(); gz != nil {
 		hd.Add("Vary", "Accept-Encoding")
 		if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
-			body, etag = a.gz, a.gzET
+			body, etag = gz, gzET
 			hd.Set("Content-Encoding", "gzip")
 		}
 	}

@@ -48,6 +48,9 @@ func TestStatic_TextAssetsGzippedWithVaryAndCaching(t *testing.T) {
 		{"/static/favicon.svg", "image/svg+xml", "max-age=300"},
 		{"/static/vendor/htmx-2.0.11.min.js", "javascript", "immutable"},
 		{"/static/vendor/pico-2.1.1.min.css", "text/css", "immutable"},
+		{"/static/vendor/swagger-ui-bundle-5.35.0.js", "javascript", "immutable"},
+		{"/static/vendor/swagger-ui-5.35.0.css", "text/css", "immutable"},
+		{"/static/api-docs.js", "javascript", "max-age=300"},
 	} {
 		plain := getStatic(e, c.path)
 		if plain.Code != http.StatusOK || plain.Header().Get("Content-Encoding") != "" || plain.Body.Len() == 0 {

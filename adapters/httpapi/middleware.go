@@ -48,7 +48,8 @@ func (a *API) sessionOf(c echo.Context) (domain.Session, error) {
 	return a.auth.AuthenticateSession(c.Request().Context(), secret)
 }
 
-// inCompany resolves X-Company-ID to the actor, as API.md says.
+// inCompany resolves X-Company-ID to the actor, as openapi.json describes it
+// (components.parameters.CompanyID).
 func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		company := strings.TrimSpace(c.Request().Header.Get("X-Company-ID"))

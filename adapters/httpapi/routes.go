@@ -31,11 +31,14 @@ func New(s *app.Services, log *slog.Logger) *API {
 	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
 }
 
-// Register adds every route of API.md under g (mounted at /api/v1).
+// Register adds every route of the API under g (mounted at /api/v1); openapi.json
+// describes each of them.
 func (a *API) Register(g *echo.Group) {
 	// Each request counts once against its rate limits (ratelimit.go): where its caller is
 	// known (limit), or by its address when it was refused before that (limitRefused).
 	g.Use(a.limitRefused, checkAddress)
+	g.GET("/openapi.json", serveOpenAPI, a.limit)
+	g.GET("/docs", serveDocs, a.limit)
 	g.POST("/auth/register", a.register, a.limit)
 	g.POST("/auth/login", a.login, a.limit)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.

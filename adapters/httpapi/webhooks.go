@@ -45,7 +45,7 @@ func toEndpoint(e domain.WebhookEndpoint, secret string) endpointJSON {
 	return out
 }
 
-// deliveryJSON is one delivery in an endpoint's log: API.md's fields, then ours.
+// deliveryJSON is one delivery in an endpoint's log (openapi.json, WebhookDelivery).
 type deliveryJSON struct {
 	ID             domain.WebhookDeliveryID `json:"id"`
 	EventType      domain.EventType         `json:"event_type"`

@@ -6,7 +6,8 @@ import (
 	"github.com/heraldhq/herald/domain"
 )
 
-// The wire shapes of API.md. This is the one mapping from domain values to JSON.
+// The wire shapes of the API (openapi.json, components.schemas). This is the one mapping
+// from domain values to JSON.
 
 type userJSON struct {
 	ID           domain.UserID `json:"id"`
@@ -34,8 +35,8 @@ func toCompany(c domain.Company) companyJSON {
 	return companyJSON{ID: c.ID, Name: c.Name, Plan: c.Plan, Status: string(c.Status), StatusReason: c.StatusReason, Version: c.Version, CreatedAt: rfc3339(c.CreatedAt)}
 }
 
-// companySummaryJSON is a company in the superadmin's list: API.md's counts, plus the
-// month's usage of the plan and the plan's limits (null: unlimited).
+// companySummaryJSON is a company in the superadmin's list (openapi.json, CompanySummary):
+// its counts, plus the month's usage of the plan and the plan's limits (null: unlimited).
 type companySummaryJSON struct {
 	companyJSON
 	Members  int        `json:"members"`
@@ -153,5 +154,5 @@ func newList[T any](items []T, next string) list[T] {
 	return l
 }
 
-// rfc3339 writes t in UTC, as API.md requires of every time.
+// rfc3339 writes t in UTC, as openapi.json promises of every time.
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

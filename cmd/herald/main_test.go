@@ -176,8 +176,10 @@ type client struct {
 
 func newClient(t testing.TB, m *Main) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: m.URL(), http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	recordAnswers(t, hc) // every answer is checked against openapi.json when t ends (openapi_test.go)
+	return &client{t: t, base: m.URL(), http: hc}
 }
 
 func (c *client) with(token, company string) *client {
