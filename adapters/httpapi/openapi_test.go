@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/app"
 )
 
 // openAPIDoc is the part of the document the route checks read.
@@ -39,7 +42,7 @@ var echoParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 func TestOpenAPI_DescribesExactlyTheRegisteredRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	e := echo.New()
-	New(Services{}).Register(e.Group("/api/v1"))
+	New(&app.Services{}, slog.New(slog.DiscardHandler)).Register(e.Group("/api/v1"))
 
 	routes := map[string]bool{}
 	for _, r := range e.Routes() {
@@ -170,7 +173,7 @@ func resolves(doc map[string]any, ref string) bool {
 // has its own Content-Security-Policy and loads only Herald's own files.
 func TestOpenAPI_ServedWithoutCredentialsAndCached(t *testing.T) {
 	e := echo.New()
-	New(Services{}).Register(e.Group("/api/v1"))
+	New(&app.Services{}, slog.New(slog.DiscardHandler)).Register(e.Group("/api/v1"))
 	get := func(path string, headers ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		for i := 0; i+1 < len(headers); i += 2 {

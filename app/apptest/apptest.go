@@ -33,14 +33,14 @@ const Keys = "k1:" + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // to look at and to script.
 type App struct {
 	*app.Services // built by app.New, as cmd/herald builds them
-	Ctx     context.Context
-	URL     string // the database's connection URL
-	DB      *postgres.DB
-	Queue   *queue.Queue
-	Authz   *authz.Enforcer
-	KeyRing *secret.KeyRing
-	Clock   *Clock
-	Net     *Network // the scripted network, also in Accounts' platforms
+	Ctx           context.Context
+	URL           string // the database's connection URL
+	DB            *postgres.DB
+	Queue         *queue.Queue
+	Authz         *authz.Enforcer
+	KeyRing       *secret.KeyRing
+	Clock         *Clock
+	Net           *Network // the scripted network, also in Accounts' platforms
 }
 
 // config is what options set.
