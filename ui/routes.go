@@ -113,10 +113,13 @@ func routeTable() []route {
 		// Pages of other packages the web app links to. cmd/herald mounts River UI (the
 		// job dashboard) at /admin/jobs and the sandbox platform's operator pages
 		// (adapters/platforms/sandbox) at /sandbox/posts; the JSON API (adapters/httpapi)
-		// receives platforms' OAuth callbacks under /api/v1/accounts/callback/.
+		// receives platforms' OAuth callbacks under /api/v1/accounts/callback/ and serves its
+		// OpenAPI document and reference page.
 		{"jobs", get, "/admin/jobs", nil, guardExternal},
 		{"sandbox.posts", get, "/sandbox/posts", nil, guardExternal},
 		{"api.account.callback", get, "/api/v1/accounts/callback/:platform", nil, guardExternal},
+		{"api.docs", get, "/api/v1/docs", nil, guardExternal},
+		{"api.openapi", get, "/api/v1/openapi.json", nil, guardExternal},
 	}
 }
 
