@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -18,16 +19,16 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 	h := newHarness(t, app.PublishingConfig{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: time.Minute}, true)
 	hold, started := make(chan struct{}), make(chan struct{}, 1)
 	defer close(hold)
-	h.fake.Mu.Lock()
-	h.fake.Hold, h.fake.Started = hold, started
-	h.fake.Mu.Unlock()
+	h.Net.Mu.Lock()
+	h.Net.Hold, h.Net.Started = hold, started
+	h.Net.Mu.Unlock()
 
-	later := h.draft("later")
-	if _, err := h.posts.Schedule(h.ctx, h.owner, later.ID, time.Now().Add(time.Hour), 0); err != nil {
+	later := h.Draft("later")
+	if _, err := h.Posts.Schedule(h.Ctx, h.Owner, later.ID, time.Now().Add(time.Hour), 0); err != nil {
 		t.Fatal(err)
 	}
-	now := h.draft("now")
-	if _, err := h.posts.Schedule(h.ctx, h.owner, now.ID, time.Time{}, 0); err != nil {
+	now := h.Draft("now")
+	if _, err := h.Posts.Schedule(h.Ctx, h.Owner, now.ID, time.Time{}, 0); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -36,21 +37,21 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 		t.Fatal("the publish never reached the platform")
 	}
 	other := h.newCompany("Other", domain.RoleOwner)
-	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
-		return tx.Jobs().PublishPost(h.ctx, other.CompanyID, domain.PostID("00000000-0000-0000-0000-000000000001"), 1, time.Now().Add(time.Hour))
+	err := h.DB.InTx(h.Ctx, func(tx ports.Tx) error {
+		return tx.Jobs().PublishPost(h.Ctx, other.CompanyID, domain.PostID("00000000-0000-0000-0000-000000000001"), 1, time.Now().Add(time.Hour))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	privacy := h.a.Privacy
-	if _, err := privacy.DeleteCompany(h.ctx, h.owner, "Acme"); err != nil {
+	privacy := h.Privacy
+	if _, err := privacy.DeleteCompany(h.Ctx, h.Owner, "Acme"); err != nil {
 		t.Fatalf("DeleteCompany: %v", err)
 	}
 	states := func(company domain.CompanyID) map[string]int {
 		t.Helper()
 		out := map[string]int{}
-		rows, err := h.db.SQL().QueryContext(h.ctx, `SELECT state::text, count(*) FROM river_job WHERE args->>'company_id' = $1 GROUP BY 1`, string(company))
+		rows, err := h.DB.SQL().QueryContext(h.Ctx, `SELECT state::text, count(*) FROM river_job WHERE args->>'company_id' = $1 GROUP BY 1`, string(company))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,14 +71,14 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 	unfinished := func(st map[string]int) int {
 		return st["running"] + st["available"] + st["scheduled"] + st["retryable"] + st["pending"]
 	}
-	waitFor(t, "the company's jobs to stop", 30*time.Second, func() (bool, error) {
-		st := states(h.owner.CompanyID)
+	apptest.WaitFor(t, "the company's jobs to stop", 30*time.Second, func() (bool, error) {
+		st := states(h.Owner.CompanyID)
 		return unfinished(st) == 0, nil
 	})
-	if st := states(h.owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 1 {
+	if st := states(h.Owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 1 {
 		t.Errorf("the deleted company's jobs: %v, want 2 cancelled and the fan-out completed", st)
 	}
-	if refs, posts := h.fake.Total(); refs != 0 || posts != 0 {
+	if refs, posts := h.Net.Total(); refs != 0 || posts != 0 {
 		t.Errorf("the platform got %d posts after the company was deleted", posts)
 	}
 	if st := states(other.CompanyID); st["available"] != 1 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -16,23 +17,23 @@ import (
 func TestSchedule_JobAndPostCommitOrRollBackTogether(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, false)
-	p := h.draft("atomic")
+	p := h.Draft("atomic")
 	boom := errors.New("a failure after the job insert")
-	err := h.db.InTx(h.ctx, func(tx ports.Tx) error {
-		post, err := tx.Posts().Lock(h.ctx, p.CompanyID, p.ID)
+	err := h.DB.InTx(h.Ctx, func(tx ports.Tx) error {
+		post, err := tx.Posts().Lock(h.Ctx, p.CompanyID, p.ID)
 		if err != nil {
 			return err
 		}
 		if err := post.Schedule(time.Now().Add(time.Hour), time.Now()); err != nil {
 			return err
 		}
-		if err := tx.Posts().Update(h.ctx, &post); err != nil {
+		if err := tx.Posts().Update(h.Ctx, &post); err != nil {
 			return err
 		}
-		if err := tx.Jobs().PublishPost(h.ctx, post.CompanyID, post.ID, post.Version(), post.ScheduledFor()); err != nil {
+		if err := tx.Jobs().PublishPost(h.Ctx, post.CompanyID, post.ID, post.Version(), post.ScheduledFor()); err != nil {
 			return err
 		}
-		if n := jobCount(h, "publish_post", string(p.ID)); n != 0 {
+		if n := h.JobCount("publish_post", p.ID); n != 0 {
 			t.Errorf("the job is visible outside its transaction (%d)", n)
 		}
 		return boom
@@ -40,32 +41,32 @@ func TestSchedule_JobAndPostCommitOrRollBackTogether(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("InTx = %v", err)
 	}
-	if got := h.get(p.ID); got.Status() != domain.PostDraft || got.Version() != p.Version() {
+	if got := h.Get(p.ID); got.Status() != domain.PostDraft || got.Version() != p.Version() {
 		t.Errorf("post after rollback: %s v%d", got.Status(), got.Version())
 	}
-	if n := jobCount(h, "publish_post", string(p.ID)); n != 0 {
+	if n := h.JobCount("publish_post", p.ID); n != 0 {
 		t.Errorf("job rows after rollback = %d, want 0", n)
 	}
 
 	// A schedule that fails validation after locking leaves no job either.
-	long := h.draft(strings.Repeat("x", 5001))
-	if _, err := h.posts.Schedule(h.ctx, h.owner, long.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeInvalid {
+	long := h.Draft(strings.Repeat("x", 5001))
+	if _, err := h.Posts.Schedule(h.Ctx, h.Owner, long.ID, time.Time{}, 0); domain.CodeOf(err) != domain.CodeInvalid {
 		t.Fatalf("schedule a post that breaks the sandbox's rules: %v", err)
 	}
-	if n := jobCount(h, "publish_post", string(long.ID)); n != 0 {
+	if n := h.JobCount("publish_post", long.ID); n != 0 {
 		t.Errorf("job rows after a refused schedule = %d", n)
 	}
 
 	// And a successful one has exactly one job, for its version, due at its time.
 	at := time.Now().Add(time.Hour).Truncate(time.Second)
-	s, err := h.posts.Schedule(h.ctx, h.owner, p.ID, at, 0)
+	s, err := h.Posts.Schedule(h.Ctx, h.Owner, p.ID, at, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var version int
 	var state string
 	var due time.Time
-	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT (args->>'version')::int, state::text, scheduled_at FROM river_job
+	if err := h.DB.SQL().QueryRowContext(h.Ctx, `SELECT (args->>'version')::int, state::text, scheduled_at FROM river_job
 		WHERE kind = 'publish_post' AND args->>'post_id' = $1`, string(p.ID)).Scan(&version, &state, &due); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestSchedule_JobAndPostCommitOrRollBackTogether(t *testing.T) {
 		t.Errorf("job state = %s, want available", state)
 	}
 	// The queue's depth still counts it as scheduled, not as work waiting now.
-	if depth, err := h.q.Depth(h.ctx); err != nil || depth["scheduled"] != 1 || depth["available"] != 0 {
+	if depth, err := h.Queue.Depth(h.Ctx); err != nil || depth["scheduled"] != 1 || depth["available"] != 0 {
 		t.Errorf("Depth = %v, %v; want the future job counted as scheduled", depth, err)
 	}
 }
@@ -92,38 +93,38 @@ func TestPublish_ThousandDuePostsPublishExactlyOnce(t *testing.T) {
 	due := time.Now().Add(2 * time.Second)
 	ids := make([]domain.PostID, 0, n)
 	for i := range n {
-		p := h.draft(fmt.Sprintf("post %d", i))
-		if _, err := h.posts.Schedule(h.ctx, h.owner, p.ID, due, 0); err != nil {
+		p := h.Draft(fmt.Sprintf("post %d", i))
+		if _, err := h.Posts.Schedule(h.Ctx, h.Owner, p.ID, due, 0); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, p.ID)
 	}
 	// Some transient failures along the way must not make duplicates.
-	h.fake.Mu.Lock()
-	h.fake.Script = func(call int, r string) error {
+	h.Net.Mu.Lock()
+	h.Net.Script = func(call int, r string) error {
 		if call%97 == 0 {
 			return domain.Errorf(domain.CodeUnavailable, "flaky")
 		}
 		return nil
 	}
-	h.fake.Mu.Unlock()
-	waitFor(t, "every post published", 90*time.Second, func() (bool, error) {
+	h.Net.Mu.Unlock()
+	apptest.WaitFor(t, "every post published", 90*time.Second, func() (bool, error) {
 		var done int
-		err := h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM posts WHERE company_id = $1 AND status = 'published'`, string(h.owner.CompanyID)).Scan(&done)
+		err := h.DB.SQL().QueryRowContext(h.Ctx, `SELECT count(*) FROM posts WHERE company_id = $1 AND status = 'published'`, string(h.Owner.CompanyID)).Scan(&done)
 		return done == n, err
 	})
-	refs, total := h.fake.Total()
+	refs, total := h.Net.Total()
 	if refs != n || total != n {
 		t.Errorf("network has %d posts for %d references, want %d each once", total, refs, n)
 	}
 	for _, id := range ids {
-		if c := h.fake.Published(string(id) + "/" + string(h.account.ID)); c != 1 {
+		if c := h.Net.Published(string(id) + "/" + string(h.Account.ID)); c != 1 {
 			t.Fatalf("post %s published %d times", id, c)
 		}
 	}
 	var early int
-	if err := h.db.SQL().QueryRowContext(h.ctx, `SELECT count(*) FROM post_targets WHERE company_id = $1 AND published_at < $2`,
-		string(h.owner.CompanyID), due).Scan(&early); err != nil || early != 0 {
+	if err := h.DB.SQL().QueryRowContext(h.Ctx, `SELECT count(*) FROM post_targets WHERE company_id = $1 AND published_at < $2`,
+		string(h.Owner.CompanyID), due).Scan(&early); err != nil || early != 0 {
 		t.Errorf("%d targets published before their time (%v)", early, err)
 	}
 }
@@ -132,21 +133,21 @@ func TestPublish_ThousandDuePostsPublishExactlyOnce(t *testing.T) {
 func TestCollectMetrics_ThroughRiver(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, app.PublishingConfig{}, true)
-	h.fake.Mu.Lock()
-	h.fake.MetricsFn = func(string) (domain.Metrics, error) { return domain.Metrics{Likes: 7, Impressions: 70}, nil }
-	h.fake.Mu.Unlock()
-	p := h.draft("through River")
-	if _, err := h.posts.Schedule(h.ctx, h.owner, p.ID, time.Time{}, 0); err != nil {
+	h.Net.Mu.Lock()
+	h.Net.MetricsFn = func(string) (domain.Metrics, error) { return domain.Metrics{Likes: 7, Impressions: 70}, nil }
+	h.Net.Mu.Unlock()
+	p := h.Draft("through River")
+	if _, err := h.Posts.Schedule(h.Ctx, h.Owner, p.ID, time.Time{}, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "published", 20*time.Second, func() (bool, error) { return h.get(p.ID).Status() == domain.PostPublished, nil })
-	if _, err := h.q.Client().Insert(h.ctx, queue.CollectArgs{}, nil); err != nil {
+	apptest.WaitFor(t, "published", 20*time.Second, func() (bool, error) { return h.Get(p.ID).Status() == domain.PostPublished, nil })
+	if _, err := h.Queue.Client().Insert(h.Ctx, queue.CollectArgs{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a metrics snapshot", 20*time.Second, func() (bool, error) {
+	apptest.WaitFor(t, "a metrics snapshot", 20*time.Second, func() (bool, error) {
 		var likes int64
-		err := h.db.SQL().QueryRowContext(h.ctx, `SELECT coalesce(max(likes), 0) FROM metric_snapshots WHERE company_id = $1 AND post_id = $2`,
-			string(h.owner.CompanyID), string(p.ID)).Scan(&likes)
+		err := h.DB.SQL().QueryRowContext(h.Ctx, `SELECT coalesce(max(likes), 0) FROM metric_snapshots WHERE company_id = $1 AND post_id = $2`,
+			string(h.Owner.CompanyID), string(p.ID)).Scan(&likes)
 		return likes == 7, err
 	})
 }

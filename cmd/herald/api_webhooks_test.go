@@ -1,52 +1,20 @@
 package main
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 )
-
-// consumerVerify checks a delivery as an integrator's code would, from the Standard
-// Webhooks specification alone (not Herald's signing function): HMAC-SHA256 of
-// "webhook-id.webhook-timestamp.body", keyed with the base64-decoded bytes after "whsec_",
-// compared in constant time with any "v1," signature, timestamp within 5 minutes.
-func consumerVerify(secret string, h http.Header, body []byte) error {
-	id, ts, header := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || id == "" {
-		return fmt.Errorf("webhook-id %q, webhook-timestamp %q", id, ts)
-	}
-	if d := time.Since(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
-		return fmt.Errorf("timestamp %v from now", d)
-	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil {
-		return err
-	}
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
-	for _, part := range strings.Split(header, " ") {
-		if sig, ok := strings.CutPrefix(part, "v1,"); ok {
-			if got, err := base64.StdEncoding.DecodeString(sig); err == nil && hmac.Equal(got, mac.Sum(nil)) {
-				return nil
-			}
-		}
-	}
-	return errors.New("no v1 signature matches")
-}
 
 // hookReceiver is an integrator's endpoint: it keeps every request and answers 200.
 type hookReceiver struct {
@@ -133,7 +101,7 @@ func TestAPI_WebhooksDeliverAPublishedSandboxPost(t *testing.T) {
 		t.Fatalf("schedule = %d %v", st, b)
 	}
 	got := rcv.waitType(t, "post.published", 1)
-	if err := consumerVerify(secret, got.header, got.body); err != nil {
+	if err := apptest.VerifyWebhook(secret, got.header, got.body, time.Now()); err != nil {
 		t.Errorf("post.published signature: %v", err)
 	}
 	if post, _ := got.data["post"].(map[string]any); post["id"] != p["id"] || post["status"] != "published" {
@@ -196,7 +164,7 @@ func TestAPI_WebhooksDeliverAPublishedSandboxPost(t *testing.T) {
 	}
 	test := rcv.waitType(t, "webhook.test", 1)
 	for name, s := range map[string]string{"old": secret, "new": fresh} {
-		if err := consumerVerify(s, test.header, test.body); err != nil {
+		if err := apptest.VerifyWebhook(s, test.header, test.body, time.Now()); err != nil {
 			t.Errorf("the %s secret after rotation: %v", name, err)
 		}
 	}

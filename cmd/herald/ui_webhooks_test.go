@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 )
 
 // waitForDelivery reloads the endpoint's page until its newest delivery has status.
@@ -78,7 +79,7 @@ func TestUI_WebhooksPage(t *testing.T) {
 	}
 	doc = owner.waitForDelivery(link, "succeeded")
 	got := rcv.waitType(t, "webhook.test", 1)
-	if err := consumerVerify(secret, got.header, got.body); err != nil {
+	if err := apptest.VerifyWebhook(secret, got.header, got.body, time.Now()); err != nil {
 		t.Errorf("the test event's signature: %v", err)
 	}
 	if row := text(doc.Find(`#deliveries tr[data-status="succeeded"]`)); !strings.Contains(row, "webhook.test") || !strings.Contains(row, "HTTP 200") ||
