@@ -18,3 +18,6 @@ type AccountID string
 
 // PostID identifies a post.
 type PostID string
+
+// MediaID identifies a file in a company's media library.
+type MediaID string

@@ -55,6 +55,9 @@ const Unlimited = -1
 //     together, in one clock minute (see RatePolicies).
 //   - APITokenRequestsPerMinute: JSON API requests of one token (or web session) acting in
 //     the company, in one clock minute.
+//   - MaxFileBytes: one media library file, as uploaded.
+//   - StorageBytes: every media library file of the company together, thumbnails not
+//     counted.
 type PlanLimits struct {
 	SocialAccounts            int
 	Members                   int
@@ -62,16 +65,22 @@ type PlanLimits struct {
 	AITokensPerMonth          int64
 	APIRequestsPerMinute      int
 	APITokenRequestsPerMinute int
+	// MaxFileBytes bounds one media library file; StorageBytes the company's library.
+	MaxFileBytes int64
+	StorageBytes int64
 }
 
 // planLimits is the one table of every plan's limits.
 var planLimits = map[Plan]PlanLimits{
 	PlanFree: {SocialAccounts: 3, Members: 5, ScheduledPostsPerMonth: 30, AITokensPerMonth: 20_000,
-		APIRequestsPerMinute: 120, APITokenRequestsPerMinute: 60},
+		APIRequestsPerMinute: 120, APITokenRequestsPerMinute: 60,
+		MaxFileBytes: 250 << 20, StorageBytes: 2 << 30},
 	PlanPro: {SocialAccounts: 10, Members: 15, ScheduledPostsPerMonth: 500, AITokensPerMonth: 500_000,
-		APIRequestsPerMinute: 600, APITokenRequestsPerMinute: 300},
+		APIRequestsPerMinute: 600, APITokenRequestsPerMinute: 300,
+		MaxFileBytes: 1 << 30, StorageBytes: 50 << 30},
 	PlanBusiness: {SocialAccounts: 50, Members: 100, ScheduledPostsPerMonth: Unlimited, AITokensPerMonth: 5_000_000,
-		APIRequestsPerMinute: 3_000, APITokenRequestsPerMinute: 1_200},
+		APIRequestsPerMinute: 3_000, APITokenRequestsPerMinute: 1_200,
+		MaxFileBytes: 4 << 30, StorageBytes: 500 << 30},
 }
 
 // Limits returns the plan's limits; an unknown plan gets the free plan's.
@@ -185,4 +194,25 @@ func thousands64(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// CheckFileSize returns CodeTooLarge when one file of size bytes is over the plan's file
+// size; nil otherwise.
+func (p Plan) CheckFileSize(size int64) error {
+	l := p.Limits().MaxFileBytes
+	if size <= l {
+		return nil
+	}
+	return Errorf(CodeTooLarge, "The file is %s; your %s plan takes files of up to %s.", bytesText(size), p.Title(), bytesText(l))
+}
+
+// CheckStorage returns CodeTooLarge when adding bytes to the company's used storage would
+// go past the plan's quota; nil otherwise.
+func (p Plan) CheckStorage(used, adding int64) error {
+	l := p.Limits().StorageBytes
+	if used+adding <= l {
+		return nil
+	}
+	return Errorf(CodeTooLarge, "The media library would hold %s; your %s plan allows %s. Delete files you no longer use or upgrade the plan.",
+		bytesText(used+adding), p.Title(), bytesText(l))
 }
