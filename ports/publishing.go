@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/heraldhq/herald/domain"
@@ -177,6 +178,28 @@ type Publication struct {
 	Reference string
 	Text      string
 	MediaURLs []string
+	// Media are the post's media for this target, in order: library files (Open set) and
+	// addresses typed by a person (media_urls: Open nil, facts unknown unless probed).
+	Media []PublicationMedia
+}
+
+// PublicationMedia is one image or video of a publication. Platforms that pull media from
+// an address use URL; platforms that take the bytes stream them from Open (never reading a
+// whole video into memory), or download URL when Open is nil.
+type PublicationMedia struct {
+	Kind     domain.MediaKind
+	MIMEType string // "" when unknown
+	Size     int64  // bytes; 0 when unknown
+	Width    int    // pixels; 0 when unknown
+	Height   int
+	Duration time.Duration // videos; 0 when unknown
+	Name     string        // a file name with the type's extension
+	Alt      string        // alt text for platforms that take it; may be empty
+	// URL is where anyone can fetch the bytes: the address the person gave, or a signed
+	// address of Herald's (or of the bucket) valid for domain.MediaURLTTL.
+	URL string
+	// Open streams the stored bytes; nil for media given by address.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // Published is the platform's answer to a successful publish.
