@@ -28,6 +28,10 @@ type Deps struct {
 	Platforms []ports.Platform
 	// MediaProbe looks at posts' media before they are scheduled; nil: not at all.
 	MediaProbe ports.MediaProbe
+	// MediaStorage keeps the media library's bytes; nil turns the media library off.
+	MediaStorage ports.MediaStorage
+	// MediaInspector reads uploaded files; required with MediaStorage.
+	MediaInspector ports.MediaInspector
 	// Captions suggests captions (the AI assist); nil turns the assist off.
 	Captions ports.CaptionGenerator
 	// WebhookSender delivers webhook events; it must follow WebhookURLs when it connects.
