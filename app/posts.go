@@ -84,6 +84,9 @@ func (s *Posts) createTx(ctx context.Context, tx ports.Tx, actor domain.Actor, i
 	if err != nil {
 		return domain.Post{}, err
 	}
+	if _, err := libraryOf(ctx, tx, p); err != nil {
+		return domain.Post{}, err
+	}
 	if err := tx.Posts().Create(ctx, &p); err != nil {
 		return domain.Post{}, err
 	}
@@ -329,11 +332,20 @@ func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, i
 	if err != nil {
 		return domain.Post{}, err
 	}
+	library, err := libraryOf(ctx, tx, p)
+	if err != nil {
+		return domain.Post{}, err
+	}
 	if publish {
-		if err := s.checkPublishable(ctx, tx, actor, p, accounts); err != nil {
+		if err := s.checkPublishable(ctx, tx, actor, p, accounts, library); err != nil {
 			return domain.Post{}, err
 		}
 		if err := s.checkMedia(p, media); err != nil {
+			return domain.Post{}, err
+		}
+		// Library files were read when they were uploaded: their stored facts are checked,
+		// with no network call.
+		if err := p.CheckLibraryMedia(library); err != nil {
 			return domain.Post{}, err
 		}
 		if kind.count {
@@ -479,6 +491,20 @@ func (s *Posts) checkMedia(p domain.Post, media map[string]domain.MediaInfo) err
 	return p.CheckMedia(media)
 }
 
+// libraryOf returns the post's library files, or CodeInvalid naming each one the
+// company's library does not hold.
+func libraryOf(ctx context.Context, tx ports.Tx, p domain.Post) (map[domain.MediaID]domain.Media, error) {
+	ids := p.AllMediaIDs()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	library, err := tx.Media().GetMany(ctx, p.CompanyID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return library, p.CheckLibrary(library)
+}
+
 // lockVersion locks the company's post and checks it is the version ifMatch names (0: any).
 func lockVersion(ctx context.Context, tx ports.Tx, company domain.CompanyID, id domain.PostID, ifMatch int) (domain.Post, error) {
 	p, err := tx.Posts().Lock(ctx, company, id)
@@ -490,7 +516,8 @@ func lockVersion(ctx context.Context, tx ports.Tx, company domain.CompanyID, id 
 
 // checkPublishable returns why p cannot go out: a suspended company, an account that is
 // gone or needs reconnecting, or a platform rule broken.
-func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.Actor, p domain.Post, accounts []domain.Account) error {
+func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.Actor, p domain.Post, accounts []domain.Account,
+	library map[domain.MediaID]domain.Media) error {
 	c, err := tx.Companies().Get(ctx, actor.CompanyID)
 	if err != nil {
 		return err
@@ -512,7 +539,7 @@ func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.
 			v.Add("targets."+string(t.AccountID), a.DisplayName+" ("+a.Platform.Title()+") must be reconnected before Herald can publish to it")
 		}
 	}
-	if err := joinViolations(v.Err(), p.CheckRules(accounts)); err != nil {
+	if err := joinViolations(v.Err(), p.CheckRules(accounts, library)); err != nil {
 		return err
 	}
 	return nil

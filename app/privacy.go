@@ -137,6 +137,11 @@ func (p *Privacy) deleteCompany(ctx context.Context, tx ports.Tx, c domain.Compa
 	if err != nil {
 		return err
 	}
+	// Its stored media go too, by a job of their own: storage may be away, and the job is
+	// retried until it answers (the company's other jobs were just cancelled).
+	if err := tx.Jobs().PurgeMedia(ctx, c.ID, nil); err != nil {
+		return err
+	}
 	return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: actor.UserID, IP: actor.IP, Action: "company.deleted", Subject: string(c.ID),
 		At: p.now(), Details: map[string]string{"company_id": string(c.ID), "company_name": c.Name, "plan": string(c.Plan),
 			"members": strconv.Itoa(len(members)), "jobs_cancelled": strconv.Itoa(cancelled), "reason": why}})

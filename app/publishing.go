@@ -31,6 +31,7 @@ type Publishing struct {
 	store     ports.Store
 	creds     *Credentials
 	platforms *Platforms
+	media     *Media // the library files' bytes and addresses
 	cfg       PublishingConfig
 	now       func() time.Time
 	log       *slog.Logger
@@ -193,7 +194,11 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		return err
 	}
 	t, _ := post.Target(j.Account)
-	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), MediaURLs: post.MediaURLs}
+	library, err := p.media.forTarget(ctx, post, *t)
+	if err != nil {
+		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet
+	}
+	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), MediaURLs: post.MediaURLs, Media: library}
 	impl, ok := p.platforms.Get(t.Platform)
 	if !ok {
 		return p.finish(ctx, j, func(t *domain.Target) error {

@@ -76,7 +76,11 @@ func (s *Posts) RetryFailed(ctx context.Context, actor domain.Actor, account dom
 			if t == nil {
 				continue
 			}
-			if problems := domain.CheckRules(t.Platform, p.TextFor(*t), p.MediaURLs); len(problems) > 0 {
+			library, err := tx.Media().GetMany(ctx, actor.CompanyID, p.MediaFor(*t))
+			if err != nil {
+				return err
+			}
+			if problems := domain.CheckRules(t.Platform, p.TextFor(*t), p.MediaKindsFor(*t, library)); len(problems) > 0 {
 				return domain.InvalidField("posts."+string(p.ID), fmt.Sprintf("the post due %s breaks %s's rules: %s",
 					p.ScheduledFor().UTC().Format("2 Jan 2006 15:04 UTC"), t.Platform.Title(), strings.Join(problems, "; ")))
 			}

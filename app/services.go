@@ -32,6 +32,8 @@ type Deps struct {
 	MediaStorage ports.MediaStorage
 	// MediaInspector reads uploaded files; required with MediaStorage.
 	MediaInspector ports.MediaInspector
+	// Media configures the media library's addresses and spool.
+	Media MediaConfig
 	// Captions suggests captions (the AI assist); nil turns the assist off.
 	Captions ports.CaptionGenerator
 	// WebhookSender delivers webhook events; it must follow WebhookURLs when it connects.
@@ -81,6 +83,7 @@ type Services struct {
 	Credentials *Credentials // social accounts' tokens: sealed, cached, refreshed
 	Accounts    *Accounts
 	Posts       *Posts
+	Media       *Media // the media library; Enabled says whether storage is configured
 	Publishing  *Publishing
 	AI          *AI
 	Analytics   *Analytics
@@ -135,6 +138,14 @@ func New(d Deps) (*Services, error) {
 	if d.RateCounter == nil {
 		d.RateCounter, _ = d.Store.(ports.RateCounter)
 	}
+	if d.MediaStorage != nil {
+		switch {
+		case d.MediaInspector == nil:
+			return nil, errors.New("app: New: MediaStorage without a MediaInspector")
+		case len(d.Media.SigningKey) < 32:
+			return nil, errors.New("app: New: the media signing key is shorter than 32 bytes")
+		}
+	}
 
 	s := &Services{}
 	var err error
@@ -147,7 +158,11 @@ func New(d Deps) (*Services, error) {
 	s.Credentials = NewCredentials(d.Store, d.Cipher, s.Platforms, d.Now, d.Log)
 	s.Accounts = NewAccounts(d.Store, d.Authz, s.Credentials, s.Platforms, d.CallbackURL, d.Now, d.Log)
 	s.Posts = NewPosts(d.Store, d.Authz, d.MediaProbe, d.Now, d.Log)
+	s.Media = &Media{store: d.Store, authz: d.Authz, storage: d.MediaStorage, inspect: d.MediaInspector,
+		signer: mediaSigner{key: d.Media.SigningKey, fileURL: d.Media.FileURL}, spool: d.Media.SpoolDir,
+		direct: d.Media.DirectURLs, now: d.Now, log: d.Log}
 	s.Publishing = NewPublishing(d.Store, s.Credentials, s.Platforms, d.Publishing, d.Now, d.Log)
+	s.Publishing.media = s.Media
 	s.AI = NewAI(d.Store, d.Authz, d.Captions, d.Now, d.Log)
 	s.Analytics = NewAnalytics(d.Store, d.Authz, s.Credentials, s.Platforms, d.MetricsSchedule, d.Now, d.Log)
 	s.Webhooks = NewWebhooks(d.Store, d.Authz, d.Cipher, d.WebhookSender, d.WebhookURLs, d.Now, d.Log)

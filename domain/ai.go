@@ -80,7 +80,7 @@ func CaptionText(caption string, hashtags []string) string {
 // rules (length and hashtag count; media is the post's business), as sentences.
 func CaptionProblems(platform Platform, caption string, hashtags []string) []string {
 	var out []string
-	for _, p := range CheckRules(platform, CaptionText(caption, hashtags), []string{"https://x/placeholder.jpg"}) {
+	for _, p := range CheckRules(platform, CaptionText(caption, hashtags), []MediaKind{MediaImage}) {
 		if strings.Contains(p, "characters long") || strings.Contains(p, "hashtags") {
 			out = append(out, p)
 		}

@@ -21,3 +21,25 @@ type PostID string
 
 // MediaID identifies a file in a company's media library.
 type MediaID string
+
+// validUUID reports whether s is a UUID in its text form (8-4-4-4-12 hex digits), so a
+// malformed id is refused as input before it reaches the database.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -16,12 +16,15 @@ const (
 	ResourceBrand     Resource = "brand" // the brand voice AI captions are written in
 	ResourceAudit     Resource = "audit" // the company's audit log
 	ResourceData      Resource = "data"  // all of the company's data: export (read) and deletion (write)
+	ResourceMedia     Resource = "media" // the media library: see and use (read), upload and change one's own files (write)
+	// ResourceLibrary is every member's library files: changing and deleting others' (write).
+	ResourceLibrary Resource = "library"
 	ResourceTenants   Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData, ResourceMedia, ResourceLibrary}
 
 // Action is what is done to a resource.
 type Action string

@@ -156,10 +156,19 @@ func isWordRune(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
-// CheckRules returns, for text and media published on platform, every rule broken, each
+// MediaKinds returns the kind of each media URL, judged from its extension.
+func MediaKinds(urls []string) []MediaKind {
+	out := make([]MediaKind, len(urls))
+	for i, u := range urls {
+		out[i] = KindOfMedia(u)
+	}
+	return out
+}
+
+// CheckRules returns, for text and media (their kinds, in order) published on platform, every rule broken, each
 // as a sentence for a person ("is 3,012 characters long; LinkedIn allows 3,000"). An
 // empty result means the post fits.
-func CheckRules(platform Platform, text string, media []string) []string {
+func CheckRules(platform Platform, text string, media []MediaKind) []string {
 	r, ok := PlatformRules[platform]
 	if !ok {
 		return []string{fmt.Sprintf("Herald cannot publish to %q", platform)}
@@ -191,8 +200,8 @@ func CheckRules(platform Platform, text string, media []string) []string {
 		problems = append(problems, fmt.Sprintf("has %d media items; %s allows %d", len(media), name, r.MaxMedia))
 	}
 	videos := 0
-	for _, m := range media {
-		if KindOfMedia(m) == MediaVideo {
+	for _, kind := range media {
+		if kind == MediaVideo {
 			videos++
 		}
 	}
@@ -201,8 +210,8 @@ func CheckRules(platform Platform, text string, media []string) []string {
 	} else if r.VideoAlone && videos > 0 && len(media) > 1 {
 		problems = append(problems, fmt.Sprintf("has a video with other media; %s publishes a video on its own", name))
 	}
-	for i, m := range media {
-		switch kind := KindOfMedia(m); {
+	for i, kind := range media {
+		switch {
 		case r.VideoRequired && i == 0 && kind != MediaVideo:
 			problems = append(problems, fmt.Sprintf("needs a video (.mp4, .mov, .m4v or .webm); %s publishes videos only", name))
 		case kind == MediaVideo && !r.AllowsVideo:

@@ -124,7 +124,7 @@ func TestCheckRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := domain.CheckRules(c.platform, c.text, c.media)
+			got := domain.CheckRules(c.platform, c.text, domain.MediaKinds(c.media))
 			if len(got) != len(c.want) {
 				t.Fatalf("CheckRules = %q, want problems like %q", got, c.want)
 			}
@@ -146,7 +146,7 @@ func TestPost_CheckRulesNamesTheTarget(t *testing.T) {
 	t.Parallel()
 	p := draft(t, domain.PostInput{Content: strings.Repeat("x", 2500), AccountIDs: []domain.AccountID{"a-li", "a-ig"},
 		Variants: map[domain.AccountID]string{"a-li": "short"}})
-	err := p.CheckRules(accts)
+	err := p.CheckRules(accts, nil)
 	fields := domain.FieldsOf(err)
 	if len(fields) != 1 || !strings.Contains(fields["targets.a-ig"], "acme.gram (Instagram)") || !strings.Contains(fields["targets.a-ig"], "2,200") {
 		t.Errorf("fields = %v", fields)

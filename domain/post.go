@@ -64,8 +64,12 @@ const (
 type PostInput struct {
 	Content    string
 	MediaURLs  []string
+	MediaIDs   []MediaID // library files, in order, before MediaURLs
 	AccountIDs []AccountID
 	Variants   map[AccountID]string // content for one account instead of Content
+	// VariantMedia gives one account its own library files (a subset of MediaIDs, in its own
+	// order; empty: none); an account absent from the map takes the post's.
+	VariantMedia map[AccountID][]MediaID
 }
 
 // Target is a post on one account. Its status changes only through its methods.
@@ -73,6 +77,9 @@ type Target struct {
 	AccountID AccountID
 	Platform  Platform
 	Variant   string // overrides the post's content on this account when not empty
+	// OwnMedia says the account takes MediaIDs instead of the post's library files.
+	OwnMedia bool
+	MediaIDs []MediaID
 
 	status      TargetStatus
 	externalID  string
@@ -191,6 +198,7 @@ type Post struct {
 	CreatedBy UserID
 	Content   string
 	MediaURLs []string
+	MediaIDs  []MediaID // library files, in order; every target takes them unless it has its own
 	Targets   []Target
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -254,7 +262,11 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 	if len(media) > MaxMediaURLs {
 		v.Add("media_urls", fmt.Sprintf("has %d items; at most %d", len(media), MaxMediaURLs))
 	}
-	if content == "" && len(media) == 0 {
+	ids := checkMediaIDs("media_ids", in.MediaIDs, nil, v)
+	if len(ids)+len(media) > MaxMediaURLs && len(media) <= MaxMediaURLs {
+		v.Add("media_ids", fmt.Sprintf("with media_urls makes %d media items; at most %d", len(ids)+len(media), MaxMediaURLs))
+	}
+	if content == "" && len(media) == 0 && len(ids) == 0 {
 		v.Add("content", "is empty: write something or attach media")
 	}
 	byID := make(map[AccountID]Account, len(accounts))
@@ -278,7 +290,12 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 			continue
 		}
 		seen[id] = true
-		targets = append(targets, Target{AccountID: id, Platform: a.Platform, Variant: strings.TrimSpace(in.Variants[id]), status: TargetPending})
+		t := Target{AccountID: id, Platform: a.Platform, Variant: strings.TrimSpace(in.Variants[id]), status: TargetPending}
+		if own, ok := in.VariantMedia[id]; ok {
+			t.OwnMedia = true
+			t.MediaIDs = checkMediaIDs(fmt.Sprintf("variants.%s.media_ids", id), own, ids, v)
+		}
+		targets = append(targets, t)
 	}
 	if len(in.AccountIDs) == 0 {
 		v.Add("account_ids", "choose at least one account")
@@ -298,11 +315,100 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 			v.Add(field, fmt.Sprintf("is %s characters long; Herald keeps at most %s", thousands(n), thousands(MaxContentRunes)))
 		}
 	}
+	for id := range in.VariantMedia {
+		if !seen[id] && len(in.VariantMedia[id]) > 0 {
+			v.Add(fmt.Sprintf("variants.%s.media_ids", id), "is for an account this post does not go to")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	p.Content, p.MediaURLs, p.Targets = content, media, targets
+	p.Content, p.MediaURLs, p.MediaIDs, p.Targets = content, media, ids, targets
 	return nil
+}
+
+// checkMediaIDs returns the ids in order, adding to v a problem for each empty or repeated
+// one, and, when of is not nil, for each not in of (a variant's subset of the post's).
+func checkMediaIDs(field string, in, of []MediaID, v Violations) []MediaID {
+	out := make([]MediaID, 0, len(in))
+	for i, id := range in {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case !validUUID(string(id)):
+			v.Add(f, "is not a media id")
+		case slices.Contains(out, id):
+			v.Add(f, "names the same file twice")
+		case of != nil && !slices.Contains(of, id):
+			v.Add(f, "is not among the post's media_ids: a variant chooses from the post's files")
+		default:
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// MediaFor returns the library files published on the target, in order: its own, or the
+// post's.
+func (p Post) MediaFor(t Target) []MediaID {
+	if t.OwnMedia {
+		return t.MediaIDs
+	}
+	return p.MediaIDs
+}
+
+// AllMediaIDs returns every library file the post uses, its targets' included, once each.
+func (p Post) AllMediaIDs() []MediaID {
+	out := slices.Clone(p.MediaIDs)
+	for _, t := range p.Targets {
+		for _, id := range t.MediaIDs {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// CheckLibrary returns CodeInvalid naming each library file of the post that is not in
+// library (another company's, deleted, or never uploaded), or nil.
+func (p Post) CheckLibrary(library map[MediaID]Media) error {
+	v := Violations{}
+	for i, id := range p.MediaIDs {
+		if _, ok := library[id]; !ok {
+			v.Add(fmt.Sprintf("media_ids[%d]", i), "is not in this company's media library")
+		}
+	}
+	for _, t := range p.Targets {
+		for i, id := range t.MediaIDs {
+			if _, ok := library[id]; !ok && !slices.Contains(p.MediaIDs, id) {
+				v.Add(fmt.Sprintf("variants.%s.media_ids[%d]", t.AccountID, i), "is not in this company's media library")
+			}
+		}
+	}
+	return v.Err()
+}
+
+// CheckLibraryMedia checks each target's library files against its platform's documented
+// limits, from the facts stored at upload, and returns CodeInvalid with one field per
+// broken file, or nil.
+func (p Post) CheckLibraryMedia(library map[MediaID]Media) error {
+	v := Violations{}
+	for _, t := range p.Targets {
+		for i, id := range p.MediaFor(t) {
+			m, ok := library[id]
+			if !ok {
+				continue
+			}
+			if problems := CheckMedia(t.Platform, m.Info()); len(problems) > 0 {
+				field := fmt.Sprintf("media_ids[%d]", slices.Index(p.MediaIDs, id))
+				if t.OwnMedia {
+					field = fmt.Sprintf("variants.%s.media_ids[%d]", t.AccountID, i)
+				}
+				v.Add(field, m.Name+" "+strings.Join(problems, "; "))
+			}
+		}
+	}
+	return v.Err()
 }
 
 func (p *Post) target(id AccountID) *Target {
@@ -331,6 +437,20 @@ func checkMediaURL(raw string) string {
 	return ""
 }
 
+// MediaKindsFor returns the kind of each media item that goes out on the target, in
+// order: its library files (unknown when absent from library) then the post's URLs.
+func (p Post) MediaKindsFor(t Target, library map[MediaID]Media) []MediaKind {
+	var out []MediaKind
+	for _, id := range p.MediaFor(t) {
+		kind := MediaUnknown
+		if m, ok := library[id]; ok {
+			kind = m.Kind()
+		}
+		out = append(out, kind)
+	}
+	return append(out, MediaKinds(p.MediaURLs)...)
+}
+
 // TextFor returns what is published on the target: its variant, or the post's content.
 func (p Post) TextFor(t Target) string {
 	if t.Variant != "" {
@@ -340,15 +460,16 @@ func (p Post) TextFor(t Target) string {
 }
 
 // CheckRules checks every target against its platform's rules and returns CodeInvalid
-// with one field per broken target ("targets.<account id>"), or nil.
-func (p Post) CheckRules(accounts []Account) error {
+// with one field per broken target ("targets.<account id>"), or nil. library holds the
+// post's library files (their kinds matter to some platforms).
+func (p Post) CheckRules(accounts []Account, library map[MediaID]Media) error {
 	names := map[AccountID]string{}
 	for _, a := range accounts {
 		names[a.ID] = a.DisplayName
 	}
 	v := Violations{}
 	for _, t := range p.Targets {
-		problems := CheckRules(t.Platform, p.TextFor(t), p.MediaURLs)
+		problems := CheckRules(t.Platform, p.TextFor(t), p.MediaKindsFor(t, library))
 		if len(problems) == 0 {
 			continue
 		}

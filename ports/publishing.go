@@ -147,6 +147,9 @@ type OAuthStates interface {
 type Jobs interface {
 	// PublishPost enqueues publishing version v of the post at at.
 	PublishPost(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, at time.Time) error
+	// PurgeMedia enqueues deleting the company's stored media bytes under keys, or all of
+	// them when keys is empty (the company is gone), retried until storage answers.
+	PurgeMedia(ctx context.Context, company domain.CompanyID, keys []string) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
 	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery whose job waits

@@ -27,6 +27,7 @@ type Tx interface {
 	Audit() Audit
 	IdempotencyKeys() IdempotencyKeys
 	Posts() Posts
+	Media() MediaLibrary
 	Accounts() Accounts
 	OAuthStates() OAuthStates
 	AIUsage() AIUsage

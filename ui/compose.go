@@ -305,7 +305,7 @@ func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []
 		if v := strings.TrimSpace(f.Variants[a.ID]); v != "" {
 			text = v
 		}
-		if problems := domain.CheckRules(a.Platform, text, media); len(problems) > 0 && !quiet {
+		if problems := domain.CheckRules(a.Platform, text, domain.MediaKinds(media)); len(problems) > 0 && !quiet {
 			warnings = append(warnings, ruleWarning{Account: a, Problems: problems})
 		}
 	}

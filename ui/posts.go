@@ -160,7 +160,11 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	pp.Live = postFingerprint(pp.Post)
 	pp.Ahead = pp.Post.ScheduledFor().After(h.now())
 	if pp.Post.Status() == domain.PostDraft || pp.Post.Status() == domain.PostFailed {
-		fields := domain.FieldsOf(pp.Post.CheckRules(as))
+		library, err := h.Media.Files(c.Request().Context(), actorOf(c), pp.Post.AllMediaIDs())
+		if err != nil {
+			return err
+		}
+		fields := domain.FieldsOf(pp.Post.CheckRules(as, library))
 		for _, k := range domain.SortedFields(fields) {
 			pp.Problems = append(pp.Problems, fields[k])
 		}

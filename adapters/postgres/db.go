@@ -133,6 +133,7 @@ func (t txn) Attempts() ports.Attempts               { return attempts{q: t.q} }
 func (t txn) Audit() ports.Audit                     { return audit{q: t.q} }
 func (t txn) IdempotencyKeys() ports.IdempotencyKeys { return idempotencyKeys{q: t.q} }
 func (t txn) Posts() ports.Posts                     { return posts{q: t.q, ann: t.ann} }
+func (t txn) Media() ports.MediaLibrary              { return media{q: t.q} }
 func (t txn) Accounts() ports.Accounts               { return accounts{q: t.q} }
 func (t txn) OAuthStates() ports.OAuthStates         { return oauthStates{q: t.q} }
 func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }
@@ -162,6 +163,8 @@ func (noJobs) PublishPost(context.Context, domain.CompanyID, domain.PostID, int,
 func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, int, []domain.AccountID) error {
 	return errNoQueue
 }
+
+func (noJobs) PurgeMedia(context.Context, domain.CompanyID, []string) error { return errNoQueue }
 
 func (noJobs) DeliverWebhooks(context.Context, domain.CompanyID, []domain.WebhookDeliveryID) error {
 	return errNoQueue

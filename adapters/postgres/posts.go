@@ -22,7 +22,7 @@ type posts struct {
 
 var _ ports.Posts = posts{}
 
-const postColumns = `id, company_id, created_by, content, media_urls, status, status_reason, scheduled_for, version, created_at, updated_at`
+const postColumns = `id, company_id, created_by, content, media_urls, array_to_json(media_ids) AS media_ids, status, status_reason, scheduled_for, version, created_at, updated_at`
 
 type postRow struct {
 	ID           string         `db:"id"`
@@ -30,6 +30,7 @@ type postRow struct {
 	CreatedBy    sql.NullString `db:"created_by"`
 	Content      string         `db:"content"`
 	MediaURLs    []byte         `db:"media_urls"`
+	MediaIDs     []byte         `db:"media_ids"`
 	Status       string         `db:"status"`
 	StatusReason string         `db:"status_reason"`
 	ScheduledFor sql.NullTime   `db:"scheduled_for"`
@@ -43,6 +44,7 @@ type targetRow struct {
 	AccountID   string       `db:"account_id"`
 	Platform    string       `db:"platform"`
 	Variant     string       `db:"variant"`
+	MediaIDs    []byte       `db:"media_ids"` // JSON; NULL: the post's
 	Status      string       `db:"status"`
 	ExternalID  string       `db:"external_id"`
 	ExternalURL string       `db:"external_url"`
@@ -55,15 +57,22 @@ type targetRow struct {
 func (r postRow) toPost(targets []targetRow) domain.Post {
 	var media []string
 	_ = json.Unmarshal(r.MediaURLs, &media) // written only by this file, from a []string
+	var ids []domain.MediaID
+	_ = json.Unmarshal(r.MediaIDs, &ids) // array_to_json of a uuid[]
 	p := domain.Post{ID: domain.PostID(r.ID), CompanyID: domain.CompanyID(r.CompanyID), CreatedBy: domain.UserID(r.CreatedBy.String),
-		Content: r.Content, MediaURLs: media, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Content: r.Content, MediaURLs: media, MediaIDs: ids, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	for _, t := range targets {
 		var published time.Time
 		if t.PublishedAt.Valid {
 			published = t.PublishedAt.Time.UTC()
 		}
-		p.Targets = append(p.Targets, domain.RestoreTarget(
-			domain.Target{AccountID: domain.AccountID(t.AccountID), Platform: domain.Platform(t.Platform), Variant: t.Variant},
+		target := domain.Target{AccountID: domain.AccountID(t.AccountID), Platform: domain.Platform(t.Platform), Variant: t.Variant}
+		if len(t.MediaIDs) > 0 && string(t.MediaIDs) != "null" {
+			target.OwnMedia = true
+			target.MediaIDs = []domain.MediaID{}
+			_ = json.Unmarshal(t.MediaIDs, &target.MediaIDs)
+		}
+		p.Targets = append(p.Targets, domain.RestoreTarget(target,
 			domain.TargetStatus(t.Status), t.ExternalID, t.ExternalURL, t.Reason, t.Attempts, t.AttemptOpen, published))
 	}
 	var at time.Time
@@ -71,6 +80,24 @@ func (r postRow) toPost(targets []targetRow) domain.Post {
 		at = r.ScheduledFor.Time.UTC()
 	}
 	return domain.RestorePost(p, domain.PostStatus(r.Status), r.StatusReason, at, r.Version)
+}
+
+// mediaIDs is a post's library files as a uuid[] parameter (never NULL).
+func mediaIDs(ids []domain.MediaID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}
+
+// targetMedia is a target's own library files as a uuid[] parameter: NULL when it takes
+// the post's.
+func targetMedia(t domain.Target) any {
+	if !t.OwnMedia {
+		return nil
+	}
+	return mediaIDs(t.MediaIDs)
 }
 
 func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
@@ -98,9 +125,9 @@ func (s posts) Create(ctx context.Context, p *domain.Post) error {
 		return fmt.Errorf("postgres: post media: %w", err)
 	}
 	err = sqlx.GetContext(ctx, s.q, &p.ID, `
-		INSERT INTO posts (company_id, created_by, content, media_urls, status, status_reason, scheduled_for, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		RETURNING id`, p.CompanyID, nullUser(p.CreatedBy), p.Content, media, p.Status(), p.Reason(),
+		INSERT INTO posts (company_id, created_by, content, media_urls, media_ids, status, status_reason, scheduled_for, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11)
+		RETURNING id`, p.CompanyID, nullUser(p.CreatedBy), p.Content, media, mediaIDs(p.MediaIDs), p.Status(), p.Reason(),
 		nullTime(p.ScheduledFor()), p.Version(), p.CreatedAt, p.UpdatedAt)
 	if err != nil {
 		return translate(err, "post")
@@ -113,14 +140,14 @@ func (s posts) insertTargets(ctx context.Context, p domain.Post) error {
 	for i, t := range p.Targets {
 		_, err := s.q.ExecContext(ctx, `
 			INSERT INTO post_targets (company_id, post_id, account_id, position, platform, variant, status,
-			                          external_id, external_url, reason, attempts, attempt_open, published_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			                          external_id, external_url, reason, attempts, attempt_open, published_at, media_ids)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::uuid[])
 			ON CONFLICT (company_id, post_id, account_id) DO UPDATE SET position = excluded.position, platform = excluded.platform,
-			    variant = excluded.variant, status = excluded.status, external_id = excluded.external_id,
+			    variant = excluded.variant, media_ids = excluded.media_ids, status = excluded.status, external_id = excluded.external_id,
 			    external_url = excluded.external_url, reason = excluded.reason, attempts = excluded.attempts,
 			    attempt_open = excluded.attempt_open, published_at = excluded.published_at, updated_at = now()`,
 			p.CompanyID, p.ID, t.AccountID, i, t.Platform, t.Variant, t.Status(),
-			t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(), t.AttemptOpen(), nullTime(t.PublishedAt()))
+			t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(), t.AttemptOpen(), nullTime(t.PublishedAt()), targetMedia(t))
 		if err != nil {
 			return translate(err, "account")
 		}
@@ -161,7 +188,7 @@ func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.Post
 	}
 	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+postColumns+`,
 		    (SELECT coalesce(json_agg(json_build_object('post_id', t.post_id, 'account_id', t.account_id, 'platform', t.platform,
-		        'variant', t.variant, 'status', t.status, 'external_id', t.external_id, 'external_url', t.external_url,
+		        'variant', t.variant, 'media_ids', t.media_ids, 'status', t.status, 'external_id', t.external_id, 'external_url', t.external_url,
 		        'reason', t.reason, 'attempts', t.attempts, 'attempt_open', t.attempt_open, 'published_at', t.published_at)
 		        ORDER BY t.position), '[]')
 		     FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id) AS targets
@@ -175,7 +202,7 @@ func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.Post
 	}
 	rows := make([]targetRow, len(ts))
 	for i, t := range ts {
-		rows[i] = targetRow{PostID: t.PostID, AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, Status: t.Status,
+		rows[i] = targetRow{PostID: t.PostID, AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, MediaIDs: t.MediaIDs, Status: t.Status,
 			ExternalID: t.ExternalID, ExternalURL: t.ExternalURL, Reason: t.Reason, Attempts: t.Attempts, AttemptOpen: t.AttemptOpen}
 		if t.PublishedAt != nil {
 			rows[i].PublishedAt = sql.NullTime{Time: *t.PublishedAt, Valid: true}
@@ -186,20 +213,21 @@ func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.Post
 
 // targetJSON is a target as json_build_object writes it.
 type targetJSON struct {
-	PostID      string     `json:"post_id"`
-	AccountID   string     `json:"account_id"`
-	Platform    string     `json:"platform"`
-	Variant     string     `json:"variant"`
-	Status      string     `json:"status"`
-	ExternalID  string     `json:"external_id"`
-	ExternalURL string     `json:"external_url"`
-	Reason      string     `json:"reason"`
-	Attempts    int        `json:"attempts"`
-	AttemptOpen bool       `json:"attempt_open"`
-	PublishedAt *time.Time `json:"published_at"`
+	PostID      string          `json:"post_id"`
+	AccountID   string          `json:"account_id"`
+	Platform    string          `json:"platform"`
+	Variant     string          `json:"variant"`
+	MediaIDs    json.RawMessage `json:"media_ids"`
+	Status      string          `json:"status"`
+	ExternalID  string          `json:"external_id"`
+	ExternalURL string          `json:"external_url"`
+	Reason      string          `json:"reason"`
+	Attempts    int             `json:"attempts"`
+	AttemptOpen bool            `json:"attempt_open"`
+	PublishedAt *time.Time      `json:"published_at"`
 }
 
-const targetColumns = `post_id, account_id, platform, variant, status, external_id, external_url, reason, attempts, attempt_open, published_at`
+const targetColumns = `post_id, account_id, platform, variant, array_to_json(media_ids) AS media_ids, status, external_id, external_url, reason, attempts, attempt_open, published_at`
 
 // Update implements ports.Posts.
 func (s posts) Update(ctx context.Context, p *domain.Post) error {
@@ -212,9 +240,9 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE posts SET content = $3, media_urls = $4, status = $5, status_reason = $6, scheduled_for = $7,
-		                 version = $8, updated_at = $9
+		                 version = $8, updated_at = $9, media_ids = $10::uuid[]
 		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Content, media, p.Status(), p.Reason(),
-		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt)
+		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs))
 	if err != nil {
 		return translate(err, "post")
 	}

@@ -3,10 +3,13 @@ package queue
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -55,4 +58,58 @@ func (j jobs) CancelCompany(ctx context.Context, company domain.CompanyID) (int,
 		}
 	}
 	return len(ids), nil
+}
+
+// PurgeMediaArgs is the job that deletes stored media bytes: the keys named, or every file
+// of the company when there are none. Storage deletes are idempotent, so retries are safe.
+type PurgeMediaArgs struct {
+	CompanyID string   `json:"company_id"`
+	Keys      []string `json:"keys,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (PurgeMediaArgs) Kind() string { return "purge_media" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: many attempts, as storage may be
+// away for a while and the bytes must go.
+func (PurgeMediaArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 25} }
+
+type purgeMediaWorker struct {
+	river.WorkerDefaults[PurgeMediaArgs]
+	media *app.Media
+}
+
+// Work implements river.Worker.
+func (w *purgeMediaWorker) Work(ctx context.Context, job *river.Job[PurgeMediaArgs]) error {
+	return w.media.Purge(ctx, domain.CompanyID(job.Args.CompanyID), job.Args.Keys)
+}
+
+// PurgeMedia implements ports.Jobs.
+func (j jobs) PurgeMedia(ctx context.Context, company domain.CompanyID, keys []string) error {
+	return j.insert(ctx, []river.InsertManyParams{{Args: PurgeMediaArgs{CompanyID: string(company), Keys: keys}}})
+}
+
+// SweepUploadsArgs is the periodic job that deletes uploads a crash left pending.
+type SweepUploadsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SweepUploadsArgs) Kind() string { return "sweep_uploads" }
+
+type sweepUploadsWorker struct {
+	river.WorkerDefaults[SweepUploadsArgs]
+	media *app.Media
+	log   *slog.Logger
+}
+
+// StaleUpload is how long an upload may stay between reserving its place and completing
+// before the sweeper deletes it: far longer than storing the largest file takes.
+const StaleUpload = 6 * time.Hour
+
+// Work implements river.Worker.
+func (w *sweepUploadsWorker) Work(ctx context.Context, _ *river.Job[SweepUploadsArgs]) error {
+	n, err := w.media.Sweep(ctx, StaleUpload)
+	if n > 0 {
+		w.log.Info("deleted unfinished uploads", "count", n)
+	}
+	return err
 }

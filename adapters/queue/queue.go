@@ -104,6 +104,14 @@ func New(cfg Config) (*Queue, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return RenewArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "renew_tokens", RunOnStart: true}))
 	}
+	// Media purges are registered whatever runs here: a deleted company's files must go.
+	river.AddWorker(workers, &purgeMediaWorker{media: svc.Media})
+	if svc.Media.Enabled() {
+		river.AddWorker(workers, &sweepUploadsWorker{media: svc.Media, log: cfg.Log})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepUploadsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "sweep_uploads", RunOnStart: true}))
+	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = NewClientID()
 	}

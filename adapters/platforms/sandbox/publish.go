@@ -30,7 +30,7 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 	if err := s.wait(ctx, s.cfg.Latency); err != nil {
 		return ports.Published{}, fmt.Errorf("sandbox: publish: %w", err)
 	}
-	if problems := domain.CheckRules(domain.Sandbox, p.Text, p.MediaURLs); len(problems) > 0 {
+	if problems := domain.CheckRules(domain.Sandbox, p.Text, domain.MediaKinds(p.MediaURLs)); len(problems) > 0 {
 		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "The sandbox rejected this post: it %s.", strings.Join(problems, "; it "))
 	}
 	fault := s.fault("publish")
