@@ -32,13 +32,17 @@ var companySections = []section{
 		FROM social_accounts WHERE company_id = $1`, "connected_at, id"},
 	// Each post carries its targets: the account, the variant written for it, the publishing
 	// attempts and their result, and the latest metrics.
-	{"posts", []string{"posts", "post_targets"}, `SELECT p.id, p.created_by, p.content, p.media_urls, p.status, p.status_reason, p.scheduled_for, p.version, p.created_at, p.updated_at,
-		(SELECT coalesce(json_agg(json_build_object('account_id', t.account_id, 'platform', t.platform, 'position', t.position, 'variant', t.variant,
+	{"posts", []string{"posts", "post_targets"}, `SELECT p.id, p.created_by, p.content, p.media_urls, p.media_ids, p.status, p.status_reason, p.scheduled_for, p.version, p.created_at, p.updated_at,
+		(SELECT coalesce(json_agg(json_build_object('account_id', t.account_id, 'platform', t.platform, 'position', t.position, 'variant', t.variant, 'media_ids', t.media_ids,
 			'status', t.status, 'reason', t.reason, 'external_id', t.external_id, 'external_url', t.external_url, 'attempts', t.attempts,
 			'attempt_open', t.attempt_open, 'published_at', t.published_at, 'updated_at', t.updated_at, 'metrics_at', t.metrics_at,
 			'likes', t.likes, 'comments', t.comments, 'shares', t.shares, 'reach', t.reach, 'impressions', t.impressions) ORDER BY t.position), '[]')
 		 FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id) AS targets
 		FROM posts p WHERE p.company_id = $1`, "created_at, id"},
+	// The media library's files: what each is (the bytes are in storage; the export's
+	// media_files section gives a signed address to download each).
+	{"media", []string{"media"}, `SELECT id, created_by, name, mime_type, size, width, height, duration_ms, alt, encode(sha256, 'hex') AS sha256,
+		ready, version, created_at, updated_at FROM media WHERE company_id = $1`, "created_at, id"},
 	{"metric_snapshots", []string{"metric_snapshots"}, `SELECT post_id, account_id, collected_at, likes, comments, shares, reach, impressions
 		FROM metric_snapshots WHERE company_id = $1`, "post_id, account_id, collected_at"},
 	{"ai_usage", []string{"ai_usage"}, `SELECT month, prompt_tokens, completion_tokens, requests FROM ai_usage WHERE company_id = $1`, "month"},
@@ -71,6 +75,8 @@ var userSections = []section{
 	{"audit_log", []string{"audit_log"}, `SELECT id, company_id, ip, action, subject, details, created_at FROM audit_log WHERE actor_id = $1`, "id"},
 	// Which posts they wrote; the posts themselves are their company's, in its export.
 	{"posts_created", []string{"posts"}, `SELECT company_id, id AS post_id, created_at FROM posts WHERE created_by = $1`, "created_at, post_id"},
+	// Which media files they uploaded; the files are their company's, in its export.
+	{"media_uploaded", []string{"media"}, `SELECT company_id, id AS media_id, name, created_at FROM media WHERE created_by = $1`, "created_at, media_id"},
 }
 
 // userLeftOut are tables that refer to a person but stay out of their export, with why.

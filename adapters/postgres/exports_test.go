@@ -118,7 +118,10 @@ func seedCompany(t *testing.T, db *postgres.DB, f fixture, tag string) (account,
 	}
 	account = q(`INSERT INTO social_accounts (company_id, platform, external_id, display_name, access_token, refresh_token)
 		VALUES ($1, 'sandbox', $2, $3, $4, $5) RETURNING id`, f.company.ID, "ext-"+tag, "Account "+tag, []byte("SEALED-ACCESS-"+tag), []byte("SEALED-REFRESH-"+tag))
-	post = q(`INSERT INTO posts (company_id, created_by, content, status) VALUES ($1, $2, $3, 'published') RETURNING id`, f.company.ID, f.owner.ID, "Post of "+tag)
+	media := q(`INSERT INTO media (company_id, created_by, name, mime_type, size, sha256, ready, created_at, updated_at)
+		VALUES ($1, $2, $3, 'image/png', 10, '\x00', true, now(), now()) RETURNING id`, f.company.ID, f.owner.ID, "Photo of "+tag+".png")
+	post = q(`INSERT INTO posts (company_id, created_by, content, status, media_ids) VALUES ($1, $2, $3, 'published', ARRAY[$4::uuid]) RETURNING id`,
+		f.company.ID, f.owner.ID, "Post of "+tag, media)
 	q(`INSERT INTO post_targets (company_id, post_id, account_id, position, platform, variant, status, attempts, published_at, likes)
 		VALUES ($1, $2, $3, 0, 'sandbox', $4, 'published', 1, now(), 7) RETURNING post_id`, f.company.ID, post, account, "Variant of "+tag)
 	q(`INSERT INTO metric_snapshots (company_id, post_id, account_id, collected_at, likes, comments, shares, reach, impressions)
@@ -224,7 +227,7 @@ func TestExports_UserHoldsTheirDataWithoutSecrets(t *testing.T) {
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Exports().User(ctx, f.owner.ID, &got) }); err != nil {
 		t.Fatalf("User export: %v", err)
 	}
-	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created"}
+	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded"}
 	if !slices.Equal(got.order, want) {
 		t.Errorf("sections = %v, want %v", got.order, want)
 	}
