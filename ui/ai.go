@@ -27,6 +27,9 @@ type settingsPage struct {
 	PlanUsage  domain.PlanUsage
 	Deletion   form // the company's name typed back (confirm), to delete the company
 	CanData    bool // owners may export and delete all of the company's data
+	// Storage is the media library's use of the plan's storage; nil when the library is
+	// off or the role may not see it.
+	Storage *app.StorageUsage
 }
 
 // aiUsed is the tokens used (prompt and completion).
@@ -99,6 +102,15 @@ func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone, deletion f
 		return err
 	}
 	p.Plan, p.PlanUsage = plan, usage
+	if h.Media.Enabled() {
+		switch st, err := h.Media.Usage(c.Request().Context(), actor); domain.CodeOf(err) {
+		case "":
+			p.Storage = &st
+		case domain.CodeForbidden:
+		default:
+			return err
+		}
+	}
 	u, err := h.AI.Usage(c.Request().Context(), actor)
 	switch domain.CodeOf(err) {
 	case "":

@@ -21,7 +21,9 @@ type composePage struct {
 	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
 	Platforms []domain.Platform
 	Notice    notice
-	AI        *aiPanel // nil when the viewer may not use the AI assist
+	AI        *aiPanel    // nil when the viewer may not use the AI assist
+	Chosen    chosenMedia // the library files chosen, in the post's order
+	Uploader  uploader    // the media section's upload zone
 }
 
 // Action is where the form posts to.
@@ -277,7 +279,26 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 			break
 		}
 	}
-	page.Counters, page.Warnings = checkCompose(f, as)
+	var library map[domain.MediaID]domain.Media
+	if h.Media.Enabled() {
+		files, err := h.libraryFiles(c, f.MediaIDs)
+		if err != nil {
+			return err
+		}
+		library = make(map[domain.MediaID]domain.Media, len(files))
+		for id, t := range files {
+			library[id] = t.Media
+		}
+		page.Chosen = chosenMedia{Items: ordered(f.MediaIDs, files)}
+		if len(page.Chosen.Items) < len(f.MediaIDs) {
+			page.Form.Others = append(page.Form.Others, "A file chosen for this post is no longer in the media library; it was left out.")
+		}
+		page.Uploader = uploader{ID: "compose-upload", For: "compose", Company: actorOf(c).CompanyID}
+		if u, err := h.Media.Usage(c.Request().Context(), actorOf(c)); err == nil {
+			page.Uploader.MaxFile = u.MaxFile
+		}
+	}
+	page.Counters, page.Warnings = checkCompose(f, as, library)
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}
@@ -285,9 +306,10 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 }
 
 // checkCompose counts the text for every ticked platform and lists the rules each ticked
-// account would break, as domain.CheckRules sees them; none before anything is written or
-// the form was sent.
-func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []ruleWarning) {
+// account would break, as domain.CheckRules sees them, counting the account's library files
+// (by their stored kind) before the addresses; none before anything is written or the
+// form was sent.
+func checkCompose(f composeForm, accounts []domain.Account, library map[domain.MediaID]domain.Media) ([]platformCount, []ruleWarning) {
 	// Nothing written and nothing sent yet: the only broken rules would be "it is empty".
 	quiet := f.Blank() && !f.Sent
 	content := strings.TrimSpace(strings.ReplaceAll(f.Content, "\r\n", "\n"))
@@ -305,7 +327,14 @@ func checkCompose(f composeForm, accounts []domain.Account) ([]platformCount, []
 		if v := strings.TrimSpace(f.Variants[a.ID]); v != "" {
 			text = v
 		}
-		if problems := domain.CheckRules(a.Platform, text, domain.MediaKinds(media)); len(problems) > 0 && !quiet {
+		var kinds []domain.MediaKind
+		for _, id := range f.MediaFor(a.ID) {
+			if m, ok := library[id]; ok {
+				kinds = append(kinds, m.Kind())
+			}
+		}
+		kinds = append(kinds, domain.MediaKinds(media)...)
+		if problems := domain.CheckRules(a.Platform, text, kinds); len(problems) > 0 && !quiet {
 			warnings = append(warnings, ruleWarning{Account: a, Problems: problems})
 		}
 	}

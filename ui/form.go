@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,22 +93,27 @@ func decodeFlash(s string) string {
 // problems comes back exactly as it was sent.
 type composeForm struct {
 	Content  string
-	Media    string                      // one URL per line, as typed
-	Selected map[domain.AccountID]bool   // the ticked accounts
-	Order    []domain.AccountID          // the ticked accounts in form order: account_ids[i] is Order[i]
-	Variants map[domain.AccountID]string // per-account text as typed, also for accounts no longer ticked
-	When     string                      // the datetime-local value, in the viewer's zone
-	Version  int                         // the version the editor started from (If-Match)
-	Action   string                      // "draft", "schedule" or "publish"
-	Errors   map[string]string           // problems beside fields: content, media, accounts, account.<id>, variant.<id>, scheduled_for
-	Others   []string                    // problems that belong to no field on the page
-	Message  string
-	Sent     bool // the form comes back after the person sent it: every rule may be shown
+	Media    string           // one URL per line, as typed
+	MediaIDs []domain.MediaID // the chosen library files, in order
+	// OwnMedia marks the accounts that take their own library files (VariantMedia) instead
+	// of the post's; VariantMedia is kept for accounts no longer ticked too.
+	OwnMedia     map[domain.AccountID]bool
+	VariantMedia map[domain.AccountID][]domain.MediaID
+	Selected     map[domain.AccountID]bool   // the ticked accounts
+	Order        []domain.AccountID          // the ticked accounts in form order: account_ids[i] is Order[i]
+	Variants     map[domain.AccountID]string // per-account text as typed, also for accounts no longer ticked
+	When         string                      // the datetime-local value, in the viewer's zone
+	Version      int                         // the version the editor started from (If-Match)
+	Action       string                      // "draft", "schedule" or "publish"
+	Errors       map[string]string           // problems beside fields: content, media, library, accounts, account.<id>, variant.<id>, variant_media.<id>, scheduled_for
+	Others       []string                    // problems that belong to no field on the page
+	Message      string
+	Sent         bool // the form comes back after the person sent it: every rule may be shown
 }
 
 // Blank reports whether nothing has been written yet: no text and no media.
 func (f composeForm) Blank() bool {
-	return strings.TrimSpace(f.Content) == "" && strings.TrimSpace(f.Media) == ""
+	return strings.TrimSpace(f.Content) == "" && strings.TrimSpace(f.Media) == "" && len(f.MediaIDs) == 0
 }
 
 // HasErrors reports whether the form comes back with any problem, beside a field or not.
@@ -131,6 +137,13 @@ func parseCompose(c echo.Context) (composeForm, error) {
 	f := composeForm{Content: vals.Get("content"), Media: vals.Get("media_urls"), When: strings.TrimSpace(vals.Get("scheduled_for")),
 		Action: vals.Get("action"), Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}, Sent: true}
 	f.Version, _ = strconv.Atoi(vals.Get("version"))
+	f.OwnMedia, f.VariantMedia = map[domain.AccountID]bool{}, map[domain.AccountID][]domain.MediaID{}
+	for _, id := range vals["media_ids"] {
+		f.MediaIDs = append(f.MediaIDs, domain.MediaID(id))
+	}
+	for _, id := range vals["own_media"] {
+		f.OwnMedia[domain.AccountID(id)] = true
+	}
 	for _, id := range vals["account_ids"] {
 		aid := domain.AccountID(id)
 		if !f.Selected[aid] {
@@ -139,7 +152,11 @@ func parseCompose(c echo.Context) (composeForm, error) {
 		}
 	}
 	for k, v := range vals {
-		if id, ok := strings.CutPrefix(k, "variant_"); ok && len(v) > 0 {
+		if id, ok := strings.CutPrefix(k, "variant_media_"); ok {
+			for _, m := range v {
+				f.VariantMedia[domain.AccountID(id)] = append(f.VariantMedia[domain.AccountID(id)], domain.MediaID(m))
+			}
+		} else if id, ok := strings.CutPrefix(k, "variant_"); ok && len(v) > 0 {
 			f.Variants[domain.AccountID(id)] = v[0]
 		}
 	}
@@ -159,12 +176,17 @@ func parseCompose(c echo.Context) (composeForm, error) {
 
 // composeFromPost fills the form with a stored post, for editing.
 func composeFromPost(p domain.Post, loc *time.Location) composeForm {
-	f := composeForm{Content: p.Content, Media: strings.Join(p.MediaURLs, "\n"), Version: p.Version(),
-		Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+	f := composeForm{Content: p.Content, Media: strings.Join(p.MediaURLs, "\n"), MediaIDs: p.MediaIDs, Version: p.Version(),
+		Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{},
+		OwnMedia: map[domain.AccountID]bool{}, VariantMedia: map[domain.AccountID][]domain.MediaID{}}
 	for _, t := range p.Targets {
 		f.Selected[t.AccountID] = true
 		f.Order = append(f.Order, t.AccountID)
 		f.Variants[t.AccountID] = t.Variant
+		if t.OwnMedia {
+			f.OwnMedia[t.AccountID] = true
+			f.VariantMedia[t.AccountID] = t.MediaIDs
+		}
 	}
 	if p.Status() == domain.PostScheduled {
 		f.When = p.ScheduledFor().In(loc).Format(datetimeLocal)
@@ -200,7 +222,7 @@ func parseLocal(s string, loc *time.Location) (time.Time, error) {
 // input is what the form asks the app to store. Variants of accounts that are no longer
 // ticked stay in the form but are not sent.
 func (f composeForm) input() domain.PostInput {
-	in := domain.PostInput{Content: f.Content, AccountIDs: f.Order, Variants: map[domain.AccountID]string{}}
+	in := domain.PostInput{Content: f.Content, AccountIDs: f.Order, Variants: map[domain.AccountID]string{}, MediaIDs: f.MediaIDs}
 	for _, line := range strings.Split(strings.ReplaceAll(f.Media, "\r\n", "\n"), "\n") {
 		in.MediaURLs = append(in.MediaURLs, strings.TrimSpace(line)) // blank lines too: media_urls[i] is line i+1
 	}
@@ -209,7 +231,49 @@ func (f composeForm) input() domain.PostInput {
 			in.Variants[id] = v
 		}
 	}
+	for id := range f.OwnMedia {
+		if f.Selected[id] {
+			if in.VariantMedia == nil {
+				in.VariantMedia = map[domain.AccountID][]domain.MediaID{}
+			}
+			in.VariantMedia[id] = f.ownMedia(id)
+		}
+	}
 	return in
+}
+
+// ownMedia returns the library files the account takes when it has its own: those ticked
+// for it, in the post's order (a file no longer among the post's is left out, as its box
+// is no longer shown).
+func (f composeForm) ownMedia(id domain.AccountID) []domain.MediaID {
+	out := []domain.MediaID{}
+	for _, m := range f.MediaIDs {
+		if slices.Contains(f.VariantMedia[id], m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// MediaFor returns the library files that go out on the account: its own, or the post's.
+func (f composeForm) MediaFor(id domain.AccountID) []domain.MediaID {
+	if f.OwnMedia[id] {
+		return f.ownMedia(id)
+	}
+	return f.MediaIDs
+}
+
+// HasOwnMedia reports whether the account takes its own library files.
+func (f composeForm) HasOwnMedia(id domain.AccountID) bool { return f.OwnMedia[id] }
+
+// VariantHas reports whether the file is ticked for the account's own media.
+func (f composeForm) VariantHas(id domain.AccountID, m domain.MediaID) bool {
+	return slices.Contains(f.VariantMedia[id], m)
+}
+
+// VariantMediaError returns the problem shown beside the account's own media.
+func (f composeForm) VariantMediaError(id domain.AccountID) string {
+	return f.Errors["variant_media."+string(id)]
 }
 
 // mediaURLs returns the non-blank lines of the media field.
@@ -258,6 +322,17 @@ func (f composeForm) withError(err error) composeForm {
 			add("account."+strings.TrimPrefix(k, "targets."), msg)
 		case strings.HasPrefix(k, "variants.") && strings.HasSuffix(k, ".content"):
 			add("variant."+strings.TrimSuffix(strings.TrimPrefix(k, "variants."), ".content"), msg)
+		case k == "media_ids":
+			add("library", msg)
+		case strings.HasPrefix(k, "media_ids["):
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(k, "media_ids["), "]"))
+			add("library", "file "+strconv.Itoa(n+1)+" "+msg)
+		case strings.HasPrefix(k, "variants.") && strings.Contains(k, ".media_ids"):
+			id, rest, _ := strings.Cut(strings.TrimPrefix(k, "variants."), ".media_ids")
+			if n, err := strconv.Atoi(strings.Trim(rest, "[]")); err == nil {
+				msg = "file " + strconv.Itoa(n+1) + " " + msg
+			}
+			add("variant_media."+id, msg)
 		default:
 			f.Others = append(f.Others, msg)
 		}

@@ -118,8 +118,15 @@ type postPage struct {
 	When     string
 	Errors   map[string]string
 	Message  string
-	Metrics  *postMetrics // nil: analytics not wired or not readable
+	Metrics  *postMetrics                 // nil: analytics not wired or not readable
+	Files    map[domain.MediaID]mediaTile // the post's library files the viewer can see
 }
+
+// Media returns the post's library files, in order.
+func (p postPage) Media() []mediaTile { return ordered(p.Post.MediaIDs, p.Files) }
+
+// OwnMedia returns the library files of a target that has its own, in order.
+func (p postPage) OwnMedia(t domain.Target) []mediaTile { return ordered(t.MediaIDs, p.Files) }
 
 // CanEdit reports whether the post can still be edited.
 func (p postPage) CanEdit() bool { return editable(p.Post) }
@@ -159,10 +166,13 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	pp.Metrics = h.postMetricsOf(c, pp.Post.ID)
 	pp.Live = postFingerprint(pp.Post)
 	pp.Ahead = pp.Post.ScheduledFor().After(h.now())
+	if pp.Files, err = h.libraryFiles(c, pp.Post.AllMediaIDs()); err != nil {
+		return err
+	}
 	if pp.Post.Status() == domain.PostDraft || pp.Post.Status() == domain.PostFailed {
-		library, err := h.Media.Files(c.Request().Context(), actorOf(c), pp.Post.AllMediaIDs())
-		if err != nil {
-			return err
+		library := make(map[domain.MediaID]domain.Media, len(pp.Files))
+		for id, t := range pp.Files {
+			library[id] = t.Media
 		}
 		fields := domain.FieldsOf(pp.Post.CheckRules(as, library))
 		for _, k := range domain.SortedFields(fields) {

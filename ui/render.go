@@ -43,6 +43,8 @@ type view struct {
 	Zone        *time.Location // where times are shown
 	// Allows answers what the viewer may do, from the policy (nil: nothing).
 	Allows func(domain.Resource, domain.Action) bool
+	// MediaLibrary says whether this Herald has media storage configured.
+	MediaLibrary bool
 }
 
 // may reports whether the viewer may do act on res: a display hint; the app checks for real.
@@ -145,7 +147,7 @@ func (h *Handler) execute(c echo.Context, status int, set, block string, data an
 }
 
 func (h *Handler) view(c echo.Context, data any) view {
-	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c), Allows: h.allows(c)}
+	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c), Allows: h.allows(c), MediaLibrary: h.Media.Enabled()}
 	v.CSRF, _ = c.Get("csrf").(string)
 	if s, ok := c.Get(sessionKey).(domain.Session); ok {
 		v.Session = &s

@@ -89,6 +89,13 @@ func routeTable() []route {
 		{"post.retry", post, "/posts/:id/retry", (*Handler).retryPost, guardSignedIn},
 		{"post.delete", post, "/posts/:id/delete", (*Handler).deletePost, guardSignedIn},
 		{"post.target.resolve", post, "/posts/:id/targets/:account_id/resolve", (*Handler).resolveTarget, guardSignedIn},
+		{"media.library", get, "/media", (*Handler).mediaLibrary, guardSignedIn},
+		{"media.upload", post, "/media", (*Handler).uploadMedia, guardSignedIn},
+		{"media.picker", get, "/media/picker", (*Handler).mediaPicker, guardSignedIn},
+		{"media.tiles", get, "/media/tiles", (*Handler).mediaTiles, guardSignedIn},
+		{"media.show", get, "/media/:id", (*Handler).showMedia, guardSignedIn},
+		{"media.alt", post, "/media/:id/alt", (*Handler).saveAlt, guardSignedIn},
+		{"media.delete", post, "/media/:id/delete", (*Handler).deleteMedia, guardSignedIn},
 		{"calendar", get, "/calendar", (*Handler).calendar, guardSignedIn},
 		{"calendar.events", get, "/calendar/events", (*Handler).calendarEvents, guardSignedIn},
 		{"analytics", get, "/analytics", (*Handler).analyticsDashboard, guardSignedIn},
@@ -113,13 +120,15 @@ func routeTable() []route {
 		// Pages of other packages the web app links to. cmd/herald mounts River UI (the
 		// job dashboard) at /admin/jobs and the sandbox platform's operator pages
 		// (adapters/platforms/sandbox) at /sandbox/posts; the JSON API (adapters/httpapi)
-		// receives platforms' OAuth callbacks under /api/v1/accounts/callback/ and serves its
-		// OpenAPI document and reference page.
+		// receives platforms' OAuth callbacks under /api/v1/accounts/callback/, serves its
+		// OpenAPI document and reference page, and takes resumable uploads.
 		{"jobs", get, "/admin/jobs", nil, guardExternal},
 		{"sandbox.posts", get, "/sandbox/posts", nil, guardExternal},
 		{"api.account.callback", get, "/api/v1/accounts/callback/:platform", nil, guardExternal},
 		{"api.docs", get, "/api/v1/docs", nil, guardExternal},
 		{"api.openapi", get, "/api/v1/openapi.json", nil, guardExternal},
+		// The resumable-upload (tus) endpoint the upload zones send files to.
+		{"api.uploads", post, "/api/v1/uploads", nil, guardExternal},
 	}
 }
 

@@ -102,7 +102,7 @@ func TestTemplates_ComposeEmbedsRulesAsJSONAndKeepsInput(t *testing.T) {
 		"content": "is too long", "media_urls[1]": "must be an http or https address", "account_ids[0]": "is disconnected",
 		"variants.a2.content": "is too long", "scheduled_for": "is in the past", "something_else": "odd"}})
 	accounts := []domain.Account{{ID: "a1", Platform: domain.TikTok, DisplayName: "Acme Tok"}, {ID: "a2", Platform: domain.Sandbox, DisplayName: "Sandy"}}
-	counts, warnings := checkCompose(f, accounts)
+	counts, warnings := checkCompose(f, accounts, nil)
 	page := composePage{Form: f, Groups: []accountGroup{{Platform: domain.TikTok, Accounts: accounts[:1]}, {Platform: domain.Sandbox, Accounts: accounts[1:]}},
 		Rules: platformRulesBlob, Counters: counts, Warnings: warnings}
 	doc := render(t, pageCompose, page, time.UTC, domain.RoleEditor)
@@ -502,7 +502,7 @@ func TestTemplates_ComposeSaysOneTrueThingAtTheRightMoment(t *testing.T) {
 	accounts := []domain.Account{{ID: "a1", Platform: domain.Instagram, DisplayName: "Insta"}, {ID: "a2", Platform: domain.Sandbox, DisplayName: "Sandy"}}
 	show := func(f composeForm) *goquery.Document {
 		t.Helper()
-		counts, warnings := checkCompose(f, accounts)
+		counts, warnings := checkCompose(f, accounts, nil)
 		page := composePage{Form: f, Groups: []accountGroup{{Platform: domain.Instagram, Accounts: accounts[:1]}, {Platform: domain.Sandbox, Accounts: accounts[1:]}},
 			Rules: platformRulesBlob, Counters: counts, Warnings: warnings}
 		return render(t, pageCompose, page, time.UTC, domain.RoleEditor)

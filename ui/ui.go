@@ -74,6 +74,8 @@ const (
 	pageAudit       = "audit/index"
 	pageWebhooks    = "webhooks/index"
 	pageWebhook     = "webhooks/show"
+	pageLibrary     = "media/index"
+	pageMedia       = "media/show"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -85,11 +87,14 @@ const (
 	partSuggestions = "posts/_suggestions"
 	partChart       = "shared/_chart"
 	partMetrics     = "posts/_metrics"
+	partTiles       = "media/_tiles"
+	partChosen      = "media/_chosen"
+	partPicker      = "media/_picker"
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker}
 
 var funcs = template.FuncMap{
 	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.
@@ -124,6 +129,8 @@ var funcs = template.FuncMap{
 	"metricTitle": func(i int) string { return metricDefs[i].Title },
 	// full reports whether used reached limit, for marking a quota that is used up.
 	"full": func(used, limit int) bool { return limit != domain.Unlimited && used >= limit },
+	// fileSize writes bytes for people: "2.4 MB".
+	"fileSize": fileSize,
 }
 
 // thousands writes n with comma separators, as the domain's messages do.

@@ -103,7 +103,8 @@
 
   function thousands(n) { return n.toLocaleString("en-US"); }
 
-  // check mirrors domain.CheckRules and returns every rule broken, as sentences. With
+  // check mirrors domain.CheckRules and returns every rule broken, as sentences, for text
+  // and media (the kind of each item, in order: "image", "video" or "unknown"). With
   // quiet, the rules an empty post breaks (no text, no media) are left out: nobody needs
   // them before they have started writing or tried to send the form.
   function check(rules, platform, text, media, quiet) {
@@ -124,14 +125,13 @@
     if (r.max_media > 0 && media.length > r.max_media) {
       problems.push("has " + media.length + " media items; " + name + " allows " + r.max_media);
     }
-    var videos = media.filter(function (m) { return mediaKind(rules, m) === "video"; }).length;
+    var videos = media.filter(function (kind) { return kind === "video"; }).length;
     if (r.max_videos > 0 && videos > r.max_videos) {
       problems.push("has " + videos + " videos; " + name + " takes " + r.max_videos);
     } else if (r.video_alone && videos > 0 && media.length > 1) {
       problems.push("has a video with other media; " + name + " publishes a video on its own");
     }
-    media.forEach(function (m, i) {
-      var kind = mediaKind(rules, m);
+    media.forEach(function (kind, i) {
       if (r.video_required && i === 0 && kind !== "video") {
         problems.push("needs a video (.mp4, .mov, .m4v or .webm); " + name + " publishes videos only");
       } else if (kind === "video" && !r.allows_video) {
@@ -159,12 +159,23 @@
     var mediaField = form.querySelector("[data-compose-media]");
     var media = (mediaField ? mediaField.value : "").split("\n")
       .map(function (l) { return l.trim(); }).filter(function (l) { return l !== ""; });
+    var urlKinds = media.map(function (m) { return mediaKind(rules, m); });
+    // The library files chosen (media.js keeps the row), before the addresses, as
+    // domain.Post.MediaKindsFor counts them; an account with its own takes those ticked.
+    var library = Array.prototype.map.call(form.querySelectorAll("#chosen-media li[data-kind]"), function (li) { return li.getAttribute("data-kind"); });
+    var kindsFor = function (id) {
+      var own = Array.prototype.find.call(form.querySelectorAll("input[data-own-media]"), function (b) { return b.value === id; });
+      if (!own || !own.checked) { return library.concat(urlKinds); }
+      var box = form.querySelector("[data-variant-choices='" + CSS.escape(id) + "']");
+      var mine = box ? Array.prototype.map.call(box.querySelectorAll("input:checked"), function (c) { return c.getAttribute("data-kind"); }) : [];
+      return mine.concat(urlKinds);
+    };
     var counters = form.querySelector("#platform-counters");
     var warnings = form.querySelector("#rule-warnings");
     var ok = form.querySelector("#rules-ok");
     var seen = {}, anyTicked = false;
     var quiet = !form.hasAttribute("data-sent") && !form.hasAttribute("data-typed");
-    var blank = content === "" && media.length === 0;
+    var blank = content === "" && media.length === 0 && library.length === 0;
     if (counters) { counters.replaceChildren(); }
     if (warnings) { warnings.replaceChildren(); }
 
@@ -191,7 +202,7 @@
         if (r.max_runes > 0 && n > r.max_runes) { li.className = "over"; }
         counters.appendChild(li);
       }
-      var problems = check(rules, platform, variant !== "" ? variant : content, media, quiet);
+      var problems = check(rules, platform, variant !== "" ? variant : content, kindsFor(id), quiet);
       if (warnings && problems.length > 0) {
         var item = document.createElement("li");
         item.setAttribute("data-account", id);

@@ -13,3 +13,4 @@ check htmx.org 2.0.11 dist/htmx.min.js vendor/htmx-2.0.11.min.js
 check @picocss/pico 2.1.1 css/pico.min.css vendor/pico-2.1.1.min.css
 check swagger-ui-dist 5.35.0 swagger-ui-bundle.js vendor/swagger-ui-bundle-5.35.0.js
 check swagger-ui-dist 5.35.0 swagger-ui.css vendor/swagger-ui-5.35.0.css
+check tus-js-client 4.3.1 dist/tus.min.js vendor/tus-js-client-4.3.1.min.js
