@@ -93,22 +93,24 @@ func decodeFlash(s string) string {
 // problems comes back exactly as it was sent.
 type composeForm struct {
 	Content  string
-	Media    string           // one URL per line, as typed
-	MediaIDs []domain.MediaID // the chosen library files, in order
+	Media    string                      // one URL per line, as typed
+	Selected map[domain.AccountID]bool   // the ticked accounts
+	Order    []domain.AccountID          // the ticked accounts in form order: account_ids[i] is Order[i]
+	Variants map[domain.AccountID]string // per-account text as typed, also for accounts no longer ticked
+	When     string                      // the datetime-local value, in the viewer's zone
+	Version  int                         // the version the editor started from (If-Match)
+	Action   string                      // "draft", "schedule" or "publish"
+	Errors   map[string]string           // problems beside fields: content, media, library, accounts, account.<id>, variant.<id>, variant_media.<id>, scheduled_for
+	Others   []string                    // problems that belong to no field on the page
+	Message  string
+	Sent     bool // the form comes back after the person sent it: every rule may be shown
+
+	// MediaIDs are the chosen library files, in order.
+	MediaIDs []domain.MediaID
 	// OwnMedia marks the accounts that take their own library files (VariantMedia) instead
 	// of the post's; VariantMedia is kept for accounts no longer ticked too.
 	OwnMedia     map[domain.AccountID]bool
 	VariantMedia map[domain.AccountID][]domain.MediaID
-	Selected     map[domain.AccountID]bool   // the ticked accounts
-	Order        []domain.AccountID          // the ticked accounts in form order: account_ids[i] is Order[i]
-	Variants     map[domain.AccountID]string // per-account text as typed, also for accounts no longer ticked
-	When         string                      // the datetime-local value, in the viewer's zone
-	Version      int                         // the version the editor started from (If-Match)
-	Action       string                      // "draft", "schedule" or "publish"
-	Errors       map[string]string           // problems beside fields: content, media, library, accounts, account.<id>, variant.<id>, variant_media.<id>, scheduled_for
-	Others       []string                    // problems that belong to no field on the page
-	Message      string
-	Sent         bool // the form comes back after the person sent it: every rule may be shown
 }
 
 // Blank reports whether nothing has been written yet: no text and no media.
