@@ -51,6 +51,8 @@ func TestStatic_TextAssetsGzippedWithVaryAndCaching(t *testing.T) {
 		{"/static/vendor/swagger-ui-bundle-5.35.0.js", "javascript", "immutable"},
 		{"/static/vendor/swagger-ui-5.35.0.css", "text/css", "immutable"},
 		{"/static/api-docs.js", "javascript", "max-age=300"},
+		{"/static/media.js", "javascript", "max-age=300"},
+		{"/static/vendor/tus-js-client-4.3.1.min.js", "javascript", "immutable"},
 	} {
 		plain := getStatic(e, c.path)
 		if plain.Code != http.StatusOK || plain.Header().Get("Content-Encoding") != "" || plain.Body.Len() == 0 {
