@@ -113,7 +113,11 @@ func TestUI_MediaLibraryWithoutJavaScript(t *testing.T) {
 		t.Errorf("tile: %q", text(tile))
 	}
 	// The preview's signed address answers an image.
-	thumb, err := b.http.Get(m.URL() + tile.Find("img").AttrOr("src", ""))
+	src, err := url.Parse(tile.Find("img").AttrOr("src", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb, err := b.http.Get(res.Request.URL.ResolveReference(src).String())
 	if err != nil {
 		t.Fatal(err)
 	}
