@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowser_MediaLibraryUploadsEditsAndDeletes drives Chromium through the media library
+// with JavaScript on: a PNG and an MP4 picked in the file input go up through the
+// resumable-upload API (tus-js-client, 8 MB parts) with a progress bar each, and their
+// thumbnails appear in the grid without a reload; the image's alt text is edited on its
+// page; the video is deleted. Screenshots of the library and a file's page at 1440x900 and
+// 390x844.
+func TestBrowser_MediaLibraryUploadsEditsAndDeletes(t *testing.T) {
+	t.Parallel()
+	m := sharedHerald(t)
+	if !m.App.Media.Enabled() {
+		t.Skip("this Herald runs without media storage")
+	}
+	dir := t.TempDir()
+	pngPath := filepath.Join(dir, "harbour.png")
+	if err := os.WriteFile(pngPath, testPNG(t, 800, 600), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mp4Path := testMP4(t)
+
+	ctx := chrome(t, 1440, 900, 120*time.Second)
+	type css = chromedp.CSS
+	type xpath = chromedp.Search
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
+	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
+	browserRegister(t, ctx, "Hana")
+
+	step("open the library", chromedp.Click(css("#nav-media")), chromedp.WaitVisible(css("#library-upload.enhanced")))
+	if hidden := eval(`String(document.querySelector("[data-plain-upload]").hidden)`); hidden != "true" {
+		t.Error("with JavaScript the plain Upload button still shows")
+	}
+	step("upload a PNG and an MP4",
+		chromedp.SetUploadFiles(css("#library-upload-files"), []string{pngPath, mp4Path}),
+		chromedp.WaitVisible(css(`#media-grid li.media-tile[data-kind="image"] img`)),
+		chromedp.WaitVisible(css(`#media-grid li.media-tile[data-kind="video"]`)),
+		chromedp.WaitVisible(xpath(`//ul[@data-upload-list][count(li[@data-state="done"]) = 2]`)))
+	if got := eval(`[...document.querySelectorAll("[data-upload-list] li progress")].map(p => p.value).join(",")`); got != "100,100" {
+		t.Errorf("progress bars at the end: %q", got)
+	}
+	if got := eval(`document.querySelector('#media-grid li[data-kind="video"] .media-duration').textContent.trim()`); !strings.HasSuffix(got, "0:02") {
+		t.Errorf("the video's duration on its tile = %q", got)
+	}
+	if got := eval(`document.querySelector('#media-grid li[data-kind="image"] .media-facts').textContent`); !strings.Contains(got, "800 × 600") {
+		t.Errorf("the image's pixel size on its tile = %q", got)
+	}
+	// The thumbnails are real images the browser decoded.
+	if got := eval(`String(document.querySelector('#media-grid li[data-kind="image"] img').naturalWidth > 0)`); got != "true" {
+		t.Error("the image's thumbnail did not load")
+	}
+	if got := eval(`document.querySelector("#storage-text").textContent`); strings.HasPrefix(got, "0 KB") {
+		t.Errorf("storage after two uploads: %q", got)
+	}
+	shot("media-library.png")
+
+	step("open the image",
+		chromedp.Click(css(`#media-grid li[data-kind="image"] a`)),
+		chromedp.WaitVisible(css("#alt-form")))
+	step("write its alt text",
+		chromedp.SendKeys(css("#alt"), "A harbour at dawn, boats in a row"),
+		chromedp.Click(css("#save-alt")),
+		chromedp.WaitVisible(xpath(`//div[@id="alerts"][contains(., "alt text of harbour.png was saved")]`)))
+	if got := eval(`document.querySelector("#media-preview img").alt`); got != "A harbour at dawn, boats in a row" {
+		t.Errorf("the preview's alt = %q", got)
+	}
+	shot("media-file.png")
+
+	step("open the video",
+		chromedp.Click(css(`a[href="/media"]:not(#nav-media)`)),
+		chromedp.WaitVisible(css(`#media-grid li[data-kind="video"] a`)),
+		chromedp.Click(css(`#media-grid li[data-kind="video"] a`)),
+		chromedp.WaitVisible(css("#media-preview video")))
+	eval(`(() => { window.confirm = () => true; return ""; })()`)
+	step("delete it",
+		chromedp.Click(css("#delete-media")),
+		chromedp.WaitVisible(xpath(`//div[@id="alerts"][contains(., "was deleted")]`)))
+	if n := eval(`String(document.querySelectorAll("#media-grid li.media-tile").length)`); n != "1" {
+		t.Errorf("%s tiles after deleting the video, want 1", n)
+	}
+
+	step("the library on a phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(m.URL()+"/media"), chromedp.WaitVisible(css("#media-grid li")))
+	if out := eval(`(` + layoutJS + `)("#library-upload-files")`); out != "" {
+		t.Errorf("library on a phone: %s", out)
+	}
+	shot("media-library-phone.png")
+	step("a file on a phone", chromedp.Click(css("#media-grid li a")), chromedp.WaitVisible(css("#alt-form")))
+	if out := eval(`(` + layoutJS + `)("#save-alt")`); out != "" {
+		t.Errorf("file page on a phone: %s", out)
+	}
+	shot("media-file-phone.png")
+}
+
+// browserRegister registers name (and their company) in the browser of ctx.
+func browserRegister(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	m := sharedHerald(t)
+	stepper(t, ctx)("register",
+		chromedp.Navigate(m.URL()+"/register"),
+		chromedp.SendKeys(chromedp.CSS("#name"), name),
+		chromedp.SendKeys(chromedp.CSS("#email"), strings.ToLower(uniqueEmail(name))),
+		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.SendKeys(chromedp.CSS("#company"), name+" Studio"),
+		chromedp.Submit(chromedp.CSS("#company")),
+		chromedp.WaitVisible(chromedp.CSS("#company-name")))
+}
+
+// TestBrowser_ComposeWithMediaPublishesTheRightBytes uploads two images from the compose
+// page, reorders them with the keyboard-reachable buttons, adds one more from the library
+// picker, gives the sandbox account its own subset, publishes to the sandbox, and checks
+// the post page shows the files in order with their alt text and the sandbox received
+// the stored bytes. Screenshots of compose with media at 1440x900 and 390x844.
+func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
+	t.Parallel()
+	m := sharedHerald(t)
+	if !m.App.Media.Enabled() {
+		t.Skip("this Herald runs without media storage")
+	}
+	dir := t.TempDir()
+	first, second, third := filepath.Join(dir, "first.png"), filepath.Join(dir, "second.png"), filepath.Join(dir, "third.png")
+	for path, w := range map[string]int{first: 640, second: 480, third: 320} {
+		if err := os.WriteFile(path, testPNG(t, w, 400), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := chrome(t, 1440, 900, 150*time.Second)
+	type css = chromedp.CSS
+	type xpath = chromedp.Search
+	step := stepper(t, ctx)
+	eval := evaluator(t, ctx)
+	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
+	browserRegister(t, ctx, "Ines")
+
+	step("put a file in the library first",
+		chromedp.Navigate(m.URL()+"/media"),
+		chromedp.WaitVisible(css("#library-upload.enhanced")),
+		chromedp.SetUploadFiles(css("#library-upload-files"), []string{third}),
+		chromedp.WaitVisible(css(`#media-grid li.media-tile img`)))
+	step("connect the sandbox",
+		chromedp.Navigate(m.URL()+"/accounts"),
+		chromedp.Click(css(`form[action="/accounts/connect/sandbox"] button`)),
+		chromedp.WaitVisible(css(`button[name="decision"][value="allow"]`)))
+	eval(`(() => { const h = document.querySelector("#handle"); if (h && !h.value) { h.value = "ines-media"; } return ""; })()`)
+	step("allow", chromedp.Click(css(`button[name="decision"][value="allow"]`)), chromedp.WaitVisible(css("#accounts")))
+
+	step("compose", chromedp.Navigate(m.URL()+"/posts/new"), chromedp.WaitVisible(css("#compose-upload.enhanced")))
+	step("tick the account and type",
+		chromedp.Click(css(`input[name="account_ids"]`)),
+		chromedp.SendKeys(css("#content"), "Two pictures and one from the library"))
+	step("upload two images",
+		chromedp.SetUploadFiles(css("#compose-upload-files"), []string{first, second}),
+		chromedp.WaitVisible(xpath(`//ol[@id="chosen-media"][count(li) = 2]`)))
+	order := func() string {
+		return eval(`[...document.querySelectorAll("#chosen-media input[name=media_ids]")].map(i => i.closest("li").dataset.name).join(",")`)
+	}
+	before := order()
+	if before != "first.png,second.png" && before != "second.png,first.png" {
+		t.Fatalf("chosen after uploading = %q", before)
+	}
+	// The first file moves right with its own button, and keeps the focus.
+	step("move the first file right", chromedp.Focus(css(`#chosen-media li:first-child [data-move="1"]`)),
+		chromedp.KeyEvent("\r"))
+	after := order()
+	if parts := strings.Split(before, ","); after != parts[1]+","+parts[0] {
+		t.Errorf("after moving right: %q (before %q)", after, before)
+	}
+	if got := eval(`document.activeElement.closest("li") === document.querySelector("#chosen-media li:last-child") ? "kept" : "lost"`); got != "kept" {
+		t.Error("the focus did not follow the moved file")
+	}
+	step("choose one from the library",
+		chromedp.Click(css("#open-picker")),
+		chromedp.WaitVisible(css(`#picker-results [data-pick]`)))
+	step("pick third.png",
+		chromedp.Click(xpath(`//button[@data-pick][.//span[text()="third.png"]]`)),
+		chromedp.WaitVisible(xpath(`//ol[@id="chosen-media"][count(li) = 3]`)))
+	if got := eval(`document.querySelector("#chosen-media li:last-child").dataset.name`); got != "third.png" {
+		t.Errorf("the picked file is not last: %q", got)
+	}
+	if got := eval(`document.querySelector("#rule-warnings").textContent`); got != "" {
+		t.Errorf("three images for the sandbox warn: %q", got)
+	}
+	want := order()
+	shot("compose-media.png")
+	step("compose on a phone", chromedp.EmulateViewport(390, 844))
+	if out := eval(`(` + layoutJS + `)("#chosen-media [data-remove]")`); out != "" {
+		t.Errorf("compose with media on a phone: %s", out)
+	}
+	shot("compose-media-phone.png")
+	step("back to a wide window", chromedp.EmulateViewport(1440, 900))
+
+	step("publish now",
+		chromedp.Click(css("#publish-now")),
+		chromedp.WaitVisible(css("#post-library-media")),
+		chromedp.WaitVisible(xpath(`//span[@id="post-status" and text()="published"]`)))
+	shown := eval(`[...document.querySelectorAll("#post-library-media li")].map(li => li.querySelector(".visually-hidden").textContent).join(",")`)
+	if shown != want {
+		t.Errorf("the post page shows %q, want %q", shown, want)
+	}
+	checkSandboxReceived(t, ctx, m, want)
+}
