@@ -168,7 +168,7 @@ func TestUI_MediaLibraryWithoutJavaScript(t *testing.T) {
 		t.Errorf("the post page does not show the file with its alt text: %q", text(doc.Find(".post-body")))
 	}
 	at, doc = b.page("/media/" + id)
-	if doc.Find(`#media-use-list a[href="/posts/` + post + `"]`).Length() != 1 {
+	if doc.Find(`#media-use-list a[href="/posts/`+post+`"]`).Length() != 1 {
 		t.Errorf("used by: %q", text(doc.Find("#media-uses")))
 	}
 	res, doc = b.postForm(at, doc, "#delete-media-form", nil)
