@@ -151,7 +151,8 @@ func browserRegister(t *testing.T, ctx context.Context, name string) {
 
 // TestBrowser_ComposeWithMediaPublishesTheRightBytes uploads two images from the compose
 // page, reorders them with the keyboard-reachable buttons, adds one more from the library
-// picker, publishes to the sandbox, and checks the post page shows the files in order.
+// picker, gives the account its own subset, publishes to the sandbox, and checks the post
+// page shows the files in order and the account's subset.
 // Screenshots of compose with media at 1440x900 and 390x844.
 func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 	t.Parallel()
@@ -223,6 +224,16 @@ func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 		t.Errorf("three images for the sandbox warn: %q", got)
 	}
 	want := order()
+	// The account takes its own subset: ticking the box starts with every file; the first
+	// is unticked.
+	step("give the account its own files",
+		chromedp.Click(css(`details[data-variant-for] summary`)),
+		chromedp.Click(css(`input[data-own-media]`)))
+	if got := eval(`[...document.querySelectorAll("[data-variant-choices] input")].map(c => c.checked).join(",")`); got != "true,true,true" {
+		t.Errorf("own media boxes after ticking the account's box: %q", got)
+	}
+	eval(`(() => { document.querySelector("[data-variant-choices] input").click(); return ""; })()`)
+	wantOwn := want[strings.Index(want, ",")+1:]
 	shot("compose-media.png")
 	step("compose on a phone", chromedp.EmulateViewport(390, 844))
 	if out := eval(`(` + layoutJS + `)("#chosen-media [data-remove]")`); out != "" {
@@ -238,6 +249,10 @@ func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 	shown := eval(`[...document.querySelectorAll("#post-library-media li")].map(li => li.querySelector(".visually-hidden").textContent).join(",")`)
 	if shown != want {
 		t.Errorf("the post page shows %q, want %q", shown, want)
+	}
+	own := eval(`[...document.querySelectorAll(".target-media li")].map(li => li.querySelector(".visually-hidden").textContent).join(",")`)
+	if own != wantOwn {
+		t.Errorf("the account's own files on the post page: %q, want %q", own, wantOwn)
 	}
 }
 
