@@ -195,7 +195,8 @@ func stripJPEG(r *bufio.Reader, w *bufio.Writer) (changed bool, err error) {
 				return false, noEOF(err)
 			}
 			if b == 0x00 || b >= 0xD0 && b <= 0xD7 {
-				w.Write([]byte{0xFF, b})
+				w.WriteByte(0xFF)
+				w.WriteByte(b)
 				continue
 			}
 			marker, inScan = b, false
@@ -204,13 +205,15 @@ func stripJPEG(r *bufio.Reader, w *bufio.Writer) (changed bool, err error) {
 		}
 		switch {
 		case marker == markerEOI:
-			w.Write([]byte{0xFF, markerEOI})
+			w.WriteByte(0xFF)
+			w.WriteByte(markerEOI)
 			if _, err := r.Peek(1); err == nil {
 				changed = true
 			}
 			return changed, nil
 		case standalone(marker):
-			w.Write([]byte{0xFF, marker})
+			w.WriteByte(0xFF)
+			w.WriteByte(marker)
 			continue
 		}
 		n, err := segmentLength(r)
@@ -224,7 +227,7 @@ func stripJPEG(r *bufio.Reader, w *bufio.Writer) (changed bool, err error) {
 			changed = true
 			continue
 		}
-		w.Write([]byte{0xFF, marker, byte((n + 2) >> 8), byte(n + 2)})
+		w.Write([]byte{0xFF, marker, byte((n + 2) >> 8), byte(n + 2)}) // once a segment
 		if _, err := io.CopyN(w, r, int64(n)); err != nil {
 			return false, noEOF(err)
 		}

@@ -176,7 +176,9 @@ func (i *Inspector) grab(ctx context.Context, in *os.File, seek bool) ([]byte, e
 	if seek {
 		args = append(args, "-ss", "1")
 	}
-	args = append(args, "-i", "/dev/fd/3", "-map", "0:v:0", "-frames:v", "1", "-an", "-sn", "-dn",
+	// The demuxer is named (the bytes were sniffed as ISO media) and only local files may be
+	// opened, so that a crafted upload cannot make ffmpeg read a playlist or fetch a URL.
+	args = append(args, "-f", "mov", "-protocol_whitelist", "file", "-i", "/dev/fd/3", "-map", "0:v:0", "-frames:v", "1", "-an", "-sn", "-dn",
 		"-vf", posterFilter, "-f", "image2", "-c:v", "mjpeg", "-q:v", "4", "pipe:1")
 	cmd := exec.CommandContext(ctx, i.ffmpeg, args...)
 	cmd.ExtraFiles = []*os.File{in}
