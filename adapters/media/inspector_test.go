@@ -600,3 +600,50 @@ func FuzzStrip(f *testing.F) {
 		_, _ = stripWebP(bytes.NewReader(b), int64(len(b)), w)
 	})
 }
+
+// A progressive JPEG has several scans with segments between them; the scans' bytes
+// (stuffed 0xFF 0x00, restart markers) are copied as they are and a comment between scans
+// is dropped like one before them.
+func TestStripJPEG_WalksEveryScan(t *testing.T) {
+	t.Parallel()
+	sos := segment(markerSOS, []byte{1, 1, 0, 0, 63, 0})
+	dht := segment(0xC4, []byte{0x10, 0xFF, 0xD9, 0xFF, 0xE1}) // a table whose bytes look like markers
+	scan1 := []byte{0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, 0x00}
+	scan2 := []byte{0xAB, 0xFF, 0xD7, 0xCD}
+	var in, want []byte
+	in = append(in, 0xFF, 0xD8)
+	in = append(in, segment(markerAPP1, []byte("Exif\x00\x00MM"))...)
+	in = append(in, dht...)
+	in = append(in, sos...)
+	in = append(in, scan1...)
+	in = append(in, segment(markerCOM, []byte("between scans"))...)
+	in = append(in, dht...)
+	in = append(in, sos...)
+	in = append(in, scan2...)
+	in = append(in, 0xFF, 0xD9)
+	in = append(in, "a trailer"...)
+
+	want = append(want, 0xFF, 0xD8)
+	want = append(want, dht...)
+	want = append(want, sos...)
+	want = append(want, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0x00) // fill byte gone
+	want = append(want, dht...)
+	want = append(want, sos...)
+	want = append(want, scan2...)
+	want = append(want, 0xFF, 0xD9)
+
+	var out bytes.Buffer
+	w := bufio.NewWriter(&out)
+	changed, err := stripJPEG(bufio.NewReader(bytes.NewReader(in)), w)
+	if err != nil || !changed {
+		t.Fatalf("changed %v, %v", changed, err)
+	}
+	w.Flush()
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("got\n% x\nwant\n% x", out.Bytes(), want)
+	}
+	// Without an end-of-image marker, the file is incomplete.
+	if _, err := stripJPEG(bufio.NewReader(bytes.NewReader(in[:len(in)-len("a trailer")-2])), bufio.NewWriter(io.Discard)); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a JPEG without its end: %v", err)
+	}
+}

@@ -106,20 +106,20 @@ type box struct {
 	start, body, end int64
 }
 
-// maxBoxesPerLevel bounds the boxes walked side by side, so a crafted file of millions of
-// empty boxes cannot keep a worker busy.
+// maxBoxesPerLevel bounds the boxes walked side by side inside one box.
 const maxBoxesPerLevel = 4096
 
 // errBoxTooLong says a box claims more bytes than its parent (or the file) holds.
 var errBoxTooLong = errors.New("a box is longer than the file holds; the upload may be incomplete")
 
 // walkBoxes calls visit for each box laid end to end between start and end in r, reading
-// only their headers, until visit says stop. A size of 0 runs to end; a size of 1 is
+// only their headers, until visit says stop (or limit boxes were seen: an error, so that
+// a crafted file of millions of empty boxes cannot keep a worker busy). A size of 0 runs to end; a size of 1 is
 // followed by a 64-bit size. A few stray bytes at the end (under a header) are ignored.
-func walkBoxes(r io.ReaderAt, start, end int64, visit func(b box) (stop bool, err error)) error {
+func walkBoxes(r io.ReaderAt, start, end int64, limit int, visit func(b box) (stop bool, err error)) error {
 	var head [16]byte
 	for n := 0; end-start >= 8; n++ {
-		if n == maxBoxesPerLevel {
+		if n == limit {
 			return errors.New("the file holds too many boxes")
 		}
 		if _, err := r.ReadAt(head[:8], start); err != nil {

@@ -20,6 +20,9 @@ const thumbQuality = 80
 // domain.MaxImagePixels), so at most Concurrency images are decoded at once whatever the
 // number of uploads; the others wait here.
 func (i *Inspector) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case i.slots <- struct{}{}:
 		return nil

@@ -19,12 +19,16 @@ import (
 // its video track (the trak whose mdia/hdlr handler is "vide": tkhd width and height, turned
 // by a 90° or 270° rotation matrix), wherever moov lies. It reads box headers and a few
 // small boxes with ReadAt, never the media data, so memory stays small whatever the size.
+// A fragmented file (its movie header says no duration) lasts as long as its video track's
+// fragments.
 func videoFacts(r io.ReaderAt, size int64) (width, height int, d time.Duration, err error) {
 	var moov *box
-	err = walkBoxes(r, 0, size, func(b box) (bool, error) {
+	fragmented := false
+	err = walkBoxes(r, 0, size, maxTopBoxes, func(b box) (bool, error) {
 		if b.kind == "moov" && moov == nil {
 			moov = &b
 		}
+		fragmented = fragmented || b.kind == "moof"
 		return false, nil
 	})
 	if err != nil {
@@ -33,8 +37,10 @@ func videoFacts(r io.ReaderAt, size int64) (width, height int, d time.Duration, 
 	if moov == nil {
 		return 0, 0, 0, errors.New("it has no movie header (moov box); the upload may be incomplete")
 	}
+	var track videoTrack
 	var found bool
-	err = walkBoxes(r, moov.body, moov.end, func(b box) (bool, error) {
+	trex := map[uint32]uint32{} // track id -> default sample duration, for fragments
+	err = walkBoxes(r, moov.body, moov.end, maxBoxesPerLevel, func(b box) (bool, error) {
 		switch b.kind {
 		case "mvhd":
 			body, err := readBody(r, b, 256)
@@ -50,11 +56,24 @@ func videoFacts(r io.ReaderAt, size int64) (width, height int, d time.Duration, 
 			if found {
 				return false, nil
 			}
-			w, h, ok, err := videoTrackSize(r, b)
+			t, ok, err := readVideoTrack(r, b)
 			if err != nil {
 				return true, err
 			}
-			width, height, found = w, h, ok
+			track, found = t, ok
+		case "mvex":
+			return false, walkBoxes(r, b.body, b.end, maxBoxesPerLevel, func(c box) (bool, error) {
+				if c.kind == "trex" {
+					body, err := readBody(r, c, 16)
+					if err != nil {
+						return true, err
+					}
+					if len(body) == 16 {
+						trex[binary.BigEndian.Uint32(body[4:8])] = binary.BigEndian.Uint32(body[12:16])
+					}
+				}
+				return false, nil
+			})
 		}
 		return false, nil
 	})
@@ -64,37 +83,178 @@ func videoFacts(r io.ReaderAt, size int64) (width, height int, d time.Duration, 
 	if !found {
 		return 0, 0, 0, errors.New("it has no video track")
 	}
-	return width, height, d, nil
+	if d == 0 && fragmented && track.timescale > 0 {
+		units, err := fragmentsDuration(r, size, track.id, trex[track.id])
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		d = time.Duration(float64(units) / float64(track.timescale) * float64(time.Second))
+	}
+	return track.width, track.height, d, nil
 }
 
-// videoTrackSize returns the display size of trak when it is a video track.
-func videoTrackSize(r io.ReaderAt, trak box) (w, h int, ok bool, err error) {
+// maxTopBoxes bounds the boxes at the top of a file: a fragmented video has two per
+// fragment, and a fragment per frame is possible.
+const maxTopBoxes = 1 << 18
+
+// videoTrack is what Herald reads of a video track.
+type videoTrack struct {
+	id            uint32
+	width, height int
+	timescale     uint32 // of the track's media (mdhd): the unit of fragments' durations
+}
+
+// readVideoTrack reads trak and says whether it is a video track.
+func readVideoTrack(r io.ReaderAt, trak box) (t videoTrack, ok bool, err error) {
 	var sized, video bool
-	err = walkBoxes(r, trak.body, trak.end, func(b box) (bool, error) {
+	err = walkBoxes(r, trak.body, trak.end, maxBoxesPerLevel, func(b box) (bool, error) {
 		switch b.kind {
 		case "tkhd":
 			body, err := readBody(r, b, 128)
 			if err != nil {
 				return true, err
 			}
-			w, h, sized = tkhdSize(body)
+			t.width, t.height, sized = tkhdSize(body)
+			if idAt := 12 + 8*int(version(body)); len(body) >= idAt+4 { // after 32- or 64-bit times
+				t.id = binary.BigEndian.Uint32(body[idAt:])
+			}
 		case "mdia":
-			return false, walkBoxes(r, b.body, b.end, func(c box) (bool, error) {
-				if c.kind != "hdlr" {
-					return false, nil
+			return false, walkBoxes(r, b.body, b.end, maxBoxesPerLevel, func(c box) (bool, error) {
+				switch c.kind {
+				case "hdlr":
+					body, err := readBody(r, c, 12)
+					if err != nil {
+						return true, err
+					}
+					// version and flags (4), pre_defined (4), handler_type (4)
+					video = len(body) == 12 && string(body[8:12]) == "vide"
+				case "mdhd":
+					body, err := readBody(r, c, 24)
+					if err != nil {
+						return true, err
+					}
+					if at := 12 + 8*int(version(body)); len(body) >= at+4 {
+						t.timescale = binary.BigEndian.Uint32(body[at:])
+					}
 				}
-				body, err := readBody(r, c, 12)
-				if err != nil {
-					return true, err
-				}
-				// version and flags (4), pre_defined (4), handler_type (4)
-				video = len(body) == 12 && string(body[8:12]) == "vide"
-				return true, nil
+				return false, nil
 			})
 		}
 		return false, nil
 	})
-	return w, h, err == nil && sized && video, err
+	return t, err == nil && sized && video, err
+}
+
+// fragmentsDuration adds up the durations of a fragmented file's samples of one track
+// (moof/traf: tfdt, the decode time a fragment starts at, then the trun sample durations,
+// or the tfhd or trex default for each sample; ISO/IEC 14496-12 §8.8), in the track's
+// timescale.
+func fragmentsDuration(r io.ReaderAt, size int64, track, trexDefault uint32) (uint64, error) {
+	var total uint64
+	err := walkBoxes(r, 0, size, maxTopBoxes, func(moof box) (bool, error) {
+		if moof.kind != "moof" {
+			return false, nil
+		}
+		return false, walkBoxes(r, moof.body, moof.end, maxBoxesPerLevel, func(traf box) (bool, error) {
+			if traf.kind != "traf" {
+				return false, nil
+			}
+			mine, def := false, trexDefault
+			return false, walkBoxes(r, traf.body, traf.end, maxBoxesPerLevel, func(b box) (bool, error) {
+				switch b.kind {
+				case "tfhd":
+					body, err := readBody(r, b, 32)
+					if err != nil || len(body) < 8 {
+						return true, err
+					}
+					flags := binary.BigEndian.Uint32(body[0:4]) & 0xFFFFFF
+					mine = binary.BigEndian.Uint32(body[4:8]) == track
+					at := 8
+					if flags&0x01 != 0 { // base data offset
+						at += 8
+					}
+					if flags&0x02 != 0 { // sample description index
+						at += 4
+					}
+					if flags&0x08 != 0 && len(body) >= at+4 {
+						def = binary.BigEndian.Uint32(body[at:])
+					}
+				case "tfdt":
+					if !mine {
+						return false, nil
+					}
+					body, err := readBody(r, b, 12)
+					if err != nil {
+						return true, err
+					}
+					if version(body) == 1 && len(body) >= 12 {
+						total = binary.BigEndian.Uint64(body[4:12])
+					} else if len(body) >= 8 {
+						total = uint64(binary.BigEndian.Uint32(body[4:8]))
+					}
+				case "trun":
+					if !mine {
+						return false, nil
+					}
+					units, err := trunDuration(r, b, def)
+					if err != nil {
+						return true, err
+					}
+					total += units
+				}
+				return false, nil
+			})
+		})
+	})
+	return total, err
+}
+
+// version is a full box's version: 1 for 64-bit times, else 0.
+func version(body []byte) byte {
+	if len(body) > 0 && body[0] == 1 {
+		return 1
+	}
+	return 0
+}
+
+// maxTrunBytes bounds the sample table of one fragment read into memory.
+const maxTrunBytes = 4 << 20
+
+// trunDuration adds up the sample durations of a track run (each sample's own, or def).
+func trunDuration(r io.ReaderAt, b box, def uint32) (uint64, error) {
+	body, err := readBody(r, b, maxTrunBytes)
+	if err != nil {
+		return 0, err
+	}
+	if len(body) < 8 {
+		return 0, errors.New("a track run is too short")
+	}
+	flags := binary.BigEndian.Uint32(body[0:4]) & 0xFFFFFF
+	count := uint64(binary.BigEndian.Uint32(body[4:8]))
+	at := 8
+	if flags&0x01 != 0 { // data offset
+		at += 4
+	}
+	if flags&0x04 != 0 { // first sample flags
+		at += 4
+	}
+	if flags&0x100 == 0 {
+		return count * uint64(def), nil
+	}
+	per := 4 // duration, then what else each sample has
+	for _, f := range []uint32{0x200, 0x400, 0x800} {
+		if flags&f != 0 {
+			per += 4
+		}
+	}
+	if count > uint64(len(body)-at)/uint64(per) {
+		return 0, errors.New("a track run lists more samples than it holds")
+	}
+	var total uint64
+	for i := range int(count) {
+		total += uint64(binary.BigEndian.Uint32(body[at+i*per:]))
+	}
+	return total, nil
 }
 
 // tkhdSize reads a track header's width and height (16.16 fixed point, ISO/IEC 14496-12

@@ -77,6 +77,8 @@ func TestPrepare_VideoFactsAndPoster(t *testing.T) {
 		"quicktime":   {testVideo(t, "clip.mov", "320x240", "2", "-f", "mov"), domain.MIMEQuickTime, false, image.Pt(320, 240), 2 * time.Second},
 		"rotated":     {rotated, domain.MIMEMP4, false, image.Pt(240, 320), 2 * time.Second},
 		"half second": {testVideo(t, "short.mp4", "640x360", "0.5"), domain.MIMEMP4, false, image.Pt(640, 360), 500 * time.Millisecond},
+		"fragmented":  {testVideo(t, "frag.mp4", "320x240", "2", "-movflags", "frag_keyframe+empty_moov"), domain.MIMEMP4, true, image.Pt(320, 240), 2 * time.Second},
+		"frame frags": {testVideo(t, "frames.mp4", "320x240", "1.5", "-movflags", "frag_every_frame+empty_moov+default_base_moof"), domain.MIMEMP4, true, image.Pt(320, 240), 1500 * time.Millisecond},
 		"large":       {testVideo(t, "large.mp4", "1280x720", "1.2"), domain.MIMEMP4, false, image.Pt(1280, 720), 1200 * time.Millisecond},
 	} {
 		if moovFirst(tc.data) != tc.moovFirst {
