@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"io"
 	"os"
@@ -93,8 +94,10 @@ func inspect(r io.ReaderAt, size int64) (inspection, error) {
 }
 
 // Prepare implements ports.MediaInspector. in is only read at offsets (its position does
-// not move); out is written from its start, truncated, and left positioned at its start.
-// Without ffmpeg, a video's Thumbnail is nil and that is no error.
+// not move). For an image, out is emptied, written from its start when Rewritten, and left
+// positioned at its start; a video leaves out alone. Without ffmpeg, a video's Thumbnail is
+// nil and that is no error. An animated WebP has no preview (golang.org/x/image/webp
+// decodes still images only).
 func (i *Inspector) Prepare(ctx context.Context, in, out *os.File) (ports.PreparedMedia, error) {
 	st, err := in.Stat()
 	if err != nil {
@@ -126,35 +129,14 @@ func (i *Inspector) prepareImage(ctx context.Context, in *os.File, size int64, o
 	if err := resetFile(out); err != nil {
 		return false, nil, err
 	}
-	w := bufio.NewWriterSize(failureWriter{out}, 64<<10)
 	if f.orientation == 1 {
-		r := bufio.NewReaderSize(io.NewSectionReader(in, 0, size), 64<<10)
-		switch mimeType {
-		case domain.MIMEJPEG:
-			rewritten, err = stripJPEG(r, w)
-		case domain.MIMEPNG:
-			rewritten, err = stripPNG(r, w)
-		case domain.MIMEGIF:
-			rewritten, err = stripGIF(r, w)
-		case domain.MIMEWebP:
-			rewritten, err = stripWebP(in, size, w)
-		}
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
-			return false, nil, failure(mimeType, err)
-		}
-		if !rewritten {
-			if err := resetFile(out); err != nil {
-				return false, nil, err
-			}
+		if rewritten, err = stripInto(in, size, out, mimeType); err != nil {
+			return false, nil, err
 		}
 		if f.animated {
 			return rewritten, nil, nil
 		}
 	}
-
 	if err := i.acquire(ctx); err != nil {
 		return false, nil, err
 	}
@@ -164,28 +146,67 @@ func (i *Inspector) prepareImage(ctx context.Context, in *os.File, size int64, o
 		return false, nil, unreadable(mimeType, err)
 	}
 	if f.orientation > 1 {
-		img = orient(img, f.orientation)
-		w.Write([]byte{0xFF, 0xD8})
-		for _, seg := range f.icc { // image/jpeg writes no ICC profile: carry the original's
-			w.Write(seg)
-		}
-		err = jpeg.Encode(&afterSOI{w: w}, img, &jpeg.Options{Quality: 92})
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
+		img = orient(img, f.orientation) // the decoded original is garbage from here on
+		if err := encodeTurned(out, img, f.icc); err != nil {
 			return false, nil, failure(mimeType, err)
 		}
 		rewritten = true
-	}
-	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return false, nil, fmt.Errorf("media: rewinding the prepared file: %w", err)
 	}
 	thumb, err = thumbnail(img)
 	if err != nil {
 		return false, nil, fmt.Errorf("media: encoding a preview: %w", err)
 	}
 	return rewritten, thumb, nil
+}
+
+// stripInto copies the image from in to out without its metadata and says whether that
+// changed anything; when not, out is left empty.
+func stripInto(in *os.File, size int64, out *os.File, mimeType string) (changed bool, err error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(in, 0, size), 64<<10)
+	w := bufio.NewWriterSize(failureWriter{out}, 64<<10)
+	switch mimeType {
+	case domain.MIMEJPEG:
+		changed, err = stripJPEG(r, w)
+	case domain.MIMEPNG:
+		changed, err = stripPNG(r, w)
+	case domain.MIMEGIF:
+		changed, err = stripGIF(r, w)
+	case domain.MIMEWebP:
+		changed, err = stripWebP(in, size, w)
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return false, failure(mimeType, err)
+	}
+	if !changed {
+		return false, resetFile(out)
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return false, fmt.Errorf("media: rewinding the prepared file: %w", err)
+	}
+	return true, nil
+}
+
+// encodeTurned writes img to out as a JPEG of quality 92 with the ICC profile segments
+// (image/jpeg writes none) right after the start-of-image marker.
+func encodeTurned(out *os.File, img image.Image, icc [][]byte) error {
+	w := bufio.NewWriterSize(failureWriter{out}, 64<<10)
+	w.Write([]byte{0xFF, 0xD8})
+	for _, seg := range icc {
+		w.Write(seg)
+	}
+	if err := jpeg.Encode(&afterSOI{w: w}, img, &jpeg.Options{Quality: 92}); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return &writeFailure{err}
+	}
+	return nil
 }
 
 // resetFile empties f and puts its position at the start.

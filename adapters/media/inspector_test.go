@@ -46,6 +46,9 @@ func prepare(t testing.TB, insp *Inspector, data []byte) (ports.PreparedMedia, [
 	if pos, err := in.Seek(0, 1); err != nil || pos != 0 {
 		t.Errorf("Prepare moved the upload's position to %d (%v)", pos, err)
 	}
+	if pos, err := out.Seek(0, io.SeekCurrent); err != nil || pos != 0 {
+		t.Errorf("Prepare left the prepared file at %d (%v), not at its start", pos, err)
+	}
 	written, err := os.ReadFile(out.Name())
 	if err != nil {
 		t.Fatal(err)
@@ -645,5 +648,23 @@ func TestStripJPEG_WalksEveryScan(t *testing.T) {
 	// Without an end-of-image marker, the file is incomplete.
 	if _, err := stripJPEG(bufio.NewReader(bytes.NewReader(in[:len(in)-len("a trailer")-2])), bufio.NewWriter(io.Discard)); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("a JPEG without its end: %v", err)
+	}
+}
+
+// A prepared file Herald cannot write is Herald's failure, not the upload's.
+func TestPrepare_UnwritableOutIsInternal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := filepath.Join(dir, "in.jpg")
+	if err := os.WriteFile(name, withSegments(encodeJPEG(t, picture(40, 30)), segment(markerCOM, []byte("x"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := os.Open(name)
+	defer in.Close()
+	out, _ := os.Open(name) // read-only
+	defer out.Close()
+	_, err := NewInspector(InspectorOptions{FFmpeg: "-"}).Prepare(context.Background(), in, out)
+	if err == nil || domain.CodeOf(err) != domain.CodeInternal {
+		t.Errorf("got %v, want an internal error", err)
 	}
 }

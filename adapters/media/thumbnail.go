@@ -45,7 +45,7 @@ func (i *Inspector) release() { <-i.slots }
 func thumbnail(img image.Image) ([]byte, error) {
 	b := img.Bounds()
 	tw, th := fit(b.Dx(), b.Dy(), ports.ThumbnailSide)
-	var src image.Image = img
+	src := img
 	if k := min(b.Dx()/tw, b.Dy()/th); k >= 2 {
 		src = boxReduce(img, k)
 	}
