@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -44,6 +45,20 @@ type Config struct {
 	// trailing '/' is added when missing.
 	Prefix string
 }
+
+// String describes the configuration with the secret key hidden, so printing a Config
+// (%v, %+v) never shows it.
+func (c Config) String() string {
+	secret := ""
+	if c.SecretKey != "" {
+		secret = "[hidden]"
+	}
+	return fmt.Sprintf("{Endpoint:%s Bucket:%s Region:%s AccessKey:%s SecretKey:%s PathStyle:%t Prefix:%s}",
+		c.Endpoint, c.Bucket, c.Region, c.AccessKey, secret, c.PathStyle, c.Prefix)
+}
+
+// LogValue is String for log/slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Storage stores each key as an object of the bucket, under the configured prefix.
 type Storage struct {

@@ -3,6 +3,7 @@ package s3_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -151,5 +152,20 @@ func requireNoSecret(t *testing.T, err error, secret string) {
 	t.Helper()
 	if strings.Contains(err.Error(), secret) {
 		t.Fatalf("the error shows the secret key: %v", err)
+	}
+}
+
+func TestConfig_HidesTheSecretKey(t *testing.T) {
+	t.Parallel()
+	cfg := s3.Config{Endpoint: "https://s3.example.com", Bucket: "b", AccessKey: "AKIA", SecretKey: "a-secret-that-must-stay-hidden"}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("storage", "config", cfg)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%v", &cfg), logged.String()} {
+		if strings.Contains(s, cfg.SecretKey) {
+			t.Errorf("printed config shows the secret key: %s", s)
+		}
+		if !strings.Contains(s, "AKIA") {
+			t.Errorf("printed config lacks the access key, which is no secret: %s", s)
+		}
 	}
 }
