@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/heraldhq/herald/adapters/storage/s3"
 	"github.com/heraldhq/herald/adapters/storage/s3/s3test"
@@ -87,6 +91,61 @@ func TestStorage(t *testing.T) {
 		requireNoSecret(t, err, cfg.SecretKey)
 	})
 
+	t.Run("DeletePrefixRemovesMoreThanOneBatch", func(t *testing.T) {
+		t.Parallel()
+		// S3 lists and deletes at most 1,000 keys a request.
+		ctx, cfg := context.Background(), srv.Config
+		cfg.Prefix = "batches"
+		s := newStorage(t, cfg)
+		const n = 1050
+		keys := make(chan string)
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for range 8 {
+			wg.Go(func() {
+				for k := range keys {
+					if err := s.Put(ctx, k, strings.NewReader("x"), 1, "image/jpeg"); err != nil {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+		for i := range n {
+			keys <- fmt.Sprintf("acme/%04d.jpg", i)
+		}
+		close(keys)
+		wg.Wait()
+		if f := failed.Load(); f > 0 {
+			t.Fatalf("%d of %d Puts failed", f, n)
+		}
+		if err := s.Put(ctx, "other/0000.jpg", strings.NewReader("x"), 1, "image/jpeg"); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		if err := s.DeletePrefix(ctx, "acme/"); err != nil {
+			t.Fatalf("DeletePrefix: %v", err)
+		}
+		for _, k := range []string{"acme/0000.jpg", "acme/0999.jpg", "acme/1000.jpg", "acme/1049.jpg"} {
+			if _, err := s.Open(ctx, k); domain.CodeOf(err) != domain.CodeNotFound {
+				t.Errorf("CodeOf(Open(%q)) after DeletePrefix = %q, want %q", k, domain.CodeOf(err), domain.CodeNotFound)
+			}
+		}
+		left := 0
+		for obj := range rawClient(t, srv.Config).ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: "batches/acme/", Recursive: true}) {
+			if obj.Err != nil {
+				t.Fatalf("list: %v", obj.Err)
+			}
+			left++
+		}
+		if left != 0 {
+			t.Fatalf("%d objects left under the prefix after DeletePrefix", left)
+		}
+		obj, err := s.Open(ctx, "other/0000.jpg")
+		if err != nil {
+			t.Fatalf("Open of a key outside the prefix: %v", err)
+		}
+		obj.Close()
+	})
+
 	t.Run("PrefixKeepsHeraldsObjectsApart", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
@@ -146,6 +205,18 @@ func newStorage(t *testing.T, cfg s3.Config) *s3.Storage {
 		t.Fatalf("New: %v", err)
 	}
 	return s
+}
+
+// rawClient reaches the bucket without the adapter, to see what it left there.
+func rawClient(t *testing.T, cfg s3.Config) *minio.Client {
+	t.Helper()
+	c, err := minio.New(strings.TrimPrefix(cfg.Endpoint, "http://"), &minio.Options{
+		Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Region: cfg.Region, BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func requireNoSecret(t *testing.T, err error, secret string) {
