@@ -126,29 +126,27 @@ func (s *Storage) Check(ctx context.Context) error {
 	// Cancelling stops the listing once its first answer is in.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1}) {
-		if obj.Err == nil {
-			break
-		}
-		var resp minio.ErrorResponse
-		if !errors.As(obj.Err, &resp) || resp.Code == "" {
-			return fmt.Errorf("s3 storage: cannot reach %s: %w", where, obj.Err)
-		}
-		switch resp.Code {
-		case minio.NoSuchBucket:
-			return fmt.Errorf("s3 storage: the %s does not exist; create it, or correct HERALD_S3_BUCKET", where)
-		case minio.InvalidAccessKeyID:
-			return fmt.Errorf("s3 storage: the server of the %s does not know the access key; check HERALD_S3_ACCESS_KEY", where)
-		case "SignatureDoesNotMatch":
-			return fmt.Errorf("s3 storage: the server of the %s refused the signature: the secret key does not match the access key (check HERALD_S3_SECRET_KEY), or HERALD_S3_REGION is wrong", where)
-		case minio.AccessDenied:
-			return fmt.Errorf("s3 storage: the access key may not list the %s; it needs to list, read, write and delete objects", where)
-		case "AuthorizationHeaderMalformed", "InvalidRegion":
-			return fmt.Errorf("s3 storage: the %s is in another region than HERALD_S3_REGION (%s)", where, resp.Message)
-		}
-		return fmt.Errorf("s3 storage: the %s answered %s: %s", where, resp.Code, resp.Message)
+	obj, ok := <-s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1})
+	if !ok || obj.Err == nil {
+		return nil // an empty bucket, or a first object: it exists and the keys work
 	}
-	return nil
+	var resp minio.ErrorResponse
+	if !errors.As(obj.Err, &resp) || resp.Code == "" {
+		return fmt.Errorf("s3 storage: cannot reach %s: %w", where, obj.Err)
+	}
+	switch resp.Code {
+	case minio.NoSuchBucket:
+		return fmt.Errorf("s3 storage: the %s does not exist; create it, or correct HERALD_S3_BUCKET", where)
+	case minio.InvalidAccessKeyID:
+		return fmt.Errorf("s3 storage: the server of the %s does not know the access key; check HERALD_S3_ACCESS_KEY", where)
+	case "SignatureDoesNotMatch":
+		return fmt.Errorf("s3 storage: the server of the %s refused the signature: the secret key does not match the access key (check HERALD_S3_SECRET_KEY), or HERALD_S3_REGION is wrong", where)
+	case minio.AccessDenied:
+		return fmt.Errorf("s3 storage: the access key may not list the %s; it needs to list, read, write and delete objects", where)
+	case "AuthorizationHeaderMalformed", "InvalidRegion":
+		return fmt.Errorf("s3 storage: the %s is in another region than HERALD_S3_REGION (%s)", where, resp.Message)
+	}
+	return fmt.Errorf("s3 storage: the %s answered %s: %s", where, resp.Code, resp.Message)
 }
 
 // Put streams size bytes from r into the object under key, in parts of PartSize when
