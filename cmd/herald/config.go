@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
+	"github.com/heraldhq/herald/adapters/storage/s3"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -51,6 +52,9 @@ type Config struct {
 	// AI is the OpenAI-compatible provider, nil when neither OPENAI_API_KEY nor
 	// OPENAI_BASE_URL is set.
 	AI *openai.Config
+	// S3 is the bucket media library files are kept in (HERALD_S3_*), nil when
+	// HERALD_S3_BUCKET is not set: they are then under HERALD_DATA_DIR/media.
+	S3 *s3.Config
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -210,6 +214,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	} else if ok {
 		c.TikTok = &tt
+	}
+	if sc, ok, err := parseS3Config(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.S3 = &sc
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))
