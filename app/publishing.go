@@ -193,7 +193,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		return err
 	}
 	t, _ := post.Target(j.Account)
-	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), MediaURLs: post.MediaURLs}
+	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), Media: urlMedia(post.MediaURLs)}
 	impl, ok := p.platforms.Get(t.Platform)
 	if !ok {
 		return p.finish(ctx, j, func(t *domain.Target) error {

@@ -3,6 +3,7 @@ package linkedin
 import (
 	"context"
 	"errors"
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -82,7 +83,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("OneImageAsMedia", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "One picture", MediaURLs: []string{x.mediaURL("a.jpg")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "One picture", Media: platformtest.URLMedia(x.mediaURL("a.jpg"))})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -103,7 +104,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("SeveralImagesAsMultiImage", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Gallery", MediaURLs: []string{x.mediaURL("1.jpg"), x.mediaURL("2.png"), x.mediaURL("3.webp")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Gallery", Media: platformtest.URLMedia(x.mediaURL("1.jpg"), x.mediaURL("2.png"), x.mediaURL("3.webp"))})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -124,7 +125,7 @@ func TestAdapter_Publish(t *testing.T) {
 		x := setup(t)
 		x.f.videoPartSize = 8 // the fake video (23 bytes) goes in 3 parts, the last one short
 		x.f.videoPolls = 2    // and stays PROCESSING for two checks
-		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "clip", MediaURLs: []string{x.mediaURL("clip.mp4")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "clip", Media: platformtest.URLMedia(x.mediaURL("clip.mp4"))})
 		if err != nil {
 			t.Fatalf("Publish(video): %v", err)
 		}
@@ -147,7 +148,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
 		x.f.videoPolls = 1000
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "slow", MediaURLs: []string{x.mediaURL("slow.mov")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "slow", Media: platformtest.URLMedia(x.mediaURL("slow.mov"))})
 		if got := domain.CodeOf(err); got != domain.CodeUnavailable {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeUnavailable, err)
 		}
@@ -160,7 +161,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
 		x.f.videoFails = true
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "broken", MediaURLs: []string{x.mediaURL("broken.mp4")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "broken", Media: platformtest.URLMedia(x.mediaURL("broken.mp4"))})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -169,7 +170,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("VideoWithOtherMediaIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "mix", MediaURLs: []string{x.mediaURL("a.jpg"), x.mediaURL("b.mp4")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "mix", Media: platformtest.URLMedia(x.mediaURL("a.jpg"), x.mediaURL("b.mp4"))})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -181,7 +182,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("MissingMediaIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "x", MediaURLs: []string{x.mediaURL("missing.jpg")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "x", Media: platformtest.URLMedia(x.mediaURL("missing.jpg"))})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -204,7 +205,7 @@ func TestAdapter_Publish(t *testing.T) {
 		cfg := x.f.config()
 		cfg.MediaAllowPrivate = false // the default: public addresses only
 		for _, m := range []string{u, "http://169.254.169.254/latest/meta-data/x.png", "http://10.0.0.1:8080/a.jpg"} {
-			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", MediaURLs: []string{m}})
+			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", Media: platformtest.URLMedia(m)})
 			if got := domain.CodeOf(err); got != domain.CodeInvalid {
 				t.Errorf("Publish(%s) without HERALD_MEDIA_ALLOW_PRIVATE: CodeOf = %q, want %q; err = %v", m, got, domain.CodeInvalid, err)
 			}
@@ -214,7 +215,7 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 
 		cfg.MediaAllowPrivate = true
-		if _, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "local", MediaURLs: []string{u}}); err != nil {
+		if _, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "local", Media: platformtest.URLMedia(u)}); err != nil {
 			t.Fatalf("Publish(%s) with HERALD_MEDIA_ALLOW_PRIVATE: %v", u, err)
 		}
 		posts := x.f.postsOf("urn:li:person:p1")
@@ -226,7 +227,7 @@ func TestAdapter_Publish(t *testing.T) {
 			t.Errorf("content = %v; want the image from the loopback server", posts[0].content)
 		}
 		// Link-local and metadata addresses stay refused even then.
-		_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "metadata", MediaURLs: []string{"http://169.254.169.254/x.png"}})
+		_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "metadata", Media: platformtest.URLMedia("http://169.254.169.254/x.png")})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Errorf("metadata address with the setting: CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -423,7 +424,7 @@ func TestAdapter_RefusalsBeforeTheCreateAreNotMaybePublished(t *testing.T) {
 			x.f.fail(tc.route, tc.ff)
 			p := ports.Publication{Text: "refused " + tc.name}
 			if tc.media {
-				p.MediaURLs = []string{x.mediaURL("a.jpg")}
+				p.Media = platformtest.URLMedia(x.mediaURL("a.jpg"))
 			}
 			_, err := x.a.Publish(context.Background(), x.creds, x.member, p)
 			if err == nil || errors.Is(err, domain.ErrMaybePublished) {

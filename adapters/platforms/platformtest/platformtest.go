@@ -108,3 +108,13 @@ type Fake interface {
 	// Secrets are the app's secrets (client secret, app secret), which no error may carry.
 	Secrets() []string
 }
+
+// URLMedia describes media given by address, as Herald publishes a post's media_urls: the
+// kind judged from each address's extension, no stored bytes (Open nil).
+func URLMedia(urls ...string) []ports.PublicationMedia {
+	out := make([]ports.PublicationMedia, len(urls))
+	for i, u := range urls {
+		out[i] = ports.PublicationMedia{Kind: domain.KindOfMedia(u), URL: u}
+	}
+	return out
+}

@@ -84,11 +84,11 @@ func publication(f Fake, k Kind) ports.Publication {
 	p := ports.Publication{Reference: ref, Text: fmt.Sprintf("Herald conformance %s post %s #herald", k, rand.Text()[:8])}
 	switch k {
 	case Image:
-		p.MediaURLs = []string{f.Media(domain.MediaImage, 1)}
+		p.Media = URLMedia(f.Media(domain.MediaImage, 1))
 	case Images:
-		p.MediaURLs = []string{f.Media(domain.MediaImage, 1), f.Media(domain.MediaImage, 2)}
+		p.Media = URLMedia(f.Media(domain.MediaImage, 1), f.Media(domain.MediaImage, 2))
 	case Video:
-		p.MediaURLs = []string{f.Media(domain.MediaVideo, 1)}
+		p.Media = URLMedia(f.Media(domain.MediaVideo, 1))
 	}
 	return p
 }

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestOperatorPage_ListsPublishedPosts(t *testing.T) {
 	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	c, account := f.connect(t)
-	p := ports.Publication{Reference: uniqueReference(), Text: "Operator, look: " + uniqueReference(), MediaURLs: []string{"https://cdn.example/v.mp4"}}
+	p := ports.Publication{Reference: uniqueReference(), Text: "Operator, look: " + uniqueReference(), Media: platformtest.URLMedia("https://cdn.example/v.mp4")}
 	pub, err := f.s.Publish(context.Background(), c, account, p)
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
