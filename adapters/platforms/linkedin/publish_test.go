@@ -2,6 +2,8 @@ package linkedin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"io"
@@ -135,7 +137,7 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 		id, _ := posts[0].content["media"].(string)
 		v := x.f.videos[id]
-		if v == nil || string(v.uploaded) != "\xff\xd8\xff\xe0 fake jpeg clip.mp4" {
+		if v == nil || v.sha256 != hexSHA256("\xff\xd8\xff\xe0 fake jpeg clip.mp4") {
 			t.Fatalf("content = %v; want the whole video uploaded", posts[0].content)
 		}
 		want := []string{"POST videos", "PUT videoupload", "PUT videoupload", "PUT videoupload", "POST videos", "GET videoStatus", "GET videoStatus", "GET videoStatus", "POST posts"}
@@ -602,4 +604,10 @@ func TestAdapter_Metrics(t *testing.T) {
 			t.Fatalf("CodeOf = %q, want %q", got, domain.CodeInvalid)
 		}
 	})
+}
+
+// hexSHA256 is the hex SHA-256 of s.
+func hexSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
