@@ -3,7 +3,6 @@ package instagram
 import (
 	"context"
 	"errors"
-	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/platforms/graph"
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )

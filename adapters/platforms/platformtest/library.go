@@ -136,23 +136,35 @@ type generated struct {
 }
 
 func (g *generated) Read(p []byte) (int, error) {
-	for i := range p {
-		if g.n%8 == 0 {
-			if g.n == 0 {
-				g.state = g.seed
-			}
-			g.state += 0x9e3779b97f4a7c15
-			z := g.state
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-			binary.LittleEndian.PutUint64(g.buf[:], z^(z>>31))
-			g.off = 0
+	i := 0
+	for i < len(p) {
+		if g.off == 8 || g.n == 0 {
+			g.next()
+		}
+		if g.off == 0 && len(p)-i >= 8 {
+			copy(p[i:i+8], g.buf[:])
+			g.off, g.n, i = 8, g.n+8, i+8
+			continue
 		}
 		p[i] = g.buf[g.off]
 		g.off++
 		g.n++
+		i++
 	}
 	return len(p), nil
+}
+
+// next computes the next 8 bytes (SplitMix64).
+func (g *generated) next() {
+	if g.n == 0 && g.state == 0 {
+		g.state = g.seed
+	}
+	g.state += 0x9e3779b97f4a7c15
+	z := g.state
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	binary.LittleEndian.PutUint64(g.buf[:], z^(z>>31))
+	g.off = 0
 }
 
 // Received is what a platform got of one media item of a post.

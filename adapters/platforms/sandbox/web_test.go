@@ -2,13 +2,13 @@ package sandbox_test
 
 import (
 	"context"
-	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/ports"
 )
