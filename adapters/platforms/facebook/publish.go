@@ -207,12 +207,13 @@ func (a *Adapter) publishPhotos(ctx context.Context, token, page, text string, i
 
 // publishVideo sends the video as file_url, its address, for every video: a library
 // video's address is Herald's signed URL (valid for domain.MediaURLTTL), which Facebook
-// fetches itself. The Video API also takes the bytes as source, but only in a single
-// non-resumable request that the publishing guide advises against for large files (it
-// recommends the resumable upload, sessions of many requests, for those); file_url keeps a
-// video of gigabytes out of Herald's publishing worker and is one request whatever the size.
+// fetches itself, so no byte of it passes through Herald's publishing worker. The
+// publishing guide's way to send the bytes instead is the Resumable Upload API (an upload
+// session on /<APP_ID>/uploads, the file sent to it, then the handle as
+// fbuploader_video_file_chunk on /<PAGE_ID>/videos): several calls per video, each a new
+// way to fail between Herald and Facebook, for a file Facebook can fetch in one.
 // https://developers.facebook.com/documentation/video-api/guides/publishing.md
-// The description is the text; videos take no alt text on the Page videos edge.
+// The description is the text; the Page videos edge takes no alt text.
 func (a *Adapter) publishVideo(ctx context.Context, token, page, text string, video ports.PublicationMedia) (ports.Published, error) {
 	params := url.Values{}
 	params.Set("file_url", video.URL)
