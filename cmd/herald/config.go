@@ -55,6 +55,9 @@ type Config struct {
 	// S3 is the bucket media library files are kept in (HERALD_S3_*), nil when
 	// HERALD_S3_BUCKET is not set: they are then under HERALD_DATA_DIR/media.
 	S3 *s3.Config
+	// S3Presigned hands platforms the bucket's presigned addresses of media instead of
+	// Herald's own (HERALD_S3_PRESIGNED_URLS): the bucket serves the bytes.
+	S3Presigned bool
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -170,7 +173,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		name, def string
 		dst       *bool
 	}{{"HERALD_MEDIA_CHECK", "on", &c.MediaCheck}, {"HERALD_MEDIA_ALLOW_PRIVATE", "off", &c.MediaPrivate},
-		{"HERALD_WEBHOOK_ALLOW_PRIVATE", "off", &c.WebhookPrivate}} {
+		{"HERALD_WEBHOOK_ALLOW_PRIVATE", "off", &c.WebhookPrivate}, {"HERALD_S3_PRESIGNED_URLS", "off", &c.S3Presigned}} {
 		switch v := strings.ToLower(or(b.name, b.def)); v {
 		case "on", "true", "1", "yes":
 			*b.dst = true
