@@ -8,11 +8,14 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
+	"github.com/heraldhq/herald/adapters/storage/s3"
+	"github.com/heraldhq/herald/adapters/storage/s3/s3test"
 	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -429,5 +432,58 @@ func eventually(t testing.TB, cond func() bool) {
 			t.Fatal("the condition did not hold within a minute")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMedia_InAnS3Bucket runs the library on a real S3-compatible server (SeaweedFS): an
+// upload lands in the bucket, its address (Herald's, or the bucket's presigned one) serves
+// the bytes, and deleting the company empties its part of the bucket.
+func TestMedia_InAnS3Bucket(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	bucket, err := s3.New(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := apptest.New(t, apptest.WithStorage(bucket), apptest.Workers())
+	owner := a.Company(t, domain.RoleOwner, pgtest.CompanyName("Bucketed"))
+	data := pngOf(t, 320, 240)
+	m, err := a.Media.Upload(a.Ctx, owner, "s3.png", "In a bucket", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored := readAll(t, bucket, m.FileKey()); int64(len(stored)) != m.Size {
+		t.Fatalf("the bucket holds %d bytes, the record says %d", len(stored), m.Size)
+	}
+	presigned, err := bucket.SignedURL(a.Ctx, m.FileKey(), time.Hour)
+	if err != nil || !strings.HasPrefix(presigned, srv.Config.Endpoint) {
+		t.Fatalf("presigned = %q, %v", presigned, err)
+	}
+	res, err := http.Get(presigned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if sum := sha256.Sum256(got); res.StatusCode != http.StatusOK || !bytes.Equal(sum[:], m.SHA256) {
+		t.Errorf("the presigned address answered %d with other bytes", res.StatusCode)
+	}
+	f, err := a.Media.OpenSigned(a.Ctx, strings.TrimPrefix(a.Media.URL(m), apptest.MediaFileURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Object.Seek(10, io.SeekStart); err != nil {
+		t.Errorf("seek in an S3 object: %v", err)
+	}
+	f.Object.Close()
+	if _, err := a.Privacy.DeleteCompany(a.Ctx, owner, "Bucketed"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool {
+		_, err := bucket.Open(a.Ctx, m.FileKey())
+		return domain.CodeOf(err) == domain.CodeNotFound
+	})
+	if _, err := bucket.Open(a.Ctx, m.ThumbKey()); domain.CodeOf(err) != domain.CodeNotFound {
+		t.Errorf("the preview stayed in the bucket: %v", err)
 	}
 }
