@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/png"
@@ -13,6 +15,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -152,7 +155,8 @@ func browserRegister(t *testing.T, ctx context.Context, name string) {
 // TestBrowser_ComposeWithMediaPublishesTheRightBytes uploads two images from the compose
 // page, reorders them with the keyboard-reachable buttons, adds one more from the library
 // picker, gives the account its own subset, publishes to the sandbox, and checks the post
-// page shows the files in order and the account's subset.
+// page shows the files in order and the account's subset, and the sandbox received that
+// subset's bytes.
 // Screenshots of compose with media at 1440x900 and 390x844.
 func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 	t.Parallel()
@@ -254,6 +258,7 @@ func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 	if own != wantOwn {
 		t.Errorf("the account's own files on the post page: %q, want %q", own, wantOwn)
 	}
+	checkSandboxReceived(t, m, eval(`document.querySelector("#post-targets a.external").href`), wantOwn, dir)
 }
 
 // noisePNG returns a w×h PNG of random pixels, which does not compress: its size is about
@@ -368,5 +373,37 @@ func TestBrowser_UploadResumesAfterADroppedConnection(t *testing.T) {
 	}
 	if facts := evaluator(t, ctx)(`document.querySelector("#media-grid li .media-facts").textContent`); !strings.Contains(facts, "3000 × 2000") {
 		t.Errorf("the stored file: %q", facts)
+	}
+}
+
+// checkSandboxReceived checks that the sandbox post at link received the files named want
+// (comma-separated, in order) with the bytes of the files of that name in dir: size and
+// SHA-256. Go's PNG encoder writes no metadata, so Herald stores the test's images unchanged.
+func checkSandboxReceived(t *testing.T, m *Main, link, want, dir string) {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("sandbox link %q: %v", link, err)
+	}
+	got, err := m.sandbox.Received(context.Background(), path.Base(u.Path))
+	if err != nil {
+		t.Fatalf("what the sandbox received: %v", err)
+	}
+	var names []string
+	for _, r := range got {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, ",") != want {
+		t.Fatalf("the sandbox received %v, want %s", names, want)
+	}
+	for _, r := range got {
+		data, err := os.ReadFile(filepath.Join(dir, r.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if r.Size != int64(len(data)) || r.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("the sandbox received %s as %d bytes with SHA-256 %s; the file is %d bytes, %x", r.Name, r.Size, r.SHA256, len(data), sum)
+		}
 	}
 }

@@ -220,6 +220,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		{"profile", "/profile", "#profile-form", "", ""},
 		{"analytics", "/analytics", "#totals", "", "#top-posts"},
 		{"compose", "/posts/new", "#compose", "#publish-now", ""},
+		{"media", "/media", "#media-grid", "#library-upload-files", ""},
 		{"tokens", "/tokens", "main h1", "", ""},
 		{"webhooks", "/webhooks", "#add-endpoint", "", ""},
 		{"audit", "/audit", "main h1", "", "#audit-log"},
