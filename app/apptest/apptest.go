@@ -56,6 +56,9 @@ type config struct {
 	clock      *Clock
 	log        *slog.Logger
 	pool       int32
+	storage    ports.MediaStorage
+	inspector  ports.MediaInspector
+	mediaCfg   app.MediaConfig
 }
 
 // Option changes what New builds.
@@ -75,6 +78,12 @@ func NetworkAs(platform domain.Platform) Option { return func(c *config) { c.pla
 // Platforms adds platforms beside Net.
 func Platforms(p ...ports.Platform) Option {
 	return func(c *config) { c.platforms = append(c.platforms, p...) }
+}
+
+// MediaLibrary turns the media library on over storage and inspector, configured by cfg
+// (a signing key is filled in when cfg has none).
+func MediaLibrary(storage ports.MediaStorage, inspector ports.MediaInspector, cfg app.MediaConfig) Option {
+	return func(c *config) { c.storage, c.inspector, c.mediaCfg = storage, inspector, cfg }
 }
 
 // MediaProbe makes posts' media be looked at by probe (default: not at all).
@@ -115,6 +124,9 @@ func New(t testing.TB, opts ...Option) *App {
 	if cfg.limits == (app.Limits{}) {
 		cfg.limits = app.DefaultLimits
 	}
+	if cfg.storage != nil && len(cfg.mediaCfg.SigningKey) == 0 {
+		cfg.mediaCfg.SigningKey = []byte("apptest media signing key, 32 bytes or more")
+	}
 	a, err := build(t, cfg)
 	if err != nil {
 		t.Fatalf("apptest: %v", err)
@@ -150,17 +162,20 @@ func build(t testing.TB, cfg config) (*App, error) {
 	if a.Services, err = app.New(app.Deps{
 		Store: a.DB, Authz: a.Authz, Cipher: a.KeyRing,
 		// A cheap but real argon2id: sign-ins are many in tests and the race detector is slow.
-		Hasher:        secret.Argon2id{Memory: 1024, Time: 1, Threads: 1},
-		Platforms:     append([]ports.Platform{a.Net}, cfg.platforms...),
-		MediaProbe:    cfg.probe,
-		Captions:      cfg.captions,
-		WebhookSender: webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
-		WebhookURLs:   domain.WebhookURLPolicy{AllowPrivate: true},
-		APIRateScale:  cfg.rateScale,
-		Now:           now,
-		Limits:        cfg.limits,
-		Publishing:    cfg.publishing,
-		CallbackURL:   func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) },
+		Hasher:         secret.Argon2id{Memory: 1024, Time: 1, Threads: 1},
+		Platforms:      append([]ports.Platform{a.Net}, cfg.platforms...),
+		MediaProbe:     cfg.probe,
+		MediaStorage:   cfg.storage,
+		MediaInspector: cfg.inspector,
+		Media:          cfg.mediaCfg,
+		Captions:       cfg.captions,
+		WebhookSender:  webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+		WebhookURLs:    domain.WebhookURLPolicy{AllowPrivate: true},
+		APIRateScale:   cfg.rateScale,
+		Now:            now,
+		Limits:         cfg.limits,
+		Publishing:     cfg.publishing,
+		CallbackURL:    func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) },
 		AcceptURL: func(token string) string {
 			return "http://herald.test/invitations/accept?token=" + url.QueryEscape(token)
 		},
