@@ -18,8 +18,8 @@ import (
 // parts, each appended to a spool file named by the upload's id, so a dropped connection
 // costs only the part in flight. The offset, the bytes that arrived, is the spool file's
 // size: the file is synced before a part is acknowledged, so an offset once answered
-// survives a crash. The upload's row is locked while a part is written, so two parts sent
-// at once cannot interleave. The last part turns the file into a library file (UploadFile).
+// survives a crash. The file is locked while a part is written, so two parts sent at once
+// cannot interleave. The last part turns the file into a library file (UploadFile).
 
 // uploadBuffer is the copy buffer of a part: large enough for few system calls, small
 // enough that many parallel uploads take little memory (bodies are never held whole).
@@ -69,13 +69,12 @@ func (s *Media) UploadState(ctx context.Context, actor domain.Actor, id domain.U
 	if err := s.authz.Can(ctx, actor, domain.ResourceMedia, domain.ActionWrite); err != nil {
 		return UploadProgress{}, err
 	}
-	var u domain.Upload
-	if err := s.store.Read(ctx, func(tx ports.Tx) error {
-		var err error
-		u, err = s.ownUpload(ctx, tx.Uploads().Get, actor, id)
-		return err
-	}); err != nil {
+	u, err := s.findUpload(ctx, actor, id)
+	if err != nil {
 		return UploadProgress{}, err
+	}
+	if u.Expired(s.now()) {
+		return UploadProgress{}, domain.Errorf(domain.CodeGone, "This upload expired; upload the file again.")
 	}
 	n, err := s.uploadOffset(u)
 	return UploadProgress{Upload: u, Offset: n}, err
@@ -90,71 +89,83 @@ func (s *Media) UploadState(ctx context.Context, actor domain.Actor, id domain.U
 // CodeTooLarge (past the upload's length); CodeBadRequest (the body broke off); and
 // those of UploadFile at the end.
 func (s *Media) AppendUpload(ctx context.Context, actor domain.Actor, id domain.UploadID, offset int64, body io.Reader) (UploadProgress, error) {
-	if err := s.authz.Can(ctx, actor, domain.ResourceMedia, domain.ActionWrite); err != nil {
+	u, err := s.UploadState(ctx, actor, id)
+	if err != nil {
 		return UploadProgress{}, err
 	}
-	var p UploadProgress
-	var finish error
-	err := s.store.InTx(ctx, func(tx ports.Tx) error {
-		u, err := s.ownUpload(ctx, tx.Uploads().Lock, actor, id)
-		if err != nil {
-			return err
-		}
-		p.Upload = u
-		if p.Offset, err = s.uploadOffset(u); err != nil {
-			return err
-		}
-		if offset != p.Offset {
-			return domain.Errorf(domain.CodeConflict, "Upload-Offset is %d but %d bytes of this upload arrived; send the part from %d.", offset, p.Offset, p.Offset)
-		}
-		if p.Offset < u.Length {
-			n, err := s.appendPart(u, body)
-			p.Offset += n
-			if err != nil {
-				return err
-			}
-		}
-		if p.Offset < u.Length {
-			return nil
-		}
-		// Complete while the row is locked, so a repeated last part cannot store the file
-		// twice; whatever the outcome, the upload ends (UploadFile removes the file).
-		m, err := s.UploadFile(ctx, actor, u.Name, u.Alt, s.uploadPath(u.ID))
-		if err == nil {
-			p.Media = &m
-		}
-		finish = err
-		return tx.Uploads().Delete(ctx, u.CompanyID, u.ID)
-	})
+	p := UploadProgress{Upload: u.Upload}
+	f, release, err := s.openUpload(p.Upload)
 	if err != nil {
 		return p, err
 	}
-	return p, finish
-}
-
-// appendPart copies body to the end of the upload's file, no further than its length,
-// and syncs what arrived, also when body broke off. It returns the bytes written.
-func (s *Media) appendPart(u domain.Upload, body io.Reader) (int64, error) {
-	f, err := os.OpenFile(s.uploadPath(u.ID), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return 0, s.missingFile(u, err)
-	}
-	defer f.Close()
+	defer release()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("media: upload: %w", err)
+		return p, fmt.Errorf("media: upload: %w", err)
 	}
-	// Read one byte past the length to tell a part that is too long; it is never written.
-	lr := &io.LimitedReader{R: body, N: u.Length - st.Size() + 1}
-	n, copyErr := io.CopyBuffer(f, io.LimitReader(lr, u.Length-st.Size()), make([]byte, uploadBuffer))
+	p.Offset = st.Size()
+	if offset != p.Offset {
+		return p, domain.Errorf(domain.CodeConflict, "Upload-Offset is %d but %d bytes of this upload arrived; send the part from %d.", offset, p.Offset, p.Offset)
+	}
+	if p.Offset < p.Upload.Length {
+		n, err := appendPart(f, p.Upload.Length-p.Offset, body)
+		p.Offset += n
+		if err != nil {
+			return p, err
+		}
+	}
+	if p.Offset < p.Upload.Length {
+		return p, nil
+	}
+	// Every byte is here: the file is stored even if the client goes away now, and, still
+	// under the lock so a repeated last part cannot store it twice, the upload ends
+	// whatever the outcome (UploadFile removes the file).
+	ctx = context.WithoutCancel(ctx)
+	m, err := s.UploadFile(ctx, actor, p.Upload.Name, p.Upload.Alt, f.Name())
+	if derr := s.store.InTx(ctx, func(tx ports.Tx) error { return tx.Uploads().Delete(ctx, p.Upload.CompanyID, p.Upload.ID) }); derr != nil {
+		s.log.Warn("media: delete a finished upload", "upload", p.Upload.ID, "err", derr) // its file is gone: HEAD answers 410, the sweep deletes it
+	}
+	if err != nil {
+		return p, err
+	}
+	p.Media = &m
+	return p, nil
+}
+
+// openUpload opens the upload's file for appending under its lock: one request at a time
+// writes to an upload. The lock is a lock on the file, not a database row, so a part that
+// takes minutes holds no database connection. Call release when done.
+// Errors: CodeConflict when another request holds it; CodeGone when the file is gone.
+func (s *Media) openUpload(u domain.Upload) (*os.File, func(), error) {
+	f, err := os.OpenFile(s.uploadPath(u.ID), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, nil, s.missingFile(u, err)
+	}
+	unlock, ok, err := lockUpload(f)
+	if err != nil || !ok {
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("media: lock the upload: %w", err)
+		}
+		return nil, nil, domain.Errorf(domain.CodeConflict, "Another part of this upload is being written; try again when it ends.")
+	}
+	return f, func() { unlock(); f.Close() }, nil
+}
+
+// appendPart copies at most max bytes of body to the end of f and syncs what arrived, also
+// when body broke off. It returns the bytes written.
+func appendPart(f *os.File, max int64, body io.Reader) (int64, error) {
+	// Read one byte past max to tell a part that is too long; it is never written.
+	lr := &io.LimitedReader{R: body, N: max + 1}
+	n, copyErr := io.CopyBuffer(f, io.LimitReader(lr, max), make([]byte, uploadBuffer))
 	if syncErr := f.Sync(); syncErr != nil {
 		return 0, fmt.Errorf("media: sync the upload: %w", syncErr)
 	}
 	if copyErr != nil {
 		return n, readError(copyErr)
 	}
-	if extra, _ := lr.R.Read(make([]byte, 1)); extra > 0 {
-		return n, domain.Errorf(domain.CodeTooLarge, "The part goes past the upload's length of %d bytes; the bytes up to it were kept.", u.Length)
+	if extra, _ := lr.Read(make([]byte, 1)); extra > 0 {
+		return n, domain.Errorf(domain.CodeTooLarge, "The part goes past the upload's length; the bytes up to it were kept.")
 	}
 	return n, nil
 }
@@ -165,16 +176,22 @@ func (s *Media) DeleteUpload(ctx context.Context, actor domain.Actor, id domain.
 	if err := s.authz.Can(ctx, actor, domain.ResourceMedia, domain.ActionWrite); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx ports.Tx) error {
-		u, err := s.ownUploadAnyTime(ctx, tx.Uploads().Lock, actor, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.Uploads().Delete(ctx, u.CompanyID, u.ID); err != nil {
-			return err
-		}
-		return s.removeUploadFile(u.ID)
-	})
+	u, err := s.findUpload(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	_, release, err := s.openUpload(u)
+	switch {
+	case domain.CodeOf(err) == domain.CodeGone:
+		release = func() {} // nothing arrived to delete
+	case err != nil:
+		return err
+	}
+	defer release()
+	if err := s.store.InTx(ctx, func(tx ports.Tx) error { return tx.Uploads().Delete(ctx, u.CompanyID, u.ID) }); err != nil {
+		return err
+	}
+	return s.removeUploadFile(u.ID)
 }
 
 // SweepUploads deletes expired uploads with their bytes, and spool files no upload owns
@@ -234,22 +251,15 @@ func (s *Media) removeOrphanFiles() error {
 	return errors.Join(errs...)
 }
 
-// ownUpload finds the actor's own upload with find (Get or Lock): another person's, even
-// in the same company, is not found, for the upload's address is all a request names.
-// An expired one is CodeGone.
-func (s *Media) ownUpload(ctx context.Context, find func(context.Context, domain.CompanyID, domain.UploadID) (domain.Upload, error), actor domain.Actor, id domain.UploadID) (domain.Upload, error) {
-	u, err := s.ownUploadAnyTime(ctx, find, actor, id)
-	if err != nil {
-		return domain.Upload{}, err
-	}
-	if u.Expired(s.now()) {
-		return domain.Upload{}, domain.Errorf(domain.CodeGone, "This upload expired; upload the file again.")
-	}
-	return u, nil
-}
-
-func (s *Media) ownUploadAnyTime(ctx context.Context, find func(context.Context, domain.CompanyID, domain.UploadID) (domain.Upload, error), actor domain.Actor, id domain.UploadID) (domain.Upload, error) {
-	u, err := find(ctx, actor.CompanyID, id)
+// findUpload returns the actor's own upload: another person's, even in the same company,
+// is not found, for the upload's address is all a request names. Errors: CodeNotFound.
+func (s *Media) findUpload(ctx context.Context, actor domain.Actor, id domain.UploadID) (domain.Upload, error) {
+	var u domain.Upload
+	err := s.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		u, err = tx.Uploads().Get(ctx, actor.CompanyID, id)
+		return err
+	})
 	if err != nil {
 		return domain.Upload{}, err
 	}

@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/heraldhq/herald/domain"
@@ -51,23 +49,13 @@ func (s uploads) Create(ctx context.Context, u *domain.Upload) error {
 
 // Get implements ports.Uploads.
 func (s uploads) Get(ctx context.Context, company domain.CompanyID, id domain.UploadID) (domain.Upload, error) {
-	return s.get(ctx, company, id, "")
-}
-
-// Lock implements ports.Uploads. NOWAIT: a second part sent while one is being written is
-// refused at once instead of queueing behind it with its body unread.
-func (s uploads) Lock(ctx context.Context, company domain.CompanyID, id domain.UploadID) (domain.Upload, error) {
-	return s.get(ctx, company, id, " FOR UPDATE NOWAIT")
-}
-
-func (s uploads) get(ctx context.Context, company domain.CompanyID, id domain.UploadID, lock string) (domain.Upload, error) {
 	if !isUUID(string(id)) {
 		return domain.Upload{}, domain.Errorf(domain.CodeNotFound, "That upload does not exist.")
 	}
 	var r uploadRow
-	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+uploadColumns+` FROM uploads WHERE company_id = $1 AND id = $2`+lock, company, id)
+	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+uploadColumns+` FROM uploads WHERE company_id = $1 AND id = $2`, company, id)
 	if err != nil {
-		return domain.Upload{}, lockError(err, "upload")
+		return domain.Upload{}, translate(err, "upload")
 	}
 	return r.toUpload(), nil
 }
@@ -84,8 +72,8 @@ func (s uploads) Delete(ctx context.Context, company domain.CompanyID, id domain
 	return oneRow(res, "upload")
 }
 
-// DeleteExpired implements ports.Uploads. SKIP LOCKED leaves an upload whose last part is
-// still being written to the next sweep.
+// DeleteExpired implements ports.Uploads. SKIP LOCKED lets two sweeps run at once, each
+// deleting its own rows.
 func (s uploads) DeleteExpired(ctx context.Context, now time.Time, limit int) ([]domain.Upload, error) {
 	var rows []uploadRow
 	err := sqlx.SelectContext(ctx, s.q, &rows, `
@@ -100,14 +88,4 @@ func (s uploads) DeleteExpired(ctx context.Context, now time.Time, limit int) ([
 		out[i] = r.toUpload()
 	}
 	return out, nil
-}
-
-// lockError translates a failed locking read: a row another transaction holds
-// (lock_not_available) is a conflict the caller may retry.
-func lockError(err error, what string) error {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "55P03" {
-		return &domain.Error{Code: domain.CodeConflict, Message: "This " + what + " is being changed by another request; try again when it ends.", Err: err}
-	}
-	return translate(err, what)
 }
