@@ -47,7 +47,7 @@ func mediaCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	fs.IntVar(&o.Images, "images", 100, "JPEGs of about 1.7 MB uploaded through POST /media")
 	fs.IntVar(&chunkMB, "chunk-mb", 8, "size of the video's tus parts in MiB")
 	fs.IntVar(&o.Parallel, "parallel", 8, "images uploaded at once")
-	fs.StringVar(&o.Herald, "herald", "", "the herald binary to run (default: go build ./cmd/herald)")
+	fs.StringVar(&o.Herald, "herald", "", "the herald binary to run (default: built from this repository)")
 	fs.StringVar(&o.MediaDir, "media-dir", "", "where the generated files are kept between runs (default: a temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,10 +82,10 @@ func mediaCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	fmt.Fprintf(out, "files: %s MP4 (%.1f MB), %d JPEGs, ready in %s\n", filepath.Base(video), mb(vs.Size()), len(images), time.Since(start).Round(time.Second))
 	if o.Herald == "" {
 		o.Herald = filepath.Join(work, "herald")
-		build := exec.CommandContext(ctx, "go", "build", "-o", o.Herald, "./cmd/herald")
+		build := exec.CommandContext(ctx, "go", "build", "-o", o.Herald, "github.com/heraldhq/herald/cmd/herald")
 		build.Stdout, build.Stderr = out, out
 		if err := build.Run(); err != nil {
-			return fmt.Errorf("media: go build ./cmd/herald (run from the repository, or pass --herald): %w", err)
+			return fmt.Errorf("media: go build cmd/herald (run inside the repository, or pass --herald): %w", err)
 		}
 	}
 	return scratchDatabase(ctx, cfg, log, func(dbURL string) error {
