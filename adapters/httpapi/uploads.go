@@ -44,10 +44,10 @@ const (
 	hMediaID       = "Herald-Media-Id"
 )
 
-// StreamsBody reports whether the request's handler streams its body to disk, so the
-// server's limit on request bodies must not apply: the parts of resumable uploads.
-func StreamsBody(c echo.Context) bool {
-	r := c.Request()
+// ResumablePart reports whether r is a part of a resumable upload, whose body the handler
+// streams to disk whatever its size, so the server's limit on request bodies must not
+// apply to it.
+func ResumablePart(r *http.Request) bool {
 	return r.Method == http.MethodPatch && strings.HasPrefix(r.URL.Path, "/api/v1/uploads/")
 }
 

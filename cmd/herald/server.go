@@ -74,8 +74,8 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "strict-origin-when-cross-origin",
 	}))
-	// Parts of resumable uploads are streamed to disk whatever their size (httpapi.StreamsBody).
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: httpapi.StreamsBody}))
+	// Parts of resumable uploads are streamed to disk by their handler, whatever their size.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool { return httpapi.ResumablePart(c.Request()) }}))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        csrfNotNeeded,
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
