@@ -282,9 +282,11 @@ func benchMedia(ctx context.Context, dbURL, dataDir string, o mediaOptions, vide
 	vs, _ := os.Stat(video)
 	fmt.Fprintf(out, "\nvideo: %.1f MB through tus in %d MiB parts in %s: %.1f MB/s (media %s)\n",
 		mb(vs.Size()), o.Chunk>>20, videoTook.Round(time.Millisecond), mb(vs.Size())/videoTook.Seconds(), videoID)
-	fmt.Fprintf(out, "images: %d (%.1f MB) through POST /media, %d at a time, in %s: %.1f images/s, %.1f MB/s\n",
-		len(images), mb(imageBytes.Load()), o.Parallel, imagesTook.Round(time.Millisecond), float64(len(images))/imagesTook.Seconds(),
-		mb(imageBytes.Load())/imagesTook.Seconds())
+	if len(images) > 0 {
+		fmt.Fprintf(out, "images: %d (%.1f MB) through POST /media, %d at a time, in %s: %.1f images/s, %.1f MB/s\n",
+			len(images), mb(imageBytes.Load()), o.Parallel, imagesTook.Round(time.Millisecond), float64(len(images))/imagesTook.Seconds(),
+			mb(imageBytes.Load())/imagesTook.Seconds())
+	}
 	fmt.Fprintf(out, "together: %.1f MB in %s: %.1f MB/s\n", mb(vs.Size()+imageBytes.Load()), wall.Round(time.Millisecond),
 		mb(vs.Size()+imageBytes.Load())/wall.Seconds())
 	fmt.Fprintf(out, "herald memory (pid %d): idle RSS %.1f MiB; peak RSS sampled every 20 ms %.1f MiB (+%.1f MiB); VmHWM %.1f MiB before, %.1f MiB after (+%.1f MiB above idle; target: under 100 MiB)\n",
