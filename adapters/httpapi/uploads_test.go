@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,13 +20,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
-	"github.com/heraldhq/herald/ports"
 )
 
-// tusServer is the API with the media library on, spooling uploads under spool.
+// tusServer is the API with apptest's media library: the file system and the real
+// inspector, spooling uploads under spool.
 type tusServer struct {
 	*server
 	spool string
@@ -32,9 +33,8 @@ type tusServer struct {
 
 func newTusServer(t *testing.T, opts ...apptest.Option) *tusServer {
 	t.Helper()
-	spool := t.TempDir()
-	opts = append(opts, apptest.MediaLibrary(newDirStorage(t), refuseAll{}, app.MediaConfig{SpoolDir: spool}))
-	return &tusServer{server: newServer(t, opts...), spool: spool}
+	s := newServer(t, opts...)
+	return &tusServer{server: s, spool: s.SpoolDir}
 }
 
 // tus sends a tus request: Tus-Resumable 1.0.0 unless headers say otherwise, the body as
@@ -379,46 +379,48 @@ func TestUploads_RefusedFileEndsTheUpload(t *testing.T) {
 	}
 }
 
-// refuseAll is an inspector that takes no file, as Herald's takes no text file.
-type refuseAll struct{}
+func TestUploads_CompletionStoresTheFileInTheLibrary(t *testing.T) {
+	t.Parallel()
+	s := newTusServer(t)
+	acme := s.register("Acme")
+	file := testJPEG(t, 640, 480)
+	path := acme.createUpload(len(file), meta("filename", "team photo.jpg", "alt", "The team at the launch"))
+	third := len(file) / 3
+	acme.patch(path, 0, file[:third]).want(http.StatusNoContent)
+	acme.patch(path, third, file[third:2*third]).want(http.StatusNoContent)
+	res := acme.patch(path, 2*third, file[2*third:]).want(http.StatusNoContent)
 
-func (refuseAll) Prepare(context.Context, *os.File, *os.File) (ports.PreparedMedia, error) {
-	return ports.PreparedMedia{}, domain.Errorf(domain.CodeUnsupported, "This file type is not supported.")
-}
-
-// dirStorage keeps files under a directory.
-type dirStorage struct{ dir string }
-
-func newDirStorage(t *testing.T) dirStorage { return dirStorage{dir: t.TempDir()} }
-
-func (d dirStorage) path(key string) string { return filepath.Join(d.dir, filepath.FromSlash(key)) }
-
-func (d dirStorage) Put(_ context.Context, key string, r io.Reader, _ int64, _ string) error {
-	if err := os.MkdirAll(filepath.Dir(d.path(key)), 0o700); err != nil {
-		return err
+	id := res.header.Get("Herald-Media-Id")
+	if id == "" || res.header.Get("Location") != "/api/v1/media/"+id || res.header.Get("Upload-Offset") != strconv.Itoa(len(file)) {
+		t.Fatalf("the last part's answer: %v", res.header)
 	}
-	f, err := os.Create(d.path(key))
+	m, err := s.Media.Get(context.Background(), acme.actor, domain.MediaID(id))
 	if err != nil {
-		return err
+		t.Fatalf("the uploaded file is not in the library: %v", err)
 	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
+	if m.Name != "team photo.jpg" || m.Alt != "The team at the launch" || m.MIMEType != domain.MIMEJPEG || m.Width != 640 || m.Height != 480 || !m.HasThumb {
+		t.Errorf("library file = %+v", m)
 	}
-	return f.Close()
+	// The upload is over: its address and its spooled bytes are gone.
+	acme.tus("HEAD", path, nil).want(http.StatusNotFound)
+	acme.patch(path, len(file), []byte{}).problem(http.StatusNotFound)
+	if _, err := os.Stat(filepath.Join(s.spool, "tus-"+filepath.Base(path))); !os.IsNotExist(err) {
+		t.Errorf("the finished upload's file is still there: %v", err)
+	}
 }
 
-func (d dirStorage) Open(_ context.Context, key string) (ports.Object, error) {
-	return nil, domain.Errorf(domain.CodeNotFound, "not here")
-}
-
-func (d dirStorage) Delete(_ context.Context, key string) error {
-	if err := os.Remove(d.path(key)); err != nil && !os.IsNotExist(err) {
-		return err
+// testJPEG encodes a w×h JPEG of a gradient.
+func testJPEG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		for y := range h {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
+		}
 	}
-	return nil
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
-
-func (d dirStorage) DeletePrefix(_ context.Context, prefix string) error { return nil }
-
-func (d dirStorage) SignedURL(context.Context, string, time.Duration) (string, error) { return "", nil }

@@ -16,10 +16,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/adapters/secret"
+	"github.com/heraldhq/herald/adapters/storage/filesystem"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -41,7 +43,16 @@ type App struct {
 	KeyRing       *secret.KeyRing
 	Clock         *Clock
 	Net           *Network // the scripted network, also in Accounts' platforms
+	// Storage keeps the media library's bytes: the file system under a test directory
+	// unless WithStorage gave another.
+	Storage ports.MediaStorage
+	// SpoolDir is where the media library holds uploads while they are read, resumable
+	// uploads' parts among them.
+	SpoolDir string
 }
+
+// MediaFileURL is the address prefix of the signed media files apptest's app gives out.
+const MediaFileURL = "http://herald.test/media/files/"
 
 // config is what options set.
 type config struct {
@@ -57,9 +68,11 @@ type config struct {
 	log        *slog.Logger
 	pool       int32
 	storage    ports.MediaStorage
-	inspector  ports.MediaInspector
-	mediaCfg   app.MediaConfig
 }
+
+// WithStorage keeps the media library's bytes in s (an S3 bucket, say) instead of a test
+// directory.
+func WithStorage(s ports.MediaStorage) Option { return func(c *config) { c.storage = s } }
 
 // Option changes what New builds.
 type Option func(*config)
@@ -78,12 +91,6 @@ func NetworkAs(platform domain.Platform) Option { return func(c *config) { c.pla
 // Platforms adds platforms beside Net.
 func Platforms(p ...ports.Platform) Option {
 	return func(c *config) { c.platforms = append(c.platforms, p...) }
-}
-
-// MediaLibrary turns the media library on over storage and inspector, configured by cfg
-// (a signing key is filled in when cfg has none).
-func MediaLibrary(storage ports.MediaStorage, inspector ports.MediaInspector, cfg app.MediaConfig) Option {
-	return func(c *config) { c.storage, c.inspector, c.mediaCfg = storage, inspector, cfg }
 }
 
 // MediaProbe makes posts' media be looked at by probe (default: not at all).
@@ -124,9 +131,6 @@ func New(t testing.TB, opts ...Option) *App {
 	if cfg.limits == (app.Limits{}) {
 		cfg.limits = app.DefaultLimits
 	}
-	if cfg.storage != nil && len(cfg.mediaCfg.SigningKey) == 0 {
-		cfg.mediaCfg.SigningKey = []byte("apptest media signing key, 32 bytes or more")
-	}
 	a, err := build(t, cfg)
 	if err != nil {
 		t.Fatalf("apptest: %v", err)
@@ -159,23 +163,30 @@ func build(t testing.TB, cfg config) (*App, error) {
 	if a.KeyRing, err = secret.ParseKeyRing(Keys); err != nil {
 		return nil, err
 	}
+	a.Storage, a.SpoolDir = cfg.storage, t.TempDir()
+	if a.Storage == nil {
+		if a.Storage, err = filesystem.New(t.TempDir()); err != nil {
+			return nil, err
+		}
+	}
 	if a.Services, err = app.New(app.Deps{
+		MediaStorage:   a.Storage,
+		MediaInspector: media.NewInspector(media.InspectorOptions{}),
+		Media: app.MediaConfig{SigningKey: a.KeyRing.DerivedKey("media addresses"), SpoolDir: a.SpoolDir,
+			FileURL: func(token string) string { return MediaFileURL + token }},
 		Store: a.DB, Authz: a.Authz, Cipher: a.KeyRing,
 		// A cheap but real argon2id: sign-ins are many in tests and the race detector is slow.
-		Hasher:         secret.Argon2id{Memory: 1024, Time: 1, Threads: 1},
-		Platforms:      append([]ports.Platform{a.Net}, cfg.platforms...),
-		MediaProbe:     cfg.probe,
-		MediaStorage:   cfg.storage,
-		MediaInspector: cfg.inspector,
-		Media:          cfg.mediaCfg,
-		Captions:       cfg.captions,
-		WebhookSender:  webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
-		WebhookURLs:    domain.WebhookURLPolicy{AllowPrivate: true},
-		APIRateScale:   cfg.rateScale,
-		Now:            now,
-		Limits:         cfg.limits,
-		Publishing:     cfg.publishing,
-		CallbackURL:    func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) },
+		Hasher:        secret.Argon2id{Memory: 1024, Time: 1, Threads: 1},
+		Platforms:     append([]ports.Platform{a.Net}, cfg.platforms...),
+		MediaProbe:    cfg.probe,
+		Captions:      cfg.captions,
+		WebhookSender: webhook.New(webhook.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+		WebhookURLs:   domain.WebhookURLPolicy{AllowPrivate: true},
+		APIRateScale:  cfg.rateScale,
+		Now:           now,
+		Limits:        cfg.limits,
+		Publishing:    cfg.publishing,
+		CallbackURL:   func(p domain.Platform) string { return "http://herald.test/api/v1/accounts/callback/" + string(p) },
 		AcceptURL: func(token string) string {
 			return "http://herald.test/invitations/accept?token=" + url.QueryEscape(token)
 		},
