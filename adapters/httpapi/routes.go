@@ -16,6 +16,7 @@ type API struct {
 	idem      *app.Idempotency
 	accounts  *app.Accounts
 	posts     *app.Posts
+	media     *app.Media
 	ai        *app.AI
 	analytics *app.Analytics
 	webhooks  *app.Webhooks
@@ -28,7 +29,7 @@ type API struct {
 // New returns the API over the app's services (app.New); log receives its request
 // errors. A nil s.RateLimiter means no rate limits.
 func New(s *app.Services, log *slog.Logger) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, media: s.Media, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
 }
 
 // Register adds every route of the API under g (mounted at /api/v1); openapi.json
@@ -104,4 +105,13 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/webhooks/:id/deliveries", a.listDeliveries)
 	company.POST("/webhooks/:id/deliveries/:delivery_id/retry", a.retryDelivery)
 	company.GET("/audit", a.listAudit)
+
+	// Resumable uploads speak tus (uploads.go): its version is checked before the
+	// credentials, and its requests are not idempotent in the API's sense (no replays).
+	uploads := g.Group("/uploads", tus, a.authenticate, a.inCompany, a.limit)
+	uploads.OPTIONS("", a.uploadOptions)
+	uploads.POST("", a.createUpload)
+	uploads.HEAD("/:id", a.headUpload)
+	uploads.PATCH("/:id", a.patchUpload)
+	uploads.DELETE("/:id", a.deleteUpload)
 }
