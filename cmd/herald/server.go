@@ -74,7 +74,9 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "strict-origin-when-cross-origin",
 	}))
-	e.Use(middleware.BodyLimit(maxBody))
+	// Uploads to the media library are read as streams, up to the plan's file size, by
+	// their handler; every other body is held whole and stays under maxBody.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool { return httpapi.StreamsBody(c.Request()) }}))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        csrfNotNeeded,
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
