@@ -77,6 +77,7 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 	// Uploads to the media library are read as streams, up to the plan's file size, by
 	// their handler; every other body is held whole and stays under maxBody.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool { return httpapi.StreamsBody(c.Request()) }}))
+	e.Use(uploadCSRFHeader)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        csrfNotNeeded,
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
@@ -180,6 +181,19 @@ func csrfNotNeeded(c echo.Context) bool {
 	}
 	_, err := r.Cookie(app.SessionCookie)
 	return errors.Is(err, http.ErrNoCookie)
+}
+
+// uploadCSRFHeader refuses a streamed upload (httpapi.StreamsBody) from a browser's
+// session without the X-CSRF-Token header: the CSRF middleware would otherwise look for
+// the token in the form, parsing the whole multipart body (up to the plan's file size)
+// into memory and temporary files before the handler could stream it.
+func uploadCSRFHeader(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if httpapi.StreamsBody(c.Request()) && !csrfNotNeeded(c) && c.Request().Header.Get("X-CSRF-Token") == "" {
+			return echo.NewHTTPError(http.StatusForbidden, "missing CSRF header")
+		}
+		return next(c)
+	}
 }
 
 func hstsAge(cfg Config) int {
