@@ -222,6 +222,12 @@ func readUpload(r *http.Request, limit int64, spool func() (*os.File, error)) (u
 			if u.alt, err = domain.CheckAlt(string(b)); err != nil {
 				return u, err
 			}
+		case "_csrf":
+			// The web app's forms carry their CSRF token as a field too; the header is the
+			// one checked for an upload (cmd/herald), so this part is read past.
+			if _, err := io.Copy(io.Discard, io.LimitReader(part, 4<<10)); err != nil {
+				return u, uploadReadError(err)
+			}
 		default:
 			field := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "")
 			return u, domain.InvalidField(field, "is not a part of this request: send file and, optionally, alt")

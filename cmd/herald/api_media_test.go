@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/heraldhq/herald/app"
@@ -64,11 +66,12 @@ func TestAPI_UploadPastTheJSONBodyLimitAndFetchItsAddress(t *testing.T) {
 	if st != http.StatusCreated {
 		t.Fatalf("uploading %d bytes = %d %v", data.Len(), st, out)
 	}
-	u, _ := out["url"].(string)
-	if _, err := url.Parse(u); err != nil || u == "" {
-		t.Fatalf("url = %q", u)
+	u, err := url.Parse(fmt.Sprint(out["url"]))
+	if err != nil || !u.IsAbs() || !strings.HasPrefix(u.Path, "/media/files/") {
+		t.Fatalf("url = %q, want an absolute address of the file route", out["url"])
 	}
-	res, err := http.Get(u)
+	// Fetched from this Herald, whatever HERALD_BASE_URL the test runs with.
+	res, err := http.Get(m.URL() + u.EscapedPath())
 	if err != nil {
 		t.Fatal(err)
 	}
