@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -624,4 +626,27 @@ func signedToken(u string) string {
 		return after
 	}
 	return u
+}
+
+func TestMedia_WithoutStorageTheRoutesAnswer503(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t)
+	svc := *a.Services
+	svc.Media = &app.Media{} // what app.New builds without MediaStorage
+	s := serveAPI(t, a, &svc)
+	c := s.register("No storage")
+	id := "00000000-0000-4000-8000-000000000001"
+	body, ctype := multipartBody(t, part{name: "file", filename: "a.png", body: pngOf(t, 4, 4)})
+	c.send("POST", "/media", bytes.NewReader(body), int64(len(body)), ctype).problem(http.StatusServiceUnavailable)
+	c.do("GET", "/media", nil).problem(http.StatusServiceUnavailable)
+	c.do("GET", "/media/"+id, nil).problem(http.StatusServiceUnavailable)
+	c.do("PUT", "/media/"+id, map[string]string{"alt": "x"}).problem(http.StatusServiceUnavailable)
+	c.do("DELETE", "/media/"+id, nil).problem(http.StatusServiceUnavailable)
+	// Posts work as before, with no library files.
+	acct := s.Connect(t, c.actor)
+	var p postAnswer
+	c.do("POST", "/posts", map[string]any{"content": "Text only", "account_ids": []domain.AccountID{acct.ID}}).want(http.StatusCreated).decode(&p)
+	if p.MediaIDs == nil || len(p.MediaIDs) != 0 || p.Media == nil || len(p.Media) != 0 {
+		t.Errorf("a post without library files answers media_ids %v, media %v; want empty lists", p.MediaIDs, p.Media)
+	}
 }
