@@ -3,7 +3,9 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -46,6 +48,9 @@ type KeyRing struct {
 	active string
 	ids    []string // active first, then the spec's order
 	aeads  map[string]cipher.AEAD
+	// derive is the root of the keys derived from the active key (DerivedKey): an HMAC of
+	// it, so the encryption key itself is never used for anything else.
+	derive []byte
 }
 
 var _ ports.TokenCipher = (*KeyRing)(nil)
@@ -88,6 +93,11 @@ func parseKeyRing(spec string) (*KeyRing, error) {
 			return nil, fmt.Errorf("key %q: %w", id, err)
 		}
 		aead, err := newAEAD(key)
+		if n == 1 {
+			mac := hmac.New(sha256.New, key)
+			mac.Write([]byte("herald derived keys v1"))
+			k.derive = mac.Sum(nil)
+		}
 		clear(key)
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", id, err)
@@ -240,6 +250,15 @@ func GenerateKeySpec(id string) (string, error) {
 	spec := id + ":" + base64.StdEncoding.EncodeToString(key)
 	clear(key)
 	return spec, nil
+}
+
+// DerivedKey returns a 32-byte key for purpose (such as "media addresses"), derived from
+// the active key with HMAC-SHA256: the same ring gives the same key, another purpose or
+// another active key a different one.
+func (k *KeyRing) DerivedKey(purpose string) []byte {
+	mac := hmac.New(sha256.New, k.derive)
+	mac.Write([]byte(purpose))
+	return mac.Sum(nil)
 }
 
 // ActiveID returns the id of the key Seal uses.

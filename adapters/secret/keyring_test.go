@@ -460,3 +460,26 @@ func BenchmarkSealOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestKeyRing_DerivedKey(t *testing.T) {
+	t.Parallel()
+	ring, spec := newRing(t, "k1", "k0")
+	again, err := ParseKeyRing(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ring.DerivedKey("media addresses")
+	if len(a) != 32 || !bytes.Equal(a, again.DerivedKey("media addresses")) {
+		t.Fatalf("the same ring derives %x and %x", a, again.DerivedKey("media addresses"))
+	}
+	if bytes.Equal(a, ring.DerivedKey("something else")) {
+		t.Error("two purposes derive the same key")
+	}
+	other, _ := newRing(t, "k1")
+	if bytes.Equal(a, other.DerivedKey("media addresses")) {
+		t.Error("another active key derives the same key")
+	}
+	if strings.Contains(ring.String(), base64.StdEncoding.EncodeToString(a)) {
+		t.Error("the derived key is printed")
+	}
+}
