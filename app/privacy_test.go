@@ -67,7 +67,8 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 		return out
 	}
 	// The waiting publish_post and the running publish_target end cancelled; the
-	// publish_post that fanned out had finished its work and ends completed.
+	// publish_post that fanned out had finished its work and ends completed, as does the
+	// purge of the company's media files that the deletion enqueued.
 	unfinished := func(st map[string]int) int {
 		return st["running"] + st["available"] + st["scheduled"] + st["retryable"] + st["pending"]
 	}
@@ -75,8 +76,8 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 		st := states(h.Owner.CompanyID)
 		return unfinished(st) == 0, nil
 	})
-	if st := states(h.Owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 1 {
-		t.Errorf("the deleted company's jobs: %v, want 2 cancelled and the fan-out completed", st)
+	if st := states(h.Owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 2 {
+		t.Errorf("the deleted company's jobs: %v, want 2 cancelled, and the fan-out and the media purge completed", st)
 	}
 	if refs, posts := h.Net.Total(); refs != 0 || posts != 0 {
 		t.Errorf("the platform got %d posts after the company was deleted", posts)

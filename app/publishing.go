@@ -198,7 +198,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	if err != nil {
 		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet
 	}
-	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), MediaURLs: post.MediaURLs, Media: library}
+	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), Media: append(library, urlMedia(post.MediaURLs)...)}
 	impl, ok := p.platforms.Get(t.Platform)
 	if !ok {
 		return p.finish(ctx, j, func(t *domain.Target) error {

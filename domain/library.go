@@ -73,7 +73,9 @@ type Media struct {
 func StoragePrefix(company CompanyID) string { return string(company) + "/" }
 
 // FileKey is the storage key of the file's bytes.
-func (m Media) FileKey() string { return StoragePrefix(m.CompanyID) + string(m.ID) + LibraryTypes[m.MIMEType] }
+func (m Media) FileKey() string {
+	return StoragePrefix(m.CompanyID) + string(m.ID) + LibraryTypes[m.MIMEType]
+}
 
 // ThumbKey is the storage key of the file's preview (a JPEG).
 func (m Media) ThumbKey() string { return StoragePrefix(m.CompanyID) + string(m.ID) + ".thumb.jpg" }

@@ -19,7 +19,7 @@ const (
 	ResourceMedia     Resource = "media" // the media library: see and use (read), upload and change one's own files (write)
 	// ResourceLibrary is every member's library files: changing and deleting others' (write).
 	ResourceLibrary Resource = "library"
-	ResourceTenants   Resource = "tenants"
+	ResourceTenants Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.

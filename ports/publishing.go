@@ -180,7 +180,6 @@ type Publication struct {
 	// keep a client reference store it; reconciliation looks for it.
 	Reference string
 	Text      string
-	MediaURLs []string
 	// Media are the post's media for this target, in order: library files (Open set) and
 	// addresses typed by a person (media_urls: Open nil, facts unknown unless probed).
 	Media []PublicationMedia

@@ -2,6 +2,12 @@
 // platforms will fetch them: a HEAD request for the type and size, and the first bytes of
 // an image for its size in pixels. Its HTTP client reaches public addresses only, checked
 // after DNS resolution at connect time, so a post cannot make Herald probe its own network.
+//
+// Its Inspector reads uploaded files (ports.MediaInspector): the type from the bytes, the
+// pixel size and a video's duration from headers, images' metadata (EXIF with location,
+// XMP, IPTC, comments) stripped and their EXIF orientation applied, and JPEG previews.
+// Videos' poster frames come from ffmpeg, run as a separate program: without ffmpeg on the
+// machine, uploads work the same but videos have no preview.
 package media
 
 import (

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -96,4 +97,79 @@ func (p *Prober) bytesAt(ctx context.Context, raw string, offset, n int64) ([]by
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, n))
 	return b, err == nil
+}
+
+// box is one ISO-BMFF box of a file: its type, where it starts, where its body starts
+// (after the 8- or 16-byte header) and where it ends.
+type box struct {
+	kind             string
+	start, body, end int64
+}
+
+// maxBoxesPerLevel bounds the boxes walked side by side inside one box.
+const maxBoxesPerLevel = 4096
+
+// errBoxTooLong says a box claims more bytes than its parent (or the file) holds.
+var errBoxTooLong = errors.New("a box is longer than the file holds; the upload may be incomplete")
+
+// walkBoxes calls visit for each box laid end to end between start and end in r, reading
+// only their headers, until visit says stop (or limit boxes were seen: an error, so that
+// a crafted file of millions of empty boxes cannot keep a worker busy). A size of 0 runs to end; a size of 1 is
+// followed by a 64-bit size. A few stray bytes at the end (under a header) are ignored.
+func walkBoxes(r io.ReaderAt, start, end int64, limit int, visit func(b box) (stop bool, err error)) error {
+	var head [16]byte
+	for n := 0; end-start >= 8; n++ {
+		if n == limit {
+			return errors.New("the file holds too many boxes")
+		}
+		if _, err := r.ReadAt(head[:8], start); err != nil {
+			return noEOF(err)
+		}
+		size, headLen := int64(binary.BigEndian.Uint32(head[0:4])), int64(8)
+		switch size {
+		case 0:
+			size = end - start
+		case 1:
+			if end-start < 16 {
+				return errBoxTooLong
+			}
+			if _, err := r.ReadAt(head[8:16], start+8); err != nil {
+				return noEOF(err)
+			}
+			big := binary.BigEndian.Uint64(head[8:16])
+			if big > uint64(end-start) {
+				return errBoxTooLong
+			}
+			size, headLen = int64(big), 16
+		}
+		if size < headLen {
+			return errors.New("a box is shorter than its own header")
+		}
+		if size > end-start {
+			return errBoxTooLong
+		}
+		stop, err := visit(box{kind: string(head[4:8]), start: start, body: start + headLen, end: start + size})
+		if err != nil || stop {
+			return err
+		}
+		start += size
+	}
+	return nil
+}
+
+// readBody reads at most limit bytes of b's body.
+func readBody(r io.ReaderAt, b box, limit int64) ([]byte, error) {
+	buf := make([]byte, min(b.end-b.body, limit))
+	if _, err := r.ReadAt(buf, b.body); err != nil {
+		return nil, noEOF(err)
+	}
+	return buf, nil
+}
+
+// noEOF turns io.EOF from a short read into io.ErrUnexpectedEOF: the file ended early.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

@@ -16,10 +16,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/adapters/secret"
+	"github.com/heraldhq/herald/adapters/storage/filesystem"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -41,7 +43,13 @@ type App struct {
 	KeyRing       *secret.KeyRing
 	Clock         *Clock
 	Net           *Network // the scripted network, also in Accounts' platforms
+	// Storage keeps the media library's bytes: the file system under a test directory
+	// unless WithStorage gave another.
+	Storage ports.MediaStorage
 }
+
+// MediaFileURL is the address prefix of the signed media files apptest's app gives out.
+const MediaFileURL = "http://herald.test/media/files/"
 
 // config is what options set.
 type config struct {
@@ -56,7 +64,12 @@ type config struct {
 	clock      *Clock
 	log        *slog.Logger
 	pool       int32
+	storage    ports.MediaStorage
 }
+
+// WithStorage keeps the media library's bytes in s (an S3 bucket, say) instead of a test
+// directory.
+func WithStorage(s ports.MediaStorage) Option { return func(c *config) { c.storage = s } }
 
 // Option changes what New builds.
 type Option func(*config)
@@ -147,7 +160,17 @@ func build(t testing.TB, cfg config) (*App, error) {
 	if a.KeyRing, err = secret.ParseKeyRing(Keys); err != nil {
 		return nil, err
 	}
+	a.Storage = cfg.storage
+	if a.Storage == nil {
+		if a.Storage, err = filesystem.New(t.TempDir()); err != nil {
+			return nil, err
+		}
+	}
 	if a.Services, err = app.New(app.Deps{
+		MediaStorage:   a.Storage,
+		MediaInspector: media.NewInspector(media.InspectorOptions{}),
+		Media: app.MediaConfig{SigningKey: a.KeyRing.DerivedKey("media addresses"), SpoolDir: t.TempDir(),
+			FileURL: func(token string) string { return MediaFileURL + token }},
 		Store: a.DB, Authz: a.Authz, Cipher: a.KeyRing,
 		// A cheap but real argon2id: sign-ins are many in tests and the race detector is slow.
 		Hasher:        secret.Argon2id{Memory: 1024, Time: 1, Threads: 1},

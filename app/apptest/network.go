@@ -34,6 +34,9 @@ type Network struct {
 	// (a platform call in flight); Started is told when a call begins waiting.
 	Hold    chan struct{}
 	Started chan struct{}
+	// Receive, when set, sees every publication before it is published (read its media's
+	// bytes, say); its error is the publish's.
+	Receive func(ctx context.Context, p ports.Publication) error
 	// Identity is the external id of the account the next connect flow grants.
 	Identity string
 	// OmitRefresh makes exchanges and refreshes answer without a refresh token, as
@@ -116,10 +119,15 @@ func (f *Network) Publish(ctx context.Context, c domain.Credentials, _ domain.Ac
 	n := int(f.Calls.Add(1))
 	f.Mu.Lock()
 	valid := c.AccessToken == f.AccessToken
-	script, hold, started := f.Script, f.Hold, f.Started
+	script, hold, started, receive := f.Script, f.Hold, f.Started, f.Receive
 	f.Mu.Unlock()
 	if !valid {
 		return ports.Published{}, domain.Errorf(domain.CodeUnauthenticated, "The access token expired.")
+	}
+	if receive != nil {
+		if err := receive(ctx, p); err != nil {
+			return ports.Published{}, err
+		}
 	}
 	if hold != nil {
 		if started != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
+	"github.com/heraldhq/herald/adapters/storage/s3"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -51,6 +52,12 @@ type Config struct {
 	// AI is the OpenAI-compatible provider, nil when neither OPENAI_API_KEY nor
 	// OPENAI_BASE_URL is set.
 	AI *openai.Config
+	// S3 is the bucket media library files are kept in (HERALD_S3_*), nil when
+	// HERALD_S3_BUCKET is not set: they are then under HERALD_DATA_DIR/media.
+	S3 *s3.Config
+	// S3Presigned hands platforms the bucket's presigned addresses of media instead of
+	// Herald's own (HERALD_S3_PRESIGNED_URLS): the bucket serves the bytes.
+	S3Presigned bool
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -166,7 +173,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		name, def string
 		dst       *bool
 	}{{"HERALD_MEDIA_CHECK", "on", &c.MediaCheck}, {"HERALD_MEDIA_ALLOW_PRIVATE", "off", &c.MediaPrivate},
-		{"HERALD_WEBHOOK_ALLOW_PRIVATE", "off", &c.WebhookPrivate}} {
+		{"HERALD_WEBHOOK_ALLOW_PRIVATE", "off", &c.WebhookPrivate}, {"HERALD_S3_PRESIGNED_URLS", "off", &c.S3Presigned}} {
 		switch v := strings.ToLower(or(b.name, b.def)); v {
 		case "on", "true", "1", "yes":
 			*b.dst = true
@@ -210,6 +217,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	} else if ok {
 		c.TikTok = &tt
+	}
+	if sc, ok, err := parseS3Config(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.S3 = &sc
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))

@@ -14,6 +14,7 @@ import (
 	neturl "net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -141,6 +142,8 @@ type Main struct {
 	// Now replaces the clock of the use cases and pages when not nil (tests); River's
 	// own schedule still follows the wall clock.
 	Now func() time.Time
+	// MediaStorage replaces the configured media storage when not nil (tests).
+	MediaStorage ports.MediaStorage
 	// Passwords hashes passwords when not nil; nil means secret.DefaultArgon2id. Tests set
 	// cheap argon2id parameters: the production ones cost a race-detector build about half
 	// a second a hash. Hashes carry their parameters, so either verifies the other's.
@@ -319,7 +322,26 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		passwords = m.Passwords
 	}
 	base := strings.TrimSuffix(m.Config.BaseURL.String(), "/")
+	storage := m.MediaStorage
+	if storage == nil {
+		if storage, err = mediaStorage(m.Config); err != nil {
+			return app.Deps{}, err
+		}
+	}
+	spool := filepath.Join(m.Config.DataDir, "spool")
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return app.Deps{}, fmt.Errorf("media spool: %w", err)
+	}
+	inspector := media.NewInspector(media.InspectorOptions{})
+	if !inspector.Posters() {
+		m.Log.Warn("ffmpeg is not installed: uploaded videos get no poster frame (apt-get install ffmpeg)")
+	}
 	return app.Deps{
+		MediaStorage:   storage,
+		MediaInspector: inspector,
+		Media: app.MediaConfig{SigningKey: ring.DerivedKey("media addresses"), SpoolDir: spool,
+			DirectURLs: m.Config.S3 != nil && m.Config.S3Presigned,
+			FileURL:    func(token string) string { return base + "/media/files/" + token }},
 		Store:         m.db,
 		Authz:         m.authz,
 		Hasher:        passwords,

@@ -72,6 +72,8 @@ func (c *conformanceFake) Caps() platformtest.Caps {
 		RetryAfter: true,
 		Lookup:     true,
 		Metrics:    true,
+		// alt_text_custom on photos (https://developers.facebook.com/docs/graph-api/reference/photo/).
+		AltText: true,
 	}
 	if c.cfg.ConfigID == "" {
 		caps.Scopes = DefaultScopes
@@ -215,3 +217,38 @@ func (c *conformanceFake) SetMetrics(account domain.Account, externalID string) 
 }
 
 func (c *conformanceFake) Secrets() []string { return []string{c.secret} }
+
+// Received answers, per media item of the post, the digest of the photo's uploaded bytes
+// (source), or of what its url or the video's file_url serves (Facebook fetches those), with
+// the photo's alt_text_custom.
+func (c *conformanceFake) Received(account domain.Account, externalID string) []platformtest.Received {
+	c.mu.Lock()
+	var media []string
+	for _, p := range c.posts[account.ExternalID] {
+		if p.id == externalID {
+			media = p.media
+		}
+	}
+	type item struct{ url, sum, alt string }
+	items := make([]item, len(media))
+	for i, m := range media {
+		if ph, ok := c.photos[m]; ok {
+			items[i] = item{url: ph.url, sum: ph.sha256, alt: ph.alt}
+		} else {
+			items[i] = item{url: m}
+		}
+	}
+	c.mu.Unlock()
+	out := make([]platformtest.Received, len(items))
+	for i, it := range items {
+		out[i] = platformtest.Received{SHA256: it.sum, Alt: it.alt}
+		if it.sum == "" {
+			sum, err := platformtest.DigestOf(it.url)
+			if err != nil {
+				c.t.Fatalf("Received: %v", err)
+			}
+			out[i].SHA256 = sum
+		}
+	}
+	return out
+}

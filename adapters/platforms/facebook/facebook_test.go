@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/platforms/graph"
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -429,7 +430,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("OnePhoto", func(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
-		got, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Croissants", MediaURLs: []string{"https://cdn.example/c.jpg"}})
+		got, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Croissants", Media: platformtest.URLMedia("https://cdn.example/c.jpg")})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -446,7 +447,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
 		media := []string{"https://cdn.example/1.jpg", "https://cdn.example/2.png", "https://cdn.example/3.webp"}
-		got, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Our week", MediaURLs: media})
+		got, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Our week", Media: platformtest.URLMedia(media...)})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -470,7 +471,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("Video", func(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
-		got, err := a.Publish(ctx, c, acct, ports.Publication{Text: "How we bake", MediaURLs: []string{"https://cdn.example/v.mp4"}})
+		got, err := a.Publish(ctx, c, acct, ports.Publication{Text: "How we bake", Media: platformtest.URLMedia("https://cdn.example/v.mp4")})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -489,7 +490,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
 		f.processing = 3
-		if _, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}}); err != nil {
+		if _, err := a.Publish(ctx, c, acct, ports.Publication{Media: platformtest.URLMedia("https://cdn.example/v.mp4")}); err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
 		polls := 0
@@ -507,7 +508,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
 		f.processing = 1000
-		if _, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}}); err != nil {
+		if _, err := a.Publish(ctx, c, acct, ports.Publication{Media: platformtest.URLMedia("https://cdn.example/v.mp4")}); err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
 		if n := len(f.callLog()); n != 1+6 {
@@ -519,7 +520,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
 		f.processing, f.badVideo = 1, true
-		_, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}})
+		_, err := a.Publish(ctx, c, acct, ports.Publication{Media: platformtest.URLMedia("https://cdn.example/v.mp4")})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Errorf("CodeOf(Publish) = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -530,9 +531,9 @@ func TestAdapter_Publish(t *testing.T) {
 		f, a, c, acct := bakery(t)
 		for name, p := range map[string]ports.Publication{
 			"Empty":         {Text: "  "},
-			"VideoAndImage": {MediaURLs: []string{"https://cdn.example/v.mp4", "https://cdn.example/a.jpg"}},
-			"TwoVideos":     {MediaURLs: []string{"https://cdn.example/v.mp4", "https://cdn.example/w.mov"}},
-			"UnknownKind":   {MediaURLs: []string{"https://cdn.example/file.pdf"}},
+			"VideoAndImage": {Media: platformtest.URLMedia("https://cdn.example/v.mp4", "https://cdn.example/a.jpg")},
+			"TwoVideos":     {Media: platformtest.URLMedia("https://cdn.example/v.mp4", "https://cdn.example/w.mov")},
+			"UnknownKind":   {Media: platformtest.URLMedia("https://cdn.example/file.pdf")},
 			"NoPageID":      {Text: "hello"},
 		} {
 			account := acct
@@ -599,7 +600,7 @@ func TestAdapter_Publish(t *testing.T) {
 		f, _, c, acct := bakery(t)
 		f.delay = 500 * time.Millisecond
 		a := New(Config{ClientID: f.clientID, ClientSecret: f.secret, APIURL: f.srv.URL, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
-		_, err := a.Publish(ctx, c, acct, ports.Publication{Text: "hi", MediaURLs: []string{"https://cdn.example/v.mp4"}})
+		_, err := a.Publish(ctx, c, acct, ports.Publication{Text: "hi", Media: platformtest.URLMedia("https://cdn.example/v.mp4")})
 		if !errors.Is(err, domain.ErrMaybePublished) {
 			t.Fatalf("Publish through a timeout = %v, want maybe published", err)
 		}
@@ -685,7 +686,7 @@ func TestAdapter_PublishErrors(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
 		f.failNext("POST /101/photos", 500, nil, 2, 0, "Service temporarily unavailable")
-		_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "two", MediaURLs: []string{"https://cdn.example/1.jpg", "https://cdn.example/2.jpg"}})
+		_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "two", Media: platformtest.URLMedia("https://cdn.example/1.jpg", "https://cdn.example/2.jpg")})
 		if got := domain.CodeOf(err); got != domain.CodeUnavailable {
 			t.Errorf("CodeOf(Publish) = %q, want %q; err = %v", got, domain.CodeUnavailable, err)
 		}
@@ -746,7 +747,7 @@ func TestAdapter_Lookup(t *testing.T) {
 	t.Run("MediaOnlyIsUnsupported", func(t *testing.T) {
 		t.Parallel()
 		_, a, c, acct := bakery(t)
-		_, _, err := a.Lookup(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/a.jpg"}})
+		_, _, err := a.Lookup(ctx, c, acct, ports.Publication{Media: platformtest.URLMedia("https://cdn.example/a.jpg")})
 		if !errors.Is(err, ports.ErrLookupUnsupported) {
 			t.Errorf("Lookup = %v, want ErrLookupUnsupported", err)
 		}
@@ -870,7 +871,7 @@ func TestAdapter_Metrics(t *testing.T) {
 	t.Run("VideoPost", func(t *testing.T) {
 		t.Parallel()
 		f, a, c, acct := bakery(t)
-		pub, err := a.Publish(ctx, c, acct, ports.Publication{MediaURLs: []string{"https://cdn.example/v.mp4"}})
+		pub, err := a.Publish(ctx, c, acct, ports.Publication{Media: platformtest.URLMedia("https://cdn.example/v.mp4")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -101,7 +105,10 @@ type fakePhoto struct {
 	page      string
 	published bool
 	attached  bool
-	url       string
+	url       string // the url parameter, for a photo Facebook fetches
+	sha256    string // hex digest of the uploaded source, for a photo sent as bytes
+	size      int64
+	alt       string // alt_text_custom
 }
 
 type fakeVideo struct {
@@ -254,7 +261,8 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := r.ParseForm(); err != nil {
+	upload, err := parseRequest(r)
+	if err != nil {
 		graphErr(w, 400, 100, 0, "OAuthException", "cannot parse the request")
 		return
 	}
@@ -342,7 +350,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "feed":
 		f.feed(w, r, parts[0], token)
 	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "photos":
-		f.photo(w, r, parts[0], token)
+		f.photo(w, r, parts[0], token, upload)
 	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "videos":
 		f.video(w, r, parts[0], token)
 	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "posts":
@@ -682,14 +690,29 @@ func (f *fakeGraph) feed(w http.ResponseWriter, r *http.Request, page, token str
 
 // photo is POST /{page-id}/photos with url (a public address Facebook fetches) and caption;
 // published=false only uploads it, for a later attached_media.
-func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token string) {
+func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token string, upload *fakeUpload) {
 	if !f.pageAuth(w, page, token) {
 		return
 	}
+	// A photo is the bytes as source (multipart/form-data) or a url Facebook fetches, not
+	// both (https://developers.facebook.com/docs/graph-api/reference/page/photos/).
 	u, err := url.Parse(r.PostForm.Get("url"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	switch {
+	case upload != nil && r.PostForm.Has("url"):
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) Provide either url or source, not both")
+		return
+	case upload != nil && upload.field != "source":
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) The photo file must be sent as source")
+		return
+	case upload == nil && (err != nil || (u.Scheme != "http" && u.Scheme != "https")):
 		graphErr(w, 400, 324, 0, "OAuthException", "(#324) Requires upload file")
 		return
+	}
+	ph := &fakePhoto{page: page, alt: r.PostForm.Get("alt_text_custom")}
+	if upload != nil {
+		ph.sha256, ph.size = upload.sha256, upload.size
+	} else {
+		ph.url = u.String()
 	}
 	if r.PostForm.Get("published") != "false" && f.failCreate(w) {
 		return
@@ -697,7 +720,7 @@ func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token st
 	f.nextID++
 	photoID := strconv.Itoa(5000 + f.nextID)
 	if r.PostForm.Get("published") == "false" {
-		f.photos[photoID] = &fakePhoto{page: page, url: u.String()}
+		f.photos[photoID] = ph
 		writeJSON(w, map[string]string{"id": photoID})
 		return
 	}
@@ -705,7 +728,8 @@ func (f *fakeGraph) photo(w http.ResponseWriter, r *http.Request, page, token st
 	if f.duplicate(w, page, caption) {
 		return
 	}
-	f.photos[photoID] = &fakePhoto{page: page, url: u.String(), published: true}
+	ph.published = true
+	f.photos[photoID] = ph
 	p := f.newPost(page, caption)
 	p.media = []string{photoID}
 	f.answerCreate(w, map[string]string{"id": photoID, "post_id": p.id})
@@ -872,4 +896,55 @@ func (f *fakeGraph) videoStatus(w http.ResponseWriter, r *http.Request, id, toke
 		status = "error"
 	}
 	writeJSON(w, map[string]any{"id": id, "status": map[string]any{"video_status": status}})
+}
+
+// fakeUpload is the file of a multipart/form-data request, digested as it was read.
+type fakeUpload struct {
+	field, name string
+	size        int64
+	sha256      string
+}
+
+// parseRequest reads a request's parameters into r.Form and r.PostForm, as Graph takes
+// them from the query, a form body or a multipart/form-data body
+// (https://developers.facebook.com/docs/graph-api/overview), and digests the one file of
+// a multipart body without keeping it.
+func parseRequest(r *http.Request) (*fakeUpload, error) {
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		return nil, r.ParseForm()
+	}
+	if err := r.ParseForm(); err != nil { // the query
+		return nil, err
+	}
+	r.PostForm = url.Values{}
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	var up *fakeUpload
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return up, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if part.FileName() == "" {
+			v, err := io.ReadAll(io.LimitReader(part, 1<<20))
+			if err != nil {
+				return nil, err
+			}
+			r.PostForm.Add(part.FormName(), string(v))
+			r.Form.Add(part.FormName(), string(v))
+			continue
+		}
+		if up != nil {
+			return nil, errors.New("more than one file")
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, part)
+		if err != nil {
+			return nil, err
+		}
+		up = &fakeUpload{field: part.FormName(), name: part.FileName(), size: n, sha256: hex.EncodeToString(h.Sum(nil))}
+	}
 }

@@ -26,10 +26,14 @@ type idAnswer struct {
 
 // Publish publishes p on the Page (https://developers.facebook.com/documentation/pages-api/posts.md):
 //   - text alone: POST /{page-id}/feed with message (and link, the first address in the text);
-//   - one image: POST /{page-id}/photos with url and caption;
-//   - several images: each POST /{page-id}/photos with url and published=false, then
+//   - one image: POST /{page-id}/photos with the image (see photoParams) and caption;
+//   - several images: each POST /{page-id}/photos with the image and published=false, then
 //     POST /{page-id}/feed with message and attached_media[i]={"media_fbid": id};
 //   - one video: POST /{page-id}/videos with file_url and description.
+//
+// A photo goes with its alt text as alt_text_custom, the Photo node's "user provided
+// accessible alternative description for an image"
+// (https://developers.facebook.com/docs/graph-api/reference/photo/).
 //
 // A mix of videos and images, several videos or media of unknown kind are CodeInvalid. When
 // the call that creates the post gets no clear answer, the error wraps
@@ -42,15 +46,15 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	if c.AccessToken == "" {
 		return ports.Published{}, domain.Errorf(domain.CodeUnauthenticated, "Facebook: this Page has no access token. Reconnect the Page.")
 	}
-	var images, videos []string
-	for _, m := range p.MediaURLs {
-		switch domain.KindOfMedia(m) {
+	var images, videos []ports.PublicationMedia
+	for _, m := range p.Media {
+		switch kindOf(m) {
 		case domain.MediaImage:
 			images = append(images, m)
 		case domain.MediaVideo:
 			videos = append(videos, m)
 		default:
-			return ports.Published{}, domain.Errorf(domain.CodeInvalid, "Facebook: Herald cannot tell whether %s is an image or a video; use a .jpg, .png, .gif, .webp, .mp4, .mov, .m4v or .webm address.", m)
+			return ports.Published{}, domain.Errorf(domain.CodeInvalid, "Facebook: Herald cannot tell whether %s is an image or a video; use a .jpg, .png, .gif, .webp, .mp4, .mov, .m4v or .webm address.", m.URL)
 		}
 	}
 	switch {
@@ -90,16 +94,74 @@ func (a *Adapter) create(ctx context.Context, path, token string, params url.Val
 	return err
 }
 
-func (a *Adapter) publishPhoto(ctx context.Context, token, page, text, image string) (ports.Published, error) {
+// createWith is create for a photo: a multipart upload of its bytes when it has them,
+// else a form with its url.
+func (a *Adapter) createWith(ctx context.Context, path, token string, params url.Values, image ports.PublicationMedia, out any) error {
+	if image.Open == nil {
+		return a.create(ctx, path, token, params, out)
+	}
+	err := a.upload(ctx, path, token, params, image, out)
+	if graph.MayHaveCreated(err) {
+		return domain.MaybePublished("Facebook did not answer clearly whether the post was published; Herald will check before sending it again.", err)
+	}
+	return err
+}
+
+// photoParams are a photo's parameters besides its bytes: url when Facebook is to fetch it
+// (an address a person typed), and alt_text_custom when it has alt text. A library photo
+// goes as source instead, its bytes in a multipart/form-data upload (upload), so Facebook
+// gets exactly the stored file without fetching anything from Herald.
+// https://developers.facebook.com/docs/graph-api/reference/page/photos/ (url or source)
+// https://developers.facebook.com/docs/graph-api/reference/photo/ (alt_text_custom)
+func photoParams(image ports.PublicationMedia) url.Values {
 	params := url.Values{}
-	params.Set("url", image)
+	if image.Open == nil {
+		params.Set("url", image.URL)
+	}
+	if image.Alt != "" {
+		params.Set("alt_text_custom", image.Alt)
+	}
+	return params
+}
+
+// upload posts params with the photo's bytes as the source field, streamed from Herald's
+// storage through the Graph client's pipe (never buffered whole). Failing to open the
+// stream sends nothing.
+func (a *Adapter) upload(ctx context.Context, path, token string, params url.Values, image ports.PublicationMedia, out any) error {
+	rc, err := image.Open(ctx)
+	if err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return err
+		}
+		return &domain.Error{Code: domain.CodeUnavailable, Message: "Facebook: a photo could not be read from Herald's storage; Herald will try again.", Err: fmt.Errorf("facebook: open photo: %w", err)}
+	}
+	defer rc.Close()
+	name := image.Name
+	if name == "" {
+		name = "photo"
+	}
+	return a.graph.Upload(ctx, path, token, params, graph.File{Field: "source", Name: name, ContentType: image.MIMEType, Body: rc}, out)
+}
+
+// kindOf is the media's kind as Herald knows it; only an item of unknown kind is judged by
+// its address's extension (a signed library URL has none to trust).
+func kindOf(m ports.PublicationMedia) domain.MediaKind {
+	if m.Kind != "" {
+		return m.Kind
+	}
+	return domain.KindOfMedia(m.URL)
+}
+
+func (a *Adapter) publishPhoto(ctx context.Context, token, page, text string, image ports.PublicationMedia) (ports.Published, error) {
+	params := photoParams(image)
 	if text != "" {
 		params.Set("caption", text)
 	}
 	var ans idAnswer
 	// POST /{page-id}/photos answers {id, post_id}
 	// (https://developers.facebook.com/documentation/pages-api/posts.md).
-	if err := a.create(ctx, page+"/photos", token, params, &ans); err != nil {
+	if err := a.createWith(ctx, page+"/photos", token, params, image, &ans); err != nil {
 		return ports.Published{}, err
 	}
 	if ans.PostID == "" {
@@ -111,18 +173,23 @@ func (a *Adapter) publishPhoto(ctx context.Context, token, page, text, image str
 	return a.published(page, ans.PostID)
 }
 
-func (a *Adapter) publishPhotos(ctx context.Context, token, page, text string, images []string) (ports.Published, error) {
+func (a *Adapter) publishPhotos(ctx context.Context, token, page, text string, images []ports.PublicationMedia) (ports.Published, error) {
 	params := url.Values{}
 	if text != "" {
 		params.Set("message", text)
 	}
 	for i, image := range images {
-		up := url.Values{}
-		up.Set("url", image)
+		up := photoParams(image)
 		up.Set("published", "false")
 		// An unpublished photo is no post: whatever happens here, the Page has none yet.
 		var ans idAnswer
-		if err := a.graph.Post(ctx, page+"/photos", token, up, &ans); err != nil {
+		var err error
+		if image.Open != nil {
+			err = a.upload(ctx, page+"/photos", token, up, image, &ans)
+		} else {
+			err = a.graph.Post(ctx, page+"/photos", token, up, &ans)
+		}
+		if err != nil {
 			return ports.Published{}, err
 		}
 		if ans.ID == "" {
@@ -138,9 +205,18 @@ func (a *Adapter) publishPhotos(ctx context.Context, token, page, text string, i
 	return a.published(page, ans.ID)
 }
 
-func (a *Adapter) publishVideo(ctx context.Context, token, page, text, video string) (ports.Published, error) {
+// publishVideo sends the video as file_url, its address, for every video: a library
+// video's address is Herald's signed URL (valid for domain.MediaURLTTL), which Facebook
+// fetches itself, so no byte of it passes through Herald's publishing worker. The
+// publishing guide's way to send the bytes instead is the Resumable Upload API (an upload
+// session on /<APP_ID>/uploads, the file sent to it, then the handle as
+// fbuploader_video_file_chunk on /<PAGE_ID>/videos): several calls per video, each a new
+// way to fail between Herald and Facebook, for a file Facebook can fetch in one.
+// https://developers.facebook.com/documentation/video-api/guides/publishing.md
+// The description is the text; the Page videos edge takes no alt text.
+func (a *Adapter) publishVideo(ctx context.Context, token, page, text string, video ports.PublicationMedia) (ports.Published, error) {
 	params := url.Values{}
-	params.Set("file_url", video)
+	params.Set("file_url", video.URL)
 	if text != "" {
 		params.Set("description", text)
 	}

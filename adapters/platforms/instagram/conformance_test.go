@@ -217,3 +217,31 @@ func (c *conformanceFake) SetMetrics(account domain.Account, externalID string) 
 }
 
 func (c *conformanceFake) Secrets() []string { return []string{fakeAppSecret} }
+
+// Received fetches, as Meta's servers do, each media URL of the published post's container
+// (or of its carousel's children) and answers their digests with any alt text sent.
+func (c *conformanceFake) Received(account domain.Account, externalID string) []platformtest.Received {
+	c.mu.Lock()
+	m, ok := c.media[externalID]
+	if !ok || m.owner != account.ExternalID {
+		c.mu.Unlock()
+		c.t.Fatalf("fake: no media %s on %s", externalID, account.ExternalID)
+	}
+	items := []*fakeCont{c.container[m.creation]}
+	if ids := items[0].children; len(ids) > 0 {
+		items = nil
+		for _, id := range ids {
+			items = append(items, c.container[id])
+		}
+	}
+	c.mu.Unlock()
+	out := make([]platformtest.Received, len(items))
+	for i, it := range items {
+		sum, err := platformtest.DigestOf(it.url)
+		if err != nil {
+			c.t.Fatalf("fake: Instagram could not fetch %s: %v", it.url, err)
+		}
+		out[i] = platformtest.Received{SHA256: sum, Alt: it.alt}
+	}
+	return out
+}

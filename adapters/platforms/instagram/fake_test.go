@@ -64,6 +64,7 @@ type fakePage struct {
 
 type fakeCont struct {
 	owner, mediaType, url, caption string
+	alt                            string // an alt_text parameter, if one was sent (Meta's reference documents none)
 	carouselItem                   bool
 	children                       []string
 	pollsLeft                      int    // reads still IN_PROGRESS; -1: forever
@@ -74,6 +75,7 @@ type fakeCont struct {
 
 type fakeMedia struct {
 	id, owner, caption, permalink string
+	creation                      string // the container it was published from
 	at                            time.Time
 	likes, comments               int64
 	insights                      map[string]int64
@@ -504,7 +506,7 @@ func (f *fakeGraph) createContainer(w http.ResponseWriter, r *http.Request, tok 
 		return
 	}
 	form := r.PostForm
-	c := &fakeCont{owner: ig, mediaType: form.Get("media_type"), caption: form.Get("caption"), carouselItem: form.Get("is_carousel_item") == "true", final: "FINISHED"}
+	c := &fakeCont{owner: ig, mediaType: form.Get("media_type"), caption: form.Get("caption"), alt: form.Get("alt_text"), carouselItem: form.Get("is_carousel_item") == "true", final: "FINISHED"}
 	switch c.mediaType {
 	case "":
 		c.mediaType, c.url = "IMAGE", form.Get("image_url")
@@ -627,7 +629,7 @@ func (f *fakeGraph) mediaPublish(w http.ResponseWriter, r *http.Request, tok *fa
 	c.published = true
 	f.quota[ig]++
 	id := f.id("1789")
-	f.media[id] = &fakeMedia{id: id, owner: ig, caption: c.caption, permalink: "https://www.instagram.com/p/" + id + "/", at: time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC), likes: 12, comments: 3,
+	f.media[id] = &fakeMedia{id: id, owner: ig, creation: r.PostForm.Get("creation_id"), caption: c.caption, permalink: "https://www.instagram.com/p/" + id + "/", at: time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC), likes: 12, comments: 3,
 		insights: map[string]int64{"reach": 40, "views": 55, "shares": 2, "saved": 5, "likes": 12, "comments": 3, "total_interactions": 22}}
 	f.order = append(f.order, id)
 	if f.lose[key] > 0 || f.loseNextPublish {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/adapters/platforms/graph"
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -321,7 +322,7 @@ func TestPublish_ContentTypes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f, a, c, acct := publishSetup(t)
-			got, err := a.Publish(context.Background(), c, acct, ports.Publication{Reference: "post-1/acct-1", Text: "Launch day #acme", MediaURLs: tc.media})
+			got, err := a.Publish(context.Background(), c, acct, ports.Publication{Reference: "post-1/acct-1", Text: "Launch day #acme", Media: platformtest.URLMedia(tc.media...)})
 			if err != nil {
 				t.Fatalf("Publish: %v", err)
 			}
@@ -434,7 +435,7 @@ func TestPublish_Refusals(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(f)
 			}
-			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: tc.media})
+			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia(tc.media...)})
 			if got := domain.CodeOf(err); got != tc.code {
 				t.Fatalf("CodeOf = %q, want %q; err = %v", got, tc.code, err)
 			}
@@ -462,7 +463,7 @@ func TestPublish_UnreachableIsUnavailableAndHidesTheToken(t *testing.T) {
 	t.Parallel()
 	f, a, c, acct := publishSetup(t)
 	f.srv.Close()
-	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia("https://cdn.example/a.jpg")})
 	if err == nil || domain.CodeOf(err) != domain.CodeUnavailable || errors.Is(err, domain.ErrMaybePublished) {
 		t.Fatalf("err = %v (%q), want unavailable, nothing published", err, domain.CodeOf(err))
 	}
@@ -475,7 +476,7 @@ func TestPublish_WrongVersionIsRefusedByTheFake(t *testing.T) {
 	t.Parallel()
 	f, _, c, acct := publishSetup(t)
 	a := New(Config{ClientID: fakeAppID, ClientSecret: fakeAppSecret, APIURL: f.srv.URL, APIVersion: "v19.0", HTTPClient: f.srv.Client()})
-	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia("https://cdn.example/a.jpg")})
 	if got := domain.CodeOf(err); got != domain.CodeInvalid {
 		t.Errorf("CodeOf = %q, want invalid (the fake refuses unpinned versions); err = %v", got, err)
 	}
@@ -485,12 +486,12 @@ func TestLookup(t *testing.T) {
 	t.Parallel()
 	f, a, c, acct := publishSetup(t)
 	ctx := context.Background()
-	p := ports.Publication{Reference: "post-1/acct-1", Text: "Found me", MediaURLs: []string{"https://cdn.example/a.jpg"}}
+	p := ports.Publication{Reference: "post-1/acct-1", Text: "Found me", Media: platformtest.URLMedia("https://cdn.example/a.jpg")}
 	published, err := a.Publish(ctx, c, acct, p)
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	if _, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Another", MediaURLs: p.MediaURLs}); err != nil {
+	if _, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Another", Media: p.Media}); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 
@@ -498,11 +499,11 @@ func TestLookup(t *testing.T) {
 	if err != nil || !found || got.ExternalID != published.ExternalID || got.URL != published.URL || got.At.IsZero() {
 		t.Errorf("Lookup(published) = %+v, %v, %v; want %+v", got, found, err, published)
 	}
-	_, found, err = a.Lookup(ctx, c, acct, ports.Publication{Text: "Never posted", MediaURLs: p.MediaURLs})
+	_, found, err = a.Lookup(ctx, c, acct, ports.Publication{Text: "Never posted", Media: p.Media})
 	if err != nil || found {
 		t.Errorf("Lookup(absent) = %v, %v; want false, nil", found, err)
 	}
-	_, _, err = a.Lookup(ctx, c, acct, ports.Publication{MediaURLs: p.MediaURLs})
+	_, _, err = a.Lookup(ctx, c, acct, ports.Publication{Media: p.Media})
 	if !errors.Is(err, ports.ErrLookupUnsupported) {
 		t.Errorf("Lookup(no caption) err = %v, want ErrLookupUnsupported", err)
 	}
@@ -513,7 +514,7 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	f, a, c, acct := publishSetup(t)
 	ctx := context.Background()
-	published, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Numbers", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	published, err := a.Publish(ctx, c, acct, ports.Publication{Text: "Numbers", Media: platformtest.URLMedia("https://cdn.example/a.jpg")})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -541,7 +542,7 @@ func TestPublish_PermalinkFailureKeepsThePublishedPost(t *testing.T) {
 	f, a, c, acct := publishSetup(t)
 	// The media id is not known in advance; fail every node read after media_publish.
 	f.failNext("GET", "/17891003", fakeFail{status: 500, code: 2})
-	got, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"https://cdn.example/a.jpg"}})
+	got, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia("https://cdn.example/a.jpg")})
 	if err != nil {
 		t.Fatalf("Publish = %v; a post already published must not be reported as failed", err)
 	}
@@ -573,7 +574,7 @@ func TestPublish_MediaPublishWithoutAClearAnswerMayHaveBeenPublished(t *testing.
 			t.Parallel()
 			f, a, c, acct := publishSetup(t)
 			tc.setup(f)
-			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: image})
+			_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia(image...)})
 			if err == nil || errors.Is(err, domain.ErrMaybePublished) != tc.maybe {
 				t.Fatalf("Publish = %v (code %q), want maybe published %v", err, domain.CodeOf(err), tc.maybe)
 			}
@@ -591,7 +592,7 @@ func TestPublish_PrivateMediaIsRefusedUnlessAllowed(t *testing.T) {
 	t.Parallel()
 	f, a, c, acct := publishSetup(t)
 	for _, m := range []string{"http://127.0.0.1:8080/a.jpg", "http://localhost/a.jpg", "http://10.1.2.3/a.jpg", "http://[::1]/a.mp4"} {
-		_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{m}})
+		_, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia(m)})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid || !strings.Contains(domain.MessageOf(err), "private address") {
 			t.Errorf("Publish(%s) = %v (%q), want invalid naming the private address", m, err, got)
 		}
@@ -600,7 +601,7 @@ func TestPublish_PrivateMediaIsRefusedUnlessAllowed(t *testing.T) {
 		t.Errorf("calls %v, want none before the media is refused", calls)
 	}
 	a.cfg.MediaAllowPrivate = true
-	if _, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", MediaURLs: []string{"http://127.0.0.1:8080/a.jpg"}}); err != nil {
+	if _, err := a.Publish(context.Background(), c, acct, ports.Publication{Text: "Hello", Media: platformtest.URLMedia("http://127.0.0.1:8080/a.jpg")}); err != nil {
 		t.Errorf("Publish(private media, allowed) = %v", err)
 	}
 }

@@ -30,7 +30,7 @@ const (
 // waits until Instagram has processed them, publishes, and reads the permalink.
 // https://developers.facebook.com/documentation/instagram-platform/content-publishing.md
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
-	kinds, err := mediaKinds(p.MediaURLs, a.cfg.MediaAllowPrivate)
+	kinds, err := mediaKinds(p.Media, a.cfg.MediaAllowPrivate)
 	if err != nil {
 		return ports.Published{}, err
 	}
@@ -40,8 +40,8 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	}
 
 	var creation string
-	if len(p.MediaURLs) == 1 {
-		params := itemParams(p.MediaURLs[0], kinds[0], false)
+	if len(p.Media) == 1 {
+		params := itemParams(p.Media[0].URL, kinds[0], false)
 		params.Set("caption", p.Text)
 		if creation, err = a.createContainer(ctx, c.AccessToken, ig, params); err != nil {
 			return ports.Published{}, err
@@ -49,9 +49,9 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	} else {
 		// Carousel: one item container per media (is_carousel_item=true), each processed,
 		// then the carousel container with children and the caption.
-		children := make([]string, 0, len(p.MediaURLs))
-		for i, m := range p.MediaURLs {
-			id, err := a.createContainer(ctx, c.AccessToken, ig, itemParams(m, kinds[i], true))
+		children := make([]string, 0, len(p.Media))
+		for i, m := range p.Media {
+			id, err := a.createContainer(ctx, c.AccessToken, ig, itemParams(m.URL, kinds[i], true))
 			if err != nil {
 				return ports.Published{}, err
 			}
@@ -102,8 +102,17 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 // each file itself from a public server ("We cURL media used in publishing attempts so the
 // media must be hosted on a publicly accessible server",
 // https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/content-publishing),
-// so a loopback or private address is refused unless allowPrivate.
-func mediaKinds(media []string, allowPrivate bool) ([]domain.MediaKind, error) {
+// so an address a person typed on a loopback or private host is refused unless
+// allowPrivate. A library file's URL is Herald's own signed address on its configured
+// public base (or the bucket's), trusted as Herald serves it: it is not refused for its
+// host, and its kind is the stored one, never its extension (it has none to trust).
+//
+// Alt text is not sent: the stored IG User Media reference
+// (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media)
+// lists image_url, caption, is_carousel_item, location_id, user_tags and product_tags for
+// image containers and documents no alt text parameter; only third-party tools claim an
+// alt_text one. Until Meta documents it, Herald does not send it.
+func mediaKinds(media []ports.PublicationMedia, allowPrivate bool) ([]domain.MediaKind, error) {
 	if len(media) == 0 {
 		return nil, domain.Errorf(domain.CodeInvalid, "Instagram: a post needs an image or a video; Instagram does not publish text alone.")
 	}
@@ -112,15 +121,19 @@ func mediaKinds(media []string, allowPrivate bool) ([]domain.MediaKind, error) {
 	}
 	kinds := make([]domain.MediaKind, len(media))
 	for i, m := range media {
-		u, err := url.Parse(m)
+		u, err := url.Parse(m.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, domain.Errorf(domain.CodeInvalid, "Instagram: media %d is not a public http(s) address Instagram can fetch.", i+1)
 		}
-		if !allowPrivate && privateHost(u.Hostname()) {
+		library := m.Open != nil
+		if !allowPrivate && !library && privateHost(u.Hostname()) {
 			return nil, domain.Errorf(domain.CodeInvalid, "Instagram: media %d is on a private address Instagram cannot reach; serve it from a public one.", i+1)
 		}
-		kinds[i] = domain.KindOfMedia(m)
-		if kinds[i] == domain.MediaUnknown {
+		kinds[i] = m.Kind
+		if kinds[i] == "" {
+			kinds[i] = domain.KindOfMedia(m.URL)
+		}
+		if kinds[i] != domain.MediaImage && kinds[i] != domain.MediaVideo {
 			return nil, domain.Errorf(domain.CodeInvalid, "Instagram: media %d is neither an image nor a video Herald recognises.", i+1)
 		}
 	}

@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 		t.Parallel()
 		platformtest.Run(t, func(t *testing.T) platformtest.Fake {
 			return newConformanceFake(t, conformanceApp{}, platformtest.Caps{
-				Scopes: MemberScopes, Kinds: kinds, Duplicate: true,
+				AltText: true, Scopes: MemberScopes, Kinds: kinds, Duplicate: true,
 			})
 		})
 	})
@@ -39,7 +39,7 @@ func TestConformance(t *testing.T) {
 		t.Parallel()
 		platformtest.Run(t, func(t *testing.T) platformtest.Fake {
 			return newConformanceFake(t, conformanceApp{partner: true}, platformtest.Caps{
-				Scopes: append(slices.Clone(MemberScopes), scopeMemberSocial), Kinds: kinds, Duplicate: true,
+				AltText: true, Scopes: append(slices.Clone(MemberScopes), scopeMemberSocial), Kinds: kinds, Duplicate: true,
 				Refresh: true, Lookup: true, Metrics: true,
 			})
 		})
@@ -48,7 +48,7 @@ func TestConformance(t *testing.T) {
 		t.Parallel()
 		platformtest.Run(t, func(t *testing.T) platformtest.Fake {
 			return newConformanceFake(t, conformanceApp{organizations: true}, platformtest.Caps{
-				Scopes: append(slices.Clone(MemberScopes), OrganizationScopes...), Kinds: kinds, Duplicate: true,
+				AltText: true, Scopes: append(slices.Clone(MemberScopes), OrganizationScopes...), Kinds: kinds, Duplicate: true,
 				Lookup: true, Metrics: true,
 			})
 		})
@@ -121,8 +121,31 @@ func (c *conformanceFake) Adapter() ports.Platform { return c.adapter }
 func (c *conformanceFake) Caps() platformtest.Caps { return c.caps }
 func (c *conformanceFake) RedirectURL() string     { return c.f.redirectURL }
 func (c *conformanceFake) Secrets() []string       { return []string{c.f.clientSecret} }
-func (c *conformanceFake) LoseNextPublishAnswer()  { c.locked(func() { c.f.loseAnswer = true }) }
-func (c *conformanceFake) FailNextRefresh()        { c.locked(func() { c.f.failRefresh = true }) }
+
+// Received answers the digest of each uploaded image or video of the post, with its altText.
+func (c *conformanceFake) Received(account domain.Account, externalID string) []platformtest.Received {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	for _, p := range c.f.posts {
+		if p.id != externalID || p.author != account.ExternalID {
+			continue
+		}
+		out := make([]platformtest.Received, len(p.media))
+		for i, id := range p.media {
+			out[i].Alt = p.alts[i]
+			if img, ok := c.f.images[id]; ok {
+				out[i].SHA256 = hexSHA256(string(img.uploaded))
+			} else if v, ok := c.f.videos[id]; ok {
+				out[i].SHA256 = v.sha256
+			}
+		}
+		return out
+	}
+	c.f.t.Fatalf("Received: no post %s by %s", externalID, account.ExternalID)
+	return nil
+}
+func (c *conformanceFake) LoseNextPublishAnswer() { c.locked(func() { c.f.loseAnswer = true }) }
+func (c *conformanceFake) FailNextRefresh()       { c.locked(func() { c.f.failRefresh = true }) }
 func (c *conformanceFake) RevokeRefresh(rt string) {
 	c.locked(func() { delete(c.f.refreshTokens, rt) })
 }

@@ -1,12 +1,15 @@
 package linkedin
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -73,22 +76,29 @@ type fakeImage struct {
 	owner    string
 	status   string // WAITING_UPLOAD, AVAILABLE
 	uploaded []byte
+	ctype    string // the upload's Content-Type
 }
 
+// fakeVideo is a video being uploaded. Its parts are written at their offsets in a file
+// (never all held in memory: tests upload videos of tens of megabytes) and digested when
+// the upload is finalized.
 type fakeVideo struct {
-	owner    string
-	size     int
-	token    string
-	parts    map[int][]byte // part index -> bytes
-	etags    []string       // per part, in order
-	status   string         // WAITING_UPLOAD, PROCESSING, AVAILABLE, PROCESSING_FAILED
-	polls    int
-	uploaded []byte
+	owner  string
+	size   int
+	token  string
+	file   *os.File
+	parts  map[int]bool // part indexes received
+	etags  []string     // per part, in order
+	status string       // WAITING_UPLOAD, PROCESSING, AVAILABLE, PROCESSING_FAILED
+	polls  int
+	sha256 string // hex digest of the whole file, once finalized
 }
 
 type fakePost struct {
 	id, author, commentary, rendered string
 	content                          map[string]any
+	media                            []string // image or video URNs, in order
+	alts                             []string // each media item's altText
 	createdAt                        int64
 }
 
@@ -499,7 +509,7 @@ func (f *fakeLinkedIn) upload(w http.ResponseWriter, r *http.Request) {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "empty upload")
 		return
 	}
-	img.uploaded, img.status = data, "AVAILABLE"
+	img.uploaded, img.status, img.ctype = data, "AVAILABLE", r.Header.Get("Content-Type")
 	w.WriteHeader(http.StatusCreated)
 }
 
@@ -584,6 +594,7 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, tok *f
 		return
 	}
 	content := map[string]any{}
+	var media, alts []string
 	if c := body.Content; c != nil {
 		var ids []string
 		switch {
@@ -591,7 +602,7 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, tok *f
 			apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "content takes one of media or multiImage")
 			return
 		case c.Media != nil:
-			ids = []string{c.Media.ID}
+			ids, alts = []string{c.Media.ID}, []string{c.Media.AltText}
 			content["media"] = c.Media.ID
 		case c.MultiImage != nil:
 			if n := len(c.MultiImage.Images); n < 2 || n > 20 {
@@ -600,6 +611,7 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, tok *f
 			}
 			for _, im := range c.MultiImage.Images {
 				ids = append(ids, im.ID)
+				alts = append(alts, im.AltText)
 			}
 			content["multiImage"] = ids
 		default:
@@ -620,6 +632,7 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, tok *f
 				return
 			}
 		}
+		media = ids
 	}
 	for _, p := range f.posts {
 		if p.author == body.Author && p.commentary == *body.Commentary && *body.Commentary != "" {
@@ -629,7 +642,7 @@ func (f *fakeLinkedIn) createPost(w http.ResponseWriter, r *http.Request, tok *f
 	}
 	f.seq++
 	id := fmt.Sprintf("urn:li:share:70%d", f.seq)
-	f.posts = append(f.posts, &fakePost{id: id, author: body.Author, commentary: *body.Commentary, rendered: renderLittle(*body.Commentary), content: content, createdAt: time.Now().UnixMilli()})
+	f.posts = append(f.posts, &fakePost{id: id, author: body.Author, commentary: *body.Commentary, rendered: renderLittle(*body.Commentary), content: content, media: media, alts: alts, createdAt: time.Now().UnixMilli()})
 	if f.loseAnswer {
 		// The post exists; the connection breaks before the answer goes out.
 		f.loseAnswer = false
@@ -794,7 +807,14 @@ func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, tok *
 		}
 		f.seq++
 		id := fmt.Sprintf("C5F10AQ%d", f.seq)
-		v := &fakeVideo{owner: req.Owner, size: req.FileSizeBytes, token: fmt.Sprintf("upload-token-%d", f.seq), parts: map[int][]byte{}, status: "WAITING_UPLOAD"}
+		file, err := os.CreateTemp(f.t.TempDir(), "video-*")
+		if err != nil {
+			f.t.Errorf("fake video file: %v", err)
+			apiErr(w, 500, 0, "INTERNAL_SERVER_ERROR", "storage")
+			return
+		}
+		f.t.Cleanup(func() { file.Close() })
+		v := &fakeVideo{owner: req.Owner, size: req.FileSizeBytes, token: fmt.Sprintf("upload-token-%d", f.seq), file: file, parts: map[int]bool{}, status: "WAITING_UPLOAD"}
 		f.videos["urn:li:video:"+id] = v
 		var ins []map[string]any
 		for i, first := 0, 0; first < req.FileSizeBytes; i, first = i+1, first+f.videoPartSize {
@@ -828,9 +848,12 @@ func (f *fakeLinkedIn) videoAction(w http.ResponseWriter, r *http.Request, tok *
 			apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "uploadedPartIds do not match the uploaded parts")
 			return
 		}
-		for i := range v.etags {
-			v.uploaded = append(v.uploaded, v.parts[i]...)
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(v.file, 0, int64(v.size))); err != nil {
+			apiErr(w, 500, 0, "INTERNAL_SERVER_ERROR", "storage")
+			return
 		}
+		v.sha256 = hex.EncodeToString(h.Sum(nil))
 		v.status = "PROCESSING"
 		if f.videoFails {
 			v.status = "PROCESSING_FAILED"
@@ -856,12 +879,14 @@ func (f *fakeLinkedIn) uploadPart(w http.ResponseWriter, r *http.Request) {
 		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "unknown upload URL")
 		return
 	}
-	data, _ := io.ReadAll(r.Body)
-	if want := min(f.videoPartSize, v.size-i*f.videoPartSize); len(data) != want {
-		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", fmt.Sprintf("part %d has %d bytes, want %d", i, len(data), want))
+	// The part goes to its place in the file as it is read.
+	off := int64(i * f.videoPartSize)
+	n, err := io.Copy(io.NewOffsetWriter(v.file, off), io.LimitReader(r.Body, int64(f.videoPartSize)+1))
+	if want := int64(min(f.videoPartSize, v.size-i*f.videoPartSize)); err != nil || n != want {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", fmt.Sprintf("part %d has %d bytes, want %d", i, n, want))
 		return
 	}
-	v.parts[i] = data
+	v.parts[i] = true
 	v.etags[i] = fmt.Sprintf("/ambry-video/part-%s-%d", r.PathValue("video"), i)
 	w.Header().Set("ETag", v.etags[i])
 	w.WriteHeader(http.StatusOK)

@@ -43,8 +43,11 @@ type content struct {
 	MultiImage *multiImage `json:"multiImage,omitempty"`
 }
 
+// mediaRef names an uploaded image or video, with the alt text screen readers announce
+// (altText, omitted when there is none).
 type mediaRef struct {
-	ID string `json:"id"`
+	ID      string `json:"id"`
+	AltText string `json:"altText,omitempty"`
 }
 
 type multiImage struct {
@@ -113,8 +116,8 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "LinkedIn: the text " + problem + ".", Fields: map[string]string{"content": problem}}
 	}
 	videos := 0
-	for i, m := range p.MediaURLs {
-		switch domain.KindOfMedia(m) {
+	for i, m := range p.Media {
+		switch kindOf(m) {
 		case domain.MediaImage:
 		case domain.MediaVideo:
 			videos++
@@ -122,17 +125,21 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 			return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: media %d is neither an image nor a video Herald recognises.", i+1)
 		}
 	}
-	if videos > 0 && len(p.MediaURLs) > 1 {
+	if videos > 0 && len(p.Media) > 1 {
 		// content.media takes one video; multiImage takes images only.
 		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
-		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post with a video takes that one video alone; this one has %d media items.", len(p.MediaURLs))
+		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post with a video takes that one video alone; this one has %d media items.", len(p.Media))
 	}
-	if len(p.MediaURLs) > 20 {
+	if len(p.Media) > 20 {
 		// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
-		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post takes at most 20 images; this one has %d.", len(p.MediaURLs))
+		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "LinkedIn: a post takes at most 20 images; this one has %d.", len(p.Media))
 	}
-	media := make([]string, 0, len(p.MediaURLs)) // image or video URNs, in order
-	for i, m := range p.MediaURLs {
+	// Image or video URNs in order, each with its alt text: the Posts API's media content
+	// and the MultiImage API's images both take altText beside the URN.
+	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api
+	media := make([]mediaRef, 0, len(p.Media))
+	for i, m := range p.Media {
 		upload := a.uploadImage
 		if videos > 0 {
 			upload = a.uploadVideo
@@ -141,7 +148,7 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 		if err != nil {
 			return ports.Published{}, err
 		}
-		media = append(media, urn)
+		media = append(media, mediaRef{ID: urn, AltText: m.Alt})
 	}
 	body := post{
 		Author:         owner,
@@ -153,13 +160,9 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 	switch len(media) {
 	case 0:
 	case 1:
-		body.Content = &content{Media: &mediaRef{ID: media[0]}}
+		body.Content = &content{Media: &media[0]}
 	default:
-		refs := make([]mediaRef, len(media))
-		for i, urn := range media {
-			refs[i] = mediaRef{ID: urn}
-		}
-		body.Content = &content{MultiImage: &multiImage{Images: refs}}
+		body.Content = &content{MultiImage: &multiImage{Images: media}}
 	}
 	// POST /rest/posts: 201 Created, the new post's URN in the x-restli-id header.
 	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
@@ -180,14 +183,16 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
 func permalink(urn string) string { return "https://www.linkedin.com/feed/update/" + urn + "/" }
 
-// uploadImage downloads the image at mediaURL and uploads it through the Images API:
-// initializeUpload (owner URN) then PUT the bytes to the uploadUrl.
+// uploadImage uploads one image through the Images API: initializeUpload (owner URN) then
+// PUT the bytes to the uploadUrl, streamed from Herald's storage for a library file or
+// downloaded from the image's address otherwise.
 // https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
-func (a *Adapter) uploadImage(ctx context.Context, token, owner, mediaURL string, n int) (string, error) {
-	data, ctype, err := a.download(ctx, mediaURL, n)
+func (a *Adapter) uploadImage(ctx context.Context, token, owner string, m ports.PublicationMedia, n int) (string, error) {
+	src, err := a.open(ctx, m, n)
 	if err != nil {
 		return "", err
 	}
+	defer src.Close()
 	var req initUploadRequest
 	req.InitializeUploadRequest.Owner = owner
 	var init initUploadResponse
@@ -197,24 +202,91 @@ func (a *Adapter) uploadImage(ctx context.Context, token, owner, mediaURL string
 	if init.Value.UploadURL == "" || init.Value.Image == "" {
 		return "", fmt.Errorf("linkedin: prepare an image upload: answer without uploadUrl or image")
 	}
-	put, err := http.NewRequestWithContext(ctx, http.MethodPut, init.Value.UploadURL, bytes.NewReader(data))
-	if err != nil {
-		return "", fmt.Errorf("linkedin: upload image %d: %w", n, err)
+	if err := a.put(ctx, token, init.Value.UploadURL, io.LimitReader(src, src.size), src.size, src.ctype, "upload image "+strconv.Itoa(n), "an image"); err != nil {
+		return "", err
 	}
-	put.Header.Set("Authorization", "Bearer "+token)
-	if ctype != "" {
-		put.Header.Set("Content-Type", ctype)
-	}
-	resp, err := a.http.Do(put)
+	return init.Value.Image, nil
+}
+
+// put PUTs size bytes read from body to an upload URL LinkedIn gave, with the member's
+// bearer token; a refusal is classified like any LinkedIn answer.
+func (a *Adapter) put(ctx context.Context, token, uploadURL string, body io.Reader, size int64, ctype, what, thing string) error {
+	_, err := a.putPart(ctx, token, uploadURL, body, size, ctype, what, thing, false)
+	return err
+}
+
+// putPart is put, and returns the ETag LinkedIn answers when etag is asked for (a video
+// part's id for finalizeUpload).
+func (a *Adapter) putPart(ctx context.Context, token, uploadURL string, body io.Reader, size int64, ctype, what, thing string, etag bool) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, body)
 	if err != nil {
-		return "", &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached while uploading an image; Herald will try again.", Err: fmt.Errorf("linkedin: upload image %d: %w", n, err)}
+		return "", fmt.Errorf("linkedin: %s: %w", what, err)
+	}
+	req.ContentLength = size
+	req.Header.Set("Authorization", "Bearer "+token)
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return "", &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached while uploading " + thing + "; Herald will try again.", Err: fmt.Errorf("linkedin: %s: %w", what, err)}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", a.classify(resp, raw, fmt.Sprintf("upload image %d", n))
+		return "", a.classify(resp, raw, what)
 	}
-	return init.Value.Image, nil
+	if !etag {
+		return "", nil
+	}
+	tag := resp.Header.Get("ETag")
+	if tag == "" {
+		return "", fmt.Errorf("linkedin: %s: part answered without an ETag", what)
+	}
+	return tag, nil
+}
+
+// source is the bytes of one media item on their way to LinkedIn, and how many there are.
+type source struct {
+	io.Reader
+	size  int64
+	ctype string
+	close func() error
+}
+
+// Close releases the stream.
+func (s source) Close() error { return s.close() }
+
+// open returns the media's bytes: streamed from Herald's storage when the item is a
+// library file of known size (never held in memory whole), else downloaded from its
+// address as for any address a person typed.
+func (a *Adapter) open(ctx context.Context, m ports.PublicationMedia, n int) (source, error) {
+	if m.Open != nil && m.Size > 0 {
+		rc, err := m.Open(ctx)
+		if err != nil {
+			var de *domain.Error
+			if errors.As(err, &de) {
+				return source{}, err
+			}
+			return source{}, &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf("LinkedIn: media %d could not be read from Herald's storage; Herald will try again.", n), Err: fmt.Errorf("linkedin: open media %d: %w", n, err)}
+		}
+		return source{Reader: rc, size: m.Size, ctype: m.MIMEType, close: rc.Close}, nil
+	}
+	data, ctype, err := a.download(ctx, m.URL, n)
+	if err != nil {
+		return source{}, err
+	}
+	return source{Reader: bytes.NewReader(data), size: int64(len(data)), ctype: ctype, close: func() error { return nil }}, nil
+}
+
+// kindOf is the media's kind as Herald knows it; only an item of unknown kind is judged by
+// its address's extension (a signed library URL has none to trust).
+func kindOf(m ports.PublicationMedia) domain.MediaKind {
+	if m.Kind != "" {
+		return m.Kind
+	}
+	return domain.KindOfMedia(m.URL)
 }
 
 // download fetches one media file, at most MaxMediaBytes.

@@ -2,6 +2,8 @@ package linkedin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -82,7 +85,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("OneImageAsMedia", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "One picture", MediaURLs: []string{x.mediaURL("a.jpg")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "One picture", Media: platformtest.URLMedia(x.mediaURL("a.jpg"))})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -103,7 +106,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("SeveralImagesAsMultiImage", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Gallery", MediaURLs: []string{x.mediaURL("1.jpg"), x.mediaURL("2.png"), x.mediaURL("3.webp")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "Gallery", Media: platformtest.URLMedia(x.mediaURL("1.jpg"), x.mediaURL("2.png"), x.mediaURL("3.webp"))})
 		if err != nil {
 			t.Fatalf("Publish: %v", err)
 		}
@@ -124,7 +127,7 @@ func TestAdapter_Publish(t *testing.T) {
 		x := setup(t)
 		x.f.videoPartSize = 8 // the fake video (23 bytes) goes in 3 parts, the last one short
 		x.f.videoPolls = 2    // and stays PROCESSING for two checks
-		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "clip", MediaURLs: []string{x.mediaURL("clip.mp4")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.org, ports.Publication{Text: "clip", Media: platformtest.URLMedia(x.mediaURL("clip.mp4"))})
 		if err != nil {
 			t.Fatalf("Publish(video): %v", err)
 		}
@@ -134,7 +137,7 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 		id, _ := posts[0].content["media"].(string)
 		v := x.f.videos[id]
-		if v == nil || string(v.uploaded) != "\xff\xd8\xff\xe0 fake jpeg clip.mp4" {
+		if v == nil || v.sha256 != hexSHA256("\xff\xd8\xff\xe0 fake jpeg clip.mp4") {
 			t.Fatalf("content = %v; want the whole video uploaded", posts[0].content)
 		}
 		want := []string{"POST videos", "PUT videoupload", "PUT videoupload", "PUT videoupload", "POST videos", "GET videoStatus", "GET videoStatus", "GET videoStatus", "POST posts"}
@@ -147,7 +150,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
 		x.f.videoPolls = 1000
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "slow", MediaURLs: []string{x.mediaURL("slow.mov")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "slow", Media: platformtest.URLMedia(x.mediaURL("slow.mov"))})
 		if got := domain.CodeOf(err); got != domain.CodeUnavailable {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeUnavailable, err)
 		}
@@ -160,7 +163,7 @@ func TestAdapter_Publish(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
 		x.f.videoFails = true
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "broken", MediaURLs: []string{x.mediaURL("broken.mp4")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "broken", Media: platformtest.URLMedia(x.mediaURL("broken.mp4"))})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -169,7 +172,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("VideoWithOtherMediaIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "mix", MediaURLs: []string{x.mediaURL("a.jpg"), x.mediaURL("b.mp4")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "mix", Media: platformtest.URLMedia(x.mediaURL("a.jpg"), x.mediaURL("b.mp4"))})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -181,7 +184,7 @@ func TestAdapter_Publish(t *testing.T) {
 	t.Run("MissingMediaIsInvalid", func(t *testing.T) {
 		t.Parallel()
 		x := setup(t)
-		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "x", MediaURLs: []string{x.mediaURL("missing.jpg")}})
+		_, err := x.a.Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "x", Media: platformtest.URLMedia(x.mediaURL("missing.jpg"))})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Fatalf("CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -204,7 +207,7 @@ func TestAdapter_Publish(t *testing.T) {
 		cfg := x.f.config()
 		cfg.MediaAllowPrivate = false // the default: public addresses only
 		for _, m := range []string{u, "http://169.254.169.254/latest/meta-data/x.png", "http://10.0.0.1:8080/a.jpg"} {
-			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", MediaURLs: []string{m}})
+			_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "internal", Media: platformtest.URLMedia(m)})
 			if got := domain.CodeOf(err); got != domain.CodeInvalid {
 				t.Errorf("Publish(%s) without HERALD_MEDIA_ALLOW_PRIVATE: CodeOf = %q, want %q; err = %v", m, got, domain.CodeInvalid, err)
 			}
@@ -214,7 +217,7 @@ func TestAdapter_Publish(t *testing.T) {
 		}
 
 		cfg.MediaAllowPrivate = true
-		if _, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "local", MediaURLs: []string{u}}); err != nil {
+		if _, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "local", Media: platformtest.URLMedia(u)}); err != nil {
 			t.Fatalf("Publish(%s) with HERALD_MEDIA_ALLOW_PRIVATE: %v", u, err)
 		}
 		posts := x.f.postsOf("urn:li:person:p1")
@@ -226,7 +229,7 @@ func TestAdapter_Publish(t *testing.T) {
 			t.Errorf("content = %v; want the image from the loopback server", posts[0].content)
 		}
 		// Link-local and metadata addresses stay refused even then.
-		_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "metadata", MediaURLs: []string{"http://169.254.169.254/x.png"}})
+		_, err := New(cfg).Publish(context.Background(), x.creds, x.member, ports.Publication{Text: "metadata", Media: platformtest.URLMedia("http://169.254.169.254/x.png")})
 		if got := domain.CodeOf(err); got != domain.CodeInvalid {
 			t.Errorf("metadata address with the setting: CodeOf = %q, want %q; err = %v", got, domain.CodeInvalid, err)
 		}
@@ -423,7 +426,7 @@ func TestAdapter_RefusalsBeforeTheCreateAreNotMaybePublished(t *testing.T) {
 			x.f.fail(tc.route, tc.ff)
 			p := ports.Publication{Text: "refused " + tc.name}
 			if tc.media {
-				p.MediaURLs = []string{x.mediaURL("a.jpg")}
+				p.Media = platformtest.URLMedia(x.mediaURL("a.jpg"))
 			}
 			_, err := x.a.Publish(context.Background(), x.creds, x.member, p)
 			if err == nil || errors.Is(err, domain.ErrMaybePublished) {
@@ -601,4 +604,10 @@ func TestAdapter_Metrics(t *testing.T) {
 			t.Fatalf("CodeOf = %q, want %q", got, domain.CodeInvalid)
 		}
 	})
+}
+
+// hexSHA256 is the hex SHA-256 of s.
+func hexSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

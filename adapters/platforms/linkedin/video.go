@@ -1,7 +1,6 @@
 package linkedin
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // The Videos API: initializeUpload (owner, size) gives the video URN, an upload token and
@@ -51,16 +51,19 @@ type videoStatus struct {
 	Status string `json:"status"`
 }
 
-// uploadVideo downloads the video at mediaURL, uploads it in the parts LinkedIn asks for,
-// finalizes it and waits until LinkedIn has processed it.
-func (a *Adapter) uploadVideo(ctx context.Context, token, owner, mediaURL string, n int) (string, error) {
-	data, _, err := a.download(ctx, mediaURL, n)
+// uploadVideo uploads one video in the parts LinkedIn asks for, finalizes it and waits
+// until LinkedIn has processed it. The parts are read one after the other from one stream
+// (Herald's storage for a library file, else the downloaded bytes), so a library video is
+// never held in memory whole: LinkedIn's parts are contiguous byte ranges in order.
+func (a *Adapter) uploadVideo(ctx context.Context, token, owner string, m ports.PublicationMedia, n int) (string, error) {
+	src, err := a.open(ctx, m, n)
 	if err != nil {
 		return "", err
 	}
+	defer src.Close()
 	var req initVideoRequest
 	req.InitializeUploadRequest.Owner = owner
-	req.InitializeUploadRequest.FileSizeBytes = int64(len(data))
+	req.InitializeUploadRequest.FileSizeBytes = src.size
 	var init initVideoResponse
 	if _, err := a.do(ctx, call{method: http.MethodPost, path: "/rest/videos?action=initializeUpload", token: token, body: req, restli: true, what: "prepare a video upload"}, &init); err != nil {
 		return "", err
@@ -70,15 +73,21 @@ func (a *Adapter) uploadVideo(ctx context.Context, token, owner, mediaURL string
 		return "", fmt.Errorf("linkedin: prepare a video upload: answer without video or upload instructions")
 	}
 	parts := make([]string, 0, len(v.UploadInstructions))
+	next := int64(0) // the first byte not yet sent
 	for i, ins := range v.UploadInstructions {
-		if ins.FirstByte < 0 || ins.LastByte < ins.FirstByte || ins.LastByte >= int64(len(data)) || ins.UploadURL == "" {
-			return "", fmt.Errorf("linkedin: upload video %d: instruction %d is out of range", n, i)
+		if ins.FirstByte != next || ins.LastByte < ins.FirstByte || ins.LastByte >= src.size || ins.UploadURL == "" {
+			return "", fmt.Errorf("linkedin: upload video %d: instruction %d is out of range or out of order", n, i)
 		}
-		etag, err := a.putPart(ctx, token, ins.UploadURL, data[ins.FirstByte:ins.LastByte+1], n)
+		size := ins.LastByte - ins.FirstByte + 1
+		etag, err := a.putPart(ctx, token, ins.UploadURL, io.LimitReader(src, size), size, "application/octet-stream", fmt.Sprintf("upload video %d", n), "a video", true)
 		if err != nil {
 			return "", err
 		}
 		parts = append(parts, etag)
+		next = ins.LastByte + 1
+	}
+	if next != src.size {
+		return "", fmt.Errorf("linkedin: upload video %d: the instructions cover %d of %d bytes", n, next, src.size)
 	}
 	var fin finalizeVideoRequest
 	fin.FinalizeUploadRequest.Video = v.Video
@@ -88,30 +97,6 @@ func (a *Adapter) uploadVideo(ctx context.Context, token, owner, mediaURL string
 		return "", err
 	}
 	return v.Video, a.awaitVideo(ctx, token, v.Video, n)
-}
-
-// putPart uploads one part and returns its ETag.
-func (a *Adapter) putPart(ctx context.Context, token, uploadURL string, part []byte, n int) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, bytes.NewReader(part))
-	if err != nil {
-		return "", fmt.Errorf("linkedin: upload video %d: %w", n, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return "", &domain.Error{Code: domain.CodeUnavailable, Message: "LinkedIn could not be reached while uploading a video; Herald will try again.", Err: fmt.Errorf("linkedin: upload video %d: %w", n, err)}
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", a.classify(resp, raw, fmt.Sprintf("upload video %d", n))
-	}
-	etag := resp.Header.Get("ETag")
-	if etag == "" {
-		return "", fmt.Errorf("linkedin: upload video %d: part answered without an ETag", n)
-	}
-	return etag, nil
 }
 
 // awaitVideo polls the video until it is AVAILABLE. A video still processing after

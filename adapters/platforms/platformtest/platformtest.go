@@ -54,6 +54,8 @@ type Caps struct {
 	// Metrics: Metrics reads the post's numbers; otherwise it answers
 	// ports.ErrMetricsUnsupported.
 	Metrics bool
+	// AltText: the platform takes an image's alt text and the adapter sends it.
+	AltText bool
 }
 
 // Failure is a refusal a fake gives the next publish, in the platform's documented form.
@@ -105,6 +107,20 @@ type Fake interface {
 	// SetMetrics gives the post numbers at the platform and returns the metrics Herald
 	// must read from them.
 	SetMetrics(account domain.Account, externalID string) domain.Metrics
+	// Received returns what the platform got of the media of the account's post
+	// externalID (as Publish answered it), in order: the digest of the bytes uploaded to it
+	// or fetched from the address it was given, and the alt text.
+	Received(account domain.Account, externalID string) []Received
 	// Secrets are the app's secrets (client secret, app secret), which no error may carry.
 	Secrets() []string
+}
+
+// URLMedia describes media given by address, as Herald publishes a post's media_urls: the
+// kind judged from each address's extension, no stored bytes (Open nil).
+func URLMedia(urls ...string) []ports.PublicationMedia {
+	out := make([]ports.PublicationMedia, len(urls))
+	for i, u := range urls {
+		out[i] = ports.PublicationMedia{Kind: domain.KindOfMedia(u), URL: u}
+	}
+	return out
 }

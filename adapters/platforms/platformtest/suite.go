@@ -27,6 +27,9 @@ func Run(t *testing.T, newFake func(t *testing.T) Fake) {
 	t.Run("RefreshFailures", func(t *testing.T) { testRefreshFailures(t, newFake(t)) })
 	for _, k := range newFake(t).Caps().Kinds {
 		t.Run("Publish/"+string(k), func(t *testing.T) { testPublish(t, newFake(t), k) })
+		if k != Text {
+			t.Run("LibraryMedia/"+string(k), func(t *testing.T) { testLibraryMedia(t, newFake(t), k) })
+		}
 	}
 	t.Run("Duplicate", func(t *testing.T) { testDuplicate(t, newFake(t)) })
 	t.Run("RateLimited", func(t *testing.T) { testRateLimited(t, newFake(t)) })
@@ -84,11 +87,11 @@ func publication(f Fake, k Kind) ports.Publication {
 	p := ports.Publication{Reference: ref, Text: fmt.Sprintf("Herald conformance %s post %s #herald", k, rand.Text()[:8])}
 	switch k {
 	case Image:
-		p.MediaURLs = []string{f.Media(domain.MediaImage, 1)}
+		p.Media = URLMedia(f.Media(domain.MediaImage, 1))
 	case Images:
-		p.MediaURLs = []string{f.Media(domain.MediaImage, 1), f.Media(domain.MediaImage, 2)}
+		p.Media = URLMedia(f.Media(domain.MediaImage, 1), f.Media(domain.MediaImage, 2))
 	case Video:
-		p.MediaURLs = []string{f.Media(domain.MediaVideo, 1)}
+		p.Media = URLMedia(f.Media(domain.MediaVideo, 1))
 	}
 	return p
 }
@@ -515,5 +518,54 @@ func testMetrics(t *testing.T, f Fake) {
 	_, err = a.Metrics(ctxFor(t), c.creds, c.account, pub.ExternalID)
 	if code := checkError(t, f, "Metrics with an expired token", err, c); code != domain.CodeUnauthenticated {
 		t.Errorf("Metrics with an expired token: code %s, want unauthenticated (%v)", code, err)
+	}
+}
+
+// testLibraryMedia publishes library files (bytes behind Open, a signed URL without an
+// extension, the kind and type stored) and checks that the platform ended up with exactly
+// their bytes, whether it took them uploaded or fetched them from the URL, and with each
+// image's alt text where it takes alt text.
+func testLibraryMedia(t *testing.T, f Fake, k Kind) {
+	c := connect(t, f)
+	lib := NewLibrary(t)
+	image := func(n int) File {
+		data := make([]byte, 3000+n*517)
+		_, _ = rand.Read(data)
+		copy(data, "\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+		return lib.Add(domain.MediaImage, "image/jpeg", fmt.Sprintf("photo-%d.jpg", n), fmt.Sprintf("A red bicycle against a wall, number %d", n), data)
+	}
+	var files []File
+	switch k {
+	case Image:
+		files = []File{image(1)}
+	case Images:
+		files = []File{image(1), image(2)}
+	case Video:
+		files = []File{lib.AddGenerated(domain.MediaVideo, "video/mp4", "clip.mp4", 300_000, 7)}
+	}
+	p := publication(f, k)
+	p.Media = nil
+	for _, file := range files {
+		p.Media = append(p.Media, file.Media)
+	}
+	got, err := f.Adapter().Publish(ctxFor(t), c.creds, c.account, p)
+	if err != nil {
+		t.Fatalf("Publish(library %s): %v", k, err)
+	}
+	received := f.Received(c.account, got.ExternalID)
+	if len(received) != len(files) {
+		t.Fatalf("the platform has %d media items, want %d", len(received), len(files))
+	}
+	for i, file := range files {
+		if received[i].SHA256 != file.SHA256 {
+			t.Errorf("media %d: the platform has bytes with SHA-256 %.12s, want %.12s (the stored file)", i+1, received[i].SHA256, file.SHA256)
+		}
+		want := ""
+		if f.Caps().AltText && file.Media.Kind == domain.MediaImage {
+			want = file.Media.Alt
+		}
+		if received[i].Alt != want {
+			t.Errorf("media %d: the platform has alt text %q, want %q", i+1, received[i].Alt, want)
+		}
 	}
 }

@@ -65,7 +65,7 @@ func (f *conformanceFake) fault(op string) Fault {
 func (f *conformanceFake) Adapter() ports.Platform { return f.s }
 
 func (f *conformanceFake) Caps() platformtest.Caps {
-	return platformtest.Caps{PKCE: true, Refresh: true, RotatesRefresh: true, RetryAfter: true, Lookup: true, Metrics: true,
+	return platformtest.Caps{PKCE: true, Refresh: true, RotatesRefresh: true, RetryAfter: true, Lookup: true, Metrics: true, AltText: true,
 		Kinds: []platformtest.Kind{platformtest.Text, platformtest.Image, platformtest.Images, platformtest.Video}}
 }
 
@@ -168,3 +168,22 @@ func (f *conformanceFake) SetMetrics(_ domain.Account, externalID string) domain
 }
 
 func (f *conformanceFake) Secrets() []string { return nil }
+
+// Received reads what the sandbox recorded: it digests library files as it receives them
+// and, like a platform that pulls, fetches media given by address.
+func (f *conformanceFake) Received(_ domain.Account, externalID string) []platformtest.Received {
+	media, err := f.s.Received(context.Background(), externalID)
+	if err != nil {
+		f.t.Fatalf("Received: %v", err)
+	}
+	out := make([]platformtest.Received, len(media))
+	for i, m := range media {
+		out[i] = platformtest.Received{SHA256: m.SHA256, Alt: m.Alt}
+		if m.SHA256 == "" {
+			if out[i].SHA256, err = platformtest.DigestOf(m.URL); err != nil {
+				f.t.Fatalf("Received: %v", err)
+			}
+		}
+	}
+	return out
+}

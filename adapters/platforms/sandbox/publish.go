@@ -2,10 +2,14 @@ package sandbox
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -30,7 +34,15 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 	if err := s.wait(ctx, s.cfg.Latency); err != nil {
 		return ports.Published{}, fmt.Errorf("sandbox: publish: %w", err)
 	}
-	if problems := domain.CheckRules(domain.Sandbox, p.Text, domain.MediaKinds(p.MediaURLs)); len(problems) > 0 {
+	urls := make([]string, len(p.Media)) // never nil: nil would be NULL
+	for i, m := range p.Media {
+		urls[i] = m.URL
+	}
+	kinds := make([]domain.MediaKind, len(p.Media))
+	for i, m := range p.Media {
+		kinds[i] = m.Kind
+	}
+	if problems := domain.CheckRules(domain.Sandbox, p.Text, kinds); len(problems) > 0 {
 		return ports.Published{}, domain.Errorf(domain.CodeInvalid, "The sandbox rejected this post: it %s.", strings.Join(problems, "; it "))
 	}
 	fault := s.fault("publish")
@@ -38,9 +50,13 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 		return ports.Published{}, err
 	}
 
-	media := p.MediaURLs
-	if media == nil {
-		media = []string{} // nil would be NULL
+	media, err := receive(ctx, p.Media)
+	if err != nil {
+		return ports.Published{}, err
+	}
+	received, err := json.Marshal(media)
+	if err != nil {
+		return ports.Published{}, fmt.Errorf("sandbox: publish: encode media: %w", err)
 	}
 	now := s.now()
 	var id string
@@ -48,9 +64,9 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 	// disk (set_config with is_local applies to this statement's own transaction).
 	err = s.db.QueryRowContext(ctx, `
 		WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
-		INSERT INTO sandbox_posts (user_id, reference, text, media_urls, published_at)
-		SELECT $1, $2, $3, $4, $5 FROM relaxed RETURNING id`,
-		userID, p.Reference, p.Text, media, now).Scan(&id)
+		INSERT INTO sandbox_posts (user_id, reference, text, media_urls, media, published_at)
+		SELECT $1, $2, $3, $4, $5, $6 FROM relaxed RETURNING id`,
+		userID, p.Reference, p.Text, urls, received, now).Scan(&id)
 	if err != nil {
 		// The insert may have committed before its answer was lost.
 		return ports.Published{}, domain.MaybePublished("The sandbox did not confirm the post; Herald will look for it before trying again.",
@@ -61,6 +77,79 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 			errors.New("sandbox: publish: answer lost on purpose"))
 	}
 	return ports.Published{ExternalID: id, URL: s.postURL(id), At: now}, nil
+}
+
+// ReceivedMedia is what the sandbox received of one media item of a post: the address it
+// was given and the file's name and alt text, and for a library file (whose bytes it reads,
+// as a platform that takes bytes does) their count and SHA-256 in hex. Size and SHA256 are
+// zero for media given by address, which the sandbox never fetches.
+type ReceivedMedia struct {
+	URL    string `json:"url"`
+	Name   string `json:"name,omitempty"`
+	Alt    string `json:"alt,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// ShortSHA256 is the first 12 hex digits of the SHA-256, as the operator page shows it.
+func (m ReceivedMedia) ShortSHA256() string { return m.SHA256[:min(12, len(m.SHA256))] }
+
+// receive reads each library file's bytes through a SHA-256 in one pass (never holding
+// them), and describes every item. A file that cannot be read is CodeUnavailable: nothing
+// is published, and Herald tries again.
+func receive(ctx context.Context, media []ports.PublicationMedia) ([]ReceivedMedia, error) {
+	out := make([]ReceivedMedia, len(media))
+	for i, m := range media {
+		out[i] = ReceivedMedia{URL: m.URL, Name: m.Name, Alt: m.Alt}
+		if m.Open == nil {
+			continue
+		}
+		size, sum, err := digestOf(ctx, m)
+		if err != nil {
+			return nil, &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf("The sandbox could not read media %d from Herald's storage; try again shortly.", i+1),
+				Err: fmt.Errorf("sandbox: publish: read media %d: %w", i+1, err)}
+		}
+		out[i].Size, out[i].SHA256 = size, sum
+	}
+	return out, nil
+}
+
+// digestOf streams the item's bytes and returns their count and SHA-256 in hex.
+func digestOf(ctx context.Context, m ports.PublicationMedia) (int64, string, error) {
+	rc, err := m.Open(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Received returns what the sandbox received of the media of its post externalID, in
+// order, or CodeNotFound when it has no such post. It is the sandbox's test interface: the
+// checks that a platform got exactly the bytes Herald stored read it.
+func (s *Sandbox) Received(ctx context.Context, externalID string) ([]ReceivedMedia, error) {
+	notFound := domain.Errorf(domain.CodeNotFound, "The sandbox has no post %q.", externalID)
+	if !isUUID(externalID) {
+		return nil, notFound
+	}
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, `SELECT media FROM sandbox_posts WHERE id = $1`, externalID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: received media: %w", err)
+	}
+	var media []ReceivedMedia
+	if err := json.Unmarshal(raw, &media); err != nil {
+		return nil, fmt.Errorf("sandbox: received media: %w", err)
+	}
+	return media, nil
 }
 
 // fault returns the failure op gives on purpose: Config.Faults' answer when it is set, else

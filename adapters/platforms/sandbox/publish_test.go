@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -21,7 +22,7 @@ func TestPublish_ThenLookupByReference(t *testing.T) {
 	f := setup(t, sandbox.Config{Latency: 10 * time.Millisecond})
 	ctx := context.Background()
 	c, account := f.connect(t)
-	p := ports.Publication{Reference: uniqueReference(), Text: "Hello, sandbox!\nSecond line.", MediaURLs: []string{"https://cdn.example/a.png"}}
+	p := ports.Publication{Reference: uniqueReference(), Text: "Hello, sandbox!\nSecond line.", Media: platformtest.URLMedia("https://cdn.example/a.png")}
 
 	// The publish waits out the latency on the sandbox's clock: nothing is published until
 	// the clock has moved on by it.

@@ -249,8 +249,22 @@ type postRow struct {
 	Reference   string    `db:"reference"`
 	Text        string    `db:"text"`
 	MediaCount  int       `db:"media_count"`
+	MediaJSON   []byte    `db:"media"`
 	PublishedAt time.Time `db:"published_at"`
 	Metrics     domain.Metrics
+	// Media is what the sandbox received of each media item, decoded from MediaJSON.
+	Media []ReceivedMedia
+}
+
+// decodeMedia fills Media from MediaJSON.
+func (r *postRow) decodeMedia() error {
+	if len(r.MediaJSON) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.MediaJSON, &r.Media); err != nil {
+		return fmt.Errorf("sandbox: post %s: media: %w", r.ID, err)
+	}
+	return nil
 }
 
 // postsView is what the operator page shows.
@@ -269,7 +283,7 @@ func (s *Sandbox) listPosts(c echo.Context) error {
 		return fmt.Errorf("sandbox: count posts: %w", err)
 	}
 	err := s.db.SelectContext(ctx, &v.Posts, `
-		SELECT p.id, u.handle, p.reference, p.text, cardinality(p.media_urls) AS media_count, p.published_at
+		SELECT p.id, u.handle, p.reference, p.text, cardinality(p.media_urls) AS media_count, p.media, p.published_at
 		FROM sandbox_posts p JOIN sandbox_users u ON u.id = p.user_id
 		ORDER BY p.published_at DESC, p.id DESC
 		LIMIT $1`, operatorLimit)
@@ -278,6 +292,9 @@ func (s *Sandbox) listPosts(c echo.Context) error {
 	}
 	for i := range v.Posts {
 		v.Posts[i].Metrics = metricsAt(v.Posts[i].ID, v.Posts[i].PublishedAt, v.Now)
+		if err := v.Posts[i].decodeMedia(); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, "posts", v)
 }
@@ -298,9 +315,9 @@ func (s *Sandbox) showPost(c echo.Context) error {
 	var v postView
 	var media []byte
 	err := s.db.QueryRowContext(c.Request().Context(), `
-		SELECT p.id, u.handle, p.reference, p.text, array_to_json(p.media_urls), p.published_at
+		SELECT p.id, u.handle, p.reference, p.text, array_to_json(p.media_urls), p.media, p.published_at
 		FROM sandbox_posts p JOIN sandbox_users u ON u.id = p.user_id
-		WHERE p.id = $1`, id).Scan(&v.ID, &v.Handle, &v.Reference, &v.Text, &media, &v.PublishedAt)
+		WHERE p.id = $1`, id).Scan(&v.ID, &v.Handle, &v.Reference, &v.Text, &media, &v.MediaJSON, &v.PublishedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound()
 	}
@@ -311,6 +328,9 @@ func (s *Sandbox) showPost(c echo.Context) error {
 		return fmt.Errorf("sandbox: show post: media: %w", err)
 	}
 	v.MediaCount = len(v.MediaURLs)
+	if err := v.decodeMedia(); err != nil {
+		return err
+	}
 	v.Metrics = metricsAt(v.ID, v.PublishedAt, s.now())
 	return s.render(c, http.StatusOK, "post", v)
 }

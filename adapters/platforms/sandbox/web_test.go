@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/ports"
 )
@@ -16,7 +17,7 @@ func TestOperatorPage_ListsPublishedPosts(t *testing.T) {
 	t.Parallel()
 	f := setup(t, sandbox.Config{})
 	c, account := f.connect(t)
-	p := ports.Publication{Reference: uniqueReference(), Text: "Operator, look: " + uniqueReference(), MediaURLs: []string{"https://cdn.example/v.mp4"}}
+	p := ports.Publication{Reference: uniqueReference(), Text: "Operator, look: " + uniqueReference(), Media: platformtest.URLMedia("https://cdn.example/v.mp4")}
 	pub, err := f.s.Publish(context.Background(), c, account, p)
 	if err != nil {
 		t.Fatalf("Publish: %v", err)

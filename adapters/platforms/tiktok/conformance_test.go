@@ -37,7 +37,9 @@ func TestConformance_Inbox(t *testing.T) {
 func newConformance(t *testing.T, mode string) *conformance {
 	f := newFake(t)
 	// TikTok pulls media from the fake's own /media/, a prefix verified for the app.
-	f.verified = []string{f.srv.URL + "/media/"}
+	// The media host and Herald's signed library URLs are both on 127.0.0.1 in tests: the
+	// app has that domain verified (TikTok verifies domains or URL prefixes).
+	f.verified = []string{f.srv.URL + "/media/", "http://127.0.0.1:"}
 	return &conformance{fake: f, mode: mode}
 }
 
@@ -198,3 +200,31 @@ func (c *conformance) SetMetrics(account domain.Account, externalID string) doma
 }
 
 func (c *conformance) Secrets() []string { return []string{c.clientSecret} }
+
+// Received answers the digest of the uploaded video, or of what TikTok pulls from each
+// URL it was given; TikTok takes no alt text.
+func (c *conformance) Received(account domain.Account, externalID string) []platformtest.Received {
+	c.mu.Lock()
+	var found *publish
+	for id, p := range c.publishes {
+		if p.openID == account.ExternalID && (id == externalID || p.postID == externalID) {
+			found = p
+		}
+	}
+	c.mu.Unlock()
+	if found == nil {
+		c.t.Fatalf("Received: %s has no publish %s", account.ExternalID, externalID)
+	}
+	if found.upload != nil {
+		return []platformtest.Received{{SHA256: found.upload.digest()}}
+	}
+	out := make([]platformtest.Received, len(found.pulled))
+	for i, u := range found.pulled {
+		sum, err := platformtest.DigestOf(u)
+		if err != nil {
+			c.t.Fatalf("Received: TikTok could not pull %s: %v", u, err)
+		}
+		out[i].SHA256 = sum
+	}
+	return out
+}

@@ -1,8 +1,11 @@
 package tiktok
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -65,11 +68,20 @@ type fake struct {
 // upload is a FILE_UPLOAD in progress: what init declared and what the chunks brought.
 type upload struct {
 	size, chunk, count int64
-	next               int64 // the first byte the next chunk must start at
-	received           int64 // chunks received
-	data               []byte
-	types              []string // Content-Type of each chunk
+	next               int64     // the first byte the next chunk must start at
+	received           int64     // chunks received
+	hash               hash.Hash // SHA-256 of the bytes received, in order (never kept: tests send tens of megabytes)
+	types              []string  // Content-Type of each chunk
 	done               bool
+}
+
+// digest returns the hex SHA-256 of the bytes received so far.
+func (u *upload) digest() string { return hex.EncodeToString(u.hash.Sum(nil)) }
+
+// hexSHA256 is the hex SHA-256 of b.
+func hexSHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // testChunkRules are TikTok's chunk rules scaled by 1/1024 (5 KiB to 64 KiB, last chunk up
@@ -105,8 +117,9 @@ type publish struct {
 	polls  int
 	postID string
 	inbox  bool
-	upload *upload // nil for PULL_FROM_URL
-	text   string  // the caption: the video's title or the photos' description
+	upload *upload  // nil for PULL_FROM_URL
+	pulled []string // the video_url or photo_images TikTok pulls
+	text   string   // the caption: the video's title or the photos' description
 	photo  bool
 	public bool // posted PUBLIC_TO_EVERYONE
 	listed bool // in the creator's public videos
@@ -624,8 +637,11 @@ func (f *fake) newPublish(g *grant, prefix string, src videoSourceSeen, inbox bo
 	f.publishes[id] = p
 	f.published = append(f.published, p)
 	data := map[string]any{"publish_id": id}
+	if src.VideoURL != "" {
+		p.pulled = []string{src.VideoURL}
+	}
 	if src.Source == "FILE_UPLOAD" {
-		p.upload = &upload{size: *src.VideoSize, chunk: *src.ChunkSize, count: *src.TotalChunkCount}
+		p.upload = &upload{size: *src.VideoSize, chunk: *src.ChunkSize, count: *src.TotalChunkCount, hash: sha256.New()}
 		data["upload_url"] = f.srv.URL + "/upload/" + id
 	}
 	return p, data
@@ -755,7 +771,7 @@ func (f *fake) servePhotoInit(w http.ResponseWriter, r *http.Request, g *grant) 
 	if body.PostInfo.Description != nil {
 		text = *body.PostInfo.Description
 	}
-	p := &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox, text: text, photo: true}
+	p := &publish{openID: g.openID, postID: fmt.Sprintf("7%018d", f.serial), inbox: inbox, text: text, photo: true, pulled: src.PhotoImages}
 	f.publishes[id] = p
 	f.published = append(f.published, p)
 	raw, _ := json.Marshal(body)
@@ -813,22 +829,24 @@ func (f *fake) serveChunk(w http.ResponseWriter, r *http.Request, id string) {
 	if up.received == up.count-1 {
 		want = up.size - (up.count-1)*up.chunk
 	}
-	body, err := io.ReadAll(r.Body)
 	switch {
-	case err != nil:
-		http.Error(w, "body", http.StatusBadRequest)
-		return
 	case total != up.size:
 		http.Error(w, "total is not video_size", http.StatusBadRequest)
 		return
 	case first != up.next:
 		http.Error(w, "chunks must be uploaded in order", http.StatusRequestedRangeNotSatisfiable)
 		return
-	case last-first+1 != want || int64(len(body)) != want || r.ContentLength != want:
+	case last-first+1 != want || r.ContentLength != want:
 		http.Error(w, fmt.Sprintf("chunk %d must be %d bytes", up.received+1, want), http.StatusBadRequest)
 		return
 	}
-	up.data = append(up.data, body...)
+	// The chunk is digested as it is read; a body shorter or longer than it said spoils the
+	// upload, as the file TikTok assembles would be wrong.
+	if n, err := io.Copy(up.hash, io.LimitReader(r.Body, want+1)); err != nil || n != want {
+		up.done = true
+		http.Error(w, fmt.Sprintf("chunk %d must be %d bytes", up.received+1, want), http.StatusBadRequest)
+		return
+	}
 	up.types = append(up.types, r.Header.Get("Content-Type"))
 	up.next = last + 1
 	up.received++

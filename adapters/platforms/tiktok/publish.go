@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -109,7 +108,30 @@ const (
 	maxPhotoDescription = 4000
 )
 
-var photoExtensions = []string{".jpg", ".jpeg", ".webp"}
+var (
+	photoExtensions = []string{".jpg", ".jpeg", ".webp"}
+	photoTypes      = []string{"image/jpeg", "image/webp"}
+)
+
+// isPhotoType reports whether TikTok takes the photo: by its type when Herald knows it (a
+// library file, whose signed URL has no extension to trust), else by its address's
+// extension.
+func isPhotoType(m ports.PublicationMedia) bool {
+	if m.MIMEType != "" {
+		return contains(photoTypes, m.MIMEType)
+	}
+	u, err := url.Parse(m.URL)
+	return err == nil && contains(photoExtensions, strings.ToLower(path.Ext(u.Path)))
+}
+
+// kindOf is the media's kind as Herald knows it; only an item of unknown kind is judged by
+// its address's extension.
+func kindOf(m ports.PublicationMedia) domain.MediaKind {
+	if m.Kind != "" {
+		return m.Kind
+	}
+	return domain.KindOfMedia(m.URL)
+}
 
 // publishStatus is the answer of /v2/post/publish/status/fetch/. The post ids are numbers
 // in the reference and strings in some answers, so they are read raw. ("publicaly" is
@@ -131,9 +153,9 @@ type publishStatus struct {
 // reads creator info first and uses the privacy level and interaction settings it allows.
 // Then the publish status is polled until TikTok is done.
 func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account domain.Account, p ports.Publication) (ports.Published, error) {
-	var videos, photos []string
-	for _, m := range p.MediaURLs {
-		switch domain.KindOfMedia(m) {
+	var videos, photos []ports.PublicationMedia
+	for _, m := range p.Media {
+		switch kindOf(m) {
 		case domain.MediaVideo:
 			videos = append(videos, m)
 		case domain.MediaImage:
@@ -156,10 +178,12 @@ func (a *Adapter) Publish(ctx context.Context, c domain.Credentials, account dom
 }
 
 // publishVideo sends one video the configured way and waits for the outcome.
-func (a *Adapter) publishVideo(ctx context.Context, c domain.Credentials, p ports.Publication, video string) (ports.Published, error) {
+// A library video's URL is Herald's signed address, which TikTok pulls like any other;
+// uploaded, its bytes are streamed from Herald's storage chunk after chunk.
+func (a *Adapter) publishVideo(ctx context.Context, c domain.Credentials, p ports.Publication, video ports.PublicationMedia) (ports.Published, error) {
 	if a.cfg.UploadMode != UploadFile {
 		// https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (PULL_FROM_URL)
-		init, info, err := a.initVideo(ctx, c.AccessToken, p, sourceInfo{Source: "PULL_FROM_URL", VideoURL: video})
+		init, info, err := a.initVideo(ctx, c.AccessToken, p, sourceInfo{Source: "PULL_FROM_URL", VideoURL: video.URL})
 		if err == nil {
 			return a.finish(ctx, c.AccessToken, init.PublishID, info, "video")
 		}
@@ -170,14 +194,11 @@ func (a *Adapter) publishVideo(ctx context.Context, c domain.Credentials, p port
 		}
 	}
 
-	f, size, ctype, err := a.download(ctx, video)
+	src, size, ctype, err := a.videoBytes(ctx, video)
 	if err != nil {
 		return ports.Published{}, err
 	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
+	defer src.Close()
 	chunk, count, err := a.rules.plan(size, a.cfg.ChunkBytes)
 	if err != nil {
 		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: the video's size cannot be sent in TikTok's chunks.", Err: err}
@@ -191,7 +212,7 @@ func (a *Adapter) publishVideo(ctx context.Context, c domain.Credentials, p port
 		// Nothing can be published without the file.
 		return ports.Published{}, &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok did not say where to send the video; Herald will try again.", Err: fmt.Errorf("tiktok: init %s without upload_url", init.PublishID)}
 	}
-	if err := a.sendChunks(ctx, init.UploadURL, f, size, chunk, count, ctype); err != nil {
+	if err := a.sendChunks(ctx, init.UploadURL, src, size, chunk, count, ctype); err != nil {
 		return ports.Published{}, err
 	}
 	return a.finish(ctx, c.AccessToken, init.PublishID, info, "video")
@@ -266,15 +287,17 @@ func (a *Adapter) initPost(ctx context.Context, path, token string, body any, so
 // publishPhotos posts photos (pulled by TikTok from their URLs, the first as cover) with
 // the text as description, or sends them to the inbox (post_mode MEDIA_UPLOAD).
 // https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
-func (a *Adapter) publishPhotos(ctx context.Context, c domain.Credentials, p ports.Publication, photos []string) (ports.Published, error) {
-	if len(photos) > maxPhotos {
+// Photos take no alt text (the photo post reference documents none), so Alt is not sent.
+func (a *Adapter) publishPhotos(ctx context.Context, c domain.Credentials, p ports.Publication, media []ports.PublicationMedia) (ports.Published, error) {
+	if len(media) > maxPhotos {
 		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("TikTok: a photo post takes at most %d photos.", maxPhotos)}
 	}
-	for _, ph := range photos {
-		u, _ := url.Parse(ph)
-		if !contains(photoExtensions, strings.ToLower(path.Ext(u.Path))) {
+	photos := make([]string, len(media))
+	for i, m := range media {
+		if !isPhotoType(m) {
 			return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: photos must be JPEG or WebP files; TikTok does not take PNG or GIF."}
 		}
+		photos[i] = m.URL
 	}
 	if len(utf16.Encode([]rune(p.Text))) > maxPhotoDescription {
 		return ports.Published{}, &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("TikTok: a photo post's text is at most %d characters.", maxPhotoDescription)}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/platforms/platformtest"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
@@ -18,7 +19,7 @@ func asDomain(err error, e **domain.Error) bool { return errors.As(err, e) }
 const videoURL = "https://media.herald.example.com/u/launch.mp4"
 
 func pub(text string, media ...string) ports.Publication {
-	return ports.Publication{Reference: "post-1/account-1", Text: text, MediaURLs: media}
+	return ports.Publication{Reference: "post-1/account-1", Text: text, Media: platformtest.URLMedia(media...)}
 }
 
 func account() domain.Account {
@@ -104,7 +105,7 @@ func TestAdapter_Publish(t *testing.T) {
 		} {
 			_, err := f.adapter(nil).Publish(ctx, domain.Credentials{AccessToken: tok}, account(), p)
 			if got := domain.CodeOf(err); got != domain.CodeInvalid {
-				t.Errorf("CodeOf(Publish(%v)) = %q, want invalid; err = %v", p.MediaURLs, got, err)
+				t.Errorf("CodeOf(Publish(%v)) = %q, want invalid; err = %v", p.Media, got, err)
 			}
 		}
 		if n := len(f.steps()); n != 0 {

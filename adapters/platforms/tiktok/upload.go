@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/adapters/outbound"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // chunkRules are TikTok's rules for a FILE_UPLOAD: every chunk between min and max bytes
@@ -60,6 +61,59 @@ func (r chunkRules) plan(size, preferred int64) (chunk, count int64, err error) 
 // videoTypes are the content types TikTok takes for an uploaded video, by extension.
 // https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
 var videoTypes = map[string]string{".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm"}
+
+// videoBytes returns the video's bytes as one stream to read in order, their number and
+// their content type; the caller closes the stream. A library file is streamed from
+// Herald's storage (never held whole in memory or on disk); a video given by address is
+// downloaded to a temporary file first, as its size must be known before the init.
+func (a *Adapter) videoBytes(ctx context.Context, m ports.PublicationMedia) (io.ReadCloser, int64, string, error) {
+	if m.Open == nil || m.Size <= 0 {
+		f, n, ctype, err := a.download(ctx, m.URL)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		// The chunks are read from the start of the file just written.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			tempFile{f}.Close()
+			return nil, 0, "", fmt.Errorf("tiktok: rewind the downloaded video: %w", err)
+		}
+		return tempFile{f}, n, ctype, nil
+	}
+	if m.Size > a.cfg.MaxVideoBytes {
+		return nil, 0, "", &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: the video is larger than " + byteSize(a.cfg.MaxVideoBytes) + ", the most Herald sends to TikTok."}
+	}
+	ctype := ""
+	for _, t := range videoTypes {
+		if m.MIMEType == t {
+			ctype = t
+		}
+	}
+	if ctype == "" {
+		ctype = videoTypes[strings.ToLower(path.Ext(m.Name))]
+	}
+	if ctype == "" {
+		return nil, 0, "", &domain.Error{Code: domain.CodeInvalid, Message: "TikTok: the video must be an MP4, MOV or WebM file.", Err: fmt.Errorf("tiktok: library video of type %q", m.MIMEType)}
+	}
+	rc, err := m.Open(ctx)
+	if err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return nil, 0, "", err
+		}
+		return nil, 0, "", &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: the video could not be read from Herald's storage; Herald will try again.", Err: fmt.Errorf("tiktok: open video: %w", err)}
+	}
+	return rc, m.Size, ctype, nil
+}
+
+// tempFile is a downloaded video, removed when closed.
+type tempFile struct{ *os.File }
+
+// Close closes and removes the file.
+func (t tempFile) Close() error {
+	err := t.File.Close()
+	os.Remove(t.Name())
+	return err
+}
 
 // download copies the video at rawURL to a temporary file and returns it, its size and its
 // content type; the caller closes and removes the file. Nothing has been sent to TikTok
@@ -140,7 +194,10 @@ func (a *Adapter) download(ctx context.Context, rawURL string) (*os.File, int64,
 // a failure before it is definite (retrying starts over with a new init). The last chunk is
 // different: an answer lost after TikTok got it may still end in a post, so only a 4xx
 // refusal of it is definite and a lost answer or a server error is domain.MaybePublished.
-func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, size, chunk, count int64, ctype string) error {
+//
+// The chunks are read in order from src, each straight into its request, so no more than
+// the transport's buffers of the video is ever in memory.
+func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, src io.Reader, size, chunk, count int64, ctype string) error {
 	for i := int64(0); i < count; i++ {
 		first := i * chunk
 		last := first + chunk - 1
@@ -148,7 +205,8 @@ func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, 
 			last = size - 1 // the final chunk takes the trailing bytes
 		}
 		final := i == count-1
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, io.NewSectionReader(f, first, last-first+1))
+		body := &io.LimitedReader{R: src, N: last - first + 1}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, body)
 		if err != nil {
 			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok gave an upload address Herald cannot use; Herald will try again.", Err: fmt.Errorf("tiktok: upload_url: %w", err)}
 		}
@@ -166,6 +224,10 @@ func (a *Adapter) sendChunks(ctx context.Context, uploadURL string, f *os.File, 
 		resp.Body.Close()
 		cause := fmt.Errorf("tiktok: PUT chunk %d of %d (bytes %d-%d/%d): HTTP %d", i+1, count, first, last, size, resp.StatusCode)
 		switch s := resp.StatusCode; {
+		case s >= 200 && s < 300 && body.N != 0:
+			// Accepted before the whole chunk was read: the next chunk would start at the
+			// wrong byte, so this upload cannot go on.
+			return &domain.Error{Code: domain.CodeUnavailable, Message: "TikTok: sending the video was interrupted; Herald will try again.", Err: fmt.Errorf("%w (%d bytes of the chunk unread)", cause, body.N)}
 		case s >= 200 && s < 300:
 			continue
 		case s == http.StatusTooManyRequests:

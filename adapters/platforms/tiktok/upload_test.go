@@ -121,8 +121,8 @@ func TestPublish_FileUpload(t *testing.T) {
 			t.Errorf("post_info = %v", f.lastInit.PostInfo)
 		}
 		up := f.uploadOf(t)
-		if !bytes.Equal(up.data, video) || !up.done {
-			t.Errorf("TikTok received %d bytes (done %v), want the %d of the video", len(up.data), up.done, len(video))
+		if up.digest() != hexSHA256(video) || !up.done {
+			t.Errorf("TikTok received bytes with SHA-256 %.12s (done %v), want the video's", up.digest(), up.done)
 		}
 		for _, ct := range up.types {
 			if ct != "video/mp4" {
@@ -149,8 +149,8 @@ func TestPublish_FileUpload(t *testing.T) {
 		if si["chunk_size"] != int64(len(video)) || si["total_chunk_count"] != int64(1) {
 			t.Errorf("source_info = %v, want one chunk of the whole video", si)
 		}
-		if up := f.uploadOf(t); !bytes.Equal(up.data, video) || up.types[0] != "video/quicktime" {
-			t.Errorf("upload = %d bytes as %v", len(up.data), up.types)
+		if up := f.uploadOf(t); up.digest() != hexSHA256(video) || up.types[0] != "video/quicktime" {
+			t.Errorf("upload = SHA-256 %.12s as %v", up.digest(), up.types)
 		}
 	})
 
@@ -412,8 +412,8 @@ func TestPublish_Inbox(t *testing.T) {
 		if !strings.HasPrefix(got.ExternalID, "v_inbox_file~") {
 			t.Errorf("Published = %+v", got)
 		}
-		if up := f.uploadOf(t); !bytes.Equal(up.data, video) || up.types[0] != "video/webm" || len(up.types) != 2 {
-			t.Errorf("upload = %d bytes in %v", len(up.data), up.types)
+		if up := f.uploadOf(t); up.digest() != hexSHA256(video) || up.types[0] != "video/webm" || len(up.types) != 2 {
+			t.Errorf("upload = SHA-256 %.12s in %v", up.digest(), up.types)
 		}
 	})
 
