@@ -83,14 +83,15 @@ func StreamsBody(r *http.Request) bool {
 // which reads whole JSON bodies.
 func (a *API) uploadMedia(c echo.Context) error {
 	req := c.Request()
+	ctx, who := req.Context(), actor(c)
+	// Those who may not upload (a role, a suspended company) are refused first, before a
+	// byte of the file is read.
+	if err := a.media.CheckUpload(ctx, who, 0); err != nil {
+		return err
+	}
 	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" {
 		return domain.Errorf(domain.CodeUnsupported, "Send the upload as multipart/form-data: the file in a part named file, and alt text, if any, in a part named alt.")
-	}
-	ctx, who := req.Context(), actor(c)
-	// Those who may not upload are refused before a byte of the file is read.
-	if err := a.media.CheckUpload(ctx, who, 0); err != nil {
-		return err
 	}
 	usage, err := a.media.Usage(ctx, who)
 	if err != nil {
