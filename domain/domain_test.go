@@ -152,6 +152,7 @@ func TestCode_HTTPStatusIsOneTable(t *testing.T) {
 		CodeBadRequest: 400, CodeInvalid: 422, CodeNotFound: 404, CodeConflict: 409,
 		CodeForbidden: 403, CodeLimit: 403, CodeSuspended: 403, CodeUnauthenticated: 401,
 		CodeRateLimited: 429, CodeStale: 412, CodeUnavailable: 503, CodeInternal: 500, "": 500,
+		CodeTooLarge: 413, CodeUnsupported: 415, CodeGone: 410,
 	}
 	for code, st := range want {
 		if got := code.HTTPStatus(); got != st {

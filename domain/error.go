@@ -28,6 +28,7 @@ const (
 	CodeInternal        Code = "internal"    // everything unclassified; details only in the log
 	CodeTooLarge        Code = "too_large"   // an upload over the plan's file size or storage quota
 	CodeUnsupported     Code = "unsupported" // an upload of a type Herald does not take
+	CodeGone            Code = "gone"        // it existed but has expired (a resumable upload)
 	// CodeSuspended refuses a change in a suspended company: its members may sign in, read,
 	// export and delete, nothing else.
 	CodeSuspended Code = "company_suspended"
@@ -36,7 +37,7 @@ const (
 // HTTPStatus is the one table from a code to the HTTP status the JSON API and the pages
 // answer with: 400 bad request, 422 invalid, 404 not found, 409 conflict, 403 forbidden,
 // over the plan or suspended, 401 unauthenticated, 429 rate limited, 412 stale, 503
-// unavailable, 413 too large, 415 unsupported, and 500 for everything else.
+// unavailable, 413 too large, 415 unsupported, 410 gone, and 500 for everything else.
 func (c Code) HTTPStatus() int {
 	switch c {
 	case CodeBadRequest:
@@ -61,6 +62,8 @@ func (c Code) HTTPStatus() int {
 		return http.StatusRequestEntityTooLarge
 	case CodeUnsupported:
 		return http.StatusUnsupportedMediaType
+	case CodeGone:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }

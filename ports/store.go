@@ -28,6 +28,7 @@ type Tx interface {
 	IdempotencyKeys() IdempotencyKeys
 	Posts() Posts
 	Media() MediaLibrary
+	Uploads() Uploads
 	Accounts() Accounts
 	OAuthStates() OAuthStates
 	AIUsage() AIUsage

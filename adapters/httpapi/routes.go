@@ -114,4 +114,13 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/webhooks/:id/deliveries", a.listDeliveries)
 	company.POST("/webhooks/:id/deliveries/:delivery_id/retry", a.retryDelivery)
 	company.GET("/audit", a.listAudit)
+
+	// Resumable uploads speak tus (uploads.go): its version is checked before the
+	// credentials, and its requests are not idempotent in the API's sense (no replays).
+	uploads := g.Group("/uploads", tus, a.authenticate, a.inCompany, a.limit)
+	uploads.OPTIONS("", a.uploadOptions)
+	uploads.POST("", a.createUpload)
+	uploads.HEAD("/:id", a.headUpload)
+	uploads.PATCH("/:id", a.patchUpload)
+	uploads.DELETE("/:id", a.deleteUpload)
 }

@@ -63,6 +63,7 @@ var companySections = []section{
 var companyLeftOut = map[string]string{
 	"oauth_states":    "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
 	"ai_reservations": "AI tokens held while a request is at the provider: gone when it answers, counted in ai_usage",
+	"uploads":         "resumable uploads in progress: unfinished files that expire within a day; once complete they are media, exported",
 }
 
 // userSections is what a person's export holds, in this order.
@@ -85,6 +86,7 @@ var userLeftOut = map[string]string{
 	"idempotency_keys":  "API answers remembered for 24 hours to replay retried requests: the company's data, not the person's",
 	"oauth_states":      "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
 	"webhook_endpoints": "the webhook endpoints they added are the company's, in its export",
+	"uploads":           "resumable uploads in progress: unfinished files that expire within a day; once complete they are media, exported",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
 }

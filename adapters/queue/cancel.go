@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -89,7 +90,8 @@ func (j jobs) PurgeMedia(ctx context.Context, company domain.CompanyID, keys []s
 	return j.insert(ctx, []river.InsertManyParams{{Args: PurgeMediaArgs{CompanyID: string(company), Keys: keys}}})
 }
 
-// SweepUploadsArgs is the periodic job that deletes uploads a crash left pending.
+// SweepUploadsArgs is the periodic job that deletes uploads a crash left pending, and
+// resumable uploads that expired.
 type SweepUploadsArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -111,5 +113,10 @@ func (w *sweepUploadsWorker) Work(ctx context.Context, _ *river.Job[SweepUploads
 	if n > 0 {
 		w.log.Info("deleted unfinished uploads", "count", n)
 	}
-	return err
+	// Resumable uploads that expired, with the bytes that arrived.
+	r, rerr := w.media.SweepUploads(ctx)
+	if r > 0 {
+		w.log.Info("deleted expired resumable uploads", "count", r)
+	}
+	return errors.Join(err, rerr)
 }

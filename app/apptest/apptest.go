@@ -46,6 +46,9 @@ type App struct {
 	// Storage keeps the media library's bytes: the file system under a test directory
 	// unless WithStorage gave another.
 	Storage ports.MediaStorage
+	// SpoolDir is where the media library holds uploads while they are read, resumable
+	// uploads' parts among them.
+	SpoolDir string
 }
 
 // MediaFileURL is the address prefix of the signed media files apptest's app gives out.
@@ -160,7 +163,7 @@ func build(t testing.TB, cfg config) (*App, error) {
 	if a.KeyRing, err = secret.ParseKeyRing(Keys); err != nil {
 		return nil, err
 	}
-	a.Storage = cfg.storage
+	a.Storage, a.SpoolDir = cfg.storage, t.TempDir()
 	if a.Storage == nil {
 		if a.Storage, err = filesystem.New(t.TempDir()); err != nil {
 			return nil, err
@@ -169,7 +172,7 @@ func build(t testing.TB, cfg config) (*App, error) {
 	if a.Services, err = app.New(app.Deps{
 		MediaStorage:   a.Storage,
 		MediaInspector: media.NewInspector(media.InspectorOptions{}),
-		Media: app.MediaConfig{SigningKey: a.KeyRing.DerivedKey("media addresses"), SpoolDir: t.TempDir(),
+		Media: app.MediaConfig{SigningKey: a.KeyRing.DerivedKey("media addresses"), SpoolDir: a.SpoolDir,
 			FileURL: func(token string) string { return MediaFileURL + token }},
 		Store: a.DB, Authz: a.Authz, Cipher: a.KeyRing,
 		// A cheap but real argon2id: sign-ins are many in tests and the race detector is slow.

@@ -1,5 +1,6 @@
 // Command herald-bench measures Herald on a scratch database: publishing on time under a
-// burst of due posts (publish), and the analytics overview over many snapshots (analytics).
+// burst of due posts (publish), the analytics overview over many snapshots (analytics), and
+// uploads into the media library with Herald's memory (media).
 // It is kept out of the production binary; BENCHMARKS.md records its numbers.
 package main
 
@@ -20,6 +21,7 @@ const usage = `herald-bench measures Herald on a scratch database (see BENCHMARK
 Usage:
   herald-bench publish [--posts N] [--companies M] [--latency L] [--workers W] [--fetch-cooldown D] [--poll D] [--idle K]
   herald-bench analytics [--companies M] [--snapshots N] [--per-target T] [--queries Q]
+  herald-bench media [--video-mb 200] [--images 100] [--chunk-mb 8] [--parallel 8] [--herald BIN] [--media-dir DIR]
 
 DATABASE_URL names the PostgreSQL server the scratch database is made on (it is dropped
 afterwards); without it, an embedded cluster runs in a temporary folder.
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return publishCmd(ctx, cfg, log, args[1:], stdout)
 	case "analytics":
 		return analyticsCmd(ctx, cfg, log, args[1:], stdout)
+	case "media":
+		return mediaCmd(ctx, cfg, log, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
 }

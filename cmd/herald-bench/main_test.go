@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -44,6 +45,27 @@ func TestBenchAnalytics_RunsAndMeasures(t *testing.T) {
 		t.Fatalf("bench analytics: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"data: 3 companies, 20 published targets each, 600 snapshots in all", "p95"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestBenchMedia_UploadsAndMeasures keeps `herald-bench media` working on a tiny video: it
+// builds and starts Herald, sends the video through tus in parts, and reads Herald's
+// memory. (Images go through POST /media, which this test leaves to the API's own tests.)
+func TestBenchMedia_UploadsAndMeasures(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg makes the files: not installed")
+	}
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": pgtest.URL(t)}[k] }
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"media", "--video-mb", "3", "--chunk-mb", "1", "--images", "0"}, getenv, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench media: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"through tus in 1 MiB parts", "herald memory (pid", "above idle"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -190,13 +190,13 @@ func TestAPI_CompanyExport(t *testing.T) {
 	}
 }
 
-// unfinishedJobs counts the company's River jobs that could still run.
+// unfinishedJobs (its media purge, which deleting it enqueues, aside) counts the company's River jobs that could still run.
 func unfinishedJobs(t *testing.T, m *Main, company string) (unfinished, cancelled int) {
 	t.Helper()
 	err := m.db.Pool().QueryRow(context.Background(), `
 		SELECT count(*) FILTER (WHERE state IN ('available', 'scheduled', 'pending', 'retryable', 'running')),
 		       count(*) FILTER (WHERE state = 'cancelled')
-		FROM river_job WHERE args->>'company_id' = $1`, company).Scan(&unfinished, &cancelled)
+		FROM river_job WHERE args->>'company_id' = $1 AND kind <> 'purge_media'`, company).Scan(&unfinished, &cancelled)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +252,10 @@ func TestAPI_CompanyDeletion(t *testing.T) {
 	}
 	if n, cancelled := unfinishedJobs(t, m, owner.companyID); n != 0 || cancelled != 2 {
 		t.Errorf("after deletion: %d jobs could still run, %d cancelled; want 0 and 2", n, cancelled)
+	}
+	var purges int
+	if err := m.db.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'purge_media' AND args->>'company_id' = $1`, owner.companyID).Scan(&purges); err != nil || purges != 1 {
+		t.Errorf("the deleted company's media purges: %d, %v; want 1", purges, err)
 	}
 	if n, _ := unfinishedJobs(t, m, other.companyID); n != 1 {
 		t.Errorf("the other company has %d waiting jobs, want its 1", n)

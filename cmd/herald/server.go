@@ -74,9 +74,12 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "strict-origin-when-cross-origin",
 	}))
-	// Uploads to the media library are read as streams, up to the plan's file size, by
-	// their handler; every other body is held whole and stays under maxBody.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool { return httpapi.StreamsBody(c.Request()) }}))
+	// Uploads to the media library (POST /media, and the parts of resumable uploads) are
+	// streamed to disk by their handlers, up to the plan's file size; every other body is
+	// held whole and stays under maxBody.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool {
+		return httpapi.StreamsBody(c.Request()) || httpapi.ResumablePart(c.Request())
+	}}))
 	e.Use(uploadCSRFHeader)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        csrfNotNeeded,
