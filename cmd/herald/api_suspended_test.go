@@ -64,6 +64,14 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 			req.Header.Set("Authorization", "Bearer "+owner.token)
 			req.Header.Set("X-Company-ID", owner.companyID)
 		}
+		if strings.HasPrefix(path, "/api/v1/uploads") { // a well-formed tus request, so suspension is what refuses it
+			req.Header.Set("Tus-Resumable", "1.0.0")
+			req.Header.Set("Upload-Length", "10")
+			req.Header.Set("Upload-Offset", "0")
+			if method == http.MethodPatch {
+				req.Header.Set("Content-Type", "application/offset+octet-stream")
+			}
+		}
 		hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		res, err := hc.Do(req)
 		if err != nil {

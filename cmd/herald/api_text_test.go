@@ -83,6 +83,10 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"DELETE /api/v1/media/:id": true,
 		// Multipart, not JSON: its alt text is checked for NUL and bad UTF-8 in adapters/httpapi's tests.
 		"POST /api/v1/media": true,
+		// tus: bytes, not JSON; the file name and alt text in Upload-Metadata are checked in
+		// adapters/httpapi's upload tests.
+		"POST /api/v1/uploads": true, "PATCH /api/v1/uploads/:id": true, "DELETE /api/v1/uploads/:id": true,
+		"HEAD /api/v1/uploads/:id": true, "OPTIONS /api/v1/uploads": true,
 	}
 	for _, r := range m.echo.Routes() {
 		key := r.Method + " " + r.Path
