@@ -111,6 +111,20 @@ func (s *Media) UploadFile(ctx context.Context, actor domain.Actor, name, alt, p
 	return s.ingest(ctx, actor, company, name, alt, f)
 }
 
+// SpoolFile returns a new, empty file in the library's spool directory, for an upload the
+// caller must hold whole before handing it to UploadFile (which removes it): the JSON API
+// reads a multipart upload's fields and digest before deciding to store it.
+func (s *Media) SpoolFile() (*os.File, error) {
+	if !s.Enabled() {
+		return nil, ErrNoMediaLibrary
+	}
+	f, err := os.CreateTemp(s.spool, "upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("media: spool: %w", err)
+	}
+	return f, nil
+}
+
 // CheckUpload answers, before any byte is sent, whether the actor may upload a file of
 // size bytes: the resumable upload's first question.
 // Errors: those of Upload about permissions and sizes.

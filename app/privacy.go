@@ -21,6 +21,7 @@ import (
 type Privacy struct {
 	store ports.Store
 	authz ports.Authorizer
+	media *Media // signs the export's download addresses of library files
 	now   func() time.Time
 	log   *slog.Logger
 }
@@ -40,9 +41,9 @@ const (
 // ExportCompany writes all of the actor's company's data as one JSON document
 // (CompanyExportFormat) to the writer open returns, called once the actor may export and
 // the company exists: the company and its settings, members, invitations, social accounts
-// (never their tokens), posts with their targets, metrics snapshots, AI usage and the
-// audit log, read in one snapshot and streamed row by row. The export is audited
-// (company.exported). Errors: CodeForbidden (owners only), CodeNotFound; an error after
+// (never their tokens), posts with their targets, metrics snapshots, AI usage, the audit
+// log, the media library's records and an address to download each file (media_files),
+// read in one snapshot and streamed row by row. The export is audited (company.exported). Errors: CodeForbidden (owners only), CodeNotFound; an error after
 // the first write means the writer holds a cut-off document, which does not parse.
 func (p *Privacy) ExportCompany(ctx context.Context, actor domain.Actor, open func(domain.Company) io.Writer) error {
 	if err := p.authz.Can(ctx, actor, domain.ResourceData, domain.ActionRead); err != nil {
@@ -63,12 +64,52 @@ func (p *Privacy) ExportCompany(ctx context.Context, actor domain.Actor, open fu
 		if err := tx.Exports().Company(ctx, c.ID, a); err != nil {
 			return err
 		}
+		if err := p.exportMediaFiles(ctx, tx, c.ID, a); err != nil {
+			return err
+		}
 		if err := a.close(); err != nil {
 			return err
 		}
 		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: c.ID, ActorID: actor.UserID, IP: actor.IP, Action: "company.exported",
 			Subject: string(c.ID), At: now, Details: map[string]string{"rows": strconv.Itoa(a.total)}})
 	})
+}
+
+// exportMediaFiles writes the media_files section: for each ready file of the company's
+// library, {"id","name","url"}, where url downloads its bytes until domain.MediaURLTTL
+// has passed, so the export gives the files themselves and not only their records. The
+// section is empty when the library is not configured (no file can be served).
+func (p *Privacy) exportMediaFiles(ctx context.Context, tx ports.Tx, company domain.CompanyID, a *archive) error {
+	if err := a.Section("media_files"); err != nil {
+		return err
+	}
+	if !p.media.Enabled() {
+		return nil
+	}
+	page := ports.Page{Limit: MaxPageSize}
+	for {
+		files, next, err := tx.Media().List(ctx, company, domain.MediaFilter{}, page)
+		if err != nil {
+			return err
+		}
+		for _, m := range files {
+			row, err := json.Marshal(struct {
+				ID   domain.MediaID `json:"id"`
+				Name string         `json:"name"`
+				URL  string         `json:"url"`
+			}{m.ID, m.Name, p.media.URL(m)})
+			if err != nil {
+				return err
+			}
+			if err := a.Row(row); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		page.Cursor = next
+	}
 }
 
 // ExportUser writes what Herald holds about the person to w as one JSON document

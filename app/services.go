@@ -167,6 +167,7 @@ func New(d Deps) (*Services, error) {
 	s.Analytics = NewAnalytics(d.Store, d.Authz, s.Credentials, s.Platforms, d.MetricsSchedule, d.Now, d.Log)
 	s.Webhooks = NewWebhooks(d.Store, d.Authz, d.Cipher, d.WebhookSender, d.WebhookURLs, d.Now, d.Log)
 	s.Privacy = NewPrivacy(d.Store, d.Authz, d.Now, d.Log)
+	s.Privacy.media = s.Media
 	s.Audit = NewAuditLog(d.Store, d.Authz)
 	s.Idempotency = NewIdempotency(d.Store, d.Now)
 	if d.RateCounter != nil {

@@ -47,6 +47,10 @@ func routeTable() []route {
 		{"login.submit", post, "/login", (*Handler).login, guardOpen},
 		// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
 		{"invitation", get, "/invitations/accept", (*Handler).acceptInvitationPage, guardOpen},
+		// Media library files at signed addresses, for anyone holding one (platforms fetch
+		// them without credentials); ui.MediaFilePath builds them for app.MediaConfig.FileURL.
+		{"media.file", get, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
+		{"media.file.head", http.MethodHead, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
 
 		{"logout", post, "/logout", (*Handler).logout, guardSignedIn},
 		{"home", get, "/", (*Handler).home, guardSignedIn},

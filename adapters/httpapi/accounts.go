@@ -44,9 +44,9 @@ func (a *API) retryFailed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]postJSON, len(ps))
-	for i, p := range ps {
-		out[i] = toPost(p)
+	out, err := a.toPosts(c, ps...)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"posts": out})
 }

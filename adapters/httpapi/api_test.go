@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 )
@@ -29,11 +30,17 @@ type server struct {
 func newServer(t *testing.T, opts ...apptest.Option) *server {
 	t.Helper()
 	a := apptest.New(t, opts...)
+	return serveAPI(t, a, a.Services)
+}
+
+// serveAPI serves the API over svc, which may differ from a's own services.
+func serveAPI(t *testing.T, a *apptest.App, svc *app.Services) *server {
+	t.Helper()
 	e := echo.New()
 	e.IPExtractor = echo.ExtractIPDirect()
 	log := apptest.Quiet()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { httpapi.HandleError(err, c, log) }
-	httpapi.New(a.Services, log).Register(e.Group("/api/v1"))
+	httpapi.New(svc, log).Register(e.Group("/api/v1"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &server{App: a, t: t, url: srv.URL + "/api/v1"}

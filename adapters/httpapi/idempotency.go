@@ -31,38 +31,52 @@ func (a *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		h := sha256.New()
-		for _, part := range []string{req.Method, req.URL.Path, string(actor(c).CompanyID)} {
-			h.Write([]byte(part))
-			h.Write([]byte{0})
-		}
-		h.Write(body)
-		user := session(c).User.ID
-		ctx := req.Context()
-		prior, err := a.idem.Begin(ctx, user, key, h.Sum(nil))
-		if err != nil {
-			return err
-		}
-		if prior != nil {
-			c.Response().Header().Set("Idempotent-Replayed", "true")
-			return c.Blob(prior.Status, prior.ContentType, prior.Body)
-		}
-		rec := &recorder{ResponseWriter: c.Response().Writer}
-		c.Response().Writer = rec
-		if err := next(c); err != nil {
-			c.Error(err) // write the answer now, so it is recorded
-		}
-		st := c.Response().Status
-		bg := context.WithoutCancel(ctx)
-		if st >= 500 {
-			return a.idem.Abandon(bg, user, key)
-		}
-		answer := rec.body.Bytes()
-		if field, ok := c.Get(secretFieldKey).(string); ok {
-			answer = withoutField(answer, field)
-		}
-		return a.idem.Finish(bg, user, key, ports.StoredAnswer{Status: st, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: answer})
+		return a.runOnce(c, key, fingerprint(c, body), func() error { return next(c) })
 	}
+}
+
+// fingerprint identifies a request for Idempotency-Key: its method, path, the company it
+// acts in, and content (the JSON body; an upload's form fields and file digest).
+func fingerprint(c echo.Context, content []byte) []byte {
+	req := c.Request()
+	h := sha256.New()
+	for _, part := range []string{req.Method, req.URL.Path, string(actor(c).CompanyID)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(content)
+	return h.Sum(nil)
+}
+
+// runOnce runs the request under Idempotency-Key key, or replays the answer the first
+// request with the same key and fingerprint got. Answers that are server faults are not
+// kept, so a retry runs again.
+func (a *API) runOnce(c echo.Context, key string, fingerprint []byte, run func() error) error {
+	user := session(c).User.ID
+	ctx := c.Request().Context()
+	prior, err := a.idem.Begin(ctx, user, key, fingerprint)
+	if err != nil {
+		return err
+	}
+	if prior != nil {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		return c.Blob(prior.Status, prior.ContentType, prior.Body)
+	}
+	rec := &recorder{ResponseWriter: c.Response().Writer}
+	c.Response().Writer = rec
+	if err := run(); err != nil {
+		c.Error(err) // write the answer now, so it is recorded
+	}
+	st := c.Response().Status
+	bg := context.WithoutCancel(ctx)
+	if st >= 500 {
+		return a.idem.Abandon(bg, user, key)
+	}
+	answer := rec.body.Bytes()
+	if field, ok := c.Get(secretFieldKey).(string); ok {
+		answer = withoutField(answer, field)
+	}
+	return a.idem.Finish(bg, user, key, ports.StoredAnswer{Status: st, ContentType: c.Response().Header().Get(echo.HeaderContentType), Body: answer})
 }
 
 // recorder keeps a copy of the answer body.

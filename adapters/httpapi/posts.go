@@ -20,16 +20,24 @@ type targetJSON struct {
 	Error       *string             `json:"error"`
 	Attempts    int                 `json:"attempts"`
 	PublishedAt *string             `json:"published_at"`
+	// MediaIDs are the account's own library files, when it has them; absent, it takes
+	// the post's.
+	MediaIDs *[]domain.MediaID `json:"media_ids,omitempty"`
 }
 
+// variantJSON is one account's variant: its content and, when given, its own library
+// files (a subset of the post's; absent: the post's).
 type variantJSON struct {
-	Content string `json:"content"`
+	Content  string            `json:"content"`
+	MediaIDs *[]domain.MediaID `json:"media_ids,omitempty"`
 }
 
 type postJSON struct {
 	ID           domain.PostID                    `json:"id"`
 	Content      string                           `json:"content"`
 	MediaURLs    []string                         `json:"media_urls"`
+	MediaIDs     []domain.MediaID                 `json:"media_ids"`
+	Media        []mediaJSON                      `json:"media"`
 	Status       domain.PostStatus                `json:"status"`
 	StatusReason *string                          `json:"status_reason"`
 	ScheduledFor *string                          `json:"scheduled_for"`
@@ -55,23 +63,57 @@ func optionalTime(t time.Time) *string {
 	return optional(rfc3339(t))
 }
 
-func toPost(p domain.Post) postJSON {
-	out := postJSON{ID: p.ID, Content: p.Content, MediaURLs: orEmpty(p.MediaURLs), Status: p.Status(), StatusReason: optional(p.Reason()),
+// toPost maps p; library holds its library files (app.Media.Files), of which those
+// still in the library are answered in "media", in the post's order.
+func (a *API) toPost(p domain.Post, library map[domain.MediaID]domain.Media) postJSON {
+	out := postJSON{ID: p.ID, Content: p.Content, MediaURLs: orEmpty(p.MediaURLs), MediaIDs: mediaIDs(p.MediaIDs), Media: []mediaJSON{},
+		Status: p.Status(), StatusReason: optional(p.Reason()),
 		ScheduledFor: optionalTime(p.ScheduledFor()), Version: p.Version(), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
 		Variants: map[domain.AccountID]variantJSON{}, Targets: make([]targetJSON, 0, len(p.Targets))}
 	if p.CreatedBy != "" {
 		id := p.CreatedBy
 		out.CreatedBy = &id
 	}
+	for _, id := range p.MediaIDs {
+		if m, ok := library[id]; ok {
+			out.Media = append(out.Media, a.toMedia(m))
+		}
+	}
 	for _, t := range p.Targets {
-		if t.Variant != "" {
-			out.Variants[t.AccountID] = variantJSON{Content: t.Variant}
+		var own *[]domain.MediaID
+		if t.OwnMedia {
+			ids := mediaIDs(t.MediaIDs)
+			own = &ids
+		}
+		// A variant is answered as it is given, so the answer can be sent back as an edit.
+		if t.Variant != "" || t.OwnMedia {
+			out.Variants[t.AccountID] = variantJSON{Content: t.Variant, MediaIDs: own}
 		}
 		out.Targets = append(out.Targets, targetJSON{AccountID: t.AccountID, Platform: t.Platform, Status: t.Status(), Content: p.TextFor(t),
 			ExternalID: optional(t.ExternalID()), ExternalURL: optional(t.ExternalURL()), Error: optional(t.Reason()),
-			Attempts: t.Attempts(), PublishedAt: optionalTime(t.PublishedAt())})
+			Attempts: t.Attempts(), PublishedAt: optionalTime(t.PublishedAt()), MediaIDs: own})
 	}
 	return out
+}
+
+// toPosts maps posts with their library files, read at once.
+func (a *API) toPosts(c echo.Context, posts ...domain.Post) ([]postJSON, error) {
+	library, err := a.mediaOf(c, posts...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]postJSON, len(posts))
+	for i, p := range posts {
+		out[i] = a.toPost(p, library)
+	}
+	return out, nil
+}
+
+func mediaIDs(ids []domain.MediaID) []domain.MediaID {
+	if ids == nil {
+		return []domain.MediaID{}
+	}
+	return ids
 }
 
 func orEmpty(s []string) []string {
@@ -85,14 +127,19 @@ func orEmpty(s []string) []string {
 type postInput struct {
 	Content    string                           `json:"content"`
 	MediaURLs  []string                         `json:"media_urls"`
+	MediaIDs   []domain.MediaID                 `json:"media_ids"`
 	AccountIDs []domain.AccountID               `json:"account_ids"`
 	Variants   map[domain.AccountID]variantJSON `json:"variants"`
 }
 
 func (in postInput) toDomain() domain.PostInput {
-	out := domain.PostInput{Content: in.Content, MediaURLs: in.MediaURLs, AccountIDs: in.AccountIDs, Variants: map[domain.AccountID]string{}}
+	out := domain.PostInput{Content: in.Content, MediaURLs: in.MediaURLs, MediaIDs: in.MediaIDs, AccountIDs: in.AccountIDs,
+		Variants: map[domain.AccountID]string{}, VariantMedia: map[domain.AccountID][]domain.MediaID{}}
 	for id, v := range in.Variants {
 		out.Variants[id] = v.Content
+		if v.MediaIDs != nil {
+			out.VariantMedia[id] = mediaIDs(*v.MediaIDs)
+		}
 	}
 	return out
 }
@@ -111,9 +158,9 @@ func (a *API) listPosts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]postJSON, len(ps))
-	for i, p := range ps {
-		out[i] = toPost(p)
+	out, err := a.toPosts(c, ps...)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, newList(out, next))
 }
@@ -172,7 +219,11 @@ func (a *API) postAnswer(c echo.Context, status int, p domain.Post) error {
 	if status == http.StatusCreated {
 		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/posts/"+string(p.ID))
 	}
-	return c.JSON(status, toPost(p))
+	out, err := a.toPosts(c, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, out[0])
 }
 
 // getPost handles GET /posts/:id.

@@ -65,6 +65,11 @@ func (a *API) Register(g *echo.Group) {
 	user.POST("/invitations/accept", a.acceptInvitation)
 	user.POST("/companies", a.createCompany, a.idempotent)
 
+	// An upload is read as a stream, so it cannot pass through idempotent (which reads the
+	// whole body to fingerprint it): uploadMedia checks its Idempotency-Key itself, with the
+	// file's digest computed while it is spooled.
+	g.POST("/media", a.uploadMedia, a.authenticate, a.inCompany, a.limit, a.withMedia)
+
 	company := g.Group("", a.authenticate, a.inCompany, a.limit, a.idempotent)
 	company.GET("/company/export", a.exportCompany)
 	company.GET("/company", a.getCompanySettings)
@@ -90,6 +95,10 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/posts/:id/schedule", a.schedulePost)
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
 	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
+	company.GET("/media", a.listMedia, a.withMedia)
+	company.GET("/media/:id", a.getMedia, a.withMedia)
+	company.PUT("/media/:id", a.updateMedia, a.withMedia)
+	company.DELETE("/media/:id", a.deleteMedia, a.withMedia)
 	company.POST("/ai/captions", a.suggestCaptions)
 	company.GET("/analytics/posts/:id", a.analyticsPost)
 	company.GET("/analytics/overview", a.analyticsOverview)

@@ -33,7 +33,8 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 	}
 	postID := post["id"].(string)
 	ids := map[string]string{":id": postID, ":account_id": account, ":platform": "sandbox"}
-	bodies := map[string]string{"POST /api/v1/posts/:id/targets/:account_id/resolve": `{"published": false}`, "POST /api/v1/auth/tokens": `{"name": "ci"}`}
+	bodies := map[string]string{"POST /api/v1/posts/:id/targets/:account_id/resolve": `{"published": false}`, "POST /api/v1/auth/tokens": `{"name": "ci"}`,
+		"PUT /api/v1/media/:id": `{"alt": "A photo"}`}
 	// An invitation made before the suspension.
 	st, _, inv := oc.do("POST", "/api/v1/members", map[string]string{"email": uniqueEmail("joiner"), "role": "editor"})
 	if st != http.StatusCreated {
@@ -62,6 +63,14 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		if strings.HasPrefix(path, "/api/") {
 			req.Header.Set("Authorization", "Bearer "+owner.token)
 			req.Header.Set("X-Company-ID", owner.companyID)
+		}
+		if strings.HasPrefix(path, "/api/v1/uploads") { // a well-formed tus request, so suspension is what refuses it
+			req.Header.Set("Tus-Resumable", "1.0.0")
+			req.Header.Set("Upload-Length", "10")
+			req.Header.Set("Upload-Offset", "0")
+			if method == http.MethodPatch {
+				req.Header.Set("Content-Type", "application/offset+octet-stream")
+			}
 		}
 		hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		res, err := hc.Do(req)

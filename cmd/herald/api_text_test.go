@@ -72,6 +72,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"PUT /api/v1/company": {owner.token, map[string]any{"name": "T", "time_zone": "UTC",
 			"brand_voice": map[string]any{"description": "warm", "avoid_words": []string{"x"}, "default_hashtags": []string{"y"}}}},
 		"POST /api/v1/companies": {owner.token, map[string]any{"name": "T2"}},
+		"PUT /api/v1/media/:id":  {owner.token, map[string]any{"alt": "A photo"}},
 	}
 	withoutBody := map[string]bool{
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
@@ -79,6 +80,13 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"DELETE /api/v1/webhooks/:id": true, "POST /api/v1/webhooks/:id/rotate": true, "POST /api/v1/webhooks/:id/test": true,
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,
 		"POST /api/v1/auth/logout-all": true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
+		"DELETE /api/v1/media/:id": true,
+		// Multipart, not JSON: its alt text is checked for NUL and bad UTF-8 in adapters/httpapi's tests.
+		"POST /api/v1/media": true,
+		// tus: bytes, not JSON; the file name and alt text in Upload-Metadata are checked in
+		// adapters/httpapi's upload tests.
+		"POST /api/v1/uploads": true, "PATCH /api/v1/uploads/:id": true, "DELETE /api/v1/uploads/:id": true,
+		"HEAD /api/v1/uploads/:id": true, "OPTIONS /api/v1/uploads": true,
 	}
 	for _, r := range m.echo.Routes() {
 		key := r.Method + " " + r.Path

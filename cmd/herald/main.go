@@ -341,7 +341,7 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		MediaInspector: inspector,
 		Media: app.MediaConfig{SigningKey: ring.DerivedKey("media addresses"), SpoolDir: spool,
 			DirectURLs: m.Config.S3 != nil && m.Config.S3Presigned,
-			FileURL:    func(token string) string { return base + "/media/files/" + token }},
+			FileURL:    func(token string) string { return base + ui.MediaFilePath(token) }},
 		Store:         m.db,
 		Authz:         m.authz,
 		Hasher:        passwords,

@@ -74,8 +74,13 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "strict-origin-when-cross-origin",
 	}))
-	// Parts of resumable uploads are streamed to disk by their handler, whatever their size.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool { return httpapi.ResumablePart(c.Request()) }}))
+	// Uploads to the media library (POST /media, and the parts of resumable uploads) are
+	// streamed to disk by their handlers, up to the plan's file size; every other body is
+	// held whole and stays under maxBody.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool {
+		return httpapi.StreamsBody(c.Request()) || httpapi.ResumablePart(c.Request())
+	}}))
+	e.Use(uploadCSRFHeader)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        csrfNotNeeded,
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
@@ -179,6 +184,19 @@ func csrfNotNeeded(c echo.Context) bool {
 	}
 	_, err := r.Cookie(app.SessionCookie)
 	return errors.Is(err, http.ErrNoCookie)
+}
+
+// uploadCSRFHeader refuses a streamed upload (httpapi.StreamsBody) from a browser's
+// session without the X-CSRF-Token header: the CSRF middleware would otherwise look for
+// the token in the form, parsing the whole multipart body (up to the plan's file size)
+// into memory and temporary files before the handler could stream it.
+func uploadCSRFHeader(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if httpapi.StreamsBody(c.Request()) && !csrfNotNeeded(c) && c.Request().Header.Get("X-CSRF-Token") == "" {
+			return echo.NewHTTPError(http.StatusForbidden, "missing CSRF header")
+		}
+		return next(c)
+	}
 }
 
 func hstsAge(cfg Config) int {
