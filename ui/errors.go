@@ -53,6 +53,11 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 	msg := domain.MessageOf(err)
 	if domain.CodeOf(err) == domain.CodeInternal && st < 500 {
 		msg = pageMessage(st)
+		if st == http.StatusRequestEntityTooLarge && c.Path() == routeIndex["media.upload"].path {
+			// Only the plain form (no JavaScript) posts here, whole, under the server's body
+			// limit; the upload zone with JavaScript sends any size the plan takes.
+			msg = "These files are too large to upload without JavaScript (10 MB in all). Turn JavaScript on to upload large files, or upload fewer at a time."
+		}
 	}
 	if st >= 500 && domain.CodeOf(err) != domain.CodeUnavailable {
 		h.Log.ErrorContext(c.Request().Context(), "page failed", "err", err, "path", c.Path(),

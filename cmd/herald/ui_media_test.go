@@ -108,6 +108,12 @@ func TestUI_MediaLibraryWithoutJavaScript(t *testing.T) {
 		t.Errorf("upload problems: %q", got)
 	}
 	id := mediaID(t, doc, "roof party.png")
+	// The plain form posts the files whole, under the server's body limit: over it, the
+	// page says how to upload large files.
+	res, big := b.uploadForm(map[string][]byte{"big.png": noisePNG(t, 2400, 1600)})
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(text(big.Find("main")), "Turn JavaScript on to upload large files") {
+		t.Errorf("a large file without JavaScript: %d %q", res.StatusCode, text(big.Find("main")))
+	}
 	tile := doc.Find(`#media-grid li[data-media-id="` + id + `"]`)
 	if !strings.Contains(text(tile), "640 × 480") || tile.Find("img").AttrOr("src", "") == "" {
 		t.Errorf("tile: %q", text(tile))
