@@ -207,6 +207,11 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 	if !h.Media.Enabled() {
 		return app.ErrNoMediaLibrary
 	}
+	ctx, actor := c.Request().Context(), actorOf(c)
+	// Who may upload (role, a suspended company) is answered before the files are looked at.
+	if err := h.Media.CheckUpload(ctx, actor, 0); err != nil {
+		return err
+	}
 	mf, err := c.MultipartForm()
 	if err != nil {
 		return domain.Errorf(domain.CodeBadRequest, "The upload could not be read; choose the files again.")
@@ -215,7 +220,6 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 	if len(files) == 0 {
 		return h.renderLibrary(c, http.StatusUnprocessableEntity, uploadResult{Problems: []fileResult{{Problem: "Choose one or more files to upload."}}})
 	}
-	ctx, actor := c.Request().Context(), actorOf(c)
 	var res uploadResult
 	worst := 0
 	for _, fh := range files {
@@ -375,11 +379,10 @@ func (h *Handler) saveAlt(c echo.Context) error {
 func (h *Handler) deleteMedia(c echo.Context) error {
 	ctx, actor := c.Request().Context(), actorOf(c)
 	id := domain.MediaID(c.Param("id"))
-	m, err := h.Media.Get(ctx, actor, id)
-	if err != nil {
-		return err
-	}
-	err = h.Media.Delete(ctx, actor, id)
+	// Read first for the page and the message; whether the actor may delete it (role, a
+	// suspended company) is Delete's answer, which comes before "not found".
+	m, _ := h.Media.Get(ctx, actor, id)
+	err := h.Media.Delete(ctx, actor, id)
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, m.Name+" was deleted.")

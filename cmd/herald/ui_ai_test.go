@@ -110,7 +110,7 @@ func TestUI_SettingsBrandVoiceAndUsage(t *testing.T) {
 	if doc.Find("#voice-description").Text() != "Warm & plain <no jargon>" || doc.Find("#voice-avoid").Text() != "synergy\nleverage" {
 		t.Errorf("a viewer does not read the voice: %q", text(doc.Find("#brand-voice")))
 	}
-	if doc.Find("progress").Length() != 0 {
+	if doc.Find("#ai-usage progress").Length() != 0 {
 		t.Error("a viewer sees the AI usage")
 	}
 	if res, _ := viewer.postWithToken("/settings/voice", url.Values{"voice": {"hijacked"}}, false); res.StatusCode != http.StatusForbidden {
