@@ -210,7 +210,6 @@ func decodeCursor(cursor string) (*time.Time, *string, error) {
 	return &t, &id, nil
 }
 
-
 // translateIf is translate for a possibly nil error.
 func translateIf(err error, what string) error {
 	if err == nil {

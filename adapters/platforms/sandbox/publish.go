@@ -293,4 +293,3 @@ func metricsAt(id string, published, now time.Time) domain.Metrics {
 		Shares:      permille(56, 1, 4),
 	}
 }
-

@@ -224,7 +224,3 @@ func syncDir(dir string) error {
 func notFound(key string) error {
 	return &domain.Error{Code: domain.CodeNotFound, Message: "The file is not in storage.", Err: fmt.Errorf("no file %s", key)}
 }
-
-
-
-

@@ -289,7 +289,3 @@ func (o object) Size() int64 { return o.size }
 
 // ModTime returns when the object was stored.
 func (o object) ModTime() time.Time { return o.modTime }
-
-
-
-
