@@ -22,9 +22,9 @@ type PostID string
 // MediaID identifies a file in a company's media library.
 type MediaID string
 
-// validUUID reports whether s is a UUID in its text form (8-4-4-4-12 hex digits), so a
+// IsUUID reports whether s is a UUID in its text form (8-4-4-4-12 hex digits), so a
 // malformed id is refused as input before it reaches the database.
-func validUUID(s string) bool {
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

@@ -334,7 +334,7 @@ func checkMediaIDs(field string, in, of []MediaID, v Violations) []MediaID {
 	for i, id := range in {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
-		case !validUUID(string(id)):
+		case !IsUUID(string(id)):
 			v.Add(f, "is not a media id")
 		case slices.Contains(out, id):
 			v.Add(f, "names the same file twice")

@@ -2,8 +2,10 @@ package ports
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/domain"
@@ -89,4 +91,31 @@ type MediaLibrary interface {
 	// Stale returns up to limit pending records of every company reserved before before:
 	// uploads that ended without Complete, for the sweeper to delete with their bytes.
 	Stale(ctx context.Context, before time.Time, limit int) ([]domain.Media, error)
+}
+
+// MaxStorageKey is S3's limit on a key's length, kept by every MediaStorage so a key that
+// works in one works in the other.
+const MaxStorageKey = 1024
+
+// CheckStorageKey returns CodeInvalid unless key is one MediaStorage takes: letters, digits,
+// '-', '.' and '/' in non-empty parts that do not start with '.' (so no key escapes a
+// directory or names an implementation's temporary file), at most MaxStorageKey bytes. With
+// prefix, a trailing '/' is allowed (DeletePrefix's argument).
+func CheckStorageKey(key string, prefix bool) error {
+	bad := &domain.Error{Code: domain.CodeInvalid, Message: "The storage key is not valid: it takes letters, digits, '-', '.' and '/' in non-empty parts that do not start with '.'.",
+		Err: fmt.Errorf("bad storage key %q", key)}
+	if key == "" || len(key) > MaxStorageKey || (!prefix && strings.HasSuffix(key, "/")) {
+		return bad
+	}
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '/') {
+			return bad
+		}
+	}
+	for _, seg := range strings.Split(strings.TrimSuffix(key, "/"), "/") {
+		if seg == "" || seg[0] == '.' {
+			return bad
+		}
+	}
+	return nil
 }

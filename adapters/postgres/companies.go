@@ -204,28 +204,10 @@ func decodeCursor(cursor string) (*time.Time, *string, error) {
 	}
 	at, id, ok := strings.Cut(string(raw), "|")
 	t, err := time.Parse(time.RFC3339Nano, at)
-	if !ok || err != nil || !isUUID(id) {
+	if !ok || err != nil || !domain.IsUUID(id) {
 		return nil, nil, bad
 	}
 	return &t, &id, nil
-}
-
-// isUUID reports whether s has the textual shape of a UUID.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if r != '-' {
-				return false
-			}
-		case !strings.ContainsRune("0123456789abcdefABCDEF", r):
-			return false
-		}
-	}
-	return true
 }
 
 // translateIf is translate for a possibly nil error.

@@ -74,7 +74,7 @@ func (s media) Complete(ctx context.Context, company domain.CompanyID, id domain
 
 // Get implements ports.MediaLibrary.
 func (s media) Get(ctx context.Context, company domain.CompanyID, id domain.MediaID) (domain.Media, error) {
-	if !isUUID(string(id)) {
+	if !domain.IsUUID(string(id)) {
 		return domain.Media{}, domain.Errorf(domain.CodeNotFound, "That file does not exist.")
 	}
 	var r mediaRow
@@ -90,7 +90,7 @@ func (s media) GetMany(ctx context.Context, company domain.CompanyID, ids []doma
 	out := make(map[domain.MediaID]domain.Media, len(ids))
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if isUUID(string(id)) {
+		if domain.IsUUID(string(id)) {
 			valid = append(valid, string(id))
 		}
 	}
@@ -185,7 +185,7 @@ func (s media) SetAlt(ctx context.Context, m *domain.Media) error {
 // lose the file from their media and their targets'; published ones keep the id as a
 // record of what went out.
 func (s media) Delete(ctx context.Context, company domain.CompanyID, id domain.MediaID) error {
-	if !isUUID(string(id)) {
+	if !domain.IsUUID(string(id)) {
 		return domain.Errorf(domain.CodeNotFound, "That file does not exist.")
 	}
 	if _, err := s.q.ExecContext(ctx, `
@@ -209,7 +209,7 @@ func (s media) Delete(ctx context.Context, company domain.CompanyID, id domain.M
 
 // Uses implements ports.MediaLibrary.
 func (s media) Uses(ctx context.Context, company domain.CompanyID, id domain.MediaID, limit int) ([]domain.MediaUse, error) {
-	if !isUUID(string(id)) {
+	if !domain.IsUUID(string(id)) {
 		return nil, nil
 	}
 	var rows []struct {

@@ -49,7 +49,7 @@ func (s uploads) Create(ctx context.Context, u *domain.Upload) error {
 
 // Get implements ports.Uploads.
 func (s uploads) Get(ctx context.Context, company domain.CompanyID, id domain.UploadID) (domain.Upload, error) {
-	if !isUUID(string(id)) {
+	if !domain.IsUUID(string(id)) {
 		return domain.Upload{}, domain.Errorf(domain.CodeNotFound, "That upload does not exist.")
 	}
 	var r uploadRow
@@ -62,7 +62,7 @@ func (s uploads) Get(ctx context.Context, company domain.CompanyID, id domain.Up
 
 // Delete implements ports.Uploads.
 func (s uploads) Delete(ctx context.Context, company domain.CompanyID, id domain.UploadID) error {
-	if !isUUID(string(id)) {
+	if !domain.IsUUID(string(id)) {
 		return domain.Errorf(domain.CodeNotFound, "That upload does not exist.")
 	}
 	res, err := s.q.ExecContext(ctx, `DELETE FROM uploads WHERE company_id = $1 AND id = $2`, company, id)

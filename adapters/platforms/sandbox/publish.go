@@ -134,7 +134,7 @@ func digestOf(ctx context.Context, m ports.PublicationMedia) (int64, string, err
 // checks that a platform got exactly the bytes Herald stored read it.
 func (s *Sandbox) Received(ctx context.Context, externalID string) ([]ReceivedMedia, error) {
 	notFound := domain.Errorf(domain.CodeNotFound, "The sandbox has no post %q.", externalID)
-	if !isUUID(externalID) {
+	if !domain.IsUUID(externalID) {
 		return nil, notFound
 	}
 	var raw []byte
@@ -254,7 +254,7 @@ func (s *Sandbox) Metrics(ctx context.Context, c domain.Credentials, account dom
 		return domain.Metrics{}, err
 	}
 	notFound := domain.Errorf(domain.CodeNotFound, "The sandbox has no post %q on this account.", externalID)
-	if !isUUID(externalID) {
+	if !domain.IsUUID(externalID) {
 		return domain.Metrics{}, notFound
 	}
 	var published time.Time
@@ -292,26 +292,4 @@ func metricsAt(id string, published, now time.Time) domain.Metrics {
 		Comments:    permille(48, 2, 8),
 		Shares:      permille(56, 1, 4),
 	}
-}
-
-// isUUID reports whether s is a UUID in its canonical text form, so a malformed id never
-// reaches PostgreSQL as a cast error.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

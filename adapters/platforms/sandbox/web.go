@@ -309,7 +309,7 @@ type postView struct {
 func (s *Sandbox) showPost(c echo.Context) error {
 	id := c.Param("id")
 	notFound := func() error { return s.renderError(c, http.StatusNotFound, "The sandbox has no such post.") }
-	if !isUUID(id) {
+	if !domain.IsUUID(id) {
 		return notFound()
 	}
 	var v postView

@@ -48,7 +48,7 @@ func New(root string) (*Storage, error) {
 // crash never leaves part of a file under the key. CodeInvalid for a bad key or a
 // negative size; an error when r ends before size bytes or fails.
 func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return err
 	}
 	if size < 0 {
@@ -97,7 +97,7 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, 
 // Open returns the file under key, CodeNotFound when there is none, CodeInvalid for a
 // bad key.
 func (s *Storage) Open(ctx context.Context, key string) (ports.Object, error) {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(s.path(key))
@@ -123,7 +123,7 @@ func (s *Storage) Open(ctx context.Context, key string) (ports.Object, error) {
 // Delete removes the file under key; an absent one is not an error. CodeInvalid for a
 // bad key.
 func (s *Storage) Delete(ctx context.Context, key string) error {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return err
 	}
 	p := s.path(key)
@@ -140,7 +140,7 @@ func (s *Storage) Delete(ctx context.Context, key string) error {
 // ("<company>/") is its whole subtree. CodeInvalid for an empty or bad prefix, so a
 // mistake can never empty the whole storage.
 func (s *Storage) DeletePrefix(ctx context.Context, prefix string) error {
-	if err := validPrefix(prefix); err != nil {
+	if err := ports.CheckStorageKey(prefix, true); err != nil {
 		return err
 	}
 	if strings.HasSuffix(prefix, "/") {
@@ -175,7 +175,7 @@ func (s *Storage) DeletePrefix(ctx context.Context, prefix string) error {
 // SignedURL returns "": files on the local disk have no address of their own, Herald
 // serves their bytes. CodeInvalid for a bad key.
 func (s *Storage) SignedURL(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	return "", validKey(key)
+	return "", ports.CheckStorageKey(key, false)
 }
 
 // path is the file of key; validKey has made sure it stays under the root.
@@ -223,39 +223,4 @@ func syncDir(dir string) error {
 
 func notFound(key string) error {
 	return &domain.Error{Code: domain.CodeNotFound, Message: "The file is not in storage.", Err: fmt.Errorf("no file %s", key)}
-}
-
-// maxKeyLen is S3's limit on a key, kept here so both storages take the same keys.
-const maxKeyLen = 1024
-
-// validKey accepts keys of letters, digits, '-', '.' and '/' made of non-empty segments
-// that do not start with '.', so no key escapes the root ("..") or names a temporary file.
-func validKey(key string) error {
-	if key == "" || strings.HasSuffix(key, "/") {
-		return badKey(key)
-	}
-	return validPrefix(key)
-}
-
-// validPrefix is validKey that also takes a trailing '/'.
-func validPrefix(p string) error {
-	if p == "" || len(p) > maxKeyLen {
-		return badKey(p)
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '/') {
-			return badKey(p)
-		}
-	}
-	segs := strings.Split(strings.TrimSuffix(p, "/"), "/")
-	for _, seg := range segs {
-		if seg == "" || seg[0] == '.' {
-			return badKey(p)
-		}
-	}
-	return nil
-}
-
-func badKey(key string) error {
-	return &domain.Error{Code: domain.CodeInvalid, Message: "The storage key is not valid: it takes letters, digits, '-', '.' and '/' in non-empty parts that do not start with '.'.", Err: fmt.Errorf("bad storage key %q", key)}
 }

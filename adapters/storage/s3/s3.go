@@ -94,7 +94,7 @@ func New(cfg Config) (*Storage, error) {
 	}
 	prefix := strings.Trim(cfg.Prefix, "/")
 	if prefix != "" {
-		if validPrefix(prefix+"/") != nil {
+		if ports.CheckStorageKey(prefix+"/", true) != nil {
 			errs = append(errs, fmt.Errorf("the prefix %q may hold only letters, digits, '-', '.' and '/' in parts that do not start with '.'", cfg.Prefix))
 		}
 		prefix += "/"
@@ -154,7 +154,7 @@ func (s *Storage) Check(ctx context.Context) error {
 // aborts a multipart upload that fails, so a failed Put leaves the old object or none.
 // CodeInvalid for a bad key or a negative size.
 func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return err
 	}
 	if size < 0 {
@@ -175,7 +175,7 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, 
 // Open returns the object under key, which seeks by reading from the new offset with a
 // range request, CodeNotFound when there is none, CodeInvalid for a bad key.
 func (s *Storage) Open(ctx context.Context, key string) (ports.Object, error) {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return nil, err
 	}
 	obj, err := s.client.GetObject(ctx, s.bucket, s.prefix+key, minio.GetObjectOptions{})
@@ -193,7 +193,7 @@ func (s *Storage) Open(ctx context.Context, key string) (ports.Object, error) {
 // Delete removes the object under key; S3 answers success for an absent one.
 // CodeInvalid for a bad key.
 func (s *Storage) Delete(ctx context.Context, key string) error {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return err
 	}
 	if err := s.client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{}); err != nil {
@@ -206,7 +206,7 @@ func (s *Storage) Delete(ctx context.Context, key string) error {
 // 1,000 (one DeleteObjects request each), however many there are. CodeInvalid for an
 // empty or bad prefix, so a mistake can never empty the bucket.
 func (s *Storage) DeletePrefix(ctx context.Context, prefix string) error {
-	if err := validPrefix(prefix); err != nil {
+	if err := ports.CheckStorageKey(prefix, true); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -250,7 +250,7 @@ func (s *Storage) DeletePrefix(ctx context.Context, prefix string) error {
 // from one second to seven days). It does not check that the object exists. CodeInvalid
 // for a bad key or ttl.
 func (s *Storage) SignedURL(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	if err := validKey(key); err != nil {
+	if err := ports.CheckStorageKey(key, false); err != nil {
 		return "", err
 	}
 	if ttl < time.Second || ttl > 7*24*time.Hour {
@@ -289,38 +289,3 @@ func (o object) Size() int64 { return o.size }
 
 // ModTime returns when the object was stored.
 func (o object) ModTime() time.Time { return o.modTime }
-
-// maxKeyLen is S3's limit on a key.
-const maxKeyLen = 1024
-
-// validKey accepts keys of letters, digits, '-', '.' and '/' made of non-empty segments
-// that do not start with '.': the same keys as the file system storage, so a key that
-// works in one works in the other.
-func validKey(key string) error {
-	if key == "" || strings.HasSuffix(key, "/") {
-		return badKey(key)
-	}
-	return validPrefix(key)
-}
-
-// validPrefix is validKey that also takes a trailing '/'.
-func validPrefix(p string) error {
-	if p == "" || len(p) > maxKeyLen {
-		return badKey(p)
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '/') {
-			return badKey(p)
-		}
-	}
-	for _, seg := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
-		if seg == "" || seg[0] == '.' {
-			return badKey(p)
-		}
-	}
-	return nil
-}
-
-func badKey(key string) error {
-	return &domain.Error{Code: domain.CodeInvalid, Message: "The storage key is not valid: it takes letters, digits, '-', '.' and '/' in non-empty parts that do not start with '.'.", Err: fmt.Errorf("bad storage key %q", key)}
-}
