@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"bytes"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,26 +19,9 @@ import (
 // renderMedia renders like render, on a Herald with the media library, as user u1 with role.
 func renderMedia(t *testing.T, name string, data any, role domain.Role) *goquery.Document {
 	t.Helper()
-	h, err := New(nil, Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	block := "layout"
-	if strings.Contains(name, "/_") {
-		block = name
-	}
-	v := view{Data: data, CSRF: "tok", Zone: time.UTC, Path: "/media", CompanyName: "Acme", MediaLibrary: true,
-		Session: &domain.Session{User: domain.User{ID: "u1", Name: "Ann", Email: "ann@example.com"}},
-		Actor:   domain.Actor{UserID: "u1", CompanyID: "c1", Role: role}, Allows: policyAllows(role)}
-	var buf bytes.Buffer
-	if err := h.templates[name].ExecuteTemplate(&buf, block, v); err != nil {
-		t.Fatalf("render %s: %v", name, err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
+	v := signedIn(data, time.UTC, role)
+	v.Path, v.MediaLibrary = "/media", true
+	return renderView(t, name, v)
 }
 
 var (

@@ -41,6 +41,19 @@ func TestNew_EveryNamedTemplateExists(t *testing.T) {
 // zone, and parses the result.
 func render(t *testing.T, name string, data any, zone *time.Location, role domain.Role) *goquery.Document {
 	t.Helper()
+	return renderView(t, name, signedIn(data, zone, role))
+}
+
+// signedIn is the view of a page of Acme's seen by user u1 (Ann) with role, in zone.
+func signedIn(data any, zone *time.Location, role domain.Role) view {
+	return view{Data: data, CSRF: "tok", Zone: zone, Path: "/posts", CompanyName: "Acme",
+		Session: &domain.Session{User: domain.User{ID: "u1", Name: "Ann", Email: "ann@example.com"}},
+		Actor:   domain.Actor{UserID: "u1", CompanyID: "c1", Role: role}, Allows: policyAllows(role)}
+}
+
+// renderView executes a page (with the layout) or a partial (a name with "/_") with v.
+func renderView(t *testing.T, name string, v view) *goquery.Document {
+	t.Helper()
 	h, err := New(nil, Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -49,9 +62,6 @@ func render(t *testing.T, name string, data any, zone *time.Location, role domai
 	if strings.Contains(name, "/_") {
 		block = name
 	}
-	v := view{Data: data, CSRF: "tok", Zone: zone, Path: "/posts", CompanyName: "Acme",
-		Session: &domain.Session{User: domain.User{ID: "u1", Name: "Ann", Email: "ann@example.com"}},
-		Actor:   domain.Actor{UserID: "u1", CompanyID: "c1", Role: role}, Allows: policyAllows(role)}
 	var buf bytes.Buffer
 	if err := h.templates[name].ExecuteTemplate(&buf, block, v); err != nil {
 		t.Fatalf("render %s: %v", name, err)

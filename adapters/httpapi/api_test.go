@@ -104,9 +104,20 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 		}
 		r, ctype = bytes.NewReader(j), "application/json"
 	}
-	req, err := http.NewRequest(method, c.s.url+path, r)
+	return c.send(method, path, r, -1, ctype, headers...)
+}
+
+// send sends a request with a raw body of type ctype ("": none) and length size (-1:
+// unknown, sent chunked, or taken from a strings or bytes reader), with the client's token
+// and company; headers are name, value pairs and override the client's ("" deletes one).
+func (c *client) send(method, path string, body io.Reader, size int64, ctype string, headers ...string) *response {
+	c.s.t.Helper()
+	req, err := http.NewRequest(method, c.s.url+path, body)
 	if err != nil {
 		c.s.t.Fatal(err)
+	}
+	if size >= 0 {
+		req.ContentLength = size
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)

@@ -136,32 +136,6 @@ func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
 	return b.Bytes(), w.FormDataContentType()
 }
 
-// send sends a request with a raw body of type ctype (chunked when size is -1).
-func (c *client) send(method, path string, body io.Reader, size int64, ctype string, headers ...string) *response {
-	c.s.t.Helper()
-	req, err := http.NewRequest(method, c.s.url+path, body)
-	if err != nil {
-		c.s.t.Fatal(err)
-	}
-	req.ContentLength = size
-	req.Header.Set("Content-Type", ctype)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("X-Company-ID", c.company)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		c.s.t.Fatal(err)
-	}
-	return &response{t: c.s.t, req: method + " " + path, status: res.StatusCode, header: res.Header, body: b}
-}
-
 // upload posts parts to /media.
 func (c *client) upload(parts []part, headers ...string) *response {
 	c.s.t.Helper()
