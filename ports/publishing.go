@@ -53,6 +53,12 @@ type Posts interface {
 	// FailedPerAccount counts, per account of the company, the posts FailedOn would return
 	// for it; an account with none is absent from the map.
 	FailedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
+	// Upcoming returns up to limit of the company's scheduled posts due at or after from,
+	// soonest first.
+	Upcoming(ctx context.Context, company domain.CompanyID, from time.Time, limit int) ([]domain.Post, error)
+	// NeedingAttention returns up to limit of the company's posts a person must look at:
+	// failed or partially published, or with a target left unknown; the latest first.
+	NeedingAttention(ctx context.Context, company domain.CompanyID, limit int) ([]domain.Post, error)
 }
 
 // Sealed are an account's tokens, encrypted by a TokenCipher.
