@@ -22,6 +22,22 @@
     status.classList.toggle("problem", !!problem);
   }
 
+  // focusPost is the post whose entry keeps the focus across refreshes (the live one that
+  // follows a move included) while nothing else took it.
+  var focusPost = null;
+  function refocus() {
+    if (!focusPost) { return; }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.body.contains(active)) { return; }
+    var el = document.querySelector('#calendar .cal-post[data-post="' + CSS.escape(focusPost) + '"] .cal-open');
+    if (el) { el.focus(); }
+  }
+  document.addEventListener("htmx:afterSettle", refocus);
+  document.addEventListener("focusin", function (e) {
+    var entry = e.target.closest ? e.target.closest("#calendar .cal-post") : null;
+    if (!entry || entry.getAttribute("data-post") !== focusPost) { focusPost = null; }
+  });
+
   // refresh fetches the calendar again into #calendar, then focuses the entry of post, if any.
   function refresh(post) {
     var cal = calendar();
@@ -184,12 +200,14 @@
   });
 
   // The Move dialog: the keyboard's (and anyone's) way to give a post another time.
-  var opener = null;
+  var opener = null, opening = false;
   document.addEventListener("click", function (e) {
     var btn = e.target.closest ? e.target.closest("#calendar [data-move-open]") : null;
     var dialog = document.getElementById("cal-move-dialog");
     if (!btn || !dialog || typeof dialog.showModal !== "function") { return; }
+    // Before htmx's boosted-link handler, which would follow the link.
     e.preventDefault();
+    e.stopPropagation();
     var entry = btn.closest(".cal-post");
     opener = entry;
     var form = dialog.querySelector("form");
@@ -202,9 +220,13 @@
     var err = dialog.querySelector("#cal-move-error");
     err.hidden = true;
     err.textContent = "";
+    // Opened by Enter: the same key press must not also send the form from the field that
+    // now has the focus. It may once the key is up.
+    opening = e.detail === 0;
     dialog.showModal();
     dialog.querySelector("#cal-move-date").focus();
-  });
+  }, true);
+  document.addEventListener("keyup", function () { opening = false; });
 
   function closeDialog(dialog, focusBack) {
     dialog.close();
@@ -221,6 +243,7 @@
   document.addEventListener("submit", function (e) {
     if (e.target.id !== "cal-move-form") { return; }
     e.preventDefault();
+    if (opening) { return; }
     var dialog = document.getElementById("cal-move-dialog");
     var date = dialog.querySelector("#cal-move-date").value, time = dialog.querySelector("#cal-move-time").value;
     var err = dialog.querySelector("#cal-move-error");
@@ -246,6 +269,7 @@
         // replaced: the post's new entry takes it.
         var moved = document.querySelector('#calendar .cal-post[data-post="' + CSS.escape(post) + '"] .cal-open');
         if (moved) { moved.focus(); }
+        focusPost = post;
         return;
       }
       err.textContent = status.textContent;
