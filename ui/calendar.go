@@ -422,7 +422,7 @@ func (h *Handler) calendarPosts(ctx context.Context, actor domain.Actor, start, 
 			return nil, 0, false, err
 		}
 		for _, p := range ps {
-			if p.ScheduledFor().IsZero() || !calendarKeeps(p, f) {
+			if p.ScheduledFor().IsZero() {
 				continue
 			}
 			if len(posts) < calendarCap {
