@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/app/apptest"
@@ -187,5 +189,82 @@ func TestCalendar_WeekHoursAcrossDaylightSavingChanges(t *testing.T) {
 	}
 	if got := firstLine("\n  Launch day  \nmore", 80); got != "Launch day" {
 		t.Errorf("firstLine = %q", got)
+	}
+}
+
+// TestCalendar_FiltersByAccountLabelAndStatus renders the calendar against the real app
+// with each filter and their combination; another company's account shows nothing.
+func TestCalendar_FiltersByAccountLabelAndStatus(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t)
+	h, err := New(a.Services, Config{Log: apptest.Quiet(), Now: a.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := a.Company(t, domain.RoleOwner)
+	north, south := a.ConnectAs(t, owner, "north"), a.ConnectAs(t, owner, "south")
+	rival := a.Company(t, domain.RoleOwner)
+	theirs := a.ConnectAs(t, rival, "theirs")
+	at := a.Clock.Now().UTC().AddDate(0, 0, 3).Truncate(time.Hour)
+	schedule := func(content string, labels []string, accounts ...domain.AccountID) domain.PostID {
+		t.Helper()
+		p, err := a.Posts.Create(a.Ctx, owner, domain.PostInput{Content: content, AccountIDs: accounts, Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Posts.Schedule(a.Ctx, owner, p.ID, at, p.Version()); err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	launch := schedule("Launch north", []string{"Launch"}, north.ID)
+	both := schedule("Both desks", []string{"Launch", "Winter"}, north.ID, south.ID)
+	southOnly := schedule("South only", nil, south.ID)
+	if _, err := a.Posts.Create(a.Ctx, owner, domain.PostInput{Content: "A draft", AccountIDs: []domain.AccountID{north.ID}}); err != nil {
+		t.Fatal(err)
+	}
+
+	shown := func(query string) []string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/calendar?view=list&date="+at.Format(time.DateOnly)+"&"+query, nil)
+		rec := httptest.NewRecorder()
+		c := echo.New().NewContext(req, rec)
+		c.Set(actorKey, owner)
+		if err := h.calendar(c); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("calendar?%s = %d, %v", query, rec.Code, err)
+		}
+		doc, err := goquery.NewDocumentFromReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		doc.Find("#calendar .cal-post").Each(func(_ int, s *goquery.Selection) { ids = append(ids, s.AttrOr("data-post", "")) })
+		slices.Sort(ids)
+		return ids
+	}
+	sorted := func(ids ...domain.PostID) []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, string(id))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"", sorted(launch, both, southOnly)},
+		{"account=" + string(north.ID), sorted(launch, both)},
+		{"label=launch", sorted(launch, both)},
+		{"label=Winter&account=" + string(south.ID), sorted(both)},
+		{"status=scheduled&account=" + string(south.ID), sorted(both, southOnly)},
+		{"status=published", nil},
+		{"status=nonsense", sorted(launch, both, southOnly)},
+		{"account=" + string(theirs.ID), nil},
+	} {
+		if got := shown(c.query); !slices.Equal(got, c.want) {
+			t.Errorf("calendar?%s shows %v, want %v", c.query, got, c.want)
+		}
 	}
 }
