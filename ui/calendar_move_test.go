@@ -2,9 +2,9 @@ package ui
 
 import (
 	"net/http"
-	"slices"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
