@@ -106,7 +106,7 @@ func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 	step("calendar on a phone",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(m.URL()+"/calendar"),
-		chromedp.WaitVisible(css(".cal-post")))
+		chromedp.WaitVisible(css(".cal-dot")))
 	if got := eval(`getComputedStyle(document.querySelector(".cal-week")).gridTemplateColumns.split(" ").length + " " + getComputedStyle(document.querySelector(".cal-dots")).display`); got != "7 flex" {
 		t.Errorf("on a phone the calendar's month is %q, want seven columns with dots", got)
 	}
