@@ -47,7 +47,6 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 
 	ctx := chrome(t, 1440, 900, 240*time.Second)
 	type css = chromedp.CSS
-	type xpath = chromedp.Search
 	step0 := stepper(t, ctx)
 	began := time.Now()
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
