@@ -268,3 +268,44 @@ func TestCalendar_FiltersByAccountLabelAndStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestNewPost_TakesTheCalendarSlotsTime opens the composer as an empty slot of the
+// calendar does: a time ahead fills the field, a past one is kept with a problem beside it,
+// and one that is no time shows a problem and fills nothing.
+func TestNewPost_TakesTheCalendarSlotsTime(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t)
+	h, err := New(a.Services, Config{Log: apptest.Quiet(), Now: a.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := a.Company(t, domain.RoleOwner)
+	a.Connect(t, owner) // the composer asks for an account first
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	ahead := a.Clock.Now().In(tokyo).AddDate(0, 0, 2).Truncate(time.Hour).Format(datetimeLocal)
+	past := a.Clock.Now().In(tokyo).AddDate(0, 0, -2).Truncate(time.Hour).Format(datetimeLocal)
+	for _, c := range []struct{ at, value, problem string }{
+		{ahead, ahead, ""},
+		{past, past, "has passed"},
+		{"tomorrow-ish", "", "is not a date and time"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/posts/new?"+url.Values{"at": {c.at}}.Encode(), nil)
+		rec := httptest.NewRecorder()
+		ctx := echo.New().NewContext(req, rec)
+		ctx.Set(actorKey, owner)
+		ctx.Set(zoneKey, tokyo)
+		if err := h.newPost(ctx); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("compose?at=%s = %d, %v", c.at, rec.Code, err)
+		}
+		doc, err := goquery.NewDocumentFromReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := doc.Find("#scheduled_for").AttrOr("value", ""); got != c.value {
+			t.Errorf("compose?at=%s: the time field holds %q, want %q", c.at, got, c.value)
+		}
+		if got := doc.Find("#scheduled-for-error").Text(); (c.problem == "") != (got == "") || !strings.Contains(got, c.problem) {
+			t.Errorf("compose?at=%s: problem %q, want %q", c.at, got, c.problem)
+		}
+	}
+}
