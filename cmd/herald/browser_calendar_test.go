@@ -188,6 +188,16 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 	}
 	step("Escape closes the dialog", chromedp.KeyEvent(kb.Escape))
 
+	// An empty hour of the week: the composer opens with that time.
+	empty := byKeys.AddDate(0, 0, 1).Truncate(24 * time.Hour).Add(16 * time.Hour)
+	slot = `#calendar .cal-slot[data-slot="` + empty.Format("2006-01-02T15:04") + `"]`
+	step("week view again", chromedp.Navigate(m.URL()+"/calendar?view=week&date="+empty.Format(time.DateOnly)), chromedp.WaitVisible(css(slot)))
+	x, y := center(slot, true)
+	step("click an empty hour", chromedp.MouseClickXY(x, y), chromedp.WaitVisible(css("#compose #scheduled_for")))
+	if got := eval(`document.querySelector("#scheduled_for").value`); got != empty.Format("2006-01-02T15:04") {
+		t.Errorf("the composer opened from an empty hour has the time %q, want %s", got, empty.Format("2006-01-02T15:04"))
+	}
+
 	for _, v := range []string{"month", "week", "list"} {
 		step("phone "+v, chromedp.EmulateViewport(390, 844),
 			chromedp.Navigate(m.URL()+"/calendar?view="+v+"&date="+byKeys.Format(time.DateOnly)),
