@@ -149,7 +149,7 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 	// The keyboard: Move on the focused entry opens the dialog; a date and time, Enter.
 	step("list view", chromedp.Navigate(m.URL()+"/calendar?view=list&date="+want.Format(time.DateOnly)), chromedp.WaitVisible(css(entry)))
 	screenshot(t, ctx, "calendar-list.png")
-	step("open Move from the keyboard", chromedp.Focus(css(entry+" .cal-move")), chromedp.KeyEvent("\r"))
+	step("open Move from the keyboard", chromedp.Evaluate[chromedp.Void](`document.querySelector(`+strconv.Quote(entry+" .cal-move")+`).focus()`), chromedp.KeyEvent("\r"))
 	if got := eval(`document.querySelector("#cal-move-dialog").open + " " + document.activeElement.id + " " + document.querySelector("#cal-status").textContent`); !strings.HasPrefix(got, "true cal-move-date") {
 		t.Fatalf("Enter on Move: dialog open, focus, status = %q", got)
 	}
@@ -173,7 +173,7 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 	}
 
 	// Into the past: refused with a message, the post stays.
-	step("open Move again", chromedp.Focus(css(entry+" .cal-move")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(css("#cal-move-dialog[open]")))
+	step("open Move again", chromedp.Evaluate[chromedp.Void](`document.querySelector(`+strconv.Quote(entry+" .cal-move")+`).focus()`), chromedp.KeyEvent("\r"), chromedp.WaitVisible(css("#cal-move-dialog[open]")))
 	step("a time in the past",
 		chromedp.SetValue(css("#cal-move-date"), time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)),
 		chromedp.SetValue(css("#cal-move-time"), "09:00"),
