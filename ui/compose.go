@@ -103,13 +103,26 @@ var platformRulesBlob = func() rulesBlob {
 	return b
 }()
 
-// newPost handles GET /posts/new.
+// newPost handles GET /posts/new, optionally with at=YYYY-MM-DDTHH:MM (the viewer's zone):
+// the time the calendar's empty slot stands for, filled in.
 func (h *Handler) newPost(c echo.Context) error {
 	if !(view{Allows: h.allows(c)}).CanWritePosts() {
 		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to write posts in this company.")
 	}
 	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{},
 		Comments: map[domain.AccountID]string{}}
+	if raw := c.QueryParam("at"); raw != "" {
+		at, err := parseLocal(raw, zoneOf(c))
+		switch {
+		case err != nil:
+			f.Errors["scheduled_for"] = domain.FieldsOf(err)["scheduled_for"]
+		case !at.After(h.now()):
+			f.When = at.Format(datetimeLocal)
+			f.Errors["scheduled_for"] = "has passed: choose a time ahead"
+		default:
+			f.When = at.Format(datetimeLocal)
+		}
+	}
 	return h.renderCompose(c, http.StatusOK, nil, f)
 }
 

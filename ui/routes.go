@@ -103,6 +103,7 @@ func routeTable() []route {
 		{"media.delete", post, "/media/:id/delete", (*Handler).deleteMedia, guardSignedIn},
 		{"calendar", get, "/calendar", (*Handler).calendar, guardSignedIn},
 		{"calendar.events", get, "/calendar/events", (*Handler).calendarEvents, guardSignedIn},
+		{"calendar.move", post, "/calendar/posts/:id/move", (*Handler).moveCalendarPost, guardSignedIn},
 		{"analytics", get, "/analytics", (*Handler).analyticsDashboard, guardSignedIn},
 		{"analytics.export", get, "/analytics/export.csv", (*Handler).exportCSV, guardSignedIn},
 		{"webhooks", get, "/webhooks", (*Handler).webhooks, guardSignedIn},

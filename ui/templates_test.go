@@ -254,7 +254,7 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 		t.Error("an account that needs reconnecting has no Reconnect button in its row")
 	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, berlin), Posts: []calendarPost{{Post: post, At: at}}}
+	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, berlin), Posts: []calendarEntry{{Post: post, At: at.In(berlin)}}}
 	doc = render(t, pageCalendar, calendarPage{View: "month", Title: "November 2026", Weeks: [][]calendarDay{{day, day, day, day, day, day, day}}}, berlin, domain.RoleViewer)
 	if got := doc.Find(`.cal-day[data-date="2026-11-23"] time`).First().Text(); got != "15:05" {
 		t.Errorf("calendar time in Berlin = %q", got)
