@@ -29,6 +29,10 @@ type previewCard struct {
 	Media    []previewMedia
 	Frame    string   // the aspect-ratio class of the media frame, such as "r-4x5"
 	Problems []string // the platform's rules the post breaks on this account
+	// Comment is the first comment published under the post (the account's own, or the
+	// post's), styled as the platform shows text; nil when there is none or the platform
+	// takes none (TikTok).
+	Comment []previewPart
 }
 
 // Carousel reports whether the platform shows the media as a swipeable set (1/N dots).
@@ -412,6 +416,19 @@ func buildPreview(f composeForm, accounts []domain.Account, files map[domain.Med
 			kinds = append(kinds, kind)
 		}
 		card.Frame = frameFor(a.Platform, ratio)
+		if a.Platform.TakesFirstComment() {
+			comment := strings.TrimSpace(strings.ReplaceAll(f.Comments[id], "\r\n", "\n"))
+			if comment == "" {
+				comment = strings.TrimSpace(strings.ReplaceAll(f.FirstComment, "\r\n", "\n"))
+			}
+			if comment != "" {
+				style, ok := feedStyles[a.Platform]
+				if !ok {
+					style = feedStyles[domain.Sandbox]
+				}
+				card.Comment = textParts(comment, style)
+			}
+		}
 		if !pv.Blank {
 			card.Problems = domain.CheckRules(a.Platform, text, kinds)
 		}

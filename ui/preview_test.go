@@ -174,7 +174,7 @@ func TestTextParts_EdgeCases(t *testing.T) {
 		{"see (https://ex.com/a)", "see ([link:ex.com/a])"},
 		{"HTTPS://EX.COM", "[link:EX.COM]"},
 		{"<b>bold</b> & \"q\"", "<b>bold</b> & \"q\""}, // kept as text: the template escapes it
-		{"x\u0301#tag", "x\u0301#tag"},             // a combining mark is part of the word before
+		{"x\u0301#tag", "x\u0301#tag"},                 // a combining mark is part of the word before
 		{"javascript:alert(1)", "javascript:alert(1)"},
 	}
 	for _, tt := range tests {
@@ -230,7 +230,8 @@ func TestBuildPreview_CardsFollowTheForm(t *testing.T) {
 	f := composeForm{Content: "Post text", Media: "https://cdn.example.org/a.jpg\n", Order: []domain.AccountID{"ig", "li", "tt", "other-company"},
 		Selected: map[domain.AccountID]bool{"ig": true, "li": true, "tt": true, "other-company": true},
 		Variants: map[domain.AccountID]string{"li": "  LinkedIn's own  "}, MediaIDs: []domain.MediaID{"m1", "m2", "foreign"},
-		OwnMedia: map[domain.AccountID]bool{"tt": true}, VariantMedia: map[domain.AccountID][]domain.MediaID{"tt": {"m2"}}}
+		OwnMedia: map[domain.AccountID]bool{"tt": true}, VariantMedia: map[domain.AccountID][]domain.MediaID{"tt": {"m2"}},
+		FirstComment: " More at https://ex.com #more ", Comments: map[domain.AccountID]string{"li": "LinkedIn's comment"}}
 	pv := buildPreview(f, accounts, files, "Now")
 	var ids []domain.AccountID
 	for _, c := range pv.Cards {
@@ -248,6 +249,13 @@ func TestBuildPreview_CardsFollowTheForm(t *testing.T) {
 	}
 	if len(tt.Media) != 2 || !tt.Media[0].Video || tt.Frame != "r-9x16" {
 		t.Errorf("tiktok takes its own media: %+v, frame %s", tt.Media, tt.Frame)
+	}
+	// The first comment: the account's own, else the post's; TikTok takes none.
+	if got := partsString(ig.Comment); got != "More at https://ex.com [tag:#more]" {
+		t.Errorf("instagram comment = %q", got)
+	}
+	if got := partsString(li.Comment); got != "LinkedIn's comment" || tt.Comment != nil {
+		t.Errorf("linkedin comment = %q, tiktok comment = %v", got, tt.Comment)
 	}
 	// LinkedIn publishes a video on its own: the rules say so under the preview.
 	if !strings.Contains(strings.Join(li.Problems, "|"), "has a video with other media") {

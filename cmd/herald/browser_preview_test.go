@@ -106,6 +106,11 @@ func TestBrowser_ComposePreviewFollowsTyping(t *testing.T) {
 	// Typing more updates it again.
 	step("type more", chromedp.SendKeys(css("#content"), " Seventh"))
 	waitFor("the preview of the added word", `document.querySelector("#preview-cards .pv-sandbox .pv-text")?.textContent.includes("Seventh")`)
+	step("write a first comment", chromedp.SendKeys(css("#first_comment"), "Shop the collection: https://example.com/shop #spring"))
+	waitFor("the first comment under the posts", `document.querySelector("#preview-cards .pv-linkedin .pv-comment")?.textContent.includes("Shop the collection")`)
+	if got := eval(`String(document.querySelectorAll("#preview-cards .pv-tiktok .pv-comment").length)`); got != "0" {
+		t.Error("TikTok, which takes no first comment, shows one")
+	}
 
 	if m.App.Media.Enabled() {
 		dir := t.TempDir()
