@@ -24,6 +24,7 @@ type composePage struct {
 	AI        *aiPanel    // nil when the viewer may not use the AI assist
 	Chosen    chosenMedia // the library files chosen, in the post's order
 	Uploader  uploader    // the media section's upload zone
+	Preview   postPreview // how the post will look on each ticked account
 }
 
 // Action is where the form posts to.
@@ -294,8 +295,9 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	var library map[domain.MediaID]domain.Media
+	var files map[domain.MediaID]mediaTile
 	if h.Media.Enabled() {
-		files, err := h.libraryFiles(c, f.MediaIDs)
+		files, err = h.libraryFiles(c, f.MediaIDs)
 		if err != nil {
 			return err
 		}
@@ -313,6 +315,7 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	page.Counters, page.Warnings = checkCompose(f, as, library)
+	page.Preview = buildPreview(f, as, files, previewWhen(f, zoneOf(c)))
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}

@@ -84,6 +84,7 @@ func routeTable() []route {
 		{"post.new", get, "/posts/new", (*Handler).newPost, guardSignedIn},
 		{"post.suggest", post, "/posts/suggest", (*Handler).suggest, guardSignedIn},
 		{"post.create", post, "/posts", (*Handler).createPost, guardSignedIn},
+		{"post.preview", post, "/posts/preview", (*Handler).previewPost, guardSignedIn},
 		{"post", get, "/posts/:id", (*Handler).showPost, guardSignedIn},
 		{"post.update", post, "/posts/:id", (*Handler).updatePost, guardSignedIn},
 		{"post.edit", get, "/posts/:id/edit", (*Handler).editPost, guardSignedIn},

@@ -478,7 +478,7 @@ func TestTemplates_ComposeShowsTheAIPanelOnlyWhenGiven(t *testing.T) {
 	h.AI = app.NewAI(nil, nil, nil, time.Now, nil)
 	page.AI = h.newAIPanel(accounts, f.Selected)
 	doc := render(t, pageCompose, page, time.UTC, domain.RoleEditor)
-	if doc.Find(".compose-layout.with-ai > form#compose").Length() != 1 || doc.Find(".compose-layout.with-ai > aside#ai-panel").Length() != 1 {
+	if doc.Find(".compose-layout.with-ai > form#compose").Length() != 1 || doc.Find(".compose-layout.with-ai > .compose-side > aside#ai-panel").Length() != 1 {
 		t.Fatal("the panel is not beside the compose form")
 	}
 	if !strings.Contains(doc.Find("#ai-panel #ai-not-configured").Text(), "OPENAI_API_KEY") {

@@ -90,11 +90,12 @@ const (
 	partTiles       = "media/_tiles"
 	partChosen      = "media/_chosen"
 	partPicker      = "media/_picker"
+	partPreview     = "posts/_preview"
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partPreview}
 
 var funcs = template.FuncMap{
 	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.
