@@ -229,7 +229,8 @@ type targetJSON struct {
 
 const targetColumns = `post_id, account_id, platform, variant, array_to_json(media_ids) AS media_ids, status, external_id, external_url, reason, attempts, attempt_open, published_at`
 
-// Update implements ports.Posts.
+// Update implements ports.Posts. A queued post stays queued only while it stays scheduled at
+// the same time: scheduling it by hand, unscheduling or publishing it now frees its slot.
 func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	if err := s.ann.quiet(ctx, s.q, p.CompanyID); err != nil {
 		return err
@@ -240,7 +241,8 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE posts SET content = $3, media_urls = $4, status = $5, status_reason = $6, scheduled_for = $7,
-		                 version = $8, updated_at = $9, media_ids = $10::uuid[]
+		                 version = $8, updated_at = $9, media_ids = $10::uuid[],
+		                 queued = queued AND $5 = 'scheduled' AND scheduled_for IS NOT DISTINCT FROM $7::timestamptz
 		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Content, media, p.Status(), p.Reason(),
 		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs))
 	if err != nil {
