@@ -83,6 +83,7 @@ type Services struct {
 	Credentials *Credentials // social accounts' tokens: sealed, cached, refreshed
 	Accounts    *Accounts
 	Posts       *Posts
+	Queue       *Queue // the posting queue: weekly times, and posts scheduled at the next free one
 	Media       *Media // the media library; Enabled says whether storage is configured
 	Publishing  *Publishing
 	AI          *AI
@@ -158,6 +159,7 @@ func New(d Deps) (*Services, error) {
 	s.Credentials = NewCredentials(d.Store, d.Cipher, s.Platforms, d.Now, d.Log)
 	s.Accounts = NewAccounts(d.Store, d.Authz, s.Credentials, s.Platforms, d.CallbackURL, d.Now, d.Log)
 	s.Posts = NewPosts(d.Store, d.Authz, d.MediaProbe, d.Now, d.Log)
+	s.Queue = NewQueue(d.Store, d.Authz, s.Posts, d.Now)
 	s.Media = &Media{store: d.Store, authz: d.Authz, storage: d.MediaStorage, inspect: d.MediaInspector,
 		signer: mediaSigner{key: d.Media.SigningKey, fileURL: d.Media.FileURL}, spool: d.Media.SpoolDir,
 		direct: d.Media.DirectURLs, now: d.Now, log: d.Log}
