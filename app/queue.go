@@ -104,11 +104,7 @@ func (q *Queue) Save(ctx context.Context, actor domain.Actor, in []domain.QueueS
 	}
 	var v QueueView
 	err := q.store.InTx(ctx, func(tx ports.Tx) error {
-		c, err := tx.Companies().Get(ctx, actor.CompanyID)
-		if err != nil {
-			return err
-		}
-		if err := c.CheckActive(); err != nil {
+		if err := checkActive(ctx, tx, actor.CompanyID); err != nil {
 			return err
 		}
 		queue, err := tx.Queues().Lock(ctx, actor.CompanyID)
@@ -159,6 +155,9 @@ func (q *Queue) Add(ctx context.Context, actor domain.Actor, id domain.PostID, i
 	}
 	var p domain.Post
 	err = q.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := checkActive(ctx, tx, actor.CompanyID); err != nil {
+			return err
+		}
 		queue, err := tx.Queues().Lock(ctx, actor.CompanyID)
 		if err != nil {
 			return err
@@ -212,6 +211,9 @@ func (q *Queue) Swap(ctx context.Context, actor domain.Actor, a domain.PostID, a
 	}
 	var out [2]domain.Post
 	err := q.store.InTx(ctx, func(tx ports.Tx) error {
+		if err := checkActive(ctx, tx, actor.CompanyID); err != nil {
+			return err
+		}
 		if _, err := tx.Queues().Lock(ctx, actor.CompanyID); err != nil {
 			return err
 		}
@@ -258,4 +260,14 @@ func (q *Queue) Swap(ctx context.Context, actor domain.Actor, a domain.PostID, a
 		return nil
 	})
 	return out, err
+}
+
+// checkActive returns CodeSuspended for a suspended company, before anything else is
+// looked at, so every queue change answers the suspension first.
+func checkActive(ctx context.Context, tx ports.Tx, company domain.CompanyID) error {
+	c, err := tx.Companies().Get(ctx, company)
+	if err != nil {
+		return err
+	}
+	return c.CheckActive()
 }
