@@ -154,40 +154,88 @@ func (q *Queue) Add(ctx context.Context, actor domain.Actor, id domain.PostID, i
 		return domain.Post{}, err
 	}
 	var p domain.Post
-	err = q.store.InTx(ctx, func(tx ports.Tx) error {
+	err = q.store.InTx(ctx, func(tx ports.Tx) (err error) {
+		p, err = q.addTx(ctx, tx, actor, id, ifMatch, media)
+		return err
+	})
+	return p, err
+}
+
+// CreateQueued stores a post written by the actor and adds it to the queue in one
+// transaction, so a refused add leaves no draft behind.
+// Errors: those of Posts.Create and of Add.
+func (q *Queue) CreateQueued(ctx context.Context, actor domain.Actor, in domain.PostInput) (domain.Post, error) {
+	for _, res := range []domain.Resource{domain.ResourcePosts, domain.ResourceSchedule} {
+		if err := q.authz.Can(ctx, actor, res, domain.ActionWrite); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	var media map[string]domain.MediaInfo
+	if q.posts.probe != nil {
+		var preview domain.Post
+		err := q.store.Read(ctx, func(tx ports.Tx) error {
+			accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+			if err != nil {
+				return err
+			}
+			preview, _ = domain.NewPost(actor.CompanyID, actor.UserID, in, accounts, q.now()) // invalid input is reported in the transaction
+			return nil
+		})
+		if err != nil {
+			return domain.Post{}, err
+		}
+		if media, err = q.posts.probeMedia(ctx, preview); err != nil {
+			return domain.Post{}, err
+		}
+	}
+	var p domain.Post
+	err := q.store.InTx(ctx, func(tx ports.Tx) error {
 		if err := checkActive(ctx, tx, actor.CompanyID); err != nil {
 			return err
 		}
-		queue, err := tx.Queues().Lock(ctx, actor.CompanyID)
+		draft, err := q.posts.createTx(ctx, tx, actor, in)
 		if err != nil {
 			return err
 		}
-		_, loc, err := companyLoc(ctx, tx, actor.CompanyID)
-		if err != nil {
-			return err
-		}
-		now := q.now()
-		p, err = q.posts.changeTx(ctx, tx, actor, id, ifMatch, postQueue, media, func(p *domain.Post, _ []domain.Account) (bool, error) {
-			taken, err := tx.Queues().Taken(ctx, actor.CompanyID, now, p.ID)
-			if err != nil {
-				return false, err
-			}
-			accounts := make([]domain.AccountID, len(p.Targets))
-			for i, t := range p.Targets {
-				accounts[i] = t.AccountID
-			}
-			at, err := domain.NextFreeSlot(queue.Slots, accounts, taken, loc, now)
-			if err != nil {
-				return false, err
-			}
-			return true, p.Schedule(at, now)
-		})
-		if err != nil {
-			return err
-		}
-		return tx.Queues().MarkQueued(ctx, actor.CompanyID, p.ID)
+		p, err = q.addTx(ctx, tx, actor, draft.ID, 0, media)
+		return err
 	})
 	return p, err
+}
+
+// addTx is Add's work inside the caller's transaction, permission already checked.
+func (q *Queue) addTx(ctx context.Context, tx ports.Tx, actor domain.Actor, id domain.PostID, ifMatch int, media map[string]domain.MediaInfo) (domain.Post, error) {
+	if err := checkActive(ctx, tx, actor.CompanyID); err != nil {
+		return domain.Post{}, err
+	}
+	queue, err := tx.Queues().Lock(ctx, actor.CompanyID)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	_, loc, err := companyLoc(ctx, tx, actor.CompanyID)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	now := q.now()
+	p, err := q.posts.changeTx(ctx, tx, actor, id, ifMatch, postQueue, media, func(p *domain.Post, _ []domain.Account) (bool, error) {
+		taken, err := tx.Queues().Taken(ctx, actor.CompanyID, now, p.ID)
+		if err != nil {
+			return false, err
+		}
+		accounts := make([]domain.AccountID, len(p.Targets))
+		for i, t := range p.Targets {
+			accounts[i] = t.AccountID
+		}
+		at, err := domain.NextFreeSlot(queue.Slots, accounts, taken, loc, now)
+		if err != nil {
+			return false, err
+		}
+		return true, p.Schedule(at, now)
+	})
+	if err != nil {
+		return domain.Post{}, err
+	}
+	return p, tx.Queues().MarkQueued(ctx, actor.CompanyID, p.ID)
 }
 
 // Swap exchanges the times of two queued posts (moving one up or down the queue); each

@@ -153,15 +153,8 @@ func (h *Handler) queuePageOf(c echo.Context, v app.QueueView) (queuePage, error
 			page.Later = append(page.Later, p)
 		}
 	}
-	for _, a := range as {
-		if a.Status == domain.AccountDisconnected {
-			continue
-		}
-		if b, err := h.bestTimesFor(ctx, actor, a, v.Loc); err == nil {
-			page.Best = append(page.Best, b)
-		} else if domain.CodeOf(err) != domain.CodeForbidden {
-			return queuePage{}, err
-		}
+	if page.Best, err = h.bestTimesOf(c, as); err != nil {
+		return queuePage{}, err
 	}
 	return page, nil
 }
@@ -179,13 +172,17 @@ func (p queuePage) slotFor(s domain.QueueSlot) string {
 }
 
 // bestTimesFor returns the account's suggested times, at most six, with when each next
-// comes after now.
-func (h *Handler) bestTimesFor(ctx context.Context, actor domain.Actor, a domain.Account, company *time.Location) (bestTimesView, error) {
+// comes after now (for a datetime-local input in the viewer's zone).
+func (h *Handler) bestTimesFor(ctx context.Context, actor domain.Actor, a domain.Account, viewer *time.Location) (bestTimesView, error) {
 	r, err := h.Analytics.BestTimes(ctx, actor, a.ID)
 	if err != nil {
 		return bestTimesView{}, err
 	}
 	out := bestTimesView{Account: a, Source: r.Source}
+	company, err := app.LoadZone(r.Zone)
+	if err != nil {
+		company = time.UTC
+	}
 	now := h.now().In(company)
 	for _, b := range r.Items {
 		if len(out.Items) == 6 {
@@ -197,7 +194,7 @@ func (h *Handler) bestTimesFor(ctx context.Context, actor domain.Actor, a domain
 			at = domain.SlotInstant(now.Year(), now.Month(), now.Day()+ahead+7, b.Hour, 0, company)
 		}
 		out.Items = append(out.Items, bestTimeView{Weekday: b.Weekday, Label: fmt.Sprintf("%s %02d:00", weekdayShort[b.Weekday], b.Hour),
-			When: at.Format(datetimeLocal), Posts: b.Posts})
+			When: at.In(viewer).Format(datetimeLocal), Posts: b.Posts})
 	}
 	return out, nil
 }
@@ -406,3 +403,28 @@ func (slotEditor) WeekdayName(d int) string { return domain.ISOWeekdayName(d) }
 
 // Weekdays are 1 to 7, for ranging in the template.
 func (slotEditor) Weekdays() []int { return []int{1, 2, 3, 4, 5, 6, 7} }
+
+// bestTimesOf returns the suggested times of each of the company's connected accounts, or
+// none when the viewer may not read analytics.
+func (h *Handler) bestTimesOf(c echo.Context, as []domain.Account) ([]bestTimesView, error) {
+	var out []bestTimesView
+	for _, a := range as {
+		if a.Status == domain.AccountDisconnected {
+			continue
+		}
+		b, err := h.bestTimesFor(c.Request().Context(), actorOf(c), a, zoneOf(c))
+		switch domain.CodeOf(err) {
+		case "":
+			out = append(out, b)
+		case domain.CodeForbidden, domain.CodeNotFound:
+		default:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// queuedMessage says which queue time the post took, in the viewer's zone.
+func queuedMessage(p domain.Post, loc *time.Location) string {
+	return "The post was added to the queue: it goes out " + (view{Zone: loc}).Time(p.ScheduledFor()) + " (" + loc.String() + ")."
+}
