@@ -19,7 +19,7 @@ import (
 var weekdayShort = []string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
 // queueDays is how many days ahead the queue page lays out.
-const queueDays = 14
+const queueDays = 7
 
 // queuePage is the queue: upcoming queued posts by day beside the free times, and the
 // slot editor.
