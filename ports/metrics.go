@@ -63,6 +63,14 @@ type TargetMetrics struct {
 	domain.Metrics
 }
 
+// HourMetrics sums the latest metrics of the posts published at one hour of one weekday.
+type HourMetrics struct {
+	Weekday int // 1 = Monday … 7 = Sunday
+	Hour    int // 0–23
+	Posts   int // how many published targets the sums rest on
+	domain.Metrics
+}
+
 // MetricsReader reads metrics back, summed the ways the analytics pages show them.
 type MetricsReader interface {
 	// Daily sums the latest metrics of the targets published each day.
@@ -80,4 +88,7 @@ type MetricsReader interface {
 	Series(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]MetricsRow, error)
 	// Published counts the posts with at least one target published in the query's range.
 	Published(ctx context.Context, q MetricsQuery) (int, error)
+	// ByHour sums the latest metrics of the account's published targets that have metrics,
+	// per weekday and hour of publication in zone (an IANA name), by weekday then hour.
+	ByHour(ctx context.Context, company domain.CompanyID, account domain.AccountID, zone string) ([]HourMetrics, error)
 }

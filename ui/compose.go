@@ -21,10 +21,11 @@ type composePage struct {
 	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
 	Platforms []domain.Platform
 	Notice    notice
-	AI        *aiPanel    // nil when the viewer may not use the AI assist
-	Chosen    chosenMedia // the library files chosen, in the post's order
-	Uploader  uploader    // the media section's upload zone
-	Preview   postPreview // how the post will look on each ticked account
+	AI        *aiPanel        // nil when the viewer may not use the AI assist
+	Chosen    chosenMedia     // the library files chosen, in the post's order
+	Uploader  uploader        // the media section's upload zone
+	Best      []bestTimesView // suggested times per account, for the time input
+	Preview   postPreview     // how the post will look on each ticked account
 }
 
 // Action is where the form posts to.
@@ -165,9 +166,12 @@ func (h *Handler) createPost(c echo.Context) error {
 		return h.renderCompose(c, formStatus(c, err), nil, f.withError(err))
 	}
 	var p domain.Post
-	if f.Action == actionDraft {
+	switch f.Action {
+	case actionDraft:
 		p, err = h.Posts.Create(ctx, actor, f.input())
-	} else {
+	case actionQueue:
+		p, err = h.PostingQueue.CreateQueued(ctx, actor, f.input())
+	default:
 		p, err = h.Posts.CreateScheduled(ctx, actor, f.input(), at)
 	}
 	switch domain.CodeOf(err) {
@@ -181,9 +185,12 @@ func (h *Handler) createPost(c echo.Context) error {
 	default:
 		return err
 	}
-	if f.Action == actionDraft {
+	switch f.Action {
+	case actionDraft:
 		h.flash(c, "The draft was saved.")
-	} else {
+	case actionQueue:
+		h.flash(c, queuedMessage(p, loc))
+	default:
 		h.flash(c, scheduledMessage(p, at.IsZero(), loc))
 	}
 	return redirect(c, routePath("post", p.ID))
@@ -233,14 +240,21 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 	}
 	var scheduled domain.Post
 	var err error
-	if f.Action == actionPublish {
+	switch f.Action {
+	case actionPublish:
 		scheduled, err = h.Posts.PublishNow(c.Request().Context(), actorOf(c), p.ID, p.Version())
-	} else {
+	case actionQueue:
+		scheduled, err = h.PostingQueue.Add(c.Request().Context(), actorOf(c), p.ID, p.Version())
+	default:
 		scheduled, err = h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
 	}
 	switch domain.CodeOf(err) {
 	case "":
-		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
+		if f.Action == actionQueue {
+			h.flash(c, queuedMessage(scheduled, zoneOf(c)))
+		} else {
+			h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
+		}
 		return redirect(c, routePath("post", p.ID))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
 		f.Version = p.Version()
@@ -293,6 +307,9 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 			page.Form.Others = append(page.Form.Others, "This post was also meant for an account that has since been disconnected; saving removes it from the post.")
 			break
 		}
+	}
+	if page.Best, err = h.bestTimesOf(c, as); err != nil {
+		return err
 	}
 	var library map[domain.MediaID]domain.Media
 	var files map[domain.MediaID]mediaTile
