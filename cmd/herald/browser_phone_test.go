@@ -138,6 +138,14 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// axe-core's check too: an image without a text alternative is reported.
+	step("axe canary", chromedp.Navigate(m.URL()+"/login"), chromedp.WaitVisible(css("#email")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("main").insertAdjacentHTML("beforeend", '<img src="/static/favicon.svg">')`))
+	if out := axeViolations(t, ctx); !strings.Contains(out, "image-alt") {
+		t.Fatalf("axe-core did not report an image without alt: %q", out)
+	}
+	clean("axe canary")
+
 	step("register",
 		chromedp.Navigate(m.URL()+"/register"),
 		chromedp.SendKeys(css("#name"), "Hedda"),
