@@ -146,6 +146,8 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	}
 	clean("axe canary")
 
+	step("the sign-up page", chromedp.Navigate(m.URL()+"/register"), chromedp.WaitVisible(css("#company")))
+	screenshot(t, ctx, "desktop-register.png")
 	step("register",
 		chromedp.Navigate(m.URL()+"/register"),
 		chromedp.SendKeys(css("#name"), "Hedda"),
