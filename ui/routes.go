@@ -54,6 +54,7 @@ func routeTable() []route {
 
 		{"logout", post, "/logout", (*Handler).logout, guardSignedIn},
 		{"home", get, "/", (*Handler).home, guardSignedIn},
+		{"home.events", get, "/home/events", (*Handler).homeEvents, guardSignedIn},
 		{"company.create", post, "/companies", (*Handler).createCompany, guardSignedIn},
 		{"company.switch", post, "/company/switch", (*Handler).switchCompany, guardSignedIn},
 		{"team", get, "/team", (*Handler).team, guardSignedIn},
