@@ -110,7 +110,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := chrome(t, 1440, 900, 600*time.Second)
+	ctx := chrome(t, 1440, 900, 800*time.Second)
 	console := consoleOf(ctx)
 
 	type css = chromedp.CSS
@@ -220,6 +220,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 		name, path, wait, reachable string
 		detail                      string // a part the phone screenshot shows at full size
 	}{
+		{"home", "/", "#company-name", "", ""},
 		{"accounts", "/accounts", "#accounts", `#accounts form[action$="/disconnect"] button`, ""},
 		{"team", "/team", "#members", `#members form[action$="/remove"] button`, ""},
 		{"posts", "/posts", "#posts", "", ""},
