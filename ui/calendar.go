@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -393,21 +392,6 @@ func firstLine(s string, n int) string {
 		}
 	}
 	return ""
-}
-
-// initials is what an account's avatar shows: the first letters of its first two words.
-func initials(name string) string {
-	var out []rune
-	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		out = append(out, unicode.ToUpper([]rune(w)[0]))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
 }
 
 // calendarPosts pages through the posts with a time in [start, end) that pass f and

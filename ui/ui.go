@@ -133,6 +133,16 @@ var funcs = template.FuncMap{
 	"full": func(used, limit int) bool { return limit != domain.Unlimited && used >= limit },
 	// fileSize writes bytes for people: "2.4 MB".
 	"fileSize": fileSize,
+	// icon is an inline SVG icon, decorative: {{icon "calendar"}} (icons.go lists the sets).
+	"icon": icon,
+	// avatarOf gives the avatar template an account's name, initials and platform.
+	"avatarOf": avatarOf,
+	// optionalPath is the path of a named route, or "" while no route has that name.
+	"optionalPath": optionalPath,
+	// initials are the first letters of a name's first two words: "Hedda Gabler" is "HG".
+	"initials": initials,
+	// platformTitle names a platform for people from its code: "linkedin" is "LinkedIn".
+	"platformTitle": func(p any) string { return domain.Platform(fmt.Sprint(p)).Title() },
 }
 
 // thousands writes n with comma separators, as the domain's messages do.

@@ -63,7 +63,7 @@ func TestBrowser_InvitationPages(t *testing.T) {
 		chromedp.WaitVisible(xpath(`//button[@data-copy and text()="Copied"]`)))
 	shots("team-invitations", chromedp.WaitVisible(css("#invitations")))
 
-	step("sign out", chromedp.Submit(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css(`form[action="/login"]`)))
+	step("sign out", chromedp.Click(css("#person-menu summary")), chromedp.Click(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css(`form[action="/login"]`)))
 	step("open the link signed out", chromedp.Navigate(link), chromedp.WaitVisible(css("#invitation-summary")))
 	if got := value("#email"); got != invited {
 		t.Errorf("the email field holds %q, want the invited %q", got, invited)

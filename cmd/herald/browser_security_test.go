@@ -70,7 +70,7 @@ func TestBrowser_ChangePasswordAndSignInToFinishConnecting(t *testing.T) {
 			next := "/api/v1/accounts/callback/sandbox?code=sbx_code_X&state=S"
 			step("sign out and reach a callback",
 				chromedp.Navigate(m.URL()+"/"),
-				chromedp.Submit(css(`form[action="/logout"] button`)),
+				chromedp.Click(css("#person-menu summary")), chromedp.Click(css(`form[action="/logout"] button`)),
 				chromedp.WaitVisible(css(`form[action="/login"]`)),
 				chromedp.Navigate(m.URL()+"/login?"+url.Values{"next": {next}}.Encode()),
 				chromedp.WaitVisible(css("#login-connect")))

@@ -42,7 +42,7 @@ func TestBrowser_RegisterLoginSwitchInvite(t *testing.T) {
 		chromedp.Submit(css("#company")),
 		chromedp.WaitVisible(css("#company-name")))
 	step("sign out and in",
-		chromedp.Submit(css(`form[action="/logout"] button`)),
+		chromedp.Click(css("#person-menu summary")), chromedp.Click(css(`form[action="/logout"] button`)),
 		chromedp.WaitVisible(css(`form[action="/login"]`)),
 		chromedp.SendKeys(css(`form[action="/login"] #email`), email),
 		chromedp.SendKeys(css(`form[action="/login"] #password`), "correct horse battery"),

@@ -142,7 +142,7 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 	if doc.Find("#no-posts #connect-first").Length() != 1 {
 		t.Errorf("empty posts list without accounts does not invite to connect one: %q", text(doc.Find("main")))
 	}
-	if doc.Find(`header nav a[href="/posts"]`).Length() != 1 || doc.Find(`header nav a[href="/calendar"]`).Length() != 1 || doc.Find(`header nav a[href="/accounts"]`).Length() != 1 {
+	if doc.Find(`nav#site-menu a[href="/posts"]`).Length() != 1 || doc.Find(`nav#site-menu a[href="/calendar"]`).Length() != 1 || doc.Find(`nav#site-menu a[href="/accounts"]`).Length() != 1 {
 		t.Error("the navigation lacks Posts, Calendar or Accounts")
 	}
 
@@ -155,7 +155,7 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 		t.Fatalf("accounts table: %q", text(doc.Find("#accounts")))
 	}
 	account := row.AttrOr("data-account", "")
-	accountName := strings.TrimSpace(row.Find("td").First().Contents().First().Text())
+	accountName := strings.TrimSpace(row.Find("td .account-name").First().Text())
 
 	// Invalid input comes back beside the fields, every typed character kept.
 	at, doc := b.page("/posts/new")

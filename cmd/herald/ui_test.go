@@ -219,11 +219,11 @@ func TestUI_CSRFAndFragments(t *testing.T) {
 		t.Errorf("POST without CSRF token = %d, want 400 or 403", res.StatusCode)
 	}
 	res, doc := b.get("/team", "HX-Request", "true")
-	if doc.Find("html header nav").Length() != 0 || doc.Find("#members").Length() != 1 || !strings.Contains(strings.Join(res.Header.Values("Vary"), ","), "HX-Request") {
-		t.Errorf("htmx partial request: layout present %v, members %d, Vary %q", doc.Find("header nav").Length() > 0, doc.Find("#members").Length(), res.Header.Values("Vary"))
+	if doc.Find("html header.topbar, nav#site-menu").Length() != 0 || doc.Find("#members").Length() != 1 || !strings.Contains(strings.Join(res.Header.Values("Vary"), ","), "HX-Request") {
+		t.Errorf("htmx partial request: layout present %v, members %d, Vary %q", doc.Find("header.topbar, nav#site-menu").Length() > 0, doc.Find("#members").Length(), res.Header.Values("Vary"))
 	}
 	_, doc = b.get("/team", "HX-Request", "true", "HX-Boosted", "true")
-	if doc.Find("header nav").Length() == 0 {
+	if doc.Find("header.topbar").Length() == 0 || doc.Find("nav#site-menu").Length() == 0 {
 		t.Error("a boosted request did not get the whole page")
 	}
 	if res, _ := b.get("/static/vendor/htmx-2.0.11.min.js"); res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {

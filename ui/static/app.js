@@ -14,30 +14,48 @@
     }
   } catch (e) { /* no Intl: the server shows UTC */ }
 
-  // The navigation's Menu button (phones) opens and closes the menu it controls; Escape
-  // closes it and gives the focus back to the button. A boosted link swaps the body, so
-  // the next page starts with the menu closed.
+  // The sidebar's Menu button (phones) opens the sidebar as a drawer and closes it; Escape
+  // or a click beside the drawer closes it, and Escape gives the focus back to the button.
+  // A boosted link swaps the body, so the next page starts with the drawer closed. The
+  // person menu in the top bar is a <details>: Escape and a click elsewhere close it too.
   function setMenu(btn, open) {
     var menu = document.getElementById(btn.getAttribute("aria-controls"));
     btn.setAttribute("aria-expanded", String(open));
     if (menu) { menu.classList.toggle("open", open); }
   }
+  function closePersonMenu(focus) {
+    var pm = document.getElementById("person-menu");
+    if (pm && pm.open) {
+      pm.open = false;
+      if (focus) { pm.querySelector("summary").focus(); }
+      return true;
+    }
+    return false;
+  }
   document.addEventListener("click", function (e) {
     var btn = e.target.closest ? e.target.closest("#menu-button") : null;
-    if (btn) { setMenu(btn, btn.getAttribute("aria-expanded") !== "true"); }
+    if (btn) { setMenu(btn, btn.getAttribute("aria-expanded") !== "true"); return; }
+    var open = document.getElementById("menu-button");
+    if (open && open.getAttribute("aria-expanded") === "true" && !e.target.closest("#site-menu")) {
+      setMenu(open, false);
+    }
+    if (!e.target.closest("#person-menu")) { closePersonMenu(false); }
   });
   document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") { return; }
+    if (closePersonMenu(true)) { return; }
     var btn = document.getElementById("menu-button");
-    if (e.key === "Escape" && btn && btn.getAttribute("aria-expanded") === "true") {
+    if (btn && btn.getAttribute("aria-expanded") === "true") {
       setMenu(btn, false);
       btn.focus();
     }
   });
 
-  // htmx keeps a copy of the page for the back button: keep it with the menu closed.
+  // htmx keeps a copy of the page for the back button: keep it with the menus closed.
   document.addEventListener("htmx:beforeHistorySave", function () {
     var btn = document.getElementById("menu-button");
     if (btn) { setMenu(btn, false); }
+    closePersonMenu(false);
   });
 
   // A <select data-autosubmit> submits its form as soon as a choice is made (the company
