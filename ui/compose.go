@@ -21,9 +21,10 @@ type composePage struct {
 	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
 	Platforms []domain.Platform
 	Notice    notice
-	AI        *aiPanel    // nil when the viewer may not use the AI assist
-	Chosen    chosenMedia // the library files chosen, in the post's order
-	Uploader  uploader    // the media section's upload zone
+	AI        *aiPanel         // nil when the viewer may not use the AI assist
+	Chosen    chosenMedia      // the library files chosen, in the post's order
+	Uploader  uploader         // the media section's upload zone
+	Snippets  []domain.Snippet // the company's snippets, for the "Insert snippet" list
 }
 
 // Action is where the form posts to.
@@ -299,6 +300,9 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	page.Counters, page.Warnings = checkCompose(f, as, library)
+	if page.Snippets, err = h.Snippets.List(c.Request().Context(), actorOf(c)); err != nil {
+		return err
+	}
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}
