@@ -64,6 +64,9 @@ type Rules struct {
 	MaxVideos     int  // videos in one post
 	AllowsVideo   bool
 	AllowsImages  bool
+	// CommentRunes is the longest first comment (published right after the post, by the
+	// same account); zero: the platform takes no first comment from Herald.
+	CommentRunes int
 	// Escaped are the characters the platform's text format escapes with a backslash:
 	// each counts twice toward MaxRunes (see Length).
 	Escaped string
@@ -90,16 +93,23 @@ var PlatformRules = map[Platform]Rules{
 	// The commentary is in LinkedIn's "little" text format, whose reserved characters are
 	// sent backslash-escaped, and the 3,000 count includes the backslashes:
 	// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format
-	LinkedIn: {MaxRunes: 3000, MaxMedia: 20, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true, Escaped: `\|{}@[]()<>#*_~`},
+	LinkedIn: {MaxRunes: 3000, MaxMedia: 20, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true, Escaped: `\|{}@[]()<>#*_~`,
+		CommentRunes: 1250},
 	// Content Publishing: caption 2,200 characters and 30 hashtags; a carousel of up to 10
 	// images and videos mixed; text alone is not published.
-	Instagram: {MaxRunes: 2200, MaxHashtags: 30, MaxMedia: 10, MediaRequired: true, AllowsImages: true, AllowsVideo: true},
+	Instagram: {MaxRunes: 2200, MaxHashtags: 30, MaxMedia: 10, MediaRequired: true, AllowsImages: true, AllowsVideo: true,
+		CommentRunes: 2200},
 	// Pages API: a post carries photos (attached_media) or one video.
-	Facebook: {MaxRunes: 63206, MaxMedia: 10, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true},
+	Facebook: {MaxRunes: 63206, MaxMedia: 10, VideoAlone: true, MaxVideos: 1, AllowsImages: true, AllowsVideo: true,
+		CommentRunes: 8000},
 	// Content Posting API: one video, or a photo post of up to 35 photos; never mixed.
 	TikTok:  {MaxRunes: 2200, MaxMedia: 35, MaxVideos: 1, MediaRequired: true, VideoAlone: true, AllowsImages: true, AllowsVideo: true},
-	Sandbox: {MaxRunes: 5000, MaxHashtags: 30, MaxMedia: 10, AllowsImages: true, AllowsVideo: true},
+	Sandbox: {MaxRunes: 5000, MaxHashtags: 30, MaxMedia: 10, AllowsImages: true, AllowsVideo: true, CommentRunes: 2000},
 }
+
+// TakesFirstComment reports whether Herald can publish a first comment under the
+// platform's posts (TikTok's API has no comments).
+func (p Platform) TakesFirstComment() bool { return PlatformRules[p].CommentRunes > 0 }
 
 // MediaKind says what a media URL points at, judged from its file extension.
 type MediaKind string

@@ -70,6 +70,12 @@ type PostInput struct {
 	// VariantMedia gives one account its own library files (a subset of MediaIDs, in its own
 	// order; empty: none); an account absent from the map takes the post's.
 	VariantMedia map[AccountID][]MediaID
+	// FirstComment is published under the post right after it, on every account whose
+	// platform takes comments; VariantComments gives one account its own.
+	FirstComment    string
+	VariantComments map[AccountID]string
+	// Labels group posts (campaigns); see CleanLabels.
+	Labels []string
 }
 
 // Target is a post on one account. Its status changes only through its methods.
@@ -80,7 +86,10 @@ type Target struct {
 	// OwnMedia says the account takes MediaIDs instead of the post's library files.
 	OwnMedia bool
 	MediaIDs []MediaID
+	// CommentText overrides the post's first comment on this account when not empty.
+	CommentText string
 
+	comment     CommentState
 	status      TargetStatus
 	externalID  string
 	externalURL string
@@ -199,9 +208,13 @@ type Post struct {
 	Content   string
 	MediaURLs []string
 	MediaIDs  []MediaID // library files, in order; every target takes them unless it has its own
-	Targets   []Target
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// FirstComment is published under the post on each target whose platform takes one
+	// (see CommentFor); Labels are kept as CleanLabels returns them.
+	FirstComment string
+	Labels       []string
+	Targets      []Target
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 
 	status       PostStatus
 	reason       string    // why the post failed as a whole, for a person
@@ -266,6 +279,9 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 	if len(ids)+len(media) > MaxMediaURLs && len(media) <= MaxMediaURLs {
 		v.Add("media_ids", fmt.Sprintf("with media_urls makes %d media items; at most %d", len(ids)+len(media), MaxMediaURLs))
 	}
+	comment := strings.TrimSpace(strings.ReplaceAll(in.FirstComment, "\r\n", "\n"))
+	checkComment("first_comment", comment, v)
+	labels := CleanLabels("labels", in.Labels, v)
 	if content == "" && len(media) == 0 && len(ids) == 0 {
 		v.Add("content", "is empty: write something or attach media")
 	}
@@ -295,6 +311,14 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 			t.OwnMedia = true
 			t.MediaIDs = checkMediaIDs(fmt.Sprintf("variants.%s.media_ids", id), own, ids, v)
 		}
+		if own := strings.TrimSpace(strings.ReplaceAll(in.VariantComments[id], "\r\n", "\n")); own != "" {
+			field := fmt.Sprintf("variants.%s.first_comment", id)
+			if !a.Platform.TakesFirstComment() {
+				v.Add(field, fmt.Sprintf("%s takes no first comment", a.Platform.Title()))
+			} else if checkComment(field, own, v) {
+				t.CommentText = own
+			}
+		}
 		targets = append(targets, t)
 	}
 	if len(in.AccountIDs) == 0 {
@@ -320,11 +344,32 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 			v.Add(fmt.Sprintf("variants.%s.media_ids", id), "is for an account this post does not go to")
 		}
 	}
+	for id, text := range in.VariantComments {
+		if !seen[id] && strings.TrimSpace(text) != "" {
+			v.Add(fmt.Sprintf("variants.%s.first_comment", id), "is for an account this post does not go to")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
 	p.Content, p.MediaURLs, p.MediaIDs, p.Targets = content, media, ids, targets
+	p.FirstComment, p.Labels = comment, labels
+	p.resetComments()
 	return nil
+}
+
+// checkComment adds to v a problem under field when comment is too long or not UTF-8, and
+// reports whether it is fine.
+func checkComment(field, comment string, v Violations) bool {
+	switch {
+	case !utf8.ValidString(comment):
+		v.Add(field, "is not valid UTF-8 text")
+	case utf8.RuneCountInString(comment) > MaxCommentRunes:
+		v.Add(field, fmt.Sprintf("is %s characters long; Herald keeps at most %s", thousands(utf8.RuneCountInString(comment)), thousands(MaxCommentRunes)))
+	default:
+		return true
+	}
+	return false
 }
 
 // checkMediaIDs returns the ids in order, adding to v a problem for each empty or repeated
@@ -489,9 +534,11 @@ func (p *Post) Schedule(at, now time.Time) error {
 	switch p.status {
 	case PostDraft, PostScheduled:
 	case PostFailed:
-		for i := range p.Targets {
-			p.Targets[i] = Target{AccountID: p.Targets[i].AccountID, Platform: p.Targets[i].Platform, Variant: p.Targets[i].Variant, status: TargetPending}
+		for i, t := range p.Targets {
+			p.Targets[i] = Target{AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, OwnMedia: t.OwnMedia, MediaIDs: t.MediaIDs,
+				CommentText: t.CommentText, status: TargetPending}
 		}
+		p.resetComments()
 	default:
 		return Errorf(CodeConflict, "A %s post cannot be scheduled again.", humanStatus(p.status))
 	}
@@ -629,7 +676,11 @@ func (p *Post) RetryFailedTarget(account AccountID, now time.Time) (scheduled bo
 	if t.status != TargetFailed {
 		return false, Errorf(CodeConflict, "This post's target on that account is %s, not failed.", t.status)
 	}
-	*t = Target{AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, status: TargetPending}
+	*t = Target{AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, OwnMedia: t.OwnMedia, MediaIDs: t.MediaIDs,
+		CommentText: t.CommentText, status: TargetPending}
+	if p.CommentFor(*t) != "" {
+		t.comment.Status = CommentPending
+	}
 	p.reason, p.UpdatedAt = "", now.UTC()
 	p.version++
 	if p.status == PostFailed && p.scheduledFor.After(now) {

@@ -11,9 +11,17 @@ import (
 
 // PostFilter narrows a list of posts; zero fields do not filter.
 type PostFilter struct {
-	Status   domain.PostStatus
-	Platform domain.Platform
-	From, To time.Time // the post's time (scheduled, else created) is in [From, To)
+	Status    domain.PostStatus
+	Platform  domain.Platform
+	From, To  time.Time        // the post's time (scheduled, else created) is in [From, To)
+	Label     string           // carries this label, regardless of case
+	AccountID domain.AccountID // goes to this account
+}
+
+// LabelCount is one of a company's labels and how many posts carry it.
+type LabelCount struct {
+	Label string `db:"label"`
+	Posts int    `db:"posts"`
 }
 
 // Posts keeps posts and their targets. Every method is scoped to one company: another
@@ -53,6 +61,9 @@ type Posts interface {
 	// FailedPerAccount counts, per account of the company, the posts FailedOn would return
 	// for it; an account with none is absent from the map.
 	FailedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
+	// Labels returns the company's labels (one spelling of each, regardless of case), by
+	// name, with how many posts carry each.
+	Labels(ctx context.Context, company domain.CompanyID) ([]LabelCount, error)
 }
 
 // Sealed are an account's tokens, encrypted by a TokenCipher.

@@ -109,7 +109,8 @@ func (h *Handler) newPost(c echo.Context) error {
 	if !(view{Allows: h.allows(c)}).CanWritePosts() {
 		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to write posts in this company.")
 	}
-	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}}
+	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{},
+		Comments: map[domain.AccountID]string{}}
 	return h.renderCompose(c, http.StatusOK, nil, f)
 }
 

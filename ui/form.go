@@ -100,7 +100,7 @@ type composeForm struct {
 	When     string                      // the datetime-local value, in the viewer's zone
 	Version  int                         // the version the editor started from (If-Match)
 	Action   string                      // "draft", "schedule" or "publish"
-	Errors   map[string]string           // problems beside fields: content, media, library, accounts, account.<id>, variant.<id>, variant_media.<id>, scheduled_for
+	Errors   map[string]string           // problems beside fields: content, media, library, accounts, account.<id>, variant.<id>, variant_media.<id>, comment.<id>, first_comment, labels, scheduled_for
 	Others   []string                    // problems that belong to no field on the page
 	Message  string
 	Sent     bool // the form comes back after the person sent it: every rule may be shown
@@ -111,6 +111,12 @@ type composeForm struct {
 	// of the post's; VariantMedia is kept for accounts no longer ticked too.
 	OwnMedia     map[domain.AccountID]bool
 	VariantMedia map[domain.AccountID][]domain.MediaID
+
+	// FirstComment is the post's first comment as typed; Comments the accounts' own.
+	FirstComment string
+	Comments     map[domain.AccountID]string
+	// Labels is the labels field as typed: comma-separated.
+	Labels string
 }
 
 // Blank reports whether nothing has been written yet: no text and no media.
@@ -140,6 +146,7 @@ func parseCompose(c echo.Context) (composeForm, error) {
 		Action: vals.Get("action"), Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}, Sent: true}
 	f.Version, _ = strconv.Atoi(vals.Get("version"))
 	f.OwnMedia, f.VariantMedia = map[domain.AccountID]bool{}, map[domain.AccountID][]domain.MediaID{}
+	f.FirstComment, f.Labels, f.Comments = vals.Get("first_comment"), vals.Get("labels"), map[domain.AccountID]string{}
 	for _, id := range vals["media_ids"] {
 		f.MediaIDs = append(f.MediaIDs, domain.MediaID(id))
 	}
@@ -154,7 +161,9 @@ func parseCompose(c echo.Context) (composeForm, error) {
 		}
 	}
 	for k, v := range vals {
-		if id, ok := strings.CutPrefix(k, "variant_media_"); ok {
+		if id, ok := strings.CutPrefix(k, "comment_"); ok && len(v) > 0 {
+			f.Comments[domain.AccountID(id)] = v[0]
+		} else if id, ok := strings.CutPrefix(k, "variant_media_"); ok {
 			for _, m := range v {
 				f.VariantMedia[domain.AccountID(id)] = append(f.VariantMedia[domain.AccountID(id)], domain.MediaID(m))
 			}
@@ -180,11 +189,13 @@ func parseCompose(c echo.Context) (composeForm, error) {
 func composeFromPost(p domain.Post, loc *time.Location) composeForm {
 	f := composeForm{Content: p.Content, Media: strings.Join(p.MediaURLs, "\n"), MediaIDs: p.MediaIDs, Version: p.Version(),
 		Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{},
-		OwnMedia: map[domain.AccountID]bool{}, VariantMedia: map[domain.AccountID][]domain.MediaID{}}
+		OwnMedia: map[domain.AccountID]bool{}, VariantMedia: map[domain.AccountID][]domain.MediaID{},
+		FirstComment: p.FirstComment, Labels: strings.Join(p.Labels, ", "), Comments: map[domain.AccountID]string{}}
 	for _, t := range p.Targets {
 		f.Selected[t.AccountID] = true
 		f.Order = append(f.Order, t.AccountID)
 		f.Variants[t.AccountID] = t.Variant
+		f.Comments[t.AccountID] = t.CommentText
 		if t.OwnMedia {
 			f.OwnMedia[t.AccountID] = true
 			f.VariantMedia[t.AccountID] = t.MediaIDs
@@ -224,7 +235,16 @@ func parseLocal(s string, loc *time.Location) (time.Time, error) {
 // input is what the form asks the app to store. Variants of accounts that are no longer
 // ticked stay in the form but are not sent.
 func (f composeForm) input() domain.PostInput {
-	in := domain.PostInput{Content: f.Content, AccountIDs: f.Order, Variants: map[domain.AccountID]string{}, MediaIDs: f.MediaIDs}
+	in := domain.PostInput{Content: f.Content, AccountIDs: f.Order, Variants: map[domain.AccountID]string{}, MediaIDs: f.MediaIDs,
+		FirstComment: f.FirstComment, Labels: f.labels()}
+	for id, v := range f.Comments {
+		if f.Selected[id] && strings.TrimSpace(v) != "" {
+			if in.VariantComments == nil {
+				in.VariantComments = map[domain.AccountID]string{}
+			}
+			in.VariantComments[id] = v
+		}
+	}
 	for _, line := range strings.Split(strings.ReplaceAll(f.Media, "\r\n", "\n"), "\n") {
 		in.MediaURLs = append(in.MediaURLs, strings.TrimSpace(line)) // blank lines too: media_urls[i] is line i+1
 	}
@@ -243,6 +263,20 @@ func (f composeForm) input() domain.PostInput {
 	}
 	return in
 }
+
+// labels splits the labels field at commas; the domain trims and checks them.
+func (f composeForm) labels() []string {
+	if strings.TrimSpace(f.Labels) == "" {
+		return nil
+	}
+	return strings.Split(f.Labels, ",")
+}
+
+// Comment returns the account's own first comment as typed.
+func (f composeForm) Comment(id domain.AccountID) string { return f.Comments[id] }
+
+// CommentError returns the problem shown beside the account's own first comment.
+func (f composeForm) CommentError(id domain.AccountID) string { return f.Errors["comment."+string(id)] }
 
 // ownMedia returns the library files the account takes when it has its own: those ticked
 // for it, in the post's order (a file no longer among the post's is left out, as its box
@@ -304,8 +338,13 @@ func (f composeForm) withError(err error) composeForm {
 	for _, k := range domain.SortedFields(fields) {
 		msg := fields[k]
 		switch {
-		case k == "content", k == "scheduled_for":
+		case k == "content", k == "scheduled_for", k == "first_comment", k == "labels":
 			add(k, msg)
+		case strings.HasPrefix(k, "labels["):
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(k, "labels["), "]"))
+			add("labels", "label "+strconv.Itoa(n+1)+" "+msg)
+		case strings.HasPrefix(k, "variants.") && strings.HasSuffix(k, ".first_comment"):
+			add("comment."+strings.TrimSuffix(strings.TrimPrefix(k, "variants."), ".first_comment"), msg)
 		case k == "media_urls":
 			add("media", msg)
 		case strings.HasPrefix(k, "media_urls["):

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,13 +25,27 @@ type targetJSON struct {
 	// MediaIDs are the account's own library files, when it has them; absent, it takes
 	// the post's.
 	MediaIDs *[]domain.MediaID `json:"media_ids,omitempty"`
+	// FirstComment is the state of the comment published under the post, when the target
+	// has one.
+	FirstComment *commentJSON `json:"first_comment,omitempty"`
+}
+
+// commentJSON is a target's first comment: its text and its own state.
+type commentJSON struct {
+	Content     string               `json:"content"`
+	Status      domain.CommentStatus `json:"status"`
+	ExternalID  *string              `json:"external_id"`
+	Error       *string              `json:"error"`
+	Attempts    int                  `json:"attempts"`
+	PublishedAt *string              `json:"published_at"`
 }
 
 // variantJSON is one account's variant: its content and, when given, its own library
 // files (a subset of the post's; absent: the post's).
 type variantJSON struct {
-	Content  string            `json:"content"`
-	MediaIDs *[]domain.MediaID `json:"media_ids,omitempty"`
+	Content      string            `json:"content"`
+	MediaIDs     *[]domain.MediaID `json:"media_ids,omitempty"`
+	FirstComment string            `json:"first_comment,omitempty"`
 }
 
 type postJSON struct {
@@ -46,6 +62,8 @@ type postJSON struct {
 	CreatedAt    string                           `json:"created_at"`
 	UpdatedAt    string                           `json:"updated_at"`
 	Variants     map[domain.AccountID]variantJSON `json:"variants"`
+	FirstComment string                           `json:"first_comment"`
+	Labels       []string                         `json:"labels"`
 	Targets      []targetJSON                     `json:"targets"`
 	// DroppedAccounts and DroppedMediaIDs answer only a duplicate: what the copy left out.
 	DroppedAccounts *[]droppedAccountJSON `json:"dropped_accounts,omitempty"`
@@ -79,7 +97,8 @@ func (a *API) toPost(p domain.Post, library map[domain.MediaID]domain.Media) pos
 	out := postJSON{ID: p.ID, Content: p.Content, MediaURLs: orEmpty(p.MediaURLs), MediaIDs: mediaIDs(p.MediaIDs), Media: []mediaJSON{},
 		Status: p.Status(), StatusReason: optional(p.Reason()),
 		ScheduledFor: optionalTime(p.ScheduledFor()), Version: p.Version(), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
-		Variants: map[domain.AccountID]variantJSON{}, Targets: make([]targetJSON, 0, len(p.Targets))}
+		Variants: map[domain.AccountID]variantJSON{}, Targets: make([]targetJSON, 0, len(p.Targets)),
+		FirstComment: p.FirstComment, Labels: orEmpty(p.Labels)}
 	if p.CreatedBy != "" {
 		id := p.CreatedBy
 		out.CreatedBy = &id
@@ -96,12 +115,17 @@ func (a *API) toPost(p domain.Post, library map[domain.MediaID]domain.Media) pos
 			own = &ids
 		}
 		// A variant is answered as it is given, so the answer can be sent back as an edit.
-		if t.Variant != "" || t.OwnMedia {
-			out.Variants[t.AccountID] = variantJSON{Content: t.Variant, MediaIDs: own}
+		if t.Variant != "" || t.OwnMedia || t.CommentText != "" {
+			out.Variants[t.AccountID] = variantJSON{Content: t.Variant, MediaIDs: own, FirstComment: t.CommentText}
+		}
+		var comment *commentJSON
+		if c := t.Comment(); c.Status != domain.CommentNone {
+			comment = &commentJSON{Content: p.CommentFor(t), Status: c.Status, ExternalID: optional(c.ExternalID), Error: optional(c.Reason),
+				Attempts: c.Attempts, PublishedAt: optionalTime(c.PublishedAt)}
 		}
 		out.Targets = append(out.Targets, targetJSON{AccountID: t.AccountID, Platform: t.Platform, Status: t.Status(), Content: p.TextFor(t),
 			ExternalID: optional(t.ExternalID()), ExternalURL: optional(t.ExternalURL()), Error: optional(t.Reason()),
-			Attempts: t.Attempts(), PublishedAt: optionalTime(t.PublishedAt()), MediaIDs: own})
+			Attempts: t.Attempts(), PublishedAt: optionalTime(t.PublishedAt()), MediaIDs: own, FirstComment: comment})
 	}
 	return out
 }
@@ -140,13 +164,20 @@ type postInput struct {
 	MediaIDs   []domain.MediaID                 `json:"media_ids"`
 	AccountIDs []domain.AccountID               `json:"account_ids"`
 	Variants   map[domain.AccountID]variantJSON `json:"variants"`
+	// FirstComment and Labels: see domain.PostInput.
+	FirstComment string   `json:"first_comment"`
+	Labels       []string `json:"labels"`
 }
 
 func (in postInput) toDomain() domain.PostInput {
 	out := domain.PostInput{Content: in.Content, MediaURLs: in.MediaURLs, MediaIDs: in.MediaIDs, AccountIDs: in.AccountIDs,
-		Variants: map[domain.AccountID]string{}, VariantMedia: map[domain.AccountID][]domain.MediaID{}}
+		Variants: map[domain.AccountID]string{}, VariantMedia: map[domain.AccountID][]domain.MediaID{},
+		FirstComment: in.FirstComment, Labels: in.Labels, VariantComments: map[domain.AccountID]string{}}
 	for id, v := range in.Variants {
 		out.Variants[id] = v.Content
+		if v.FirstComment != "" {
+			out.VariantComments[id] = v.FirstComment
+		}
 		if v.MediaIDs != nil {
 			out.VariantMedia[id] = mediaIDs(*v.MediaIDs)
 		}
@@ -207,6 +238,18 @@ func postFilter(c echo.Context) (ports.PostFilter, error) {
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		v.Add("to", "must be after from")
+	}
+	if s := strings.Join(strings.Fields(c.QueryParam("label")), " "); s != "" {
+		if len([]rune(s)) > domain.MaxLabelRunes {
+			v.Add("label", fmt.Sprintf("is longer than %d characters", domain.MaxLabelRunes))
+		}
+		f.Label = s
+	}
+	if s := c.QueryParam("account_id"); s != "" {
+		if !domain.IsUUID(s) {
+			v.Add("account_id", "is not an account id")
+		}
+		f.AccountID = domain.AccountID(s)
 	}
 	return f, v.Err()
 }

@@ -22,7 +22,8 @@ type posts struct {
 
 var _ ports.Posts = posts{}
 
-const postColumns = `id, company_id, created_by, content, media_urls, array_to_json(media_ids) AS media_ids, status, status_reason, scheduled_for, version, created_at, updated_at`
+const postColumns = `id, company_id, created_by, content, media_urls, array_to_json(media_ids) AS media_ids, status, status_reason, scheduled_for, version, created_at, updated_at,
+	array_to_json(labels) AS labels, first_comment`
 
 type postRow struct {
 	ID           string         `db:"id"`
@@ -37,6 +38,8 @@ type postRow struct {
 	Version      int            `db:"version"`
 	CreatedAt    time.Time      `db:"created_at"`
 	UpdatedAt    time.Time      `db:"updated_at"`
+	Labels       []byte         `db:"labels"` // JSON of a text[]
+	FirstComment string         `db:"first_comment"`
 }
 
 type targetRow struct {
@@ -52,6 +55,14 @@ type targetRow struct {
 	Attempts    int          `db:"attempts"`
 	AttemptOpen bool         `db:"attempt_open"`
 	PublishedAt sql.NullTime `db:"published_at"`
+
+	FirstComment       string       `db:"first_comment"`
+	CommentStatus      string       `db:"comment_status"`
+	CommentExternalID  string       `db:"comment_external_id"`
+	CommentReason      string       `db:"comment_reason"`
+	CommentAttempts    int          `db:"comment_attempts"`
+	CommentAttemptOpen bool         `db:"comment_attempt_open"`
+	CommentPublishedAt sql.NullTime `db:"comment_published_at"`
 }
 
 func (r postRow) toPost(targets []targetRow) domain.Post {
@@ -59,14 +70,25 @@ func (r postRow) toPost(targets []targetRow) domain.Post {
 	_ = json.Unmarshal(r.MediaURLs, &media) // written only by this file, from a []string
 	var ids []domain.MediaID
 	_ = json.Unmarshal(r.MediaIDs, &ids) // array_to_json of a uuid[]
+	labels := []string{}
+	_ = json.Unmarshal(r.Labels, &labels) // array_to_json of a text[]
 	p := domain.Post{ID: domain.PostID(r.ID), CompanyID: domain.CompanyID(r.CompanyID), CreatedBy: domain.UserID(r.CreatedBy.String),
-		Content: r.Content, MediaURLs: media, MediaIDs: ids, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Content: r.Content, MediaURLs: media, MediaIDs: ids, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		Labels: labels, FirstComment: r.FirstComment}
 	for _, t := range targets {
 		var published time.Time
 		if t.PublishedAt.Valid {
 			published = t.PublishedAt.Time.UTC()
 		}
-		target := domain.Target{AccountID: domain.AccountID(t.AccountID), Platform: domain.Platform(t.Platform), Variant: t.Variant}
+		target := domain.Target{AccountID: domain.AccountID(t.AccountID), Platform: domain.Platform(t.Platform), Variant: t.Variant,
+			CommentText: t.FirstComment}
+		var commented time.Time
+		if t.CommentPublishedAt.Valid {
+			commented = t.CommentPublishedAt.Time.UTC()
+		}
+		target = domain.RestoreComment(target, domain.CommentState{Status: domain.CommentStatus(t.CommentStatus),
+			ExternalID: t.CommentExternalID, Reason: t.CommentReason, Attempts: t.CommentAttempts, AttemptOpen: t.CommentAttemptOpen,
+			PublishedAt: commented})
 		if len(t.MediaIDs) > 0 && string(t.MediaIDs) != "null" {
 			target.OwnMedia = true
 			target.MediaIDs = []domain.MediaID{}
@@ -125,10 +147,11 @@ func (s posts) Create(ctx context.Context, p *domain.Post) error {
 		return fmt.Errorf("postgres: post media: %w", err)
 	}
 	err = sqlx.GetContext(ctx, s.q, &p.ID, `
-		INSERT INTO posts (company_id, created_by, content, media_urls, media_ids, status, status_reason, scheduled_for, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11)
+		INSERT INTO posts (company_id, created_by, content, media_urls, media_ids, status, status_reason, scheduled_for, version, created_at, updated_at,
+		                   labels, first_comment)
+		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11, $12::text[], $13)
 		RETURNING id`, p.CompanyID, nullUser(p.CreatedBy), p.Content, media, mediaIDs(p.MediaIDs), p.Status(), p.Reason(),
-		nullTime(p.ScheduledFor()), p.Version(), p.CreatedAt, p.UpdatedAt)
+		nullTime(p.ScheduledFor()), p.Version(), p.CreatedAt, p.UpdatedAt, orEmpty(p.Labels), p.FirstComment)
 	if err != nil {
 		return translate(err, "post")
 	}
@@ -138,16 +161,24 @@ func (s posts) Create(ctx context.Context, p *domain.Post) error {
 // insertTargets writes the post's targets, inserting new ones and updating the others.
 func (s posts) insertTargets(ctx context.Context, p domain.Post) error {
 	for i, t := range p.Targets {
+		c := t.Comment()
 		_, err := s.q.ExecContext(ctx, `
 			INSERT INTO post_targets (company_id, post_id, account_id, position, platform, variant, status,
-			                          external_id, external_url, reason, attempts, attempt_open, published_at, media_ids)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::uuid[])
+			                          external_id, external_url, reason, attempts, attempt_open, published_at, media_ids,
+			                          first_comment, comment_status, comment_external_id, comment_reason, comment_attempts,
+			                          comment_attempt_open, comment_published_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::uuid[], $15, $16, $17, $18, $19, $20, $21)
 			ON CONFLICT (company_id, post_id, account_id) DO UPDATE SET position = excluded.position, platform = excluded.platform,
 			    variant = excluded.variant, media_ids = excluded.media_ids, status = excluded.status, external_id = excluded.external_id,
 			    external_url = excluded.external_url, reason = excluded.reason, attempts = excluded.attempts,
-			    attempt_open = excluded.attempt_open, published_at = excluded.published_at, updated_at = now()`,
+			    attempt_open = excluded.attempt_open, published_at = excluded.published_at,
+			    first_comment = excluded.first_comment, comment_status = excluded.comment_status,
+			    comment_external_id = excluded.comment_external_id, comment_reason = excluded.comment_reason,
+			    comment_attempts = excluded.comment_attempts, comment_attempt_open = excluded.comment_attempt_open,
+			    comment_published_at = excluded.comment_published_at, updated_at = now()`,
 			p.CompanyID, p.ID, t.AccountID, i, t.Platform, t.Variant, t.Status(),
-			t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(), t.AttemptOpen(), nullTime(t.PublishedAt()), targetMedia(t))
+			t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(), t.AttemptOpen(), nullTime(t.PublishedAt()), targetMedia(t),
+			t.CommentText, string(c.Status), c.ExternalID, c.Reason, c.Attempts, c.AttemptOpen, nullTime(c.PublishedAt))
 		if err != nil {
 			return translate(err, "account")
 		}
@@ -189,7 +220,10 @@ func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.Post
 	err := sqlx.GetContext(ctx, s.q, &r, `SELECT `+postColumns+`,
 		    (SELECT coalesce(json_agg(json_build_object('post_id', t.post_id, 'account_id', t.account_id, 'platform', t.platform,
 		        'variant', t.variant, 'media_ids', t.media_ids, 'status', t.status, 'external_id', t.external_id, 'external_url', t.external_url,
-		        'reason', t.reason, 'attempts', t.attempts, 'attempt_open', t.attempt_open, 'published_at', t.published_at)
+		        'reason', t.reason, 'attempts', t.attempts, 'attempt_open', t.attempt_open, 'published_at', t.published_at,
+		        'first_comment', t.first_comment, 'comment_status', t.comment_status, 'comment_external_id', t.comment_external_id,
+		        'comment_reason', t.comment_reason, 'comment_attempts', t.comment_attempts, 'comment_attempt_open', t.comment_attempt_open,
+		        'comment_published_at', t.comment_published_at)
 		        ORDER BY t.position), '[]')
 		     FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id) AS targets
 		FROM posts p WHERE p.company_id = $1 AND p.id = $2`, string(company), string(id))
@@ -203,9 +237,14 @@ func (s posts) get(ctx context.Context, company domain.CompanyID, id domain.Post
 	rows := make([]targetRow, len(ts))
 	for i, t := range ts {
 		rows[i] = targetRow{PostID: t.PostID, AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, MediaIDs: t.MediaIDs, Status: t.Status,
-			ExternalID: t.ExternalID, ExternalURL: t.ExternalURL, Reason: t.Reason, Attempts: t.Attempts, AttemptOpen: t.AttemptOpen}
+			ExternalID: t.ExternalID, ExternalURL: t.ExternalURL, Reason: t.Reason, Attempts: t.Attempts, AttemptOpen: t.AttemptOpen,
+			FirstComment: t.FirstComment, CommentStatus: t.CommentStatus, CommentExternalID: t.CommentExternalID, CommentReason: t.CommentReason,
+			CommentAttempts: t.CommentAttempts, CommentAttemptOpen: t.CommentAttemptOpen}
 		if t.PublishedAt != nil {
 			rows[i].PublishedAt = sql.NullTime{Time: *t.PublishedAt, Valid: true}
+		}
+		if t.CommentPublishedAt != nil {
+			rows[i].CommentPublishedAt = sql.NullTime{Time: *t.CommentPublishedAt, Valid: true}
 		}
 	}
 	return r.toPost(rows), nil
@@ -225,9 +264,18 @@ type targetJSON struct {
 	Attempts    int             `json:"attempts"`
 	AttemptOpen bool            `json:"attempt_open"`
 	PublishedAt *time.Time      `json:"published_at"`
+
+	FirstComment       string     `json:"first_comment"`
+	CommentStatus      string     `json:"comment_status"`
+	CommentExternalID  string     `json:"comment_external_id"`
+	CommentReason      string     `json:"comment_reason"`
+	CommentAttempts    int        `json:"comment_attempts"`
+	CommentAttemptOpen bool       `json:"comment_attempt_open"`
+	CommentPublishedAt *time.Time `json:"comment_published_at"`
 }
 
-const targetColumns = `post_id, account_id, platform, variant, array_to_json(media_ids) AS media_ids, status, external_id, external_url, reason, attempts, attempt_open, published_at`
+const targetColumns = `post_id, account_id, platform, variant, array_to_json(media_ids) AS media_ids, status, external_id, external_url, reason, attempts, attempt_open, published_at,
+	first_comment, comment_status, comment_external_id, comment_reason, comment_attempts, comment_attempt_open, comment_published_at`
 
 // Update implements ports.Posts.
 func (s posts) Update(ctx context.Context, p *domain.Post) error {
@@ -240,9 +288,9 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE posts SET content = $3, media_urls = $4, status = $5, status_reason = $6, scheduled_for = $7,
-		                 version = $8, updated_at = $9, media_ids = $10::uuid[]
+		                 version = $8, updated_at = $9, media_ids = $10::uuid[], labels = $11::text[], first_comment = $12
 		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Content, media, p.Status(), p.Reason(),
-		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs))
+		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs), orEmpty(p.Labels), p.FirstComment)
 	if err != nil {
 		return translate(err, "post")
 	}
@@ -280,12 +328,15 @@ func (s posts) SaveTarget(ctx context.Context, company domain.CompanyID, post do
 	if err := s.ann.quiet(ctx, s.q, company); err != nil {
 		return err
 	}
+	c := t.Comment()
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE post_targets SET status = $4, external_id = $5, external_url = $6, reason = $7, attempts = $8,
-		                        attempt_open = $9, published_at = $10, updated_at = now()
+		                        attempt_open = $9, published_at = $10, comment_status = $11, comment_external_id = $12,
+		                        comment_reason = $13, comment_attempts = $14, comment_attempt_open = $15,
+		                        comment_published_at = $16, updated_at = now()
 		WHERE company_id = $1 AND post_id = $2 AND account_id = $3`,
 		string(company), string(post), string(t.AccountID), string(t.Status()), t.ExternalID(), t.ExternalURL(), t.Reason(), t.Attempts(),
-		t.AttemptOpen(), timeOrNil(t.PublishedAt()))
+		t.AttemptOpen(), timeOrNil(t.PublishedAt()), string(c.Status), c.ExternalID, c.Reason, c.Attempts, c.AttemptOpen, timeOrNil(c.PublishedAt))
 	if err != nil {
 		return translate(err, "post")
 	}
@@ -319,8 +370,10 @@ func (s posts) List(ctx context.Context, company domain.CompanyID, f ports.PostF
 		  AND ($4::timestamptz IS NULL OR coalesce(p.scheduled_for, p.created_at) >= $4)
 		  AND ($5::timestamptz IS NULL OR coalesce(p.scheduled_for, p.created_at) < $5)
 		  AND ($6::timestamptz IS NULL OR (p.created_at, p.id) < ($6, $7::uuid))
+		  AND ($9 = '' OR lower_labels(p.labels) @> ARRAY[lower($9)])
+		  AND ($10 = '' OR EXISTS (SELECT 1 FROM post_targets t WHERE t.company_id = p.company_id AND t.post_id = p.id AND t.account_id::text = $10))
 		ORDER BY p.created_at DESC, p.id DESC
-		LIMIT $8`, company, f.Status, f.Platform, nullTime(f.From), nullTime(f.To), before, beforeID, p.Limit+1)
+		LIMIT $8`, company, f.Status, f.Platform, nullTime(f.From), nullTime(f.To), before, beforeID, p.Limit+1, f.Label, string(f.AccountID))
 	if err != nil {
 		return nil, "", translate(err, "post")
 	}
@@ -412,6 +465,15 @@ func (s posts) UnfinishedPerAccount(ctx context.Context, company domain.CompanyI
 		out[r.Account] = r.Posts
 	}
 	return out, nil
+}
+
+// Labels implements ports.Posts.
+func (s posts) Labels(ctx context.Context, company domain.CompanyID) ([]ports.LabelCount, error) {
+	var out []ports.LabelCount
+	err := sqlx.SelectContext(ctx, s.q, &out, `
+		SELECT min(l) AS label, count(*) AS posts FROM posts p, unnest(p.labels) AS l
+		WHERE p.company_id = $1 GROUP BY lower(l) ORDER BY lower(l) LIMIT 1000`, company)
+	return out, translateIf(err, "post")
 }
 
 func orEmpty(s []string) []string {
