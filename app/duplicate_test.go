@@ -92,8 +92,9 @@ func TestPosts_DuplicateDropsDisconnectedAccountsAndDeletedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	orig, err := a.Posts.Create(a.Ctx, owner, domain.PostInput{Content: "Both", MediaIDs: []domain.MediaID{photo.ID, deleted.ID},
-		AccountIDs: []domain.AccountID{gone.ID, keep.ID},
-		Variants:   map[domain.AccountID]string{keep.ID: "Kept variant", gone.ID: "Gone variant"},
+		AccountIDs: []domain.AccountID{gone.ID, keep.ID}, Labels: []string{"Spring launch", "Hiring"},
+		FirstComment: "Link in the comments", VariantComments: map[domain.AccountID]string{keep.ID: "Keep's own comment"},
+		Variants:     map[domain.AccountID]string{keep.ID: "Kept variant", gone.ID: "Gone variant"},
 		VariantMedia: map[domain.AccountID][]domain.MediaID{keep.ID: {deleted.ID, photo.ID}}})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +128,9 @@ func TestPosts_DuplicateDropsDisconnectedAccountsAndDeletedFiles(t *testing.T) {
 	if len(p.Targets) != 1 || p.Targets[0].AccountID != keep.ID || p.Targets[0].Variant != "Kept variant" ||
 		!p.Targets[0].OwnMedia || len(p.Targets[0].MediaIDs) != 1 || p.Targets[0].MediaIDs[0] != photo.ID {
 		t.Errorf("copy's targets = %+v", p.Targets)
+	}
+	if len(p.Labels) != 2 || p.Labels[0] != "Spring launch" || p.FirstComment != "Link in the comments" || p.Targets[0].CommentText != "Keep's own comment" {
+		t.Errorf("copy's labels %v, first comment %q, keep's comment %q", p.Labels, p.FirstComment, p.Targets[0].CommentText)
 	}
 	if len(p.MediaIDs) != 1 || p.MediaIDs[0] != photo.ID {
 		t.Errorf("copy's media = %v, want only %s", p.MediaIDs, photo.ID)

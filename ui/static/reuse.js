@@ -5,8 +5,8 @@
   "use strict";
 
   // The text boxes a snippet can go into: the post's text, a variant, the first comment.
-  var TARGETS = "form#compose textarea#content, form#compose textarea[data-variant], form#compose textarea[name='first_comment'], " +
-    "form#compose textarea[name^='first_comment_'], form#compose textarea[data-first-comment]";
+  var TARGETS = "form#compose textarea#content, form#compose textarea[data-variant], form#compose textarea#first_comment, " +
+    "form#compose textarea[data-variant-comment]";
   var last = null; // the text box focused last, and where its caret was
 
   function isTarget(el) { return el && el.matches && el.matches(TARGETS); }
