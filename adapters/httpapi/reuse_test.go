@@ -151,3 +151,18 @@ func TestDuplicatePost_AnswersTheNewDraft(t *testing.T) {
 	rival.do("POST", "/posts/"+orig.ID+"/duplicate", nil).problem(http.StatusNotFound)
 	c.do("POST", "/posts/00000000-0000-0000-0000-000000000000/duplicate", nil).problem(http.StatusNotFound)
 }
+
+func TestAnalyticsOverview_TakesALabel(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	c := s.register("Label analytics")
+	var out struct {
+		Label  string         `json:"label"`
+		Totals map[string]int `json:"totals"`
+	}
+	c.do("GET", "/analytics/overview?label=Spring%20launch", nil).want(http.StatusOK).decode(&out)
+	if out.Label != "Spring launch" || out.Totals == nil {
+		t.Errorf("overview by label = %+v", out)
+	}
+	c.do("GET", "/analytics/overview?label=a%00b", nil).problem(http.StatusBadRequest)
+}
