@@ -16,6 +16,9 @@
   }
 
   document.addEventListener("focusin", function (e) { if (isTarget(e.target)) { remember(e.target); } });
+  document.addEventListener("selectionchange", function () {
+    if (isTarget(document.activeElement)) { remember(document.activeElement); }
+  });
   ["keyup", "mouseup", "select", "input"].forEach(function (type) {
     document.addEventListener(type, function (e) { if (isTarget(e.target)) { remember(e.target); } }, true);
   });
