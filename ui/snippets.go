@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,7 @@ type snippetsPage struct {
 	New      form
 	Editing  domain.SnippetID
 	Edit     form
+	Message  string // a refusal about no one form (a suspended company, a role)
 }
 
 // EditFor returns the edit form of snippet s: the typed one when s is being edited, else
@@ -41,6 +43,9 @@ func (h *Handler) renderSnippets(c echo.Context, status int, p snippetsPage) err
 		return err
 	}
 	p.Snippets = list
+	if p.Editing != "" && p.Edit.Message != "" && !slices.ContainsFunc(list, func(s domain.Snippet) bool { return s.ID == p.Editing }) {
+		p.Message = p.Edit.Message // the snippet is gone: no form to show it beside
+	}
 	return h.page(c, status, pageSnippets, p)
 }
 
@@ -102,7 +107,7 @@ func (h *Handler) deleteSnippet(c echo.Context) error {
 		// The snippet as it is now, so the person sees what they would delete.
 		cur, gerr := h.Snippets.Get(c.Request().Context(), actorOf(c), id)
 		if gerr != nil {
-			return err
+			return h.renderSnippets(c, status(err), snippetsPage{New: newForm(nil), Message: domain.MessageOf(err)})
 		}
 		f := newForm(map[string]string{"name": cur.Name, "content": cur.Content, "version": strconv.Itoa(cur.Version)}).withError(err)
 		return h.renderSnippets(c, status(err), snippetsPage{New: newForm(nil), Editing: id, Edit: f})
