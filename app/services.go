@@ -92,6 +92,7 @@ type Services struct {
 	Privacy     *Privacy
 	Audit       *AuditLog
 	Idempotency *Idempotency
+	Home        *Home // the signed-in start page
 	// RateLimiter limits the JSON API's requests; nil when there is no RateCounter.
 	RateLimiter *RateLimiter
 }
@@ -172,6 +173,7 @@ func New(d Deps) (*Services, error) {
 	s.Privacy.media = s.Media
 	s.Audit = NewAuditLog(d.Store, d.Authz)
 	s.Idempotency = NewIdempotency(d.Store, d.Now)
+	s.Home = NewHome(d.Store, d.Authz, d.Now)
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}

@@ -79,4 +79,6 @@ type MetricsReader interface {
 	// Series returns the post's snapshots summed over its targets per collection time, oldest
 	// first (Key is the time in RFC 3339).
 	Series(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]MetricsRow, error)
+	// Published counts the posts with at least one target published in the query's range.
+	Published(ctx context.Context, q MetricsQuery) (int, error)
 }

@@ -25,6 +25,7 @@ type composePage struct {
 	Chosen    chosenMedia      // the library files chosen, in the post's order
 	Uploader  uploader         // the media section's upload zone
 	Snippets  []domain.Snippet // the company's snippets, for the "Insert snippet" list
+	Preview   postPreview      // how the post will look on each ticked account
 }
 
 // Action is where the form posts to.
@@ -104,13 +105,26 @@ var platformRulesBlob = func() rulesBlob {
 	return b
 }()
 
-// newPost handles GET /posts/new.
+// newPost handles GET /posts/new, optionally with at=YYYY-MM-DDTHH:MM (the viewer's zone):
+// the time the calendar's empty slot stands for, filled in.
 func (h *Handler) newPost(c echo.Context) error {
 	if !(view{Allows: h.allows(c)}).CanWritePosts() {
 		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to write posts in this company.")
 	}
 	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{},
 		Comments: map[domain.AccountID]string{}}
+	if raw := c.QueryParam("at"); raw != "" {
+		at, err := parseLocal(raw, zoneOf(c))
+		switch {
+		case err != nil:
+			f.Errors["scheduled_for"] = domain.FieldsOf(err)["scheduled_for"]
+		case !at.After(h.now()):
+			f.When = at.Format(datetimeLocal)
+			f.Errors["scheduled_for"] = "has passed: choose a time ahead"
+		default:
+			f.When = at.Format(datetimeLocal)
+		}
+	}
 	return h.renderCompose(c, http.StatusOK, nil, f)
 }
 
@@ -282,8 +296,9 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	var library map[domain.MediaID]domain.Media
+	var files map[domain.MediaID]mediaTile
 	if h.Media.Enabled() {
-		files, err := h.libraryFiles(c, f.MediaIDs)
+		files, err = h.libraryFiles(c, f.MediaIDs)
 		if err != nil {
 			return err
 		}
@@ -304,6 +319,7 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 	if page.Snippets, err = h.Snippets.List(c.Request().Context(), actorOf(c)); err != nil {
 		return err
 	}
+	page.Preview = buildPreview(f, as, files, previewWhen(f, zoneOf(c)))
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}

@@ -54,6 +54,7 @@ func routeTable() []route {
 
 		{"logout", post, "/logout", (*Handler).logout, guardSignedIn},
 		{"home", get, "/", (*Handler).home, guardSignedIn},
+		{"home.events", get, "/home/events", (*Handler).homeEvents, guardSignedIn},
 		{"company.create", post, "/companies", (*Handler).createCompany, guardSignedIn},
 		{"company.switch", post, "/company/switch", (*Handler).switchCompany, guardSignedIn},
 		{"team", get, "/team", (*Handler).team, guardSignedIn},
@@ -83,6 +84,7 @@ func routeTable() []route {
 		{"post.new", get, "/posts/new", (*Handler).newPost, guardSignedIn},
 		{"post.suggest", post, "/posts/suggest", (*Handler).suggest, guardSignedIn},
 		{"post.create", post, "/posts", (*Handler).createPost, guardSignedIn},
+		{"post.preview", post, "/posts/preview", (*Handler).previewPost, guardSignedIn},
 		{"post", get, "/posts/:id", (*Handler).showPost, guardSignedIn},
 		{"post.update", post, "/posts/:id", (*Handler).updatePost, guardSignedIn},
 		{"post.edit", get, "/posts/:id/edit", (*Handler).editPost, guardSignedIn},
@@ -107,6 +109,7 @@ func routeTable() []route {
 		{"snippet.delete", post, "/snippets/:id/delete", (*Handler).deleteSnippet, guardSignedIn},
 		{"calendar", get, "/calendar", (*Handler).calendar, guardSignedIn},
 		{"calendar.events", get, "/calendar/events", (*Handler).calendarEvents, guardSignedIn},
+		{"calendar.move", post, "/calendar/posts/:id/move", (*Handler).moveCalendarPost, guardSignedIn},
 		{"analytics", get, "/analytics", (*Handler).analyticsDashboard, guardSignedIn},
 		{"analytics.export", get, "/analytics/export.csv", (*Handler).exportCSV, guardSignedIn},
 		{"webhooks", get, "/webhooks", (*Handler).webhooks, guardSignedIn},
