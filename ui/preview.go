@@ -357,21 +357,6 @@ func shortURL(addr string, n int) string {
 	return s
 }
 
-// initials are up to two letters of a name, for the avatar.
-func initials(name string) string {
-	var out []rune
-	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		out = append(out, unicode.ToUpper([]rune(w)[0]))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
-}
-
 // buildPreview makes the cards of the ticked accounts (those of accounts, which are the
 // viewer's company's: another company's account ticked in a forged form has no card),
 // with the library files of files (the company's too) and the typed addresses.
