@@ -146,6 +146,7 @@ type Report struct {
 	From, To   time.Time // [From, To), at midnights of Zone
 	Zone       string
 	Platform   domain.Platform // "" for every platform
+	Label      string          // only posts with this label (regardless of case); "" for all
 	Totals     domain.Metrics
 	Previous   domain.Metrics
 	Daily      []DayMetrics
@@ -158,7 +159,26 @@ type Report struct {
 // included) in the company's time zone or RFC 3339 times; empty means the last 30 days.
 // Errors: CodeForbidden; CodeInvalid (from, to).
 func (a *Analytics) Overview(ctx context.Context, actor domain.Actor, from, to string) (Report, error) {
-	return a.report(ctx, actor, "", from, to)
+	return a.report(ctx, actor, "", "", from, to)
+}
+
+// LabelOverview is Overview counting only the posts that carry label (regardless of case);
+// an empty label counts every post. Errors: those of Overview.
+func (a *Analytics) LabelOverview(ctx context.Context, actor domain.Actor, label, from, to string) (Report, error) {
+	return a.LabelReport(ctx, actor, "", label, from, to)
+}
+
+// LabelReport is Platform (platform "": Overview) counting only the posts that carry label.
+// Errors: those of Platform.
+func (a *Analytics) LabelReport(ctx context.Context, actor domain.Actor, platform, label, from, to string) (Report, error) {
+	var p domain.Platform
+	if platform != "" {
+		var err error
+		if p, err = domain.ParsePlatform(platform); err != nil {
+			return Report{}, err
+		}
+	}
+	return a.report(ctx, actor, p, strings.TrimSpace(label), from, to)
 }
 
 // Platform reports on one platform. Errors: CodeForbidden; CodeNotFound (unknown platform);
@@ -168,14 +188,14 @@ func (a *Analytics) Platform(ctx context.Context, actor domain.Actor, platform, 
 	if err != nil {
 		return Report{}, err
 	}
-	return a.report(ctx, actor, p, from, to)
+	return a.report(ctx, actor, p, "", from, to)
 }
 
-func (a *Analytics) report(ctx context.Context, actor domain.Actor, platform domain.Platform, from, to string) (Report, error) {
+func (a *Analytics) report(ctx context.Context, actor domain.Actor, platform domain.Platform, label, from, to string) (Report, error) {
 	if err := a.authz.Can(ctx, actor, domain.ResourceAnalytics, domain.ActionRead); err != nil {
 		return Report{}, err
 	}
-	r := Report{Platform: platform}
+	r := Report{Platform: platform, Label: label}
 	err := a.store.Read(ctx, func(tx ports.Tx) error {
 		c, err := tx.Companies().Get(ctx, actor.CompanyID)
 		if err != nil {
@@ -192,7 +212,7 @@ func (a *Analytics) report(ctx context.Context, actor domain.Actor, platform dom
 		if r.From, r.To, err = analyticsRange(from, to, a.now(), loc); err != nil {
 			return err
 		}
-		q := ports.MetricsQuery{Company: actor.CompanyID, From: r.From, To: r.To, Platform: platform, Zone: r.Zone}
+		q := ports.MetricsQuery{Company: actor.CompanyID, From: r.From, To: r.To, Platform: platform, Label: label, Zone: r.Zone}
 		m := tx.MetricsReader()
 		daily, err := m.Daily(ctx, q)
 		if err != nil {

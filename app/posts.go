@@ -553,3 +553,61 @@ func (s *Posts) audit(ctx context.Context, tx ports.Tx, actor domain.Actor, acti
 	return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: action,
 		Subject: string(p.ID), Details: d, At: s.now()})
 }
+
+// Duplicated is a new draft copied from a post, with what the copy left out.
+type Duplicated struct {
+	Post domain.Post
+	// DroppedAccounts are the original's accounts left out: disconnected since.
+	DroppedAccounts []domain.Account
+	// DroppedMedia are the original's library files left out: deleted since.
+	DroppedMedia []domain.MediaID
+}
+
+// Duplicate stores a new draft written by the actor from the company's post id, whatever
+// its status: its content, media, variants and the accounts still connected, never its
+// time, results or versions (domain.Post.DuplicateInput).
+// Errors: CodeForbidden; CodeSuspended; CodeNotFound (also another company's post);
+// CodeConflict (none of its accounts is still connected).
+func (s *Posts) Duplicate(ctx context.Context, actor domain.Actor, id domain.PostID) (Duplicated, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		return Duplicated{}, err
+	}
+	var out Duplicated
+	err := s.store.InTx(ctx, func(tx ports.Tx) error {
+		orig, err := tx.Posts().Get(ctx, actor.CompanyID, id)
+		if err != nil {
+			return err
+		}
+		accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		library := map[domain.MediaID]domain.Media{}
+		if ids := orig.AllMediaIDs(); len(ids) > 0 {
+			if library, err = tx.Media().GetMany(ctx, actor.CompanyID, ids); err != nil {
+				return err
+			}
+		}
+		in, dropped, droppedMedia := orig.DuplicateInput(accounts, func(m domain.MediaID) bool { _, ok := library[m]; return ok })
+		out = Duplicated{DroppedMedia: droppedMedia}
+		for _, a := range dropped {
+			acct, err := tx.Accounts().Get(ctx, actor.CompanyID, a)
+			if err != nil {
+				return err
+			}
+			out.DroppedAccounts = append(out.DroppedAccounts, acct)
+		}
+		if len(in.AccountIDs) == 0 {
+			return domain.Errorf(domain.CodeConflict, "None of this post's accounts is still connected, so a copy would go nowhere; connect an account and write the post anew.")
+		}
+		if out.Post, err = s.createTx(ctx, tx, actor, in); err != nil {
+			return err
+		}
+		return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "post.duplicated",
+			Subject: string(out.Post.ID), Details: map[string]string{"from": string(orig.ID)}, At: s.now()})
+	})
+	if err != nil {
+		return Duplicated{}, err
+	}
+	return out, nil
+}

@@ -85,6 +85,7 @@ type Services struct {
 	Posts        *Posts
 	PostingQueue *Queue // the posting queue: weekly times, and posts scheduled at the next free one
 	Media        *Media // the media library; Enabled says whether storage is configured
+	Snippets     *Snippets
 	Publishing   *Publishing
 	AI           *AI
 	Analytics    *Analytics
@@ -164,6 +165,7 @@ func New(d Deps) (*Services, error) {
 	s.Media = &Media{store: d.Store, authz: d.Authz, storage: d.MediaStorage, inspect: d.MediaInspector,
 		signer: mediaSigner{key: d.Media.SigningKey, fileURL: d.Media.FileURL}, spool: d.Media.SpoolDir,
 		direct: d.Media.DirectURLs, now: d.Now, log: d.Log}
+	s.Snippets = NewSnippets(d.Store, d.Authz, d.Now)
 	s.Publishing = NewPublishing(d.Store, s.Credentials, s.Platforms, d.Publishing, d.Now, d.Log)
 	s.Publishing.media = s.Media
 	s.AI = NewAI(d.Store, d.Authz, d.Captions, d.Now, d.Log)

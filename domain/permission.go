@@ -19,12 +19,16 @@ const (
 	ResourceMedia     Resource = "media" // the media library: see and use (read), upload and change one's own files (write)
 	// ResourceLibrary is every member's library files: changing and deleting others' (write).
 	ResourceLibrary Resource = "library"
-	ResourceTenants Resource = "tenants"
+	// ResourceSnippets is the company's saved snippets: see and insert (read), write, change
+	// and delete them (write).
+	ResourceSnippets Resource = "snippets"
+	ResourceTenants  Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
-	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData, ResourceMedia, ResourceLibrary}
+	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData, ResourceMedia, ResourceLibrary,
+	ResourceSnippets}
 
 // Action is what is done to a resource.
 type Action string

@@ -755,3 +755,46 @@ func RestorePost(p Post, status PostStatus, reason string, scheduledFor time.Tim
 }
 
 func humanStatus(s PostStatus) string { return strings.ReplaceAll(string(s), "_", " ") }
+
+// DuplicateInput returns what a copy of p is written from: its content, media, variants,
+// first comments, labels and accounts, whatever its status, but never its time, results or versions. It leaves
+// out, and returns, the accounts not among connected (disconnected since) and the library
+// files for which inLibrary is false (deleted since); a variant's own files keep those
+// still there.
+func (p Post) DuplicateInput(connected []Account, inLibrary func(MediaID) bool) (in PostInput, droppedAccounts []AccountID, droppedMedia []MediaID) {
+	live := map[AccountID]bool{}
+	for _, a := range connected {
+		live[a.ID] = a.Status != AccountDisconnected
+	}
+	keep := func(ids []MediaID) []MediaID {
+		out := make([]MediaID, 0, len(ids))
+		for _, id := range ids {
+			if inLibrary(id) {
+				out = append(out, id)
+			} else if !slices.Contains(droppedMedia, id) {
+				droppedMedia = append(droppedMedia, id)
+			}
+		}
+		return out
+	}
+	in = PostInput{Content: p.Content, MediaURLs: slices.Clone(p.MediaURLs), MediaIDs: keep(p.MediaIDs),
+		Variants: map[AccountID]string{}, VariantMedia: map[AccountID][]MediaID{},
+		FirstComment: p.FirstComment, VariantComments: map[AccountID]string{}, Labels: slices.Clone(p.Labels)}
+	for _, t := range p.Targets {
+		if !live[t.AccountID] {
+			droppedAccounts = append(droppedAccounts, t.AccountID)
+			continue
+		}
+		in.AccountIDs = append(in.AccountIDs, t.AccountID)
+		if t.Variant != "" {
+			in.Variants[t.AccountID] = t.Variant
+		}
+		if t.OwnMedia {
+			in.VariantMedia[t.AccountID] = keep(t.MediaIDs)
+		}
+		if t.CommentText != "" {
+			in.VariantComments[t.AccountID] = t.CommentText
+		}
+	}
+	return in, droppedAccounts, droppedMedia
+}

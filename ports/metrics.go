@@ -51,6 +51,7 @@ type MetricsQuery struct {
 	Company  domain.CompanyID
 	From, To time.Time
 	Platform domain.Platform
+	Label    string // only posts carrying this label, regardless of case; "" for all
 	Zone     string // IANA name
 }
 

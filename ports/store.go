@@ -28,6 +28,7 @@ type Tx interface {
 	IdempotencyKeys() IdempotencyKeys
 	Posts() Posts
 	Media() MediaLibrary
+	Snippets() Snippets
 	Uploads() Uploads
 	Accounts() Accounts
 	OAuthStates() OAuthStates
@@ -228,4 +229,24 @@ type Exports interface {
 	// User writes the person's sections to w: profile, memberships, token metadata and the
 	// audit entries they made.
 	User(ctx context.Context, user domain.UserID, w ExportWriter) error
+}
+
+// Snippets keeps companies' saved snippets.
+type Snippets interface {
+	// Create stores s and sets its ID; a name the company already uses (in any case) is
+	// CodeConflict with a problem for the field name.
+	Create(ctx context.Context, s *domain.Snippet) error
+	// Get returns the company's snippet, or CodeNotFound (also another company's).
+	Get(ctx context.Context, company domain.CompanyID, id domain.SnippetID) (domain.Snippet, error)
+	// Lock is Get plus a row lock held until the transaction ends.
+	Lock(ctx context.Context, company domain.CompanyID, id domain.SnippetID) (domain.Snippet, error)
+	// List returns every snippet of the company, by name.
+	List(ctx context.Context, company domain.CompanyID) ([]domain.Snippet, error)
+	// Count returns how many snippets the company has.
+	Count(ctx context.Context, company domain.CompanyID) (int, error)
+	// Update writes s's name, text, version and time, or returns CodeNotFound; a name
+	// another snippet of the company uses is CodeConflict as in Create.
+	Update(ctx context.Context, s domain.Snippet) error
+	// Delete removes the company's snippet, or returns CodeNotFound.
+	Delete(ctx context.Context, company domain.CompanyID, id domain.SnippetID) error
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
+	"github.com/heraldhq/herald/ports"
 )
 
 // metricDefs are the five metrics, in the order the pages show them.
@@ -32,6 +33,8 @@ type analyticsPage struct {
 	From, To                 string // the picker's values, YYYY-MM-DD
 	Platform                 string
 	Platforms                []domain.Platform
+	Label                    string             // only posts with this label; "" for all
+	Labels                   []ports.LabelCount // the company's labels, for the filter
 	Quick                    []quickLink
 	Errors                   map[string]string
 	Message                  string
@@ -128,13 +131,17 @@ func analyticsQuery(path, from, to, platform string, extra ...string) string {
 }
 
 // quickLinks are the last 7, 30 and 90 days and this month, ending today in loc.
-func quickLinks(now time.Time, loc *time.Location, platform, from, to string) []quickLink {
+func quickLinks(now time.Time, loc *time.Location, platform, labelFilter, from, to string) []quickLink {
 	n := now.In(loc)
 	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
 	d := func(t time.Time) string { return t.Format(time.DateOnly) }
 	mk := func(label string, start time.Time) quickLink {
 		f, t := d(start), d(today)
-		return quickLink{Label: label, Href: analyticsQuery(routePath("analytics"), f, t, platform), Current: f == from && t == to}
+		href := analyticsQuery(routePath("analytics"), f, t, platform)
+		if labelFilter != "" {
+			href = analyticsQuery(routePath("analytics"), f, t, platform, "label", labelFilter)
+		}
+		return quickLink{Label: label, Href: href, Current: f == from && t == to}
 	}
 	return []quickLink{
 		mk("Last 7 days", today.AddDate(0, 0, -6)),
@@ -144,21 +151,35 @@ func quickLinks(now time.Time, loc *time.Location, platform, from, to string) []
 	}
 }
 
-// report asks the app for the dashboard's range: every platform or one.
-func (h *Handler) report(c echo.Context, from, to, platform string) (app.Report, error) {
-	ctx, actor := c.Request().Context(), actorOf(c)
-	if platform == "" {
-		return h.Analytics.Overview(ctx, actor, from, to)
+// IsLabel reports whether l is the filter's label, regardless of case.
+func (p analyticsPage) IsLabel(l string) bool { return p.Label != "" && strings.EqualFold(l, p.Label) }
+
+// HasLabel reports whether the filter's label is among the company's.
+func (p analyticsPage) HasLabel() bool {
+	for _, l := range p.Labels {
+		if p.IsLabel(l.Label) {
+			return true
+		}
 	}
-	return h.Analytics.Platform(ctx, actor, platform, from, to)
+	return false
+}
+
+// report asks the app for the dashboard's range: every platform or one, every post or
+// those with a label.
+func (h *Handler) report(c echo.Context, from, to, platform, label string) (app.Report, error) {
+	return h.Analytics.LabelReport(c.Request().Context(), actorOf(c), platform, label, from, to)
 }
 
 // analyticsDashboard handles GET /analytics?from=&to=&platform=. A bad range or platform shows
 // the picker with the problem (422), never an error page.
 func (h *Handler) analyticsDashboard(c echo.Context) error {
 	from, to, platform := strings.TrimSpace(c.QueryParam("from")), strings.TrimSpace(c.QueryParam("to")), strings.TrimSpace(c.QueryParam("platform"))
-	p := analyticsPage{From: from, To: to, Platform: platform, Platforms: domain.Platforms, Errors: map[string]string{}}
-	r, err := h.report(c, from, to, platform)
+	label := strings.TrimSpace(c.QueryParam("label"))
+	p := analyticsPage{From: from, To: to, Platform: platform, Platforms: domain.Platforms, Label: label, Errors: map[string]string{}}
+	if labels, err := h.Posts.Labels(c.Request().Context(), actorOf(c)); err == nil {
+		p.Labels = labels // a viewer without posts access still sees the numbers, without the filter
+	}
+	r, err := h.report(c, from, to, platform, label)
 	switch domain.CodeOf(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeNotFound:
@@ -169,7 +190,7 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 		if domain.CodeOf(err) == domain.CodeNotFound {
 			p.Errors["platform"] = "must be one of the listed platforms"
 		}
-		p.Quick = quickLinks(time.Now(), zoneOf(c), "", "", "")
+		p.Quick = quickLinks(time.Now(), zoneOf(c), "", "", "", "")
 		return h.page(c, http.StatusUnprocessableEntity, pageAnalytics, p)
 	default:
 		return err
@@ -179,7 +200,7 @@ func (h *Handler) analyticsDashboard(c echo.Context) error {
 		loc = time.UTC
 	}
 	p.From, p.To = r.From.In(loc).Format(time.DateOnly), r.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
-	p.Quick = quickLinks(time.Now(), loc, platform, p.From, p.To)
+	p.Quick = quickLinks(time.Now(), loc, platform, label, p.From, p.To)
 	p.ExportDaily = analyticsQuery(routePath("analytics.export"), p.From, p.To, platform, "table", "daily")
 	p.ExportPosts = analyticsQuery(routePath("analytics.export"), p.From, p.To, platform, "table", "posts")
 	names, _, _ := h.accountNames(c) // a missing name shows as a disconnected account

@@ -38,7 +38,7 @@ func renderDashboard(t *testing.T, r app.Report) (*goquery.Document, string) {
 	t.Helper()
 	post := samplePost(t, domain.PostPublished, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 	p := analyticsPage{From: "2026-01-01", To: "2026-01-31", Platforms: domain.Platforms, Errors: map[string]string{},
-		Quick: quickLinks(time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC), time.UTC, "", "2026-01-01", "2026-01-31")}
+		Quick: quickLinks(time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC), time.UTC, "", "", "2026-01-01", "2026-01-31")}
 	names := accountNames{"a1": {ID: "a1", Platform: domain.LinkedIn, DisplayName: "Acme on LinkedIn"}}
 	p.fill(r, names, func(id string) *domain.Post {
 		if id == "p1" {

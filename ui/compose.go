@@ -21,11 +21,12 @@ type composePage struct {
 	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
 	Platforms []domain.Platform
 	Notice    notice
-	AI        *aiPanel        // nil when the viewer may not use the AI assist
-	Chosen    chosenMedia     // the library files chosen, in the post's order
-	Uploader  uploader        // the media section's upload zone
-	Best      []bestTimesView // suggested times per account, for the time input
-	Preview   postPreview     // how the post will look on each ticked account
+	AI        *aiPanel         // nil when the viewer may not use the AI assist
+	Chosen    chosenMedia      // the library files chosen, in the post's order
+	Uploader  uploader         // the media section's upload zone
+	Best      []bestTimesView  // suggested times per account, for the time input
+	Snippets  []domain.Snippet // the company's snippets, for the "Insert snippet" list
+	Preview   postPreview      // how the post will look on each ticked account
 }
 
 // Action is where the form posts to.
@@ -332,6 +333,9 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	page.Counters, page.Warnings = checkCompose(f, as, library)
+	if page.Snippets, err = h.Snippets.List(c.Request().Context(), actorOf(c)); err != nil {
+		return err
+	}
 	page.Preview = buildPreview(f, as, files, previewWhen(f, zoneOf(c)))
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,8 +22,10 @@ const postsPageSize = 25
 type postsPage struct {
 	Posts       []domain.Post
 	Names       accountNames
-	Status      domain.PostStatus // "" for all
-	Platform    domain.Platform   // "" for all
+	Status      domain.PostStatus  // "" for all
+	Platform    domain.Platform    // "" for all
+	Label       string             // "" for all
+	Labels      []ports.LabelCount // the company's labels, for the filter
 	Statuses    []domain.PostStatus
 	Platforms   []domain.Platform
 	Older       string // the next page's address, "" on the last
@@ -32,16 +35,32 @@ type postsPage struct {
 
 // StatusLink is the list's address for one status tab, keeping the platform filter.
 func (p postsPage) StatusLink(s domain.PostStatus) string {
-	return postsLink(s, p.Platform, "")
+	return postsLink(s, p.Platform, p.Label, "")
 }
 
-func postsLink(s domain.PostStatus, pl domain.Platform, cursor string) string {
+// IsLabel reports whether l is the filter's label, regardless of case.
+func (p postsPage) IsLabel(l string) bool { return p.Label != "" && strings.EqualFold(l, p.Label) }
+
+// HasLabel reports whether the filter's label is among the company's, regardless of case.
+func (p postsPage) HasLabel() bool {
+	for _, l := range p.Labels {
+		if strings.EqualFold(l.Label, p.Label) {
+			return true
+		}
+	}
+	return false
+}
+
+func postsLink(s domain.PostStatus, pl domain.Platform, label, cursor string) string {
 	q := url.Values{}
 	if s != "" {
 		q.Set("status", string(s))
 	}
 	if pl != "" {
 		q.Set("platform", string(pl))
+	}
+	if label != "" {
+		q.Set("label", label)
 	}
 	if cursor != "" {
 		q.Set("cursor", cursor)
@@ -86,6 +105,7 @@ func (h *Handler) posts(c echo.Context) error {
 	if pl, err := domain.ParsePlatform(c.QueryParam("platform")); err == nil {
 		f.Platform = pl
 	}
+	f.Label = strings.TrimSpace(c.QueryParam("label"))
 	page, err := app.Page(postsPageSize, c.QueryParam("cursor"), true)
 	if err != nil {
 		return err
@@ -98,10 +118,14 @@ func (h *Handler) posts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := postsPage{Posts: ps, Names: names, Status: f.Status, Platform: f.Platform, Statuses: domain.PostStatuses,
+	labels, err := h.Posts.Labels(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	p := postsPage{Posts: ps, Names: names, Status: f.Status, Platform: f.Platform, Label: f.Label, Labels: labels, Statuses: domain.PostStatuses,
 		Platforms: domain.Platforms, HasAccounts: len(as) > 0, Filtered: f != (ports.PostFilter{}) || c.QueryParam("cursor") != ""}
 	if next != "" {
-		p.Older = postsLink(f.Status, f.Platform, next)
+		p.Older = postsLink(f.Status, f.Platform, f.Label, next)
 	}
 	return h.page(c, http.StatusOK, pagePosts, p)
 }

@@ -76,7 +76,7 @@ func keyed[T any](rows []ports.MetricsRow, mk func(key string, m metricsJSON) T)
 
 // analyticsOverview handles GET /analytics/overview.
 func (a *API) analyticsOverview(c echo.Context) error {
-	r, err := a.analytics.Overview(c.Request().Context(), actor(c), c.QueryParam("from"), c.QueryParam("to"))
+	r, err := a.analytics.LabelOverview(c.Request().Context(), actor(c), c.QueryParam("label"), c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {
 		return err
 	}
@@ -88,12 +88,16 @@ func (a *API) analyticsOverview(c echo.Context) error {
 		PostID string `json:"post_id"`
 		metricsJSON
 	}
-	return c.JSON(http.StatusOK, map[string]any{
+	out := map[string]any{
 		"from": rfc3339(r.From), "to": rfc3339(r.To), "time_zone": r.Zone,
 		"totals": toMetrics(r.Totals), "previous": toMetrics(r.Previous), "daily": days(r),
 		"by_platform": keyed(r.ByPlatform, func(k string, m metricsJSON) platformRow { return platformRow{k, m} }),
 		"top_posts":   keyed(r.TopPosts, func(k string, m metricsJSON) postRow { return postRow{k, m} }),
-	})
+	}
+	if r.Label != "" {
+		out["label"] = r.Label
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // analyticsPlatform handles GET /analytics/platform/:platform.

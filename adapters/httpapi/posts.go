@@ -65,6 +65,16 @@ type postJSON struct {
 	FirstComment string                           `json:"first_comment"`
 	Labels       []string                         `json:"labels"`
 	Targets      []targetJSON                     `json:"targets"`
+	// DroppedAccounts and DroppedMediaIDs answer only a duplicate: what the copy left out.
+	DroppedAccounts *[]droppedAccountJSON `json:"dropped_accounts,omitempty"`
+	DroppedMediaIDs *[]domain.MediaID     `json:"dropped_media_ids,omitempty"`
+}
+
+// droppedAccountJSON is an account a duplicate left out (disconnected).
+type droppedAccountJSON struct {
+	AccountID   domain.AccountID `json:"account_id"`
+	Platform    domain.Platform  `json:"platform"`
+	DisplayName string           `json:"display_name"`
 }
 
 func optional(s string) *string {
@@ -384,4 +394,26 @@ func (a *API) resolveTarget(c echo.Context) error {
 		return err
 	}
 	return a.postAnswer(c, http.StatusOK, p)
+}
+
+// duplicatePost handles POST /posts/:id/duplicate: 201 with the new draft and what it
+// left out (dropped_accounts, dropped_media_ids).
+func (a *API) duplicatePost(c echo.Context) error {
+	d, err := a.posts.Duplicate(c.Request().Context(), actor(c), domain.PostID(c.Param("id")))
+	if err != nil {
+		return err
+	}
+	out, err := a.toPosts(c, d.Post)
+	if err != nil {
+		return err
+	}
+	dropped := make([]droppedAccountJSON, len(d.DroppedAccounts))
+	for i, acct := range d.DroppedAccounts {
+		dropped[i] = droppedAccountJSON{AccountID: acct.ID, Platform: acct.Platform, DisplayName: acct.DisplayName}
+	}
+	media := mediaIDs(d.DroppedMedia)
+	out[0].DroppedAccounts, out[0].DroppedMediaIDs = &dropped, &media
+	setETag(c, d.Post.Version())
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/posts/"+string(d.Post.ID))
+	return c.JSON(http.StatusCreated, out[0])
 }

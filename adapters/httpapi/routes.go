@@ -18,6 +18,7 @@ type API struct {
 	posts     *app.Posts
 	queue     *app.Queue
 	media     *app.Media
+	snippets  *app.Snippets
 	ai        *app.AI
 	analytics *app.Analytics
 	webhooks  *app.Webhooks
@@ -30,7 +31,7 @@ type API struct {
 // New returns the API over the app's services (app.New); log receives its request
 // errors. A nil s.RateLimiter means no rate limits.
 func New(s *app.Services, log *slog.Logger) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, snippets: s.Snippets, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
 }
 
 // Register adds every route of the API under g (mounted at /api/v1); openapi.json
@@ -93,6 +94,7 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/posts/:id", a.getPost)
 	company.PUT("/posts/:id", a.updatePost)
 	company.DELETE("/posts/:id", a.deletePost)
+	company.POST("/posts/:id/duplicate", a.duplicatePost)
 	company.POST("/posts/:id/schedule", a.schedulePost)
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
 	company.POST("/posts/:id/queue", a.queuePost)
@@ -103,6 +105,11 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/media/:id", a.getMedia, a.withMedia)
 	company.PUT("/media/:id", a.updateMedia, a.withMedia)
 	company.DELETE("/media/:id", a.deleteMedia, a.withMedia)
+	company.GET("/snippets", a.listSnippets)
+	company.POST("/snippets", a.createSnippet)
+	company.GET("/snippets/:id", a.getSnippet)
+	company.PUT("/snippets/:id", a.updateSnippet)
+	company.DELETE("/snippets/:id", a.deleteSnippet)
 	company.POST("/ai/captions", a.suggestCaptions)
 	company.GET("/analytics/posts/:id", a.analyticsPost)
 	company.GET("/analytics/overview", a.analyticsOverview)

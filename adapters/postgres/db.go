@@ -135,6 +135,7 @@ func (t txn) IdempotencyKeys() ports.IdempotencyKeys { return idempotencyKeys{q:
 func (t txn) Posts() ports.Posts                     { return posts{q: t.q, ann: t.ann} }
 func (t txn) Media() ports.MediaLibrary              { return media{q: t.q} }
 func (t txn) Uploads() ports.Uploads                 { return uploads{q: t.q} }
+func (t txn) Snippets() ports.Snippets               { return snippets{q: t.q} }
 func (t txn) Accounts() ports.Accounts               { return accounts{q: t.q} }
 func (t txn) OAuthStates() ports.OAuthStates         { return oauthStates{q: t.q} }
 func (t txn) AIUsage() ports.AIUsage                 { return aiUsage{q: t.q} }

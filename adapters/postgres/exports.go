@@ -43,6 +43,7 @@ var companySections = []section{
 	// media_files section gives a signed address to download each).
 	{"media", []string{"media"}, `SELECT id, created_by, name, mime_type, size, width, height, duration_ms, alt, encode(sha256, 'hex') AS sha256,
 		ready, version, created_at, updated_at FROM media WHERE company_id = $1`, "created_at, id"},
+	{"snippets", []string{"snippets"}, `SELECT id, name, content, created_by, version, created_at, updated_at FROM snippets WHERE company_id = $1`, "created_at, id"},
 	{"metric_snapshots", []string{"metric_snapshots"}, `SELECT post_id, account_id, collected_at, likes, comments, shares, reach, impressions
 		FROM metric_snapshots WHERE company_id = $1`, "post_id, account_id, collected_at"},
 	// The posting queue's weekly times (weekday, "HH:MM" in the company's zone, accounts).
@@ -89,6 +90,7 @@ var userLeftOut = map[string]string{
 	"oauth_states":      "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
 	"webhook_endpoints": "the webhook endpoints they added are the company's, in its export",
 	"uploads":           "resumable uploads in progress: unfinished files that expire within a day; once complete they are media, exported",
+	"snippets":          "the snippets they wrote are the company's, in its export",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
 }

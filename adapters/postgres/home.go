@@ -64,6 +64,6 @@ func (s posts) withTargets(ctx context.Context, company domain.CompanyID, query 
 func (s metrics) Published(ctx context.Context, q ports.MetricsQuery) (int, error) {
 	var n int
 	err := sqlx.GetContext(ctx, s.q, &n, `SELECT count(DISTINCT t.post_id) FROM post_targets t WHERE `+published,
-		string(q.Company), q.From, q.To, string(q.Platform))
+		string(q.Company), q.From, q.To, string(q.Platform), q.Label)
 	return n, translateIf(err, "metrics")
 }

@@ -99,8 +99,10 @@ var _ ports.MetricsReader = metrics{}
 const sums = `coalesce(sum(t.likes), 0) AS likes, coalesce(sum(t.comments), 0) AS comments, coalesce(sum(t.shares), 0) AS shares,
 	coalesce(sum(t.reach), 0) AS reach, coalesce(sum(t.impressions), 0) AS impressions`
 
-// published is the filter of a MetricsQuery; $1 company, $2 from, $3 to, $4 platform ("" any).
-const published = `t.company_id = $1 AND t.status = 'published' AND t.published_at >= $2 AND t.published_at < $3 AND ($4 = '' OR t.platform = $4)`
+// published is the filter of a MetricsQuery; $1 company, $2 from, $3 to, $4 platform ("" any),
+// $5 label ("" any; the post's labels through the indexed lower_labels, in the same company).
+const published = `t.company_id = $1 AND t.status = 'published' AND t.published_at >= $2 AND t.published_at < $3 AND ($4 = '' OR t.platform = $4)
+	AND ($5 = '' OR EXISTS (SELECT 1 FROM posts p WHERE p.company_id = t.company_id AND p.id = t.post_id AND lower_labels(p.labels) @> ARRAY[lower($5)]))`
 
 type metricsRow struct {
 	Key         string `db:"key"`
@@ -125,26 +127,26 @@ func (s metrics) rows(ctx context.Context, query string, args ...any) ([]ports.M
 
 // Daily implements ports.MetricsReader.
 func (s metrics) Daily(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
-	return s.rows(ctx, `SELECT to_char(t.published_at AT TIME ZONE $5, 'YYYY-MM-DD') AS key, `+sums+`
-		FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`, string(q.Company), q.From, q.To, string(q.Platform), q.Zone)
+	return s.rows(ctx, `SELECT to_char(t.published_at AT TIME ZONE $6, 'YYYY-MM-DD') AS key, `+sums+`
+		FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`, string(q.Company), q.From, q.To, string(q.Platform), q.Label, q.Zone)
 }
 
 // ByPlatform implements ports.MetricsReader.
 func (s metrics) ByPlatform(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
 	return s.rows(ctx, `SELECT t.platform AS key, `+sums+` FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`,
-		string(q.Company), q.From, q.To, string(q.Platform))
+		string(q.Company), q.From, q.To, string(q.Platform), q.Label)
 }
 
 // ByAccount implements ports.MetricsReader.
 func (s metrics) ByAccount(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
 	return s.rows(ctx, `SELECT t.account_id::text AS key, `+sums+` FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`,
-		string(q.Company), q.From, q.To, string(q.Platform))
+		string(q.Company), q.From, q.To, string(q.Platform), q.Label)
 }
 
 // TopPosts implements ports.MetricsReader.
 func (s metrics) TopPosts(ctx context.Context, q ports.MetricsQuery, limit int) ([]ports.MetricsRow, error) {
 	return s.rows(ctx, `SELECT t.post_id::text AS key, `+sums+` FROM post_targets t WHERE `+published+`
-		GROUP BY 1 ORDER BY impressions DESC, likes DESC, 1 LIMIT $5`, string(q.Company), q.From, q.To, string(q.Platform), limit)
+		GROUP BY 1 ORDER BY impressions DESC, likes DESC, 1 LIMIT $6`, string(q.Company), q.From, q.To, string(q.Platform), q.Label, limit)
 }
 
 // Post implements ports.MetricsReader.
