@@ -98,7 +98,9 @@ func (p *Publishing) PublishComment(ctx context.Context, j CommentJob) error {
 		return p.commentFailed(ctx, j, err, false)
 	}
 	p.creds.recordSuccess(ctx, acct, p.now())
-	return p.finishComment(ctx, j, func(t *domain.Target) error { return t.CommentSucceed(published.ExternalID, orNow(published.At, p.now())) })
+	return p.finishComment(ctx, j, func(t *domain.Target) error {
+		return t.CommentSucceed(published.ExternalID, orNow(published.At, p.now()))
+	})
 }
 
 func notActiveReason(a domain.Account) string {

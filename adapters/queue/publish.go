@@ -93,7 +93,9 @@ func (w *publishCommentWorker) Work(ctx context.Context, job *river.Job[PublishC
 }
 
 // Timeout implements river.Worker: one platform call plus a token refresh and a retry.
-func (w *publishCommentWorker) Timeout(*river.Job[PublishCommentArgs]) time.Duration { return w.timeout }
+func (w *publishCommentWorker) Timeout(*river.Job[PublishCommentArgs]) time.Duration {
+	return w.timeout
+}
 
 type publishPostWorker struct {
 	river.WorkerDefaults[PublishPostArgs]
