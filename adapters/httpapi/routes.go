@@ -95,6 +95,8 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/posts/:id/schedule", a.schedulePost)
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
 	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
+	company.POST("/posts/:id/targets/:account_id/comment/retry", a.retryComment)
+	company.POST("/posts/:id/targets/:account_id/comment/resolve", a.resolveComment)
 	company.GET("/media", a.listMedia, a.withMedia)
 	company.GET("/media/:id", a.getMedia, a.withMedia)
 	company.PUT("/media/:id", a.updateMedia, a.withMedia)
