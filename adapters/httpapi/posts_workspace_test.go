@@ -107,7 +107,9 @@ func TestPosts_CommentRetryAndResolve(t *testing.T) {
 	acme.do("POST", "/posts", map[string]any{"content": "Launch", "account_ids": []domain.AccountID{a.ID}, "first_comment": "Details"}).want(http.StatusCreated).decode(&p)
 	acme.do("POST", "/posts/"+p.ID+"/schedule", map[string]any{}).want(http.StatusOK).decode(&p)
 	s.Net.Mu.Lock()
-	s.Net.CommentScript = func(int, string) error { return domain.Errorf(domain.CodeForbidden, "Comments are turned off on this post.") }
+	s.Net.CommentScript = func(int, string) error {
+		return domain.Errorf(domain.CodeForbidden, "Comments are turned off on this post.")
+	}
 	s.Net.Mu.Unlock()
 	id := domain.PostID(p.ID)
 	if err := s.Publishing.PublishPost(s.Ctx, acme.actor.CompanyID, id, p.Version); err != nil {
