@@ -93,6 +93,8 @@ func routeTable() []route {
 		{"post.retry", post, "/posts/:id/retry", (*Handler).retryPost, guardSignedIn},
 		{"post.delete", post, "/posts/:id/delete", (*Handler).deletePost, guardSignedIn},
 		{"post.target.resolve", post, "/posts/:id/targets/:account_id/resolve", (*Handler).resolveTarget, guardSignedIn},
+		{"post.comment.retry", post, "/posts/:id/targets/:account_id/comment/retry", (*Handler).retryComment, guardSignedIn},
+		{"post.comment.resolve", post, "/posts/:id/targets/:account_id/comment/resolve", (*Handler).resolveComment, guardSignedIn},
 		{"media.library", get, "/media", (*Handler).mediaLibrary, guardSignedIn},
 		{"media.upload", post, "/media", (*Handler).uploadMedia, guardSignedIn},
 		{"media.picker", get, "/media/picker", (*Handler).mediaPicker, guardSignedIn},
