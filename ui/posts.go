@@ -326,7 +326,7 @@ func (h *Handler) commentAnswer(c echo.Context, err error, done string) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, done)
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale, domain.CodeSuspended:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
 		h.flash(c, domain.MessageOf(err))
 	default:
 		return err
