@@ -564,7 +564,7 @@ func TestTemplates_FirstCommentStateAndRetry(t *testing.T) {
 		domain.CommentState{Status: domain.CommentPending})
 	names := accountNames{"a1": {ID: "a1", DisplayName: "Acme on LinkedIn"}, "a2": {ID: "a2", DisplayName: "Acme sandbox"}}
 	doc := render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleEditor)
-	row := doc.Find(`tr[data-account="a1"] .first-comment`)
+	row := doc.Find(`tr[data-account="a1"] .target-comment`)
 	if row.Find(".comment-text").Text() != "Details at example.com" || !strings.Contains(row.Find(".comment-reason").Text(), "turned off") ||
 		row.AttrOr("data-comment-status", "") != "failed" {
 		t.Errorf("failed comment: %q", row.Text())
@@ -573,7 +573,7 @@ func TestTemplates_FirstCommentStateAndRetry(t *testing.T) {
 	if form.Length() != 1 || form.Find(`input[name="_csrf"]`).Length() != 1 || !strings.Contains(form.Find("button").Text(), "Retry comment") {
 		t.Errorf("no Retry comment form: %q", row.Text())
 	}
-	other := doc.Find(`tr[data-account="a2"] .first-comment`)
+	other := doc.Find(`tr[data-account="a2"] .target-comment`)
 	if other.Find("form").Length() != 0 || !strings.Contains(other.Text(), "Not sent") {
 		t.Errorf("a comment under a failed post: %q", other.Text())
 	}
