@@ -16,15 +16,25 @@ import (
 // guarantees as the post: the attempt is recorded and committed before the platform is
 // called; an attempt found open (a lost answer, a crash) is looked up on the platform,
 // never sent blindly again; transient errors are retried with backoff (and Retry-After)
-// up to PublishingConfig.MaxAttempts; the post's version fences stale jobs. A comment's
+// up to PublishingConfig.MaxAttempts; the parent post's id fences stale jobs. A comment's
 // failure never changes its target: the post is out.
 
-// CommentJob names the first comment of one target of one post version.
+// CommentJob names the first comment of one target, to publish under the post Parent (the
+// target's external id when the job was enqueued). Parent fences the job: once the target
+// is published again (a retry, a reschedule) under another id, an older job does nothing,
+// while a retry of another target (which changes the post's version) leaves it going.
+// Version is the post's version then, which only tells jobs apart.
 type CommentJob struct {
 	Company domain.CompanyID
 	Post    domain.PostID
 	Account domain.AccountID
 	Version int
+	Parent  string
+}
+
+// current reports whether t is still the target the job is about.
+func (j CommentJob) current(t *domain.Target) bool {
+	return j.Parent != "" && t.ExternalID() == j.Parent
 }
 
 func (j CommentJob) reference() string { return string(j.Post) + "/" + string(j.Account) }
@@ -131,8 +141,8 @@ func (p *Publishing) beginComment(ctx context.Context, j CommentJob) (step, doma
 			return err
 		}
 		t, ok := post.Target(j.Account)
-		if !ok || post.Version() != j.Version || !t.CommentDue() {
-			return nil // stale (edited, retried, rescheduled), finished, or the post is not out
+		if !ok || !j.current(t) || !t.CommentDue() {
+			return nil // stale (the post was sent again), finished, or the post is not out
 		}
 		c, err := tx.Companies().Get(ctx, j.Company)
 		if err != nil {
@@ -167,7 +177,7 @@ func (p *Publishing) reopenComment(ctx context.Context, j CommentJob) (step, err
 			return err
 		}
 		t, ok := post.Target(j.Account)
-		if !ok || post.Version() != j.Version || !t.Comment().AttemptOpen {
+		if !ok || !j.current(t) || !t.Comment().AttemptOpen {
 			return nil
 		}
 		if err := t.CommentRetry("An interrupted attempt did not reach the platform; trying again."); err != nil {
@@ -193,7 +203,7 @@ func (p *Publishing) finishComment(ctx context.Context, j CommentJob, change fun
 			return err
 		}
 		t, ok := post.Target(j.Account)
-		if !ok || post.Version() != j.Version || t.Comment().Final() {
+		if !ok || !j.current(t) || t.Comment().Final() {
 			return nil
 		}
 		if err := change(t); err != nil {
@@ -236,7 +246,7 @@ func (p *Publishing) commentRetryLater(ctx context.Context, j CommentJob, cause 
 			return err
 		}
 		t, ok := post.Target(j.Account)
-		if !ok || post.Version() != j.Version || t.Comment().Final() {
+		if !ok || !j.current(t) || t.Comment().Final() {
 			attempts = -1
 			return nil
 		}
@@ -278,7 +288,7 @@ func enqueueComment(ctx context.Context, tx ports.Tx, post domain.Post, t domain
 	if !t.CommentDue() || t.Comment().AttemptOpen {
 		return nil
 	}
-	return tx.Jobs().PublishComment(ctx, post.CompanyID, post.ID, t.AccountID, post.Version(), round)
+	return tx.Jobs().PublishComment(ctx, post.CompanyID, post.ID, t.AccountID, post.Version(), t.ExternalID(), round)
 }
 
 // newRound tells apart a comment's sends asked for by a person (River keeps one job per

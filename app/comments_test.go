@@ -38,7 +38,9 @@ func (h *harness) publishWithComment(t *testing.T, comment string, in domain.Pos
 	if err := h.Publishing.PublishTarget(h.Ctx, tj); err != nil {
 		t.Fatal(err)
 	}
-	return app.CommentJob{Company: p.CompanyID, Post: p.ID, Account: tj.Account, Version: p.Version()}
+	p = h.Get(p.ID)
+	t2, _ := p.Target(tj.Account)
+	return app.CommentJob{Company: p.CompanyID, Post: p.ID, Account: tj.Account, Version: p.Version(), Parent: t2.ExternalID()}
 }
 
 func (h *harness) comment(j app.CommentJob) (domain.Target, domain.CommentState) {
@@ -64,9 +66,9 @@ func TestPublishComment_OnceAfterThePost(t *testing.T) {
 	if n := h.JobCount("publish_comment", j.Post); n != 1 {
 		t.Fatalf("publish_comment jobs = %d, want 1 (enqueued with the post's success)", n)
 	}
-	// A job of another version does nothing.
+	// A job about another publication of the post (sent again since) does nothing.
 	stale := j
-	stale.Version--
+	stale.Parent = "ext-an-earlier-publication"
 	if err := h.Publishing.PublishComment(h.Ctx, stale); err != nil {
 		t.Fatal(err)
 	}
@@ -274,5 +276,72 @@ func TestPublishComment_NeverUnderAFailedPostAndNoneOnTikTok(t *testing.T) {
 	}
 	if err := tt.Publishing.PublishComment(tt.Ctx, tj); err != nil || tt.Net.CommentCalls.Load() != 0 {
 		t.Errorf("a TikTok comment job: %v, %d calls", err, tt.Net.CommentCalls.Load())
+	}
+}
+
+// TestPublishComment_RetryOfAnotherTargetLeavesTheCommentGoing: the post goes to two
+// accounts; one fails, and a person retries it (the post's version changes) while the
+// other's comment waits for its retry: that comment's job still sends it, once, and the
+// retried target gets its own comment after its post.
+func TestPublishComment_RetryOfAnotherTargetLeavesTheCommentGoing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{MaxAttempts: 1, Backoff: time.Second, MaxBackoff: time.Minute, CallTimeout: 5 * time.Second}, false)
+	second := h.ConnectAs("fake-user-2")
+	p, err := h.Posts.Create(h.Ctx, h.Owner, domain.PostInput{Content: "two", AccountIDs: []domain.AccountID{h.Account.ID, second.ID}, FirstComment: "both"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = h.Posts.Schedule(h.Ctx, h.Owner, p.ID, time.Time{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Publishing.PublishPost(h.Ctx, p.CompanyID, p.ID, p.Version()); err != nil {
+		t.Fatal(err)
+	}
+	failing := string(p.ID) + "/" + string(second.ID)
+	h.Net.Mu.Lock()
+	h.Net.Script = func(_ int, ref string) error {
+		if ref == failing {
+			return domain.Errorf(domain.CodeInvalid, "Refused.")
+		}
+		return nil
+	}
+	h.Net.Mu.Unlock()
+	for _, a := range []domain.AccountID{h.Account.ID, second.ID} {
+		if err := h.Publishing.PublishTarget(h.Ctx, app.TargetJob{Company: p.CompanyID, Post: p.ID, Account: a, Version: p.Version()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.Get(p.ID); got.Status() != domain.PostPartiallyPublished {
+		t.Fatalf("post = %s", got.Status())
+	}
+	j := app.CommentJob{Company: p.CompanyID, Post: p.ID, Account: h.Account.ID, Version: p.Version(), Parent: "ext-" + string(p.ID) + "/" + string(h.Account.ID)}
+	h.Net.Mu.Lock()
+	h.Net.Script = nil
+	h.Net.Mu.Unlock()
+	retried, err := h.Posts.RetryFailed(h.Ctx, h.Owner, second.ID)
+	if err != nil || len(retried) != 1 || retried[0].Version() == p.Version() {
+		t.Fatalf("retry the failed target: %v", err)
+	}
+	if err := h.Publishing.PublishComment(h.Ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.Net.Comments(ref(j)); n != 1 {
+		t.Errorf("the first account's comment was sent %d times after the other's retry, want 1", n)
+	}
+	if err := h.Publishing.PublishTarget(h.Ctx, app.TargetJob{Company: p.CompanyID, Post: p.ID, Account: second.ID, Version: retried[0].Version()}); err != nil {
+		t.Fatal(err)
+	}
+	k := app.CommentJob{Company: p.CompanyID, Post: p.ID, Account: second.ID, Version: retried[0].Version(), Parent: "ext-" + failing}
+	if err := h.Publishing.PublishComment(h.Ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	final := h.Get(p.ID)
+	for _, tg := range final.Targets {
+		if tg.Status() != domain.TargetPublished || tg.Comment().Status != domain.CommentPublished {
+			t.Errorf("%s: target %s, comment %s", tg.AccountID, tg.Status(), tg.Comment().Status)
+		}
+	}
+	if n := h.JobCount("publish_comment", p.ID); n != 2 {
+		t.Errorf("publish_comment jobs = %d, want one per target", n)
 	}
 }

@@ -163,10 +163,10 @@ type Jobs interface {
 	PurgeMedia(ctx context.Context, company domain.CompanyID, keys []string) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
-	// PublishComment enqueues sending the first comment of the post's target on account,
-	// now, for version v of the post; round tells apart the sends a person asks for again
-	// (0 the first time).
-	PublishComment(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, v int, round int64) error
+	// PublishComment enqueues sending the first comment of the post's target on account
+	// under the platform's post parent, now (v is the post's version); round tells apart the
+	// sends a person asks for again (0 the first time).
+	PublishComment(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, v int, parent string, round int64) error
 	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery whose job waits
 	// for its next attempt has that job made due now instead of a second one.
 	DeliverWebhooks(ctx context.Context, company domain.CompanyID, deliveries []domain.WebhookDeliveryID) error

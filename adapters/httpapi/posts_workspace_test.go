@@ -118,7 +118,8 @@ func TestPosts_CommentRetryAndResolve(t *testing.T) {
 	if err := s.Publishing.PublishTarget(s.Ctx, app.TargetJob{Company: acme.actor.CompanyID, Post: id, Account: a.ID, Version: p.Version}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Publishing.PublishComment(s.Ctx, app.CommentJob{Company: acme.actor.CompanyID, Post: id, Account: a.ID, Version: p.Version}); err != nil {
+	if err := s.Publishing.PublishComment(s.Ctx, app.CommentJob{Company: acme.actor.CompanyID, Post: id, Account: a.ID, Version: p.Version,
+		Parent: "ext-" + string(id) + "/" + string(a.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	path := "/posts/" + p.ID + "/targets/" + string(a.ID) + "/comment/"

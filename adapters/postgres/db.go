@@ -165,7 +165,7 @@ func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, i
 	return errNoQueue
 }
 
-func (noJobs) PublishComment(context.Context, domain.CompanyID, domain.PostID, domain.AccountID, int, int64) error {
+func (noJobs) PublishComment(context.Context, domain.CompanyID, domain.PostID, domain.AccountID, int, string, int64) error {
 	return errNoQueue
 }
 

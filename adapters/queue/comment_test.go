@@ -85,7 +85,7 @@ func TestRescue_CommentJobOfAStoppedProcessIsLookedUp(t *testing.T) {
 		if err := h.Publishing.PublishTarget(h.Ctx, app.TargetJob{Company: p.CompanyID, Post: p.ID, Account: h.Account.ID, Version: p.Version()}); err != nil {
 			t.Fatal(err)
 		}
-		j := app.CommentJob{Company: p.CompanyID, Post: p.ID, Account: h.Account.ID, Version: p.Version()}
+		j := app.CommentJob{Company: p.CompanyID, Post: p.ID, Account: h.Account.ID, Version: p.Version(), Parent: "ext-" + string(p.ID) + "/" + string(h.Account.ID)}
 		err = h.DB.InTx(h.Ctx, func(tx ports.Tx) error {
 			p, err := tx.Posts().Lock(h.Ctx, j.Company, j.Post)
 			if err != nil {
