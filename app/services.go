@@ -76,21 +76,23 @@ type Deps struct {
 // Services are Herald's use cases, each built once by New and shared by the web app, the
 // JSON API, the workers and the commands.
 type Services struct {
-	Auth        *Auth
-	Teams       *Teams
-	Admin       *Admin
-	Platforms   *Platforms   // the configured platforms
-	Credentials *Credentials // social accounts' tokens: sealed, cached, refreshed
-	Accounts    *Accounts
-	Posts       *Posts
-	Media       *Media // the media library; Enabled says whether storage is configured
-	Publishing  *Publishing
-	AI          *AI
-	Analytics   *Analytics
-	Webhooks    *Webhooks
-	Privacy     *Privacy
-	Audit       *AuditLog
-	Idempotency *Idempotency
+	Auth         *Auth
+	Teams        *Teams
+	Admin        *Admin
+	Platforms    *Platforms   // the configured platforms
+	Credentials  *Credentials // social accounts' tokens: sealed, cached, refreshed
+	Accounts     *Accounts
+	Posts        *Posts
+	PostingQueue *Queue // the posting queue: weekly times, and posts scheduled at the next free one
+	Media        *Media // the media library; Enabled says whether storage is configured
+	Publishing   *Publishing
+	AI           *AI
+	Analytics    *Analytics
+	Webhooks     *Webhooks
+	Privacy      *Privacy
+	Audit        *AuditLog
+	Idempotency  *Idempotency
+	Home         *Home // the signed-in start page
 	// RateLimiter limits the JSON API's requests; nil when there is no RateCounter.
 	RateLimiter *RateLimiter
 }
@@ -158,6 +160,7 @@ func New(d Deps) (*Services, error) {
 	s.Credentials = NewCredentials(d.Store, d.Cipher, s.Platforms, d.Now, d.Log)
 	s.Accounts = NewAccounts(d.Store, d.Authz, s.Credentials, s.Platforms, d.CallbackURL, d.Now, d.Log)
 	s.Posts = NewPosts(d.Store, d.Authz, d.MediaProbe, d.Now, d.Log)
+	s.PostingQueue = NewQueue(d.Store, d.Authz, s.Posts, d.Now)
 	s.Media = &Media{store: d.Store, authz: d.Authz, storage: d.MediaStorage, inspect: d.MediaInspector,
 		signer: mediaSigner{key: d.Media.SigningKey, fileURL: d.Media.FileURL}, spool: d.Media.SpoolDir,
 		direct: d.Media.DirectURLs, now: d.Now, log: d.Log}
@@ -170,6 +173,7 @@ func New(d Deps) (*Services, error) {
 	s.Privacy.media = s.Media
 	s.Audit = NewAuditLog(d.Store, d.Authz)
 	s.Idempotency = NewIdempotency(d.Store, d.Now)
+	s.Home = NewHome(d.Store, d.Authz, d.Now)
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}

@@ -63,6 +63,14 @@ type TargetMetrics struct {
 	domain.Metrics
 }
 
+// HourMetrics sums the latest metrics of the posts published at one hour of one weekday.
+type HourMetrics struct {
+	Weekday int // 1 = Monday … 7 = Sunday
+	Hour    int // 0–23
+	Posts   int // how many published targets the sums rest on
+	domain.Metrics
+}
+
 // MetricsReader reads metrics back, summed the ways the analytics pages show them.
 type MetricsReader interface {
 	// Daily sums the latest metrics of the targets published each day.
@@ -78,4 +86,9 @@ type MetricsReader interface {
 	// Series returns the post's snapshots summed over its targets per collection time, oldest
 	// first (Key is the time in RFC 3339).
 	Series(ctx context.Context, company domain.CompanyID, post domain.PostID) ([]MetricsRow, error)
+	// Published counts the posts with at least one target published in the query's range.
+	Published(ctx context.Context, q MetricsQuery) (int, error)
+	// ByHour sums the latest metrics of the account's published targets that have metrics,
+	// per weekday and hour of publication in zone (an IANA name), by weekday then hour.
+	ByHour(ctx context.Context, company domain.CompanyID, account domain.AccountID, zone string) ([]HourMetrics, error)
 }

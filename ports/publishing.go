@@ -61,6 +61,12 @@ type Posts interface {
 	// FailedPerAccount counts, per account of the company, the posts FailedOn would return
 	// for it; an account with none is absent from the map.
 	FailedPerAccount(ctx context.Context, company domain.CompanyID) (map[domain.AccountID]int, error)
+	// Upcoming returns up to limit of the company's scheduled posts due at or after from,
+	// soonest first.
+	Upcoming(ctx context.Context, company domain.CompanyID, from time.Time, limit int) ([]domain.Post, error)
+	// NeedingAttention returns up to limit of the company's posts a person must look at:
+	// failed or partially published, or with a target left unknown; the latest first.
+	NeedingAttention(ctx context.Context, company domain.CompanyID, limit int) ([]domain.Post, error)
 	// Labels returns the company's labels (one spelling of each, regardless of case), by
 	// name, with how many posts carry each.
 	Labels(ctx context.Context, company domain.CompanyID) ([]LabelCount, error)

@@ -38,6 +38,7 @@ type Tx interface {
 	Jobs() Jobs
 	Webhooks() Webhooks
 	PlanUsage() PlanUsage
+	Queues() Queues
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }

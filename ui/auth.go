@@ -329,17 +329,12 @@ func (h *Handler) logoutEverywhere(c echo.Context) error {
 	return redirect(c, routePath("login"))
 }
 
-// home handles GET /: the current company at a glance.
-func (h *Handler) home(c echo.Context) error {
-	return h.page(c, http.StatusOK, pageHome, newForm(nil))
-}
-
 // createCompany handles POST /companies: another company owned by the user, made current.
 func (h *Handler) createCompany(c echo.Context) error {
 	name := c.FormValue("name")
 	co, err := h.Auth.CreateCompany(c.Request().Context(), sessionOf(c).User.ID, name)
 	if domain.CodeOf(err) == domain.CodeInvalid {
-		return h.page(c, formStatus(c, err), pageHome, newForm(map[string]string{"name": name}).withError(err))
+		return h.renderHome(c, formStatus(c, err), newForm(map[string]string{"name": name}).withError(err))
 	}
 	if err != nil {
 		return err

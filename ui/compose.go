@@ -21,9 +21,11 @@ type composePage struct {
 	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
 	Platforms []domain.Platform
 	Notice    notice
-	AI        *aiPanel    // nil when the viewer may not use the AI assist
-	Chosen    chosenMedia // the library files chosen, in the post's order
-	Uploader  uploader    // the media section's upload zone
+	AI        *aiPanel        // nil when the viewer may not use the AI assist
+	Chosen    chosenMedia     // the library files chosen, in the post's order
+	Uploader  uploader        // the media section's upload zone
+	Best      []bestTimesView // suggested times per account, for the time input
+	Preview   postPreview     // how the post will look on each ticked account
 }
 
 // Action is where the form posts to.
@@ -103,13 +105,26 @@ var platformRulesBlob = func() rulesBlob {
 	return b
 }()
 
-// newPost handles GET /posts/new.
+// newPost handles GET /posts/new, optionally with at=YYYY-MM-DDTHH:MM (the viewer's zone):
+// the time the calendar's empty slot stands for, filled in.
 func (h *Handler) newPost(c echo.Context) error {
 	if !(view{Allows: h.allows(c)}).CanWritePosts() {
 		return domain.Errorf(domain.CodeForbidden, "Your role does not allow you to write posts in this company.")
 	}
 	f := composeForm{Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{},
 		Comments: map[domain.AccountID]string{}}
+	if raw := c.QueryParam("at"); raw != "" {
+		at, err := parseLocal(raw, zoneOf(c))
+		switch {
+		case err != nil:
+			f.Errors["scheduled_for"] = domain.FieldsOf(err)["scheduled_for"]
+		case !at.After(h.now()):
+			f.When = at.Format(datetimeLocal)
+			f.Errors["scheduled_for"] = "has passed: choose a time ahead"
+		default:
+			f.When = at.Format(datetimeLocal)
+		}
+	}
 	return h.renderCompose(c, http.StatusOK, nil, f)
 }
 
@@ -151,9 +166,12 @@ func (h *Handler) createPost(c echo.Context) error {
 		return h.renderCompose(c, formStatus(c, err), nil, f.withError(err))
 	}
 	var p domain.Post
-	if f.Action == actionDraft {
+	switch f.Action {
+	case actionDraft:
 		p, err = h.Posts.Create(ctx, actor, f.input())
-	} else {
+	case actionQueue:
+		p, err = h.PostingQueue.CreateQueued(ctx, actor, f.input())
+	default:
 		p, err = h.Posts.CreateScheduled(ctx, actor, f.input(), at)
 	}
 	switch domain.CodeOf(err) {
@@ -167,9 +185,12 @@ func (h *Handler) createPost(c echo.Context) error {
 	default:
 		return err
 	}
-	if f.Action == actionDraft {
+	switch f.Action {
+	case actionDraft:
 		h.flash(c, "The draft was saved.")
-	} else {
+	case actionQueue:
+		h.flash(c, queuedMessage(p, loc))
+	default:
 		h.flash(c, scheduledMessage(p, at.IsZero(), loc))
 	}
 	return redirect(c, routePath("post", p.ID))
@@ -219,14 +240,21 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 	}
 	var scheduled domain.Post
 	var err error
-	if f.Action == actionPublish {
+	switch f.Action {
+	case actionPublish:
 		scheduled, err = h.Posts.PublishNow(c.Request().Context(), actorOf(c), p.ID, p.Version())
-	} else {
+	case actionQueue:
+		scheduled, err = h.PostingQueue.Add(c.Request().Context(), actorOf(c), p.ID, p.Version())
+	default:
 		scheduled, err = h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
 	}
 	switch domain.CodeOf(err) {
 	case "":
-		h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
+		if f.Action == actionQueue {
+			h.flash(c, queuedMessage(scheduled, zoneOf(c)))
+		} else {
+			h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
+		}
 		return redirect(c, routePath("post", p.ID))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
 		f.Version = p.Version()
@@ -280,9 +308,13 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 			break
 		}
 	}
+	if page.Best, err = h.bestTimesOf(c, as); err != nil {
+		return err
+	}
 	var library map[domain.MediaID]domain.Media
+	var files map[domain.MediaID]mediaTile
 	if h.Media.Enabled() {
-		files, err := h.libraryFiles(c, f.MediaIDs)
+		files, err = h.libraryFiles(c, f.MediaIDs)
 		if err != nil {
 			return err
 		}
@@ -300,6 +332,7 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		}
 	}
 	page.Counters, page.Warnings = checkCompose(f, as, library)
+	page.Preview = buildPreview(f, as, files, previewWhen(f, zoneOf(c)))
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}

@@ -134,6 +134,7 @@ const (
 	actionDraft    = "draft"
 	actionSchedule = "schedule"
 	actionPublish  = "publish"
+	actionQueue    = "queue" // the next free time of the company's queue
 )
 
 // parseCompose reads the compose form. Variant fields are named variant_<account id>.
@@ -172,7 +173,7 @@ func parseCompose(c echo.Context) (composeForm, error) {
 		}
 	}
 	switch f.Action {
-	case actionSchedule, actionPublish:
+	case actionSchedule, actionPublish, actionQueue:
 	case "":
 		// No button named: Enter in a field. With a time typed, that means "schedule it then".
 		f.Action = actionDraft

@@ -44,8 +44,12 @@ func TestTargets_LabelledWithAccountNames(t *testing.T) {
 	doc := render(t, pagePosts, postsPage{Posts: []domain.Post{post}, Names: names, Statuses: domain.PostStatuses, Platforms: domain.Platforms}, time.UTC, domain.RoleEditor)
 	want("posts list", text(doc.Find("#posts .post-targets")))
 
-	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Posts: []calendarPost{{Post: post, At: post.ScheduledFor()}}}
-	doc = render(t, pageCalendar, calendarPage{View: "week", Title: "Week", Weeks: [][]calendarDay{{day}}, Names: names}, time.UTC, domain.RoleViewer)
+	var accounts []calendarAccount
+	for _, t := range post.Targets {
+		accounts = append(accounts, calendarAccount{names[t.AccountID]})
+	}
+	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Posts: []calendarEntry{{Post: post, At: post.ScheduledFor(), Accounts: accounts}}}
+	doc = render(t, pageCalendar, calendarPage{View: "month", Title: "Week", Weeks: [][]calendarDay{{day}}, Names: names}, time.UTC, domain.RoleViewer)
 	want("calendar", text(doc.Find(".cal-post")))
 
 	p := analyticsPage{}

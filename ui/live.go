@@ -145,13 +145,13 @@ func (h *Handler) postEvents(c echo.Context) error {
 	})
 }
 
-// calendarEvents handles GET /calendar/events?view=&date=&since=: the stream of the month
-// or week the calendar page shows.
+// calendarEvents handles GET /calendar/events?view=&date=&account=&label=&status=&since=:
+// the stream of the month, week or agenda the calendar page shows.
 func (h *Handler) calendarEvents(c echo.Context) error {
 	r := calendarRangeOf(c, h.now())
 	actor := actorOf(c)
 	return h.stream(c, actor.CompanyID, c.QueryParam("since"), func(ctx context.Context) (string, error) {
-		posts, more, atLeast, err := h.calendarPosts(ctx, actor, r.start, r.end)
+		posts, more, atLeast, err := h.calendarPosts(ctx, actor, r.start, r.end, r.filter)
 		if err != nil {
 			return "", err
 		}

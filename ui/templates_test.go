@@ -254,7 +254,7 @@ func TestTemplates_OtherPagesRender(t *testing.T) {
 		t.Error("an account that needs reconnecting has no Reconnect button in its row")
 	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, berlin), Posts: []calendarPost{{Post: post, At: at}}}
+	day := calendarDay{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, berlin), Posts: []calendarEntry{{Post: post, At: at.In(berlin)}}}
 	doc = render(t, pageCalendar, calendarPage{View: "month", Title: "November 2026", Weeks: [][]calendarDay{{day, day, day, day, day, day, day}}}, berlin, domain.RoleViewer)
 	if got := doc.Find(`.cal-day[data-date="2026-11-23"] time`).First().Text(); got != "15:05" {
 		t.Errorf("calendar time in Berlin = %q", got)
@@ -478,7 +478,7 @@ func TestTemplates_ComposeShowsTheAIPanelOnlyWhenGiven(t *testing.T) {
 	h.AI = app.NewAI(nil, nil, nil, time.Now, nil)
 	page.AI = h.newAIPanel(accounts, f.Selected)
 	doc := render(t, pageCompose, page, time.UTC, domain.RoleEditor)
-	if doc.Find(".compose-layout.with-ai > form#compose").Length() != 1 || doc.Find(".compose-layout.with-ai > aside#ai-panel").Length() != 1 {
+	if doc.Find(".compose-layout.with-ai > form#compose").Length() != 1 || doc.Find(".compose-layout.with-ai > .compose-side > aside#ai-panel").Length() != 1 {
 		t.Fatal("the panel is not beside the compose form")
 	}
 	if !strings.Contains(doc.Find("#ai-panel #ai-not-configured").Text(), "OPENAI_API_KEY") {

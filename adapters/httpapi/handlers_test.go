@@ -91,6 +91,37 @@ func TestETag_IfMatchGuardsEveryChange(t *testing.T) {
 	c.do("GET", "/posts/"+id, nil).problem(http.StatusNotFound)
 }
 
+// TestSchedule_IfMatchGuardsRescheduling reschedules a post through the API as the
+// calendar's drag does in the web app: a stale If-Match answers 412 and keeps the time a
+// concurrent change gave it, the current one moves it, and a post being published answers 409.
+func TestSchedule_IfMatchGuardsRescheduling(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	c := s.register("Reschedules")
+	acct := s.Connect(t, c.actor)
+	id, etag := c.post("Moved around", acct.ID)
+	first := s.Clock.Now().UTC().Add(48 * time.Hour).Truncate(time.Minute)
+	res := c.do("POST", "/posts/"+id+"/schedule", map[string]any{"scheduled_for": first.Format(time.RFC3339)}, "If-Match", etag).want(http.StatusOK)
+	scheduled := res.header.Get("ETag")
+	// Someone else moves it first; the version read before that is stale.
+	c.do("POST", "/posts/"+id+"/schedule", map[string]any{"scheduled_for": first.Add(time.Hour).Format(time.RFC3339)}, "If-Match", scheduled).want(http.StatusOK)
+	c.do("POST", "/posts/"+id+"/schedule", map[string]any{"scheduled_for": first.Add(2 * time.Hour).Format(time.RFC3339)}, "If-Match", scheduled).problem(http.StatusPreconditionFailed)
+	var p struct {
+		ScheduledFor time.Time `json:"scheduled_for"`
+		Version      int       `json:"version"`
+	}
+	c.do("GET", "/posts/"+id, nil).want(http.StatusOK).decode(&p)
+	if !p.ScheduledFor.Equal(first.Add(time.Hour)) {
+		t.Errorf("after the stale reschedule the post is due %s, want %s", p.ScheduledFor, first.Add(time.Hour))
+	}
+	c.do("POST", "/posts/"+id+"/schedule", map[string]any{"scheduled_for": first.Add(3 * time.Hour).Format(time.RFC3339)}, "If-Match", `"`+strconv.Itoa(p.Version)+`"`).want(http.StatusOK)
+
+	published, _ := s.Claim(t, c.actor, acct.ID, "On its way out")
+	current := s.Get(t, c.actor, published.ID)
+	c.do("POST", "/posts/"+string(published.ID)+"/schedule", map[string]any{"scheduled_for": first.Format(time.RFC3339)},
+		"If-Match", `"`+strconv.Itoa(current.Version())+`"`).problem(http.StatusConflict)
+}
+
 func TestIdempotencyKey_ReplaysTheFirstAnswerFor24Hours(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)

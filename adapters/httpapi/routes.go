@@ -16,6 +16,7 @@ type API struct {
 	idem      *app.Idempotency
 	accounts  *app.Accounts
 	posts     *app.Posts
+	queue     *app.Queue
 	media     *app.Media
 	ai        *app.AI
 	analytics *app.Analytics
@@ -29,7 +30,7 @@ type API struct {
 // New returns the API over the app's services (app.New); log receives its request
 // errors. A nil s.RateLimiter means no rate limits.
 func New(s *app.Services, log *slog.Logger) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, media: s.Media, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
+	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
 }
 
 // Register adds every route of the API under g (mounted at /api/v1); openapi.json
@@ -94,6 +95,9 @@ func (a *API) Register(g *echo.Group) {
 	company.DELETE("/posts/:id", a.deletePost)
 	company.POST("/posts/:id/schedule", a.schedulePost)
 	company.DELETE("/posts/:id/schedule", a.unschedulePost)
+	company.POST("/posts/:id/queue", a.queuePost)
+	company.GET("/queue", a.getQueue)
+	company.PUT("/queue", a.putQueue)
 	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
 	company.POST("/posts/:id/targets/:account_id/comment/retry", a.retryComment)
 	company.POST("/posts/:id/targets/:account_id/comment/resolve", a.resolveComment)
@@ -104,6 +108,7 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/ai/captions", a.suggestCaptions)
 	company.GET("/analytics/posts/:id", a.analyticsPost)
 	company.GET("/analytics/overview", a.analyticsOverview)
+	company.GET("/analytics/best-times", a.bestTimes)
 	company.GET("/analytics/export.csv", a.analyticsExport)
 	company.GET("/analytics/platform/:platform", a.analyticsPlatform)
 	company.GET("/webhooks", a.listWebhooks)

@@ -142,6 +142,7 @@ func (t txn) Metrics() ports.Metrics                 { return metrics{q: t.q} }
 func (t txn) MetricsReader() ports.MetricsReader     { return metrics{q: t.q} }
 func (t txn) Webhooks() ports.Webhooks               { return webhooks{q: t.q} }
 func (t txn) PlanUsage() ports.PlanUsage             { return planUsage{q: t.q} }
+func (t txn) Queues() ports.Queues                   { return queues{q: t.q} }
 func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing

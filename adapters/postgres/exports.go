@@ -32,7 +32,7 @@ var companySections = []section{
 		FROM social_accounts WHERE company_id = $1`, "connected_at, id"},
 	// Each post carries its targets: the account, the variant written for it, the publishing
 	// attempts and their result, and the latest metrics.
-	{"posts", []string{"posts", "post_targets"}, `SELECT p.id, p.created_by, p.content, p.media_urls, p.media_ids, p.status, p.status_reason, p.scheduled_for, p.version, p.created_at, p.updated_at,
+	{"posts", []string{"posts", "post_targets"}, `SELECT p.id, p.created_by, p.content, p.media_urls, p.media_ids, p.status, p.status_reason, p.scheduled_for, p.queued, p.version, p.created_at, p.updated_at,
 		(SELECT coalesce(json_agg(json_build_object('account_id', t.account_id, 'platform', t.platform, 'position', t.position, 'variant', t.variant, 'media_ids', t.media_ids,
 			'status', t.status, 'reason', t.reason, 'external_id', t.external_id, 'external_url', t.external_url, 'attempts', t.attempts,
 			'attempt_open', t.attempt_open, 'published_at', t.published_at, 'updated_at', t.updated_at, 'metrics_at', t.metrics_at,
@@ -45,6 +45,8 @@ var companySections = []section{
 		ready, version, created_at, updated_at FROM media WHERE company_id = $1`, "created_at, id"},
 	{"metric_snapshots", []string{"metric_snapshots"}, `SELECT post_id, account_id, collected_at, likes, comments, shares, reach, impressions
 		FROM metric_snapshots WHERE company_id = $1`, "post_id, account_id, collected_at"},
+	// The posting queue's weekly times (weekday, "HH:MM" in the company's zone, accounts).
+	{"queue", []string{"queues"}, `SELECT slots, version, updated_at FROM queues WHERE company_id = $1`, "version"},
 	{"ai_usage", []string{"ai_usage"}, `SELECT month, prompt_tokens, completion_tokens, requests FROM ai_usage WHERE company_id = $1`, "month"},
 	{"scheduled_post_counts", []string{"scheduled_post_counts"}, `SELECT post_id, month, counted_at FROM scheduled_post_counts WHERE company_id = $1`, "month, post_id"},
 	{"audit_log", []string{"audit_log"}, `SELECT id, actor_id, ip, action, subject, details, created_at FROM audit_log WHERE company_id = $1`, "id"},

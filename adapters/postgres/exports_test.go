@@ -128,6 +128,7 @@ func seedCompany(t *testing.T, db *postgres.DB, f fixture, tag string) (account,
 		VALUES ($1, $2, $3, now(), 7, 1, 0, 30, 40) RETURNING post_id`, f.company.ID, post, account)
 	q(`INSERT INTO uploads (company_id, user_id, length, name, expires_at, created_at) VALUES ($1, $2, 1000, $3, now() + interval '1 day', now()) RETURNING id`,
 		f.company.ID, f.owner.ID, "Upload of "+tag)
+	q(`INSERT INTO queues (company_id, slots) VALUES ($1, '[{"weekday": 2, "time": "09:00"}]') RETURNING company_id`, f.company.ID)
 	q(`INSERT INTO ai_usage (company_id, month, prompt_tokens, completion_tokens, requests) VALUES ($1, date_trunc('month', now()), 10, 20, 1) RETURNING company_id`, f.company.ID)
 	q(`INSERT INTO ai_reservations (company_id, month, tokens, expires_at) VALUES ($1, date_trunc('month', now()), 5000, now() + interval '10 minutes') RETURNING id`, f.company.ID)
 	q(`INSERT INTO scheduled_post_counts (company_id, post_id, month) VALUES ($1, $2, date_trunc('month', now())) RETURNING post_id`, f.company.ID, post)

@@ -191,3 +191,28 @@ func (s metrics) Series(ctx context.Context, company domain.CompanyID, post doma
 		      ORDER BY account_id, date_trunc('minute', collected_at), collected_at DESC) latest
 		GROUP BY minute ORDER BY minute`, company, post)
 }
+
+// ByHour implements ports.MetricsReader.
+func (s metrics) ByHour(ctx context.Context, company domain.CompanyID, account domain.AccountID, zone string) ([]ports.HourMetrics, error) {
+	var rows []struct {
+		Weekday int `db:"weekday"`
+		Hour    int `db:"hour"`
+		Posts   int `db:"posts"`
+		metricsRow
+	}
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT extract(isodow FROM t.published_at AT TIME ZONE $3)::int AS weekday, extract(hour FROM t.published_at AT TIME ZONE $3)::int AS hour,
+		       count(*) AS posts, '' AS key, `+sums+`
+		FROM post_targets t
+		WHERE t.company_id = $1 AND t.account_id = $2 AND t.status = 'published' AND t.published_at IS NOT NULL AND t.metrics_at IS NOT NULL
+		GROUP BY 1, 2 ORDER BY 1, 2`, company, account, zone)
+	if err != nil {
+		return nil, translate(err, "metrics")
+	}
+	out := make([]ports.HourMetrics, len(rows))
+	for i, r := range rows {
+		out[i] = ports.HourMetrics{Weekday: r.Weekday, Hour: r.Hour, Posts: r.Posts,
+			Metrics: domain.Metrics{Likes: r.Likes, Comments: r.Comments, Shares: r.Shares, Reach: r.Reach, Impressions: r.Impressions}}
+	}
+	return out, nil
+}

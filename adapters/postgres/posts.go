@@ -277,7 +277,8 @@ type targetJSON struct {
 const targetColumns = `post_id, account_id, platform, variant, array_to_json(media_ids) AS media_ids, status, external_id, external_url, reason, attempts, attempt_open, published_at,
 	first_comment, comment_status, comment_external_id, comment_reason, comment_attempts, comment_attempt_open, comment_published_at`
 
-// Update implements ports.Posts.
+// Update implements ports.Posts. A queued post stays queued only while it stays scheduled at
+// the same time: scheduling it by hand, unscheduling or publishing it now frees its slot.
 func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	if err := s.ann.quiet(ctx, s.q, p.CompanyID); err != nil {
 		return err
@@ -288,7 +289,8 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE posts SET content = $3, media_urls = $4, status = $5, status_reason = $6, scheduled_for = $7,
-		                 version = $8, updated_at = $9, media_ids = $10::uuid[], labels = $11::text[], first_comment = $12
+		                 version = $8, updated_at = $9, media_ids = $10::uuid[], labels = $11::text[], first_comment = $12,
+		                 queued = queued AND $5 = 'scheduled' AND scheduled_for IS NOT DISTINCT FROM $7::timestamptz
 		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Content, media, p.Status(), p.Reason(),
 		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs), orEmpty(p.Labels), p.FirstComment)
 	if err != nil {

@@ -35,7 +35,7 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 	ids := map[string]string{":id": postID, ":account_id": account, ":platform": "sandbox"}
 	bodies := map[string]string{"POST /api/v1/posts/:id/targets/:account_id/resolve": `{"published": false}`,
 		"POST /api/v1/posts/:id/targets/:account_id/comment/resolve": `{"published": false}`, "POST /api/v1/auth/tokens": `{"name": "ci"}`,
-		"PUT /api/v1/media/:id": `{"alt": "A photo"}`}
+		"PUT /api/v1/media/:id": `{"alt": "A photo"}`, "PUT /api/v1/queue": `{"slots": []}`}
 	// An invitation made before the suspension.
 	st, _, inv := oc.do("POST", "/api/v1/members", map[string]string{"email": uniqueEmail("joiner"), "role": "editor"})
 	if st != http.StatusCreated {

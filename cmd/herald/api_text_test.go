@@ -74,6 +74,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 			"brand_voice": map[string]any{"description": "warm", "avoid_words": []string{"x"}, "default_hashtags": []string{"y"}}}},
 		"POST /api/v1/companies": {owner.token, map[string]any{"name": "T2"}},
 		"PUT /api/v1/media/:id":  {owner.token, map[string]any{"alt": "A photo"}},
+		"PUT /api/v1/queue":      {owner.token, map[string]any{"slots": []any{map[string]any{"weekday": 1, "time": "09:00", "account_ids": []string{account}}}}},
 	}
 	withoutBody := map[string]bool{
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
@@ -81,7 +82,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"DELETE /api/v1/webhooks/:id": true, "POST /api/v1/webhooks/:id/rotate": true, "POST /api/v1/webhooks/:id/test": true,
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,
 		"POST /api/v1/auth/logout-all": true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
-		"DELETE /api/v1/media/:id":                                 true,
+		"DELETE /api/v1/media/:id": true, "POST /api/v1/posts/:id/queue": true,
 		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true,
 		// Multipart, not JSON: its alt text is checked for NUL and bad UTF-8 in adapters/httpapi's tests.
 		"POST /api/v1/media": true,

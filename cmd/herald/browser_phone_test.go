@@ -238,6 +238,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 				t.Errorf("%s %s: %s", size.name, p.name, out)
 			}
 			screenshot(t, ctx, size.name+"-"+p.name+".png")
+			axeCheck(t, ctx, size.name+" "+p.name)
 			if size.name == "phone" && p.detail != "" {
 				elementShot(t, ctx, p.detail, "phone-"+p.name+"-detail.png")
 			}

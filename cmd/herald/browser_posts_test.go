@@ -106,9 +106,9 @@ func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 	step("calendar on a phone",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(m.URL()+"/calendar"),
-		chromedp.WaitVisible(css(".cal-post")))
-	if got := eval(`getComputedStyle(document.querySelector(".cal-week")).display`); got != "block" {
-		t.Errorf("on a phone the calendar weeks are %q, want a list (block)", got)
+		chromedp.WaitVisible(css(".cal-dot")))
+	if got := eval(`getComputedStyle(document.querySelector(".cal-week")).gridTemplateColumns.split(" ").length + " " + getComputedStyle(document.querySelector(".cal-dots")).display`); got != "7 flex" {
+		t.Errorf("on a phone the calendar's month is %q, want seven columns with dots", got)
 	}
 	shot("calendar-phone.png")
 }

@@ -49,7 +49,7 @@ func TestBrowser_RegisterLoginSwitchInvite(t *testing.T) {
 		chromedp.Submit(css(`form[action="/login"] #password`)),
 		chromedp.WaitVisible(css("#company-name")))
 	step("create a second company",
-		chromedp.Click(css("details summary")),
+		chromedp.Click(css("details.home-create summary")),
 		chromedp.SendKeys(css("#new-company"), "Vera Labs"),
 		chromedp.Submit(css("#new-company")),
 		chromedp.WaitVisible(xpath(`//h1[@id="company-name" and text()="Vera Labs"]`)))

@@ -227,14 +227,20 @@ func TestUI_PostsComposeScheduleCalendarPublish(t *testing.T) {
 	}
 
 	date := local.Format("2006-01-02")
-	for _, view := range []string{"month", "week"} {
+	// The month's day cell, the week's 23:00 hour of that day, the list's day.
+	for _, view := range []string{"month", "week", "list"} {
 		_, doc = b.page("/calendar?view=" + view + "&date=" + date)
-		cell := doc.Find(`.cal-day[data-date="` + date + `"]`)
+		next := local.AddDate(0, 0, 1).Format("2006-01-02")
+		cellOf := map[string]func(d string) string{
+			"month": func(d string) string { return `.cal-day[data-date="` + d + `"]` },
+			"week":  func(d string) string { return `.cal-slot[data-slot="` + d + `T23:00"]` },
+			"list":  func(d string) string { return `#day-` + d },
+		}[view]
+		cell := doc.Find(cellOf(date))
 		if !strings.Contains(text(cell), "23:30") || cell.Find(`a[href="/posts/`+id+`"]`).Length() != 1 {
 			t.Errorf("%s view: the post is not on %s at 23:30: %q", view, date, text(cell))
 		}
-		next := local.AddDate(0, 0, 1).Format("2006-01-02")
-		if doc.Find(`.cal-day[data-date="`+next+`"] a[href="/posts/`+id+`"]`).Length() != 0 {
+		if doc.Find(cellOf(next)+` a[href="/posts/`+id+`"]`).Length() != 0 {
 			t.Errorf("%s view: the post also shows on the UTC day %s", view, next)
 		}
 		if !strings.Contains(doc.Find("main").Text(), "America/New_York") {

@@ -1,0 +1,3 @@
+DROP INDEX IF EXISTS posts_queued_idx;
+ALTER TABLE posts DROP COLUMN IF EXISTS queued;
+DROP TABLE IF EXISTS queues;
