@@ -411,6 +411,9 @@ func (p *Publishing) save(ctx context.Context, tx ports.Tx, post *domain.Post, t
 	if err := tx.Posts().SaveTarget(ctx, post.CompanyID, post.ID, t); err != nil {
 		return err
 	}
+	if err := enqueueComment(ctx, tx, *post, t, 0); err != nil {
+		return err
+	}
 	if post.Settle(p.now()) {
 		if err := tx.Posts().SetStatus(ctx, *post); err != nil {
 			return err

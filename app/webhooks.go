@@ -506,10 +506,20 @@ func postEventData(p domain.Post) map[string]any {
 	for _, t := range p.Targets {
 		targets = append(targets, map[string]any{"account_id": string(t.AccountID), "platform": string(t.Platform), "status": string(t.Status()),
 			"external_id": nullable(t.ExternalID()), "external_url": nullable(t.ExternalURL()), "error": nullable(t.Reason()),
-			"published_at": nullableTime(t.PublishedAt())})
+			"published_at": nullableTime(t.PublishedAt()), "first_comment": commentEventData(t.Comment())})
 	}
 	return map[string]any{"post": map[string]any{"id": string(p.ID), "status": string(p.Status()), "status_reason": nullable(p.Reason()),
 		"scheduled_for": nullableTime(p.ScheduledFor()), "version": p.Version(), "targets": targets}}
+}
+
+// commentEventData is a target's first comment in an event's data: null when it has none.
+// A comment is sent after its post, so a post.published event usually shows it pending.
+func commentEventData(c domain.CommentState) any {
+	if c.Status == domain.CommentNone {
+		return nil
+	}
+	return map[string]any{"status": string(c.Status), "external_id": nullable(c.ExternalID), "error": nullable(c.Reason),
+		"published_at": nullableTime(c.PublishedAt)}
 }
 
 // emitAccount writes an account event of type t.

@@ -515,14 +515,20 @@ func (p Post) CheckRules(accounts []Account, library map[MediaID]Media) error {
 	v := Violations{}
 	for _, t := range p.Targets {
 		problems := CheckRules(t.Platform, p.TextFor(t), p.MediaKindsFor(t, library))
-		if len(problems) == 0 {
-			continue
+		var parts []string
+		if len(problems) > 0 {
+			what := "the post"
+			if t.Variant != "" {
+				what = "the variant"
+			}
+			parts = append(parts, fmt.Sprintf("%s for %s (%s) %s", what, names[t.AccountID], t.Platform.Title(), strings.Join(problems, "; ")))
 		}
-		what := "the post"
-		if t.Variant != "" {
-			what = "the variant"
+		if problem := checkCommentRules(t.Platform, p.CommentFor(t)); problem != "" {
+			parts = append(parts, fmt.Sprintf("the first comment for %s (%s) %s", names[t.AccountID], t.Platform.Title(), problem))
 		}
-		v.Add("targets."+string(t.AccountID), fmt.Sprintf("%s for %s (%s) %s", what, names[t.AccountID], t.Platform.Title(), strings.Join(problems, "; ")))
+		if len(parts) > 0 {
+			v.Add("targets."+string(t.AccountID), strings.Join(parts, "; "))
+		}
 	}
 	return v.Err()
 }
@@ -649,6 +655,11 @@ func (p *Post) ResolveUnknown(account AccountID, published bool, url string, now
 	p.UpdatedAt = now.UTC()
 	if published {
 		t.status, t.externalURL, t.publishedAt, t.reason = TargetPublished, url, now.UTC(), "Marked as published by a person."
+		if !t.comment.Final() {
+			// Without the post's id on the platform there is nothing to comment under.
+			t.comment.Status, t.comment.AttemptOpen = CommentFailed, false
+			t.comment.Reason = "Not sent: Herald does not know the post's id on " + t.Platform.Title() + ", so it cannot comment under it. Add the comment by hand."
+		}
 		p.status = DerivePostStatus(p.Targets)
 		return false, nil
 	}

@@ -169,6 +169,10 @@ type Jobs interface {
 	PurgeMedia(ctx context.Context, company domain.CompanyID, keys []string) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
+	// PublishComment enqueues sending the first comment of the post's target on account
+	// under the platform's post parent, now (v is the post's version); round tells apart the
+	// sends a person asks for again (0 the first time).
+	PublishComment(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, v int, parent string, round int64) error
 	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery whose job waits
 	// for its next attempt has that job made due now instead of a second one.
 	DeliverWebhooks(ctx context.Context, company domain.CompanyID, deliveries []domain.WebhookDeliveryID) error
@@ -265,6 +269,32 @@ type Platform interface {
 	Lookup(ctx context.Context, c domain.Credentials, account domain.Account, p Publication) (Published, bool, error)
 	// Metrics returns the published post's numbers now, or ErrMetricsUnsupported.
 	Metrics(ctx context.Context, c domain.Credentials, account domain.Account, externalID string) (domain.Metrics, error)
+}
+
+// Comment is a first comment to publish under a post of the account.
+type Comment struct {
+	// Reference is Herald's name of the target (post and account ids), as in Publication.
+	Reference string
+	// Parent is the platform's id of the published post (Published.ExternalID).
+	Parent string
+	Text   string
+}
+
+// Commenter is implemented by a Platform that can publish a first comment under a post,
+// by the account that published it. Its errors follow Platform's contract: CodeRateLimited
+// (with RetryAfter), CodeUnavailable and unclassified errors are worth retrying;
+// CodeUnauthenticated means the token is expired or revoked; CodeInvalid, CodeForbidden,
+// CodeNotFound (the post is gone) and CodeConflict are permanent. A comment that may have
+// reached the platform without a clear answer wraps domain.ErrMaybePublished, and only
+// such a comment does: every other error promises the platform does not have it. Messages
+// never carry a token or an app secret.
+type Commenter interface {
+	// Comment publishes c under its parent post; Published.ExternalID is the comment's id.
+	Comment(ctx context.Context, creds domain.Credentials, account domain.Account, c Comment) (Published, error)
+	// LookupComment looks for c among the parent post's comments by the account, after an
+	// attempt whose result was lost. It returns found false when the platform has no such
+	// comment, ErrLookupUnsupported when the platform cannot tell.
+	LookupComment(ctx context.Context, creds domain.Credentials, account domain.Account, c Comment) (Published, bool, error)
 }
 
 // APIVersion is the version of a platform's API an adapter calls, with its documented

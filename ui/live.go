@@ -181,6 +181,8 @@ func writePost(f hash.Hash, p domain.Post) {
 	fmt.Fprintf(f, "|%s|%s|%d|%d|%d|%q", p.ID, p.Status(), p.Version(), p.UpdatedAt.UnixNano(), p.ScheduledFor().UnixNano(), p.Reason())
 	for _, t := range p.Targets {
 		fmt.Fprintf(f, "|%s:%s:%d:%q:%q:%d", t.AccountID, t.Status(), t.Attempts(), t.Reason(), t.ExternalURL(), t.PublishedAt().UnixNano())
+		c := t.Comment()
+		fmt.Fprintf(f, ":%s:%d:%q", c.Status, c.Attempts, c.Reason)
 	}
 }
 

@@ -323,6 +323,41 @@ func (h *Handler) resolveTarget(c echo.Context) error {
 	return redirect(c, routePath("post", p.ID))
 }
 
+// retryComment handles POST /posts/:id/targets/:account_id/comment/retry from the post
+// page: the target's failed first comment is sent again (the post is not).
+func (h *Handler) retryComment(c echo.Context) error {
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	_, err := h.Posts.RetryComment(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")), domain.AccountID(c.Param("account_id")), version)
+	return h.commentAnswer(c, err, "Herald is sending the first comment again now.")
+}
+
+// resolveComment handles POST /posts/:id/targets/:account_id/comment/resolve: a person says
+// a first comment left unknown is under the post (published=yes) or should be sent again.
+func (h *Handler) resolveComment(c echo.Context) error {
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	published := c.FormValue("published") == "yes"
+	_, err := h.Posts.ResolveComment(c.Request().Context(), actorOf(c), domain.PostID(c.Param("id")), domain.AccountID(c.Param("account_id")), published, version)
+	done := "Herald is sending the first comment again now."
+	if published {
+		done = "The first comment is marked as published."
+	}
+	return h.commentAnswer(c, err, done)
+}
+
+// commentAnswer goes back to the post page with done, or with the reason a comment change
+// was refused.
+func (h *Handler) commentAnswer(c echo.Context, err error, done string) error {
+	switch domain.CodeOf(err) {
+	case "":
+		h.flash(c, done)
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
+		h.flash(c, domain.MessageOf(err))
+	default:
+		return err
+	}
+	return redirect(c, routePath("post", domain.PostID(c.Param("id"))))
+}
+
 // deletePost handles POST /posts/:id/delete.
 func (h *Handler) deletePost(c echo.Context) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))

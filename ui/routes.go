@@ -100,6 +100,8 @@ func routeTable() []route {
 		{"queue.swap", post, "/queue/swap", (*Handler).swapQueue, guardSignedIn},
 		{"post.duplicate", post, "/posts/:id/duplicate", (*Handler).duplicatePost, guardSignedIn},
 		{"post.target.resolve", post, "/posts/:id/targets/:account_id/resolve", (*Handler).resolveTarget, guardSignedIn},
+		{"post.comment.retry", post, "/posts/:id/targets/:account_id/comment/retry", (*Handler).retryComment, guardSignedIn},
+		{"post.comment.resolve", post, "/posts/:id/targets/:account_id/comment/resolve", (*Handler).resolveComment, guardSignedIn},
 		{"media.library", get, "/media", (*Handler).mediaLibrary, guardSignedIn},
 		{"media.upload", post, "/media", (*Handler).uploadMedia, guardSignedIn},
 		{"media.picker", get, "/media/picker", (*Handler).mediaPicker, guardSignedIn},

@@ -552,3 +552,42 @@ func TestTemplates_ComposeSaysOneTrueThingAtTheRightMoment(t *testing.T) {
 		t.Errorf("a media error with the success line shown: %q", text(doc.Find("#rule-report")))
 	}
 }
+
+func TestTemplates_FirstCommentStateAndRetry(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	p := samplePost(t, domain.PostPartiallyPublished, at)
+	p.FirstComment = "Details at example.com"
+	p.Targets[0] = domain.RestoreComment(domain.RestoreTarget(p.Targets[0], domain.TargetPublished, "urn:li:share:1", "https://example.com/p/1", "", 1, false, at),
+		domain.CommentState{Status: domain.CommentFailed, Reason: "Comments are turned off on this post.", Attempts: 2})
+	p.Targets[1] = domain.RestoreComment(domain.RestoreTarget(p.Targets[1], domain.TargetFailed, "", "", "Refused.", 1, false, time.Time{}),
+		domain.CommentState{Status: domain.CommentPending})
+	names := accountNames{"a1": {ID: "a1", DisplayName: "Acme on LinkedIn"}, "a2": {ID: "a2", DisplayName: "Acme sandbox"}}
+	doc := render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleEditor)
+	row := doc.Find(`tr[data-account="a1"] .target-comment`)
+	if row.Find(".comment-text").Text() != "Details at example.com" || !strings.Contains(row.Find(".comment-reason").Text(), "turned off") ||
+		row.AttrOr("data-comment-status", "") != "failed" {
+		t.Errorf("failed comment: %q", row.Text())
+	}
+	form := row.Find(`form[action="/posts/p1/targets/a1/comment/retry"]`)
+	if form.Length() != 1 || form.Find(`input[name="_csrf"]`).Length() != 1 || !strings.Contains(form.Find("button").Text(), "Retry comment") {
+		t.Errorf("no Retry comment form: %q", row.Text())
+	}
+	other := doc.Find(`tr[data-account="a2"] .target-comment`)
+	if other.Find("form").Length() != 0 || !strings.Contains(other.Text(), "Not sent") {
+		t.Errorf("a comment under a failed post: %q", other.Text())
+	}
+	if doc.Find(`form.resolve-comment`).Length() != 0 {
+		t.Error("a failed comment offers resolution")
+	}
+	doc = render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleViewer)
+	if doc.Find(`form.retry-comment`).Length() != 0 {
+		t.Error("a viewer may retry a comment")
+	}
+	p.Targets[0] = domain.RestoreComment(p.Targets[0], domain.CommentState{Status: domain.CommentUnknown, Reason: "Interrupted."})
+	doc = render(t, pagePost, postPage{Post: p, Names: names}, time.UTC, domain.RoleEditor)
+	resolve := doc.Find(`form.resolve-comment[action="/posts/p1/targets/a1/comment/resolve"]`)
+	if resolve.Length() != 1 || resolve.Find(`button[value="yes"]`).Length() != 1 || resolve.Find(`button[value="no"]`).Length() != 1 {
+		t.Errorf("unknown comment: %q", doc.Find("#post-summary").Text())
+	}
+}

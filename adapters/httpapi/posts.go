@@ -417,3 +417,42 @@ func (a *API) duplicatePost(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/posts/"+string(d.Post.ID))
 	return c.JSON(http.StatusCreated, out[0])
 }
+
+// retryComment handles POST /posts/:id/targets/:account_id/comment/retry: the target's
+// failed first comment is sent again (the post is not); 200 with the post.
+func (a *API) retryComment(c echo.Context) error {
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.posts.RetryComment(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), domain.AccountID(c.Param("account_id")), want)
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}
+
+// resolveComment handles POST /posts/:id/targets/:account_id/comment/resolve: a person
+// says whether a first comment left unknown was published ({"published": true}) or should
+// be sent again ({"published": false}).
+func (a *API) resolveComment(c echo.Context) error {
+	var in struct {
+		Published *bool `json:"published"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Published == nil {
+		return domain.InvalidField("published", "is required: true when the comment is on the platform, false to send it again")
+	}
+	want, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.posts.ResolveComment(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), domain.AccountID(c.Param("account_id")),
+		*in.Published, want)
+	if err != nil {
+		return err
+	}
+	return a.postAnswer(c, http.StatusOK, p)
+}

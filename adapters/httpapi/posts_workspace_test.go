@@ -5,7 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/app/apptest"
 	"github.com/heraldhq/herald/domain"
 )
 
@@ -79,4 +82,63 @@ func TestPosts_FirstCommentAndLabels(t *testing.T) {
 		!slices.Contains(f, "variants."+string(rivalAcct.ID)+".first_comment") {
 		t.Errorf("bad labels and a stray comment name %v", f)
 	}
+}
+
+// TestPosts_CommentRetryAndResolve: a failed first comment is sent again through
+// comment/retry (200, pending, the post untouched); another company's post is 404; a
+// comment that did not fail is 409; resolve needs "published".
+func TestPosts_CommentRetryAndResolve(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, apptest.Publishing(app.PublishingConfig{MaxAttempts: 1, Backoff: time.Second, MaxBackoff: time.Second, CallTimeout: 5 * time.Second}))
+	acme, rival := s.register("Acme comments"), s.register("Rival comments")
+	a := s.Connect(t, acme.actor)
+	var p struct {
+		ID      string `json:"id"`
+		Status  string `json:"status"`
+		Version int    `json:"version"`
+		Targets []struct {
+			Status       string `json:"status"`
+			FirstComment *struct {
+				Status string  `json:"status"`
+				Error  *string `json:"error"`
+			} `json:"first_comment"`
+		} `json:"targets"`
+	}
+	acme.do("POST", "/posts", map[string]any{"content": "Launch", "account_ids": []domain.AccountID{a.ID}, "first_comment": "Details"}).want(http.StatusCreated).decode(&p)
+	acme.do("POST", "/posts/"+p.ID+"/schedule", map[string]any{}).want(http.StatusOK).decode(&p)
+	s.Net.Mu.Lock()
+	s.Net.CommentScript = func(int, string) error {
+		return domain.Errorf(domain.CodeForbidden, "Comments are turned off on this post.")
+	}
+	s.Net.Mu.Unlock()
+	id := domain.PostID(p.ID)
+	if err := s.Publishing.PublishPost(s.Ctx, acme.actor.CompanyID, id, p.Version); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publishing.PublishTarget(s.Ctx, app.TargetJob{Company: acme.actor.CompanyID, Post: id, Account: a.ID, Version: p.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publishing.PublishComment(s.Ctx, app.CommentJob{Company: acme.actor.CompanyID, Post: id, Account: a.ID, Version: p.Version,
+		Parent: "ext-" + string(id) + "/" + string(a.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/posts/" + p.ID + "/targets/" + string(a.ID) + "/comment/"
+	acme.do("GET", "/posts/"+p.ID, nil).want(http.StatusOK).decode(&p)
+	if p.Status != "published" || p.Targets[0].FirstComment == nil || p.Targets[0].FirstComment.Status != "failed" || p.Targets[0].FirstComment.Error == nil {
+		t.Fatalf("after a refused comment: %+v", p)
+	}
+	rival.do("POST", path+"retry", nil).problem(http.StatusNotFound)
+	if f := acme.do("POST", path+"resolve", map[string]any{}).problem(http.StatusUnprocessableEntity).fields(); !slices.Equal(f, []string{"published"}) {
+		t.Errorf("resolve without published names %v", f)
+	}
+	acme.do("POST", path+"resolve", map[string]any{"published": true}).problem(http.StatusConflict)
+	acme.do("POST", "/posts/"+p.ID+"/targets/00000000-0000-4000-8000-000000000009/comment/retry", nil).problem(http.StatusNotFound)
+	s.Net.Mu.Lock()
+	s.Net.CommentScript = nil
+	s.Net.Mu.Unlock()
+	acme.do("POST", path+"retry", nil).want(http.StatusOK).decode(&p)
+	if p.Status != "published" || p.Targets[0].Status != "published" || p.Targets[0].FirstComment.Status != "pending" {
+		t.Fatalf("retried: %+v", p)
+	}
+	acme.do("POST", path+"retry", nil).problem(http.StatusConflict)
 }

@@ -101,6 +101,8 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/queue", a.getQueue)
 	company.PUT("/queue", a.putQueue)
 	company.POST("/posts/:id/targets/:account_id/resolve", a.resolveTarget)
+	company.POST("/posts/:id/targets/:account_id/comment/retry", a.retryComment)
+	company.POST("/posts/:id/targets/:account_id/comment/resolve", a.resolveComment)
 	company.GET("/media", a.listMedia, a.withMedia)
 	company.GET("/media/:id", a.getMedia, a.withMedia)
 	company.PUT("/media/:id", a.updateMedia, a.withMedia)

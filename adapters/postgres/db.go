@@ -167,6 +167,10 @@ func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, i
 	return errNoQueue
 }
 
+func (noJobs) PublishComment(context.Context, domain.CompanyID, domain.PostID, domain.AccountID, int, string, int64) error {
+	return errNoQueue
+}
+
 func (noJobs) PurgeMedia(context.Context, domain.CompanyID, []string) error { return errNoQueue }
 
 func (noJobs) DeliverWebhooks(context.Context, domain.CompanyID, []domain.WebhookDeliveryID) error {

@@ -19,7 +19,7 @@ var unfinished = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.Job
 	rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
 // CancelCompany implements ports.Jobs. It finds the company's jobs by the company_id every
-// company job's args carry (publish_post, publish_target, collect_account_metrics, and any
+// company job's args carry (publish_post, publish_target, publish_comment, collect_account_metrics, and any
 // later kind that follows the rule), and cancels each through River, on the caller's
 // transaction: waiting ones become cancelled at once, running ones are told to stop and
 // end cancelled. The periodic jobs (token renewal, metrics fan-out, sweeper, cleanup) carry

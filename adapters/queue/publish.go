@@ -54,6 +54,51 @@ func (PublishTargetArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueuePublish, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// PublishCommentArgs is the job that sends the first comment of one target under the
+// platform's post Parent, enqueued when the target's post is published (see
+// app.CommentJob). Round tells apart the sends a person asks for again (0 the first time):
+// River keeps one job per set of args.
+type PublishCommentArgs struct {
+	CompanyID string `json:"company_id" river:"unique"`
+	PostID    string `json:"post_id" river:"unique"`
+	AccountID string `json:"account_id" river:"unique"`
+	Version   int    `json:"version" river:"unique"`
+	Parent    string `json:"parent" river:"unique"`
+	Round     int64  `json:"round" river:"unique"`
+}
+
+// Kind implements river.JobArgs.
+func (PublishCommentArgs) Kind() string { return "publish_comment" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts. Herald counts the comment's attempts
+// itself; River's attempts only bound faults of Herald's own.
+func (PublishCommentArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueuePublish, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type publishCommentWorker struct {
+	river.WorkerDefaults[PublishCommentArgs]
+	publishing *app.Publishing
+	timeout    time.Duration
+}
+
+// Work implements river.Worker, as publishTargetWorker's.
+func (w *publishCommentWorker) Work(ctx context.Context, job *river.Job[PublishCommentArgs]) error {
+	a := job.Args
+	err := w.publishing.PublishComment(ctx, app.CommentJob{Company: domain.CompanyID(a.CompanyID), Post: domain.PostID(a.PostID),
+		Account: domain.AccountID(a.AccountID), Version: a.Version, Parent: a.Parent})
+	var retry *app.Retry
+	if errors.As(err, &retry) {
+		return river.JobSnooze(retry.After)
+	}
+	return err
+}
+
+// Timeout implements river.Worker: one platform call plus a token refresh and a retry.
+func (w *publishCommentWorker) Timeout(*river.Job[PublishCommentArgs]) time.Duration {
+	return w.timeout
+}
+
 type publishPostWorker struct {
 	river.WorkerDefaults[PublishPostArgs]
 	publishing *app.Publishing
@@ -197,6 +242,12 @@ func (j jobs) PublishTargets(ctx context.Context, company domain.CompanyID, post
 		params[i] = river.InsertManyParams{Args: PublishTargetArgs{CompanyID: string(company), PostID: string(post), AccountID: string(a), Version: v}}
 	}
 	return j.insert(ctx, params)
+}
+
+// PublishComment implements ports.Jobs.
+func (j jobs) PublishComment(ctx context.Context, company domain.CompanyID, post domain.PostID, account domain.AccountID, v int, parent string, round int64) error {
+	return j.insert(ctx, []river.InsertManyParams{{Args: PublishCommentArgs{CompanyID: string(company), PostID: string(post),
+		AccountID: string(account), Version: v, Parent: parent, Round: round}}})
 }
 
 // dueOnTime makes jobs scheduled for a time "available" at insert, keeping their

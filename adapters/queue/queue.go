@@ -81,6 +81,7 @@ func New(cfg Config) (*Queue, error) {
 	if svc.Publishing != nil {
 		river.AddWorker(workers, &publishPostWorker{publishing: svc.Publishing})
 		river.AddWorker(workers, &publishTargetWorker{publishing: svc.Publishing, timeout: t.TargetTimeout})
+		river.AddWorker(workers, &publishCommentWorker{publishing: svc.Publishing, timeout: t.TargetTimeout})
 		queues[QueuePublish] = river.QueueConfig{MaxWorkers: t.PublishWorkers, FetchCooldown: t.FetchCooldown, FetchPollInterval: t.PollInterval}
 		river.AddWorker(workers, &sweepWorker{publishing: svc.Publishing, log: cfg.Log})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),

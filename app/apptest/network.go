@@ -46,6 +46,64 @@ type Network struct {
 	TokenLife   time.Duration
 	// Now is the network's clock (token expiries, publish times).
 	Now func() time.Time
+	// comments are the first comments published, per reference; CommentScript plays the
+	// comments' errors as Script does the posts'; CommentCalls counts the comments asked for.
+	comments      map[string]int
+	commentTexts  map[string]string
+	CommentScript func(n int, ref string) error
+	CommentCalls  atomic.Int64
+}
+
+// Comment implements ports.Commenter: it needs the post published under c.Parent.
+func (f *Network) Comment(ctx context.Context, c domain.Credentials, _ domain.Account, cm ports.Comment) (ports.Published, error) {
+	n := int(f.CommentCalls.Add(1))
+	f.Mu.Lock()
+	valid, script, parent := c.AccessToken == f.AccessToken, f.CommentScript, f.posts[cm.Reference] > 0
+	f.Mu.Unlock()
+	if !valid {
+		return ports.Published{}, domain.Errorf(domain.CodeUnauthenticated, "The access token expired.")
+	}
+	if !parent || cm.Parent != "ext-"+cm.Reference {
+		return ports.Published{}, domain.Errorf(domain.CodeNotFound, "The fake network has no post %s to comment under.", cm.Parent)
+	}
+	if script != nil {
+		if err := script(n, cm.Reference); err != nil {
+			return ports.Published{}, err
+		}
+	}
+	return f.RecordComment(cm.Reference, cm.Text), ctx.Err()
+}
+
+// RecordComment makes the network hold a first comment for ref, as a comment does.
+func (f *Network) RecordComment(ref, text string) ports.Published {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	if f.comments == nil {
+		f.comments, f.commentTexts = map[string]int{}, map[string]string{}
+	}
+	f.comments[ref]++
+	f.commentTexts[ref] = text
+	return ports.Published{ExternalID: "cmt-" + ref, At: f.Now()}
+}
+
+// LookupComment implements ports.Commenter when CanLookup.
+func (f *Network) LookupComment(_ context.Context, _ domain.Credentials, _ domain.Account, cm ports.Comment) (ports.Published, bool, error) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	if !f.CanLookup {
+		return ports.Published{}, false, ports.ErrLookupUnsupported
+	}
+	if f.comments[cm.Reference] > 0 && f.commentTexts[cm.Reference] == cm.Text {
+		return ports.Published{ExternalID: "cmt-" + cm.Reference}, true, nil
+	}
+	return ports.Published{}, false, nil
+}
+
+// Comments returns how many times the first comment for ref was published, and its text.
+func (f *Network) Comments(ref string) (int, string) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return f.comments[ref], f.commentTexts[ref]
 }
 
 // NewNetwork returns a network called sandbox whose tokens are at-0 and rt-0 and whose

@@ -34,6 +34,7 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 	postID := post["id"].(string)
 	ids := map[string]string{":id": postID, ":account_id": account, ":platform": "sandbox"}
 	bodies := map[string]string{"POST /api/v1/posts/:id/targets/:account_id/resolve": `{"published": false}`, "POST /api/v1/auth/tokens": `{"name": "ci"}`,
+		"POST /api/v1/posts/:id/targets/:account_id/comment/resolve": `{"published": false}`,
 		"PUT /api/v1/media/:id": `{"alt": "A photo"}`, "PUT /api/v1/queue": `{"slots": []}`,
 		"POST /api/v1/snippets": `{"name": "Tags", "content": "#launch"}`, "PUT /api/v1/snippets/:id": `{"name": "Tags", "content": "#launch"}`}
 	// An invitation made before the suspension.

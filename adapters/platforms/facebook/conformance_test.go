@@ -158,6 +158,43 @@ func (c *conformanceFake) Media(kind domain.MediaKind, n int) string {
 func (c *conformanceFake) FailNextPublish(f platformtest.Failure, wait time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.publishFailure = c.failure(f, wait)
+}
+
+var _ platformtest.CommentFake = (*conformanceFake)(nil)
+
+// FailNextComment makes the next comment answer f, as FailNextPublish does a post.
+func (c *conformanceFake) FailNextComment(f platformtest.Failure, wait time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commentFailure = c.failure(f, wait)
+}
+
+func (c *conformanceFake) LoseNextCommentAnswer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.loseNextComment = true
+}
+
+func (c *conformanceFake) Comments(account domain.Account, parent string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, p := range c.posts[account.ExternalID] {
+		if p.id != parent {
+			continue
+		}
+		for _, cm := range p.commentList {
+			if cm.from == account.ExternalID {
+				out = append(out, cm.message)
+			}
+		}
+	}
+	return out
+}
+
+// failure is f in Graph's form. Called with c.mu held.
+func (c *conformanceFake) failure(f platformtest.Failure, wait time.Duration) *fakeFailure {
 	var status int
 	var header http.Header
 	e := map[string]any{"type": "OAuthException", "fbtrace_id": "Conf0rmance"}
@@ -175,7 +212,7 @@ func (c *conformanceFake) FailNextPublish(f platformtest.Failure, wait time.Dura
 		e["code"], e["error_subcode"], e["message"] = 506, 1455006, "(#506) Duplicate status message"
 	}
 	body, _ := json.Marshal(map[string]any{"error": e})
-	c.publishFailure = &fakeFailure{status: status, header: header, body: string(body)}
+	return &fakeFailure{status: status, header: header, body: string(body)}
 }
 
 func (c *conformanceFake) LoseNextPublishAnswer() {

@@ -71,6 +71,15 @@ type fakeGraph struct {
 	loseNext          bool                   // the next creating call creates, then its connection breaks
 	calls             []string
 	nextID            int
+	commentFailure    *fakeFailure // the next comment answers this, creating nothing
+	loseNextComment   bool         // the next comment is created, then its connection breaks
+}
+
+// fakeComment is a comment under a post
+// (https://developers.facebook.com/docs/graph-api/reference/object/comments).
+type fakeComment struct {
+	id, from, message string
+	created           time.Time
 }
 
 // fakeUser is a person who logged in: their permissions, the Pages /me/accounts lists, and
@@ -124,6 +133,7 @@ type fakePost struct {
 	media             []string // photo ids or the video's file_url
 	reactions         int64
 	comments          int64
+	commentList       []*fakeComment // oldest first
 	shares            int64
 	views, reach      int64
 }
@@ -355,6 +365,10 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.video(w, r, parts[0], token)
 	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "posts":
 		f.list(w, r, parts[0], token)
+	case len(parts) == 2 && r.Method == http.MethodPost && parts[1] == "comments":
+		f.comment(w, r, parts[0], token)
+	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "comments":
+		f.listComments(w, r, parts[0], token)
 	case len(parts) == 2 && r.Method == http.MethodGet && parts[1] == "insights":
 		f.insights(w, r, parts[0], token)
 	case len(parts) == 1 && r.Method == http.MethodGet && f.videos[parts[0]] != nil:
@@ -947,4 +961,69 @@ func parseRequest(r *http.Request) (*fakeUpload, error) {
 		}
 		up = &fakeUpload{field: part.FormName(), name: part.FileName(), size: n, sha256: hex.EncodeToString(h.Sum(nil))}
 	}
+}
+
+// comment is POST /{post-id}/comments with message, by the Page whose token it is: answered
+// {"id": "{post-id}_{comment-id}"}; a post that does not exist is code 100, subcode 33.
+func (f *fakeGraph) comment(w http.ResponseWriter, r *http.Request, id, token string) {
+	p := f.findPost(w, id, token)
+	if p == nil {
+		return
+	}
+	if fail := f.commentFailure; fail != nil {
+		f.commentFailure = nil
+		for k, vs := range fail.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(fail.status)
+		_, _ = w.Write([]byte(fail.body))
+		return
+	}
+	message := r.PostForm.Get("message")
+	if strings.TrimSpace(message) == "" && r.PostForm.Get("attachment_url") == "" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) Missing message or attachment")
+		return
+	}
+	f.nextID++
+	c := &fakeComment{id: fmt.Sprintf("%s_%d", strings.SplitN(p.id, "_", 2)[1], 5000+f.nextID), from: p.page, message: message, created: f.now}
+	p.commentList = append(p.commentList, c)
+	p.comments++
+	if f.loseNextComment {
+		f.loseNextComment = false
+		f.loseNext = true
+	}
+	f.answerCreate(w, map[string]string{"id": c.id})
+}
+
+// listComments is GET /{post-id}/comments: with filter=stream every comment, in the order
+// asked (chronological by default), a page of pageSize at a time; from only when fields
+// asks for it.
+func (f *fakeGraph) listComments(w http.ResponseWriter, r *http.Request, id, token string) {
+	p := f.findPost(w, id, token)
+	if p == nil {
+		return
+	}
+	fields := strings.Split(r.Form.Get("fields"), ",")
+	cs := slices.Clone(p.commentList)
+	if r.Form.Get("order") == "reverse_chronological" {
+		slices.Reverse(cs)
+	}
+	f.writeList(w, r, len(cs), func(i int) any {
+		c := cs[i]
+		out := map[string]any{"id": c.id}
+		for _, field := range fields {
+			switch field {
+			case "message":
+				out["message"] = c.message
+			case "created_time":
+				out["created_time"] = c.created.UTC().Format("2006-01-02T15:04:05+0000")
+			case "from":
+				out["from"] = map[string]string{"id": c.from, "name": "Page " + c.from}
+			}
+		}
+		return out
+	})
 }

@@ -167,6 +167,45 @@ func (c *conformanceFake) FailNextPublish(f platformtest.Failure, wait time.Dura
 	}
 }
 
+var _ platformtest.CommentFake = (*conformanceFake)(nil)
+
+// FailNextComment makes the next comment answer f, in the form FailNextPublish uses.
+func (c *conformanceFake) FailNextComment(f platformtest.Failure, wait time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch f {
+	case platformtest.RateLimited:
+		usage, _ := json.Marshal(map[string]any{"0": []map[string]any{{"type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 30,
+			"estimated_time_to_regain_access": int(math.Ceil(wait.Minutes()))}}})
+		c.failComment = &fakeFail{status: 400, code: 80002, header: http.Header{"X-Business-Use-Case-Usage": {string(usage)}}}
+	case platformtest.Unavailable:
+		c.failComment = &fakeFail{status: 500, code: 2, transient: true}
+	default:
+		c.t.Fatalf("fake: Instagram has no %s answer", f)
+	}
+}
+
+// LoseNextCommentAnswer makes the next comment be made and its answer dropped.
+func (c *conformanceFake) LoseNextCommentAnswer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.loseNextComment = true
+}
+
+func (c *conformanceFake) Comments(account domain.Account, parent string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	if m, ok := c.media[parent]; ok && m.owner == account.ExternalID {
+		for _, cm := range m.commentList {
+			if cm.from == account.ExternalID {
+				out = append(out, cm.text)
+			}
+		}
+	}
+	return out
+}
+
 // LoseNextPublishAnswer makes the next media_publish publish and drop its answer.
 func (c *conformanceFake) LoseNextPublishAnswer() {
 	c.mu.Lock()

@@ -39,6 +39,10 @@ type fakeGraph struct {
 	// loseNextPublish drops the answer of the next media_publish, whatever the account.
 	failContainer   *fakeFail
 	loseNextPublish bool
+	// failComment is played by the next POST /{ig-media-id}/comments; loseNextComment drops
+	// the answer of the next one, after the comment is made.
+	failComment     *fakeFail
+	loseNextComment bool
 	nextID          int
 	fewViews        bool // insights answer (#10) Not enough viewers
 	// longLogin makes the code grant answer a long-lived token (expires_in about 60 days).
@@ -79,6 +83,14 @@ type fakeMedia struct {
 	at                            time.Time
 	likes, comments               int64
 	insights                      map[string]int64
+	commentList                   []fakeComment // oldest first
+}
+
+// fakeComment is an IG Comment
+// (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment).
+type fakeComment struct {
+	id, from, username, text string
+	at                       time.Time
 }
 
 type fakeFail struct {
@@ -325,6 +337,10 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.listMedia(w, r, tok, parts[0])
 	case len(parts) == 2 && parts[1] == "media_publish" && r.Method == http.MethodPost:
 		f.mediaPublish(w, r, tok, parts[0], key)
+	case len(parts) == 2 && parts[1] == "comments" && r.Method == http.MethodPost:
+		f.comment(w, r, tok, parts[0])
+	case len(parts) == 2 && parts[1] == "comments" && r.Method == http.MethodGet:
+		f.listComments(w, r, tok, parts[0])
 	case len(parts) == 2 && parts[1] == "insights" && r.Method == http.MethodGet:
 		f.insights(w, r, parts[0])
 	case len(parts) == 1 && r.Method == http.MethodGet:
@@ -681,6 +697,80 @@ func (f *fakeGraph) insights(w http.ResponseWriter, r *http.Request, id string) 
 			return
 		}
 		data = append(data, map[string]any{"name": name, "period": "lifetime", "values": []any{map[string]any{"value": v}}, "id": id + "/insights/" + name + "/lifetime"})
+	}
+	writeJSON(w, map[string]any{"data": data})
+}
+
+// commentable returns the media id names when the token's person owns it, else answers
+// Graph's error for an object that does not exist (or is not theirs).
+func (f *fakeGraph) commentable(w http.ResponseWriter, tok *fakeToken, id string) *fakeMedia {
+	m, ok := f.media[id]
+	if !ok || !f.owns(tok, m.owner) {
+		graphErr(w, 400, 100, 33, "Object with ID '"+id+"' does not exist, cannot be loaded due to missing permissions, or does not support this operation")
+		return nil
+	}
+	return m
+}
+
+// comment plays POST /{ig-media-id}/comments with message, answered {"id": ...}
+// (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments).
+func (f *fakeGraph) comment(w http.ResponseWriter, r *http.Request, tok *fakeToken, id string) {
+	m := f.commentable(w, tok, id)
+	if m == nil {
+		return
+	}
+	if fail := f.failComment; fail != nil {
+		f.failComment = nil
+		fail.write(w)
+		return
+	}
+	text := r.PostForm.Get("message")
+	if strings.TrimSpace(text) == "" {
+		graphErr(w, 400, 100, 0, "(#100) The parameter message is required")
+		return
+	}
+	username := ""
+	for _, p := range f.pages {
+		if p.igID == m.owner {
+			username = p.igName
+		}
+	}
+	c := fakeComment{id: f.id("1790"), from: m.owner, username: username, text: text, at: time.Date(2026, 11, 26, 1, 3, 0, 0, time.UTC)}
+	m.commentList = append(m.commentList, c)
+	m.comments++
+	if f.loseNextComment {
+		f.loseNextComment = false
+		dropAnswer(w)
+		return
+	}
+	writeJSON(w, map[string]any{"id": c.id})
+}
+
+// listComments plays GET /{ig-media-id}/comments, newest first, with the fields asked
+// (from is {id, username}).
+func (f *fakeGraph) listComments(w http.ResponseWriter, r *http.Request, tok *fakeToken, id string) {
+	m := f.commentable(w, tok, id)
+	if m == nil {
+		return
+	}
+	fields := strings.Split(r.Form.Get("fields"), ",")
+	data := []map[string]any{}
+	for i := len(m.commentList) - 1; i >= 0; i-- {
+		c := m.commentList[i]
+		out := map[string]any{"id": c.id}
+		for _, field := range fields {
+			switch field {
+			case "text":
+				out["text"] = c.text
+			case "timestamp":
+				out["timestamp"] = c.at.Format("2006-01-02T15:04:05-0700")
+			case "username":
+				out["username"] = c.username
+			case "from":
+				out["from"] = map[string]string{"id": c.from, "username": c.username}
+			}
+		}
+		data = append(data, out)
 	}
 	writeJSON(w, map[string]any{"data": data})
 }

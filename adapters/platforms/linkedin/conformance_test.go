@@ -229,6 +229,41 @@ func (c *conformanceFake) FailNextPublish(f platformtest.Failure, _ time.Duratio
 	}
 }
 
+var _ platformtest.CommentFake = (*conformanceFake)(nil)
+
+// FailNextComment makes the next comment answer as FailNextPublish does a post (a
+// duplicate is LinkedIn's 422 for repeated content).
+func (c *conformanceFake) FailNextComment(f platformtest.Failure, _ time.Duration) {
+	switch f {
+	case platformtest.RateLimited:
+		c.f.fail("comments", fakeFailure{status: 429, body: `{"status":429,"serviceErrorCode":101,"code":"TOO_MANY_REQUESTS","message":"Resource level throttle limit for calls to this resource is reached."}`})
+	case platformtest.Unavailable:
+		c.f.fail("comments", fakeFailure{status: 503, body: `{"status":503,"message":"Service Unavailable"}`})
+	case platformtest.Duplicate:
+		c.f.fail("comments", fakeFailure{status: 422, body: `{"errorDetailType":"com.linkedin.common.error.BadRequest","message":"Content is a duplicate","errorDetails":{"inputErrors":[{"description":"Duplicate comment is detected","input":{},"code":"DUPLICATE_POST"}]},"status":422}`})
+	}
+}
+
+func (c *conformanceFake) LoseNextCommentAnswer() { c.locked(func() { c.f.loseComment = true }) }
+
+// Comments returns the account's comments under the post parent.
+func (c *conformanceFake) Comments(account domain.Account, parent string) []string {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	var out []string
+	for _, p := range c.f.posts {
+		if p.id != parent {
+			continue
+		}
+		for _, cm := range p.comments {
+			if cm.actor == account.ExternalID {
+				out = append(out, cm.text)
+			}
+		}
+	}
+	return out
+}
+
 // Posts returns the account's posts as LinkedIn shows them (escapes read).
 func (c *conformanceFake) Posts(account domain.Account) []string {
 	var out []string

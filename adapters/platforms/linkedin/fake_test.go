@@ -47,6 +47,7 @@ type fakeLinkedIn struct {
 	statsDenied   bool
 	failNext      map[string]fakeFailure // route -> the next answer
 	loseAnswer    bool                   // the next created post's answer is lost: the connection closes instead
+	loseComment   bool                   // the next created comment's answer is lost
 	videos        map[string]*fakeVideo
 	videoPartSize int // bytes per upload instruction
 	videoPolls    int // status checks a finalized video stays PROCESSING
@@ -100,6 +101,14 @@ type fakePost struct {
 	media                            []string // image or video URNs, in order
 	alts                             []string // each media item's altText
 	createdAt                        int64
+	comments                         []fakeComment // oldest first
+}
+
+// fakeComment is a comment of the Comments API.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api
+type fakeComment struct {
+	id, urn, actor, text string
+	at                   int64
 }
 
 type fakeFailure struct {
@@ -137,6 +146,8 @@ func newFake(t *testing.T) *fakeLinkedIn {
 	mux.HandleFunc("POST /rest/posts", f.rest("posts", f.createPost))
 	mux.HandleFunc("GET /rest/posts", f.rest("findPosts", f.findPosts))
 	mux.HandleFunc("GET /rest/socialActions/{urn}", f.rest("socialActions", f.socialActions))
+	mux.HandleFunc("POST /rest/socialActions/{urn}/comments", f.rest("comments", f.createComment))
+	mux.HandleFunc("GET /rest/socialActions/{urn}/comments", f.rest("listComments", f.listComments))
 	mux.HandleFunc("GET /rest/organizationalEntityShareStatistics", f.rest("shareStatistics", f.shareStatistics))
 	mux.HandleFunc("GET /media/{name}", f.media)
 	f.srv = httptest.NewServer(mux)
@@ -912,4 +923,90 @@ func (f *fakeLinkedIn) videoStatus(w http.ResponseWriter, r *http.Request, _ *fa
 		v.polls++
 	}
 	writeJSON(w, 200, map[string]any{"id": r.PathValue("urn"), "owner": v.owner, "status": v.status})
+}
+
+// commentedPost returns the post the encoded URN in the path names, or answers 400 for an
+// URN that is not encoded and 404 for a post LinkedIn does not have.
+func (f *fakeLinkedIn) commentedPost(w http.ResponseWriter, r *http.Request) *fakePost {
+	if !strings.Contains(r.URL.EscapedPath(), "urn%3Ali%3A") {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the URN must be URL-encoded")
+		return nil
+	}
+	urn := r.PathValue("urn")
+	for _, p := range f.posts {
+		if p.id == urn {
+			return p
+		}
+	}
+	apiErr(w, 404, 0, "NOT_FOUND", "Not found: "+urn)
+	return nil
+}
+
+// createComment is POST /rest/socialActions/{encoded post URN}/comments with actor, object
+// (the same URN) and message.text; the actor must be one the token may post as. It answers
+// 201 with the comment ($URN urn:li:comment:(post,id)) and its id in x-restli-id.
+// https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api
+func (f *fakeLinkedIn) createComment(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
+	p := f.commentedPost(w, r)
+	if p == nil {
+		return
+	}
+	var body struct {
+		Actor   string `json:"actor"`
+		Object  string `json:"object"`
+		Message *struct {
+			Text string `json:"text"`
+		} `json:"message"`
+	}
+	if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&body) != nil {
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "the body must be JSON")
+		return
+	}
+	switch {
+	case body.Actor == "" || body.Message == nil || strings.TrimSpace(body.Message.Text) == "":
+		apiErr(w, 422, 0, "UNPROCESSABLE_ENTITY", "actor and message.text are required")
+		return
+	case body.Object != p.id:
+		apiErr(w, 400, 0, "ILLEGAL_ARGUMENT", "object must be the URN in the path")
+		return
+	case !f.mayPost(tok, body.Actor):
+		denied(w, "comments.CREATE")
+		return
+	}
+	f.seq++
+	id := fmt.Sprintf("69%d", f.seq)
+	c := fakeComment{id: id, urn: "urn:li:comment:(" + p.id + "," + id + ")", actor: body.Actor, text: body.Message.Text, at: time.Now().UnixMilli()}
+	p.comments = append(p.comments, c)
+	if f.loseComment {
+		f.loseComment = false
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
+	w.Header().Set("x-restli-id", id)
+	writeJSON(w, http.StatusCreated, commentJSON(p, c))
+}
+
+func commentJSON(p *fakePost, c fakeComment) map[string]any {
+	return map[string]any{"$URN": c.urn, "id": c.id, "actor": c.actor, "object": p.id, "message": map[string]any{"text": c.text, "attributes": []any{}},
+		"created": map[string]any{"actor": c.actor, "time": c.at}, "lastModified": map[string]any{"actor": c.actor, "time": c.at}}
+}
+
+// listComments is GET /rest/socialActions/{encoded post URN}/comments, oldest first; it
+// needs the post's author's read scope (r_member_social or r_organization_social).
+func (f *fakeLinkedIn) listComments(w http.ResponseWriter, r *http.Request, tok *fakeToken) {
+	p := f.commentedPost(w, r)
+	if p == nil {
+		return
+	}
+	if !f.mayRead(tok, p.author) {
+		denied(w, "comments.GET_ALL")
+		return
+	}
+	els := []map[string]any{}
+	for _, c := range p.comments {
+		els = append(els, commentJSON(p, c))
+	}
+	writeJSON(w, 200, map[string]any{"elements": els, "paging": map[string]int{"start": 0, "count": len(els), "total": len(els)}})
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, newFake func(t *testing.T) Fake) {
 	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, newFake(t)) })
 	t.Run("Lookup", func(t *testing.T) { testLookup(t, newFake(t)) })
 	t.Run("Metrics", func(t *testing.T) { testMetrics(t, newFake(t)) })
+	runComments(t, newFake)
 }
 
 // timeout bounds every call the suite makes; generous, for a busy machine.

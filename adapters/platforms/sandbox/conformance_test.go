@@ -115,6 +115,36 @@ func (f *conformanceFake) FailNextPublish(kind platformtest.Failure, wait time.D
 	f.mu.Unlock()
 }
 
+var _ platformtest.CommentFake = (*conformanceFake)(nil)
+
+func (f *conformanceFake) FailNextComment(kind platformtest.Failure, wait time.Duration) {
+	ft := map[platformtest.Failure]Fault{
+		platformtest.RateLimited: {Kind: FaultRateLimited, RetryAfter: wait},
+		platformtest.Unavailable: {Kind: FaultUnavailable},
+	}[kind]
+	if ft.Kind == "" {
+		f.t.Fatalf("the sandbox gives no %s answer", kind)
+	}
+	f.mu.Lock()
+	f.next["comment"] = ft
+	f.mu.Unlock()
+}
+
+func (f *conformanceFake) LoseNextCommentAnswer() {
+	f.mu.Lock()
+	f.next["comment"] = Fault{Kind: FaultLostAnswer}
+	f.mu.Unlock()
+}
+
+func (f *conformanceFake) Comments(account domain.Account, parent string) []string {
+	var texts []string
+	if err := f.s.db.Select(&texts, `SELECT text FROM sandbox_posts WHERE user_id = $1 AND starts_with(reference, $2) ORDER BY published_at, id`,
+		account.ExternalID, commentPrefix+parent+"/"); err != nil {
+		f.t.Fatal(err)
+	}
+	return texts
+}
+
 func (f *conformanceFake) LoseNextPublishAnswer() {
 	f.mu.Lock()
 	f.next["publish"] = Fault{Kind: FaultLostAnswer}
@@ -144,7 +174,8 @@ func (f *conformanceFake) FailNextRefresh() {
 
 func (f *conformanceFake) Posts(account domain.Account) []string {
 	var texts []string
-	if err := f.s.db.Select(&texts, `SELECT text FROM sandbox_posts WHERE user_id = $1 ORDER BY published_at, id`, account.ExternalID); err != nil {
+	if err := f.s.db.Select(&texts, `SELECT text FROM sandbox_posts WHERE user_id = $1 AND NOT starts_with(reference, $2) ORDER BY published_at, id`,
+		account.ExternalID, commentPrefix); err != nil {
 		f.t.Fatal(err)
 	}
 	return texts

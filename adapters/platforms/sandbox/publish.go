@@ -153,12 +153,12 @@ func (s *Sandbox) Received(ctx context.Context, externalID string) ([]ReceivedMe
 }
 
 // fault returns the failure op gives on purpose: Config.Faults' answer when it is set, else
-// a draw by the configured rates (for a publish).
+// a draw by the configured rates (for a publish or a comment).
 func (s *Sandbox) fault(op string) Fault {
 	if s.cfg.Faults != nil {
 		return s.cfg.Faults(op)
 	}
-	if op != "publish" || s.cfg.TransientRate <= 0 && s.cfg.PermanentRate <= 0 && s.cfg.LostRate <= 0 {
+	if op != "publish" && op != "comment" || s.cfg.TransientRate <= 0 && s.cfg.PermanentRate <= 0 && s.cfg.LostRate <= 0 {
 		return Fault{}
 	}
 	r := rand.Float64()

@@ -279,14 +279,15 @@ type postsView struct {
 func (s *Sandbox) listPosts(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := postsView{Now: s.now()}
-	if err := s.db.GetContext(ctx, &v.Total, `SELECT count(*) FROM sandbox_posts`); err != nil {
+	if err := s.db.GetContext(ctx, &v.Total, `SELECT count(*) FROM sandbox_posts WHERE NOT starts_with(reference, $1)`, commentPrefix); err != nil {
 		return fmt.Errorf("sandbox: count posts: %w", err)
 	}
 	err := s.db.SelectContext(ctx, &v.Posts, `
 		SELECT p.id, u.handle, p.reference, p.text, cardinality(p.media_urls) AS media_count, p.media, p.published_at
 		FROM sandbox_posts p JOIN sandbox_users u ON u.id = p.user_id
+		WHERE NOT starts_with(p.reference, $2)
 		ORDER BY p.published_at DESC, p.id DESC
-		LIMIT $1`, operatorLimit)
+		LIMIT $1`, operatorLimit, commentPrefix)
 	if err != nil {
 		return fmt.Errorf("sandbox: list posts: %w", err)
 	}
@@ -303,6 +304,14 @@ func (s *Sandbox) listPosts(c echo.Context) error {
 type postView struct {
 	postRow
 	MediaURLs []string
+	Comments  []commentRow
+}
+
+// commentRow is one comment under a post.
+type commentRow struct {
+	Handle      string    `db:"handle"`
+	Text        string    `db:"text"`
+	PublishedAt time.Time `db:"published_at"`
 }
 
 // showPost handles GET /sandbox/posts/:id, a post's public page; 404 when there is none.
@@ -317,7 +326,7 @@ func (s *Sandbox) showPost(c echo.Context) error {
 	err := s.db.QueryRowContext(c.Request().Context(), `
 		SELECT p.id, u.handle, p.reference, p.text, array_to_json(p.media_urls), p.media, p.published_at
 		FROM sandbox_posts p JOIN sandbox_users u ON u.id = p.user_id
-		WHERE p.id = $1`, id).Scan(&v.ID, &v.Handle, &v.Reference, &v.Text, &media, &v.MediaJSON, &v.PublishedAt)
+		WHERE p.id = $1 AND NOT starts_with(p.reference, $2)`, id, commentPrefix).Scan(&v.ID, &v.Handle, &v.Reference, &v.Text, &media, &v.MediaJSON, &v.PublishedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound()
 	}
@@ -332,5 +341,13 @@ func (s *Sandbox) showPost(c echo.Context) error {
 		return err
 	}
 	v.Metrics = metricsAt(v.ID, v.PublishedAt, s.now())
+	err = s.db.SelectContext(c.Request().Context(), &v.Comments, `
+		SELECT u.handle, p.text, p.published_at
+		FROM sandbox_posts p JOIN sandbox_users u ON u.id = p.user_id
+		WHERE starts_with(p.reference, $1)
+		ORDER BY p.published_at, p.id LIMIT $2`, commentPrefix+v.ID+"/", operatorLimit)
+	if err != nil {
+		return fmt.Errorf("sandbox: show post: comments: %w", err)
+	}
 	return s.render(c, http.StatusOK, "post", v)
 }
