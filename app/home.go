@@ -124,8 +124,8 @@ func (h *Home) Start(ctx context.Context, actor domain.Actor) (Start, error) {
 	}
 	can := func(res domain.Resource, act domain.Action) (bool, error) {
 		err := h.authz.Can(ctx, actor, res, act)
-		if domain.CodeOf(err) == domain.CodeForbidden {
-			return false, nil
+		if code := domain.CodeOf(err); code == domain.CodeForbidden || code == domain.CodeSuspended {
+			return false, nil // a suspended company's members read, and act on nothing
 		}
 		return err == nil, err
 	}

@@ -26,6 +26,9 @@ const (
 // message shown there.
 func (h *Handler) moveCalendarPost(c echo.Context) error {
 	ctx, actor, loc := c.Request().Context(), actorOf(c), zoneOf(c)
+	if err := suspension(c); err != nil {
+		return err // before the time is read: a suspended company changes nothing
+	}
 	id := domain.PostID(c.Param("id"))
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	at, err := parseLocal(c.FormValue("at"), loc)
@@ -49,7 +52,7 @@ func (h *Handler) moveCalendarPost(c echo.Context) error {
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit:
 		msg = moveProblem(err)
 	default:
-		return err
+		return err // forbidden, suspended, not found: the error page says why
 	}
 	st := http.StatusOK
 	if err != nil {

@@ -210,3 +210,15 @@ func (h *Handler) allows(c echo.Context) func(domain.Resource, domain.Action) bo
 	ctx, actor := c.Request().Context(), actorOf(c)
 	return func(res domain.Resource, act domain.Action) bool { return h.Admin.Allows(ctx, actor, res, act) }
 }
+
+// suspension returns the refusal of a change in the viewer's current company when it is
+// suspended, or nil; for handlers that read their form before the app is asked.
+func suspension(c echo.Context) error {
+	ms, _ := c.Get(membershipsKey).([]domain.Membership)
+	for _, m := range ms {
+		if m.CompanyID == actorOf(c).CompanyID && m.CompanyStatus.Suspended() {
+			return domain.SuspendedError(m.CompanyStatusReason)
+		}
+	}
+	return nil
+}
