@@ -109,10 +109,7 @@ func homeSteps(s app.Start) []homeStep {
 		case app.StepTimeZone:
 			hs.Title, hs.Action, hs.Link = "Set the company's time zone", "Choose the time zone", routePath("settings")+"#zone-form"
 			hs.Text = "Days in analytics, and queue times, count in the company's time zone."
-			// The queue page comes with its own change; until its route exists, no link.
-			if queue, err := buildPath("queue"); err == nil {
-				hs.Extra, hs.ExtraAction = queue, "Set the queue times"
-			}
+			hs.Extra, hs.ExtraAction = routePath("queue"), "Set the queue times"
 		default:
 			continue
 		}

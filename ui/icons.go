@@ -134,16 +134,3 @@ func initials(name string) string {
 	}
 	return string(out)
 }
-
-// optionalPath is buildPath for a route another part of the app may not have yet (the
-// navigation's Queue link): "" when no route has the name.
-func optionalPath(name string) string {
-	if _, ok := routeIndex[name]; !ok {
-		return ""
-	}
-	p, err := buildPath(name)
-	if err != nil {
-		return ""
-	}
-	return p
-}

@@ -92,10 +92,7 @@ func TestLayout_SidebarGroupsTopBarAndPersonMenu(t *testing.T) {
 			groups[heading] = append(groups[heading], strings.TrimSpace(a.Text()))
 		})
 	})
-	want := map[string]string{"Plan": "Calendar,Posts,Media", "Measure": "Analytics", "Set up": "Accounts,Team,Settings,Webhooks,API tokens,Audit log"}
-	if optionalPath("queue") != "" {
-		want["Plan"] = "Calendar,Posts,Queue,Media"
-	}
+	want := map[string]string{"Plan": "Calendar,Posts,Queue,Media,Snippets", "Measure": "Analytics", "Set up": "Accounts,Team,Settings,Webhooks,API tokens,Audit log"}
 	for heading, links := range want {
 		if got := strings.Join(groups[heading], ","); got != links {
 			t.Errorf("group %s: %q, want %q", heading, got, links)

@@ -141,8 +141,6 @@ var funcs = template.FuncMap{
 	"icon": icon,
 	// avatarOf gives the avatar template an account's name, initials and platform.
 	"avatarOf": avatarOf,
-	// optionalPath is the path of a named route, or "" while no route has that name.
-	"optionalPath": optionalPath,
 	// initials are the first letters of a name's first two words: "Hedda Gabler" is "HG".
 	"initials": initials,
 	// platformTitle names a platform for people from its code: "linkedin" is "LinkedIn".
