@@ -108,9 +108,6 @@ type calendarEntry struct {
 // calendarAccount is an account as an entry's avatar shows it.
 type calendarAccount struct{ domain.Account }
 
-// Initials is what the avatar shows until the account has a picture.
-func (a calendarAccount) Initials() string { return initials(a.DisplayName) }
-
 // calendarPost is a post at its time, before the page dresses it as an entry.
 type calendarPost struct {
 	Post domain.Post
