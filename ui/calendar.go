@@ -242,7 +242,11 @@ func (h *Handler) calendar(c echo.Context) error {
 		return err
 	}
 	page.Names, page.Accounts = names, accounts
-	page.Labels = calendarLabels(posts, f.Label)
+	labels, err := h.Posts.Labels(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	page.Labels = calendarLabels(labels, f.Label)
 	allows := h.allows(c)
 	page.CanMove = allows == nil || allows(domain.ResourceSchedule, domain.ActionWrite)
 	entries, err := h.calendarEntries(c, placePosts(posts, day.Location()), names, page.CanMove)
@@ -286,21 +290,16 @@ func (h *Handler) calendar(c echo.Context) error {
 	return h.page(c, http.StatusOK, pageCalendar, page)
 }
 
-// calendarLabels returns the labels the filter offers: those of the posts shown, and the
-// one filtered by.
-func calendarLabels(posts []domain.Post, current string) []string {
+// calendarLabels returns the labels the filter offers: the company's, and the one
+// filtered by when no post carries it (any more).
+func calendarLabels(labels []ports.LabelCount, current string) []string {
 	var out []string
-	if current != "" {
-		out = append(out, current)
+	for _, l := range labels {
+		out = append(out, l.Label)
 	}
-	for _, p := range posts {
-		for _, l := range postLabels(p) {
-			if !slices.Contains(out, l) {
-				out = append(out, l)
-			}
-		}
+	if current != "" && !slices.ContainsFunc(out, func(l string) bool { return strings.EqualFold(l, current) }) {
+		out = append([]string{current}, out...)
 	}
-	slices.Sort(out)
 	return out
 }
 

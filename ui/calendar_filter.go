@@ -3,7 +3,6 @@ package ui
 import (
 	"time"
 
-	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
 )
 
@@ -12,6 +11,3 @@ import (
 func postFilterOf(f calendarFilter, start, end time.Time) ports.PostFilter {
 	return ports.PostFilter{Status: f.Status, From: start.UTC(), To: end.UTC(), AccountID: f.Account, Label: f.Label}
 }
-
-// postLabels returns the post's labels.
-func postLabels(p domain.Post) []string { return p.Labels }
