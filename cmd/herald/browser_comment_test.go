@@ -23,21 +23,8 @@ func TestBrowser_FirstCommentShownAndRetried(t *testing.T) {
 	type xpath = chromedp.Search
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)
-	step("register",
-		chromedp.Navigate(m.URL()+"/register"),
-		chromedp.SendKeys(css("#name"), "Cora"),
-		chromedp.SendKeys(css("#email"), strings.ToLower(uniqueEmail("cora"))),
-		chromedp.SendKeys(css("#password"), "correct horse battery"),
-		chromedp.SendKeys(css("#company"), "Cora Comments"),
-		chromedp.Submit(css("#company")),
-		chromedp.WaitVisible(css("#company-name")))
-	step("connect the sandbox",
-		chromedp.Navigate(m.URL()+"/accounts"),
-		chromedp.Click(css(`form[action="/accounts/connect/sandbox"] button`)),
-		chromedp.WaitVisible(css(`button[name="decision"][value="allow"]`)),
-		chromedp.SetValue(css("#handle"), "cora-desk"),
-		chromedp.Click(css(`button[name="decision"][value="allow"]`)),
-		chromedp.WaitVisible(css("#accounts")))
+	browserRegister(t, ctx, m.URL(), "Cora")
+	browserConnectSandbox(t, ctx, m.URL(), "cora-desk")
 	const comment = "Sizes and prices: https://example.com/spring"
 	step("publish a post with a first comment",
 		chromedp.Navigate(m.URL()+"/posts/new"),

@@ -52,7 +52,7 @@ func TestBrowser_MediaLibraryUploadsEditsAndDeletes(t *testing.T) {
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)
 	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
-	browserRegister(t, ctx, "Hana")
+	browserRegister(t, ctx, m.URL(), "Hana")
 
 	step("open the library", chromedp.Click(css("#nav-media")), chromedp.WaitVisible(css("#library-upload.enhanced")))
 	if hidden := eval(`String(document.querySelector("[data-plain-upload]").hidden)`); hidden != "true" {
@@ -138,20 +138,6 @@ func TestBrowser_MediaLibraryUploadsEditsAndDeletes(t *testing.T) {
 	shot("media-file-phone.png")
 }
 
-// browserRegister registers name (and their company) in the browser of ctx.
-func browserRegister(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	m := sharedHerald(t)
-	stepper(t, ctx)("register",
-		chromedp.Navigate(m.URL()+"/register"),
-		chromedp.SendKeys(chromedp.CSS("#name"), name),
-		chromedp.SendKeys(chromedp.CSS("#email"), strings.ToLower(uniqueEmail(name))),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.SendKeys(chromedp.CSS("#company"), name+" Studio"),
-		chromedp.Submit(chromedp.CSS("#company")),
-		chromedp.WaitVisible(chromedp.CSS("#company-name")))
-}
-
 // TestBrowser_ComposeWithMediaPublishesTheRightBytes uploads two images from the compose
 // page, reorders them with the keyboard-reachable buttons, adds one more from the library
 // picker, gives the account its own subset, publishes to the sandbox, and checks the post
@@ -177,7 +163,7 @@ func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)
 	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
-	browserRegister(t, ctx, "Ines")
+	browserRegister(t, ctx, m.URL(), "Ines")
 
 	step("put a file in the library first",
 		chromedp.Navigate(m.URL()+"/media"),

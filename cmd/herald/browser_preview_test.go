@@ -39,7 +39,7 @@ func TestBrowser_ComposePreviewFollowsTyping(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	browserRegister(t, ctx, "Noor")
+	browserRegister(t, ctx, m.URL(), "Noor")
 
 	platforms := []string{"linkedin", "instagram", "facebook", "tiktok", "sandbox"}
 	for _, p := range platforms {

@@ -22,22 +22,8 @@ func TestBrowser_QueueSlotsAddAndReorder(t *testing.T) {
 	eval := evaluator(t, ctx)
 	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 
-	step("register",
-		chromedp.Navigate(m.URL()+"/register"),
-		chromedp.SendKeys(css("#name"), "Quinn"),
-		chromedp.SendKeys(css("#email"), strings.ToLower(uniqueEmail("quinn"))),
-		chromedp.SendKeys(css("#password"), "correct horse battery"),
-		chromedp.SendKeys(css("#company"), "Quinn Bakery"),
-		chromedp.Submit(css("#company")),
-		chromedp.WaitVisible(css("#company-name")))
-	step("connect the sandbox",
-		chromedp.Navigate(m.URL()+"/accounts"),
-		chromedp.Click(css(`form[action="/accounts/connect/sandbox"] button`)),
-		chromedp.WaitVisible(css(`button[name="decision"][value="allow"]`)))
-	eval(`(() => { const h = document.querySelector("#handle"); if (h && !h.value) { h.value = "quinn-bakery"; } return ""; })()`)
-	step("allow",
-		chromedp.Click(css(`button[name="decision"][value="allow"]`)),
-		chromedp.WaitVisible(css("#accounts")))
+	browserRegister(t, ctx, m.URL(), "Quinn")
+	browserConnectSandbox(t, ctx, m.URL(), "quinn-bakery")
 
 	step("open the queue", chromedp.Navigate(m.URL()+"/queue"), chromedp.WaitVisible(css("#slot-editor")))
 	if got := eval(`document.querySelector("#queue-empty")?.textContent ?? ""`); !strings.Contains(got, "No times") {

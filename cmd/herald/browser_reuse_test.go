@@ -21,22 +21,8 @@ func TestBrowser_SnippetsInsertAtTheCaretAndDuplicate(t *testing.T) {
 	eval := evaluator(t, ctx)
 	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 
-	step("register",
-		chromedp.Navigate(m.URL()+"/register"),
-		chromedp.SendKeys(css("#name"), "Rui"),
-		chromedp.SendKeys(css("#email"), strings.ToLower(uniqueEmail("rui"))),
-		chromedp.SendKeys(css("#password"), "correct horse battery"),
-		chromedp.SendKeys(css("#company"), "Rui Reuse"),
-		chromedp.Submit(css("#company")),
-		chromedp.WaitVisible(css("#company-name")))
-	step("connect the sandbox",
-		chromedp.Navigate(m.URL()+"/accounts"),
-		chromedp.Click(css(`form[action="/accounts/connect/sandbox"] button`)),
-		chromedp.WaitVisible(css(`button[name="decision"][value="allow"]`)))
-	eval(`(() => { const h = document.querySelector("#handle"); if (h && !h.value) { h.value = "rui-browser"; } return ""; })()`)
-	step("allow",
-		chromedp.Click(css(`button[name="decision"][value="allow"]`)),
-		chromedp.WaitVisible(css("#connect-notice")))
+	browserRegister(t, ctx, m.URL(), "Rui")
+	browserConnectSandbox(t, ctx, m.URL(), "rui-browser")
 
 	step("save a snippet",
 		chromedp.Navigate(m.URL()+"/snippets"),

@@ -213,3 +213,30 @@ func evaluator(t *testing.T, ctx context.Context) func(js string) string {
 		return out
 	}
 }
+
+// browserRegister signs a new person named name up through the register page of the
+// Herald at base, as the owner of a new company "<name> Studio".
+func browserRegister(t *testing.T, ctx context.Context, base, name string) {
+	t.Helper()
+	stepper(t, ctx)("register "+name,
+		chromedp.Navigate(base+"/register"),
+		chromedp.SendKeys(chromedp.CSS("#name"), name),
+		chromedp.SendKeys(chromedp.CSS("#email"), strings.ToLower(uniqueEmail(name))),
+		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.SendKeys(chromedp.CSS("#company"), name+" Studio"),
+		chromedp.Submit(chromedp.CSS("#company")),
+		chromedp.WaitVisible(chromedp.CSS("#company-name")))
+}
+
+// browserConnectSandbox connects a sandbox account named handle to the signed-in
+// person's company through the accounts page and the sandbox's consent page.
+func browserConnectSandbox(t *testing.T, ctx context.Context, base, handle string) {
+	t.Helper()
+	stepper(t, ctx)("connect "+handle,
+		chromedp.Navigate(base+"/accounts"),
+		chromedp.Click(chromedp.CSS(`form[action="/accounts/connect/sandbox"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[name="decision"][value="allow"]`)),
+		chromedp.SetValue(chromedp.CSS("#handle"), handle),
+		chromedp.Click(chromedp.CSS(`button[name="decision"][value="allow"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#accounts")))
+}

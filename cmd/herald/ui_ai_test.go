@@ -289,20 +289,8 @@ func TestBrowser_SuggestFillsTheCompose(t *testing.T) {
 	eval := evaluator(t, ctx)
 	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 
-	step("register",
-		chromedp.Navigate(m.URL()+"/register"),
-		chromedp.SendKeys(css("#name"), "Cleo"),
-		chromedp.SendKeys(css("#email"), strings.ToLower(uniqueEmail("cleo"))),
-		chromedp.SendKeys(css("#password"), "correct horse battery"),
-		chromedp.SendKeys(css("#company"), "Cleo Studio"),
-		chromedp.Submit(css("#company")),
-		chromedp.WaitVisible(css("#company-name")))
-	step("connect the sandbox",
-		chromedp.Navigate(m.URL()+"/accounts"),
-		chromedp.Click(css(`form[action="/accounts/connect/sandbox"] button`)),
-		chromedp.WaitVisible(css(`button[name="decision"][value="allow"]`)))
-	eval(`(() => { const h = document.querySelector("#handle"); if (h && !h.value) { h.value = "cleo-browser"; } return ""; })()`)
-	step("allow", chromedp.Click(css(`button[name="decision"][value="allow"]`)), chromedp.WaitVisible(css("#accounts")))
+	browserRegister(t, ctx, m.URL(), "Cleo")
+	browserConnectSandbox(t, ctx, m.URL(), "cleo-browser")
 
 	step("open compose, tick the account, ask with an empty brief",
 		chromedp.Navigate(m.URL()+"/posts/new"),
