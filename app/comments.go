@@ -220,12 +220,8 @@ func (p *Publishing) commentFailed(ctx context.Context, j CommentJob, err error,
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if errors.Is(err, domain.ErrMaybePublished) {
-		return p.commentRetryLater(ctx, j, err, false)
-	}
-	switch domain.CodeOf(err) {
-	case domain.CodeRateLimited, domain.CodeUnavailable, domain.CodeInternal:
-		return p.commentRetryLater(ctx, j, err, !keepOpen)
+	if retry, closed := retryable(err, keepOpen); retry {
+		return p.commentRetryLater(ctx, j, err, closed)
 	}
 	return p.finishComment(ctx, j, func(t *domain.Target) error { return t.CommentFail(domain.MessageOf(err)) })
 }

@@ -432,14 +432,25 @@ func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, keepOpe
 	if ctx.Err() != nil {
 		return ctx.Err() // stopping: the attempt stays open, the next run reconciles
 	}
+	if retry, closed := retryable(err, keepOpen); retry {
+		return p.retryLater(ctx, j, err, closed)
+	}
+	return p.finish(ctx, j, func(t *domain.Target) error { return t.Fail(domain.MessageOf(err)) })
+}
+
+// retryable says whether a failed attempt (a post's or a comment's) is tried again, and
+// whether its attempt is closed first: a maybe-published one stays open (the retry looks
+// it up), and so does any attempt whose earlier one is still open (keepOpen). Every other
+// error is permanent.
+func retryable(err error, keepOpen bool) (retry, closed bool) {
 	if errors.Is(err, domain.ErrMaybePublished) {
-		return p.retryLater(ctx, j, err, false)
+		return true, false
 	}
 	switch domain.CodeOf(err) {
 	case domain.CodeRateLimited, domain.CodeUnavailable, domain.CodeInternal:
-		return p.retryLater(ctx, j, err, !keepOpen)
+		return true, !keepOpen
 	}
-	return p.finish(ctx, j, func(t *domain.Target) error { return t.Fail(domain.MessageOf(err)) })
+	return false, false
 }
 
 // retryLater closes the open attempt when the platform surely did not publish (closed),
