@@ -122,8 +122,8 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 	if got := eval(`document.querySelector(` + strconv.Quote(entry+" .cal-line") + `).textContent`); got != "Plan the launch" {
 		t.Errorf("the entry's first line = %q", got)
 	}
-	if got := eval(`document.querySelector(` + strconv.Quote(entry+" .cal-avatar") + `)?.textContent ?? "none"`); got != "CD" {
-		t.Errorf("the entry's avatar = %q, want the account's initials CD", got)
+	if got := eval(`(() => { const a = document.querySelector(` + strconv.Quote(entry+" .cal-avatars .avatar") + `); return a ? a.querySelector(".avatar-initials").textContent + " " + a.getAttribute("aria-label") : "none"; })()`); got != "CD cora-desk (Sandbox)" {
+		t.Errorf("the entry's avatar = %q, want the account's initials and name: CD cora-desk (Sandbox)", got)
 	}
 	screenshot(t, ctx, "calendar-month.png")
 	center(entry, true)
