@@ -348,14 +348,26 @@
     var src = new EventSource(el.getAttribute("data-live-events"));
     el.heraldStream = src;
     streams.push(el);
-    src.addEventListener("change", function () {
-      if (!document.body.contains(el)) { src.close(); return; }
+    // htmx drops a request for a target that already has one in flight, so a change that
+    // arrives during a refresh is remembered and fetched once that refresh is done.
+    var busy = false, again = false;
+    function refresh() {
+      if (busy) { again = true; return; }
       var target = el.getAttribute("data-live-target");
       if (!document.querySelector(target)) { return; }
       var ctx = { target: target, swap: "outerHTML" };
       var select = el.getAttribute("data-live-select");
       if (select) { ctx.select = select; }
-      htmx.ajax("GET", el.getAttribute("data-live-refresh"), ctx).then(function () { followForms(el); });
+      busy = true;
+      var done = function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      };
+      htmx.ajax("GET", el.getAttribute("data-live-refresh"), ctx).then(function () { followForms(el); }).then(done, done);
+    }
+    src.addEventListener("change", function () {
+      if (!document.body.contains(el)) { src.close(); return; }
+      refresh();
     });
   }
 
