@@ -66,6 +66,9 @@ type Deps struct {
 	// nil gives "".
 	AcceptURL func(token string) string
 
+	// Mail configures email: the SMTP sender, the templates and links' addresses.
+	Mail MailConfig
+
 	// Log receives the use cases' logs; nil discards them.
 	Log *slog.Logger
 	// QuietLog receives the logs of work that fails while the database is away (rate
@@ -94,6 +97,9 @@ type Services struct {
 	Audit        *AuditLog
 	Idempotency  *Idempotency
 	Home         *Home // the signed-in start page
+	// Mail is the email outbox; Notifications tell people of events in the app and by email.
+	Mail          *Mail
+	Notifications *Notifications
 	// RateLimiter limits the JSON API's requests; nil when there is no RateCounter.
 	RateLimiter *RateLimiter
 }
@@ -176,6 +182,15 @@ func New(d Deps) (*Services, error) {
 	s.Audit = NewAuditLog(d.Store, d.Authz)
 	s.Idempotency = NewIdempotency(d.Store, d.Now)
 	s.Home = NewHome(d.Store, d.Authz, d.Now)
+	if d.Mail.AppURL == nil {
+		d.Mail.AppURL = func(p string) string { return p }
+	}
+	if d.Mail.Templates != nil && len(d.Mail.SigningKey) < 32 {
+		return nil, errors.New("app: New: the mail signing key is shorter than 32 bytes")
+	}
+	s.Mail = &Mail{store: d.Store, cipher: d.Cipher, templates: d.Mail.Templates, mailer: d.Mail.Mailer, appURL: d.Mail.AppURL,
+		key: d.Mail.SigningKey, now: d.Now, log: d.Log}
+	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}

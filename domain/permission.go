@@ -22,13 +22,19 @@ const (
 	// ResourceSnippets is the company's saved snippets: see and insert (read), write, change
 	// and delete them (write).
 	ResourceSnippets Resource = "snippets"
+	// ResourceApprovals is deciding on posts submitted for approval (write); owners, admins
+	// and members granted the approver permission hold it.
+	ResourceApprovals Resource = "approvals"
+	// ResourceReviews is the company's review links for clients: see (read), create and
+	// revoke (write).
+	ResourceReviews Resource = "reviews"
 	ResourceTenants  Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.
 var CompanyResources = []Resource{ResourcePosts, ResourceSchedule, ResourceAccounts, ResourceAnalytics,
 	ResourceAI, ResourceMembers, ResourceWebhooks, ResourceCompany, ResourceBrand, ResourceAudit, ResourceData, ResourceMedia, ResourceLibrary,
-	ResourceSnippets}
+	ResourceSnippets, ResourceApprovals, ResourceReviews}
 
 // Action is what is done to a resource.
 type Action string

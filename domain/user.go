@@ -21,7 +21,13 @@ type User struct {
 	IsSuperadmin bool
 	TimeZone     string // IANA name times are shown in; "" until chosen (the browser's is used)
 	CreatedAt    time.Time
+	// EmailVerifiedAt is when the person proved the address is theirs; zero until then. An
+	// unverified person cannot accept invitations and gets no notification emails.
+	EmailVerifiedAt time.Time
 }
+
+// Verified reports whether the person's email address is verified.
+func (u User) Verified() bool { return !u.EmailVerifiedAt.IsZero() }
 
 // NormalizeEmail returns email trimmed and lower-cased: emails are case-insensitive.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

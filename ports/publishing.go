@@ -176,6 +176,8 @@ type Jobs interface {
 	// DeliverWebhooks enqueues an attempt of each delivery now. A delivery whose job waits
 	// for its next attempt has that job made due now instead of a second one.
 	DeliverWebhooks(ctx context.Context, company domain.CompanyID, deliveries []domain.WebhookDeliveryID) error
+	// SendEmail enqueues sending the outbox's email id now.
+	SendEmail(ctx context.Context, id domain.EmailID) error
 	// CancelCompany cancels every job of the company that has not finished (waiting,
 	// scheduled, retrying or running: a running one is told to stop), so nothing runs for
 	// a deleted company, and returns how many it cancelled. Every job about one company

@@ -40,6 +40,8 @@ type Tx interface {
 	Webhooks() Webhooks
 	PlanUsage() PlanUsage
 	Queues() Queues
+	Notifications() Notifications
+	Emails() Emails
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }
@@ -89,6 +91,9 @@ type Users interface {
 	SetSuperadmin(ctx context.Context, id domain.UserID) error
 	// SetTimeZone stores the IANA zone the user's times are shown in, or returns CodeNotFound.
 	SetTimeZone(ctx context.Context, id domain.UserID, zone string) error
+	// SetEmailVerified records that the user's address was verified at at (zero: it is
+	// not, after a change of address), or returns CodeNotFound.
+	SetEmailVerified(ctx context.Context, id domain.UserID, at time.Time) error
 	// SetPassword replaces the user's password hash, or returns CodeNotFound.
 	SetPassword(ctx context.Context, id domain.UserID, passwordHash string) error
 	// KnowsAddress reports whether the user signed in before from the client address whose

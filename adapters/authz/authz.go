@@ -251,6 +251,8 @@ func (ad *adapter) LoadPolicy(m model.Model) error {
 	rows, err := tx.Query(ctx, `
 		SELECT 'g', 'user:' || user_id, role, 'company:' || company_id FROM memberships
 		UNION ALL
+		SELECT 'g', 'user:' || user_id, 'approver', 'company:' || company_id FROM memberships WHERE approver
+		UNION ALL
 		SELECT 'g2', 'user:' || id, 'superadmin', '' FROM users WHERE is_superadmin`)
 	if err != nil {
 		return fmt.Errorf("authz: read memberships: %w", err)

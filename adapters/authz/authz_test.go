@@ -20,10 +20,10 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // expected is the permission matrix, written out on purpose instead of read from policy.csv.
 var expected = map[domain.Role]map[domain.Resource]string{
-	domain.RoleOwner:  {"posts": "rw", "schedule": "rw", "accounts": "rw", "analytics": "rw", "ai": "rw", "members": "rw", "webhooks": "rw", "company": "rw", "brand": "rw", "audit": "r", "data": "rw", "media": "rw", "library": "rw", "snippets": "rw"},
-	domain.RoleAdmin:  {"posts": "rw", "schedule": "rw", "accounts": "rw", "analytics": "rw", "ai": "rw", "members": "rw", "webhooks": "rw", "company": "r", "brand": "rw", "audit": "r", "data": "", "media": "rw", "library": "rw", "snippets": "rw"},
-	domain.RoleEditor: {"posts": "rw", "schedule": "rw", "accounts": "r", "analytics": "r", "ai": "rw", "members": "r", "webhooks": "", "company": "r", "brand": "r", "audit": "", "data": "", "media": "rw", "library": "", "snippets": "rw"},
-	domain.RoleViewer: {"posts": "r", "schedule": "r", "accounts": "r", "analytics": "r", "ai": "", "members": "r", "webhooks": "", "company": "r", "brand": "r", "audit": "", "data": "", "media": "r", "library": "", "snippets": "r"},
+	domain.RoleOwner:  {"posts": "rw", "schedule": "rw", "accounts": "rw", "analytics": "rw", "ai": "rw", "members": "rw", "webhooks": "rw", "company": "rw", "brand": "rw", "audit": "r", "data": "rw", "media": "rw", "library": "rw", "snippets": "rw", "approvals": "rw", "reviews": "rw"},
+	domain.RoleAdmin:  {"posts": "rw", "schedule": "rw", "accounts": "rw", "analytics": "rw", "ai": "rw", "members": "rw", "webhooks": "rw", "company": "r", "brand": "rw", "audit": "r", "data": "", "media": "rw", "library": "rw", "snippets": "rw", "approvals": "rw", "reviews": "rw"},
+	domain.RoleEditor: {"posts": "rw", "schedule": "rw", "accounts": "r", "analytics": "r", "ai": "rw", "members": "r", "webhooks": "", "company": "r", "brand": "r", "audit": "", "data": "", "media": "rw", "library": "", "snippets": "rw", "approvals": "r", "reviews": "rw"},
+	domain.RoleViewer: {"posts": "r", "schedule": "r", "accounts": "r", "analytics": "r", "ai": "", "members": "r", "webhooks": "", "company": "r", "brand": "r", "audit": "", "data": "", "media": "r", "library": "", "snippets": "r", "approvals": "r", "reviews": "r"},
 }
 
 type world struct {

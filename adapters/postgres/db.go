@@ -144,6 +144,8 @@ func (t txn) MetricsReader() ports.MetricsReader     { return metrics{q: t.q} }
 func (t txn) Webhooks() ports.Webhooks               { return webhooks{q: t.q} }
 func (t txn) PlanUsage() ports.PlanUsage             { return planUsage{q: t.q} }
 func (t txn) Queues() ports.Queues                   { return queues{q: t.q} }
+func (t txn) Notifications() ports.Notifications     { return notifications{q: t.q} }
+func (t txn) Emails() ports.Emails                   { return emails{q: t.q} }
 func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
@@ -176,6 +178,7 @@ func (noJobs) PurgeMedia(context.Context, domain.CompanyID, []string) error { re
 func (noJobs) DeliverWebhooks(context.Context, domain.CompanyID, []domain.WebhookDeliveryID) error {
 	return errNoQueue
 }
+func (noJobs) SendEmail(context.Context, domain.EmailID) error { return errNoQueue }
 func (noJobs) CancelCompany(context.Context, domain.CompanyID) (int, error) { return 0, errNoQueue }
 
 // translate is the only place in Herald that knows PostgreSQL's error codes.

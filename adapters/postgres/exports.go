@@ -60,6 +60,12 @@ var companySections = []section{
 	{"webhook_deliveries", []string{"webhook_deliveries"}, `SELECT id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at,
 		last_attempt_at, response_status, response_body, error, duration_ms, created_at, updated_at
 		FROM webhook_deliveries WHERE company_id = $1`, "created_at, id"},
+	// The emails Herald sent or would have sent for the company: to whom, which, and what
+	// became of them; never their data (it may hold a single-use link).
+	{"emails", []string{"emails"}, `SELECT id, user_id, to_address, template, subject, status, attempts, error, created_at, sent_at
+		FROM emails WHERE company_id = $1`, "created_at, id"},
+	{"notifications", []string{"notifications"}, `SELECT id, user_id, kind, post_id, account_id, text, read_at, created_at
+		FROM notifications WHERE company_id = $1`, "created_at, id"},
 }
 
 // companyLeftOut are tenant tables the company export leaves out on purpose, with why.
@@ -81,6 +87,12 @@ var userSections = []section{
 	{"posts_created", []string{"posts"}, `SELECT company_id, id AS post_id, created_at FROM posts WHERE created_by = $1`, "created_at, post_id"},
 	// Which media files they uploaded; the files are their company's, in its export.
 	{"media_uploaded", []string{"media"}, `SELECT company_id, id AS media_id, name, created_at FROM media WHERE created_by = $1`, "created_at, media_id"},
+	// Emails sent to them, and their notifications and choices.
+	{"emails", []string{"emails"}, `SELECT id, company_id, to_address, template, subject, status, created_at, sent_at
+		FROM emails WHERE user_id = $1`, "created_at, id"},
+	{"notifications", []string{"notifications"}, `SELECT id, company_id, kind, post_id, account_id, text, read_at, created_at
+		FROM notifications WHERE user_id = $1`, "created_at, id"},
+	{"notification_prefs", []string{"notification_prefs"}, `SELECT kind, email FROM notification_prefs WHERE user_id = $1`, "kind"},
 }
 
 // userLeftOut are tables that refer to a person but stay out of their export, with why.

@@ -131,6 +131,10 @@ func seedCompany(t *testing.T, db *postgres.DB, f fixture, tag string) (account,
 	q(`INSERT INTO queues (company_id, slots) VALUES ($1, '[{"weekday": 2, "time": "09:00"}]') RETURNING company_id`, f.company.ID)
 	q(`INSERT INTO snippets (company_id, name, content, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, now(), now()) RETURNING id`,
 		f.company.ID, "Snippet of "+tag, "Text of "+tag, f.owner.ID)
+	q(`INSERT INTO emails (company_id, user_id, to_address, template, subject, event_key, sealed_data, created_at)
+		VALUES ($1, $2, $3, 'notification', $4, $5, '\x00', now()) RETURNING id`, f.company.ID, f.owner.ID, f.owner.Email, "Subject of "+tag, "seed:"+tag)
+	q(`INSERT INTO notifications (company_id, user_id, kind, post_id, text, event_key, created_at)
+		VALUES ($1, $2, 'post_failed', $3, $4, $5, now()) RETURNING id`, f.company.ID, f.owner.ID, post, "Notice of "+tag, "seed:"+tag)
 	q(`INSERT INTO ai_usage (company_id, month, prompt_tokens, completion_tokens, requests) VALUES ($1, date_trunc('month', now()), 10, 20, 1) RETURNING company_id`, f.company.ID)
 	q(`INSERT INTO ai_reservations (company_id, month, tokens, expires_at) VALUES ($1, date_trunc('month', now()), 5000, now() + interval '10 minutes') RETURNING id`, f.company.ID)
 	q(`INSERT INTO scheduled_post_counts (company_id, post_id, month) VALUES ($1, $2, date_trunc('month', now())) RETURNING post_id`, f.company.ID, post)
@@ -232,7 +236,7 @@ func TestExports_UserHoldsTheirDataWithoutSecrets(t *testing.T) {
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Exports().User(ctx, f.owner.ID, &got) }); err != nil {
 		t.Fatalf("User export: %v", err)
 	}
-	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded"}
+	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded", "emails", "notifications", "notification_prefs"}
 	if !slices.Equal(got.order, want) {
 		t.Errorf("sections = %v, want %v", got.order, want)
 	}

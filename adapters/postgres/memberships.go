@@ -28,6 +28,7 @@ type membershipRow struct {
 	Plan        string    `db:"company_plan"`
 	UserID      string    `db:"user_id"`
 	Role        string    `db:"role"`
+	Approver    bool      `db:"approver"`
 	JoinedAt    time.Time `db:"joined_at"`
 	Version     int       `db:"version"`
 }
@@ -35,7 +36,7 @@ type membershipRow struct {
 func (r membershipRow) toMembership() domain.Membership {
 	return domain.Membership{CompanyID: domain.CompanyID(r.CompanyID), CompanyName: r.CompanyName,
 		CompanyStatus: domain.CompanyStatus(r.Status), CompanyStatusReason: r.Reason, CompanyPlan: domain.Plan(r.Plan),
-		UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
+		UserID: domain.UserID(r.UserID), Role: domain.Role(r.Role), Approver: r.Approver, JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
 }
 
 func notifyAuthz(ctx context.Context, q sqlx.ExtContext, company domain.CompanyID) error {
@@ -61,7 +62,7 @@ func (s memberships) Add(ctx context.Context, m domain.Membership) error {
 }
 
 const membershipSelect = `
-	SELECT m.company_id, c.name AS company_name, c.status AS company_status, c.status_reason AS company_status_reason, c.plan AS company_plan, m.user_id, m.role, m.joined_at, m.version
+	SELECT m.company_id, c.name AS company_name, c.status AS company_status, c.status_reason AS company_status_reason, c.plan AS company_plan, m.user_id, m.role, m.approver, m.joined_at, m.version
 	FROM memberships m JOIN companies c ON c.id = m.company_id`
 
 // Get implements ports.Memberships.
@@ -93,11 +94,12 @@ func (s memberships) Members(ctx context.Context, company domain.CompanyID) ([]d
 	var rows []struct {
 		userRow
 		Role     string    `db:"role"`
+		Approver bool      `db:"approver"`
 		JoinedAt time.Time `db:"joined_at"`
 		Version  int       `db:"version"`
 	}
 	err := sqlx.SelectContext(ctx, s.q, &rows, `
-		SELECT u.id, u.email, u.name, u.is_superadmin, u.created_at, m.role, m.joined_at, m.version
+		SELECT u.id, u.email, u.name, u.is_superadmin, u.time_zone, u.created_at, u.email_verified_at, m.role, m.approver, m.joined_at, m.version
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.company_id = $1
 		ORDER BY m.joined_at, u.id`, company)
@@ -106,7 +108,7 @@ func (s memberships) Members(ctx context.Context, company domain.CompanyID) ([]d
 	}
 	out := make([]domain.Member, len(rows))
 	for i, r := range rows {
-		out[i] = domain.Member{User: r.toUser(), Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
+		out[i] = domain.Member{User: r.toUser(), Role: domain.Role(r.Role), Approver: r.Approver, JoinedAt: r.JoinedAt.UTC(), Version: r.Version}
 	}
 	return out, nil
 }

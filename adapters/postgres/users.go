@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,7 +16,7 @@ type users struct{ q sqlx.ExtContext }
 
 var _ ports.Users = users{}
 
-const userColumns = `id, email, name, is_superadmin, time_zone, created_at`
+const userColumns = `id, email, name, is_superadmin, time_zone, created_at, email_verified_at`
 
 type userRow struct {
 	ID           string    `db:"id"`
@@ -24,10 +25,15 @@ type userRow struct {
 	IsSuperadmin bool      `db:"is_superadmin"`
 	TimeZone     string    `db:"time_zone"`
 	CreatedAt    time.Time `db:"created_at"`
+	Verified     sql.NullTime `db:"email_verified_at"`
 }
 
 func (r userRow) toUser() domain.User {
-	return domain.User{ID: domain.UserID(r.ID), Email: r.Email, Name: r.Name, IsSuperadmin: r.IsSuperadmin, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.UTC()}
+	u := domain.User{ID: domain.UserID(r.ID), Email: r.Email, Name: r.Name, IsSuperadmin: r.IsSuperadmin, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.UTC()}
+	if r.Verified.Valid {
+		u.EmailVerifiedAt = r.Verified.Time.UTC()
+	}
+	return u
 }
 
 // Create implements ports.Users.
@@ -123,4 +129,17 @@ func (s users) Delete(ctx context.Context, id domain.UserID) error {
 		return err
 	}
 	return notifyAuthz(ctx, s.q, "")
+}
+
+// SetEmailVerified implements ports.Users.
+func (s users) SetEmailVerified(ctx context.Context, id domain.UserID, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET email_verified_at = $2, updated_at = now() WHERE id = $1`,
+		id, sql.NullTime{Time: at, Valid: !at.IsZero()})
+	if err != nil {
+		return translate(err, "user")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return domain.Errorf(domain.CodeNotFound, "user not found")
+	}
+	return nil
 }

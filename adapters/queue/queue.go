@@ -105,6 +105,9 @@ func New(cfg Config) (*Queue, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return RenewArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "renew_tokens", RunOnStart: true}))
 	}
+	if svc.Mail != nil {
+		river.AddWorker(workers, &sendEmailWorker{mail: svc.Mail})
+	}
 	// Media purges are registered whatever runs here: a deleted company's files must go.
 	river.AddWorker(workers, &purgeMediaWorker{media: svc.Media})
 	if svc.Media.Enabled() {

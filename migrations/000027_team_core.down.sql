@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS notification_prefs;
+DROP TABLE IF EXISTS notifications;
+DROP TABLE IF EXISTS emails;
+ALTER TABLE memberships DROP COLUMN IF EXISTS approver;
+ALTER TABLE users DROP COLUMN IF EXISTS digest;
+ALTER TABLE users DROP COLUMN IF EXISTS email_verified_at;
