@@ -28,7 +28,7 @@ const (
 	// ResourceReviews is the company's review links for clients: see (read), create and
 	// revoke (write).
 	ResourceReviews Resource = "reviews"
-	ResourceTenants  Resource = "tenants"
+	ResourceTenants Resource = "tenants"
 )
 
 // CompanyResources lists the resources that belong to one company.

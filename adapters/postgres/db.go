@@ -178,7 +178,7 @@ func (noJobs) PurgeMedia(context.Context, domain.CompanyID, []string) error { re
 func (noJobs) DeliverWebhooks(context.Context, domain.CompanyID, []domain.WebhookDeliveryID) error {
 	return errNoQueue
 }
-func (noJobs) SendEmail(context.Context, domain.EmailID) error { return errNoQueue }
+func (noJobs) SendEmail(context.Context, domain.EmailID) error              { return errNoQueue }
 func (noJobs) CancelCompany(context.Context, domain.CompanyID) (int, error) { return 0, errNoQueue }
 
 // translate is the only place in Herald that knows PostgreSQL's error codes.

@@ -19,12 +19,12 @@ var _ ports.Users = users{}
 const userColumns = `id, email, name, is_superadmin, time_zone, created_at, email_verified_at`
 
 type userRow struct {
-	ID           string    `db:"id"`
-	Email        string    `db:"email"`
-	Name         string    `db:"name"`
-	IsSuperadmin bool      `db:"is_superadmin"`
-	TimeZone     string    `db:"time_zone"`
-	CreatedAt    time.Time `db:"created_at"`
+	ID           string       `db:"id"`
+	Email        string       `db:"email"`
+	Name         string       `db:"name"`
+	IsSuperadmin bool         `db:"is_superadmin"`
+	TimeZone     string       `db:"time_zone"`
+	CreatedAt    time.Time    `db:"created_at"`
 	Verified     sql.NullTime `db:"email_verified_at"`
 }
 
