@@ -99,6 +99,8 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		// Passkeys are the person's, not the company's.
 		"POST /api/v1/auth/passkeys/register/begin": true, "POST /api/v1/auth/passkeys/register/finish": true,
 		"POST /api/v1/auth/passkeys/login/begin": true, "POST /api/v1/auth/passkeys/login/finish": true, "DELETE /api/v1/auth/passkeys/:id": true,
+		"POST /login/passkey/begin": true, "POST /login/passkey/finish": true, "POST /profile/passkeys/begin": true, "POST /profile/passkeys/finish": true,
+		"POST /profile/passkeys/:id/rename": true, "POST /profile/passkeys/:id/delete": true,
 		// The composer's preview renders the form and saves nothing.
 		"POST /posts/preview": true,
 	}
