@@ -335,9 +335,12 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 	}
 	// Passkeys are bound to the host people open Herald at (HERALD_BASE_URL; a loopback
 	// address becomes localhost, which browsers accept as a relying party).
-	ceremonies, err := passkey.New(passkey.ConfigFor(m.Config.BaseURL))
-	if err != nil {
-		return app.Deps{}, fmt.Errorf("passkeys for HERALD_BASE_URL %s: %w", m.Config.BaseURL, err)
+	// An address browsers refuse as a relying party (another IP address) turns them off.
+	var ceremonies ports.PasskeyCeremonies
+	if pk, err := passkey.New(passkey.ConfigFor(m.Config.BaseURL)); err != nil {
+		m.Log.Warn("passkeys are off: HERALD_BASE_URL must name a host, such as https://herald.example.com", "base_url", m.Config.BaseURL.String(), "err", err)
+	} else {
+		ceremonies = pk
 	}
 	inspector := media.NewInspector(media.InspectorOptions{})
 	if !inspector.Posters() {
