@@ -45,6 +45,8 @@ func routeTable() []route {
 		{"register.submit", post, "/register", (*Handler).register, guardOpen},
 		{"login", get, "/login", (*Handler).loginForm, guardOpen},
 		{"login.submit", post, "/login", (*Handler).login, guardOpen},
+		{"login.passkey.begin", post, "/login/passkey/begin", (*Handler).beginPasskeyLogin, guardOpen},
+		{"login.passkey.finish", post, "/login/passkey/finish", (*Handler).finishPasskeyLogin, guardOpen},
 		// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
 		{"invitation", get, "/invitations/accept", (*Handler).acceptInvitationPage, guardOpen},
 		// Media library files at signed addresses, for anyone holding one (platforms fetch
@@ -76,6 +78,11 @@ func routeTable() []route {
 		{"profile.logout_all", post, "/profile/logout-all", (*Handler).logoutEverywhere, guardSignedIn},
 		{"profile.export", get, "/profile/export", (*Handler).exportMe, guardSignedIn},
 		{"profile.delete", post, "/profile/delete", (*Handler).deleteMe, guardSignedIn},
+		{"passkeys", get, "/profile/passkeys", (*Handler).passkeys, guardSignedIn},
+		{"passkey.begin", post, "/profile/passkeys/begin", (*Handler).beginPasskeyRegistration, guardSignedIn},
+		{"passkey.finish", post, "/profile/passkeys/finish", (*Handler).finishPasskeyRegistration, guardSignedIn},
+		{"passkey.rename", post, "/profile/passkeys/:id/rename", (*Handler).renamePasskey, guardSignedIn},
+		{"passkey.delete", post, "/profile/passkeys/:id/delete", (*Handler).deletePasskey, guardSignedIn},
 		{"accounts", get, "/accounts", (*Handler).accounts, guardSignedIn},
 		{"account.connect", post, "/accounts/connect/:platform", (*Handler).connectAccount, guardSignedIn},
 		{"account.disconnect", post, "/accounts/:id/disconnect", (*Handler).disconnectAccount, guardSignedIn},

@@ -95,8 +95,8 @@ func (s tokens) DeleteSessions(ctx context.Context, user domain.UserID, except d
 	return int(n), translateIf(err, "token")
 }
 
-// DeleteExpired removes tokens, login-attempt windows, API rate-limit windows, idempotency keys, connect flows and
-// sign-in addresses unused for 180 days that ended before now, and reports
+// DeleteExpired removes tokens, login-attempt windows, API rate-limit windows, idempotency keys, connect flows, passkey
+// ceremonies and sign-in addresses unused for 180 days that ended before now, and reports
 // how many rows went. The maintenance job calls it.
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
@@ -107,6 +107,7 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 		`DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - interval '1 day'`,
 		`DELETE FROM oauth_states WHERE expires_at <= $1`,
 		`DELETE FROM user_login_addresses WHERE last_seen_at < $1::timestamptz - interval '180 days'`,
+		`DELETE FROM passkey_ceremonies WHERE expires_at <= $1`,
 	} {
 		res, err := db.x.ExecContext(ctx, q, now)
 		if err != nil {
