@@ -161,6 +161,7 @@ func New(d Deps) (*Services, error) {
 	if s.Auth, err = NewAuth(d.Store, d.Authz, d.Hasher, d.Limits, d.AuthNow, d.Log); err != nil {
 		return nil, err
 	}
+	s.Auth.cipher = d.Cipher
 	s.Teams = NewTeams(d.Store, d.Authz, d.AcceptURL, d.Now, d.Log)
 	s.Admin = NewAdmin(d.Store, d.Authz, d.Now)
 	s.Platforms = NewPlatforms(d.Platforms, d.Now)

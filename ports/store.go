@@ -42,6 +42,8 @@ type Tx interface {
 	Queues() Queues
 	Notifications() Notifications
 	Emails() Emails
+	// TwoFactor keeps people's second factors and sign-in challenges.
+	TwoFactor() TwoFactor
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }
