@@ -44,6 +44,7 @@ func (a *API) Register(g *echo.Group) {
 	g.GET("/docs", serveDocs, a.limit)
 	g.POST("/auth/register", a.register, a.limit)
 	g.POST("/auth/login", a.login, a.limit)
+	g.POST("/auth/login/mfa", a.loginMFA, a.limit)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.
 	g.GET("/accounts/callback/:platform", a.accountCallback, a.limit)
 
@@ -60,6 +61,11 @@ func (a *API) Register(g *echo.Group) {
 	user.POST("/auth/tokens", a.createToken, a.idempotent)
 	user.GET("/auth/tokens", a.listTokens)
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
+	user.GET("/auth/2fa", a.twoFactorStatus)
+	user.POST("/auth/2fa/totp", a.beginTOTP)
+	user.POST("/auth/2fa/totp/confirm", a.confirmTOTP)
+	user.DELETE("/auth/2fa/totp", a.disableTOTP)
+	user.POST("/auth/2fa/recovery-codes", a.regenerateRecoveryCodes)
 	user.GET("/admin/companies", a.listCompanies)
 	user.GET("/admin/companies/:id", a.getCompany)
 	user.PUT("/admin/companies/:id", a.updateCompany)
