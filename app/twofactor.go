@@ -70,13 +70,9 @@ func (a *Auth) BeginTOTP(ctx context.Context, s domain.Session) (TOTPEnrolment, 
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("app: totp secret: %w", err)
 	}
-	img, err := key.Image(240, 240)
+	e, err := enrolment(key)
 	if err != nil {
-		return TOTPEnrolment{}, fmt.Errorf("app: totp qr: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return TOTPEnrolment{}, fmt.Errorf("app: totp qr png: %w", err)
+		return TOTPEnrolment{}, err
 	}
 	sealed, err := a.cipher.Seal([]byte(key.Secret()), totpAAD(s.User.ID))
 	if err != nil {
@@ -87,6 +83,52 @@ func (a *Auth) BeginTOTP(ctx context.Context, s domain.Session) (TOTPEnrolment, 
 	})
 	if err != nil {
 		return TOTPEnrolment{}, err
+	}
+	return e, nil
+}
+
+// PendingTOTP shows again the enrolment that waits for its first code (after a mistyped
+// code), so the person need not scan a new one. Errors: CodeNotFound (none waits).
+func (a *Auth) PendingTOTP(ctx context.Context, s domain.Session) (TOTPEnrolment, error) {
+	var sec ports.TOTPSecret
+	err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		sec, err = tx.TwoFactor().TOTP(ctx, s.User.ID)
+		return err
+	})
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	if !sec.EnabledAt.IsZero() {
+		return TOTPEnrolment{}, domain.Errorf(domain.CodeNotFound, "No authenticator waits for its first code.")
+	}
+	secret, err := a.cipher.Open(sec.Sealed, totpAAD(s.User.ID))
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("app: open totp secret of %s: %w", s.User.ID, err)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: s.User.Email, Secret: mustBase32(string(secret)),
+		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("app: totp key: %w", err)
+	}
+	return enrolment(key)
+}
+
+// mustBase32 decodes a secret Herald encoded itself.
+func mustBase32(s string) []byte {
+	b, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	return b
+}
+
+// enrolment renders key's QR code.
+func enrolment(key *otp.Key) (TOTPEnrolment, error) {
+	img, err := key.Image(240, 240)
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("app: totp qr: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("app: totp qr png: %w", err)
 	}
 	return TOTPEnrolment{Secret: key.Secret(), URL: key.URL(), QRPNG: buf.Bytes()}, nil
 }

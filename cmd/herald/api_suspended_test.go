@@ -97,6 +97,8 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		// Two-factor sign-in is the person's own, whatever their companies' state.
 		"POST /api/v1/auth/login/mfa": true, "POST /api/v1/auth/2fa/totp": true, "POST /api/v1/auth/2fa/totp/confirm": true,
 		"DELETE /api/v1/auth/2fa/totp": true, "POST /api/v1/auth/2fa/recovery-codes": true,
+		"POST /login/mfa": true, "POST /profile/two-factor/begin": true, "POST /profile/two-factor/confirm": true,
+		"POST /profile/two-factor/disable": true, "POST /profile/two-factor/recovery-codes": true,
 		// The company an invitation joins comes from its token: checked below with a real one.
 		"POST /api/v1/invitations/accept": true, "POST /invitations/accept": true,
 		// The composer's preview renders the form and saves nothing.
