@@ -135,3 +135,49 @@ func TestAPI_TwoFactorSignIn(t *testing.T) {
 		t.Fatalf("login after disabling = %d %v", st, body)
 	}
 }
+
+// TestWeb_TwoFactorRequiredSendsMembersToSetup: in a company that requires two-factor
+// sign-in, a member without it who opens any of its pages is sent to the setup page, which
+// (with the profile) still opens; in their own company nothing changes.
+func TestWeb_TwoFactorRequiredSendsMembersToSetup(t *testing.T) {
+	t.Parallel()
+	m := startHerald(t, app.Limits{})
+	c := newClient(t, m)
+	owner := register(t, c, "web-mfa")
+	oc := c.with(owner.token, owner.companyID)
+	_, _, begun := oc.do("POST", "/api/v1/auth/2fa/totp", nil)
+	if st, _, body := oc.do("POST", "/api/v1/auth/2fa/totp/confirm", map[string]string{"code": totpCode(t, begun["secret"].(string), time.Now())}); st != http.StatusOK {
+		t.Fatalf("confirm = %d %v", st, body)
+	}
+	if st, _, body := oc.do("PUT", "/api/v1/company", map[string]any{"require_2fa": true}); st != http.StatusOK {
+		t.Fatalf("require = %d %v", st, body)
+	}
+	member := register(t, c, "web-mfa-member")
+	addMember(t, oc, member, "viewer")
+	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path, company string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", m.URL()+path, nil)
+		req.AddCookie(&http.Cookie{Name: app.SessionCookie, Value: member.token})
+		req.AddCookie(&http.Cookie{Name: "herald_company", Value: company})
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	for _, p := range []string{"/", "/posts", "/settings", "/team"} {
+		if st, loc := get(p, owner.companyID); st != http.StatusSeeOther || loc != "/profile/two-factor" {
+			t.Errorf("GET %s in the requiring company = %d to %q, want 303 to /profile/two-factor", p, st, loc)
+		}
+	}
+	for _, p := range []string{"/profile/two-factor", "/profile"} {
+		if st, _ := get(p, owner.companyID); st != http.StatusOK {
+			t.Errorf("GET %s in the requiring company = %d, want 200", p, st)
+		}
+	}
+	if st, loc := get("/posts", member.companyID); st != http.StatusOK {
+		t.Errorf("GET /posts in the member's own company = %d %q, want 200", st, loc)
+	}
+}
