@@ -41,6 +41,9 @@ type Auth struct {
 	// cipher seals people's authenticator secrets; New sets it (NewAuth's callers that
 	// never enrol, such as the superadmin command, leave it nil).
 	cipher ports.TokenCipher
+	// otp makes authenticator secrets, QR codes and codes; New sets it (nil: two-factor
+	// use cases answer CodeUnavailable).
+	otp    ports.OneTimePasswords
 	limits Limits
 	now    func() time.Time
 	log    *slog.Logger

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,12 +8,8 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"fmt"
-	"image/png"
 	"strings"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -39,9 +34,6 @@ func (e TOTPEnrolment) QRDataURL() string {
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG)
 }
 
-// totpOpts are RFC 6238's defaults, which every authenticator app understands.
-var totpOpts = totp.ValidateOpts{Period: uint(domain.TOTPPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
 // TwoFactorStatus returns the person's two-factor sign-in settings.
 func (a *Auth) TwoFactorStatus(ctx context.Context, user domain.UserID) (domain.TwoFactorStatus, error) {
 	var st domain.TwoFactorStatus
@@ -65,16 +57,18 @@ func (a *Auth) TwoFactorStatus(ctx context.Context, user domain.UserID) (domain.
 // sealed at rest, that works once ConfirmTOTP gets a code of it. Beginning again replaces
 // a pending secret. Errors: CodeConflict (two-factor sign-in is already on).
 func (a *Auth) BeginTOTP(ctx context.Context, s domain.Session) (TOTPEnrolment, error) {
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: s.User.Email, SecretSize: 20,
-		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		return TOTPEnrolment{}, fmt.Errorf("app: totp secret: %w", err)
+	if a.otp == nil {
+		return TOTPEnrolment{}, errNoOTP
 	}
-	e, err := enrolment(key)
+	secret, err := a.otp.NewSecret()
 	if err != nil {
 		return TOTPEnrolment{}, err
 	}
-	sealed, err := a.cipher.Seal([]byte(key.Secret()), totpAAD(s.User.ID))
+	e, err := a.enrolment(s.User, secret)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	sealed, err := a.cipher.Seal([]byte(secret), totpAAD(s.User.ID))
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("app: seal totp secret: %w", err)
 	}
@@ -106,32 +100,28 @@ func (a *Auth) PendingTOTP(ctx context.Context, s domain.Session) (TOTPEnrolment
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("app: open totp secret of %s: %w", s.User.ID, err)
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: s.User.Email, Secret: mustBase32(string(secret)),
-		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		return TOTPEnrolment{}, fmt.Errorf("app: totp key: %w", err)
-	}
-	return enrolment(key)
+	return a.enrolment(s.User, string(secret))
 }
 
-// mustBase32 decodes a secret Herald encoded itself.
-func mustBase32(s string) []byte {
-	b, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
-	return b
+// enrolment is secret as people add it to their app: the key, its otpauth:// address and
+// that address as a QR code.
+func (a *Auth) enrolment(u domain.User, secret string) (TOTPEnrolment, error) {
+	if a.otp == nil {
+		return TOTPEnrolment{}, errNoOTP
+	}
+	url, err := a.otp.URL(TOTPIssuer, u.Email, secret)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	qr, err := a.otp.QRCode(url, 240)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	return TOTPEnrolment{Secret: secret, URL: url, QRPNG: qr}, nil
 }
 
-// enrolment renders key's QR code.
-func enrolment(key *otp.Key) (TOTPEnrolment, error) {
-	img, err := key.Image(240, 240)
-	if err != nil {
-		return TOTPEnrolment{}, fmt.Errorf("app: totp qr: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return TOTPEnrolment{}, fmt.Errorf("app: totp qr png: %w", err)
-	}
-	return TOTPEnrolment{Secret: key.Secret(), URL: key.URL(), QRPNG: buf.Bytes()}, nil
-}
+// errNoOTP answers two-factor use cases when Deps.OTP is missing.
+var errNoOTP = domain.Errorf(domain.CodeUnavailable, "Two-factor sign-in is not available on this Herald.")
 
 // ConfirmTOTP turns two-factor sign-in on with the first code of the pending secret and
 // returns the person's recovery codes, shown this once. Other sessions stay signed in.
@@ -424,6 +414,9 @@ func (a *Auth) verifyTOTP(ctx context.Context, tx ports.Tx, user domain.UserID, 
 // refusing a step at or before the last one used. Every candidate is computed and
 // compared in constant time.
 func (a *Auth) matchTOTP(sec ports.TOTPSecret, code string, now time.Time) (int64, error) {
+	if a.otp == nil {
+		return 0, errNoOTP
+	}
 	code, ok := domain.NormalizeTOTPCode(code)
 	if !ok {
 		return 0, domain.InvalidField("code", fmt.Sprintf("must be the %d digits your authenticator app shows", domain.TOTPDigits))
@@ -435,9 +428,9 @@ func (a *Auth) matchTOTP(sec ports.TOTPSecret, code string, now time.Time) (int6
 	cur := domain.TOTPStep(now)
 	matched := int64(-1)
 	for d := int64(-domain.TOTPSkew); d <= domain.TOTPSkew; d++ {
-		want, err := totp.GenerateCodeCustom(string(secret), domain.TOTPStepTime(cur+d), totpOpts)
+		want, err := a.otp.Code(string(secret), domain.TOTPStepTime(cur+d))
 		if err != nil {
-			return 0, fmt.Errorf("app: totp code: %w", err)
+			return 0, err
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
 			matched = cur + d

@@ -57,3 +57,17 @@ type TwoFactor interface {
 	// require_2fa) and the user has none enabled.
 	Missing(ctx context.Context, company domain.CompanyID, user domain.UserID) (bool, error)
 }
+
+// OneTimePasswords makes RFC 6238 secrets and codes (6 digits, SHA-1, 30-second steps) for
+// authenticator apps, and the QR codes people scan them with.
+type OneTimePasswords interface {
+	// NewSecret returns a new random secret, base32 without padding.
+	NewSecret() (string, error)
+	// URL returns the otpauth:// address apps read secret from, labelled issuer:account;
+	// a secret that is not base32 is an error.
+	URL(issuer, account, secret string) (string, error)
+	// QRCode returns text as a QR code: a PNG of size×size pixels.
+	QRCode(text string, size int) ([]byte, error)
+	// Code returns secret's code for the time step at falls in.
+	Code(secret string, at time.Time) (string, error)
+}
