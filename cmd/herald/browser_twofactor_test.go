@@ -81,6 +81,16 @@ func TestBrowser_TwoFactorEnrolAndSignIn(t *testing.T) {
 	step("back to the profile",
 		chromedp.Click(css("#recovery-codes-done")),
 		chromedp.WaitVisible(css("#profile-two-factor-on")))
+	step("the profile from its top", chromedp.Navigate(m.URL()+"/profile"), chromedp.WaitVisible(css("#profile-two-factor-on")))
+	screenshot(t, ctx, "profile-security-desktop.png")
+	step("require two-factor sign-in in the company",
+		chromedp.Navigate(m.URL()+"/settings#two-factor"),
+		chromedp.WaitVisible(css("#require-2fa")),
+		chromedp.Click(css("#require-2fa")),
+		chromedp.Click(css("#save-require-2fa")),
+		chromedp.WaitVisible(css("#require-2fa:checked")))
+	check("the settings page")
+	screenshot(t, ctx, "settings-two-factor-desktop.png")
 
 	step("sign out and in with the password",
 		chromedp.Click(css("#person-menu summary")), chromedp.Click(css(`form[action="/logout"] button`)),
