@@ -93,6 +93,8 @@ var userSections = []section{
 	{"notifications", []string{"notifications"}, `SELECT id, company_id, kind, post_id, account_id, text, read_at, created_at
 		FROM notifications WHERE user_id = $1`, "created_at, id"},
 	{"notification_prefs", []string{"notification_prefs"}, `SELECT kind, email FROM notification_prefs WHERE user_id = $1`, "kind"},
+	// Whether two-factor sign-in is set up and since when; never the sealed secret.
+	{"two_factor", []string{"user_totp"}, `SELECT enabled_at, created_at FROM user_totp WHERE user_id = $1`, "created_at"},
 }
 
 // userLeftOut are tables that refer to a person but stay out of their export, with why.
@@ -103,6 +105,9 @@ var userLeftOut = map[string]string{
 	"webhook_endpoints": "the webhook endpoints they added are the company's, in its export",
 	"uploads":           "resumable uploads in progress: unfinished files that expire within a day; once complete they are media, exported",
 	"snippets":          "the snippets they wrote are the company's, in its export",
+	"user_recovery_codes": "hashes of single-use recovery codes, which cannot be read back as codes; " +
+		"how many are left is on the profile page",
+	"mfa_challenges": "sign-ins waiting for their second factor: they expire within 5 minutes and hold only a token's hash",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
 }
