@@ -38,6 +38,12 @@ type Auth struct {
 	store  ports.Store
 	authz  ports.Authorizer
 	hasher ports.PasswordHasher
+	// cipher seals people's authenticator secrets; New sets it (NewAuth's callers that
+	// never enrol, such as the superadmin command, leave it nil).
+	cipher ports.TokenCipher
+	// otp makes authenticator secrets, QR codes and codes; New sets it (nil: two-factor
+	// use cases answer CodeUnavailable).
+	otp    ports.OneTimePasswords
 	limits Limits
 	now    func() time.Time
 	log    *slog.Logger
@@ -62,10 +68,16 @@ type Registration struct {
 	InvitationToken                string
 }
 
-// Issued is a freshly issued credential: Secret is shown once and never stored.
+// Issued is a freshly issued credential: Secret is shown once and never stored. A sign-in
+// that waits for a second factor has no session yet: MFAToken is set instead (shown once,
+// until MFAExpiresAt), for CompleteLogin, and MFAMethods names the factors it takes.
 type Issued struct {
 	Secret string
 	Token  domain.Token
+
+	MFAToken     string
+	MFAExpiresAt time.Time
+	MFAMethods   []string
 }
 
 // Registered is the outcome of Register.
@@ -78,7 +90,8 @@ type Registered struct {
 	// Joined is the membership an invitation gave, nil without one.
 	Joined *domain.Membership
 	// Existing says that the email already had an account and the password was its, so
-	// the person was signed in as login would, and nothing was created for them.
+	// the person was signed in as login would, and nothing was created for them. When
+	// they have two-factor sign-in, Session carries only an MFA token (see Login).
 	Existing bool
 }
 
@@ -134,6 +147,21 @@ func (a *Auth) Register(ctx context.Context, r Registration, ip string) (Registe
 			return Registered{}, wrong
 		}
 		u, out.Existing = existing, true
+		// Signing in as login would includes its second factor: the answer is the
+		// challenge, and an invitation waits until the person opens it signed in.
+		var second bool
+		if err := a.store.Read(ctx, func(tx ports.Tx) error {
+			var err error
+			second, err = hasSecondFactor(ctx, tx, u.ID)
+			return err
+		}); err != nil {
+			return Registered{}, err
+		}
+		if second {
+			out.User = u
+			out.Session, err = a.startChallenge(ctx, u, now)
+			return out, err
+		}
 	case domain.CodeNotFound:
 		_, _ = a.hasher.Verify(a.dummyHash, r.Password)
 	default:
@@ -200,7 +228,9 @@ func (a *Auth) Register(ctx context.Context, r Registration, ip string) (Registe
 // get the same answer after the same work. Guesses are throttled per client address, per
 // address and email, and per email from addresses the person never signed in from, so
 // guessing from elsewhere never locks out the owner at an address they know. A successful
-// sign-in remembers its address (hashed). Errors: CodeUnauthenticated, CodeRateLimited.
+// sign-in remembers its address (hashed). A person with two-factor sign-in gets no session
+// yet: Issued carries an MFA token for CompleteLogin instead.
+// Errors: CodeUnauthenticated, CodeRateLimited.
 func (a *Auth) Login(ctx context.Context, email, password, ip string) (domain.User, Issued, error) {
 	now := a.now()
 	email = domain.NormalizeEmail(email)
@@ -249,6 +279,18 @@ func (a *Auth) Login(ctx context.Context, email, password, ip string) (domain.Us
 	}
 	if !ok {
 		return domain.User{}, Issued{}, wrong
+	}
+	var second bool
+	if err := a.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		second, err = hasSecondFactor(ctx, tx, u.ID)
+		return err
+	}); err != nil {
+		return domain.User{}, Issued{}, err
+	}
+	if second {
+		issued, err := a.startChallenge(ctx, u, now)
+		return u, issued, err
 	}
 	var issued Issued
 	err = a.store.InTx(ctx, func(tx ports.Tx) error {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -15,6 +16,8 @@ type CompanySettings struct {
 	TimeZone string // the IANA zone analytics count days in; "UTC" until set
 	Voice    domain.BrandVoice
 	Usage    domain.PlanUsage // this month's use of the plan's limits, as the settings page shows it
+	// Require2FA says that members must have two-factor sign-in to work in the company.
+	Require2FA bool
 }
 
 // CompanyUpdate is a change of a company's settings; a nil field is left as it is.
@@ -22,6 +25,9 @@ type CompanyUpdate struct {
 	Name     *string
 	TimeZone *string
 	Voice    *domain.BrandVoice // as typed: NewBrandVoice cleans and checks it
+	// Require2FA turns the two-factor requirement on or off (owners and admins); whoever
+	// turns it on must have two-factor sign-in themselves.
+	Require2FA *bool
 }
 
 // Settings returns the actor's company's settings (every member may read them).
@@ -52,17 +58,19 @@ func (t *Teams) companySettings(ctx context.Context, tx ports.Tx, id domain.Comp
 	if err != nil {
 		return CompanySettings{}, err
 	}
-	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u}, nil
+	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u, Require2FA: requires2FA(c.Settings)}, nil
 }
 
 // UpdateSettings changes the actor's company's name and time zone (owners, as the
-// settings page allows) and its brand voice (owners and admins) in one unit of work;
+// settings page allows), its brand voice and its two-factor requirement (owners and
+// admins) in one unit of work;
 // ifMatch, when not 0, is the version the caller last saw. The checks are the ones of
 // the settings page (SetVoice, SetZone), and each change is audited as there
 // (company.renamed, company.time_zone_changed, brand.voice_changed); a field that
 // changes nothing writes nothing.
 // Errors: CodeForbidden, CodeSuspended, CodeInvalid (name, time_zone, voice,
-// avoid_words, default_hashtags), CodeStale.
+// avoid_words, default_hashtags), CodeStale, CodeConflict (turning require_2fa on
+// without two-factor sign-in of one's own).
 func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u CompanyUpdate, ifMatch int) (CompanySettings, error) {
 	if u.Name != nil || u.TimeZone != nil {
 		if err := t.authz.Can(ctx, actor, domain.ResourceCompany, domain.ActionWrite); err != nil {
@@ -74,7 +82,12 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 			return CompanySettings{}, err
 		}
 	}
-	if u.Name == nil && u.TimeZone == nil && u.Voice == nil {
+	if u.Require2FA != nil {
+		if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
+			return CompanySettings{}, err
+		}
+	}
+	if u.Name == nil && u.TimeZone == nil && u.Voice == nil && u.Require2FA == nil {
 		// An empty change is still a change: the least right that changes anything here
 		// (so a suspended company's members are refused it like every other change).
 		if err := t.authz.Can(ctx, actor, domain.ResourceBrand, domain.ActionWrite); err != nil {
@@ -131,6 +144,13 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 				entries = append(entries, voiceChanged(actor, now))
 			}
 		}
+		if u.Require2FA != nil && *u.Require2FA != requires2FA(c.Settings) {
+			e, err := setRequire2FA(ctx, tx, actor, settings, *u.Require2FA, now)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, e)
+		}
 		if len(entries) > 0 {
 			if err := tx.Companies().SetSettings(ctx, c.ID, settings); err != nil {
 				return err
@@ -152,4 +172,28 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 
 func sameVoice(a, b domain.BrandVoice) bool {
 	return a.Description == b.Description && slices.Equal(a.AvoidWords, b.AvoidWords) && slices.Equal(a.DefaultHashtags, b.DefaultHashtags)
+}
+
+// settingRequire2FA is the company setting that makes two-factor sign-in required ("true").
+const settingRequire2FA = "require_2fa"
+
+func requires2FA(settings map[string]string) bool { return settings[settingRequire2FA] == "true" }
+
+// setRequire2FA puts the two-factor requirement in settings and returns its audit entry.
+// Turning it on needs the actor to have two-factor sign-in, so nobody locks themselves out.
+func setRequire2FA(ctx context.Context, tx ports.Tx, actor domain.Actor, settings map[string]string, on bool, now time.Time) (domain.AuditEntry, error) {
+	action := "company.two_factor_optional"
+	if on {
+		has, err := hasSecondFactor(ctx, tx, actor.UserID)
+		if err != nil {
+			return domain.AuditEntry{}, err
+		}
+		if !has {
+			return domain.AuditEntry{}, domain.Errorf(domain.CodeConflict, "Turn on two-factor sign-in for yourself first (your profile's Security section): a company that requires it would otherwise lock you out.")
+		}
+		settings[settingRequire2FA], action = "true", "company.two_factor_required"
+	} else {
+		delete(settings, settingRequire2FA)
+	}
+	return domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: action, Subject: string(actor.CompanyID), At: now}, nil
 }

@@ -23,6 +23,9 @@ type Deps struct {
 	// Cipher seals social-account tokens, connect flows' verifiers and webhook secrets
 	// (the key ring). Required.
 	Cipher ports.TokenCipher
+	// OTP makes two-factor sign-in's authenticator secrets, QR codes and codes; nil turns
+	// two-factor enrolment off (503).
+	OTP ports.OneTimePasswords
 	// Platforms are the configured social platforms' adapters; none means no account can
 	// be connected.
 	Platforms []ports.Platform
@@ -166,6 +169,7 @@ func New(d Deps) (*Services, error) {
 		return nil, err
 	}
 	s.Passkeys = NewPasskeys(d.Store, d.Passkeys, s.Auth)
+	s.Auth.cipher, s.Auth.otp = d.Cipher, d.OTP
 	s.Teams = NewTeams(d.Store, d.Authz, d.AcceptURL, d.Now, d.Log)
 	s.Admin = NewAdmin(d.Store, d.Authz, d.Now)
 	s.Platforms = NewPlatforms(d.Platforms, d.Now)

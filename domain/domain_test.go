@@ -150,7 +150,7 @@ func TestCode_HTTPStatusIsOneTable(t *testing.T) {
 	t.Parallel()
 	want := map[Code]int{
 		CodeBadRequest: 400, CodeInvalid: 422, CodeNotFound: 404, CodeConflict: 409,
-		CodeForbidden: 403, CodeLimit: 403, CodeSuspended: 403, CodeUnauthenticated: 401,
+		CodeForbidden: 403, CodeLimit: 403, CodeSuspended: 403, CodeTwoFactorRequired: 403, CodeUnauthenticated: 401,
 		CodeRateLimited: 429, CodeStale: 412, CodeUnavailable: 503, CodeInternal: 500, "": 500,
 		CodeTooLarge: 413, CodeUnsupported: 415, CodeGone: 410,
 	}

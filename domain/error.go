@@ -48,7 +48,7 @@ func (c Code) HTTPStatus() int {
 		return http.StatusNotFound
 	case CodeConflict:
 		return http.StatusConflict
-	case CodeForbidden, CodeLimit, CodeSuspended:
+	case CodeForbidden, CodeLimit, CodeSuspended, CodeTwoFactorRequired:
 		return http.StatusForbidden
 	case CodeUnauthenticated:
 		return http.StatusUnauthorized

@@ -43,6 +43,8 @@ type Tx interface {
 	Notifications() Notifications
 	Emails() Emails
 	Passkeys() Passkeys
+	// TwoFactor keeps people's second factors and sign-in challenges.
+	TwoFactor() TwoFactor
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }

@@ -30,6 +30,8 @@ type settingsPage struct {
 	// Storage is the media library's use of the plan's storage; nil when the library is
 	// off or the role may not see it.
 	Storage *app.StorageUsage
+	// TwoFactor is the company's two-factor requirement (settings/_two_factor).
+	TwoFactor requireTwoFactorSetting
 }
 
 // aiUsed is the tokens used (prompt and completion).
@@ -97,6 +99,11 @@ func (h *Handler) renderSettingsWith(c echo.Context, st int, f, zone, deletion f
 		current = z // a refused name cannot be selected: show the zone still in effect
 	}
 	p.Zones = newZonePicker(current)
+	tf, err := h.requireTwoFactorSetting(c)
+	if err != nil {
+		return err
+	}
+	p.TwoFactor = tf
 	plan, usage, err := h.Teams.Plan(c.Request().Context(), actor)
 	if err != nil {
 		return err

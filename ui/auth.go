@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -20,7 +21,8 @@ const (
 )
 
 // signedIn resolves the session cookie and the current company; without a valid session
-// it returns CodeUnauthenticated, which errors.go turns into the login page.
+// it returns CodeUnauthenticated, which errors.go turns into the login page. A company that
+// requires two-factor sign-in sends members without it to its setup (requireTwoFactor).
 func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -55,6 +57,9 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 			h.setCompany(c, actor.CompanyID)
 		}
 		c.Set(actorKey, actor)
+		if sent, err := h.requireTwoFactor(c); sent || err != nil {
+			return err
+		}
 		return next(c)
 	}
 }
@@ -153,6 +158,13 @@ func (h *Handler) register(c echo.Context) error {
 	out, err := h.Auth.Register(c.Request().Context(), r, c.RealIP())
 	switch domain.CodeOf(err) {
 	case "":
+		if out.Session.MFAToken != "" { // an existing account with two-factor sign-in: its second step
+			next := ""
+			if r.InvitationToken != "" {
+				next = routePath("invitation") + "?token=" + url.QueryEscape(r.InvitationToken)
+			}
+			return h.renderMFA(c, out.Session, next)
+		}
 		h.startSession(c, out.Session)
 		if out.Company.ID != "" {
 			h.setCompany(c, out.Company.ID)
@@ -274,6 +286,9 @@ func (h *Handler) login(c echo.Context) error {
 	_, issued, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	switch domain.CodeOf(err) {
 	case "":
+		if issued.MFAToken != "" {
+			return h.renderMFA(c, issued, next)
+		}
 		h.startSession(c, issued)
 		return redirect(c, domain.LocalPathOr(next, routePath("home")))
 	case domain.CodeUnauthenticated, domain.CodeRateLimited:

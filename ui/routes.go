@@ -47,6 +47,7 @@ func routeTable() []route {
 		{"login.submit", post, "/login", (*Handler).login, guardOpen},
 		{"login.passkey.begin", post, "/login/passkey/begin", (*Handler).beginPasskeyLogin, guardOpen},
 		{"login.passkey.finish", post, "/login/passkey/finish", (*Handler).finishPasskeyLogin, guardOpen},
+		{"login.mfa", post, "/login/mfa", (*Handler).loginMFA, guardOpen},
 		// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
 		{"invitation", get, "/invitations/accept", (*Handler).acceptInvitationPage, guardOpen},
 		// Media library files at signed addresses, for anyone holding one (platforms fetch
@@ -83,6 +84,11 @@ func routeTable() []route {
 		{"passkey.finish", post, "/profile/passkeys/finish", (*Handler).finishPasskeyRegistration, guardSignedIn},
 		{"passkey.rename", post, "/profile/passkeys/:id/rename", (*Handler).renamePasskey, guardSignedIn},
 		{"passkey.delete", post, "/profile/passkeys/:id/delete", (*Handler).deletePasskey, guardSignedIn},
+		{"two_factor", get, "/profile/two-factor", (*Handler).twoFactor, guardSignedIn},
+		{"two_factor.begin", post, "/profile/two-factor/begin", (*Handler).beginTwoFactor, guardSignedIn},
+		{"two_factor.confirm", post, "/profile/two-factor/confirm", (*Handler).confirmTwoFactor, guardSignedIn},
+		{"two_factor.disable", post, "/profile/two-factor/disable", (*Handler).disableTwoFactor, guardSignedIn},
+		{"two_factor.recovery_codes", post, "/profile/two-factor/recovery-codes", (*Handler).renewRecoveryCodes, guardSignedIn},
 		{"accounts", get, "/accounts", (*Handler).accounts, guardSignedIn},
 		{"account.connect", post, "/accounts/connect/:platform", (*Handler).connectAccount, guardSignedIn},
 		{"account.disconnect", post, "/accounts/:id/disconnect", (*Handler).disconnectAccount, guardSignedIn},
@@ -137,6 +143,7 @@ func routeTable() []route {
 		{"settings", get, "/settings", (*Handler).settings, guardSignedIn},
 		{"settings.voice", post, "/settings/voice", (*Handler).saveVoice, guardSignedIn},
 		{"settings.zone", post, "/settings/zone", (*Handler).saveZone, guardSignedIn},
+		{"settings.two_factor", post, "/settings/two-factor", (*Handler).saveRequire2FA, guardSignedIn},
 		{"settings.export", get, "/settings/export", (*Handler).exportCompany, guardSignedIn},
 		{"settings.delete", post, "/settings/delete", (*Handler).deleteCompany, guardSignedIn},
 		{"audit", get, "/audit", (*Handler).auditLog, guardSignedIn},

@@ -79,6 +79,8 @@ const (
 	pageQueue       = "queue/index"
 	pageSnippets    = "snippets/index"
 	pagePasskeys    = "profile/passkeys"
+	pageMFA         = "auth/mfa"
+	pageTwoFactor   = "profile/two_factor"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -101,7 +103,7 @@ const (
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
-	pagePasskeys}
+	pagePasskeys, pageMFA, pageTwoFactor}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
 
 var funcs = template.FuncMap{

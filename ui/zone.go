@@ -132,6 +132,7 @@ type profilePage struct {
 	Form        form
 	Deletion    form // their email typed back (confirm), to delete the account
 	Password    form // changing the password (its problems; passwords are never kept)
+	TwoFactor   domain.TwoFactorStatus
 }
 
 // profile handles GET /profile.
@@ -157,6 +158,11 @@ func (h *Handler) renderProfilePage(c echo.Context, status int, p profilePage) e
 		current = saved // a refused name cannot be selected: show what is still in effect
 	}
 	p.Zones, p.Saved = newZonePicker(current), saved
+	st, err := h.Auth.TwoFactorStatus(c.Request().Context(), sessionOf(c).User.ID)
+	if err != nil {
+		return err
+	}
+	p.TwoFactor = st
 	if ck, err := c.Cookie(browserZoneCookie); err == nil {
 		if _, err := app.LoadZone(ck.Value); err == nil {
 			p.BrowserZone = ck.Value

@@ -32,11 +32,11 @@ func (a *API) register(c echo.Context) error {
 	if r.Company.ID != "" {
 		company = toCompany(r.Company)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": r.Session.Secret, "expires_at": rfc3339(r.Session.Token.ExpiresAt),
-		"user": toUser(r.User), "company": company})
+	return loginAnswer(c, http.StatusCreated, r.User, r.Session, map[string]any{"company": company})
 }
 
-// login handles POST /auth/login.
+// login handles POST /auth/login; a person with two-factor sign-in gets
+// {"mfa_required":true,"mfa_token",...} for POST /auth/login/mfa instead of a token.
 func (a *API) login(c echo.Context) error {
 	var in struct {
 		Email    string `json:"email"`
@@ -49,7 +49,7 @@ func (a *API) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"token": issued.Secret, "expires_at": rfc3339(issued.Token.ExpiresAt), "user": toUser(u)})
+	return loginAnswer(c, http.StatusOK, u, issued, nil)
 }
 
 // logout handles POST /auth/logout: the token it was called with stops working.

@@ -23,6 +23,7 @@ type companySettingsJSON struct {
 	BrandVoice brandVoiceJSON `json:"brand_voice"`
 	Usage      usageJSON      `json:"usage"`  // this month's use of the plan
 	Limits     limitsJSON     `json:"limits"` // the plan's limits; null: unlimited
+	Require2FA bool           `json:"require_2fa"`
 }
 
 func toCompanySettings(s app.CompanySettings) companySettingsJSON {
@@ -34,7 +35,7 @@ func toCompanySettings(s app.CompanySettings) companySettingsJSON {
 		v.DefaultHashtags = []string{}
 	}
 	return companySettingsJSON{companyJSON: toCompany(s.Company), TimeZone: s.TimeZone, BrandVoice: v,
-		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits())}
+		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits()), Require2FA: s.Require2FA}
 }
 
 // getCompanySettings handles GET /company: the caller's company's settings, with its
@@ -49,7 +50,7 @@ func (a *API) getCompanySettings(c echo.Context) error {
 }
 
 // updateCompanySettings handles PUT /company: name and time_zone (owners), brand_voice
-// (owners and admins); an absent field is left as it is, under If-Match.
+// and require_2fa (owners and admins); an absent field is left as it is, under If-Match.
 func (a *API) updateCompanySettings(c echo.Context) error {
 	var in struct {
 		Name       *string `json:"name"`
@@ -59,6 +60,7 @@ func (a *API) updateCompanySettings(c echo.Context) error {
 			AvoidWords      []string `json:"avoid_words"`
 			DefaultHashtags []string `json:"default_hashtags"`
 		} `json:"brand_voice"`
+		Require2FA *bool `json:"require_2fa"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
@@ -67,7 +69,7 @@ func (a *API) updateCompanySettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := app.CompanyUpdate{Name: in.Name, TimeZone: in.TimeZone}
+	u := app.CompanyUpdate{Name: in.Name, TimeZone: in.TimeZone, Require2FA: in.Require2FA}
 	if in.BrandVoice != nil {
 		u.Voice = &domain.BrandVoice{Description: in.BrandVoice.Description, AvoidWords: in.BrandVoice.AvoidWords, DefaultHashtags: in.BrandVoice.DefaultHashtags}
 	}

@@ -49,7 +49,8 @@ func (a *API) sessionOf(c echo.Context) (domain.Session, error) {
 }
 
 // inCompany resolves X-Company-ID to the actor, as openapi.json describes it
-// (components.parameters.CompanyID).
+// (components.parameters.CompanyID), and refuses a member without two-factor sign-in of a
+// company that requires it (403 two-factor-required).
 func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		company := strings.TrimSpace(c.Request().Header.Get("X-Company-ID"))
@@ -61,6 +62,9 @@ func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		actor.IP = c.RealIP()
+		if err := a.auth.CheckTwoFactorRequirement(c.Request().Context(), actor); err != nil {
+			return err
+		}
 		c.Set(actorKey, actor)
 		return next(c)
 	}

@@ -47,6 +47,7 @@ func (a *API) Register(g *echo.Group) {
 	g.POST("/auth/login", a.login, a.limit)
 	g.POST("/auth/passkeys/login/begin", a.beginPasskeyLogin, a.limit)
 	g.POST("/auth/passkeys/login/finish", a.finishPasskeyLogin, a.limit)
+	g.POST("/auth/login/mfa", a.loginMFA, a.limit)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.
 	g.GET("/accounts/callback/:platform", a.accountCallback, a.limit)
 
@@ -67,6 +68,11 @@ func (a *API) Register(g *echo.Group) {
 	user.POST("/auth/passkeys/register/finish", a.finishPasskeyRegistration)
 	user.GET("/auth/passkeys", a.listPasskeys)
 	user.DELETE("/auth/passkeys/:id", a.deletePasskey)
+	user.GET("/auth/2fa", a.twoFactorStatus)
+	user.POST("/auth/2fa/totp", a.beginTOTP)
+	user.POST("/auth/2fa/totp/confirm", a.confirmTOTP)
+	user.DELETE("/auth/2fa/totp", a.disableTOTP)
+	user.POST("/auth/2fa/recovery-codes", a.regenerateRecoveryCodes)
 	user.GET("/admin/companies", a.listCompanies)
 	user.GET("/admin/companies/:id", a.getCompany)
 	user.PUT("/admin/companies/:id", a.updateCompany)

@@ -96,6 +96,8 @@ var userSections = []section{
 	// Their passkeys: what they are, not their keys.
 	{"passkeys", []string{"passkeys"}, `SELECT id, name, transports, backup_eligible, backup_state, created_at, last_used_at
 		FROM passkeys WHERE user_id = $1`, "created_at, id"},
+	// Whether two-factor sign-in is set up and since when; never the sealed secret.
+	{"two_factor", []string{"user_totp"}, `SELECT enabled_at, created_at FROM user_totp WHERE user_id = $1`, "created_at"},
 }
 
 // userLeftOut are tables that refer to a person but stay out of their export, with why.
@@ -106,6 +108,9 @@ var userLeftOut = map[string]string{
 	"webhook_endpoints": "the webhook endpoints they added are the company's, in its export",
 	"uploads":           "resumable uploads in progress: unfinished files that expire within a day; once complete they are media, exported",
 	"snippets":          "the snippets they wrote are the company's, in its export",
+	"user_recovery_codes": "hashes of single-use recovery codes, which cannot be read back as codes; " +
+		"how many are left is on the profile page",
+	"mfa_challenges": "sign-ins waiting for their second factor: they expire within 5 minutes and hold only a token's hash",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
 	"passkey_ceremonies": "passkey ceremonies in progress: a challenge that expires within 5 minutes",

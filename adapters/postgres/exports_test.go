@@ -232,13 +232,21 @@ func TestExports_UserHoldsTheirDataWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if err := db.InTx(ctx, func(tx ports.Tx) error {
+		return tx.TwoFactor().BeginTOTP(ctx, ports.TOTPSecret{UserID: f.owner.ID, Sealed: bytes.Repeat([]byte{0xCD}, 40), CreatedAt: f.company.CreatedAt})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var got collector
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Exports().User(ctx, f.owner.ID, &got) }); err != nil {
 		t.Fatalf("User export: %v", err)
 	}
-	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded", "emails", "notifications", "notification_prefs", "passkeys"}
+	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded", "emails", "notifications", "notification_prefs", "passkeys", "two_factor"}
 	if !slices.Equal(got.order, want) {
 		t.Errorf("sections = %v, want %v", got.order, want)
+	}
+	if tf := got.sections["two_factor"]; len(tf) != 1 || tf[0]["sealed_secret"] != nil || len(tf[0]) != 2 {
+		t.Errorf("two_factor = %v, want when it was set up and enabled, never the secret", tf)
 	}
 	if p := got.sections["profile"]; len(p) != 1 || p[0]["email"] != f.owner.Email {
 		t.Errorf("profile = %v", p)

@@ -24,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/adapters/storage/filesystem"
+	"github.com/heraldhq/herald/adapters/totp"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -189,7 +190,7 @@ func build(t testing.TB, cfg config) (*App, error) {
 		MediaInspector: media.NewInspector(media.InspectorOptions{}),
 		Media: app.MediaConfig{SigningKey: a.KeyRing.DerivedKey("media addresses"), SpoolDir: a.SpoolDir,
 			FileURL: func(token string) string { return MediaFileURL + token }},
-		Store: a.DB, Authz: a.Authz, Cipher: a.KeyRing,
+		Store: a.DB, Authz: a.Authz, Cipher: a.KeyRing, OTP: totp.Generator{},
 		// A cheap but real argon2id: sign-ins are many in tests and the race detector is slow.
 		Hasher:        secret.Argon2id{Memory: 1024, Time: 1, Threads: 1},
 		Platforms:     append([]ports.Platform{a.Net}, cfg.platforms...),

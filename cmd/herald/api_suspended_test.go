@@ -94,6 +94,11 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"POST /register": true, "POST /login": true, "POST /logout": true, "POST /companies": true, "POST /api/v1/companies": true, "POST /company/switch": true,
 		"POST /tokens/:id/revoke": true, "POST /profile": true, "POST /profile/delete": true, "POST /settings/delete": true,
 		"POST /api/v1/auth/password": true, "POST /api/v1/auth/logout-all": true, "POST /profile/password": true, "POST /profile/logout-all": true,
+		// Two-factor sign-in is the person's own, whatever their companies' state.
+		"POST /api/v1/auth/login/mfa": true, "POST /api/v1/auth/2fa/totp": true, "POST /api/v1/auth/2fa/totp/confirm": true,
+		"DELETE /api/v1/auth/2fa/totp": true, "POST /api/v1/auth/2fa/recovery-codes": true,
+		"POST /login/mfa": true, "POST /profile/two-factor/begin": true, "POST /profile/two-factor/confirm": true,
+		"POST /profile/two-factor/disable": true, "POST /profile/two-factor/recovery-codes": true,
 		// The company an invitation joins comes from its token: checked below with a real one.
 		"POST /api/v1/invitations/accept": true, "POST /invitations/accept": true,
 		// Passkeys are the person's, not the company's.

@@ -52,6 +52,10 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/auth/login":                 {"", map[string]any{"email": "t@example.com", "password": "correct horse battery"}},
 		"POST /api/v1/auth/tokens":                {owner.token, map[string]any{"name": "ci", "expires_at": future}},
 		"POST /api/v1/auth/password":              {owner.token, map[string]any{"current_password": "correct horse battery", "new_password": "a different long passphrase"}},
+		"POST /api/v1/auth/login/mfa":             {"", map[string]any{"mfa_token": "hrd_mfa_x", "code": "123456"}},
+		"POST /api/v1/auth/2fa/totp/confirm":      {owner.token, map[string]any{"code": "123456"}},
+		"DELETE /api/v1/auth/2fa/totp":            {owner.token, map[string]any{"password": "correct horse battery", "code": "123456"}},
+		"POST /api/v1/auth/2fa/recovery-codes":    {owner.token, map[string]any{"code": "123456"}},
 		"POST /api/v1/invitations/accept":         {owner.token, map[string]any{"token": "herald_inv_x"}},
 		"DELETE /api/v1/auth/me":                  {owner.token, map[string]any{"confirm": owner.email}},
 		"PUT /api/v1/auth/me":                     {owner.token, map[string]any{"time_zone": "Europe/Paris"}},
@@ -91,7 +95,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,
 		"POST /api/v1/auth/logout-all": true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
 		"DELETE /api/v1/media/:id": true, "POST /api/v1/posts/:id/queue": true, "DELETE /api/v1/snippets/:id": true, "POST /api/v1/posts/:id/duplicate": true,
-		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true,
+		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true, "POST /api/v1/auth/2fa/totp": true,
 		// Multipart, not JSON: its alt text is checked for NUL and bad UTF-8 in adapters/httpapi's tests.
 		"POST /api/v1/media": true,
 		// tus: bytes, not JSON; the file name and alt text in Upload-Metadata are checked in

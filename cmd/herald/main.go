@@ -36,6 +36,7 @@ import (
 	"github.com/heraldhq/herald/adapters/postgres/cluster"
 	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/adapters/secret"
+	"github.com/heraldhq/herald/adapters/totp"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
 	"github.com/heraldhq/herald/domain"
@@ -357,6 +358,7 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		Authz:         m.authz,
 		Hasher:        passwords,
 		Cipher:        ring,
+		OTP:           totp.Generator{},
 		Platforms:     platforms,
 		MediaProbe:    probe,
 		Captions:      gen,

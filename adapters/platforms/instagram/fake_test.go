@@ -122,13 +122,13 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 func (f *fakeGraph) adapter(now time.Time) *Adapter {
 	return New(Config{
 		ClientID: fakeAppID, ClientSecret: fakeAppSecret,
-		AuthURL:      f.srv.URL + "/" + f.version + "/dialog/oauth",
-		TokenURL:     f.srv.URL + "/" + f.version + "/oauth/access_token",
-		APIURL:       f.srv.URL,
-		APIVersion:   f.version,
-		HTTPClient:   f.srv.Client(),
-		PKCE:         true,
-		Now:          func() time.Time { return now },
+		AuthURL:    f.srv.URL + "/" + f.version + "/dialog/oauth",
+		TokenURL:   f.srv.URL + "/" + f.version + "/oauth/access_token",
+		APIURL:     f.srv.URL,
+		APIVersion: f.version,
+		HTTPClient: f.srv.Client(),
+		PKCE:       true,
+		Now:        func() time.Time { return now },
 		// A deadline far beyond a few polls even on a loaded machine; only "stuck" media reach it.
 		PollInterval: 10 * time.Millisecond, PollTimeout: 10 * time.Second,
 	})
