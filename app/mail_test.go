@@ -239,3 +239,83 @@ func personOf(t *testing.T, a *apptest.App, id domain.UserID) domain.User {
 	}
 	return u
 }
+
+func TestMail_EmailsListsOnlyTheCompanysForOwnersAndAdmins(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t)
+	owner := a.Company(t, domain.RoleOwner)
+	editor := a.Member(t, owner.CompanyID, domain.RoleEditor)
+	rival := a.Company(t, domain.RoleOwner)
+	for _, n := range []struct {
+		company domain.CompanyID
+		key     string
+	}{{owner.CompanyID, "w:ours"}, {rival.CompanyID, "w:theirs"}} {
+		notify(t, a, app.Notice{Kind: domain.NotifyWebhookDisabled, Company: n.company, Text: "An endpoint was disabled.",
+			Key: n.key, Audience: app.AudienceAdmins, Link: "/webhooks"})
+	}
+	got, _, err := a.Mail.Emails(a.Ctx, owner, ports.Page{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].CompanyID != owner.CompanyID || got[0].Data != nil || got[0].Subject == "" {
+		t.Errorf("Emails(owner) = %+v, want the one email of the company, with its subject and no data", got)
+	}
+	if theirs, _, _ := a.Mail.Emails(a.Ctx, rival, ports.Page{Limit: 50}); len(theirs) != 1 || theirs[0].CompanyID != rival.CompanyID {
+		t.Errorf("Emails(rival) = %+v, want only the rival's", theirs)
+	}
+	if _, _, err := a.Mail.Emails(a.Ctx, editor, ports.Page{Limit: 50}); domain.CodeOf(err) != domain.CodeForbidden {
+		t.Errorf("Emails(editor) = %v, want CodeForbidden", err)
+	}
+}
+
+func TestMail_Unsubscribe(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t)
+	ana := a.Company(t, domain.RoleOwner)
+	prefs := func() domain.NotificationPrefs {
+		var p domain.NotificationPrefs
+		if err := a.DB.InTx(a.Ctx, func(tx ports.Tx) error {
+			var err error
+			p, err = tx.Notifications().Prefs(a.Ctx, ana.UserID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	token := strings.TrimPrefix(a.Mail.UnsubscribePath(ana.UserID, domain.NotifyMentioned), "/unsubscribe/")
+	k, err := a.Mail.Unsubscribing(a.Ctx, token)
+	if err != nil || k.Kind != domain.NotifyMentioned || k.Digest {
+		t.Fatalf("Unsubscribing = %+v, %v", k, err)
+	}
+	if !prefs().Emails(domain.NotifyMentioned) {
+		t.Fatal("Unsubscribing changed the choices")
+	}
+	for range 2 { // a second time changes nothing
+		if _, err := a.Mail.Unsubscribe(a.Ctx, token); err != nil {
+			t.Fatalf("Unsubscribe: %v", err)
+		}
+	}
+	if p := prefs(); p.Emails(domain.NotifyMentioned) || !p.Emails(domain.NotifyPostFailed) {
+		t.Errorf("after Unsubscribe prefs = %+v, want only mentions off", p)
+	}
+
+	if err := a.DB.InTx(a.Ctx, func(tx ports.Tx) error {
+		return tx.Notifications().SetPrefs(a.Ctx, ana.UserID, domain.NotificationPrefs{Digest: true})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	digest := strings.TrimPrefix(a.Mail.UnsubscribePath(ana.UserID, "digest"), "/unsubscribe/")
+	if k, err := a.Mail.Unsubscribe(a.Ctx, digest); err != nil || !k.Digest || k.Title() != "the daily digest" {
+		t.Fatalf("Unsubscribe(digest) = %+v, %v", k, err)
+	}
+	if p := prefs(); p.Digest {
+		t.Errorf("after unsubscribing from the digest prefs = %+v", p)
+	}
+
+	for _, bad := range []string{"", "x", token + "x", strings.Replace(token, ".", "x.", 1)} {
+		if _, err := a.Mail.Unsubscribe(a.Ctx, bad); domain.CodeOf(err) != domain.CodeNotFound {
+			t.Errorf("Unsubscribe(%q) = %v, want CodeNotFound", bad, err)
+		}
+	}
+}
