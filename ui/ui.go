@@ -78,6 +78,8 @@ const (
 	pageMedia       = "media/show"
 	pageQueue       = "queue/index"
 	pageSnippets    = "snippets/index"
+	pageEmails      = "settings/emails"
+	pageUnsubscribe = "mail/unsubscribe"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -99,7 +101,8 @@ const (
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
+	pageEmails, pageUnsubscribe}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
 
 var funcs = template.FuncMap{
