@@ -88,7 +88,7 @@ func (m *Mail) Unsubscribe(ctx context.Context, token string) (UnsubscribeKind, 
 	return k, err
 }
 
-var errBadUnsubscribe = domain.Errorf(domain.CodeNotFound, "This unsubscribe link does not work: it may have been cut short when it was copied. Use the link in the email itself, or choose your emails in your notification settings.")
+var errBadUnsubscribe = domain.Errorf(domain.CodeNotFound, "This link may have been cut short when it was copied, or it was not made by this Herald. Use the link in the email itself, or choose your emails in your notification settings.")
 
 func (m *Mail) unsubscribeTarget(ctx context.Context, tx ports.Tx, token string) (UnsubscribeKind, domain.UserID, error) {
 	if m == nil || len(m.key) == 0 {
