@@ -43,6 +43,20 @@ func notifyFailed(t *testing.T, m *Main, a account, key string) {
 	}
 }
 
+// emailsFor reports whether the person gets kind by email.
+func emailsFor(t *testing.T, m *Main, a account, kind domain.NotificationKind) bool {
+	t.Helper()
+	var p domain.NotificationPrefs
+	if err := m.db.InTx(context.Background(), func(tx ports.Tx) error {
+		var err error
+		p, err = tx.Notifications().Prefs(context.Background(), domain.UserID(a.userID))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return p.Emails(kind)
+}
+
 func TestUI_EmailsPageWithoutSMTP(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
@@ -92,17 +106,7 @@ func TestUI_Unsubscribe(t *testing.T) {
 	m := sharedHerald(t)
 	ana, _ := verifiedPerson(t, m, "Unsubana")
 	user := domain.UserID(ana.userID)
-	emails := func(kind domain.NotificationKind) bool {
-		var p domain.NotificationPrefs
-		if err := m.db.InTx(context.Background(), func(tx ports.Tx) error {
-			var err error
-			p, err = tx.Notifications().Prefs(context.Background(), user)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return p.Emails(kind)
-	}
+	emails := func(kind domain.NotificationKind) bool { return emailsFor(t, m, ana, kind) }
 
 	t.Run("PageAsksThenTurnsTheKindOff", func(t *testing.T) {
 		b := newBrowser(t, m) // signed out, as from a mail client

@@ -29,7 +29,8 @@ type Options struct {
 	// TLS is the base of the TLS configuration (tests give their own RootCAs); ServerName
 	// is set to the configured host when empty.
 	TLS *tls.Config
-	// Hello is the name given in EHLO; default "localhost".
+	// Hello is the name given in EHLO (an IP address becomes an address literal);
+	// default "localhost".
 	Hello string
 	// Now stamps each message's Date; default time.Now.
 	Now func() time.Time
@@ -53,6 +54,14 @@ func New(cfg Config, opts Options) *Mailer {
 	}
 	if opts.Hello == "" {
 		opts.Hello = "localhost"
+	}
+	// RFC 5321 4.1.3: an address in EHLO is written as an address literal.
+	if ip := net.ParseIP(opts.Hello); ip != nil {
+		if ip.To4() != nil {
+			opts.Hello = "[" + ip.String() + "]"
+		} else {
+			opts.Hello = "[IPv6:" + ip.String() + "]"
+		}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
