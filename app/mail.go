@@ -20,6 +20,7 @@ import (
 // that causes them (queue), and the send_email job delivers each (Deliver).
 type Mail struct {
 	store     ports.Store
+	authz     ports.Authorizer // who may read the company's emails (emails.go)
 	cipher    ports.TokenCipher
 	templates ports.MailTemplates
 	mailer    ports.Mailer // nil: no SMTP server configured; emails are recorded as unsent

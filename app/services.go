@@ -197,7 +197,7 @@ func New(d Deps) (*Services, error) {
 	if d.Mail.Templates != nil && len(d.Mail.SigningKey) < 32 {
 		return nil, errors.New("app: New: the mail signing key is shorter than 32 bytes")
 	}
-	s.Mail = &Mail{store: d.Store, cipher: d.Cipher, templates: d.Mail.Templates, mailer: d.Mail.Mailer, appURL: d.Mail.AppURL,
+	s.Mail = &Mail{store: d.Store, authz: d.Authz, cipher: d.Cipher, templates: d.Mail.Templates, mailer: d.Mail.Mailer, appURL: d.Mail.AppURL,
 		key: d.Mail.SigningKey, now: d.Now, log: d.Log}
 	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
 	if d.RateCounter != nil {

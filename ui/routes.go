@@ -52,6 +52,10 @@ func routeTable() []route {
 		{"invitation", get, "/invitations/accept", (*Handler).acceptInvitationPage, guardOpen},
 		// Media library files at signed addresses, for anyone holding one (platforms fetch
 		// them without credentials); ui.MediaFilePath builds them for app.MediaConfig.FileURL.
+		// Unsubscribe links in emails work signed in or out (app.Mail.UnsubscribePath); the
+		// CSRF check skips only the one-click POST mail clients send (OneClickUnsubscribe).
+		{"unsubscribe", get, "/unsubscribe/:token", (*Handler).unsubscribeForm, guardOpen},
+		{"unsubscribe.submit", post, "/unsubscribe/:token", (*Handler).unsubscribe, guardOpen},
 		{"media.file", get, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
 		{"media.file.head", http.MethodHead, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
 
@@ -146,6 +150,7 @@ func routeTable() []route {
 		{"settings.two_factor", post, "/settings/two-factor", (*Handler).saveRequire2FA, guardSignedIn},
 		{"settings.export", get, "/settings/export", (*Handler).exportCompany, guardSignedIn},
 		{"settings.delete", post, "/settings/delete", (*Handler).deleteCompany, guardSignedIn},
+		{"settings.emails", get, "/settings/emails", (*Handler).emails, guardSignedIn},
 		{"audit", get, "/audit", (*Handler).auditLog, guardSignedIn},
 		{"admin.audit", get, "/admin/audit", (*Handler).allAuditLog, guardSignedIn},
 

@@ -81,6 +81,8 @@ const (
 	pagePasskeys    = "profile/passkeys"
 	pageMFA         = "auth/mfa"
 	pageTwoFactor   = "profile/two_factor"
+	pageEmails      = "settings/emails"
+	pageUnsubscribe = "mail/unsubscribe"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -103,7 +105,7 @@ const (
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
-	pagePasskeys, pageMFA, pageTwoFactor}
+	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
 
 var funcs = template.FuncMap{

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/adapters/mail/smtp"
 	"github.com/heraldhq/herald/adapters/openai"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
@@ -58,6 +59,9 @@ type Config struct {
 	// S3Presigned hands platforms the bucket's presigned addresses of media instead of
 	// Herald's own (HERALD_S3_PRESIGNED_URLS): the bucket serves the bytes.
 	S3Presigned bool
+	// SMTP is the server emails go through (HERALD_SMTP_URL, HERALD_SMTP_FROM), nil when
+	// HERALD_SMTP_URL is not set: emails are then recorded as unsent.
+	SMTP *smtp.Config
 }
 
 // LoadConfig reads every variable through getenv and reports all problems at once, one
@@ -222,6 +226,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	} else if ok {
 		c.S3 = &sc
+	}
+	if sc, ok, err := smtp.ParseConfig(getenv); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		c.SMTP = &sc
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration problems:\n%w", errors.Join(errs...))

@@ -61,3 +61,20 @@ func TestLoadConfig_HTTPSBaseURLMakesCookiesSecure(t *testing.T) {
 		t.Errorf("config = %+v", c)
 	}
 }
+
+func TestLoadConfig_SMTP(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(env(nil))
+	if err != nil || c.SMTP != nil {
+		t.Fatalf("LoadConfig(no SMTP) = %+v, %v; want no SMTP", c.SMTP, err)
+	}
+	c, err = LoadConfig(env(map[string]string{"HERALD_SMTP_URL": "smtp://herald:s3cret@mail.example.com", "HERALD_SMTP_FROM": "Herald <herald@example.com>"}))
+	if err != nil || c.SMTP == nil || c.SMTP.Host != "mail.example.com" || c.SMTP.Port != "587" || c.SMTP.From.Address != "herald@example.com" {
+		t.Fatalf("LoadConfig(SMTP) = %+v, %v", c.SMTP, err)
+	}
+	_, err = LoadConfig(env(map[string]string{"HERALD_SMTP_URL": "smtp://herald:s3cret@127.0.0.1:1025?tls=none"}))
+	if err == nil || !strings.Contains(err.Error(), "HERALD_SMTP_URL: tls=none would send the credentials in clear") ||
+		!strings.Contains(err.Error(), "HERALD_SMTP_FROM: must be set") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("LoadConfig(bad SMTP) = %v; want both variables named and no password", err)
+	}
+}

@@ -25,6 +25,8 @@ import (
 
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/httpapi"
+	"github.com/heraldhq/herald/adapters/mail/smtp"
+	"github.com/heraldhq/herald/adapters/mail/templates"
 	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/passkey"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
@@ -141,6 +143,8 @@ type Main struct {
 	Platforms []ports.Platform
 	// AIProvider replaces the configured AI provider when not nil (tests).
 	AIProvider ports.CaptionGenerator
+	// Mailer replaces the configured SMTP server when not nil (tests).
+	Mailer ports.Mailer
 	// Now replaces the clock of the use cases and pages when not nil (tests); River's
 	// own schedule still follows the wall clock.
 	Now func() time.Time
@@ -343,6 +347,20 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 	} else {
 		ceremonies = pk
 	}
+	mailTemplates, err := templates.New()
+	if err != nil {
+		return app.Deps{}, err
+	}
+	mailer := m.Mailer
+	switch {
+	case mailer != nil:
+	case m.Config.SMTP != nil:
+		mailer = smtp.New(*m.Config.SMTP, smtp.Options{Hello: m.Config.BaseURL.Hostname()})
+		// String leaves the password out.
+		m.Log.Info("emails go through SMTP", "server", m.Config.SMTP.String(), "from", m.Config.SMTP.From.String())
+	default:
+		m.Log.Warn("HERALD_SMTP_URL is not set: no email is sent; Settings > Emails lists the ones that would have gone out")
+	}
 	inspector := media.NewInspector(media.InspectorOptions{})
 	if !inspector.Posters() {
 		m.Log.Warn("ffmpeg is not installed: uploaded videos get no poster frame (apt-get install ffmpeg)")
@@ -377,6 +395,8 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		AcceptURL: func(token string) string {
 			return base + "/invitations/accept?token=" + neturl.QueryEscape(token)
 		},
+		Mail: app.MailConfig{Mailer: mailer, Templates: mailTemplates, SigningKey: ring.DerivedKey("mail links"),
+			AppURL: func(path string) string { return base + path }},
 		Log:      m.Log,
 		QuietLog: quiet,
 	}, nil

@@ -176,6 +176,9 @@ func csrfNotNeeded(c echo.Context) bool {
 	if isJobs(r) {
 		return true // checked by mountJobs
 	}
+	if ui.OneClickUnsubscribe(r) {
+		return true // RFC 8058: the signed token in the path is the credential, not a cookie
+	}
 	if !isAPI(r) {
 		return false
 	}
