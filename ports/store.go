@@ -42,6 +42,7 @@ type Tx interface {
 	Queues() Queues
 	Notifications() Notifications
 	Emails() Emails
+	PersonTokens() PersonTokens
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }

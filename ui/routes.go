@@ -45,6 +45,12 @@ func routeTable() []route {
 		{"register.submit", post, "/register", (*Handler).register, guardOpen},
 		{"login", get, "/login", (*Handler).loginForm, guardOpen},
 		{"login.submit", post, "/login", (*Handler).login, guardOpen},
+		{"password.reset", get, "/password-reset", (*Handler).passwordResetForm, guardOpen},
+		{"password.reset.submit", post, "/password-reset", (*Handler).requestPasswordReset, guardOpen},
+		{"password.reset.confirm", get, "/password-reset/confirm", (*Handler).passwordResetConfirmForm, guardOpen},
+		{"password.reset.confirm.submit", post, "/password-reset/confirm", (*Handler).confirmPasswordReset, guardOpen},
+		{"verify.email", get, "/verify-email", (*Handler).verifyEmailPage, guardOpen},
+		{"verify.email.submit", post, "/verify-email", (*Handler).verifyEmail, guardOpen},
 		// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
 		{"invitation", get, "/invitations/accept", (*Handler).acceptInvitationPage, guardOpen},
 		// Media library files at signed addresses, for anyone holding one (platforms fetch
@@ -64,6 +70,7 @@ func routeTable() []route {
 		{"invitation.renew", post, "/team/invitations/:id/renew", (*Handler).renewInvitation, guardSignedIn},
 		{"invitation.revoke", post, "/team/invitations/:id/revoke", (*Handler).revokeInvitation, guardSignedIn},
 		{"invitation.accept", post, "/invitations/accept", (*Handler).acceptInvitation, guardSignedIn},
+		{"verify.email.resend", post, "/verify-email/resend", (*Handler).resendVerification, guardSignedIn},
 		{"tokens", get, "/tokens", (*Handler).tokens, guardSignedIn},
 		{"token.create", post, "/tokens", (*Handler).createToken, guardSignedIn},
 		{"token.revoke", post, "/tokens/:id/revoke", (*Handler).revokeToken, guardSignedIn},

@@ -44,6 +44,9 @@ func (a *API) Register(g *echo.Group) {
 	g.GET("/docs", serveDocs, a.limit)
 	g.POST("/auth/register", a.register, a.limit)
 	g.POST("/auth/login", a.login, a.limit)
+	g.POST("/auth/password-reset", a.requestPasswordReset, a.limit)
+	g.POST("/auth/password-reset/confirm", a.confirmPasswordReset, a.limit)
+	g.POST("/auth/verify-email", a.verifyEmail, a.limit)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.
 	g.GET("/accounts/callback/:platform", a.accountCallback, a.limit)
 
@@ -53,6 +56,7 @@ func (a *API) Register(g *echo.Group) {
 	user.POST("/auth/logout", a.logout)
 	user.POST("/auth/logout-all", a.logoutAll)
 	user.POST("/auth/password", a.changePassword)
+	user.POST("/auth/verify-email/resend", a.resendVerification)
 	user.GET("/auth/me", a.me)
 	user.PUT("/auth/me", a.updateMe)
 	user.GET("/auth/me/export", a.exportMe)
