@@ -80,7 +80,7 @@ func (a *Auth) queueVerification(ctx context.Context, tx ports.Tx, u domain.User
 	return a.mail.queue(ctx, tx, domain.Email{UserID: u.ID, To: u.Email, Template: domain.EmailVerify,
 		EventKey: "verify_email:" + string(t.ID), CreatedAt: now,
 		Data: map[string]string{"name": u.Name, "link": a.mail.URL("/verify-email?token=" + url.QueryEscape(secret)),
-			"expires": "48 hours"}})
+			"expires": emailTime(t.ExpiresAt)}})
 }
 
 // VerifyEmail marks the address a verification link was sent to verified, once; the
@@ -178,7 +178,7 @@ func (a *Auth) RequestPasswordReset(ctx context.Context, email, ip string) error
 		if err := a.mail.queue(ctx, tx, domain.Email{UserID: u.ID, To: u.Email, Template: domain.EmailPasswordReset,
 			EventKey: "password_reset:" + string(t.ID), CreatedAt: now,
 			Data: map[string]string{"name": u.Name, "link": a.mail.URL("/password-reset/confirm?token=" + url.QueryEscape(secret)),
-				"expires": "1 hour"}}); err != nil {
+				"expires": emailTime(t.ExpiresAt)}}); err != nil {
 			return err
 		}
 		return tx.Audit().Record(ctx, domain.AuditEntry{ActorID: u.ID, IP: ip, Action: "user.password_reset_requested", Subject: string(u.ID), At: now})
@@ -280,7 +280,7 @@ func (t *Teams) queueInvitationEmail(ctx context.Context, tx ports.Tx, actor dom
 	return t.mail.queue(ctx, tx, domain.Email{CompanyID: inv.CompanyID, To: inv.Email, Template: domain.EmailInvitation,
 		EventKey: "invitation:" + string(inv.ID) + ":" + hex.EncodeToString(h[:8]), CreatedAt: t.now(),
 		Data: map[string]string{"company": c.Name, "inviter": inviter.Name, "role": string(inv.Role), "link": t.acceptURL(secret),
-			"expires": "7 days"}})
+			"expires": emailTime(inv.ExpiresAt)}})
 }
 
 // MailEnabled reports whether invitations reach people by email; without it the inviter
@@ -306,3 +306,6 @@ func (a *Auth) registerAddress(ctx context.Context, tx ports.Tx, u *domain.User,
 	}
 	return a.queueVerification(ctx, tx, *u, now)
 }
+
+// emailTime writes t for an email, in UTC (emails do not know the reader's zone).
+func emailTime(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
