@@ -94,6 +94,9 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"POST /register": true, "POST /login": true, "POST /logout": true, "POST /companies": true, "POST /api/v1/companies": true, "POST /company/switch": true,
 		"POST /tokens/:id/revoke": true, "POST /profile": true, "POST /profile/delete": true, "POST /settings/delete": true,
 		"POST /api/v1/auth/password": true, "POST /api/v1/auth/logout-all": true, "POST /profile/password": true, "POST /profile/logout-all": true,
+		"POST /api/v1/auth/password-reset": true, "POST /api/v1/auth/password-reset/confirm": true, "POST /api/v1/auth/verify-email": true,
+		"POST /api/v1/auth/verify-email/resend": true, "POST /password-reset": true, "POST /password-reset/confirm": true,
+		"POST /verify-email": true, "POST /verify-email/resend": true,
 		// The company an invitation joins comes from its token: checked below with a real one.
 		"POST /api/v1/invitations/accept": true, "POST /invitations/accept": true,
 		// The composer's preview renders the form and saves nothing.
