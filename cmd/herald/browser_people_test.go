@@ -36,6 +36,8 @@ func TestBrowser_PasswordResetAndVerification(t *testing.T) {
 			if v := axeViolations(t, ctx); v != "" {
 				t.Errorf("%s on a %s: axe violations:\n%s", page, size.name, v)
 			}
+			// From the top, so the sticky header sits where a person sees it.
+			step("scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 			screenshot(t, ctx, "people-"+page+"-"+size.name+".png")
 		}
 		text := func(sel string) string {
