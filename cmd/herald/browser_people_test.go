@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald/app"
+	"github.com/heraldhq/herald/domain"
 )
 
 // TestBrowser_PasswordResetAndVerification walks the pages of a forgotten password and of
@@ -105,6 +107,28 @@ func TestBrowser_PasswordResetAndVerification(t *testing.T) {
 		step("the banner", chromedp.Reload(), chromedp.WaitVisible(css("#verify-banner-resend")))
 		checked("verify-banner")
 
+		// An invitation waits until the address is verified.
+		inviter, err := m.App.Auth.Register(context.Background(), app.Registration{Email: strings.ToLower(uniqueEmail("ines")), Password: "correct horse battery",
+			Name: "Ines", Company: "Ines Agency"}, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := m.App.Teams.Invite(context.Background(), domain.Actor{UserID: inviter.User.ID, CompanyID: inviter.Company.ID, Role: domain.RoleOwner}, email, "editor")
+		if err != nil {
+			t.Fatal(err)
+		}
+		acceptURL, err := url.Parse(inv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step("open the invitation unverified",
+			chromedp.Navigate(m.URL()+acceptURL.RequestURI()),
+			chromedp.WaitVisible(css("#accept-verify-first")))
+		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#accept-invitation").length`)); err != nil || n != 0 {
+			t.Errorf("an unverified person is offered to join: %d, %v", n, err)
+		}
+		checked("accept-verify-first")
+
 		link := personLink(t, m, "verify_email", email, "48 hours")
 		step("open the verification link",
 			chromedp.Navigate(m.URL()+"/verify-email?token="+link),
@@ -115,6 +139,13 @@ func TestBrowser_PasswordResetAndVerification(t *testing.T) {
 		step("home again", chromedp.Navigate(m.URL()+"/"), chromedp.WaitVisible(css("#company-name")))
 		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#verify-banner").length`)); err != nil || n != 0 {
 			t.Errorf("the banner stays after verifying: %d, %v", n, err)
+		}
+		step("join after verifying",
+			chromedp.Navigate(m.URL()+acceptURL.RequestURI()),
+			chromedp.Click(css("#accept-invitation")),
+			chromedp.WaitVisible(css("#company-name")))
+		if got := text("#alerts"); !strings.Contains(got, "You joined Ines Agency") {
+			t.Errorf("after joining the page says %q", got)
 		}
 	}
 }
