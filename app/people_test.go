@@ -357,3 +357,15 @@ func TestQueueVerification_RolledBackQueuesNothing(t *testing.T) {
 		t.Error("a rolled-back verification left a send job")
 	}
 }
+
+func TestEnsureSuperadmin_NewOperatorIsVerified(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, apptest.Mailer(acceptAll{}))
+	u, created, err := a.Auth.EnsureSuperadmin(a.Ctx, "root@example.com", "Root", "correct horse battery")
+	if err != nil || !created {
+		t.Fatal(created, err)
+	}
+	if me, _, _ := a.Auth.Me(a.Ctx, u.ID); !me.Verified() {
+		t.Error("an operator made on the command line is not verified")
+	}
+}
