@@ -98,7 +98,7 @@ type verifyPage struct {
 // verifyEmailPage handles GET /verify-email?token=.
 func (h *Handler) verifyEmailPage(c echo.Context) error {
 	_, signedIn := h.optionalUser(c)
-	return h.page(c, http.StatusOK, pageVerifyEmail, verifyPage{Token: c.QueryParam("token"), SignedIn: signedIn})
+	return h.verifyPage(c, http.StatusOK, verifyPage{Token: c.QueryParam("token"), SignedIn: signedIn})
 }
 
 // verifyEmail handles POST /verify-email: the link's address is verified.
@@ -107,11 +107,21 @@ func (h *Handler) verifyEmail(c echo.Context) error {
 	_, err := h.Auth.VerifyEmail(c.Request().Context(), c.FormValue("token"))
 	switch domain.CodeOf(err) {
 	case "":
-		return h.page(c, http.StatusOK, pageVerifyEmail, verifyPage{Verified: true, SignedIn: signedIn})
+		return h.verifyPage(c, http.StatusOK, verifyPage{Verified: true, SignedIn: signedIn})
 	case domain.CodeNotFound, domain.CodeGone, domain.CodeConflict:
-		return h.page(c, status(err), pageVerifyEmail, verifyPage{Broken: domain.MessageOf(err), SignedIn: signedIn})
+		return h.verifyPage(c, status(err), verifyPage{Broken: domain.MessageOf(err), SignedIn: signedIn})
 	}
 	return err
+}
+
+// verifyPage renders p; for a signed-in person through the sign-in guard, so the layout
+// shows their session (and drops the banner once verified), as on every signed-in page.
+func (h *Handler) verifyPage(c echo.Context, status int, p verifyPage) error {
+	render := func(c echo.Context) error { return h.page(c, status, pageVerifyEmail, p) }
+	if p.SignedIn {
+		return h.signedIn(render)(c)
+	}
+	return render(c)
 }
 
 // resendVerification handles POST /verify-email/resend: a new link is emailed; the person
