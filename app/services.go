@@ -66,6 +66,9 @@ type Deps struct {
 	// nil gives "".
 	AcceptURL func(token string) string
 
+	// Passkeys does WebAuthn's checks for passkeys; nil turns passkeys off.
+	Passkeys ports.PasskeyCeremonies
+
 	// Mail configures email: the SMTP sender, the templates and links' addresses.
 	Mail MailConfig
 
@@ -80,6 +83,7 @@ type Deps struct {
 // JSON API, the workers and the commands.
 type Services struct {
 	Auth         *Auth
+	Passkeys     *Passkeys // passkeys (WebAuthn); Enabled says whether they are configured
 	Teams        *Teams
 	Admin        *Admin
 	Platforms    *Platforms   // the configured platforms
@@ -161,6 +165,7 @@ func New(d Deps) (*Services, error) {
 	if s.Auth, err = NewAuth(d.Store, d.Authz, d.Hasher, d.Limits, d.AuthNow, d.Log); err != nil {
 		return nil, err
 	}
+	s.Passkeys = NewPasskeys(d.Store, d.Passkeys, s.Auth)
 	s.Teams = NewTeams(d.Store, d.Authz, d.AcceptURL, d.Now, d.Log)
 	s.Admin = NewAdmin(d.Store, d.Authz, d.Now)
 	s.Platforms = NewPlatforms(d.Platforms, d.Now)

@@ -43,6 +43,7 @@ type Tx interface {
 	Notifications() Notifications
 	Emails() Emails
 	PersonTokens() PersonTokens
+	Passkeys() Passkeys
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }

@@ -51,6 +51,8 @@ func routeTable() []route {
 		{"password.reset.confirm.submit", post, "/password-reset/confirm", (*Handler).confirmPasswordReset, guardOpen},
 		{"verify.email", get, "/verify-email", (*Handler).verifyEmailPage, guardOpen},
 		{"verify.email.submit", post, "/verify-email", (*Handler).verifyEmail, guardOpen},
+		{"login.passkey.begin", post, "/login/passkey/begin", (*Handler).beginPasskeyLogin, guardOpen},
+		{"login.passkey.finish", post, "/login/passkey/finish", (*Handler).finishPasskeyLogin, guardOpen},
 		// Open signed in or out: signed out it offers registration (see acceptInvitationPage).
 		{"invitation", get, "/invitations/accept", (*Handler).acceptInvitationPage, guardOpen},
 		// Media library files at signed addresses, for anyone holding one (platforms fetch
@@ -83,6 +85,11 @@ func routeTable() []route {
 		{"profile.logout_all", post, "/profile/logout-all", (*Handler).logoutEverywhere, guardSignedIn},
 		{"profile.export", get, "/profile/export", (*Handler).exportMe, guardSignedIn},
 		{"profile.delete", post, "/profile/delete", (*Handler).deleteMe, guardSignedIn},
+		{"passkeys", get, "/profile/passkeys", (*Handler).passkeys, guardSignedIn},
+		{"passkey.begin", post, "/profile/passkeys/begin", (*Handler).beginPasskeyRegistration, guardSignedIn},
+		{"passkey.finish", post, "/profile/passkeys/finish", (*Handler).finishPasskeyRegistration, guardSignedIn},
+		{"passkey.rename", post, "/profile/passkeys/:id/rename", (*Handler).renamePasskey, guardSignedIn},
+		{"passkey.delete", post, "/profile/passkeys/:id/delete", (*Handler).deletePasskey, guardSignedIn},
 		{"accounts", get, "/accounts", (*Handler).accounts, guardSignedIn},
 		{"account.connect", post, "/accounts/connect/:platform", (*Handler).connectAccount, guardSignedIn},
 		{"account.disconnect", post, "/accounts/:id/disconnect", (*Handler).disconnectAccount, guardSignedIn},

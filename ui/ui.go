@@ -78,6 +78,7 @@ const (
 	pageMedia       = "media/show"
 	pageQueue       = "queue/index"
 	pageSnippets    = "snippets/index"
+	pagePasskeys    = "profile/passkeys"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -99,7 +100,8 @@ const (
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
+	pagePasskeys}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
 
 var funcs = template.FuncMap{

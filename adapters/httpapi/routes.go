@@ -11,6 +11,7 @@ import (
 // API is the JSON API's handlers over the app services.
 type API struct {
 	auth      *app.Auth
+	passkeys  *app.Passkeys
 	teams     *app.Teams
 	admin     *app.Admin
 	idem      *app.Idempotency
@@ -31,7 +32,7 @@ type API struct {
 // New returns the API over the app's services (app.New); log receives its request
 // errors. A nil s.RateLimiter means no rate limits.
 func New(s *app.Services, log *slog.Logger) *API {
-	return &API{auth: s.Auth, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, snippets: s.Snippets, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
+	return &API{auth: s.Auth, passkeys: s.Passkeys, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, snippets: s.Snippets, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
 }
 
 // Register adds every route of the API under g (mounted at /api/v1); openapi.json
@@ -47,6 +48,8 @@ func (a *API) Register(g *echo.Group) {
 	g.POST("/auth/password-reset", a.requestPasswordReset, a.limit)
 	g.POST("/auth/password-reset/confirm", a.confirmPasswordReset, a.limit)
 	g.POST("/auth/verify-email", a.verifyEmail, a.limit)
+	g.POST("/auth/passkeys/login/begin", a.beginPasskeyLogin, a.limit)
+	g.POST("/auth/passkeys/login/finish", a.finishPasskeyLogin, a.limit)
 	// The platforms' consent pages send the browser here; it signs in by its cookie.
 	g.GET("/accounts/callback/:platform", a.accountCallback, a.limit)
 
@@ -64,6 +67,10 @@ func (a *API) Register(g *echo.Group) {
 	user.POST("/auth/tokens", a.createToken, a.idempotent)
 	user.GET("/auth/tokens", a.listTokens)
 	user.DELETE("/auth/tokens/:id", a.deleteToken)
+	user.POST("/auth/passkeys/register/begin", a.beginPasskeyRegistration)
+	user.POST("/auth/passkeys/register/finish", a.finishPasskeyRegistration)
+	user.GET("/auth/passkeys", a.listPasskeys)
+	user.DELETE("/auth/passkeys/:id", a.deletePasskey)
 	user.GET("/admin/companies", a.listCompanies)
 	user.GET("/admin/companies/:id", a.getCompany)
 	user.PUT("/admin/companies/:id", a.updateCompany)

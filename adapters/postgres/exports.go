@@ -93,6 +93,9 @@ var userSections = []section{
 	{"notifications", []string{"notifications"}, `SELECT id, company_id, kind, post_id, account_id, text, read_at, created_at
 		FROM notifications WHERE user_id = $1`, "created_at, id"},
 	{"notification_prefs", []string{"notification_prefs"}, `SELECT kind, email FROM notification_prefs WHERE user_id = $1`, "kind"},
+	// Their passkeys: what they are, not their keys.
+	{"passkeys", []string{"passkeys"}, `SELECT id, name, transports, backup_eligible, backup_state, created_at, last_used_at
+		FROM passkeys WHERE user_id = $1`, "created_at, id"},
 }
 
 // userLeftOut are tables that refer to a person but stay out of their export, with why.
@@ -105,6 +108,7 @@ var userLeftOut = map[string]string{
 	"snippets":          "the snippets they wrote are the company's, in its export",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
+	"passkey_ceremonies": "passkey ceremonies in progress: a challenge that expires within 5 minutes",
 }
 
 // ExportCoverage says, for every table a company or person export knows of, in which

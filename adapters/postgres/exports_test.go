@@ -236,7 +236,7 @@ func TestExports_UserHoldsTheirDataWithoutSecrets(t *testing.T) {
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Exports().User(ctx, f.owner.ID, &got) }); err != nil {
 		t.Fatalf("User export: %v", err)
 	}
-	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded", "emails", "notifications", "notification_prefs"}
+	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded", "emails", "notifications", "notification_prefs", "passkeys"}
 	if !slices.Equal(got.order, want) {
 		t.Errorf("sections = %v, want %v", got.order, want)
 	}

@@ -101,8 +101,8 @@ func (s tokens) DeleteSessions(ctx context.Context, user domain.UserID, except d
 	return int(n), translateIf(err, "token")
 }
 
-// DeleteExpired removes tokens, login-attempt windows, API rate-limit windows, idempotency keys, connect flows and
-// sign-in addresses unused for 180 days that ended before now, and reports
+// DeleteExpired removes tokens, login-attempt windows, API rate-limit windows, idempotency keys, connect flows, passkey
+// ceremonies and sign-in addresses unused for 180 days that ended before now, and reports
 // how many rows went. The maintenance job calls it.
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
@@ -115,6 +115,7 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 		`DELETE FROM user_login_addresses WHERE last_seen_at < $1::timestamptz - interval '180 days'`,
 		// Kept a week past expiry, so an old link still says it expired rather than "unknown".
 		`DELETE FROM person_tokens WHERE expires_at < $1::timestamptz - interval '7 days'`,
+		`DELETE FROM passkey_ceremonies WHERE expires_at <= $1`,
 	} {
 		res, err := db.x.ExecContext(ctx, q, now)
 		if err != nil {

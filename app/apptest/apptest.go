@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/mail/templates"
 	"github.com/heraldhq/herald/adapters/media"
+	"github.com/heraldhq/herald/adapters/passkey"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
 	"github.com/heraldhq/herald/adapters/queue"
@@ -178,7 +179,12 @@ func build(t testing.TB, cfg config) (*App, error) {
 			return nil, err
 		}
 	}
+	ceremonies, err := passkey.New(passkey.Config{RPID: PasskeyRPID, Origins: []string{PasskeyOrigin}})
+	if err != nil {
+		return nil, err
+	}
 	if a.Services, err = app.New(app.Deps{
+		Passkeys:       ceremonies,
 		MediaStorage:   a.Storage,
 		MediaInspector: media.NewInspector(media.InspectorOptions{}),
 		Media: app.MediaConfig{SigningKey: a.KeyRing.DerivedKey("media addresses"), SpoolDir: a.SpoolDir,

@@ -99,6 +99,11 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"POST /verify-email": true, "POST /verify-email/resend": true,
 		// The company an invitation joins comes from its token: checked below with a real one.
 		"POST /api/v1/invitations/accept": true, "POST /invitations/accept": true,
+		// Passkeys are the person's, not the company's.
+		"POST /api/v1/auth/passkeys/register/begin": true, "POST /api/v1/auth/passkeys/register/finish": true,
+		"POST /api/v1/auth/passkeys/login/begin": true, "POST /api/v1/auth/passkeys/login/finish": true, "DELETE /api/v1/auth/passkeys/:id": true,
+		"POST /login/passkey/begin": true, "POST /login/passkey/finish": true, "POST /profile/passkeys/begin": true, "POST /profile/passkeys/finish": true,
+		"POST /profile/passkeys/:id/rename": true, "POST /profile/passkeys/:id/delete": true,
 		// The composer's preview renders the form and saves nothing.
 		"POST /posts/preview": true,
 	}

@@ -80,9 +80,15 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"PUT /api/v1/queue":        {owner.token, map[string]any{"slots": []any{map[string]any{"weekday": 1, "time": "09:00", "account_ids": []string{account}}}}},
 		"POST /api/v1/snippets":    {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
 		"PUT /api/v1/snippets/:id": {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+
+		// Passkeys (the credential is checked for text before any ceremony is looked at).
+		"POST /api/v1/auth/passkeys/register/begin":  {owner.token, map[string]any{"password": "correct horse battery"}},
+		"POST /api/v1/auth/passkeys/register/finish": {owner.token, map[string]any{"ceremony_id": "x", "name": "Laptop", "credential": map[string]any{"id": "abc", "type": "public-key"}}},
+		"POST /api/v1/auth/passkeys/login/finish":    {"", map[string]any{"ceremony_id": "x", "credential": map[string]any{"id": "abc", "type": "public-key"}}},
 	}
 	withoutBody := map[string]bool{
-		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
+		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true,
+		"POST /api/v1/auth/passkeys/login/begin": true, "DELETE /api/v1/auth/passkeys/:id": true, "DELETE /api/v1/members/:user_id": true,
 		"DELETE /api/v1/accounts/:id": true, "DELETE /api/v1/posts/:id": true, "DELETE /api/v1/posts/:id/schedule": true,
 		"DELETE /api/v1/webhooks/:id": true, "POST /api/v1/webhooks/:id/rotate": true, "POST /api/v1/webhooks/:id/test": true,
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/httpapi"
 	"github.com/heraldhq/herald/adapters/media"
+	"github.com/heraldhq/herald/adapters/passkey"
 	"github.com/heraldhq/herald/adapters/platforms/facebook"
 	"github.com/heraldhq/herald/adapters/platforms/instagram"
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
@@ -332,6 +333,15 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return app.Deps{}, fmt.Errorf("media spool: %w", err)
 	}
+	// Passkeys are bound to the host people open Herald at (HERALD_BASE_URL; a loopback
+	// address becomes localhost, which browsers accept as a relying party).
+	// An address browsers refuse as a relying party (another IP address) turns them off.
+	var ceremonies ports.PasskeyCeremonies
+	if pk, err := passkey.New(passkey.ConfigFor(m.Config.BaseURL)); err != nil {
+		m.Log.Warn("passkeys are off: HERALD_BASE_URL must name a host, such as https://herald.example.com", "base_url", m.Config.BaseURL.String(), "err", err)
+	} else {
+		ceremonies = pk
+	}
 	inspector := media.NewInspector(media.InspectorOptions{})
 	if !inspector.Posters() {
 		m.Log.Warn("ffmpeg is not installed: uploaded videos get no poster frame (apt-get install ffmpeg)")
@@ -342,6 +352,7 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		Media: app.MediaConfig{SigningKey: ring.DerivedKey("media addresses"), SpoolDir: spool,
 			DirectURLs: m.Config.S3 != nil && m.Config.S3Presigned,
 			FileURL:    func(token string) string { return base + ui.MediaFilePath(token) }},
+		Passkeys:      ceremonies,
 		Store:         m.db,
 		Authz:         m.authz,
 		Hasher:        passwords,
