@@ -49,6 +49,8 @@ type Auth struct {
 	log    *slog.Logger
 	// dummyHash is verified when an email is unknown, so answers take the same time.
 	dummyHash string
+	// mail sends verification and password-reset links; set by New.
+	mail *Mail
 }
 
 // NewAuth returns the account use cases; now is time.Now outside tests. It returns an error
@@ -93,6 +95,9 @@ type Registered struct {
 	// the person was signed in as login would, and nothing was created for them. When
 	// they have two-factor sign-in, Session carries only an MFA token (see Login).
 	Existing bool
+	// VerifyFirst says that the invitation was not accepted because the person's address
+	// is not verified yet; it keeps working until they have verified it.
+	VerifyFirst bool
 }
 
 // Register signs a person up and in: a new user who owns a new company or, with an
@@ -175,9 +180,15 @@ func (a *Auth) Register(ctx context.Context, r Registration, ip string) (Registe
 				}
 				return err
 			}
+			if err := a.registerAddress(ctx, tx, &u, r.InvitationToken, now); err != nil {
+				return err
+			}
 		}
 		var err error
 		switch {
+		case r.InvitationToken != "" && !u.Verified():
+			// Joining waits for the address to be verified; the invitation keeps working.
+			out.VerifyFirst = true
 		case r.InvitationToken != "":
 			m, err := acceptInvitation(ctx, tx, u, r.InvitationToken, ip, now)
 			if err != nil {
@@ -218,7 +229,7 @@ func (a *Auth) Register(ctx context.Context, r Registration, ip string) (Registe
 		return Registered{}, err
 	}
 	out.User, out.Company = u, c
-	if !out.Existing || out.Joined != nil {
+	if (!out.Existing || out.Joined != nil) && c.ID != "" {
 		a.reload(ctx, c.ID)
 	}
 	return out, nil
@@ -569,6 +580,11 @@ func (a *Auth) EnsureSuperadmin(ctx context.Context, email, name, password strin
 			}
 			u.IsSuperadmin, created = true, true
 			if err := tx.Users().Create(ctx, &u, hash); err != nil {
+				return err
+			}
+			// The operator vouches for the address they typed on the server.
+			u.EmailVerifiedAt = now.UTC()
+			if err := tx.Users().SetEmailVerified(ctx, u.ID, now); err != nil {
 				return err
 			}
 		case "":

@@ -20,6 +20,8 @@ type Teams struct {
 	acceptURL func(token string) string
 	now       func() time.Time
 	log       *slog.Logger
+	// mail emails invitations; set by New.
+	mail *Mail
 }
 
 // NewTeams returns the team use cases. acceptURL returns the web app's address that
@@ -78,6 +80,9 @@ func (t *Teams) Plan(ctx context.Context, actor domain.Actor) (domain.Plan, doma
 type IssuedInvitation struct {
 	Invitation domain.Invitation
 	URL        string
+	// Emailed says the link was also emailed to the invitee; without an SMTP server the
+	// inviter sends it themselves.
+	Emailed bool
 }
 
 // Invite makes a single-use link that lets whoever opens it join the actor's company with
@@ -129,6 +134,9 @@ func (t *Teams) Invite(ctx context.Context, actor domain.Actor, email string, ro
 		if err := tx.Invitations().Create(ctx, &inv, hashSecret(secret)); err != nil {
 			return err
 		}
+		if err := t.queueInvitationEmail(ctx, tx, actor, inv, secret); err != nil {
+			return err
+		}
 		// The subject is the invitation, not the address: the inviter's own data (their
 		// export) must not hold someone else's email.
 		return t.audit(ctx, tx, actor, "member.invited", string(inv.ID), map[string]string{"role": string(r)})
@@ -136,7 +144,7 @@ func (t *Teams) Invite(ctx context.Context, actor domain.Actor, email string, ro
 	if err != nil {
 		return IssuedInvitation{}, err
 	}
-	return IssuedInvitation{Invitation: inv, URL: t.acceptURL(secret)}, nil
+	return IssuedInvitation{Invitation: inv, URL: t.acceptURL(secret), Emailed: t.mail.mailOn()}, nil
 }
 
 // Invitations returns the actor's company's open invitations (expired ones too, to renew
@@ -178,12 +186,15 @@ func (t *Teams) RenewInvitation(ctx context.Context, actor domain.Actor, id doma
 		if err := domain.CheckRoleChange(me.Role, "", inv.Role, 0); err != nil {
 			return err
 		}
+		if err := t.queueInvitationEmail(ctx, tx, actor, inv, secret); err != nil {
+			return err
+		}
 		return t.audit(ctx, tx, actor, "member.invitation_renewed", string(inv.ID), map[string]string{"role": string(inv.Role)})
 	})
 	if err != nil {
 		return IssuedInvitation{}, err
 	}
-	return IssuedInvitation{Invitation: inv, URL: t.acceptURL(secret)}, nil
+	return IssuedInvitation{Invitation: inv, URL: t.acceptURL(secret), Emailed: t.mail.mailOn()}, nil
 }
 
 // RevokeInvitation deletes the actor's company's invitation id, so its link stops working.
@@ -236,7 +247,8 @@ func (t *Teams) InvitationFor(ctx context.Context, token string) (domain.Invitat
 // opens, with the invitation's role; the token then stops working. Of two accepts of one
 // token at once exactly one succeeds. actor names the user (and their address for the
 // audit log); its company is not used. Errors: CodeNotFound (unknown, used or expired),
-// CodeConflict (already a member), CodeLimit (the plan's members are used up).
+// CodeConflict (already a member), CodeLimit (the plan's members are used up),
+// CodeForbidden (the user's address is not verified; IsVerifyFirst tells).
 func (t *Teams) AcceptInvitation(ctx context.Context, actor domain.Actor, token string) (domain.Membership, error) {
 	var m domain.Membership
 	err := t.store.InTx(ctx, func(tx ports.Tx) error {
@@ -280,7 +292,8 @@ func plausibleInvitationToken(token string) bool {
 // first, as every change to its people is, and the plan's member limit is checked again
 // (the plan may have changed since the invitation). Errors: CodeNotFound (unknown, used or
 // expired), CodeConflict (already a member: the invitation is left as it was),
-// CodeLimit, CodeSuspended (the company is suspended: the invitation is left as it was).
+// CodeLimit, CodeSuspended (the company is suspended: the invitation is left as it was),
+// CodeForbidden (u's address is not verified: the invitation is left as it was).
 func acceptInvitation(ctx context.Context, tx ports.Tx, u domain.User, token, ip string, now time.Time) (domain.Membership, error) {
 	if !plausibleInvitationToken(token) {
 		return domain.Membership{}, errInvitationGone
@@ -292,6 +305,9 @@ func acceptInvitation(ctx context.Context, tx ports.Tx, u domain.User, token, ip
 	}
 	if err != nil {
 		return domain.Membership{}, err
+	}
+	if !u.Verified() {
+		return domain.Membership{}, errVerifyFirst
 	}
 	c, err := tx.Companies().Lock(ctx, inv.CompanyID)
 	if err != nil {

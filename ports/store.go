@@ -42,6 +42,7 @@ type Tx interface {
 	Queues() Queues
 	Notifications() Notifications
 	Emails() Emails
+	PersonTokens() PersonTokens
 	Passkeys() Passkeys
 	// TwoFactor keeps people's second factors and sign-in challenges.
 	TwoFactor() TwoFactor

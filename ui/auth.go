@@ -176,6 +176,15 @@ func (h *Handler) register(c echo.Context) error {
 		if out.Joined != nil {
 			msg += " You joined " + out.Joined.CompanyName + " as " + string(out.Joined.Role) + "."
 		}
+		if out.VerifyFirst {
+			// The invitation waits on its page until the address is verified.
+			h.flash(c, msg+" Verify your email address to accept the invitation: we emailed you a link.")
+			to, err := withQuery(routePath("invitation"), "token", r.InvitationToken)
+			if err != nil {
+				return err
+			}
+			return redirect(c, to)
+		}
 		h.flash(c, msg)
 		return redirect(c, routePath("home"))
 	case domain.CodeInvalid, domain.CodeConflict, domain.CodeRateLimited, domain.CodeUnauthenticated, domain.CodeNotFound, domain.CodeLimit:
@@ -242,7 +251,8 @@ func (h *Handler) acceptInvitation(c echo.Context) error {
 		h.setCompany(c, m.CompanyID)
 		h.flash(c, "You joined "+m.CompanyName+" as "+string(m.Role)+".")
 		return redirect(c, routePath("home"))
-	case domain.CodeNotFound, domain.CodeConflict, domain.CodeLimit:
+	case domain.CodeNotFound, domain.CodeConflict, domain.CodeLimit, domain.CodeForbidden:
+		// Forbidden: the address is not verified yet; the page offers to resend the link.
 		return h.renderAccept(c, status(err), s.User, token, domain.MessageOf(err))
 	}
 	return err

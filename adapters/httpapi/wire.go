@@ -15,10 +15,12 @@ type userJSON struct {
 	Name         string        `json:"name"`
 	IsSuperadmin bool          `json:"is_superadmin"`
 	TimeZone     string        `json:"time_zone"` // "" until chosen: the browser's zone is used
+	// EmailVerified: the person proved the address is theirs (needed to accept invitations).
+	EmailVerified bool `json:"email_verified"`
 }
 
 func toUser(u domain.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, IsSuperadmin: u.IsSuperadmin, TimeZone: u.TimeZone}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, IsSuperadmin: u.IsSuperadmin, TimeZone: u.TimeZone, EmailVerified: u.Verified()}
 }
 
 type companyJSON struct {

@@ -146,6 +146,7 @@ func (t txn) PlanUsage() ports.PlanUsage             { return planUsage{q: t.q} 
 func (t txn) Queues() ports.Queues                   { return queues{q: t.q} }
 func (t txn) Notifications() ports.Notifications     { return notifications{q: t.q} }
 func (t txn) Emails() ports.Emails                   { return emails{q: t.q} }
+func (t txn) PersonTokens() ports.PersonTokens       { return personTokens{q: t.q} }
 func (t txn) Passkeys() ports.Passkeys               { return passkeys{q: t.q} }
 func (t txn) TwoFactor() ports.TwoFactor             { return twoFactor{q: t.q} }
 func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -44,20 +45,25 @@ func (s tokens) Create(ctx context.Context, t *domain.Token, hash []byte) error 
 func (s tokens) Lookup(ctx context.Context, hash []byte, now time.Time) (domain.Session, error) {
 	var r struct {
 		tokenRow
-		UEmail     string    `db:"u_email"`
-		UName      string    `db:"u_name"`
-		USuper     bool      `db:"u_super"`
-		UCreatedAt time.Time `db:"u_created_at"`
+		UEmail     string       `db:"u_email"`
+		UName      string       `db:"u_name"`
+		USuper     bool         `db:"u_super"`
+		UCreatedAt time.Time    `db:"u_created_at"`
+		UVerified  sql.NullTime `db:"u_verified"`
 	}
 	err := sqlx.GetContext(ctx, s.q, &r, `
-		SELECT `+tokenColumns+`, u.email AS u_email, u.name AS u_name, u.is_superadmin AS u_super, u.created_at AS u_created_at
+		SELECT `+tokenColumns+`, u.email AS u_email, u.name AS u_name, u.is_superadmin AS u_super, u.created_at AS u_created_at,
+			u.email_verified_at AS u_verified
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.expires_at > $2`, hash, now)
 	if err != nil {
 		return domain.Session{}, translate(err, "token")
 	}
-	return domain.Session{Token: r.toToken(), User: domain.User{ID: domain.UserID(r.UserID), Email: r.UEmail,
-		Name: r.UName, IsSuperadmin: r.USuper, CreatedAt: r.UCreatedAt.UTC()}}, nil
+	u := domain.User{ID: domain.UserID(r.UserID), Email: r.UEmail, Name: r.UName, IsSuperadmin: r.USuper, CreatedAt: r.UCreatedAt.UTC()}
+	if r.UVerified.Valid {
+		u.EmailVerifiedAt = r.UVerified.Time.UTC()
+	}
+	return domain.Session{Token: r.toToken(), User: u}, nil
 }
 
 // Delete implements ports.Tokens.
@@ -107,6 +113,8 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 		`DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz - interval '1 day'`,
 		`DELETE FROM oauth_states WHERE expires_at <= $1`,
 		`DELETE FROM user_login_addresses WHERE last_seen_at < $1::timestamptz - interval '180 days'`,
+		// Kept a week past expiry, so an old link still says it expired rather than "unknown".
+		`DELETE FROM person_tokens WHERE expires_at < $1::timestamptz - interval '7 days'`,
 		`DELETE FROM passkey_ceremonies WHERE expires_at <= $1`,
 	} {
 		res, err := db.x.ExecContext(ctx, q, now)

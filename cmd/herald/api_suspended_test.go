@@ -99,6 +99,9 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"DELETE /api/v1/auth/2fa/totp": true, "POST /api/v1/auth/2fa/recovery-codes": true,
 		"POST /login/mfa": true, "POST /profile/two-factor/begin": true, "POST /profile/two-factor/confirm": true,
 		"POST /profile/two-factor/disable": true, "POST /profile/two-factor/recovery-codes": true,
+		"POST /api/v1/auth/password-reset": true, "POST /api/v1/auth/password-reset/confirm": true, "POST /api/v1/auth/verify-email": true,
+		"POST /api/v1/auth/verify-email/resend": true, "POST /password-reset": true, "POST /password-reset/confirm": true,
+		"POST /verify-email": true, "POST /verify-email/resend": true,
 		// The company an invitation joins comes from its token: checked below with a real one.
 		"POST /api/v1/invitations/accept": true, "POST /invitations/accept": true,
 		// Passkeys are the person's, not the company's.
