@@ -191,6 +191,7 @@ func New(d Deps) (*Services, error) {
 	s.Mail = &Mail{store: d.Store, cipher: d.Cipher, templates: d.Mail.Templates, mailer: d.Mail.Mailer, appURL: d.Mail.AppURL,
 		key: d.Mail.SigningKey, now: d.Now, log: d.Log}
 	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
+	s.Publishing.notify, s.Credentials.notify, s.Webhooks.notify = s.Notifications, s.Notifications, s.Notifications
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}

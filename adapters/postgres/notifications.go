@@ -178,3 +178,41 @@ func (s notifications) SetPrefs(ctx context.Context, user domain.UserID, p domai
 	}
 	return nil
 }
+
+// DigestDue implements ports.Notifications.
+func (s notifications) DigestDue(ctx context.Context, since time.Time) ([]domain.User, error) {
+	var rows []userRow
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT `+userColumns+` FROM users u
+		WHERE u.digest AND u.email_verified_at IS NOT NULL AND EXISTS (
+			SELECT 1 FROM notifications n JOIN memberships m ON m.company_id = n.company_id AND m.user_id = n.user_id
+			WHERE n.user_id = u.id AND NOT n.emailed AND n.created_at >= $1)
+		ORDER BY u.id`, since)
+	if err != nil {
+		return nil, translate(err, "user")
+	}
+	out := make([]domain.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.toUser()
+	}
+	return out, nil
+}
+
+// Unemailed implements ports.Notifications.
+func (s notifications) Unemailed(ctx context.Context, user domain.UserID, since time.Time) ([]domain.Notification, error) {
+	var rows []notificationRow
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT n.id, n.company_id, n.user_id, n.kind, n.post_id, n.account_id, n.text, n.event_key, n.read_at, n.created_at FROM notifications n
+		JOIN memberships m ON m.company_id = n.company_id AND m.user_id = n.user_id
+		WHERE n.user_id = $1 AND NOT n.emailed AND n.created_at >= $2
+		ORDER BY n.created_at, n.id
+		LIMIT 500`, user, since)
+	if err != nil {
+		return nil, translate(err, "notification")
+	}
+	out := make([]domain.Notification, len(rows))
+	for i, r := range rows {
+		out[i] = r.toNotification()
+	}
+	return out, nil
+}
