@@ -72,11 +72,13 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"PUT /api/v1/webhooks/:id":                                   {owner.token, map[string]any{"events": []string{"post.published"}, "description": "CRM"}},
 		"PUT /api/v1/company": {owner.token, map[string]any{"name": "T", "time_zone": "UTC",
 			"brand_voice": map[string]any{"description": "warm", "avoid_words": []string{"x"}, "default_hashtags": []string{"y"}}}},
-		"POST /api/v1/companies":   {owner.token, map[string]any{"name": "T2"}},
-		"PUT /api/v1/media/:id":    {owner.token, map[string]any{"alt": "A photo"}},
-		"PUT /api/v1/queue":        {owner.token, map[string]any{"slots": []any{map[string]any{"weekday": 1, "time": "09:00", "account_ids": []string{account}}}}},
-		"POST /api/v1/snippets":    {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
-		"PUT /api/v1/snippets/:id": {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+		"POST /api/v1/companies":             {owner.token, map[string]any{"name": "T2"}},
+		"PUT /api/v1/media/:id":              {owner.token, map[string]any{"alt": "A photo"}},
+		"PUT /api/v1/queue":                  {owner.token, map[string]any{"slots": []any{map[string]any{"weekday": 1, "time": "09:00", "account_ids": []string{account}}}}},
+		"POST /api/v1/snippets":              {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+		"PUT /api/v1/snippets/:id":           {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+		"POST /api/v1/notifications/read":    {owner.token, map[string]any{"ids": []string{"3f1c2a9e-8c59-4a43-9a6b-2f4b8e0c1d7a"}}},
+		"PUT /api/v1/notifications/settings": {owner.token, map[string]any{"email": map[string]any{"post_failed": false}, "digest": true}},
 	}
 	withoutBody := map[string]bool{
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
