@@ -17,6 +17,9 @@ import (
 // first (only unread ones when unread), and the next page's cursor ("" on the last).
 // Errors: CodeInvalid (a malformed cursor).
 func (s *Notifications) List(ctx context.Context, actor domain.Actor, unread bool, p ports.Page) ([]domain.Notification, string, error) {
+	if actor.CompanyID == "" {
+		return nil, "", nil // in no company yet: nothing to tell
+	}
 	var out []domain.Notification
 	var next string
 	err := s.store.Read(ctx, func(tx ports.Tx) error {
@@ -29,6 +32,9 @@ func (s *Notifications) List(ctx context.Context, actor domain.Actor, unread boo
 
 // Unread counts the actor's unread notifications in the actor's company.
 func (s *Notifications) Unread(ctx context.Context, actor domain.Actor) (int, error) {
+	if actor.CompanyID == "" {
+		return 0, nil
+	}
 	var n int
 	err := s.store.Read(ctx, func(tx ports.Tx) error {
 		var err error
@@ -58,6 +64,9 @@ func (s *Notifications) MarkRead(ctx context.Context, actor domain.Actor, ids []
 	}
 	if all {
 		ids = nil
+	}
+	if actor.CompanyID == "" {
+		return 0, nil
 	}
 	var n int
 	err := s.store.InTx(ctx, func(tx ports.Tx) error {

@@ -41,7 +41,8 @@ type Handler struct {
 	assets    map[string]asset // the static files by path under static/
 	stopping  chan struct{}    // closed when the server shuts down: event streams end
 	stopOnce  sync.Once
-	hub       hub // wakes the event streams of a company whose posts changed
+	hub       hub[domain.CompanyID] // wakes the event streams of a company whose posts changed
+	bells     hub[bellKey]          // wakes the bell streams of a person with a new notification
 }
 
 func (h *Handler) now() time.Time {
@@ -53,54 +54,59 @@ func (h *Handler) now() time.Time {
 
 // The pages and partials handlers render; templates_test.go checks each one is parsed.
 const (
-	pageRegister    = "auth/register"
-	pageLogin       = "auth/login"
-	pageAccept      = "auth/accept"
-	pageHome        = "home/index"
-	pageTeam        = "team/show"
-	pageTokens      = "tokens/index"
-	pageTenants     = "admin/tenants"
-	pageTenant      = "admin/tenant"
-	pageError       = "errors/error"
-	pageAccounts    = "accounts/index"
-	pagePosts       = "posts/index"
-	pageCompose     = "posts/compose"
-	pagePost        = "posts/show"
-	pageCalendar    = "calendar/show"
-	pageProfile     = "profile/show"
-	pageSettings    = "settings/show"
-	pageSuggest     = "posts/suggest"
-	pageAnalytics   = "analytics/index"
-	pageAudit       = "audit/index"
-	pageWebhooks    = "webhooks/index"
-	pageWebhook     = "webhooks/show"
-	pageLibrary     = "media/index"
-	pageMedia       = "media/show"
-	pageQueue       = "queue/index"
-	pageSnippets    = "snippets/index"
-	partAlert       = "shared/_alert"
-	partMembers     = "team/_members"
-	partNotice      = "shared/_notice"
-	partConnect     = "accounts/_connect"
-	partStatus      = "posts/_status"
-	partSummary     = "posts/_summary"
-	partBadges      = "posts/_badges"
-	partAIPanel     = "posts/_ai_panel"
-	partSuggestions = "posts/_suggestions"
-	partChart       = "shared/_chart"
-	partMetrics     = "posts/_metrics"
-	partTiles       = "media/_tiles"
-	partChosen      = "media/_chosen"
-	partPicker      = "media/_picker"
-	partInsert      = "snippets/_insert"
-	partDuplicate   = "posts/_duplicate"
-	partLabels      = "posts/_labels"
-	partPreview     = "posts/_preview"
+	pageRegister  = "auth/register"
+	pageLogin     = "auth/login"
+	pageAccept    = "auth/accept"
+	pageHome      = "home/index"
+	pageTeam      = "team/show"
+	pageTokens    = "tokens/index"
+	pageTenants   = "admin/tenants"
+	pageTenant    = "admin/tenant"
+	pageError     = "errors/error"
+	pageAccounts  = "accounts/index"
+	pagePosts     = "posts/index"
+	pageCompose   = "posts/compose"
+	pagePost      = "posts/show"
+	pageCalendar  = "calendar/show"
+	pageProfile   = "profile/show"
+	pageSettings  = "settings/show"
+	pageSuggest   = "posts/suggest"
+	pageAnalytics = "analytics/index"
+	pageAudit     = "audit/index"
+	pageWebhooks  = "webhooks/index"
+	pageWebhook   = "webhooks/show"
+	pageLibrary   = "media/index"
+	pageMedia     = "media/show"
+	pageQueue     = "queue/index"
+	pageSnippets  = "snippets/index"
+	// The bell's pages (notifications.go).
+	pageNotifications        = "notifications/index"
+	pageNotificationSettings = "notifications/settings"
+	partBellPanel            = "notifications/_panel"
+	partAlert                = "shared/_alert"
+	partMembers              = "team/_members"
+	partNotice               = "shared/_notice"
+	partConnect              = "accounts/_connect"
+	partStatus               = "posts/_status"
+	partSummary              = "posts/_summary"
+	partBadges               = "posts/_badges"
+	partAIPanel              = "posts/_ai_panel"
+	partSuggestions          = "posts/_suggestions"
+	partChart                = "shared/_chart"
+	partMetrics              = "posts/_metrics"
+	partTiles                = "media/_tiles"
+	partChosen               = "media/_chosen"
+	partPicker               = "media/_picker"
+	partInsert               = "snippets/_insert"
+	partDuplicate            = "posts/_duplicate"
+	partLabels               = "posts/_labels"
+	partPreview              = "posts/_preview"
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
+	pageNotifications, pageNotificationSettings}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview, partBellPanel}
 
 var funcs = template.FuncMap{
 	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.

@@ -11,8 +11,9 @@ import (
 	"github.com/heraldhq/herald/ports"
 )
 
-// NotificationsChannel is the PostgreSQL notification channel a new in-app notification
-// is announced on, in its transaction; the payload is "<company id>:<user id>".
+// NotificationsChannel is the PostgreSQL notification channel a new in-app notification,
+// or notifications marked read, are announced on, in their transaction; the payload is
+// "<company id>:<user id>".
 const NotificationsChannel = "herald_notifications"
 
 // notifications implements ports.Notifications on q.
@@ -110,7 +111,8 @@ func (s notifications) Unread(ctx context.Context, company domain.CompanyID, use
 	return n, nil
 }
 
-// MarkRead implements ports.Notifications.
+// MarkRead implements ports.Notifications; a change is announced on NotificationsChannel
+// when the transaction commits, as Add's are.
 func (s notifications) MarkRead(ctx context.Context, company domain.CompanyID, user domain.UserID, ids []domain.NotificationID, now time.Time) (int, error) {
 	all := ids == nil
 	list := make([]string, 0, len(ids))
@@ -127,7 +129,15 @@ func (s notifications) MarkRead(ctx context.Context, company domain.CompanyID, u
 		return 0, translate(err, "notification")
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, translate(err, "notification")
+	}
+	if n > 0 { // the person's other pages lower their bell's count too
+		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotificationsChannel, string(company)+":"+string(user)); err != nil {
+			return 0, translate(err, "notification")
+		}
+	}
+	return int(n), nil
 }
 
 // MarkEmailed implements ports.Notifications.
