@@ -18,11 +18,11 @@ const (
 
 // The email templates: each has a text and an HTML version per language in the repository.
 const (
-	EmailInvitation    = "invitation"     // Data: company, inviter, role, link
-	EmailVerify        = "verify_email"   // Data: name, link
-	EmailPasswordReset = "password_reset" // Data: name, link
-	EmailNotification  = "notification"   // Data: kind, text, link, unsubscribe, company
-	EmailDigest        = "digest"         // Data: items (JSON list of {kind,text,link,company}), unsubscribe
+	EmailInvitation    = "invitation"     // Data: company, inviter, role, link, expires
+	EmailVerify        = "verify_email"   // Data: name, link, expires
+	EmailPasswordReset = "password_reset" // Data: name, link, expires
+	EmailNotification  = "notification"   // Data: kind, text, link, unsubscribe, company, name
+	EmailDigest        = "digest"         // Data: items (JSON list of {kind,text,link,company}), unsubscribe, name
 )
 
 // Email is one message in the outbox. Data fills its template; it may hold a single-use

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/heraldhq/herald/adapters/authz"
+	"github.com/heraldhq/herald/adapters/mail/templates"
 	"github.com/heraldhq/herald/adapters/media"
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
@@ -68,7 +69,15 @@ type config struct {
 	log        *slog.Logger
 	pool       int32
 	storage    ports.MediaStorage
+	mailer     ports.Mailer
 }
+
+// Mailer sends the app's emails through m (default: none, so emails end "unsent" as
+// without an SMTP server).
+func Mailer(m ports.Mailer) Option { return func(c *config) { c.mailer = m } }
+
+// AppURL is the address of the web app in apptest's emails' links.
+const AppURL = "http://herald.test"
 
 // WithStorage keeps the media library's bytes in s (an S3 bucket, say) instead of a test
 // directory.
@@ -190,6 +199,8 @@ func build(t testing.TB, cfg config) (*App, error) {
 		AcceptURL: func(token string) string {
 			return "http://herald.test/invitations/accept?token=" + url.QueryEscape(token)
 		},
+		Mail: app.MailConfig{Mailer: cfg.mailer, Templates: templates.MustNew(), SigningKey: a.KeyRing.DerivedKey("mail links"),
+			AppURL: func(path string) string { return AppURL + path }},
 		Log: log,
 	}); err != nil {
 		return nil, err

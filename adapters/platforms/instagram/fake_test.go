@@ -129,7 +129,8 @@ func (f *fakeGraph) adapter(now time.Time) *Adapter {
 		HTTPClient:   f.srv.Client(),
 		PKCE:         true,
 		Now:          func() time.Time { return now },
-		PollInterval: time.Millisecond, PollTimeout: 200 * time.Millisecond,
+		// A deadline far beyond a few polls even on a loaded machine; only "stuck" media reach it.
+		PollInterval: 10 * time.Millisecond, PollTimeout: 10 * time.Second,
 	})
 }
 

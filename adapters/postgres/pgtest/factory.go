@@ -61,9 +61,14 @@ func Company(t testing.TB, store ports.Store, opts ...CompanyOption) domain.Comp
 type UserOption func(*userRow)
 
 type userRow struct {
-	user domain.User
-	hash string
+	user       domain.User
+	hash       string
+	unverified bool
 }
+
+// Unverified leaves the user's email address unverified (default: verified, as a person
+// who followed the verification link).
+func Unverified() UserOption { return func(u *userRow) { u.unverified = true } }
 
 // UserEmail sets the user's email (default: a unique one at example.com).
 func UserEmail(email string) UserOption { return func(u *userRow) { u.user.Email = email } }
@@ -97,8 +102,16 @@ func createUser(ctx context.Context, tx ports.Tx, opts []UserOption) (domain.Use
 	for _, o := range opts {
 		o(&r)
 	}
-	err := tx.Users().Create(ctx, &r.user, r.hash)
-	return r.user, err
+	if err := tx.Users().Create(ctx, &r.user, r.hash); err != nil {
+		return r.user, err
+	}
+	if !r.unverified {
+		r.user.EmailVerifiedAt = r.user.CreatedAt
+		if err := tx.Users().SetEmailVerified(ctx, r.user.ID, r.user.CreatedAt); err != nil {
+			return r.user, err
+		}
+	}
+	return r.user, nil
 }
 
 // Member stores a new user with role in company and returns them as an actor of it. The
