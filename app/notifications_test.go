@@ -213,8 +213,14 @@ func TestNotifications_MarkReadChecksInputAndIgnoresOthers(t *testing.T) {
 	colleague := note(h.Owner.CompanyID, admin.UserID, "c")
 	for name, call := range map[string]func() error{
 		"neither": func() error { _, err := h.Notifications.MarkRead(h.Ctx, h.Owner, nil, false); return err },
-		"both":    func() error { _, err := h.Notifications.MarkRead(h.Ctx, h.Owner, []domain.NotificationID{mine}, true); return err },
-		"bad id":  func() error { _, err := h.Notifications.MarkRead(h.Ctx, h.Owner, []domain.NotificationID{"nope"}, false); return err },
+		"both": func() error {
+			_, err := h.Notifications.MarkRead(h.Ctx, h.Owner, []domain.NotificationID{mine}, true)
+			return err
+		},
+		"bad id": func() error {
+			_, err := h.Notifications.MarkRead(h.Ctx, h.Owner, []domain.NotificationID{"nope"}, false)
+			return err
+		},
 	} {
 		if got := domain.CodeOf(call()); got != domain.CodeInvalid {
 			t.Errorf("%s: code %q, want invalid", name, got)
