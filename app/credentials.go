@@ -26,6 +26,7 @@ type Credentials struct {
 	cache     credentialCache
 	flights   flights
 	successes successes
+	notify    *Notifications // tells admins of accounts to reconnect or expiring; nil: nobody
 }
 
 // NewCredentials returns the token use cases, refreshing through platforms.

@@ -77,7 +77,10 @@ func (cr *Credentials) WarnExpiring(ctx context.Context) (int, error) {
 				Details: map[string]string{"platform": string(acct.Platform), "name": acct.DisplayName, "token_expires_at": end}, At: now}); err != nil {
 				return err
 			}
-			return emitEvent(ctx, tx, acct.CompanyID, domain.EventAccountExpiring, accountEventData(acct), now)
+			if err := emitEvent(ctx, tx, acct.CompanyID, domain.EventAccountExpiring, accountEventData(acct), now); err != nil {
+				return err
+			}
+			return cr.notify.accountExpiring(ctx, tx, acct)
 		})
 		switch {
 		case err != nil:

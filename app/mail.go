@@ -48,8 +48,15 @@ func emailAAD(key string) []byte { return []byte("email:" + key) }
 // e.EventKey exists (then nothing happens: never two emails for one event). e.Subject is
 // rendered from the template.
 func (m *Mail) queue(ctx context.Context, tx ports.Tx, e domain.Email) error {
+	_, err := m.enqueue(ctx, tx, e)
+	return err
+}
+
+// enqueue is queue, reporting whether the email was stored (false: one for e.EventKey
+// exists, or email is off).
+func (m *Mail) enqueue(ctx context.Context, tx ports.Tx, e domain.Email) (bool, error) {
 	if m == nil || m.templates == nil {
-		return nil
+		return false, nil
 	}
 	e.To = domain.NormalizeEmail(e.To)
 	if e.CreatedAt.IsZero() {
@@ -57,22 +64,22 @@ func (m *Mail) queue(ctx context.Context, tx ports.Tx, e domain.Email) error {
 	}
 	subject, _, _, err := m.templates.Render(e.Template, "", e.Data)
 	if err != nil {
-		return fmt.Errorf("app: render email %s: %w", e.Template, err)
+		return false, fmt.Errorf("app: render email %s: %w", e.Template, err)
 	}
 	e.Subject = subject
 	plain, err := json.Marshal(e.Data)
 	if err != nil {
-		return err
+		return false, err
 	}
 	sealed, err := m.cipher.Seal(plain, emailAAD(e.EventKey))
 	if err != nil {
-		return fmt.Errorf("app: seal email: %w", err)
+		return false, fmt.Errorf("app: seal email: %w", err)
 	}
 	added, err := tx.Emails().Add(ctx, &e, sealed)
 	if err != nil || !added {
-		return err
+		return false, err
 	}
-	return tx.Jobs().SendEmail(ctx, e.ID)
+	return true, tx.Jobs().SendEmail(ctx, e.ID)
 }
 
 // Deliver sends the outbox's email id once: an email already sent, failed or recorded as

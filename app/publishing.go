@@ -31,7 +31,8 @@ type Publishing struct {
 	store     ports.Store
 	creds     *Credentials
 	platforms *Platforms
-	media     *Media // the library files' bytes and addresses
+	media     *Media         // the library files' bytes and addresses
+	notify    *Notifications // tells people of failed posts and unknown outcomes; nil: nobody
 	cfg       PublishingConfig
 	now       func() time.Time
 	log       *slog.Logger
@@ -77,7 +78,10 @@ func (p *Publishing) PublishPost(ctx context.Context, company domain.CompanyID, 
 			if err := tx.Posts().Update(ctx, &post); err != nil {
 				return err
 			}
-			return emitPost(ctx, tx, post, now)
+			if err := emitPost(ctx, tx, post, now); err != nil {
+				return err
+			}
+			return p.notify.postSettled(ctx, tx, post)
 		}
 		var accounts []domain.AccountID
 		for _, t := range post.Targets {
@@ -162,7 +166,10 @@ func (p *Publishing) settle(ctx context.Context, company domain.CompanyID, id do
 		if err := tx.Posts().SetStatus(ctx, post); err != nil {
 			return err
 		}
-		return emitPost(ctx, tx, post, now)
+		if err := emitPost(ctx, tx, post, now); err != nil {
+			return err
+		}
+		return p.notify.postSettled(ctx, tx, post)
 	})
 }
 
@@ -414,11 +421,17 @@ func (p *Publishing) save(ctx context.Context, tx ports.Tx, post *domain.Post, t
 	if err := enqueueComment(ctx, tx, *post, t, 0); err != nil {
 		return err
 	}
+	if err := p.notify.targetUnknown(ctx, tx, *post, t); err != nil {
+		return err
+	}
 	if post.Settle(p.now()) {
 		if err := tx.Posts().SetStatus(ctx, *post); err != nil {
 			return err
 		}
-		return emitPost(ctx, tx, *post, p.now())
+		if err := emitPost(ctx, tx, *post, p.now()); err != nil {
+			return err
+		}
+		return p.notify.postSettled(ctx, tx, *post)
 	}
 	return nil
 }
@@ -533,6 +546,9 @@ func (p *Publishing) requireReauth(ctx context.Context, a domain.Account, cause 
 			return nil // already told
 		}
 		cur.Status, cur.StatusReason = domain.AccountReauthRequired, reason
-		return emitAccount(ctx, tx, cur, domain.EventAccountReauthRequired, p.now())
+		if err := emitAccount(ctx, tx, cur, domain.EventAccountReauthRequired, p.now()); err != nil {
+			return err
+		}
+		return p.notify.accountReconnect(ctx, tx, cur, p.now())
 	})
 }

@@ -250,7 +250,10 @@ func (cr *Credentials) refresh(ctx context.Context, impl ports.Platform, company
 		if was == domain.AccountReauthRequired {
 			return nil // already asked
 		}
-		return emitAccount(ctx, tx, acct, domain.EventAccountReauthRequired, cr.now())
+		if err := emitAccount(ctx, tx, acct, domain.EventAccountReauthRequired, cr.now()); err != nil {
+			return err
+		}
+		return cr.notify.accountReconnect(ctx, tx, acct, cr.now())
 	})
 	switch {
 	case err != nil:

@@ -22,6 +22,7 @@ type Webhooks struct {
 	cipher ports.TokenCipher
 	sender ports.WebhookSender
 	policy domain.WebhookURLPolicy
+	notify *Notifications // tells admins of disabled endpoints; nil: nobody
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -416,8 +417,11 @@ func (w *Webhooks) Deliver(ctx context.Context, company domain.CompanyID, id dom
 		}
 		if disabled {
 			e = cur
-			return tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: company, Action: "webhook.disabled", Subject: string(cur.ID),
-				Details: map[string]string{"reason": cur.DisabledReason, "url": cur.URL}, At: at})
+			if err := tx.Audit().Record(ctx, domain.AuditEntry{CompanyID: company, Action: "webhook.disabled", Subject: string(cur.ID),
+				Details: map[string]string{"reason": cur.DisabledReason, "url": cur.URL}, At: at}); err != nil {
+				return err
+			}
+			return w.notify.webhookDisabled(ctx, tx, cur)
 		}
 		return nil
 	})

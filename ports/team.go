@@ -27,6 +27,13 @@ type Notifications interface {
 	Prefs(ctx context.Context, user domain.UserID) (domain.NotificationPrefs, error)
 	// SetPrefs replaces the person's choices.
 	SetPrefs(ctx context.Context, user domain.UserID, p domain.NotificationPrefs) error
+	// DigestDue returns the people with verified addresses and the daily digest on who have
+	// notifications not yet emailed, created at or after since, in companies they still
+	// belong to.
+	DigestDue(ctx context.Context, since time.Time) ([]domain.User, error)
+	// Unemailed returns the person's notifications not yet emailed, created at or after
+	// since, in companies they still belong to, oldest first (at most 500).
+	Unemailed(ctx context.Context, user domain.UserID, since time.Time) ([]domain.Notification, error)
 }
 
 // Emails keeps the email outbox.

@@ -63,11 +63,16 @@ func (h *Handler) stream(c echo.Context, company domain.CompanyID, since string,
 	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
 		since = id
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), streamMaxAge)
-	defer cancel()
 	// Subscribe before the first look, so a change committed just after it still wakes us.
 	wake, unsubscribe := h.hub.subscribe(company)
 	defer unsubscribe()
+	return h.streamWoken(c, wake, since, look)
+}
+
+// streamWoken is stream, woken by wake instead of a company's post changes.
+func (h *Handler) streamWoken(c echo.Context, wake <-chan struct{}, since string, look func(context.Context) (string, error)) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), streamMaxAge)
+	defer cancel()
 	current, err := look(ctx)
 	if err != nil {
 		return err

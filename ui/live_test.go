@@ -182,7 +182,7 @@ func TestStream_LooksAgainNowAndThenWithoutNotifications(t *testing.T) {
 // stream has not taken the last one, and an unsubscribed stream is forgotten.
 func TestHub_WakesOnlyTheChangedCompanysStreams(t *testing.T) {
 	t.Parallel()
-	var b hub
+	var b hub[domain.CompanyID]
 	a1, stopA1 := b.subscribe("a")
 	a2, stopA2 := b.subscribe("a")
 	other, stopOther := b.subscribe("b")

@@ -47,6 +47,8 @@ type view struct {
 	MediaLibrary bool
 	// Passkeys says whether this Herald has passkeys configured.
 	Passkeys bool
+	// Unread is the viewer's unread notifications in the current company (the bell).
+	Unread int
 }
 
 // may reports whether the viewer may do act on res: a display hint; the app checks for real.
@@ -164,6 +166,10 @@ func (h *Handler) view(c echo.Context, data any) view {
 				v.APIVersions = append(v.APIVersions, s)
 			}
 		}
+	}
+	if v.Session != nil && v.Actor.CompanyID != "" && h.Notifications != nil {
+		// The bell's count; a failure to count leaves it at 0 rather than failing the page.
+		v.Unread, _ = h.Notifications.Unread(c.Request().Context(), v.Actor)
 	}
 	if ms, ok := c.Get(membershipsKey).([]domain.Membership); ok {
 		v.Memberships = ms

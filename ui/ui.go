@@ -41,7 +41,8 @@ type Handler struct {
 	assets    map[string]asset // the static files by path under static/
 	stopping  chan struct{}    // closed when the server shuts down: event streams end
 	stopOnce  sync.Once
-	hub       hub // wakes the event streams of a company whose posts changed
+	hub       hub[domain.CompanyID] // wakes the event streams of a company whose posts changed
+	bells     hub[bellKey]          // wakes the bell streams of a person with a new notification
 }
 
 func (h *Handler) now() time.Time {
@@ -101,12 +102,16 @@ const (
 	partDuplicate   = "posts/_duplicate"
 	partLabels      = "posts/_labels"
 	partPreview     = "posts/_preview"
+	// The bell's pages (notifications.go).
+	pageNotifications        = "notifications/index"
+	pageNotificationSettings = "notifications/settings"
+	partBellPanel            = "notifications/_panel"
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
-	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
+	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe, pageNotifications, pageNotificationSettings}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview, partBellPanel}
 
 var funcs = template.FuncMap{
 	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.

@@ -25,14 +25,17 @@ type API struct {
 	webhooks  *app.Webhooks
 	privacy   *app.Privacy
 	audit     *app.AuditLog
-	limiter   *app.RateLimiter
-	log       *slog.Logger
+	// notifications are the caller's own, in the company of the request.
+	notifications *app.Notifications
+	limiter       *app.RateLimiter
+	log           *slog.Logger
 }
 
 // New returns the API over the app's services (app.New); log receives its request
 // errors. A nil s.RateLimiter means no rate limits.
 func New(s *app.Services, log *slog.Logger) *API {
-	return &API{auth: s.Auth, passkeys: s.Passkeys, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, snippets: s.Snippets, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log}
+	return &API{auth: s.Auth, passkeys: s.Passkeys, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, snippets: s.Snippets, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log,
+		notifications: s.Notifications}
 }
 
 // Register adds every route of the API under g (mounted at /api/v1); openapi.json
@@ -145,6 +148,10 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/webhooks/:id/deliveries", a.listDeliveries)
 	company.POST("/webhooks/:id/deliveries/:delivery_id/retry", a.retryDelivery)
 	company.GET("/audit", a.listAudit)
+	company.GET("/notifications", a.listNotifications)
+	company.POST("/notifications/read", a.markNotificationsRead)
+	company.GET("/notifications/settings", a.getNotificationSettings)
+	company.PUT("/notifications/settings", a.putNotificationSettings)
 
 	// Resumable uploads speak tus (uploads.go): its version is checked before the
 	// credentials, and its requests are not idempotent in the API's sense (no replays).

@@ -11,8 +11,9 @@ import (
 	"github.com/heraldhq/herald/ports"
 )
 
-// NotificationsChannel is the PostgreSQL notification channel a new in-app notification
-// is announced on, in its transaction; the payload is "<company id>:<user id>".
+// NotificationsChannel is the PostgreSQL notification channel a new in-app notification,
+// or notifications marked read, are announced on, in their transaction; the payload is
+// "<company id>:<user id>".
 const NotificationsChannel = "herald_notifications"
 
 // notifications implements ports.Notifications on q.
@@ -110,7 +111,8 @@ func (s notifications) Unread(ctx context.Context, company domain.CompanyID, use
 	return n, nil
 }
 
-// MarkRead implements ports.Notifications.
+// MarkRead implements ports.Notifications; a change is announced on NotificationsChannel
+// when the transaction commits, as Add's are.
 func (s notifications) MarkRead(ctx context.Context, company domain.CompanyID, user domain.UserID, ids []domain.NotificationID, now time.Time) (int, error) {
 	all := ids == nil
 	list := make([]string, 0, len(ids))
@@ -127,7 +129,15 @@ func (s notifications) MarkRead(ctx context.Context, company domain.CompanyID, u
 		return 0, translate(err, "notification")
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, translate(err, "notification")
+	}
+	if n > 0 { // the person's other pages lower their bell's count too
+		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotificationsChannel, string(company)+":"+string(user)); err != nil {
+			return 0, translate(err, "notification")
+		}
+	}
+	return int(n), nil
 }
 
 // MarkEmailed implements ports.Notifications.
@@ -177,4 +187,42 @@ func (s notifications) SetPrefs(ctx context.Context, user domain.UserID, p domai
 		}
 	}
 	return nil
+}
+
+// DigestDue implements ports.Notifications.
+func (s notifications) DigestDue(ctx context.Context, since time.Time) ([]domain.User, error) {
+	var rows []userRow
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT `+userColumns+` FROM users u
+		WHERE u.digest AND u.email_verified_at IS NOT NULL AND EXISTS (
+			SELECT 1 FROM notifications n JOIN memberships m ON m.company_id = n.company_id AND m.user_id = n.user_id
+			WHERE n.user_id = u.id AND NOT n.emailed AND n.created_at >= $1)
+		ORDER BY u.id`, since)
+	if err != nil {
+		return nil, translate(err, "user")
+	}
+	out := make([]domain.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.toUser()
+	}
+	return out, nil
+}
+
+// Unemailed implements ports.Notifications.
+func (s notifications) Unemailed(ctx context.Context, user domain.UserID, since time.Time) ([]domain.Notification, error) {
+	var rows []notificationRow
+	err := sqlx.SelectContext(ctx, s.q, &rows, `
+		SELECT n.id, n.company_id, n.user_id, n.kind, n.post_id, n.account_id, n.text, n.event_key, n.read_at, n.created_at FROM notifications n
+		JOIN memberships m ON m.company_id = n.company_id AND m.user_id = n.user_id
+		WHERE n.user_id = $1 AND NOT n.emailed AND n.created_at >= $2
+		ORDER BY n.created_at, n.id
+		LIMIT 500`, user, since)
+	if err != nil {
+		return nil, translate(err, "notification")
+	}
+	out := make([]domain.Notification, len(rows))
+	for i, r := range rows {
+		out[i] = r.toNotification()
+	}
+	return out, nil
 }

@@ -28,6 +28,20 @@ const PostsChannel = "herald_posts"
 // Both are called from the listening goroutine and must not block. Connection failures
 // are logged and retried every two seconds; it returns nil when ctx is cancelled.
 func ListenPostChanges(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, changed func(domain.CompanyID), missed func()) error {
+	return ListenChanges(ctx, pool, log, LiveChanges{Posts: changed, Missed: missed})
+}
+
+// LiveChanges are what ListenChanges calls; each is called from the listening goroutine
+// and must not block. A nil one is not listened for (Missed: not called).
+type LiveChanges struct {
+	Posts         func(domain.CompanyID)                // a company's posts changed (PostsChannel)
+	Notifications func(domain.CompanyID, domain.UserID) // a person has a new notification (NotificationsChannel)
+	Missed        func()                                // after every (re)connection
+}
+
+// ListenChanges is ListenPostChanges for every channel the live pages follow, on one
+// connection.
+func ListenChanges(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, on LiveChanges) error {
 	l := &pgxlisten.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
 			c, err := pool.Acquire(ctx)
@@ -44,7 +58,17 @@ func ListenPostChanges(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger
 		},
 		ReconnectDelay: 2 * time.Second,
 	}
-	l.Handle(PostsChannel, postChanges{changed: changed, missed: missed})
+	missed := on.Missed
+	if missed == nil {
+		missed = func() {}
+	}
+	if on.Posts != nil {
+		l.Handle(PostsChannel, postChanges{changed: on.Posts, missed: missed})
+		missed = func() {} // once per (re)connection is enough
+	}
+	if on.Notifications != nil {
+		l.Handle(NotificationsChannel, notificationChanges{changed: on.Notifications, missed: missed})
+	}
 	err := l.Listen(ctx)
 	if ctx.Err() != nil {
 		return nil
@@ -64,6 +88,25 @@ func (p postChanges) HandleNotification(_ context.Context, n *pgconn.Notificatio
 
 // HandleBacklog runs on every (re)connection, once LISTEN is in place.
 func (p postChanges) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	p.missed()
+	return nil
+}
+
+type notificationChanges struct {
+	changed func(domain.CompanyID, domain.UserID)
+	missed  func()
+}
+
+// HandleNotification takes the payload "<company id>:<user id>" of notifications.Add.
+func (p notificationChanges) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+	if company, user, ok := strings.Cut(n.Payload, ":"); ok {
+		p.changed(domain.CompanyID(company), domain.UserID(user))
+	}
+	return nil
+}
+
+// HandleBacklog runs on every (re)connection, once LISTEN is in place.
+func (p notificationChanges) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	p.missed()
 	return nil
 }

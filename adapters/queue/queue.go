@@ -108,6 +108,12 @@ func New(cfg Config) (*Queue, error) {
 	if svc.Mail != nil {
 		river.AddWorker(workers, &sendEmailWorker{mail: svc.Mail})
 	}
+	if svc.Notifications != nil {
+		river.AddWorker(workers, &digestWorker{notifications: svc.Notifications, log: cfg.Log})
+		periodic = append(periodic, river.NewPeriodicJob(hourly{},
+			func() (river.JobArgs, *river.InsertOpts) { return DigestArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "notification_digest", RunOnStart: true}))
+	}
 	// Media purges are registered whatever runs here: a deleted company's files must go.
 	river.AddWorker(workers, &purgeMediaWorker{media: svc.Media})
 	if svc.Media.Enabled() {

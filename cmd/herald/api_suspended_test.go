@@ -111,6 +111,9 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"POST /profile/passkeys/:id/rename": true, "POST /profile/passkeys/:id/delete": true,
 		// The composer's preview renders the form and saves nothing.
 		"POST /posts/preview": true,
+		// A person's own notifications: marking them read and their email choices.
+		"POST /api/v1/notifications/read": true, "PUT /api/v1/notifications/settings": true,
+		"POST /notifications/read": true, "POST /notifications/settings": true,
 	}
 	checked := 0
 	for _, r := range m.echo.Routes() {

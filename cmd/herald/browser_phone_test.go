@@ -317,10 +317,11 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	if got := eval(`String(document.querySelector("#menu-button").getBoundingClientRect().height > 0) + " " + String(document.querySelector('#site-menu a[href="/team"]').getBoundingClientRect().height > 0)`); got != "false true" {
 		t.Errorf("on a wide window the menu button and links are %q, want the links shown and no button", got)
 	}
-	// The person menu in the top bar: profile, time zone and sign out; Escape closes it.
+	// The person menu in the top bar: profile, time zone, notification settings and sign out;
+	// Escape closes it.
 	step("desktop: open the person menu", chromedp.Click(css("#person-menu summary")), chromedp.WaitVisible(css(`#person-menu form[action="/logout"] button`)))
-	if got := eval(`Array.from(document.querySelectorAll("#person-menu .menu-items li")).map((li) => li.textContent.trim().split(/\s+/)[0]).join(",")`); got != "Profile,Time,Sign" {
-		t.Errorf("the person menu offers %q, want Profile, Time zone, Sign out", got)
+	if got := eval(`Array.from(document.querySelectorAll("#person-menu .menu-items li")).map((li) => li.textContent.trim().split(/\s+/)[0]).join(",")`); got != "Profile,Time,Notifications,Sign" {
+		t.Errorf("the person menu offers %q, want Profile, Time zone, Notifications, Sign out", got)
 	}
 	if out := axeViolations(t, ctx); out != "" {
 		t.Errorf("person menu open: axe-core:\n%s", out)

@@ -245,7 +245,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	go func() { // the live pages' event streams wake on these notifications, and only then look
-		if err := postgres.ListenPostChanges(bg, m.listener, quiet, web.PostsChanged, web.RecheckStreams); err != nil && bg.Err() == nil {
+		err := postgres.ListenChanges(bg, m.listener, quiet, postgres.LiveChanges{Posts: web.PostsChanged,
+			Notifications: web.NotificationsChanged, Missed: web.RecheckStreams})
+		if err != nil && bg.Err() == nil {
 			m.Log.Error("live pages stopped following changes", "err", err)
 		}
 	}()
