@@ -15,6 +15,8 @@ type CompanySettings struct {
 	TimeZone string // the IANA zone analytics count days in; "UTC" until set
 	Voice    domain.BrandVoice
 	Usage    domain.PlanUsage // this month's use of the plan's limits, as the settings page shows it
+	// Approvals are the rules that make posts wait for an approver (none: no approval).
+	Approvals domain.ApprovalPolicy
 }
 
 // CompanyUpdate is a change of a company's settings; a nil field is left as it is.
@@ -22,6 +24,8 @@ type CompanyUpdate struct {
 	Name     *string
 	TimeZone *string
 	Voice    *domain.BrandVoice // as typed: NewBrandVoice cleans and checks it
+	// Approvals names the approval rules (domain.ApprovalRules); owners and admins set them.
+	Approvals *[]string
 }
 
 // Settings returns the actor's company's settings (every member may read them).
@@ -52,7 +56,7 @@ func (t *Teams) companySettings(ctx context.Context, tx ports.Tx, id domain.Comp
 	if err != nil {
 		return CompanySettings{}, err
 	}
-	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u}, nil
+	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u, Approvals: approvalPolicyOf(c.Settings)}, nil
 }
 
 // UpdateSettings changes the actor's company's name and time zone (owners, as the
@@ -74,7 +78,13 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 			return CompanySettings{}, err
 		}
 	}
-	if u.Name == nil && u.TimeZone == nil && u.Voice == nil {
+	if u.Approvals != nil {
+		// Who must wait for approval is the team's business: owners and admins.
+		if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
+			return CompanySettings{}, err
+		}
+	}
+	if u.Name == nil && u.TimeZone == nil && u.Voice == nil && u.Approvals == nil {
 		// An empty change is still a change: the least right that changes anything here
 		// (so a suspended company's members are refused it like every other change).
 		if err := t.authz.Can(ctx, actor, domain.ResourceBrand, domain.ActionWrite); err != nil {
@@ -95,6 +105,11 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 	}
 	if u.Voice != nil {
 		voice, err = domain.NewBrandVoice(u.Voice.Description, u.Voice.AvoidWords, u.Voice.DefaultHashtags)
+		errs = append(errs, err)
+	}
+	var approvals domain.ApprovalPolicy
+	if u.Approvals != nil {
+		approvals, err = domain.ParseApprovalRules("approvals", *u.Approvals)
 		errs = append(errs, err)
 	}
 	if err := joinViolations(errs...); err != nil {
@@ -130,6 +145,11 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 			if !sameVoice(voiceOf(settings), voiceOf(c.Settings)) {
 				entries = append(entries, voiceChanged(actor, now))
 			}
+		}
+		if u.Approvals != nil && !slices.Equal(approvals, approvalPolicyOf(c.Settings)) {
+			putApprovals(settings, approvals)
+			entries = append(entries, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "company.approvals_changed",
+				Subject: string(actor.CompanyID), Details: map[string]string{"approvals": settings[settingApprovals]}, At: now})
 		}
 		if len(entries) > 0 {
 			if err := tx.Companies().SetSettings(ctx, c.ID, settings); err != nil {

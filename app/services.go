@@ -191,6 +191,7 @@ func New(d Deps) (*Services, error) {
 	s.Mail = &Mail{store: d.Store, cipher: d.Cipher, templates: d.Mail.Templates, mailer: d.Mail.Mailer, appURL: d.Mail.AppURL,
 		key: d.Mail.SigningKey, now: d.Now, log: d.Log}
 	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
+	s.Posts.Notify = s.Notifications
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}
