@@ -23,6 +23,8 @@ type companySettingsJSON struct {
 	BrandVoice brandVoiceJSON `json:"brand_voice"`
 	Usage      usageJSON      `json:"usage"`  // this month's use of the plan
 	Limits     limitsJSON     `json:"limits"` // the plan's limits; null: unlimited
+	// Approvals: who needs approval before posts are scheduled ("editors", "everyone", "api", "ai").
+	Approvals []domain.ApprovalRule `json:"approvals"`
 }
 
 func toCompanySettings(s app.CompanySettings) companySettingsJSON {
@@ -34,7 +36,7 @@ func toCompanySettings(s app.CompanySettings) companySettingsJSON {
 		v.DefaultHashtags = []string{}
 	}
 	return companySettingsJSON{companyJSON: toCompany(s.Company), TimeZone: s.TimeZone, BrandVoice: v,
-		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits())}
+		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits()), Approvals: append([]domain.ApprovalRule{}, s.Approvals...)}
 }
 
 // getCompanySettings handles GET /company: the caller's company's settings, with its
@@ -59,6 +61,7 @@ func (a *API) updateCompanySettings(c echo.Context) error {
 			AvoidWords      []string `json:"avoid_words"`
 			DefaultHashtags []string `json:"default_hashtags"`
 		} `json:"brand_voice"`
+		Approvals *[]string `json:"approvals"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
@@ -67,7 +70,7 @@ func (a *API) updateCompanySettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := app.CompanyUpdate{Name: in.Name, TimeZone: in.TimeZone}
+	u := app.CompanyUpdate{Name: in.Name, TimeZone: in.TimeZone, Approvals: in.Approvals}
 	if in.BrandVoice != nil {
 		u.Voice = &domain.BrandVoice{Description: in.BrandVoice.Description, AvoidWords: in.BrandVoice.AvoidWords, DefaultHashtags: in.BrandVoice.DefaultHashtags}
 	}

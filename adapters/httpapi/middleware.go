@@ -61,6 +61,9 @@ func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		actor.IP = c.RealIP()
+		// A bearer token (personal API token or login session) is the API proper; the web
+		// app's cookie is not.
+		actor.ViaAPI = strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization)) != ""
 		c.Set(actorKey, actor)
 		return next(c)
 	}
