@@ -281,3 +281,19 @@ func quoteExcerpt(content string) string {
 	}
 	return "“" + content + "”"
 }
+
+// InReview returns the company's posts waiting for approval, newest first, at most limit
+// (the review page), for those who may decide on them.
+// Errors: CodeForbidden.
+func (s *Posts) InReview(ctx context.Context, actor domain.Actor, limit int) ([]domain.Post, error) {
+	if err := s.authz.Can(ctx, actor, domain.ResourceApprovals, domain.ActionRead); err != nil {
+		return nil, err
+	}
+	var out []domain.Post
+	err := s.store.Read(ctx, func(tx ports.Tx) error {
+		var err error
+		out, _, err = tx.Posts().List(ctx, actor.CompanyID, ports.PostFilter{Status: domain.PostInReview}, ports.Page{Limit: limit})
+		return err
+	})
+	return out, err
+}

@@ -45,6 +45,8 @@ type view struct {
 	Allows func(domain.Resource, domain.Action) bool
 	// MediaLibrary says whether this Herald has media storage configured.
 	MediaLibrary bool
+	// reviews counts the posts waiting for approval (the sidebar's Review badge).
+	reviews func() int
 }
 
 // may reports whether the viewer may do act on res: a display hint; the app checks for real.
@@ -149,6 +151,7 @@ func (h *Handler) execute(c echo.Context, status int, set, block string, data an
 func (h *Handler) view(c echo.Context, data any) view {
 	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c), Allows: h.allows(c), MediaLibrary: h.Media.Enabled()}
 	v.CSRF, _ = c.Get("csrf").(string)
+	v.reviews = h.reviewCounter(c)
 	if s, ok := c.Get(sessionKey).(domain.Session); ok {
 		v.Session = &s
 	}
