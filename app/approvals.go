@@ -209,13 +209,16 @@ func (s *Posts) decide(ctx context.Context, actor domain.Actor, id domain.PostID
 			return err
 		}
 		event, text := domain.EventPostApproved, fmt.Sprintf("Your post %s was approved", quoteExcerpt(p.Content))
-		if p.Status() == domain.PostChangesRequested {
+		switch {
+		case p.Status() == domain.PostChangesRequested:
 			event, text = domain.EventPostRejected, fmt.Sprintf("Changes were requested on your post %s", quoteExcerpt(p.Content))
+		case p.Reason() == domain.ReasonApprovedLate:
+			text += " after its time had passed; choose a new time"
+		case p.Status() == domain.PostApproved:
+			text += "; choose a time to publish it"
 		}
 		if c := p.Approval().Comment; c != "" {
 			text += ": " + c
-		} else if p.Status() == domain.PostApproved {
-			text += "; " + strings.ToLower(p.Reason()[:1]) + p.Reason()[1:]
 		}
 		if err := emitEvent(ctx, tx, p.CompanyID, event, approvalEventData(p), s.now()); err != nil {
 			return err
