@@ -18,6 +18,8 @@ type CompanySettings struct {
 	Usage    domain.PlanUsage // this month's use of the plan's limits, as the settings page shows it
 	// Require2FA says that members must have two-factor sign-in to work in the company.
 	Require2FA bool
+	// Approvals are the rules that make posts wait for an approver (none: no approval).
+	Approvals domain.ApprovalPolicy
 }
 
 // CompanyUpdate is a change of a company's settings; a nil field is left as it is.
@@ -28,6 +30,8 @@ type CompanyUpdate struct {
 	// Require2FA turns the two-factor requirement on or off (owners and admins); whoever
 	// turns it on must have two-factor sign-in themselves.
 	Require2FA *bool
+	// Approvals names the approval rules (domain.ApprovalRules); owners and admins set them.
+	Approvals *[]string
 }
 
 // Settings returns the actor's company's settings (every member may read them).
@@ -58,7 +62,8 @@ func (t *Teams) companySettings(ctx context.Context, tx ports.Tx, id domain.Comp
 	if err != nil {
 		return CompanySettings{}, err
 	}
-	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u, Require2FA: requires2FA(c.Settings)}, nil
+	return CompanySettings{Company: c, TimeZone: zoneOf(c.Settings), Voice: voiceOf(c.Settings), Usage: u, Require2FA: requires2FA(c.Settings),
+		Approvals: approvalPolicyOf(c.Settings)}, nil
 }
 
 // UpdateSettings changes the actor's company's name and time zone (owners, as the
@@ -82,12 +87,13 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 			return CompanySettings{}, err
 		}
 	}
-	if u.Require2FA != nil {
+	if u.Require2FA != nil || u.Approvals != nil {
+		// Who must use two factors, and who must wait for approval, is the team's business: owners and admins.
 		if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
 			return CompanySettings{}, err
 		}
 	}
-	if u.Name == nil && u.TimeZone == nil && u.Voice == nil && u.Require2FA == nil {
+	if u.Name == nil && u.TimeZone == nil && u.Voice == nil && u.Require2FA == nil && u.Approvals == nil {
 		// An empty change is still a change: the least right that changes anything here
 		// (so a suspended company's members are refused it like every other change).
 		if err := t.authz.Can(ctx, actor, domain.ResourceBrand, domain.ActionWrite); err != nil {
@@ -108,6 +114,11 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 	}
 	if u.Voice != nil {
 		voice, err = domain.NewBrandVoice(u.Voice.Description, u.Voice.AvoidWords, u.Voice.DefaultHashtags)
+		errs = append(errs, err)
+	}
+	var approvals domain.ApprovalPolicy
+	if u.Approvals != nil {
+		approvals, err = domain.ParseApprovalRules("approvals", *u.Approvals)
 		errs = append(errs, err)
 	}
 	if err := joinViolations(errs...); err != nil {
@@ -150,6 +161,11 @@ func (t *Teams) UpdateSettings(ctx context.Context, actor domain.Actor, u Compan
 				return err
 			}
 			entries = append(entries, e)
+		}
+		if u.Approvals != nil && !slices.Equal(approvals, approvalPolicyOf(c.Settings)) {
+			putApprovals(settings, approvals)
+			entries = append(entries, domain.AuditEntry{CompanyID: actor.CompanyID, ActorID: actor.UserID, IP: actor.IP, Action: "company.approvals_changed",
+				Subject: string(actor.CompanyID), Details: map[string]string{"approvals": settings[settingApprovals]}, At: now})
 		}
 		if len(entries) > 0 {
 			if err := tx.Companies().SetSettings(ctx, c.ID, settings); err != nil {

@@ -21,6 +21,9 @@ type Posts struct {
 	probe ports.MediaProbe // nil: media files are not looked at before scheduling
 	now   func() time.Time
 	log   *slog.Logger
+	// Notify tells people of approval steps; set after construction (Notifications is built
+	// later). nil: nobody is told.
+	Notify *Notifications
 }
 
 // NewPosts returns the post use cases; now is time.Now outside tests. probe, when not nil,
@@ -145,9 +148,37 @@ func (s *Posts) Update(ctx context.Context, actor domain.Actor, id domain.PostID
 	if err != nil {
 		return domain.Post{}, err
 	}
-	return s.change(ctx, actor, postUpdate, id, ifMatch, media, func(p *domain.Post, accounts []domain.Account) (bool, error) {
-		return p.Status() == domain.PostScheduled, p.Edit(in, accounts, s.now())
+	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
+		return domain.Post{}, err
+	}
+	can := s.canApprove(ctx, actor)
+	var p domain.Post
+	err = s.store.InTx(ctx, func(tx ports.Tx) error {
+		policy, err := approvalPolicy(ctx, tx, actor.CompanyID)
+		if err != nil {
+			return err
+		}
+		sentBack := false
+		p, err = s.changeTx(ctx, tx, actor, id, ifMatch, postUpdate, media, func(p *domain.Post, accounts []domain.Account) (bool, error) {
+			if err := p.Edit(in, accounts, s.now()); err != nil {
+				return false, err
+			}
+			// An editor who needs approval sends an approved, scheduled or reviewed post
+			// back to review: its publish job, if any, is stale (the version changed).
+			if len(policy) > 0 && policy.Requires(actor, can, *p) {
+				sentBack = p.SendBack(actor.UserID, s.now())
+			}
+			return p.Status() == domain.PostScheduled, nil
+		})
+		if err != nil || !sentBack {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, "post.submitted", p); err != nil {
+			return err
+		}
+		return s.submitted(ctx, tx, actor, p)
 	})
+	return p, err
 }
 
 // Delete removes the post; its publish job, if any, becomes stale. A post that had not
@@ -165,7 +196,7 @@ func (s *Posts) Delete(ctx context.Context, actor domain.Actor, id domain.PostID
 		if err := p.CheckDelete(); err != nil {
 			return err
 		}
-		if p.Status() == domain.PostDraft || p.Status() == domain.PostScheduled {
+		if p.Status() != domain.PostPublishing && !p.Status().WentOut() {
 			if err := tx.PlanUsage().UncountPost(ctx, actor.CompanyID, id); err != nil {
 				return err
 			}
@@ -277,6 +308,7 @@ func (s *Posts) ResolveTarget(ctx context.Context, actor domain.Actor, id domain
 // postChange is one kind of change to a post, as change and changeTx carry it out.
 type postChange struct {
 	resource domain.Resource // the resource the actor needs write permission on
+	gate     bool            // a post the actor needs approval for is refused (CodeApprovalRequired)
 	audit    string          // the audit log's action
 	count    bool            // a post to publish is counted toward the plan's month
 	notify   bool            // webhook subscribers are told the post's new state
@@ -285,7 +317,7 @@ type postChange struct {
 // The kinds of change to a post that go through change.
 var (
 	postUpdate     = postChange{resource: domain.ResourcePosts, audit: "post.updated"}
-	postSchedule   = postChange{resource: domain.ResourceSchedule, audit: "post.scheduled", count: true, notify: true}
+	postSchedule   = postChange{resource: domain.ResourceSchedule, audit: "post.scheduled", count: true, notify: true, gate: true}
 	postUnschedule = postChange{resource: domain.ResourceSchedule, audit: "post.unscheduled"}
 )
 
@@ -324,6 +356,11 @@ func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, i
 	if err != nil {
 		return domain.Post{}, err
 	}
+	if kind.gate {
+		if err := s.checkApproval(ctx, tx, actor, p); err != nil {
+			return domain.Post{}, err
+		}
+	}
 	accounts, err := tx.Accounts().List(ctx, actor.CompanyID)
 	if err != nil {
 		return domain.Post{}, err
@@ -357,7 +394,7 @@ func (s *Posts) changeTx(ctx context.Context, tx ports.Tx, actor domain.Actor, i
 			return domain.Post{}, err
 		}
 	}
-	if p.Status() == domain.PostDraft {
+	if p.Status().Waiting() {
 		if err := tx.PlanUsage().UncountPost(ctx, actor.CompanyID, p.ID); err != nil {
 			return domain.Post{}, err
 		}

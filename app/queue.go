@@ -137,7 +137,7 @@ func (q *Queue) Save(ctx context.Context, actor domain.Actor, in []domain.QueueS
 }
 
 // postQueue is scheduling a post at a time the queue chose.
-var postQueue = postChange{resource: domain.ResourceSchedule, audit: "post.queued", count: true, notify: true}
+var postQueue = postChange{resource: domain.ResourceSchedule, audit: "post.queued", count: true, notify: true, gate: true}
 
 // Add schedules the post at the next free time of the queue for all its accounts, as
 // Schedule does (rules checked, plan counted, publish job enqueued, webhook written), and

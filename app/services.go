@@ -202,6 +202,7 @@ func New(d Deps) (*Services, error) {
 	s.Auth.mail, s.Teams.mail = s.Mail, s.Mail
 	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
 	s.Publishing.notify, s.Credentials.notify, s.Webhooks.notify = s.Notifications, s.Notifications, s.Notifications
+	s.Posts.Notify = s.Notifications
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}

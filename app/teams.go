@@ -379,13 +379,62 @@ func (t *Teams) ChangeRole(ctx context.Context, actor domain.Actor, user domain.
 		if err != nil {
 			return err
 		}
-		out = domain.Member{User: u, Role: r, JoinedAt: target.JoinedAt, Version: target.Version + 1}
+		out = domain.Member{User: u, Role: r, Approver: target.Approver, JoinedAt: target.JoinedAt, Version: target.Version + 1}
 		return t.audit(ctx, tx, actor, "member.role_changed", string(user), map[string]string{"from": string(target.Role), "to": string(r)})
 	})
 	if err != nil {
 		return domain.Member{}, err
 	}
 	reloadAll(ctx, t.authz, t.log, actor.CompanyID)
+	return out, nil
+}
+
+// SetApprover grants (approver true) or takes away the member's permission to approve
+// posts; owners and admins may approve whatever it says. ifMatch, when not 0, is the
+// membership version the caller last saw. A grant that changes nothing writes nothing.
+// Errors: CodeForbidden (owners and admins only), CodeSuspended, CodeNotFound, CodeStale.
+func (t *Teams) SetApprover(ctx context.Context, actor domain.Actor, user domain.UserID, approver bool, ifMatch int) (domain.Member, error) {
+	if err := t.authz.Can(ctx, actor, domain.ResourceMembers, domain.ActionWrite); err != nil {
+		return domain.Member{}, err
+	}
+	var out domain.Member
+	changed := false
+	err := t.store.InTx(ctx, func(tx ports.Tx) error {
+		if _, err := t.lockTeam(ctx, tx, actor); err != nil {
+			return err
+		}
+		target, _, err := t.target(ctx, tx, actor.CompanyID, user)
+		if err != nil {
+			return err
+		}
+		if err := domain.CheckVersion(ifMatch, target.Version); err != nil {
+			return err
+		}
+		u, err := tx.Users().Get(ctx, user)
+		if err != nil {
+			return err
+		}
+		out = domain.Member{User: u, Role: target.Role, Approver: approver, JoinedAt: target.JoinedAt, Version: target.Version}
+		if target.Approver == approver {
+			return nil
+		}
+		if err := tx.Memberships().SetApprover(ctx, actor.CompanyID, user, approver); err != nil {
+			return err
+		}
+		changed = true
+		out.Version++
+		action := "member.approver_granted"
+		if !approver {
+			action = "member.approver_revoked"
+		}
+		return t.audit(ctx, tx, actor, action, string(user), map[string]string{"role": string(target.Role)})
+	})
+	if err != nil {
+		return domain.Member{}, err
+	}
+	if changed {
+		reloadAll(ctx, t.authz, t.log, actor.CompanyID)
+	}
 	return out, nil
 }
 

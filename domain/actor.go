@@ -9,4 +9,7 @@ type Actor struct {
 	IsSuperadmin bool
 	IP           string // the address the request came from, for the audit log
 	Plan         Plan   // the company's plan when acting in one, for the API's rate limits
+	// ViaAPI: the request came through the JSON API with a bearer token (a personal API
+	// token or a login session), not the web app; companies may require approval for it.
+	ViaAPI bool
 }

@@ -32,6 +32,8 @@ const (
 	// CodeSuspended refuses a change in a suspended company: its members may sign in, read,
 	// export and delete, nothing else.
 	CodeSuspended Code = "company_suspended"
+	// CodeApprovalRequired refuses to schedule a post that needs approval: submit it instead.
+	CodeApprovalRequired Code = "approval_required"
 )
 
 // HTTPStatus is the one table from a code to the HTTP status the JSON API and the pages
@@ -46,7 +48,7 @@ func (c Code) HTTPStatus() int {
 		return http.StatusUnprocessableEntity
 	case CodeNotFound:
 		return http.StatusNotFound
-	case CodeConflict:
+	case CodeConflict, CodeApprovalRequired:
 		return http.StatusConflict
 	case CodeForbidden, CodeLimit, CodeSuspended, CodeTwoFactorRequired:
 		return http.StatusForbidden

@@ -20,10 +20,16 @@ const (
 	PostPublished          PostStatus = "published"
 	PostPartiallyPublished PostStatus = "partially_published"
 	PostFailed             PostStatus = "failed"
+	// PostInReview waits for an approver (see approval.go); PostChangesRequested was sent
+	// back to its author with a comment; PostApproved was approved without a time to keep.
+	PostInReview         PostStatus = "in_review"
+	PostChangesRequested PostStatus = "changes_requested"
+	PostApproved         PostStatus = "approved"
 )
 
 // PostStatuses lists every post status, in the order of a post's life.
-var PostStatuses = []PostStatus{PostDraft, PostScheduled, PostPublishing, PostPublished, PostPartiallyPublished, PostFailed}
+var PostStatuses = []PostStatus{PostDraft, PostInReview, PostChangesRequested, PostApproved, PostScheduled, PostPublishing, PostPublished,
+	PostPartiallyPublished, PostFailed}
 
 // ParsePostStatus returns the status named s, or CodeInvalid naming field.
 func ParsePostStatus(field, s string) (PostStatus, error) {
@@ -32,7 +38,11 @@ func ParsePostStatus(field, s string) (PostStatus, error) {
 			return st, nil
 		}
 	}
-	return "", InvalidField(field, "must be one of draft, scheduled, publishing, published, partially_published, failed")
+	names := make([]string, len(PostStatuses))
+	for i, st := range PostStatuses {
+		names[i] = string(st)
+	}
+	return "", InvalidField(field, "must be one of "+strings.Join(names, ", "))
 }
 
 // TargetStatus says where one post is on one account.
@@ -76,6 +86,8 @@ type PostInput struct {
 	VariantComments map[AccountID]string
 	// Labels group posts (campaigns); see CleanLabels.
 	Labels []string
+	// AIAssisted: the writer applied an AI caption suggestion; a post keeps it once set.
+	AIAssisted bool
 }
 
 // Target is a post on one account. Its status changes only through its methods.
@@ -215,7 +227,10 @@ type Post struct {
 	Targets      []Target
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// AIAssisted: a caption suggestion of the AI assist was applied to the post (kept once set).
+	AIAssisted bool
 
+	approval     Approval
 	status       PostStatus
 	reason       string    // why the post failed as a whole, for a person
 	scheduledFor time.Time // zero while a draft
@@ -237,7 +252,7 @@ func NewPost(company CompanyID, author UserID, in PostInput, accounts []Account,
 // Errors: CodeConflict once publishing started or succeeded anywhere; CodeInvalid.
 func (p *Post) Edit(in PostInput, accounts []Account, now time.Time) error {
 	switch p.status {
-	case PostDraft, PostScheduled:
+	case PostDraft, PostScheduled, PostInReview, PostChangesRequested, PostApproved:
 	case PostFailed:
 		p.status, p.scheduledFor, p.reason = PostDraft, time.Time{}, ""
 	default:
@@ -354,6 +369,7 @@ func (p *Post) apply(in PostInput, accounts []Account) error {
 	}
 	p.Content, p.MediaURLs, p.MediaIDs, p.Targets = content, media, ids, targets
 	p.FirstComment, p.Labels = comment, labels
+	p.AIAssisted = p.AIAssisted || in.AIAssisted
 	p.resetComments()
 	return nil
 }
@@ -538,7 +554,9 @@ func (p Post) CheckRules(accounts []Account, library map[MediaID]Media) error {
 // Errors: CodeConflict once publishing started or succeeded; CodeInvalid for a time in the past.
 func (p *Post) Schedule(at, now time.Time) error {
 	switch p.status {
-	case PostDraft, PostScheduled:
+	case PostDraft, PostScheduled, PostApproved, PostChangesRequested:
+	case PostInReview:
+		return Errorf(CodeConflict, "This post waits for approval: approve it or request changes.")
 	case PostFailed:
 		for i, t := range p.Targets {
 			p.Targets[i] = Target{AccountID: t.AccountID, Platform: t.Platform, Variant: t.Variant, OwnMedia: t.OwnMedia, MediaIDs: t.MediaIDs,
@@ -766,6 +784,9 @@ func RestorePost(p Post, status PostStatus, reason string, scheduledFor time.Tim
 }
 
 func humanStatus(s PostStatus) string { return strings.ReplaceAll(string(s), "_", " ") }
+
+// HumanStatus is the status as a person reads it ("in review").
+func HumanStatus(s PostStatus) string { return humanStatus(s) }
 
 // DuplicateInput returns what a copy of p is written from: its content, media, variants,
 // first comments, labels and accounts, whatever its status, but never its time, results or versions. It leaves

@@ -33,9 +33,14 @@ const (
 	EventPostPublished          EventType = "post.published"
 	EventPostPartiallyPublished EventType = "post.partially_published"
 	EventPostFailed             EventType = "post.failed"
-	EventAccountConnected       EventType = "account.connected"
-	EventAccountReauthRequired  EventType = "account.reauth_required"
-	EventAccountDisconnected    EventType = "account.disconnected"
+	// EventPostSubmitted, EventPostApproved and EventPostRejected follow a post through
+	// approval (rejected: changes were requested, with the approver's comment).
+	EventPostSubmitted         EventType = "post.submitted"
+	EventPostApproved          EventType = "post.approved"
+	EventPostRejected          EventType = "post.rejected"
+	EventAccountConnected      EventType = "account.connected"
+	EventAccountReauthRequired EventType = "account.reauth_required"
+	EventAccountDisconnected   EventType = "account.disconnected"
 	// EventAccountExpiring: a token Herald cannot renew expires within ExpiryWarningAhead;
 	// sent once per expiry.
 	EventAccountExpiring EventType = "account.expiring"
@@ -46,7 +51,7 @@ const (
 
 // EventTypes lists the event types an endpoint can subscribe to, in display order.
 var EventTypes = []EventType{EventPostScheduled, EventPostPublished, EventPostPartiallyPublished, EventPostFailed,
-	EventAccountConnected, EventAccountReauthRequired, EventAccountDisconnected, EventAccountExpiring}
+	EventPostSubmitted, EventPostApproved, EventPostRejected, EventAccountConnected, EventAccountReauthRequired, EventAccountDisconnected, EventAccountExpiring}
 
 // ParseEventTypes returns the distinct event types named, in EventTypes order, or
 // CodeInvalid on field when one is unknown or none is given.

@@ -127,6 +127,9 @@ type Memberships interface {
 	Owners(ctx context.Context, company domain.CompanyID) (int, error)
 	// SetRole changes the member's role, or returns CodeNotFound.
 	SetRole(ctx context.Context, company domain.CompanyID, user domain.UserID, role domain.Role) error
+	// SetApprover grants or takes away the member's approver permission (bumping the
+	// membership's version), or returns CodeNotFound.
+	SetApprover(ctx context.Context, company domain.CompanyID, user domain.UserID, approver bool) error
 	// Remove deletes the membership, or returns CodeNotFound.
 	Remove(ctx context.Context, company domain.CompanyID, user domain.UserID) error
 }

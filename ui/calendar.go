@@ -103,6 +103,8 @@ type calendarEntry struct {
 	Thumb    string    // the first library file's thumbnail, "" without one
 	Accounts []calendarAccount
 	Movable  bool // scheduled or failed, and the viewer may schedule: a drag or the Move dialog may give it another time
+	// Waiting says a post in review whose time passed is not going out ("" otherwise).
+	Waiting string
 }
 
 // calendarAccount is an account as an entry's avatar shows it.
@@ -126,7 +128,7 @@ type calendarFilter struct {
 func (f calendarFilter) Any() bool { return f.Account != "" || f.Label != "" || f.Status != "" }
 
 // calendarStatuses are the statuses a post with a time can have.
-var calendarStatuses = []domain.PostStatus{domain.PostScheduled, domain.PostPublishing, domain.PostPublished,
+var calendarStatuses = []domain.PostStatus{domain.PostInReview, domain.PostChangesRequested, domain.PostScheduled, domain.PostPublishing, domain.PostPublished,
 	domain.PostPartiallyPublished, domain.PostFailed}
 
 // calendarQuery is the address of the calendar at view, day and filter.
@@ -355,7 +357,8 @@ func (h *Handler) calendarEntries(c echo.Context, byDay map[string][]calendarPos
 	out := make(map[string][]calendarEntry, len(byDay))
 	for day, ps := range byDay {
 		for _, p := range ps {
-			e := calendarEntry{Post: p.Post, At: p.At, Line: firstLine(p.Post.Content, 80), Movable: canMove && movable(p.Post)}
+			e := calendarEntry{Post: p.Post, At: p.At, Line: firstLine(p.Post.Content, 80), Movable: canMove && movable(p.Post),
+				Waiting: p.Post.WaitingNote(h.now(), p.At.Location())}
 			if ids := p.Post.AllMediaIDs(); len(ids) > 0 {
 				if t, ok := files[ids[0]]; ok {
 					e.Thumb = t.Thumb

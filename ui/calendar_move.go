@@ -49,7 +49,7 @@ func (h *Handler) moveCalendarPost(c echo.Context) error {
 		msg += " to " + p.ScheduledFor().In(loc).Format("Monday 2 January 2006 at 15:04") + "."
 	case domain.CodeStale:
 		msg = staleMove
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeLimit, domain.CodeApprovalRequired:
 		msg = moveProblem(err)
 	default:
 		return err // forbidden, suspended, not found: the error page says why

@@ -27,6 +27,8 @@ type composePage struct {
 	Best      []bestTimesView  // suggested times per account, for the time input
 	Snippets  []domain.Snippet // the company's snippets, for the "Insert snippet" list
 	Preview   postPreview      // how the post will look on each ticked account
+	// NeedsApproval: "Submit for approval" replaces Schedule, Publish now and Add to queue.
+	NeedsApproval bool
 }
 
 // Action is where the form posts to.
@@ -147,7 +149,7 @@ func (h *Handler) editPost(c echo.Context) error {
 // editable reports whether the post may still be edited.
 func editable(p domain.Post) bool {
 	switch p.Status() {
-	case domain.PostDraft, domain.PostScheduled, domain.PostFailed:
+	case domain.PostDraft, domain.PostScheduled, domain.PostFailed, domain.PostInReview, domain.PostChangesRequested, domain.PostApproved:
 		return true
 	}
 	return false
@@ -172,12 +174,22 @@ func (h *Handler) createPost(c echo.Context) error {
 		p, err = h.Posts.Create(ctx, actor, f.input())
 	case actionQueue:
 		p, err = h.PostingQueue.CreateQueued(ctx, actor, f.input())
+	case actionSubmit:
+		// The draft is kept when the submission is refused: its page says what to fix.
+		if p, err = h.Posts.Create(ctx, actor, f.input()); err == nil {
+			if sub, serr := h.Posts.Submit(ctx, actor, p.ID, at, p.Version()); serr == nil {
+				p = sub
+			} else {
+				h.flash(c, "The draft was saved but not submitted: "+domain.MessageOf(serr))
+				return redirect(c, routePath("post", p.ID))
+			}
+		}
 	default:
 		p, err = h.Posts.CreateScheduled(ctx, actor, f.input(), at)
 	}
 	switch domain.CodeOf(err) {
 	case "":
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended: // the typed post is kept
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeApprovalRequired, domain.CodeForbidden, domain.CodeLimit, domain.CodeSuspended: // the typed post is kept
 		f = f.withError(err)
 		if f.Action != actionDraft {
 			f.Message = "The post was not saved or scheduled. " + f.Message
@@ -191,6 +203,8 @@ func (h *Handler) createPost(c echo.Context) error {
 		h.flash(c, "The draft was saved.")
 	case actionQueue:
 		h.flash(c, queuedMessage(p, loc))
+	case actionSubmit:
+		h.flash(c, "The post was submitted for approval; approvers were told.")
 	default:
 		h.flash(c, scheduledMessage(p, at.IsZero(), loc))
 	}
@@ -220,7 +234,7 @@ func (h *Handler) updatePost(c echo.Context) error {
 		f = f.withError(err)
 		f.Message = "Someone else changed this post while you were editing it. Your text is kept below; open the post in another tab to see their version, copy what you need, then reload this page to edit the current version."
 		return h.renderCompose(c, http.StatusPreconditionFailed, &current, f)
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeSuspended: // the typed post is kept
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeApprovalRequired, domain.CodeSuspended: // the typed post is kept
 		return h.renderCompose(c, status(err), &current, f.withError(err))
 	default:
 		return err
@@ -246,6 +260,12 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 		scheduled, err = h.Posts.PublishNow(c.Request().Context(), actorOf(c), p.ID, p.Version())
 	case actionQueue:
 		scheduled, err = h.PostingQueue.Add(c.Request().Context(), actorOf(c), p.ID, p.Version())
+	case actionSubmit:
+		if p.Status() == domain.PostInReview { // the edit sent it back to review already
+			h.flash(c, saved+"; it waits for approval again.")
+			return redirect(c, routePath("post", p.ID))
+		}
+		scheduled, err = h.Posts.Submit(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
 	default:
 		scheduled, err = h.Posts.Schedule(c.Request().Context(), actorOf(c), p.ID, at, p.Version())
 	}
@@ -253,11 +273,13 @@ func (h *Handler) finishCompose(c echo.Context, p domain.Post, f composeForm, at
 	case "":
 		if f.Action == actionQueue {
 			h.flash(c, queuedMessage(scheduled, zoneOf(c)))
+		} else if f.Action == actionSubmit {
+			h.flash(c, saved+"; the post was submitted for approval.")
 		} else {
 			h.flash(c, scheduledMessage(scheduled, at.IsZero(), zoneOf(c)))
 		}
 		return redirect(c, routePath("post", p.ID))
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeApprovalRequired, domain.CodeForbidden, domain.CodeStale, domain.CodeLimit:
 		f.Version = p.Version()
 		f = f.withError(err)
 		f.Message = "The changes were saved, but the post was not scheduled. " + f.Message
@@ -285,6 +307,13 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		return err
 	}
 	page := composePage{Post: p, Form: f, Rules: platformRulesBlob, Platforms: h.Platforms.Names(), Notice: connectNotice(c)}
+	var id domain.PostID
+	if p != nil {
+		id = p.ID
+	}
+	if page.NeedsApproval, err = h.Posts.NeedsApproval(c.Request().Context(), actorOf(c), id, f.AIAssisted); err != nil {
+		return err
+	}
 	known := map[domain.AccountID]bool{}
 	for _, a := range as {
 		known[a.ID] = true

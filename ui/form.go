@@ -117,6 +117,8 @@ type composeForm struct {
 	Comments     map[domain.AccountID]string
 	// Labels is the labels field as typed: comma-separated.
 	Labels string
+	// AIAssisted: an AI caption suggestion was put into the post (static/app.js sets it).
+	AIAssisted bool
 }
 
 // Blank reports whether nothing has been written yet: no text and no media.
@@ -134,7 +136,8 @@ const (
 	actionDraft    = "draft"
 	actionSchedule = "schedule"
 	actionPublish  = "publish"
-	actionQueue    = "queue" // the next free time of the company's queue
+	actionQueue    = "queue"  // the next free time of the company's queue
+	actionSubmit   = "submit" // for approval, wanting the typed time if any
 )
 
 // parseCompose reads the compose form. Variant fields are named variant_<account id>.
@@ -146,6 +149,7 @@ func parseCompose(c echo.Context) (composeForm, error) {
 	f := composeForm{Content: vals.Get("content"), Media: vals.Get("media_urls"), When: strings.TrimSpace(vals.Get("scheduled_for")),
 		Action: vals.Get("action"), Selected: map[domain.AccountID]bool{}, Variants: map[domain.AccountID]string{}, Errors: map[string]string{}, Sent: true}
 	f.Version, _ = strconv.Atoi(vals.Get("version"))
+	f.AIAssisted = vals.Get("ai_assisted") != ""
 	f.OwnMedia, f.VariantMedia = map[domain.AccountID]bool{}, map[domain.AccountID][]domain.MediaID{}
 	f.FirstComment, f.Labels, f.Comments = vals.Get("first_comment"), vals.Get("labels"), map[domain.AccountID]string{}
 	for _, id := range vals["media_ids"] {
@@ -173,7 +177,7 @@ func parseCompose(c echo.Context) (composeForm, error) {
 		}
 	}
 	switch f.Action {
-	case actionSchedule, actionPublish, actionQueue:
+	case actionSchedule, actionPublish, actionQueue, actionSubmit:
 	case "":
 		// No button named: Enter in a field. With a time typed, that means "schedule it then".
 		f.Action = actionDraft
@@ -214,6 +218,9 @@ const datetimeLocal = "2006-01-02T15:04"
 // scheduledAt returns the time the form asks for: zero for "publish now", the typed local
 // time in loc for "schedule", or CodeInvalid for scheduled_for.
 func (f composeForm) scheduledAt(loc *time.Location) (time.Time, error) {
+	if f.Action == actionSubmit && f.When != "" {
+		return parseLocal(f.When, loc)
+	}
 	if f.Action != actionSchedule {
 		return time.Time{}, nil
 	}
@@ -237,7 +244,7 @@ func parseLocal(s string, loc *time.Location) (time.Time, error) {
 // ticked stay in the form but are not sent.
 func (f composeForm) input() domain.PostInput {
 	in := domain.PostInput{Content: f.Content, AccountIDs: f.Order, Variants: map[domain.AccountID]string{}, MediaIDs: f.MediaIDs,
-		FirstComment: f.FirstComment, Labels: f.labels()}
+		FirstComment: f.FirstComment, Labels: f.labels(), AIAssisted: f.AIAssisted}
 	for id, v := range f.Comments {
 		if f.Selected[id] && strings.TrimSpace(v) != "" {
 			if in.VariantComments == nil {

@@ -92,7 +92,7 @@ func TestLayout_SidebarGroupsTopBarAndPersonMenu(t *testing.T) {
 			groups[heading] = append(groups[heading], strings.TrimSpace(a.Text()))
 		})
 	})
-	want := map[string]string{"Plan": "Calendar,Posts,Queue,Media,Snippets", "Measure": "Analytics", "Set up": "Accounts,Team,Settings,Webhooks,API tokens,Audit log"}
+	want := map[string]string{"Plan": "Calendar,Posts,Queue,Review,Media,Snippets", "Measure": "Analytics", "Set up": "Accounts,Team,Settings,Webhooks,API tokens,Audit log"}
 	for heading, links := range want {
 		if got := strings.Join(groups[heading], ","); got != links {
 			t.Errorf("group %s: %q, want %q", heading, got, links)

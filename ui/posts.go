@@ -20,6 +20,7 @@ const postsPageSize = 25
 
 // postsPage is one page of the posts list.
 type postsPage struct {
+	Now         time.Time // for posts in review whose time passed
 	Posts       []domain.Post
 	Names       accountNames
 	Status      domain.PostStatus  // "" for all
@@ -122,7 +123,7 @@ func (h *Handler) posts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := postsPage{Posts: ps, Names: names, Status: f.Status, Platform: f.Platform, Label: f.Label, Labels: labels, Statuses: domain.PostStatuses,
+	p := postsPage{Now: h.now(), Posts: ps, Names: names, Status: f.Status, Platform: f.Platform, Label: f.Label, Labels: labels, Statuses: domain.PostStatuses,
 		Platforms: domain.Platforms, HasAccounts: len(as) > 0, Filtered: f != (ports.PostFilter{}) || c.QueryParam("cursor") != ""}
 	if next != "" {
 		p.Older = postsLink(f.Status, f.Platform, f.Label, next)
@@ -144,7 +145,15 @@ type postPage struct {
 	Message  string
 	Metrics  *postMetrics                 // nil: analytics not wired or not readable
 	Files    map[domain.MediaID]mediaTile // the post's library files the viewer can see
+	// NeedsApproval: the viewer must submit this post for approval instead of scheduling
+	// it; Comment is an approver's reason typed before a problem sent it back.
+	NeedsApproval bool
+	Comment       string
+	Now           time.Time
 }
+
+// Waiting says a post in review whose time passed is not going out.
+func (p postPage) Waiting(zone *time.Location) string { return p.Post.WaitingNote(p.Now, zone) }
 
 // Media returns the post's library files, in order.
 func (p postPage) Media() []mediaTile { return ordered(p.Post.MediaIDs, p.Files) }
@@ -157,6 +166,11 @@ func (p postPage) CanEdit() bool { return editable(p.Post) }
 
 // CanDelete reports whether the post can be deleted now.
 func (p postPage) CanDelete() bool { return p.Post.Status() != domain.PostPublishing }
+
+// Waiting says a post in review whose time passed is not going out ("" otherwise).
+func (p postsPage) Waiting(post domain.Post, zone *time.Location) string {
+	return post.WaitingNote(p.Now, zone)
+}
 
 // showPost handles GET /posts/:id.
 func (h *Handler) showPost(c echo.Context) error {
@@ -190,6 +204,10 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	pp.Metrics = h.postMetricsOf(c, pp.Post.ID)
 	pp.Live = postFingerprint(pp.Post)
 	pp.Ahead = pp.Post.ScheduledFor().After(h.now())
+	pp.Now = h.now()
+	if need, err := h.Posts.NeedsApproval(c.Request().Context(), actorOf(c), pp.Post.ID, false); err == nil {
+		pp.NeedsApproval = need
+	}
 	if pp.Files, err = h.libraryFiles(c, pp.Post.AllMediaIDs()); err != nil {
 		return err
 	}
@@ -265,7 +283,7 @@ func (h *Handler) schedule(c echo.Context, run func(context.Context, domain.Acto
 	case "":
 		h.flash(c, scheduledMessage(p, !p.ScheduledFor().After(h.now()), loc))
 		return redirect(c, routePath("post", id))
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale, domain.CodeLimit:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeApprovalRequired, domain.CodeStale, domain.CodeLimit:
 		current, gerr := h.Posts.Get(ctx, actor, id)
 		if gerr != nil {
 			return gerr
@@ -309,7 +327,7 @@ func (h *Handler) resolveTarget(c echo.Context) error {
 		published, c.FormValue("external_url"), version)
 	switch domain.CodeOf(err) {
 	case "":
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeApprovalRequired, domain.CodeStale:
 		h.flash(c, domain.MessageOf(err))
 		return redirect(c, routePath("post", domain.PostID(c.Param("id"))))
 	default:
@@ -350,7 +368,7 @@ func (h *Handler) commentAnswer(c echo.Context, err error, done string) error {
 	switch domain.CodeOf(err) {
 	case "":
 		h.flash(c, done)
-	case domain.CodeInvalid, domain.CodeConflict, domain.CodeStale:
+	case domain.CodeInvalid, domain.CodeConflict, domain.CodeApprovalRequired, domain.CodeStale:
 		h.flash(c, domain.MessageOf(err))
 	default:
 		return err

@@ -49,6 +49,8 @@ type view struct {
 	Passkeys bool
 	// Unread is the viewer's unread notifications in the current company (the bell).
 	Unread int
+	// reviews counts the posts waiting for approval (the sidebar's Review badge).
+	reviews func() int
 }
 
 // may reports whether the viewer may do act on res: a display hint; the app checks for real.
@@ -154,6 +156,7 @@ func (h *Handler) view(c echo.Context, data any) view {
 	v := view{Data: data, Path: c.Request().URL.Path, Flash: h.takeFlash(c), Zone: zoneOf(c), Allows: h.allows(c), MediaLibrary: h.Media.Enabled()}
 	v.CSRF, _ = c.Get("csrf").(string)
 	v.Passkeys = h.Passkeys.Enabled()
+	v.reviews = h.reviewCounter(c)
 	if s, ok := c.Get(sessionKey).(domain.Session); ok {
 		v.Session = &s
 	}

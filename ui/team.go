@@ -17,7 +17,12 @@ type teamPage struct {
 	Form   form
 	Issued *app.IssuedInvitation
 	Now    time.Time
+	// Approvals are the company's approval rules (the team page's "Approvals" section).
+	Approvals domain.ApprovalPolicy
 }
+
+// Rules lists every approval rule for the form's checkboxes.
+func (teamPage) Rules() []domain.ApprovalRule { return domain.ApprovalRules }
 
 // team handles GET /team.
 func (h *Handler) team(c echo.Context) error {
@@ -29,7 +34,13 @@ func (h *Handler) renderTeam(c echo.Context, status int, f form, issued *app.Iss
 	if err != nil {
 		return err
 	}
-	return h.page(c, status, pageTeam, teamPage{Team: t, Form: f, Issued: issued, Now: time.Now()})
+	tp := teamPage{Team: t, Form: f, Issued: issued, Now: time.Now()}
+	if t.Members != nil && actorOf(c).CompanyID != "" {
+		if tp.Approvals, err = h.Posts.ApprovalPolicy(c.Request().Context(), actorOf(c)); err != nil {
+			return err
+		}
+	}
+	return h.page(c, status, pageTeam, tp)
 }
 
 // addMember handles POST /team/members: it invites, whether or not the email has an

@@ -84,6 +84,7 @@ const (
 	pageTwoFactor   = "profile/two_factor"
 	pageEmails      = "settings/emails"
 	pageUnsubscribe = "mail/unsubscribe"
+	pageReview      = "review/index"
 	partAlert       = "shared/_alert"
 	partMembers     = "team/_members"
 	partNotice      = "shared/_notice"
@@ -106,12 +107,13 @@ const (
 	pageNotifications        = "notifications/index"
 	pageNotificationSettings = "notifications/settings"
 	partBellPanel            = "notifications/_panel"
+	partApproval             = "posts/_approval"
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
-	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe, pageNotifications, pageNotificationSettings}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview, partBellPanel}
+	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe, pageNotifications, pageNotificationSettings, pageReview}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview, partBellPanel, partApproval}
 
 var funcs = template.FuncMap{
 	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.

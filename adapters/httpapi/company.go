@@ -24,6 +24,8 @@ type companySettingsJSON struct {
 	Usage      usageJSON      `json:"usage"`  // this month's use of the plan
 	Limits     limitsJSON     `json:"limits"` // the plan's limits; null: unlimited
 	Require2FA bool           `json:"require_2fa"`
+	// Approvals: who needs approval before posts are scheduled ("editors", "everyone", "api", "ai").
+	Approvals []domain.ApprovalRule `json:"approvals"`
 }
 
 func toCompanySettings(s app.CompanySettings) companySettingsJSON {
@@ -35,7 +37,8 @@ func toCompanySettings(s app.CompanySettings) companySettingsJSON {
 		v.DefaultHashtags = []string{}
 	}
 	return companySettingsJSON{companyJSON: toCompany(s.Company), TimeZone: s.TimeZone, BrandVoice: v,
-		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits()), Require2FA: s.Require2FA}
+		Usage: toUsage(s.Usage), Limits: toLimits(s.Company.Plan.Limits()), Require2FA: s.Require2FA,
+		Approvals: append([]domain.ApprovalRule{}, s.Approvals...)}
 }
 
 // getCompanySettings handles GET /company: the caller's company's settings, with its
@@ -60,7 +63,8 @@ func (a *API) updateCompanySettings(c echo.Context) error {
 			AvoidWords      []string `json:"avoid_words"`
 			DefaultHashtags []string `json:"default_hashtags"`
 		} `json:"brand_voice"`
-		Require2FA *bool `json:"require_2fa"`
+		Require2FA *bool     `json:"require_2fa"`
+		Approvals  *[]string `json:"approvals"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
@@ -69,7 +73,7 @@ func (a *API) updateCompanySettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := app.CompanyUpdate{Name: in.Name, TimeZone: in.TimeZone, Require2FA: in.Require2FA}
+	u := app.CompanyUpdate{Name: in.Name, TimeZone: in.TimeZone, Require2FA: in.Require2FA, Approvals: in.Approvals}
 	if in.BrandVoice != nil {
 		u.Voice = &domain.BrandVoice{Description: in.BrandVoice.Description, AvoidWords: in.BrandVoice.AvoidWords, DefaultHashtags: in.BrandVoice.DefaultHashtags}
 	}

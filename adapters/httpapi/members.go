@@ -42,21 +42,34 @@ func (a *API) addMember(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toInvitation(issued.Invitation, issued.URL))
 }
 
-// changeRole handles PUT /members/:user_id.
+// changeRole handles PUT /members/:user_id: {"role"?, "approver"?}, each changed when given.
 func (a *API) changeRole(c echo.Context) error {
 	var in struct {
-		Role string `json:"role"`
+		Role     *string `json:"role"`
+		Approver *bool   `json:"approver"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
+	}
+	if in.Role == nil && in.Approver == nil {
+		in.Role = new(string) // the role check says what is missing, after the permission check
 	}
 	want, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
-	m, err := a.teams.ChangeRole(c.Request().Context(), actor(c), domain.UserID(c.Param("user_id")), in.Role, want)
-	if err != nil {
-		return err
+	ctx, user := c.Request().Context(), domain.UserID(c.Param("user_id"))
+	var m domain.Member
+	if in.Role != nil {
+		if m, err = a.teams.ChangeRole(ctx, actor(c), user, *in.Role, want); err != nil {
+			return err
+		}
+		want = m.Version
+	}
+	if in.Approver != nil {
+		if m, err = a.teams.SetApprover(ctx, actor(c), user, *in.Approver, want); err != nil {
+			return err
+		}
 	}
 	setETag(c, m.Version)
 	return c.JSON(http.StatusOK, toMember(m))

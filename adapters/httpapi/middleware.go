@@ -62,6 +62,9 @@ func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		actor.IP = c.RealIP()
+		// A bearer token (personal API token or login session) is the API proper; the web
+		// app's cookie is not.
+		actor.ViaAPI = strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization)) != ""
 		if err := a.auth.CheckTwoFactorRequirement(c.Request().Context(), actor); err != nil {
 			return err
 		}

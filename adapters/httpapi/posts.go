@@ -65,6 +65,10 @@ type postJSON struct {
 	FirstComment string                           `json:"first_comment"`
 	Labels       []string                         `json:"labels"`
 	Targets      []targetJSON                     `json:"targets"`
+	// AIAssisted: an AI caption suggestion was applied; Approval is the post's last trip
+	// through review (null: never submitted).
+	AIAssisted bool          `json:"ai_assisted"`
+	Approval   *approvalJSON `json:"approval"`
 	// DroppedAccounts and DroppedMediaIDs answer only a duplicate: what the copy left out.
 	DroppedAccounts *[]droppedAccountJSON `json:"dropped_accounts,omitempty"`
 	DroppedMediaIDs *[]domain.MediaID     `json:"dropped_media_ids,omitempty"`
@@ -98,7 +102,7 @@ func (a *API) toPost(p domain.Post, library map[domain.MediaID]domain.Media) pos
 		Status: p.Status(), StatusReason: optional(p.Reason()),
 		ScheduledFor: optionalTime(p.ScheduledFor()), Version: p.Version(), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
 		Variants: map[domain.AccountID]variantJSON{}, Targets: make([]targetJSON, 0, len(p.Targets)),
-		FirstComment: p.FirstComment, Labels: orEmpty(p.Labels)}
+		FirstComment: p.FirstComment, Labels: orEmpty(p.Labels), AIAssisted: p.AIAssisted, Approval: toApproval(p.Approval())}
 	if p.CreatedBy != "" {
 		id := p.CreatedBy
 		out.CreatedBy = &id
@@ -167,10 +171,12 @@ type postInput struct {
 	// FirstComment and Labels: see domain.PostInput.
 	FirstComment string   `json:"first_comment"`
 	Labels       []string `json:"labels"`
+	// AIAssisted says the text came with AI help (kept once set).
+	AIAssisted bool `json:"ai_assisted"`
 }
 
 func (in postInput) toDomain() domain.PostInput {
-	out := domain.PostInput{Content: in.Content, MediaURLs: in.MediaURLs, MediaIDs: in.MediaIDs, AccountIDs: in.AccountIDs,
+	out := domain.PostInput{Content: in.Content, MediaURLs: in.MediaURLs, MediaIDs: in.MediaIDs, AccountIDs: in.AccountIDs, AIAssisted: in.AIAssisted,
 		Variants: map[domain.AccountID]string{}, VariantMedia: map[domain.AccountID][]domain.MediaID{},
 		FirstComment: in.FirstComment, Labels: in.Labels, VariantComments: map[domain.AccountID]string{}}
 	for id, v := range in.Variants {

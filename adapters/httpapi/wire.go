@@ -100,6 +100,7 @@ type memberJSON struct {
 	Email    string         `json:"email"`
 	Name     string         `json:"name"`
 	Role     domain.Role    `json:"role"`
+	Approver bool           `json:"approver"` // may approve posts (owners and admins always may)
 	JoinedAt *string        `json:"joined_at"`
 	Status   string         `json:"status"`
 	Version  int            `json:"version,omitempty"`
@@ -107,7 +108,7 @@ type memberJSON struct {
 
 func toMember(m domain.Member) memberJSON {
 	id, joined := m.User.ID, rfc3339(m.JoinedAt)
-	return memberJSON{UserID: &id, Email: m.User.Email, Name: m.User.Name, Role: m.Role, JoinedAt: &joined, Status: "active", Version: m.Version}
+	return memberJSON{UserID: &id, Email: m.User.Email, Name: m.User.Name, Role: m.Role, Approver: m.Approver, JoinedAt: &joined, Status: "active", Version: m.Version}
 }
 
 func toInvitedMember(inv domain.Invitation) memberJSON {

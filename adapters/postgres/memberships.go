@@ -135,6 +135,18 @@ func (s memberships) SetRole(ctx context.Context, company domain.CompanyID, user
 	return notifyAuthz(ctx, s.q, company)
 }
 
+// SetApprover implements ports.Memberships.
+func (s memberships) SetApprover(ctx context.Context, company domain.CompanyID, user domain.UserID, approver bool) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE memberships SET approver = $3, version = version + 1 WHERE company_id = $1 AND user_id = $2`, company, user, approver)
+	if err != nil {
+		return translate(err, "member")
+	}
+	if err := oneRow(res, "member"); err != nil {
+		return err
+	}
+	return notifyAuthz(ctx, s.q, company)
+}
+
 // Remove implements ports.Memberships.
 func (s memberships) Remove(ctx context.Context, company domain.CompanyID, user domain.UserID) error {
 	res, err := s.q.ExecContext(ctx, `DELETE FROM memberships WHERE company_id = $1 AND user_id = $2`, company, user)

@@ -23,7 +23,7 @@ type posts struct {
 var _ ports.Posts = posts{}
 
 const postColumns = `id, company_id, created_by, content, media_urls, array_to_json(media_ids) AS media_ids, status, status_reason, scheduled_for, version, created_at, updated_at,
-	array_to_json(labels) AS labels, first_comment`
+	array_to_json(labels) AS labels, first_comment, submitted_by, submitted_at, decided_by, decided_at, decision_comment, ai_assisted`
 
 type postRow struct {
 	ID           string         `db:"id"`
@@ -40,6 +40,13 @@ type postRow struct {
 	UpdatedAt    time.Time      `db:"updated_at"`
 	Labels       []byte         `db:"labels"` // JSON of a text[]
 	FirstComment string         `db:"first_comment"`
+	// The post's last trip through review (000030).
+	SubmittedBy     sql.NullString `db:"submitted_by"`
+	SubmittedAt     sql.NullTime   `db:"submitted_at"`
+	DecidedBy       sql.NullString `db:"decided_by"`
+	DecidedAt       sql.NullTime   `db:"decided_at"`
+	DecisionComment string         `db:"decision_comment"`
+	AIAssisted      bool           `db:"ai_assisted"`
 }
 
 type targetRow struct {
@@ -74,7 +81,15 @@ func (r postRow) toPost(targets []targetRow) domain.Post {
 	_ = json.Unmarshal(r.Labels, &labels) // array_to_json of a text[]
 	p := domain.Post{ID: domain.PostID(r.ID), CompanyID: domain.CompanyID(r.CompanyID), CreatedBy: domain.UserID(r.CreatedBy.String),
 		Content: r.Content, MediaURLs: media, MediaIDs: ids, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		Labels: labels, FirstComment: r.FirstComment}
+		Labels: labels, FirstComment: r.FirstComment, AIAssisted: r.AIAssisted}
+	a := domain.Approval{SubmittedBy: domain.UserID(r.SubmittedBy.String), DecidedBy: domain.UserID(r.DecidedBy.String), Comment: r.DecisionComment}
+	if r.SubmittedAt.Valid {
+		a.SubmittedAt = r.SubmittedAt.Time.UTC()
+	}
+	if r.DecidedAt.Valid {
+		a.DecidedAt = r.DecidedAt.Time.UTC()
+	}
+	p = domain.RestoreApproval(p, a)
 	for _, t := range targets {
 		var published time.Time
 		if t.PublishedAt.Valid {
@@ -148,10 +163,10 @@ func (s posts) Create(ctx context.Context, p *domain.Post) error {
 	}
 	err = sqlx.GetContext(ctx, s.q, &p.ID, `
 		INSERT INTO posts (company_id, created_by, content, media_urls, media_ids, status, status_reason, scheduled_for, version, created_at, updated_at,
-		                   labels, first_comment)
-		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11, $12::text[], $13)
+		                   labels, first_comment, ai_assisted)
+		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11, $12::text[], $13, $14)
 		RETURNING id`, p.CompanyID, nullUser(p.CreatedBy), p.Content, media, mediaIDs(p.MediaIDs), p.Status(), p.Reason(),
-		nullTime(p.ScheduledFor()), p.Version(), p.CreatedAt, p.UpdatedAt, orEmpty(p.Labels), p.FirstComment)
+		nullTime(p.ScheduledFor()), p.Version(), p.CreatedAt, p.UpdatedAt, orEmpty(p.Labels), p.FirstComment, p.AIAssisted)
 	if err != nil {
 		return translate(err, "post")
 	}
@@ -287,12 +302,15 @@ func (s posts) Update(ctx context.Context, p *domain.Post) error {
 	if err != nil {
 		return fmt.Errorf("postgres: post media: %w", err)
 	}
+	a := p.Approval()
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE posts SET content = $3, media_urls = $4, status = $5, status_reason = $6, scheduled_for = $7,
 		                 version = $8, updated_at = $9, media_ids = $10::uuid[], labels = $11::text[], first_comment = $12,
-		                 queued = queued AND $5 = 'scheduled' AND scheduled_for IS NOT DISTINCT FROM $7::timestamptz
+		                 queued = queued AND $5 = 'scheduled' AND scheduled_for IS NOT DISTINCT FROM $7::timestamptz,
+		                 ai_assisted = $13, submitted_by = $14, submitted_at = $15, decided_by = $16, decided_at = $17, decision_comment = $18
 		WHERE company_id = $1 AND id = $2`, p.CompanyID, p.ID, p.Content, media, p.Status(), p.Reason(),
-		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs), orEmpty(p.Labels), p.FirstComment)
+		nullTime(p.ScheduledFor()), p.Version(), p.UpdatedAt, mediaIDs(p.MediaIDs), orEmpty(p.Labels), p.FirstComment,
+		p.AIAssisted, nullUser(a.SubmittedBy), nullTime(a.SubmittedAt), nullUser(a.DecidedBy), nullTime(a.DecidedAt), a.Comment)
 	if err != nil {
 		return translate(err, "post")
 	}

@@ -290,6 +290,9 @@
       field = form.querySelector("[data-compose-text]");
     }
     if (!field) { return; }
+    // The post now has AI help: a company may require approval for it (ai_assisted).
+    var assisted = form.querySelector("#ai-assisted");
+    if (assisted) { assisted.value = "1"; }
     field.value = btn.dataset.text || "";
     field.dispatchEvent(new Event("input", { bubbles: true }));
     field.focus();

@@ -1,0 +1,10 @@
+DROP INDEX IF EXISTS posts_in_review;
+ALTER TABLE posts DROP COLUMN IF EXISTS ai_assisted;
+ALTER TABLE posts DROP COLUMN IF EXISTS decision_comment;
+ALTER TABLE posts DROP COLUMN IF EXISTS decided_at;
+ALTER TABLE posts DROP COLUMN IF EXISTS decided_by;
+ALTER TABLE posts DROP COLUMN IF EXISTS submitted_at;
+ALTER TABLE posts DROP COLUMN IF EXISTS submitted_by;
+UPDATE posts SET status = 'draft', scheduled_for = NULL WHERE status IN ('in_review', 'changes_requested', 'approved');
+ALTER TABLE posts DROP CONSTRAINT posts_status_check;
+ALTER TABLE posts ADD CONSTRAINT posts_status_check CHECK (status IN ('draft', 'scheduled', 'publishing', 'published', 'partially_published', 'failed'));
