@@ -146,6 +146,8 @@ func (t txn) PlanUsage() ports.PlanUsage             { return planUsage{q: t.q} 
 func (t txn) Queues() ports.Queues                   { return queues{q: t.q} }
 func (t txn) Notifications() ports.Notifications     { return notifications{q: t.q} }
 func (t txn) Emails() ports.Emails                   { return emails{q: t.q} }
+func (t txn) PostComments() ports.PostComments       { return postComments{q: t.q, ann: t.ann} }
+func (t txn) ReviewLinks() ports.ReviewLinks         { return reviewLinks{q: t.q} }
 func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing
