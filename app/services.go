@@ -69,6 +69,10 @@ type Deps struct {
 	// Mail configures email: the SMTP sender, the templates and links' addresses.
 	Mail MailConfig
 
+	// ReviewLimits throttle clients' answers through a review link; zero means
+	// DefaultReviewLimits.
+	ReviewLimits ReviewLimits
+
 	// Log receives the use cases' logs; nil discards them.
 	Log *slog.Logger
 	// QuietLog receives the logs of work that fails while the database is away (rate
@@ -102,6 +106,9 @@ type Services struct {
 	Notifications *Notifications
 	// RateLimiter limits the JSON API's requests; nil when there is no RateCounter.
 	RateLimiter *RateLimiter
+	// Discussion is posts' threads; Reviews the review links for clients.
+	Discussion *Discussion
+	Reviews    *Reviews
 }
 
 // New builds every service once from d. It returns an error when a required dependency
@@ -191,6 +198,12 @@ func New(d Deps) (*Services, error) {
 	s.Mail = &Mail{store: d.Store, cipher: d.Cipher, templates: d.Mail.Templates, mailer: d.Mail.Mailer, appURL: d.Mail.AppURL,
 		key: d.Mail.SigningKey, now: d.Now, log: d.Log}
 	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
+	s.Discussion = &Discussion{store: d.Store, authz: d.Authz, notify: s.Notifications, now: d.Now}
+	if d.ReviewLimits == (ReviewLimits{}) {
+		d.ReviewLimits = DefaultReviewLimits
+	}
+	s.Reviews = &Reviews{store: d.Store, authz: d.Authz, notify: s.Notifications, url: s.Mail.URL, limits: d.ReviewLimits, now: d.Now,
+		authNow: d.AuthNow}
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}
