@@ -249,3 +249,27 @@ func TestReviews_OtherCompanysLinksAreNotFound(t *testing.T) {
 		t.Errorf("Answer(acme's post through rival's link) = %v, want CodeNotFound", err)
 	}
 }
+
+func TestReviews_SuspendedCompanyTakesNoAnswer(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t)
+	owner := a.Company(t, domain.RoleOwner)
+	post := a.Draft(t, owner, "Paused", a.Connect(t, owner).ID)
+	issued, err := a.Reviews.CreateForPost(a.Ctx, owner, post.ID, a.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := issued.URL[strings.LastIndex(issued.URL, "/")+1:]
+	if _, err := a.DB.SQL().ExecContext(a.Ctx, `UPDATE companies SET status = 'suspended', status_reason = 'Unpaid' WHERE id = $1`, owner.CompanyID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Reviews.Answer(a.Ctx, token, app.ClientAnswer{Post: post.ID, Name: "Cleo", Approve: true}); domain.CodeOf(err) != domain.CodeSuspended {
+		t.Errorf("Answer = %v, want CodeSuspended", err)
+	}
+	if _, err := a.Discussion.Add(a.Ctx, owner, post.ID, "hello"); domain.CodeOf(err) != domain.CodeSuspended {
+		t.Errorf("Add = %v, want CodeSuspended", err)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM post_comments WHERE post_id = $1`, post.ID); n != 0 {
+		t.Errorf("%d comments stored", n)
+	}
+}

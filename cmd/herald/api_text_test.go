@@ -72,11 +72,14 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"PUT /api/v1/webhooks/:id":                                   {owner.token, map[string]any{"events": []string{"post.published"}, "description": "CRM"}},
 		"PUT /api/v1/company": {owner.token, map[string]any{"name": "T", "time_zone": "UTC",
 			"brand_voice": map[string]any{"description": "warm", "avoid_words": []string{"x"}, "default_hashtags": []string{"y"}}}},
-		"POST /api/v1/companies":   {owner.token, map[string]any{"name": "T2"}},
-		"PUT /api/v1/media/:id":    {owner.token, map[string]any{"alt": "A photo"}},
-		"PUT /api/v1/queue":        {owner.token, map[string]any{"slots": []any{map[string]any{"weekday": 1, "time": "09:00", "account_ids": []string{account}}}}},
-		"POST /api/v1/snippets":    {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
-		"PUT /api/v1/snippets/:id": {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+		"POST /api/v1/companies":              {owner.token, map[string]any{"name": "T2"}},
+		"PUT /api/v1/media/:id":               {owner.token, map[string]any{"alt": "A photo"}},
+		"PUT /api/v1/queue":                   {owner.token, map[string]any{"slots": []any{map[string]any{"weekday": 1, "time": "09:00", "account_ids": []string{account}}}}},
+		"POST /api/v1/snippets":               {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+		"PUT /api/v1/snippets/:id":            {owner.token, map[string]any{"name": "Tags", "content": "#launch"}},
+		"POST /api/v1/posts/:id/comments":     {owner.token, map[string]any{"body": "Looks good @text"}},
+		"POST /api/v1/posts/:id/review-links": {owner.token, map[string]any{"expires_at": future}},
+		"POST /api/v1/review-links":           {owner.token, map[string]any{"from": "2030-01-01", "to": "2030-01-31", "expires_at": future}},
 	}
 	withoutBody := map[string]bool{
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true, "DELETE /api/v1/members/:user_id": true,
@@ -85,7 +88,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,
 		"POST /api/v1/auth/logout-all": true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
 		"DELETE /api/v1/media/:id": true, "POST /api/v1/posts/:id/queue": true, "DELETE /api/v1/snippets/:id": true, "POST /api/v1/posts/:id/duplicate": true,
-		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true,
+		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true, "DELETE /api/v1/review-links/:id": true,
 		// Multipart, not JSON: its alt text is checked for NUL and bad UTF-8 in adapters/httpapi's tests.
 		"POST /api/v1/media": true,
 		// tus: bytes, not JSON; the file name and alt text in Upload-Metadata are checked in
