@@ -144,6 +144,10 @@ type postPage struct {
 	Message  string
 	Metrics  *postMetrics                 // nil: analytics not wired or not readable
 	Files    map[domain.MediaID]mediaTile // the post's library files the viewer can see
+	// Discussion is the post's thread; ReviewLinks its review links (nil: the viewer may
+	// not manage them).
+	Discussion  *discussionView
+	ReviewLinks *reviewLinksView
 }
 
 // Media returns the post's library files, in order.
@@ -190,6 +194,16 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	pp.Metrics = h.postMetricsOf(c, pp.Post.ID)
 	pp.Live = postFingerprint(pp.Post)
 	pp.Ahead = pp.Post.ScheduledFor().After(h.now())
+	if pp.Discussion == nil {
+		if pp.Discussion, err = h.discussionOf(c.Request().Context(), actorOf(c), pp.Post.ID); err != nil {
+			return err
+		}
+	}
+	if pp.ReviewLinks == nil {
+		if pp.ReviewLinks, err = h.reviewLinksOf(c, pp.Post.ID); err != nil {
+			return err
+		}
+	}
 	if pp.Files, err = h.libraryFiles(c, pp.Post.AllMediaIDs()); err != nil {
 		return err
 	}

@@ -51,6 +51,9 @@ func routeTable() []route {
 		// them without credentials); ui.MediaFilePath builds them for app.MediaConfig.FileURL.
 		{"media.file", get, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
 		{"media.file.head", http.MethodHead, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
+		// A review link's page, for clients without an account: the token is the capability.
+		{"review", get, "/review/:token", (*Handler).review, guardOpen},
+		{"review.answer", post, "/review/:token/answers", (*Handler).answerReview, guardOpen},
 
 		{"logout", post, "/logout", (*Handler).logout, guardSignedIn},
 		{"home", get, "/", (*Handler).home, guardSignedIn},
@@ -95,6 +98,11 @@ func routeTable() []route {
 		{"post.retry", post, "/posts/:id/retry", (*Handler).retryPost, guardSignedIn},
 		{"post.delete", post, "/posts/:id/delete", (*Handler).deletePost, guardSignedIn},
 		{"post.queue", post, "/posts/:id/queue", (*Handler).queuePost, guardSignedIn},
+		{"post.comments", get, "/posts/:id/comments", (*Handler).postComments, guardSignedIn},
+		{"post.comment.add", post, "/posts/:id/comments", (*Handler).addPostComment, guardSignedIn},
+		{"post.comments.events", get, "/posts/:id/comments/events", (*Handler).postCommentEvents, guardSignedIn},
+		{"post.review_link.create", post, "/posts/:id/review-links", (*Handler).createReviewLink, guardSignedIn},
+		{"review_link.revoke", post, "/review-links/:id/revoke", (*Handler).revokeReviewLink, guardSignedIn},
 		{"queue", get, "/queue", (*Handler).queue, guardSignedIn},
 		{"queue.save", post, "/queue", (*Handler).saveQueue, guardSignedIn},
 		{"queue.swap", post, "/queue/swap", (*Handler).swapQueue, guardSignedIn},

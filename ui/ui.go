@@ -95,12 +95,17 @@ const (
 	partInsert      = "snippets/_insert"
 	partDuplicate   = "posts/_duplicate"
 	partLabels      = "posts/_labels"
+	pageReview      = "review/show"
+	partThread      = "posts/_thread"
+	partCommentForm = "posts/_comment_form"
+	partReviewLinks = "posts/_review_links"
+	partDiscussion  = "posts/_discussion"
 	partPreview     = "posts/_preview"
 )
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
-	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets}
-var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview}
+	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets, pageReview}
+var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview, partThread, partCommentForm, partReviewLinks, partDiscussion}
 
 var funcs = template.FuncMap{
 	// path builds the path of a named route (routes.go): {{path "post.edit" .Post.ID}}.

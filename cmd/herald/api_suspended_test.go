@@ -101,7 +101,7 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"POST /posts/preview": true,
 		// A review page's company comes from its token: a client's answer to a suspended
 		// company is refused in app's review tests (TestReviews_SuspendedCompanyTakesNoAnswer).
-		"POST /review/:token/comments": true,
+		"POST /review/:token/answers": true,
 	}
 	checked := 0
 	for _, r := range m.echo.Routes() {
