@@ -147,7 +147,7 @@ type Reviews struct {
 	store  ports.Store
 	authz  ports.Authorizer
 	notify *Notifications
-	url    func(path string) string
+	url    func(token string) string
 	limits ReviewLimits
 	now    func() time.Time
 	// authNow is the clock of the throttling windows (as sign-in's).
@@ -217,7 +217,7 @@ func (r *Reviews) create(ctx context.Context, actor domain.Actor, post domain.Po
 	if err != nil {
 		return IssuedReviewLink{}, err
 	}
-	return IssuedReviewLink{Link: l, URL: r.url(ReviewPath(token))}, nil
+	return IssuedReviewLink{Link: l, URL: r.url(token)}, nil
 }
 
 // ForPost returns the links to the company's post, newest first, without their addresses.

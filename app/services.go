@@ -66,6 +66,10 @@ type Deps struct {
 	// nil gives "".
 	AcceptURL func(token string) string
 
+	// ReviewURL returns the absolute address of a review link's page for its token; nil
+	// gives the path alone (ReviewPath).
+	ReviewURL func(token string) string
+
 	// Mail configures email: the SMTP sender, the templates and links' addresses.
 	Mail MailConfig
 
@@ -202,7 +206,10 @@ func New(d Deps) (*Services, error) {
 	if d.ReviewLimits == (ReviewLimits{}) {
 		d.ReviewLimits = DefaultReviewLimits
 	}
-	s.Reviews = &Reviews{store: d.Store, authz: d.Authz, notify: s.Notifications, url: s.Mail.URL, limits: d.ReviewLimits, now: d.Now,
+	if d.ReviewURL == nil {
+		d.ReviewURL = ReviewPath
+	}
+	s.Reviews = &Reviews{store: d.Store, authz: d.Authz, notify: s.Notifications, url: d.ReviewURL, limits: d.ReviewLimits, now: d.Now,
 		authNow: d.AuthNow}
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)

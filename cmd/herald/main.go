@@ -364,8 +364,9 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		AcceptURL: func(token string) string {
 			return base + "/invitations/accept?token=" + neturl.QueryEscape(token)
 		},
-		Log:      m.Log,
-		QuietLog: quiet,
+		ReviewURL: func(token string) string { return base + app.ReviewPath(token) },
+		Log:       m.Log,
+		QuietLog:  quiet,
 	}, nil
 }
 
