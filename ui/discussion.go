@@ -325,7 +325,7 @@ func (h *Handler) answerReview(c echo.Context) error {
 	if err == nil {
 		msg := "Thank you: your comment was sent to the team."
 		if a.Approve {
-			msg = "Thank you: your approval was sent to the team. They will publish the post."
+			msg = "Thank you: your approval was sent to the team, who decide when the post goes out."
 		}
 		h.flash(c, msg)
 		return redirect(c, routePath("review", token)+"#post-"+string(a.Post))
