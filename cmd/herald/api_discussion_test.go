@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/app"
 )
 
 // TestAPI_CommentsShapesMentionsAndTenancy walks the thread of a post through the API: the
@@ -152,4 +155,35 @@ func countRows(t *testing.T, m *Main, query string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestReviewLink_TokenNeverLogged opens a review link and checks the access log names the
+// route with the token blanked out.
+func TestReviewLink_TokenNeverLogged(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	m := startHeraldWith(t, app.Limits{}, nil, func(m *Main) { m.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	c := newClient(t, m)
+	owner := register(t, c, "Lou")
+	oc := c.with(owner.token, owner.companyID)
+	account := connectSandboxAPI(t, oc, "lou-log")
+	_, _, post := oc.do("POST", "/api/v1/posts", map[string]any{"content": "Logged?", "account_ids": []string{account}})
+	st, _, link := oc.do("POST", "/api/v1/posts/"+post["id"].(string)+"/review-links", map[string]string{"expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	if st != http.StatusCreated {
+		t.Fatalf("make a link = %d %v", st, link)
+	}
+	u := link["url"].(string)
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	token := u[strings.LastIndex(u, "/")+1:]
+	// The request line is written once the answer has gone out: wait for it.
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(logs.String(), "route=/review/:token") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := logs.String(); strings.Contains(out, token) || !strings.Contains(out, "path=/review/[token]") {
+		t.Errorf("the log holds the token, or no request line for the page:\n%s", out)
+	}
 }
