@@ -71,9 +71,16 @@ type Deps struct {
 
 	// Passkeys does WebAuthn's checks for passkeys; nil turns passkeys off.
 	Passkeys ports.PasskeyCeremonies
+	// ReviewURL returns the absolute address of a review link's page for its token; nil
+	// gives the path alone (ReviewPath).
+	ReviewURL func(token string) string
 
 	// Mail configures email: the SMTP sender, the templates and links' addresses.
 	Mail MailConfig
+
+	// ReviewLimits throttle clients' answers through a review link; zero means
+	// DefaultReviewLimits.
+	ReviewLimits ReviewLimits
 
 	// Log receives the use cases' logs; nil discards them.
 	Log *slog.Logger
@@ -109,6 +116,9 @@ type Services struct {
 	Notifications *Notifications
 	// RateLimiter limits the JSON API's requests; nil when there is no RateCounter.
 	RateLimiter *RateLimiter
+	// Discussion is posts' threads; Reviews the review links for clients.
+	Discussion *Discussion
+	Reviews    *Reviews
 }
 
 // New builds every service once from d. It returns an error when a required dependency
@@ -203,6 +213,15 @@ func New(d Deps) (*Services, error) {
 	s.Notifications = &Notifications{store: d.Store, authz: d.Authz, mail: s.Mail, now: d.Now, log: d.Log}
 	s.Publishing.notify, s.Credentials.notify, s.Webhooks.notify = s.Notifications, s.Notifications, s.Notifications
 	s.Posts.Notify = s.Notifications
+	s.Discussion = &Discussion{store: d.Store, authz: d.Authz, notify: s.Notifications, now: d.Now}
+	if d.ReviewLimits == (ReviewLimits{}) {
+		d.ReviewLimits = DefaultReviewLimits
+	}
+	if d.ReviewURL == nil {
+		d.ReviewURL = ReviewPath
+	}
+	s.Reviews = &Reviews{store: d.Store, authz: d.Authz, notify: s.Notifications, url: d.ReviewURL, limits: d.ReviewLimits, now: d.Now,
+		authNow: d.AuthNow}
 	if d.RateCounter != nil {
 		s.RateLimiter = NewRateLimiter(d.RateCounter, d.APIRateScale, d.AuthNow, d.QuietLog)
 	}

@@ -46,6 +46,8 @@ type Tx interface {
 	Passkeys() Passkeys
 	// TwoFactor keeps people's second factors and sign-in challenges.
 	TwoFactor() TwoFactor
+	PostComments() PostComments
+	ReviewLinks() ReviewLinks
 	// Exports reads a company's or a person's data for their archive; only inside InTx.
 	Exports() Exports
 }

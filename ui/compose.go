@@ -13,20 +13,22 @@ import (
 
 // composePage is the compose and edit page's data.
 type composePage struct {
-	Post      *domain.Post // nil while writing a new post
-	Form      composeForm
-	Groups    []accountGroup
-	Counters  []platformCount // the post's text against each ticked platform's limit
-	Warnings  []ruleWarning   // every platform rule the ticked accounts would break
-	Rules     rulesBlob       // the same rules for static/app.js, which recounts while typing
-	Platforms []domain.Platform
-	Notice    notice
-	AI        *aiPanel         // nil when the viewer may not use the AI assist
-	Chosen    chosenMedia      // the library files chosen, in the post's order
-	Uploader  uploader         // the media section's upload zone
-	Best      []bestTimesView  // suggested times per account, for the time input
-	Snippets  []domain.Snippet // the company's snippets, for the "Insert snippet" list
-	Preview   postPreview      // how the post will look on each ticked account
+	Post *domain.Post // nil while writing a new post
+	// Discussion is an existing post's thread, beside the composer (nil for a new post).
+	Discussion *discussionView
+	Form       composeForm
+	Groups     []accountGroup
+	Counters   []platformCount // the post's text against each ticked platform's limit
+	Warnings   []ruleWarning   // every platform rule the ticked accounts would break
+	Rules      rulesBlob       // the same rules for static/app.js, which recounts while typing
+	Platforms  []domain.Platform
+	Notice     notice
+	AI         *aiPanel         // nil when the viewer may not use the AI assist
+	Chosen     chosenMedia      // the library files chosen, in the post's order
+	Uploader   uploader         // the media section's upload zone
+	Best       []bestTimesView  // suggested times per account, for the time input
+	Snippets   []domain.Snippet // the company's snippets, for the "Insert snippet" list
+	Preview    postPreview      // how the post will look on each ticked account
 	// NeedsApproval: "Submit for approval" replaces Schedule, Publish now and Add to queue.
 	NeedsApproval bool
 }
@@ -366,6 +368,11 @@ func (h *Handler) renderCompose(c echo.Context, status int, p *domain.Post, f co
 		return err
 	}
 	page.Preview = buildPreview(f, as, files, previewWhen(f, zoneOf(c)))
+	if p != nil {
+		if page.Discussion, err = h.discussionOf(c.Request().Context(), actorOf(c), p.ID); err != nil {
+			return err
+		}
+	}
 	if h.AI != nil && (view{Allows: h.allows(c)}).CanUseAI() {
 		page.AI = h.newAIPanel(as, f.Selected)
 	}

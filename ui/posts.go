@@ -150,6 +150,10 @@ type postPage struct {
 	NeedsApproval bool
 	Comment       string
 	Now           time.Time
+	// Discussion is the post's thread; ReviewLinks its review links (nil: the viewer may
+	// not manage them).
+	Discussion  *discussionView
+	ReviewLinks *reviewLinksView
 }
 
 // Waiting says a post in review whose time passed is not going out.
@@ -207,6 +211,16 @@ func (h *Handler) renderPost(c echo.Context, status int, pp postPage) error {
 	pp.Now = h.now()
 	if need, err := h.Posts.NeedsApproval(c.Request().Context(), actorOf(c), pp.Post.ID, false); err == nil {
 		pp.NeedsApproval = need
+	}
+	if pp.Discussion == nil {
+		if pp.Discussion, err = h.discussionOf(c.Request().Context(), actorOf(c), pp.Post.ID); err != nil {
+			return err
+		}
+	}
+	if pp.ReviewLinks == nil {
+		if pp.ReviewLinks, err = h.reviewLinksOf(c, pp.Post.ID); err != nil {
+			return err
+		}
 	}
 	if pp.Files, err = h.libraryFiles(c, pp.Post.AllMediaIDs()); err != nil {
 		return err

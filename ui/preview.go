@@ -18,6 +18,9 @@ import (
 type postPreview struct {
 	Cards []previewCard
 	Blank bool // nothing written and no media chosen yet
+	// Prefix starts the ids of the cards' tabs and panels, so that several previews share a
+	// page (a review of a period); "" beside the composer.
+	Prefix string
 }
 
 // previewCard is how one account's post will look on its platform.

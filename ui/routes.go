@@ -64,6 +64,9 @@ func routeTable() []route {
 		{"unsubscribe.submit", post, "/unsubscribe/:token", (*Handler).unsubscribe, guardOpen},
 		{"media.file", get, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
 		{"media.file.head", http.MethodHead, "/media/files/:token/:name", (*Handler).mediaFile, guardOpen},
+		// A review link's page, for clients without an account: the token is the capability.
+		{"client_review", get, "/review/:token", (*Handler).clientReview, guardOpen},
+		{"client_review.answer", post, "/review/:token/answers", (*Handler).answerReview, guardOpen},
 
 		{"logout", post, "/logout", (*Handler).logout, guardSignedIn},
 		{"home", get, "/", (*Handler).home, guardSignedIn},
@@ -131,6 +134,11 @@ func routeTable() []route {
 		{"post.approve", post, "/posts/:id/approve", (*Handler).approvePost, guardSignedIn},
 		{"post.reject", post, "/posts/:id/reject", (*Handler).rejectPost, guardSignedIn},
 		{"review", get, "/review", (*Handler).review, guardSignedIn},
+		{"post.comments", get, "/posts/:id/comments", (*Handler).postComments, guardSignedIn},
+		{"post.comment.add", post, "/posts/:id/comments", (*Handler).addPostComment, guardSignedIn},
+		{"post.comments.events", get, "/posts/:id/comments/events", (*Handler).postCommentEvents, guardSignedIn},
+		{"post.review_link.create", post, "/posts/:id/review-links", (*Handler).createReviewLink, guardSignedIn},
+		{"review_link.revoke", post, "/review-links/:id/revoke", (*Handler).revokeReviewLink, guardSignedIn},
 		{"queue", get, "/queue", (*Handler).queue, guardSignedIn},
 		{"queue.save", post, "/queue", (*Handler).saveQueue, guardSignedIn},
 		{"queue.swap", post, "/queue/swap", (*Handler).swapQueue, guardSignedIn},

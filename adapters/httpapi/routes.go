@@ -29,13 +29,16 @@ type API struct {
 	notifications *app.Notifications
 	limiter       *app.RateLimiter
 	log           *slog.Logger
+
+	discussion *app.Discussion
+	reviews    *app.Reviews
 }
 
 // New returns the API over the app's services (app.New); log receives its request
 // errors. A nil s.RateLimiter means no rate limits.
 func New(s *app.Services, log *slog.Logger) *API {
 	return &API{auth: s.Auth, passkeys: s.Passkeys, teams: s.Teams, admin: s.Admin, idem: s.Idempotency, accounts: s.Accounts, posts: s.Posts, queue: s.PostingQueue, media: s.Media, snippets: s.Snippets, ai: s.AI, analytics: s.Analytics, webhooks: s.Webhooks, audit: s.Audit, privacy: s.Privacy, limiter: s.RateLimiter, log: log,
-		notifications: s.Notifications}
+		notifications: s.Notifications, discussion: s.Discussion, reviews: s.Reviews}
 }
 
 // Register adds every route of the API under g (mounted at /api/v1); openapi.json
@@ -130,6 +133,12 @@ func (a *API) Register(g *echo.Group) {
 	company.GET("/media/:id", a.getMedia, a.withMedia)
 	company.PUT("/media/:id", a.updateMedia, a.withMedia)
 	company.DELETE("/media/:id", a.deleteMedia, a.withMedia)
+	company.GET("/posts/:id/comments", a.listComments)
+	company.POST("/posts/:id/comments", a.addComment)
+	company.GET("/posts/:id/review-links", a.listPostReviewLinks)
+	company.POST("/posts/:id/review-links", a.createPostReviewLink)
+	company.POST("/review-links", a.createRangeReviewLink)
+	company.DELETE("/review-links/:id", a.revokeReviewLink)
 	company.GET("/snippets", a.listSnippets)
 	company.POST("/snippets", a.createSnippet)
 	company.GET("/snippets/:id", a.getSnippet)

@@ -149,6 +149,8 @@ func (t txn) Emails() ports.Emails                   { return emails{q: t.q} }
 func (t txn) PersonTokens() ports.PersonTokens       { return personTokens{q: t.q} }
 func (t txn) Passkeys() ports.Passkeys               { return passkeys{q: t.q} }
 func (t txn) TwoFactor() ports.TwoFactor             { return twoFactor{q: t.q} }
+func (t txn) PostComments() ports.PostComments       { return postComments{q: t.q, ann: t.ann} }
+func (t txn) ReviewLinks() ports.ReviewLinks         { return reviewLinks{q: t.q} }
 func (t txn) Exports() ports.Exports                 { return exports{q: t.q, inTx: t.tx != nil} }
 
 // Jobs implements ports.Tx. Without a queue (the migrate and admin commands) enqueueing

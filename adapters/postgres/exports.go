@@ -41,6 +41,12 @@ var companySections = []section{
 		FROM posts p WHERE p.company_id = $1`, "created_at, id"},
 	// The media library's files: what each is (the bytes are in storage; the export's
 	// media_files section gives a signed address to download each).
+	// Each post's discussion: the team's comments and clients' answers through review links.
+	{"post_comments", []string{"post_comments"}, `SELECT id, post_id, author_id, author_name, by_client, body, array_to_json(mentions) AS mentions,
+		review_link_id, kind, created_at FROM post_comments WHERE company_id = $1`, "created_at, id"},
+	// Review links without their tokens' hashes (the addresses were shown once).
+	{"review_links", []string{"review_links"}, `SELECT id, post_id, range_from, range_to, expires_at, revoked_at, created_by, created_at, last_used_at
+		FROM review_links WHERE company_id = $1`, "created_at, id"},
 	{"media", []string{"media"}, `SELECT id, created_by, name, mime_type, size, width, height, duration_ms, alt, encode(sha256, 'hex') AS sha256,
 		ready, version, created_at, updated_at FROM media WHERE company_id = $1`, "created_at, id"},
 	{"snippets", []string{"snippets"}, `SELECT id, name, content, created_by, version, created_at, updated_at FROM snippets WHERE company_id = $1`, "created_at, id"},
@@ -85,6 +91,9 @@ var userSections = []section{
 	{"audit_log", []string{"audit_log"}, `SELECT id, company_id, ip, action, subject, details, created_at FROM audit_log WHERE actor_id = $1`, "id"},
 	// Which posts they wrote; the posts themselves are their company's, in its export.
 	{"posts_created", []string{"posts"}, `SELECT company_id, id AS post_id, created_at FROM posts WHERE created_by = $1`, "created_at, post_id"},
+	// Which comments they wrote on posts' threads, with the text; the threads are their company's.
+	{"post_comments_written", []string{"post_comments"}, `SELECT company_id, post_id, id AS comment_id, body, created_at FROM post_comments
+		WHERE author_id = $1`, "created_at, comment_id"},
 	// Which media files they uploaded; the files are their company's, in its export.
 	{"media_uploaded", []string{"media"}, `SELECT company_id, id AS media_id, name, created_at FROM media WHERE created_by = $1`, "created_at, media_id"},
 	// Emails sent to them, and their notifications and choices.
@@ -111,6 +120,7 @@ var userLeftOut = map[string]string{
 	"user_recovery_codes": "hashes of single-use recovery codes, which cannot be read back as codes; " +
 		"how many are left is on the profile page",
 	"mfa_challenges": "sign-ins waiting for their second factor: they expire within 5 minutes and hold only a token's hash",
+	"review_links":      "the review links they made are the company's, in its export (without their tokens)",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
 	"passkey_ceremonies": "passkey ceremonies in progress: a challenge that expires within 5 minutes",

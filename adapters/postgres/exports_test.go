@@ -135,6 +135,12 @@ func seedCompany(t *testing.T, db *postgres.DB, f fixture, tag string) (account,
 		VALUES ($1, $2, $3, 'notification', $4, $5, '\x00', now()) RETURNING id`, f.company.ID, f.owner.ID, f.owner.Email, "Subject of "+tag, "seed:"+tag)
 	q(`INSERT INTO notifications (company_id, user_id, kind, post_id, text, event_key, created_at)
 		VALUES ($1, $2, 'post_failed', $3, $4, $5, now()) RETURNING id`, f.company.ID, f.owner.ID, post, "Notice of "+tag, "seed:"+tag)
+	link := q(`INSERT INTO review_links (company_id, post_id, token_hash, expires_at, created_by, created_at)
+		VALUES ($1, $2, sha256(convert_to($3::text, 'UTF8')), now() + interval '1 day', $4, now()) RETURNING id`, f.company.ID, post, "REVIEW-TOKEN-"+tag, f.owner.ID)
+	q(`INSERT INTO post_comments (company_id, post_id, author_id, author_name, body, created_at) VALUES ($1, $2, $3, 'Owner', $4, now()) RETURNING id`,
+		f.company.ID, post, f.owner.ID, "Comment of "+tag)
+	q(`INSERT INTO post_comments (company_id, post_id, author_name, by_client, body, review_link_id, kind, created_at)
+		VALUES ($1, $2, 'Client', true, '', $3, 'client_approval', now()) RETURNING id`, f.company.ID, post, link)
 	q(`INSERT INTO ai_usage (company_id, month, prompt_tokens, completion_tokens, requests) VALUES ($1, date_trunc('month', now()), 10, 20, 1) RETURNING company_id`, f.company.ID)
 	q(`INSERT INTO ai_reservations (company_id, month, tokens, expires_at) VALUES ($1, date_trunc('month', now()), 5000, now() + interval '10 minutes') RETURNING id`, f.company.ID)
 	q(`INSERT INTO scheduled_post_counts (company_id, post_id, month) VALUES ($1, $2, date_trunc('month', now())) RETURNING post_id`, f.company.ID, post)
@@ -165,10 +171,13 @@ func TestExports_CompanyHoldsEveryKindOfItsDataAndNothingElse(t *testing.T) {
 		t.Fatalf("Company export: %v", err)
 	}
 	for _, name := range []string{"company", "members", "invitations", "social_accounts", "posts", "metric_snapshots", "ai_usage", "audit_log",
-		"webhook_endpoints", "webhook_events", "webhook_deliveries"} {
+		"webhook_endpoints", "webhook_events", "webhook_deliveries", "post_comments", "review_links"} {
 		if len(got.sections[name]) == 0 {
 			t.Errorf("section %s is empty or missing; sections %v", name, got.order)
 		}
+	}
+	if c := got.sections["post_comments"]; len(c) != 2 || c[0]["body"] != "Comment of acme" || c[1]["kind"] != "client_approval" {
+		t.Errorf("post comments = %v", c)
 	}
 	if c := got.sections["company"]; len(c) != 1 || c[0]["name"] != acme.company.Name {
 		t.Errorf("company section = %v", c)
@@ -241,7 +250,7 @@ func TestExports_UserHoldsTheirDataWithoutSecrets(t *testing.T) {
 	if err := db.InTx(ctx, func(tx ports.Tx) error { return tx.Exports().User(ctx, f.owner.ID, &got) }); err != nil {
 		t.Fatalf("User export: %v", err)
 	}
-	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "media_uploaded", "emails", "notifications", "notification_prefs", "passkeys", "two_factor"}
+	want := []string{"profile", "memberships", "api_tokens", "audit_log", "posts_created", "post_comments_written", "media_uploaded", "emails", "notifications", "notification_prefs", "passkeys", "two_factor"}
 	if !slices.Equal(got.order, want) {
 		t.Errorf("sections = %v, want %v", got.order, want)
 	}
@@ -262,6 +271,9 @@ func TestExports_UserHoldsTheirDataWithoutSecrets(t *testing.T) {
 	}
 	if p := got.sections["posts_created"]; len(p) != 1 || p[0]["post_id"] != post {
 		t.Errorf("posts created = %v", p)
+	}
+	if c := got.sections["post_comments_written"]; len(c) != 1 || c[0]["body"] != "Comment of mine" {
+		t.Errorf("comments written = %v", c)
 	}
 	raw := got.raw.String()
 	for _, no := range []string{"hash", "abababab", "password", other.owner.Email, string(other.company.ID)} {

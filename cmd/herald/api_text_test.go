@@ -94,6 +94,9 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/auth/passkeys/login/finish":    {"", map[string]any{"ceremony_id": "x", "credential": map[string]any{"id": "abc", "type": "public-key"}}},
 		"POST /api/v1/notifications/read":            {owner.token, map[string]any{"ids": []string{"3f1c2a9e-8c59-4a43-9a6b-2f4b8e0c1d7a"}}},
 		"PUT /api/v1/notifications/settings":         {owner.token, map[string]any{"email": map[string]any{"post_failed": false}, "digest": true}},
+		"POST /api/v1/posts/:id/comments":            {owner.token, map[string]any{"body": "Looks good @text"}},
+		"POST /api/v1/posts/:id/review-links":        {owner.token, map[string]any{"expires_at": future}},
+		"POST /api/v1/review-links":                  {owner.token, map[string]any{"from": "2030-01-01", "to": "2030-01-31", "expires_at": future}},
 	}
 	withoutBody := map[string]bool{
 		"POST /api/v1/auth/logout": true, "DELETE /api/v1/auth/tokens/:id": true,

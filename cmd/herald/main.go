@@ -399,8 +399,9 @@ func (m *Main) deps(now func() time.Time, quiet *slog.Logger) (app.Deps, error) 
 		},
 		Mail: app.MailConfig{Mailer: mailer, Templates: mailTemplates, SigningKey: ring.DerivedKey("mail links"),
 			AppURL: func(path string) string { return base + path }},
-		Log:      m.Log,
-		QuietLog: quiet,
+		ReviewURL: func(token string) string { return base + app.ReviewPath(token) },
+		Log:       m.Log,
+		QuietLog:  quiet,
 	}, nil
 }
 

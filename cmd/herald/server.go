@@ -256,7 +256,12 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/static/") {
 				level = slog.LevelDebug
 			}
-			log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", c.Path(),
+			// A route's :token (a review link's, a media file's) is a capability: never logged.
+			path := r.URL.Path
+			if tok := c.Param("token"); tok != "" {
+				path = strings.Replace(path, tok, "[token]", 1)
+			}
+			log.Log(r.Context(), level, "request", "method", r.Method, "path", path, "route", c.Path(),
 				"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
 			return nil
 		}

@@ -1,0 +1,2 @@
+DROP TABLE post_comments;
+DROP TABLE review_links;
