@@ -204,6 +204,7 @@ func setRequire2FA(ctx context.Context, tx ports.Tx, actor domain.Actor, setting
 		if err != nil {
 			return domain.AuditEntry{}, err
 		}
+		has = has || actor.Passkey // signed in with a passkey: they can again
 		if !has {
 			return domain.AuditEntry{}, domain.Errorf(domain.CodeConflict, "Turn on two-factor sign-in for yourself first (your profile's Security section): a company that requires it would otherwise lock you out.")
 		}

@@ -354,10 +354,11 @@ func hasSecondFactor(ctx context.Context, tx ports.Tx, user domain.UserID) (bool
 }
 
 // CheckTwoFactorRequirement returns CodeTwoFactorRequired when the actor's company
-// requires two-factor sign-in and the actor has none; every request in a company passes it.
+// requires two-factor sign-in and the actor has none: no authenticator app, and this
+// session was not started with a passkey. Every request in a company passes it.
 func (a *Auth) CheckTwoFactorRequirement(ctx context.Context, actor domain.Actor) error {
-	if actor.CompanyID == "" {
-		return nil
+	if actor.CompanyID == "" || actor.Passkey {
+		return nil // a passkey sign-in is two factors in one
 	}
 	var missing bool
 	err := a.store.Read(ctx, func(tx ports.Tx) error {

@@ -334,6 +334,13 @@ func TestTwoFactor_CompanyRequirementIsPerCompany(t *testing.T) {
 	if err := m.Auth.CheckTwoFactorRequirement(m.ctx, editor); domain.CodeOf(err) != domain.CodeTwoFactorRequired {
 		t.Fatalf("an editor without 2FA: %v, want two-factor-required", err)
 	}
+	// Signed in with a passkey, the same editor meets the requirement: a passkey is two
+	// factors in one (the device and the person's verification).
+	viaPasskey := editor
+	viaPasskey.Passkey = true
+	if err := m.Auth.CheckTwoFactorRequirement(m.ctx, viaPasskey); err != nil {
+		t.Fatalf("an editor signed in with a passkey: %v", err)
+	}
 	if _, err := m.Teams.UpdateSettings(m.ctx, editor, app.CompanyUpdate{Require2FA: &off}, 0); domain.CodeOf(err) != domain.CodeForbidden {
 		t.Fatalf("an editor turning it off: %v, want forbidden", err)
 	}

@@ -12,4 +12,7 @@ type Actor struct {
 	// ViaAPI: the request came through the JSON API with a bearer token (a personal API
 	// token or a login session), not the web app; companies may require approval for it.
 	ViaAPI bool
+	// Passkey: the person signed in with a passkey, which proves possession and the person
+	// (user verification) at once, so it meets a company's two-factor requirement.
+	Passkey bool
 }

@@ -42,7 +42,8 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(membershipsKey, ms)
 		c.Set(userZoneKey, u.TimeZone)
 		c.Set(zoneKey, displayZone(c, u.TimeZone))
-		actor := domain.Actor{UserID: s.User.ID, IsSuperadmin: s.User.IsSuperadmin, IP: c.RealIP()}
+		actor := domain.Actor{UserID: s.User.ID, IsSuperadmin: s.User.IsSuperadmin, IP: c.RealIP(),
+			Passkey: s.Token.Kind == domain.TokenSession && s.Token.Name == app.PasskeySessionName}
 		want := ""
 		if ck, err := c.Cookie(companyCookie); err == nil {
 			want = ck.Value

@@ -65,6 +65,8 @@ func (a *API) inCompany(next echo.HandlerFunc) echo.HandlerFunc {
 		// A bearer token (personal API token or login session) is the API proper; the web
 		// app's cookie is not.
 		actor.ViaAPI = strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization)) != ""
+		tok := session(c).Token
+		actor.Passkey = tok.Kind == domain.TokenSession && tok.Name == app.PasskeySessionName
 		if err := a.auth.CheckTwoFactorRequirement(c.Request().Context(), actor); err != nil {
 			return err
 		}
