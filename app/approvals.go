@@ -157,7 +157,7 @@ func (s *Posts) submitted(ctx context.Context, tx ports.Tx, actor domain.Actor, 
 	}
 	_, err := s.Notify.Notify(ctx, tx, Notice{Kind: domain.NotifyApprovalRequested, Company: p.CompanyID, PostID: p.ID,
 		Text: fmt.Sprintf("A post waits for your approval: %s", quoteExcerpt(p.Content)),
-		Key:  fmt.Sprintf("approval_requested:%s:%d", p.ID, p.Approval().SubmittedAt.Unix()), Audience: AudienceApprovers, Except: actor.UserID})
+		Key:  fmt.Sprintf("approval_requested:%s:%d", p.ID, p.Approval().SubmittedAt.UnixMicro()), Audience: AudienceApprovers, Except: actor.UserID})
 	return err
 }
 
@@ -233,7 +233,7 @@ func (s *Posts) decide(ctx context.Context, actor domain.Actor, id domain.PostID
 			}
 		}
 		_, err = s.Notify.Notify(ctx, tx, Notice{Kind: domain.NotifyApprovalDecided, Company: p.CompanyID, PostID: p.ID, Text: text,
-			Key: fmt.Sprintf("approval_decided:%s:%d", p.ID, p.Approval().DecidedAt.Unix()), To: to, Except: actor.UserID})
+			Key: fmt.Sprintf("approval_decided:%s:%d", p.ID, p.Approval().DecidedAt.UnixMicro()), To: to, Except: actor.UserID})
 		return err
 	})
 	return p, err

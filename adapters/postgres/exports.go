@@ -120,9 +120,10 @@ var userLeftOut = map[string]string{
 	"user_recovery_codes": "hashes of single-use recovery codes, which cannot be read back as codes; " +
 		"how many are left is on the profile page",
 	"mfa_challenges": "sign-ins waiting for their second factor: they expire within 5 minutes and hold only a token's hash",
-	"review_links":      "the review links they made are the company's, in its export (without their tokens)",
+	"review_links":   "the review links they made are the company's, in its export (without their tokens)",
 	"user_login_addresses": "salted hashes of the addresses they signed in from, kept only so sign-in throttling lets them in; " +
 		"they cannot be read back as addresses",
+	"person_tokens":      "single-use verification and password-reset links in flight: only their hashes, expiring within 48 hours",
 	"passkey_ceremonies": "passkey ceremonies in progress: a challenge that expires within 5 minutes",
 }
 
