@@ -118,6 +118,8 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		// A review page's company comes from its token: a client's answer to a suspended
 		// company is refused in app's review tests (TestReviews_SuspendedCompanyTakesNoAnswer).
 		"POST /review/:token/answers": true,
+		// Unsubscribing is a person's own email choice, named by a signed token, no company's.
+		"POST /unsubscribe/:token": true,
 	}
 	checked := 0
 	for _, r := range m.echo.Routes() {

@@ -106,7 +106,7 @@ func TestAPI_BadTextInEveryStringFieldIs422(t *testing.T) {
 		"POST /api/v1/webhooks/:id/deliveries/:delivery_id/retry": true, "POST /api/v1/accounts/:id/retry-failed": true,
 		"POST /api/v1/auth/logout-all": true, "POST /api/v1/auth/verify-email/resend": true, "DELETE /api/v1/invitations/:id": true, "POST /api/v1/invitations/:id/renew": true,
 		"DELETE /api/v1/media/:id": true, "POST /api/v1/posts/:id/queue": true, "DELETE /api/v1/snippets/:id": true, "POST /api/v1/posts/:id/duplicate": true,
-		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true, "POST /api/v1/auth/2fa/totp": true,
+		"POST /api/v1/posts/:id/targets/:account_id/comment/retry": true, "POST /api/v1/auth/2fa/totp": true, "DELETE /api/v1/review-links/:id": true,
 		// Multipart, not JSON: its alt text is checked for NUL and bad UTF-8 in adapters/httpapi's tests.
 		"POST /api/v1/media": true,
 		// tus: bytes, not JSON; the file name and alt text in Upload-Metadata are checked in
