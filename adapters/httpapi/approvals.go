@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -61,26 +62,13 @@ func (a *API) submitPost(c echo.Context) error {
 }
 
 // approvePost handles POST /posts/:id/approve: {"comment"?}.
-func (a *API) approvePost(c echo.Context) error {
-	var in struct {
-		Comment string `json:"comment"`
-	}
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	p, err := a.posts.Approve(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), in.Comment, want)
-	if err != nil {
-		return err
-	}
-	return a.postAnswer(c, http.StatusOK, p)
-}
+func (a *API) approvePost(c echo.Context) error { return a.decidePost(c, a.posts.Approve) }
 
 // rejectPost handles POST /posts/:id/reject: {"comment"} (required): changes requested.
-func (a *API) rejectPost(c echo.Context) error {
+func (a *API) rejectPost(c echo.Context) error { return a.decidePost(c, a.posts.RequestChanges) }
+
+// decidePost reads an approver's {"comment"} and If-Match and answers the post decide left.
+func (a *API) decidePost(c echo.Context, decide func(context.Context, domain.Actor, domain.PostID, string, int) (domain.Post, error)) error {
 	var in struct {
 		Comment string `json:"comment"`
 	}
@@ -91,7 +79,7 @@ func (a *API) rejectPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.posts.RequestChanges(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), in.Comment, want)
+	p, err := decide(c.Request().Context(), actor(c), domain.PostID(c.Param("id")), in.Comment, want)
 	if err != nil {
 		return err
 	}
