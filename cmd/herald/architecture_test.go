@@ -45,6 +45,10 @@ func layer(pkg string) string {
 // testSupport is the one package under app that may import adapters and third-party code.
 const testSupport = "app/apptest"
 
+// testBinaries builds the real servers tests run beside Herald; only test support (a
+// package named *test) imports it.
+const testBinaries = "adapters/testbin"
+
 // sharedAdapter is the layer every adapter may import.
 const sharedAdapter = "adapters/outbound"
 
@@ -69,6 +73,11 @@ func forbidden(pkg, imp string) string {
 	case imp == module+"/"+testSupport:
 		return "only tests import " + testSupport
 	case from == "cmd":
+		return ""
+	case to == testBinaries:
+		if !strings.HasSuffix(pkg, "test") {
+			return "only test support packages (named *test) and commands import " + testBinaries
+		}
 		return ""
 	case pkg == testSupport:
 		// app/apptest builds the use cases on real adapters for tests (package app's own
@@ -123,6 +132,8 @@ func TestArchitecture_RuleCatchesViolations(t *testing.T) {
 		{"app/apptest/other", module + "/adapters/postgres", true},
 		{"cmd/herald", module + "/app/apptest", true}, // go list leaves out tests' imports
 		{"adapters/httpapi", module + "/adapters/postgres", true},
+		{"adapters/mail/mailtest", module + "/adapters/testbin", false},
+		{"adapters/mail", module + "/adapters/testbin", true},
 		{"adapters/httpapi", module + "/ui", true},
 		{"adapters/postgres/pgtest", module + "/adapters/postgres", false},
 		{"adapters/authz", module + "/policies", false},

@@ -37,7 +37,7 @@ func TestBrowser_AccountsHealthAndRetryAfterReconnect(t *testing.T) {
 		t.Fatalf("disconnect = %d %v", st, b)
 	}
 
-	ctx := chrome(t, 1440, 900, 90*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)

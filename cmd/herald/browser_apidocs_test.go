@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -25,7 +24,7 @@ func TestBrowser_APIReferenceRenders(t *testing.T) {
 		w, h int
 	}{{"desktop", 1440, 900}, {"phone", 390, 844}} {
 		t.Run(size.name, func(t *testing.T) {
-			ctx := chrome(t, size.w, size.h, 60*time.Second)
+			ctx := chrome(t, size.w, size.h)
 			type css = chromedp.CSS
 			type xpath = chromedp.Search
 			step := stepper(t, ctx)

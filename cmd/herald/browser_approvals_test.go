@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -39,8 +38,8 @@ func TestBrowser_ApprovalFlowWithTwoPeople(t *testing.T) {
 	// Its own Herald: the publish must not wait behind other tests' jobs.
 	m := startHeraldWith(t, app.Limits{}, map[string]string{"HERALD_SMTP_URL": smtp.SMTPURL(), "HERALD_SMTP_FROM": "Herald <herald@example.com>"})
 	ownerEmail, editorEmail := strings.ToLower(uniqueEmail("ada")), strings.ToLower(uniqueEmail("ben"))
-	owner := chrome(t, 1440, 900, 480*time.Second) // generous: the whole flow, on a loaded machine
-	editor := chrome(t, 1440, 900, 480*time.Second)
+	owner := chrome(t, 1440, 900)
+	editor := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
 	ownerStep, editorStep := stepper(t, owner), stepper(t, editor)

@@ -45,7 +45,7 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 		return at.UTC()
 	}
 
-	ctx := chrome(t, 1440, 900, 240*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step0 := stepper(t, ctx)
 	began := time.Now()
@@ -98,7 +98,7 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 	waitMoved := func(what string, want time.Time) {
 		t.Helper()
 		status := ""
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(pollDeadline); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if status = eval(`document.querySelector("#cal-status")?.textContent ?? ""`); strings.HasPrefix(status, "Moved") {
 				break
 			}
@@ -163,7 +163,7 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 	waitMoved("keyboard move", byKeys)
 	// The focus goes to the moved entry, and stays there when the live refresh follows.
 	focused := ""
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(pollDeadline); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if focused = eval(`document.querySelector("#cal-move-dialog").open ? "open" : document.activeElement.closest(".cal-post")?.getAttribute("data-post") ?? document.activeElement.tagName`); focused == post {
 			break
 		}
@@ -212,7 +212,7 @@ func TestBrowser_CalendarDragKeyboardAndViews(t *testing.T) {
 // scrollUntil polls get until it returns want or 20 s pass, and returns what it saw last.
 func scrollUntil(t *testing.T, get func() time.Time, want time.Time) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(pollDeadline)
 	for {
 		got := get()
 		if got.Equal(want) || time.Now().After(deadline) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -18,7 +17,7 @@ import (
 func TestBrowser_FirstCommentShownAndRetried(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
-	ctx := chrome(t, 1440, 900, 180*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
 	step := stepper(t, ctx)

@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -16,7 +15,7 @@ import (
 func TestBrowser_ReviewLinkClientCommentsAndApproves(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
-	team := chrome(t, 1440, 900, 120*time.Second)
+	team := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step := stepper(t, team)
 	eval := evaluator(t, team)
@@ -52,7 +51,7 @@ func TestBrowser_ReviewLinkClientCommentsAndApproves(t *testing.T) {
 	// Something half-typed, which the live thread must leave alone.
 	step("start typing", chromedp.SendKeys(css("#comment-body"), "Waiting for their answer"))
 
-	client := chrome(t, 390, 844, 90*time.Second)
+	client := chrome(t, 390, 844)
 	cstep := stepper(t, client)
 	cstep("open the link signed out",
 		chromedp.Navigate(link),

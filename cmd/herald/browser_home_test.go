@@ -33,7 +33,7 @@ func TestBrowser_HomeGuidesANewCompanyAndShowsWhatNeedsAttention(t *testing.T) {
 		}
 	}
 
-	ctx := chrome(t, 1440, 900, 120*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step, eval := stepper(t, ctx), evaluator(t, ctx)
 	sizes := []struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -14,7 +13,7 @@ import (
 func TestBrowser_InvitationPages(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
-	ctx := chrome(t, 1440, 900, 90*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
 	step := stepper(t, ctx)

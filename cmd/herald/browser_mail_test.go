@@ -30,7 +30,7 @@ func TestBrowser_EmailsAndUnsubscribePages(t *testing.T) {
 	}
 	// Wait for the jobs to record them unsent, then show every status: one is marked sent
 	// and one failed, as they would be after SMTP was turned off.
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(pollDeadline)
 	var list []domain.Email
 	for {
 		var err error
@@ -69,7 +69,7 @@ func TestBrowser_EmailsAndUnsubscribePages(t *testing.T) {
 		w, h int
 	}{{"desktop", 1440, 900}, {"phone", 390, 844}} {
 		t.Run(size.name, func(t *testing.T) {
-			tab := chrome(t, size.w, size.h, 90*time.Second)
+			tab := chrome(t, size.w, size.h)
 			step := stepper(t, tab)
 			type css = chromedp.CSS
 			step("sign in",

@@ -46,7 +46,7 @@ func TestBrowser_MediaLibraryUploadsEditsAndDeletes(t *testing.T) {
 	}
 	mp4Path := testMP4(t)
 
-	ctx := chrome(t, 1440, 900, 180*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
 	step := stepper(t, ctx)
@@ -157,7 +157,7 @@ func TestBrowser_ComposeWithMediaPublishesTheRightBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx := chrome(t, 1440, 900, 240*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
 	step := stepper(t, ctx)
@@ -333,7 +333,7 @@ func TestBrowser_UploadResumesAfterADroppedConnection(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx := chrome(t, 1280, 900, 180*time.Second)
+	ctx := chrome(t, 1280, 900)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	step("register",

@@ -29,7 +29,7 @@ func TestBrowser_BellCountsLiveAndMarksRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := domain.Actor{UserID: reg.User.ID, CompanyID: reg.Company.ID, Role: domain.RoleOwner}
-	ctx := chrome(t, 1440, 900, 180*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step, eval := stepper(t, ctx), evaluator(t, ctx)
 	step("sign in",
@@ -58,7 +58,7 @@ func TestBrowser_BellCountsLiveAndMarksRead(t *testing.T) {
 	failedPost(t, api, string(accounts[0].ID), "Autumn menu tasting on Friday")
 	bell := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(pollDeadline)
 		for {
 			got := eval(`(() => { const c = document.querySelector("#bell-count"); return (c.hidden ? "hidden" : c.textContent) + "|" +
 				document.querySelector("#bell-name").textContent + "|" + document.querySelector("#bell-status").textContent })()`)
@@ -128,7 +128,7 @@ func TestBrowser_BellCountsLiveAndMarksRead(t *testing.T) {
 	// Opening an unread notification marks it read.
 	step("open the unread one", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(m.URL()+"/notifications"),
 		chromedp.Click(css("#notification-list li.unread a")), chromedp.WaitVisible(css("#post-status, .post-status, main h1")))
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(pollDeadline)
 	for n := 1; n != 0; {
 		if n, err = m.App.Notifications.Unread(bg, owner); err != nil {
 			t.Fatal(err)

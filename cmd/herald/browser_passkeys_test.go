@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
@@ -45,7 +44,7 @@ func TestBrowser_PasskeyAddedThenSignsIn(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
 	base := strings.Replace(m.URL(), "127.0.0.1", "localhost", 1)
-	ctx := chrome(t, 1440, 900, 120*time.Second)
+	ctx := chrome(t, 1440, 900)
 	auth := virtualAuthenticator(t, ctx)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -30,7 +29,7 @@ func TestBrowser_PasswordResetAndVerification(t *testing.T) {
 		if _, err := m.db.Pool().Exec(context.Background(), `UPDATE users SET email_verified_at = NULL WHERE email = $1`, email); err != nil {
 			t.Fatal(err)
 		}
-		ctx := chrome(t, size.w, size.h, 90*time.Second)
+		ctx := chrome(t, size.w, size.h)
 		step := stepper(t, ctx)
 		type css = chromedp.CSS
 		checked := func(page string) {

@@ -110,7 +110,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := chrome(t, 1440, 900, 800*time.Second)
+	ctx := chrome(t, 1440, 900)
 	console := consoleOf(ctx)
 
 	type css = chromedp.CSS
@@ -128,7 +128,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithoutConsoleErrors(t *testing.T) {
 	// and Chromium must report it where the test looks.
 	step("canary", chromedp.Navigate(m.URL()+"/login"), chromedp.WaitVisible(css("#email")),
 		chromedp.Evaluate[chromedp.Void](`document.body.setAttribute("style", "color: red")`))
-	for end := time.Now().Add(20 * time.Second); ; {
+	for end := time.Now().Add(pollDeadline); ; {
 		if seen := strings.Join(console.take(), "\n"); strings.Contains(seen, "Content Security Policy") {
 			break
 		}

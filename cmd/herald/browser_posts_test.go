@@ -22,7 +22,7 @@ import (
 func TestBrowser_ComposeCountsLiveAndPublishes(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
-	ctx := chrome(t, 1280, 1000, 90*time.Second)
+	ctx := chrome(t, 1280, 1000)
 
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
@@ -184,18 +184,18 @@ func TestBrowser_LiveStatusKeepsTypedDateAndCalendarFollows(t *testing.T) {
 	soon := time.Now().UTC().Add(3 * time.Minute).Truncate(time.Minute)
 	other := b.schedulePost("Goes out while the calendar is open", soon, ids["lia-one"])
 
-	ctx := chrome(t, 1440, 900, 150*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
 	step := stepper(t, ctx)
-	// within waits up to 60 s (a loaded machine publishes slowly), so a page that does not
-	// update fails with a reason.
+	// within waits up to pollDeadline (a loaded machine publishes slowly), so a page that
+	// does not update fails with a reason.
 	within := func(what string, wait chromedp.Action[chromedp.Void]) bool {
 		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		wctx, cancel := context.WithTimeout(ctx, pollDeadline)
 		defer cancel()
 		if err := chromedp.Do(wctx, wait); err != nil {
-			t.Errorf("%s: not shown within 60 s: %v", what, err)
+			t.Errorf("%s: not shown within %s: %v", what, pollDeadline, err)
 			return false
 		}
 		return true
@@ -280,7 +280,7 @@ func TestBrowser_ComposeWaitsForWritingAndEnterSchedules(t *testing.T) {
 	email := b.registerUI("Ines")
 	b.connectSandboxAs("ines-sandbox")
 
-	ctx := chrome(t, 1440, 900, 120*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)

@@ -22,7 +22,7 @@ import (
 func TestBrowser_ComposePreviewFollowsTyping(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
-	ctx := chrome(t, 1440, 900, 200*time.Second)
+	ctx := chrome(t, 1440, 900)
 	start := time.Now()
 	type css = chromedp.CSS
 	type xpath = chromedp.Search
@@ -31,7 +31,7 @@ func TestBrowser_ComposePreviewFollowsTyping(t *testing.T) {
 	// waitFor polls the JavaScript condition cond until it holds, for at most 30 seconds.
 	waitFor := func(what, cond string) {
 		t.Helper()
-		end := time.Now().Add(30 * time.Second)
+		end := time.Now().Add(pollDeadline)
 		for eval(`String(Boolean(`+cond+`))`) != "true" {
 			if time.Now().After(end) {
 				t.Fatalf("waiting for %s; the preview holds: %s", what, eval(`document.querySelector("#preview-cards")?.innerText ?? "nothing"`))

@@ -16,7 +16,7 @@ import (
 func TestBrowser_QueueSlotsAddAndReorder(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
-	ctx := chrome(t, 1440, 900, 120*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)

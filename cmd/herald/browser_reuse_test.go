@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -15,7 +14,7 @@ import (
 func TestBrowser_SnippetsInsertAtTheCaretAndDuplicate(t *testing.T) {
 	t.Parallel()
 	m := sharedHerald(t)
-	ctx := chrome(t, 1440, 900, 90*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)

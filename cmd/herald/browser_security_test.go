@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -29,7 +28,7 @@ func TestBrowser_ChangePasswordAndSignInToFinishConnecting(t *testing.T) {
 		w, h int
 	}{{"desktop", 1440, 900}, {"phone", 390, 844}} {
 		t.Run(size.name, func(t *testing.T) {
-			ctx := chrome(t, size.w, size.h, 60*time.Second)
+			ctx := chrome(t, size.w, size.h)
 			step := stepper(t, ctx)
 			password := "correct horse battery"
 			if size.name == "phone" {

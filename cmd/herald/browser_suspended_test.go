@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,7 +18,7 @@ import (
 func TestBrowser_SuspendedCompanyKeepsWhatWasTyped(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
-	ctx := chrome(t, 1440, 900, 90*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	eval := evaluator(t, ctx)

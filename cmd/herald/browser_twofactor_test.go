@@ -17,7 +17,7 @@ import (
 func TestBrowser_TwoFactorEnrolAndSignIn(t *testing.T) {
 	t.Parallel()
 	m := startHerald(t, app.Limits{})
-	ctx := chrome(t, 1440, 900, 90*time.Second)
+	ctx := chrome(t, 1440, 900)
 	type css = chromedp.CSS
 	step, eval := stepper(t, ctx), evaluator(t, ctx)
 	email := strings.ToLower(uniqueEmail("mira"))

@@ -35,7 +35,7 @@ func TestBrowser_WebhookEndpointTestEventAndAuditLog(t *testing.T) {
 	}))
 	t.Cleanup(receiver.Close)
 	m := startHeraldWith(t, app.Limits{}, map[string]string{"HERALD_WEBHOOK_ALLOW_PRIVATE": "true"})
-	ctx := chrome(t, 1280, 1000, 60*time.Second)
+	ctx := chrome(t, 1280, 1000)
 	type css = chromedp.CSS
 	step := stepper(t, ctx)
 	text := func(sel string) string {
@@ -79,7 +79,7 @@ func TestBrowser_WebhookEndpointTestEventAndAuditLog(t *testing.T) {
 		chromedp.WaitVisible(css("#send-test")),
 		chromedp.Click(css("#send-test")),
 		chromedp.WaitVisible(css("#deliveries")))
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(pollDeadline)
 	for {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('#deliveries tr[data-status="succeeded"]')`))
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
@@ -282,7 +281,7 @@ func TestUI_SuggestWithAProvider(t *testing.T) {
 func TestBrowser_SuggestFillsTheCompose(t *testing.T) {
 	t.Parallel()
 	m := startHeraldWith(t, app.Limits{}, nil, withProvider(&fakeCaptions{caption: "Said \"hi\" <b>now</b>\nline two", hashtags: []string{"launch"}, tokens: 100}))
-	ctx := chrome(t, 1280, 1000, 90*time.Second)
+	ctx := chrome(t, 1280, 1000)
 
 	type css = chromedp.CSS
 	step := stepper(t, ctx)

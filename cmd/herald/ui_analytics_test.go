@@ -212,7 +212,7 @@ func TestBrowser_AnalyticsDashboard(t *testing.T) {
 		name string
 		w, h int
 	}{{"analytics.png", 1280, 1000}, {"analytics-phone.png", 390, 844}} {
-		ctx := chrome(t, size.w, size.h, 60*time.Second)
+		ctx := chrome(t, size.w, size.h)
 		type css = chromedp.CSS
 		if err := chromedp.Do(ctx,
 			// The window cannot be narrower than 500 px; emulation gives a phone's 390.

@@ -24,11 +24,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/adapters/testbin"
 )
 
 // Module and Version name the Mailpit source the server is built from.
@@ -45,7 +46,7 @@ const BinaryEnv = "HERALD_TEST_MAILPIT"
 const StartTimeout = 2 * time.Minute
 
 // WaitTimeout bounds how long WaitFor polls for a message.
-const WaitTimeout = 60 * time.Second
+const WaitTimeout = 3 * time.Minute
 
 // TLSMode is how the server's SMTP port is protected.
 type TLSMode int
@@ -110,7 +111,7 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
-	ports := freePorts(t, 2)
+	ports := testbin.FreePorts(t, 2)
 	s := &Server{Host: "127.0.0.1", Port: ports[0], APIURL: "http://127.0.0.1:" + ports[1], opts: opts}
 	args := []string{"--smtp", "127.0.0.1:" + ports[0], "--listen", "127.0.0.1:" + ports[1],
 		"--database", filepath.Join(dir, "mailpit.db"), "--disable-version-check", "--smtp-disable-rdns", "--quiet"}
@@ -342,85 +343,14 @@ func (s *Server) do(t testing.TB, method, path string, body []byte) []byte {
 	return b
 }
 
-// Binary returns the path of the mailpit binary: $HERALD_TEST_MAILPIT when set, else
-// <user cache>/herald/mailpit-<Version>/mailpit, built first when missing. A file lock
-// makes parallel test binaries wait for one build instead of each running their own.
+// Tool is mailpit, built from Module at Version into <user cache>/herald/mailpit-<Version>, or
+// the binary $HERALD_TEST_... (BinaryEnv) names.
+var Tool = testbin.Tool{Name: "mailpit", Module: Module, Version: Version, Package: ".", Env: BinaryEnv, Dir: "mailpit-" + Version}
+
+// Binary returns the path of the mailpit binary (Tool), built first when missing.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv(BinaryEnv); p != "" {
-		return p
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatalf("mailpit: no cache directory: %v", err)
-	}
-	dir := filepath.Join(cache, "herald", "mailpit-"+Version)
-	bin := filepath.Join(dir, "mailpit")
-	if isExecutable(bin) {
-		return bin
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("mailpit: %v", err)
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatalf("mailpit: %v", err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatalf("mailpit: lock %s: %v", lock.Name(), err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if isExecutable(bin) { // another test binary built it while this one waited
-		return bin
-	}
-	if err := build(bin); err != nil {
-		t.Fatalf("mailpit: %v", err)
-	}
-	return bin
-}
-
-// build compiles mailpit from the module cache into bin, through a temporary name so a
-// half-written binary is never found. The module carries its web UI's built assets only
-// in part; the SMTP server and the API do not need the rest.
-func build(bin string) error {
-	out, err := exec.Command("go", "mod", "download", "-json", Module+"@"+Version).Output()
-	if err != nil {
-		return fmt.Errorf("go mod download %s@%s: %w", Module, Version, err)
-	}
-	var mod struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		return fmt.Errorf("go mod download %s@%s: no directory in %s (%v)", Module, Version, out, err)
-	}
-	tmp := bin + ".building"
-	cmd := exec.Command("go", "build", "-o", tmp, ".")
-	cmd.Dir = mod.Dir
-	// The module's own go.mod decides its dependencies, not Herald's vendor or flags.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build in %s: %w\n%s", mod.Dir, err, out)
-	}
-	return os.Rename(tmp, bin)
-}
-
-func isExecutable(p string) bool {
-	info, err := os.Stat(p)
-	return err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0
-}
-
-// freePorts returns n ports the kernel had free, all held open at once so none repeats.
-func freePorts(t testing.TB, n int) []string {
-	t.Helper()
-	var ports []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		defer l.Close()
-		ports = append(ports, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
-	}
-	return ports
+	return Tool.Binary(t)
 }
 
 // writeCert writes a self-signed certificate for 127.0.0.1 and localhost, valid for a

@@ -10,13 +10,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/heraldhq/herald/adapters/storage/s3"
+	"github.com/heraldhq/herald/adapters/testbin"
 )
 
 // Module and Version name the SeaweedFS source weed is built from: the module proxy
@@ -91,7 +90,7 @@ func Start(t testing.TB) *Server {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ports := freePorts(t, 8)
+	ports := testbin.FreePorts(t, 8)
 	args := []string{"server", "-s3", "-dir", data, "-ip", "127.0.0.1", "-ip.bind", "127.0.0.1",
 		"-master.port", ports[0], "-master.port.grpc", ports[1],
 		"-volume.port", ports[2], "-volume.port.grpc", ports[3],
@@ -189,84 +188,14 @@ func probe(ctx context.Context, client *minio.Client, bucket string) error {
 	return client.RemoveObject(ctx, bucket, "probe", minio.RemoveObjectOptions{})
 }
 
-// Binary returns the path of the weed binary: $HERALD_TEST_WEED when set, else
-// <user cache>/herald/seaweedfs-<Version>/weed, built first when missing. A file lock
-// makes parallel test binaries wait for one build instead of each running their own.
+// Tool is weed, built from Module at Version into <user cache>/herald/seaweedfs-<Version>, or
+// the binary $HERALD_TEST_... (BinaryEnv) names.
+var Tool = testbin.Tool{Name: "weed", Module: Module, Version: Version, Package: "./weed", Env: BinaryEnv, Dir: "seaweedfs-" + Version}
+
+// Binary returns the path of the weed binary (Tool), built first when missing.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv(BinaryEnv); p != "" {
-		return p
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatalf("weed: no cache directory: %v", err)
-	}
-	dir := filepath.Join(cache, "herald", "seaweedfs-"+Version)
-	bin := filepath.Join(dir, "weed")
-	if isExecutable(bin) {
-		return bin
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("weed: %v", err)
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatalf("weed: %v", err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatalf("weed: lock %s: %v", lock.Name(), err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if isExecutable(bin) { // another test binary built it while this one waited
-		return bin
-	}
-	if err := build(bin); err != nil {
-		t.Fatalf("weed: %v", err)
-	}
-	return bin
-}
-
-// build compiles weed from the module cache into bin, through a temporary name so a
-// half-written binary is never found.
-func build(bin string) error {
-	out, err := exec.Command("go", "mod", "download", "-json", Module+"@"+Version).Output()
-	if err != nil {
-		return fmt.Errorf("go mod download %s@%s: %w", Module, Version, err)
-	}
-	var mod struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		return fmt.Errorf("go mod download %s@%s: no directory in %s (%v)", Module, Version, out, err)
-	}
-	tmp := bin + ".building"
-	cmd := exec.Command("go", "build", "-o", tmp, "./weed")
-	cmd.Dir = mod.Dir
-	// The module's own go.mod decides its dependencies, not Herald's vendor or flags.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./weed in %s: %w\n%s", mod.Dir, err, out)
-	}
-	return os.Rename(tmp, bin)
-}
-
-func isExecutable(p string) bool {
-	info, err := os.Stat(p)
-	return err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0
-}
-
-// freePorts returns n ports the kernel had free, all held open at once so none repeats.
-func freePorts(t testing.TB, n int) []string {
-	t.Helper()
-	var ports []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		defer l.Close()
-		ports = append(ports, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
-	}
-	return ports
+	return Tool.Binary(t)
 }
 
 func randomHex(t testing.TB, n int) string {
