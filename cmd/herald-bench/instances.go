@@ -303,8 +303,7 @@ func benchInstances(ctx context.Context, dbURL, dir string, n, dbConns int, o in
 // setupHerald wires the use cases on dbURL as cmd/herald does, with the key ring keys and the
 // sandbox, but runs no queue: the herald processes work the jobs.
 func setupHerald(ctx context.Context, dbURL, keys string, dbConns int, latency time.Duration, log *slog.Logger) (*herald, error) {
-	_, stop := context.WithCancel(context.WithoutCancel(ctx))
-	h := &herald{stop: stop}
+	h := &herald{stop: func() {}} // nothing runs in the background here
 	if _, err := postgres.Migrate(ctx, dbURL, postgres.Up, log); err != nil {
 		return h, err
 	}

@@ -182,7 +182,7 @@ func newTwoInstanceBurst(t *testing.T) *twoInstanceBurst {
 	b := &twoInstanceBurst{t: t}
 	// Both start at once: the migrations' advisory lock lets one run them, the other waits.
 	var wg sync.WaitGroup
-	for i, name := range []string{"herald-a", "herald-b"} {
+	for _, name := range []string{"herald-a", "herald-b"} {
 		addr, metrics := freePort(t), freePort(t)
 		p := &heraldProc{name: name, url: "http://" + addr, metrics: "http://" + metrics, logs: &lockedBuffer{}}
 		p.cmd = exec.Command(bin, "serve")
@@ -196,7 +196,7 @@ func newTwoInstanceBurst(t *testing.T) *twoInstanceBurst {
 		t.Cleanup(func() { _ = p.cmd.Process.Kill(); _, _ = p.cmd.Process.Wait() })
 		b.procs = append(b.procs, p)
 		wg.Add(1)
-		go func() { defer wg.Done(); b.procs[i].ready() }()
+		go func() { defer wg.Done(); p.ready() }()
 	}
 	wg.Wait()
 	for _, p := range b.procs {
