@@ -258,6 +258,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return d, err
 	}, m.App.Platforms.APIVersions)
+	if m.sandbox != nil {
+		met.sandboxStored(m.sandbox.Stored)
+	}
 	if m.Config.MetricsAddr != "" {
 		m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr)
 		switch {

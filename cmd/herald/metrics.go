@@ -42,6 +42,15 @@ func newMetrics(pool *pgxpool.Pool, depth func(context.Context) (map[string]int,
 	return m
 }
 
+// sandboxStored counts the posts this process stored on the sandbox platform, so each of
+// several instances on one database shows its share of the publishing.
+func (m *metrics) sandboxStored(stored func() int64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "herald_sandbox_posts_stored_total",
+		Help: "Posts this process published on the sandbox platform (a post whose answer was lost included).",
+	}, func() float64 { return float64(stored()) }))
+}
+
 // handler serves the registry in Prometheus's text format.
 func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 

@@ -72,6 +72,7 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 		return ports.Published{}, domain.MaybePublished("The sandbox did not confirm the post; Herald will look for it before trying again.",
 			fmt.Errorf("sandbox: publish: insert: %w", err))
 	}
+	s.stored.Add(1)
 	if fault.Kind == FaultLostAnswer {
 		return ports.Published{}, domain.MaybePublished("The sandbox published the post but its answer was lost (an injected fault); Herald will look for it before trying again.",
 			errors.New("sandbox: publish: answer lost on purpose"))

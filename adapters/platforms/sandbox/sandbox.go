@@ -33,6 +33,7 @@ type Sandbox struct {
 
 	tokens     tokenCache
 	transients atomic.Uint64 // alternates the kind of transient failure
+	stored     atomic.Int64  // posts this process stored (Stored)
 }
 
 var _ ports.Platform = (*Sandbox)(nil)
@@ -55,6 +56,11 @@ func New(db *sql.DB, cfg Config) *Sandbox {
 	s.tokens.entries = map[[sha256.Size]byte]cachedToken{}
 	return s
 }
+
+// Stored returns how many posts this Sandbox value (one Herald process) has stored since it
+// was made, lost answers included: with several instances on one database, each one's count
+// says how much of a burst it published (the /metrics counter herald_sandbox_posts_stored_total).
+func (s *Sandbox) Stored() int64 { return s.stored.Load() }
 
 // Platform returns domain.Sandbox.
 func (s *Sandbox) Platform() domain.Platform { return domain.Sandbox }
