@@ -171,10 +171,17 @@ func (b *Batcher) Publish(ctx context.Context, company domain.CompanyID, id doma
 	return <-c.done
 }
 
-// gather collects items from in into batches: a batch closes batch window after its first
-// item or at max items, and flush runs on it in a goroutine of its own counted by work.
-// It returns when ctx ends, after flushing the batch it was filling.
+// batchesInFlight is how many claim (or result) transactions of one batcher run at once.
+// While they run, the next batch keeps gathering (group commit): under load batches grow
+// by themselves, and an idle system waits only the window.
+const batchesInFlight = 2
+
+// gather collects items from in into batches and runs flush on each in a goroutine of its
+// own counted by work. A batch closes at max items, or once window has passed since its
+// first item and fewer than batchesInFlight flushes are running. It returns when ctx
+// ends, after flushing the batch it was filling.
 func gather[T any](ctx context.Context, in <-chan T, window time.Duration, max int, work *sync.WaitGroup, flush func([]T)) {
+	slots := make(chan struct{}, batchesInFlight)
 	for {
 		var batch []T
 		select {
@@ -184,19 +191,34 @@ func gather[T any](ctx context.Context, in <-chan T, window time.Duration, max i
 			return
 		}
 		timer := time.NewTimer(window)
+		expired, slot := false, false
 	fill:
 		for len(batch) < max {
+			if !expired {
+				select {
+				case x := <-in:
+					batch = append(batch, x)
+				case <-timer.C:
+					expired = true
+				}
+				continue
+			}
 			select {
 			case x := <-in:
 				batch = append(batch, x)
-			case <-timer.C:
+			case slots <- struct{}{}:
+				slot = true
 				break fill
 			}
 		}
 		timer.Stop()
+		if !slot {
+			slots <- struct{}{}
+		}
 		work.Add(1)
 		go func() {
 			defer work.Done()
+			defer func() { <-slots }()
 			flush(batch)
 		}()
 	}

@@ -217,6 +217,13 @@ func scratchDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(
 		return fmt.Errorf("bench: create database: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`) //nolint:errcheck
+	if os.Getenv("HERALD_BENCH_LOG_STATEMENTS") != "" {
+		// Every statement of the scratch database in the server's log, to count them per
+		// post (there is no pg_stat_statements on the benchmark machine).
+		if _, err := conn.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` SET log_statement = 'all'`); err != nil {
+			return fmt.Errorf("bench: log statements: %w", err)
+		}
+	}
 	u, err := url.Parse(server)
 	if err != nil {
 		return err
@@ -296,6 +303,8 @@ func benchPublish(ctx context.Context, dbURL string, o publishOptions, log *slog
 	}
 	fmt.Fprintf(out, "\nburst: %d posts created in %s and scheduled in %s, all due at %s\n", o.Posts, created.Round(time.Millisecond),
 		time.Since(start).Round(time.Millisecond), due.Format("15:04:05.000"))
+	// Measure from the due time: before it, the queue only polls.
+	time.Sleep(time.Until(due))
 	cpuBefore := sampleCPU(ctx, m.db.SQL())
 	var xactBefore int64
 	if err := m.db.SQL().QueryRowContext(ctx, `SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`).Scan(&xactBefore); err != nil {
@@ -366,13 +375,16 @@ func benchPublish(ctx context.Context, dbURL string, o publishOptions, log *slog
 	for _, w := range o.BareWorkers {
 		for _, c := range o.BareCooldowns {
 			t := queue.Tuning{PublishWorkers: w, FetchCooldown: c, PollInterval: o.Tuning.PollInterval}
+			before := sampleCPU(ctx, m.db.SQL())
 			bare, err := queue.BarePgx(ctx, m.db.Pool(), m.db.SQL(), t, o.Posts, o.Latency, log)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "  workers %4d  fetch cooldown %-5s  start lag p50 %s  p99 %s  max %s  drain %s  %.0f jobs/s\n",
+			// From before the inserts to after the results: an upper bound of the burst's.
+			self, _, backends := cpuUsed(before, sampleCPU(ctx, m.db.SQL()))
+			fmt.Fprintf(out, "  workers %4d  fetch cooldown %-5s  start lag p50 %s  p99 %s  max %s  drain %s  %.0f jobs/s  CPU per job (insert included): Go %s, PostgreSQL %s\n",
 				w, c, bare.LagP50.Round(time.Millisecond), bare.LagP99.Round(time.Millisecond), bare.Lag.Round(time.Millisecond),
-				bare.Drain.Round(time.Millisecond), bare.JobsPerSecond)
+				bare.Drain.Round(time.Millisecond), bare.JobsPerSecond, per(self), per(backends))
 			if bare.JobsPerSecond > best.JobsPerSecond {
 				best, bestT = bare, t
 			}
