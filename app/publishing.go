@@ -200,27 +200,40 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 	if err != nil || next == stepDone {
 		return err
 	}
+	return p.attempt(ctx, j, post, next, p.finish)
+}
+
+// finishFunc records the result of a target's open attempt with change, and settles the
+// post: at once in a transaction of its own (Publishing.finish), or with other targets'
+// results in one transaction (the Batcher's).
+type finishFunc func(ctx context.Context, j TargetJob, change func(t *domain.Target) error) error
+
+// attempt is PublishTarget once begin has looked at the target: it reconciles an open
+// attempt (next is stepReconcile) or calls the platform for the attempt just recorded
+// (stepPublish), and records what happened. Final results go through finish; transient
+// ones are recorded at once and come back as *Retry.
+func (p *Publishing) attempt(ctx context.Context, j TargetJob, post domain.Post, next step, finish finishFunc) error {
 	t, _ := post.Target(j.Account)
 	library, err := p.media.forTarget(ctx, post, *t)
 	if err != nil {
-		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet
+		return p.failed(ctx, j, err, next == stepReconcile, finish) // no call made yet
 	}
 	pub := ports.Publication{Reference: j.reference(), Text: post.TextFor(*t), Media: append(library, urlMedia(post.MediaURLs)...)}
 	impl, ok := p.platforms.Get(t.Platform)
 	if !ok {
-		return p.finish(ctx, j, func(t *domain.Target) error {
+		return finish(ctx, j, func(t *domain.Target) error {
 			return t.Fail(t.Platform.Title() + " is not configured on this Herald any more.")
 		})
 	}
 	acct, creds, err := p.creds.credentials(ctx, j.Company, j.Account, "")
 	if err != nil {
-		return p.failed(ctx, j, err, next == stepReconcile) // no call made yet; an older open attempt stays open
+		return p.failed(ctx, j, err, next == stepReconcile, finish) // no call made yet; an older open attempt stays open
 	}
 	if acct.WaitsForReconnect(p.now()) {
 		return p.waitForReconnect(ctx, j, acct, next == stepPublish)
 	}
 	if acct.Status != domain.AccountActive {
-		return p.finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
+		return finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
 	}
 	if next == stepReconcile {
 		cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
@@ -228,14 +241,14 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		cancel()
 		switch {
 		case errors.Is(err, ports.ErrLookupUnsupported):
-			return p.finish(ctx, j, func(t *domain.Target) error {
+			return finish(ctx, j, func(t *domain.Target) error {
 				return t.MarkUnknown(fmt.Sprintf("An attempt to publish on %s was interrupted and %s cannot tell whether the post exists. Check the account, then mark it or try again.",
 					acct.Platform.Title(), acct.Platform.Title()))
 			})
 		case err != nil:
 			return p.retryLater(ctx, j, err, false)
 		case ok:
-			return p.finish(ctx, j, func(t *domain.Target) error { return t.Succeed(found.ExternalID, found.URL, orNow(found.At, p.now())) })
+			return finish(ctx, j, func(t *domain.Target) error { return t.Succeed(found.ExternalID, found.URL, orNow(found.At, p.now())) })
 		}
 		// The platform has no such post: the interrupted attempt never reached it.
 		if next, err = p.reopen(ctx, j); err != nil || next == stepDone {
@@ -253,7 +266,7 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 			return p.waitForReconnect(ctx, j, acct, true) // the platform refused the token: nothing was published
 		}
 		if err == nil && acct.Status != domain.AccountActive {
-			return p.finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
+			return finish(ctx, j, func(t *domain.Target) error { return failNotActive(t, acct) })
 		}
 		if domain.CodeOf(err) == domain.CodeUnauthenticated {
 			if markErr := p.requireReauth(ctx, acct, err); markErr != nil {
@@ -262,10 +275,10 @@ func (p *Publishing) PublishTarget(ctx context.Context, j TargetJob) error {
 		}
 	}
 	if err != nil {
-		return p.failed(ctx, j, err, false)
+		return p.failed(ctx, j, err, false, finish)
 	}
 	p.creds.recordSuccess(ctx, acct, p.now())
-	return p.finish(ctx, j, func(t *domain.Target) error {
+	return finish(ctx, j, func(t *domain.Target) error {
 		return t.Succeed(published.ExternalID, published.URL, orNow(published.At, p.now()))
 	})
 }
@@ -441,14 +454,14 @@ func (p *Publishing) save(ctx context.Context, tx ports.Tx, post *domain.Post, t
 // domain.ErrMaybePublished (the platform may have the post), or any error while an earlier
 // attempt is still open (keepOpen), leaves the attempt open, so the retry asks the platform
 // before it sends again.
-func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, keepOpen bool) error {
+func (p *Publishing) failed(ctx context.Context, j TargetJob, err error, keepOpen bool, finish finishFunc) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // stopping: the attempt stays open, the next run reconciles
 	}
 	if retry, closed := retryable(err, keepOpen); retry {
 		return p.retryLater(ctx, j, err, closed)
 	}
-	return p.finish(ctx, j, func(t *domain.Target) error { return t.Fail(domain.MessageOf(err)) })
+	return finish(ctx, j, func(t *domain.Target) error { return t.Fail(domain.MessageOf(err)) })
 }
 
 // retryable says whether a failed attempt (a post's or a comment's) is tried again, and

@@ -70,6 +70,31 @@ type Posts interface {
 	// Labels returns the company's labels (one spelling of each, regardless of case), by
 	// name, with how many posts carry each.
 	Labels(ctx context.Context, company domain.CompanyID) ([]LabelCount, error)
+	// LockMany locks the posts named by keys (each scoped to its own company) until the
+	// transaction ends, in a fixed order so two of them never deadlock, and returns them
+	// with their targets read after the lock (see Lock). With skipLocked, a post another
+	// transaction holds is not waited for: its key is returned in busy instead. A key of
+	// no post (deleted, or another company's) is in neither.
+	LockMany(ctx context.Context, keys []PostKey, skipLocked bool) (locked []domain.Post, busy []PostKey, err error)
+	// SaveTargets writes the state of many targets, of posts of any companies, in one
+	// statement, as SaveTarget does one. A target that does not exist is CodeNotFound.
+	SaveTargets(ctx context.Context, targets []PostTarget) error
+	// SetStatuses writes the status, reason and update time of many posts in one
+	// statement, as SetStatus does one's.
+	SetStatuses(ctx context.Context, posts []domain.Post) error
+}
+
+// PostKey names one post of one company.
+type PostKey struct {
+	Company domain.CompanyID
+	Post    domain.PostID
+}
+
+// PostTarget is one target of one post of one company, for Posts.SaveTargets.
+type PostTarget struct {
+	Company domain.CompanyID
+	Post    domain.PostID
+	Target  domain.Target
 }
 
 // Sealed are an account's tokens, encrypted by a TokenCipher.
@@ -169,6 +194,9 @@ type Jobs interface {
 	PurgeMedia(ctx context.Context, company domain.CompanyID, keys []string) error
 	// PublishTargets enqueues publishing version v of the post to each account, now.
 	PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error
+	// PublishTargetAt enqueues publishing version v of the post to account at at (a
+	// transient failure's retry time).
+	PublishTargetAt(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, account domain.AccountID, at time.Time) error
 	// PublishComment enqueues sending the first comment of the post's target on account
 	// under the platform's post parent, now (v is the post's version); round tells apart the
 	// sends a person asks for again (0 the first time).

@@ -67,6 +67,8 @@ type Companies interface {
 	// Lock is Get plus a row lock held until the transaction ends; membership changes take
 	// it so two of them cannot race past the last-owner rule.
 	Lock(ctx context.Context, id domain.CompanyID) (domain.Company, error)
+	// GetMany returns the companies of ids that exist, by id (an absent one is left out).
+	GetMany(ctx context.Context, ids []domain.CompanyID) (map[domain.CompanyID]domain.Company, error)
 	// Update writes c's plan, status, status reason and status time, or returns CodeNotFound.
 	Update(ctx context.Context, c domain.Company) error
 	// Rename sets the company's name and bumps its version, or returns CodeNotFound.

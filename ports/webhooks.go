@@ -44,6 +44,9 @@ type Webhooks interface {
 	SetSecrets(ctx context.Context, company domain.CompanyID, id domain.WebhookEndpointID, s SealedWebhookSecrets) error
 	// Subscribed returns the company's enabled endpoints subscribed to t.
 	Subscribed(ctx context.Context, company domain.CompanyID, t domain.EventType) ([]domain.WebhookEndpointID, error)
+	// SubscribedMany is Subscribed for several companies in one query; a company without
+	// such an endpoint is absent from the map.
+	SubscribedMany(ctx context.Context, companies []domain.CompanyID, t domain.EventType) (map[domain.CompanyID][]domain.WebhookEndpointID, error)
 	// AddEvent stores ev in the outbox and sets ev.ID.
 	AddEvent(ctx context.Context, ev *domain.WebhookEvent) error
 	// Event returns the event, or CodeNotFound.

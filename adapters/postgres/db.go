@@ -174,6 +174,10 @@ func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, i
 	return errNoQueue
 }
 
+func (noJobs) PublishTargetAt(context.Context, domain.CompanyID, domain.PostID, int, domain.AccountID, time.Time) error {
+	return errNoQueue
+}
+
 func (noJobs) PublishComment(context.Context, domain.CompanyID, domain.PostID, domain.AccountID, int, string, int64) error {
 	return errNoQueue
 }

@@ -140,6 +140,31 @@ func (a *announced) quiet(ctx context.Context, q sqlx.ExecerContext, company dom
 	return nil
 }
 
+// quietAll is quiet for every company of companies, with one statement at most.
+func (a *announced) quietAll(ctx context.Context, q sqlx.ExecerContext, companies []domain.CompanyID) error {
+	if a == nil {
+		return nil
+	}
+	n := len(a.companies)
+	for _, c := range companies {
+		if !slices.Contains(a.companies, c) {
+			a.companies = append(a.companies, c)
+		}
+	}
+	if len(a.companies) == n {
+		return nil
+	}
+	list := make([]string, len(a.companies))
+	for i, c := range a.companies {
+		list[i] = string(c)
+	}
+	if _, err := q.ExecContext(ctx, `SELECT set_config($1, $2, true)`, announcedSetting, strings.Join(list, ",")); err != nil {
+		a.companies = a.companies[:n]
+		return translate(err, "post")
+	}
+	return nil
+}
+
 // announceGap is the least time between two sends of the announcer.
 const announceGap = 100 * time.Millisecond
 

@@ -9,7 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -51,9 +53,19 @@ type BareResult struct {
 // at the same instant, worked by one client with the publish queue's settings (and the
 // same due-time insert middleware). It is the limit the publish benchmark compares with.
 func Bare(ctx context.Context, db *sql.DB, listener *pgxpool.Pool, t Tuning, n int, latency time.Duration, log *slog.Logger) (BareResult, error) {
+	return bare(ctx, riverdatabasesql.NewWithPgxListener(db, listener), db, t, n, latency, log)
+}
+
+// BarePgx is Bare on River's pgx driver (riverpgxv5) over pool, River at its fastest: the
+// baseline the publish benchmark compares Herald with. db reads the results.
+func BarePgx(ctx context.Context, pool *pgxpool.Pool, db *sql.DB, t Tuning, n int, latency time.Duration, log *slog.Logger) (BareResult, error) {
+	return bare(ctx, riverpgxv5.New(pool), db, t, n, latency, log)
+}
+
+func bare[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *sql.DB, t Tuning, n int, latency time.Duration, log *slog.Logger) (BareResult, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &bareWorker{latency: latency})
-	client, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, listener), &river.Config{
+	client, err := river.NewClient(driver, &river.Config{
 		Logger:     log,
 		Queues:     map[string]river.QueueConfig{queueBare: {MaxWorkers: t.PublishWorkers, FetchCooldown: t.FetchCooldown, FetchPollInterval: t.PollInterval}},
 		Workers:    workers,

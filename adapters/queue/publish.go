@@ -101,14 +101,26 @@ func (w *publishCommentWorker) Timeout(*river.Job[PublishCommentArgs]) time.Dura
 
 type publishPostWorker struct {
 	river.WorkerDefaults[PublishPostArgs]
-	publishing *app.Publishing
+	batcher *app.Batcher
+	timeout time.Duration
 }
 
-// Work implements river.Worker.
+// Work implements river.Worker: the post goes out with the batcher's next batch, and the
+// job ends when its targets' results are recorded. A post another transaction held is
+// looked at again a second later, without counting an attempt.
 func (w *publishPostWorker) Work(ctx context.Context, job *river.Job[PublishPostArgs]) error {
 	a := job.Args
-	return w.publishing.PublishPost(ctx, domain.CompanyID(a.CompanyID), domain.PostID(a.PostID), a.Version)
+	err := w.batcher.Publish(ctx, domain.CompanyID(a.CompanyID), domain.PostID(a.PostID), a.Version)
+	var retry *app.Retry
+	if errors.As(err, &retry) {
+		return river.JobSnooze(retry.After)
+	}
+	return err
 }
+
+// Timeout implements river.Worker: the claim, the platform calls (a token refresh and a
+// second call at most) and the results.
+func (w *publishPostWorker) Timeout(*river.Job[PublishPostArgs]) time.Duration { return w.timeout }
 
 type publishTargetWorker struct {
 	river.WorkerDefaults[PublishTargetArgs]
@@ -242,6 +254,14 @@ func (j jobs) PublishTargets(ctx context.Context, company domain.CompanyID, post
 		params[i] = river.InsertManyParams{Args: PublishTargetArgs{CompanyID: string(company), PostID: string(post), AccountID: string(a), Version: v}}
 	}
 	return j.insert(ctx, params)
+}
+
+// PublishTargetAt implements ports.Jobs.
+func (j jobs) PublishTargetAt(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, account domain.AccountID, at time.Time) error {
+	return j.insert(ctx, []river.InsertManyParams{{
+		Args:       PublishTargetArgs{CompanyID: string(company), PostID: string(post), AccountID: string(account), Version: v},
+		InsertOpts: &river.InsertOpts{ScheduledAt: at},
+	}})
 }
 
 // PublishComment implements ports.Jobs.

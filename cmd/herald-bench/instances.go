@@ -163,7 +163,7 @@ func benchInstances(ctx context.Context, dbURL, dir string, n, dbConns int, o in
 	defer h.close(ctx) //nolint:errcheck // no queue runs here
 	db := h.db.SQL()
 	fmt.Fprintf(out, "\n%d instance(s), %d posts over %d companies, sandbox latency %s\n", n, o.Posts, o.Companies, o.Latency)
-	pgCPU, err := postgresCPU(ctx, h)
+	pgCPU, err := postgresServerCPU(ctx, h)
 	if err != nil {
 		return res, err
 	}
@@ -431,10 +431,10 @@ func processCPU(pid int) time.Duration {
 // selfCPU returns the CPU time herald-bench has used.
 func selfCPU() time.Duration { return processCPU(os.Getpid()) }
 
-// postgresCPU returns a function reading the CPU time of the whole PostgreSQL server
+// postgresServerCPU returns a function reading the CPU time of the whole PostgreSQL server
 // (postmaster, its live processes, and those that ended) when it runs on this machine, or
 // one that reads zero.
-func postgresCPU(ctx context.Context, h *herald) (func() time.Duration, error) {
+func postgresServerCPU(ctx context.Context, h *herald) (func() time.Duration, error) {
 	var backend int
 	if err := h.db.SQL().QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
 		return nil, err
