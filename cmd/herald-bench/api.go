@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -183,7 +185,7 @@ func benchAPI(ctx context.Context, dbURL string, srv *heraldProcess, o apiOption
 
 	fmt.Fprintf(out, "%d requests per endpoint, %d callers at once, after %d warm-up requests; the machine is shared, so compare runs of the same day\n",
 		o.Requests, o.Callers, min(o.Requests, 100))
-	fmt.Fprintf(out, "%-32s %8s %9s %9s %9s %9s\n", "endpoint", "rps", "p50", "p95", "p99", "max")
+	fmt.Fprintf(out, "%-32s %8s %9s %9s %9s %9s %13s %11s\n", "endpoint", "rps", "p50", "p95", "p99", "max", "herald CPU/req", "pg CPU/req")
 	for _, e := range []struct {
 		name string
 		path func() string
@@ -195,14 +197,56 @@ func benchAPI(ctx context.Context, dbURL string, srv *heraldProcess, o apiOption
 		if _, err := load(api, min(o.Requests, 100), o.Callers, e.path); err != nil {
 			return err
 		}
+		hBefore, pgBefore := cpuTime([]int{srv.cmd.Process.Pid}), postgresCPU(ctx, db)
 		r, err := load(api, o.Requests, o.Callers, e.path)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%-32s %8.1f %9s %9s %9s %9s\n", e.name, r.rps, r.p(0.50), r.p(0.95), r.p(0.99), r.lat[len(r.lat)-1].Round(10*time.Microsecond))
+		hCPU, pgCPU := cpuTime([]int{srv.cmd.Process.Pid})-hBefore, postgresCPU(ctx, db)-pgBefore
+		fmt.Fprintf(out, "%-32s %8.1f %9s %9s %9s %9s %13s %11s\n", e.name, r.rps, r.p(0.50), r.p(0.95), r.p(0.99), r.lat[len(r.lat)-1].Round(10*time.Microsecond),
+			(hCPU / time.Duration(o.Requests)).Round(10*time.Microsecond), (pgCPU / time.Duration(o.Requests)).Round(10*time.Microsecond))
 	}
 	fmt.Fprintln(out, "targets: overview p95 < 50ms; GET /posts and GET /posts/:id p99 < 30ms")
+	fmt.Fprintln(out, "CPU/req: user+system time of the herald process and of the PostgreSQL backends serving this database, per request (not slowed by a busy machine)")
 	return nil
+}
+
+// cpuTime sums the user and system time of the processes (from /proc; 0 where unreadable).
+func cpuTime(pids []int) time.Duration {
+	var ticks int64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses: utime and stime are
+		// the 12th and 13th of them.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// postgresCPU is the CPU time of the server processes connected to db's database
+// (Herald's pool, which stays open while measuring); 0 when the server is not local.
+func postgresCPU(ctx context.Context, db *postgres.DB) time.Duration {
+	rows, err := db.SQL().QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	var pids []int
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return cpuTime(pids)
 }
 
 // loadResult is what one endpoint measured.
