@@ -41,7 +41,9 @@ func TestMetricRollups_AnswerAsTheTargetsDo(t *testing.T) {
 	}
 	var companies []company
 	for _, zone := range []string{"America/New_York", "Asia/Kathmandu"} {
-		c := company{id: pgtest.Company(t, db, pgtest.CompanySetting("time_zone", zone)).ID}
+		// With its owner: other tests list every company of this database.
+		c := company{id: newFixture(t, db).company.ID}
+		exec(`UPDATE companies SET settings = settings || jsonb_build_object('time_zone', $2::text) WHERE id = $1`, c.id, zone)
 		for _, p := range []string{"sandbox", "linkedin", "facebook"} {
 			var id domain.AccountID
 			if err := db.SQL().QueryRowContext(ctx, `INSERT INTO social_accounts (company_id, platform, external_id, access_token)
