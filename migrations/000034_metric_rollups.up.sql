@@ -65,6 +65,10 @@ CREATE INDEX post_metrics_span ON post_metrics USING gist (tstzrange(first_at, l
 
 CREATE FUNCTION metric_rollups_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Most writes of the publishing path touch no published target: done at once.
+    IF NOT EXISTS (SELECT 1 FROM new_rows WHERE status = 'published') THEN
+        RETURN NULL;
+    END IF;
     -- A company's zone cannot change while this transaction adds to its days (see
     -- metric_days_rezone); taken before the statement below so its snapshot is current.
     PERFORM pg_advisory_xact_lock_shared(34, hashtext(c::text)) FROM (SELECT DISTINCT company_id AS c FROM new_rows) x;
@@ -95,6 +99,10 @@ END $$;
 
 CREATE FUNCTION metric_rollups_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Most writes of the publishing path touch no published target: done at once.
+    IF NOT EXISTS (SELECT 1 FROM new_rows WHERE status = 'published') AND NOT EXISTS (SELECT 1 FROM old_rows WHERE status = 'published') THEN
+        RETURN NULL;
+    END IF;
     -- A company's zone cannot change while this transaction adds to its days (see
     -- metric_days_rezone); taken before the statement below so its snapshot is current.
     PERFORM pg_advisory_xact_lock_shared(34, hashtext(c::text)) FROM (SELECT DISTINCT company_id AS c FROM new_rows) x;
@@ -129,6 +137,10 @@ END $$;
 
 CREATE FUNCTION metric_rollups_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Most writes of the publishing path touch no published target: done at once.
+    IF NOT EXISTS (SELECT 1 FROM old_rows WHERE status = 'published') THEN
+        RETURN NULL;
+    END IF;
     -- A company's zone cannot change while this transaction adds to its days (see
     -- metric_days_rezone); taken before the statement below so its snapshot is current.
     PERFORM pg_advisory_xact_lock_shared(34, hashtext(c::text)) FROM (SELECT DISTINCT company_id AS c FROM old_rows) x;
