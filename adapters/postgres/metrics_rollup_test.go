@@ -3,11 +3,15 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/heraldhq/herald/adapters/postgres"
 	"github.com/heraldhq/herald/adapters/postgres/pgtest"
@@ -130,28 +134,7 @@ func TestMetricRollups_AnswerAsTheTargetsDo(t *testing.T) {
 			}
 		}
 		// The summaries themselves equal a count from scratch (post bounds may only be wider).
-		var bad int
-		if err := db.SQL().QueryRowContext(ctx, `
-			WITH fresh AS (
-				SELECT t.company_id, analytics_zone(c.settings) AS zone, (t.published_at AT TIME ZONE analytics_zone(c.settings))::date AS day,
-				       t.account_id, t.platform, count(*) AS targets, sum(t.likes) AS likes, sum(t.comments) AS comments,
-				       sum(t.shares) AS shares, sum(t.reach) AS reach, sum(t.impressions) AS impressions
-				FROM post_targets t JOIN companies c ON c.id = t.company_id
-				WHERE t.status = 'published' AND t.published_at IS NOT NULL AND t.company_id = ANY($1::uuid[])
-				GROUP BY 1, 2, 3, 4, 5),
-			kept AS (SELECT company_id, zone, day, account_id, platform, targets, likes, comments, shares, reach, impressions
-				FROM metric_days WHERE targets <> 0 AND company_id = ANY($1::uuid[]))
-			SELECT (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT SELECT * FROM kept UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM fresh)) x)
-			     + (SELECT count(*) FROM (
-				SELECT t.company_id, t.post_id, min(t.published_at) AS first_at, max(t.published_at) AS last_at, count(*) AS targets,
-				       sum(t.likes) AS likes, sum(t.impressions) AS impressions
-				FROM post_targets t WHERE t.status = 'published' AND t.published_at IS NOT NULL AND t.company_id = ANY($1::uuid[]) GROUP BY 1, 2) f
-				FULL JOIN (SELECT * FROM post_metrics WHERE targets <> 0 AND company_id = ANY($1::uuid[])) m USING (company_id, post_id)
-				WHERE m.targets IS DISTINCT FROM f.targets OR m.likes IS DISTINCT FROM f.likes OR m.impressions IS DISTINCT FROM f.impressions
-				   OR NOT (m.first_at <= f.first_at AND m.last_at >= f.last_at))`,
-			[]string{string(companies[0].id), string(companies[1].id)}).Scan(&bad); err != nil {
-			t.Fatal(err)
-		}
+		bad := summariesOff(t, db, companies[0].id, companies[1].id)
 		if bad != 0 {
 			t.Errorf("%s: %d summary rows differ from a count from scratch", step, bad)
 		}
@@ -222,5 +205,110 @@ func TestMetricRollups_AnswerAsTheTargetsDo(t *testing.T) {
 	want, _ := raw.ByPlatform(ctx, q)
 	if reflect.DeepEqual(got, want) {
 		t.Errorf("a changed summary left ByPlatform as the targets' sums: the summaries are not read")
+	}
+}
+
+// summariesOff counts the summary rows of the companies that differ from a count from
+// scratch of their published targets (a post's bounds may be wider, never narrower).
+func summariesOff(t *testing.T, db *postgres.DB, companies ...domain.CompanyID) int {
+	t.Helper()
+	ids := make([]string, len(companies))
+	for i, c := range companies {
+		ids[i] = string(c)
+	}
+	var bad int
+	if err := db.SQL().QueryRowContext(context.Background(), `
+			WITH fresh AS (
+				SELECT t.company_id, analytics_zone(c.settings) AS zone, (t.published_at AT TIME ZONE analytics_zone(c.settings))::date AS day,
+				       t.account_id, t.platform, count(*) AS targets, sum(t.likes) AS likes, sum(t.comments) AS comments,
+				       sum(t.shares) AS shares, sum(t.reach) AS reach, sum(t.impressions) AS impressions
+				FROM post_targets t JOIN companies c ON c.id = t.company_id
+				WHERE t.status = 'published' AND t.published_at IS NOT NULL AND t.company_id = ANY($1::uuid[])
+				GROUP BY 1, 2, 3, 4, 5),
+			kept AS (SELECT company_id, zone, day, account_id, platform, targets, likes, comments, shares, reach, impressions
+				FROM metric_days WHERE targets <> 0 AND company_id = ANY($1::uuid[]))
+			SELECT (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT SELECT * FROM kept UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM fresh)) x)
+			     + (SELECT count(*) FROM (
+				SELECT t.company_id, t.post_id, min(t.published_at) AS first_at, max(t.published_at) AS last_at, count(*) AS targets,
+				       sum(t.likes) AS likes, sum(t.impressions) AS impressions
+				FROM post_targets t WHERE t.status = 'published' AND t.published_at IS NOT NULL AND t.company_id = ANY($1::uuid[]) GROUP BY 1, 2) f
+				FULL JOIN (SELECT * FROM post_metrics WHERE targets <> 0 AND company_id = ANY($1::uuid[])) m USING (company_id, post_id)
+				WHERE m.targets IS DISTINCT FROM f.targets OR m.likes IS DISTINCT FROM f.likes OR m.impressions IS DISTINCT FROM f.impressions
+				   OR NOT (m.first_at <= f.first_at AND m.last_at >= f.last_at))`, ids).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	return bad
+}
+
+// TestMetricRollups_StayExactUnderConcurrentWrites: transactions collecting numbers,
+// publishing targets and deleting posts of one company at once, while its time zone
+// changes, leave the summaries equal to a count from scratch (deltas commute; a zone change
+// waits for the transactions adding to the old zone's days).
+func TestMetricRollups_StayExactUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	ctx, db := context.Background(), pgtest.DB(t)
+	c := newFixture(t, db).company.ID
+	exec := func(query string, args ...any) error {
+		for {
+			_, err := db.SQL().ExecContext(ctx, query, args...)
+			var pg *pgconn.PgError
+			if errors.As(err, &pg) && pg.Code == "40P01" { // deadlock detected: one side retries
+				continue
+			}
+			return err
+		}
+	}
+	if err := exec(`INSERT INTO social_accounts (company_id, platform, external_id, access_token)
+		SELECT $1, p, 'c-' || p, '\x00' FROM unnest(ARRAY['sandbox', 'linkedin']) p`, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(`WITH p AS (INSERT INTO posts (company_id, content, status) SELECT $1, 'p' || g, 'publishing' FROM generate_series(1, 400) g RETURNING id)
+		INSERT INTO post_targets (company_id, post_id, account_id, position, platform, status, published_at, likes, impressions)
+		SELECT $1, p.id, a.id, 0, a.platform, CASE WHEN random() < 0.5 THEN 'published' ELSE 'publishing' END,
+		       now() - random() * interval '20 days', (random() * 100)::bigint, (random() * 1000)::bigint
+		FROM p, social_accounts a WHERE a.company_id = $1`, c); err != nil {
+		t.Fatal(err)
+	}
+	work := []string{
+		`UPDATE post_targets SET likes = likes + 1, impressions = impressions + 10 WHERE company_id = $1 AND post_id IN
+			(SELECT post_id FROM post_targets WHERE company_id = $1 AND status = 'published' ORDER BY random() LIMIT 3)`,
+		`UPDATE post_targets SET status = 'published', published_at = now() - random() * interval '20 days' WHERE company_id = $1 AND post_id IN
+			(SELECT post_id FROM post_targets WHERE company_id = $1 AND status = 'publishing' ORDER BY random() LIMIT 2)`,
+		`DELETE FROM posts WHERE company_id = $1 AND id IN (SELECT id FROM posts WHERE company_id = $1 ORDER BY random() LIMIT 1)`,
+		`UPDATE post_targets SET status = 'unknown' WHERE company_id = $1 AND post_id IN
+			(SELECT post_id FROM post_targets WHERE company_id = $1 AND status = 'published' ORDER BY random() LIMIT 1)`,
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(work)+1)
+	for _, q := range work {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 40 {
+				if err := exec(q, c); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 12 {
+			zone := []string{"Asia/Kathmandu", "America/New_York", "UTC"}[i%3]
+			if err := exec(`UPDATE companies SET settings = settings || jsonb_build_object('time_zone', $2::text) WHERE id = $1`, c, zone); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if bad := summariesOff(t, db, c); bad != 0 {
+		t.Errorf("%d summary rows differ from a count from scratch after concurrent writes", bad)
 	}
 }

@@ -207,7 +207,7 @@ func benchAPI(ctx context.Context, dbURL string, srv *heraldProcess, o apiOption
 			(hCPU / time.Duration(o.Requests)).Round(10*time.Microsecond), (pgCPU / time.Duration(o.Requests)).Round(10*time.Microsecond))
 	}
 	fmt.Fprintln(out, "targets: overview p95 < 50ms; GET /posts and GET /posts/:id p99 < 30ms")
-	fmt.Fprintln(out, "CPU/req: user+system time of the herald process and of the PostgreSQL backends serving this database, per request (not slowed by a busy machine)")
+	fmt.Fprintln(out, "CPU/req: user+system time of the herald process and of the PostgreSQL backends serving this database, per request (less swayed by a busy machine than the latencies)")
 	return nil
 }
 
