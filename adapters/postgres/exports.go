@@ -79,6 +79,8 @@ var companyLeftOut = map[string]string{
 	"oauth_states":    "connect flows in progress: they expire within minutes and hold only a sealed PKCE verifier",
 	"ai_reservations": "AI tokens held while a request is at the provider: gone when it answers, counted in ai_usage",
 	"uploads":         "resumable uploads in progress: unfinished files that expire within a day; once complete they are media, exported",
+	"metric_days":     "sums of the targets' latest numbers per day, kept for the analytics pages; the targets are exported",
+	"post_metrics":    "sums of the targets' latest numbers per post, kept for the analytics pages; the targets are exported",
 }
 
 // userSections is what a person's export holds, in this order.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -127,24 +128,117 @@ func (s metrics) rows(ctx context.Context, query string, args ...any) ([]ports.M
 
 // Daily implements ports.MetricsReader.
 func (s metrics) Daily(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
-	return s.rows(ctx, `SELECT to_char(t.published_at AT TIME ZONE $6, 'YYYY-MM-DD') AS key, `+sums+`
-		FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`, string(q.Company), q.From, q.To, string(q.Platform), q.Label, q.Zone)
+	return s.summed(ctx, q, `to_char(r.day, 'YYYY-MM-DD')`, `to_char(t.published_at AT TIME ZONE $zone, 'YYYY-MM-DD')`)
 }
 
 // ByPlatform implements ports.MetricsReader.
 func (s metrics) ByPlatform(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
-	return s.rows(ctx, `SELECT t.platform AS key, `+sums+` FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`,
-		string(q.Company), q.From, q.To, string(q.Platform), q.Label)
+	return s.summed(ctx, q, `r.platform`, `t.platform`)
 }
 
 // ByAccount implements ports.MetricsReader.
 func (s metrics) ByAccount(ctx context.Context, q ports.MetricsQuery) ([]ports.MetricsRow, error) {
-	return s.rows(ctx, `SELECT t.account_id::text AS key, `+sums+` FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`,
-		string(q.Company), q.From, q.To, string(q.Platform), q.Label)
+	return s.summed(ctx, q, `r.account_id::text`, `t.account_id::text`)
 }
 
-// TopPosts implements ports.MetricsReader.
+// summed sums the query's published targets per key: rollupKey over the rows of
+// metric_days (r), targetKey over post_targets (t) ($zone is the query's zone). The whole days of the range come from
+// metric_days when they were counted in the query's zone; the hours before the first and
+// after the last whole day, and everything of a label's query, from the targets.
+func (s metrics) summed(ctx context.Context, q ports.MetricsQuery, rollupKey, targetKey string) ([]ports.MetricsRow, error) {
+	first, end, start, stop, ok := wholeDays(q)
+	if !ok || q.Label != "" {
+		return s.rawSummed(ctx, q, targetKey)
+	}
+	return s.rows(ctx, `SELECT key, `+sumsOf+` FROM (
+		SELECT `+rollupKey+` AS key, r.likes, r.comments, r.shares, r.reach, r.impressions FROM metric_days r
+		WHERE r.company_id = $1 AND r.zone = $5 AND r.day >= $6::date AND r.day < $7::date AND r.targets > 0 AND ($4 = '' OR r.platform = $4)
+		  AND `+zoneCounted+` = $5
+		UNION ALL
+		SELECT `+strings.ReplaceAll(targetKey, "$zone", "$5")+`, t.likes, t.comments, t.shares, t.reach, t.impressions FROM post_targets t
+		WHERE t.company_id = $1 AND t.status = 'published' AND ($4 = '' OR t.platform = $4)
+		  AND ((t.published_at >= $2 AND t.published_at < $8) OR (t.published_at >= $9 AND t.published_at < $3))
+		UNION ALL
+		SELECT `+strings.ReplaceAll(targetKey, "$zone", "$5")+`, t.likes, t.comments, t.shares, t.reach, t.impressions FROM post_targets t
+		WHERE t.company_id = $1 AND t.status = 'published' AND ($4 = '' OR t.platform = $4)
+		  AND t.published_at >= $8 AND t.published_at < $9 AND `+zoneCounted+` <> $5
+		) x GROUP BY key ORDER BY key`,
+		string(q.Company), q.From, q.To, string(q.Platform), q.Zone, first, end, start, stop)
+}
+
+// zoneCounted is the zone company $1's days are counted in (000034 analytics_zone): when it
+// is not the reader's, the whole days are read from the targets instead.
+const zoneCounted = `analytics_zone((SELECT c.settings FROM companies c WHERE c.id = $1))`
+
+const sumsOf = `sum(likes) AS likes, sum(comments) AS comments, sum(shares) AS shares, sum(reach) AS reach, sum(impressions) AS impressions`
+
+// rawSummed is summed over the targets alone.
+func (s metrics) rawSummed(ctx context.Context, q ports.MetricsQuery, targetKey string) ([]ports.MetricsRow, error) {
+	args := []any{string(q.Company), q.From, q.To, string(q.Platform), q.Label}
+	if strings.Contains(targetKey, "$zone") {
+		targetKey, args = strings.ReplaceAll(targetKey, "$zone", "$6"), append(args, q.Zone)
+	}
+	return s.rows(ctx, `SELECT `+targetKey+` AS key, `+sums+`
+		FROM post_targets t WHERE `+published+` GROUP BY 1 ORDER BY 1`, args...)
+}
+
+// wholeDays returns the whole days of q.Zone inside [q.From, q.To): the dates first
+// (included) to end (excluded), which begin at start and end at stop. ok is false when there
+// is no whole day, or when a day's first instant is not where Go puts its midnight (a clock
+// change at midnight), so the caller reads the targets instead.
+func wholeDays(q ports.MetricsQuery) (first, end string, start, stop time.Time, ok bool) {
+	loc, err := time.LoadLocation(q.Zone)
+	if err != nil {
+		return "", "", time.Time{}, time.Time{}, false
+	}
+	dayStart := func(t time.Time) time.Time {
+		l := t.In(loc)
+		return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
+	}
+	// isFirstInstant: t is midnight and a microsecond earlier (PostgreSQL's resolution) was
+	// the day before.
+	isFirstInstant := func(t time.Time) bool {
+		l, p := t.In(loc), t.Add(-time.Microsecond).In(loc)
+		return l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0 &&
+			p.Format(time.DateOnly) < l.Format(time.DateOnly)
+	}
+	start = dayStart(q.From)
+	if start.Before(q.From) {
+		f := q.From.In(loc)
+		start = time.Date(f.Year(), f.Month(), f.Day()+1, 0, 0, 0, 0, loc)
+	}
+	stop = dayStart(q.To)
+	if !start.Before(stop) || !isFirstInstant(start) || !isFirstInstant(stop) {
+		return "", "", time.Time{}, time.Time{}, false
+	}
+	return start.In(loc).Format(time.DateOnly), stop.In(loc).Format(time.DateOnly), start.UTC(), stop.UTC(), true
+}
+
+// TopPosts implements ports.MetricsReader. For every platform and label, the posts wholly
+// inside the range come best first from post_metrics, and the few posts with targets on
+// both sides of an end of the range are summed from their targets; a platform's or a
+// label's top posts are summed from the targets.
 func (s metrics) TopPosts(ctx context.Context, q ports.MetricsQuery, limit int) ([]ports.MetricsRow, error) {
+	if q.Platform != "" || q.Label != "" {
+		return s.rawTopPosts(ctx, q, limit)
+	}
+	return s.rows(ctx, `SELECT key, likes, comments, shares, reach, impressions FROM (
+		(SELECT m.post_id::text AS key, m.likes, m.comments, m.shares, m.reach, m.impressions FROM post_metrics m
+		 WHERE m.company_id = $1 AND m.targets > 0 AND m.first_at >= $2 AND m.last_at < $3
+		 ORDER BY m.impressions DESC, m.likes DESC, m.post_id LIMIT $4)
+		UNION ALL
+		(SELECT t.post_id::text AS key, `+sums+` FROM post_targets t
+		 WHERE t.company_id = $1 AND t.status = 'published' AND t.published_at >= $2 AND t.published_at < $3
+		   AND t.post_id IN (SELECT m.post_id FROM post_metrics m
+		       WHERE m.company_id = $1 AND m.targets > 0 AND m.first_at < m.last_at
+		         AND (tstzrange(m.first_at, m.last_at, '[]') @> $2::timestamptz OR tstzrange(m.first_at, m.last_at, '[]') @> $3::timestamptz)
+		         AND NOT (m.first_at >= $2 AND m.last_at < $3))
+		 GROUP BY 1)
+		) x ORDER BY impressions DESC, likes DESC, key LIMIT $4`, string(q.Company), q.From, q.To, limit)
+}
+
+// rawTopPosts is TopPosts summed from the targets alone.
+func (s metrics) rawTopPosts(ctx context.Context, q ports.MetricsQuery, limit int) ([]ports.MetricsRow, error) {
 	return s.rows(ctx, `SELECT t.post_id::text AS key, `+sums+` FROM post_targets t WHERE `+published+`
 		GROUP BY 1 ORDER BY impressions DESC, likes DESC, 1 LIMIT $6`, string(q.Company), q.From, q.To, string(q.Platform), q.Label, limit)
 }

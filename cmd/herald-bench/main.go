@@ -1,7 +1,8 @@
 // Command herald-bench measures Herald on a scratch database: publishing on time under a
 // burst of due posts (publish), the analytics overview over many snapshots (analytics), and
-// uploads into the media library with Herald's memory (media), and a burst published by
-// several herald processes on one database, with what PostgreSQL needed for it (instances).
+// uploads into the media library with Herald's memory (media), a burst published by
+// several herald processes on one database, with what PostgreSQL needed for it (instances),
+// and the JSON API's read endpoints under concurrent callers on a large data set (api).
 // It is kept out of the production binary; BENCHMARKS.md records its numbers.
 package main
 
@@ -24,6 +25,7 @@ Usage:
   herald-bench analytics [--companies M] [--snapshots N] [--per-target T] [--queries Q]
   herald-bench media [--video-mb 200] [--images 100] [--chunk-mb 8] [--parallel 8] [--herald BIN] [--media-dir DIR]
   herald-bench instances [--instances 1,2] [--posts N] [--companies M] [--latency L] [--repeat R] [--herald BIN]
+  herald-bench api [--posts 200000] [--companies 50] [--big 100000] [--requests 2000] [--callers 10] [--days 90] [--herald BIN]
 
 DATABASE_URL names the PostgreSQL server the scratch database is made on (it is dropped
 afterwards); without it, an embedded cluster runs in a temporary folder.
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return mediaCmd(ctx, cfg, log, args[1:], stdout)
 	case "instances":
 		return instancesCmd(ctx, cfg, log, args[1:], stdout)
+	case "api":
+		return apiCmd(ctx, cfg, log, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
 }

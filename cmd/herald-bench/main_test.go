@@ -71,3 +71,25 @@ func TestBenchMedia_UploadsAndMeasures(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchAPI_RunsAndMeasures keeps `herald-bench api` working on a tiny data set: it
+// builds and starts Herald, fills the database, checks the answers see the data, and
+// measures every endpoint.
+func TestBenchAPI_RunsAndMeasures(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": pgtest.URL(t)}[k] }
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"api", "--posts", "300", "--companies", "3", "--big", "200", "--requests", "30", "--days", "30"}, getenv, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench api: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"data: 300 posts (200 published in the big company over 30 days)", "GET /analytics/overview (30d)",
+		"GET /posts (first page)", "GET /posts/:id (random)", "herald CPU/req"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"api", "--posts", "10", "--big", "20"}, getenv, &out, io.Discard); err == nil {
+		t.Error("a big company with more posts than all companies was accepted")
+	}
+}

@@ -1,0 +1,12 @@
+DROP TRIGGER IF EXISTS metric_days_rezone ON companies;
+DROP TRIGGER IF EXISTS metric_rollups_insert ON post_targets;
+DROP TRIGGER IF EXISTS metric_rollups_update ON post_targets;
+DROP TRIGGER IF EXISTS metric_rollups_delete ON post_targets;
+DROP FUNCTION IF EXISTS metric_days_rezone();
+DROP FUNCTION IF EXISTS metric_days_rebuild(uuid);
+DROP FUNCTION IF EXISTS metric_rollups_insert();
+DROP FUNCTION IF EXISTS metric_rollups_update();
+DROP FUNCTION IF EXISTS metric_rollups_delete();
+DROP TABLE IF EXISTS post_metrics;
+DROP TABLE IF EXISTS metric_days;
+DROP FUNCTION IF EXISTS analytics_zone(jsonb);
