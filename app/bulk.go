@@ -39,6 +39,17 @@ type BulkResult struct {
 // Errors of the whole request: CodeForbidden (role, or CodeSuspended); CodeInvalid (no
 // posts, or more than MaxBulkPosts); internal faults.
 func (s *Posts) CreateMany(ctx context.Context, actor domain.Actor, items []BulkPost) ([]BulkResult, error) {
+	return s.createMany(ctx, actor, items, true)
+}
+
+// CheckMany answers what CreateMany would answer for items, checked by the same rules
+// against the company as it is now, and saves nothing: a preview (the CSV import's).
+// The Post of a valid item has no ID. Errors: those of CreateMany.
+func (s *Posts) CheckMany(ctx context.Context, actor domain.Actor, items []BulkPost) ([]BulkResult, error) {
+	return s.createMany(ctx, actor, items, false)
+}
+
+func (s *Posts) createMany(ctx context.Context, actor domain.Actor, items []BulkPost, save bool) ([]BulkResult, error) {
 	if err := s.authz.Can(ctx, actor, domain.ResourcePosts, domain.ActionWrite); err != nil {
 		return nil, err
 	}
@@ -122,6 +133,14 @@ func (s *Posts) CreateMany(ctx context.Context, actor domain.Actor, items []Bulk
 				months = append(months, month)
 			}
 			saved = append(saved, p)
+		}
+		if !save {
+			for i := range items {
+				if results[i].Err == nil {
+					results[i].Post = posts[i]
+				}
+			}
+			return nil
 		}
 		if err := tx.Posts().CreateMany(ctx, saved); err != nil {
 			return err
