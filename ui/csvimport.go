@@ -248,8 +248,8 @@ func (r importRow) bulkPost() app.BulkPost {
 }
 
 // importProblems writes a bulk item's problem for a person reading the preview: each
-// field named by its column (an account by its name).
-func importProblems(err error, accounts map[domain.AccountID]domain.Account) []string {
+// field named by its column (a platform's rule names its account in the message).
+func importProblems(err error) []string {
 	fields := domain.FieldsOf(err)
 	if len(fields) == 0 {
 		return []string{domain.MessageOf(err)}
@@ -270,12 +270,8 @@ func importProblems(err error, accounts map[domain.AccountID]domain.Account) []s
 			name = "media"
 		case strings.HasPrefix(f, "labels"):
 			name = "labels"
-		case strings.HasPrefix(f, "targets."):
-			if a, ok := accounts[domain.AccountID(strings.TrimPrefix(f, "targets."))]; ok {
-				name = a.DisplayName + " (" + a.Platform.Title() + ")"
-			}
-		case strings.HasPrefix(f, "variants.") || strings.HasPrefix(f, "rules."):
-			name = ""
+		case strings.HasPrefix(f, "targets."), strings.HasPrefix(f, "variants."), strings.HasPrefix(f, "rules."):
+			name = "" // the message names the account itself
 		}
 		if name == "" {
 			out = append(out, fields[f])

@@ -90,7 +90,7 @@ func (h *Handler) importRows(c echo.Context, data []byte, name string, save bool
 		}
 		return h.page(c, http.StatusUnprocessableEntity, pageImport, importPage{File: name, Refused: "This file cannot be imported: it " + domain.FieldsOf(err)["file"] + "."})
 	}
-	names, accounts, err := h.accountNames(c)
+	_, accounts, err := h.accountNames(c)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (h *Handler) importRows(c echo.Context, data []byte, name string, save bool
 		}
 		for j, res := range results {
 			if res.Err != nil {
-				rows[at[j]].Problems = importProblems(res.Err, names)
+				rows[at[j]].Problems = importProblems(res.Err)
 			} else if save {
 				p.Saved++
 			}
