@@ -69,9 +69,9 @@ func (h *Handler) previewImport(c echo.Context) error {
 }
 
 // createImport handles POST /posts/import: the previewed file, sent back, is read and
-// checked again, and its good rows are scheduled through the bulk use case; rows that
-// became bad since the preview are shown with their reasons. When every row was
-// scheduled, the posts page follows (303).
+// checked again, and its good rows are scheduled through the bulk use case; the posts
+// page follows (303) saying how many were scheduled and how many rows were left out. When
+// none could be scheduled, the page shows every row with its reasons.
 func (h *Handler) createImport(c echo.Context) error {
 	return h.importRows(c, []byte(c.FormValue("csv")), c.FormValue("file_name"), true)
 }
@@ -126,8 +126,12 @@ func (h *Handler) importRows(c echo.Context, data []byte, name string, save bool
 			p.Ready++
 		}
 	}
-	if save && p.Saved == len(rows) {
-		h.flash(c, fmt.Sprintf("Scheduled %d posts from %s.", p.Saved, name))
+	if save && p.Saved > 0 {
+		msg := fmt.Sprintf("Scheduled %d posts from %s.", p.Saved, name)
+		if left := len(rows) - p.Saved; left > 0 {
+			msg += fmt.Sprintf(" Left out: %d %s with problems.", left, map[bool]string{true: "row", false: "rows"}[left == 1])
+		}
+		h.flash(c, msg)
 		return c.Redirect(http.StatusSeeOther, routePath("posts"))
 	}
 	return h.page(c, http.StatusOK, pageImport, p)
