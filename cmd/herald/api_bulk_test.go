@@ -65,6 +65,9 @@ func TestAPI_PostsBulk(t *testing.T) {
 	future := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
 
 	t.Run("MixedItemsSaveTheValidOnesOnly", func(t *testing.T) {
+		if st, _, hook := oc.do("POST", "/api/v1/webhooks", map[string]any{"url": "https://example.com/hook", "events": []string{"post.scheduled"}}); st != http.StatusCreated {
+			t.Fatalf("create webhook = %d %v", st, hook)
+		}
 		before := postCount(t, m, owner.companyID)
 		posts := []any{
 			map[string]any{"content": "A draft", "account_ids": []string{acct}, "labels": []string{"Launch"}, "first_comment": "More soon"},
@@ -112,6 +115,11 @@ func TestAPI_PostsBulk(t *testing.T) {
 		if err := m.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'publish_post' AND args->>'post_id' = $1`,
 			sched["id"]).Scan(&jobs); err != nil || jobs != 1 {
 			t.Errorf("publish_post jobs of the scheduled post = %d (%v), want 1", jobs, err)
+		}
+		var events int
+		if err := m.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM webhook_events WHERE company_id = $1 AND type = 'post.scheduled' AND data->'post'->>'id' = $2`,
+			owner.companyID, sched["id"]).Scan(&events); err != nil || events != 1 {
+			t.Errorf("post.scheduled events of the scheduled post = %d (%v), want 1", events, err)
 		}
 		var audits int
 		if err := m.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE subject = $1 AND action IN ('post.created', 'post.scheduled')`,
