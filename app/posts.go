@@ -562,6 +562,12 @@ func (s *Posts) checkPublishable(ctx context.Context, tx ports.Tx, actor domain.
 	if err := c.CheckActive(); err != nil {
 		return err
 	}
+	return publishable(p, accounts, library)
+}
+
+// publishable returns why p cannot go out on the company's accounts: an account that is
+// gone or needs reconnecting, or a platform rule broken.
+func publishable(p domain.Post, accounts []domain.Account, library map[domain.MediaID]domain.Media) error {
 	v := domain.Violations{}
 	byID := map[domain.AccountID]domain.Account{}
 	for _, a := range accounts {

@@ -29,6 +29,10 @@ type LabelCount struct {
 type Posts interface {
 	// Create stores a new post with its targets and sets p.ID.
 	Create(ctx context.Context, p *domain.Post) error
+	// CreateMany stores new posts with their targets in a few statements, whatever their
+	// number, and sets each one's ID. A post naming another company's account stores
+	// nothing (CodeNotFound), so callers check accounts first.
+	CreateMany(ctx context.Context, ps []*domain.Post) error
 	// Get returns the post with its targets, or CodeNotFound.
 	Get(ctx context.Context, company domain.CompanyID, id domain.PostID) (domain.Post, error)
 	// Lock is Get plus a row lock on the post held until the transaction ends.
@@ -184,11 +188,21 @@ type OAuthStates interface {
 	Take(ctx context.Context, hash []byte, now time.Time) (OAuthState, error)
 }
 
+// PostDue is a post's version to publish at At (see Jobs.PublishPosts).
+type PostDue struct {
+	Post    domain.PostID
+	Version int
+	At      time.Time
+}
+
 // Jobs enqueues background work on the caller's transaction: a job exists if and only
 // if that transaction commits.
 type Jobs interface {
 	// PublishPost enqueues publishing version v of the post at at.
 	PublishPost(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, at time.Time) error
+	// PublishPosts enqueues, in one insert, publishing each post's version at its time, as
+	// PublishPost does for one.
+	PublishPosts(ctx context.Context, company domain.CompanyID, posts []PostDue) error
 	// PurgeMedia enqueues deleting the company's stored media bytes under keys, or all of
 	// them when keys is empty (the company is gone), retried until storage answers.
 	PurgeMedia(ctx context.Context, company domain.CompanyID, keys []string) error

@@ -186,6 +186,8 @@ type Attempts interface {
 type Audit interface {
 	// Record appends e. An entry by a person without an IP takes domain.ClientIP(ctx).
 	Record(ctx context.Context, e domain.AuditEntry) error
+	// RecordMany appends every entry, in order, in one statement, as Record would each.
+	RecordMany(ctx context.Context, es []domain.AuditEntry) error
 	// List returns one page of entries matching f, newest first, and the next page's
 	// cursor ("" on the last). A malformed cursor is CodeInvalid.
 	List(ctx context.Context, f domain.AuditFilter, p Page) ([]domain.AuditEntry, string, error)
@@ -224,6 +226,9 @@ type PlanUsage interface {
 	PostMonth(ctx context.Context, company domain.CompanyID, post domain.PostID) (time.Time, bool, error)
 	// CountPost counts the post in month, moving it from any month it was counted in.
 	CountPost(ctx context.Context, company domain.CompanyID, post domain.PostID, month, at time.Time) error
+	// CountPosts counts each new post in its month (months[i] for posts[i]), in one
+	// statement; none of them may be counted yet.
+	CountPosts(ctx context.Context, company domain.CompanyID, posts []domain.PostID, months []time.Time, at time.Time) error
 	// UncountPost gives the post's place back; nothing happens when it was not counted.
 	UncountPost(ctx context.Context, company domain.CompanyID, post domain.PostID) error
 }

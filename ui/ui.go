@@ -85,6 +85,7 @@ const (
 	pageEmails       = "settings/emails"
 	pageUnsubscribe  = "mail/unsubscribe"
 	pageReview       = "review/index"
+	pageImport       = "posts/import"
 	partAlert        = "shared/_alert"
 	partMembers      = "team/_members"
 	partNotice       = "shared/_notice"
@@ -117,7 +118,7 @@ const (
 
 var pages = []string{pageRegister, pageLogin, pageAccept, pageHome, pageTeam, pageTokens, pageTenants, pageTenant, pageError,
 	pageAccounts, pagePosts, pageCompose, pagePost, pageCalendar, pageProfile, pageSettings, pageSuggest, pageAnalytics, pageAudit, pageWebhooks, pageWebhook, pageLibrary, pageMedia, pageQueue, pageSnippets,
-	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe, pageNotifications, pageNotificationSettings, pageReview, pageClientReview}
+	pagePasskeys, pageMFA, pageTwoFactor, pageEmails, pageUnsubscribe, pageNotifications, pageNotificationSettings, pageReview, pageClientReview, pageImport}
 var partials = []string{partAlert, partMembers, partNotice, partConnect, partStatus, partSummary, partBadges, partAIPanel, partSuggestions, partChart, partMetrics, partTiles, partChosen, partPicker, partInsert, partDuplicate, partLabels, partPreview, partBellPanel, partApproval, partThread, partCommentForm, partReviewLinks, partDiscussion}
 
 var funcs = template.FuncMap{

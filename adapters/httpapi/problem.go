@@ -79,7 +79,7 @@ func echoProblem(he *echo.HTTPError) problem {
 	case http.StatusMethodNotAllowed:
 		detail = "This address does not accept that method."
 	case http.StatusRequestEntityTooLarge:
-		detail, code = "The request body is larger than 10 MiB.", "too_large"
+		detail, code = "The request body is too large: at most 10 MiB (32 MiB for POST /posts/bulk).", "too_large"
 	case http.StatusForbidden:
 		detail, code = "The request was refused: a cross-site request or a missing CSRF token.", "csrf"
 	case http.StatusBadRequest:

@@ -114,6 +114,7 @@ func (a *API) Register(g *echo.Group) {
 	company.POST("/accounts/:id/retry-failed", a.retryFailed)
 	company.GET("/posts", a.listPosts)
 	company.POST("/posts", a.createPost)
+	company.POST("/posts/bulk", a.createPosts)
 	company.GET("/posts/:id", a.getPost)
 	company.PUT("/posts/:id", a.updatePost)
 	company.DELETE("/posts/:id", a.deletePost)

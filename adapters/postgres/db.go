@@ -170,6 +170,10 @@ func (noJobs) PublishPost(context.Context, domain.CompanyID, domain.PostID, int,
 	return errNoQueue
 }
 
+func (noJobs) PublishPosts(context.Context, domain.CompanyID, []ports.PostDue) error {
+	return errNoQueue
+}
+
 func (noJobs) PublishTargets(context.Context, domain.CompanyID, domain.PostID, int, []domain.AccountID) error {
 	return errNoQueue
 }

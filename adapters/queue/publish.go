@@ -244,6 +244,19 @@ func (j jobs) PublishPost(ctx context.Context, company domain.CompanyID, post do
 	}})
 }
 
+// PublishPosts implements ports.Jobs: one InsertManyTx for every post.
+func (j jobs) PublishPosts(ctx context.Context, company domain.CompanyID, posts []ports.PostDue) error {
+	if len(posts) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(posts))
+	for i, p := range posts {
+		params[i] = river.InsertManyParams{Args: PublishPostArgs{CompanyID: string(company), PostID: string(p.Post), Version: p.Version},
+			InsertOpts: &river.InsertOpts{ScheduledAt: p.At}}
+	}
+	return j.insert(ctx, params)
+}
+
 // PublishTargets implements ports.Jobs.
 func (j jobs) PublishTargets(ctx context.Context, company domain.CompanyID, post domain.PostID, v int, accounts []domain.AccountID) error {
 	if len(accounts) == 0 {

@@ -23,7 +23,8 @@ func TestBenchPublish_RunsAndChecksExactlyOnce(t *testing.T) {
 		t.Fatalf("bench publish: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"idle: 3 posts", "exactly once: 40 targets, 40 sent to the sandbox for 40 distinct targets, 0 posts not published",
-		"CPU per published post", "Herald's process", "bare River (riverpgxv5): 40 jobs", "best: workers", "Herald / bare River throughput"} {
+		"CPU per published post", "Herald's process", "bare River (riverpgxv5): 40 jobs", "best: workers", "Herald / bare River throughput",
+		"bulk scheduling: 40 posts in 4 requests"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out.String())
 		}

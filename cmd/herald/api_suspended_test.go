@@ -37,7 +37,8 @@ func TestSuspendedCompany_EveryChangeIsRefusedReadsExportAndDeleteWork(t *testin
 		"POST /api/v1/posts/:id/targets/:account_id/comment/resolve": `{"published": false}`,
 		"PUT /api/v1/media/:id": `{"alt": "A photo"}`, "PUT /api/v1/queue": `{"slots": []}`,
 		"POST /api/v1/snippets": `{"name": "Tags", "content": "#launch"}`, "PUT /api/v1/snippets/:id": `{"name": "Tags", "content": "#launch"}`,
-		"POST /api/v1/posts/:id/comments": `{"body": "Looks good"}`}
+		"POST /api/v1/posts/:id/comments": `{"body": "Looks good"}`,
+		"POST /api/v1/posts/bulk":         `{"posts": [{"content": "Hello", "account_ids": ["` + account + `"], "scheduled_for": "2030-01-07T10:00:00Z"}]}`}
 	// An invitation made before the suspension.
 	st, _, inv := oc.do("POST", "/api/v1/members", map[string]string{"email": uniqueEmail("joiner"), "role": "editor"})
 	if st != http.StatusCreated {

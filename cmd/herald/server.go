@@ -78,7 +78,11 @@ func newServer(cfg Config, log *slog.Logger, api *httpapi.API, web *ui.Handler, 
 	// streamed to disk by their handlers, up to the plan's file size; every other body is
 	// held whole and stays under maxBody.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: func(c echo.Context) bool {
-		return httpapi.StreamsBody(c.Request()) || httpapi.ResumablePart(c.Request())
+		return httpapi.StreamsBody(c.Request()) || httpapi.ResumablePart(c.Request()) || httpapi.BulkBody(c.Request())
+	}}))
+	// A bulk request carries up to 1,000 posts: a larger limit of its own.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: httpapi.MaxBulkBody, Skipper: func(c echo.Context) bool {
+		return !httpapi.BulkBody(c.Request())
 	}}))
 	e.Use(uploadCSRFHeader)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
