@@ -66,9 +66,9 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 		}
 		return out
 	}
-	// The waiting publish_post and the running publish_target end cancelled; the
-	// publish_post that fanned out had finished its work and ends completed, as does the
-	// purge of the company's media files that the deletion enqueued.
+	// The waiting publish_post and the running one (its post handed to the batcher, whose
+	// platform call is held) end cancelled; the purge of the company's media files that the
+	// deletion enqueued ends completed.
 	unfinished := func(st map[string]int) int {
 		return st["running"] + st["available"] + st["scheduled"] + st["retryable"] + st["pending"]
 	}
@@ -76,8 +76,8 @@ func TestDeleteCompany_StopsItsRunningAndWaitingJobs(t *testing.T) {
 		st := states(h.Owner.CompanyID)
 		return unfinished(st) == 0, nil
 	})
-	if st := states(h.Owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 2 {
-		t.Errorf("the deleted company's jobs: %v, want 2 cancelled, and the fan-out and the media purge completed", st)
+	if st := states(h.Owner.CompanyID); st["cancelled"] != 2 || st["completed"] != 1 {
+		t.Errorf("the deleted company's jobs: %v, want 2 cancelled, and the media purge completed", st)
 	}
 	if refs, posts := h.Net.Total(); refs != 0 || posts != 0 {
 		t.Errorf("the platform got %d posts after the company was deleted", posts)
