@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/adapters/platforms/linkedin"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/platforms/tiktok"
+	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/adapters/storage/s3"
 	"github.com/heraldhq/herald/domain"
 	"github.com/heraldhq/herald/ports"
@@ -35,6 +36,7 @@ type Config struct {
 	LogLevel        string                 // HERALD_LOG_LEVEL
 	TrustedProxies  []netip.Prefix         // HERALD_TRUSTED_PROXIES
 	DBMaxConns      int32                  // HERALD_DB_MAX_CONNS
+	PublishWorkers  int                    // HERALD_PUBLISH_WORKERS: due posts one process publishes at once
 	APIRateScale    float64                // HERALD_API_RATE_LIMIT: multiplies the plans' API rate limits; 0 turns them off
 	ShutdownTimeout time.Duration          // HERALD_SHUTDOWN_TIMEOUT
 	Production      bool                   // HERALD_ENV=production: no generated keys, no sandbox unless asked
@@ -152,6 +154,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("HERALD_DB_MAX_CONNS", "must be a whole number from 2 to 1000")
 	}
 	c.DBMaxConns = int32(n)
+	if n, err = strconv.Atoi(or("HERALD_PUBLISH_WORKERS", strconv.Itoa(queue.DefaultTuning.PublishWorkers))); err != nil || n < 1 || n > 100_000 {
+		bad("HERALD_PUBLISH_WORKERS", "must be a whole number from 1 to 100000")
+	}
+	c.PublishWorkers = n
 	if c.APIRateScale, err = strconv.ParseFloat(or("HERALD_API_RATE_LIMIT", "1"), 64); err != nil || !(c.APIRateScale >= 0 && c.APIRateScale <= 1e6) {
 		bad("HERALD_API_RATE_LIMIT", "must be a number from 0 (no limits) to 1000000 that multiplies the plans' API rate limits, such as 1 or 2.5")
 	}

@@ -33,6 +33,7 @@ func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
 		"HERALD_LOG_LEVEL":        "loud",
 		"HERALD_TRUSTED_PROXIES":  "10.0.0.0/8, banana",
 		"HERALD_DB_MAX_CONNS":     "1",
+		"HERALD_PUBLISH_WORKERS":  "0",
 		"HERALD_SHUTDOWN_TIMEOUT": "-1s",
 		"HERALD_METRICS_SCHEDULE": "6h:15m,1h:5m",
 		"HERALD_METRICS_ADDR":     "9090",
@@ -43,7 +44,7 @@ func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
 		t.Fatal("LoadConfig(bad) = nil error")
 	}
 	for _, name := range []string{"DATABASE_URL", "HERALD_ADDR", "HERALD_BASE_URL", "HERALD_LOG_FORMAT", "HERALD_LOG_LEVEL",
-		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE", "HERALD_METRICS_ADDR", "HERALD_METRICS_TOKEN", "HERALD_API_RATE_LIMIT"} {
+		"HERALD_TRUSTED_PROXIES", "HERALD_DB_MAX_CONNS", "HERALD_PUBLISH_WORKERS", "HERALD_SHUTDOWN_TIMEOUT", "HERALD_METRICS_SCHEDULE", "HERALD_METRICS_ADDR", "HERALD_METRICS_TOKEN", "HERALD_API_RATE_LIMIT"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}

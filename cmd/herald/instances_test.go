@@ -188,7 +188,11 @@ func newTwoInstanceBurst(t *testing.T) *twoInstanceBurst {
 		p.cmd = exec.Command(bin, "serve")
 		p.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "HERALD_ENCRYPTION_KEYS="+keys, "HERALD_ADDR="+addr,
 			"HERALD_METRICS_ADDR="+metrics, "HERALD_DATA_DIR="+filepath.Join(dir, name), "HERALD_SANDBOX_LATENCY="+burstLatency,
-			"HERALD_LOG_LEVEL=warn", "HERALD_API_RATE_LIMIT=0", "HERALD_SMTP_URL=")
+			"HERALD_LOG_LEVEL=warn", "HERALD_API_RATE_LIMIT=0", "HERALD_SMTP_URL=",
+			// A process takes at most this many due posts at once (its publish workers), so
+			// the 400-post burst is more than one process holds and the two share it; with
+			// the default (1,000) the first process to fetch would take the burst whole.
+			"HERALD_PUBLISH_WORKERS=50")
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)

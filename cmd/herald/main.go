@@ -232,8 +232,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.warnAPIVersions()
+	tuning := m.Tuning
+	if tuning == (queue.Tuning{}) {
+		tuning = queue.DefaultTuning
+		tuning.PublishWorkers = m.Config.PublishWorkers
+	}
 	if m.queue, err = queue.New(queue.Config{DB: m.db.SQL(), Listener: m.listener, Log: quiet,
-		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, App: m.App, Tuning: m.Tuning}); err != nil {
+		Cleanup: m.db.DeleteExpired, SoftStop: m.Config.ShutdownTimeout / 2, App: m.App, Tuning: tuning}); err != nil {
 		return err
 	}
 	if err := m.queue.Start(bg); err != nil {
