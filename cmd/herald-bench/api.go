@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,10 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -62,76 +59,25 @@ func apiCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, ou
 		return err
 	}
 	defer os.RemoveAll(work)
-	if o.Herald == "" {
-		o.Herald = filepath.Join(work, "herald")
-		build := exec.CommandContext(ctx, "go", "build", "-o", o.Herald, "github.com/heraldhq/herald/cmd/herald")
-		build.Stdout, build.Stderr = out, out
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("api: go build cmd/herald (run inside the repository, or pass --herald): %w", err)
-		}
+	if o.Herald, err = heraldBinary(ctx, o.Herald, work, out); err != nil {
+		return fmt.Errorf("api: %w", err)
 	}
 	return scratchDatabase(ctx, cfg, log, func(dbURL string) error {
-		srv, err := serveHerald(ctx, o.Herald, dbURL, filepath.Join(work, "data"))
+		srv, err := startHeraldProcess(ctx, o.Herald, filepath.Join(work, "data"), "DATABASE_URL="+dbURL,
+			"HERALD_API_RATE_LIMIT=0", "HERALD_LOG_LEVEL=warn", "HERALD_LOG_FORMAT=text")
 		if err != nil {
-			return err
+			return fmt.Errorf("api: %w", err)
 		}
 		defer srv.stop()
 		return benchAPI(ctx, dbURL, srv, o, out)
 	})
 }
 
-// apiServer is `herald serve` running on a loopback port.
-type apiServer struct {
-	base string // http://127.0.0.1:port
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
-}
-
-// serveHerald starts bin serve on the database at dbURL and waits until /healthz answers.
-func serveHerald(ctx context.Context, bin, dbURL, dataDir string) (*apiServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	h := &apiServer{base: "http://" + addr, logs: &bytes.Buffer{}}
-	h.cmd = exec.CommandContext(ctx, bin, "serve")
-	h.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "HERALD_ADDR="+addr, "HERALD_BASE_URL="+h.base, "HERALD_DATA_DIR="+dataDir,
-		"HERALD_METRICS_ADDR=off", "HERALD_API_RATE_LIMIT=0", "HERALD_LOG_LEVEL=warn", "HERALD_LOG_FORMAT=text")
-	h.cmd.Stdout, h.cmd.Stderr = h.logs, h.logs
-	h.cmd.Cancel = func() error { return h.cmd.Process.Signal(os.Interrupt) }
-	h.cmd.WaitDelay = 30 * time.Second
-	if err := h.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("api: start herald: %w", err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		res, err := http.Get(h.base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return h, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			h.stop()
-			return nil, fmt.Errorf("api: herald did not answer /healthz within 2 minutes: %s", h.logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (h *apiServer) stop() {
-	_ = h.cmd.Process.Signal(os.Interrupt)
-	_ = h.cmd.Wait()
-}
-
 // benchAPI signs a person up (their company is the big one), fills the database, and
 // measures each endpoint.
-func benchAPI(ctx context.Context, dbURL string, srv *apiServer, o apiOptions, out io.Writer) error {
+func benchAPI(ctx context.Context, dbURL string, srv *heraldProcess, o apiOptions, out io.Writer) error {
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.Callers * 2}}
-	api := &benchClient{hc: hc, base: srv.base + "/api/v1"}
+	api := &benchClient{hc: hc, base: srv.url + "/api/v1"}
 	if err := api.register(); err != nil {
 		return err
 	}

@@ -75,13 +75,8 @@ func instancesCmd(ctx context.Context, cfg config, log *slog.Logger, args []stri
 		return err
 	}
 	defer os.RemoveAll(work)
-	if o.Herald == "" {
-		o.Herald = filepath.Join(work, "herald")
-		build := exec.CommandContext(ctx, "go", "build", "-o", o.Herald, "github.com/heraldhq/herald/cmd/herald")
-		build.Stdout, build.Stderr = out, out
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("instances: go build cmd/herald (run inside the repository, or pass --herald): %w", err)
-		}
+	if o.Herald, err = heraldBinary(ctx, o.Herald, work, out); err != nil {
+		return fmt.Errorf("instances: %w", err)
 	}
 	fmt.Fprintf(out, "herald-bench instances --instances %s --posts %d --companies %d --latency %s --repeat %d\n",
 		*counts, o.Posts, o.Companies, o.Latency, o.Repeat)
@@ -204,8 +199,7 @@ func benchInstances(ctx context.Context, dbURL, dir string, n, dbConns int, o in
 	defer func() {
 		for _, p := range procs {
 			if p != nil && p.cmd.Process != nil {
-				_ = p.cmd.Process.Signal(syscall.SIGTERM)
-				_, _ = p.cmd.Process.Wait()
+				p.stop()
 			}
 		}
 	}()
@@ -215,7 +209,12 @@ func benchInstances(ctx context.Context, dbURL, dir string, n, dbConns int, o in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			procs[i], errs[i] = startHeraldProcess(ctx, o.Herald, dbURL, keys, filepath.Join(dir, strconv.Itoa(i)), o.Latency, dbConns)
+			procs[i], errs[i] = startHeraldProcess(ctx, o.Herald, filepath.Join(dir, strconv.Itoa(i)), "DATABASE_URL="+dbURL,
+				"HERALD_ENCRYPTION_KEYS="+keys, "HERALD_SANDBOX_LATENCY="+o.Latency.String(), "HERALD_DB_MAX_CONNS="+strconv.Itoa(dbConns),
+				"HERALD_LOG_LEVEL=warn")
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("instances: %w", errs[i])
+			}
 		}()
 	}
 	wg.Wait()
@@ -337,9 +336,24 @@ func setupHerald(ctx context.Context, dbURL, keys string, dbConns int, latency t
 	return h, nil
 }
 
-// startHeraldProcess runs `herald serve` on dbURL with its own address, metrics address
-// and data folder, and returns once it answers /readyz.
-func startHeraldProcess(ctx context.Context, bin, dbURL, keys, dataDir string, latency time.Duration, dbConns int) (*heraldProcess, error) {
+// heraldBinary returns bin, or when it is empty builds cmd/herald into dir and returns that.
+func heraldBinary(ctx context.Context, bin, dir string, out io.Writer) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(dir, "herald")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/heraldhq/herald/cmd/herald")
+	build.Stdout, build.Stderr = out, out
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("go build cmd/herald (run inside the repository, or pass --herald): %w", err)
+	}
+	return bin, nil
+}
+
+// startHeraldProcess runs `herald serve` with its own address (also its base URL), metrics
+// address and data folder, and env (KEY=value: the database, keys, settings), and returns
+// once it answers /readyz.
+func startHeraldProcess(ctx context.Context, bin, dataDir string, env ...string) (*heraldProcess, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -350,12 +364,11 @@ func startHeraldProcess(ctx context.Context, bin, dbURL, keys, dataDir string, l
 	}
 	p := &heraldProcess{url: "http://" + addr, metrics: "http://" + metrics, logs: &lockedLog{}}
 	p.cmd = exec.Command(bin, "serve")
-	p.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "HERALD_ENCRYPTION_KEYS="+keys, "HERALD_ADDR="+addr,
-		"HERALD_METRICS_ADDR="+metrics, "HERALD_DATA_DIR="+dataDir, "HERALD_SANDBOX_LATENCY="+latency.String(),
-		"HERALD_DB_MAX_CONNS="+strconv.Itoa(dbConns), "HERALD_LOG_LEVEL=warn")
+	p.cmd.Env = append(append(os.Environ(), "HERALD_ADDR="+addr, "HERALD_BASE_URL="+p.url, "HERALD_METRICS_ADDR="+metrics,
+		"HERALD_DATA_DIR="+dataDir), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("instances: start herald: %w", err)
+		return nil, fmt.Errorf("start herald: %w", err)
 	}
 	for deadline := time.Now().Add(2 * time.Minute); ; {
 		if res, err := http.Get(p.url + "/readyz"); err == nil {
@@ -365,12 +378,23 @@ func startHeraldProcess(ctx context.Context, bin, dbURL, keys, dataDir string, l
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			_ = p.cmd.Process.Kill()
-			_, _ = p.cmd.Process.Wait()
-			return nil, fmt.Errorf("instances: herald did not get ready within 2 minutes:\n%s", p.logs.String())
+			p.kill()
+			return nil, fmt.Errorf("herald did not get ready within 2 minutes:\n%s", p.logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// stop asks the process to shut down and waits for it.
+func (p *heraldProcess) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_, _ = p.cmd.Process.Wait()
+}
+
+// kill ends the process at once.
+func (p *heraldProcess) kill() {
+	_ = p.cmd.Process.Kill()
+	_, _ = p.cmd.Process.Wait()
 }
 
 // stored reads the process's herald_sandbox_posts_stored_total.

@@ -80,13 +80,8 @@ func mediaCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 		return err
 	}
 	fmt.Fprintf(out, "files: %s MP4 (%.1f MB), %d JPEGs, ready in %s\n", filepath.Base(video), mb(vs.Size()), len(images), time.Since(start).Round(time.Second))
-	if o.Herald == "" {
-		o.Herald = filepath.Join(work, "herald")
-		build := exec.CommandContext(ctx, "go", "build", "-o", o.Herald, "github.com/heraldhq/herald/cmd/herald")
-		build.Stdout, build.Stderr = out, out
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("media: go build cmd/herald (run inside the repository, or pass --herald): %w", err)
-		}
+	if o.Herald, err = heraldBinary(ctx, o.Herald, work, out); err != nil {
+		return fmt.Errorf("media: %w", err)
 	}
 	return scratchDatabase(ctx, cfg, log, func(dbURL string) error {
 		return benchMedia(ctx, dbURL, filepath.Join(work, "data"), o, video, images, out)
