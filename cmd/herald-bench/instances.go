@@ -24,7 +24,6 @@ import (
 	"github.com/heraldhq/herald/adapters/authz"
 	"github.com/heraldhq/herald/adapters/platforms/sandbox"
 	"github.com/heraldhq/herald/adapters/postgres"
-	"github.com/heraldhq/herald/adapters/queue"
 	"github.com/heraldhq/herald/adapters/secret"
 	"github.com/heraldhq/herald/adapters/webhook"
 	"github.com/heraldhq/herald/app"
@@ -306,16 +305,10 @@ func setupHerald(ctx context.Context, dbURL, keys string, dbConns int, latency t
 	if _, err := postgres.Migrate(ctx, dbURL, postgres.Up, log); err != nil {
 		return h, err
 	}
-	pool, err := postgres.Connect(ctx, dbURL, int32(dbConns))
-	if err != nil {
+	var err error
+	if h.db, err = openStore(ctx, dbURL, dbConns, log); err != nil {
 		return h, err
 	}
-	inserter, err := queue.NewInserter(pool, log)
-	if err != nil {
-		pool.Close()
-		return h, err
-	}
-	h.db = postgres.New(pool, inserter.Jobs)
 	if h.authz, err = authz.New(ctx, h.db.Pool(), log); err != nil {
 		h.db.Close()
 		return h, err

@@ -125,16 +125,9 @@ func startHerald(ctx context.Context, dbURL string, o publishOptions, log *slog.
 		return h, err
 	}
 	// As cmd/herald does: the insert-only River client first, handed to the store.
-	pool, err := postgres.Connect(ctx, dbURL, int32(o.DBConns))
-	if err != nil {
+	if h.db, err = openStore(ctx, dbURL, o.DBConns, log); err != nil {
 		return h, err
 	}
-	inserter, err := queue.NewInserter(pool, log)
-	if err != nil {
-		pool.Close()
-		return h, err
-	}
-	h.db = postgres.New(pool, inserter.Jobs)
 	lcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return h, fmt.Errorf("listener pool: %w", err)
@@ -571,4 +564,19 @@ func benchReset(ctx context.Context, m *herald) error {
 		}
 	}
 	return nil
+}
+
+// openStore connects to dbURL with at most conns connections, with the insert-only River
+// client that the store inserts its jobs through, as cmd/herald wires them.
+func openStore(ctx context.Context, dbURL string, conns int, log *slog.Logger) (*postgres.DB, error) {
+	pool, err := postgres.Connect(ctx, dbURL, int32(conns))
+	if err != nil {
+		return nil, err
+	}
+	inserter, err := queue.NewInserter(pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return postgres.New(pool, inserter.Jobs), nil
 }
