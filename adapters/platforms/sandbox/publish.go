@@ -59,19 +59,13 @@ func (s *Sandbox) Publish(ctx context.Context, c domain.Credentials, account dom
 		return ports.Published{}, fmt.Errorf("sandbox: publish: encode media: %w", err)
 	}
 	now := s.now()
-	var id string
-	// The sandbox stands in for a remote network: its writes need not wait for Herald's
-	// disk (set_config with is_local applies to this statement's own transaction).
-	err = s.db.QueryRowContext(ctx, `
-		WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
-		INSERT INTO sandbox_posts (user_id, reference, text, media_urls, media, published_at)
-		SELECT $1, $2, $3, $4, $5, $6 FROM relaxed RETURNING id`,
-		userID, p.Reference, p.Text, urls, received, now).Scan(&id)
-	if err != nil {
+	post := &storedPost{UserID: userID, Reference: p.Reference, Text: p.Text, MediaURLs: urls, Media: received, PublishedAt: now}
+	if err := s.store(ctx, post); err != nil {
 		// The insert may have committed before its answer was lost.
 		return ports.Published{}, domain.MaybePublished("The sandbox did not confirm the post; Herald will look for it before trying again.",
-			fmt.Errorf("sandbox: publish: insert: %w", err))
+			fmt.Errorf("sandbox: publish: %w", err))
 	}
+	id := post.ID
 	s.stored.Add(1)
 	if fault.Kind == FaultLostAnswer {
 		return ports.Published{}, domain.MaybePublished("The sandbox published the post but its answer was lost (an injected fault); Herald will look for it before trying again.",

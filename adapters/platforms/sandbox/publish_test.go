@@ -281,13 +281,16 @@ func TestPublish_ManyAtOnce(t *testing.T) {
 	prefix := uniqueReference() + "-"
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	got := make([]ports.Published, n)
 	for i := range n {
 		wg.Go(func() {
-			_, err := f.s.Publish(ctx, c, account, ports.Publication{Reference: fmt.Sprint(prefix, i), Text: "load"})
+			var err error
+			got[i], err = f.s.Publish(ctx, c, account, ports.Publication{Reference: fmt.Sprint(prefix, i), Text: fmt.Sprint("load ", i)})
 			errs <- err
 		})
 	}
-	// Every publish waits out its latency, then all of them answer at once.
+	// Every publish waits out its latency, then all of them answer at once, and the sandbox
+	// stores them in groups (one statement for many posts).
 	eventually(t, "every publish waiting out its latency", func() bool { return f.clock.Waiting() == n })
 	f.clock.Add(50 * time.Millisecond)
 	wg.Wait()
@@ -304,6 +307,16 @@ func TestPublish_ManyAtOnce(t *testing.T) {
 	}
 	if rows != n || refs != n {
 		t.Errorf("rows = %d with %d references, want %d of each", rows, refs, n)
+	}
+	// Each answer names the row of its own post, whichever group stored it.
+	for i, p := range got {
+		var ref, text string
+		if err := f.db.QueryRow(`SELECT reference, text FROM sandbox_posts WHERE id = $1`, p.ExternalID).Scan(&ref, &text); err != nil {
+			t.Fatalf("post %d: the row of its answer's id %q: %v", i, p.ExternalID, err)
+		}
+		if ref != fmt.Sprint(prefix, i) || text != fmt.Sprint("load ", i) || p.URL != baseURL+"/sandbox/posts/"+p.ExternalID {
+			t.Fatalf("post %d: answer %+v names the row of %q (%q)", i, p, ref, text)
+		}
 	}
 }
 

@@ -34,6 +34,7 @@ type Sandbox struct {
 	tokens     tokenCache
 	transients atomic.Uint64 // alternates the kind of transient failure
 	stored     atomic.Int64  // posts this process stored (Stored)
+	writer     postWriter    // stores published posts in groups
 }
 
 var _ ports.Platform = (*Sandbox)(nil)
