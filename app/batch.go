@@ -23,7 +23,7 @@ type BatchConfig struct {
 }
 
 // DefaultBatch is what production uses; BENCHMARKS.md says how it was chosen.
-var DefaultBatch = BatchConfig{Window: 5 * time.Millisecond, MaxPosts: 500, PerAccount: 8}
+var DefaultBatch = BatchConfig{Window: 5 * time.Millisecond, MaxPosts: 500, PerAccount: 16}
 
 // batchTxTimeout bounds one claim or result transaction of a batch.
 const batchTxTimeout = time.Minute
@@ -415,8 +415,14 @@ func (b *Batcher) publish(ctx context.Context, post domain.Post, j TargetJob) er
 		// The platform was not called: take the attempt back into the retry schedule.
 		return b.p.retryLater(context.WithoutCancel(ctx), j, domain.Errorf(domain.CodeUnavailable, "Herald stopped before calling the platform."), true)
 	}
-	defer func() { <-slot }()
-	return b.p.attempt(ctx, j, post, stepPublish, b.finish)
+	// The place is the platform call's: it is given back once the platform has answered,
+	// before the result waits for its batch to be recorded.
+	release := sync.OnceFunc(func() { <-slot })
+	defer release()
+	return b.p.attempt(ctx, j, post, stepPublish, func(ctx context.Context, j TargetJob, change func(t *domain.Target) error) error {
+		release()
+		return b.finish(ctx, j, change)
+	})
 }
 
 // finish hands a target's final result to the next result batch and waits until it is

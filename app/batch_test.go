@@ -350,6 +350,81 @@ func TestBatcher_PerAccountConcurrencyIsHonoured(t *testing.T) {
 	}
 }
 
+// TestBatcher_APlaceIsGivenBackWhenThePlatformAnswers: the per-account limit counts
+// platform calls, not results waiting to be recorded. With one call per account, the
+// second post's call begins while the first one's result is still waiting for its batch
+// (held up here by a transaction that locks both posts after they were claimed).
+func TestBatcher_APlaceIsGivenBackWhenThePlatformAnswers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, app.PublishingConfig{}, false)
+	posts := []domain.Post{due(t, h, h.Owner, "first"), due(t, h, h.Owner, "second")}
+	hold, started := make(chan struct{}), make(chan struct{}, len(posts))
+	h.Net.Mu.Lock()
+	h.Net.Hold, h.Net.Started = hold, started
+	h.Net.Mu.Unlock()
+	b := startBatcher(t, h, app.BatchConfig{Window: 50 * time.Millisecond, PerAccount: 1})
+	done := make(chan []error, 1)
+	go func() { done <- publishAll(h.Ctx, b, posts) }()
+	deadline := time.After(time.Minute)
+	select {
+	case <-started: // both posts are claimed (one batch), the first call is under way
+	case <-deadline:
+		t.Fatal("no call began")
+	}
+	// Once both posts are publishing, this transaction keeps their results from being recorded.
+	for n := 0; n != 2; {
+		if err := h.DB.SQL().QueryRowContext(h.Ctx, `SELECT count(*) FROM posts WHERE id IN ($1, $2) AND status = 'publishing'`,
+			string(posts[0].ID), string(posts[1].ID)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%d of the 2 posts publishing after a minute", n)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	tx, err := h.DB.SQL().BeginTx(h.Ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // rolled back below; this is for a failed test
+	var locked int
+	if err := tx.QueryRowContext(h.Ctx, `WITH l AS (SELECT 1 FROM posts WHERE id IN ($1, $2) AND status = 'publishing' FOR UPDATE) SELECT count(*) FROM l`,
+		string(posts[0].ID), string(posts[1].ID)).Scan(&locked); err != nil {
+		t.Fatal(err)
+	}
+	if locked != 2 {
+		t.Fatalf("locked %d publishing posts, want 2", locked)
+	}
+	close(hold) // the first call answers; its result waits for the lock
+	select {
+	case <-started:
+	case <-deadline:
+		t.Fatal("the second call did not begin while the first one's result waited to be recorded")
+	}
+	select {
+	case errs := <-done:
+		t.Fatalf("posts finished while their results could not be recorded: %v", errs)
+	default:
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range <-done {
+		if err != nil {
+			t.Errorf("post %d: %v", i, err)
+		}
+	}
+	for _, p := range posts {
+		if got := h.Get(p.ID); got.Status() != domain.PostPublished {
+			t.Errorf("post %s is %s, want published", p.ID, got.Status())
+		}
+	}
+	if _, sent := h.Net.Total(); sent != len(posts) {
+		t.Errorf("%d publishes for %d posts", sent, len(posts))
+	}
+}
+
 // TestBatcher_TwoBatchersClaimDisjointPosts: two batchers (as two processes would run)
 // are handed the same posts at once, as when a rescued job runs beside its original; each
 // post is claimed by one of them and published once.

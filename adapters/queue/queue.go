@@ -61,10 +61,12 @@ type Tuning struct {
 	Batch app.BatchConfig
 }
 
-// DefaultTuning serves a due post within about 100 ms of its time and keeps up to 1,000
-// publish jobs running per process: a publish_post job mostly waits for its batch (see
-// app.Batcher), and bare River on this queue was fastest with 1,000 workers.
-var DefaultTuning = Tuning{PublishWorkers: 1000, FetchCooldown: 20 * time.Millisecond, PollInterval: 100 * time.Millisecond, TargetTimeout: 3 * time.Minute,
+// DefaultTuning serves a due post within about 100 ms of its time and keeps up to 10,000
+// publish jobs running per process. A publish_post job mostly waits (for its batch, and
+// for a place among its account's calls: see app.Batcher), so its worker costs a goroutine
+// and little else; River fetches jobs in order, and a burst of many posts per account
+// fetched by 1,000 workers kept only a few accounts busy at once (BENCHMARKS.md, issue 18).
+var DefaultTuning = Tuning{PublishWorkers: 10_000, FetchCooldown: 20 * time.Millisecond, PollInterval: 100 * time.Millisecond, TargetTimeout: 3 * time.Minute,
 	Batch: app.DefaultBatch}
 
 // New returns a queue whose client is not yet started. It returns an error when River
