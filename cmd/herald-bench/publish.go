@@ -63,7 +63,7 @@ func publishCmd(ctx context.Context, cfg config, log *slog.Logger, args []string
 	fs.IntVar(&o.Tuning.Batch.MaxPosts, "batch-max", queue.DefaultTuning.Batch.MaxPosts, "posts per publish batch at most")
 	fs.IntVar(&o.Tuning.Batch.PerAccount, "per-account", queue.DefaultTuning.Batch.PerAccount, "platform calls in flight per account")
 	fs.DurationVar(&o.DueAfter, "due-after", 0, "the burst is due this long after scheduling starts (0: 3s plus 4ms per post)")
-	bareWorkers := fs.String("bare-workers", "200,500,1000", "bare River's worker counts to try (riverpgxv5)")
+	bareWorkers := fs.String("bare-workers", "200,500,1000,2000", "bare River's worker counts to try (riverpgxv5)")
 	bareCooldowns := fs.String("bare-cooldowns", "5ms,20ms", "bare River's fetch cooldowns to try")
 	if err := fs.Parse(args); err != nil {
 		return err
