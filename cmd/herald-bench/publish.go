@@ -564,26 +564,25 @@ func waitPublished(ctx context.Context, m *herald, n int) error {
 // startLag reads the start lag of every publish_post job: when River started it minus the
 // post's due time (its scheduled_at), from River's own rows.
 func startLag(ctx context.Context, m *herald, _ string) (p50, p99, worst time.Duration, err error) {
-	var a, b, c float64
-	err = m.db.SQL().QueryRowContext(ctx, `
-		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)),
-		       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM attempted_at - scheduled_at)),
-		       max(extract(epoch FROM attempted_at - scheduled_at))
-		FROM river_job WHERE kind = 'publish_post'`).Scan(&a, &b, &c)
-	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Millisecond) }
-	return d(a), d(b), d(c), err
+	return lagPercentiles(ctx, m, `attempted_at - scheduled_at`, `river_job WHERE kind = 'publish_post'`)
 }
 
 // publishedLag reads when each post's target reached the platform (the sandbox's answer
 // time) minus the post's due time.
 func publishedLag(ctx context.Context, m *herald) (p50, p99, worst time.Duration, err error) {
+	return lagPercentiles(ctx, m, `t.published_at - p.scheduled_for`,
+		`post_targets t JOIN posts p ON p.company_id = t.company_id AND p.id = t.post_id WHERE t.published_at IS NOT NULL`)
+}
+
+// lagPercentiles returns the median, 99th percentile and maximum of the interval lag over
+// the rows of from (both SQL written here, never input).
+func lagPercentiles(ctx context.Context, m *herald, lag, from string) (p50, p99, worst time.Duration, err error) {
 	var a, b, c float64
 	err = m.db.SQL().QueryRowContext(ctx, `
-		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.published_at - p.scheduled_for)),
-		       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.published_at - p.scheduled_for)),
-		       max(extract(epoch FROM t.published_at - p.scheduled_for))
-		FROM post_targets t JOIN posts p ON p.company_id = t.company_id AND p.id = t.post_id
-		WHERE t.published_at IS NOT NULL`).Scan(&a, &b, &c)
+		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM `+lag+`)),
+		       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM `+lag+`)),
+		       max(extract(epoch FROM `+lag+`))
+		FROM `+from).Scan(&a, &b, &c)
 	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Millisecond) }
 	return d(a), d(b), d(c), err
 }
